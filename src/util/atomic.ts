@@ -1,0 +1,43 @@
+// Atomic file writes: write a temp file in the same directory, fsync, then rename over the
+// target. A crash or a full disk leaves either the old file or the new one, never half of one.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fromFsError } from '../errors.js';
+
+export interface AtomicWriteOptions {
+  mode?: number; // file mode, e.g. 0o600 for keys
+  overwrite?: boolean; // default true; false fails if the target exists (checked at rename time too)
+}
+
+export function writeFileAtomic(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  try {
+    mkdirSync(dir, { recursive: true });
+    const fd = openSync(tmp, 'wx', opts.mode ?? 0o644);
+    try {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw fromFsError(e, path);
+  }
+  try {
+    // Make the rename itself durable.
+    const dfd = openSync(dir, 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    /* some file systems refuse fsync on directories; the data itself is already synced */
+  }
+}
