@@ -14,6 +14,7 @@ export const ExitCode = {
   cancelled: 9, // user said no, or a prompt was needed but none was possible
   io: 10, // disk full, permission denied, …
   engine: 11, // the native trainer failed or was killed
+  corrupt: 12, // a file on disk is damaged or truncated (keyfile, checkpoint, shard)
 } as const;
 
 export type ErrorKind = keyof typeof ExitCode;
