@@ -5,7 +5,8 @@ import { LocoError } from '../errors.js';
  * Strength score 0–100 as computed by the `passwords` Rust crate that btwallet uses
  * (`scorer::score(&analyzer::analyze(pw))`), reimplemented from its documented algorithm:
  * a length-based ceiling, penalties for missing character classes, repeats and progressions.
- * (The crate's optional common-password list is not included.)
+ * The crate's common-password feature divides the score by 5 for a listed password; its list has
+ * 422k entries, loco carries only the most common ones (COMMON_PASSWORDS).
  */
 export function passwordScore(password: string): number {
   let length = 0, spaces = 0, numbers = 0, lower = 0, upper = 0, symbols = 0, others = 0;
@@ -69,8 +70,21 @@ export function passwordScore(password: string): number {
   }
   score = Math.min(Math.max(score, 0), max);
   score += others * 20;
-  return Math.min(score, 100);
+  score = Math.min(score, 100);
+  return COMMON_PASSWORDS.has(password) ? score / 5 : score;
 }
+
+/** The most frequent passwords of public breach statistics (a small subset of the crate's list). */
+const COMMON_PASSWORDS = new Set(
+  (
+    '123456 123456789 12345678 12345 1234567 1234567890 111111 000000 123123 654321 666666 121212 ' +
+    '112233 123321 987654321 11111111 88888888 password password1 password123 passw0rd p@ssw0rd qwerty ' +
+    'qwerty123 qwertyuiop 1q2w3e4r 1qaz2wsx zaq12wsx asdfgh asdfghjkl zxcvbnm abc123 abcdef abcd1234 ' +
+    'iloveyou admin admin123 welcome welcome1 letmein monkey dragon master sunshine princess football ' +
+    'baseball shadow superman michael charlie jennifer trustno1 starwars whatever freedom computer ' +
+    'secret hello123 login changeme bitcoin bittensor'
+  ).split(' '),
+);
 
 export const MIN_PASSWORD_LENGTH = 6;
 export const MIN_PASSWORD_SCORE = 20;
