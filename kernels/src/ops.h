@@ -1,0 +1,62 @@
+// The per-op kernels (forward and backward), templated on the scalar type: the engine runs them in
+// float, the gradient check in double. One concept per file: matmul.cpp, rmsnorm.cpp, rope.cpp,
+// attention.cpp, swiglu.cpp, crossentropy.cpp, adamw.cpp. All tensors are row-major.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+// C[M,N] = alpha·op(A)·op(B) + beta·C (row-major; op = transpose when the flag is set).
+template <typename T>
+void gemm(bool transA, bool transB, int M, int N, int K, T alpha, const T* A, int lda, const T* B, int ldb, T beta,
+          T* C, int ldc);
+// out[M,N] = in[M,K]·W[N,K]ᵀ  (PyTorch Linear, no bias)
+template <typename T>
+void linear_forward(T* out, const T* in, const T* W, int M, int N, int K);
+// din[M,K] += dout·W (skipped when din is null);  dW[N,K] += doutᵀ·in
+template <typename T>
+void linear_backward(T* din, T* dW, const T* dout, const T* in, const T* W, int M, int N, int K);
+const char* gemm_impl_name();
+
+// out = x / sqrt(mean(x²) + eps) ⊙ g over rows of C; rstd[N] saved for backward.
+template <typename T>
+void rmsnorm_forward(T* out, T* rstd, const T* x, const T* g, int N, int C, double eps);
+// dx += …, dg += …
+template <typename T>
+void rmsnorm_backward(T* dx, T* dg, const T* dout, const T* x, const T* g, const T* rstd, int N, int C);
+
+// In-place rotary embedding ("rotate half") on x[B,T,H·hd] (row stride H·hd); backward applies the
+// inverse rotation to the gradient in place.
+template <typename T>
+void rope_forward(T* x, int B, int Tn, int H, int hd, double theta);
+template <typename T>
+void rope_backward(T* dx, int B, int Tn, int H, int hd, double theta);
+
+// Causal softmax attention. q,k,v,out: [B,T,H·hd]; att: [B,H,T,T] (probabilities, saved).
+template <typename T>
+void attention_forward(T* out, T* att, const T* q, const T* k, const T* v, int B, int Tn, int H, int hd);
+// dq, dk, dv are overwritten.
+template <typename T>
+void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* att, const T* q, const T* k, const T* v, int B,
+                        int Tn, int H, int hd);
+
+// out = silu(g) ⊙ u
+template <typename T>
+void swiglu_forward(T* out, const T* g, const T* u, size_t n);
+// dg, du overwritten
+template <typename T>
+void swiglu_backward(T* dg, T* du, const T* dout, const T* g, const T* u, size_t n);
+
+// Cross-entropy over the first V columns of logits[N,V]: writes softmax probabilities in place
+// and each row's loss into row_loss[N]; returns Σ row_loss (summed in a fixed order).
+template <typename T>
+double crossentropy_forward(T* logits, T* row_loss, const int* targets, int N, int V);
+// probs (in place) → dlogits = (p − onehot(y))·scale
+template <typename T>
+void crossentropy_backward(T* probs, const int* targets, int N, int V, T scale);
+
+// AdamW on one tensor (decoupled weight decay, bias-corrected, PyTorch semantics). grad_scale
+// multiplies the gradient first (clipping). t = 1-based step number.
+void adamw_update(float* p, const float* g, float* m, float* v, size_t n, float lr, float beta1, float beta2,
+                  float eps, float weight_decay, float grad_scale, long t);
+// Σ x² in double, in a fixed order (deterministic for any thread count).
+double sum_squares(const float* x, size_t n);
