@@ -36,3 +36,19 @@ test('config set/get/unset round-trips through conf, with btcli-style dotted ali
   assert.equal(bad.code, 2);
   assert.match(bad.json.error.message, /unknown config key/);
 });
+
+test('the fast config reader looks exactly where conf writes', async () => {
+  const { configPath, storePath } = await import('../src/cli/config.js');
+  const saved = { ...process.env };
+  try {
+    delete process.env.LOCO_CONFIG_DIR;
+    process.env.XDG_CONFIG_HOME = tempDir();
+    assert.equal(configPath(), await storePath());
+    delete process.env.XDG_CONFIG_HOME;
+    assert.equal(configPath(), await storePath());
+    process.env.LOCO_CONFIG_DIR = tempDir();
+    assert.equal(configPath(), await storePath());
+  } finally {
+    process.env = saved;
+  }
+});
