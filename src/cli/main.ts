@@ -6,6 +6,8 @@ import { normaliseArgv } from './context.js';
 import { Output } from './output.js';
 import { registerConfig } from './commands/config.js';
 import { registerWallet } from './commands/wallet.js';
+import { registerData } from './commands/data.js';
+import { registerModel } from './commands/model.js';
 
 export const VERSION = '0.1.0';
 
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerWallet(program);
   registerConfig(program);
+  registerData(program);
+  registerModel(program);
   return program;
 }
 

@@ -122,6 +122,29 @@ export function readShard(path: string): Uint16Array {
   return decodeShard(bytes, path);
 }
 
+/** Tokens [offset, offset+count) of a shard, clipped to its length (header validated first). */
+export function readTokens(path: string, offset: number, count: number): Uint16Array {
+  const { ntokens } = readShardHeader(path);
+  const from = Math.max(0, Math.min(offset, ntokens));
+  const n = Math.max(0, Math.min(count, ntokens - from));
+  const raw = new Uint8Array(2 * n);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw fromFsError(e, path);
+  }
+  try {
+    readExactly(fd, raw, SHARD_HEADER_BYTES + 2 * from, path);
+  } finally {
+    closeSync(fd);
+  }
+  const dv = new DataView(raw.buffer);
+  const out = new Uint16Array(n);
+  for (let i = 0; i < n; i++) out[i] = dv.getUint16(2 * i, true);
+  return out;
+}
+
 export function samplesInShard(ntokens: number, T: number): number {
   return ntokens <= 1 ? 0 : Math.floor((ntokens - 1) / T);
 }

@@ -4,7 +4,8 @@
 // weights are baked in as initializers, one float input per parameter named exactly as in the
 // canonical order (`embed`, `layers.0.attn_norm`, …, `final_norm`): one InferenceSession then
 // serves any number of weight sets of the same config. B and T are symbolic (T ≤ seq_len).
-// Outputs: `loss` (scalar mean cross-entropy over the first vocab_size logits), `logits`
+// Outputs: `loss` (scalar mean cross-entropy over the first vocab_size logits) and
+// `token_losses` ([B,T], per position), `logits`
 // ([B,T,vocab_size]) or `last_logits` ([B,vocab_size], the last position only, for sampling).
 import onnxProto from 'onnx-proto';
 import { headDim, paramSpecs, type ModelConfig } from '../trainer/configs.js';
@@ -180,8 +181,10 @@ export function buildModelProto(c: ModelConfig, opts: BuildOptions = {}): Instan
     const logits = g.op('Gemm', [hn, embedV], { transB: { i: 1 } }); // [N,V]
     if (wantLoss) {
       const tgt = g.op('Reshape', ['targets', g.constI64([-1])]);
-      g.op('SoftmaxCrossEntropyLoss', [logits, tgt], { reduction: { s: 'mean' } }, 'loss');
-      outputs.push(tensorInfo('loss', F, []));
+      const perToken = g.op('SoftmaxCrossEntropyLoss', [logits, tgt], { reduction: { s: 'none' } }); // [N]
+      g.op('ReduceMean', [perToken], { keepdims: { i: 0 } }, 'loss');
+      g.op('Reshape', [perToken, g.op('Concat', [g.constI64([-1]), Tvec], { axis: { i: 0 } })], {}, 'token_losses');
+      outputs.push(tensorInfo('loss', F, []), tensorInfo('token_losses', F, ['B', 'T']));
     }
     if (logitsMode === 'all') {
       const shapeBTV = g.op('Concat', [g.constI64([-1]), Tvec, g.constI64([c.vocab_size])], { axis: { i: 0 } });

@@ -85,29 +85,62 @@ export interface EvalResult {
   loss: number;
   tokens: number;
   seconds: number;
+  /** Mean loss of each sample (row), in input order across all batches. */
+  sampleLosses: number[];
 }
 
-/** Mean loss of a checkpoint's model over batches (each batch's mean weighted by its token count). */
-export async function evalLoss(ck: Checkpoint, batches: Batch | Batch[], opts: SessionOptions = {}): Promise<EvalResult> {
+export interface EvalOptions extends SessionOptions {
+  /**
+   * Rows per forward pass (default: as many rows of T as fit in 512 tokens, at least 1). Every
+   * pass has the same shape (the last one is padded and its padding ignored), so onnxruntime's
+   * memory arena is reused instead of faulting in fresh pages for each new shape.
+   */
+  microBatch?: number;
+}
+
+export const EVAL_TOKENS_PER_PASS = 512;
+
+/**
+ * Mean loss of a checkpoint's model over batches: the mean over all their tokens. Per-sample
+ * means come back too (the validator scores per-sample improvements).
+ */
+export async function evalLoss(ck: Checkpoint, batches: Batch | Batch[], opts: EvalOptions = {}): Promise<EvalResult> {
   const list = Array.isArray(batches) ? batches : [batches];
   const t0 = performance.now();
   const session = await getSession(ck.config, 'loss', opts);
   const feeds = weightFeeds(ck);
+  const V = ck.config.vocab_size;
   let sum = 0;
   let tokens = 0;
+  const sampleLosses: number[] = [];
   for (const b of list) {
     checkBatch(ck, b);
-    if (b.B === 0) continue;
-    feeds.tokens = new ort.Tensor('int64', int64(b.inputs, ck.config.vocab_size, 'input'), [b.B, b.T]);
-    feeds.targets = new ort.Tensor('int64', int64(b.targets, ck.config.vocab_size, 'target'), [b.B, b.T]);
-    const out = await session.run(feeds);
-    const loss = Number((out.loss!.data as Float32Array)[0]);
-    sum += loss * b.B * b.T;
-    tokens += b.B * b.T;
-    for (const v of Object.values(out)) v.dispose?.();
+    const T = b.T;
+    const mb = Math.max(1, opts.microBatch ?? Math.floor(EVAL_TOKENS_PER_PASS / T));
+    const rows = Math.min(mb, b.B);
+    for (let r0 = 0; r0 < b.B; r0 += rows) {
+      const real = Math.min(rows, b.B - r0);
+      const inp = new BigInt64Array(rows * T);
+      const tgt = new BigInt64Array(rows * T);
+      inp.set(int64(b.inputs.subarray(r0 * T, (r0 + real) * T), V, 'input'));
+      tgt.set(int64(b.targets.subarray(r0 * T, (r0 + real) * T), V, 'target'));
+      // Padding rows (zeros) are computed and ignored.
+      feeds.tokens = new ort.Tensor('int64', inp, [rows, T]);
+      feeds.targets = new ort.Tensor('int64', tgt, [rows, T]);
+      const out = await session.run(feeds, ['token_losses']);
+      const tl = out.token_losses!.data as Float32Array;
+      for (let r = 0; r < real; r++) {
+        let s = 0;
+        for (let t = 0; t < T; t++) s += tl[r * T + t]!;
+        sum += s;
+        sampleLosses.push(s / T);
+      }
+      tokens += real * T;
+      for (const v of Object.values(out)) v.dispose?.();
+    }
   }
   if (tokens === 0) throw new LocoError('invalidInput', 'no tokens to evaluate');
-  return { loss: sum / tokens, tokens, seconds: (performance.now() - t0) / 1000 };
+  return { loss: sum / tokens, tokens, seconds: (performance.now() - t0) / 1000, sampleLosses };
 }
 
 /** Logits of the last position for each row of tokens [B,T] (flat, B × vocab_size). */
