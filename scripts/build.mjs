@@ -18,3 +18,23 @@ if (!existsSync(tsc)) fail('TypeScript is not installed. Run `npm ci` in the pro
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 if (r.status !== 0) fail('TypeScript compilation failed (errors above).');
+
+// Native training engine (kernels/ → kernels/build/loco-engine): needs make and a C++17 compiler
+// with OpenMP; uses Debian's OpenBLAS (libopenblas-openmp-dev) when installed.
+function have(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+if (!have('make') || !have(process.env.CXX ?? 'g++')) {
+  fail(
+    'building the native training engine needs `make` and `g++` (C++17 with OpenMP). Install them, e.g. ' +
+      '`sudo apt-get install g++ make libopenblas-openmp-dev`, then run `npm run build` again.',
+  );
+}
+const jobs = String(Math.max(1, Math.min(4, (await import('node:os')).availableParallelism())));
+const k = spawnSync('make', ['-s', '-j', jobs, '-C', join(root, 'kernels')], { stdio: 'inherit', cwd: root });
+if (k.status !== 0) {
+  fail(
+    'the native training engine failed to build (errors above). It needs g++ ≥ 9 with OpenMP and make ' +
+      '(`sudo apt-get install g++ make libopenblas-openmp-dev`); see kernels/Makefile.',
+  );
+}

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "fastmath.h"
 #include "ops.h"
 
 template <typename T>
@@ -27,7 +28,7 @@ void attention_forward(T* out, T* att, const T* q, const T* k, const T* v, int B
         }
         T sum = 0;
         for (int j = 0; j <= t; j++) {
-          row[j] = std::exp(row[j] - mx);
+          row[j] = vexp<T>(row[j] - mx);
           sum += row[j];
         }
         const T inv = T(1) / sum;

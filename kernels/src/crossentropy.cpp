@@ -2,6 +2,7 @@
 // vocab_size columns; padded embedding rows take no part, docs/model.md).
 #include <cmath>
 
+#include "fastmath.h"
 #include "ops.h"
 
 template <typename T>
@@ -11,15 +12,18 @@ double crossentropy_forward(T* logits, T* row_loss, const int* targets, int N, i
     T* l = logits + (size_t)i * V;
     const T ly = l[targets[i]];
     T mx = l[0];
+#pragma omp simd reduction(max : mx)
     for (int j = 1; j < V; j++) mx = l[j] > mx ? l[j] : mx;
-    double sum = 0;
+    T sum = 0;
+#pragma omp simd reduction(+ : sum)
     for (int j = 0; j < V; j++) {
-      const T e = std::exp(l[j] - mx);
+      const T e = vexp<T>(l[j] - mx);
       l[j] = e;
       sum += e;
     }
-    row_loss[i] = (T)(std::log(sum) + (double)mx - (double)ly);
+    row_loss[i] = (T)(std::log((double)sum) + (double)mx - (double)ly);
     const T inv = (T)(1.0 / sum);
+#pragma omp simd
     for (int j = 0; j < V; j++) l[j] *= inv;
   }
   double total = 0;

@@ -444,7 +444,26 @@ static Json handle(Engine& E, const std::string& cmd, const Json& c, const Json&
   throw CmdError{"bad_command", "unknown cmd \"" + cmd + "\""};
 }
 
+// Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) picks its Haswell (AVX2) kernels on AMD Zen 4; its
+// SkylakeX (AVX-512) kernels measured up to ~2x faster there (docs/benchmarks.md). The choice is
+// read when the library loads, before main, so set it and re-exec once.
+static void maybe_reexec_for_blas(char** argv) {
+#ifdef LOCO_OPENBLAS
+  if (getenv("OPENBLAS_CORETYPE") || getenv("LOCO_NO_REEXEC")) return;
+  __builtin_cpu_init();
+  if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl")))
+    return;
+  setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+  setenv("LOCO_NO_REEXEC", "1", 1);
+  execv("/proc/self/exe", argv);  // on failure, carry on with the default kernels
+#else
+  (void)argv;
+#endif
+}
+
 int main(int argc, char** argv) {
+  maybe_reexec_for_blas(argv);
   // Die with the parent (no orphans even if the parent is SIGKILLed mid-step).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   std::string backend = getenv("LOCO_BACKEND") ? getenv("LOCO_BACKEND") : "cpu";

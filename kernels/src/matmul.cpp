@@ -3,6 +3,7 @@
 // inner loop the compiler vectorises. Measured numbers: docs/benchmarks.md.
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -14,7 +15,8 @@
 
 const char* gemm_impl_name() {
 #ifdef LOCO_OPENBLAS
-  return "openblas";
+  static std::string name = std::string("openblas/") + openblas_get_corename();
+  return name.c_str();
 #else
   return "builtin";
 #endif
