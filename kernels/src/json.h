@@ -60,7 +60,7 @@ struct Json {
         if (!std::isfinite(num)) { out += "null"; break; }
         char buf[40];
         if (num == std::floor(num) && std::fabs(num) < 9.007199254740992e15) snprintf(buf, sizeof buf, "%.0f", num);
-        else snprintf(buf, sizeof buf, "%.9g", num);
+        else snprintf(buf, sizeof buf, "%.17g", num);  // exact: fp32 values round-trip bit for bit
         out += buf;
         break;
       }
