@@ -8,6 +8,7 @@ import { registerConfig } from './commands/config.js';
 import { registerWallet } from './commands/wallet.js';
 import { registerData } from './commands/data.js';
 import { registerModel } from './commands/model.js';
+import { registerChain } from './commands/chain.js';
 
 export const VERSION = '0.1.0';
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerData(program);
   registerModel(program);
+  registerChain(program);
   return program;
 }
 

@@ -86,4 +86,27 @@ export function registerWallet(program: Command): void {
     .requiredOption('--signature <hex>', '64-byte sr25519 signature as 0x-hex')
     .addOption(new Option('--address <ss58|0xpubkey>', 'the signer (default: this wallet\'s hotkey)'))
     .action(action(impl('verify')));
+
+  // Chain-backed wallet commands (implementation in ../chain-actions.ts, docs/chain.md).
+  const chainAction = (name: 'walletBalance' | 'walletTransfer'): Action => async (ctx, args, cmd) => {
+    const m = await import('../chain-actions.js');
+    await m[name](ctx, args, cmd);
+  };
+  wallet
+    .command('balance')
+    .description('free and reserved TAO of the wallet\'s coldkey (or --all wallets, or --ss58 addresses)')
+    .addOption(new Option('--all', 'every wallet in the wallets folder'))
+    .addOption(new Option('--ss58 <address...>', 'these addresses instead of a wallet'))
+    .addOption(new Option('--timeout <seconds>', 'give up if the chain cannot be reached within this (env LOCO_CHAIN_TIMEOUT)'))
+    .action(action(chainAction('walletBalance')));
+
+  wallet
+    .command('transfer')
+    .description('send TAO from the coldkey (Balances.transfer_keep_alive; --allow-death may empty the account)')
+    .requiredOption('--dest <address>', 'recipient SS58 address')
+    .requiredOption('--amount <tao>', 'TAO to send (up to 9 decimals)')
+    .addOption(new Option('--allow-death', 'allow the balance to drop below the existential deposit (transfer_allow_death)'))
+    .addOption(passwordFile())
+    .addOption(new Option('--timeout <seconds>', 'give up if the chain cannot be reached within this (env LOCO_CHAIN_TIMEOUT)'))
+    .action(action(chainAction('walletTransfer')));
 }
