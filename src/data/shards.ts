@@ -287,3 +287,8 @@ export function listShardFiles(path: string, split?: Split): string[] {
 export function shardName(prefix: string, split: Split, index: number): string {
   return `${basename(prefix)}_${split}_${String(index).padStart(6, '0')}.bin`;
 }
+
+/** The (inputs, targets) of global sample ids over an ordered list of shard files (see ShardSet). */
+export function fetchSamples(files: string[], T: number, ids: readonly number[]): Batch {
+  return new ShardSet(files, T).fetch(ids);
+}
