@@ -2,7 +2,7 @@
 // Build step run by `npm ci` (prepare) and `npm test`: compiles src/ to dist/ so `bin/loco`
 // starts from plain JavaScript (no TypeScript loader on the start-up path).
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,9 +15,20 @@ function fail(msg) {
 
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 if (!existsSync(tsc)) fail('TypeScript is not installed. Run `npm ci` in the project folder first.');
-rmSync(join(root, 'dist'), { recursive: true, force: true });
-const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
-if (r.status !== 0) fail('TypeScript compilation failed (errors above).');
+// Compile into a fresh folder and swap it in, so a running `loco` (or a concurrent test) never
+// finds dist/ half-built or missing, and files of deleted sources do not linger.
+const dist = join(root, 'dist');
+const fresh = join(root, `.dist-${process.pid}`);
+rmSync(fresh, { recursive: true, force: true });
+const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', fresh], { stdio: 'inherit', cwd: root });
+if (r.status !== 0) {
+  rmSync(fresh, { recursive: true, force: true });
+  fail('TypeScript compilation failed (errors above).');
+}
+const old = join(root, `.dist-old-${process.pid}`);
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(fresh, dist);
+rmSync(old, { recursive: true, force: true });
 
 // Native training engine (kernels/ → kernels/build/loco-engine): needs make and a C++17 compiler
 // with OpenMP; uses Debian's OpenBLAS (libopenblas-openmp-dev) when installed.
