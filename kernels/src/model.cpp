@@ -69,6 +69,7 @@ void Model<T>::ensure(int B, int Tn) {
   frstd.assign(BT, 0);
   logits.assign(BT * (size_t)cfg.vocab_size, 0);
   row_loss.assign(BT, 0);
+  lse.assign(BT, 0);
   dres.assign(BT * d, 0);
   dhf.assign(BT * d, 0);
   ds.assign(BT * F, 0);
@@ -118,7 +119,7 @@ double Model<T>::forward(const int* x, const int* y, int B, int Tn) {
   rmsnorm_forward(hf.data(), frstd.data(), res.data() + (size_t)L * A, final_norm(params), BT, d, cfg.norm_eps);
   // logits over the real vocabulary only: hf · embed[:vocab_size]ᵀ
   linear_forward(logits.data(), hf.data(), E, BT, cfg.vocab_size, d);
-  return crossentropy_forward(logits.data(), row_loss.data(), y, BT, cfg.vocab_size);
+  return crossentropy_forward(logits.data(), lse.data(), row_loss.data(), y, BT, cfg.vocab_size);
 }
 
 template <typename T>
@@ -129,7 +130,7 @@ void Model<T>::backward(const int* x, const int* y, T scale) {
   const int V = cfg.vocab_size;
   T* E = params.data();
   T* dE = grads.data();
-  crossentropy_backward(logits.data(), y, BT, V, scale);
+  crossentropy_backward(logits.data(), lse.data(), y, BT, V, scale);
   std::fill(dhf.begin(), dhf.end(), T(0));
   linear_backward(dhf.data(), dE, logits.data(), hf.data(), E, BT, V, d);
   std::fill(dres.begin(), dres.end(), T(0));

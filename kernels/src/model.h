@@ -33,7 +33,7 @@ struct Model {
   int B_ = 0, T_ = 0;
   void ensure(int B, int Tn);
   // activations (per layer blocks of BT·d etc.)
-  std::vector<T> res, res_mid, a, arstd, q, k, v, att, atty, m, mrstd, g, u, s, hf, frstd, logits, row_loss;
+  std::vector<T> res, res_mid, a, arstd, q, k, v, att, atty, m, mrstd, g, u, s, hf, frstd, logits, lse, row_loss;
   // backward scratch
   std::vector<T> dres, dhf, ds, dg, du, dm, datty, dq, dk, dv, da;
 };

@@ -46,13 +46,13 @@ void swiglu_forward(T* out, const T* g, const T* u, size_t n);
 template <typename T>
 void swiglu_backward(T* dg, T* du, const T* dout, const T* g, const T* u, size_t n);
 
-// Cross-entropy over the first V columns of logits[N,V]: writes softmax probabilities in place
-// and each row's loss into row_loss[N]; returns Σ row_loss (summed in a fixed order).
+// Cross-entropy over logits[N,V] (read only): lse[N] = logsumexp per row (kept for backward),
+// row_loss[N] = lse − logit[target]; returns Σ row_loss (summed in a fixed order).
 template <typename T>
-double crossentropy_forward(T* logits, T* row_loss, const int* targets, int N, int V);
-// probs (in place) → dlogits = (p − onehot(y))·scale
+double crossentropy_forward(const T* logits, T* lse, T* row_loss, const int* targets, int N, int V);
+// logits (in place) → dlogits = (softmax − onehot(y))·scale
 template <typename T>
-void crossentropy_backward(T* probs, const int* targets, int N, int V, T scale);
+void crossentropy_backward(T* logits, const T* lse, const int* targets, int N, int V, T scale);
 
 // AdamW on one tensor (decoupled weight decay, bias-corrected, PyTorch semantics). grad_scale
 // multiplies the gradient first (clipping). t = 1-based step number.

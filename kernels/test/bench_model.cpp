@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   for (auto& t : x) t = r() % 50257;
   for (auto& t : y) t = r() % 50257;
   auto now = [] { return std::chrono::steady_clock::now(); };
-  for (int it = 0; it < 4; it++) {
+  int iters = getenv("ITERS") ? atoi(getenv("ITERS")) : 4;
+  for (int it = 0; it < iters; it++) {
     auto t0 = now();
     m.zero_grad();
     auto t1 = now();
