@@ -1,0 +1,4 @@
+export * from './manifest.js';
+export * from './clock.js';
+export * from './assignment.js';
+export * from './naming.js';
