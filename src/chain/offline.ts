@@ -13,6 +13,8 @@ export interface OfflineChain {
   chain?: string;
   /** Answers to `state_call(method, argsHex)`: keyed by `method` or `method:argsHex`. */
   stateCalls?: Record<string, string>;
+  /** Block number reported by chain_getHeader (default 0). */
+  blockNumber?: number;
   /** Answers to storage reads by key hex (missing keys read as null). */
   storage?: Record<string, string>;
 }
@@ -54,6 +56,14 @@ export class OfflineProvider implements ProviderInterface {
     switch (method) {
       case 'chain_getBlockHash':
         return (c.genesisHash ?? FINNEY_GENESIS) as T;
+      case 'chain_getHeader':
+        return {
+          parentHash: `0x${'00'.repeat(32)}`,
+          number: `0x${(c.blockNumber ?? 0).toString(16)}`,
+          stateRoot: `0x${'00'.repeat(32)}`,
+          extrinsicsRoot: `0x${'00'.repeat(32)}`,
+          digest: { logs: [] },
+        } as T;
       case 'chain_getFinalizedHead':
       case 'chain_getHead':
         return (c.genesisHash ?? FINNEY_GENESIS) as T;
