@@ -8,6 +8,8 @@ import { registerConfig } from './commands/config.js';
 import { registerWallet } from './commands/wallet.js';
 import { registerData } from './commands/data.js';
 import { registerModel } from './commands/model.js';
+import { registerPayload } from './commands/payload.js';
+import { registerBench } from './commands/bench.js';
 import { registerChain } from './commands/chain.js';
 
 export const VERSION = '0.1.0';
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerData(program);
   registerModel(program);
+  registerPayload(program);
+  registerBench(program);
   registerChain(program);
   return program;
 }
