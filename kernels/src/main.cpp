@@ -444,26 +444,36 @@ static Json handle(Engine& E, const std::string& cmd, const Json& c, const Json&
   throw CmdError{"bad_command", "unknown cmd \"" + cmd + "\""};
 }
 
-// Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) picks its Haswell (AVX2) kernels on AMD Zen 4; its
-// SkylakeX (AVX-512) kernels measured up to ~2x faster there (docs/benchmarks.md). The choice is
-// read when the library loads, before main, so set it and re-exec once.
-static void maybe_reexec_for_blas(char** argv) {
+// Settings that the OpenMP runtime and OpenBLAS read when they load (before main), so they are set
+// here and the program re-executes itself once (only for variables the user did not set):
+// - OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep instead of spinning. On a shared machine
+//   (the engine next to node, the TUI, other jobs) spinning threads steal the cores the working
+//   threads need; measured 3-4x faster steps under load (docs/benchmarks.md). Set
+//   OMP_WAIT_POLICY=ACTIVE for a dedicated machine.
+// - OPENBLAS_CORETYPE=SkylakeX on AVX-512 CPUs: Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) picks its
+//   Haswell (AVX2) kernels on AMD Zen 4, its AVX-512 kernels are faster there.
+static void maybe_reexec(char** argv) {
+  if (getenv("LOCO_NO_REEXEC")) return;
+  bool changed = false;
+  if (!getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    changed = true;
+  }
 #ifdef LOCO_OPENBLAS
-  if (getenv("OPENBLAS_CORETYPE") || getenv("LOCO_NO_REEXEC")) return;
   __builtin_cpu_init();
-  if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl")))
-    return;
-  setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-  setenv("LOCO_NO_REEXEC", "1", 1);
-  execv("/proc/self/exe", argv);  // on failure, carry on with the default kernels
-#else
-  (void)argv;
+  if (!getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
+    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+    changed = true;
+  }
 #endif
+  if (!changed) return;
+  setenv("LOCO_NO_REEXEC", "1", 1);
+  execv("/proc/self/exe", argv);  // on failure, carry on with the defaults
 }
 
 int main(int argc, char** argv) {
-  maybe_reexec_for_blas(argv);
+  maybe_reexec(argv);
   // Die with the parent (no orphans even if the parent is SIGKILLed mid-step).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   std::string backend = getenv("LOCO_BACKEND") ? getenv("LOCO_BACKEND") : "cpu";
