@@ -55,6 +55,8 @@ void error_feedback(float* e, const float* delta, int64_t n, float beta) {
   }
 }
 
+constexpr int kHist = 1024;  // buckets of the top 10 bits of a key (< 2^31)
+
 static inline uint32_t key_of(float v) {
   uint32_t u;
   std::memcpy(&u, &v, 4);
@@ -86,17 +88,20 @@ bool encode(float* e, const std::vector<int64_t>& shape, const Params& p, Encode
 #pragma omp parallel
   {
     std::vector<uint32_t> keys(len), scratch(len);
+    uint32_t hist[kHist];
 #pragma omp for schedule(static)
     for (int64_t ch = 0; ch < L.nChunks; ch++) {
       const int64_t base = chunk_base(L, ch);
       bool local_bad = false;
+      std::memset(hist, 0, sizeof hist);
       int l = 0;
       for (int r = 0; r < L.c1; r++) {
         const float* row = e + base + (int64_t)r * L.cols;
         for (int c = 0; c < L.c2; c++) {
           uint32_t kk = key_of(row[c]);
-          if (kk >= 0x7f800000u) local_bad = true;
+          local_bad |= kk >= 0x7f800000u;
           keys[l++] = kk;
+          hist[kk >> 21]++;
         }
       }
       if (local_bad) {
@@ -108,16 +113,22 @@ bool encode(float* e, const std::vector<int64_t>& shape, const Params& p, Encode
       if (k == len) {
         for (int i = 0; i < len; i++) idx[i] = (uint16_t)i;
       } else {
-        std::copy(keys.begin(), keys.end(), scratch.begin());
-        // k-th largest key = element len−k in ascending order
-        std::nth_element(scratch.begin(), scratch.begin() + (len - k), scratch.end());
-        const uint32_t t = scratch[len - k];
-        int gt = 0;
-        for (int i = 0; i < len; i++) gt += keys[i] > t;
+        // the histogram bucket (top 10 bits) holding the k-th largest key, then an exact
+        // selection among that bucket's keys only
+        int above = 0, b = kHist - 1;
+        while (above + (int)hist[b] < k) above += hist[b--];
+        int m = 0;
+        for (int i = 0; i < len; i++)
+          if ((int)(keys[i] >> 21) == b) scratch[m++] = keys[i];
+        const int need = k - above;  // need-th largest among the m
+        std::nth_element(scratch.begin(), scratch.begin() + (m - need), scratch.begin() + m);
+        const uint32_t t = scratch[m - need];
+        int gt = above;
+        for (int i = 0; i < m; i++) gt += scratch[i] > t;
         int eqLeft = k - gt, o = 0;
         for (int i = 0; i < len; i++) {
           uint32_t kk = keys[i];
-          if (kk > t || (kk == t && eqLeft-- > 0)) idx[o++] = (uint16_t)i;
+          if (kk >= t && (kk > t || eqLeft-- > 0)) idx[o++] = (uint16_t)i;
         }
       }
       double s = 0;

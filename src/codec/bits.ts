@@ -82,20 +82,30 @@ export class BitReader {
     return v;
   }
 
-  /** Count one-bits up to the first zero; gives up (overrun) after `max` ones. */
+  /** Count one-bits up to the first zero; stops early once more than `max` ones were seen. */
   unary(max: number): number {
     let q = 0;
     for (;;) {
-      if (this.nacc === 0) this.fill();
       if (this.nacc === 0) {
-        this.overrun = true;
-        return q;
+        this.fill();
+        if (this.nacc === 0) {
+          this.overrun = true;
+          return q;
+        }
       }
-      const bit = this.acc & 1;
-      this.acc >>>= 1;
-      this.nacc--;
-      if (bit === 0) return q;
-      if (++q > max) return q;
+      const zeros = ~this.acc & ((1 << this.nacc) - 1); // zero bits among the valid ones
+      if (zeros === 0) {
+        q += this.nacc;
+        this.acc = 0;
+        this.nacc = 0;
+        if (q > max) return q;
+        continue;
+      }
+      const tz = 31 - Math.clz32(zeros & -zeros); // ones before the first zero
+      q += tz;
+      this.acc >>>= tz + 1;
+      this.nacc -= tz + 1;
+      return q;
     }
   }
 

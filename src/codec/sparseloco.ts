@@ -137,6 +137,8 @@ export function errorFeedback(e: Float32Array, delta: Float32Array, beta: number
 // the order of |v| for finite values; −0 and +0 are equal). The kept set is the k largest keys,
 // ties broken by the lower local index. Result: the kept local indices in ascending order.
 
+const HIST = 1024; // buckets of the top 10 bits of a key (< 2^31)
+
 /** k-th largest of keys[0..n) (k ≥ 1); scratch is reordered. Hoare quickselect, middle pivot. */
 function kthLargest(keys: Uint32Array, n: number, k: number): number {
   let lo = 0;
@@ -175,34 +177,44 @@ export function encodeTensor(name: string, shape: number[], e: Float32Array, p: 
   const bits = new Uint32Array(e.buffer, e.byteOffset, e.length);
   const keys = new Uint32Array(len);
   const scratch = new Uint32Array(len);
+  const hist = new Uint32Array(HIST);
   const indices = new Uint16Array(nChunks * k);
   const vals = new Float32Array(nChunks * k);
   for (let ch = 0; ch < nChunks; ch++) {
     const bi = Math.floor(ch / perRow);
     const base = bi * c1 * cols + (ch - bi * perRow) * c2;
-    // gather keys in local order
+    // gather keys in local order, with a histogram of their top 10 bits
+    hist.fill(0);
     let l = 0;
+    let bad = -1;
     for (let r = 0; r < c1; r++) {
       const off = base + r * cols;
       for (let c = 0; c < c2; c++) {
         const key = bits[off + c] & 0x7fffffff;
-        if (key >= 0x7f800000) throw new LocoError('invalidInput', `${name}: non-finite value at ${off + c}`);
+        if (key >= 0x7f800000) bad = off + c;
         keys[l++] = key;
+        hist[key >>> 21]++;
       }
     }
+    if (bad >= 0) throw new LocoError('invalidInput', `${name}: non-finite value at ${bad}`);
     const out = ch * k;
     if (k === len) {
       for (let i = 0; i < len; i++) indices[out + i] = i;
     } else {
-      scratch.set(keys);
-      const t = kthLargest(scratch, len, k);
-      let gt = 0;
-      for (let i = 0; i < len; i++) if (keys[i] > t) gt++;
+      // the bucket holding the k-th largest key, then an exact select inside that bucket only
+      let above = 0;
+      let b = HIST - 1;
+      while (above + hist[b] < k) above += hist[b--];
+      let m = 0;
+      for (let i = 0; i < len; i++) if (keys[i] >>> 21 === b) scratch[m++] = keys[i];
+      const t = kthLargest(scratch, m, k - above);
+      let gt = above;
+      for (let i = 0; i < m; i++) if (scratch[i] > t) gt++;
       let eqLeft = k - gt;
       let o = out;
       for (let i = 0; i < len; i++) {
         const key = keys[i];
-        if (key > t || (key === t && eqLeft-- > 0)) indices[o++] = i;
+        if (key >= t && (key > t || eqLeft-- > 0)) indices[o++] = i;
       }
     }
     for (let j = 0; j < k; j++) {
@@ -327,8 +339,9 @@ export interface PeerTensor {
  *   sum[pos] = fp32(sum[pos] + w) peer by peer in the given order, count[pos]++;
  *   out[pos] = fp32(sum / count) where count > 0, else 0.
  * Returns the dense update (row-major, the tensor's shape). All peers must share the layout.
+ * `out` (numel values) and `countScratch` (≥ numel) may be passed to reuse buffers across calls.
  */
-export function aggregateTensor(peers: readonly PeerTensor[], out?: Float32Array): Float32Array {
+export function aggregateTensor(peers: readonly PeerTensor[], out?: Float32Array, countScratch?: Uint16Array): Float32Array {
   if (peers.length === 0) throw new LocoError('invalidInput', 'aggregate: no peers');
   const L = peers[0].layout;
   for (const p of peers) {
@@ -339,9 +352,14 @@ export function aggregateTensor(peers: readonly PeerTensor[], out?: Float32Array
   }
   if (peers.length > 65535) throw new LocoError('invalidInput', 'aggregate: more than 65535 peers');
   const scales = clipScales(peers);
+  if (out && out.length !== L.numel) throw new LocoError('invalidInput', `aggregate: output has ${out.length} values, the tensor ${L.numel}`);
   const sum = out ?? new Float32Array(L.numel);
   if (out) sum.fill(0);
-  const cnt = new Uint16Array(L.numel);
+  let cnt: Uint16Array;
+  if (countScratch && countScratch.length >= L.numel) {
+    cnt = countScratch.subarray(0, L.numel);
+    cnt.fill(0);
+  } else cnt = new Uint16Array(L.numel);
   const { c1, c2, perRow, k, cols, nChunks } = L;
   for (let p = 0; p < peers.length; p++) {
     const pt = peers[p];
