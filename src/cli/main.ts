@@ -8,6 +8,7 @@ import { registerConfig } from './commands/config.js';
 import { registerWallet } from './commands/wallet.js';
 import { registerData } from './commands/data.js';
 import { registerModel } from './commands/model.js';
+import { registerDevnet } from './commands/devnet.js';
 import { registerPayload } from './commands/payload.js';
 import { registerBench } from './commands/bench.js';
 import { registerChain } from './commands/chain.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerData(program);
   registerModel(program);
+  registerDevnet(program);
   registerPayload(program);
   registerBench(program);
   registerChain(program);
