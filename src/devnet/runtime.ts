@@ -967,6 +967,18 @@ export function materialize(
     w.put(st, 'SubnetAlphaIn', [u], sn.subnetTao);
     w.put(st, 'SubnetAlphaOut', [u], sn.alphaOut);
     w.put(st, 'BlocksSinceLastStep', [u], sn.blocksSinceLastStep);
+    w.put(st, 'Difficulty', [u], 10_000_000);
+    w.put(st, 'MinDifficulty', [u], 10_000_000);
+    w.put(st, 'MaxDifficulty', [u], 4611686018427387903n);
+    w.put(st, 'AdjustmentInterval', [u], 100);
+    w.put(st, 'LiquidAlphaOn', [u], false);
+    w.put(st, 'Yuma3On', [u], false);
+    w.put(st, 'AlphaValues', [u], [45875, 58982]);
+    w.put(st, 'BondsPenalty', [u], 65535);
+    w.put(st, 'SubtokenEnabled', [u], sn.firstEmissionBlock !== null);
+    w.put(st, 'TransferToggle', [u], true);
+    w.put(st, 'TargetRegistrationsPerInterval', [u], D.targetRegistrationsPerInterval);
+    w.put(st, 'ServingRateLimit', [u], D.servingRateLimit);
     w.put(st, 'LastMechansimStepBlock', [u], sn.lastStepBlock);
     w.put(st, 'Active', [u], N.map((x) => x.active));
     w.put(st, 'ValidatorPermit', [u], N.map((x) => x.permit));
