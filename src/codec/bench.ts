@@ -8,6 +8,7 @@
 // peers 1…P−1 reuse peer 0's chunks in a rotated chunk order (same statistics, different
 // positions), each serialised and signed as its own payload, so decode and aggregate see P
 // distinct payloads without P full encodes.
+import { loadavg } from 'node:os';
 import { getConfig, paramSpecs } from '../trainer/configs.js';
 import { keypairFromSeed } from '../wallet/keypair.js';
 import { nativeBench, nativeCodec, type NativeBench } from './native.js';
@@ -44,12 +45,20 @@ export interface BenchResult {
   bandwidth: { tsCopyGBs: number; nativeCopyGBs: number | null; floorGBs: number };
   floor: { encodeS: number; aggregateS: number; note: string };
   ts: { encodeS: number; errorFeedbackS: number; serializeS: number; signS: number; decodeS: number; verifyS: number; aggregateS: number; decodeAggregateS: number };
+  /** CPU seconds of the same TS phases (wall time suffers when other jobs share the cores) */
+  tsCpu: { encodeS: number; decodeVerifyS: number; aggregateS: number };
+  loadAverage: number[];
   native: (NativeBench & { note: string }) | null;
   nativeSkipped?: string;
   seconds: number;
 }
 
 const now = () => performance.now() / 1000;
+/** CPU seconds of this process (user + system): robust to other jobs sharing the cores. */
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 function copyBandwidth(): number {
   const n = 1 << 26; // 256 MiB of floats
@@ -128,17 +137,20 @@ export async function benchCodec(o: BenchOptions): Promise<BenchResult> {
   const meta = { manifestHash: manifestHash(Buffer.from(JSON.stringify({ model: o.config }))), window: 1000, uid: 0 };
   let efS = 0;
   let encS = 0;
+  let encCpu = 0;
   const encoded: EncodedTensor[] = [];
   for (const [i, s] of specs.entries()) {
     const rows = s.shape.length === 1 ? 1 : s.shape[0];
     const cols = s.shape.length === 1 ? s.shape[0] : s.shape[1];
     const d = synth(pool, rows, cols, o.seed * 1_000_003 + i);
     const e = new Float32Array(s.numel).fill(0); // a miner keeps e across windows: no page faults timed
+    const c0 = cpu();
     const t0 = now();
     errorFeedback(e, d, p.beta);
     const t1 = now();
     encoded.push(encodeTensor(s.name, s.shape, e, p));
     const t2 = now();
+    encCpu += cpu() - c0;
     efS += t1 - t0;
     encS += t2 - t0;
   }
@@ -159,6 +171,7 @@ export async function benchCodec(o: BenchOptions): Promise<BenchResult> {
   const expect = { manifestHash: meta.manifestHash, tensors: specs.map((s) => ({ name: s.name, shape: s.shape })), codec: p };
   let decodeS = 0;
   let verifyS = 0;
+  const decCpu0 = cpu();
   const decoded: DecodedTensor[][] = [];
   for (const buf of payloads) {
     t0 = now();
@@ -169,16 +182,19 @@ export async function benchCodec(o: BenchOptions): Promise<BenchResult> {
     decodeS += t1 - t0;
     decoded.push(d.tensors);
   }
+  const decCpu = cpu() - decCpu0;
   let aggS = 0;
   // output and count buffers reused across tensors (a validator keeps them), touched before timing
   const maxNumel = Math.max(...specs.map((s) => s.numel));
   const outBuf = new Float32Array(maxNumel).fill(0);
   const cntBuf = new Uint16Array(maxNumel).fill(0);
+  const aggCpu0 = cpu();
   for (let i = 0; i < specs.length; i++) {
     const t1 = now();
     aggregateTensor(decoded.map((d) => d[i]), outBuf.subarray(0, specs[i].numel), cntBuf);
     aggS += now() - t1;
   }
+  const aggCpu = cpu() - aggCpu0;
   log(`decode ${decodeS.toFixed(3)} s, verify ${verifyS.toFixed(3)} s, aggregate ${aggS.toFixed(3)} s (TS, ${o.peers} peers)`);
 
   let kept = 0;
@@ -240,6 +256,8 @@ export async function benchCodec(o: BenchOptions): Promise<BenchResult> {
       aggregateS: aggS,
       decodeAggregateS: decodeS + verifyS + aggS,
     },
+    tsCpu: { encodeS: encCpu, decodeVerifyS: decCpu, aggregateS: aggCpu },
+    loadAverage: loadavg(),
     native,
     ...(nativeSkipped ? { nativeSkipped } : {}),
     seconds: now() - t00,
@@ -255,13 +273,14 @@ export function humanBench(r: BenchResult): string[] {
     `ratio         ${r.wire.ratio.toFixed(1)}× vs dense fp32 (${n(r.wire.denseFp32Bytes)} bytes); plain 12-bit indices: ${r.wire.plainRatio.toFixed(1)}× (${n(r.wire.plainBytes)} bytes)`,
     `bandwidth     copy ${r.bandwidth.tsCopyGBs.toFixed(2)} GB/s (TS)${r.bandwidth.nativeCopyGBs !== null ? `, ${r.bandwidth.nativeCopyGBs.toFixed(2)} GB/s (native)` : ''} (read+write)`,
     `floor         encode ${s(r.floor.encodeS)} · aggregate ${s(r.floor.aggregateS)}`,
-    `TS encode     ${s(r.ts.encodeS)} (error feedback ${s(r.ts.errorFeedbackS)}) · serialise ${s(r.ts.serializeS)} · sign ${s(r.ts.signS)}`,
-    `TS decode+agg ${s(r.ts.decodeAggregateS)} for ${r.peers} peers (parse ${s(r.ts.decodeS)} · verify ${s(r.ts.verifyS)} · aggregate ${s(r.ts.aggregateS)})`,
+    `TS encode     ${s(r.ts.encodeS)} wall, ${s(r.tsCpu.encodeS)} CPU`,
+    `              error feedback ${s(r.ts.errorFeedbackS)} · serialise ${s(r.ts.serializeS)} · sign ${s(r.ts.signS)}`,
+    `TS decode+agg ${s(r.ts.decodeAggregateS)} wall, ${s(r.tsCpu.decodeVerifyS + r.tsCpu.aggregateS)} CPU for ${r.peers} peers (parse ${s(r.ts.decodeS)} · verify ${s(r.ts.verifyS)} · aggregate ${s(r.ts.aggregateS)})`,
   ];
   if (r.native) {
-    lines.push(`native encode ${s(r.native.encode_s_per_peer)} per peer (error feedback ${s(r.native.ef_s_per_peer)}), ${r.native.threads} threads`);
-    lines.push(`native agg    ${s(r.native.aggregate_s)} for ${r.native.peers} peers (clip + scatter-mean; no wire parsing)`);
+    lines.push(`native encode ${s(r.native.encode_s_per_peer)} wall, ${s(r.native.encode_cpu_s_per_peer)} CPU per peer (error feedback ${s(r.native.ef_s_per_peer)}), ${r.native.threads} threads`);
+    lines.push(`native agg    ${s(r.native.aggregate_s)} wall, ${s(r.native.aggregate_cpu_s)} CPU for ${r.native.peers} peers (clip + scatter-mean; no wire parsing)`);
   } else lines.push(`native        skipped: ${r.nativeSkipped}`);
-  lines.push(`total         ${s(r.seconds)}`);
+  lines.push(`total         ${s(r.seconds)} (load average ${r.loadAverage.map((x) => x.toFixed(2)).join(' ')})`);
   return lines;
 }

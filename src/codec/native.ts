@@ -144,6 +144,8 @@ export interface NativeBench {
   threads: number;
   copy_gbps: number;
   encode_s_per_peer: number;
+  encode_cpu_s_per_peer: number;
+  aggregate_cpu_s: number;
   ef_s_per_peer: number;
   aggregate_s: number;
 }
