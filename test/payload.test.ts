@@ -21,6 +21,7 @@ import { parseCodecManifest, expectationsFrom } from '../src/codec/manifest.js';
 import { keypairFromSeed, sign } from '../src/wallet/keypair.js';
 import { mulberry32 } from '../src/codec/fuzz.js';
 import { paramSpecs, getConfig } from '../src/trainer/configs.js';
+import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
 import { loco, tempDir } from './helpers.js';
 
 const P: CodecParams = { topk: 64, chunk: 64, beta: 0.95 };
@@ -253,6 +254,15 @@ test('run manifest: hash of the exact bytes pins model shapes, chunking and k', 
   assert.ok(opts.maxBytes! < (4 * 3_320_128) / 20, `size limit ${opts.maxBytes} is far below the dense model`);
   assert.throws(() => parseCodecManifest(Buffer.from('{"model":"tiny","bits":4}')), /2-bit/);
   assert.throws(() => parseCodecManifest(Buffer.from('nope')), /not JSON/);
+  // a full run manifest (docs/protocol.md) is validated by its own module; same hash as it computes
+  const full = serializeManifest(defaultManifest({ model: 'small' }));
+  const fm = parseCodecManifest(full);
+  assert.deepEqual(fm.hash, parseManifest(full).hash);
+  assert.equal(fm.model.d_model, 256);
+  assert.deepEqual(fm.codec, { topk: 64, chunk: 64, beta: 0.95 });
+  const broken = JSON.parse(Buffer.from(full).toString());
+  broken.sparseloco.bits = 4;
+  assert.throws(() => parseCodecManifest(Buffer.from(JSON.stringify(broken))), /2-bit/);
 });
 
 test('CLI: loco payload inspect (valid, --manifest, rejection with exit 6, missing file exit 4)', async () => {

@@ -1,4 +1,4 @@
-// The part of the run manifest (DESIGN contract 4) that the codec needs: its hash (every payload
+// The part of the run manifest (DESIGN contract 4, docs/protocol.md) that the codec needs: its hash (every payload
 // carries it), the model (which fixes tensor names and shapes) and the SparseLoCo settings. The
 // hash is SHA-256 over the manifest file's exact bytes, so every participant must use the same file.
 import { createHash } from 'node:crypto';
@@ -7,6 +7,7 @@ import { fromFsError, LocoError } from '../errors.js';
 import { getConfig, paramSpecs, validateConfig, type ModelConfig } from '../trainer/configs.js';
 import { checkCodecParams, DEFAULT_CODEC, layoutFor, type CodecParams } from './sparseloco.js';
 import type { DecodeOptions, ExpectedTensor } from './payload.js';
+import { MANIFEST_FORMAT, validateManifest } from '../protocol/manifest.js';
 
 export interface CodecManifest {
   hash: Uint8Array;
@@ -20,7 +21,8 @@ export function manifestHash(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * Reads `model` (a config name or a full config object) and the SparseLoCo keys, each either at
+ * A full run manifest (`"format": "loco-run-manifest"`, docs/protocol.md) is validated strictly by
+ * src/protocol/manifest.ts. Anything else is read leniently (tests, benchmarks): `model` (a config name or a full config object) and the SparseLoCo keys, each either at
  * the top level or under `sparseloco`: `topk` (64), `chunk` (64), `ef_beta` (0.95), `bits` (2, the
  * only value this format carries).
  */
@@ -33,6 +35,13 @@ export function parseCodecManifest(bytes: Uint8Array, what = 'run manifest'): Co
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new LocoError('invalidInput', `${what}: not a JSON object`);
   const o = raw as Record<string, unknown>;
+  if (o.format === MANIFEST_FORMAT) {
+    // a full run manifest (docs/protocol.md): validated strictly by its own module
+    const { manifest, model } = validateManifest(raw, what);
+    const sl = manifest.sparseloco;
+    const codec = checkCodecParams({ topk: sl.topk, chunk: sl.chunk, beta: sl.ef_beta });
+    return { hash: manifestHash(bytes), model, codec, tensors: paramSpecs(model).map((s) => ({ name: s.name, shape: s.shape })) };
+  }
   const m = o.model;
   const model = typeof m === 'string' ? getConfig(m) : validateConfig(m, `${what}: model`);
   const sub = (typeof o.sparseloco === 'object' && o.sparseloco !== null ? o.sparseloco : {}) as Record<string, unknown>;
