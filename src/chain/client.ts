@@ -479,7 +479,8 @@ export class Chain {
         () => finish(new LocoError('chain', `${what}: not included in a block within ${Math.round(timeoutMs / 1000)} s (it may still be included later)`)),
         timeoutMs,
       );
-      tx.signAndSend(pair, { era: opts.era ?? DEFAULT_ERA, ...(opts.tip ? { tip: opts.tip } : {}) }, (result: Any) => {
+      // nonce -1: the node's next index (AccountNonceApi, counting its pool), not a storage subscription
+      tx.signAndSend(pair, { era: opts.era ?? DEFAULT_ERA, nonce: -1, ...(opts.tip ? { tip: opts.tip } : {}) }, (result: Any) => {
         const s = result.status;
         opts.onStatus?.(s.type);
         if (s.isInBlock || s.isFinalized) {

@@ -90,6 +90,10 @@ export const STORAGE: readonly StorageUse[] = [
 export const RUNTIME_APIS: readonly RuntimeApiUse[] = [
   { kind: 'runtimeApi', api: 'NeuronInfoRuntimeApi', method: 'get_neurons_lite', optional: true },
   { kind: 'runtimeApi', api: 'SubnetRegistrationRuntimeApi', method: 'get_network_registration_cost', optional: true },
+  // called by @polkadot/api itself when it signs (next nonce) and for fee estimates
+  { kind: 'runtimeApi', api: 'AccountNonceApi', method: 'account_nonce' },
+  { kind: 'runtimeApi', api: 'TransactionPaymentApi', method: 'query_info', optional: true },
+  { kind: 'runtimeApi', api: 'Metadata', method: 'metadata_at_version' },
 ];
 
 export const CONSTANTS: readonly ConstantUse[] = [{ kind: 'constant', pallet: 'Balances', name: 'ExistentialDeposit' }];
