@@ -393,10 +393,10 @@ interface Run {
   json: Any;
 }
 /** `loco …` against the fake node, asynchronously (the node lives in this process). */
-function run(args: string[], wallet = 'plain'): Promise<Run> {
+function run(args: string[], wallet = 'plain', json = true): Promise<Run> {
   const env = { ...process.env, HOME: home, LOCO_CONFIG_DIR: join(home, '.cfg'), NO_COLOR: '1' } as NodeJS.ProcessEnv;
   delete env.LOCO_PASSWORD;
-  const full = [...args, '--network', url, '--wallet-path', join(home, 'wallets'), '--wallet-name', wallet, '--json'];
+  const full = [...args, '--network', url, '--wallet-path', join(home, 'wallets'), '--wallet-name', wallet, ...(json ? ['--json'] : [])];
   return new Promise((resolve) => {
     execFile(process.execPath, [LOCO, ...full], { env, timeout: 60_000 }, (err, stdout, stderr) => {
       let json: Any;
@@ -411,13 +411,20 @@ function run(args: string[], wallet = 'plain'): Promise<Run> {
 }
 
 test('reads: balance, subnet list/show/hyperparameters, and the metagraph from storage when get_neurons_lite is not served', { skip }, async () => {
-  const [bal, list, show, hp, mg] = await Promise.all([
+  const [bal, list, show, hp, mg, human] = await Promise.all([
     run(['wallet', 'balance']),
     run(['subnet', 'list']),
     run(['subnet', 'show', '--netuid', '1']),
     run(['subnet', 'hyperparameters', '--netuid', '3']),
     run(['subnet', 'metagraph', '--netuid', '1']),
+    run(['subnet', 'metagraph', '--netuid', '1', '--sort', 'stake'], 'plain', false),
   ]);
+  // people's output: a table on stdout, and no library noise on stderr (the runtime API this node
+  // does not list is not even tried)
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /metagraph of subnet 1 on ws:\/\/127\.0\.0\.1:\d+ at block \d+ \(storage\)\nuid +stake +incentive/);
+  assert.match(human.stdout, new RegExp(`\\n +0 +1000\\.000000000 +0\\.00000 +1\\.00000 .* ${OTHER}\\n`));
+  assert.equal(human.stderr, '');
   assert.equal(bal.code, 0, bal.stderr);
   assert.deepEqual(bal.json.data.balances[0].free, { rao: '50000000000', tao: '50.000000000' });
   assert.equal(bal.json.data.balances[0].address, COLD);

@@ -6,6 +6,7 @@
 import type { ApiPromise } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import { blake2AsHex } from '@polkadot/util-crypto';
 import { LocoError } from '../errors.js';
 import type { Keypair } from '../wallet/keypair.js';
 import { describeDispatchError, rpcError } from './errors.js';
@@ -189,6 +190,11 @@ export class Chain {
     private readonly closeFn: () => Promise<void> = () => api.disconnect(),
   ) {}
 
+  /** The network's name, or the URL of a custom endpoint. */
+  get where(): string {
+    return this.endpoint.name === 'custom' ? this.endpoint.url || 'this chain' : this.endpoint.name;
+  }
+
   async close(): Promise<void> {
     await this.closeFn();
   }
@@ -201,6 +207,18 @@ export class Chain {
     const f = section?.[camel(item)];
     if (!f) throw new LocoError('chain', `this chain has no ${what} (${item}) in its metadata`);
     return f;
+  }
+
+  /**
+   * Whether the node implements a runtime API. Metadata V15 declares them all, but the runtime
+   * version lists what this runtime really serves; asking for one it lacks only makes
+   * @polkadot/api log an error. An empty list (some test nodes) means "unknown": try it.
+   */
+  hasRuntimeApi(name: string): boolean {
+    const apis = this.api.runtimeVersion?.apis;
+    if (!apis || apis.length === 0) return true;
+    const want = blake2AsHex(name, 64);
+    return apis.some(([hash]) => hash.toHex() === want);
   }
 
   // ---------------- reads ----------------
@@ -234,7 +252,7 @@ export class Chain {
   }
 
   async subnet(netuid: number): Promise<SubnetInfo> {
-    if (!(await this.subnetExists(netuid))) throw new LocoError('notFound', `subnet ${netuid} does not exist on ${this.endpoint.name}`);
+    if (!(await this.subnetExists(netuid))) throw new LocoError('notFound', `subnet ${netuid} does not exist on ${this.where}`);
     const q = this.q;
     const [tempo, burn, n, maxN, owner, ownerHotkey, regAllowed] = await Promise.all([
       q.tempo(netuid),
@@ -264,7 +282,7 @@ export class Chain {
 
   /** Each hyperparameter this chain stores, by its snake_case name (btcli's names). */
   async hyperparameters(netuid: number): Promise<Record<string, unknown>> {
-    if (!(await this.subnetExists(netuid))) throw new LocoError('notFound', `subnet ${netuid} does not exist on ${this.endpoint.name}`);
+    if (!(await this.subnetExists(netuid))) throw new LocoError('notFound', `subnet ${netuid} does not exist on ${this.where}`);
     const q = this.q;
     const present = HYPERPARAMETERS.filter((h) => q[camel(h)]);
     const values: Any[] = await Promise.all(present.map((h) => q[camel(h)](netuid)));
@@ -292,7 +310,7 @@ export class Chain {
   /** Subnet creation cost (RAO): the runtime API where present, else the last lock cost. */
   async networkRegistrationCost(): Promise<bigint | undefined> {
     const call: Any = (this.api.call as Any).subnetRegistrationRuntimeApi?.getNetworkRegistrationCost;
-    if (call) {
+    if (call && this.hasRuntimeApi('SubnetRegistrationRuntimeApi')) {
       try {
         return big(await call());
       } catch {
@@ -311,13 +329,13 @@ export class Chain {
     const source = opts.source ?? 'auto';
     const block = await this.blockNumber().catch(() => undefined);
     const rt: Any = (this.api.call as Any).neuronInfoRuntimeApi?.getNeuronsLite;
-    if (source !== 'storage' && rt) {
+    if (source !== 'storage' && rt && (source === 'runtime-api' || this.hasRuntimeApi('NeuronInfoRuntimeApi'))) {
       try {
         const raw: Any = await rt(netuid);
         const list: Any = raw?.isSome !== undefined && raw.unwrapOr ? raw.unwrapOr([]) : raw;
         const neurons = [...list].map(neuronFromLite).sort((a, b) => a.uid - b.uid);
         if (neurons.length || !(await this.subnetExists(netuid).catch(() => true))) {
-          if (!neurons.length) throw new LocoError('notFound', `subnet ${netuid} does not exist on ${this.endpoint.name}`);
+          if (!neurons.length) throw new LocoError('notFound', `subnet ${netuid} does not exist on ${this.where}`);
           return { netuid, block, source: 'runtime-api', neurons };
         }
       } catch (e) {
@@ -331,7 +349,7 @@ export class Chain {
   }
 
   private async neuronsFromStorage(netuid: number): Promise<Neuron[]> {
-    if (!(await this.subnetExists(netuid))) throw new LocoError('notFound', `subnet ${netuid} does not exist on ${this.endpoint.name}`);
+    if (!(await this.subnetExists(netuid))) throw new LocoError('notFound', `subnet ${netuid} does not exist on ${this.where}`);
     const q = this.q;
     const n = num(await q.subnetworkN(netuid));
     const vec = async (item: string): Promise<Any[]> => (q[camel(item)] ? [...((await q[camel(item)](netuid)) as Any)] : []);
@@ -445,6 +463,7 @@ export class Chain {
 
   /** Estimated fee (RAO) for a signed `tx` from `address`; undefined where the chain cannot say. */
   async fee(tx: SubmittableExtrinsic<'promise'>, address: string): Promise<bigint | undefined> {
+    if (!this.hasRuntimeApi('TransactionPaymentApi')) return undefined;
     try {
       const info: Any = await tx.paymentInfo(address);
       return big(info.partialFee);

@@ -3,6 +3,7 @@
 // metadata and replay recorded runtime-API responses (`state_call`) through the client's own code.
 import type { ProviderInterface, ProviderInterfaceCallback, ProviderInterfaceEmitCb, ProviderInterfaceEmitted } from '@polkadot/rpc-provider/types';
 import { readFileSync } from 'node:fs';
+import { blake2AsHex } from '@polkadot/util-crypto';
 
 export interface OfflineChain {
   /** `Metadata_metadata_at_version(15)` result as hex: 0x01 ‖ compact(len) ‖ metadata. */
@@ -74,7 +75,11 @@ export class OfflineProvider implements ProviderInterface {
           authoringVersion: 1,
           specVersion: c.specVersion,
           implVersion: 1,
-          apis: [['0x37e397fc7c91f5e4', 2]], // blake2_64("Metadata") v2: metadata comes by state_call
+          // Metadata v2 (metadata comes by state_call), plus each runtime API with recorded answers
+          apis: [
+            ['0x37e397fc7c91f5e4', 2],
+            ...[...new Set(Object.keys(c.stateCalls ?? {}).map((k) => k.split('_')[0]))].map((api) => [blake2AsHex(api, 64), 1]),
+          ],
           transactionVersion: c.transactionVersion ?? 1,
           stateVersion: 1,
         } as T;

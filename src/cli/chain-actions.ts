@@ -204,7 +204,7 @@ export async function walletTransfer(ctx: Ctx, _args: unknown[], cmd: Command): 
     await confirmSpend(
       ctx,
       [
-        `Transfer ${bold(tao(amount))} on ${chain.endpoint.name}`,
+        `Transfer ${bold(tao(amount))} on ${chain.where}`,
         `  from ${from} (wallet ${w.name}, balance ${tao(bal.free)})`,
         `  to   ${dest}`,
         ...(fee !== undefined ? [`  fee  about ${tao(fee)}`] : []),
@@ -237,7 +237,7 @@ export async function subnetList(ctx: Ctx, _args: unknown[], cmd: Command): Prom
             subnets.map((s) => [String(s.netuid), `${s.n}/${s.maxN}`, String(s.tempo), tao(s.burn), s.owner]),
             [true, true, true, true, false],
           )
-        : `No subnets on ${chain.endpoint.name}.`,
+        : `No subnets on ${chain.where}.`,
     );
   });
 }
@@ -250,7 +250,7 @@ export async function subnetShow(ctx: Ctx, _args: unknown[], cmd: Command): Prom
     const [info, hp] = await Promise.all([chain.subnet(netuid), chain.hyperparameters(netuid)]);
     const keys = ['immunity_period', 'min_allowed_weights', 'max_allowed_validators', 'weights_version_key', 'weights_set_rate_limit', 'commit_reveal_weights_enabled', 'activity_cutoff'];
     ctx.out.result({ ...networkJson(chain), subnet: subnetJson(info), hyperparameters: hp }, [
-      `${bold(`subnet ${netuid}`)} on ${chain.endpoint.name}`,
+      `${bold(`subnet ${netuid}`)} on ${chain.where}`,
       `  owner        ${info.owner}`,
       ...(info.ownerHotkey ? [`  owner hotkey ${info.ownerHotkey}`] : []),
       `  neurons      ${info.n}/${info.maxN}`,
@@ -269,7 +269,7 @@ export async function subnetHyperparameters(ctx: Ctx, _args: unknown[], cmd: Com
     const hp = await chain.hyperparameters(netuid);
     const w = Math.max(...Object.keys(hp).map((k) => k.length));
     ctx.out.result({ ...networkJson(chain), netuid, hyperparameters: hp }, [
-      `${bold(`subnet ${netuid} hyperparameters`)} (${chain.endpoint.name})`,
+      `${bold(`subnet ${netuid} hyperparameters`)} (${chain.where})`,
       ...Object.entries(hp).map(([k, v]) => `  ${k.padEnd(w)}  ${typeof v === 'string' ? v : JSON.stringify(v)}`),
     ]);
   });
@@ -294,7 +294,7 @@ export async function subnetMetagraph(ctx: Ctx, _args: unknown[], cmd: Command):
     const limit = flags.limit ? Number(flags.limit) : rows.length;
     const shown = rows.slice(0, Number.isFinite(limit) && limit >= 0 ? limit : rows.length);
     ctx.out.result({ ...networkJson(chain), ...metagraphJson(m) }, [
-      `${bold(`metagraph of subnet ${netuid}`)} on ${chain.endpoint.name}${m.block !== undefined ? ` at block ${m.block}` : ''} (${m.source})`,
+      `${bold(`metagraph of subnet ${netuid}`)} on ${chain.where}${m.block !== undefined ? ` at block ${m.block}` : ''} (${m.source})`,
       ...table(
         ['uid', 'stake', 'incentive', 'dividends', 'trust', 'consensus', 'emission', 'vp', 'active', 'updated', 'hotkey'],
         shown.map((n) => [
@@ -345,7 +345,7 @@ export async function subnetRegister(ctx: Ctx, _args: unknown[], cmd: Command): 
     await confirmSpend(
       ctx,
       [
-        `Register hotkey ${hot} on subnet ${netuid} (${chain.endpoint.name})`,
+        `Register hotkey ${hot} on subnet ${netuid} (${chain.where})`,
         `  cost ${bold(tao(info.burn))} burned from coldkey ${cold} (balance ${tao(bal.free)})${fee !== undefined ? `, fee about ${tao(fee)}` : ''}`,
         `  neurons ${info.n}/${info.maxN}${info.n >= info.maxN ? ' (full: the lowest-scoring neuron outside immunity is replaced)' : ''}`,
       ],
@@ -377,7 +377,7 @@ export async function subnetCreate(ctx: Ctx, _args: unknown[], cmd: Command): Pr
     await confirmSpend(
       ctx,
       [
-        `Create a subnet on ${chain.endpoint.name} owned by coldkey ${cold}, owner hotkey ${hot}`,
+        `Create a subnet on ${chain.where} owned by coldkey ${cold}, owner hotkey ${hot}`,
         `  cost ${cost !== undefined ? bold(tao(cost)) : 'unknown (the chain does not say)'} (balance ${tao(bal.free)})`,
       ],
       'Create the subnet?',
@@ -440,7 +440,7 @@ async function stakeChange(ctx: Ctx, cmd: Command, add: boolean): Promise<void> 
   const hot = await hotkeyAddress(w, hotkey, flags);
   const cold = coldkeyAddress(w);
   await withChain(ctx, flags, network, async (chain) => {
-    if (!(await chain.subnetExists(netuid))) throw new LocoError('notFound', `subnet ${netuid} does not exist on ${chain.endpoint.name}`);
+    if (!(await chain.subnetExists(netuid))) throw new LocoError('notFound', `subnet ${netuid} does not exist on ${chain.where}`);
     const tx = add ? chain.tx.addStake(hot, netuid, amount) : chain.tx.removeStake(hot, netuid, amount);
     const bal = await chain.balance(cold);
     if (add && bal.transferable < amount) {
@@ -450,8 +450,8 @@ async function stakeChange(ctx: Ctx, cmd: Command, add: boolean): Promise<void> 
     await confirmSpend(
       ctx,
       add
-        ? [`Stake ${bold(tao(amount))} from coldkey ${cold} onto hotkey ${hot} in subnet ${netuid} (${chain.endpoint.name})`, `  balance ${tao(bal.free)}`]
-        : [`Unstake ${bold(formatTao(amount))} alpha from hotkey ${hot} in subnet ${netuid} to coldkey ${cold} (${chain.endpoint.name})`],
+        ? [`Stake ${bold(tao(amount))} from coldkey ${cold} onto hotkey ${hot} in subnet ${netuid} (${chain.where})`, `  balance ${tao(bal.free)}`]
+        : [`Unstake ${bold(formatTao(amount))} alpha from hotkey ${hot} in subnet ${netuid} to coldkey ${cold} (${chain.where})`],
       add ? 'Stake it?' : 'Unstake it?',
     );
     const key = await unlockCold(ctx, flags, w);
