@@ -29,13 +29,22 @@ test('gradient check: every op and the whole model match finite differences (dou
   assert.equal(r.status, 0, `gradcheck failed:\n${r.stdout}\n${r.stderr}`);
   const rows = parse(r.stdout);
   const names = rows.map((x) => x.name);
-  for (const op of ['matmul (linear)', 'gemm transposes (vs naive)', 'rmsnorm', 'rope', 'rope formula (rotate-half)', 'attention (causal)', 'swiglu', 'crossentropy', 'model (all tensors)', 'model padded rows grad = 0', 'float vs double model']) {
+  for (const op of ['matmul (linear)', 'gemm transposes (vs naive)', 'rmsnorm', 'rope', 'rope formula (rotate-half)', 'attention (causal)', 'attention (causal, gemm)', 'attention loops vs gemm', 'swiglu', 'crossentropy', 'model (all tensors)', 'model padded rows grad = 0', 'float vs double model']) {
     assert.ok(names.includes(op), `gradcheck did not report "${op}":\n${r.stdout}`);
   }
   for (const row of rows) {
     assert.ok(row.pass && row.err <= row.threshold, `${row.name}: rel err ${row.err} > ${row.threshold}`);
   }
   assert.match(r.stdout, /gradcheck: OK/);
+});
+
+test('the built-in matmul (no BLAS) build passes the same gradient check', () => {
+  const dir = join(KERNELS, 'build', 'noblas');
+  const mk = spawnSync('make', ['-s', '-j', '2', '-C', KERNELS, `BUILD=${dir}`, 'LOCO_BLAS=none', `${dir}/gradcheck`], { encoding: 'utf8', timeout: 240_000 });
+  assert.equal(mk.status, 0, `make (LOCO_BLAS=none) failed:\n${mk.stdout}\n${mk.stderr}`);
+  const r = spawnSync(join(dir, 'gradcheck'), [], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, `gradcheck (built-in gemm) failed:\n${r.stdout}\n${r.stderr}`);
+  assert.ok(parse(r.stdout).length >= 12 && parse(r.stdout).every((x) => x.pass), r.stdout);
 });
 
 test('gradient check can fail: a 1 % error injected into two backwards is caught', () => {

@@ -194,6 +194,9 @@ static void train(Engine& E, const Json& c, const Json& id) {
   const int accum = (int)int_arg(c, "grad_accum", 1, false, 1, 1 << 20);
   auto ids = id_list_arg(c, "samples", false);
   const size_t per_step = (size_t)B * accum;
+  if (ids.size() < per_step)
+    throw CmdError{"bad_command", "train needs at least micro_batch·grad_accum = " + std::to_string(per_step) +
+                                      " sample ids, got " + std::to_string(ids.size())};
   const long steps = int_arg(c, "steps", (long)(ids.size() / per_step), false, 1, 1L << 40);
   if (ids.size() < per_step * (size_t)steps)
     throw CmdError{"bad_command", "train needs steps·grad_accum·micro_batch = " + std::to_string(per_step * steps) +

@@ -59,24 +59,28 @@ static void micro(const float* a, int la, const float* bp, int kk, float alpha, 
 // C element (i, j) lives at C[i·rs + j·cs] (rs = ldc, cs = 1 normally; swapped for Cᵀ).
 static void sgemm_packed(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
                          int ldb, float beta, float* C, size_t rs, size_t cs) {
-  // Packing buffers are reused across calls (gemm is only called from serial code): no zero-fill,
-  // no page faults after the first call of a size.
-  static std::vector<float> Ap, Bp;
+  // Packing buffers are reused across calls (one set per thread: attention calls gemm from inside
+  // a parallel region): no zero-fill, no page faults after the first call of a size.
+  // Inside the parallel loops below only the raw pointers are used (a thread_local named there
+  // would be each worker thread's own, empty, buffer).
+  static thread_local std::vector<float> Ap_buf, Bp_buf;
   const float* a = A;
   int la = lda;
   if (ta) {
-    if (Ap.size() < (size_t)M * K) Ap.resize((size_t)M * K);
+    if (Ap_buf.size() < (size_t)M * K) Ap_buf.resize((size_t)M * K);
+    float* Ap = Ap_buf.data();
     const int TB = 64;  // tiled transpose
 #pragma omp parallel for schedule(static)
     for (int i0 = 0; i0 < M; i0 += TB)
       for (int k0 = 0; k0 < K; k0 += TB)
         for (int k = k0; k < std::min(K, k0 + TB); k++)
           for (int i = i0; i < std::min(M, i0 + TB); i++) Ap[(size_t)i * K + k] = A[(size_t)k * lda + i];
-    a = Ap.data();
+    a = Ap;
     la = K;
   }
   const int np = (N + NR - 1) / NR;
-  if (Bp.size() < (size_t)np * K * NR) Bp.resize((size_t)np * K * NR);
+  if (Bp_buf.size() < (size_t)np * K * NR) Bp_buf.resize((size_t)np * K * NR);
+  float* Bp = Bp_buf.data();
 #pragma omp parallel for collapse(2) schedule(static)
   for (int p = 0; p < np; p++)
     for (int k = 0; k < K; k++)
@@ -100,7 +104,7 @@ static void sgemm_packed(bool ta, bool tb, int M, int N, int K, float alpha, con
 #pragma omp parallel for collapse(2) schedule(static)
     for (int p = 0; p < np; p++)
       for (int ch = 0; ch < nchunks; ch++) {
-        const float* bp = Bp.data() + ((size_t)p * K + k0) * NR;
+        const float* bp = Bp + ((size_t)p * K + k0) * NR;
         const int ncols = std::min(NR, N - p * NR);
         const int i1 = std::min(M, (ch + 1) * MCHUNK);
         int i = ch * MCHUNK;

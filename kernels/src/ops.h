@@ -39,6 +39,10 @@ template <typename T>
 void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* att, const T* q, const T* k, const T* v, int B,
                         int Tn, int H, int hd);
 
+// Sequences at least this long use the per-head GEMM path (default 128; the tests use 0 and a huge
+// value to check both paths).
+void set_attention_gemm_min_T(int t);
+
 // out = silu(g) ⊙ u
 template <typename T>
 void swiglu_forward(T* out, const T* g, const T* u, size_t n);

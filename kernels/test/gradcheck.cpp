@@ -140,14 +140,14 @@ static void check_rope() {
   r.report(1e-12);
 }
 
-static void check_attention() {
-  const int B = 2, T = 5, H = 2, hd = 4, n = B * T * H * hd;
+static void check_attention(const char* name, int T) {
+  const int B = 2, H = 2, hd = 4, n = B * T * H * hd;
   V q = randv(n), k = randv(n), v = randv(n), w = randv(n), out(n), att(B * H * T * T);
   auto f = [&]() { attention_forward(out.data(), att.data(), q.data(), k.data(), v.data(), B, T, H, hd); return dotv(out, w); };
   f();
   V dq(n), dk(n), dv(n);
   attention_backward(dq.data(), dk.data(), dv.data(), w.data(), att.data(), q.data(), k.data(), v.data(), B, T, H, hd);
-  Checker c{"attention (causal)"};
+  Checker c{name};
   check_input(c, q, dq, f);
   check_input(c, k, dk, f);
   check_input(c, v, dv, f);
@@ -261,7 +261,34 @@ int main(int argc, char** argv) {
   check_matmul();
   check_rmsnorm();
   check_rope();
-  check_attention();
+  set_attention_gemm_min_T(1 << 30);
+  check_attention("attention (causal)", 5);
+  set_attention_gemm_min_T(0);
+  check_attention("attention (causal, gemm)", 6);
+  set_attention_gemm_min_T(128);
+  {  // the two attention paths agree on a longer sequence (float)
+    const int B = 2, T = 131, H = 3, hd = 8, n = B * T * H * hd;
+    V q = randv(n), k = randv(n), v = randv(n), w = randv(n);
+    std::vector<float> qf(q.begin(), q.end()), kf(k.begin(), k.end()), vf(v.begin(), v.end()), wf(w.begin(), w.end());
+    std::vector<float> o1(n), o2(n), a1(B * H * T * T), a2(B * H * T * T), g1(3 * n), g2(3 * n);
+    set_attention_gemm_min_T(1 << 30);
+    attention_forward(o1.data(), a1.data(), qf.data(), kf.data(), vf.data(), B, T, H, hd);
+    attention_backward(g1.data(), g1.data() + n, g1.data() + 2 * n, wf.data(), a1.data(), qf.data(), kf.data(), vf.data(), B, T, H, hd);
+    set_attention_gemm_min_T(0);
+    attention_forward(o2.data(), a2.data(), qf.data(), kf.data(), vf.data(), B, T, H, hd);
+    attention_backward(g2.data(), g2.data() + n, g2.data() + 2 * n, wf.data(), a2.data(), qf.data(), kf.data(), vf.data(), B, T, H, hd);
+    set_attention_gemm_min_T(128);
+    // max |difference| relative to the largest magnitude of each output (fp32 roundoff level)
+    Checker c{"attention loops vs gemm"};
+    auto cmp = [&](const float* x, const float* y, int m) {
+      double mx = 0, md = 0;
+      for (int i = 0; i < m; i++) { mx = std::max(mx, (double)std::fabs(y[i])); md = std::max(md, (double)std::fabs(x[i] - y[i])); }
+      c.add(1.0 + md / mx, 1.0);
+    };
+    cmp(o1.data(), o2.data(), n);
+    for (int g = 0; g < 3; g++) cmp(g1.data() + g * n, g2.data() + g * n, n);
+    c.report(1e-5);
+  }
   check_swiglu();
   check_crossentropy();
   check_model();
