@@ -110,6 +110,32 @@ test('deterministic 20-step trajectory; loss falls; resume from a checkpoint giv
   }
 });
 
+test('gradient accumulation: 2 micro-batches of 2 match 1 micro-batch of 4', async () => {
+  const a = await Engine.start();
+  const b = await Engine.start();
+  try {
+    await a.init(tiny, 5);
+    await b.init(tiny, 5);
+    const s = ids(3 * 4);
+    const la = await collect(a.train({ shards: [SHARD], samples: s, micro_batch: 4, lr: 1e-3 }));
+    const lb = await collect(b.train({ shards: [SHARD], samples: s, micro_batch: 2, grad_accum: 2, lr: 1e-3 }));
+    assert.equal(la.length, 3);
+    assert.equal(lb.length, 3);
+    for (let i = 0; i < 3; i++) {
+      assert.ok(Math.abs((la[i].loss as number) - (lb[i].loss as number)) < 1e-5 * (la[i].loss as number), `loss ${i}`);
+      assert.ok(Math.abs((la[i].grad_norm as number) - (lb[i].grad_norm as number)) < 1e-4 * (la[i].grad_norm as number), `grad norm ${i}`);
+      assert.equal(lb[i].tokens, 4 * T);
+    }
+    const idx = [5, 777, 40_000, 3_300_000];
+    const pa = await a.sampleParams(idx);
+    const pb = await b.sampleParams(idx);
+    pa.forEach((v, k) => assert.ok(Math.abs(v - pb[k]) < 1e-6, `param ${idx[k]}: ${v} vs ${pb[k]}`));
+  } finally {
+    await a.shutdown();
+    await b.shutdown();
+  }
+});
+
 test('checkpoint round-trip is bit-exact and readable by the TypeScript reader (and back)', async () => {
   const e = await Engine.start();
   try {
