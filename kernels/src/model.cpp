@@ -47,40 +47,45 @@ void Model<T>::zero_grad() {
 
 template <typename T>
 void Model<T>::ensure(int B, int Tn) {
+  // Buffers only grow: switching between shapes (train micro-batches, eval batches) does not
+  // reallocate and re-fault gigabytes. Every buffer is fully written before it is read.
   if (B == B_ && Tn == T_) return;
   B_ = B;
   T_ = Tn;
+  auto grow = [](std::vector<T>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+  };
   const size_t BT = (size_t)B * Tn, d = cfg.d_model, F = cfg.d_ff, L = cfg.n_layers, H = cfg.n_heads;
-  res.assign((L + 1) * BT * d, 0);
-  res_mid.assign(L * BT * d, 0);
-  a.assign(L * BT * d, 0);
-  arstd.assign(L * BT, 0);
-  q.assign(L * BT * d, 0);
-  k.assign(L * BT * d, 0);
-  v.assign(L * BT * d, 0);
-  att.assign(L * B * H * Tn * Tn, 0);
-  atty.assign(L * BT * d, 0);
-  m.assign(L * BT * d, 0);
-  mrstd.assign(L * BT, 0);
-  g.assign(L * BT * F, 0);
-  u.assign(L * BT * F, 0);
-  s.assign(L * BT * F, 0);
-  hf.assign(BT * d, 0);
-  frstd.assign(BT, 0);
-  logits.assign(BT * (size_t)cfg.vocab_size, 0);
-  row_loss.assign(BT, 0);
-  lse.assign(BT, 0);
-  dres.assign(BT * d, 0);
-  dhf.assign(BT * d, 0);
-  ds.assign(BT * F, 0);
-  dg.assign(BT * F, 0);
-  du.assign(BT * F, 0);
-  dm.assign(BT * d, 0);
-  datty.assign(BT * d, 0);
-  dq.assign(BT * d, 0);
-  dk.assign(BT * d, 0);
-  dv.assign(BT * d, 0);
-  da.assign(BT * d, 0);
+  grow(res, (L + 1) * BT * d);
+  grow(res_mid, L * BT * d);
+  grow(a, L * BT * d);
+  grow(arstd, L * BT);
+  grow(q, L * BT * d);
+  grow(k, L * BT * d);
+  grow(v, L * BT * d);
+  grow(att, L * B * H * Tn * Tn);
+  grow(atty, L * BT * d);
+  grow(m, L * BT * d);
+  grow(mrstd, L * BT);
+  grow(g, L * BT * F);
+  grow(u, L * BT * F);
+  grow(s, L * BT * F);
+  grow(hf, BT * d);
+  grow(frstd, BT);
+  grow(logits, BT * (size_t)cfg.vocab_size);
+  grow(row_loss, BT);
+  grow(lse, BT);
+  grow(dres, BT * d);
+  grow(dhf, BT * d);
+  grow(ds, BT * F);
+  grow(dg, BT * F);
+  grow(du, BT * F);
+  grow(dm, BT * d);
+  grow(datty, BT * d);
+  grow(dq, BT * d);
+  grow(dk, BT * d);
+  grow(dv, BT * d);
+  grow(da, BT * d);
 }
 
 template <typename T>
@@ -131,9 +136,9 @@ void Model<T>::backward(const int* x, const int* y, T scale) {
   T* E = params.data();
   T* dE = grads.data();
   crossentropy_backward(logits.data(), lse.data(), y, BT, V, scale);
-  std::fill(dhf.begin(), dhf.end(), T(0));
+  std::fill_n(dhf.begin(), A, T(0));
   linear_backward(dhf.data(), dE, logits.data(), hf.data(), E, BT, V, d);
-  std::fill(dres.begin(), dres.end(), T(0));
+  std::fill_n(dres.begin(), A, T(0));
   rmsnorm_backward(dres.data(), final_norm(grads), dhf.data(), res.data() + (size_t)L * A, final_norm(params),
                    frstd.data(), BT, d);
   for (int l = L - 1; l >= 0; l--) {
@@ -145,21 +150,21 @@ void Model<T>::backward(const int* x, const int* y, T scale) {
     T* ml = m.data() + l * A;
     T *gl = g.data() + l * AF, *ul = u.data() + l * AF, *sl = s.data() + l * AF;
     // MLP: h_out = h_mid + s·w_downᵀ
-    std::fill(ds.begin(), ds.end(), T(0));
+    std::fill_n(ds.begin(), AF, T(0));
     linear_backward(ds.data(), gw.wd, dres.data(), sl, w.wd, BT, d, F);
     swiglu_backward(dg.data(), du.data(), ds.data(), gl, ul, AF);
-    std::fill(dm.begin(), dm.end(), T(0));
+    std::fill_n(dm.begin(), A, T(0));
     linear_backward(dm.data(), gw.wg, dg.data(), ml, w.wg, BT, F, d);
     linear_backward(dm.data(), gw.wu, du.data(), ml, w.wu, BT, F, d);
     rmsnorm_backward(dres.data(), gw.mlp_norm, dm.data(), hmid, w.mlp_norm, mrstd.data() + (size_t)l * BT, BT, d);
     // attention: h_mid = h_in + y·woᵀ
-    std::fill(datty.begin(), datty.end(), T(0));
+    std::fill_n(datty.begin(), A, T(0));
     linear_backward(datty.data(), gw.wo, dres.data(), yl, w.wo, BT, d, d);
     attention_backward(dq.data(), dk.data(), dv.data(), datty.data(), att.data() + (size_t)l * B * H * Tn * Tn, ql, kl,
                        vl, B, Tn, H, hd);
     rope_backward(dq.data(), B, Tn, H, hd, cfg.rope_theta);
     rope_backward(dk.data(), B, Tn, H, hd, cfg.rope_theta);
-    std::fill(da.begin(), da.end(), T(0));
+    std::fill_n(da.begin(), A, T(0));
     linear_backward(da.data(), gw.wq, dq.data(), al, w.wq, BT, d, d);
     linear_backward(da.data(), gw.wk, dk.data(), al, w.wk, BT, d, d);
     linear_backward(da.data(), gw.wv, dv.data(), al, w.wv, BT, d, d);
