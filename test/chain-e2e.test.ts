@@ -14,6 +14,7 @@ import { LOCO, SHARED, tempDir } from './helpers.js';
 import { OfflineProvider, readHexFile } from '../src/chain/offline.js';
 import { SUBTENSOR_SIGNED_EXTENSIONS, connect } from '../src/chain/client.js';
 import { commitHash } from '../src/chain/weights.js';
+import { blake2AsHex } from '@polkadot/util-crypto';
 
 const FIX = join(SHARED, 'fixtures', 'subtensor');
 const WALLET = join(SHARED, 'fixtures', 'wallet', 'wallets', 'fixture');
@@ -132,7 +133,8 @@ class FakeNode {
   private runtimeVersion() {
     return {
       specName: 'node-subtensor', implName: 'node-subtensor', authoringVersion: 1, specVersion: 393, implVersion: 1, transactionVersion: 1, stateVersion: 1,
-      apis: [['0x37e397fc7c91f5e4', 2], ['0xbc9d89904f5b923f', 1], ['0x37c8bb1350a9a2a8', 4]],
+      // what this node serves (NeuronInfoRuntimeApi is deliberately absent: the client reads storage)
+      apis: [['Metadata', 2], ['AccountNonceApi', 1], ['TransactionPaymentApi', 4], ['SubnetRegistrationRuntimeApi', 1]].map(([n, v]) => [blake2AsHex(n as string, 64), v]),
     };
   }
 

@@ -288,7 +288,10 @@ export class Chain {
     const values: Any[] = await Promise.all(present.map((h) => q[camel(h)](netuid)));
     const out: Record<string, unknown> = {};
     present.forEach((h, i) => {
-      out[snake(h)] = values[i].toJSON();
+      const v = values[i];
+      const j = v.toJSON();
+      // u64s beyond 2^53 come out of toJSON as hex: give them as exact decimal strings instead
+      out[snake(h)] = typeof j === 'string' && j.startsWith('0x') && typeof v.toBigInt === 'function' ? v.toBigInt().toString() : j;
     });
     return out;
   }

@@ -60,7 +60,6 @@ export const HYPERPARAMETERS = [
 
 export const STORAGE: readonly StorageUse[] = [
   { kind: 'storage', pallet: 'System', name: 'Account' },
-  { kind: 'storage', pallet: 'System', name: 'Number' },
   { kind: 'storage', pallet: 'System', name: 'Events' },
   st('NetworksAdded'),
   st('SubnetworkN'),
