@@ -273,6 +273,31 @@ test('malformed shards and checkpoints give clear error events; the engine keeps
   assert.equal(await waitGone(e.pid), true);
 });
 
+test('cancel stops a running train between steps; the engine keeps serving', async () => {
+  const e = await Engine.start();
+  try {
+    await e.init(tiny, 3);
+    const it = e.train({ shards: [SHARD], samples: ids(200 * B), micro_batch: B, lr: 1e-3 });
+    const first = await it.next();
+    assert.equal(first.done, false);
+    const c = e.cancel();
+    let r = await it.next();
+    let n = 1;
+    while (!r.done) {
+      n++;
+      r = await it.next();
+    }
+    assert.equal(r.value.cancelled, true);
+    assert.equal(r.value.steps, n);
+    assert.ok(n < 200);
+    assert.equal((await c).cancelled, true);
+    assert.equal((await e.info()).step, n);
+    assert.equal((await e.cancel()).cancelled, false, 'nothing to cancel');
+  } finally {
+    await e.shutdown();
+  }
+});
+
 test('killing the child mid-step: typed EngineError with the stderr tail, and no process left', async () => {
   const e = await Engine.start();
   await e.init(tiny, 3);

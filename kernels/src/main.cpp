@@ -7,6 +7,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +27,59 @@
 #include "shard.h"
 
 static const int PROTOCOL_VERSION = 1;
+
+// ---- input: a reader thread queues stdin lines, so a running `train` can see `cancel` (and
+// end-of-file) between steps -------------------------------------------------------------------
+struct Input {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> lines;
+  bool eof = false;
+
+  void start() {
+    std::thread([this] {
+      std::string line;
+      while (std::getline(std::cin, line)) {
+        std::lock_guard<std::mutex> g(mu);
+        lines.push_back(std::move(line));
+        cv.notify_one();
+      }
+      std::lock_guard<std::mutex> g(mu);
+      eof = true;
+      cv.notify_one();
+    }).detach();
+  }
+  // Next line; false at end of input.
+  bool next(std::string& out) {
+    std::unique_lock<std::mutex> g(mu);
+    cv.wait(g, [this] { return !lines.empty() || eof; });
+    if (lines.empty()) return false;
+    out = std::move(lines.front());
+    lines.pop_front();
+    return true;
+  }
+  // Removes and returns the first queued `cancel` command (its id), if any. Sets closed on EOF.
+  bool take_cancel(Json& id, bool& closed) {
+    std::lock_guard<std::mutex> g(mu);
+    closed = eof;
+    for (auto it = lines.begin(); it != lines.end(); ++it) {
+      if (it->find("cancel") == std::string::npos) continue;
+      try {
+        Json c = Json::parse(*it);
+        const Json* cmd = c.get("cmd");
+        if (cmd && cmd->is_str() && cmd->str == "cancel") {
+          const Json* i = c.get("id");
+          id = i ? *i : Json();
+          lines.erase(it);
+          return true;
+        }
+      } catch (...) {
+      }
+    }
+    return false;
+  }
+};
+static Input g_input;
 
 struct CmdError {
   std::string code, reason;
@@ -218,7 +275,18 @@ static void train(Engine& E, const Json& c, const Json& id) {
   double loss_total = 0;
   const size_t tok_per_step = per_step * (size_t)T;
   auto t_all = std::chrono::steady_clock::now();
+  long done_steps = 0;
+  bool cancelled = false, closed = false;
   for (long s = 0; s < steps; s++) {
+    Json cancel_id;
+    if (g_input.take_cancel(cancel_id, closed)) {
+      Json r = event(cancel_id, "done");
+      r.set("cancelled", true);
+      emit(r);
+      cancelled = true;
+      break;
+    }
+    if (closed) break;  // the parent is gone: stop between steps (main then exits)
     auto t0 = std::chrono::steady_clock::now();
     E.be->zero_grad();
     double loss_sum = 0;
@@ -246,14 +314,17 @@ static void train(Engine& E, const Json& c, const Json& id) {
     ev.set("tokens_per_s", tok_per_step / secs);
     ev.set("ms", secs * 1e3);
     emit(ev);
+    done_steps++;
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_all).count();
   Json d = event(id, "done");
-  d.set("steps", (double)steps);
+  d.set("steps", (double)done_steps);
   d.set("step", (double)E.step);
-  d.set("mean_loss", loss_total / steps);
-  d.set("tokens", (double)(tok_per_step * steps));
+  if (done_steps) d.set("mean_loss", loss_total / done_steps);
+  else d.set("mean_loss", Json());
+  d.set("tokens", (double)(tok_per_step * done_steps));
   d.set("ms", secs * 1e3);
+  d.set("cancelled", cancelled);
   emit(d);
 }
 
@@ -502,8 +573,9 @@ int main(int argc, char** argv) {
   emit(ready);
   fprintf(stderr, "loco-engine: ready (%s)\n", E.be->describe().c_str());
 
+  g_input.start();
   std::string line;
-  while (std::getline(std::cin, line)) {
+  while (g_input.next(line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     Json id;
     try {
@@ -520,7 +592,14 @@ int main(int argc, char** argv) {
       if (!cj || !cj->is_str()) throw CmdError{"bad_command", "command has no \"cmd\" string"};
       if (cj->str == "shutdown") {
         emit(event(id, "done"));
-        return 0;
+        fflush(stdout);
+        _exit(0);  // the reader thread may be blocked in getline
+      }
+      if (cj->str == "cancel") {  // nothing running
+        Json r = event(id, "done");
+        r.set("cancelled", false);
+        emit(r);
+        continue;
       }
       if (cj->str == "train") train(E, c, id);
       else emit(handle(E, cj->str, c, id));
@@ -541,5 +620,6 @@ int main(int argc, char** argv) {
       emit(ev);
     }
   }
-  return 0;
+  fflush(stdout);
+  _exit(0);
 }

@@ -86,7 +86,9 @@ export interface DoneEvent extends EngineEvent {
   event: 'done';
 }
 export interface TrainDone extends DoneEvent {
+  /** Steps completed (fewer than asked when cancelled). */
   steps: number;
+  cancelled: boolean;
   step: number;
   mean_loss: number | null;
   tokens: number;
@@ -375,6 +377,13 @@ export class Engine {
   /** θ ← θ − lr·u; dense: raw fp32 file of every parameter; sparse: LOCOSPU1 file (docs/trainer-protocol.md). */
   apply(path: string, opts: { lr?: number; format?: 'dense' | 'sparse' } = {}): Promise<DoneEvent> {
     return this.request('apply', { path, ...opts });
+  }
+  /**
+   * Stop a running `train` after its current step (it then ends with `done` and `cancelled: true`,
+   * having applied only the completed steps). Resolves `cancelled: false` when nothing was running.
+   */
+  cancel(): Promise<DoneEvent & { cancelled: boolean }> {
+    return this.request('cancel');
   }
   async sampleParams(indices: number[]): Promise<number[]> {
     const r = await this.request<DoneEvent & { values: number[] }>('sample_params', { indices });
