@@ -103,7 +103,7 @@ export class Devnet {
   private snapshots = new Map<string, Map<string, string>>();
   private sortedKeys: { hash: string; keys: string[] } | null = null;
   private pool: PoolTx[] = [];
-  private awaitingFinality: [Sub, Hex][] = [];
+  private awaitingFinality: [Sub, Hex, number][] = [];
   private subs = new Map<string, Sub>();
   private ws: WsServer | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -134,8 +134,13 @@ export class Devnet {
     return this.blocks.get(this.hashes.length - 1)!;
   }
 
+  /** Finality lags the head by max(2 blocks, 1 s of blocks). */
+  get finalityLag(): number {
+    return Math.max(2, Math.ceil(1000 / this.opts.blockTimeMs));
+  }
+
   get finalized(): BlockRec {
-    return this.blocks.get(Math.max(0, this.hashes.length - 2)) ?? this.head;
+    return this.blocks.get(Math.max(0, this.hashes.length - 1 - this.finalityLag)) ?? this.head;
   }
 
   // --- persistence -----------------------------------------------------------------------
@@ -355,11 +360,12 @@ export class Devnet {
     const prevStorage = this.snapshots.get(parent.hash);
     this.addBlock(b, storage);
 
-    // notifications (finality lags one block, as GRANDPA lags on a real chain)
+    // notifications (finality lags a few blocks, as GRANDPA does on a real chain)
     const hj = headerJson(b);
-    const fj = headerJson(parent);
-    const toFinalize = this.awaitingFinality;
-    this.awaitingFinality = [];
+    const fin = this.finalized;
+    const fj = headerJson(fin);
+    const toFinalize = this.awaitingFinality.filter(([, , n]) => n <= fin.number);
+    this.awaitingFinality = this.awaitingFinality.filter(([, , n]) => n > fin.number);
     for (const s of this.subs.values()) {
       if (s.kind === 'newHead' || s.kind === 'allHead') this.notify(s, hj);
       else if (s.kind === 'finalizedHead') this.notify(s, fj);
@@ -376,7 +382,7 @@ export class Devnet {
     for (const inc of included) {
       for (const w of inc.tx.watchers) {
         this.notify(w, { inBlock: b.hash });
-        this.awaitingFinality.push([w, b.hash]);
+        this.awaitingFinality.push([w, b.hash, b.number]);
       }
     }
     for (const tx of dropped) {

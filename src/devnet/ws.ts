@@ -32,12 +32,16 @@ export class WsConnection {
     this.writeFrame(0x1, Buffer.from(text, 'utf8'));
   }
 
-  close(code = 1000): void {
-    if (this.closed) return;
+  close(code = 1000, destroy = false): void {
+    if (this.closed) {
+      if (destroy) this.socket.destroy();
+      return;
+    }
     const b = Buffer.alloc(2);
     b.writeUInt16BE(code);
     this.writeFrame(0x8, b);
     this.socket.end();
+    if (destroy) this.socket.destroy();
     this.finish();
   }
 
@@ -127,6 +131,7 @@ export function createWsServer(
   onHttp?: (req: IncomingMessage, body: string) => Promise<string>,
 ): WsServer {
   const conns = new Set<WsConnection>();
+  const sockets = new Set<Duplex>();
   const server = createServer((req, res) => {
     // Plain HTTP JSON-RPC (POST), as a Substrate node also serves on the same port.
     if (req.method !== 'POST' || !onHttp) {
@@ -156,6 +161,8 @@ export function createWsServer(
     (socket as unknown as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
     const c = new WsConnection(socket);
     conns.add(c);
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     onConnection(c);
     const prev = c.onClose;
     c.onClose = () => {
@@ -167,7 +174,8 @@ export function createWsServer(
     server,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const c of conns) c.close(1001);
+        for (const c of conns) c.close(1001, true);
+        for (const so of sockets) so.destroy();
         server.close(() => resolve());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),
