@@ -41,16 +41,51 @@ export interface EvalEngineResult {
 /** Evaluation engines for `loco model eval --engine NAME`. */
 export const EVAL_ENGINES: Record<
   string,
-  (ctx: Ctx, ck: Checkpoint, data: string, o: { samples?: number; batchSize?: number; split: 'train' | 'val' }) => Promise<EvalEngineResult>
+  (ctx: Ctx, ck: Checkpoint, data: string, o: { samples?: number; batchSize?: number; split: 'train' | 'val'; checkpointPath: string }) => Promise<EvalEngineResult>
 > = {
   onnx: async (_ctx, ck, data, o) => {
     const { evalOnData } = await import('../../eval/dataset.js');
     return evalOnData(ck, data, { samples: o.samples, microBatch: o.batchSize, split: o.split });
   },
+  native: async (_ctx, _ck, data, o) => {
+    const { evalNative } = await import('../model-train.js');
+    return evalNative(o.checkpointPath, data, o);
+  },
 };
 
+const trainImpl = (name: 'init' | 'train') =>
+  action(async (ctx, args, cmd) => {
+    const m = await import('../model-train.js');
+    await m[name](ctx, args, cmd);
+  });
+
 export function registerModel(program: Command): void {
-  const model = program.command('model').description('model checkpoints: sample text, evaluate, export to ONNX');
+  const model = program.command('model').description('model checkpoints: init, train, sample text, evaluate, export to ONNX');
+
+  model
+    .command('init')
+    .description('a freshly initialised checkpoint (native engine)')
+    .option('--config <name>', 'tiny | small | gpt2-124m | 1b', 'tiny')
+    .option('--seed <n>', 'initialisation seed', '0')
+    .requiredOption('--out <file>', 'checkpoint file to write')
+    .option('--overwrite', 'replace an existing file')
+    .action(trainImpl('init'));
+
+  model
+    .command('train')
+    .description('train a checkpoint on a data folder (native engine); NDJSON step events with --json')
+    .requiredOption('--checkpoint <file>', 'checkpoint to train (written back atomically, with AdamW state)')
+    .requiredOption('--data <dir>', 'data folder from `loco data prepare` (train split), or a shard file')
+    .requiredOption('--steps <n>', 'optimiser steps')
+    .option('--micro-batch <n>', 'sequences per micro-batch (default 8)')
+    .option('--grad-accum <n>', 'micro-batches per step (default 1)')
+    .option('--lr <x>', 'peak learning rate (default 1e-3)')
+    .option('--warmup <n>', 'warm-up steps (default 10)')
+    .option('--total-steps <n>', 'cosine decay to 0.1×lr ends here (default 0: constant after warm-up)')
+    .option('--weight-decay <x>', 'AdamW weight decay on matrices (default 0.1)')
+    .option('--data-seed <n>', 'seed of the sample order (default 0)')
+    .option('--out <file>', 'write here instead of over --checkpoint')
+    .action(trainImpl('train'));
 
   model
     .command('sample')
@@ -134,7 +169,7 @@ export function registerModel(program: Command): void {
     .description('validation loss of a checkpoint on a data folder (or shard file)')
     .requiredOption('--checkpoint <file>', 'checkpoint file')
     .requiredOption('--data <dir>', 'data folder from `loco data prepare` (or llm.c shards)')
-    .option('--engine <name>', 'evaluation engine: onnx (CPU)', 'onnx')
+    .option('--engine <name>', 'evaluation engine: onnx (onnxruntime, CPU) or native (the training engine)', 'onnx')
     .option('--samples <n>', 'samples of seq_len tokens, spread evenly over the split (default 64)')
     .option('--batch-size <n>', 'samples per forward pass (default: 512 tokens per pass)')
     .option('--split <name>', 'val | train (default val)', 'val')
@@ -149,6 +184,7 @@ export function registerModel(program: Command): void {
           samples: intArg(o.samples, '--samples', 1),
           batchSize: intArg(o.batchSize, '--batch-size', 1),
           split: o.split,
+          checkpointPath: o.checkpoint!,
         });
         const tps = r.tokens / r.seconds;
         ctx.out.result(
