@@ -30,6 +30,7 @@ const { values: a } = parseArgs({
     'val-samples': { type: 'string', default: '128' },
     out: { type: 'string', default: 'docs/sparseloco-convergence.svg' },
     only: { type: 'string', default: 'dp,diloco,sparseloco' },
+    'sparse-outer-lr': { type: 'string', default: '1' },
   },
 });
 const cfg = getConfig(a.config!);
@@ -121,7 +122,7 @@ async function runOuter(kind: 'diloco' | 'sparseloco'): Promise<Curve> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), `loco-exp-${kind}-`));
   const es = await startWorkers(W);
-  const c: Curve = { method: kind === 'diloco' ? 'DiLoCo (Nesterov 0.7/0.9)' : 'SparseLoCo (64/4096, 2-bit, EF 0.95)', tokens: [0], loss: [await evalLoss(es[0])], seconds: 0 };
+  const c: Curve = { method: kind === 'diloco' ? 'DiLoCo (Nesterov 0.7/0.9)' : `SparseLoCo (64/4096, 2-bit, EF 0.95${a['sparse-outer-lr'] === '1' ? '' : `, outer lr ${a['sparse-outer-lr']}`})`, tokens: [0], loss: [await evalLoss(es[0])], seconds: 0 };
   const mom = new Float32Array(P);
   const ef = Array.from({ length: W }, () => specs.map((s) => new Float32Array(s.numel)));
   const keys = await Promise.all(Array.from({ length: W }, (_, w) => keypairFromSeed(new Uint8Array(32).fill(w + 1))));
@@ -170,7 +171,7 @@ async function runOuter(kind: 'diloco' | 'sparseloco'): Promise<Curve> {
         off += s.numel;
       }
       writeFileSync(join(dir, 'u.f32'), new Uint8Array(u.buffer));
-      await Promise.all(es.map((e) => e.apply(join(dir, 'u.f32'), { lr: 1.0 })));
+      await Promise.all(es.map((e) => e.apply(join(dir, 'u.f32'), { lr: Number(a['sparse-outer-lr']) })));
     }
     let n2 = 0;
     for (let i = 0; i < P; i++) n2 += u[i] * u[i];
