@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Call, Extrinsic } from '@polkadot/types/interfaces';
 import { compactAddLength, compactToU8a, hexToU8a, isHex, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsHex, blake2AsU8a, cryptoWaitReady, decodeAddress, signatureVerify } from '@polkadot/util-crypto';
+import { sr25519Verify as wasmSr25519Verify } from '@polkadot/wasm-crypto';
 import { writeFileAtomic } from '../util/atomic.js';
 import { LocoError } from '../errors.js';
 import { SPEC_VERSION, TX_VERSION, buildMetadata, DEVNET_DEFAULTS, type BuiltMetadata } from './metadata.js';
@@ -81,7 +82,7 @@ const ZERO_HASH = `0x${'00'.repeat(32)}` as Hex;
 const KEEP_BLOCKS = 4096;
 const KEEP_SNAPSHOTS = 256;
 const MAX_TX_PER_BLOCK = 2000;
-const MAX_FUTURE_PER_SENDER = 256;
+const MAX_FUTURE_PER_SENDER = 4096;
 
 function headerJson(b: BlockRec) {
   return {
@@ -465,7 +466,9 @@ export class Devnet {
     if (msg.length > 256) msg = blake2AsU8a(msg, 256);
     let valid = false;
     try {
-      valid = signatureVerify(msg, sig.multiSignature.toU8a(), hexToU8a(sender)).isValid;
+      const ms = sig.multiSignature.toU8a();
+      // sr25519 through the WASM verifier (about 10× faster than the JS one); others via util-crypto
+      valid = ms[0] === 1 && ms.length === 65 ? wasmSr25519Verify(ms.subarray(1), msg, hexToU8a(sender)) : signatureVerify(msg, ms, hexToU8a(sender)).isValid;
     } catch {
       valid = false;
     }

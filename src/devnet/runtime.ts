@@ -882,6 +882,8 @@ export function encodeEvents(md: BuiltMetadata, events: EventRec[]): Uint8Array 
   return u8aConcat(...parts);
 }
 
+const blockHashCache = new Map<string, [string, string]>();
+
 /** All storage of the chain at the end of a block. */
 export function materialize(
   md: BuiltMetadata,
@@ -904,7 +906,17 @@ export function materialize(
   w.put('System', 'EventCount', [], chain.eventCount);
   for (let n = Math.max(0, chain.number - 2400); n <= chain.number; n++) {
     const h = chain.hashes(n);
-    if (h) w.put('System', 'BlockHash', [n], h);
+    if (!h) continue;
+    const ck = `${n}:${h}`;
+    let kv = blockHashCache.get(ck);
+    if (!kv) {
+      const tmp = new StorageWriter(md);
+      tmp.put('System', 'BlockHash', [n], h);
+      kv = [...tmp.out.entries()][0]!;
+      blockHashCache.set(ck, kv);
+      if (blockHashCache.size > 5000) blockHashCache.delete(blockHashCache.keys().next().value!);
+    }
+    w.out.set(kv[0], kv[1]);
   }
   w.put('Timestamp', 'Now', [], s.timestamp);
   w.put('Balances', 'TotalIssuance', [], s.totalIssuance);
