@@ -39,7 +39,7 @@ test(`devnet load: ${SENDERS * PER_SENDER} transfers from ${SENDERS} accounts ar
   let n = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
   const funding = [];
   for (const s of senders) funding.push(await api.tx.balances.transferKeepAlive(s.address, 10n * TAO).signAsync(alice, { nonce: n++ }));
-  await Promise.all(funding.map((tx) => new Promise<void>((res, rej) => void tx.send((r) => r.status.isInBlock && res()).catch(rej))));
+  await Promise.all(funding.map((tx) => new Promise<void>((res, rej) => void tx.send((r) => { if (r.status.isInBlock) res(); }).catch(rej))));
 
   // sign everything first, then submit all at once
   const signed: { tx: Any; sender: number; nonce: number }[] = [];
