@@ -400,7 +400,7 @@ function run(args: string[], wallet = 'plain', json = true): Promise<Run> {
   delete env.LOCO_PASSWORD;
   const full = [...args, '--network', url, '--wallet-path', join(home, 'wallets'), '--wallet-name', wallet, ...(json ? ['--json'] : [])];
   return new Promise((resolve) => {
-    execFile(process.execPath, [LOCO, ...full], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [LOCO, ...full], { env, timeout: 240_000 }, (err, stdout, stderr) => {
       let json: Any;
       try {
         json = JSON.parse(stdout);
@@ -520,11 +520,14 @@ test('weights: set and commit/reveal are signed by the hotkey, normalised as the
 });
 
 test('errors: not registered, a pool rejection with a custom code, and set_commitment / commitments round trip', { skip }, async () => {
-  const nr = await run(['weights', 'set', '--netuid', '3', '--uids', '0', '--weights', '1']);
+  node.poolReject.setWeights = 6;
+  // (the first stops before submitting anything, so the two can run side by side)
+  const [nr, rl] = await Promise.all([
+    run(['weights', 'set', '--netuid', '3', '--uids', '0', '--weights', '1']),
+    run(['weights', 'set', '--netuid', '1', '--uids', '0', '--weights', '1']),
+  ]);
   assert.equal(nr.code, 8);
   assert.match(nr.json.error.message, /not registered on subnet 3/);
-  node.poolReject.setWeights = 6;
-  const rl = await run(['weights', 'set', '--netuid', '1', '--uids', '0', '--weights', '1']);
   assert.equal(rl.code, 8);
   assert.match(rl.json.error.message, /set_weights rejected by the chain: rate limit exceeded.*\(RateLimitExceeded, custom error 6\)/);
   const cm = await run(['subnet', 'commit', '--netuid', '1', '--data', 'hello']);

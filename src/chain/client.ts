@@ -77,7 +77,12 @@ export async function connect(network: string, opts: ConnectOptions = {}): Promi
   });
   provider.on('disconnected', () => schedule());
   const api = new ApiPromise({ provider, noInitWarn: true, signedExtensions: SUBTENSOR_SIGNED_EXTENSIONS });
-  api.on('error', () => {}); // surfaced through lastError / the deadline, never as an unhandled event
+  // Errors while connecting are retried until the deadline (a node that is still starting is
+  // fine); the last one is what the person sees if the deadline passes.
+  api.on('error', (e: unknown) => {
+    lastError = errText(e);
+  });
+  api.isReadyOrError.catch(() => {}); // rejects on the first socket error; the deadline decides instead
   const shutdown = async () => {
     closed = true;
     if (timer) clearTimeout(timer);
@@ -89,7 +94,7 @@ export async function connect(network: string, opts: ConnectOptions = {}): Promi
   let deadline: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      api.isReadyOrError,
+      api.isReady,
       new Promise((_, reject) => {
         deadline = setTimeout(() => reject(new Error('timeout')), timeoutMs);
       }),
@@ -334,13 +339,10 @@ export class Chain {
     const rt: Any = (this.api.call as Any).neuronInfoRuntimeApi?.getNeuronsLite;
     if (source !== 'storage' && rt && (source === 'runtime-api' || this.hasRuntimeApi('NeuronInfoRuntimeApi'))) {
       try {
-        const raw: Any = await rt(netuid);
-        const list: Any = raw?.isSome !== undefined && raw.unwrapOr ? raw.unwrapOr([]) : raw;
+        const list: Any = await rt(netuid);
         const neurons = [...list].map(neuronFromLite).sort((a, b) => a.uid - b.uid);
-        if (neurons.length || !(await this.subnetExists(netuid).catch(() => true))) {
-          if (!neurons.length) throw new LocoError('notFound', `subnet ${netuid} does not exist on ${this.where}`);
-          return { netuid, block, source: 'runtime-api', neurons };
-        }
+        if (!neurons.length && !(await this.subnetExists(netuid))) throw new LocoError('notFound', `subnet ${netuid} does not exist on ${this.where}`);
+        return { netuid, block, source: 'runtime-api', neurons };
       } catch (e) {
         if (e instanceof LocoError || source === 'runtime-api') throw e instanceof LocoError ? e : rpcError(e, 'get_neurons_lite');
         /* the runtime API is declared but not served: read storage instead */
