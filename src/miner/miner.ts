@@ -1,0 +1,248 @@
+// The miner's window (docs/mining.md; reference templar-protocol.md §2.2). Per window w:
+//   assigned samples (uid, w) → H inner steps in the engine → Δ = θ_start − θ_end (θ restored) →
+//   error feedback + top-k + 2-bit codes → signed payload → uploaded once window w+1 has begun →
+//   gather every peer's payload for w (signature, manifest hash, window, uid, timing) → aggregate →
+//   outer step θ ← θ − lr_outer·aggregate → sampled parameters published (keys.debug) →
+//   checkpoint every N windows.
+// The steps are separate methods so a test (or the demo) can drive several participants in one
+// process; `runMiner` strings them together on a window source.
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { errorFeedback, encodeTensor, type EncodedTensor } from '../codec/sparseloco.js';
+import { encodePayload } from '../codec/payload.js';
+import { LocoError } from '../errors.js';
+import { assignedSamples, sampleDigest } from '../protocol/assignment.js';
+import { EventEmitterFor, type EventSink } from '../protocol/events.js';
+import { keys } from '../protocol/naming.js';
+import type { LoadedManifest } from '../protocol/manifest.js';
+import type { ObjectStore } from '../storage/index.js';
+import type { Engine } from '../trainer/engine.js';
+import type { Keypair } from '../wallet/keypair.js';
+import {
+  aggregateDense,
+  debugIndices,
+  gather,
+  initSeed,
+  l2,
+  runFrom,
+  writeDense,
+  type DebugObject,
+  type GatherResult,
+  type Peer,
+  type Run,
+  type WindowSource,
+} from './window.js';
+
+export interface MinerOptions {
+  engine: Engine;
+  manifest: LoadedManifest;
+  /** training shard files, in the manifest's order */
+  shards: string[];
+  /** number of training samples over those shards (ShardSet.numSamples) */
+  numSamples: number;
+  uid: number;
+  hotkey: Keypair;
+  /** where this miner's objects go */
+  store: ObjectStore;
+  /** the peer list (this miner included) */
+  peers: () => Promise<readonly Peer[]>;
+  /** scratch files (Δ, updates, checkpoints) */
+  workDir: string;
+  events?: EventSink;
+}
+
+export interface TrainResult {
+  window: number;
+  payload: Uint8Array;
+  samples: number[];
+  meanLoss: number | null;
+}
+
+export class Miner {
+  readonly run: Run;
+  readonly ev: EventEmitterFor;
+  /** error-feedback buffers, one per tensor */
+  private ef: Float32Array[];
+  private pending = new Map<number, TrainResult>();
+  /** outer steps applied */
+  globalStep = 0;
+
+  constructor(readonly o: MinerOptions) {
+    this.run = runFrom(o.manifest);
+    this.ev = new EventEmitterFor('miner', o.uid, o.events);
+    this.ef = this.run.specs.map((s) => new Float32Array(s.numel));
+    mkdirSync(o.workDir, { recursive: true });
+  }
+
+  /** θ₀ from the manifest's seed (all participants agree), or a checkpoint. */
+  async initModel(checkpoint?: string): Promise<void> {
+    if (checkpoint) await this.o.engine.load(checkpoint);
+    else await this.o.engine.init(this.o.manifest.model, initSeed(this.o.manifest));
+  }
+
+  /** H inner steps on the window's assigned data, then the compressed, signed payload (kept until upload). */
+  async train(window: number): Promise<TrainResult> {
+    const { engine, manifest } = this.o;
+    const m = manifest.manifest;
+    this.ev.window = window;
+    const samples = assignedSamples(
+      { manifestHash: manifest.hash, numSamples: this.o.numSamples, samplesPerWindow: m.train.inner_steps * m.train.batch },
+      window,
+      this.o.uid,
+    );
+    let meanLoss: number | null = null;
+    await this.ev.phase('train', async () => {
+      await engine.snapshot();
+      const it = engine.train({
+        shards: this.o.shards,
+        samples,
+        micro_batch: m.train.micro_batch,
+        grad_accum: m.train.batch / m.train.micro_batch,
+        steps: m.train.inner_steps,
+        lr: m.train.lr,
+        min_lr: m.train.lr * m.train.min_lr_ratio,
+        warmup_steps: m.train.warmup_steps,
+        total_steps: m.train.total_steps,
+        weight_decay: m.train.weight_decay,
+        grad_clip: m.train.grad_clip,
+      });
+      for (;;) {
+        const r = await it.next();
+        if (r.done) {
+          meanLoss = r.value.mean_loss;
+          break;
+        }
+        const s = r.value;
+        this.ev.emit({ event: 'inner_step', step: s.step, inner: s.inner, loss: s.loss, lr: s.lr, grad_norm: s.grad_norm, tokens_per_s: s.tokens_per_s });
+      }
+    });
+    const payload = await this.ev.phase('compress', async () => {
+      const path = join(this.o.workDir, `delta-${window}.f32`);
+      await engine.delta(path, { restore: true });
+      const raw = readFileSync(path);
+      rmSync(path, { force: true });
+      if (raw.length !== this.run.params * 4) throw new LocoError('engine', `Δ file has ${raw.length} bytes, expected ${this.run.params * 4}`);
+      const delta = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
+      const enc: EncodedTensor[] = this.run.specs.map((s, i) => {
+        const d = delta.subarray(this.run.offsets[i], this.run.offsets[i] + s.numel);
+        errorFeedback(this.ef[i], d, this.run.codec.codec.beta);
+        return encodeTensor(s.name, s.shape, this.ef[i], this.run.codec.codec);
+      });
+      return encodePayload({ manifestHash: manifest.hash, window, uid: this.o.uid }, enc, this.o.hotkey);
+    });
+    const r: TrainResult = { window, payload, samples, meanLoss };
+    this.pending.set(window, r);
+    return r;
+  }
+
+  /** Put the window's payload in the own store; call once window+1 has begun. */
+  async upload(window: number): Promise<void> {
+    const r = this.pending.get(window);
+    if (!r) throw new LocoError('invalidInput', `no payload trained for window ${window}`);
+    this.ev.window = window;
+    const key = keys.gradient(this.o.manifest.runId, window, this.o.uid);
+    await this.ev.phase('upload', async () => {
+      const t0 = performance.now();
+      const info = await this.o.store.put(key, r.payload);
+      this.ev.emit({
+        event: 'upload',
+        key,
+        bytes: r.payload.length,
+        seconds: (performance.now() - t0) / 1000,
+        dense_bytes: this.run.params * 4,
+        last_modified: info.lastModified.toISOString(),
+      });
+    });
+    this.pending.delete(window);
+  }
+
+  /** Gather the window's payloads, apply the outer step, publish the sampled parameters, checkpoint. */
+  async sync(window: number, nextWindowStart: Date, opts: { waitUntil?: Date } = {}): Promise<GatherResult> {
+    this.ev.window = window;
+    const peers = await this.o.peers();
+    const g = await this.ev.phase('gather', () => gather({ run: this.run, window, peers, nextWindowStart, waitUntil: opts.waitUntil }));
+    reportGather(this.ev, g);
+    await this.ev.phase('apply', () => this.outerStep(window, g));
+    const every = this.o.manifest.manifest.checkpoint.every_windows;
+    if ((window + 1) % every === 0) await this.checkpoint(window);
+    return g;
+  }
+
+  private async outerStep(window: number, g: GatherResult): Promise<void> {
+    const { engine, manifest } = this.o;
+    const lr = manifest.manifest.sparseloco.outer_lr;
+    let norm = 0;
+    if (g.accepted.length > 0) {
+      const agg = aggregateDense(this.run, g.accepted);
+      norm = l2(agg);
+      const path = join(this.o.workDir, `update-${window}.f32`);
+      writeDense(path, agg);
+      await engine.apply(path, { lr, format: 'dense' });
+      rmSync(path, { force: true });
+      this.globalStep += 1;
+    }
+    const indices = debugIndices(this.run);
+    const values = await engine.sampleParams(indices);
+    const dbg: DebugObject = { v: 1, window, uid: this.o.uid, indices, values };
+    const debugKey = keys.debug(manifest.runId, window, this.o.uid);
+    await this.o.store.put(debugKey, Buffer.from(JSON.stringify(dbg)));
+    this.ev.emit({ event: 'outer_step', peers: g.accepted.map((a) => a.uid), lr, update_norm: norm, debug_key: debugKey });
+  }
+
+  async checkpoint(window: number): Promise<void> {
+    await this.ev.phase('checkpoint', async () => {
+      const path = join(this.o.workDir, `window-${window}.ckpt`);
+      await this.o.engine.save(path, { window, optimizer: false });
+      const bytes = readFileSync(path);
+      const key = keys.checkpoint(this.o.manifest.runId, window);
+      await this.o.store.put(key, bytes);
+      await this.o.store.put(keys.latestCheckpoint(this.o.manifest.runId), Buffer.from(JSON.stringify({ window, key })));
+      rmSync(path, { force: true });
+      this.ev.emit({ event: 'checkpoint', key, bytes: bytes.length });
+    });
+  }
+
+  /** The digest of what this miner trained on in a window (for receipts and audits). */
+  static digest(samples: number[]): string {
+    return sampleDigest(samples);
+  }
+}
+
+export function reportGather(ev: EventEmitterFor, g: GatherResult): void {
+  for (const r of g.rejected) ev.emit({ event: 'payload_rejected', peer: r.uid, reason: r.reason, message: r.message });
+  ev.emit({
+    event: 'gather',
+    accepted: g.accepted.map((a) => a.uid),
+    rejected: g.rejected.map((r) => ({ uid: r.uid, reason: r.reason })),
+    missing: g.missing,
+    bytes: g.bytes,
+    seconds: g.seconds,
+  });
+}
+
+/**
+ * The miner's loop on a window source: train in window w, upload as soon as w+1 begins, gather
+ * until every peer is in or Δt has passed, outer step; then train in the (then) current window.
+ * Stops after `windows` windows (default: never) or when `signal` aborts.
+ */
+export async function runMiner(miner: Miner, source: WindowSource, opts: { windows?: number; signal?: AbortSignal; graceMs?: number } = {}): Promise<void> {
+  const m = miner.o.manifest.manifest;
+  let done = 0;
+  let w = await source.current();
+  while (!opts.signal?.aborted && (opts.windows === undefined || done < opts.windows)) {
+    try {
+      await miner.train(w);
+      await source.waitFor(w + 1);
+      await miner.upload(w);
+      const t0 = await source.startTime(w + 1);
+      const until = new Date(t0.getTime() + m.window.upload_delta_s * 1000 + (opts.graceMs ?? 1000));
+      await miner.sync(w, t0, { waitUntil: until });
+    } catch (e) {
+      const le = e as LocoError;
+      miner.ev.emit({ event: 'error', kind: le.kind ?? 'failure', message: le.message, fatal: true });
+      throw e;
+    }
+    done += 1;
+    w = Math.max(w + 1, await source.current());
+  }
+}

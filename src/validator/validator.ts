@@ -1,0 +1,305 @@
+// The validator's window (docs/mining.md; reference templar-protocol.md §2.3 and §5). It runs
+// `validator_offset` (1) window behind the miners. For window w:
+//   gather the same payloads as the miners (same checks, same timing rule) → penalties for missing,
+//   late and invalid payloads → sync check of each miner's published sampled parameters for w−1
+//   against its own → choose miners with Gauntlet.selectForEvaluation → for each: loss before/after
+//   applying only that miner's update (clipped to the window's median norm, lr_outer·eval_lr_factor)
+//   on a sample of its assigned data and on a random sample; θ restored exactly (snapshot/delta) →
+//   OpenSkill match → the same outer step as the miners (stays in sync) → scores published →
+//   weights every `windows_per_weights` windows through `setWeights` when a chain is given.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocoError } from '../errors.js';
+import { SplitMix64, assignedSamples, deriveSeed, drawFrom, permutationPrefix } from '../protocol/assignment.js';
+import { EventEmitterFor, type EventSink } from '../protocol/events.js';
+import { keys } from '../protocol/naming.js';
+import type { LoadedManifest } from '../protocol/manifest.js';
+import type { ObjectStore } from '../storage/index.js';
+import type { Engine } from '../trainer/engine.js';
+import { reportGather } from '../miner/miner.js';
+import {
+  aggregateDense,
+  debugIndices,
+  gather,
+  initSeed,
+  l2,
+  runFrom,
+  singleUpdateDense,
+  writeDense,
+  type DebugObject,
+  type GatherResult,
+  type Peer,
+  type Run,
+  type WindowSource,
+} from '../miner/window.js';
+import { Gauntlet, lossScore, paramsFromManifest, stepsBehind, syncScore, type GauntletState, type LossScore } from './gauntlet.js';
+
+export interface SetWeightsResult {
+  included: boolean;
+  block?: number;
+}
+
+export interface ValidatorOptions {
+  engine: Engine;
+  manifest: LoadedManifest;
+  shards: string[];
+  numSamples: number;
+  uid: number;
+  /** where the validator publishes its scores */
+  store: ObjectStore;
+  /** the miners to gather (the same list the miners use) */
+  peers: () => Promise<readonly Peer[]>;
+  workDir: string;
+  events?: EventSink;
+  /** puts the weights on chain (set_weights or commit–reveal); absent: weights are only computed */
+  setWeights?: (uids: number[], weights: number[]) => Promise<SetWeightsResult>;
+  /** Gauntlet state to resume from */
+  state?: GauntletState;
+  /** per-window randomness for the evaluation draw (default: crypto random, published with the scores) */
+  nonce?: (window: number) => Uint8Array;
+}
+
+export interface Evaluation extends LossScore {
+  uid: number;
+  beforeOwn: number;
+  afterOwn: number;
+  beforeRandom: number;
+  afterRandom: number;
+  stepsBehind: number | null;
+  sync: number;
+}
+
+export interface WindowReport {
+  window: number;
+  gather: GatherResult;
+  evaluated: Evaluation[];
+  weights: Map<number, number>;
+  submitted: boolean;
+}
+
+export class Validator {
+  readonly run: Run;
+  readonly ev: EventEmitterFor;
+  readonly gauntlet: Gauntlet;
+  /** EMA of |Δθ| per outer step at the sampled positions (null before the first outer step) */
+  private emaAbsDelta: Float64Array | null = null;
+  private readonly indices: number[];
+  globalStep = 0;
+
+  constructor(readonly o: ValidatorOptions) {
+    this.run = runFrom(o.manifest);
+    this.ev = new EventEmitterFor('validator', o.uid, o.events);
+    this.gauntlet = new Gauntlet(paramsFromManifest(o.manifest.manifest), o.state);
+    this.indices = debugIndices(this.run);
+    mkdirSync(o.workDir, { recursive: true });
+  }
+
+  async initModel(checkpoint?: string): Promise<void> {
+    if (checkpoint) await this.o.engine.load(checkpoint);
+    else await this.o.engine.init(this.o.manifest.model, initSeed(this.o.manifest));
+  }
+
+  private async evalLoss(samples: number[]): Promise<number> {
+    const m = this.o.manifest.manifest;
+    const r = await this.o.engine.eval({ shards: this.o.shards, samples, micro_batch: Math.min(m.train.micro_batch, samples.length) });
+    if (r.loss === null || !Number.isFinite(r.loss)) throw new LocoError('engine', 'evaluation loss is not finite');
+    return r.loss;
+  }
+
+  /** Score window w (its payloads must be in: call once w+1's upload time has passed) and apply its outer step. */
+  async processWindow(window: number, nextWindowStart: Date, opts: { waitUntil?: Date } = {}): Promise<WindowReport> {
+    const { engine, manifest } = this.o;
+    const m = manifest.manifest;
+    this.ev.window = window;
+    const peers = await this.o.peers();
+    const g = await this.ev.phase('gather', () => gather({ run: this.run, window, peers, nextWindowStart, waitUntil: opts.waitUntil }));
+    reportGather(this.ev, g);
+
+    const penal = (uid: number, penalty: Parameters<Gauntlet['penalise']>[1], reason: string, extra: { gatherSuccessRate?: number } = {}) => {
+      this.gauntlet.penalise(uid, penalty, extra);
+      this.ev.emit({ event: 'penalty', peer: uid, penalty, reason });
+    };
+    for (const r of g.rejected) {
+      if (r.reason === 'too_early' || r.reason === 'too_late') penal(r.uid, 'missing', r.reason);
+      else penal(r.uid, 'invalid', r.reason);
+    }
+    for (const uid of g.missing) penal(uid, 'missing', 'no payload');
+
+    // sync check: each accepted miner's published parameters after w−1 against ours (now: after w−1)
+    const own = await engine.sampleParams(this.indices);
+    const sync = new Map<number, { steps: number | null; score: number }>();
+    for (const a of g.accepted) {
+      if (!this.emaAbsDelta || window === 0) {
+        sync.set(a.uid, { steps: null, score: 1 }); // nothing to compare yet: everyone starts at θ₀
+        continue;
+      }
+      const peer = peers.find((p) => p.uid === a.uid)!;
+      let dbg: DebugObject | null = null;
+      try {
+        const got = await peer.store.get(keys.debug(manifest.runId, window - 1, a.uid), { maxBytes: 1 << 20 });
+        dbg = JSON.parse(Buffer.from(got.data).toString('utf8')) as DebugObject;
+        if (!Array.isArray(dbg.values) || dbg.values.length !== own.length) dbg = null;
+      } catch {
+        dbg = null;
+      }
+      if (!dbg) {
+        sync.set(a.uid, { steps: null, score: 0 });
+        penal(a.uid, 'out_of_sync', 'no debug object');
+        continue;
+      }
+      const steps = stepsBehind(own, dbg.values, this.emaAbsDelta);
+      sync.set(a.uid, { steps, score: syncScore(steps) });
+      if (steps > m.scoring.sync_max_steps_behind) penal(a.uid, 'out_of_sync', `${steps.toFixed(2)} steps behind`);
+    }
+
+    // evaluation
+    const nonce = this.o.nonce?.(window) ?? new Uint8Array(randomBytes(32));
+    const rng = new SplitMix64(deriveSeed('loco/eval/v1', nonce, Buffer.from(String(window))));
+    const chosen = this.gauntlet.selectForEvaluation(
+      g.accepted.map((a) => a.uid),
+      m.eval.uids_per_window,
+      () => Number(rng.next() >> 11n) / 2 ** 53,
+    );
+    const evaluated: Evaluation[] = [];
+    await this.ev.phase('eval', async () => {
+      if (chosen.length === 0) return;
+      const randomIds = permutationPrefix(new SplitMix64(deriveSeed('loco/random/v1', nonce, Buffer.from(String(window)))), this.o.numSamples, Math.min(m.eval.batch, this.o.numSamples));
+      const beforeRandom = await this.evalLoss(randomIds);
+      const assign = { manifestHash: manifest.hash, numSamples: this.o.numSamples, samplesPerWindow: m.train.inner_steps * m.train.batch };
+      await engine.snapshot();
+      for (const uid of chosen.sort((a, b) => a - b)) {
+        const ownIds = drawFrom(assignedSamples(assign, window, uid), m.eval.batch, nonce, window, uid);
+        const beforeOwn = await this.evalLoss(ownIds);
+        const path = join(this.o.workDir, `eval-${window}-${uid}.f32`);
+        writeDense(path, singleUpdateDense(this.run, g.accepted, uid));
+        let afterOwn: number;
+        let afterRandom: number;
+        try {
+          await engine.apply(path, { lr: m.sparseloco.outer_lr * m.eval.eval_lr_factor, format: 'dense' });
+          afterOwn = await this.evalLoss(ownIds);
+          afterRandom = await this.evalLoss(randomIds);
+        } finally {
+          await engine.delta(join(this.o.workDir, 'restore.f32'), { restore: true });
+          rmSync(path, { force: true });
+        }
+        const ls = lossScore({ beforeOwn, afterOwn, beforeRandom, afterRandom });
+        const s = sync.get(uid)!;
+        this.gauntlet.recordEvaluation(uid, window, ls, s.score);
+        evaluated.push({ uid, beforeOwn, afterOwn, beforeRandom, afterRandom, ...ls, stepsBehind: s.steps, sync: s.score });
+      }
+      rmSync(join(this.o.workDir, 'restore.f32'), { force: true });
+      this.gauntlet.rateWindow(evaluated.map((e) => ({ uid: e.uid, gradientScore: e.gradientScore })));
+      for (const e of evaluated) {
+        const p = this.gauntlet.peer(e.uid);
+        this.ev.emit({
+          event: 'evaluation',
+          peer: e.uid,
+          loss_before_own: e.beforeOwn,
+          loss_after_own: e.afterOwn,
+          loss_before_random: e.beforeRandom,
+          loss_after_random: e.afterRandom,
+          gradient_score: e.gradientScore,
+          indicator: e.indicator,
+          binary_ma: p.binaryMA,
+          steps_behind: e.stepsBehind,
+          sync: e.sync,
+          final: p.final,
+        });
+      }
+    });
+
+    // the same outer step as the miners
+    await this.ev.phase('apply', async () => {
+      let norm = 0;
+      if (g.accepted.length > 0) {
+        const agg = aggregateDense(this.run, g.accepted);
+        norm = l2(agg);
+        const path = join(this.o.workDir, `update-${window}.f32`);
+        writeDense(path, agg);
+        await engine.apply(path, { lr: m.sparseloco.outer_lr, format: 'dense' });
+        rmSync(path, { force: true });
+        this.globalStep += 1;
+      }
+      const after = await engine.sampleParams(this.indices);
+      const a = 0.2;
+      const ema = this.emaAbsDelta ?? new Float64Array(after.length);
+      for (let i = 0; i < after.length; i++) {
+        const d = Math.abs(after[i] - own[i]);
+        ema[i] = this.emaAbsDelta ? (1 - a) * ema[i] + a * d : d;
+      }
+      if (g.accepted.length > 0) this.emaAbsDelta = ema;
+      this.ev.emit({ event: 'outer_step', peers: g.accepted.map((x) => x.uid), lr: m.sparseloco.outer_lr, update_norm: norm });
+    });
+
+    // scores and weights
+    const state = this.gauntlet.state();
+    const scoresKey = keys.scores(manifest.runId, window);
+    await this.o.store.put(
+      scoresKey,
+      Buffer.from(
+        JSON.stringify({
+          v: 1,
+          window,
+          validator: this.o.uid,
+          nonce: Buffer.from(nonce).toString('hex'),
+          gathered: g.accepted.map((a) => a.uid),
+          rejected: g.rejected.map((r) => ({ uid: r.uid, reason: r.reason })),
+          missing: g.missing,
+          evaluated: evaluated.map((e) => ({ ...e })),
+          peers: state.peers,
+        }),
+      ),
+    );
+    this.ev.emit({
+      event: 'scores',
+      key: scoresKey,
+      peers: state.peers.map((p) => ({ uid: p.uid, final: p.final, mu: p.mu, sigma: p.sigma, binary_ma: p.binaryMA, sync: p.sync })),
+    });
+    const weights = this.gauntlet.weights();
+    let submitted = false;
+    await this.ev.phase('weights', async () => {
+      const uids = [...weights.keys()];
+      const ws = uids.map((u) => weights.get(u)!);
+      const due = (window + 1) % m.scoring.windows_per_weights === 0;
+      if (!this.o.setWeights || !due || uids.length === 0) {
+        this.ev.emit({ event: 'weights', uids, weights: ws, submitted: false });
+        return;
+      }
+      try {
+        const r = await this.o.setWeights(uids, ws);
+        submitted = true;
+        this.ev.emit({ event: 'weights', uids, weights: ws, submitted: true, included: r.included, block: r.block });
+      } catch (e) {
+        this.ev.emit({ event: 'weights', uids, weights: ws, submitted: false, error: (e as Error).message });
+      }
+    });
+    return { window, gather: g, evaluated, weights, submitted };
+  }
+}
+
+/**
+ * The validator's loop on a window source: window w is processed once w+1+offset has begun
+ * (its uploads are over), i.e. `validator_offset` windows behind the miners.
+ */
+export async function runValidator(v: Validator, source: WindowSource, opts: { windows?: number; signal?: AbortSignal; from?: number } = {}): Promise<void> {
+  const m = v.o.manifest.manifest;
+  let w = opts.from ?? (await source.current());
+  let done = 0;
+  while (!opts.signal?.aborted && (opts.windows === undefined || done < opts.windows)) {
+    await source.waitFor(w + 1 + m.window.validator_offset);
+    const t0 = await source.startTime(w + 1);
+    // with offset 0, wait out the upload time of window w+1 before gathering
+    const until = t0.getTime() + m.window.upload_delta_s * 1000;
+    if (Date.now() < until) await new Promise((r) => setTimeout(r, until - Date.now()));
+    try {
+      await v.processWindow(w, t0);
+    } catch (e) {
+      const le = e as LocoError;
+      v.ev.emit({ event: 'error', kind: le.kind ?? 'failure', message: le.message, fatal: true });
+      throw e;
+    }
+    done += 1;
+    w += 1;
+  }
+}
