@@ -8,6 +8,34 @@ export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks');
 
   bench
+    .command('train')
+    .description('native engine training speed: tokens/s and GFLOP/s, next to the ONNX Runtime MatMul ceiling of this machine')
+    .option('--config <name>', 'model config (tiny, small, gpt2-124m, 1b)', 'tiny')
+    .option('--steps <n>', 'timed steps (after one warm-up step)', '5')
+    .option('--micro-batch <n>', 'sequences per step', '8')
+    .action(
+      action(async (ctx, _args, cmd) => {
+        const o = cmd.opts() as { config: string; steps: string; microBatch: string };
+        const steps = Number(o.steps);
+        const microBatch = Number(o.microBatch);
+        if (!Number.isInteger(steps) || steps < 1) throw new LocoError('usage', `--steps must be a positive integer (got ${o.steps})`);
+        if (!Number.isInteger(microBatch) || microBatch < 1) throw new LocoError('usage', `--micro-batch must be a positive integer (got ${o.microBatch})`);
+        const [{ benchTrain }, { onnxMatmulGflops }] = await Promise.all([import('../../trainer/bench.js'), import('../../eval/onnx.js')]);
+        ctx.out.debug('measuring the ONNX Runtime 1024³ MatMul ceiling …');
+        const ceiling = await onnxMatmulGflops();
+        ctx.out.debug(`training ${o.config} for ${steps} steps …`);
+        const r = await benchTrain(o.config, { steps, microBatch });
+        const share = r.executed_gflops / ceiling.gflops;
+        ctx.out.result({ ...r, onnx_matmul_gflops: ceiling.gflops, fraction_of_ceiling: share }, [
+          `${r.config} (B=${r.micro_batch}, T=${r.seq_len}) on ${r.backend}, load ${r.loadavg_1m.toFixed(1)}:`,
+          `  ${r.tokens_per_s.toFixed(0)} tokens/s, ${r.ms_per_step.toFixed(0)} ms/step, ${r.executed_gflops.toFixed(1)} GFLOP/s executed (${(r.executed_flops_per_token / 1e6).toFixed(1)} MFLOP/token)`,
+          `  best step ${r.best_ms_per_step.toFixed(0)} ms = ${r.best_executed_gflops.toFixed(1)} GFLOP/s`,
+          `  ONNX Runtime MatMul 1024³ in the same run: ${ceiling.gflops.toFixed(1)} GFLOP/s → training at ${(share * 100).toFixed(0)} % of it`,
+        ]);
+      }),
+    );
+
+  bench
     .command('codec')
     .description('SparseLoCo codec: wire size vs dense fp32, encode and decode+aggregate times, bandwidth floor')
     .option('--config <name>', 'model config whose tensor shapes to use (tiny, small, gpt2-124m, 1b)', 'gpt2-124m')
