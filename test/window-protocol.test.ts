@@ -80,6 +80,7 @@ test('two miners and a validator: payloads exchanged, bad ones rejected with rea
     const back = parseEvent(toNdjson(e).trimEnd());
     assert.ok(back, `event ${e.event} does not round-trip`);
     events.push(e);
+    if (process.env.LOCO_TEST_EVENTS && ['evaluation', 'weights', 'gather', 'outer_step'].includes(e.event)) console.error(toNdjson(e).trimEnd());
   };
 
   const engines = await Promise.all([0, 1, 2].map(() => Engine.start({ threads: 1 })));
