@@ -135,6 +135,12 @@ test('bad arguments fail before any connection (usage / invalid input)', () => {
   const n = loco(['subnet', 'list', '--network', 'mainnet', '--json'], { home });
   assert.equal(n.code, 2);
   assert.match(n.json.error.message, /unknown network "mainnet"/);
+  const d = loco(['wallet', 'transfer', '--dest', 'nope', '--amount', '1', '--network', 'ws://127.0.0.1:1', '--json'], { home });
+  assert.equal(d.code, 6);
+  assert.match(d.json.error.message, /^--dest: invalid SS58 address "nope"/);
+  const a = loco(['wallet', 'transfer', '--dest', '5FEiH8iuDUw271xbqWTWuB6WrDjv5dnCeDX1CyHubAniXDNN', '--amount', '1.0000000001', '--network', 'ws://127.0.0.1:1', '--json'], { home });
+  assert.equal(a.code, 6);
+  assert.match(a.json.error.message, /more than 9 decimals/);
 });
 
 test('`loco --help` and the chain groups\' help load neither @polkadot/api nor the chain client', async () => {

@@ -8,7 +8,7 @@ import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { LocoError } from '../errors.js';
-import type { Keypair } from '../wallet/keypair.js';
+import { crypto, type Keypair } from '../wallet/keypair.js';
 import { describeDispatchError, rpcError } from './errors.js';
 import { axonFrom, neuronFromLite, u16f, type Metagraph, type Neuron } from './metagraph.js';
 import { resolveNetwork, type Endpoint } from './networks.js';
@@ -181,9 +181,8 @@ function snake(name: string): string {
 export function keyringPair(kp: Keypair): Promise<KeyringPair> {
   return (async () => {
     if (!kp.secretKey) throw new LocoError('invalidInput', `${kp.ss58Address} is a public key only; it cannot sign`);
+    await crypto(); // sr25519 WASM ready
     const { Keyring } = await import('@polkadot/keyring');
-    const { cryptoWaitReady } = await import('@polkadot/util-crypto');
-    await cryptoWaitReady();
     return new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromPair({ publicKey: kp.publicKey, secretKey: kp.secretKey });
   })();
 }

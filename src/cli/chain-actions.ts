@@ -9,7 +9,7 @@ import { connect, type Chain, type SubnetInfo, type TxEvent, type TxResult } fro
 import { metagraphJson, totals, type Neuron } from '../chain/metagraph.js';
 import { commitHash, normaliseWeights, parseNumberList, randomSalt } from '../chain/weights.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import type { Keypair } from '../wallet/keypair.js';
+import { publicKeypair, type Keypair } from '../wallet/keypair.js';
 import { checkName, describeWallet, listWallets, unlockColdkey, unlockHotkey, type UnlockHooks, type WalletRef } from '../wallet/wallet.js';
 import { resolveDefaults } from './config.js';
 import type { Ctx } from './context.js';
@@ -81,12 +81,13 @@ async function withChain<T>(ctx: Ctx, flags: ChainFlags, network: string, fn: (c
   }
 }
 
+/** An SS58 address or 0x public key → its SS58 form (prefix 42); bad input is invalidInput. */
 async function checkAddress(a: string, what: string): Promise<string> {
-  const { decodeAddress, encodeAddress } = await import('@polkadot/util-crypto');
+  const s = a.trim();
   try {
-    return encodeAddress(decodeAddress(a.trim()), 42);
-  } catch {
-    throw new LocoError('invalidInput', `${what} "${a}" is not a valid SS58 address or 0x public key`);
+    return (await publicKeypair(/^0x[0-9a-fA-F]{64}$/.test(s) ? { publicKey: s } : { ss58: s })).ss58Address;
+  } catch (e) {
+    throw new LocoError('invalidInput', `${what}: ${(e as Error).message}`);
   }
 }
 
