@@ -109,7 +109,9 @@ test('two miners and a validator: payloads exchanged, bad ones rejected with rea
     let lastReport: Awaited<ReturnType<Validator['processWindow']>> | undefined;
     for (let w = 0; w < WINDOWS; w++) {
       const trained = await Promise.all(miners.map((x) => x.train(w)));
-      clock.advance();
+      // stamp the new window a second back: a file's mtime comes from the kernel's coarse clock and
+      // could otherwise read a few ms before a start stamped just now, in the same second (too_early)
+      clock.advance(w + 1, new Date(Date.now() - 1000));
       const t0 = await clock.startTime(w + 1);
       await Promise.all(miners.map((x) => x.upload(w)));
 
