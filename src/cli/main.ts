@@ -12,6 +12,8 @@ import { registerDevnet } from './commands/devnet.js';
 import { registerPayload } from './commands/payload.js';
 import { registerBench } from './commands/bench.js';
 import { registerChain } from './commands/chain.js';
+import { registerMine } from './commands/mine.js';
+import { registerValidate } from './commands/validate.js';
 
 export const VERSION = '0.1.0';
 
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   registerPayload(program);
   registerBench(program);
   registerChain(program);
+  registerMine(program);
+  registerValidate(program);
   return program;
 }
 

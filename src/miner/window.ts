@@ -68,6 +68,23 @@ export class ManualClock implements WindowSource {
   }
 }
 
+/** Windows of fixed wall-clock length since the Unix epoch (no chain): window = ⌊now / seconds⌋. */
+export class WallClock implements WindowSource {
+  constructor(readonly seconds: number) {
+    if (!(seconds > 0)) throw new LocoError('usage', `window length must be positive (got ${seconds})`);
+  }
+  async current(): Promise<number> {
+    return Math.floor(Date.now() / (this.seconds * 1000));
+  }
+  async waitFor(w: number): Promise<void> {
+    const at = w * this.seconds * 1000;
+    while (Date.now() < at) await new Promise((r) => setTimeout(r, Math.min(1000, at - Date.now() + 1)));
+  }
+  async startTime(w: number): Promise<Date> {
+    return new Date(w * this.seconds * 1000);
+  }
+}
+
 // ---- peers ------------------------------------------------------------------------------------
 
 export interface Peer {

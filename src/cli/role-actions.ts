@@ -1,0 +1,228 @@
+// `loco mine` and `loco validate`, headless (docs/mining.md, docs/events.md): load the run manifest,
+// the data, the hotkey, start the native engine, and run the role loop on a window source. Every
+// event goes to stdout, as NDJSON with --json or as one short line for people. Loaded lazily by
+// ./commands/mine.ts and ./commands/validate.ts.
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { Ctx } from './context.js';
+import { resolveDefaults } from './config.js';
+import { unlockPassword } from './secrets.js';
+import { LocoError } from '../errors.js';
+import { readManifest } from '../protocol/manifest.js';
+import type { LocoEvent } from '../protocol/events.js';
+import { listShardFiles, ShardSet } from '../data/shards.js';
+import { openStore } from '../storage/index.js';
+import { Engine } from '../trainer/engine.js';
+import { checkName, unlockHotkey } from '../wallet/wallet.js';
+import type { Chain } from '../chain/client.js';
+import { staticPeers, WallClock, type Peer, type PeerSpec, type WindowSource } from '../miner/window.js';
+
+interface RoleFlags {
+  manifest?: string;
+  data?: string;
+  store?: string;
+  peers?: string;
+  uid?: string;
+  windowSeconds?: string;
+  windows?: string;
+  workDir?: string;
+  threads?: string;
+  checkpoint?: string;
+  passwordFile?: string;
+  setWeights?: boolean;
+}
+
+const int = (v: string | undefined, flag: string, min = 0): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new LocoError('usage', `${flag} must be an integer ≥ ${min} (got ${JSON.stringify(v)})`);
+  return n;
+};
+
+function human(e: LocoEvent): string | null {
+  const w = e.window === null ? '' : `w${e.window} `;
+  switch (e.event) {
+    case 'inner_step':
+      return `${w}step ${e.step} loss ${e.loss?.toFixed(4) ?? 'nan'} lr ${e.lr.toExponential(2)} ${Math.round(e.tokens_per_s)} tok/s`;
+    case 'upload':
+      return `${w}uploaded ${e.bytes} bytes (${(e.dense_bytes / e.bytes).toFixed(0)}× smaller than dense) in ${e.seconds.toFixed(2)} s`;
+    case 'gather':
+      return `${w}gathered ${e.accepted.length} (${e.accepted.join(',')}), rejected ${e.rejected.map((r) => `${r.uid}:${r.reason}`).join(',') || 'none'}, missing ${e.missing.join(',') || 'none'}`;
+    case 'outer_step':
+      return `${w}outer step over ${e.peers.length} peers, |update| ${e.update_norm.toFixed(4)}`;
+    case 'evaluation':
+      return `${w}uid ${e.peer}: score ${e.gradient_score.toExponential(3)} indicator ${e.indicator} sync ${e.sync.toFixed(2)} final ${e.final.toFixed(4)}`;
+    case 'weights':
+      return `${w}weights ${e.uids.map((u, i) => `${u}:${e.weights[i].toFixed(3)}`).join(' ') || '(none)'}${e.submitted ? ` set on chain (block ${e.block ?? '?'})` : ''}${e.error ? ` error: ${e.error}` : ''}`;
+    case 'checkpoint':
+      return `${w}checkpoint ${e.key} (${e.bytes} bytes)`;
+    case 'error':
+      return `${w}error: ${e.message}`;
+    default:
+      return null;
+  }
+}
+
+interface Setup {
+  manifest: ReturnType<typeof readManifest>;
+  shards: string[];
+  numSamples: number;
+  source: WindowSource;
+  peers: () => Promise<readonly Peer[]>;
+  uid: number;
+  chain?: Chain;
+  netuid: number;
+  engine: Engine;
+  workDir: string;
+  windows?: number;
+  sink: (e: LocoEvent) => void;
+  hotkey: Awaited<ReturnType<typeof unlockHotkey>>;
+  close: () => Promise<void>;
+}
+
+async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promise<Setup> {
+  const f = cmd.opts() as RoleFlags;
+  if (!f.manifest) throw new LocoError('usage', '--manifest FILE (the run manifest) is required');
+  if (!f.data) throw new LocoError('usage', '--data DIR (the training shards) is required');
+  if (!f.store) throw new LocoError('usage', '--store URL (where your objects go: file://DIR or s3://bucket) is required');
+  const manifest = readManifest(f.manifest);
+  const shards = listShardFiles(f.data, f.data.endsWith('.bin') ? undefined : 'train');
+  const numSamples = new ShardSet(shards, manifest.model.seq_len).numSamples;
+  const d = await resolveDefaults(ctx.opts);
+  checkName('wallet', d.walletName);
+  checkName('hotkey', d.hotkey);
+  const hotkey = await unlockHotkey({ path: d.walletPath, name: d.walletName }, d.hotkey, unlockPassword(ctx, { passwordFile: f.passwordFile }));
+  const windowSeconds = f.windowSeconds === undefined ? undefined : Number(f.windowSeconds);
+  const netuid = manifest.manifest.netuid;
+  let chain: Chain | undefined;
+  let source: WindowSource;
+  let peers: () => Promise<readonly Peer[]>;
+  let uid: number;
+  const needChain = windowSeconds === undefined || !f.peers || f.uid === undefined;
+  if (needChain) {
+    const { connect } = await import('../chain/client.js');
+    chain = await connect(d.network, { onStatus: (m) => ctx.out.debug(m) });
+  }
+  try {
+    if (windowSeconds !== undefined) source = new WallClock(windowSeconds);
+    else {
+      const { ChainClock } = await import('../miner/chain.js');
+      source = new ChainClock(chain!, manifest.manifest.window.blocks_per_window);
+    }
+    if (f.uid !== undefined) uid = int(f.uid, '--uid')!;
+    else {
+      const u = await chain!.uidOf(netuid, hotkey.ss58Address);
+      if (u === undefined) throw new LocoError('notFound', `hotkey ${hotkey.ss58Address} is not registered on subnet ${netuid} (loco subnet register)`);
+      uid = u;
+    }
+    if (f.peers) {
+      let list: PeerSpec[];
+      try {
+        list = JSON.parse(readFileSync(f.peers, 'utf8')) as PeerSpec[];
+      } catch (e) {
+        throw new LocoError('invalidInput', `${f.peers}: not a JSON list of {uid, hotkey, store} (${(e as Error).message})`);
+      }
+      if (!Array.isArray(list)) throw new LocoError('invalidInput', `${f.peers}: not a JSON list of {uid, hotkey, store}`);
+      const fixed = await staticPeers(list);
+      peers = async () => fixed;
+    } else {
+      const { commitmentPeers } = await import('../miner/chain.js');
+      const exclude = role === 'validator' ? [uid] : [];
+      peers = () => commitmentPeers(chain!, netuid, { exclude });
+    }
+  } catch (e) {
+    await chain?.close();
+    throw e;
+  }
+  const engine = await Engine.start({ threads: int(f.threads, '--threads', 1) });
+  if (f.checkpoint) await engine.load(f.checkpoint);
+  const sink = (e: LocoEvent) => {
+    if (ctx.out.json) ctx.out.event(e as unknown as Record<string, unknown>);
+    else {
+      const line = human(e);
+      if (line) process.stdout.write(`${line}\n`);
+    }
+  };
+  return {
+    manifest,
+    shards,
+    numSamples,
+    source,
+    peers,
+    uid,
+    chain,
+    netuid,
+    engine,
+    workDir: f.workDir ?? join(tmpdir(), `loco-${role}-${manifest.runId}-${uid}`),
+    windows: int(f.windows, '--windows', 1),
+    sink,
+    hotkey,
+    close: async () => {
+      await engine.shutdown();
+      await chain?.close();
+    },
+  };
+}
+
+function stopSignal(): AbortSignal {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return ac.signal;
+}
+
+export async function mine(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
+  const f = cmd.opts() as RoleFlags;
+  const s = await setup(ctx, cmd, 'miner');
+  try {
+    const { Miner, runMiner } = await import('../miner/miner.js');
+    const miner = new Miner({
+      engine: s.engine,
+      manifest: s.manifest,
+      shards: s.shards,
+      numSamples: s.numSamples,
+      uid: s.uid,
+      hotkey: s.hotkey,
+      store: openStore(f.store!),
+      peers: s.peers,
+      workDir: s.workDir,
+      events: s.sink,
+    });
+    if (!f.checkpoint) await miner.initModel();
+    await runMiner(miner, s.source, { windows: s.windows, signal: stopSignal() });
+  } finally {
+    await s.close();
+  }
+}
+
+export async function validate(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
+  const f = cmd.opts() as RoleFlags;
+  const s = await setup(ctx, cmd, 'validator');
+  try {
+    const { Validator, runValidator } = await import('../validator/validator.js');
+    let setWeights;
+    if (s.chain && f.setWeights !== false) {
+      const { chainSetWeights } = await import('../miner/chain.js');
+      setWeights = chainSetWeights(s.chain, s.netuid, s.hotkey);
+    }
+    const v = new Validator({
+      engine: s.engine,
+      manifest: s.manifest,
+      shards: s.shards,
+      numSamples: s.numSamples,
+      uid: s.uid,
+      store: openStore(f.store!),
+      peers: s.peers,
+      workDir: s.workDir,
+      events: s.sink,
+      setWeights,
+    });
+    if (!f.checkpoint) await v.initModel();
+    await runValidator(v, s.source, { windows: s.windows, signal: stopSignal() });
+  } finally {
+    await s.close();
+  }
+}
