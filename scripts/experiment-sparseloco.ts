@@ -13,7 +13,7 @@ import { prepareData, type DataManifest } from '../src/data/prepare.js';
 import { Engine } from '../src/trainer/engine.js';
 import { getConfig, paramSpecs } from '../src/trainer/configs.js';
 import { keypairFromSeed } from '../src/wallet/keypair.js';
-import { aggregateTensor, encodeTensor, errorFeedback, DEFAULT_CODEC, type EncodedTensor } from '../src/codec/sparseloco.js';
+import { aggregateTensor, clipScales, densify, encodeTensor, errorFeedback, DEFAULT_CODEC, type EncodedTensor } from '../src/codec/sparseloco.js';
 import { decodePayload, encodePayload } from '../src/codec/payload.js';
 import { mulberry32 } from '../src/codec/fuzz.js';
 
@@ -31,6 +31,9 @@ const { values: a } = parseArgs({
     out: { type: 'string', default: 'docs/sparseloco-convergence.svg' },
     only: { type: 'string', default: 'dp,diloco,sparseloco' },
     'sparse-outer-lr': { type: 'string', default: '1' },
+    /** 'mean': scatter-mean over the peers that chose a coordinate (Templar); 'avg': Σ over peers / W */
+    'sparse-agg': { type: 'string', default: 'mean' },
+    topk: { type: 'string', default: String(DEFAULT_CODEC.topk) },
   },
 });
 const cfg = getConfig(a.config!);
@@ -43,6 +46,7 @@ const SEED = Number(a.seed);
 const T = cfg.seq_len;
 const specs = paramSpecs(cfg);
 const P = specs.reduce((s, x) => s + x.numel, 0);
+const CODEC = { ...DEFAULT_CODEC, topk: Number(a.topk) };
 const log = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 // --- data -------------------------------------------------------------------------------------
@@ -122,7 +126,7 @@ async function runOuter(kind: 'diloco' | 'sparseloco'): Promise<Curve> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), `loco-exp-${kind}-`));
   const es = await startWorkers(W);
-  const c: Curve = { method: kind === 'diloco' ? 'DiLoCo (Nesterov 0.7/0.9)' : `SparseLoCo (64/4096, 2-bit, EF 0.95${a['sparse-outer-lr'] === '1' ? '' : `, outer lr ${a['sparse-outer-lr']}`})`, tokens: [0], loss: [await evalLoss(es[0])], seconds: 0 };
+  const c: Curve = { method: kind === 'diloco' ? 'DiLoCo (Nesterov 0.7/0.9)' : `SparseLoCo (${CODEC.topk}/4096, 2-bit, EF 0.95${a['sparse-outer-lr'] === '1' ? '' : `, outer lr ${a['sparse-outer-lr']}`}${a['sparse-agg'] === 'avg' ? ', sum/W' : ''})`, tokens: [0], loss: [await evalLoss(es[0])], seconds: 0 };
   const mom = new Float32Array(P);
   const ef = Array.from({ length: W }, () => specs.map((s) => new Float32Array(s.numel)));
   const keys = await Promise.all(Array.from({ length: W }, (_, w) => keypairFromSeed(new Uint8Array(32).fill(w + 1))));
@@ -155,19 +159,26 @@ async function runOuter(kind: 'diloco' | 'sparseloco'): Promise<Curve> {
         const enc: EncodedTensor[] = [];
         let off = 0;
         for (const [t, s] of specs.entries()) {
-          errorFeedback(ef[w][t], deltas[w].subarray(off, off + s.numel), DEFAULT_CODEC.beta);
-          enc.push(encodeTensor(s.name, s.shape, ef[w][t], DEFAULT_CODEC));
+          errorFeedback(ef[w][t], deltas[w].subarray(off, off + s.numel), CODEC.beta);
+          enc.push(encodeTensor(s.name, s.shape, ef[w][t], CODEC));
           off += s.numel;
         }
         const buf = await encodePayload({ manifestHash: mh, window: r, uid: w }, enc, keys[w]);
         wireBytes += buf.length;
-        const p = await decodePayload(buf, { expect: { manifestHash: mh, window: r, uid: w, hotkey: keys[w].publicKey, tensors: specs, codec: DEFAULT_CODEC } });
+        const p = await decodePayload(buf, { expect: { manifestHash: mh, window: r, uid: w, hotkey: keys[w].publicKey, tensors: specs, codec: CODEC } });
         decoded.push(p.tensors);
         if (w === 0) kept = p.tensors.reduce((s, t) => s + t.layout.nChunks * t.layout.k, 0);
       }
       let off = 0;
       for (const [t, s] of specs.entries()) {
-        u.set(aggregateTensor(decoded.map((d) => d[t])), off);
+        const peers = decoded.map((d) => d[t]);
+        if (a['sparse-agg'] === 'avg') {
+          const sc = clipScales(peers);
+          const acc = new Float32Array(s.numel);
+          peers.forEach((pt, q) => densify(pt).forEach((v, i) => (acc[i] += Math.fround(v * sc[q]))));
+          for (let i = 0; i < s.numel; i++) acc[i] /= W;
+          u.set(acc, off);
+        } else u.set(aggregateTensor(peers), off);
         off += s.numel;
       }
       writeFileSync(join(dir, 'u.f32'), new Uint8Array(u.buffer));
