@@ -1,7 +1,8 @@
 // The window protocol end to end in one process: two honest miners and one validator, each with its
 // own native engine and its own file:// store, driven by a manual window clock (no chain) for three
 // windows, plus three adversaries whose payloads must be rejected with their reasons (unsigned,
-// wrong manifest hash, uploaded after Δt) and one registered peer that never uploads.
+// wrong manifest hash, uploaded after Δt), a copier (valid, but miner 0's payload re-signed) and one
+// registered peer that never uploads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -66,12 +67,13 @@ test('two miners and a validator: payloads exchanged, bad ones rejected with rea
   const WRONG_MANIFEST = 3;
   const LATE = 4;
   const SILENT = 6;
+  const COPY = 5;
   const VALIDATOR = 9;
   const kp = new Map<number, Keypair>();
-  for (const u of [...HONEST, UNSIGNED, WRONG_MANIFEST, LATE, SILENT, VALIDATOR]) kp.set(u, await key(u));
+  for (const u of [...HONEST, UNSIGNED, WRONG_MANIFEST, LATE, COPY, SILENT, VALIDATOR]) kp.set(u, await key(u));
   const storeDir = (u: number) => join(dir, `store-${u}`);
   const storeUrl = (u: number) => pathToFileURL(storeDir(u)).href;
-  const peerList = await staticPeers([...HONEST, UNSIGNED, WRONG_MANIFEST, LATE, SILENT].map((u) => ({ uid: u, hotkey: kp.get(u)!.ss58Address, store: storeUrl(u) })));
+  const peerList = await staticPeers([...HONEST, UNSIGNED, WRONG_MANIFEST, LATE, COPY, SILENT].map((u) => ({ uid: u, hotkey: kp.get(u)!.ss58Address, store: storeUrl(u) })));
   const peers = async () => peerList;
 
   const events: LocoEvent[] = [];
@@ -130,10 +132,15 @@ test('two miners and a validator: payloads exchanged, bad ones rejected with rea
       await openStore(storeUrl(LATE)).put(lateKey, await encodePayload({ manifestHash: loaded.hash, window: w, uid: LATE }, tensors, kp.get(LATE)!));
       const lateAt = new Date(t0.getTime() + (m.window.upload_delta_s + 30) * 1000); // the store's clock says: after Δt
       utimesSync(join(storeDir(LATE), ...lateKey.split('/')), lateAt, lateAt);
+      // a copier re-signs miner 0's payload as its own and uploads it (validly, in time) after miner 0
+      const copyKey = keys.gradient(loaded.runId, w, COPY);
+      await openStore(storeUrl(COPY)).put(copyKey, await encodePayload({ manifestHash: loaded.hash, window: w, uid: COPY }, tensors, kp.get(COPY)!));
+      const copyAt = new Date(Date.now() + 5000);
+      utimesSync(join(storeDir(COPY), ...copyKey.split('/')), copyAt, copyAt);
 
       const gathers = await Promise.all(miners.map((x) => x.sync(w, t0)));
       for (const g of gathers) {
-        assert.deepEqual(g.accepted.map((a) => a.uid), HONEST);
+        assert.deepEqual(g.accepted.map((a) => a.uid), [...HONEST, COPY]);
         assert.deepEqual(
           g.rejected.map((r) => [r.uid, r.reason]),
           [
@@ -145,8 +152,9 @@ test('two miners and a validator: payloads exchanged, bad ones rejected with rea
         assert.deepEqual(g.missing, [SILENT]);
       }
       lastReport = await validator.processWindow(w, t0);
-      assert.deepEqual(lastReport.gather.accepted.map((a) => a.uid), HONEST);
-      assert.deepEqual(lastReport.evaluated.map((e) => e.uid).sort(), HONEST);
+      assert.deepEqual(lastReport.gather.accepted.map((a) => a.uid), [...HONEST, COPY]);
+      // the copy check starts after the first outer step; from then on the copier is not evaluated
+      assert.deepEqual(lastReport.evaluated.map((e) => e.uid).sort(), w === 0 ? [...HONEST, COPY] : HONEST);
       for (const e of lastReport.evaluated) {
         for (const v of [e.beforeOwn, e.afterOwn, e.beforeRandom, e.afterRandom, e.gradientScore, e.sync]) assert.ok(Number.isFinite(v), `non-finite score ${JSON.stringify(e)}`);
         if (w > 0) assert.equal(e.sync, 1, 'an honest miner in sync has sync score 1');
@@ -165,7 +173,9 @@ test('two miners and a validator: payloads exchanged, bad ones rejected with rea
     assert.ok(Math.abs([...w.values()].reduce((a, b) => a + b, 0) - 1) < 1e-9);
     const st = validator.gauntlet.state();
     for (const p of st.peers) assert.ok(Number.isFinite(p.final) && Number.isFinite(p.mu) && Number.isFinite(p.binaryMA));
-    for (const u of [UNSIGNED, WRONG_MANIFEST, LATE, SILENT]) assert.equal(validator.gauntlet.peer(u).final, 0);
+    for (const u of [UNSIGNED, WRONG_MANIFEST, LATE, COPY, SILENT]) assert.equal(validator.gauntlet.peer(u).final, 0);
+    assert.ok(events.some((e) => e.event === 'penalty' && e.peer === COPY && e.penalty === 'copy_max'), 'the copier is penalised');
+    assert.ok(!events.some((e) => e.event === 'penalty' && HONEST.includes(e.peer) && e.penalty.startsWith('copy')), 'honest miners are not taken for copiers');
 
     // the events the TUI and --json consume
     const names = new Set(events.map((e) => e.event));

@@ -290,6 +290,39 @@ export function singleUpdateDense(run: Run, accepted: readonly Accepted[], uid: 
   return out;
 }
 
+/**
+ * Fraction of top-k indices two payloads share, over all chunks of all tensors (weighted by chunks × k,
+ * as gauntlet.indexOverlap); indices are ascending within a chunk, so each chunk is one merge.
+ */
+export function payloadOverlap(a: DecodedPayload, b: DecodedPayload): number {
+  let shared = 0;
+  let total = 0;
+  for (let t = 0; t < Math.min(a.tensors.length, b.tensors.length); t++) {
+    const A = a.tensors[t];
+    const B = b.tensors[t];
+    const k = A.layout.k;
+    if (B.layout.k !== k || B.layout.nChunks !== A.layout.nChunks || k === A.layout.len) continue; // dense tensors carry no choice
+    for (let ch = 0; ch < A.layout.nChunks; ch++) {
+      let i = ch * k;
+      let j = ch * k;
+      const ie = i + k;
+      const je = j + k;
+      while (i < ie && j < je) {
+        const x = A.indices[i];
+        const y = B.indices[j];
+        if (x === y) {
+          shared++;
+          i++;
+          j++;
+        } else if (x < y) i++;
+        else j++;
+      }
+      total += k;
+    }
+  }
+  return total ? shared / total : 0;
+}
+
 export function l2(x: Float32Array): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i] * x[i];

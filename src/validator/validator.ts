@@ -24,6 +24,7 @@ import {
   gather,
   initSeed,
   l2,
+  payloadOverlap,
   runFrom,
   singleUpdateDense,
   writeDense,
@@ -34,6 +35,9 @@ import {
   type WindowSource,
 } from '../miner/window.js';
 import { Gauntlet, lossScore, paramsFromManifest, stepsBehind, syncScore, type GauntletState, type LossScore } from './gauntlet.js';
+
+/** Outer steps before the copy check starts (see processWindow). */
+export const COPY_CHECK_AFTER_STEPS = 1;
 
 export interface SetWeightsResult {
   included: boolean;
@@ -153,11 +157,30 @@ export class Validator {
       if (steps > m.scoring.sync_max_steps_behind) penal(a.uid, 'out_of_sync', `${steps.toFixed(2)} steps behind`);
     }
 
+    // copies: a pair of accepted payloads sharing ≥ idx_overlap_threshold of their top-k indices;
+    // the later upload (store LastModified, then the higher uid) is the offender. Skipped before the
+    // first outer step, when every miner's Δ is dominated by the same weight decay of the same θ₀.
+    const copies = new Map<number, { level: 'copy_high' | 'copy_max'; overlap: number; of: number }>();
+    if (this.globalStep >= COPY_CHECK_AFTER_STEPS) {
+      for (let i = 0; i < g.accepted.length; i++) {
+        for (let j = i + 1; j < g.accepted.length; j++) {
+          const a = g.accepted[i];
+          const b = g.accepted[j];
+          const ov = payloadOverlap(a.payload, b.payload);
+          if (ov < m.scoring.idx_overlap_threshold) continue;
+          const [first, later] = a.info.lastModified.getTime() <= b.info.lastModified.getTime() ? [a, b] : [b, a];
+          const level = ov >= 0.5 ? 'copy_max' : 'copy_high';
+          const prev = copies.get(later.uid);
+          if (!prev || ov > prev.overlap) copies.set(later.uid, { level, overlap: ov, of: first.uid });
+        }
+      }
+    }
+
     // evaluation
     const nonce = this.o.nonce?.(window) ?? new Uint8Array(randomBytes(32));
     const rng = new SplitMix64(deriveSeed('loco/eval/v1', nonce, Buffer.from(String(window))));
     const chosen = this.gauntlet.selectForEvaluation(
-      g.accepted.map((a) => a.uid),
+      g.accepted.map((a) => a.uid).filter((u) => copies.get(u)?.level !== 'copy_max'),
       m.eval.uids_per_window,
       () => Number(rng.next() >> 11n) / 2 ** 53,
     );
@@ -208,6 +231,8 @@ export class Validator {
         });
       }
     });
+
+    for (const [uid, c] of copies) penal(uid, c.level, `top-k index overlap ${c.overlap.toFixed(3)} with uid ${c.of}'s earlier upload`);
 
     // the same outer step as the miners
     await this.ev.phase('apply', async () => {
