@@ -301,11 +301,35 @@ test('devnet subtensor: sudo toggles commit–reveal; hash commit then reveal in
   assert.equal(await moduleError(api.tx.commitments.setCommitment(netuid, { fields: [] } as Any), K['Eve//stranger']!), 'commitments.AccountNotAllowedCommit');
 });
 
+test('devnet subtensor: a full subnet replaces the lowest pruning score outside immunity', async () => {
+  const Alice = K.Alice!;
+  const newcomer = K['Eve//stranger']!;
+  const eve = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Eve');
+  // no more epochs during this test; a full subnet of 4
+  await ok(api.tx.sudo.sudo(api.tx.adminUtils.sudoSetTempo(netuid, 60000)), Alice);
+  await ok(api.tx.sudo.sudo(api.tx.adminUtils.sudoSetMaxAllowedUids(netuid, 4)), Alice);
+  assert.equal(await moduleError(api.tx.subtensorModule.burnedRegister(netuid, newcomer.address), eve), 'subtensorModule.NoNeuronIdAvailable');
+  // the owner may change owner-level hyperparameters directly; tempo is root-only
+  assert.equal((await send(api.tx.adminUtils.sudoSetTempo(netuid, 5), K.Bob!)).dispatchError?.isBadOrigin, true);
+  await ok(api.tx.adminUtils.sudoSetImmunityPeriod(netuid, 0), Alice);
+  const scores = ((await api.query.subtensorModule.pruningScores(netuid)) as Any).toJSON() as number[];
+  let want = 1; // uid 0 is the owner's hotkey, never replaced; ties go to the oldest (all registered together: lowest uid)
+  for (let u = 2; u < scores.length; u++) if (scores[u]! < scores[want]!) want = u;
+  const r = await ok(api.tx.subtensorModule.burnedRegister(netuid, newcomer.address), eve);
+  const ev = r.events.find((e) => e.event.method === 'NeuronRegistered')!;
+  assert.equal(ev.event.data[1].toNumber(), want, `scores ${scores}`);
+  assert.equal(((await api.query.subtensorModule.keys(netuid, want)) as Any).toString(), newcomer.address);
+  assert.equal(((await api.query.subtensorModule.subnetworkN(netuid)) as Any).toNumber(), 4);
+  replaced = want;
+});
+
+let replaced = -1;
+
 test('devnet subtensor: a restart keeps subnets, neurons, stake and weights', async () => {
   const before = {
     n: ((await api.query.subtensorModule.subnetworkN(netuid)) as Any).toNumber(),
     stake: ((await api.query.subtensorModule.totalHotkeyAlpha(K['Bob//v2']!.address, netuid)) as Any).toBigInt(),
-    weights: ((await api.query.subtensorModule.weights(netuid, 1)) as Any).toJSON(),
+    weights: ((await api.query.subtensorModule.weights(netuid, 0)) as Any).toJSON(),
   };
   await api.disconnect();
   await devnet.stop();
@@ -314,6 +338,7 @@ test('devnet subtensor: a restart keeps subnets, neurons, stake and weights', as
   assert.equal(((await api.query.subtensorModule.subnetworkN(netuid)) as Any).toNumber(), before.n);
   const stakeNow = ((await api.query.subtensorModule.totalHotkeyAlpha(K['Bob//v2']!.address, netuid)) as Any).toBigInt();
   assert.ok(stakeNow >= before.stake, 'stake kept (and maybe grown by an epoch)');
-  assert.deepEqual(((await api.query.subtensorModule.weights(netuid, 1)) as Any).toJSON(), before.weights);
-  assert.equal(((await api.query.subtensorModule.keys(netuid, 2)) as Any).toString(), K['Charlie//m1']!.address);
+  assert.deepEqual(((await api.query.subtensorModule.weights(netuid, 0)) as Any).toJSON(), before.weights);
+  assert.ok((before.weights as unknown[]).length > 0);
+  assert.equal(((await api.query.subtensorModule.keys(netuid, replaced)) as Any).toString(), K['Eve//stranger']!.address);
 });
