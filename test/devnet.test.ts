@@ -185,6 +185,29 @@ test('devnet: bad signature, stale nonce, unaffordable, malformed and unknown me
   assert.equal(ok.dispatchError, undefined);
 });
 
+test('devnet: every RPC method survives garbage parameters (an answer, never a crash)', async () => {
+  const url = devnet.url.replace('ws://', 'http://');
+  const methods = (await api.rpc.rpc.methods()).methods.map(String);
+  const garbage: unknown[][] = [[], [null], ['0x'], ['0xzz'], [12345678901234], [{}, [], 'x'], [['0x00', 5]], ['Metadata_metadata_at_version', '0xffff'], ['TransactionPaymentApi_query_info', '0x0102']];
+  const before = devnet.head.number;
+  for (const method of methods) {
+    for (const params of garbage) {
+      const res = (await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      }).then((r) => r.json())) as Any;
+      assert.equal(res.jsonrpc, '2.0', method);
+      assert.ok('result' in res || (res.error && typeof res.error.code === 'number'), `${method} ${JSON.stringify(params)}: ${JSON.stringify(res)}`);
+    }
+  }
+  const batch = (await fetch(url, { method: 'POST', body: JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'system_name' }, { id: 2 }]) }).then((r) => r.json())) as Any;
+  assert.equal(batch[0].result, 'loco-devnet');
+  assert.equal(batch[1].error.code, -32600);
+  for (let i = 0; i < 50 && devnet.head.number <= before; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(devnet.head.number > before, 'still producing blocks');
+});
+
 test('devnet: immortal transactions and explicit nonces queue in the pool (future → ready)', async () => {
   const n = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
   // submit nonce n+1 first (future), then n: both land, in nonce order

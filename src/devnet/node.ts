@@ -742,7 +742,12 @@ export class Devnet {
       author_unwatchExtrinsic: ([id]) => this.unsubscribe(id),
       author_pendingExtrinsics: () => this.pool.map((t) => t.hex),
       payment_queryInfo: ([hex]) => {
-        const ext = this.md.registry.createType('Extrinsic', hexToU8a(String(hex)));
+        let ext: Extrinsic;
+        try {
+          ext = this.md.registry.createType('Extrinsic', hexToU8a(String(hex)));
+        } catch (e) {
+          throw new RpcError(9000, 'Unable to query dispatch info.', `Unable to decode extrinsic: ${(e as Error).message}`);
+        }
         const call = ext.method as unknown as Call;
         return {
           weight: { ref_time: Number(callWeight(call)), proof_size: 0 },
