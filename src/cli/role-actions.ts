@@ -219,6 +219,7 @@ export async function validate(ctx: Ctx, _args: unknown[], cmd: Command): Promis
       workDir: s.workDir,
       events: s.sink,
       setWeights,
+      statePath: join(s.workDir, 'validator-state.json'),
     });
     if (!f.checkpoint) await v.initModel();
     await runValidator(v, s.source, { windows: s.windows, signal: stopSignal() });

@@ -8,7 +8,8 @@
 //   OpenSkill match → the same outer step as the miners (stays in sync) → scores published →
 //   weights every `windows_per_weights` windows through `setWeights` when a chain is given.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic.js';
 import { join } from 'node:path';
 import { LocoError } from '../errors.js';
 import { SplitMix64, assignedSamples, deriveSeed, drawFrom, permutationPrefix } from '../protocol/assignment.js';
@@ -60,8 +61,22 @@ export interface ValidatorOptions {
   setWeights?: (uids: number[], weights: number[]) => Promise<SetWeightsResult>;
   /** Gauntlet state to resume from */
   state?: GauntletState;
+  /**
+   * Keep the validator's scoring state here (Gauntlet ratings, sync EMA, outer steps, last window),
+   * rewritten atomically after every window and read back on start, so a restart keeps its ratings.
+   */
+  statePath?: string;
   /** per-window randomness for the evaluation draw (default: crypto random, published with the scores) */
   nonce?: (window: number) => Uint8Array;
+}
+
+interface SavedState {
+  v: 1;
+  run: string;
+  lastWindow: number;
+  globalStep: number;
+  emaAbsDelta: number[] | null;
+  gauntlet: GauntletState;
 }
 
 export interface Evaluation extends LossScore {
@@ -91,10 +106,27 @@ export class Validator {
   private readonly indices: number[];
   globalStep = 0;
 
+  /** the last window processed (from the saved state on a restart) */
+  lastWindow: number | null = null;
+
   constructor(readonly o: ValidatorOptions) {
     this.run = runFrom(o.manifest);
     this.ev = new EventEmitterFor('validator', o.uid, o.events);
-    this.gauntlet = new Gauntlet(paramsFromManifest(o.manifest.manifest), o.state);
+    let state = o.state;
+    if (!state && o.statePath && existsSync(o.statePath)) {
+      let saved: SavedState;
+      try {
+        saved = JSON.parse(readFileSync(o.statePath, 'utf8')) as SavedState;
+      } catch (e) {
+        throw new LocoError('corrupt', `validator state ${o.statePath}: ${(e as Error).message}`);
+      }
+      if (saved.v !== 1 || saved.run !== o.manifest.runId) throw new LocoError('invalidInput', `validator state ${o.statePath} belongs to another run`);
+      state = saved.gauntlet;
+      this.emaAbsDelta = saved.emaAbsDelta ? Float64Array.from(saved.emaAbsDelta) : null;
+      this.globalStep = saved.globalStep;
+      this.lastWindow = saved.lastWindow;
+    }
+    this.gauntlet = new Gauntlet(paramsFromManifest(o.manifest.manifest), state);
     this.indices = debugIndices(this.run);
     mkdirSync(o.workDir, { recursive: true });
   }
@@ -299,6 +331,18 @@ export class Validator {
         this.ev.emit({ event: 'weights', uids, weights: ws, submitted: false, error: (e as Error).message });
       }
     });
+    this.lastWindow = window;
+    if (this.o.statePath) {
+      const saved: SavedState = {
+        v: 1,
+        run: manifest.runId,
+        lastWindow: window,
+        globalStep: this.globalStep,
+        emaAbsDelta: this.emaAbsDelta ? [...this.emaAbsDelta] : null,
+        gauntlet: this.gauntlet.state(),
+      };
+      writeFileAtomic(this.o.statePath, JSON.stringify(saved));
+    }
     return { window, gather: g, evaluated, weights, submitted };
   }
 }
@@ -309,16 +353,15 @@ export class Validator {
  */
 export async function runValidator(v: Validator, source: WindowSource, opts: { windows?: number; signal?: AbortSignal; from?: number } = {}): Promise<void> {
   const m = v.o.manifest.manifest;
-  let w = opts.from ?? (await source.current());
+  let w = opts.from ?? (v.lastWindow !== null ? v.lastWindow + 1 : await source.current());
   let done = 0;
   while (!opts.signal?.aborted && (opts.windows === undefined || done < opts.windows)) {
     await source.waitFor(w + 1 + m.window.validator_offset);
     const t0 = await source.startTime(w + 1);
-    // with offset 0, wait out the upload time of window w+1 before gathering
-    const until = t0.getTime() + m.window.upload_delta_s * 1000;
-    if (Date.now() < until) await new Promise((r) => setTimeout(r, until - Date.now()));
+    // gather until every peer is in or the upload time of window w+1 is over
+    const until = new Date(t0.getTime() + m.window.upload_delta_s * 1000);
     try {
-      await v.processWindow(w, t0);
+      await v.processWindow(w, t0, { waitUntil: until });
     } catch (e) {
       const le = e as LocoError;
       v.ev.emit({ event: 'error', kind: le.kind ?? 'failure', message: le.message, fatal: true });
