@@ -160,7 +160,8 @@ export class Validator {
       if (r.reason === 'too_early' || r.reason === 'too_late') penal(r.uid, 'missing', r.reason);
       else penal(r.uid, 'invalid', r.reason);
     }
-    for (const uid of g.missing) penal(uid, 'missing', 'no payload');
+    // no payload at all: inactive (× 0.75 per window, rating reset after reset_inactivity_windows)
+    for (const uid of g.missing) penal(uid, 'inactive', 'no payload');
 
     // sync check: each accepted miner's published parameters after w−1 against ours (now: after w−1)
     const own = await engine.sampleParams(this.indices);
