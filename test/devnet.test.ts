@@ -239,6 +239,8 @@ test('devnet: a restart continues at the same height with the same state', async
   appendFileSync(join(dir, 'blocks.ndjson'), '{"number": 99999, "trunc');
   devnet = await Devnet.start({ dir, port: 0, blockTimeMs: 100 });
   assert.equal(devnet.head.number, height);
+  // one devnet per folder
+  await assert.rejects(Devnet.start({ dir, port: 0, blockTimeMs: 100 }), /another devnet \(pid \d+\) is using/);
   api = await connect(devnet.url);
   assert.equal(api.genesisHash.toHex(), saved.genesisHash);
   assert.equal(await free(bob.address), bobBefore);

@@ -1,6 +1,6 @@
 // The devnet node: block production on a timer, a transaction pool with Substrate's validity
 // checks, persistence under --dir, and the Substrate JSON-RPC API over WebSocket (and HTTP POST).
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, ftruncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -148,7 +148,10 @@ export class Devnet {
   private async init(): Promise<void> {
     const dir = this.opts.dir;
     const statePath = dir ? join(dir, 'state.json') : null;
-    if (dir) mkdirSync(dir, { recursive: true });
+    if (dir) {
+      mkdirSync(dir, { recursive: true });
+      this.lock(join(dir, 'LOCK'));
+    }
     if (statePath && existsSync(statePath)) {
       let saved: { format: string; genesisHash: Hex; head: { number: number; hash: Hex }; state: string };
       try {
@@ -181,6 +184,37 @@ export class Devnet {
       this.blocksFd = openSync(join(dir, 'blocks.ndjson'), 'w');
       this.persist(b);
     }
+  }
+
+  private lockPath: string | null = null;
+
+  /** One devnet per folder: a LOCK file holding the pid; a stale one (dead pid) is taken over. */
+  private lock(path: string): void {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(path, 'wx');
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        this.lockPath = path;
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const pid = Number(readFileSync(path, 'utf8').trim());
+        let alive = false;
+        if (pid === process.pid) alive = true;
+        else if (Number.isInteger(pid) && pid > 0) {
+          try {
+            process.kill(pid, 0);
+            alive = true;
+          } catch (err) {
+            alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+          }
+        }
+        if (alive) throw new LocoError('alreadyExists', `another devnet (pid ${pid}) is using ${path.replace(/\/LOCK$/, '')}; stop it or pick another --dir`);
+        rmSync(path, { force: true });
+      }
+    }
+    throw new LocoError('io', `cannot lock ${path}`);
   }
 
   private loadBlocks(path: string, headNumber: number, headHash: Hex): void {
@@ -843,6 +877,8 @@ export class Devnet {
       closeSync(this.blocksFd);
       this.blocksFd = null;
     }
+    if (this.lockPath) rmSync(this.lockPath, { force: true });
+    this.lockPath = null;
   }
 }
 
