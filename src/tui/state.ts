@@ -282,4 +282,7 @@ export function fold(events: Iterable<LocoEvent>, v: View = initialView()): View
   return v;
 }
 
+/** Short byte count for narrow panels: 512B, 242.6K, 1.2M. */
+export const fmtBytesShort = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)}M` : n >= 1024 ? `${(n / 1024).toFixed(1)}K` : `${n}B`);
+
 export { fmtBytes };

@@ -24,7 +24,7 @@ export function Leaderboard({ view, hotkeys = {}, focused, rows = 16 }: { view: 
   const list = sortedLeaderboard(view.leaderboard).slice(0, rows);
   return (
     <Panel title={`Leaderboard (${view.leaderboard.length} miners, ${view.evaluated} evaluations)`} focused={focused}>
-      <Text {...t.bold()}>{COLS.map(([h, w]) => cell(h, w)).join('')}</Text>
+      <Text wrap="truncate-end" {...t.bold()}>{COLS.map(([h, w]) => cell(h, w)).join('')}</Text>
       {list.length === 0 ? <Text>no miner evaluated yet</Text> : null}
       {list.map((r, i) => {
         const hk = r.hotkey ?? hotkeys[r.uid] ?? '—';
@@ -41,8 +41,8 @@ export function Leaderboard({ view, hotkeys = {}, focused, rows = 16 }: { view: 
           r.weight === null ? '—' : r.weight.toFixed(3),
         ];
         return (
-          <Text key={r.uid} {...(r.penalty ? t.c('yellow') : {})}>
-            {vals.map((v, k) => cell(v, COLS[k][1])).join('') + (r.penalty ? ` ${r.penalty}` : '')}
+          <Text key={r.uid} wrap="truncate-end" {...(r.penalty ? t.c('yellow') : {})}>
+            {vals.map((v, k) => cell(v, COLS[k][1])).join('').trimEnd() + (r.penalty ? `  ${r.penalty}` : '')}
           </Text>
         );
       })}
