@@ -138,3 +138,20 @@ test('store: a burst of events from the producer is coalesced into few redraws',
   assert.ok(initialView().steps.length === 0);
   r.unmount();
 });
+
+test('tab moves the focus to the next panel; a terminal resize re-lays the screen', async () => {
+  const r = render(<MineScreen source={staticSource(sampleMinerEvents(1, 3))} intervalMs={0} color={false} />);
+  const top = () => (r.lastFrame() ?? '').split('\n')[1] ?? '';
+  await until(r.lastFrame, /step 3/);
+  assert.match(top(), /^╭─+╮┌─+┐$/, 'loss panel focused first');
+  r.stdin.write('\t');
+  await until(() => top(), /^┌─+┐╭─+╮$/);
+  assert.match(top(), /^┌─+┐╭─+╮$/, 'throughput panel focused after tab');
+  const width = () => Math.max(...(r.lastFrame() ?? '').split('\n').map((l) => [...l].length));
+  assert.equal(width(), 100);
+  Object.defineProperty(r.stdout, 'columns', { get: () => 80, configurable: true });
+  r.stdout.emit('resize');
+  await until(() => String(width()), /^80$/);
+  assert.equal(width(), 80);
+  r.unmount();
+});
