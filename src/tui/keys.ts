@@ -23,7 +23,7 @@ export function useScreenKeys(panels: number, onQuit?: () => void, onPause?: (pa
       else if (key.escape) setK((s) => ({ ...s, help: false }));
       else if (input === 'l') setK((s) => ({ ...s, logPane: !s.logPane }));
       else if (input === 's') setK((s) => ({ ...s, logScale: !s.logScale }));
-      else if (input === 'p')
+      else if (input === 'p' && onPause)
         setK((s) => {
           const paused = !s.paused;
           onPause?.(paused);
