@@ -78,6 +78,8 @@ interface Setup {
   workDir: string;
   windows?: number;
   sink: (e: LocoEvent) => void;
+  /** aborted when the person quits the live screen (TTY without --json) */
+  quit?: AbortSignal;
   hotkey: Awaited<ReturnType<typeof unlockHotkey>>;
   close: () => Promise<void>;
 }
@@ -138,8 +140,11 @@ async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promi
   }
   const engine = await Engine.start({ threads: int(f.threads, '--threads', 1) });
   if (f.checkpoint) await engine.load(f.checkpoint);
+  // On a terminal without --json the events feed the live screen (src/tui, docs/screens.md).
+  const screen = !ctx.out.json && process.stdout.isTTY ? (await import('../tui/run.js')).startScreen(role, { network: d.network, netuid }) : undefined;
   const sink = (e: LocoEvent) => {
-    if (ctx.out.json) ctx.out.event(e as unknown as Record<string, unknown>);
+    if (screen) screen.emit(e);
+    else if (ctx.out.json) ctx.out.event(e as unknown as Record<string, unknown>);
     else {
       const line = human(e);
       if (line) process.stdout.write(`${line}\n`);
@@ -158,19 +163,22 @@ async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promi
     workDir: f.workDir ?? join(tmpdir(), `loco-${role}-${manifest.runId}-${uid}`),
     windows: int(f.windows, '--windows', 1),
     sink,
+    quit: screen?.signal,
     hotkey,
     close: async () => {
+      screen?.stop();
       await engine.shutdown();
       await chain?.close();
     },
   };
 }
 
-function stopSignal(): AbortSignal {
+function stopSignal(quit?: AbortSignal): AbortSignal {
   const ac = new AbortController();
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  quit?.addEventListener('abort', stop);
   return ac.signal;
 }
 
@@ -192,7 +200,7 @@ export async function mine(ctx: Ctx, _args: unknown[], cmd: Command): Promise<vo
       events: s.sink,
     });
     if (!f.checkpoint) await miner.initModel();
-    await runMiner(miner, s.source, { windows: s.windows, signal: stopSignal() });
+    await runMiner(miner, s.source, { windows: s.windows, signal: stopSignal(s.quit) });
   } finally {
     await s.close();
   }
@@ -222,7 +230,7 @@ export async function validate(ctx: Ctx, _args: unknown[], cmd: Command): Promis
       statePath: join(s.workDir, 'validator-state.json'),
     });
     if (!f.checkpoint) await v.initModel();
-    await runValidator(v, s.source, { windows: s.windows, signal: stopSignal() });
+    await runValidator(v, s.source, { windows: s.windows, signal: stopSignal(s.quit) });
   } finally {
     await s.close();
   }
