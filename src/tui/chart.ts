@@ -47,9 +47,10 @@ export function brailleChart(values: readonly (number | null)[], o: ChartOpts): 
   let prev: number | null = null;
   for (let dx = 0; dx < dotsX; dx++) {
     if (n === 1 && dx > 0) break;
-    // the point this column stands for
-    const i = n === 1 ? 0 : Math.round((dx / (dotsX - 1)) * (n - 1));
-    const y = ys[i];
+    // the value at this column: linear between the two points around it
+    const x = n === 1 ? 0 : (dx / (dotsX - 1)) * (n - 1);
+    const i = Math.min(n - 1, Math.floor(x));
+    const y = i + 1 < n ? ys[i] + (ys[i + 1] - ys[i]) * (x - i) : ys[i];
     const dy = Math.min(dotsY - 1, Math.max(0, Math.round(((hi - y) / (hi - lo)) * (dotsY - 1))));
     // join with the previous column so steep falls stay connected
     if (prev !== null) {
