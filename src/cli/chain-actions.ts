@@ -10,8 +10,8 @@ import { metagraphJson, totals, type Neuron } from '../chain/metagraph.js';
 import { commitHash, normaliseWeights, parseNumberList, randomSalt } from '../chain/weights.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { publicKeypair, type Keypair } from '../wallet/keypair.js';
-import { checkName, describeWallet, listWallets, unlockColdkey, unlockHotkey, type UnlockHooks, type WalletRef } from '../wallet/wallet.js';
-import { resolveDefaults } from './config.js';
+import { describeWallet, listWallets, unlockColdkey, unlockHotkey, type WalletRef } from '../wallet/wallet.js';
+import { unlockHooks, walletTarget } from './wallet-target.js';
 import type { Ctx } from './context.js';
 import { confirm } from './prompt.js';
 import { unlockPassword } from './secrets.js';
@@ -59,13 +59,6 @@ function parseNetuid(v: string | undefined): number {
   return n;
 }
 
-async function target(ctx: Ctx): Promise<{ w: WalletRef; hotkey: string; network: string }> {
-  const d = await resolveDefaults(ctx.opts);
-  checkName('wallet', d.walletName);
-  checkName('hotkey', d.hotkey);
-  return { w: { path: d.walletPath, name: d.walletName }, hotkey: d.hotkey, network: d.network };
-}
-
 async function withChain<T>(ctx: Ctx, flags: ChainFlags, network: string, fn: (chain: Chain) => Promise<T>): Promise<T> {
   const spin = startSpinner(`Connecting to ${network} …`);
   let chain: Chain;
@@ -104,17 +97,6 @@ async function hotkeyAddress(w: WalletRef, hotkey: string, flags: ChainFlags): P
   return h.ss58Address;
 }
 
-function unlockHooks(): UnlockHooks {
-  let stop = () => {};
-  return {
-    onDecryptStart: (path) => {
-      const s = startSpinner(`Decrypting ${path} …`);
-      stop = () => s.stop();
-    },
-    onDecryptEnd: () => stop(),
-  };
-}
-
 const unlockCold = (ctx: Ctx, flags: ChainFlags, w: WalletRef): Promise<Keypair> => unlockColdkey(w, unlockPassword(ctx, flags), unlockHooks());
 const unlockHot = (ctx: Ctx, flags: ChainFlags, w: WalletRef, hk: string): Promise<Keypair> => unlockHotkey(w, hk, unlockPassword(ctx, flags), unlockHooks());
 
@@ -151,7 +133,7 @@ function table(header: string[], rows: string[][], right: boolean[] = []): strin
 
 export async function walletBalance(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
-  const { w, network } = await target(ctx);
+  const { w, network } = await walletTarget(ctx);
   let who: Array<{ wallet?: string; address: string }>;
   if (flags.ss58?.length) who = await Promise.all(flags.ss58.map(async (a) => ({ address: await checkAddress(a, '--ss58') })));
   else if (flags.all) {
@@ -190,7 +172,7 @@ export async function walletBalance(ctx: Ctx, _args: unknown[], cmd: Command): P
 
 export async function walletTransfer(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
-  const { w, network } = await target(ctx);
+  const { w, network } = await walletTarget(ctx);
   if (!flags.dest) throw new LocoError('usage', '--dest is required');
   const dest = await checkAddress(flags.dest, '--dest');
   const amount = parseTao(flags.amount ?? '', '--amount');
@@ -227,7 +209,7 @@ const subnetJson = (s: SubnetInfo) => ({ ...s, burn: amountJson(s.burn) });
 
 export async function subnetList(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
-  const { network } = await target(ctx);
+  const { network } = await walletTarget(ctx);
   await withChain(ctx, flags, network, async (chain) => {
     const subnets = await chain.subnets();
     ctx.out.result(
@@ -246,7 +228,7 @@ export async function subnetList(ctx: Ctx, _args: unknown[], cmd: Command): Prom
 export async function subnetShow(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
   const netuid = parseNetuid(flags.netuid);
-  const { network } = await target(ctx);
+  const { network } = await walletTarget(ctx);
   await withChain(ctx, flags, network, async (chain) => {
     const [info, hp] = await Promise.all([chain.subnet(netuid), chain.hyperparameters(netuid)]);
     const keys = ['immunity_period', 'min_allowed_weights', 'max_allowed_validators', 'weights_version_key', 'weights_set_rate_limit', 'commit_reveal_weights_enabled', 'activity_cutoff'];
@@ -265,7 +247,7 @@ export async function subnetShow(ctx: Ctx, _args: unknown[], cmd: Command): Prom
 export async function subnetHyperparameters(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
   const netuid = parseNetuid(flags.netuid);
-  const { network } = await target(ctx);
+  const { network } = await walletTarget(ctx);
   await withChain(ctx, flags, network, async (chain) => {
     const hp = await chain.hyperparameters(netuid);
     const w = Math.max(...Object.keys(hp).map((k) => k.length));
@@ -281,7 +263,7 @@ const pct = (x: number) => x.toFixed(5);
 export async function subnetMetagraph(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
   const netuid = parseNetuid(flags.netuid);
-  const { network } = await target(ctx);
+  const { network } = await walletTarget(ctx);
   await withChain(ctx, flags, network, async (chain) => {
     const m = await chain.metagraph(netuid, { source: flags.source });
     const t = totals(m);
@@ -322,7 +304,7 @@ export async function subnetMetagraph(ctx: Ctx, _args: unknown[], cmd: Command):
 export async function subnetRegister(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
   const netuid = parseNetuid(flags.netuid);
-  const { w, hotkey, network } = await target(ctx);
+  const { w, hotkey, network } = await walletTarget(ctx);
   const hot = await hotkeyAddress(w, hotkey, flags);
   const cold = coldkeyAddress(w);
   await withChain(ctx, flags, network, async (chain) => {
@@ -366,7 +348,7 @@ export async function subnetRegister(ctx: Ctx, _args: unknown[], cmd: Command): 
 
 export async function subnetCreate(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
-  const { w, hotkey, network } = await target(ctx);
+  const { w, hotkey, network } = await walletTarget(ctx);
   const hot = await hotkeyAddress(w, hotkey, flags);
   const cold = coldkeyAddress(w);
   await withChain(ctx, flags, network, async (chain) => {
@@ -397,7 +379,7 @@ export async function subnetCreate(ctx: Ctx, _args: unknown[], cmd: Command): Pr
 export async function subnetCommitments(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
   const netuid = parseNetuid(flags.netuid);
-  const { network } = await target(ctx);
+  const { network } = await walletTarget(ctx);
   const hk = flags.hotkeyAddress ? await checkAddress(flags.hotkeyAddress, '--hotkey-address') : undefined;
   await withChain(ctx, flags, network, async (chain) => {
     const list = await chain.commitments(netuid, hk);
@@ -413,7 +395,7 @@ export async function subnetCommitments(ctx: Ctx, _args: unknown[], cmd: Command
 export async function subnetCommit(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
   const netuid = parseNetuid(flags.netuid);
-  const { w, hotkey, network } = await target(ctx);
+  const { w, hotkey, network } = await walletTarget(ctx);
   let data: Uint8Array;
   if (flags.hex !== undefined) {
     if (!/^(0x)?([0-9a-fA-F]{2})*$/.test(flags.hex)) throw new LocoError('invalidInput', '--hex must be bytes as hex (0x…)');
@@ -437,7 +419,7 @@ async function stakeChange(ctx: Ctx, cmd: Command, add: boolean): Promise<void> 
   const netuid = parseNetuid(flags.netuid);
   const amount = parseTao(flags.amount ?? '', '--amount');
   if (amount === 0n) throw new LocoError('invalidInput', '--amount must be more than 0');
-  const { w, hotkey, network } = await target(ctx);
+  const { w, hotkey, network } = await walletTarget(ctx);
   const hot = await hotkeyAddress(w, hotkey, flags);
   const cold = coldkeyAddress(w);
   await withChain(ctx, flags, network, async (chain) => {
@@ -494,7 +476,7 @@ export async function weightsSet(ctx: Ctx, _args: unknown[], cmd: Command): Prom
   const flags = flagsOf(cmd);
   const netuid = parseNetuid(flags.netuid);
   const e = weightsFrom(flags);
-  const { w, hotkey, network } = await target(ctx);
+  const { w, hotkey, network } = await walletTarget(ctx);
   const key = await unlockHot(ctx, flags, w, hotkey);
   await withChain(ctx, flags, network, async (chain) => {
     const uid = await checkRegistered(chain, netuid, key.ss58Address);
@@ -514,7 +496,7 @@ export async function weightsCommit(ctx: Ctx, _args: unknown[], cmd: Command): P
   const e = weightsFrom(flags);
   const salt = flags.salt ? parseNumberList(flags.salt, '--salt', true) : randomSalt();
   if (salt.some((s) => s < 0 || s > 65535)) throw new LocoError('invalidInput', '--salt values must be u16 (0…65535)');
-  const { w, hotkey, network } = await target(ctx);
+  const { w, hotkey, network } = await walletTarget(ctx);
   const key = await unlockHot(ctx, flags, w, hotkey);
   await withChain(ctx, flags, network, async (chain) => {
     const uid = await checkRegistered(chain, netuid, key.ss58Address);
@@ -563,7 +545,7 @@ export async function weightsReveal(ctx: Ctx, _args: unknown[], cmd: Command): P
     ({ uids, values } = weightsFrom(flags));
     salt = parseNumberList(flags.salt, '--salt', true);
   }
-  const { w, hotkey, network } = await target(ctx);
+  const { w, hotkey, network } = await walletTarget(ctx);
   const key = await unlockHot(ctx, flags, w, hotkey);
   await withChain(ctx, flags, network, async (chain) => {
     const uid = await checkRegistered(chain, netuid, key.ss58Address);

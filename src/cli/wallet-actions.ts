@@ -17,7 +17,6 @@ import {
   type Keypair,
 } from '../wallet/keypair.js';
 import {
-  checkName,
   coldkeyPath,
   describeWallet,
   hotkeyPath,
@@ -28,15 +27,14 @@ import {
   writeColdkeypub,
   writeHotkey,
   type KeyInfo,
-  type UnlockHooks,
   type WalletInfo,
   type WalletRef,
 } from '../wallet/wallet.js';
 import { resolveDefaults } from './config.js';
+import { unlockHooks, walletTarget } from './wallet-target.js';
 import type { Ctx } from './context.js';
 import { promptSecret } from './prompt.js';
 import { newPassword, unlockPassword } from './secrets.js';
-import { startSpinner } from './spinner.js';
 import { bold, dim, green, yellow } from './style.js';
 
 interface WalletFlags {
@@ -56,25 +54,7 @@ interface WalletFlags {
   address?: string;
 }
 
-async function target(ctx: Ctx): Promise<{ w: WalletRef; hotkey: string }> {
-  const d = await resolveDefaults(ctx.opts);
-  checkName('wallet', d.walletName);
-  checkName('hotkey', d.hotkey);
-  return { w: { path: d.walletPath, name: d.walletName }, hotkey: d.hotkey };
-}
-
 const flagsOf = (cmd: Command) => cmd.opts() as WalletFlags;
-
-function unlockHooks(): UnlockHooks {
-  let stop = () => {};
-  return {
-    onDecryptStart: (path) => {
-      const s = startSpinner(`Decrypting ${path} …`);
-      stop = () => s.stop();
-    },
-    onDecryptEnd: () => stop(),
-  };
-}
 
 // ---------- new keys and where their mnemonics go ----------
 
@@ -160,7 +140,7 @@ function preflightOverwrite(flags: WalletFlags, paths: string[]): void {
 
 export async function create(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
-  const { w, hotkey } = await target(ctx);
+  const { w, hotkey } = await walletTarget(ctx);
   preflightOverwrite(flags, [coldkeyPath(w), hotkeyPath(w, hotkey)]);
   checkMnemonicDestination(ctx, flags);
   const cold = await planKey(ctx, flags, w, 'coldkey', flags.usePassword !== false);
@@ -175,7 +155,7 @@ export async function create(ctx: Ctx, _args: unknown[], cmd: Command): Promise<
 
 export async function newColdkey(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
-  const { w } = await target(ctx);
+  const { w } = await walletTarget(ctx);
   preflightOverwrite(flags, [coldkeyPath(w)]);
   checkMnemonicDestination(ctx, flags);
   const cold = await planKey(ctx, flags, w, 'coldkey', flags.usePassword !== false);
@@ -185,7 +165,7 @@ export async function newColdkey(ctx: Ctx, _args: unknown[], cmd: Command): Prom
 
 export async function newHotkey(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
-  const { w, hotkey } = await target(ctx);
+  const { w, hotkey } = await walletTarget(ctx);
   preflightOverwrite(flags, [hotkeyPath(w, hotkey)]);
   checkMnemonicDestination(ctx, flags);
   const hot = await planKey(ctx, flags, w, { hotkey }, Boolean(flags.usePassword));
@@ -205,7 +185,7 @@ async function keypairFromFlags(ctx: Ctx, flags: WalletFlags): Promise<Keypair> 
 
 export async function regenColdkey(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
-  const { w } = await target(ctx);
+  const { w } = await walletTarget(ctx);
   preflightOverwrite(flags, [coldkeyPath(w)]);
   const kp = await keypairFromFlags(ctx, flags);
   const encrypt = flags.usePassword !== false;
@@ -219,7 +199,7 @@ export async function regenColdkey(ctx: Ctx, _args: unknown[], cmd: Command): Pr
 
 export async function regenHotkey(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
-  const { w, hotkey } = await target(ctx);
+  const { w, hotkey } = await walletTarget(ctx);
   preflightOverwrite(flags, [hotkeyPath(w, hotkey)]);
   const kp = await keypairFromFlags(ctx, flags);
   const encrypt = Boolean(flags.usePassword);
@@ -233,7 +213,7 @@ export async function regenHotkey(ctx: Ctx, _args: unknown[], cmd: Command): Pro
 
 export async function regenColdkeypub(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
-  const { w } = await target(ctx);
+  const { w } = await walletTarget(ctx);
   if (!flags.ss58 === !flags.publicKey) throw new LocoError('usage', 'give exactly one of --ss58 or --public-key');
   const kp = await publicKeypair({ ss58: flags.ss58, publicKey: flags.publicKey });
   writeColdkeypub(w, kp, flags.overwrite);
@@ -259,7 +239,7 @@ export async function list(ctx: Ctx): Promise<void> {
 }
 
 export async function show(ctx: Ctx): Promise<void> {
-  const { w } = await target(ctx);
+  const { w } = await walletTarget(ctx);
   const wi = describeWallet(w);
   ctx.out.result(wi, walletLines(wi));
 }
@@ -268,7 +248,7 @@ export async function show(ctx: Ctx): Promise<void> {
 
 export async function sign(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const flags = flagsOf(cmd);
-  const { w, hotkey } = await target(ctx);
+  const { w, hotkey } = await walletTarget(ctx);
   const pw = unlockPassword(ctx, flags);
   const kp = flags.useColdkey ? await unlockColdkey(w, pw, unlockHooks()) : await unlockHotkey(w, hotkey, pw, unlockHooks());
   const signature = toHex(await signMessage(kp, new TextEncoder().encode(flags.message ?? '')));
@@ -282,7 +262,7 @@ export async function verify(ctx: Ctx, _args: unknown[], cmd: Command): Promise<
   const flags = flagsOf(cmd);
   let signer = flags.address;
   if (!signer) {
-    const { w, hotkey } = await target(ctx);
+    const { w, hotkey } = await walletTarget(ctx);
     const h = describeWallet(w).hotkeys.find((k) => k.name === hotkey);
     if (!h?.ss58Address) throw new LocoError('notFound', `hotkey "${hotkey}" of wallet "${w.name}" not found; pass --address`);
     signer = h.ss58Address;
