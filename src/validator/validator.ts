@@ -163,6 +163,9 @@ export class Validator {
     // no payload at all: inactive (× 0.75 per window, rating reset after reset_inactivity_windows)
     for (const uid of g.missing) penal(uid, 'inactive', 'no payload');
 
+    // penalties on evaluated miners are applied after the window's evaluation: recordEvaluation
+    // recomputes the final score from scratch and would undo a multiplier applied before it
+    const afterEval: Array<[number, Parameters<Gauntlet['penalise']>[1], string]> = [];
     // sync check: each accepted miner's published parameters after w−1 against ours (now: after w−1)
     const own = await engine.sampleParams(this.indices);
     const sync = new Map<number, { steps: number | null; score: number }>();
@@ -182,12 +185,12 @@ export class Validator {
       }
       if (!dbg) {
         sync.set(a.uid, { steps: null, score: 0 });
-        penal(a.uid, 'out_of_sync', 'no debug object');
+        afterEval.push([a.uid, 'out_of_sync', 'no debug object']);
         continue;
       }
       const steps = stepsBehind(own, dbg.values, this.emaAbsDelta);
       sync.set(a.uid, { steps, score: syncScore(steps) });
-      if (steps > m.scoring.sync_max_steps_behind) penal(a.uid, 'out_of_sync', `${steps.toFixed(2)} steps behind`);
+      if (steps > m.scoring.sync_max_steps_behind) afterEval.push([a.uid, 'out_of_sync', `${steps.toFixed(2)} steps behind`]);
     }
 
     // copies: a pair of accepted payloads sharing ≥ idx_overlap_threshold of their top-k indices;
@@ -266,6 +269,7 @@ export class Validator {
     });
 
     for (const [uid, c] of copies) penal(uid, c.level, `top-k index overlap ${c.overlap.toFixed(3)} with uid ${c.of}'s earlier upload`);
+    for (const [uid, what, why] of afterEval) penal(uid, what, why);
 
     // the same outer step as the miners
     await this.ev.phase('apply', async () => {
