@@ -31,6 +31,7 @@ import {
   type Peer,
   type Run,
   type WindowSource,
+  unlessAborted,
 } from './window.js';
 
 export interface MinerOptions {
@@ -232,7 +233,8 @@ export async function runMiner(miner: Miner, source: WindowSource, opts: { windo
   while (!opts.signal?.aborted && (opts.windows === undefined || done < opts.windows)) {
     try {
       await miner.train(w);
-      await source.waitFor(w + 1);
+      // stopping while waiting for the next window drops this window's payload
+      if (!(await unlessAborted(source.waitFor(w + 1), opts.signal))) break;
       await miner.upload(w);
       const t0 = await source.startTime(w + 1);
       const until = new Date(t0.getTime() + m.window.upload_delta_s * 1000 + (opts.graceMs ?? 1000));

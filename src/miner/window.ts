@@ -85,6 +85,25 @@ export class WallClock implements WindowSource {
   }
 }
 
+/** Wait for `p`, or resolve false as soon as `signal` aborts (the loop then stops between phases). */
+export async function unlessAborted(p: Promise<void>, signal?: AbortSignal): Promise<boolean> {
+  if (!signal) {
+    await p;
+    return true;
+  }
+  if (signal.aborted) return false;
+  let onAbort: () => void = () => {};
+  const aborted = new Promise<boolean>((r) => {
+    onAbort = () => r(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([p.then(() => true), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 // ---- peers ------------------------------------------------------------------------------------
 
 export interface Peer {

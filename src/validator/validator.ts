@@ -34,6 +34,7 @@ import {
   type Peer,
   type Run,
   type WindowSource,
+  unlessAborted,
 } from '../miner/window.js';
 import { Gauntlet, lossScore, paramsFromManifest, stepsBehind, syncScore, type GauntletState, type LossScore } from './gauntlet.js';
 
@@ -361,7 +362,7 @@ export async function runValidator(v: Validator, source: WindowSource, opts: { w
   let w = opts.from ?? (v.lastWindow !== null ? v.lastWindow + 1 : await source.current());
   let done = 0;
   while (!opts.signal?.aborted && (opts.windows === undefined || done < opts.windows)) {
-    await source.waitFor(w + 1 + m.window.validator_offset);
+    if (!(await unlessAborted(source.waitFor(w + 1 + m.window.validator_offset), opts.signal))) break;
     const t0 = await source.startTime(w + 1);
     // gather until every peer is in or the upload time of window w+1 is over
     const until = new Date(t0.getTime() + m.window.upload_delta_s * 1000);
