@@ -187,6 +187,19 @@ test('two miners and a validator: payloads exchanged, bad ones rejected with rea
     assert.ok(await openStore(storeUrl(0)).head(keys.debug(loaded.runId, 2, 0)));
     assert.ok(await openStore(storeUrl(1)).head(keys.checkpoint(loaded.runId, 1)));
     assert.ok(await openStore(storeUrl(VALIDATOR)).head(keys.scores(loaded.runId, 2)));
+
+    // miner 0 is killed, restarts from its published checkpoint (window 1) and replays window 2's
+    // outer step from the stored payloads: back to the same bits as everyone else
+    await engines[0].kill();
+    engines[0] = await Engine.start({ threads: 1 });
+    const ckpt = join(dir, 'restart.ckpt');
+    writeFileSync(ckpt, (await openStore(storeUrl(0)).get(keys.checkpoint(loaded.runId, 1))).data);
+    const restarted = new Miner({ engine: engines[0], manifest: loaded, shards: [SHARD], numSamples, uid: 0, hotkey: kp.get(0)!, store: openStore(storeUrl(0)), peers, workDir: join(dir, 'work-0b') });
+    await restarted.initModel(ckpt);
+    assert.equal(await restarted.catchUp(2, WINDOWS - 1, (x) => clock.startTime(x)), 1);
+    const again = await Promise.all(engines.map((e) => e.sampleParams(probe)));
+    assert.deepEqual(again[0], again[1], 'the restarted miner is back in sync');
+    assert.deepEqual(again[2], again[1]);
   } finally {
     await Promise.all(engines.map((e) => e.shutdown()));
   }

@@ -80,6 +80,8 @@ interface Setup {
   sink: (e: LocoEvent) => void;
   /** aborted when the person quits the live screen (TTY without --json) */
   quit?: AbortSignal;
+  /** the window of the checkpoint the engine was loaded from (null: not recorded) */
+  checkpointWindow?: number | null;
   hotkey: Awaited<ReturnType<typeof unlockHotkey>>;
   close: () => Promise<void>;
 }
@@ -139,7 +141,7 @@ async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promi
     throw e;
   }
   const engine = await Engine.start({ threads: int(f.threads, '--threads', 1) });
-  if (f.checkpoint) await engine.load(f.checkpoint);
+  const fromCheckpoint = f.checkpoint ? await engine.load(f.checkpoint) : undefined;
   // On a terminal without --json the events feed the live screen (src/tui, docs/screens.md).
   const screen = !ctx.out.json && process.stdout.isTTY ? (await import('../tui/run.js')).startScreen(role, { network: d.network, netuid }) : undefined;
   const sink = (e: LocoEvent) => {
@@ -164,6 +166,7 @@ async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promi
     windows: int(f.windows, '--windows', 1),
     sink,
     quit: screen?.signal,
+    checkpointWindow: fromCheckpoint?.window,
     hotkey,
     close: async () => {
       screen?.stop();
@@ -200,7 +203,9 @@ export async function mine(ctx: Ctx, _args: unknown[], cmd: Command): Promise<vo
       events: s.sink,
     });
     if (!f.checkpoint) await miner.initModel();
-    await runMiner(miner, s.source, { windows: s.windows, signal: stopSignal(s.quit) });
+    // a checkpoint of window c: replay the outer steps since then before training (docs/mining.md)
+    const catchUpFrom = s.checkpointWindow === null || s.checkpointWindow === undefined ? undefined : s.checkpointWindow + 1;
+    await runMiner(miner, s.source, { windows: s.windows, signal: stopSignal(s.quit), catchUpFrom });
   } finally {
     await s.close();
   }

@@ -169,6 +169,24 @@ export class Miner {
     return g;
   }
 
+  /**
+   * Catch up after a restart: replay the outer steps of windows `from … to` (inclusive) by gathering
+   * each window's payloads again. The stores keep them and their LastModified, so the same payloads
+   * pass the same checks and the aggregate is the same bits the others applied.
+   */
+  async catchUp(from: number, to: number, startTime: (w: number) => Promise<Date>): Promise<number> {
+    let n = 0;
+    for (let w = from; w <= to; w++) {
+      this.ev.window = w;
+      const peers = await this.o.peers();
+      const g = await this.ev.phase('gather', async () => gather({ run: this.run, window: w, peers, nextWindowStart: await startTime(w + 1) }));
+      reportGather(this.ev, g);
+      await this.ev.phase('apply', () => this.outerStep(w, g));
+      n++;
+    }
+    return n;
+  }
+
   private async outerStep(window: number, g: GatherResult): Promise<void> {
     const { engine, manifest } = this.o;
     const lr = manifest.manifest.sparseloco.outer_lr;
@@ -226,10 +244,16 @@ export function reportGather(ev: EventEmitterFor, g: GatherResult): void {
  * until every peer is in or Δt has passed, outer step; then train in the (then) current window.
  * Stops after `windows` windows (default: never) or when `signal` aborts.
  */
-export async function runMiner(miner: Miner, source: WindowSource, opts: { windows?: number; signal?: AbortSignal; graceMs?: number } = {}): Promise<void> {
+export async function runMiner(
+  miner: Miner,
+  source: WindowSource,
+  opts: { windows?: number; signal?: AbortSignal; graceMs?: number; catchUpFrom?: number } = {},
+): Promise<void> {
   const m = miner.o.manifest.manifest;
   let done = 0;
   let w = await source.current();
+  // after a restart from a checkpoint of window c: replay c+1 … w−1 (their uploads are over)
+  if (opts.catchUpFrom !== undefined && opts.catchUpFrom < w) await miner.catchUp(opts.catchUpFrom, w - 1, (x) => source.startTime(x));
   while (!opts.signal?.aborted && (opts.windows === undefined || done < opts.windows)) {
     try {
       await miner.train(w);
