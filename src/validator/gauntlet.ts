@@ -150,7 +150,11 @@ export class Gauntlet {
     return osOrdinal({ mu: p.mu, sigma: p.sigma });
   }
 
-  /** Record one miner's evaluation in a window: indicator moving average and sync. */
+  /**
+   * Record one miner's evaluation in a window: indicator moving average and sync. This recomputes
+   * `final` from the rating, so a window's penalties for this miner must be applied after it (the
+   * validator loop does so); penalties of earlier windows live on through binaryMA and the rating.
+   */
   recordEvaluation(uid: number, window: number, score: LossScore, sync: number): void {
     const p = this.peer(uid);
     const a = this.params.binaryMaAlpha;
