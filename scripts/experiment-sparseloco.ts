@@ -15,7 +15,7 @@ import { getConfig, paramSpecs } from '../src/trainer/configs.js';
 import { keypairFromSeed } from '../src/wallet/keypair.js';
 import { aggregateTensor, clipScales, densify, encodeTensor, errorFeedback, DEFAULT_CODEC, type EncodedTensor } from '../src/codec/sparseloco.js';
 import { decodePayload, encodePayload } from '../src/codec/payload.js';
-import { mulberry32 } from '../src/codec/fuzz.js';
+import { mulberry32 } from '../src/util/random.js';
 
 const { values: a } = parseArgs({
   options: {

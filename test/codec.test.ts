@@ -17,7 +17,7 @@ import {
   type CodecParams,
 } from '../src/codec/sparseloco.js';
 import { paramSpecs, getConfig } from '../src/trainer/configs.js';
-import { mulberry32 } from '../src/codec/fuzz.js';
+import { mulberry32 } from '../src/util/random.js';
 
 const P = DEFAULT_CODEC;
 

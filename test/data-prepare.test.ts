@@ -67,25 +67,9 @@ test('data inspect decodes text and checks the manifest', () => {
 });
 
 test('`loco --help` and `loco data --help` load neither gpt-tokenizer nor onnxruntime', async () => {
-  const { spawnSync } = await import('node:child_process');
-  const { LOCO } = await import('./helpers.js');
-  const dir = tempDir();
-  const log = join(dir, 'loaded.log');
-  writeFileSync(
-    join(dir, 'hooks.mjs'),
-    `import { appendFileSync } from 'node:fs';
-export async function resolve(spec, ctx, next) {
-  const r = await next(spec, ctx);
-  appendFileSync(${JSON.stringify(log)}, r.url + '\\n');
-  return r;
-}`,
-  );
-  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
+  const { modulesLoadedBy } = await import('./helpers.js');
   for (const args of [['--help'], ['data', '--help'], ['model', '--help']]) {
-    writeFileSync(log, '');
-    const r = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), LOCO, ...args], { encoding: 'utf8', env: { ...process.env, HOME: dir } });
-    assert.equal(r.status, 0, r.stderr);
-    const loaded = readFileSync(log, 'utf8');
+    const loaded = modulesLoadedBy(args);
     assert.match(loaded, /cli\/main\.js/); // the hook saw the CLI load
     assert.doesNotMatch(loaded, /gpt-tokenizer|onnxruntime|onnx-proto/, `${args.join(' ')} loaded heavy modules`);
   }

@@ -1,6 +1,6 @@
 // Shared test helpers: run the real `bin/loco` binary in a sandboxed HOME and config dir.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,4 +46,27 @@ export function loco(args: string[], opts: { home: string; env?: Record<string, 
     }
   }
   return out;
+}
+
+/**
+ * The module URLs that `loco args…` loads (through a module-resolution hook), to prove that
+ * cheap commands such as `--help` never pull in the heavy stacks.
+ */
+export function modulesLoadedBy(args: string[]): string {
+  const dir = tempDir('loco-hook-');
+  const log = join(dir, 'loaded.log');
+  writeFileSync(
+    join(dir, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(spec, ctx, next) {
+  const r = await next(spec, ctx);
+  appendFileSync(${JSON.stringify(log)}, r.url + '\\n');
+  return r;
+}`,
+  );
+  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
+  writeFileSync(log, '');
+  const r = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), LOCO, ...args], { encoding: 'utf8', env: { ...process.env, HOME: dir } });
+  if (r.status !== 0) throw new Error(`loco ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return readFileSync(log, 'utf8');
 }

@@ -19,7 +19,7 @@ import {
 import { aggregateTensor, densify, encodeTensor, errorFeedback, type CodecParams, type EncodedTensor } from '../src/codec/sparseloco.js';
 import { parseCodecManifest, expectationsFrom } from '../src/codec/manifest.js';
 import { keypairFromSeed, sign } from '../src/wallet/keypair.js';
-import { mulberry32 } from '../src/codec/fuzz.js';
+import { mulberry32 } from '../src/util/random.js';
 import { paramSpecs, getConfig } from '../src/trainer/configs.js';
 import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
 import { loco, tempDir } from './helpers.js';

@@ -14,7 +14,7 @@ import { keypairFromSeed } from '../wallet/keypair.js';
 import { nativeBench, nativeCodec, type NativeBench } from './native.js';
 import { decodePayloadUnverified, serializeUnsigned, SIGNATURE_BYTES, verifyPayloadSignature, encodePayload, signPayload, type DecodedTensor } from './payload.js';
 import { aggregateTensor, DEFAULT_CODEC, encodeTensor, errorFeedback, layoutFor, type EncodedTensor } from './sparseloco.js';
-import { mulberry32 } from './fuzz.js';
+import { mulberry32 } from '../util/random.js';
 import { manifestHash } from './manifest.js';
 
 export interface BenchOptions {

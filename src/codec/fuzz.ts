@@ -3,20 +3,10 @@
 // passes when the decoder returns a payload whose invariants hold or throws a PayloadRejection;
 // anything else (another exception, a hang, an allocation beyond the limits) is a failure. Every
 // mutated payload must also be refused once the signature is checked.
+import { mulberry32 } from '../util/random.js';
 import { keypairFromSeed, type Keypair } from '../wallet/keypair.js';
 import { decodePayload, decodePayloadUnverified, encodePayload, PayloadRejection, type DecodeOptions, type DecodedPayload, type RejectReason } from './payload.js';
 import { encodeTensor, errorFeedback, type CodecParams } from './sparseloco.js';
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const FUZZ_CODEC: CodecParams = { topk: 8, chunk: 16, beta: 0.95 };
 /** A small model: a matrix, a vector (dense), a prime-sized matrix, a non-power-of-two chunk. */

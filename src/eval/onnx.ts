@@ -7,6 +7,7 @@ import { paramSpecs, type ModelConfig } from '../trainer/configs.js';
 import type { Checkpoint } from '../trainer/checkpoint.js';
 import type { Batch } from '../data/shards.js';
 import { buildModelBytes } from './graph.js';
+import { mulberry32 } from '../util/random.js';
 
 export type GraphKind = 'loss' | 'last';
 
@@ -153,17 +154,6 @@ export async function lastLogits(ck: Checkpoint, tokens: ArrayLike<number>, B: n
   return out.last_logits!.data as Float32Array;
 }
 
-/** A small seeded PRNG (SplitMix32-style) so sampling with a fixed seed is reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Pick a token from logits: argmax when temperature ≤ 0, else a softmax(logits / temperature) draw. */
 export function pickToken(logits: ArrayLike<number>, temperature: number, rand: () => number): number {

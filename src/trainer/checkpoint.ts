@@ -8,6 +8,7 @@ import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameS
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LocoError, fromFsError } from '../errors.js';
+import { fsyncDir } from '../util/atomic.js';
 import { paramSpecs, validateConfig, type ModelConfig, type ParamSpec } from './configs.js';
 
 export const CKPT_MAGIC = 'LOCOCKPT';
@@ -153,16 +154,7 @@ export function writeCheckpoint(path: string, ck: Checkpoint): void {
     rmSync(tmp, { force: true });
     throw e instanceof LocoError ? e : fromFsError(e, path);
   }
-  try {
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    /* some file systems refuse fsync on directories */
-  }
+  fsyncDir(dir);
 }
 
 /** Read source: a file descriptor or an in-memory buffer, behind one interface. */

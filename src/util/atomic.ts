@@ -29,8 +29,12 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, opts: A
     rmSync(tmp, { force: true });
     throw fromFsError(e, path);
   }
+  fsyncDir(dir);
+}
+
+/** Make a rename inside `dir` durable. Some file systems refuse fsync on directories: then the data itself is already synced and this is a no-op. */
+export function fsyncDir(dir: string): void {
   try {
-    // Make the rename itself durable.
     const dfd = openSync(dir, 'r');
     try {
       fsyncSync(dfd);
@@ -38,6 +42,6 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, opts: A
       closeSync(dfd);
     }
   } catch {
-    /* some file systems refuse fsync on directories; the data itself is already synced */
+    /* not supported here */
   }
 }
