@@ -4,17 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nativeAggregate, nativeCodec, nativeEncode } from '../src/codec/native.js';
 import { aggregateTensor, encodeTensor, errorFeedback, layoutFor, type CodecParams } from '../src/codec/sparseloco.js';
+import { mulberry32 } from '../src/util/random.js';
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
 
 type Gen = 'gauss' | 'ties' | 'zeros' | 'sparse' | 'signedZero' | 'constant' | 'heavy';
