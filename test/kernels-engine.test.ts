@@ -9,19 +9,12 @@ import { ROOT, tempDir } from './helpers.js';
 import { getConfig } from '../src/trainer/configs.js';
 import { randomCheckpoint, readCheckpoint, writeCheckpoint } from '../src/trainer/checkpoint.js';
 import { Engine, EngineError, findEngineBinary, type StepEvent } from '../src/trainer/engine.js';
+import { writeShard } from '../src/data/shards.js';
 
 const tiny = getConfig('tiny');
 const T = tiny.seq_len;
 const dir = tempDir('loco-engine-test-');
 
-/** llm.c shard: 256 × int32 header (magic, version, count), then uint16 tokens. */
-function writeShard(path: string, tokens: number[]): void {
-  const hdr = new Int32Array(256);
-  hdr[0] = 20240520;
-  hdr[1] = 1;
-  hdr[2] = tokens.length;
-  writeFileSync(path, Buffer.concat([Buffer.from(hdr.buffer), Buffer.from(Uint16Array.from(tokens).buffer)]));
-}
 
 // A repeating pattern over 50 token ids: easy to learn, so the loss must fall quickly.
 const SHARD = join(dir, 'pattern.bin');

@@ -12,17 +12,14 @@ import { keys } from '../src/protocol/naming.js';
 import { parseEvent } from '../src/protocol/events.js';
 import { keypairFromSeed } from '../src/wallet/keypair.js';
 import { writeHotkey } from '../src/wallet/wallet.js';
+import { writeShard } from '../src/data/shards.js';
 
 test('loco mine --json runs a window and prints NDJSON events', { timeout: 180_000 }, async () => {
   const home = tempDir('loco-mine-cli-');
   const T = 64;
-  const hdr = new Int32Array(256);
   const n = 32 * T + 1;
-  hdr[0] = 20240520;
-  hdr[1] = 1;
-  hdr[2] = n;
   const shard = join(home, 'data_train_000000.bin');
-  writeFileSync(shard, Buffer.concat([Buffer.from(hdr.buffer), Buffer.from(Uint16Array.from({ length: n }, (_, i) => (i * 7 + 3) % 500).buffer)]));
+  writeShard(shard, Uint16Array.from({ length: n }, (_, i) => (i * 7 + 3) % 500));
   const m = defaultManifest({ name: 'cli-test', dataset: { name: 'synthetic', shards: ['data_train_000000.bin'], sha256: '0'.repeat(64) } });
   m.train = { ...m.train, inner_steps: 2, micro_batch: 2, batch: 2, warmup_steps: 0 };
   m.window.upload_delta_s = 60;

@@ -11,6 +11,7 @@ import { LOCO, ROOT, tempDir } from './helpers.js';
 import { defaultManifest, serializeManifest } from '../src/protocol/manifest.js';
 import { keypairFromSeed } from '../src/wallet/keypair.js';
 import { writeHotkey } from '../src/wallet/wallet.js';
+import { writeShard } from '../src/data/shards.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,13 +19,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('loco mine on a terminal shows the live Mine screen and q quits', { skip: !hasTmux && 'tmux not installed', timeout: 180_000 }, async () => {
   const home = tempDir('loco-tui-tmux-');
   const T = 64;
-  const hdr = new Int32Array(256);
   const n = 32 * T + 1;
-  hdr[0] = 20240520;
-  hdr[1] = 1;
-  hdr[2] = n;
   const shard = join(home, 'data_train_000000.bin');
-  writeFileSync(shard, Buffer.concat([Buffer.from(hdr.buffer), Buffer.from(Uint16Array.from({ length: n }, (_, i) => (i * 7 + 3) % 500).buffer)]));
+  writeShard(shard, Uint16Array.from({ length: n }, (_, i) => (i * 7 + 3) % 500));
   const m = defaultManifest({ name: 'tui-test', dataset: { name: 'synthetic', shards: ['data_train_000000.bin'], sha256: '0'.repeat(64) } });
   m.train = { ...m.train, inner_steps: 2, micro_batch: 2, batch: 2, warmup_steps: 0 };
   m.window.upload_delta_s = 60;

@@ -4,7 +4,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { KeyringPair } from '@polkadot/keyring/types';
@@ -12,7 +11,7 @@ import { tempDir } from './helpers.js';
 import { connect, type Chain } from '../src/chain/client.js';
 import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
 import { openStore } from '../src/storage/index.js';
-import { ShardSet } from '../src/data/shards.js';
+import { ShardSet, writeShard } from '../src/data/shards.js';
 import { Engine } from '../src/trainer/engine.js';
 import { keypairFromSeed, type Keypair } from '../src/wallet/keypair.js';
 import { ChainClock, chainSetWeights, commitmentPeers, storeCommitment } from '../src/miner/chain.js';
@@ -45,17 +44,13 @@ const T = 64;
 const N = 64;
 const SHARD = join(dir, 'data_train_000000.bin');
 {
-  const hdr = new Int32Array(256);
   const tokens: number[] = [];
   let x = 777;
   for (let i = 0; i < N * T + 1; i++) {
     x = (x * 1103515245 + 12345) >>> 0;
     tokens.push(100 + Math.min(Math.floor(i / T), N - 1) * 40 + ((x >>> 8) % 40));
   }
-  hdr[0] = 20240520;
-  hdr[1] = 1;
-  hdr[2] = tokens.length;
-  writeFileSync(SHARD, Buffer.concat([Buffer.from(hdr.buffer), Buffer.from(Uint16Array.from(tokens).buffer)]));
+  writeShard(SHARD, tokens);
 }
 
 const key = (n: string) => keypairFromSeed(new Uint8Array(createHash('sha256').update(`loco-window-devnet-${n}`).digest()));

@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tempDir } from './helpers.js';
@@ -17,23 +16,20 @@ import { keypairFromSeed } from '../src/wallet/keypair.js';
 import { ManualClock, staticPeers, debugIndices } from '../src/miner/window.js';
 import { Miner, runMiner } from '../src/miner/miner.js';
 import { Validator, runValidator } from '../src/validator/validator.js';
+import { writeShard } from '../src/data/shards.js';
 
 test('runMiner × 2 and runValidator on a manual clock: in sync, validator one window behind, state survives a restart', { timeout: 240_000 }, async () => {
   const dir = tempDir('loco-window-loop-');
   const T = 64;
   const N = 48;
   const shard = join(dir, 'data_train_000000.bin');
-  const hdr = new Int32Array(256);
   const n = N * T + 1;
-  hdr[0] = 20240520;
-  hdr[1] = 1;
-  hdr[2] = n;
   let x = 99;
   const tokens = Array.from({ length: n }, (_, i) => {
     x = (x * 1103515245 + 12345) >>> 0;
     return 100 + Math.min(Math.floor(i / T), N - 1) * 40 + ((x >>> 8) % 40);
   });
-  writeFileSync(shard, Buffer.concat([Buffer.from(hdr.buffer), Buffer.from(Uint16Array.from(tokens).buffer)]));
+  writeShard(shard, tokens);
   const m = defaultManifest({ name: 'loop-test', dataset: { name: 'synthetic', shards: ['data_train_000000.bin'], sha256: '0'.repeat(64) } });
   m.train = { ...m.train, inner_steps: 2, micro_batch: 2, batch: 2, lr: 4e-3, warmup_steps: 0 };
   m.window.upload_delta_s = 60;

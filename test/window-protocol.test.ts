@@ -16,7 +16,7 @@ import { defaultManifest, parseManifest, serializeManifest } from '../src/protoc
 import { keys } from '../src/protocol/naming.js';
 import { parseEvent, toNdjson, type LocoEvent } from '../src/protocol/events.js';
 import { openStore } from '../src/storage/index.js';
-import { ShardSet } from '../src/data/shards.js';
+import { ShardSet, writeShard } from '../src/data/shards.js';
 import { Engine } from '../src/trainer/engine.js';
 import { keypairFromSeed, type Keypair } from '../src/wallet/keypair.js';
 import { ManualClock, staticPeers, debugIndices } from '../src/miner/window.js';
@@ -25,13 +25,6 @@ import { Validator } from '../src/validator/validator.js';
 
 const dir = tempDir('loco-window-test-');
 
-function writeShard(path: string, tokens: number[]): void {
-  const hdr = new Int32Array(256);
-  hdr[0] = 20240520;
-  hdr[1] = 1;
-  hdr[2] = tokens.length;
-  writeFileSync(path, Buffer.concat([Buffer.from(hdr.buffer), Buffer.from(Uint16Array.from(tokens).buffer)]));
-}
 
 // 64 samples of T = 64 tokens; sample i draws its tokens from its own 40 ids, so training on one's
 // own assigned samples helps them much more than a random batch (the Gauntlet's own-vs-random test).
