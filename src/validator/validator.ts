@@ -36,6 +36,7 @@ import {
   type WindowSource,
   unlessAborted,
 } from '../miner/window.js';
+import { payloadDigest } from './digest.js';
 import { Gauntlet, lossScore, paramsFromManifest, stepsBehind, syncScore, type GauntletState, type LossScore } from './gauntlet.js';
 
 /** Outer steps before the copy check starts (see processWindow). */
@@ -311,6 +312,8 @@ export class Validator {
           missing: g.missing,
           evaluated: evaluated.map((e) => ({ ...e })),
           peers: state.peers,
+          // what was scored, so `loco audit` can tell a replaced payload from a mis-scored one
+          payloads: g.accepted.map((a) => ({ uid: a.uid, digest: payloadDigest(a.payload) })),
         }),
       ),
     );
