@@ -102,6 +102,8 @@ export interface MinerAudit {
   differences: string[];
   published: MinerView;
   recomputed: MinerView;
+  /** why a miner whose own payload is unchanged still differs */
+  note?: string;
 }
 
 export interface AuditReport {
@@ -316,6 +318,11 @@ export async function auditWindow(o: AuditOptions): Promise<AuditReport> {
     }
   }
   const miners = c.miners;
+  // a replaced payload moves the window's median-norm clip, so the other miners' evaluations move too
+  const replaced = miners.filter((x) => x.differences.some((d) => d.startsWith('payload:'))).map((x) => x.uid);
+  for (const x of miners) {
+    if (!x.match && replaced.length && !replaced.includes(x.uid)) x.note = `its payload is the one scored; the differences follow from uid ${replaced.join(', ')} (the window's median-norm clip)`;
+  }
   const match = miners.every((m) => m.match) && c.differences.length === 0 && earlier.length === 0 && chainMatch !== false;
   return {
     window: o.window,
@@ -349,6 +356,7 @@ export function humanAudit(r: AuditReport): string[] {
       `${String(m.uid).padStart(5)}  ${m.recomputed.status.padEnd(22)} ${`${n(m.published.evaluation?.gradientScore)} / ${n(m.recomputed.evaluation?.gradientScore)}`.padEnd(28)} ${`${n(m.published.score?.final)} / ${n(m.recomputed.score?.final)}`.padEnd(28)} ${m.match ? 'match' : 'MISMATCH'}`,
     );
     for (const d of m.differences) out.push(`         ${d}`);
+    if (m.note) out.push(`         (${m.note})`);
   }
   const ws = (o: Record<string, number>) => Object.entries(o).map(([u, x]) => `${u}:${x.toFixed(4)}`).join(' ') || '(none)';
   out.push(`weights published ${ws(r.weights.published)}`);

@@ -1,0 +1,169 @@
+// `loco audit` in one process: three honest miners and a validator run two windows on a manual
+// clock with file:// stores; the audit re-runs the validator's scoring from the public objects alone
+// (Validator.processWindow replayed from θ₀ with the published nonces) and reproduces it. Then one
+// miner's stored payload is replaced — first by a different, validly re-signed payload, then by
+// bytes whose signature no longer holds — and the audit names that miner.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { tempDir } from './helpers.js';
+import { decodePayloadUnverified, encodePayload } from '../src/codec/payload.js';
+import type { EncodedTensor } from '../src/codec/sparseloco.js';
+import { normaliseWeights } from '../src/chain/weights.js';
+import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
+import { keys } from '../src/protocol/naming.js';
+import type { LocoEvent } from '../src/protocol/events.js';
+import { openStore } from '../src/storage/index.js';
+import { ShardSet, writeShard } from '../src/data/shards.js';
+import { Engine } from '../src/trainer/engine.js';
+import { keypairFromSeed, type Keypair } from '../src/wallet/keypair.js';
+import { ManualClock, staticPeers } from '../src/miner/window.js';
+import { Miner } from '../src/miner/miner.js';
+import { Validator } from '../src/validator/validator.js';
+import { auditWindow, humanAudit, type AuditReport, type ChainWeights } from '../src/validator/audit.js';
+
+const dir = tempDir('loco-audit-test-');
+const T = 64;
+const N = 48;
+const SHARD = join(dir, 'data_train_000000.bin');
+{
+  let x = 4242;
+  const tokens: number[] = [];
+  for (let i = 0; i < N * T + 1; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    tokens.push(100 + Math.min(Math.floor(i / T), N - 1) * 40 + ((x >>> 8) % 40));
+  }
+  writeShard(SHARD, tokens);
+}
+const key = (n: number) => keypairFromSeed(new Uint8Array(createHash('sha256').update(`loco-audit-test-${n}`).digest()));
+
+test('audit reproduces a validator\'s window; a replaced payload is reported for that miner', { timeout: 240_000 }, async () => {
+  const m = defaultManifest({ name: 'audit-test', dataset: { name: 'synthetic', shards: ['data_train_000000.bin'], sha256: '0'.repeat(64) } });
+  m.train = { ...m.train, inner_steps: 2, micro_batch: 2, batch: 2, lr: 4e-3, warmup_steps: 0 };
+  m.window.upload_delta_s = 60;
+  m.eval = { uids_per_window: 15, batch: 4, eval_lr_factor: 1 };
+  m.scoring.windows_per_weights = 1;
+  m.checkpoint.every_windows = 1000;
+  const loaded = parseManifest(serializeManifest(m));
+  const numSamples = new ShardSet([SHARD], T).numSamples;
+  const MINERS = [0, 1, 2];
+  const VALIDATOR = 9;
+  const kp = new Map<number, Keypair>();
+  for (const u of [...MINERS, VALIDATOR]) kp.set(u, await key(u));
+  const storeDir = (u: number) => join(dir, `store-${u}`);
+  const storeUrl = (u: number) => pathToFileURL(storeDir(u)).href;
+  const peerList = await staticPeers(MINERS.map((u) => ({ uid: u, hotkey: kp.get(u)!.ss58Address, store: storeUrl(u) })));
+  const peers = async () => peerList;
+  const clock = new ManualClock(0);
+  const weightsEvents: LocoEvent[] = [];
+
+  // two engines are enough: the miners train one after the other
+  const engines = await Promise.all([0, 1].map(() => Engine.start({ threads: 1 })));
+  const minerEngines = await Promise.all(MINERS.slice(1).map(() => Engine.start({ threads: 1 })));
+  const all = [...engines, ...minerEngines];
+  try {
+    const mEng = [engines[0], ...minerEngines];
+    const miners = MINERS.map(
+      (u, i) => new Miner({ engine: mEng[i], manifest: loaded, shards: [SHARD], numSamples, uid: u, hotkey: kp.get(u)!, store: openStore(storeUrl(u)), peers, workDir: join(dir, `work-${u}`) }),
+    );
+    const validator = new Validator({
+      engine: engines[1],
+      manifest: loaded,
+      shards: [SHARD],
+      numSamples,
+      uid: VALIDATOR,
+      store: openStore(storeUrl(VALIDATOR)),
+      peers,
+      workDir: join(dir, 'work-v'),
+      events: (e) => e.event === 'weights' && weightsEvents.push(e),
+    });
+    await Promise.all([...miners.map((x) => x.initModel()), validator.initModel()]);
+    const WINDOWS = 2;
+    for (let w = 0; w < WINDOWS; w++) {
+      for (const x of miners) await x.train(w);
+      clock.advance(w + 1, new Date(Date.now() - 1000)); // see window-protocol.test.ts: coarse mtime clock
+      const t0 = await clock.startTime(w + 1);
+      await Promise.all(miners.map((x) => x.upload(w)));
+      await Promise.all(miners.map((x) => x.sync(w, t0)));
+      const r = await validator.processWindow(w, t0);
+      assert.deepEqual(r.gather.accepted.map((a) => a.uid), MINERS);
+      assert.equal(r.evaluated.length, 3);
+    }
+
+    // what the validator "set on chain" for window 1: its weights event, u16-normalised as the SDK does
+    const wev = weightsEvents.at(-1) as Extract<LocoEvent, { event: 'weights' }>;
+    const sent = normaliseWeights(wev.uids, wev.weights);
+    const onChain: ChainWeights = { block: 123, uids: sent.uids, values: sent.values };
+
+    const audit = (chainWeights?: () => Promise<ChainWeights | null>): Promise<AuditReport> =>
+      auditWindow({
+        manifest: loaded,
+        shards: [SHARD],
+        numSamples,
+        validatorStore: openStore(storeUrl(VALIDATOR)),
+        window: 1,
+        peers,
+        startTime: (w) => clock.startTime(w),
+        engine: engines[0],
+        workDir: join(dir, 'audit'),
+        chainWeights,
+      });
+
+    // 1. untouched: every miner matches, the weights match what was set
+    const t1 = performance.now();
+    const ok = await audit(async () => onChain);
+    const auditSeconds = (performance.now() - t1) / 1000;
+    assert.equal(ok.match, true, humanAudit(ok).join('\n'));
+    assert.deepEqual(ok.replayed, [0, 1]);
+    assert.deepEqual(ok.miners.map((x) => [x.uid, x.match, x.recomputed.status]), MINERS.map((u) => [u, true, 'gathered']));
+    for (const x of ok.miners) assert.ok(x.recomputed.evaluation && x.published.evaluation && x.recomputed.digest === x.published.digest);
+    assert.equal(ok.weights.chainMatch, true);
+    assert.ok(auditSeconds < 60, `audit took ${auditSeconds.toFixed(1)} s`);
+
+    // 1b. weights on chain that differ from the scores are reported
+    const skewed: ChainWeights = { ...onChain, values: onChain.values.map((v, i) => (i === 0 ? Math.max(0, v - 5000) : v)) };
+    const badChain = await audit(async () => skewed);
+    assert.equal(badChain.match, false);
+    assert.equal(badChain.weights.chainMatch, false);
+    assert.ok(badChain.miners.every((x) => x.match));
+
+    // 2. miner 1's window-1 payload replaced by different content, validly re-signed by miner 1's
+    //    key, with the original LastModified (so only the content differs)
+    const TAMPERED = 1;
+    const file = join(storeDir(TAMPERED), keys.gradient(loaded.runId, 1, TAMPERED));
+    const original = readFileSync(file);
+    const { mtime } = statSync(file);
+    const tensors = decodePayloadUnverified(original).tensors as unknown as EncodedTensor[];
+    const altered = tensors.map((t) => ({ ...t, codes: t.codes.map((c) => 3 - c) }));
+    writeFileSync(file, await encodePayload({ manifestHash: loaded.hash, window: 1, uid: TAMPERED }, altered, kp.get(TAMPERED)!));
+    utimesSync(file, mtime, mtime);
+    const bad = await audit();
+    if (process.env.LOCO_TEST_EVENTS) console.error(humanAudit(bad).join("\n"));
+    assert.equal(bad.match, false);
+    const t = bad.miners.find((x) => x.uid === TAMPERED)!;
+    assert.equal(t.match, false);
+    assert.equal(t.recomputed.status, 'gathered');
+    assert.ok(t.differences.some((d) => d.startsWith('payload: the stored payload')), t.differences.join('\n'));
+    assert.ok(t.differences.some((d) => /^(afterOwn|afterRandom|gradientScore)/.test(d)), t.differences.join('\n'));
+    // the other miners' payloads are the ones that were scored (their numbers may move with the
+    // window's median-norm clip, but never their payload digest)
+    for (const x of bad.miners.filter((y) => y.uid !== TAMPERED)) assert.ok(!x.differences.some((d) => d.startsWith('payload:')), x.differences.join('\n'));
+    assert.ok(humanAudit(bad).some((l) => /^\s+1\s.*MISMATCH$/.test(l)), humanAudit(bad).join('\n'));
+
+    // 3. the same file with its signature broken: now rejected where the validator had gathered it
+    const broken = Buffer.from(original);
+    broken[broken.length - 1] ^= 0xff;
+    writeFileSync(file, broken);
+    utimesSync(file, mtime, mtime);
+    const rej = await audit();
+    const r = rej.miners.find((x) => x.uid === TAMPERED)!;
+    assert.equal(rej.match, false);
+    assert.equal(r.recomputed.status, 'rejected:bad_signature');
+    assert.ok(r.differences.some((d) => d === 'gather: published gathered, recomputed rejected:bad_signature'), r.differences.join('\n'));
+  } finally {
+    await Promise.all(all.map((e) => e.shutdown()));
+  }
+});
