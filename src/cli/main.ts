@@ -14,6 +14,8 @@ import { registerBench } from './commands/bench.js';
 import { registerChain } from './commands/chain.js';
 import { registerMine } from './commands/mine.js';
 import { registerValidate } from './commands/validate.js';
+import { registerRun } from './commands/run.js';
+import { registerAudit } from './commands/audit.js';
 
 export const VERSION = '0.1.0';
 
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
   registerChain(program);
   registerMine(program);
   registerValidate(program);
+  registerRun(program);
+  registerAudit(program);
   return program;
 }
 
