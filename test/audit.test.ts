@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tempDir } from './helpers.js';
+import { loco, tempDir } from './helpers.js';
 import { decodePayloadUnverified, encodePayload } from '../src/codec/payload.js';
 import type { EncodedTensor } from '../src/codec/sparseloco.js';
 import { normaliseWeights } from '../src/chain/weights.js';
@@ -57,7 +57,12 @@ test('audit reproduces a validator\'s window; a replaced payload is reported for
   const storeUrl = (u: number) => pathToFileURL(storeDir(u)).href;
   const peerList = await staticPeers(MINERS.map((u) => ({ uid: u, hotkey: kp.get(u)!.ss58Address, store: storeUrl(u) })));
   const peers = async () => peerList;
-  const clock = new ManualClock(0);
+  // windows of S wall-clock seconds in the past, so `loco audit --window-seconds S` (WallClock) finds
+  // the same window start times as the manual clock the run used; uploads are stamped 1 s into the
+  // upload time of their window (a file store's LastModified is the file's mtime)
+  const S = 30;
+  const B = Math.floor(Date.now() / 1000 / S) - 100;
+  const clock = new ManualClock(B);
   const weightsEvents: LocoEvent[] = [];
 
   // two engines are enough: the miners train one after the other
@@ -81,12 +86,12 @@ test('audit reproduces a validator\'s window; a replaced payload is reported for
       events: (e) => e.event === 'weights' && weightsEvents.push(e),
     });
     await Promise.all([...miners.map((x) => x.initModel()), validator.initModel()]);
-    const WINDOWS = 2;
-    for (let w = 0; w < WINDOWS; w++) {
+    for (let w = B; w < B + 2; w++) {
       for (const x of miners) await x.train(w);
-      clock.advance(w + 1, new Date(Date.now() - 1000)); // see window-protocol.test.ts: coarse mtime clock
+      clock.advance(w + 1, new Date((w + 1) * S * 1000));
       const t0 = await clock.startTime(w + 1);
       await Promise.all(miners.map((x) => x.upload(w)));
+      for (const u of MINERS) utimesSync(join(storeDir(u), keys.gradient(loaded.runId, w, u)), new Date(t0.getTime() + 1000), new Date(t0.getTime() + 1000));
       await Promise.all(miners.map((x) => x.sync(w, t0)));
       const r = await validator.processWindow(w, t0);
       assert.deepEqual(r.gather.accepted.map((a) => a.uid), MINERS);
@@ -104,7 +109,7 @@ test('audit reproduces a validator\'s window; a replaced payload is reported for
         shards: [SHARD],
         numSamples,
         validatorStore: openStore(storeUrl(VALIDATOR)),
-        window: 1,
+        window: B + 1,
         peers,
         startTime: (w) => clock.startTime(w),
         engine: engines[0],
@@ -117,11 +122,27 @@ test('audit reproduces a validator\'s window; a replaced payload is reported for
     const ok = await audit(async () => onChain);
     const auditSeconds = (performance.now() - t1) / 1000;
     assert.equal(ok.match, true, humanAudit(ok).join('\n'));
-    assert.deepEqual(ok.replayed, [0, 1]);
+    assert.deepEqual(ok.replayed, [B, B + 1]);
     assert.deepEqual(ok.miners.map((x) => [x.uid, x.match, x.recomputed.status]), MINERS.map((u) => [u, true, 'gathered']));
     for (const x of ok.miners) assert.ok(x.recomputed.evaluation && x.published.evaluation && x.recomputed.digest === x.published.digest);
     assert.equal(ok.weights.chainMatch, true);
     assert.ok(auditSeconds < 60, `audit took ${auditSeconds.toFixed(1)} s`);
+
+    // the same through the command line, from files and URLs only
+    const manifestFile = join(dir, 'run.json');
+    writeFileSync(manifestFile, loaded.bytes);
+    const peersFile = join(dir, 'peers.json');
+    writeFileSync(peersFile, JSON.stringify(MINERS.map((u) => ({ uid: u, hotkey: kp.get(u)!.ss58Address, store: storeUrl(u) }))));
+    const cli = (json = true) =>
+      loco(
+        ['audit', '--window', String(B + 1), '--validator', kp.get(VALIDATOR)!.ss58Address, '--manifest', manifestFile, '--data', SHARD, '--peers', peersFile,
+          '--validator-store', storeUrl(VALIDATOR), '--window-seconds', String(S), '--threads', '1', ...(json ? ['--json'] : [])],
+        { home: dir },
+      );
+    const cliOk = cli(true);
+    assert.equal(cliOk.code, 0, cliOk.stdout + cliOk.stderr);
+    assert.equal(cliOk.json.data.match, true);
+    assert.deepEqual(cliOk.json.data.miners.map((x: { uid: number; match: boolean }) => [x.uid, x.match]), MINERS.map((u) => [u, true]));
 
     // 1b. weights on chain that differ from the scores are reported
     const skewed: ChainWeights = { ...onChain, values: onChain.values.map((v, i) => (i === 0 ? Math.max(0, v - 5000) : v)) };
@@ -133,12 +154,12 @@ test('audit reproduces a validator\'s window; a replaced payload is reported for
     // 2. miner 1's window-1 payload replaced by different content, validly re-signed by miner 1's
     //    key, with the original LastModified (so only the content differs)
     const TAMPERED = 1;
-    const file = join(storeDir(TAMPERED), keys.gradient(loaded.runId, 1, TAMPERED));
+    const file = join(storeDir(TAMPERED), keys.gradient(loaded.runId, B + 1, TAMPERED));
     const original = readFileSync(file);
     const { mtime } = statSync(file);
     const tensors = decodePayloadUnverified(original).tensors as unknown as EncodedTensor[];
     const altered = tensors.map((t) => ({ ...t, codes: t.codes.map((c) => 3 - c) }));
-    writeFileSync(file, await encodePayload({ manifestHash: loaded.hash, window: 1, uid: TAMPERED }, altered, kp.get(TAMPERED)!));
+    writeFileSync(file, await encodePayload({ manifestHash: loaded.hash, window: B + 1, uid: TAMPERED }, altered, kp.get(TAMPERED)!));
     utimesSync(file, mtime, mtime);
     const bad = await audit();
     if (process.env.LOCO_TEST_EVENTS) console.error(humanAudit(bad).join("\n"));
@@ -163,6 +184,13 @@ test('audit reproduces a validator\'s window; a replaced payload is reported for
     assert.equal(rej.match, false);
     assert.equal(r.recomputed.status, 'rejected:bad_signature');
     assert.ok(r.differences.some((d) => d === 'gather: published gathered, recomputed rejected:bad_signature'), r.differences.join('\n'));
+
+    // the command line: exit 6, the miner named in the message and in the report
+    const cliBad = cli(true);
+    assert.equal(cliBad.code, 6, cliBad.stdout + cliBad.stderr);
+    assert.match(cliBad.json.error.message, /not reproduced \(miners? [0-9, ]*1/);
+    const badMiner = cliBad.json.error.details.report.miners.find((x: { uid: number }) => x.uid === TAMPERED);
+    assert.equal(badMiner.recomputed.status, 'rejected:bad_signature');
   } finally {
     await Promise.all(all.map((e) => e.shutdown()));
   }
