@@ -137,3 +137,26 @@ test('run init writes a valid manifest with the data hash; show validates; publi
   assert.equal(swapped.code, 6, swapped.stdout);
   assert.match(swapped.json.error.message, /does not match the committed/);
 });
+
+test('audit\'s chain side: findSetWeights finds the set_weights a validator sent, by hotkey and subnet', { timeout: 120_000 }, async () => {
+  const { keypairFromSeed } = await import('../src/wallet/keypair.js');
+  const { chainSetWeights } = await import('../src/miner/chain.js');
+  const { findSetWeights } = await import('../src/validator/audit.js');
+  const { normaliseWeights } = await import('../src/chain/weights.js');
+  const vkey = await keypairFromSeed(new Uint8Array(createHash('sha256').update('loco-run-init-validator').digest()));
+  const created = await chain.submit(chain.tx.registerNetwork(vkey.ss58Address), alice, 'register_network');
+  const netuid = Number((created.events.find((e) => e.name === 'NetworkAdded')?.data as unknown[])[0]);
+  await chain.submit(chain.tx.transferKeepAlive(vkey.ss58Address, 10n * TAO), alice, 'transfer');
+  await chain.submit(chain.tx.addStake(vkey.ss58Address, netuid, 5n * TAO), alice, 'add_stake');
+  const vuid = (await chain.uidOf(netuid, vkey.ss58Address))!;
+  const from = await chain.blockNumber();
+  const r = await chainSetWeights(chain, netuid, vkey)([vuid], [1]);
+  const found = await findSetWeights(chain, netuid, vkey.ss58Address, from, 200);
+  assert.ok(found, 'set_weights not found');
+  assert.equal(found.block, r.block);
+  const want = normaliseWeights([vuid], [1]);
+  assert.deepEqual([found.uids, found.values], [want.uids, want.values]);
+  // another subnet, or blocks before it: nothing
+  assert.equal(await findSetWeights(chain, netuid + 1, vkey.ss58Address, from, 200), null);
+  assert.equal(await findSetWeights(chain, netuid, vkey.ss58Address, Math.max(0, from - 20), 20), null);
+});
