@@ -1,7 +1,7 @@
 // The seam for compute backends. main.cpp (the protocol, data, checkpoints, schedule) talks only to
-// this interface; cpu_backend.cpp implements it with OpenMP + BLAS. A CUDA backend will implement the
-// same interface and be chosen at start-up (--backend / LOCO_BACKEND), keeping parameters and
-// optimizer state on the device and exchanging canonical fp32 host copies through read_*/write_*.
+// this interface; cpu_backend.cpp implements it with OpenMP + BLAS, cuda/cuda_backend.cu (built by
+// `make cuda`, docs/cuda.md) with CUDA, keeping parameters and optimizer state on the device and
+// exchanging canonical fp32 host copies through read_*/write_*. Chosen at start-up (--device).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +37,8 @@ class Backend {
 
   // Canonical-order fp32 host copies.
   virtual void read_params(float* dst) = 0;
+  // The accumulated gradients (for the GPU parity tool).
+  virtual void read_grads(float* dst) = 0;
   virtual void write_params(const float* src) = 0;
   virtual void read_optimizer(float* m, float* v) = 0;
   virtual void write_optimizer(const float* m, const float* v) = 0;  // null, null = zero

@@ -39,6 +39,7 @@ class CpuBackend : public Backend {
   }
   void read_params(float* dst) override { std::memcpy(dst, model_.params.data(), 4 * model_.P); }
   void write_params(const float* src) override { std::memcpy(model_.params.data(), src, 4 * model_.P); }
+  void read_grads(float* dst) override { std::memcpy(dst, model_.grads.data(), 4 * model_.P); }
   void read_optimizer(float* m, float* v) override {
     std::memcpy(m, m_.data(), 4 * model_.P);
     std::memcpy(v, v_.data(), 4 * model_.P);

@@ -25,6 +25,9 @@
 #include "config.h"
 #include "json.h"
 #include "shard.h"
+#ifdef LOCO_CUDA
+#include "cuda/cuda_api.h"
+#endif
 
 static const int PROTOCOL_VERSION = 1;
 
@@ -550,18 +553,36 @@ int main(int argc, char** argv) {
   maybe_reexec(argv);
   // Die with the parent (no orphans even if the parent is SIGKILLed mid-step).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  std::string backend = getenv("LOCO_BACKEND") ? getenv("LOCO_BACKEND") : "cpu";
+  // --device cuda|cpu|auto (auto: cuda when this binary has it and a CUDA device is present);
+  // --backend and LOCO_BACKEND are aliases of --device / LOCO_DEVICE.
+  std::string device = getenv("LOCO_DEVICE") ? getenv("LOCO_DEVICE") : getenv("LOCO_BACKEND") ? getenv("LOCO_BACKEND") : "auto";
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
-    if (a == "--backend" && i + 1 < argc) backend = argv[++i];
+    if ((a == "--device" || a == "--backend") && i + 1 < argc) device = argv[++i];
     else if (a == "--threads" && i + 1 < argc) omp_set_num_threads(atoi(argv[++i]));
     else if (a == "--version") { printf("loco-engine protocol %d\n", PROTOCOL_VERSION); return 0; }
     else { fprintf(stderr, "loco-engine: unknown argument %s\n", a.c_str()); return 2; }
   }
   Engine E;
-  if (backend == "cpu") E.be = make_cpu_backend();
-  else {
-    fprintf(stderr, "loco-engine: backend \"%s\" is not built into this binary (available: cpu)\n", backend.c_str());
+#ifdef LOCO_CUDA
+  const char* available = "cpu, cuda, auto";
+  std::string why_not_cuda;
+  if (device == "auto") device = cuda_device_present(&why_not_cuda) ? "cuda" : "cpu";
+  if (device == "cuda") {
+    try {
+      E.be = make_cuda_backend();
+    } catch (const std::exception& e) {
+      fprintf(stderr, "loco-engine: cannot start the CUDA backend: %s\n", e.what());
+      return 2;
+    }
+  }
+#else
+  const char* available = "cpu, auto; this binary was built without CUDA: build it with `make -C kernels cuda`";
+  if (device == "auto") device = "cpu";
+#endif
+  if (device == "cpu") E.be = make_cpu_backend();
+  else if (!E.be) {
+    fprintf(stderr, "loco-engine: device \"%s\" is not available (available: %s)\n", device.c_str(), available);
     return 2;
   }
   std::ios::sync_with_stdio(false);

@@ -1,0 +1,42 @@
+// Shared helpers of the CUDA backend: error checks (every launch is followed by CUDA_LAUNCH_CHECK),
+// bf16/fp32 conversions and warp reductions.
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <stdexcept>
+#include <string>
+
+typedef __nv_bfloat16 bf16;
+
+[[noreturn]] void cuda_fail(cudaError_t e, const char* what, const char* file, int line);
+
+#define CUDA_CHECK(call)                                          \
+  do {                                                            \
+    cudaError_t e_ = (call);                                      \
+    if (e_ != cudaSuccess) cuda_fail(e_, #call, __FILE__, __LINE__); \
+  } while (0)
+// After every kernel launch: launch-configuration errors surface here, asynchronous faults at the
+// next synchronising call (LOCO_CUDA_SYNC=1 synchronises after every launch to pin them down).
+#define CUDA_LAUNCH_CHECK(name) cuda_launch_check(name, __FILE__, __LINE__)
+void cuda_launch_check(const char* name, const char* file, int line);
+
+__device__ __forceinline__ float to_f(float x) { return x; }
+__device__ __forceinline__ float to_f(bf16 x) { return __bfloat162float(x); }
+template <typename T>
+__device__ __forceinline__ T from_f(float x);
+template <>
+__device__ __forceinline__ float from_f<float>(float x) { return x; }
+template <>
+__device__ __forceinline__ bf16 from_f<bf16>(float x) { return __float2bfloat16_rn(x); }
+
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+__device__ __forceinline__ float warp_max(float v) {
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+
+static inline unsigned cdiv(size_t a, size_t b) { return (unsigned)((a + b - 1) / b); }

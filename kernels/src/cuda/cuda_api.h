@@ -1,0 +1,15 @@
+// Entry points of the CUDA backend for main.cpp and the GPU tools (only in builds with LOCO_CUDA).
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "../backend.h"
+
+// True when the CUDA runtime finds at least one device; otherwise why not.
+bool cuda_device_present(std::string* why);
+// precision: "fp32" or "bf16"; "" = $LOCO_CUDA_PRECISION, default bf16. Throws when no device.
+std::unique_ptr<Backend> make_cuda_backend(const std::string& precision = "");
+// Bytes the backend holds in device buffers now, and the most it held at once.
+size_t cuda_allocated_bytes();
+size_t cuda_allocated_peak_bytes();

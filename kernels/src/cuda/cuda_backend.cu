@@ -1,0 +1,463 @@
+// CUDA backend (docs/cuda.md): parameters, gradients and AdamW state on the device in fp32 (master
+// weights); activations in T = bf16 (tensor-core matmuls through cuBLASLt, fp32 accumulation) or
+// T = float (precision fp32: our own fp32 matmul, for tight parity with the CPU engine). The
+// residual stream, norm statistics, logits and every parameter gradient stay fp32.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <type_traits>
+#include <vector>
+
+#include "../backend.h"
+#include "../rng.h"
+#include "attention.cuh"
+#include "common.cuh"
+#include "cuda_api.h"
+#include "gemm.h"
+#include "ops.cuh"
+
+// ---- errors and allocation ----------------------------------------------------------------------
+static bool g_sync_each = getenv("LOCO_CUDA_SYNC") && getenv("LOCO_CUDA_SYNC")[0] == '1';
+static size_t g_alloc_now = 0, g_alloc_peak = 0;
+
+void cuda_fail(cudaError_t e, const char* what, const char* file, int line) {
+  if (e == cudaErrorMemoryAllocation) {
+    cudaGetLastError();
+    throw std::bad_alloc();
+  }
+  char buf[512];
+  snprintf(buf, sizeof buf, "CUDA error %s (%s) in %s at %s:%d", cudaGetErrorName(e), cudaGetErrorString(e), what, file,
+           line);
+  throw std::runtime_error(buf);
+}
+
+void cuda_launch_check(const char* name, const char* file, int line) {
+  cudaError_t e = cudaGetLastError();
+  if (e == cudaSuccess && g_sync_each) e = cudaDeviceSynchronize();
+  if (e != cudaSuccess) cuda_fail(e, name, file, line);
+}
+
+size_t cuda_allocated_bytes() { return g_alloc_now; }
+size_t cuda_allocated_peak_bytes() { return g_alloc_peak; }
+
+namespace {
+
+struct DevBuf {
+  void* p = nullptr;
+  size_t bytes = 0;
+  DevBuf() = default;
+  DevBuf(const DevBuf&) = delete;
+  DevBuf& operator=(const DevBuf&) = delete;
+  ~DevBuf() { release(); }
+  void release() {
+    if (p) {
+      cudaFree(p);
+      g_alloc_now -= bytes;
+    }
+    p = nullptr;
+    bytes = 0;
+  }
+  // Grows to at least n bytes (contents are not kept).
+  void ensure(size_t n) {
+    if (n <= bytes) return;
+    release();
+    CUDA_CHECK(cudaMalloc(&p, n));
+    bytes = n;
+    g_alloc_now += n;
+    g_alloc_peak = std::max(g_alloc_peak, g_alloc_now);
+  }
+  template <typename X>
+  X* as() const { return (X*)p; }
+};
+
+template <typename T>
+class CudaBackend final : public Backend {
+  static constexpr bool BF = std::is_same<T, bf16>::value;
+  static constexpr DType ACT = BF ? DType::BF16 : DType::F32;
+
+ public:
+  CudaBackend() {
+    int dev = 0;
+    CUDA_CHECK(cudaGetDevice(&dev));
+    CUDA_CHECK(cudaGetDeviceProperties(&prop_, dev));
+    gopts_.use_lt = false;
+    if (BF) {
+      const char* g = getenv("LOCO_CUDA_GEMM");
+      if (g && std::string(g) == "own") {
+        gemm_desc_ = "own (LOCO_CUDA_GEMM=own)";
+      } else {
+        std::string why;
+        if (gemm_lt_load(&why)) {
+          gopts_.use_lt = true;
+          gemm_desc_ = gemm_lt_describe();
+        } else {
+          fprintf(stderr, "loco-engine: %s; bf16 matmuls use the built-in kernel (slow)\n", why.c_str());
+          gemm_desc_ = "own (no cuBLASLt)";
+        }
+      }
+    } else {
+      gemm_desc_ = "own fp32";
+    }
+  }
+  std::string name() const override { return "cuda"; }
+  std::string describe() const override {
+    return std::string("cuda, ") + prop_.name + ", " + std::to_string(prop_.multiProcessorCount) + " SMs, precision=" +
+           (BF ? "bf16" : "fp32") + ", gemm=" + gemm_desc_;
+  }
+
+  void configure(const Config& c) override {
+    if (!attention_supports_head_dim(c.head_dim()))
+      throw std::runtime_error("the CUDA backend supports head_dim 16, 32, 64 or 128; this config has " +
+                               std::to_string(c.head_dim()));
+    cfg_ = c;
+    layout_ = param_layout(c);
+    P_ = layout_.back().offset + layout_.back().numel;
+    cap_bt_ = 0;
+    for (DevBuf* b : all_act_) b->release();
+    params_.ensure(4 * P_);
+    grads_.ensure(4 * P_);
+    m_.ensure(4 * P_);
+    v_.ensure(4 * P_);
+    CUDA_CHECK(cudaMemset(params_.p, 0, 4 * P_));
+    CUDA_CHECK(cudaMemset(grads_.p, 0, 4 * P_));
+    CUDA_CHECK(cudaMemset(m_.p, 0, 4 * P_));
+    CUDA_CHECK(cudaMemset(v_.p, 0, 4 * P_));
+    if (BF) {
+      wbf_.ensure(2 * P_);
+      CUDA_CHECK(cudaMemset(wbf_.p, 0, 2 * P_));
+    }
+    sumsq_.ensure(sizeof(double) * SUMSQ_BLOCKS);
+    // RoPE tables exactly as rope.cpp computes them (double, rounded to fp32)
+    const int hd = c.head_dim(), half = hd / 2, Tn = c.seq_len;
+    std::vector<float> cs((size_t)Tn * half), sn((size_t)Tn * half);
+    for (int p = 0; p < Tn; p++)
+      for (int i = 0; i < half; i++) {
+        const double f = std::pow(c.rope_theta, -2.0 * i / hd);
+        cs[(size_t)p * half + i] = (float)std::cos(p * f);
+        sn[(size_t)p * half + i] = (float)std::sin(p * f);
+      }
+    rope_cs_.ensure(4 * cs.size());
+    rope_sn_.ensure(4 * sn.size());
+    CUDA_CHECK(cudaMemcpy(rope_cs_.p, cs.data(), 4 * cs.size(), cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMemcpy(rope_sn_.p, sn.data(), 4 * sn.size(), cudaMemcpyHostToDevice));
+  }
+
+  void init_params(uint64_t seed) override {
+    // Model<float>::init_params, on the host (docs/trainer-protocol.md, "Initialisation")
+    std::vector<float> p(P_);
+    NormalStream rng(seed);
+    const double std_main = cfg_.init_std, std_res = cfg_.init_std / std::sqrt(2.0 * cfg_.n_layers);
+    for (const TensorInfo& t : layout_) {
+      float* q = p.data() + t.offset;
+      if (t.kind == TensorKind::Norm) {
+        for (size_t i = 0; i < t.numel; i++) q[i] = 1.0f;
+        continue;
+      }
+      const double sd = t.kind == TensorKind::ResidualMatrix ? std_res : std_main;
+      for (size_t i = 0; i < t.numel; i++) q[i] = (float)(rng.next() * sd);
+    }
+    write_params(p.data());
+  }
+  size_t num_params() const override { return P_; }
+  void zero_grad() override { CUDA_CHECK(cudaMemset(grads_.p, 0, 4 * P_)); }
+
+  double forward_backward(const int* x, const int* y, int B, int Tn, float loss_scale) override {
+    return run(x, y, B, Tn, true, loss_scale);
+  }
+  double forward_loss(const int* x, const int* y, int B, int Tn) override { return run(x, y, B, Tn, false, 0.f); }
+
+  double grad_norm_sq() override {
+    k_sum_squares(sumsq_.as<double>(), grads_.as<float>(), P_);
+    double part[SUMSQ_BLOCKS];
+    CUDA_CHECK(cudaMemcpy(part, sumsq_.p, sizeof part, cudaMemcpyDeviceToHost));
+    double s = 0;
+    for (double v : part) s += v;
+    return s;
+  }
+
+  void optimizer_step(const AdamWHyper& h, float lr, float grad_scale, long t) override {
+    const float bc1 = (float)(1.0 - std::pow((double)h.beta1, (double)t));
+    const float bc2 = (float)(1.0 - std::pow((double)h.beta2, (double)t));
+    for (const TensorInfo& ti : layout_) {
+      const size_t o = ti.offset;
+      k_adamw(params_.as<float>() + o, grads_.as<float>() + o, m_.as<float>() + o, v_.as<float>() + o,
+              BF ? wbf_.as<bf16>() + o : nullptr, ti.numel, lr, h.beta1, h.beta2, h.eps,
+              ti.decay() ? h.weight_decay : 0.0f, grad_scale, bc1, bc2);
+    }
+  }
+
+  void read_params(float* dst) override { CUDA_CHECK(cudaMemcpy(dst, params_.p, 4 * P_, cudaMemcpyDeviceToHost)); }
+  void write_params(const float* src) override {
+    CUDA_CHECK(cudaMemcpy(params_.p, src, 4 * P_, cudaMemcpyHostToDevice));
+    refresh_weights();
+  }
+  void read_grads(float* dst) override { CUDA_CHECK(cudaMemcpy(dst, grads_.p, 4 * P_, cudaMemcpyDeviceToHost)); }
+  void read_optimizer(float* m, float* v) override {
+    CUDA_CHECK(cudaMemcpy(m, m_.p, 4 * P_, cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpy(v, v_.p, 4 * P_, cudaMemcpyDeviceToHost));
+  }
+  void write_optimizer(const float* m, const float* v) override {
+    if (m) CUDA_CHECK(cudaMemcpy(m_.p, m, 4 * P_, cudaMemcpyHostToDevice));
+    else CUDA_CHECK(cudaMemset(m_.p, 0, 4 * P_));
+    if (v) CUDA_CHECK(cudaMemcpy(v_.p, v, 4 * P_, cudaMemcpyHostToDevice));
+    else CUDA_CHECK(cudaMemset(v_.p, 0, 4 * P_));
+  }
+  void add_dense(float alpha, const float* u) override {
+    // staged in 16M-element chunks (no second P-sized device buffer)
+    const size_t CH = (size_t)1 << 24;
+    stage_.ensure(4 * std::min(CH, P_));
+    for (size_t o = 0; o < P_; o += CH) {
+      const size_t n = std::min(CH, P_ - o);
+      CUDA_CHECK(cudaMemcpy(stage_.p, u + o, 4 * n, cudaMemcpyHostToDevice));
+      k_axpy(params_.as<float>() + o, stage_.as<float>(), alpha, n);
+    }
+    refresh_weights();
+  }
+  void add_sparse(float alpha, const uint32_t* idx, const float* val, size_t n) override {
+    // exact file-order semantics (duplicates accumulate in order): on a host copy
+    std::vector<float> p(P_);
+    read_params(p.data());
+    for (size_t i = 0; i < n; i++) p[idx[i]] += alpha * val[i];
+    write_params(p.data());
+  }
+  void gather_params(const uint64_t* idx, size_t n, float* out) override {
+    if (n == 0) return;
+    stage_.ensure(std::max<size_t>(12 * n, stage_.bytes));
+    uint64_t* di = stage_.as<uint64_t>();
+    float* dv = (float*)(di + n);
+    CUDA_CHECK(cudaMemcpy(di, idx, 8 * n, cudaMemcpyHostToDevice));
+    k_gather(dv, params_.as<float>(), di, n);
+    CUDA_CHECK(cudaMemcpy(out, dv, 4 * n, cudaMemcpyDeviceToHost));
+  }
+
+ private:
+  cudaDeviceProp prop_;
+  std::string gemm_desc_;
+  GemmOpts gopts_;
+  Config cfg_;
+  std::vector<TensorInfo> layout_;
+  size_t P_ = 0;
+  DevBuf params_, grads_, m_, v_, wbf_, sumsq_, rope_cs_, rope_sn_, stage_;
+  // activations (per layer, contiguous) and backward scratch, sized for cap_bt_ = B·T tokens
+  size_t cap_bt_ = 0, head_rows_ = 0;
+  DevBuf res_, hmid_, a_, arstd_, qkv_, atty_, lse_, mln_, mrstd_, gu_, s_, hf_, frstd_;
+  DevBuf dres_, dres_act_, dmf_, ds_, dgu_, dy_, dqkv_, dsc_, dgscr_;
+  DevBuf logits_, dlogits_, row_loss_, xd_, yd_, uniq_, starts_, pos_;
+  DevBuf* all_act_[30] = {&res_, &hmid_, &a_,     &arstd_,    &qkv_,      &atty_, &lse_,    &mln_,
+                          &mrstd_, &gu_, &s_,   &hf_,    &frstd_,    &dres_,     &dres_act_, &dmf_,
+                          &ds_,  &dgu_,  &dy_,    &dqkv_,     &dsc_,      &dgscr_, &logits_, &dlogits_,
+                          &row_loss_, &xd_, &yd_, &uniq_, &starts_, &pos_};
+
+  const T* weights() const { return BF ? (const T*)wbf_.p : (const T*)params_.p; }
+  void refresh_weights() {
+    if (BF) k_to_bf16(wbf_.as<bf16>(), params_.as<float>(), P_);
+  }
+
+  void ensure(size_t BT) {
+    if (BT <= cap_bt_) return;
+    const size_t d = cfg_.d_model, F = cfg_.d_ff, L = cfg_.n_layers, H = cfg_.n_heads, Vp = cfg_.padded_vocab_size;
+    const size_t t = sizeof(T);
+    res_.ensure(4 * (L + 1) * BT * d);
+    hmid_.ensure(4 * L * BT * d);
+    a_.ensure(t * L * BT * d);
+    arstd_.ensure(4 * L * BT);
+    qkv_.ensure(t * L * BT * 3 * d);
+    atty_.ensure(t * L * BT * d);
+    lse_.ensure(4 * L * BT * H);
+    mln_.ensure(t * L * BT * d);
+    mrstd_.ensure(4 * L * BT);
+    gu_.ensure(t * L * BT * 2 * F);
+    s_.ensure(t * L * BT * F);
+    hf_.ensure(t * BT * d);
+    frstd_.ensure(4 * BT);
+    dres_.ensure(4 * BT * d);
+    dres_act_.ensure(t * BT * d);
+    dmf_.ensure(4 * BT * d);
+    ds_.ensure(t * BT * F);
+    dgu_.ensure(t * BT * 2 * F);
+    dy_.ensure(t * BT * d);
+    dqkv_.ensure(t * BT * 3 * d);
+    dsc_.ensure(4 * BT * H);
+    dgscr_.ensure(4 * rmsnorm_dg_scratch((int)BT, (int)d));
+    // the head works on row chunks: fp32 logits + T dlogits of head_rows_ × Vp, about 512 MiB at most
+    const size_t budget = (size_t)512 << 20;
+    head_rows_ = std::max<size_t>(1, std::min<size_t>(BT, budget / (Vp * (4 + t))));
+    logits_.ensure(4 * head_rows_ * Vp);
+    dlogits_.ensure(t * head_rows_ * Vp);
+    row_loss_.ensure(4 * BT);
+    xd_.ensure(4 * BT);
+    yd_.ensure(4 * BT);
+    uniq_.ensure(4 * BT);
+    starts_.ensure(4 * (BT + 1));
+    pos_.ensure(4 * BT);
+    cap_bt_ = BT;
+  }
+
+  size_t off(const std::string& name) const {
+    for (const TensorInfo& t : layout_)
+      if (t.name == name) return t.offset;
+    throw std::runtime_error("no tensor " + name);
+  }
+
+  double run(const int* x, const int* y, int B, int Tn, bool grad, float loss_scale) {
+    if (Tn > cfg_.seq_len) throw std::runtime_error("sequence longer than config.seq_len");
+    const size_t BT = (size_t)B * Tn;
+    ensure(BT);
+    const int d = cfg_.d_model, F = cfg_.d_ff, L = cfg_.n_layers, H = cfg_.n_heads, hd = cfg_.head_dim();
+    const int V = cfg_.vocab_size, Vp = cfg_.padded_vocab_size;
+    const int N = (int)BT;
+    const size_t A = BT * d;
+    CUDA_CHECK(cudaMemcpy(xd_.p, x, 4 * BT, cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMemcpy(yd_.p, y, 4 * BT, cudaMemcpyHostToDevice));
+    float* P = params_.as<float>();
+    float* G = grads_.as<float>();
+    const T* W = weights();
+    float* res = res_.as<float>();
+    float* hmid = hmid_.as<float>();
+    T *a = a_.as<T>(), *qkv = qkv_.as<T>(), *atty = atty_.as<T>(), *mln = mln_.as<T>(), *gu = gu_.as<T>(),
+      *s = s_.as<T>(), *hf = hf_.as<T>();
+    float *arstd = arstd_.as<float>(), *mrstd = mrstd_.as<float>(), *lse = lse_.as<float>(), *frstd = frstd_.as<float>();
+    const float eps = (float)cfg_.norm_eps;
+    const float* cs = rope_cs_.as<float>();
+    const float* sn = rope_sn_.as<float>();
+    struct LOff { size_t an, wq, wo, mn, wg, wd; };
+    std::vector<LOff> lo(L);
+    for (int l = 0; l < L; l++) {
+      const std::string p = "layers." + std::to_string(l) + ".";
+      lo[l] = {off(p + "attn_norm"), off(p + "wq"), off(p + "wo"), off(p + "mlp_norm"), off(p + "w_gate"), off(p + "w_down")};
+    }
+    const size_t fn = off("final_norm");
+
+    k_embed_forward(res, P, xd_.as<int>(), N, d);
+    for (int l = 0; l < L; l++) {
+      float* hin = res + l * A;
+      float* hm = hmid + l * A;
+      float* hout = res + (l + 1) * A;
+      T* al = a + l * A;
+      T* ql = qkv + l * 3 * A;
+      T* yl = atty + l * A;
+      T* ml = mln + l * A;
+      T* gl = gu + l * 2 * BT * F;
+      T* sl = s + l * BT * F;
+      k_rmsnorm_forward<T>(al, arstd + l * BT, hin, P + lo[l].an, N, d, eps);
+      // q, k, v in one matmul: wq, wk, wv are consecutive [3d, d]
+      gemm(false, true, N, 3 * d, d, al, d, W + lo[l].wq, d, ql, 3 * d, ACT, ACT, 1.f, 0.f, gopts_);
+      k_rope<T>(ql, cs, sn, B, Tn, H, hd, false);
+      k_attention_forward<T>(yl, lse + l * BT * H, ql, B, Tn, H, hd);
+      CUDA_CHECK(cudaMemcpyAsync(hm, hin, 4 * A, cudaMemcpyDeviceToDevice));
+      gemm(false, true, N, d, d, yl, d, W + lo[l].wo, d, hm, d, ACT, DType::F32, 1.f, 1.f, gopts_);
+      k_rmsnorm_forward<T>(ml, mrstd + l * BT, hm, P + lo[l].mn, N, d, eps);
+      // gate and up in one matmul: w_gate, w_up are consecutive [2F, d]
+      gemm(false, true, N, 2 * F, d, ml, d, W + lo[l].wg, d, gl, 2 * F, ACT, ACT, 1.f, 0.f, gopts_);
+      k_swiglu_forward<T>(sl, gl, N, F);
+      CUDA_CHECK(cudaMemcpyAsync(hout, hm, 4 * A, cudaMemcpyDeviceToDevice));
+      gemm(false, true, N, d, F, sl, F, W + lo[l].wd, F, hout, d, ACT, DType::F32, 1.f, 1.f, gopts_);
+    }
+    const float* hlast = res + (size_t)L * A;
+    k_rmsnorm_forward<T>(hf, frstd, hlast, P + fn, N, d, eps);
+
+    // head, in row chunks: logits (fp32) → loss, and for training dlogits (T, in place of nothing
+    // else) → dhf and dE right away, so no [B·T, V] tensor ever exists.
+    float* logits = logits_.as<float>();
+    T* dlog = dlogits_.as<T>();
+    float* dhf = dmf_.as<float>();
+    for (size_t r0 = 0; r0 < BT; r0 += head_rows_) {
+      const int R = (int)std::min(head_rows_, BT - r0);
+      gemm(false, true, R, Vp, d, hf + r0 * d, d, W, d, logits, Vp, ACT, DType::F32, 1.f, 0.f, gopts_);
+      k_crossentropy<T>(logits, grad ? dlog : (T*)nullptr, row_loss_.as<float>() + r0, yd_.as<int>() + r0, R, V, Vp,
+                        loss_scale);
+      if (grad) {
+        gemm(false, false, R, d, Vp, dlog, Vp, W, d, dhf + r0 * d, d, ACT, DType::F32, 1.f, 0.f, gopts_);
+        gemm(true, false, Vp, d, R, dlog, Vp, hf + r0 * d, d, G, d, ACT, DType::F32, 1.f, 1.f, gopts_);
+      }
+    }
+    std::vector<float> rl(BT);
+    CUDA_CHECK(cudaMemcpy(rl.data(), row_loss_.p, 4 * BT, cudaMemcpyDeviceToHost));
+    double loss = 0;
+    for (float v : rl) loss += v;
+    if (!grad) return loss;
+
+    // ---- backward ----
+    float* dres = dres_.as<float>();
+    T* dact = dres_act_.as<T>();
+    float* dscr = dgscr_.as<float>();
+    CUDA_CHECK(cudaMemsetAsync(dres, 0, 4 * A));
+    k_rmsnorm_backward<T>(dres, dact, dhf, hlast, P + fn, frstd, N, d);
+    k_rmsnorm_dg(G + fn, dscr, dhf, hlast, frstd, N, d);
+    float* dmf = dmf_.as<float>();  // dhf is no longer needed: reused for dm and da
+    T *ds = ds_.as<T>(), *dgu = dgu_.as<T>(), *dy = dy_.as<T>(), *dqkv = dqkv_.as<T>();
+    for (int l = L - 1; l >= 0; l--) {
+      float* hin = res + l * A;
+      float* hm = hmid + l * A;
+      T* al = a + l * A;
+      T* ql = qkv + l * 3 * A;
+      T* yl = atty + l * A;
+      T* ml = mln + l * A;
+      T* gl = gu + l * 2 * BT * F;
+      T* sl = s + l * BT * F;
+      // MLP: h_out = h_mid + s·w_downᵀ
+      gemm(true, false, d, F, N, dact, d, sl, F, G + lo[l].wd, F, ACT, DType::F32, 1.f, 1.f, gopts_);
+      gemm(false, false, N, F, d, dact, d, W + lo[l].wd, F, ds, F, ACT, ACT, 1.f, 0.f, gopts_);
+      k_swiglu_backward<T>(dgu, ds, gl, N, F);
+      gemm(true, false, 2 * F, d, N, dgu, 2 * F, ml, d, G + lo[l].wg, d, ACT, DType::F32, 1.f, 1.f, gopts_);
+      gemm(false, false, N, d, 2 * F, dgu, 2 * F, W + lo[l].wg, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_);
+      k_rmsnorm_backward<T>(dres, dact, dmf, hm, P + lo[l].mn, mrstd + l * BT, N, d);
+      k_rmsnorm_dg(G + lo[l].mn, dscr, dmf, hm, mrstd + l * BT, N, d);
+      // attention: h_mid = h_in + y·woᵀ
+      gemm(true, false, d, d, N, dact, d, yl, d, G + lo[l].wo, d, ACT, DType::F32, 1.f, 1.f, gopts_);
+      gemm(false, false, N, d, d, dact, d, W + lo[l].wo, d, dy, d, ACT, ACT, 1.f, 0.f, gopts_);
+      k_attention_backward<T>(dqkv, dsc_.as<float>(), ql, yl, dy, lse + l * BT * H, B, Tn, H, hd);
+      k_rope<T>(dqkv, cs, sn, B, Tn, H, hd, true);
+      gemm(true, false, 3 * d, d, N, dqkv, 3 * d, al, d, G + lo[l].wq, d, ACT, DType::F32, 1.f, 1.f, gopts_);
+      gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_);
+      k_rmsnorm_backward<T>(dres, dact, dmf, hin, P + lo[l].an, arstd + l * BT, N, d);
+      k_rmsnorm_dg(G + lo[l].an, dscr, dmf, hin, arstd + l * BT, N, d);
+    }
+    // embedding: positions grouped by token on the host (deterministic sums, no atomics)
+    std::vector<int> order(BT);
+    for (size_t i = 0; i < BT; i++) order[i] = (int)i;
+    std::stable_sort(order.begin(), order.end(), [&](int p, int q) { return x[p] < x[q]; });
+    std::vector<int> uniq, starts;
+    for (size_t i = 0; i < BT; i++)
+      if (i == 0 || x[order[i]] != x[order[i - 1]]) {
+        uniq.push_back(x[order[i]]);
+        starts.push_back((int)i);
+      }
+    starts.push_back((int)BT);
+    CUDA_CHECK(cudaMemcpy(uniq_.p, uniq.data(), 4 * uniq.size(), cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMemcpy(starts_.p, starts.data(), 4 * starts.size(), cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMemcpy(pos_.p, order.data(), 4 * BT, cudaMemcpyHostToDevice));
+    k_embed_backward(G, dres, uniq_.as<int>(), starts_.as<int>(), pos_.as<int>(), (int)uniq.size(), d);
+    return loss;
+  }
+};
+
+}  // namespace
+
+bool cuda_device_present(std::string* why) {
+  int n = 0;
+  cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    if (why) *why = std::string("no usable CUDA device: ") + cudaGetErrorString(e);
+    return false;
+  }
+  if (n == 0) {
+    if (why) *why = "no CUDA device";
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<Backend> make_cuda_backend(const std::string& precision_in) {
+  std::string why;
+  if (!cuda_device_present(&why)) throw std::runtime_error(why);
+  std::string precision = precision_in;
+  if (precision.empty()) precision = getenv("LOCO_CUDA_PRECISION") ? getenv("LOCO_CUDA_PRECISION") : "bf16";
+  if (precision == "bf16") return std::make_unique<CudaBackend<bf16>>();
+  if (precision == "fp32") return std::make_unique<CudaBackend<float>>();
+  throw std::runtime_error("LOCO_CUDA_PRECISION must be fp32 or bf16, not \"" + precision + "\"");
+}

@@ -1,0 +1,46 @@
+// Element-wise and reduction kernels of the CUDA backend (launchers; kernels.cu). T is the
+// activation type: float (precision fp32) or bf16 (precision bf16). The residual stream, norm
+// statistics, logits, gradients of parameters and the optimizer state are always fp32.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "common.cuh"
+
+// out[i, :] = E[x[i], :]
+void k_embed_forward(float* out, const float* E, const int* x, int N, int d);
+// dE[tok, :] += Σ_{p in positions of tok} dres[p, :], positions grouped by token on the host
+// (uniq[U] tokens; pos[starts[u] .. starts[u+1])), summed in a fixed order: deterministic.
+void k_embed_backward(float* dE, const float* dres, const int* uniq, const int* starts, const int* pos, int U, int d);
+// out = x · rstd ⊙ g (rows of C), rstd saved.
+template <typename T>
+void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int N, int C, float eps);
+// dres += r·g⊙dy − (r³/C)·(Σ g·dy·x)·x ; dres_act = (T)dres (the next matmuls' input).
+template <typename T>
+void k_rmsnorm_backward(float* dres, T* dres_act, const float* dy, const float* x, const float* g, const float* rstd,
+                        int N, int C);
+// dg[j] += Σ_rows dy·x·rstd (two passes through scratch[ceil(N/128)·C]: deterministic).
+void k_rmsnorm_dg(float* dg, float* scratch, const float* dy, const float* x, const float* rstd, int N, int C);
+size_t rmsnorm_dg_scratch(int N, int C);
+// RoPE in place on the q and k parts of qkv[B,T,3·d] (inverse rotation for the backward).
+template <typename T>
+void k_rope(T* qkv, const float* cs, const float* sn, int B, int Tn, int H, int hd, bool inverse);
+// s = silu(g)·u with gu[N, 2F] = [g | u] per row
+template <typename T>
+void k_swiglu_forward(T* s, const T* gu, int N, int F);
+template <typename T>
+void k_swiglu_backward(T* dgu, const T* ds, const T* gu, int N, int F);
+// Cross-entropy over rows of logits[R, Vp] (the first V columns take part): row_loss = lse − logit[y];
+// when dlogits is set it receives (softmax − onehot(y))·scale for j < V and 0 for V ≤ j < Vp.
+template <typename T>
+void k_crossentropy(const float* logits, T* dlogits, float* row_loss, const int* y, int R, int V, int Vp, float scale);
+// AdamW on one tensor, the exact formulae of adamw.cpp (no fused multiply-add); pcopy (optional)
+// receives the bf16 copy of the new parameters.
+void k_adamw(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n, float lr, float beta1, float beta2,
+             float eps, float weight_decay, float grad_scale, float bc1, float bc2);
+// Σ x² in double: per-block partials (fixed grid of SUMSQ_BLOCKS), summed on the host in order.
+constexpr int SUMSQ_BLOCKS = 1024;
+void k_sum_squares(double* partial, const float* x, size_t n);
+void k_to_bf16(bf16* dst, const float* src, size_t n);
+void k_axpy(float* p, const float* u, float alpha, size_t n);  // p += alpha·u
+void k_gather(float* out, const float* p, const uint64_t* idx, size_t n);

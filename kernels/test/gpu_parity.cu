@@ -1,0 +1,311 @@
+// build/gpu-parity: the CUDA backend against the CPU engine (docs/cuda.md, "Parity").
+//   gpu-parity --config tiny --seed 1 --B 4 [--T 64] [--steps 3] [--lr 1e-3] [--dump DIR]
+// Parameters are initialised by the CPU backend from the seed and copied to the CUDA backend; one
+// forward_backward on a deterministic batch (x, y of shape B×T drawn from SplitMix64(seed ^ C) over
+// the vocabulary) is compared — loss, gradient norm and every parameter's gradient — for both
+// precisions (fp32, bf16); then `steps` AdamW steps (grad-norm clipping at 1) are run on each and the
+// parameter updates compared. Prints ONE JSON object with "ok" against the tolerances below, and
+// names every tensor that fails. A built-in self-check corrupts one gradient tensor slightly and
+// requires the comparison to catch it (so the check can fail).
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "cuda/cuda_api.h"
+#include "gpu_tools_common.h"
+
+namespace {
+
+struct Tol {
+  double loss_rel, grad_rel, gnorm_rel, update_rel;
+};
+// fp32: the same arithmetic up to summation order. bf16: activations and weights rounded to 8-bit
+// mantissas (relative error ≈ 2^-9 per rounding, partly averaging out).
+const Tol TOL_FP32 = {1e-5, 1e-4, 1e-5, 1e-3};
+const Tol TOL_BF16 = {5e-3, 5e-2, 2e-2, 0.3};
+
+struct Cmp {
+  double max_abs = 0, rel = 0, ref_norm = 0;
+};
+Cmp compare(const float* a, const float* ref, size_t n) {
+  Cmp c;
+  double dd = 0, rr = 0;
+  for (size_t i = 0; i < n; i++) {
+    const double d = (double)a[i] - (double)ref[i];
+    if (!std::isfinite(d)) { dd = INFINITY; c.max_abs = INFINITY; break; }
+    dd += d * d;
+    rr += (double)ref[i] * ref[i];
+    c.max_abs = std::max(c.max_abs, std::fabs(d));
+  }
+  c.ref_norm = std::sqrt(rr);
+  c.rel = rr > 0 ? std::sqrt(dd) / std::sqrt(rr) : (dd > 0 ? INFINITY : 0.0);
+  return c;
+}
+double rel_err(double a, double ref) { return std::fabs(a - ref) / std::max(std::fabs(ref), 1e-30); }
+
+void write_file(const std::string& path, const void* data, size_t bytes) {
+  FILE* f = fopen(path.c_str(), "wb");
+  if (!f || fwrite(data, 1, bytes, f) != bytes || fclose(f) != 0) fail_json("gpu-parity", "cannot write " + path);
+}
+
+struct RunResult {
+  double loss = 0, gnorm = 0;
+  std::vector<float> grads, params_after;
+  std::vector<double> step_losses;
+};
+
+RunResult run_backend(Backend& be, const Config& cfg, const std::vector<float>& p0, const std::vector<int>& x,
+                      const std::vector<int>& y, int B, int T, int steps, float lr) {
+  RunResult r;
+  const size_t P = be.num_params();
+  const float scale = 1.0f / (float)(B * T);
+  be.write_params(p0.data());
+  be.write_optimizer(nullptr, nullptr);
+  be.zero_grad();
+  r.loss = be.forward_backward(x.data(), y.data(), B, T, scale) / (double)(B * T);
+  r.gnorm = std::sqrt(be.grad_norm_sq());
+  r.grads.resize(P);
+  be.read_grads(r.grads.data());
+  AdamWHyper h;
+  for (int t = 1; t <= steps; t++) {
+    be.zero_grad();
+    r.step_losses.push_back(be.forward_backward(x.data(), y.data(), B, T, scale) / (double)(B * T));
+    const double g = std::sqrt(be.grad_norm_sq());
+    const float gs = g > 1.0 ? (float)(1.0 / (g + 1e-6)) : 1.0f;
+    be.optimizer_step(h, lr, gs, t);
+  }
+  r.params_after.resize(P);
+  be.read_params(r.params_after.data());
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config = "tiny", dump;
+  uint64_t seed = 1;
+  int B = 4, T = 0, steps = 3;
+  float lr = 1e-3f;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) fail_json("gpu-parity", "missing value after " + a);
+      return argv[++i];
+    };
+    if (a == "--config") config = val();
+    else if (a == "--seed") seed = strtoull(val().c_str(), nullptr, 10);
+    else if (a == "--B") B = atoi(val().c_str());
+    else if (a == "--T") T = atoi(val().c_str());
+    else if (a == "--steps") steps = atoi(val().c_str());
+    else if (a == "--lr") lr = (float)atof(val().c_str());
+    else if (a == "--dump") dump = val();
+    else fail_json("gpu-parity", "unknown argument " + a);
+  }
+  Config cfg;
+  std::string err;
+  if (!named_config(config, cfg, err)) fail_json("gpu-parity", err);
+  if (T <= 0) T = cfg.seq_len;
+  if (B <= 0 || T > cfg.seq_len || steps < 0) fail_json("gpu-parity", "bad --B/--T/--steps");
+  if (!dump.empty()) mkdir(dump.c_str(), 0755);
+  try {
+    std::string why;
+    if (!cuda_device_present(&why)) fail_json("gpu-parity", why);
+    const auto layout = param_layout(cfg);
+    // CPU reference
+    auto cpu = make_cpu_backend();
+    cpu->configure(cfg);
+    cpu->init_params(seed);
+    const size_t P = cpu->num_params();
+    std::vector<float> p0(P);
+    cpu->read_params(p0.data());
+    std::vector<int> x((size_t)B * T), y((size_t)B * T);
+    uint64_t s = seed ^ 0x70617269747921ULL;
+    for (auto& v : x) v = (int)(splitmix64(s) % (uint64_t)cfg.vocab_size);
+    for (auto& v : y) v = (int)(splitmix64(s) % (uint64_t)cfg.vocab_size);
+    RunResult ref = run_backend(*cpu, cfg, p0, x, y, B, T, steps, lr);
+
+    Json out = Json::object();
+    out.set("tool", "gpu-parity");
+    out.set("config", config);
+    out.set("seed", (double)seed);
+    out.set("B", B);
+    out.set("T", T);
+    out.set("params", (double)P);
+    out.set("adamw_steps", steps);
+    out.set("lr", lr);
+    out.set("loss_cpu", ref.loss);
+    out.set("grad_norm_cpu", ref.gnorm);
+    bool ok = true;
+    Json failures = Json::array();
+    Json precisions = Json::object();
+    std::vector<float> grads_fp32;
+    double loss_fp32 = NAN, loss_bf16 = NAN;
+
+    // init on the device side must reproduce the CPU initialisation bit for bit
+    {
+      auto be = make_cuda_backend("fp32");
+      out.set("device", be->describe());
+      be->configure(cfg);
+      be->init_params(seed);
+      std::vector<float> pi(P);
+      be->read_params(pi.data());
+      const bool same = std::memcmp(pi.data(), p0.data(), 4 * P) == 0;
+      out.set("init_identical", same);
+      if (!same) {
+        ok = false;
+        failures.push(Json("init_params differs from the CPU initialisation"));
+      }
+    }
+
+    for (const char* prec : {"fp32", "bf16"}) {
+      const Tol tol = std::string(prec) == "fp32" ? TOL_FP32 : TOL_BF16;
+      auto be = make_cuda_backend(prec);
+      be->configure(cfg);
+      RunResult r = run_backend(*be, cfg, p0, x, y, B, T, steps, lr);
+      Json pj = Json::object();
+      pj.set("describe", be->describe());
+      pj.set("loss", r.loss);
+      const double lrel = rel_err(r.loss, ref.loss);
+      pj.set("loss_rel_err", lrel);
+      if (!(lrel <= tol.loss_rel)) {
+        ok = false;
+        failures.push(Json(std::string(prec) + ": loss " + std::to_string(r.loss) + " vs cpu " + std::to_string(ref.loss)));
+      }
+      pj.set("grad_norm", r.gnorm);
+      const double grel = rel_err(r.gnorm, ref.gnorm);
+      pj.set("grad_norm_rel_err", grel);
+      if (!(grel <= tol.gnorm_rel)) {
+        ok = false;
+        failures.push(Json(std::string(prec) + ": grad norm rel err " + std::to_string(grel)));
+      }
+      Json tensors = Json::array();
+      double worst = 0;
+      std::string worst_name;
+      for (const TensorInfo& ti : layout) {
+        Cmp c = compare(r.grads.data() + ti.offset, ref.grads.data() + ti.offset, ti.numel);
+        const bool tok = c.rel <= tol.grad_rel;
+        Json t = Json::object();
+        t.set("name", ti.name);
+        t.set("max_abs_err", c.max_abs);
+        t.set("rel_err", c.rel);
+        t.set("ref_norm", c.ref_norm);
+        t.set("ok", tok);
+        tensors.push(t);
+        if (!(c.rel <= worst)) { worst = c.rel; worst_name = ti.name; }
+        if (!tok) {
+          ok = false;
+          failures.push(Json(std::string(prec) + ": gradient of " + ti.name + " rel err " + std::to_string(c.rel) +
+                             " > " + std::to_string(tol.grad_rel)));
+        }
+      }
+      pj.set("grads", tensors);
+      pj.set("worst_grad_tensor", worst_name);
+      pj.set("worst_grad_rel_err", worst);
+      // AdamW: compare the parameter updates θ_after − θ0
+      if (steps > 0) {
+        std::vector<float> du(P), dref(P);
+        for (size_t i = 0; i < P; i++) {
+          du[i] = r.params_after[i] - p0[i];
+          dref[i] = ref.params_after[i] - p0[i];
+        }
+        Cmp c = compare(du.data(), dref.data(), P);
+        pj.set("adamw_update_rel_err", c.rel);
+        pj.set("adamw_param_max_abs_err", c.max_abs);
+        Json sl = Json::array();
+        double worst_step = 0;
+        for (size_t k = 0; k < r.step_losses.size(); k++) {
+          sl.push(Json(r.step_losses[k]));
+          worst_step = std::max(worst_step, rel_err(r.step_losses[k], ref.step_losses[k]));
+        }
+        pj.set("step_losses", sl);
+        pj.set("step_loss_rel_err", worst_step);
+        if (!(c.rel <= tol.update_rel)) {
+          ok = false;
+          failures.push(Json(std::string(prec) + ": AdamW update rel err " + std::to_string(c.rel) + " > " +
+                             std::to_string(tol.update_rel)));
+        }
+        if (!(worst_step <= tol.loss_rel * 10)) {
+          ok = false;
+          failures.push(Json(std::string(prec) + ": loss during AdamW steps rel err " + std::to_string(worst_step)));
+        }
+      }
+      Json tj = Json::object();
+      tj.set("loss_rel", tol.loss_rel);
+      tj.set("grad_rel", tol.grad_rel);
+      tj.set("grad_norm_rel", tol.gnorm_rel);
+      tj.set("adamw_update_rel", tol.update_rel);
+      pj.set("tolerances", tj);
+      precisions.set(prec, pj);
+      if (std::string(prec) == "fp32") {
+        grads_fp32 = r.grads;
+        loss_fp32 = r.loss;
+      } else {
+        loss_bf16 = r.loss;
+        if (!dump.empty()) write_file(dump + "/grads_cuda_bf16.f32", r.grads.data(), 4 * P);
+      }
+    }
+    out.set("precisions", precisions);
+    out.set("loss_cuda_fp32", loss_fp32);
+    out.set("loss_cuda_bf16", loss_bf16);
+
+    // self-check: a 1% error in one small gradient tensor must be caught at the fp32 tolerance
+    {
+      std::vector<float> bad = grads_fp32;
+      const TensorInfo& ti = layout[1 + 2];  // layers.0.wk
+      for (size_t i = 0; i < ti.numel; i++) bad[ti.offset + i] *= 1.01f;
+      Cmp c = compare(bad.data() + ti.offset, ref.grads.data() + ti.offset, ti.numel);
+      const bool caught = !(c.rel <= TOL_FP32.grad_rel);
+      out.set("self_check_caught", caught);
+      if (!caught) {
+        ok = false;
+        failures.push(Json("self-check: a 1% corruption of " + ti.name + " passed the fp32 tolerance"));
+      }
+    }
+
+    if (!dump.empty()) {
+      write_file(dump + "/params.f32", p0.data(), 4 * P);
+      std::vector<int> tok(x);
+      tok.insert(tok.end(), y.begin(), y.end());
+      write_file(dump + "/tokens.i32", tok.data(), 4 * tok.size());
+      write_file(dump + "/grads_cpu.f32", ref.grads.data(), 4 * P);
+      write_file(dump + "/grads_cuda_fp32.f32", grads_fp32.data(), 4 * P);
+      Json meta = Json::object();
+      meta.set("config", cfg.raw);
+      meta.set("seed", (double)seed);
+      meta.set("B", B);
+      meta.set("T", T);
+      meta.set("loss", "mean token loss over the B*T positions; grads are of this mean");
+      meta.set("tokens", "tokens.i32 holds x (B*T int32, row-major [B,T]) then y (B*T)");
+      meta.set("loss_cpu", ref.loss);
+      meta.set("loss_cuda_fp32", loss_fp32);
+      meta.set("loss_cuda_bf16", loss_bf16);
+      meta.set("grad_norm_cpu", ref.gnorm);
+      Json lay = Json::array();
+      for (const TensorInfo& ti : layout) {
+        Json e = Json::object();
+        e.set("name", ti.name);
+        Json sh = Json::array();
+        for (auto d : ti.shape) sh.push(Json((double)d));
+        e.set("shape", sh);
+        e.set("offset", (double)ti.offset);
+        e.set("numel", (double)ti.numel);
+        lay.push(e);
+      }
+      meta.set("layout", lay);
+      std::string ms = meta.dump() + "\n";
+      write_file(dump + "/meta.json", ms.data(), ms.size());
+      out.set("dump", dump);
+    }
+    out.set("failures", failures);
+    out.set("ok", ok);
+    printf("%s\n", out.dump().c_str());
+    return ok ? 0 : 1;
+  } catch (const std::exception& e) {
+    fail_json("gpu-parity", e.what());
+  }
+}
