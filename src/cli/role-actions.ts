@@ -143,7 +143,8 @@ async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promi
   const engine = await Engine.start({ threads: int(f.threads, '--threads', 1) });
   const fromCheckpoint = f.checkpoint ? await engine.load(f.checkpoint) : undefined;
   // On a terminal without --json the events feed the live screen (src/tui, docs/screens.md).
-  const screen = !ctx.out.json && process.stdout.isTTY ? (await import('../tui/run.js')).startScreen(role, { network: d.network, netuid }) : undefined;
+  const screenInfo = { network: d.network, netuid, flopsPerToken: (await import('../trainer/configs.js')).flopsPerToken(manifest.model, { training: true }) };
+  const screen = !ctx.out.json && process.stdout.isTTY ? (await import('../tui/run.js')).startScreen(role, screenInfo) : undefined;
   const sink = (e: LocoEvent) => {
     if (screen) screen.emit(e);
     else if (ctx.out.json) ctx.out.event(e as unknown as Record<string, unknown>);
@@ -152,6 +153,20 @@ async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promi
       if (line) process.stdout.write(`${line}\n`);
     }
   };
+  // what the chain says about this uid (block, countdown, stake, incentive, validators' weights): chain_status events
+  const status = chain
+    ? (await import('../miner/status.js')).startChainStatus({
+        chain,
+        network: d.network,
+        netuid,
+        role,
+        uid,
+        hotkey: hotkey.ss58Address,
+        blocksPerWindow: manifest.manifest.window.blocks_per_window,
+        windowSeconds,
+        sink,
+      })
+    : undefined;
   return {
     manifest,
     shards,
@@ -169,6 +184,7 @@ async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promi
     checkpointWindow: fromCheckpoint?.window,
     hotkey,
     close: async () => {
+      status?.stop();
       screen?.stop();
       await engine.shutdown();
       await chain?.close();

@@ -132,8 +132,35 @@ export interface ErrorEvent extends Base {
   fatal: boolean;
 }
 
+/** What the chain says about this participant (src/miner/status.ts polls it when a chain is in use). */
+export interface ChainStatusEvent extends Base {
+  event: 'chain_status';
+  network: string;
+  netuid: number;
+  block: number;
+  /** measured seconds per block (null until known) */
+  block_seconds: number | null;
+  /** seconds until the next window starts (null when the block time is not known yet) */
+  next_window_in_s: number | null;
+  /** the hotkey has a uid on the subnet */
+  registered: boolean;
+  /** stake on the hotkey in this subnet (alpha, in whole units) */
+  stake: number | null;
+  /** the metagraph's u16 scores as floats in [0, 1] */
+  incentive: number | null;
+  trust: number | null;
+  consensus: number | null;
+  dividends: number | null;
+  /** emission of the last epoch (alpha, whole units) */
+  emission: number | null;
+  validator_permit: boolean;
+  /** the validators' view of this uid: each validator's weight on it, as a share of that validator's weights */
+  weights_in: { uid: number; weight: number }[];
+}
+
 export type LocoEvent =
   | InnerStepEvent
+  | ChainStatusEvent
   | PhaseEvent
   | UploadEvent
   | GatherEvent

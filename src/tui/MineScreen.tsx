@@ -6,6 +6,7 @@ import { LogTail } from './components/LogTail.js';
 import { LossChart } from './components/LossChart.js';
 import { Peers } from './components/Peers.js';
 import { Throughput } from './components/Throughput.js';
+import { nvidiaSmiProbe, useGpu, type GpuProbe } from './gpu.js';
 import { useScreenKeys } from './keys.js';
 import { useEventStore, type EventSource } from './store.js';
 import { useTerminalSize } from './terminal.js';
@@ -22,6 +23,8 @@ export interface ScreenProps {
   intervalMs?: number;
   /** keys read from stdin (default true; false when stdin is not a TTY) */
   keys?: boolean;
+  /** where GPU utilisation comes from (default: nvidia-smi every 3 s; false: not polled) */
+  gpu?: GpuProbe | false;
 }
 
 const PANELS = ['loss', 'throughput', 'bandwidth', 'peers', 'log'] as const;
@@ -31,6 +34,7 @@ function Mine(p: ScreenProps) {
   const k = useScreenKeys(PANELS.length, p.onQuit, p.onPause, p.keys ?? true);
   const { columns, rows } = useTerminalSize();
   const t = useTheme();
+  const gpu = useGpu(p.gpu ?? nvidiaSmiProbe);
   const f = (name: (typeof PANELS)[number]) => PANELS[k.focus] === name;
   const info = { ...p.info, paused: k.paused || p.info?.paused };
   const side = Math.max(30, Math.min(48, Math.floor(columns * 0.4)));
@@ -46,7 +50,7 @@ function Mine(p: ScreenProps) {
           <Box>
             <LossChart view={view} width={chartW} height={Math.max(4, Math.min(12, rows - 20))} log={k.logScale} focused={f('loss')} />
             <Box flexDirection="column" width={side}>
-              <Throughput view={view} focused={f('throughput')} />
+              <Throughput view={view} focused={f('throughput')} info={info} gpu={gpu} />
               <Bandwidth view={view} focused={f('bandwidth')} rows={3} />
             </Box>
           </Box>

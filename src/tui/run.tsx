@@ -3,6 +3,7 @@
 import { render } from 'ink';
 import type { EventSink, Role } from '../protocol/events.js';
 import type { HeaderInfo } from './components/Header.js';
+import { peakFromEnv } from './gpu.js';
 import { MineScreen } from './MineScreen.js';
 import { EventBus } from './store.js';
 import { ValidateScreen } from './ValidateScreen.js';
@@ -19,7 +20,8 @@ export function startScreen(role: Role, info: HeaderInfo = {}): LiveScreen {
   const bus = new EventBus();
   const ac = new AbortController();
   const keys = Boolean(process.stdin.isTTY);
-  const props = { source: bus, info, keys, onQuit: () => ac.abort() };
+  // the MFU's peak: LOCO_PEAK_GFLOPS unless the caller knows better (docs/screens.md)
+  const props = { source: bus, info: { peakGflops: peakFromEnv(), ...info }, keys, onQuit: () => ac.abort() };
   const app = render(role === 'miner' ? <MineScreen {...props} /> : <ValidateScreen {...props} />, { exitOnCtrlC: !keys });
   let stopped = false;
   return {

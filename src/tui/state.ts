@@ -1,6 +1,6 @@
 // The view model of the screens: a pure fold of the typed role events (src/protocol/events.ts,
 // docs/events.md). Components only render a `View`; nothing here touches the terminal.
-import type { LocoEvent, Phase, Role } from '../protocol/events.js';
+import type { ChainStatusEvent, LocoEvent, Phase, Role } from '../protocol/events.js';
 
 export interface StepPoint {
   step: number;
@@ -85,6 +85,8 @@ export interface View {
   weights: WeightSubmission[];
   log: LogLine[];
   fatal: string | null;
+  /** the last `chain_status` (block, countdown, stake, incentive, validators' weights), null without a chain */
+  chain: ChainStatusEvent | null;
   /** private: running sums for the current window's mean loss */
   acc: { window: number | null; sum: number; n: number };
 }
@@ -111,6 +113,7 @@ export function initialView(): View {
     weights: [],
     log: [],
     fatal: null,
+    chain: null,
     acc: { window: null, sum: 0, n: 0 },
   };
 }
@@ -270,6 +273,9 @@ export function reduce(v: View, e: LocoEvent): View {
     }
     case 'checkpoint':
       return { ...base, log: log(v, e, 'info', `checkpoint ${e.key} (${fmtBytes(e.bytes)})`) };
+    case 'chain_status':
+      // the chain's window may run ahead of the loop's: the loop's window stays the one shown
+      return { ...base, window: v.window ?? e.window, chain: e };
     case 'error':
       return { ...base, fatal: e.fatal ? e.message : v.fatal, log: log(v, e, 'error', `${e.kind}: ${e.message}`) };
     default:
