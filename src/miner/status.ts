@@ -90,12 +90,13 @@ export class ChainStatusPoller {
 
   private async blockSeconds(block: number): Promise<number | null> {
     const w = windowOf(block, this.o.blocksPerWindow);
-    // the chain's own timestamps: first blocks of this window and the one before
-    if (w >= 1) {
+    // the chain's own timestamps: first blocks of this window and the one before (not the genesis
+    // block: it carries no timestamp)
+    if (w >= 2) {
       try {
         const [a, b] = await Promise.all([this.clock.startTime(w - 1), this.clock.startTime(w)]);
         const s = (b.getTime() - a.getTime()) / 1000 / this.o.blocksPerWindow;
-        if (s > 0) return s;
+        if (s > 0 && s < 3600) return s;
       } catch {
         /* no timestamps (pruned or not served): use what we measured */
       }
