@@ -16,6 +16,7 @@ import { registerMine } from './commands/mine.js';
 import { registerValidate } from './commands/validate.js';
 import { registerRun } from './commands/run.js';
 import { registerAudit } from './commands/audit.js';
+import { registerDemo } from './commands/demo.js';
 
 export const VERSION = '0.1.0';
 
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerRun(program);
   registerAudit(program);
+  registerDemo(program);
   return program;
 }
 
