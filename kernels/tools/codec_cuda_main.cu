@@ -176,12 +176,22 @@ struct Tally {
 
 static std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
 static std::string fmt(const char* f, ...) {
-  char b[512];
   va_list ap;
   va_start(ap, f);
-  std::vsnprintf(b, sizeof b, f, ap);
+  va_list ap2;
+  va_copy(ap2, ap);
+  const int n = std::vsnprintf(nullptr, 0, f, ap);
   va_end(ap);
-  return b;
+  std::string out(n > 0 ? n : 0, '\0');
+  if (n > 0) std::vsnprintf(&out[0], n + 1, f, ap2);
+  va_end(ap2);
+  return out;
+}
+
+static std::string steps_json(const std::vector<std::pair<std::string, float>>& st) {
+  std::string o = "{";
+  for (size_t i = 0; i < st.size(); i++) o += fmt("%s\"%s\":%.4f", i ? "," : "", st[i].first.c_str(), st[i].second);
+  return o + "}";
 }
 
 // One tensor: CPU result (enc, eCpu) against the GPU's (g, eGpu).
@@ -456,7 +466,7 @@ __global__ void k_gen(float* d, int64_t n, uint64_t seed) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     z ^= z >> 31;
-    const float u = ((uint32_t)(z >> 40) + 0.5f) * (1.0f / 16777216.0f);  // (0, 1)
+    const float u = ((float)(uint32_t)(z >> 41) + 0.5f) * (1.0f / 8388608.0f);  // (0, 1), exact: 23 bits + ½
     const float v = u < 0.5f ? logf(2.0f * u) : -logf(2.0f * (1.0f - u));  // Laplace
     const float rowScale = 1e-3f * (1.0f + 0.5f * (float)((i >> 10) % 7));
     d[i] = v * rowScale;
@@ -571,6 +581,11 @@ static std::string run_bench(const std::string& config, int P, int reps, bool fu
     T.params++;
     T.note("bench timing encode refused: " + err);
   }
+  enc.set_profile(true);
+  if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
+  const std::string encSteps = steps_json(enc.steps(s));
+  enc.set_profile(false);
+  std::string aggSteps = "{}";
   // aggregate timings (update only, then with the outer step)
   gpucodec::Aggregator agg;
   if (!agg.init(plan, P, &err)) fail("bench aggregator init: " + err);
@@ -612,6 +627,9 @@ static std::string run_bench(const std::string& config, int P, int reps, bool fu
       aggThMs.push_back(timed([&] {
         if (!agg.run(views, dU, dTh, 1.0f, s, &err)) fail("bench aggregate launch: " + err);
       }));
+    agg.set_profile(true);
+    if (!agg.run(views, dU, nullptr, 1.0f, s, &err)) fail("bench aggregate launch: " + err);
+    aggSteps = steps_json(agg.steps(s));
   }
   for (auto& pb : peers) pb.release();
   cudaFree(dE);
@@ -629,12 +647,14 @@ static std::string run_bench(const std::string& config, int P, int reps, bool fu
   return fmt("{\"config\":\"%s\",\"tensors\":%zu,\"numel\":%lld,\"kept\":%lld,\"peers\":%d,\"reps\":%d,"
              "\"encode_ms\":%.4f,\"encode_ms_min\":%.4f,\"aggregate_ms\":%.4f,\"aggregate_ms_min\":%.4f,\"aggregate_outer_ms\":%.4f,"
              "\"memcpy_ms\":%.4f,\"memcpy_gbps\":%.1f,\"floor_3pass_ms\":%.4f,\"payload_bytes\":%lld,\"ratio\":%.2f,"
-             "\"full_parity\":%s,\"parity_ok\":%s,\"cpu_encode_s_per_peer\":%.4f,\"mismatches\":%s,\"first\":%s}",
+             "\"full_parity\":%s,\"parity_ok\":%s,\"cpu_encode_s_per_peer\":%.4f,\"encode_steps_ms\":%s,\"aggregate_steps_ms\":%s,"
+             "\"mismatches\":%s,\"first\":%s}",
              config.c_str(), plan.tensors.size(), (long long)N, (long long)plan.kept, P, reps, median(encMs),
              encMs.empty() ? 0.0 : *std::min_element(encMs.begin(), encMs.end()), median(aggMs),
              aggMs.empty() ? 0.0 : *std::min_element(aggMs.begin(), aggMs.end()), median(aggThMs), copy, gbps, 1.5 * copy,
              (long long)bytes, bytes ? 4.0 * N / bytes : 0.0, fullParity ? "true" : "false", ok ? "true" : "false",
-             cpuPeers.empty() ? 0.0 : cpuEncS / cpuPeers.size(), T.json().c_str(), jstr(T.first).c_str());
+             cpuPeers.empty() ? 0.0 : cpuEncS / cpuPeers.size(), encSteps.c_str(), aggSteps.c_str(), T.json().c_str(),
+             jstr(T.first).c_str());
 }
 
 int main(int argc, char** argv) {

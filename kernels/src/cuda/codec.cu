@@ -173,6 +173,7 @@ __global__ void __launch_bounds__(kThreads) k_select(const TensorDesc* __restric
   __shared__ int wa[kWarps], wb[kWarps];
   __shared__ uint32_t sPrefix;
   __shared__ int sKRem, sBad;
+  __shared__ bool sAll;
 
   const int64_t gch = blockIdx.x;
   const int t = chunkTensor[gch];
@@ -211,12 +212,20 @@ __global__ void __launch_bounds__(kThreads) k_select(const TensorDesc* __restric
   } else if (k < len) {
     uint32_t prefix = 0, mask = 0;
     int kRem = k;
+    bool all = false;
     for (int shift = 24; shift >= 0; shift -= 8) {
       for (int i = tid; i < 256; i += kThreads) hist[i] = 0;
       __syncthreads();
-      for (int l = tid; l < len; l += kThreads) {
-        const uint32_t key = key_of(sv[l]);
-        if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255u], 1u);
+      for (int b0 = 0; b0 < len; b0 += kThreads) {  // uniform bound: whole warps take part in match_any
+        const int l = b0 + tid;
+        uint32_t bin = 0xffffffffu;
+        if (l < len) {
+          const uint32_t key = key_of(sv[l]);
+          if ((key & mask) == prefix) bin = (key >> shift) & 255u;
+        }
+        // one shared atomic per distinct bin per warp (the first digits are mostly one exponent)
+        const unsigned same = __match_any_sync(0xffffffffu, bin);
+        if (bin != 0xffffffffu && lane == __ffs(same) - 1) atomicAdd(&hist[bin], (uint32_t)__popc(same));
       }
       __syncthreads();
       if (warp == 0) {
@@ -240,8 +249,11 @@ __global__ void __launch_bounds__(kThreads) k_select(const TensorDesc* __restric
           uint32_t above = excl;
           for (int q = 0; q < 8; q++) {
             if (above + c[q] >= (uint32_t)kRem) {
-              sPrefix = prefix | ((uint32_t)(255 - lane * 8 - q) << shift);
+              const uint32_t np = prefix | ((uint32_t)(255 - lane * 8 - q) << shift);
+              sPrefix = np;
               sKRem = kRem - (int)above;
+              // every key of this bin is kept: no need to resolve it further
+              sAll = (c[q] == (uint32_t)kRem - above) && np != 0;
               break;
             }
             above += c[q];
@@ -252,42 +264,62 @@ __global__ void __launch_bounds__(kThreads) k_select(const TensorDesc* __restric
       prefix = sPrefix;
       kRem = sKRem;
       mask |= 255u << shift;
+      if (sAll) {
+        all = true;
+        break;
+      }
     }
-    // prefix is the k-th largest key t; kRem = k − #(key > t) of the keys equal to t are kept,
-    // the ones with the lowest indices. Compact in ascending index order, blockDim at a time.
-    const uint32_t thr = prefix;
-    const int eqNeed = kRem;
+    // Keep key > thr, plus the eqNeed lowest-index keys equal to thr. Without an early stop, thr is
+    // the k-th largest key t and eqNeed = k − #(key > t); after one (the whole bin is kept) it is
+    // "key ≥ prefix".
+    const uint32_t thr = all ? prefix - 1 : prefix;
+    const int eqNeed = all ? 0 : kRem;
     const unsigned lt = (1u << lane) - 1u;
-    int eqRun = 0, keepRun = 0;
-    for (int b0 = 0; b0 < len; b0 += kThreads) {
-      const int l = b0 + tid;
-      const uint32_t key = l < len ? key_of(sv[l]) : 0u;
-      const bool gt = l < len && key > thr;
-      const bool eq = l < len && key == thr;
-      const unsigned eqM = __ballot_sync(0xffffffffu, eq);
-      if (lane == 0) wa[warp] = __popc(eqM);
-      __syncthreads();
-      int eqBefore = eqRun + __popc(eqM & lt), eqTot = 0;
-      for (int w = 0; w < kWarps; w++) {
-        const int x = wa[w];
-        if (w < warp) eqBefore += x;
-        eqTot += x;
-      }
-      const bool keep = gt || (eq && eqBefore < eqNeed);
-      const unsigned kM = __ballot_sync(0xffffffffu, keep);
-      if (lane == 0) wb[warp] = __popc(kM);
-      __syncthreads();
-      int pos = keepRun + __popc(kM & lt), kTot = 0;
-      for (int w = 0; w < kWarps; w++) {
-        const int x = wb[w];
-        if (w < warp) pos += x;
-        kTot += x;
-      }
-      if (keep && pos < k) sIdx[pos] = (uint16_t)l;
-      eqRun += eqTot;
-      keepRun += kTot;
-      __syncthreads();
+    // each warp owns a contiguous segment (a multiple of 32) of local indices: count, one block
+    // prefix over the warps, then write the kept indices in ascending order
+    const int seg = ((len + kThreads - 1) / kThreads) * 32;
+    const int s0 = warp * seg, s1 = min(len, s0 + seg);
+    int gtC = 0, eqC = 0;
+    for (int b = s0; b < s0 + seg; b += 32) {
+      const int l = b + lane;
+      const bool in = l < s1;
+      const uint32_t key = in ? key_of(sv[l]) : 0u;
+      gtC += __popc(__ballot_sync(0xffffffffu, in && key > thr));
+      eqC += __popc(__ballot_sync(0xffffffffu, in && key == thr));
     }
+    if (lane == 0) {
+      wa[warp] = eqC;
+      wb[warp] = gtC;
+    }
+    __syncthreads();
+    int eqRun = 0, pos = 0, keepRun = 0;
+    {
+      int eqB = 0, kB = 0;
+      for (int w = 0; w < kWarps; w++) {
+        if (w == warp) {
+          eqRun = eqB;
+          pos = kB;
+        }
+        const int left = eqNeed - eqB;
+        kB += wb[w] + (left <= 0 ? 0 : (left < wa[w] ? left : wa[w]));
+        eqB += wa[w];
+      }
+      keepRun = kB;
+    }
+    for (int b = s0; b < s0 + seg; b += 32) {
+      const int l = b + lane;
+      const bool in = l < s1;
+      const uint32_t key = in ? key_of(sv[l]) : 0u;
+      const bool eq = in && key == thr;
+      const unsigned eqM = __ballot_sync(0xffffffffu, eq);
+      const bool keep = (in && key > thr) || (eq && eqRun + __popc(eqM & lt) < eqNeed);
+      const unsigned kM = __ballot_sync(0xffffffffu, keep);
+      const int p = pos + __popc(kM & lt);
+      if (keep && p < k) sIdx[p] = (uint16_t)l;
+      eqRun += __popc(eqM);
+      pos += __popc(kM);
+    }
+    __syncthreads();
     if (keepRun != k) {  // uniform: every thread holds the same keepRun
       if (tid == 0) report(status, kSelectCount, t, ch);
       for (int j = tid; j < k; j += kThreads) sIdx[j] = (uint16_t)j;
@@ -764,9 +796,31 @@ static bool upload_plan(const Plan& plan, TensorDesc** dT, int** dCT, std::strin
   return true;
 }
 
+static void mark(bool on, cudaEvent_t* ev, int& n, int cap, cudaStream_t s) {
+  if (!on || n >= cap) return;
+  if (!ev[n]) cudaEventCreate(&ev[n]);
+  cudaEventRecord(ev[n], s);
+  n++;
+}
+
+static std::vector<std::pair<std::string, float>> read_steps(const cudaEvent_t* ev, int n, const char* const* names,
+                                                             cudaStream_t s) {
+  std::vector<std::pair<std::string, float>> out;
+  if (n < 2) return out;
+  cudaStreamSynchronize(s);
+  for (int i = 1; i < n; i++) {
+    float ms = 0;
+    cudaEventElapsedTime(&ms, ev[i - 1], ev[i]);
+    out.emplace_back(names[i - 1], ms);
+  }
+  return out;
+}
+
 static size_t smem_for(int maxLen) { return ((size_t)maxLen * 6 + 15) & ~(size_t)15; }
 
 Encoder::~Encoder() {
+  for (cudaEvent_t e : ev_)
+    if (e) cudaEventDestroy(e);
   cudaFree(d_tensors_);
   cudaFree(d_chunkTensor_);
   cudaFree(d_vals_);
@@ -806,26 +860,41 @@ bool Encoder::encode(float* e, const float* delta, cudaStream_t s, std::string* 
   if (T == 0 || P.chunks == 0) return true;
   const int per = 128;
   const unsigned gridC = (unsigned)((P.chunks + per - 1) / per);
+  nev_ = 0;
+  mark(profile_, ev_, nev_, 9, s);
   CK(cudaMemsetAsync(d_status_, 0, 4 * sizeof(int), s));
   CK(cudaMemsetAsync(d_codeWords_, 0, std::max<int64_t>(1, P.codeWords) * 4, s));
   CK(cudaMemsetAsync(d_idxWords_, 0, std::max<int64_t>(1, P.idxWords) * 4, s));
+  mark(profile_, ev_, nev_, 9, s);
   k_select<<<(unsigned)P.chunks, kThreads, selectSmem_, s>>>(d_tensors_, d_chunkTensor_, e, delta, P.params.beta, d_vals_, d_idx_,
                                                               d_part_, d_riceSums_, d_status_);
   CK_LAUNCH(k_select);
+  mark(profile_, ev_, nev_, 9, s);
   k_shift<<<T, kThreads, 0, s>>>(d_tensors_, d_part_, d_riceSums_, d_chunkBitOff_, d_params_, d_status_);
   CK_LAUNCH(k_shift);
+  mark(profile_, ev_, nev_, 9, s);
   k_sigma_part<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, d_vals_, d_params_, d_part_);
   CK_LAUNCH(k_sigma_part);
+  mark(profile_, ev_, nev_, 9, s);
   k_sigma<<<T, kThreads, 0, s>>>(d_tensors_, d_part_, d_params_);
   CK_LAUNCH(k_sigma);
+  mark(profile_, ev_, nev_, 9, s);
   k_codes<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, d_vals_, d_params_, d_codes_, d_codeWords_, d_lsum_, d_lcnt_);
   CK_LAUNCH(k_codes);
+  mark(profile_, ev_, nev_, 9, s);
   k_lut<<<T, kThreads, 0, s>>>(d_tensors_, d_lsum_, d_lcnt_, d_params_);
   CK_LAUNCH(k_lut);
+  mark(profile_, ev_, nev_, 9, s);
   k_finish<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, e, d_vals_, d_idx_, d_codes_, d_params_, d_chunkBitOff_,
                                  d_idxWords_, d_status_);
   CK_LAUNCH(k_finish);
+  mark(profile_, ev_, nev_, 9, s);
   return true;
+}
+
+std::vector<std::pair<std::string, float>> Encoder::steps(cudaStream_t s) {
+  static const char* const names[] = {"memset", "select", "shift", "sigma_part", "sigma", "codes", "lut", "finish"};
+  return read_steps(ev_, nev_, names, s);
 }
 
 static bool read_status(const int* d_status, cudaStream_t s, const Plan& plan, const char* who, std::string* err) {
@@ -879,6 +948,8 @@ bool Encoder::fetch(std::vector<HostEncoded>& out, cudaStream_t s, std::string* 
 }
 
 Aggregator::~Aggregator() {
+  for (cudaEvent_t e : ev_)
+    if (e) cudaEventDestroy(e);
   cudaFree(d_tensors_);
   cudaFree(d_chunkTensor_);
   cudaFree(d_peers_);
@@ -914,14 +985,24 @@ bool Aggregator::run(const std::vector<PeerDevice>& peers, float* update, float*
   if (T == 0) return true;
   CK(cudaMemsetAsync(d_status_, 0, 4 * sizeof(int), s));
   CK(cudaMemcpyAsync(d_peers_, peers.data(), P * sizeof(PeerDevice), cudaMemcpyHostToDevice, s));
+  nev_ = 0;
+  mark(profile_, ev_, nev_, 4, s);
   k_norms<<<dim3(T, P), kThreads, 0, s>>>(d_tensors_, d_peers_, maxPeers_, d_norms_);
   CK_LAUNCH(k_norms);
+  mark(profile_, ev_, nev_, 4, s);
   k_scales<<<(T + 63) / 64, 64, 0, s>>>(T, P, maxPeers_, d_peers_, d_norms_, d_w_);
   CK_LAUNCH(k_scales);
+  mark(profile_, ev_, nev_, 4, s);
   k_scatter<<<(unsigned)plan_.chunks, kThreads, scatterSmem_, s>>>(d_tensors_, d_chunkTensor_, d_peers_, P, maxPeers_, d_w_, update,
                                                                    theta, lr, d_status_);
   CK_LAUNCH(k_scatter);
+  mark(profile_, ev_, nev_, 4, s);
   return true;
+}
+
+std::vector<std::pair<std::string, float>> Aggregator::steps(cudaStream_t s) {
+  static const char* const names[] = {"norms", "scales", "scatter"};
+  return read_steps(ev_, nev_, names, s);
 }
 
 bool Aggregator::check(cudaStream_t s, std::string* err) { return read_status(d_status_, s, plan_, "aggregate", err); }

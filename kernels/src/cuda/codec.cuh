@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../codec.h"
@@ -97,8 +98,16 @@ class Encoder {
 
   const Plan& plan() const { return plan_; }
 
+  // With profiling on, encode() records an event after each step; steps() returns
+  // {step name, ms} of the last encode (synchronises the stream).
+  void set_profile(bool on) { profile_ = on; }
+  std::vector<std::pair<std::string, float>> steps(cudaStream_t stream);
+
  private:
   Plan plan_;
+  bool profile_ = false;
+  cudaEvent_t ev_[9] = {};
+  int nev_ = 0;
   TensorDesc* d_tensors_ = nullptr;
   int* d_chunkTensor_ = nullptr;
   float* d_vals_ = nullptr;
@@ -136,9 +145,14 @@ class Aggregator {
   bool run(const std::vector<PeerDevice>& peers, float* update, float* theta, float lr, cudaStream_t stream,
            std::string* err);
   bool check(cudaStream_t stream, std::string* err);
+  void set_profile(bool on) { profile_ = on; }
+  std::vector<std::pair<std::string, float>> steps(cudaStream_t stream);
 
  private:
   Plan plan_;
+  bool profile_ = false;
+  cudaEvent_t ev_[4] = {};
+  int nev_ = 0;
   int maxPeers_ = 0;
   TensorDesc* d_tensors_ = nullptr;
   int* d_chunkTensor_ = nullptr;
