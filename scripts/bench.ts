@@ -1,9 +1,11 @@
 // `npm run bench [-- SECTION…]`: runs the benchmarks and prints markdown tables for
 // docs/benchmarks.md. Each section measures its baseline in the same run.
 import { benchWallet } from './bench-wallet.js';
+import { benchComm } from './bench-comm.js';
 
 const sections: Record<string, () => Promise<string>> = {
   wallet: benchWallet,
+  comm: benchComm,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
