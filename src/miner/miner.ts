@@ -81,16 +81,26 @@ export class Miner {
     else await this.o.engine.init(this.o.manifest.model, initSeed(this.o.manifest));
   }
 
+  /** The window's assigned sample ids (docs/protocol.md): what this miner must train on. */
+  assignedSamples(window: number): number[] {
+    const m = this.o.manifest.manifest;
+    return assignedSamples({ manifestHash: this.o.manifest.hash, numSamples: this.o.numSamples, samplesPerWindow: m.train.inner_steps * m.train.batch }, window, this.o.uid);
+  }
+
+  /**
+   * What `train` trains on: the assigned samples. A seam for tests, whose adversarial miners
+   * (one that trains on other data, say) override it; the protocol has no other use for it.
+   */
+  protected trainingSamples(window: number): number[] {
+    return this.assignedSamples(window);
+  }
+
   /** H inner steps on the window's assigned data, then the compressed, signed payload (kept until upload). */
   async train(window: number): Promise<TrainResult> {
     const { engine, manifest } = this.o;
     const m = manifest.manifest;
     this.ev.window = window;
-    const samples = assignedSamples(
-      { manifestHash: manifest.hash, numSamples: this.o.numSamples, samplesPerWindow: m.train.inner_steps * m.train.batch },
-      window,
-      this.o.uid,
-    );
+    const samples = this.trainingSamples(window);
     let meanLoss: number | null = null;
     await this.ev.phase('train', async () => {
       await engine.snapshot();

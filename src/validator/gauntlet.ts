@@ -57,6 +57,26 @@ export function lossScore(m: LossMeasurement): LossScore {
   return { gradientScore: improveRandom, improveOwn, improveRandom, indicator: improveOwn > improveRandom ? 1 : -1 };
 }
 
+/**
+ * The own-vs-random indicators of one window's evaluated miners. Templar's rule (+1 when
+ * improve_own > improve_random) is a coin flip for a miner that never trains on its assigned data:
+ * its update helps its own batch and the random batch alike, so the difference d = improve_own −
+ * improve_random is batch noise around 0 and the indicator's moving average wanders around 0 —
+ * positive, and paid, about half the time (measured in test/gauntlet-holds.test.ts: 5 of 10 windows
+ * at +1). loco asks for a margin instead: +1 when d > ½ · max(0, median of the window's d), so an
+ * update must help its own data by at least half as much as the window's typical miner does. With
+ * an honest majority the median is an honest miner's d and a lazy miner fails; with fewer than
+ * three miners, or a median ≤ 0, this is Templar's rule.
+ */
+export function windowIndicators(scores: ReadonlyArray<Pick<LossScore, 'improveOwn' | 'improveRandom'>>): Array<1 | -1> {
+  const d = scores.map((s) => s.improveOwn - s.improveRandom);
+  const sorted = [...d].sort((a, b) => a - b);
+  const n = sorted.length;
+  const median = n === 0 ? 0 : n % 2 ? sorted[n >> 1] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  const margin = n >= 3 ? 0.5 * Math.max(0, median) : 0;
+  return d.map((x) => (x > margin ? 1 : -1));
+}
+
 /** sync = max(0, 1 − min(stepsBehind, 5)/5)^2.5 */
 export function syncScore(stepsBehind: number): number {
   if (!Number.isFinite(stepsBehind)) return 0;

@@ -37,7 +37,7 @@ import {
   unlessAborted,
 } from '../miner/window.js';
 import { payloadDigest } from './digest.js';
-import { Gauntlet, lossScore, paramsFromManifest, stepsBehind, syncScore, type GauntletState, type LossScore } from './gauntlet.js';
+import { Gauntlet, lossScore, paramsFromManifest, stepsBehind, syncScore, windowIndicators, type GauntletState, type LossScore } from './gauntlet.js';
 
 /** Outer steps before the copy check starts (see processWindow). */
 export const COPY_CHECK_AFTER_STEPS = 1;
@@ -196,9 +196,19 @@ export class Validator {
     }
 
     // copies: a pair of accepted payloads sharing ≥ idx_overlap_threshold of their top-k indices;
-    // the later upload (store LastModified, then the higher uid) is the offender. Skipped before the
-    // first outer step, when every miner's Δ is dominated by the same weight decay of the same θ₀.
-    const copies = new Map<number, { level: 'copy_high' | 'copy_max'; overlap: number; of: number }>();
+    // the later upload (store LastModified) is the offender. Skipped before the first outer step,
+    // when every miner's Δ is dominated by the same weight decay of the same θ₀. Equal LastModified
+    // (S3 keeps whole seconds; a copier re-signs within the second) says nothing about who copied
+    // whom — a uid tie-break would let a copier with the lower uid get its victim reset — so a tie is
+    // settled after the evaluation: the original is the one whose update helps its own assigned data
+    // more (the copier's own data is not what the update was trained on).
+    const copies = new Map<number, { level: 'copy_high' | 'copy_max'; overlap: number; of: number; tie: boolean }>();
+    const flag = (later: number, first: number, ov: number, tie = false) => {
+      const level = ov >= 0.5 ? 'copy_max' : 'copy_high';
+      const prev = copies.get(later);
+      if (!prev || ov > prev.overlap) copies.set(later, { level, overlap: ov, of: first, tie });
+    };
+    const ties: Array<{ a: number; b: number; overlap: number }> = [];
     if (this.globalStep >= COPY_CHECK_AFTER_STEPS) {
       for (let i = 0; i < g.accepted.length; i++) {
         for (let j = i + 1; j < g.accepted.length; j++) {
@@ -206,10 +216,11 @@ export class Validator {
           const b = g.accepted[j];
           const ov = payloadOverlap(a.payload, b.payload);
           if (ov < m.scoring.idx_overlap_threshold) continue;
-          const [first, later] = a.info.lastModified.getTime() <= b.info.lastModified.getTime() ? [a, b] : [b, a];
-          const level = ov >= 0.5 ? 'copy_max' : 'copy_high';
-          const prev = copies.get(later.uid);
-          if (!prev || ov > prev.overlap) copies.set(later.uid, { level, overlap: ov, of: first.uid });
+          const ta = a.info.lastModified.getTime();
+          const tb = b.info.lastModified.getTime();
+          if (ta === tb) ties.push({ a: a.uid, b: b.uid, overlap: ov });
+          else if (ta < tb) flag(b.uid, a.uid, ov);
+          else flag(a.uid, b.uid, ov);
         }
       }
     }
@@ -246,10 +257,15 @@ export class Validator {
         }
         const ls = lossScore({ beforeOwn, afterOwn, beforeRandom, afterRandom });
         const s = sync.get(uid)!;
-        this.gauntlet.recordEvaluation(uid, window, ls, s.score);
         evaluated.push({ uid, beforeOwn, afterOwn, beforeRandom, afterRandom, ...ls, stepsBehind: s.steps, sync: s.score });
       }
       rmSync(join(this.o.workDir, 'restore.f32'), { force: true });
+      // the own-vs-random indicator needs the whole window (a margin from the window's median: windowIndicators)
+      const indicators = windowIndicators(evaluated);
+      evaluated.forEach((e, i) => {
+        e.indicator = indicators[i];
+        this.gauntlet.recordEvaluation(e.uid, window, e, e.sync);
+      });
       this.gauntlet.rateWindow(evaluated.map((e) => ({ uid: e.uid, gradientScore: e.gradientScore })));
       for (const e of evaluated) {
         const p = this.gauntlet.peer(e.uid);
@@ -270,7 +286,17 @@ export class Validator {
       }
     });
 
-    for (const [uid, c] of copies) penal(uid, c.level, `top-k index overlap ${c.overlap.toFixed(3)} with uid ${c.of}'s earlier upload`);
+    for (const t of ties) {
+      const ea = evaluated.find((e) => e.uid === t.a);
+      const eb = evaluated.find((e) => e.uid === t.b);
+      if (!ea || !eb || ea.improveOwn === eb.improveOwn) continue; // undecidable this window
+      const [orig, copier] = ea.improveOwn > eb.improveOwn ? [ea, eb] : [eb, ea];
+      flag(copier.uid, orig.uid, t.overlap, true);
+    }
+    for (const [uid, c] of copies) {
+      const whose = c.tie ? `uid ${c.of}'s payload, uploaded in the same second, which helps its own data more` : `uid ${c.of}'s earlier upload`;
+      penal(uid, c.level, `top-k index overlap ${c.overlap.toFixed(3)} with ${whose}`);
+    }
     for (const [uid, what, why] of afterEval) penal(uid, what, why);
 
     // the same outer step as the miners
