@@ -129,7 +129,18 @@ __device__ void ordered_sum(const double* __restrict__ src, int64_t n, double (&
     for (int i = threadIdx.x; i < cnt * NS; i += blockDim.x) tile[i] = src[b * NS + i];
     __syncthreads();
     if (threadIdx.x == 0) {
-      for (int i = 0; i < cnt; i++) {
+      // registers first, then the dependent adds: the chain waits only on the adds
+      int i = 0;
+      for (; i + 8 <= cnt; i += 8) {
+        double v[8 * NS];
+#pragma unroll
+        for (int u = 0; u < 8 * NS; u++) v[u] = tile[i * NS + u];
+#pragma unroll
+        for (int u = 0; u < 8; u++)
+#pragma unroll
+          for (int c = 0; c < NS; c++) acc[c] = __dadd_rn(acc[c], v[u * NS + c]);
+      }
+      for (; i < cnt; i++) {
 #pragma unroll
         for (int c = 0; c < NS; c++) acc[c] = __dadd_rn(acc[c], tile[i * NS + c]);
       }
@@ -163,10 +174,9 @@ __device__ uint64_t block_excl_scan(uint64_t v, uint64_t* total) {
 // ---------------------------------------------------------------------------------------------
 // encode kernels
 
-__global__ void __launch_bounds__(kThreads) k_select(const TensorDesc* __restrict__ tensors, const int* __restrict__ chunkTensor,
+__global__ void __launch_bounds__(kThreads, 8) k_select(const TensorDesc* __restrict__ tensors, const int* __restrict__ chunkTensor,
                                                      float* __restrict__ e, const float* __restrict__ delta, float beta,
                                                      float* __restrict__ vals, uint16_t* __restrict__ idxOut,
-                                                     double* __restrict__ part, uint32_t* __restrict__ riceSums,
                                                      int* __restrict__ status) {
   extern __shared__ __align__(16) unsigned char smem[];
   __shared__ uint32_t hist[256];
@@ -188,15 +198,52 @@ __global__ void __launch_bounds__(kThreads) k_select(const TensorDesc* __restric
   if (tid == 0) sBad = 0;
   __syncthreads();
   bool bad = false;
-  for (int l = tid; l < len; l += kThreads) {
-    const int64_t pos = local_pos(T, base, l);
-    float v = e[pos];
-    if (delta) {
-      v = __fadd_rn(__fmul_rn(beta, v), delta[pos]);
-      e[pos] = v;
+  if ((T.c2 & 3) == 0 && (T.cols & 3) == 0 && (T.elemOff & 3) == 0) {
+    // 16-byte loads: rows of a chunk are c2 floats starting at a multiple of 4
+    const int q2 = T.c2 >> 2, nq = len >> 2;
+    constexpr int U = 4;  // all loads of a round in flight before any use
+    for (int q0 = tid; q0 < nq; q0 += kThreads * U) {
+      float4 v[U], d[U];
+      int64_t pos[U];
+#pragma unroll
+      for (int u = 0; u < U; u++) {
+        const int qi = q0 + u * kThreads;
+        if (qi < nq) {
+          const int r = qi / q2;
+          pos[u] = base + (int64_t)r * T.cols + ((qi - r * q2) << 2);
+          v[u] = *reinterpret_cast<const float4*>(e + pos[u]);
+          if (delta) d[u] = *reinterpret_cast<const float4*>(delta + pos[u]);
+        }
+      }
+#pragma unroll
+      for (int u = 0; u < U; u++) {
+        const int qi = q0 + u * kThreads;
+        if (qi < nq) {
+          float4 x = v[u];
+          if (delta) {
+            x.x = __fadd_rn(__fmul_rn(beta, x.x), d[u].x);
+            x.y = __fadd_rn(__fmul_rn(beta, x.y), d[u].y);
+            x.z = __fadd_rn(__fmul_rn(beta, x.z), d[u].z);
+            x.w = __fadd_rn(__fmul_rn(beta, x.w), d[u].w);
+            *reinterpret_cast<float4*>(e + pos[u]) = x;
+          }
+          *reinterpret_cast<float4*>(sv + (qi << 2)) = x;
+          bad |= key_of(x.x) >= 0x7f800000u || key_of(x.y) >= 0x7f800000u || key_of(x.z) >= 0x7f800000u ||
+                 key_of(x.w) >= 0x7f800000u;
+        }
+      }
     }
-    sv[l] = v;
-    bad |= key_of(v) >= 0x7f800000u;
+  } else {
+    for (int l = tid; l < len; l += kThreads) {
+      const int64_t pos = local_pos(T, base, l);
+      float v = e[pos];
+      if (delta) {
+        v = __fadd_rn(__fmul_rn(beta, v), delta[pos]);
+        e[pos] = v;
+      }
+      sv[l] = v;
+      bad |= key_of(v) >= 0x7f800000u;
+    }
   }
   if (bad) sBad = 1;
   __syncthreads();
@@ -335,36 +382,42 @@ __global__ void __launch_bounds__(kThreads) k_select(const TensorDesc* __restric
     idxOut[ko + j] = (uint16_t)li;
     vals[ko + j] = sv[li];
   }
-  if (tid == 0) {
-    double s = 0.0;
-    for (int j = 0; j < k; j++) s = __dadd_rn(s, (double)sv[sIdx[j]]);
-    part[gch] = s;
+}
+
+// Thread per chunk: Σ kept values in ascending order (double), and the Rice gap sums Σ g>>r.
+__global__ void k_chunk_stats(const TensorDesc* __restrict__ tensors, const int* __restrict__ chunkTensor, int64_t chunks,
+                              const float* __restrict__ vals, const uint16_t* __restrict__ idx, double* __restrict__ part,
+                              uint32_t* __restrict__ riceSums) {
+  const int64_t gch = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (gch >= chunks) return;
+  const int t = chunkTensor[gch];
+  const TensorDesc& T = tensors[t];
+  const int k = T.k;
+  const int64_t ko = T.keptOff + (gch - T.chunkOff) * k;
+  const float* v = vals + ko;
+  double s = 0.0;
+  for (int j = 0; j < k; j++) s = __dadd_rn(s, (double)v[j]);
+  part[gch] = s;
+  if (T.coding != kRice) return;
+  uint32_t acc[kRiceSlots];
+#pragma unroll
+  for (int r = 0; r < kRiceSlots; r++) acc[r] = 0;
+  const uint16_t* ix = idx + ko;
+  int prev = -1;
+  for (int j = 0; j < k; j++) {
+    const int li = ix[j];
+    const uint32_t g = (uint32_t)(li - prev - 1);
+    prev = li;
+#pragma unroll
+    for (int r = 0; r < kRiceSlots; r++) acc[r] += g >> r;
   }
-  if (T.coding == kRice && warp == (kWarps > 1 ? 1 : 0)) {
-    uint32_t acc[kRiceSlots];
+  uint32_t* out = riceSums + gch * kRiceSlots;
 #pragma unroll
-    for (int r = 0; r < kRiceSlots; r++) acc[r] = 0;
-    for (int j = lane; j < k; j += 32) {
-      const int prev = j ? (int)sIdx[j - 1] : -1;
-      const uint32_t g = (uint32_t)((int)sIdx[j] - prev - 1);
-#pragma unroll
-      for (int r = 0; r < kRiceSlots; r++) acc[r] += g >> r;
-    }
-#pragma unroll
-    for (int r = 0; r < kRiceSlots; r++) {
-      uint32_t v = acc[r];
-#pragma unroll
-      for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-      if (lane == 0) riceSums[gch * kRiceSlots + r] = v;
-    }
-  }
+  for (int r = 0; r < kRiceSlots; r++) out[r] = acc[r];
 }
 
 __global__ void __launch_bounds__(kThreads) k_shift(const TensorDesc* __restrict__ tensors, const double* __restrict__ part,
-                                                    const uint32_t* __restrict__ riceSums, uint64_t* __restrict__ chunkBitOff,
-                                                    TensorParams* __restrict__ params, int* __restrict__ status) {
-  __shared__ unsigned long long rs[kRiceSlots];
-  __shared__ int sR;
+                                                    TensorParams* __restrict__ params) {
   const int t = blockIdx.x;
   const TensorDesc T = tensors[t];
   const int tid = threadIdx.x;
@@ -376,54 +429,65 @@ __global__ void __launch_bounds__(kThreads) k_shift(const TensorDesc* __restrict
     P->shift = __double2float_rn(__ddiv_rn(acc[0], (double)n));
     P->coding = T.coding;
     P->codeBytes = (uint64_t)((n + 3) / 4);
-    P->rice = 0;
   }
-  if (T.coding == kRice) {
-    if (tid < kRiceSlots) rs[tid] = 0;
-    __syncthreads();
-    unsigned long long loc[kRiceSlots];
+  if (tid == 0 && T.coding != kRice) P->idxBytes = T.coding == kPlain ? ((uint64_t)n * (uint64_t)T.width + 7) / 8 : 0;
+}
+
+// Block per Rice-coded tensor: the Rice parameter (smallest section, ties to the smaller r) and
+// each chunk's bit offset in the index section. Runs on a side stream, beside shift/σ/codes/lut.
+__global__ void __launch_bounds__(kThreads) k_rice(const TensorDesc* __restrict__ tensors, const uint32_t* __restrict__ riceSums,
+                                                   uint64_t* __restrict__ chunkBitOff, TensorParams* __restrict__ params,
+                                                   int* __restrict__ status) {
+  __shared__ unsigned long long rs[kRiceSlots];
+  __shared__ int sR;
+  const int t = blockIdx.x;
+  const TensorDesc T = tensors[t];
+  if (T.coding != kRice) return;  // uniform per block
+  const int tid = threadIdx.x;
+  const int64_t n = T.nChunks * T.k;
+  TensorParams* P = params + t;
+  if (tid < kRiceSlots) rs[tid] = 0;
+  __syncthreads();
+  unsigned long long loc[kRiceSlots];
 #pragma unroll
-    for (int r = 0; r < kRiceSlots; r++) loc[r] = 0;
-    for (int64_t ch = tid; ch < T.nChunks; ch += kThreads) {
-      const uint32_t* s = riceSums + (T.chunkOff + ch) * kRiceSlots;
+  for (int r = 0; r < kRiceSlots; r++) loc[r] = 0;
+  for (int64_t ch = tid; ch < T.nChunks; ch += kThreads) {
+    const uint32_t* s = riceSums + (T.chunkOff + ch) * kRiceSlots;
 #pragma unroll
-      for (int r = 0; r < kRiceSlots; r++) loc[r] += s[r];
-    }
+    for (int r = 0; r < kRiceSlots; r++) loc[r] += s[r];
+  }
 #pragma unroll
-    for (int r = 0; r < kRiceSlots; r++) atomicAdd(&rs[r], loc[r]);
-    __syncthreads();
-    if (tid == 0) {
-      // bits(r) = Σ g>>r + n·(r+1); the smallest wins, ties to the smaller r (bits.ts bestRice)
-      int best = 0;
-      unsigned long long bestBits = ~0ull;
-      for (int r = 0; r <= T.maxR; r++) {
-        const unsigned long long bits = rs[r] + (unsigned long long)n * (unsigned long long)(r + 1);
-        if (bits < bestBits) {
-          bestBits = bits;
-          best = r;
-        }
+  for (int r = 0; r < kRiceSlots; r++) atomicAdd(&rs[r], loc[r]);
+  __syncthreads();
+  if (tid == 0) {
+    // bits(r) = Σ g>>r + n·(r+1) (bits.ts bestRice)
+    int best = 0;
+    unsigned long long bestBits = ~0ull;
+    for (int r = 0; r <= T.maxR; r++) {
+      const unsigned long long bits = rs[r] + (unsigned long long)n * (unsigned long long)(r + 1);
+      if (bits < bestBits) {
+        bestBits = bits;
+        best = r;
       }
-      sR = best;
-      P->rice = best;
     }
-    __syncthreads();
-    const int r = sR;
-    uint64_t carry = 0;
-    for (int64_t b = 0; b < T.nChunks; b += kThreads) {
-      const int64_t ch = b + tid;
-      const uint64_t bits =
-          ch < T.nChunks ? (uint64_t)riceSums[(T.chunkOff + ch) * kRiceSlots + r] + (uint64_t)T.k * (uint64_t)(r + 1) : 0;
-      uint64_t tot;
-      const uint64_t ex = block_excl_scan(bits, &tot);
-      if (ch < T.nChunks) chunkBitOff[T.chunkOff + ch] = carry + ex;
-      carry += tot;
-    }
-    if (tid == 0) {
-      P->idxBytes = (carry + 7) / 8;
-      if (carry > (uint64_t)T.idxCapWords * 32) report(status, kIdxOverflow, t, 0);
-    }
-  } else if (tid == 0) {
-    P->idxBytes = T.coding == kPlain ? ((uint64_t)n * (uint64_t)T.width + 7) / 8 : 0;
+    sR = best;
+    P->rice = best;
+  }
+  __syncthreads();
+  const int r = sR;
+  uint64_t carry = 0;
+  for (int64_t b = 0; b < T.nChunks; b += kThreads) {
+    const int64_t ch = b + tid;
+    const uint64_t bits =
+        ch < T.nChunks ? (uint64_t)riceSums[(T.chunkOff + ch) * kRiceSlots + r] + (uint64_t)T.k * (uint64_t)(r + 1) : 0;
+    uint64_t tot;
+    const uint64_t ex = block_excl_scan(bits, &tot);
+    if (ch < T.nChunks) chunkBitOff[T.chunkOff + ch] = carry + ex;
+    carry += tot;
+  }
+  if (tid == 0) {
+    P->idxBytes = (carry + 7) / 8;
+    if (carry > (uint64_t)T.idxCapWords * 32) report(status, kIdxOverflow, t, 0);
   }
 }
 
@@ -458,7 +522,7 @@ __global__ void __launch_bounds__(kThreads) k_sigma(const TensorDesc* __restrict
 
 __global__ void k_codes(const TensorDesc* __restrict__ tensors, const int* __restrict__ chunkTensor, int64_t chunks,
                         const float* __restrict__ vals, const TensorParams* __restrict__ params, uint8_t* __restrict__ codes,
-                        uint32_t* __restrict__ codeWords, double* __restrict__ lsum, uint32_t* __restrict__ lcnt) {
+                        uint32_t* __restrict__ codeWords, double* __restrict__ lsum, unsigned long long* __restrict__ tcnt) {
   const int64_t gch = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (gch >= chunks) return;
   const int t = chunkTensor[gch];
@@ -496,44 +560,41 @@ __global__ void k_codes(const TensorDesc* __restrict__ tensors, const int* __res
   }
   if (acc) atomicOr(words + w, acc);
   double* ls = lsum + gch * 4;
-  uint32_t* lc = lcnt + gch * 4;
   ls[0] = s0; ls[1] = s1; ls[2] = s2; ls[3] = s3;
-  lc[0] = n0; lc[1] = n1; lc[2] = n2; lc[3] = n3;
+  unsigned long long* tc = tcnt + (int64_t)t * 4;
+  if (n0) atomicAdd(tc + 0, (unsigned long long)n0);
+  if (n1) atomicAdd(tc + 1, (unsigned long long)n1);
+  if (n2) atomicAdd(tc + 2, (unsigned long long)n2);
+  if (n3) atomicAdd(tc + 3, (unsigned long long)n3);
 }
 
 __global__ void __launch_bounds__(kThreads) k_lut(const TensorDesc* __restrict__ tensors, const double* __restrict__ lsum,
-                                                  const uint32_t* __restrict__ lcnt, TensorParams* __restrict__ params) {
-  __shared__ unsigned long long cnt[4];
+                                                  const unsigned long long* __restrict__ tcnt, TensorParams* __restrict__ params) {
   const int t = blockIdx.x;
   const TensorDesc T = tensors[t];
-  const int tid = threadIdx.x;
-  if (tid < 4) cnt[tid] = 0;
-  __syncthreads();
-  unsigned long long loc[4] = {0, 0, 0, 0};
-  for (int64_t ch = tid; ch < T.nChunks; ch += kThreads) {
-    const uint32_t* c = lcnt + (T.chunkOff + ch) * 4;
-    loc[0] += c[0]; loc[1] += c[1]; loc[2] += c[2]; loc[3] += c[3];
-  }
-  for (int c = 0; c < 4; c++) atomicAdd(&cnt[c], loc[c]);
   double S[4];
-  ordered_sum<4>(lsum + T.chunkOff * 4, T.nChunks, S);  // contains __syncthreads: cnt is complete after it
-  if (tid == 0) {
+  ordered_sum<4>(lsum + T.chunkOff * 4, T.nChunks, S);
+  if (threadIdx.x == 0) {
     TensorParams* P = params + t;
     const float shift = P->shift;
     for (int c = 0; c < 4; c++) {
-      const float l = cnt[c] ? __double2float_rn(__ddiv_rn(S[c], (double)cnt[c])) : 0.0f;
+      const unsigned long long cnt = tcnt[(int64_t)t * 4 + c];
+      const float l = cnt ? __double2float_rn(__ddiv_rn(S[c], (double)cnt)) : 0.0f;
       P->lut[c] = l;
       P->deq[c] = __fadd_rn(l, shift);
     }
   }
 }
 
+// Warp per chunk: e ← e − deq[code] for the kept values, then the chunk's index bits (each lane
+// writes whole codewords at offsets from a warp scan of their lengths).
 __global__ void k_finish(const TensorDesc* __restrict__ tensors, const int* __restrict__ chunkTensor, int64_t chunks,
                          float* __restrict__ e, const float* __restrict__ vals, const uint16_t* __restrict__ idx,
                          const uint8_t* __restrict__ codes, const TensorParams* __restrict__ params,
                          const uint64_t* __restrict__ chunkBitOff, uint32_t* __restrict__ idxWords, int* __restrict__ status) {
-  const int64_t gch = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (gch >= chunks) return;
+  const int lane = threadIdx.x & 31;
+  const int64_t gch = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+  if (gch >= chunks) return;  // uniform per warp
   const int t = chunkTensor[gch];
   const TensorDesc& T = tensors[t];
   const int k = T.k, len = T.len;
@@ -541,45 +602,61 @@ __global__ void k_finish(const TensorDesc* __restrict__ tensors, const int* __re
   const int64_t base = chunk_base(T, ch);
   const int64_t ko = T.keptOff + ch * k;
   const TensorParams& P = params[t];
-  const float deq[4] = {P.deq[0], P.deq[1], P.deq[2], P.deq[3]};
-  int prev = -1;
-  bool order = true;
-  for (int j = 0; j < k; j++) {
+  bool ok = true;
+  for (int j = lane; j < k; j += 32) {
     const int li = idx[ko + j];
-    if (li >= len) {
-      report(status, kBadIndex, t, ch);
-      return;
+    const int prev = j ? (int)idx[ko + j - 1] : -1;
+    if (li >= len || li <= prev) {
+      ok = false;
+      continue;
     }
-    order &= li > prev;
-    prev = li;
-    e[local_pos(T, base, li)] = __fsub_rn(vals[ko + j], deq[codes[ko + j] & 3]);
+    e[local_pos(T, base, li)] = __fsub_rn(vals[ko + j], P.deq[codes[ko + j] & 3]);
   }
-  if (!order) {
-    report(status, kOrder, t, ch);
+  if (!__all_sync(0xffffffffu, ok)) {
+    if (lane == 0) report(status, kOrder, t, ch);
     return;
   }
   if (T.coding == kDense) return;
   uint32_t* words = idxWords + T.idxWordOff;
+  bool overflow = false;
   if (T.coding == kPlain) {
-    BitSink bs(words, (uint64_t)ch * (uint64_t)k * (uint64_t)T.width, T.idxCapWords);
-    for (int j = 0; j < k; j++) bs.put(idx[ko + j], T.width);
-    bs.finish();
-    if (bs.overflow) report(status, kIdxOverflow, t, ch);
-    return;
+    for (int j = lane; j < k; j += 32) {
+      BitSink bs(words, ((uint64_t)ch * (uint64_t)k + (uint64_t)j) * (uint64_t)T.width, T.idxCapWords);
+      bs.put(idx[ko + j], T.width);
+      bs.finish();
+      overflow |= bs.overflow;
+    }
+  } else {
+    const int r = P.rice;
+    const uint32_t mask = (1u << r) - 1u;
+    uint64_t off = chunkBitOff[gch];
+    for (int j0 = 0; j0 < k; j0 += 32) {  // uniform bound
+      const int j = j0 + lane;
+      const bool in = j < k;
+      uint32_t g = 0, bits = 0;
+      if (in) {
+        const int prev = j ? (int)idx[ko + j - 1] : -1;
+        g = (uint32_t)((int)idx[ko + j] - prev - 1);
+        bits = (g >> r) + 1u + (uint32_t)r;
+      }
+      uint32_t incl = bits;
+#pragma unroll
+      for (int o = 1; o < 32; o <<= 1) {
+        const uint32_t n = __shfl_up_sync(0xffffffffu, incl, o);
+        if (lane >= o) incl += n;
+      }
+      const uint32_t total = __shfl_sync(0xffffffffu, incl, 31);
+      if (in) {
+        BitSink bs(words, off + (incl - bits), T.idxCapWords);
+        bs.unary(g >> r);
+        if (r) bs.put(g & mask, r);
+        bs.finish();
+        overflow |= bs.overflow;
+      }
+      off += total;
+    }
   }
-  const int r = P.rice;
-  const uint32_t mask = (1u << r) - 1u;
-  BitSink bs(words, chunkBitOff[gch], T.idxCapWords);
-  prev = -1;
-  for (int j = 0; j < k; j++) {
-    const int li = idx[ko + j];
-    const uint32_t g = (uint32_t)(li - prev - 1);
-    prev = li;
-    bs.unary(g >> r);
-    if (r) bs.put(g & mask, r);
-  }
-  bs.finish();
-  if (bs.overflow) report(status, kIdxOverflow, t, ch);
+  if (overflow) report(status, kIdxOverflow, t, ch);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -651,7 +728,8 @@ __global__ void k_scales(int nTensors, int nPeers, int maxPeers, const PeerDevic
 __global__ void __launch_bounds__(kThreads) k_scatter(const TensorDesc* __restrict__ tensors, const int* __restrict__ chunkTensor,
                                                       const PeerDevice* __restrict__ peers, int nPeers, int maxPeers,
                                                       const float* __restrict__ w, float* __restrict__ update,
-                                                      float* __restrict__ theta, float lr, int* __restrict__ status) {
+                                                      float* __restrict__ theta, float lr, bool prefetch,
+                                                      int* __restrict__ status) {
   extern __shared__ __align__(16) unsigned char smem[];
   const int64_t gch = blockIdx.x;
   const int t = chunkTensor[gch];
@@ -668,31 +746,77 @@ __global__ void __launch_bounds__(kThreads) k_scatter(const TensorDesc* __restri
   __syncthreads();
   const int64_t ko = T.keptOff + ch * k;
   const int64_t q0 = ch * k;
+  // all peers' indices and codes of this chunk in one pass (every load in flight together), so
+  // the peer-ordered rounds below touch shared memory only
+  uint16_t* sI = reinterpret_cast<uint16_t*>(smem + (((size_t)len * 6 + 15) & ~(size_t)15));
+  uint8_t* sC = reinterpret_cast<uint8_t*>(sI + (size_t)nPeers * k);
+  if (prefetch) {
+    for (int x = tid; x < nPeers * k; x += kThreads) {
+      const int p = x / k, j = x - p * k;
+      const PeerDevice pd = peers[p];
+      const int64_t q = q0 + j;
+      sI[x] = pd.indices[ko + j];
+      sC[x] = (uint8_t)((pd.codeWords[T.codeWordOff + (q >> 4)] >> ((q & 15) * 2)) & 3u);
+    }
+    __syncthreads();
+  }
   for (int p = 0; p < nPeers; p++) {
-    const PeerDevice pd = peers[p];
     const float* wp = w + ((int64_t)t * maxPeers + p) * 4;
+    const PeerDevice pd = peers[p];
     const uint32_t* cw = pd.codeWords + T.codeWordOff;
     for (int j = tid; j < k; j += kThreads) {
-      const int li = pd.indices[ko + j];
+      int li, c;
+      if (prefetch) {
+        li = sI[p * k + j];
+        c = sC[p * k + j];
+      } else {
+        const int64_t q = q0 + j;
+        li = pd.indices[ko + j];
+        c = (int)((cw[q >> 4] >> ((q & 15) * 2)) & 3u);
+      }
       if (li >= len) {
         report(status, kBadIndex, t, ch);
         continue;
       }
-      const int64_t q = q0 + j;
-      const int c = (int)((cw[q >> 4] >> ((q & 15) * 2)) & 3u);
       ssum[li] = __fadd_rn(ssum[li], wp[c]);
       scnt[li] = (uint16_t)(scnt[li] + 1);
     }
     __syncthreads();  // peers add in order
   }
+  // dense update (if asked for) and the outer step; θ is only touched where a peer sent a value
+  // when lr ≥ 0 (there u = +0 and θ − fl(lr·(+0)) = θ bit for bit)
   const int64_t base = chunk_base(T, ch);
-  for (int l = tid; l < len; l += kThreads) {
-    const int c = scnt[l];
-    float u = ssum[l];
-    if (c > 1) u = __fdiv_rn(u, (float)c);
-    const int64_t pos = local_pos(T, base, l);
-    update[pos] = u;
-    if (theta) theta[pos] = __fsub_rn(theta[pos], __fmul_rn(lr, u));
+  const bool touchAll = !(lr >= 0.0f) || isinf(lr);
+  if ((T.c2 & 3) == 0 && (T.cols & 3) == 0 && (T.elemOff & 3) == 0) {
+    const int q2 = T.c2 >> 2;
+    for (int qi = tid; qi < (len >> 2); qi += kThreads) {
+      const int r = qi / q2;
+      const int l = qi << 2;
+      const int64_t pos = base + (int64_t)r * T.cols + ((qi - r * q2) << 2);
+      float u[4];
+      int c[4];
+#pragma unroll
+      for (int i = 0; i < 4; i++) {
+        c[i] = scnt[l + i];
+        u[i] = ssum[l + i];
+        if (c[i] > 1) u[i] = __fdiv_rn(u[i], (float)c[i]);
+      }
+      if (update) *reinterpret_cast<float4*>(update + pos) = make_float4(u[0], u[1], u[2], u[3]);
+      if (theta) {
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+          if (touchAll || c[i] > 0) theta[pos + i] = __fsub_rn(theta[pos + i], __fmul_rn(lr, u[i]));
+      }
+    }
+  } else {
+    for (int l = tid; l < len; l += kThreads) {
+      const int c = scnt[l];
+      float u = ssum[l];
+      if (c > 1) u = __fdiv_rn(u, (float)c);
+      const int64_t pos = local_pos(T, base, l);
+      if (update) update[pos] = u;
+      if (theta && (touchAll || c > 0)) theta[pos] = __fsub_rn(theta[pos], __fmul_rn(lr, u));
+    }
   }
 }
 
@@ -828,7 +952,10 @@ Encoder::~Encoder() {
   cudaFree(d_codes_);
   cudaFree(d_part_);
   cudaFree(d_lsum_);
-  cudaFree(d_lcnt_);
+  cudaFree(d_tcnt_);
+  if (fork_) cudaEventDestroy(fork_);
+  if (join_) cudaEventDestroy(join_);
+  if (side_) cudaStreamDestroy(side_);
   cudaFree(d_riceSums_);
   cudaFree(d_chunkBitOff_);
   cudaFree(d_codeWords_);
@@ -842,14 +969,18 @@ bool Encoder::init(const Plan& plan, std::string* err) {
   const size_t C = plan.chunks, K = plan.kept;
   if (!upload_plan(plan, &d_tensors_, &d_chunkTensor_, err)) return false;
   if (!dalloc(&d_vals_, K, err) || !dalloc(&d_idx_, K, err) || !dalloc(&d_codes_, K, err) || !dalloc(&d_part_, C, err) ||
-      !dalloc(&d_lsum_, C * 4, err) || !dalloc(&d_lcnt_, C * 4, err) || !dalloc(&d_riceSums_, C * kRiceSlots, err) ||
+      !dalloc(&d_lsum_, C * 4, err) || !dalloc(&d_tcnt_, plan.tensors.size() * 4, err) || !dalloc(&d_riceSums_, C * kRiceSlots, err) ||
       !dalloc(&d_chunkBitOff_, C, err) || !dalloc(&d_codeWords_, plan.codeWords, err) || !dalloc(&d_idxWords_, plan.idxWords, err) ||
       !dalloc(&d_params_, plan.tensors.size(), err) || !dalloc(&d_status_, 4, err))
     return false;
   CK(cudaMemset(d_riceSums_, 0, std::max<size_t>(1, C * kRiceSlots) * sizeof(uint32_t)));
   CK(cudaMemset(d_chunkBitOff_, 0, std::max<size_t>(1, C) * sizeof(uint64_t)));
   CK(cudaMemset(d_params_, 0, std::max<size_t>(1, plan.tensors.size()) * sizeof(TensorParams)));
-  selectSmem_ = smem_for(plan.maxLen);
+  CK(cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking));
+  CK(cudaEventCreateWithFlags(&fork_, cudaEventDisableTiming));
+  CK(cudaEventCreateWithFlags(&join_, cudaEventDisableTiming));
+  selectSmem_ = 16;
+  for (const TensorDesc& d : plan.tensors) selectSmem_ = std::max(selectSmem_, (((size_t)d.len * 4 + (size_t)d.k * 2) + 15) & ~(size_t)15);
   if (selectSmem_ > 48 * 1024) CK(cudaFuncSetAttribute(k_select, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)selectSmem_));
   return true;
 }
@@ -861,39 +992,50 @@ bool Encoder::encode(float* e, const float* delta, cudaStream_t s, std::string* 
   const int per = 128;
   const unsigned gridC = (unsigned)((P.chunks + per - 1) / per);
   nev_ = 0;
-  mark(profile_, ev_, nev_, 9, s);
+  mark(profile_, ev_, nev_, 10, s);
   CK(cudaMemsetAsync(d_status_, 0, 4 * sizeof(int), s));
   CK(cudaMemsetAsync(d_codeWords_, 0, std::max<int64_t>(1, P.codeWords) * 4, s));
   CK(cudaMemsetAsync(d_idxWords_, 0, std::max<int64_t>(1, P.idxWords) * 4, s));
-  mark(profile_, ev_, nev_, 9, s);
+  CK(cudaMemsetAsync(d_tcnt_, 0, (size_t)T * 4 * sizeof(unsigned long long), s));
+  mark(profile_, ev_, nev_, 10, s);
   k_select<<<(unsigned)P.chunks, kThreads, selectSmem_, s>>>(d_tensors_, d_chunkTensor_, e, delta, P.params.beta, d_vals_, d_idx_,
-                                                              d_part_, d_riceSums_, d_status_);
+                                                              d_status_);
   CK_LAUNCH(k_select);
-  mark(profile_, ev_, nev_, 9, s);
-  k_shift<<<T, kThreads, 0, s>>>(d_tensors_, d_part_, d_riceSums_, d_chunkBitOff_, d_params_, d_status_);
+  mark(profile_, ev_, nev_, 10, s);
+  k_chunk_stats<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, d_vals_, d_idx_, d_part_, d_riceSums_);
+  CK_LAUNCH(k_chunk_stats);
+  mark(profile_, ev_, nev_, 10, s);
+  // Rice parameter and chunk bit offsets need only the chunk stats: side stream
+  CK(cudaEventRecord(fork_, s));
+  CK(cudaStreamWaitEvent(side_, fork_, 0));
+  k_rice<<<T, kThreads, 0, side_>>>(d_tensors_, d_riceSums_, d_chunkBitOff_, d_params_, d_status_);
+  CK_LAUNCH(k_rice);
+  CK(cudaEventRecord(join_, side_));
+  k_shift<<<T, kThreads, 0, s>>>(d_tensors_, d_part_, d_params_);
   CK_LAUNCH(k_shift);
-  mark(profile_, ev_, nev_, 9, s);
+  mark(profile_, ev_, nev_, 10, s);
   k_sigma_part<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, d_vals_, d_params_, d_part_);
   CK_LAUNCH(k_sigma_part);
-  mark(profile_, ev_, nev_, 9, s);
+  mark(profile_, ev_, nev_, 10, s);
   k_sigma<<<T, kThreads, 0, s>>>(d_tensors_, d_part_, d_params_);
   CK_LAUNCH(k_sigma);
-  mark(profile_, ev_, nev_, 9, s);
-  k_codes<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, d_vals_, d_params_, d_codes_, d_codeWords_, d_lsum_, d_lcnt_);
+  mark(profile_, ev_, nev_, 10, s);
+  k_codes<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, d_vals_, d_params_, d_codes_, d_codeWords_, d_lsum_, d_tcnt_);
   CK_LAUNCH(k_codes);
-  mark(profile_, ev_, nev_, 9, s);
-  k_lut<<<T, kThreads, 0, s>>>(d_tensors_, d_lsum_, d_lcnt_, d_params_);
+  mark(profile_, ev_, nev_, 10, s);
+  k_lut<<<T, kThreads, 0, s>>>(d_tensors_, d_lsum_, d_tcnt_, d_params_);
   CK_LAUNCH(k_lut);
-  mark(profile_, ev_, nev_, 9, s);
-  k_finish<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, e, d_vals_, d_idx_, d_codes_, d_params_, d_chunkBitOff_,
+  mark(profile_, ev_, nev_, 10, s);
+  CK(cudaStreamWaitEvent(s, join_, 0));
+  k_finish<<<(unsigned)((P.chunks * 32 + kThreads - 1) / kThreads), kThreads, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, e, d_vals_, d_idx_, d_codes_, d_params_, d_chunkBitOff_,
                                  d_idxWords_, d_status_);
   CK_LAUNCH(k_finish);
-  mark(profile_, ev_, nev_, 9, s);
+  mark(profile_, ev_, nev_, 10, s);
   return true;
 }
 
 std::vector<std::pair<std::string, float>> Encoder::steps(cudaStream_t s) {
-  static const char* const names[] = {"memset", "select", "shift", "sigma_part", "sigma", "codes", "lut", "finish"};
+  static const char* const names[] = {"memset", "select", "chunk_stats", "shift", "sigma_part", "sigma", "codes", "lut", "finish"};
   return read_steps(ev_, nev_, names, s);
 }
 
@@ -970,7 +1112,11 @@ bool Aggregator::init(const Plan& plan, int maxPeers, std::string* err) {
   if (!dalloc(&d_peers_, maxPeers, err) || !dalloc(&d_norms_, T * maxPeers, err) || !dalloc(&d_w_, T * maxPeers * 4, err) ||
       !dalloc(&d_status_, 4, err))
     return false;
-  scatterSmem_ = smem_for(plan.maxLen);
+  int maxK = 0;
+  for (const TensorDesc& d : plan.tensors) maxK = std::max(maxK, d.k);
+  const size_t pre = smem_for(plan.maxLen) + ((size_t)maxPeers * maxK * 3 + 15) / 16 * 16;
+  prefetch_ = pre <= 160 * 1024;
+  scatterSmem_ = prefetch_ ? pre : smem_for(plan.maxLen);
   if (scatterSmem_ > 48 * 1024) CK(cudaFuncSetAttribute(k_scatter, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)scatterSmem_));
   return true;
 }
@@ -994,7 +1140,7 @@ bool Aggregator::run(const std::vector<PeerDevice>& peers, float* update, float*
   CK_LAUNCH(k_scales);
   mark(profile_, ev_, nev_, 4, s);
   k_scatter<<<(unsigned)plan_.chunks, kThreads, scatterSmem_, s>>>(d_tensors_, d_chunkTensor_, d_peers_, P, maxPeers_, d_w_, update,
-                                                                   theta, lr, d_status_);
+                                                                   theta, lr, prefetch_, d_status_);
   CK_LAUNCH(k_scatter);
   mark(profile_, ev_, nev_, 4, s);
   return true;

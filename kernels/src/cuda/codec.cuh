@@ -106,7 +106,7 @@ class Encoder {
  private:
   Plan plan_;
   bool profile_ = false;
-  cudaEvent_t ev_[9] = {};
+  cudaEvent_t ev_[10] = {};
   int nev_ = 0;
   TensorDesc* d_tensors_ = nullptr;
   int* d_chunkTensor_ = nullptr;
@@ -115,7 +115,9 @@ class Encoder {
   uint8_t* d_codes_ = nullptr;
   double* d_part_ = nullptr;      // chunks
   double* d_lsum_ = nullptr;      // chunks·4
-  uint32_t* d_lcnt_ = nullptr;    // chunks·4
+  unsigned long long* d_tcnt_ = nullptr;  // tensors·4 level counts
+  cudaStream_t side_ = nullptr;   // Rice offsets run here, beside the quantiser chain
+  cudaEvent_t fork_ = nullptr, join_ = nullptr;
   uint32_t* d_riceSums_ = nullptr;  // chunks·17
   uint64_t* d_chunkBitOff_ = nullptr;  // chunks
   uint32_t* d_codeWords_ = nullptr;
@@ -140,8 +142,9 @@ class Aggregator {
  public:
   ~Aggregator();
   bool init(const Plan& plan, int maxPeers, std::string* err);
-  // update (device, plan.numel) receives the dense update; theta (device, may be null) gets the
-  // outer step with lr. Asynchronous on stream; false + err on a launch error or bad arguments.
+  // update (device, plan.numel, may be null) receives the dense update; theta (device, may be null)
+  // gets the outer step with lr — in place, touching only coordinates some peer sent when lr ≥ 0
+  // (elsewhere the update is +0 and θ − fl(lr·0) = θ). Asynchronous on stream; false + err on a launch error or bad arguments.
   bool run(const std::vector<PeerDevice>& peers, float* update, float* theta, float lr, cudaStream_t stream,
            std::string* err);
   bool check(cudaStream_t stream, std::string* err);
@@ -161,6 +164,7 @@ class Aggregator {
   float* d_w_ = nullptr;        // tensors·peers·4
   int* d_status_ = nullptr;
   size_t scatterSmem_ = 0;
+  bool prefetch_ = true;
 };
 
 // θ ← fl(θ − fl(lr·u)) over n values.
