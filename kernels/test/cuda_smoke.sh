@@ -30,6 +30,11 @@ run_parity() {  # name, args...
   local t=$(date +%s)
   timeout 240 build/gpu-parity "$@" >"$OUT/parity-$name.json" 2>"$OUT/parity-$name.err"
   echo "parity $name ($*): rc=$? $(( $(date +%s) - t )) s"; summ "$OUT/parity-$name.json"; tail -3 "$OUT/parity-$name.err"
+  python3 -c "
+import json
+j=json.load(open('$OUT/parity-$name.json'))
+for a in j.get('attention_tc', []): print('  attn-tc hd=%d T=%d y=%.1e lse=%.1e dq=%.1e dk=%.1e dv=%.1e ok=%s' % (a['head_dim'], a['T'], a['y_rel'], a['lse_max_abs'], a['dq_rel'], a['dk_rel'], a['dv_rel'], a['ok']))
+" 2>/dev/null
 }
 LOCO_CUDA_SYNC=1 run_parity tiny --config tiny --seed 1 --B 4 --dump /tmp/parity-dump
 run_parity small --config small --seed 2 --B 2
@@ -43,10 +48,11 @@ with open('/tmp/smoke_shard.bin','wb') as f:
 PY
 CFG='{"name":"tiny","vocab_size":50257,"padded_vocab_size":50304,"seq_len":64,"d_model":64,"n_layers":2,"n_heads":4,"d_ff":176,"rope_theta":10000,"norm_eps":1e-5,"init_std":0.02}'
 for dev in cuda cpu; do
-  printf '%s\n' "{\"id\":1,\"cmd\":\"init\",\"config\":$CFG,\"seed\":7}" \
+  # stdin stays open until shutdown: at end-of-file the engine stops a running train between steps
+  { printf '%s\n' "{\"id\":1,\"cmd\":\"init\",\"config\":$CFG,\"seed\":7}" \
     '{"id":2,"cmd":"train","shards":["/tmp/smoke_shard.bin"],"samples":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15],"micro_batch":2,"grad_accum":2,"steps":4,"lr":0.001}' \
     '{"id":3,"cmd":"eval","shards":["/tmp/smoke_shard.bin"],"samples":[20,21,22,23]}' \
-    '{"id":4,"cmd":"sample_params","indices":[0,1,3216000]}' '{"id":5,"cmd":"shutdown"}' |
+    '{"id":4,"cmd":"sample_params","indices":[0,1,3216000]}'; sleep 4; printf '%s\n' '{"id":5,"cmd":"shutdown"}'; } |
     timeout 60 build/loco-engine --device $dev >"$OUT/engine-$dev.jsonl" 2>"$OUT/engine-$dev.err"
   echo "engine $dev: rc=$?"; python3 -c "
 import json,sys
@@ -66,4 +72,4 @@ bench() {
 }
 bench --config gpt2-124m --tokens 16384 --steps 5
 bench --config 1b --tokens 16384 --steps 2 --warmup 1
-run_parity 1b --config 1b --seed 4 --B 1 --T 64 --steps 0
+[ "${SMOKE_QUICK:-0}" = 1 ] || run_parity 1b --config 1b --seed 4 --B 1 --T 64 --steps 0

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backend.h"
+#include "cuda/attention.cuh"
 #include "cuda/cuda_api.h"
 #include "gpu_tools_common.h"
 
@@ -89,6 +90,35 @@ int main(int argc, char** argv) {
     timed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     size_t free_b = 0, total_b = 0;
     cudaMemGetInfo(&free_b, &total_b);
+    // attention alone (all layers of one micro-batch), to see its share of the step
+    double att_fwd_ms = 0, att_bwd_ms = 0;
+    if (precision == "bf16") {
+      const int H = cfg.n_heads, hd = cfg.head_dim(), d = cfg.d_model;
+      const size_t BT = (size_t)micro * T;
+      bf16 *qkv, *y, *dy, *dqkv;
+      float *lse, *D;
+      if (cudaMalloc(&qkv, 2 * BT * 3 * d) == cudaSuccess && cudaMalloc(&dqkv, 2 * BT * 3 * d) == cudaSuccess &&
+          cudaMalloc(&y, 2 * BT * d) == cudaSuccess && cudaMalloc(&dy, 2 * BT * d) == cudaSuccess &&
+          cudaMalloc(&lse, 4 * BT * H) == cudaSuccess && cudaMalloc(&D, 4 * BT * H) == cudaSuccess) {
+        cudaMemset(qkv, 0, 2 * BT * 3 * d);
+        cudaMemset(dy, 0, 2 * BT * d);
+        cudaEvent_t e0, e1, e2;
+        cudaEventCreate(&e0); cudaEventCreate(&e1); cudaEventCreate(&e2);
+        const int reps = 3;
+        cudaEventRecord(e0);
+        for (int r = 0; r < reps; r++) k_attention_forward<bf16>(y, lse, qkv, micro, T, H, hd);
+        cudaEventRecord(e1);
+        for (int r = 0; r < reps; r++) k_attention_backward<bf16>(dqkv, D, qkv, y, dy, lse, micro, T, H, hd);
+        cudaEventRecord(e2);
+        cudaEventSynchronize(e2);
+        float f = 0, b = 0;
+        cudaEventElapsedTime(&f, e0, e1);
+        cudaEventElapsedTime(&b, e1, e2);
+        att_fwd_ms = f / reps * cfg.n_layers * accum;
+        att_bwd_ms = b / reps * cfg.n_layers * accum;
+      }
+      cudaGetLastError();
+    }
     const double step_s = timed_s / steps;
     const double flops = 6.0 * (double)P * tokens + 12.0 * cfg.n_layers * cfg.d_model * (double)T * tokens;
     const std::string name = prop.name;
@@ -117,6 +147,8 @@ int main(int argc, char** argv) {
     j.set("peak_assumed", assumed);
     j.set("peak_mem_bytes", (double)(total_b - free_b));
     j.set("allocator_peak_bytes", (double)cuda_allocated_peak_bytes());
+    j.set("attention_fwd_ms_per_step", att_fwd_ms);
+    j.set("attention_bwd_ms_per_step", att_bwd_ms);
     j.set("loss_first", losses.front());
     j.set("loss_last", losses.back());
     j.set("ok", std::isfinite(losses.back()) && losses.back() < losses.front());

@@ -15,7 +15,12 @@
 #include <string>
 #include <vector>
 
+#include <cuda_runtime.h>
+
+#include <random>
+
 #include "backend.h"
+#include "cuda/attention.cuh"
 #include "cuda/cuda_api.h"
 #include "gpu_tools_common.h"
 
@@ -82,6 +87,77 @@ RunResult run_backend(Backend& be, const Config& cfg, const std::vector<float>& 
   r.params_after.resize(P);
   be.read_params(r.params_after.data());
   return r;
+}
+
+
+// The tensor-core attention against the CUDA-core one (both bf16 in and out) on random inputs, for
+// every supported head size and sequence lengths that are not multiples of the 64-row tiles.
+Json check_attention_tc(bool& ok, Json& failures) {
+  struct Case { int B, T, H, hd; };
+  const Case cases[] = {{2, 200, 2, 64}, {1, 200, 2, 128}, {2, 130, 4, 16}, {1, 77, 2, 32}, {1, 64, 1, 128}};
+  Json arr = Json::array();
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  for (const Case& c : cases) {
+    const int d = c.H * c.hd;
+    const size_t BT = (size_t)c.B * c.T, nq = BT * 3 * d, ny = BT * d, nl = BT * c.H;
+    std::vector<bf16> hqkv(nq), hdy(ny);
+    for (auto& v : hqkv) v = __float2bfloat16(nd(rng));
+    for (auto& v : hdy) v = __float2bfloat16(nd(rng));
+    bf16 *qkv, *dy, *y1, *y2, *dq1, *dq2;
+    float *l1, *l2, *D;
+    cudaMalloc(&qkv, 2 * nq); cudaMalloc(&dy, 2 * ny); cudaMalloc(&y1, 2 * ny); cudaMalloc(&y2, 2 * ny);
+    cudaMalloc(&dq1, 2 * nq); cudaMalloc(&dq2, 2 * nq); cudaMalloc(&l1, 4 * nl); cudaMalloc(&l2, 4 * nl);
+    cudaMalloc(&D, 4 * nl);
+    cudaMemcpy(qkv, hqkv.data(), 2 * nq, cudaMemcpyHostToDevice);
+    cudaMemcpy(dy, hdy.data(), 2 * ny, cudaMemcpyHostToDevice);
+    cudaMemset(dq1, 0, 2 * nq);
+    cudaMemset(dq2, 0, 2 * nq);
+    k_attention_forward_simple<bf16>(y1, l1, qkv, c.B, c.T, c.H, c.hd);
+    k_attention_backward_simple<bf16>(dq1, D, qkv, y1, dy, l1, c.B, c.T, c.H, c.hd);
+    k_attention_forward_tc(y2, l2, qkv, c.B, c.T, c.H, c.hd);
+    k_attention_bwd_pre<bf16>(D, y2, dy, c.B, c.T, c.H, c.hd);
+    k_attention_backward_tc(dq2, D, qkv, dy, l2, c.B, c.T, c.H, c.hd);
+    cudaError_t e = cudaDeviceSynchronize();
+    if (e != cudaSuccess) throw std::runtime_error(std::string("attention check: ") + cudaGetErrorString(e));
+    auto get = [](const bf16* p, size_t n) {
+      std::vector<bf16> h(n);
+      cudaMemcpy(h.data(), p, 2 * n, cudaMemcpyDeviceToHost);
+      std::vector<float> f(n);
+      for (size_t i = 0; i < n; i++) f[i] = __bfloat162float(h[i]);
+      return f;
+    };
+    std::vector<float> fy1 = get(y1, ny), fy2 = get(y2, ny), g1 = get(dq1, nq), g2 = get(dq2, nq);
+    std::vector<float> hl1(nl), hl2(nl);
+    cudaMemcpy(hl1.data(), l1, 4 * nl, cudaMemcpyDeviceToHost);
+    cudaMemcpy(hl2.data(), l2, 4 * nl, cudaMemcpyDeviceToHost);
+    // split dqkv into its q, k, v parts
+    std::vector<float> parts1[3], parts2[3];
+    for (size_t r = 0; r < BT; r++)
+      for (int p = 0; p < 3; p++)
+        for (int j = 0; j < d; j++) {
+          parts1[p].push_back(g1[r * 3 * d + p * d + j]);
+          parts2[p].push_back(g2[r * 3 * d + p * d + j]);
+        }
+    Cmp cy = compare(fy2.data(), fy1.data(), ny), cl = compare(hl2.data(), hl1.data(), nl);
+    Cmp cq = compare(parts2[0].data(), parts1[0].data(), ny), ck = compare(parts2[1].data(), parts1[1].data(), ny),
+        cv = compare(parts2[2].data(), parts1[2].data(), ny);
+    const bool cok = cy.rel <= 1e-2 && cl.max_abs <= 1e-2 && cq.rel <= 2e-2 && ck.rel <= 2e-2 && cv.rel <= 2e-2;
+    Json j = Json::object();
+    j.set("B", c.B); j.set("T", c.T); j.set("H", c.H); j.set("head_dim", c.hd);
+    j.set("y_rel", cy.rel); j.set("lse_max_abs", cl.max_abs);
+    j.set("dq_rel", cq.rel); j.set("dk_rel", ck.rel); j.set("dv_rel", cv.rel);
+    j.set("ok", cok);
+    arr.push(j);
+    if (!cok) {
+      ok = false;
+      failures.push(Json("tensor-core attention differs from the CUDA-core one at head_dim " + std::to_string(c.hd) +
+                         ", T " + std::to_string(c.T) + ": " + j.dump()));
+    }
+    cudaFree(qkv); cudaFree(dy); cudaFree(y1); cudaFree(y2); cudaFree(dq1); cudaFree(dq2);
+    cudaFree(l1); cudaFree(l2); cudaFree(D);
+  }
+  return arr;
 }
 
 }  // namespace
@@ -250,6 +326,7 @@ int main(int argc, char** argv) {
       }
     }
     out.set("precisions", precisions);
+    out.set("attention_tc", check_attention_tc(ok, failures));
     out.set("loss_cuda_fp32", loss_fp32);
     out.set("loss_cuda_bf16", loss_bf16);
 

@@ -7,6 +7,9 @@
 
 #include "attention.cuh"
 
+#include <cstdlib>
+#include <type_traits>
+
 namespace {
 
 constexpr int KT = 32;  // streamed tile rows
@@ -258,9 +261,7 @@ void fwd(T* y, float* lse, const T* qkv, int B, int Tn, int H) {
 template <typename T, int HD>
 void bwd(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B, int Tn, int H) {
   constexpr int R = rows_for<HD>();
-  const size_t rows = (size_t)B * Tn * H;
-  attn_bwd_pre_kernel<T><<<cdiv(rows, 8), 256>>>(D, y, dy, B, Tn, H, HD);
-  CUDA_LAUNCH_CHECK("attn_bwd_pre");
+  k_attention_bwd_pre<T>(D, y, dy, B, Tn, H, HD);
   const float scale = 1.0f / sqrtf((float)HD);
   dim3 grid(cdiv(Tn, R), B * H);
   const size_t smem_q = (3 * R * (HD + 1) + 2 * KT * HD) * sizeof(float);
@@ -278,7 +279,14 @@ void bwd(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* 
 bool attention_supports_head_dim(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
 
 template <typename T>
-void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd) {
+void k_attention_bwd_pre(float* D, const T* y, const T* dy, int B, int Tn, int H, int hd) {
+  const size_t rows = (size_t)B * Tn * H;
+  attn_bwd_pre_kernel<T><<<cdiv(rows, 8), 256>>>(D, y, dy, B, Tn, H, hd);
+  CUDA_LAUNCH_CHECK("attn_bwd_pre");
+}
+
+template <typename T>
+void k_attention_forward_simple(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd) {
   switch (hd) {
     case 16: return fwd<T, 16>(y, lse, qkv, B, Tn, H);
     case 32: return fwd<T, 32>(y, lse, qkv, B, Tn, H);
@@ -289,8 +297,8 @@ void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, i
 }
 
 template <typename T>
-void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B, int Tn,
-                          int H, int hd) {
+void k_attention_backward_simple(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B,
+                                 int Tn, int H, int hd) {
   switch (hd) {
     case 16: return bwd<T, 16>(dqkv, D, qkv, y, dy, lse, B, Tn, H);
     case 32: return bwd<T, 32>(dqkv, D, qkv, y, dy, lse, B, Tn, H);
@@ -300,9 +308,40 @@ void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* 
   throw std::runtime_error("CUDA attention: head_dim " + std::to_string(hd) + " is not supported (16, 32, 64, 128)");
 }
 
-template void k_attention_forward<float>(float*, float*, const float*, int, int, int, int);
-template void k_attention_forward<bf16>(bf16*, float*, const bf16*, int, int, int, int);
-template void k_attention_backward<float>(float*, float*, const float*, const float*, const float*, const float*, int,
-                                          int, int, int);
-template void k_attention_backward<bf16>(bf16*, float*, const bf16*, const bf16*, const bf16*, const float*, int, int,
-                                         int, int);
+static bool use_tc() {
+  static const bool simple = getenv("LOCO_CUDA_ATTN") && std::string(getenv("LOCO_CUDA_ATTN")) == "simple";
+  return !simple;
+}
+
+const char* attention_impl_name(bool bf16) {
+  return bf16 && use_tc() ? "flash-tc" : "flash-simple";
+}
+
+template <typename T>
+void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd) {
+  if constexpr (std::is_same<T, bf16>::value) {
+    if (use_tc() && attention_tc_supports(hd)) return k_attention_forward_tc(y, lse, qkv, B, Tn, H, hd);
+  }
+  k_attention_forward_simple<T>(y, lse, qkv, B, Tn, H, hd);
+}
+template <typename T>
+void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B, int Tn,
+                          int H, int hd) {
+  if constexpr (std::is_same<T, bf16>::value) {
+    if (use_tc() && attention_tc_supports(hd)) {
+      k_attention_bwd_pre<bf16>(D, y, dy, B, Tn, H, hd);
+      return k_attention_backward_tc(dqkv, D, qkv, dy, lse, B, Tn, H, hd);
+    }
+  }
+  k_attention_backward_simple<T>(dqkv, D, qkv, y, dy, lse, B, Tn, H, hd);
+}
+
+#define INST_ATT(T)                                                                                                  \
+  template void k_attention_forward_simple<T>(T*, float*, const T*, int, int, int, int);                            \
+  template void k_attention_backward_simple<T>(T*, float*, const T*, const T*, const T*, const float*, int, int, int, \
+                                               int);                                                                 \
+  template void k_attention_bwd_pre<T>(float*, const T*, const T*, int, int, int, int);                            \
+  template void k_attention_forward<T>(T*, float*, const T*, int, int, int, int);                                   \
+  template void k_attention_backward<T>(T*, float*, const T*, const T*, const T*, const float*, int, int, int, int);
+INST_ATT(float)
+INST_ATT(bf16)

@@ -6,9 +6,26 @@
 #include "common.cuh"
 
 bool attention_supports_head_dim(int hd);
+// Dispatch: bf16 runs on tensor cores (attention_tc.cu) unless LOCO_CUDA_ATTN=simple; fp32 always
+// runs the CUDA-core kernels (attention.cu).
 template <typename T>
 void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd);
 // dqkv[B,T,3·d] is overwritten; D is scratch of B·H·T floats.
 template <typename T>
 void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B, int Tn,
                           int H, int hd);
+const char* attention_impl_name(bool bf16);
+
+// The two implementations, callable directly (gpu-parity compares them).
+template <typename T>
+void k_attention_forward_simple(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd);
+template <typename T>
+void k_attention_backward_simple(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B,
+                                 int Tn, int H, int hd);
+bool attention_tc_supports(int hd);
+void k_attention_forward_tc(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd);
+// D must hold Σ dy·y per row (k_attention_bwd_pre).
+void k_attention_backward_tc(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B,
+                             int Tn, int H, int hd);
+template <typename T>
+void k_attention_bwd_pre(float* D, const T* y, const T* dy, int B, int Tn, int H, int hd);
