@@ -21,3 +21,12 @@ $(BUILD)/codec-cuda: $(CUDA_BUILD)/codec.o $(CUDA_BUILD)/codec_cuda_main.o $(BUI
 codec-cuda: $(BUILD)/codec-cuda
 gpu-tools: $(BUILD)/codec-cuda
 .PHONY: codec-cuda
+
+# build/ref-dump: the CPU engine's half of gpu-parity's --dump (reference/cpu_dump.cpp), so the
+# PyTorch reference (reference/model.py --cpu-only) can be checked on machines without a GPU.
+$(BUILD)/ref_dump.o: reference/cpu_dump.cpp | $(BUILD)
+	$(CXX) $(CXXFLAGS) $(BLAS_CFLAGS) -Isrc -c $< -o $@
+$(BUILD)/ref-dump: $(CORE_OBJS) $(BUILD)/cpu_backend.o $(BUILD)/ref_dump.o
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(BLAS_LIBS)
+ref-dump: $(BUILD)/ref-dump
+.PHONY: ref-dump

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# kernels/gpu-check.sh — everything that needs a GPU, in one run of under 5 minutes (issue #8;
+# docs/cuda.md "SparseLoCo on the GPU" and "gpu-check.sh"). Needs bash, make, nvcc, g++ and python3
+# with PyTorch (the GPU machines have no Node.js). `npm run gpu:check` calls it.
+#
+#   bash kernels/gpu-check.sh            # prints ONE JSON summary on stdout, progress on stderr
+#   OUT=/some/dir bash kernels/gpu-check.sh   # also writes OUT/gpu-check.json and OUT/gpu-check.log
+#
+# Stages (each time-boxed; a failing stage is recorded and the next one runs):
+#   info        nvidia-smi, nvcc, torch versions
+#   build       make -C kernels -j16 cuda gpu-tools  (engine, gpu-parity, gpu-bench, codec-cuda)
+#   parity      build/gpu-parity --config tiny --seed 1 --B 4 --dump DIR  (CUDA vs CPU engine)
+#   reference   reference/model.py DIR  (both engines' gradients vs a float64 PyTorch reference)
+#   codec       build/codec-cuda parity bench  (GPU codec bytes vs the CPU codec; compress/aggregate)
+#   bench_124m  build/gpu-bench --config gpt2-124m --tokens 16384
+#   bench_1b    build/gpu-bench --config 1b --tokens 16384
+#   torch       reference/bench.py  (PyTorch eager/compile baselines and PyTorch SparseLoCo)
+# Environment: GPU_CHECK_BUDGET_S (default 255: the whole script's wall-clock budget; later stages
+# get what is left), LOCO_CUDA_ARCH (default 90a), GPU_CHECK_SKIP (space-separated stage names).
+set -u
+START=$(date +%s)
+BUDGET=${GPU_CHECK_BUDGET_S:-255}
+ARCH=${LOCO_CUDA_ARCH:-90a}
+SKIP=" ${GPU_CHECK_SKIP:-} "
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+K="$ROOT/kernels"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check.XXXXXX")
+LOGDIR="$WORK/logs"
+mkdir -p "$LOGDIR"
+STAGES=()
+
+log() { echo "gpu-check [$(( $(date +%s) - START ))s] $*" >&2; }
+left() { echo $(( BUDGET - ($(date +%s) - START) )); }
+
+# run_stage NAME MAX_SECONDS CMD... — stdout to logs/NAME.out, stderr to logs/NAME.err; the time
+# box is the smaller of MAX_SECONDS and what is left of the budget (at least 5 s).
+run_stage() {
+  local name=$1 max=$2
+  shift 2
+  if [[ "$SKIP" == *" $name "* ]]; then
+    echo "skipped" > "$LOGDIR/$name.status"
+    STAGES+=("$name")
+    log "$name: skipped (GPU_CHECK_SKIP)"
+    return 0
+  fi
+  local lim
+  lim=$(left)
+  (( lim > max )) && lim=$max
+  if (( lim < 5 )); then
+    echo "no_time" > "$LOGDIR/$name.status"
+    STAGES+=("$name")
+    log "$name: not run, the budget is spent"
+    return 0
+  fi
+  log "$name: start (time box ${lim}s)"
+  local t0 rc
+  t0=$(date +%s%N)
+  timeout -k 5 "$lim" "$@" > "$LOGDIR/$name.out" 2> "$LOGDIR/$name.err"
+  rc=$?
+  local ms dt
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  dt=$(printf '%d.%03d' $(( ms / 1000 )) $(( ms % 1000 )))
+  echo "$rc $dt $lim" > "$LOGDIR/$name.status"
+  STAGES+=("$name")
+  if (( rc == 124 || rc == 137 )); then log "$name: TIMED OUT after ${lim}s"
+  elif (( rc != 0 )); then log "$name: failed (exit $rc, ${dt}s): $(tail -c 300 "$LOGDIR/$name.err" | tr '\n' ' ')"
+  else log "$name: ok (${dt}s)"; fi
+  return 0
+}
+
+# ---- info ----------------------------------------------------------------------------------------
+run_stage info 20 bash -c '
+  nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader || echo "nvidia-smi failed"
+  nvcc --version | tail -1 || echo "no nvcc"
+  python3 -c "import torch; print(\"torch\", torch.__version__, \"cuda\", torch.version.cuda, torch.cuda.is_available())" || echo "no torch"
+  nproc'
+
+# ---- build ---------------------------------------------------------------------------------------
+JOBS=$(nproc 2>/dev/null || echo 8)
+(( JOBS > 16 )) && JOBS=16
+run_stage build 150 make -C "$K" -j"$JOBS" CUDA_ARCH="$ARCH" cuda gpu-tools
+
+# ---- correctness ---------------------------------------------------------------------------------
+DUMP="$WORK/dump"
+run_stage parity 60 "$K/build/gpu-parity" --config tiny --seed 1 --B 4 --dump "$DUMP"
+run_stage reference 60 python3 "$K/reference/model.py" "$DUMP"
+run_stage codec 60 "$K/build/codec-cuda" parity bench --reps 10
+
+# ---- speed: our engine, then PyTorch on the same GPU --------------------------------------------
+run_stage bench_124m 60 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 10
+run_stage bench_1b 75 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 5
+TORCH_BUDGET=$(( $(left) - 45 ))
+(( TORCH_BUDGET < 10 )) && TORCH_BUDGET=10
+run_stage torch 200 python3 "$K/reference/bench.py" --budget-s "$TORCH_BUDGET" --out "$LOGDIR/torch.partial.json"
+
+# ---- summary -------------------------------------------------------------------------------------
+SUMMARY="$WORK/gpu-check.json"
+ELAPSED=$(( $(date +%s) - START ))
+python3 - "$LOGDIR" "$ELAPSED" "$BUDGET" "${STAGES[@]}" > "$SUMMARY" <<'PY' || echo "{\"tool\":\"gpu-check\",\"ok\":false,\"error\":\"summary failed\"}" > "$SUMMARY"
+import json, os, sys
+logdir, elapsed, budget, stages = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+def last_json(text):
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                pass
+    return None
+
+out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": {}}
+ok = True
+for s in stages:
+    st = read(os.path.join(logdir, s + ".status")).split()
+    o, e = read(os.path.join(logdir, s + ".out")), read(os.path.join(logdir, s + ".err"))
+    rec = {}
+    if st and st[0] in ("skipped", "no_time"):
+        rec["status"] = st[0]
+        if st[0] == "no_time":
+            ok = False
+    else:
+        rc = int(st[0]) if st else -1
+        rec.update({"rc": rc, "seconds": float(st[1]) if len(st) > 1 else None, "time_box_s": int(st[2]) if len(st) > 2 else None,
+                    "timed_out": rc in (124, 137)})
+        j = last_json(o)
+        if s == "torch" and j is None:
+            j = last_json(read(os.path.join(logdir, "torch.partial.json")))
+            if j is not None:
+                j["partial"] = True
+        if j is not None:
+            rec["result"] = j
+        if s == "info":
+            rec["text"] = o.strip().splitlines()
+        if rc != 0:
+            ok = False
+            rec["stderr_tail"] = e[-1500:]
+        elif isinstance(j, dict) and j.get("ok") is False:
+            ok = False
+    out["stages"][s] = rec
+
+def res(name):
+    return out["stages"].get(name, {}).get("result") or {}
+
+# the comparisons the issue asks for, side by side
+cmp = {}
+torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
+for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
+    eng = res(stage)
+    row = {"engine_tokens_per_s": eng.get("tokens_per_s"), "engine_mfu": eng.get("mfu"),
+           "engine_peak_mem_bytes": eng.get("peak_mem_bytes")}
+    for mode in ("eager", "compile"):
+        r = torch_runs.get((cfg, mode))
+        if r:
+            row[f"torch_{mode}_tokens_per_s"] = r["tokens_per_s"]
+            row[f"torch_{mode}_mfu"] = r["mfu"]
+            if eng.get("tokens_per_s"):
+                row[f"speedup_vs_torch_{mode}"] = eng["tokens_per_s"] / r["tokens_per_s"]
+    cmp[cfg] = row
+cb, tc = res("codec").get("bench") or {}, res("torch").get("codec") or {}
+cmp["sparseloco_124m"] = {
+    "gpu_compress_ms": cb.get("encode_ms"), "gpu_aggregate_ms": cb.get("aggregate_ms"),
+    "gpu_aggregate_outer_ms": cb.get("aggregate_outer_ms"), "gpu_memcpy_ms": cb.get("memcpy_ms"),
+    "bytes_bit_exact_vs_cpu": (res("codec").get("parity") or {}).get("ok"), "full_model_parity": cb.get("parity_ok"),
+    "ratio": cb.get("ratio"),
+    "torch_compress_ms": tc.get("compress_ms"), "torch_aggregate_ms": tc.get("aggregate_ms"),
+}
+if cb.get("encode_ms") and tc.get("compress_ms"):
+    cmp["sparseloco_124m"]["compress_speedup_vs_torch"] = tc["compress_ms"] / cb["encode_ms"]
+if cb.get("aggregate_ms") and tc.get("aggregate_ms"):
+    cmp["sparseloco_124m"]["aggregate_speedup_vs_torch"] = tc["aggregate_ms"] / cb["aggregate_ms"]
+ref = res("reference")
+cmp["reference"] = {"ok": ref.get("ok"), "grads_cpu_max_rel": (ref.get("grads") or {}).get("cpu", {}).get("max_rel"),
+                    "grads_cuda_fp32_max_rel": (ref.get("grads") or {}).get("cuda_fp32", {}).get("max_rel"),
+                    "losses": ref.get("losses")}
+par = res("parity")
+cmp["engine_parity"] = {"ok": par.get("ok"), "failures": par.get("failures")}
+out["device_name"] = res("codec").get("device_name") or res("bench_124m").get("device_name") or res("torch").get("device_name")
+out["comparison"] = cmp
+out["ok"] = ok
+print(json.dumps(out))
+PY
+
+if [[ -n "${OUT:-}" ]]; then
+  mkdir -p "$OUT"
+  cp "$SUMMARY" "$OUT/gpu-check.json"
+  {
+    for s in "${STAGES[@]}"; do
+      echo "===== $s: status $(cat "$LOGDIR/$s.status" 2>/dev/null) ====="
+      echo "----- stdout -----"; cat "$LOGDIR/$s.out" 2>/dev/null
+      echo "----- stderr -----"; cat "$LOGDIR/$s.err" 2>/dev/null
+    done
+  } > "$OUT/gpu-check.log"
+  log "wrote $OUT/gpu-check.json and $OUT/gpu-check.log"
+fi
+log "done in $(( $(date +%s) - START ))s"
+cat "$SUMMARY"
+STATUS=1
+python3 -c "import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))['ok'] else 1)" "$SUMMARY" 2>/dev/null && STATUS=0
+rm -rf "$WORK"
+exit $STATUS
