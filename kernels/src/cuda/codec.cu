@@ -175,7 +175,7 @@ __device__ uint64_t block_excl_scan(uint64_t v, uint64_t* total) {
 // encode kernels
 
 __global__ void __launch_bounds__(kThreads, 8) k_select(const TensorDesc* __restrict__ tensors, const int* __restrict__ chunkTensor,
-                                                     float* __restrict__ e, const float* __restrict__ delta, float beta,
+                                                     float* __restrict__ e, const float* __restrict__ delta, float beta, bool vec,
                                                      float* __restrict__ vals, uint16_t* __restrict__ idxOut,
                                                      int* __restrict__ status) {
   extern __shared__ __align__(16) unsigned char smem[];
@@ -198,7 +198,7 @@ __global__ void __launch_bounds__(kThreads, 8) k_select(const TensorDesc* __rest
   if (tid == 0) sBad = 0;
   __syncthreads();
   bool bad = false;
-  if ((T.c2 & 3) == 0 && (T.cols & 3) == 0 && (T.elemOff & 3) == 0) {
+  if (vec && (T.c2 & 3) == 0 && (T.cols & 3) == 0 && (T.elemOff & 3) == 0) {
     // 16-byte loads: rows of a chunk are c2 floats starting at a multiple of 4
     const int q2 = T.c2 >> 2, nq = len >> 2;
     constexpr int U = 4;  // all loads of a round in flight before any use
@@ -728,7 +728,7 @@ __global__ void k_scales(int nTensors, int nPeers, int maxPeers, const PeerDevic
 __global__ void __launch_bounds__(kThreads) k_scatter(const TensorDesc* __restrict__ tensors, const int* __restrict__ chunkTensor,
                                                       const PeerDevice* __restrict__ peers, int nPeers, int maxPeers,
                                                       const float* __restrict__ w, float* __restrict__ update,
-                                                      float* __restrict__ theta, float lr, bool prefetch,
+                                                      float* __restrict__ theta, float lr, bool prefetch, bool vec,
                                                       int* __restrict__ status) {
   extern __shared__ __align__(16) unsigned char smem[];
   const int64_t gch = blockIdx.x;
@@ -787,7 +787,7 @@ __global__ void __launch_bounds__(kThreads) k_scatter(const TensorDesc* __restri
   // when lr ≥ 0 (there u = +0 and θ − fl(lr·(+0)) = θ bit for bit)
   const int64_t base = chunk_base(T, ch);
   const bool touchAll = !(lr >= 0.0f) || isinf(lr);
-  if ((T.c2 & 3) == 0 && (T.cols & 3) == 0 && (T.elemOff & 3) == 0) {
+  if (vec && (T.c2 & 3) == 0 && (T.cols & 3) == 0 && (T.elemOff & 3) == 0) {
     const int q2 = T.c2 >> 2;
     for (int qi = tid; qi < (len >> 2); qi += kThreads) {
       const int r = qi / q2;
@@ -998,8 +998,10 @@ bool Encoder::encode(float* e, const float* delta, cudaStream_t s, std::string* 
   CK(cudaMemsetAsync(d_idxWords_, 0, std::max<int64_t>(1, P.idxWords) * 4, s));
   CK(cudaMemsetAsync(d_tcnt_, 0, (size_t)T * 4 * sizeof(unsigned long long), s));
   mark(profile_, ev_, nev_, 10, s);
-  k_select<<<(unsigned)P.chunks, kThreads, selectSmem_, s>>>(d_tensors_, d_chunkTensor_, e, delta, P.params.beta, d_vals_, d_idx_,
-                                                              d_status_);
+  // 16-byte accesses only on 16-byte aligned buffers
+  const bool vec = ((uintptr_t)e & 15) == 0 && ((uintptr_t)delta & 15) == 0;
+  k_select<<<(unsigned)P.chunks, kThreads, selectSmem_, s>>>(d_tensors_, d_chunkTensor_, e, delta, P.params.beta, vec, d_vals_,
+                                                              d_idx_, d_status_);
   CK_LAUNCH(k_select);
   mark(profile_, ev_, nev_, 10, s);
   k_chunk_stats<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, d_vals_, d_idx_, d_part_, d_riceSums_);
@@ -1140,7 +1142,7 @@ bool Aggregator::run(const std::vector<PeerDevice>& peers, float* update, float*
   CK_LAUNCH(k_scales);
   mark(profile_, ev_, nev_, 4, s);
   k_scatter<<<(unsigned)plan_.chunks, kThreads, scatterSmem_, s>>>(d_tensors_, d_chunkTensor_, d_peers_, P, maxPeers_, d_w_, update,
-                                                                   theta, lr, prefetch_, d_status_);
+                                                                   theta, lr, prefetch_, ((uintptr_t)update & 15) == 0, d_status_);
   CK_LAUNCH(k_scatter);
   mark(profile_, ev_, nev_, 4, s);
   return true;
