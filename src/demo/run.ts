@@ -193,17 +193,18 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
       const runId = await step('manifest', 'tiny model', async () => writeManifest(l, demoManifest(sub.netuid, data, tuning)), (id) => `run ${id.slice(0, 12)}…: tiny model, H=${tuning.innerSteps}, ${tuning.blocksPerWindow} blocks a window`);
       state = { format: DEMO_STATE_FORMAT, netuid: sub.netuid, runId, coldkey: keys!.coldkey.ss58Address, roles: sub.roles, tuning, created: new Date().toISOString() };
       writeDemoState(l, state);
-      await chain.close();
-      chain = undefined;
+      // kept open until the end: closing it now would cut the watch subscriptions of the set-up
+      // transactions before their finality, and @polkadot logs that over the dashboard
     }
     const st = state!;
     if (quit.signal.aborted) throw new StopRequest();
 
     const threads = String(o.threads ?? 1);
     const common = ['--json', '--network', url, '--wallet-path', l.walletPath, '--wallet-name', WALLET_NAME, '--manifest', l.manifestPath, '--data', l.dataDir, '--threads', threads];
-    if (o.windows !== undefined) common.push('--windows', String(o.windows));
     const specs: ChildSpec[] = st.roles.map((r) => {
       const args = [r.role === 'miner' ? 'mine' : 'validate', ...common, '--hotkey', r.hotkey, '--store', r.store, '--uid', String(r.uid), '--work-dir', l.workDir(r.role, r.uid)];
+      // --windows N counts the validator's windows (weights of N windows on chain); the miners are stopped then
+      if (r.role === 'validator' && o.windows !== undefined) args.push('--windows', String(o.windows));
       if (o.resume) {
         const storeDir = l.storeDir(r.uid);
         if (r.role === 'miner') {
@@ -259,9 +260,10 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
         dir: l.dir,
       }),
     );
-    // run until q / a signal, the duration, a failure, or every child finished its --windows
-    const all = Promise.all(exited).then(() => {
-      if (!stopping) stopReason = failure ? 'failure' : 'windows';
+    // run until q / a signal, the duration, a failure, or the validator finished its --windows
+    const vIndex = specs.findIndex((s) => s.role === 'validator');
+    const all = (o.windows !== undefined ? children[vIndex].exited : new Promise<never>(() => {})).then(() => {
+      if (!stopping && !failure) stopReason = 'windows';
     });
     const timers: ReturnType<typeof setTimeout>[] = [];
     const waits: Promise<unknown>[] = [all, new Promise<void>((r) => quit.signal.addEventListener('abort', () => r(), { once: true }))];
@@ -287,7 +289,7 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
   } finally {
     stopping = true;
     // children first (they talk to the devnet), then the chain
-    await Promise.all(children.map((c) => c.stop(6000)));
+    await Promise.all(children.map((c) => c.stop(8000)));
     await chain?.close().catch(() => {});
     if (devnet) await devnet.stop().catch(() => {});
     process.off('SIGINT', onSignal);

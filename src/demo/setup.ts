@@ -159,7 +159,9 @@ export async function prepareDemoData(l: DemoLayout): Promise<{ shards: string[]
 export function demoManifest(netuid: number, data: { shards: string[]; sha256: string }, t: DemoTuning): RunManifest {
   const m = defaultManifest({ name: 'loco-demo', netuid, model: 'tiny', dataset: { name: 'loco-default', shards: data.shards, sha256: data.sha256 } });
   m.train = { ...m.train, inner_steps: t.innerSteps, micro_batch: t.batch, batch: t.batch, lr: t.lr, warmup_steps: 0 };
-  m.window = { blocks_per_window: t.blocksPerWindow, upload_delta_s: t.uploadDeltaS, validator_offset: 1 };
+  // offset 0: the validator takes window w as soon as w+1 begins, gathering until every miner's
+  // payload is in (they upload at once) or Δt is over — a window sooner on the dashboard
+  m.window = { blocks_per_window: t.blocksPerWindow, upload_delta_s: t.uploadDeltaS, validator_offset: 0 };
   m.eval = { uids_per_window: 15, batch: 4, eval_lr_factor: 1 };
   m.scoring = { ...m.scoring, windows_per_weights: 1 };
   // every window: --resume starts the miners and the validator from the window they stopped at
