@@ -218,9 +218,10 @@ export async function mine(ctx: Ctx, _args: unknown[], cmd: Command): Promise<vo
       workDir: s.workDir,
       events: s.sink,
     });
-    if (!f.checkpoint) await miner.initModel();
+    // without --checkpoint: the newest published checkpoint of the run (own store, else the peers'), else θ₀
+    const from = f.checkpoint ? s.checkpointWindow : await miner.resume();
     // a checkpoint of window c: replay the outer steps since then before training (docs/mining.md)
-    const catchUpFrom = s.checkpointWindow === null || s.checkpointWindow === undefined ? undefined : s.checkpointWindow + 1;
+    const catchUpFrom = from === null || from === undefined ? undefined : from + 1;
     await runMiner(miner, s.source, { windows: s.windows, signal: stopSignal(s.quit), catchUpFrom });
   } finally {
     await s.close();
@@ -250,7 +251,8 @@ export async function validate(ctx: Ctx, _args: unknown[], cmd: Command): Promis
       setWeights,
       statePath: join(s.workDir, 'validator-state.json'),
     });
-    if (!f.checkpoint) await v.initModel();
+    // a restart (saved state in --work-dir) rebuilds the model it had from its checkpoint + the stored payloads
+    if (!f.checkpoint) await v.resume((w) => s.source.startTime(w));
     await runValidator(v, s.source, { windows: s.windows, signal: stopSignal(s.quit) });
   } finally {
     await s.close();

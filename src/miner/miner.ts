@@ -24,6 +24,8 @@ import {
   gather,
   initSeed,
   l2,
+  loadNewestCheckpoint,
+  publishCheckpoint,
   runFrom,
   writeDense,
   type DebugObject,
@@ -79,6 +81,20 @@ export class Miner {
   async initModel(checkpoint?: string): Promise<void> {
     if (checkpoint) await this.o.engine.load(checkpoint);
     else await this.o.engine.init(this.o.manifest.model, initSeed(this.o.manifest));
+  }
+
+  /**
+   * Start from the newest published checkpoint of the run — the own store's first (a restart), else
+   * the newest among the peers' (a late joiner) — or θ₀ when there is none. Returns the checkpoint's
+   * window (replay the outer steps after it with `catchUp`/`runMiner`'s `catchUpFrom`), or null.
+   */
+  async resume(): Promise<number | null> {
+    const peers = await this.o.peers();
+    const stores = [this.o.store, ...peers.filter((p) => p.uid !== this.o.uid).map((p) => p.store)];
+    const c = await loadNewestCheckpoint(this.run, this.o.engine, stores, this.o.workDir);
+    if (c === null) await this.initModel();
+    else this.ev.emit({ event: 'checkpoint', key: keys.checkpoint(this.o.manifest.runId, c), bytes: 0, loaded: true });
+    return c;
   }
 
   /** The window's assigned sample ids (docs/protocol.md): what this miner must train on. */
@@ -184,12 +200,17 @@ export class Miner {
    * each window's payloads again. The stores keep them and their LastModified, so the same payloads
    * pass the same checks and the aggregate is the same bits the others applied.
    */
-  async catchUp(from: number, to: number, startTime: (w: number) => Promise<Date>): Promise<number> {
+  async catchUp(from: number, to: number, startTime: (w: number) => Promise<Date>, opts: { graceMs?: number } = {}): Promise<number> {
     let n = 0;
+    const dt = this.o.manifest.manifest.window.upload_delta_s * 1000;
     for (let w = from; w <= to; w++) {
       this.ev.window = w;
       const peers = await this.o.peers();
-      const g = await this.ev.phase('gather', async () => gather({ run: this.run, window: w, peers, nextWindowStart: await startTime(w + 1) }));
+      const t0 = await startTime(w + 1);
+      // a window whose uploads may still be arriving (a restart early in the next window) is gathered
+      // as the others gather it: until every peer is in or Δt is over
+      const until = new Date(t0.getTime() + dt + (opts.graceMs ?? 1000));
+      const g = await this.ev.phase('gather', async () => gather({ run: this.run, window: w, peers, nextWindowStart: t0, waitUntil: until.getTime() > Date.now() ? until : undefined }));
       reportGather(this.ev, g);
       await this.ev.phase('apply', () => this.outerStep(w, g));
       n++;
@@ -220,14 +241,8 @@ export class Miner {
 
   async checkpoint(window: number): Promise<void> {
     await this.ev.phase('checkpoint', async () => {
-      const path = join(this.o.workDir, `window-${window}.ckpt`);
-      await this.o.engine.save(path, { window, optimizer: false });
-      const bytes = readFileSync(path);
-      const key = keys.checkpoint(this.o.manifest.runId, window);
-      await this.o.store.put(key, bytes);
-      await this.o.store.put(keys.latestCheckpoint(this.o.manifest.runId), Buffer.from(JSON.stringify({ window, key })));
-      rmSync(path, { force: true });
-      this.ev.emit({ event: 'checkpoint', key, bytes: bytes.length });
+      const r = await publishCheckpoint(this.o.engine, this.o.store, this.o.manifest.runId, window, this.o.workDir);
+      this.ev.emit({ event: 'checkpoint', key: r.key, bytes: r.bytes });
     });
   }
 
@@ -263,7 +278,10 @@ export async function runMiner(
   let done = 0;
   let w = await source.current();
   // after a restart from a checkpoint of window c: replay c+1 … w−1 (their uploads are over)
-  if (opts.catchUpFrom !== undefined && opts.catchUpFrom < w) await miner.catchUp(opts.catchUpFrom, w - 1, (x) => source.startTime(x));
+  if (opts.catchUpFrom !== undefined && opts.catchUpFrom < w) {
+    await miner.catchUp(opts.catchUpFrom, w - 1, (x) => source.startTime(x), { graceMs: opts.graceMs });
+    w = Math.max(w, await source.current()); // the replay may have taken a while
+  }
   while (!opts.signal?.aborted && (opts.windows === undefined || done < opts.windows)) {
     try {
       await miner.train(w);

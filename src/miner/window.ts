@@ -2,7 +2,8 @@
 // gathering and checking the peers' payloads, the aggregate (median-norm clip + scatter-mean over
 // the accepted payloads in uid order, so every participant computes the same bits), the sampled
 // parameter positions of the sync check, and the model's initial seed.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LocoError } from '../errors.js';
 import { PayloadRejection, decodePayload, type DecodedPayload } from '../codec/payload.js';
 import { expectationsFrom, parseCodecManifest, type CodecManifest } from '../codec/manifest.js';
@@ -12,8 +13,9 @@ import { uploadTiming } from '../protocol/clock.js';
 import { keys } from '../protocol/naming.js';
 import type { LoadedManifest } from '../protocol/manifest.js';
 import { mapLimit, openStore, type ObjectInfo, type ObjectStore } from '../storage/index.js';
-import { paramSpecs, type ParamSpec } from '../trainer/configs.js';
+import { paramSpecs, sameModel, type ParamSpec } from '../trainer/configs.js';
 import { publicKeypair } from '../wallet/keypair.js';
+import type { Engine } from '../trainer/engine.js';
 
 // ---- window source ----------------------------------------------------------------------------
 
@@ -77,9 +79,12 @@ export class WallClock implements WindowSource {
     return Math.floor(Date.now() / (this.seconds * 1000));
   }
   async waitFor(w: number): Promise<void> {
-    const at = w * this.seconds * 1000;
+    // 50 ms past the boundary: a file store's mtime comes from the kernel's coarse clock, which can
+    // read a few ms behind Date.now(), and an upload stamped before the window's start is too_early
+    const at = w * this.seconds * 1000 + WallClock.MARGIN_MS;
     while (Date.now() < at) await new Promise((r) => setTimeout(r, Math.min(1000, at - Date.now() + 1)));
   }
+  static readonly MARGIN_MS = 50;
   async startTime(w: number): Promise<Date> {
     return new Date(w * this.seconds * 1000);
   }
@@ -177,6 +182,66 @@ export interface DebugObject {
   uid: number;
   indices: number[];
   values: number[];
+}
+
+// ---- checkpoints --------------------------------------------------------------------------------
+
+/** `keys.latestCheckpoint`: where a participant's newest checkpoint is. */
+export interface LatestCheckpoint {
+  window: number;
+  key: string;
+}
+
+/** A store's newest checkpoint pointer for the run (null: none, or unreadable). */
+export async function latestCheckpoint(store: ObjectStore, runId: string): Promise<LatestCheckpoint | null> {
+  try {
+    const got = await store.get(keys.latestCheckpoint(runId), { maxBytes: 1 << 16 });
+    const x = JSON.parse(Buffer.from(got.data).toString('utf8')) as LatestCheckpoint;
+    if (!Number.isSafeInteger(x.window) || x.window < 0 || typeof x.key !== 'string' || !x.key.startsWith(`${runId}/checkpoints/`)) return null;
+    return x;
+  } catch {
+    return null;
+  }
+}
+
+/** Save the engine's parameters (no optimiser state) as the checkpoint of `window` and point LATEST at it. */
+export async function publishCheckpoint(engine: Engine, store: ObjectStore, runId: string, window: number, workDir: string): Promise<{ key: string; bytes: number }> {
+  const path = join(workDir, `window-${window}.ckpt`);
+  await engine.save(path, { window, optimizer: false });
+  const bytes = readFileSync(path);
+  const key = keys.checkpoint(runId, window);
+  try {
+    await store.put(key, bytes);
+    await store.put(keys.latestCheckpoint(runId), Buffer.from(JSON.stringify({ window, key } satisfies LatestCheckpoint)));
+  } finally {
+    rmSync(path, { force: true });
+  }
+  return { key, bytes: bytes.length };
+}
+
+/**
+ * Load the newest checkpoint among `stores` (the first store wins ties: pass the own store first)
+ * whose window is ≤ `atMost`; returns its window, or null when there is none.
+ */
+export async function loadNewestCheckpoint(run: Run, engine: Engine, stores: readonly ObjectStore[], workDir: string, atMost = Infinity): Promise<number | null> {
+  const runId = run.loaded.runId;
+  // a parameters-only checkpoint: header + fp32 values; 64 KiB covers any header
+  let best: { store: ObjectStore; at: LatestCheckpoint } | null = null;
+  for (const store of stores) {
+    const at = await latestCheckpoint(store, runId);
+    if (at && at.window <= atMost && (!best || at.window > best.at.window)) best = { store, at };
+  }
+  if (!best) return null;
+  const path = join(workDir, `resume-${best.at.window}.ckpt`);
+  try {
+    writeFileSync(path, (await best.store.get(best.at.key, { maxBytes: run.params * 4 + (1 << 16) })).data);
+    const info = await engine.load(path);
+    if (!sameModel(info.config, run.loaded.model)) throw new LocoError('invalidInput', `checkpoint ${best.at.key} is of another model than the run's`);
+    if (info.window !== null && info.window !== best.at.window) throw new LocoError('corrupt', `checkpoint ${best.at.key} says window ${info.window}, LATEST says ${best.at.window}`);
+  } finally {
+    rmSync(path, { force: true });
+  }
+  return best.at.window;
 }
 
 // ---- gather -----------------------------------------------------------------------------------

@@ -122,6 +122,8 @@ export interface CheckpointEvent extends Base {
   event: 'checkpoint';
   key: string;
   bytes: number;
+  /** true: a checkpoint loaded on start (a restart or a late join resumes from it), not one written */
+  loaded?: boolean;
 }
 
 export interface ErrorEvent extends Base {

@@ -25,7 +25,9 @@ import {
   gather,
   initSeed,
   l2,
+  loadNewestCheckpoint,
   payloadOverlap,
+  publishCheckpoint,
   runFrom,
   singleUpdateDense,
   writeDense,
@@ -75,6 +77,8 @@ export interface ValidatorOptions {
 interface SavedState {
   v: 1;
   run: string;
+  /** the first window this validator processed (replayed from θ₀ on a restart with no checkpoint) */
+  firstWindow?: number;
   lastWindow: number;
   globalStep: number;
   emaAbsDelta: number[] | null;
@@ -110,6 +114,8 @@ export class Validator {
 
   /** the last window processed (from the saved state on a restart) */
   lastWindow: number | null = null;
+  /** the first window processed (from the saved state on a restart) */
+  firstWindow: number | null = null;
 
   constructor(readonly o: ValidatorOptions) {
     this.run = runFrom(o.manifest);
@@ -127,6 +133,7 @@ export class Validator {
       this.emaAbsDelta = saved.emaAbsDelta ? Float64Array.from(saved.emaAbsDelta) : null;
       this.globalStep = saved.globalStep;
       this.lastWindow = saved.lastWindow;
+      this.firstWindow = saved.firstWindow ?? null;
     }
     this.gauntlet = new Gauntlet(paramsFromManifest(o.manifest.manifest), state);
     this.indices = debugIndices(this.run);
@@ -136,6 +143,46 @@ export class Validator {
   async initModel(checkpoint?: string): Promise<void> {
     if (checkpoint) await this.o.engine.load(checkpoint);
     else await this.o.engine.init(this.o.manifest.model, initSeed(this.o.manifest));
+  }
+
+  /**
+   * The model a restarted validator had: its saved state says which windows it processed; load its
+   * newest published checkpoint at or before the last of them (else θ₀) and replay the outer steps
+   * since then from the stored payloads (the same gather, so the same aggregate bits). A fresh
+   * validator (no saved state) starts at θ₀. Returns the windows replayed.
+   */
+  async resume(startTime: (w: number) => Promise<Date>): Promise<number> {
+    if (this.lastWindow === null) {
+      await this.initModel();
+      return 0;
+    }
+    const c = await loadNewestCheckpoint(this.run, this.o.engine, [this.o.store], this.o.workDir, this.lastWindow);
+    let from: number;
+    if (c !== null) {
+      from = c + 1;
+      this.ev.emit({ event: 'checkpoint', key: keys.checkpoint(this.o.manifest.runId, c), bytes: 0, loaded: true });
+    } else {
+      if (this.firstWindow === null) throw new LocoError('invalidInput', `the validator state has no first window and there is no checkpoint: cannot rebuild the model of window ${this.lastWindow} (pass --checkpoint)`);
+      await this.initModel();
+      from = this.firstWindow;
+    }
+    const lr = this.o.manifest.manifest.sparseloco.outer_lr;
+    for (let w = from; w <= this.lastWindow; w++) {
+      this.ev.window = w;
+      const peers = await this.o.peers();
+      const g = await this.ev.phase('gather', async () => gather({ run: this.run, window: w, peers, nextWindowStart: await startTime(w + 1) }));
+      reportGather(this.ev, g);
+      await this.ev.phase('apply', async () => {
+        if (g.accepted.length === 0) return;
+        const agg = aggregateDense(this.run, g.accepted);
+        const path = join(this.o.workDir, `update-${w}.f32`);
+        writeDense(path, agg);
+        await this.o.engine.apply(path, { lr, format: 'dense' });
+        rmSync(path, { force: true });
+        this.ev.emit({ event: 'outer_step', peers: g.accepted.map((x) => x.uid), lr, update_norm: l2(agg) });
+      });
+    }
+    return this.lastWindow - from + 1;
   }
 
   private async evalLoss(samples: number[]): Promise<number> {
@@ -321,6 +368,14 @@ export class Validator {
       if (g.accepted.length > 0) this.emaAbsDelta = ema;
       this.ev.emit({ event: 'outer_step', peers: g.accepted.map((x) => x.uid), lr: m.sparseloco.outer_lr, update_norm: norm });
     });
+    // the model after this window's outer step, every checkpoint.every_windows windows (as the
+    // miners do): a restarted validator, a late miner or an auditor starts from it
+    if ((window + 1) % m.checkpoint.every_windows === 0) {
+      await this.ev.phase('checkpoint', async () => {
+        const r = await publishCheckpoint(engine, this.o.store, manifest.runId, window, this.o.workDir);
+        this.ev.emit({ event: 'checkpoint', key: r.key, bytes: r.bytes });
+      });
+    }
 
     // scores and weights
     const state = this.gauntlet.state();
@@ -367,10 +422,12 @@ export class Validator {
       }
     });
     this.lastWindow = window;
+    this.firstWindow ??= window;
     if (this.o.statePath) {
       const saved: SavedState = {
         v: 1,
         run: manifest.runId,
+        firstWindow: this.firstWindow,
         lastWindow: window,
         globalStep: this.globalStep,
         emaAbsDelta: this.emaAbsDelta ? [...this.emaAbsDelta] : null,
