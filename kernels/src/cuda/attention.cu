@@ -308,10 +308,18 @@ void k_attention_backward_simple(T* dqkv, float* D, const T* qkv, const T* y, co
   throw std::runtime_error("CUDA attention: head_dim " + std::to_string(hd) + " is not supported (16, 32, 64, 128)");
 }
 
-static bool use_tc() {
-  static const bool simple = getenv("LOCO_CUDA_ATTN") && std::string(getenv("LOCO_CUDA_ATTN")) == "simple";
-  return !simple;
+// The tensor-core kernels become the default once gpu-parity has passed them on a GPU
+// (ATTN_TC_DEFAULT); until then LOCO_CUDA_ATTN=tc opts in. LOCO_CUDA_ATTN=simple always opts out.
+#ifndef ATTN_TC_DEFAULT
+#define ATTN_TC_DEFAULT 0
+#endif
+bool attention_tc_enabled() {
+  const char* e = getenv("LOCO_CUDA_ATTN");
+  if (e && std::string(e) == "tc") return true;
+  if (e && std::string(e) == "simple") return false;
+  return ATTN_TC_DEFAULT != 0;
 }
+static bool use_tc() { return attention_tc_enabled(); }
 
 const char* attention_impl_name(bool bf16) {
   return bf16 && use_tc() ? "flash-tc" : "flash-simple";

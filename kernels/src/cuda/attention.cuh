@@ -6,8 +6,9 @@
 #include "common.cuh"
 
 bool attention_supports_head_dim(int hd);
-// Dispatch: bf16 runs on tensor cores (attention_tc.cu) unless LOCO_CUDA_ATTN=simple; fp32 always
-// runs the CUDA-core kernels (attention.cu).
+// Dispatch: bf16 runs on tensor cores (attention_tc.cu) when attention_tc_enabled() (LOCO_CUDA_ATTN=tc,
+// or by default once verified on a GPU: ATTN_TC_DEFAULT in attention.cu); otherwise, and always in
+// fp32, on the CUDA-core kernels (attention.cu).
 template <typename T>
 void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd);
 // dqkv[B,T,3·d] is overwritten; D is scratch of B·H·T floats.
@@ -15,6 +16,7 @@ template <typename T>
 void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B, int Tn,
                           int H, int hd);
 const char* attention_impl_name(bool bf16);
+bool attention_tc_enabled();
 
 // The two implementations, callable directly (gpu-parity compares them).
 template <typename T>
