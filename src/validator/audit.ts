@@ -9,7 +9,7 @@
 // published nonce of each window and the peer set the validator published for it. Its output goes to
 // a scratch store and is compared with what the validator published and, when a chain is given,
 // with the weights it set.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LocoError } from '../errors.js';
@@ -233,21 +233,32 @@ export function compareScores(
  * Throws (notFound) when a needed scores object is missing; returns a report otherwise (match or not).
  */
 export async function auditWindow(o: AuditOptions): Promise<AuditReport> {
-  const { manifest } = o;
-  const runId = manifest.runId;
-  const tol = o.tolerance ?? 1e-5;
-  const log = o.log ?? (() => {});
-  const params = paramsFromManifest(manifest.manifest);
+  const runId = o.manifest.runId;
   const target = await readScores(o.validatorStore, runId, o.window);
   if (!target) throw new LocoError('notFound', `the validator published no scores for window ${o.window} (${keys.scores(runId, o.window)} in ${o.validatorStore.url})`);
   const published = await publishedWindows(o.validatorStore, runId);
   const from = o.from ?? published[0] ?? o.window;
   if (from > o.window) throw new LocoError('usage', `--from ${from} is after the audited window ${o.window}`);
-  const all = await o.peers();
 
   // a scratch validator: same code, same uid, publishes into a scratch store
-  const scratchDir = join(o.workDir, 'published');
-  rmSync(o.workDir, { recursive: true, force: true });
+  // a fresh folder inside workDir, removed afterwards (workDir itself is never emptied)
+  mkdirSync(o.workDir, { recursive: true });
+  const base = mkdtempSync(join(o.workDir, 'loco-audit-'));
+  try {
+    return await replay(o, base, target, from);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+async function replay(o: AuditOptions, base: string, target: PublishedScores, from: number): Promise<AuditReport> {
+  const { manifest } = o;
+  const runId = manifest.runId;
+  const tol = o.tolerance ?? 1e-5;
+  const log = o.log ?? (() => {});
+  const params = paramsFromManifest(manifest.manifest);
+  const all = await o.peers();
+  const scratchDir = join(base, 'published');
   mkdirSync(scratchDir, { recursive: true });
   const scratch = openStore(pathToFileURL(scratchDir).href);
   let current: PublishedScores = target;
@@ -260,7 +271,7 @@ export async function auditWindow(o: AuditOptions): Promise<AuditReport> {
     uid: target.validator,
     store: scratch,
     peers: async () => windowPeers,
-    workDir: join(o.workDir, 'work'),
+    workDir: join(base, 'work'),
     events: o.events,
     nonce: () => new Uint8Array(Buffer.from(current.nonce, 'hex')),
   });
@@ -268,7 +279,6 @@ export async function auditWindow(o: AuditOptions): Promise<AuditReport> {
 
   const earlier: AuditReport['earlier'] = [];
   let last: ReturnType<typeof compareScores> | null = null;
-  let lastRec: PublishedScores | null = null;
   for (let w = from; w <= o.window; w++) {
     const pub = w === o.window ? target : await readScores(o.validatorStore, runId, w);
     if (!pub) throw new LocoError('notFound', `the validator published no scores for window ${w}: cannot replay its state from window ${from} (try --from)`);
@@ -288,11 +298,9 @@ export async function auditWindow(o: AuditOptions): Promise<AuditReport> {
       if (d.length) earlier.push({ window: w, differences: d });
     } else {
       last = c;
-      lastRec = rec;
     }
   }
   const c = last!;
-  void lastRec;
 
   // weights: published (implied by the published state) vs recomputed vs on chain
   const due = (o.window + 1) % manifest.manifest.scoring.windows_per_weights === 0;
@@ -307,13 +315,7 @@ export async function auditWindow(o: AuditOptions): Promise<AuditReport> {
       chainMatch = rec.length === 0;
       if (rec.length) wDiff.push('no set_weights by this validator was found on chain for this window');
     } else {
-      const want = rec.length ? normaliseWeights(rec.map((x) => x[0]), rec.map((x) => x[1])) : { uids: [], values: [] };
-      const got = new Map(chain.uids.map((u, i) => [u, chain!.values[i]]));
-      const wanted = new Map(want.uids.map((u, i) => [u, want.values[i]]));
-      for (const u of new Set([...got.keys(), ...wanted.keys()])) {
-        // u16 rounding of values that agree to the tolerance may differ by one step
-        if (Math.abs((got.get(u) ?? 0) - (wanted.get(u) ?? 0)) > 1) wDiff.push(`uid ${u}: on chain ${got.get(u) ?? 0}/65535, recomputed ${wanted.get(u) ?? 0}/65535`);
-      }
+      wDiff.push(...chainWeightsDiff(rec, chain));
       chainMatch = wDiff.length === 0;
     }
   }
@@ -342,6 +344,21 @@ export async function auditWindow(o: AuditOptions): Promise<AuditReport> {
     earlier,
     differences: c.differences,
   };
+}
+
+/**
+ * Differences between weights (uid → weight, any scale) and the u16 values a set_weights carried:
+ * the weights are normalised as the SDK does before sending; u16 rounding may differ by one step.
+ */
+export function chainWeightsDiff(weights: ReadonlyArray<[number, number]>, chain: ChainWeights): string[] {
+  const want = weights.length ? normaliseWeights(weights.map((x) => x[0]), weights.map((x) => x[1])) : { uids: [], values: [] };
+  const got = new Map(chain.uids.map((u, i) => [u, chain.values[i]]));
+  const wanted = new Map(want.uids.map((u, i) => [u, want.values[i]]));
+  const out: string[] = [];
+  for (const u of [...new Set([...got.keys(), ...wanted.keys()])].sort((a, b) => a - b)) {
+    if (Math.abs((got.get(u) ?? 0) - (wanted.get(u) ?? 0)) > 1) out.push(`uid ${u}: on chain ${got.get(u) ?? 0}/65535, recomputed ${wanted.get(u) ?? 0}/65535`);
+  }
+  return out;
 }
 
 /** Lines for people: one per miner, then weights and earlier windows. */
