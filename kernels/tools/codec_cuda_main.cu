@@ -348,6 +348,7 @@ struct Case {
   bool plain = false;
   Dist dist = kGauss;
   int peers = 3, rounds = 2;
+  int variant = 0;  // Encoder::set_variant
 };
 
 static std::string run_case(const Case& c, cudaStream_t s, bool& allOk) {
@@ -358,6 +359,7 @@ static std::string run_case(const Case& c, cudaStream_t s, bool& allOk) {
   if (!gpucodec::make_plan(c.shapes, c.params, c.plain, plan, &err)) fail(c.name + ": plan: " + err);
   gpucodec::Encoder enc;
   if (!enc.init(plan, &err)) fail(c.name + ": encoder init: " + err);
+  enc.set_variant(c.variant);
   const int64_t N = plan.numel;
   float *dE, *dD, *dU, *dTh;
   CUDA_OK(cudaMalloc(&dE, N * 4));
@@ -599,6 +601,43 @@ static std::string run_bench(const std::string& config, int P, int reps, bool fu
   if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
   const std::string encSteps = steps_json(enc.steps(s));
   enc.set_profile(false);
+  // select variant 1: the same bits as variant 0 from the same state, then its timings
+  std::vector<double> encV1Ms;
+  std::string v1Steps = "{}";
+  bool v1Same = false;
+  {
+    CUDA_OK(cudaMemcpyAsync(dCopy, dE, N * 4, cudaMemcpyDeviceToDevice, s));
+    std::vector<HostEncoded> g0, g1;
+    std::vector<float> e0(N), e1(N);
+    if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
+    bool ok0 = enc.check(s, &err) && enc.fetch(g0, s, &err);
+    CUDA_OK(cudaMemcpyAsync(e0.data(), dE, N * 4, cudaMemcpyDeviceToHost, s));
+    CUDA_OK(cudaMemcpyAsync(dE, dCopy, N * 4, cudaMemcpyDeviceToDevice, s));
+    enc.set_variant(1);
+    if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
+    bool ok1 = enc.check(s, &err) && enc.fetch(g1, s, &err);
+    CUDA_OK(cudaMemcpyAsync(e1.data(), dE, N * 4, cudaMemcpyDeviceToHost, s));
+    CUDA_OK(cudaStreamSynchronize(s));
+    v1Same = ok0 && ok1 && std::memcmp(e0.data(), e1.data(), N * 4) == 0 && g0.size() == g1.size();
+    for (size_t t = 0; v1Same && t < g0.size(); t++)
+      v1Same = std::memcmp(&g0[t].p, &g1[t].p, sizeof(gpucodec::TensorParams)) == 0 && g0[t].indices == g1[t].indices &&
+               g0[t].codes == g1[t].codes && g0[t].idxSection == g1[t].idxSection && g0[t].codeSection == g1[t].codeSection;
+    if (!v1Same) {
+      T.params++;
+      T.note("bench: select variant 1 differs from variant 0 on the same input" + (ok0 && ok1 ? std::string() : ": " + err));
+    }
+    for (int r = 0; r < reps + 2; r++) {
+      double ms = timed([&] {
+        if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
+      });
+      if (r >= 2) encV1Ms.push_back(ms);
+    }
+    enc.set_profile(true);
+    if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
+    v1Steps = steps_json(enc.steps(s));
+    enc.set_profile(false);
+    enc.set_variant(0);
+  }
   std::string aggSteps = "{}";
   // aggregate timings (update only, then with the outer step)
   gpucodec::Aggregator agg;
@@ -664,13 +703,14 @@ static std::string run_bench(const std::string& config, int P, int reps, bool fu
              "\"encode_ms\":%.4f,\"encode_ms_min\":%.4f,\"aggregate_ms\":%.4f,\"aggregate_ms_min\":%.4f,\"aggregate_outer_ms\":%.4f,"
              "\"memcpy_ms\":%.4f,\"memcpy_gbps\":%.1f,\"floor_3pass_ms\":%.4f,\"payload_bytes\":%lld,\"ratio\":%.2f,"
              "\"full_parity\":%s,\"parity_ok\":%s,\"cpu_encode_s_per_peer\":%.4f,\"encode_steps_ms\":%s,\"aggregate_steps_ms\":%s,"
+             "\"encode_v1_ms\":%.4f,\"encode_v1_steps_ms\":%s,\"v1_same_bits\":%s,"
              "\"mismatches\":%s,\"first\":%s}",
              config.c_str(), plan.tensors.size(), (long long)N, (long long)plan.kept, P, reps, median(encMs),
              encMs.empty() ? 0.0 : *std::min_element(encMs.begin(), encMs.end()), median(aggMs),
              aggMs.empty() ? 0.0 : *std::min_element(aggMs.begin(), aggMs.end()), median(aggThMs), copy, gbps, 1.5 * copy,
              (long long)bytes, bytes ? 4.0 * N / bytes : 0.0, fullParity ? "true" : "false", ok ? "true" : "false",
-             cpuPeers.empty() ? 0.0 : cpuEncS / cpuPeers.size(), encSteps.c_str(), aggSteps.c_str(), T.json().c_str(),
-             jstr(T.first).c_str());
+             cpuPeers.empty() ? 0.0 : cpuEncS / cpuPeers.size(), encSteps.c_str(), aggSteps.c_str(), median(encV1Ms),
+             v1Steps.c_str(), v1Same ? "true" : "false", T.json().c_str(), jstr(T.first).c_str());
 }
 
 int main(int argc, char** argv) {
@@ -705,10 +745,15 @@ int main(int argc, char** argv) {
   if (doParity) {
     std::string cases;
     bool pOk = true;
-    for (const Case& c : parity_cases()) {
-      if (!cases.empty()) cases += ",";
-      cases += run_case(c, s, pOk);
-    }
+    for (int variant = 0; variant <= 1; variant++)
+      for (Case c : parity_cases()) {
+        if (variant) {
+          c.variant = variant;
+          c.name += "/v" + std::to_string(variant);
+        }
+        if (!cases.empty()) cases += ",";
+        cases += run_case(c, s, pOk);
+      }
     allOk &= pOk;
     out += fmt(",\"parity\":{\"ok\":%s,\"cases\":[", pOk ? "true" : "false") + cases + "]}";
   }

@@ -174,6 +174,10 @@ __device__ uint64_t block_excl_scan(uint64_t v, uint64_t* total) {
 // ---------------------------------------------------------------------------------------------
 // encode kernels
 
+// kLean (variant 1, opt-in until measured on a GPU): after the first digit, histogram only the keys
+// that still match the prefix, with plain shared atomics instead of a warp-wide __match_any_sync
+// over every key (later digits are spread over many bins, so contention is low).
+template <bool kLean>
 __global__ void __launch_bounds__(kThreads, 8) k_select(const TensorDesc* __restrict__ tensors, const int* __restrict__ chunkTensor,
                                                      float* __restrict__ e, const float* __restrict__ delta, float beta, bool vec,
                                                      float* __restrict__ vals, uint16_t* __restrict__ idxOut,
@@ -263,16 +267,23 @@ __global__ void __launch_bounds__(kThreads, 8) k_select(const TensorDesc* __rest
     for (int shift = 24; shift >= 0; shift -= 8) {
       for (int i = tid; i < 256; i += kThreads) hist[i] = 0;
       __syncthreads();
-      for (int b0 = 0; b0 < len; b0 += kThreads) {  // uniform bound: whole warps take part in match_any
-        const int l = b0 + tid;
-        uint32_t bin = 0xffffffffu;
-        if (l < len) {
+      if (kLean && shift != 24) {
+        for (int l = tid; l < len; l += kThreads) {
           const uint32_t key = key_of(sv[l]);
-          if ((key & mask) == prefix) bin = (key >> shift) & 255u;
+          if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255u], 1u);
         }
-        // one shared atomic per distinct bin per warp (the first digits are mostly one exponent)
-        const unsigned same = __match_any_sync(0xffffffffu, bin);
-        if (bin != 0xffffffffu && lane == __ffs(same) - 1) atomicAdd(&hist[bin], (uint32_t)__popc(same));
+      } else {
+        for (int b0 = 0; b0 < len; b0 += kThreads) {  // uniform bound: whole warps take part in match_any
+          const int l = b0 + tid;
+          uint32_t bin = 0xffffffffu;
+          if (l < len) {
+            const uint32_t key = key_of(sv[l]);
+            if ((key & mask) == prefix) bin = (key >> shift) & 255u;
+          }
+          // one shared atomic per distinct bin per warp (the first digits are mostly one exponent)
+          const unsigned same = __match_any_sync(0xffffffffu, bin);
+          if (bin != 0xffffffffu && lane == __ffs(same) - 1) atomicAdd(&hist[bin], (uint32_t)__popc(same));
+        }
       }
       __syncthreads();
       if (warp == 0) {
@@ -981,7 +992,10 @@ bool Encoder::init(const Plan& plan, std::string* err) {
   CK(cudaEventCreateWithFlags(&join_, cudaEventDisableTiming));
   selectSmem_ = 16;
   for (const TensorDesc& d : plan.tensors) selectSmem_ = std::max(selectSmem_, (((size_t)d.len * 4 + (size_t)d.k * 2) + 15) & ~(size_t)15);
-  if (selectSmem_ > 48 * 1024) CK(cudaFuncSetAttribute(k_select, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)selectSmem_));
+  if (selectSmem_ > 48 * 1024) {
+    CK(cudaFuncSetAttribute(k_select<false>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)selectSmem_));
+    CK(cudaFuncSetAttribute(k_select<true>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)selectSmem_));
+  }
   return true;
 }
 
@@ -1000,8 +1014,12 @@ bool Encoder::encode(float* e, const float* delta, cudaStream_t s, std::string* 
   mark(profile_, ev_, nev_, 10, s);
   // 16-byte accesses only on 16-byte aligned buffers
   const bool vec = ((uintptr_t)e & 15) == 0 && ((uintptr_t)delta & 15) == 0;
-  k_select<<<(unsigned)P.chunks, kThreads, selectSmem_, s>>>(d_tensors_, d_chunkTensor_, e, delta, P.params.beta, vec, d_vals_,
-                                                              d_idx_, d_status_);
+  if (variant_ == 1)
+    k_select<true><<<(unsigned)P.chunks, kThreads, selectSmem_, s>>>(d_tensors_, d_chunkTensor_, e, delta, P.params.beta, vec,
+                                                                      d_vals_, d_idx_, d_status_);
+  else
+    k_select<false><<<(unsigned)P.chunks, kThreads, selectSmem_, s>>>(d_tensors_, d_chunkTensor_, e, delta, P.params.beta, vec,
+                                                                       d_vals_, d_idx_, d_status_);
   CK_LAUNCH(k_select);
   mark(profile_, ev_, nev_, 10, s);
   k_chunk_stats<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, d_vals_, d_idx_, d_part_, d_riceSums_);

@@ -102,10 +102,13 @@ class Encoder {
   // {step name, ms} of the last encode (synchronises the stream).
   void set_profile(bool on) { profile_ = on; }
   std::vector<std::pair<std::string, float>> steps(cudaStream_t stream);
+  // Select kernel variant: 0 (default) or 1 (leaner histograms; same output, see codec.cu).
+  void set_variant(int v) { variant_ = v; }
 
  private:
   Plan plan_;
   bool profile_ = false;
+  int variant_ = 0;
   cudaEvent_t ev_[10] = {};
   int nev_ = 0;
   TensorDesc* d_tensors_ = nullptr;
