@@ -12,8 +12,8 @@
 #   parity      build/gpu-parity --config tiny --seed 1 --B 4 --dump DIR  (CUDA vs CPU engine)
 #   reference   reference/model.py DIR  (both engines' gradients vs a float64 PyTorch reference)
 #   codec       build/codec-cuda parity bench  (GPU codec bytes vs the CPU codec; compress/aggregate)
-#   bench_124m  build/gpu-bench --config gpt2-124m --tokens 16384
-#   bench_1b    build/gpu-bench --config 1b --tokens 16384
+#   bench_124m  build/gpu-bench --config gpt2-124m --tokens 16384   (bench_124m_tc: --attn tc)
+#   bench_1b    build/gpu-bench --config 1b --tokens 16384          (bench_1b_tc: --attn tc)
 #   torch       reference/bench.py  (PyTorch eager/compile baselines and PyTorch SparseLoCo)
 # Environment: GPU_CHECK_BUDGET_S (default 255: the whole script's wall-clock budget; later stages
 # get what is left), LOCO_CUDA_ARCH (default 90a), GPU_CHECK_SKIP (space-separated stage names).
@@ -88,8 +88,11 @@ run_stage reference 60 python3 "$K/reference/model.py" "$DUMP"
 run_stage codec 60 "$K/build/codec-cuda" parity bench --reps 10
 
 # ---- speed: our engine, then PyTorch on the same GPU --------------------------------------------
-run_stage bench_124m 60 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 10
-run_stage bench_1b 75 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 5
+# default attention (the verified CUDA-core kernels) and the tensor-core attention (--attn tc)
+run_stage bench_124m 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
+run_stage bench_124m_tc 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn tc
+run_stage bench_1b 60 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 2 --warmup 1
+run_stage bench_1b_tc 60 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 4 --warmup 1 --attn tc
 TORCH_BUDGET=$(( $(left) - 45 ))
 (( TORCH_BUDGET < 10 )) && TORCH_BUDGET=10
 run_stage torch 200 python3 "$K/reference/bench.py" --budget-s "$TORCH_BUDGET" --out "$LOGDIR/torch.partial.json"
@@ -155,16 +158,20 @@ def res(name):
 cmp = {}
 torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
-    eng = res(stage)
+    eng, engtc = res(stage), res(stage + "_tc")
     row = {"engine_tokens_per_s": eng.get("tokens_per_s"), "engine_mfu": eng.get("mfu"),
-           "engine_peak_mem_bytes": eng.get("peak_mem_bytes")}
+           "engine_peak_mem_bytes": eng.get("peak_mem_bytes"),
+           "engine_tc_tokens_per_s": engtc.get("tokens_per_s"), "engine_tc_mfu": engtc.get("mfu"),
+           "engine_tc_peak_mem_bytes": engtc.get("peak_mem_bytes")}
+    best = max((r for r in (eng, engtc) if r.get("ok") and r.get("tokens_per_s")), key=lambda r: r["tokens_per_s"], default={})
+    row["engine_best"] = ("tc" if best is engtc else "default") if best else None
     for mode in ("eager", "compile"):
         r = torch_runs.get((cfg, mode))
         if r:
             row[f"torch_{mode}_tokens_per_s"] = r["tokens_per_s"]
             row[f"torch_{mode}_mfu"] = r["mfu"]
-            if eng.get("tokens_per_s"):
-                row[f"speedup_vs_torch_{mode}"] = eng["tokens_per_s"] / r["tokens_per_s"]
+            if best:
+                row[f"speedup_vs_torch_{mode}"] = best["tokens_per_s"] / r["tokens_per_s"]
     cmp[cfg] = row
 cb, tc = res("codec").get("bench") or {}, res("torch").get("codec") or {}
 cmp["sparseloco_124m"] = {
