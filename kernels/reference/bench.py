@@ -106,7 +106,8 @@ def train_bench(name, mode, tokens, steps, warmup, device):
     T = c["seq_len"]
     B = max(1, tokens // T)
     torch.manual_seed(0)
-    model = Model(c).to(device)
+    with torch.device(device):  # initialise on the GPU (the 1b model takes seconds on the CPU)
+        model = Model(c)
     N = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.dim() == 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
