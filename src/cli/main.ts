@@ -17,6 +17,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerRun } from './commands/run.js';
 import { registerAudit } from './commands/audit.js';
 import { registerDemo } from './commands/demo.js';
+import { bareGlobals, registerWalletScreen, runHome, screenPossible } from './commands/home.js';
 
 export const VERSION = '0.1.0';
 
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--no-color', 'no colours (NO_COLOR is respected too)'))
     .showHelpAfterError('(run with --help for usage)');
   registerWallet(program);
+  registerWalletScreen(program);
   registerConfig(program);
   registerData(program);
   registerModel(program);
@@ -56,6 +58,9 @@ function applyExitOverride(cmd: Command): void {
 
 export async function run(argv: string[]): Promise<void> {
   const args = normaliseArgv(argv.slice(2));
+  // `loco` alone on a terminal: the Home screen (elsewhere: the help, as below)
+  const bare = bareGlobals(args);
+  if (bare && screenPossible(bare)) return runHome(bare);
   const program = buildProgram();
   const json = args.includes('--json');
   applyExitOverride(program);

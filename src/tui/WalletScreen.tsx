@@ -2,7 +2,7 @@
 // balances, and the create / import flows with masked password and mnemonic entry.
 import { Box, Text, useInput } from 'ink';
 import { useMemo, useRef, useState } from 'react';
-import type { KeyHandler } from './form.js';
+import type { KeyHandler, KeyRoute } from './form.js';
 import { MnemonicNotice } from './components/MnemonicNotice.js';
 import { Panel } from './components/Panel.js';
 import { CreateFlow, ImportColdkeyFlow, ImportHotkeyFlow } from './components/WalletFlows.js';
@@ -22,6 +22,8 @@ export interface WalletScreenProps {
   onBack?: () => void;
   color?: boolean;
   keys?: boolean;
+  /** embedded in another screen (Home): its keys come through this instead of stdin */
+  route?: KeyRoute;
 }
 
 export const WALLET_KEYS: [string, string][] = [
@@ -61,8 +63,7 @@ function Wallet(p: WalletScreenProps) {
   const route = useRef<KeyHandler | null>(null);
   const live = useRef({ mode, help });
   live.current = { mode, help };
-  useInput(
-    (input, key) => {
+  const onKey: KeyHandler = (input, key) => {
       const { mode, help } = live.current;
       if (mode.kind !== 'list' && mode.kind !== 'mnemonic') return route.current?.(input, key);
       if (mode.kind === 'mnemonic') {
@@ -86,9 +87,9 @@ function Wallet(p: WalletScreenProps) {
       if (input === 'i') return setMode({ kind: 'import-coldkey' });
       if (input === 'h') return setMode({ kind: 'import-hotkey' });
       if (input === 'r') return refresh();
-    },
-    { isActive: keys },
-  );
+  };
+  useInput(onKey, { isActive: keys && !p.route });
+  if (p.route) p.route.current = onKey;
   const current = list.wallets[Math.min(selected, Math.max(0, list.wallets.length - 1))]?.name ?? 'default';
   const cancel = () => toList(null);
   return (

@@ -3,9 +3,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import { addressesOf, safeListWallets, type BalanceFetcher, type PlannedWallet, type WalletInfo } from './wallet-model.js';
 
-export function useWalletList(path: string): { wallets: WalletInfo[]; error: string | null; reload: () => void } {
+export function useWalletList(path: string): { wallets: WalletInfo[]; error: string | null; reload: () => WalletInfo[] } {
   const [s, setS] = useState(() => safeListWallets(path));
-  const reload = useCallback(() => setS(safeListWallets(path)), [path]);
+  const reload = useCallback(() => {
+    const next = safeListWallets(path);
+    setS(next);
+    return next.wallets;
+  }, [path]);
   return { ...s, reload };
 }
 
