@@ -200,17 +200,18 @@ export class Miner {
    * each window's payloads again. The stores keep them and their LastModified, so the same payloads
    * pass the same checks and the aggregate is the same bits the others applied.
    */
-  async catchUp(from: number, to: number, startTime: (w: number) => Promise<Date>, opts: { graceMs?: number } = {}): Promise<number> {
+  async catchUp(from: number, to: number, startTime: (w: number) => Promise<Date>, opts: { waitOpen?: boolean; graceMs?: number } = {}): Promise<number> {
     let n = 0;
     const dt = this.o.manifest.manifest.window.upload_delta_s * 1000;
     for (let w = from; w <= to; w++) {
       this.ev.window = w;
       const peers = await this.o.peers();
       const t0 = await startTime(w + 1);
-      // a window whose uploads may still be arriving (a restart early in the next window) is gathered
-      // as the others gather it: until every peer is in or Δt is over
+      // with waitOpen (runMiner), a window whose uploads may still be arriving (a restart early in the
+      // next window) is gathered as the others gather it: until every peer is in or Δt is over
       const until = new Date(t0.getTime() + dt + (opts.graceMs ?? 1000));
-      const g = await this.ev.phase('gather', async () => gather({ run: this.run, window: w, peers, nextWindowStart: t0, waitUntil: until.getTime() > Date.now() ? until : undefined }));
+      const open = opts.waitOpen && until.getTime() > Date.now();
+      const g = await this.ev.phase('gather', async () => gather({ run: this.run, window: w, peers, nextWindowStart: t0, waitUntil: open ? until : undefined }));
       reportGather(this.ev, g);
       await this.ev.phase('apply', () => this.outerStep(w, g));
       n++;
@@ -279,7 +280,7 @@ export async function runMiner(
   let w = await source.current();
   // after a restart from a checkpoint of window c: replay c+1 … w−1 (their uploads are over)
   if (opts.catchUpFrom !== undefined && opts.catchUpFrom < w) {
-    await miner.catchUp(opts.catchUpFrom, w - 1, (x) => source.startTime(x), { graceMs: opts.graceMs });
+    await miner.catchUp(opts.catchUpFrom, w - 1, (x) => source.startTime(x), { waitOpen: true, graceMs: opts.graceMs });
     w = Math.max(w, await source.current()); // the replay may have taken a while
   }
   while (!opts.signal?.aborted && (opts.windows === undefined || done < opts.windows)) {
