@@ -156,11 +156,11 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
     }
     const keys = o.resume
       ? undefined
-      : await step('wallets', `coldkey + 4 hotkeys in ${l.walletPath}`, async () => {
+      : await step('wallets', `coldkey + 4 hotkeys`, async () => {
           resetDemoDir(l);
           return makeWallets(l);
         });
-    const data = await step('data', 'bundled texts (State of the Union, Moby-Dick)', () => prepareDemoData(l), (d) => `${(d.tokens / 1e6).toFixed(2)} M training tokens`);
+    const data = await step('data', 'bundled public-domain texts (State of the Union, Moby-Dick)', () => prepareDemoData(l), (d) => `${(d.tokens / 1e6).toFixed(2)} M training tokens`);
     const { Devnet } = await import('../devnet/node.js');
     let lastBlockEmit = 0;
     devnet = await step(
@@ -191,6 +191,7 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
       chain = await connect(url, { timeoutMs: 30_000 });
       const sub = await step('subnet', 'register, stake, commit store URLs', () => createSubnet(chain!, keys!, l), (r) => `subnet ${r.netuid}: validator uid ${r.roles[0].uid}, miners ${r.roles.filter((x) => x.role === 'miner').map((x) => x.uid).join(', ')}`);
       const runId = await step('manifest', 'tiny model', async () => writeManifest(l, demoManifest(sub.netuid, data, tuning)), (id) => `run ${id.slice(0, 12)}…: tiny model, H=${tuning.innerSteps}, ${tuning.blocksPerWindow} blocks a window`);
+      await step('wallets', 'encrypting the demo coldkey', () => keys!.coldkeyWritten, () => `coldkey + 4 hotkeys in ${l.walletPath}`);
       state = { format: DEMO_STATE_FORMAT, netuid: sub.netuid, runId, coldkey: keys!.coldkey.ss58Address, roles: sub.roles, tuning, created: new Date().toISOString() };
       writeDemoState(l, state);
       // kept open until the end: closing it now would cut the watch subscriptions of the set-up
@@ -289,7 +290,10 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
   } finally {
     stopping = true;
     // children first (they talk to the devnet), then the chain
-    await Promise.all(children.map((c) => c.stop(8000)));
+    // a person waiting on q gets a quick stop (state on disk is written atomically); a script that
+    // asked for --windows/--duration gets the children's own clean shutdown
+    const grace = stopReason === 'quit' || stopReason === 'signal' ? 3000 : 8000;
+    await Promise.all(children.map((c) => c.stop(grace)));
     await chain?.close().catch(() => {});
     if (devnet) await devnet.stop().catch(() => {});
     process.off('SIGINT', onSignal);

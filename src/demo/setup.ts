@@ -16,6 +16,7 @@ type Any = any;
 export const DEMO_STATE_FORMAT = 'loco-demo/1';
 export const WALLET_NAME = 'demo';
 export const MINERS = 3;
+export const DEMO_MAX_DOCS = 40;
 const TAO = 1_000_000_000n;
 
 /** The demo's tunables: small enough that loss falls within minutes on 2 CPU cores. */
@@ -125,6 +126,8 @@ export function demoPassword(l: DemoLayout): string {
 export interface DemoKeys {
   coldkey: import('../wallet/keypair.js').Keypair;
   hotkeys: { name: string; role: 'miner' | 'validator'; kp: import('../wallet/keypair.js').Keypair }[];
+  /** the coldkey file is written encrypted in the background (argon2 with 512 MiB takes seconds) */
+  coldkeyWritten: Promise<void>;
 }
 
 /** A coldkey (encrypted with the demo password) and four hotkeys (plain, as btcli writes hotkeys). */
@@ -134,7 +137,8 @@ export async function makeWallets(l: DemoLayout): Promise<DemoKeys> {
   const w = { path: l.walletPath, name: WALLET_NAME };
   const password = demoPassword(l);
   const coldkey = await keypairFromMnemonic(await generateMnemonic(12));
-  await writeColdkey(w, coldkey, { password, overwrite: true });
+  const coldkeyWritten = writeColdkey(w, coldkey, { password, overwrite: true });
+  coldkeyWritten.catch(() => {}); // awaited by the caller; never an unhandled rejection meanwhile
   const names: { name: string; role: 'miner' | 'validator' }[] = [{ name: 'validator', role: 'validator' }, ...Array.from({ length: MINERS }, (_, i) => ({ name: `miner${i + 1}`, role: 'miner' as const }))];
   const hotkeys = [];
   for (const n of names) {
@@ -142,7 +146,7 @@ export async function makeWallets(l: DemoLayout): Promise<DemoKeys> {
     await writeHotkey(w, n.name, kp, { overwrite: true });
     hotkeys.push({ ...n, kp });
   }
-  return { coldkey, hotkeys };
+  return { coldkey, hotkeys, coldkeyWritten };
 }
 
 /** The bundled texts as shards under the demo folder (kept between demos: deterministic anyway). */
@@ -150,7 +154,9 @@ export async function prepareDemoData(l: DemoLayout): Promise<{ shards: string[]
   const manifestFile = join(l.dataDir, 'manifest.json');
   if (!existsSync(manifestFile)) {
     const { prepareData } = await import('../data/prepare.js');
-    await prepareData({ out: l.dataDir });
+    // a subset (the first 40 State of the Union addresses and Moby-Dick, ~0.5 M tokens) starts the
+    // demo in a second or two; three tiny miners use ~6 k tokens a window
+    await prepareData({ out: l.dataDir, maxDocs: DEMO_MAX_DOCS });
   }
   const m = JSON.parse(readFileSync(manifestFile, 'utf8')) as { sha256: string; shards: { file: string; split: string }[]; splits: { train: { tokens: number } } };
   return { shards: m.shards.filter((s) => s.split === 'train').map((s) => s.file), sha256: m.sha256, tokens: m.splits.train.tokens };
