@@ -1,0 +1,233 @@
+// build/attention-tc-emu: runs the tensor-core attention kernels (src/cuda/attention_tc_kernels.cuh,
+// the very code the GPU runs) on the CPU — one std::thread per CUDA thread, barriers for
+// __syncthreads and warp shuffles, and a software mma.m16n8k16 that reads and writes the fragments
+// in the PTX ISA layout — and compares forward (y, logsumexp) and backward (dq, dk, dv) with the CPU
+// engine's attention in double precision, on bf16-rounded inputs, for every head size and sequence
+// lengths that end mid-tile. It checks the kernels' indexing, masking, tiling and online softmax
+// without a GPU (the fragment layout itself is the one assumption it shares with the kernels).
+// Prints one JSON line; exits 1 on failure. --inject-bug perturbs one dk element (one case only) to
+// show that it can fail. Built with -fno-strict-aliasing: the kernels pun bf16 pairs through uint32
+// as CUDA code does, which host C++ at -O2 would otherwise miscompile.
+#define LOCO_CUDA_EMULATE 1
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __launch_bounds__(x)
+#define __shared__
+
+#include <barrier>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <cuda_bf16.h>
+#include <vector_types.h>
+
+// CUDA's built-in variables and intrinsics, per emulated thread.
+struct EmuDim { unsigned x = 0, y = 0, z = 0; };
+static thread_local EmuDim threadIdx, blockIdx;
+static EmuDim gridDim;
+static constexpr int EMU_THREADS = 128;
+static std::barrier<>* g_block_barrier = nullptr;
+static std::barrier<>* g_warp_barrier[EMU_THREADS / 32];
+static float g_shfl[EMU_THREADS];
+static void __syncthreads() { g_block_barrier->arrive_and_wait(); }
+static float __shfl_xor_sync(unsigned, float v, int m) {
+  const int t = threadIdx.x, w = t / 32;
+  g_shfl[t] = v;
+  g_warp_barrier[w]->arrive_and_wait();
+  const float r = g_shfl[(t & ~31) | ((t & 31) ^ m)];
+  g_warp_barrier[w]->arrive_and_wait();
+  return r;
+}
+
+// The dynamic shared memory of the block being run (blocks run one after another).
+namespace attn_tc {
+alignas(16) unsigned char smraw[256 * 1024];
+}
+
+// common.cuh's declarations need these names; their CUDA definitions are not used here.
+#include "../src/cuda/attention_tc_kernels.cuh"
+#include "config.h"
+#include "ops.h"
+
+void cuda_fail(cudaError_t, const char*, const char*, int) { throw std::runtime_error("cuda_fail in emulation"); }
+void cuda_launch_check(const char*, const char*, int) {}
+
+namespace attn_tc {
+// mma.m16n8k16.row.col f32.bf16.bf16.f32, warp-collective: every lane deposits its fragments; each
+// lane then computes its own C elements from the whole A (16×16) and B (16×8).
+struct MmaSlot { uint32_t a[4], b0, b1; };
+static MmaSlot g_mma[EMU_THREADS];
+static float bf(uint32_t reg, int hi) {
+  const uint16_t h = hi ? (uint16_t)(reg >> 16) : (uint16_t)(reg & 0xffff);
+  const uint32_t f = (uint32_t)h << 16;
+  float x;
+  std::memcpy(&x, &f, 4);
+  return x;
+}
+void emu_mma16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+  const int t = threadIdx.x, w = t / 32, base = w * 32;
+  g_mma[t] = MmaSlot{{a[0], a[1], a[2], a[3]}, b0, b1};
+  g_warp_barrier[w]->arrive_and_wait();
+  float A[16][16], B[16][8];
+  for (int lane = 0; lane < 32; lane++) {
+    const int g = lane >> 2, tg = lane & 3;
+    const MmaSlot& s = g_mma[base + lane];
+    for (int e = 0; e < 2; e++) {
+      A[g][2 * tg + e] = bf(s.a[0], e);
+      A[g + 8][2 * tg + e] = bf(s.a[1], e);
+      A[g][2 * tg + 8 + e] = bf(s.a[2], e);
+      A[g + 8][2 * tg + 8 + e] = bf(s.a[3], e);
+      B[2 * tg + e][g] = bf(s.b0, e);
+      B[2 * tg + 8 + e][g] = bf(s.b1, e);
+    }
+  }
+  const int lane = t & 31, g = lane >> 2, tg = lane & 3;
+  for (int e = 0; e < 4; e++) {
+    const int row = g + (e >= 2 ? 8 : 0), col = 2 * tg + (e & 1);
+    float acc = c[e];
+    for (int k = 0; k < 16; k++) acc += A[row][k] * B[k][col];
+    c[e] = acc;
+  }
+  g_warp_barrier[w]->arrive_and_wait();
+}
+}  // namespace attn_tc
+
+static void launch(unsigned gx, unsigned gy, const std::function<void()>& body) {
+  gridDim = EmuDim{gx, gy, 1};
+  std::barrier<> block(EMU_THREADS);
+  std::vector<std::barrier<>*> warps;
+  for (int w = 0; w < EMU_THREADS / 32; w++) g_warp_barrier[w] = new std::barrier<>(32);
+  g_block_barrier = &block;
+  for (unsigned by = 0; by < gy; by++)
+    for (unsigned bx = 0; bx < gx; bx++) {
+      std::memset(attn_tc::smraw, 0xcd, sizeof attn_tc::smraw);  // stale shared memory must not matter
+      std::vector<std::thread> th;
+      for (int t = 0; t < EMU_THREADS; t++)
+        th.emplace_back([=, &body] {
+          threadIdx = EmuDim{(unsigned)t, 0, 0};
+          blockIdx = EmuDim{bx, by, 0};
+          body();
+        });
+      for (auto& x : th) x.join();
+    }
+  for (int w = 0; w < EMU_THREADS / 32; w++) delete g_warp_barrier[w];
+}
+
+static float round_bf16(float x) { return __bfloat162float(__float2bfloat16(x)); }
+
+struct Err { double rel; };
+static double rel_err(const std::vector<double>& a, const std::vector<double>& ref) {
+  double dd = 0, rr = 0;
+  for (size_t i = 0; i < a.size(); i++) {
+    const double d = a[i] - ref[i];
+    dd += d * d;
+    rr += ref[i] * ref[i];
+  }
+  if (!std::isfinite(dd)) return INFINITY;
+  return std::sqrt(dd) / std::max(std::sqrt(rr), 1e-30);
+}
+
+template <int HD>
+static bool run_case(int B, int Tn, int H, bool inject, std::string& json) {
+  using namespace attn_tc;
+  const int d = H * HD;
+  const size_t BT = (size_t)B * Tn;
+  std::mt19937 rng(HD * 1000 + Tn);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  // bf16-rounded inputs, kept as doubles for the reference
+  std::vector<double> q(BT * d), k(BT * d), v(BT * d), dy(BT * d);
+  std::vector<bf16> qkv(BT * 3 * d), dyb(BT * d);
+  for (size_t r = 0; r < BT; r++)
+    for (int j = 0; j < d; j++) {
+      const float a = round_bf16(nd(rng)), b = round_bf16(nd(rng)), c = round_bf16(nd(rng)), e = round_bf16(nd(rng));
+      q[r * d + j] = a; k[r * d + j] = b; v[r * d + j] = c; dy[r * d + j] = e;
+      qkv[r * 3 * d + j] = __float2bfloat16(a);
+      qkv[r * 3 * d + d + j] = __float2bfloat16(b);
+      qkv[r * 3 * d + 2 * d + j] = __float2bfloat16(c);
+      dyb[r * d + j] = __float2bfloat16(e);
+    }
+  // reference: the CPU engine's attention in double
+  std::vector<double> yref(BT * d), att((size_t)B * H * Tn * Tn), dq(BT * d), dk(BT * d), dv(BT * d);
+  attention_forward<double>(yref.data(), att.data(), q.data(), k.data(), v.data(), B, Tn, H, HD);
+  attention_backward<double>(dq.data(), dk.data(), dv.data(), dy.data(), att.data(), q.data(), k.data(), v.data(), B,
+                             Tn, H, HD);
+  std::vector<double> lseref(BT * H);
+  const double scale = 1.0 / std::sqrt((double)HD);
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < H; h++)
+      for (int i = 0; i < Tn; i++) {
+        double mx = -INFINITY;
+        std::vector<double> s(i + 1);
+        for (int j = 0; j <= i; j++) {
+          double acc = 0;
+          for (int c = 0; c < HD; c++) acc += q[((size_t)b * Tn + i) * d + h * HD + c] * k[((size_t)b * Tn + j) * d + h * HD + c];
+          s[j] = acc * scale;
+          mx = std::max(mx, s[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j <= i; j++) sum += std::exp(s[j] - mx);
+        lseref[((size_t)b * H + h) * Tn + i] = mx + std::log(sum);
+      }
+  // the kernels
+  std::vector<bf16> y(BT * d), dqkv(BT * 3 * d, __float2bfloat16(0.f));
+  std::vector<float> lse(BT * H), D(BT * H);
+  const unsigned gx = (Tn + TB - 1) / TB, gy = B * H;
+  const float sl = 1.4426950408889634f / std::sqrt((float)HD), sc = 1.0f / std::sqrt((float)HD);
+  launch(gx, gy, [&] { attn_fwd_tc_kernel<HD>(y.data(), lse.data(), qkv.data(), Tn, H, sl); });
+  for (int b = 0; b < B; b++)  // D = Σ dy·y per row (attn_bwd_pre_kernel)
+    for (int t = 0; t < Tn; t++)
+      for (int h = 0; h < H; h++) {
+        float acc = 0;
+        for (int c = 0; c < HD; c++) {
+          const size_t o = ((size_t)b * Tn + t) * d + h * HD + c;
+          acc += __bfloat162float(dyb[o]) * __bfloat162float(y[o]);
+        }
+        D[((size_t)b * H + h) * Tn + t] = acc;
+      }
+  launch(gx, gy, [&] { attn_bwd_dkv_tc_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); });
+  launch(gx, gy, [&] { attn_bwd_dq_tc_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); });
+  std::vector<double> yo(BT * d), go[3], lo(lse.begin(), lse.end());
+  for (int p = 0; p < 3; p++) go[p].resize(BT * d);
+  for (size_t r = 0; r < BT; r++)
+    for (int j = 0; j < d; j++) {
+      yo[r * d + j] = __bfloat162float(y[r * d + j]);
+      for (int p = 0; p < 3; p++) go[p][r * d + j] = __bfloat162float(dqkv[r * 3 * d + p * d + j]);
+    }
+  if (inject) go[1][5] += 0.5;  // one wrong element of dk
+  double lse_abs = 0;
+  for (size_t i = 0; i < lo.size(); i++) lse_abs = std::max(lse_abs, std::fabs(lo[i] - lseref[i]));
+  const double ey = rel_err(yo, yref), eq = rel_err(go[0], dq), ek = rel_err(go[1], dk), ev = rel_err(go[2], dv);
+  const bool ok = ey <= 1e-2 && lse_abs <= 1e-2 && eq <= 2e-2 && ek <= 2e-2 && ev <= 2e-2;
+  char buf[400];
+  snprintf(buf, sizeof buf,
+           "{\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
+           "\"dk_rel\":%.3g,\"dv_rel\":%.3g,\"ok\":%s}",
+           B, Tn, H, HD, ey, lse_abs, eq, ek, ev, ok ? "true" : "false");
+  json = buf;
+  return ok;
+}
+
+int main(int argc, char** argv) {
+  const bool inject = argc > 1 && std::string(argv[1]) == "--inject-bug";
+  bool ok = true;
+  std::string all, one;
+  auto add = [&](bool r) { ok = ok && r; all += (all.empty() ? "" : ",") + one; };
+  if (inject) {  // only the case with the injected error
+    add(run_case<64>(1, 100, 1, true, one));
+  } else {
+    add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
+    add(run_case<32>(1, 77, 2, false, one));   // two heads
+    add(run_case<64>(1, 100, 1, false, one));
+    add(run_case<128>(1, 70, 1, false, one));
+  }
+  printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
+  return ok ? 0 : 1;
+}
