@@ -46,6 +46,11 @@ test('the Gauntlet holds (file:// storage): honest miners ≥ 90 % of the weight
   const ordinal = (u: number) => peer(u).mu - 3 * peer(u).sigma;
   assert.ok(ordinal(uid('noise')) < 0 && ordinal(uid('noise')) < Math.min(...[...r.roles].filter(([, x]) => x === 'honest').map(([u]) => ordinal(u))), 'noise ranks last');
   for (const [u, role] of r.roles) if (role === 'honest') assert.ok(!penalties(u).length, `honest uid ${u} penalised: ${penalties(u)}`);
+  // the validator's published peer list puts the honest miners first and leaves out the copier and the late one
+  const honest = [...r.roles].filter(([, x]) => x === 'honest').map(([u]) => u);
+  assert.deepEqual(r.peerList.peers.slice(0, 3).sort(), honest.sort(), JSON.stringify(r.peerList));
+  for (const role of ['copier', 'late']) assert.ok(![...r.peerList.peers, ...r.peerList.reserve].includes(uid(role)), `${role} in the peer list`);
+  assert.ok(r.validatorCheckpoint, 'the validator published a checkpoint');
 });
 
 test('a null round (no payload at all in a window) breaks nobody: no outer step, everyone stays bit-identical and in sync', { timeout: 180_000 }, async () => {

@@ -95,6 +95,17 @@ export interface Evaluation extends LossScore {
   sync: number;
 }
 
+/** `keys.peers(run, first_effective_window)`: a validator's peer list (docs/mining.md). */
+export interface PeerList {
+  v: 1;
+  /** the window whose scoring produced it */
+  window: number;
+  first_effective_window: number;
+  validator: number;
+  peers: number[];
+  reserve: number[];
+}
+
 export interface WindowReport {
   window: number;
   gather: GatherResult;
@@ -404,6 +415,20 @@ export class Validator {
       peers: state.peers.map((p) => ({ uid: p.uid, final: p.final, mu: p.mu, sigma: p.sigma, binary_ma: p.binaryMA, sync: p.sync })),
     });
     const weights = this.gauntlet.weights();
+    // the peer list (Templar's peers_{w}.json): this window's accepted uids that were not reset as
+    // copies, by weight, then final score, then uid; the top peers.gather to gather, the next
+    // peers.reserve in reserve. Posted with the weights, effective from the window after the one it
+    // is posted in. (Published for miners and tools; the miners still gather every committed peer.)
+    if ((window + 1) % m.scoring.windows_per_weights === 0) {
+      const reset = new Set([...copies].filter(([, c]) => c.level === 'copy_max').map(([u]) => u));
+      const ranked = g.accepted
+        .map((a) => a.uid)
+        .filter((u) => !reset.has(u))
+        .sort((a, b) => (weights.get(b) ?? 0) - (weights.get(a) ?? 0) || this.gauntlet.peer(b).final - this.gauntlet.peer(a).final || a - b);
+      const effective = window + 2 + m.window.validator_offset;
+      const list: PeerList = { v: 1, window, first_effective_window: effective, validator: this.o.uid, peers: ranked.slice(0, m.peers.gather), reserve: ranked.slice(m.peers.gather, m.peers.gather + m.peers.reserve) };
+      await this.o.store.put(keys.peers(manifest.runId, effective), Buffer.from(JSON.stringify(list)));
+    }
     let submitted = false;
     await this.ev.phase('weights', async () => {
       const uids = [...weights.keys()];

@@ -77,6 +77,10 @@ export interface ScenarioResult {
   /** per uid: the Gauntlet's state at the end */
   peers: ReturnType<Validator['gauntlet']['state']>['peers'];
   seconds: number;
+  /** the validator's last published peer list */
+  peerList: { peers: number[]; reserve: number[]; first_effective_window: number };
+  /** whether the validator published a checkpoint (every 5 windows here) */
+  validatorCheckpoint: boolean;
 }
 
 /** One row per uid: role, weight on chain, final score, indicator MA, rating; for messages and logs. */
@@ -190,7 +194,7 @@ export async function runGauntletScenario(o: ScenarioOptions): Promise<ScenarioR
     m.window = { blocks_per_window: 10, upload_delta_s: 3, validator_offset: 1 };
     m.eval = { uids_per_window: 15, batch: 8, eval_lr_factor: 1 };
     m.scoring.windows_per_weights = 1;
-    m.checkpoint.every_windows = 1000;
+    m.checkpoint.every_windows = 5;
     const loaded: LoadedManifest = parseManifest(serializeManifest(m));
     const numSamples = new ShardSet([TRAIN], T).numSamples;
     assert.equal(numSamples, N);
@@ -313,7 +317,14 @@ export async function runGauntletScenario(o: ScenarioOptions): Promise<ScenarioR
     const onChain: Array<[number, number]> = ((await (chain.api.query as Any).subtensorModule.weights(netuid, vuid)) as Any).toJSON();
     const total = onChain.reduce((s, [, v]) => s + v, 0);
     const weightsOnChain = new Map<number, number>(onChain.map(([u, v]) => [u, total ? v / total : 0]));
+    const lastWindow = first + o.windows - 1;
+    const vstore = openStore(urlOf(`v${vuid}`));
+    const peerListKey = keys.peers(loaded.runId, lastWindow + 2 + m.window.validator_offset);
+    const peerList2 = JSON.parse(Buffer.from((await vstore.get(peerListKey)).data).toString('utf8')) as ScenarioResult['peerList'];
+    const checkpointAt = (await vstore.head(keys.latestCheckpoint(loaded.runId))) !== null;
     const result: ScenarioResult = {
+      peerList: peerList2,
+      validatorCheckpoint: checkpointAt,
       validatorUid: vuid,
       roles,
       weightsOnChain,
