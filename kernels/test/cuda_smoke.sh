@@ -67,9 +67,11 @@ for l in open('$OUT/engine-$dev.jsonl'):
 done
 bench() {
   local t=$(date +%s)
-  timeout 200 build/gpu-bench "$@" >"$OUT/bench-$2.json" 2>"$OUT/bench-$2.err"
-  echo "bench $*: rc=$? $(( $(date +%s) - t )) s"; cat "$OUT/bench-$2.json"; tail -3 "$OUT/bench-$2.err"
+  timeout 200 build/gpu-bench "$@" >"$OUT/bench-$2${LOCO_CUDA_ATTN:+-$LOCO_CUDA_ATTN}.json" 2>"$OUT/bench-$2.err"
+  echo "bench $* ${LOCO_CUDA_ATTN:-}: rc=$? $(( $(date +%s) - t )) s"; cat "$OUT/bench-$2${LOCO_CUDA_ATTN:+-$LOCO_CUDA_ATTN}.json"; tail -3 "$OUT/bench-$2.err"
 }
 bench --config gpt2-124m --tokens 16384 --steps 5
 bench --config 1b --tokens 16384 --steps 2 --warmup 1
+# the CUDA-core attention for comparison (the tensor-core one is the default in bf16)
+LOCO_CUDA_ATTN=simple bench --config gpt2-124m --tokens 16384 --steps 3
 [ "${SMOKE_QUICK:-0}" = 1 ] || run_parity 1b --config 1b --seed 4 --B 1 --T 64 --steps 0
