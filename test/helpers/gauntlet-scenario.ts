@@ -190,8 +190,8 @@ export async function runGauntletScenario(o: ScenarioOptions): Promise<ScenarioR
     const model = o.vocab ? { ...getConfig('tiny'), vocab_size: o.vocab, padded_vocab_size: o.vocab } : 'tiny';
     const m = defaultManifest({ name: `gauntlet-${o.storage}`, netuid, model, dataset: { name: 'synthetic', shards: ['data_train_000000.bin'], sha256: '0'.repeat(64) } });
     m.train = { ...m.train, inner_steps: 2, micro_batch: 4, batch: 4, lr: 4e-3, warmup_steps: 0 };
-    // windows of ≥ 2 s (held until the payloads are ready); Δt = 3 s (S3's LastModified has whole seconds: an upload within ~2 s of the window's first block counts)
-    m.window = { blocks_per_window: 10, upload_delta_s: 3, validator_offset: 1 };
+    // windows of ≥ 2 s (held until the payloads are ready); Δt = 5 s (S3 keeps whole seconds: an upload within ~4 s of the window's first block counts; a loaded CI machine needs the slack)
+    m.window = { blocks_per_window: 10, upload_delta_s: 5, validator_offset: 1 };
     m.eval = { uids_per_window: 15, batch: 8, eval_lr_factor: 1 };
     m.scoring.windows_per_weights = 1;
     m.checkpoint.every_windows = 5;
