@@ -79,8 +79,8 @@ test('create: masked password (a weak one refused), mnemonics shown once, files 
   for (let i = 0; i < 3; i++) await type('\x7f'); // one key press each, as a terminal sends them
   const password = 'Tui-Wallet-Pass-47!';
   await type(password);
-  f = r.lastFrame() ?? '';
-  assert.match(f, new RegExp(`coldkey password +${'•'.repeat(password.length)}`));
+  const dots = new RegExp(`coldkey password +${'•'.repeat(password.length)}▏`);
+  assert.match(await until(r.lastFrame, dots), dots);
   await type('\r');
   await type(password);
   await type('\r');

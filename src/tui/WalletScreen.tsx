@@ -9,7 +9,7 @@ import { CreateFlow, ImportColdkeyFlow, ImportHotkeyFlow } from './components/Wa
 import { WalletList } from './components/WalletList.js';
 import { useTerminalSize } from './terminal.js';
 import { ColorContext, colorFromEnv, useTheme } from './theme.js';
-import { useBalances, useWalletList, useWalletMode } from './wallet-hooks.js';
+import { useBalances, useWalletList, useWalletMode, type WalletMode } from './wallet-hooks.js';
 import { chainBalances, writePlannedWallet, type BalanceFetcher } from './wallet-model.js';
 
 export interface WalletScreenProps {
@@ -64,29 +64,35 @@ function Wallet(p: WalletScreenProps) {
   const live = useRef({ mode, help });
   live.current = { mode, help };
   const onKey: KeyHandler = (input, key) => {
-      const { mode, help } = live.current;
-      if (mode.kind !== 'list' && mode.kind !== 'mnemonic') return route.current?.(input, key);
-      if (mode.kind === 'mnemonic') {
-        if (mode.writing) return;
-        if (key.escape) return toList('discarded: nothing was written');
-        if (key.return) {
-          setMode({ ...mode, writing: true, error: null });
-          writePlannedWallet(mode.plan).then(
-            () => toList(`created wallet ${mode.plan.w.name}: coldkey ${mode.plan.cold.kp.ss58Address}, hotkey ${mode.plan.hotkey} ${mode.plan.hot.kp.ss58Address}`),
-            (e: unknown) => setMode({ ...mode, writing: false, error: (e as Error).message }),
-          );
-        }
-        return;
+    const { mode, help } = live.current;
+    if (mode.kind !== 'list' && mode.kind !== 'mnemonic') return route.current?.(input, key);
+    if (mode.kind === 'mnemonic') {
+      if (mode.writing) return;
+      if (key.escape) return toList('discarded: nothing was written');
+      if (key.return) {
+        const writing = { ...mode, writing: true, error: null };
+        live.current = { ...live.current, mode: writing }; // a second enter before the redraw writes nothing
+        setMode(writing);
+        writePlannedWallet(mode.plan).then(
+          () => toList(`created wallet ${mode.plan.w.name}: coldkey ${mode.plan.cold.kp.ss58Address}, hotkey ${mode.plan.hotkey} ${mode.plan.hot.kp.ss58Address}`),
+          (e: unknown) => setMode({ ...mode, writing: false, error: (e as Error).message }),
+        );
       }
-      if (input === 'q' || (key.ctrl && input === 'c')) return p.onQuit?.();
-      if (input === '?') return setHelp((h) => !h);
-      if (key.escape) return help ? setHelp(false) : p.onBack?.();
-      if (key.upArrow) return setSelected((i) => Math.max(0, i - 1));
-      if (key.downArrow || key.tab) return setSelected((i) => (list.wallets.length ? (i + 1) % list.wallets.length : 0));
-      if (input === 'c') return setMode({ kind: 'create' });
-      if (input === 'i') return setMode({ kind: 'import-coldkey' });
-      if (input === 'h') return setMode({ kind: 'import-hotkey' });
-      if (input === 'r') return refresh();
+      return;
+    }
+    if (input === 'q' || (key.ctrl && input === 'c')) return p.onQuit?.();
+    if (input === '?') return setHelp((h) => !h);
+    if (key.escape) return help ? setHelp(false) : p.onBack?.();
+    if (key.upArrow) return setSelected((i) => Math.max(0, i - 1));
+    if (key.downArrow || key.tab) return setSelected((i) => (list.wallets.length ? (i + 1) % list.wallets.length : 0));
+    const open = (m: WalletMode) => {
+      live.current = { ...live.current, mode: m };
+      setMode(m);
+    };
+    if (input === 'c') return open({ kind: 'create' });
+    if (input === 'i') return open({ kind: 'import-coldkey' });
+    if (input === 'h') return open({ kind: 'import-hotkey' });
+    if (input === 'r') return refresh();
   };
   useInput(onKey, { isActive: keys && !p.route });
   if (p.route) p.route.current = onKey;
