@@ -1,6 +1,8 @@
 // codec-cuda: the GPU SparseLoCo codec (src/cuda/codec.cu) against the CPU codec (src/codec.cpp).
 //
 //   build/codec-cuda [parity] [bench] [--config gpt2-124m|1b] [--peers 8] [--reps 20] [--no-full-parity]
+//                    [--variants 0,1,2]   (select kernel variants: parity runs each listed one; bench times
+//                                          variant 0 and checks/times each other listed one against it)
 //
 // parity: deterministic tensors of many shapes (gpt2-124m-like, 1-D, prime and non-multiple-of-64
 //   dimensions, a chunk of 128×128) and value patterns (Gaussian, heavy tailed, many ties, ±0, all
@@ -503,7 +505,8 @@ static int64_t payload_bytes(const Model& m, const Plan& plan, const std::vector
   return h + s + 64;
 }
 
-static std::string run_bench(const std::string& config, int P, int reps, bool fullParity, cudaStream_t s, bool& allOk) {
+static std::string run_bench(const std::string& config, int P, int reps, bool fullParity, const std::vector<int>& extraVariants,
+                             cudaStream_t s, bool& allOk) {
   Model m = config_model(config);
   Plan plan;
   std::string err;
@@ -601,42 +604,48 @@ static std::string run_bench(const std::string& config, int P, int reps, bool fu
   if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
   const std::string encSteps = steps_json(enc.steps(s));
   enc.set_profile(false);
-  // select variant 1: the same bits as variant 0 from the same state, then its timings
-  std::vector<double> encV1Ms;
-  std::string v1Steps = "{}";
-  bool v1Same = false;
-  {
+  // other select variants: the same bits as variant 0 from the same state, then their timings
+  std::string variantsJson;
+  for (int v : extraVariants) {
     CUDA_OK(cudaMemcpyAsync(dCopy, dE, N * 4, cudaMemcpyDeviceToDevice, s));
     std::vector<HostEncoded> g0, g1;
     std::vector<float> e0(N), e1(N);
+    enc.set_variant(0);
     if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
-    bool ok0 = enc.check(s, &err) && enc.fetch(g0, s, &err);
+    const bool ok0 = enc.check(s, &err) && enc.fetch(g0, s, &err);
     CUDA_OK(cudaMemcpyAsync(e0.data(), dE, N * 4, cudaMemcpyDeviceToHost, s));
     CUDA_OK(cudaMemcpyAsync(dE, dCopy, N * 4, cudaMemcpyDeviceToDevice, s));
-    enc.set_variant(1);
+    enc.set_variant(v);
     if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
-    bool ok1 = enc.check(s, &err) && enc.fetch(g1, s, &err);
+    std::string err1;
+    const bool ok1 = enc.check(s, &err1) && enc.fetch(g1, s, &err1);
     CUDA_OK(cudaMemcpyAsync(e1.data(), dE, N * 4, cudaMemcpyDeviceToHost, s));
     CUDA_OK(cudaStreamSynchronize(s));
-    v1Same = ok0 && ok1 && std::memcmp(e0.data(), e1.data(), N * 4) == 0 && g0.size() == g1.size();
-    for (size_t t = 0; v1Same && t < g0.size(); t++)
-      v1Same = std::memcmp(&g0[t].p, &g1[t].p, sizeof(gpucodec::TensorParams)) == 0 && g0[t].indices == g1[t].indices &&
-               g0[t].codes == g1[t].codes && g0[t].idxSection == g1[t].idxSection && g0[t].codeSection == g1[t].codeSection;
-    if (!v1Same) {
+    bool same = ok0 && ok1 && std::memcmp(e0.data(), e1.data(), N * 4) == 0 && g0.size() == g1.size();
+    for (size_t t = 0; same && t < g0.size(); t++)
+      same = std::memcmp(&g0[t].p, &g1[t].p, sizeof(gpucodec::TensorParams)) == 0 && g0[t].indices == g1[t].indices &&
+             g0[t].codes == g1[t].codes && g0[t].idxSection == g1[t].idxSection && g0[t].codeSection == g1[t].codeSection;
+    if (!same) {
       T.params++;
-      T.note("bench: select variant 1 differs from variant 0 on the same input" + (ok0 && ok1 ? std::string() : ": " + err));
+      T.note(fmt("bench: select variant %d differs from variant 0 on the same input%s%s", v, ok1 ? "" : ": ", ok1 ? "" : err1.c_str()));
     }
+    std::vector<double> ms;
     for (int r = 0; r < reps + 2; r++) {
-      double ms = timed([&] {
+      double x = timed([&] {
         if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
       });
-      if (r >= 2) encV1Ms.push_back(ms);
+      if (r >= 2) ms.push_back(x);
     }
     enc.set_profile(true);
     if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
-    v1Steps = steps_json(enc.steps(s));
+    const std::string st = steps_json(enc.steps(s));
     enc.set_profile(false);
     enc.set_variant(0);
+    std::fprintf(stderr, "codec-cuda bench: select variant %d: encode %.3f ms, same bits as variant 0: %s\n", v, median(ms),
+                 same ? "yes" : "NO");
+    if (!variantsJson.empty()) variantsJson += ",";
+    variantsJson += fmt("{\"variant\":%d,\"encode_ms\":%.4f,\"same_bits\":%s,\"encode_steps_ms\":%s}", v, median(ms),
+                        same ? "true" : "false", st.c_str());
   }
   std::string aggSteps = "{}";
   // aggregate timings (update only, then with the outer step)
@@ -703,20 +712,21 @@ static std::string run_bench(const std::string& config, int P, int reps, bool fu
              "\"encode_ms\":%.4f,\"encode_ms_min\":%.4f,\"aggregate_ms\":%.4f,\"aggregate_ms_min\":%.4f,\"aggregate_outer_ms\":%.4f,"
              "\"memcpy_ms\":%.4f,\"memcpy_gbps\":%.1f,\"floor_3pass_ms\":%.4f,\"payload_bytes\":%lld,\"ratio\":%.2f,"
              "\"full_parity\":%s,\"parity_ok\":%s,\"cpu_encode_s_per_peer\":%.4f,\"encode_steps_ms\":%s,\"aggregate_steps_ms\":%s,"
-             "\"encode_v1_ms\":%.4f,\"encode_v1_steps_ms\":%s,\"v1_same_bits\":%s,"
+             "\"variants\":[%s],"
              "\"mismatches\":%s,\"first\":%s}",
              config.c_str(), plan.tensors.size(), (long long)N, (long long)plan.kept, P, reps, median(encMs),
              encMs.empty() ? 0.0 : *std::min_element(encMs.begin(), encMs.end()), median(aggMs),
              aggMs.empty() ? 0.0 : *std::min_element(aggMs.begin(), aggMs.end()), median(aggThMs), copy, gbps, 1.5 * copy,
              (long long)bytes, bytes ? 4.0 * N / bytes : 0.0, fullParity ? "true" : "false", ok ? "true" : "false",
-             cpuPeers.empty() ? 0.0 : cpuEncS / cpuPeers.size(), encSteps.c_str(), aggSteps.c_str(), median(encV1Ms),
-             v1Steps.c_str(), v1Same ? "true" : "false", T.json().c_str(), jstr(T.first).c_str());
+             cpuPeers.empty() ? 0.0 : cpuEncS / cpuPeers.size(), encSteps.c_str(), aggSteps.c_str(), variantsJson.c_str(),
+             T.json().c_str(), jstr(T.first).c_str());
 }
 
 int main(int argc, char** argv) {
   bool doParity = false, doBench = false, fullParity = true;
   std::string config = "gpt2-124m";
   int P = 8, reps = 20;
+  std::vector<int> variants = {0};
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -729,7 +739,20 @@ int main(int argc, char** argv) {
     else if (a == "--peers") P = std::atoi(next().c_str());
     else if (a == "--reps") reps = std::atoi(next().c_str());
     else if (a == "--no-full-parity") fullParity = false;
-    else fail("usage: codec-cuda [parity] [bench] [--config NAME] [--peers N] [--reps N] [--no-full-parity]");
+    else if (a == "--variants") {
+      variants.clear();
+      std::string list = next();
+      size_t p0 = 0;
+      while (p0 <= list.size()) {
+        size_t p1 = list.find(',', p0);
+        if (p1 == std::string::npos) p1 = list.size();
+        const int v = std::atoi(list.substr(p0, p1 - p0).c_str());
+        if (v < 0 || v > 2) fail("--variants takes 0, 1, 2");
+        variants.push_back(v);
+        p0 = p1 + 1;
+      }
+    }
+    else fail("usage: codec-cuda [parity] [bench] [--config NAME] [--peers N] [--reps N] [--no-full-parity] [--variants 0,1,2]");
   }
   if (!doParity && !doBench) doParity = doBench = true;
   if (P < 1 || P > gpucodec::kMaxPeers) fail("--peers must be 1…" + std::to_string(gpucodec::kMaxPeers));
@@ -745,7 +768,7 @@ int main(int argc, char** argv) {
   if (doParity) {
     std::string cases;
     bool pOk = true;
-    for (int variant = 0; variant <= 1; variant++)
+    for (int variant : variants)
       for (Case c : parity_cases()) {
         if (variant) {
           c.variant = variant;
@@ -757,7 +780,10 @@ int main(int argc, char** argv) {
     allOk &= pOk;
     out += fmt(",\"parity\":{\"ok\":%s,\"cases\":[", pOk ? "true" : "false") + cases + "]}";
   }
-  if (doBench) out += ",\"bench\":" + run_bench(config, P, reps, fullParity, s, allOk);
+  std::vector<int> extra;
+  for (int v : variants)
+    if (v != 0) extra.push_back(v);
+  if (doBench) out += ",\"bench\":" + run_bench(config, P, reps, fullParity, extra, s, allOk);
   out += fmt(",\"ok\":%s}", allOk ? "true" : "false");
   std::printf("%s\n", out.c_str());
   return allOk ? 0 : 1;

@@ -174,10 +174,14 @@ __device__ uint64_t block_excl_scan(uint64_t v, uint64_t* total) {
 // ---------------------------------------------------------------------------------------------
 // encode kernels
 
-// kLean (variant 1, opt-in until measured on a GPU): after the first digit, histogram only the keys
-// that still match the prefix, with plain shared atomics instead of a warp-wide __match_any_sync
-// over every key (later digits are spread over many bins, so contention is low).
-template <bool kLean>
+// Variants (opt-in until measured on a GPU; all give the same output):
+//   0  digits 24/16/8/0, every pass over all keys with warp-aggregated (__match_any_sync) atomics
+//   1  after the first digit, plain shared atomics over the keys that still match the prefix only
+//      (later digits are spread over many bins, so contention is low)
+//   2  as 1, the first digit is the exponent (bits 23…30), and when its crossing bin holds at most
+//      kCand keys they are gathered into a shared list, so later passes touch only those
+constexpr int kCand = 1024;
+template <int V>
 __global__ void __launch_bounds__(kThreads, 8) k_select(const TensorDesc* __restrict__ tensors, const int* __restrict__ chunkTensor,
                                                      float* __restrict__ e, const float* __restrict__ delta, float beta, bool vec,
                                                      float* __restrict__ vals, uint16_t* __restrict__ idxOut,
@@ -188,6 +192,9 @@ __global__ void __launch_bounds__(kThreads, 8) k_select(const TensorDesc* __rest
   __shared__ uint32_t sPrefix;
   __shared__ int sKRem, sBad;
   __shared__ bool sAll;
+  __shared__ uint32_t sBinCnt;
+  __shared__ int sN;
+  __shared__ uint32_t sCand[V == 2 ? kCand : 1];
 
   const int64_t gch = blockIdx.x;
   const int t = chunkTensor[gch];
@@ -205,7 +212,7 @@ __global__ void __launch_bounds__(kThreads, 8) k_select(const TensorDesc* __rest
   if (vec && (T.c2 & 3) == 0 && (T.cols & 3) == 0 && (T.elemOff & 3) == 0) {
     // 16-byte loads: rows of a chunk are c2 floats starting at a multiple of 4
     const int q2 = T.c2 >> 2, nq = len >> 2;
-    constexpr int U = 4;  // all loads of a round in flight before any use
+    constexpr int U = 2;  // loads of a round in flight before any use (4 spills under the 32-register cap)
     for (int q0 = tid; q0 < nq; q0 += kThreads * U) {
       float4 v[U], d[U];
       int64_t pos[U];
@@ -264,26 +271,20 @@ __global__ void __launch_bounds__(kThreads, 8) k_select(const TensorDesc* __rest
     uint32_t prefix = 0, mask = 0;
     int kRem = k;
     bool all = false;
+    if constexpr (V == 0) {
     for (int shift = 24; shift >= 0; shift -= 8) {
       for (int i = tid; i < 256; i += kThreads) hist[i] = 0;
       __syncthreads();
-      if (kLean && shift != 24) {
-        for (int l = tid; l < len; l += kThreads) {
+      for (int b0 = 0; b0 < len; b0 += kThreads) {  // uniform bound: whole warps take part in match_any
+        const int l = b0 + tid;
+        uint32_t bin = 0xffffffffu;
+        if (l < len) {
           const uint32_t key = key_of(sv[l]);
-          if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255u], 1u);
+          if ((key & mask) == prefix) bin = (key >> shift) & 255u;
         }
-      } else {
-        for (int b0 = 0; b0 < len; b0 += kThreads) {  // uniform bound: whole warps take part in match_any
-          const int l = b0 + tid;
-          uint32_t bin = 0xffffffffu;
-          if (l < len) {
-            const uint32_t key = key_of(sv[l]);
-            if ((key & mask) == prefix) bin = (key >> shift) & 255u;
-          }
-          // one shared atomic per distinct bin per warp (the first digits are mostly one exponent)
-          const unsigned same = __match_any_sync(0xffffffffu, bin);
-          if (bin != 0xffffffffu && lane == __ffs(same) - 1) atomicAdd(&hist[bin], (uint32_t)__popc(same));
-        }
+        // one shared atomic per distinct bin per warp (the first digits are mostly one exponent)
+        const unsigned same = __match_any_sync(0xffffffffu, bin);
+        if (bin != 0xffffffffu && lane == __ffs(same) - 1) atomicAdd(&hist[bin], (uint32_t)__popc(same));
       }
       __syncthreads();
       if (warp == 0) {
@@ -326,6 +327,99 @@ __global__ void __launch_bounds__(kThreads, 8) k_select(const TensorDesc* __rest
         all = true;
         break;
       }
+    }
+    } else {
+    int nCand = -1;  // variant 2: the candidates of the current prefix are sCand[0…nCand)
+    for (int d = 0; d < 4; d++) {
+      const int shift = V == 2 ? (d == 0 ? 23 : d == 1 ? 15 : d == 2 ? 7 : 0) : 24 - 8 * d;
+      const uint32_t dmask = (V == 2 && d == 3) ? 127u : 255u;
+      for (int i = tid; i < 256; i += kThreads) hist[i] = 0;
+      __syncthreads();
+      if (V >= 1 && d > 0 && nCand >= 0) {
+        for (int i = tid; i < nCand; i += kThreads) {
+          const uint32_t key = sCand[i];
+          if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & dmask], 1u);
+        }
+      } else if (V >= 1 && d > 0) {
+        for (int l = tid; l < len; l += kThreads) {
+          const uint32_t key = key_of(sv[l]);
+          if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & dmask], 1u);
+        }
+      } else {
+        for (int b0 = 0; b0 < len; b0 += kThreads) {  // uniform bound: whole warps take part in match_any
+          const int l = b0 + tid;
+          uint32_t bin = 0xffffffffu;
+          if (l < len) {
+            const uint32_t key = key_of(sv[l]);
+            if ((key & mask) == prefix) bin = (key >> shift) & dmask;
+          }
+          // one shared atomic per distinct bin per warp (the first digits are mostly one exponent)
+          const unsigned same = __match_any_sync(0xffffffffu, bin);
+          if (bin != 0xffffffffu && lane == __ffs(same) - 1) atomicAdd(&hist[bin], (uint32_t)__popc(same));
+        }
+      }
+      __syncthreads();
+      if (warp == 0) {
+        // lane owns bins 255−8·lane … 248−8·lane (descending); find the bin holding the kRem-th
+        // largest of the keys that match the prefix
+        uint32_t c[8];
+        uint32_t s = 0;
+#pragma unroll
+        for (int q = 0; q < 8; q++) {
+          c[q] = hist[255 - lane * 8 - q];
+          s += c[q];
+        }
+        uint32_t incl = s;
+#pragma unroll
+        for (int o = 1; o < 32; o <<= 1) {
+          const uint32_t n = __shfl_up_sync(0xffffffffu, incl, o);
+          if (lane >= o) incl += n;
+        }
+        const uint32_t excl = incl - s;
+        if (excl < (uint32_t)kRem && (uint32_t)kRem <= incl) {
+          uint32_t above = excl;
+          for (int q = 0; q < 8; q++) {
+            if (above + c[q] >= (uint32_t)kRem) {
+              const uint32_t np = prefix | ((uint32_t)(255 - lane * 8 - q) << shift);
+              sPrefix = np;
+              sKRem = kRem - (int)above;
+              sBinCnt = c[q];
+              // every key of this bin is kept: no need to resolve it further
+              sAll = (c[q] == (uint32_t)kRem - above) && np != 0;
+              break;
+            }
+            above += c[q];
+          }
+        }
+      }
+      __syncthreads();
+      prefix = sPrefix;
+      kRem = sKRem;
+      mask |= dmask << shift;
+      if (sAll) {
+        all = true;
+        break;
+      }
+      if (V == 2 && d == 0 && sBinCnt <= (uint32_t)kCand) {  // uniform: shared value after a barrier
+        if (tid == 0) sN = 0;
+        __syncthreads();
+        const unsigned ltm = (1u << lane) - 1u;
+        for (int b0 = 0; b0 < len; b0 += kThreads) {  // uniform bound
+          const int l = b0 + tid;
+          const uint32_t key = l < len ? key_of(sv[l]) : 0u;
+          const bool m = l < len && (key & mask) == prefix;
+          const unsigned bal = __ballot_sync(0xffffffffu, m);
+          if (bal) {  // warp-uniform
+            int at = 0;
+            if (lane == 0) at = atomicAdd(&sN, __popc(bal));
+            at = __shfl_sync(0xffffffffu, at, 0);
+            if (m && at + __popc(bal & ltm) < kCand) sCand[at + __popc(bal & ltm)] = key;
+          }
+        }
+        __syncthreads();
+        nCand = sN < kCand ? sN : kCand;
+      }
+    }
     }
     // Keep key > thr, plus the eqNeed lowest-index keys equal to thr. Without an early stop, thr is
     // the k-th largest key t and eqNeed = k − #(key > t); after one (the whole bin is kept) it is
@@ -993,8 +1087,9 @@ bool Encoder::init(const Plan& plan, std::string* err) {
   selectSmem_ = 16;
   for (const TensorDesc& d : plan.tensors) selectSmem_ = std::max(selectSmem_, (((size_t)d.len * 4 + (size_t)d.k * 2) + 15) & ~(size_t)15);
   if (selectSmem_ > 48 * 1024) {
-    CK(cudaFuncSetAttribute(k_select<false>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)selectSmem_));
-    CK(cudaFuncSetAttribute(k_select<true>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)selectSmem_));
+    CK(cudaFuncSetAttribute(k_select<0>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)selectSmem_));
+    CK(cudaFuncSetAttribute(k_select<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)selectSmem_));
+    CK(cudaFuncSetAttribute(k_select<2>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)selectSmem_));
   }
   return true;
 }
@@ -1014,12 +1109,15 @@ bool Encoder::encode(float* e, const float* delta, cudaStream_t s, std::string* 
   mark(profile_, ev_, nev_, 10, s);
   // 16-byte accesses only on 16-byte aligned buffers
   const bool vec = ((uintptr_t)e & 15) == 0 && ((uintptr_t)delta & 15) == 0;
-  if (variant_ == 1)
-    k_select<true><<<(unsigned)P.chunks, kThreads, selectSmem_, s>>>(d_tensors_, d_chunkTensor_, e, delta, P.params.beta, vec,
-                                                                      d_vals_, d_idx_, d_status_);
+  if (variant_ == 2)
+    k_select<2><<<(unsigned)P.chunks, kThreads, selectSmem_, s>>>(d_tensors_, d_chunkTensor_, e, delta, P.params.beta, vec, d_vals_,
+                                                                   d_idx_, d_status_);
+  else if (variant_ == 1)
+    k_select<1><<<(unsigned)P.chunks, kThreads, selectSmem_, s>>>(d_tensors_, d_chunkTensor_, e, delta, P.params.beta, vec, d_vals_,
+                                                                   d_idx_, d_status_);
   else
-    k_select<false><<<(unsigned)P.chunks, kThreads, selectSmem_, s>>>(d_tensors_, d_chunkTensor_, e, delta, P.params.beta, vec,
-                                                                       d_vals_, d_idx_, d_status_);
+    k_select<0><<<(unsigned)P.chunks, kThreads, selectSmem_, s>>>(d_tensors_, d_chunkTensor_, e, delta, P.params.beta, vec, d_vals_,
+                                                                   d_idx_, d_status_);
   CK_LAUNCH(k_select);
   mark(profile_, ev_, nev_, 10, s);
   k_chunk_stats<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, d_vals_, d_idx_, d_part_, d_riceSums_);

@@ -102,7 +102,7 @@ class Encoder {
   // {step name, ms} of the last encode (synchronises the stream).
   void set_profile(bool on) { profile_ = on; }
   std::vector<std::pair<std::string, float>> steps(cudaStream_t stream);
-  // Select kernel variant: 0 (default) or 1 (leaner histograms; same output, see codec.cu).
+  // Select kernel variant: 0 (default), 1 or 2 (leaner histograms; same output, see codec.cu).
   void set_variant(int v) { variant_ = v; }
 
  private:
