@@ -12,7 +12,7 @@ import { launchArgs, launchProblem, type HomeChoice } from '../src/tui/home.js';
 import { keypairFromSeed } from '../src/wallet/keypair.js';
 import { writeColdkey, writeHotkey } from '../src/wallet/wallet.js';
 import { defaultManifest, serializeManifest } from '../src/protocol/manifest.js';
-import { loco, tempDir } from './helpers.js';
+import { loco, modulesLoadedBy, tempDir } from './helpers.js';
 
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 async function until(frame: () => string | undefined, re: RegExp, ms = 3000): Promise<string> {
@@ -133,6 +133,11 @@ test('no terminal: `loco` and `loco wallet` print their help and exit 0 without 
     assert.doesNotMatch(r.stderr + r.stdout, /Home: choose|Password to|New password/);
   }
   assert.ok(Date.now() - t0 < 30_000, 'no waiting');
+  for (const args of [[], ['wallet'], ['--help']]) {
+    const loaded = modulesLoadedBy(args);
+    assert.match(loaded, /cli\/main\.js/);
+    assert.doesNotMatch(loaded, /node_modules\/(ink|react)\/|@polkadot|tui\//, `loco ${args.join(' ')} without a terminal loaded a screen or the chain stack`);
+  }
   const bad = loco(['wallet', 'frobnicate'], { home });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown command 'wallet frobnicate'/);
