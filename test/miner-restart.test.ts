@@ -22,7 +22,7 @@ import { writeHotkey } from '../src/wallet/wallet.js';
 import { writeShard } from '../src/data/shards.js';
 import { mulberry32 } from '../src/util/random.js';
 
-const WINDOW_S = 4;
+const WINDOW_S = 5;
 
 interface Proc {
   name: string;
