@@ -16,11 +16,11 @@
 #   bench_1b    build/gpu-bench --config 1b --tokens 16384          (bench_1b_tc: --attn tc)
 #   torch       reference/bench.py  (PyTorch eager/compile baselines and PyTorch SparseLoCo)
 #   codec_variants  build/codec-cuda --variants 1,2  (opt-in select kernels: parity and timings)
-# Environment: GPU_CHECK_BUDGET_S (default 255: the whole script's wall-clock budget; later stages
+# Environment: GPU_CHECK_BUDGET_S (default 265: the whole script's wall-clock budget; later stages
 # get what is left), LOCO_CUDA_ARCH (default 90a), GPU_CHECK_SKIP (space-separated stage names).
 set -u
 START=$(date +%s)
-BUDGET=${GPU_CHECK_BUDGET_S:-255}
+BUDGET=${GPU_CHECK_BUDGET_S:-265}
 ARCH=${LOCO_CUDA_ARCH:-90a}
 SKIP=" ${GPU_CHECK_SKIP:-} "
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -92,8 +92,8 @@ run_stage codec 60 "$K/build/codec-cuda" parity bench --reps 10
 # default attention (the verified CUDA-core kernels) and the tensor-core attention (--attn tc)
 run_stage bench_124m 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
 run_stage bench_124m_tc 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn tc
-run_stage bench_1b 60 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 2 --warmup 1
-run_stage bench_1b_tc 60 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 4 --warmup 1 --attn tc
+run_stage bench_1b 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 1 --warmup 1
+run_stage bench_1b_tc 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 3 --warmup 1 --attn tc
 TORCH_BUDGET=$(( $(left) - 70 ))
 (( TORCH_BUDGET < 10 )) && TORCH_BUDGET=10
 TORCH_BOX=$(( $(left) - 40 ))
