@@ -103,7 +103,7 @@ test('audit reproduces a validator\'s window; a replaced payload is reported for
     const sent = normaliseWeights(wev.uids, wev.weights);
     const onChain: ChainWeights = { block: 123, uids: sent.uids, values: sent.values };
 
-    const audit = (chainWeights?: () => Promise<ChainWeights | null>): Promise<AuditReport> =>
+    const audit = (chainWeights?: () => Promise<ChainWeights[]>): Promise<AuditReport> =>
       auditWindow({
         manifest: loaded,
         shards: [SHARD],
@@ -119,13 +119,14 @@ test('audit reproduces a validator\'s window; a replaced payload is reported for
 
     // 1. untouched: every miner matches, the weights match what was set
     const t1 = performance.now();
-    const ok = await audit(async () => onChain);
+    const ok = await audit(async () => [{ ...onChain, block: 122, values: onChain.values.map((v) => v ^ 1024) }, onChain]);
     const auditSeconds = (performance.now() - t1) / 1000;
     assert.equal(ok.match, true, humanAudit(ok).join('\n'));
     assert.deepEqual(ok.replayed, [B, B + 1]);
     assert.deepEqual(ok.miners.map((x) => [x.uid, x.match, x.recomputed.status]), MINERS.map((u) => [u, true, 'gathered']));
     for (const x of ok.miners) assert.ok(x.recomputed.evaluation && x.published.evaluation && x.recomputed.digest === x.published.digest);
     assert.equal(ok.weights.chainMatch, true);
+    assert.equal(ok.weights.chain?.block, 123); // the set_weights that carries these weights, not the first one
     assert.ok(auditSeconds < 60, `audit took ${auditSeconds.toFixed(1)} s`);
     // weights on chain that differ from the recomputed ones are named (the comparison auditWindow uses)
     const recomputed = Object.entries(ok.weights.recomputed).map(([u, x]) => [Number(u), x] as [number, number]);

@@ -151,12 +151,13 @@ test('audit\'s chain side: findSetWeights finds the set_weights a validator sent
   const vuid = (await chain.uidOf(netuid, vkey.ss58Address))!;
   const from = await chain.blockNumber();
   const r = await chainSetWeights(chain, netuid, vkey)([vuid], [1]);
-  const found = await findSetWeights(chain, netuid, vkey.ss58Address, from, 200);
-  assert.ok(found, 'set_weights not found');
+  const all = await findSetWeights(chain, netuid, vkey.ss58Address, from, 200);
+  assert.equal(all.length, 1, JSON.stringify(all));
+  const found = all[0];
   assert.equal(found.block, r.block);
   const want = normaliseWeights([vuid], [1]);
   assert.deepEqual([found.uids, found.values], [want.uids, want.values]);
   // another subnet, or blocks before it: nothing
-  assert.equal(await findSetWeights(chain, netuid + 1, vkey.ss58Address, from, 200), null);
-  assert.equal(await findSetWeights(chain, netuid, vkey.ss58Address, Math.max(0, from - 20), 20), null);
+  assert.deepEqual(await findSetWeights(chain, netuid + 1, vkey.ss58Address, from, 200), []);
+  assert.deepEqual(await findSetWeights(chain, netuid, vkey.ss58Address, Math.max(0, from - 20), 20), []);
 });

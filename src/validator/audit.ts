@@ -81,8 +81,11 @@ export interface AuditOptions {
   from?: number;
   /** relative tolerance for losses and scores (different BLAS builds/threads round differently) */
   tolerance?: number;
-  /** the weights the validator set on chain for this window (null: none found) */
-  chainWeights?: () => Promise<ChainWeights | null>;
+  /**
+   * The set_weights the validator sent on chain in the blocks where its weights for this window can
+   * be (findSetWeights); the window's weights match when one of them carries the recomputed values.
+   */
+  chainWeights?: () => Promise<ChainWeights[]>;
   events?: EventSink;
   log?: (msg: string) => void;
 }
@@ -310,13 +313,20 @@ async function replay(o: AuditOptions, base: string, target: PublishedScores, fr
   let chain: ChainWeights | null = null;
   let chainMatch: boolean | null = null;
   if (o.chainWeights && due) {
-    chain = await o.chainWeights();
-    if (!chain) {
+    const sent = await o.chainWeights();
+    if (sent.length === 0) {
       chainMatch = rec.length === 0;
       if (rec.length) wDiff.push('no set_weights by this validator was found on chain for this window');
     } else {
-      wDiff.push(...chainWeightsDiff(rec, chain));
-      chainMatch = wDiff.length === 0;
+      // an honest validator sets this window's weights once; which of its set_weights in the
+      // searched blocks it was depends on how far behind it ran, so any exact one counts
+      chain = sent.find((x) => chainWeightsDiff(rec, x).length === 0) ?? null;
+      chainMatch = chain !== null;
+      if (!chain) {
+        chain = sent[0];
+        wDiff.push(`none of its ${sent.length} set_weights in blocks ${sent[0].block}…${sent.at(-1)!.block} carries the recomputed weights; the first:`);
+        wDiff.push(...chainWeightsDiff(rec, sent[0]));
+      }
     }
   }
   const miners = c.miners;
@@ -392,13 +402,15 @@ export function humanAudit(r: AuditReport): string[] {
 type Any = any;
 
 /**
- * The first set_weights on `netuid` signed by `hotkey` in blocks [fromBlock, fromBlock + maxBlocks)
- * (up to the head): the weights a validator set for a window are sent while it processes that
- * window, i.e. from the start of window w + 1 + validator_offset on.
+ * Every set_weights on `netuid` signed by `hotkey` in blocks [fromBlock, fromBlock + maxBlocks)
+ * (up to the head), in block order. A validator sets a window's weights while it processes that
+ * window: not before the window's uploads (window w + 1), usually once w + 1 + validator_offset has
+ * begun (runValidator), later when it runs behind.
  */
-export async function findSetWeights(chain: Chain, netuid: number, hotkey: string, fromBlock: number, maxBlocks: number): Promise<ChainWeights | null> {
+export async function findSetWeights(chain: Chain, netuid: number, hotkey: string, fromBlock: number, maxBlocks: number): Promise<ChainWeights[]> {
   const api = chain.api as Any;
   const head = await chain.blockNumber();
+  const out: ChainWeights[] = [];
   for (let b = fromBlock; b <= Math.min(head, fromBlock + maxBlocks - 1); b++) {
     const hash = await api.rpc.chain.getBlockHash(b);
     const signed = await api.rpc.chain.getBlock(hash);
@@ -407,13 +419,17 @@ export async function findSetWeights(chain: Chain, netuid: number, hotkey: strin
       if (x.signer.toString() !== hotkey) continue;
       const [n, dests, weights] = x.method.args;
       if (Number(n.toString()) !== netuid) continue;
-      return { block: b, uids: [...dests].map((d: Any) => Number(d.toString())), values: [...weights].map((d: Any) => Number(d.toString())) };
+      out.push({ block: b, uids: [...dests].map((d: Any) => Number(d.toString())), values: [...weights].map((d: Any) => Number(d.toString())) });
     }
   }
-  return null;
+  return out;
 }
 
-/** The block from which a validator's set_weights for window w can appear. */
-export function weightsSearchStart(w: number, m: LoadedManifest['manifest']): number {
-  return windowStartBlock(w + 1 + m.window.validator_offset, m.window.blocks_per_window);
+/**
+ * The blocks in which a validator's set_weights for window w can appear: from the start of w + 1,
+ * over 2 + validator_offset windows, and at least 300 blocks (short devnet windows go by faster than
+ * a validator scores them).
+ */
+export function weightsSearchRange(w: number, m: LoadedManifest['manifest']): { from: number; blocks: number } {
+  return { from: windowStartBlock(w + 1, m.window.blocks_per_window), blocks: Math.max(300, (2 + m.window.validator_offset) * m.window.blocks_per_window) };
 }

@@ -38,7 +38,7 @@ async function audit(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const tolerance = f.tolerance === undefined ? undefined : Number(f.tolerance);
   if (tolerance !== undefined && !(tolerance >= 0)) throw new LocoError('usage', `--tolerance must be a number ≥ 0 (got ${f.tolerance})`);
 
-  const [{ readManifest }, { listShardFiles, ShardSet }, { openStore }, { publicKeypair }, { staticPeers, WallClock }, { auditWindow, humanAudit, findSetWeights, weightsSearchStart }, { Engine }, { readFileSync }, { tmpdir }, { join }] =
+  const [{ readManifest }, { listShardFiles, ShardSet }, { openStore }, { publicKeypair }, { staticPeers, WallClock }, { auditWindow, humanAudit, findSetWeights, weightsSearchRange }, { Engine }, { readFileSync }, { tmpdir }, { join }] =
     await Promise.all([
       import('../../protocol/manifest.js'),
       import('../../data/shards.js'),
@@ -114,7 +114,12 @@ async function audit(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
       workDir: f.workDir ?? join(tmpdir(), `loco-audit-${manifest.runId}-${window}-${process.pid}`),
       from: int(f.from, '--from'),
       tolerance,
-      chainWeights: chain ? () => findSetWeights(chain!, netuid, validator, weightsSearchStart(window, m), 4 * m.window.blocks_per_window) : undefined,
+      chainWeights: chain
+        ? () => {
+            const r = weightsSearchRange(window, m);
+            return findSetWeights(chain!, netuid, validator, r.from, r.blocks);
+          }
+        : undefined,
       log: (s) => ctx.out.debug(s),
     });
     if (report.match) {

@@ -1,0 +1,154 @@
+// `loco audit --window W --validator HOTKEY` against the devnet, as a third party runs it: the
+// validator's store and the miners' stores come from their commitments, window start times from
+// block timestamps, and the weights from the validator's set_weights on chain.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import { LOCO, tempDir } from './helpers.js';
+import { connect, type Chain } from '../src/chain/client.js';
+import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
+import type { LocoEvent } from '../src/protocol/events.js';
+import { openStore } from '../src/storage/index.js';
+import { ShardSet, writeShard } from '../src/data/shards.js';
+import { Engine } from '../src/trainer/engine.js';
+import { keypairFromSeed, type Keypair } from '../src/wallet/keypair.js';
+import { ChainClock, chainSetWeights, commitmentPeers, storeCommitment } from '../src/miner/chain.js';
+import { Miner } from '../src/miner/miner.js';
+import { Validator } from '../src/validator/validator.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+const TAO = 1_000_000_000n;
+const dir = tempDir('loco-audit-devnet-');
+let devnet: Any;
+let chain: Chain;
+let alice: KeyringPair;
+
+before(async () => {
+  const { Devnet } = await import('../src/devnet/node.js');
+  devnet = await Devnet.start({ port: 0, blockTimeMs: 200 });
+  chain = await connect(devnet.url, { timeoutMs: 30_000 });
+  const { Keyring } = await import('@polkadot/keyring');
+  alice = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Alice');
+});
+after(async () => {
+  await chain?.close();
+  await devnet?.stop();
+});
+
+const T = 64;
+const N = 48;
+const SHARD = join(dir, 'data_train_000000.bin');
+{
+  const tokens: number[] = [];
+  let x = 31337;
+  for (let i = 0; i < N * T + 1; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    tokens.push(100 + Math.min(Math.floor(i / T), N - 1) * 40 + ((x >>> 8) % 40));
+  }
+  writeShard(SHARD, tokens);
+}
+const key = (n: string) => keypairFromSeed(new Uint8Array(createHash('sha256').update(`loco-audit-devnet-${n}`).digest()));
+
+function loco(args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: Any }> {
+  const env = { ...process.env, HOME: dir, LOCO_CONFIG_DIR: join(dir, '.cfg'), NO_COLOR: '1' } as NodeJS.ProcessEnv;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [LOCO, ...args, '--network', devnet.url, '--json'], { env, timeout: 120_000 }, (err, stdout, stderr) => {
+      let json: Any;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        /* asserted by the caller */
+      }
+      resolve({ code: err ? ((err as Any).code ?? -1) : 0, stdout, stderr, json });
+    });
+  });
+}
+
+test('loco audit on the devnet: stores from commitments, times from blocks, weights from set_weights', { timeout: 240_000 }, async () => {
+  const [vkey, m0, m1] = await Promise.all(['validator', 'miner0', 'miner1'].map(key));
+  const created = await chain.submit(chain.tx.registerNetwork(vkey.ss58Address), alice, 'register_network');
+  const netuid = Number((created.events.find((e) => e.name === 'NetworkAdded')?.data as unknown[])[0]);
+  for (const k of [vkey, m0, m1]) await chain.submit(chain.tx.transferKeepAlive(k.ss58Address, 10n * TAO), alice, 'transfer');
+  for (const k of [m0, m1]) await chain.submit(chain.tx.burnedRegister(netuid, k.ss58Address), alice, 'burned_register');
+  await chain.submit(chain.tx.addStake(vkey.ss58Address, netuid, 5n * TAO), alice, 'add_stake');
+  const uidOf = async (k: Keypair) => (await chain.uidOf(netuid, k.ss58Address))!;
+  const vuid = await uidOf(vkey);
+  const minerKeys = [m0, m1];
+  const minerUids = await Promise.all(minerKeys.map(uidOf));
+  const storeUrl = (u: number) => pathToFileURL(join(dir, `store-${u}`)).href;
+  // every participant, the validator included, commits its store
+  for (const [k, u] of [...minerKeys.map((k, i) => [k, minerUids[i]] as const), [vkey, vuid] as const]) {
+    await chain.submit(chain.tx.setCommitment(netuid, storeCommitment(storeUrl(u))), k, 'set_commitment');
+  }
+  const peerList = await commitmentPeers(chain, netuid, { exclude: [vuid] });
+  const peers = async () => peerList;
+
+  const m = defaultManifest({ name: 'audit-devnet', netuid, dataset: { name: 'synthetic', shards: ['data_train_000000.bin'], sha256: '0'.repeat(64) } });
+  m.train = { ...m.train, inner_steps: 2, micro_batch: 2, batch: 2, lr: 4e-3, warmup_steps: 0 };
+  m.window = { blocks_per_window: 5, upload_delta_s: 60, validator_offset: 1 };
+  m.eval = { uids_per_window: 15, batch: 4, eval_lr_factor: 1 };
+  m.scoring.windows_per_weights = 2;
+  m.checkpoint.every_windows = 1000;
+  const loaded = parseManifest(serializeManifest(m));
+  const manifestFile = join(dir, 'run.json');
+  writeFileSync(manifestFile, loaded.bytes);
+  const numSamples = new ShardSet([SHARD], T).numSamples;
+  const clock = new ChainClock(chain, m.window.blocks_per_window, 100);
+
+  const engines = await Promise.all([0, 1, 2].map(() => Engine.start({ threads: 1 })));
+  const weights: Extract<LocoEvent, { event: 'weights' }>[] = [];
+  let audited: number;
+  try {
+    const miners = minerKeys.map(
+      (k, i) => new Miner({ engine: engines[i], manifest: loaded, shards: [SHARD], numSamples, uid: minerUids[i], hotkey: k, store: openStore(storeUrl(minerUids[i])), peers, workDir: join(dir, `work-${i}`) }),
+    );
+    const validator = new Validator({
+      engine: engines[2],
+      manifest: loaded,
+      shards: [SHARD],
+      numSamples,
+      uid: vuid,
+      store: openStore(storeUrl(vuid)),
+      peers,
+      workDir: join(dir, 'work-v'),
+      setWeights: chainSetWeights(chain, netuid, vkey),
+      events: (e) => e.event === 'weights' && weights.push(e),
+    });
+    await Promise.all([...miners.map((x) => x.initModel()), validator.initModel()]);
+    // two windows, starting on an even one so the second is a weights window ((w+1) % 2 == 0)
+    let w = await clock.current();
+    if (w % 2 === 1) w += 1;
+    await clock.waitFor(w);
+    const first = w;
+    for (; w < first + 2; w++) {
+      await Promise.all(miners.map((x) => x.train(w)));
+      await clock.waitFor(w + 1);
+      const t0 = await clock.startTime(w + 1);
+      await Promise.all(miners.map((x) => x.upload(w)));
+      await Promise.all(miners.map((x) => x.sync(w, t0)));
+      const r = await validator.processWindow(w, t0);
+      assert.deepEqual(r.gather.accepted.map((a) => a.uid), minerUids);
+    }
+    audited = first + 1;
+  } finally {
+    await Promise.all(engines.map((e) => e.shutdown()));
+  }
+  const sent = weights.filter((e) => e.submitted);
+  assert.equal(sent.length, 1, JSON.stringify(weights));
+
+  const r = await loco(['audit', '--window', String(audited), '--validator', vkey.ss58Address, '--manifest', manifestFile, '--data', SHARD, '--threads', '1']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const rep = r.json.data;
+  assert.equal(rep.match, true);
+  assert.deepEqual(rep.replayed, [audited - 1, audited]);
+  assert.deepEqual(rep.miners.map((x: Any) => [x.uid, x.match, x.recomputed.status]), minerUids.map((u) => [u, true, 'gathered']));
+  assert.equal(rep.weights.due, true);
+  assert.equal(rep.weights.chainMatch, true);
+  assert.equal(rep.weights.chain.block, sent[0].block);
+});
