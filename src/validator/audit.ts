@@ -427,9 +427,9 @@ export async function findSetWeights(chain: Chain, netuid: number, hotkey: strin
 
 /**
  * The blocks in which a validator's set_weights for window w can appear: from the start of w + 1,
- * over 2 + validator_offset windows, and at least 300 blocks (short devnet windows go by faster than
+ * over 2 + validator_offset windows, and at least 600 blocks (short devnet windows go by faster than
  * a validator scores them).
  */
 export function weightsSearchRange(w: number, m: LoadedManifest['manifest']): { from: number; blocks: number } {
-  return { from: windowStartBlock(w + 1, m.window.blocks_per_window), blocks: Math.max(300, (2 + m.window.validator_offset) * m.window.blocks_per_window) };
+  return { from: windowStartBlock(w + 1, m.window.blocks_per_window), blocks: Math.max(600, (2 + m.window.validator_offset) * m.window.blocks_per_window) };
 }
