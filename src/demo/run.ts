@@ -4,7 +4,6 @@
 // its own process group. Their NDJSON events and the demo's own go to one dashboard (a TTY), NDJSON
 // (--json) or plain lines.
 import { homedir } from 'node:os';
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Ctx } from '../cli/context.js';
 import { LocoError } from '../errors.js';
@@ -17,7 +16,6 @@ import {
   WALLET_NAME,
   createSubnet,
   demoManifest,
-  latestCheckpoint,
   layout,
   makeWallets,
   prepareDemoData,
@@ -206,23 +204,9 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
       const args = [r.role === 'miner' ? 'mine' : 'validate', ...common, '--hotkey', r.hotkey, '--store', r.store, '--uid', String(r.uid), '--work-dir', l.workDir(r.role, r.uid)];
       // --windows N counts the validator's windows (weights of N windows on chain); the miners are stopped then
       if (r.role === 'validator' && o.windows !== undefined) args.push('--windows', String(o.windows));
-      if (o.resume) {
-        const storeDir = l.storeDir(r.uid);
-        if (r.role === 'miner') {
-          const c = latestCheckpoint(storeDir, st.runId);
-          if (c) args.push('--checkpoint', c.path);
-        } else {
-          // the validator's model is the shared model after the last window it processed: any miner's checkpoint of that window
-          const statePath = join(l.workDir('validator', r.uid), 'validator-state.json');
-          const last = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as { lastWindow?: number }).lastWindow : undefined;
-          const found = st.roles
-            .filter((x) => x.role === 'miner')
-            .map((x) => latestCheckpoint(l.storeDir(x.uid), st.runId, last))
-            .filter((x): x is { window: number; path: string } => x !== null)
-            .sort((a, b) => b.window - a.window)[0];
-          if (found) args.push('--checkpoint', found.path);
-        }
-      }
+      // --resume needs nothing here: `loco mine` starts from the newest checkpoint in its store and
+      // replays the outer steps since; `loco validate` reloads its state and rebuilds its model
+      // (docs/mining.md). The chain continues from the devnet's saved state.
       return { role: r.role, uid: r.uid, args, logFile: join(l.logsDir, `${r.role}-${r.uid}.log`) };
     });
     const exited: Promise<void>[] = [];
@@ -230,7 +214,7 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
       for (const s of specs) {
         const c = new DemoChild(s, (e) => {
           emit(e);
-          if (e.event === 'checkpoint' && e.role === 'miner') pruneCheckpoints(l.storeDir(e.uid), st.runId);
+          if (e.event === 'checkpoint') pruneCheckpoints(l.storeDir(e.uid), st.runId);
         });
         children.push(c);
         exited.push(

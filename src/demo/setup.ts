@@ -225,21 +225,6 @@ export async function createSubnet(chain: Chain, keys: DemoKeys, l: DemoLayout, 
   return { netuid, roles };
 }
 
-/** The newest checkpoint a store holds for the run (the miners publish one every window). */
-export function latestCheckpoint(storeDir: string, runId: string, atMost?: number): { window: number; path: string } | null {
-  const dir = join(storeDir, runId, 'checkpoints');
-  if (!existsSync(dir)) return null;
-  let best: { window: number; path: string } | null = null;
-  for (const f of readdirSync(dir)) {
-    const m = /^(\d+)\.ckpt$/.exec(f);
-    if (!m) continue;
-    const w = Number(m[1]);
-    if (atMost !== undefined && w > atMost) continue;
-    if (!best || w > best.window) best = { window: w, path: join(dir, f) };
-  }
-  return best;
-}
-
 /** Keep only the newest `keep` checkpoints of a store (the tiny model's is 13 MB, one per window). */
 export function pruneCheckpoints(storeDir: string, runId: string, keep = 4): void {
   const dir = join(storeDir, runId, 'checkpoints');
