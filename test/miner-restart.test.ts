@@ -5,7 +5,8 @@
 // then from the stored payloads, and must get a positive sync score from the validator within two
 // windows. Then the validator is killed with SIGKILL and restarted: it keeps its ratings (the next
 // indicator average continues from the saved one) and, having rebuilt its model from its checkpoint
-// and the stored payloads, still finds both miners in sync.
+// and the stored payloads, still finds both miners in sync. Also: a miner that joins before any
+// checkpoint exists replays the run from θ₀ over the stored payloads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -14,7 +15,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LOCO, tempDir } from './helpers.js';
-import { defaultManifest, serializeManifest } from '../src/protocol/manifest.js';
+import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
+import { openStore } from '../src/storage/index.js';
+import { Engine } from '../src/trainer/engine.js';
+import { ManualClock, staticPeers, debugIndices } from '../src/miner/window.js';
+import { Miner } from '../src/miner/miner.js';
 import { parseEvent, type LocoEvent } from '../src/protocol/events.js';
 import { getConfig } from '../src/trainer/configs.js';
 import { keypairFromSeed } from '../src/wallet/keypair.js';
@@ -166,5 +171,42 @@ test('a SIGKILLed loco mine is back in sync within two windows; a SIGKILLed loco
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
     const codes = await Promise.all(procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))])));
     for (const [i, p] of procs.entries()) if (codes[i] === 'timeout') p.child.kill('SIGKILL');
+  }
+});
+
+test('a miner that joins before any checkpoint replays from θ₀ over the stored payloads to the same bits', { timeout: 120_000 }, async () => {
+  const dir = tempDir('loco-late-join-');
+  const T = 64;
+  const N = 16;
+  const shard = join(dir, 'data_train_000000.bin');
+  writeShard(shard, Array.from({ length: N * T + 1 }, (_, i) => 100 + ((i * 131) % 900)));
+  const m = defaultManifest({ name: 'late-join', model: { ...getConfig('tiny'), vocab_size: 4096, padded_vocab_size: 4096 }, dataset: { name: 'synthetic', shards: ['data_train_000000.bin'], sha256: '0'.repeat(64) } });
+  m.train = { ...m.train, inner_steps: 2, micro_batch: 2, batch: 2, lr: 4e-3, warmup_steps: 0 };
+  m.window.upload_delta_s = 60;
+  m.checkpoint.every_windows = 1000;
+  const loaded = parseManifest(serializeManifest(m));
+  const kps = await Promise.all([0, 1].map((u) => keypairFromSeed(new Uint8Array(createHash('sha256').update(`late-join-${u}`).digest()))));
+  const url = (u: number) => pathToFileURL(join(dir, `store-${u}`)).href;
+  const list = await staticPeers(kps.map((k, u) => ({ uid: u, hotkey: k.ss58Address, store: url(u) })));
+  const engines = await Promise.all([0, 1].map(() => Engine.start({ threads: 1 })));
+  try {
+    const miner = (u: number) => new Miner({ engine: engines[u], manifest: loaded, shards: [shard], numSamples: N, uid: u, hotkey: kps[u], store: openStore(url(u)), peers: async () => list, workDir: join(dir, `w${u}`) });
+    const a = miner(0);
+    assert.equal(await a.resume(), null, 'a fresh run: θ₀, nothing to replay');
+    const clock = new ManualClock(3);
+    for (let w = 3; w < 5; w++) {
+      await a.train(w);
+      clock.advance(w + 1, new Date(Date.now() - 1000));
+      await a.upload(w);
+      await a.sync(w, await clock.startTime(w + 1));
+    }
+    const b = miner(1);
+    const from = await b.resume();
+    assert.equal(from, 2, 'no checkpoint: θ₀ and a replay from the first window with payloads (3)');
+    assert.equal(await b.catchUp(from! + 1, 4, (x) => clock.startTime(x)), 2);
+    const probe = [...debugIndices(a.run), ...Array.from({ length: 50 }, (_, i) => i * 7001)];
+    assert.deepEqual(await engines[1].sampleParams(probe), await engines[0].sampleParams(probe));
+  } finally {
+    await Promise.all(engines.map((e) => e.shutdown()));
   }
 });

@@ -23,6 +23,7 @@ import {
   debugIndices,
   gather,
   initSeed,
+  earliestPayloadWindow,
   l2,
   loadNewestCheckpoint,
   publishCheckpoint,
@@ -85,16 +86,23 @@ export class Miner {
 
   /**
    * Start from the newest published checkpoint of the run — the own store's first (a restart), else
-   * the newest among the peers' (a late joiner) — or θ₀ when there is none. Returns the checkpoint's
-   * window (replay the outer steps after it with `catchUp`/`runMiner`'s `catchUpFrom`), or null.
+   * the newest among the peers' (a late joiner). Without one: θ₀, and when the stores already hold
+   * payloads (the run began before any checkpoint), the window before the first of them, so that
+   * the replay goes from the run's start. Returns the window whose outer step the model now
+   * reflects (replay the ones after it with `catchUp`/`runMiner`'s `catchUpFrom`), or null for a
+   * fresh run.
    */
   async resume(): Promise<number | null> {
     const peers = await this.o.peers();
     const stores = [this.o.store, ...peers.filter((p) => p.uid !== this.o.uid).map((p) => p.store)];
     const c = await loadNewestCheckpoint(this.run, this.o.engine, stores, this.o.workDir);
-    if (c === null) await this.initModel();
-    else this.ev.emit({ event: 'checkpoint', key: keys.checkpoint(this.o.manifest.runId, c), bytes: 0, loaded: true });
-    return c;
+    if (c !== null) {
+      this.ev.emit({ event: 'checkpoint', key: keys.checkpoint(this.o.manifest.runId, c), bytes: 0, loaded: true });
+      return c;
+    }
+    await this.initModel();
+    const first = await earliestPayloadWindow(stores, this.o.manifest.runId);
+    return first === null ? null : first - 1;
   }
 
   /** The window's assigned sample ids (docs/protocol.md): what this miner must train on. */

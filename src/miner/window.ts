@@ -10,7 +10,7 @@ import { expectationsFrom, parseCodecManifest, type CodecManifest } from '../cod
 import { aggregateTensor, clipScales, densify } from '../codec/sparseloco.js';
 import { deriveSeed } from '../protocol/assignment.js';
 import { uploadTiming } from '../protocol/clock.js';
-import { keys } from '../protocol/naming.js';
+import { keys, parseGradientKey } from '../protocol/naming.js';
 import type { LoadedManifest } from '../protocol/manifest.js';
 import { mapLimit, openStore, type ObjectInfo, type ObjectStore } from '../storage/index.js';
 import { paramSpecs, sameModel, type ParamSpec } from '../trainer/configs.js';
@@ -242,6 +242,23 @@ export async function loadNewestCheckpoint(run: Run, engine: Engine, stores: rea
     rmSync(path, { force: true });
   }
   return best.at.window;
+}
+
+/** The first window any of `stores` holds a payload for (the run's start, as far as they keep it); null: none. */
+export async function earliestPayloadWindow(stores: readonly ObjectStore[], runId: string): Promise<number | null> {
+  let first: number | null = null;
+  for (const store of stores) {
+    try {
+      for (const o of await store.list(`${runId}/gradient/`)) {
+        const k = parseGradientKey(runId, o.key);
+        if (k && (first === null || k.window < first)) first = k.window;
+        if (k) break; // listings come back in key order: windows are zero-padded
+      }
+    } catch {
+      /* an unreachable peer says nothing */
+    }
+  }
+  return first;
 }
 
 // ---- gather -----------------------------------------------------------------------------------
