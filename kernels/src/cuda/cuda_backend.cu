@@ -258,6 +258,7 @@ class CudaBackend final : public Backend {
 
   void ensure(size_t BT) {
     if (BT <= cap_bt_) return;
+    cap_bt_ = 0;  // until every buffer below is allocated (an allocation failure leaves none usable)
     const size_t d = cfg_.d_model, F = cfg_.d_ff, L = cfg_.n_layers, H = cfg_.n_heads, Vp = cfg_.padded_vocab_size;
     const size_t t = sizeof(T);
     res_.ensure(4 * (L + 1) * BT * d);
