@@ -44,7 +44,28 @@ export function defaultDemoDir(): string {
   return join(homedir(), '.loco', 'demo');
 }
 
-/** One short line per interesting event, for a non-TTY without --json. */
+/** One short line per interesting event, for a non-TTY without --json (per miner and window: its loss). */
+function plainLines(): (e: AnyEvent) => string | null {
+  const trained = new Map<string, { first: number | null; last: number | null; tps: number }>();
+  return (e) => {
+    if (e.role === 'miner' && e.event === 'inner_step') {
+      const k = `${e.uid}/${e.window}`;
+      const a = trained.get(k) ?? { first: e.loss, last: null, tps: 0 };
+      a.last = e.loss;
+      a.tps = e.tokens_per_s;
+      trained.set(k, a);
+      return null;
+    }
+    if (e.role === 'miner' && e.event === 'phase' && e.phase === 'train' && e.state === 'end') {
+      const k = `${e.uid}/${e.window}`;
+      const a = trained.get(k);
+      trained.delete(k);
+      if (a) return `miner ${e.uid} w${e.window ?? '-'} trained: loss ${a.first?.toFixed(4) ?? '—'} → ${a.last?.toFixed(4) ?? '—'} (${Math.round(a.tps)} tokens/s)`;
+    }
+    return plainLine(e);
+  };
+}
+
 function plainLine(e: AnyEvent): string | null {
   if (e.role === 'demo') {
     switch (e.event) {
@@ -62,10 +83,6 @@ function plainLine(e: AnyEvent): string | null {
   }
   const who = `${e.role} ${e.uid} w${e.window ?? '-'}`;
   switch (e.event) {
-    case 'inner_step':
-      return null;
-    case 'phase':
-      return e.phase === 'train' && e.state === 'end' ? null : null;
     case 'upload':
       return `${who} uploaded ${e.bytes} bytes (${(e.dense_bytes / e.bytes).toFixed(0)}× smaller than dense)`;
     case 'outer_step':
@@ -105,11 +122,12 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
       },
     };
   }
+  const plain = plainLines();
   const emit = (e: AnyEvent) => {
     if (screen) screen.emit(e);
     else if (json) ctx.out.event(e as unknown as Record<string, unknown>);
     else {
-      const line = plainLine(e);
+      const line = plain(e);
       if (line) process.stdout.write(`${line}\n`);
     }
   };
