@@ -4,7 +4,8 @@
 // forward_backward on a deterministic batch (x, y of shape B×T drawn from SplitMix64(seed ^ C) over
 // the vocabulary) is compared — loss, gradient norm and every parameter's gradient — for both
 // precisions (fp32, bf16); then `steps` AdamW steps (grad-norm clipping at 1) are run on each and the
-// parameter updates compared. Prints ONE JSON object with "ok" against the tolerances below, and
+// parameter updates compared; also the eval loss (forward only) and the gradient of the batch split
+// into two accumulated micro-batches. Prints ONE JSON object with "ok" against the tolerances below, and
 // names every tensor that fails. A built-in self-check corrupts one gradient tensor slightly and
 // requires the comparison to catch it (so the check can fail).
 #include <sys/stat.h>
@@ -59,8 +60,8 @@ void write_file(const std::string& path, const void* data, size_t bytes) {
 }
 
 struct RunResult {
-  double loss = 0, gnorm = 0;
-  std::vector<float> grads, params_after;
+  double loss = 0, gnorm = 0, eval_loss = 0;
+  std::vector<float> grads, grads_accum, params_after;
   std::vector<double> step_losses;
 };
 
@@ -76,6 +77,17 @@ RunResult run_backend(Backend& be, const Config& cfg, const std::vector<float>& 
   r.gnorm = std::sqrt(be.grad_norm_sq());
   r.grads.resize(P);
   be.read_grads(r.grads.data());
+  // forward only (eval) on the same batch and parameters
+  r.eval_loss = be.forward_loss(x.data(), y.data(), B, T) / (double)(B * T);
+  // gradient accumulation: the batch as two micro-batches (different shapes: buffers are reused)
+  if (B >= 2) {
+    const int B1 = B / 2, B2 = B - B1;
+    be.zero_grad();
+    be.forward_backward(x.data(), y.data(), B1, T, scale);
+    be.forward_backward(x.data() + (size_t)B1 * T, y.data() + (size_t)B1 * T, B2, T, scale);
+    r.grads_accum.resize(P);
+    be.read_grads(r.grads_accum.data());
+  }
   AdamWHyper h;
   for (int t = 1; t <= steps; t++) {
     be.zero_grad();
@@ -280,6 +292,28 @@ int main(int argc, char** argv) {
         }
       }
       pj.set("grads", tensors);
+      // eval loss and two accumulated micro-batches against the CPU's full batch
+      const double erel = rel_err(r.eval_loss, ref.loss);
+      pj.set("eval_loss_rel_err", erel);
+      if (!(erel <= tol.loss_rel)) {
+        ok = false;
+        failures.push(Json(std::string(prec) + ": eval (forward_loss) rel err " + std::to_string(erel)));
+      }
+      if (!r.grads_accum.empty()) {
+        double worst_acc = 0;
+        std::string worst_acc_name;
+        for (const TensorInfo& ti : layout) {
+          Cmp c = compare(r.grads_accum.data() + ti.offset, ref.grads.data() + ti.offset, ti.numel);
+          if (!(c.rel <= worst_acc)) { worst_acc = c.rel; worst_acc_name = ti.name; }
+        }
+        pj.set("accum_worst_grad_tensor", worst_acc_name);
+        pj.set("accum_worst_grad_rel_err", worst_acc);
+        if (!(worst_acc <= tol.grad_rel)) {
+          ok = false;
+          failures.push(Json(std::string(prec) + ": two accumulated micro-batches vs one batch: gradient of " +
+                             worst_acc_name + " rel err " + std::to_string(worst_acc)));
+        }
+      }
       pj.set("worst_grad_tensor", worst_name);
       pj.set("worst_grad_rel_err", worst);
       // AdamW: compare the parameter updates θ_after − θ0
