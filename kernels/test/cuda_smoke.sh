@@ -72,6 +72,9 @@ bench() {
 }
 bench --config gpt2-124m --tokens 16384 --steps 5
 bench --config 1b --tokens 16384 --steps 2 --warmup 1
-# the CUDA-core attention for comparison (the tensor-core one is the default in bf16)
-LOCO_CUDA_ATTN=simple bench --config gpt2-124m --tokens 16384 --steps 3
+# the tensor-core attention (opt-in until verified on a GPU), and its end-to-end parity
+LOCO_CUDA_ATTN=tc bench --config gpt2-124m --tokens 16384 --steps 5
+LOCO_CUDA_ATTN=tc bench --config 1b --tokens 16384 --steps 3 --warmup 1
+LOCO_CUDA_ATTN=tc run_parity tiny-tc --config tiny --seed 1 --B 4
+LOCO_CUDA_ATTN=tc run_parity 124m-tc --config gpt2-124m --seed 3 --B 1 --T 192 --steps 1
 [ "${SMOKE_QUICK:-0}" = 1 ] || run_parity 1b --config 1b --seed 4 --B 1 --T 64 --steps 0

@@ -6,8 +6,8 @@
 #include "common.cuh"
 
 bool attention_supports_head_dim(int hd);
-// Dispatch: bf16 runs on tensor cores (attention_tc.cu) when attention_tc_enabled() (the default;
-// LOCO_CUDA_ATTN=simple opts out, see attention.cu); fp32 always runs the CUDA-core kernels.
+// Dispatch: bf16 runs on tensor cores (attention_tc.cu) when attention_tc_enabled() (LOCO_CUDA_ATTN=tc,
+// or ATTN_TC_DEFAULT=1, see attention.cu), else on the CUDA-core kernels; fp32 always on the latter.
 template <typename T>
 void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd);
 // dqkv[B,T,3·d] is overwritten; D is scratch of B·H·T floats.
