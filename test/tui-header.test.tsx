@@ -86,6 +86,14 @@ test('header: not registered, and the countdown runs down between polls', async 
   r.unmount();
 });
 
+test('header without a chain: wall-clock windows count down from --window-seconds', async () => {
+  const r = render(<MineScreen source={staticSource(sampleMinerEvents(1, 2))} info={{ windowSeconds: 3 }} intervalMs={0} color={false} keys={false} gpu={false} />);
+  const f = await until(r.lastFrame, /next in \d s · uid 0/);
+  assert.match(f, /window 0 · next in [0-3] s · uid 0/);
+  assert.doesNotMatch(f, /^chain /m, 'no chain line without chain_status');
+  r.unmount();
+});
+
 test('Validate header shows dividends and the validator permit', async () => {
   const events = [...sampleValidatorEvents(), status({ role: 'validator', uid: 9, dividends: 0.75, validator_permit: true, weights_in: [] })];
   const r = render(<ValidateScreen source={staticSource(events)} intervalMs={0} color={false} keys={false} />);

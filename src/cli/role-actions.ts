@@ -143,7 +143,7 @@ async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promi
   const engine = await Engine.start({ threads: int(f.threads, '--threads', 1) });
   const fromCheckpoint = f.checkpoint ? await engine.load(f.checkpoint) : undefined;
   // On a terminal without --json the events feed the live screen (src/tui, docs/screens.md).
-  const screenInfo = { network: d.network, netuid, flopsPerToken: (await import('../trainer/configs.js')).flopsPerToken(manifest.model, { training: true }) };
+  const screenInfo = { network: d.network, netuid, windowSeconds, flopsPerToken: (await import('../trainer/configs.js')).flopsPerToken(manifest.model, { training: true }) };
   const screen = !ctx.out.json && process.stdout.isTTY ? (await import('../tui/run.js')).startScreen(role, screenInfo) : undefined;
   const sink = (e: LocoEvent) => {
     if (screen) screen.emit(e);

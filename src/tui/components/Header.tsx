@@ -15,6 +15,8 @@ export interface HeaderInfo {
   stake?: number;
   incentive?: number;
   paused?: boolean;
+  /** windows of this many wall-clock seconds (--window-seconds): the countdown without a chain */
+  windowSeconds?: number;
   /** training FLOPs per token of the run's model (flopsPerToken(model, {training: true})): the Throughput panel's MFU */
   flopsPerToken?: number;
   /** peak FLOP/s the MFU is measured against (GFLOP/s; e.g. LOCO_PEAK_GFLOPS); absent: MFU is not shown */
@@ -61,11 +63,12 @@ function chainLine(c: ChainStatusEvent, role: View['role']): string {
 export function Header({ view, info = {}, title }: { view: View; info?: HeaderInfo; title: string }) {
   const t = useTheme();
   const c = view.chain;
-  const now = useNow(Boolean(c && c.next_window_in_s !== null));
+  const ws = info.windowSeconds && info.windowSeconds > 0 ? info.windowSeconds : undefined;
+  const now = useNow(Boolean((c && c.next_window_in_s !== null) || ws));
   const network = c?.network ?? info.network;
   const netuid = c?.netuid ?? info.netuid;
   const block = c?.block ?? info.block;
-  const countdown = c ? countdownFrom(c, now) ?? undefined : info.countdown;
+  const countdown = ws !== undefined ? ws - ((now / 1000) % ws) : c ? (countdownFrom(c, now) ?? undefined) : info.countdown;
   const parts: string[] = [];
   if (network) parts.push(`network ${network}${netuid !== undefined ? `/${netuid}` : ''}`);
   if (block !== undefined) parts.push(`block ${block}`);
