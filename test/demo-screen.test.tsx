@@ -55,7 +55,7 @@ test('DemoScreen shows the header, shared loss chart, participants, bytes per wi
   const r = render(<DemoScreen source={staticDemoSource(events)} intervalMs={0} color={false} keys={false} />);
   const f = await until(r.lastFrame, /included in block 262/);
   const lastBlock = (events.find((e) => e.event === 'demo_stopped') as { block: number }).block;
-  assert.match(f, new RegExp(`loco demo  subnet 1 on ws://127\\.0\\.0\\.1:\\d+ · block ${lastBlock} · window \\d+ \\(next in \\d+ s\\) · model tiny, H=8`));
+  assert.match(f, new RegExp(`loco demo  stopped \\(windows\\)  subnet 1 on ws://127\\.0\\.0\\.1:\\d+ · block ${lastBlock} · window \\d+ \\(next in \\d+ s\\)`));
   assert.match(f, /stopped \(windows\)/);
   assert.match(f, /Loss/);
   assert.match(f, /[\u2801-\u28ff]/, 'braille chart');

@@ -7,7 +7,7 @@ import { DemoBandwidth } from './components/DemoBandwidth.js';
 import { DemoParticipants } from './components/DemoParticipants.js';
 import { DemoSetup } from './components/DemoSetup.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
-import { Leaderboard } from './components/Leaderboard.js';
+import { DemoLeaderboard } from './components/DemoLeaderboard.js';
 import { LogTail } from './components/LogTail.js';
 import { LossChart } from './components/LossChart.js';
 import { Weights } from './components/Weights.js';
@@ -116,16 +116,15 @@ function DemoHeader({ view }: { view: DemoView }) {
     }
     parts.push(`model ${r.model}, H=${r.inner_steps}`);
   } else parts.push('setting up');
+  // one Text with nested parts: a narrow terminal truncates its end, never the title
   return (
-    <Box flexDirection="column">
-      <Box>
-        <Text {...t.bold()} {...t.c('cyan')}>
-          loco demo
-        </Text>
-        <Text wrap="truncate-end">{`  ${parts.join(' · ')}`}</Text>
-      </Box>
-      {view.stopped ? <Text {...t.c(view.stopped.reason === 'failure' ? 'red' : 'yellow')}>{`stopped (${view.stopped.reason})`}</Text> : null}
-    </Box>
+    <Text wrap="truncate-end">
+      <Text {...t.bold()} {...t.c('cyan')}>
+        loco demo
+      </Text>
+      {view.stopped ? <Text {...t.c(view.stopped.reason === 'failure' ? 'red' : 'yellow')}>{`  stopped (${view.stopped.reason})`}</Text> : null}
+      {`  ${parts.join(' · ')}`}
+    </Text>
   );
 }
 
@@ -144,6 +143,9 @@ function Demo(p: DemoScreenProps) {
   const side = Math.max(36, Math.min(60, Math.floor(columns * 0.45)));
   const chartW = Math.max(30, columns - side);
   const ready = view.ready !== null;
+  // below 30 rows (an 80×24 terminal): one line less in the side panels and no key line, so the
+  // whole dashboard stays on the screen
+  const compact = rows < 30;
   return (
     <Box flexDirection="column" width={columns}>
       <DemoHeader view={view} />
@@ -159,23 +161,23 @@ function Demo(p: DemoScreenProps) {
             </Box>
             <Box flexDirection="column" width={side}>
               <DemoParticipants view={view} focused={f('participants')} />
-              <DemoBandwidth view={view} focused={f('bandwidth')} rows={3} />
+              <DemoBandwidth view={view} focused={f('bandwidth')} rows={compact ? 1 : 3} />
             </Box>
           </Box>
-          <Leaderboard view={validator} hotkeys={hotkeys} focused={f('leaderboard')} rows={4} />
+          <DemoLeaderboard view={validator} hotkeys={hotkeys} focused={f('leaderboard')} rows={3} width={columns} />
           <Box>
             <Box flexDirection="column" width={Math.floor(columns * 0.45)}>
-              <Weights view={validator} focused={f('weights')} rows={3} />
+              <Weights view={validator} focused={f('weights')} rows={compact ? 1 : 3} />
             </Box>
             <Box flexDirection="column" flexGrow={1}>
-              <LogTail view={logView} rows={3} focused={f('log')} />
+              <LogTail view={logView} rows={compact ? 1 : 3} focused={f('log')} />
             </Box>
           </Box>
         </>
       ) : (
         <LogTail view={logView} rows={5} focused={f('log')} />
       )}
-      <Text {...t.dim()}>? help · q quit (stops every process) · tab focus · l log · s log scale</Text>
+      {compact && ready ? null : <Text {...t.dim()}>? help · q quit (stops every process) · tab focus · l log · s log scale</Text>}
     </Box>
   );
 }
