@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "../backend.h"
 
@@ -13,3 +15,7 @@ std::unique_ptr<Backend> make_cuda_backend(const std::string& precision = "");
 // Bytes the backend holds in device buffers now, and the most it held at once.
 size_t cuda_allocated_bytes();
 size_t cuda_allocated_peak_bytes();
+// Per-category GPU time of forward/backward passes (matmul, attention, norm, …) while enabled: for
+// benchmarks only (it adds a synchronisation per pass). take() returns the sums and clears them.
+void cuda_profile_enable(bool on);
+std::vector<std::pair<std::string, double>> cuda_profile_take();

@@ -40,6 +40,44 @@ void cuda_launch_check(const char* name, const char* file, int line) {
   if (e != cudaSuccess) cuda_fail(e, name, file, line);
 }
 
+// ---- optional per-category timing of a step (cuda_profile_enable; gpu-bench reports it) ------------
+static bool g_prof_on = false;
+static std::vector<cudaEvent_t> g_prof_ev;
+static std::vector<const char*> g_prof_label;
+static size_t g_prof_n = 0;
+static std::vector<std::pair<std::string, double>> g_prof_ms;
+static void prof_mark(const char* label) {
+  if (!g_prof_on) return;
+  if (g_prof_n == g_prof_ev.size()) {
+    cudaEvent_t e;
+    CUDA_CHECK(cudaEventCreate(&e));
+    g_prof_ev.push_back(e);
+    g_prof_label.push_back(nullptr);
+  }
+  CUDA_CHECK(cudaEventRecord(g_prof_ev[g_prof_n]));
+  g_prof_label[g_prof_n++] = label;
+}
+// attributes the time between consecutive marks to the later mark's label
+static void prof_collect() {
+  if (!g_prof_on || g_prof_n < 2) { g_prof_n = 0; return; }
+  CUDA_CHECK(cudaEventSynchronize(g_prof_ev[g_prof_n - 1]));
+  for (size_t i = 1; i < g_prof_n; i++) {
+    float ms = 0;
+    CUDA_CHECK(cudaEventElapsedTime(&ms, g_prof_ev[i - 1], g_prof_ev[i]));
+    bool found = false;
+    for (auto& kv : g_prof_ms)
+      if (kv.first == g_prof_label[i]) { kv.second += ms; found = true; }
+    if (!found) g_prof_ms.emplace_back(g_prof_label[i], ms);
+  }
+  g_prof_n = 0;
+}
+void cuda_profile_enable(bool on) { g_prof_on = on; g_prof_n = 0; }
+std::vector<std::pair<std::string, double>> cuda_profile_take() {
+  auto r = g_prof_ms;
+  g_prof_ms.clear();
+  return r;
+}
+
 size_t cuda_allocated_bytes() { return g_alloc_now; }
 size_t cuda_allocated_peak_bytes() { return g_alloc_peak; }
 
@@ -313,6 +351,7 @@ class CudaBackend final : public Backend {
     const size_t A = BT * d;
     CUDA_CHECK(cudaMemcpy(xd_.p, x, 4 * BT, cudaMemcpyHostToDevice));
     CUDA_CHECK(cudaMemcpy(yd_.p, y, 4 * BT, cudaMemcpyHostToDevice));
+    prof_mark("start");
     float* P = params_.as<float>();
     float* G = grads_.as<float>();
     const T* W = weights();
@@ -332,7 +371,7 @@ class CudaBackend final : public Backend {
     }
     const size_t fn = off("final_norm");
 
-    k_embed_forward(res, P, xd_.as<int>(), N, d);
+    k_embed_forward(res, P, xd_.as<int>(), N, d); prof_mark("embed");
     for (int l = 0; l < L; l++) {
       float* hin = res + l * A;
       float* hm = hmid + l * A;
@@ -343,22 +382,22 @@ class CudaBackend final : public Backend {
       T* ml = mln + l * A;
       T* gl = gu + l * 2 * BT * F;
       T* sl = s + l * BT * F;
-      k_rmsnorm_forward<T>(al, arstd + l * BT, hin, P + lo[l].an, N, d, eps);
+      k_rmsnorm_forward<T>(al, arstd + l * BT, hin, P + lo[l].an, N, d, eps); prof_mark("norm");
       // q, k, v in one matmul: wq, wk, wv are consecutive [3d, d]
-      gemm(false, true, N, 3 * d, d, al, d, W + lo[l].wq, d, ql, 3 * d, ACT, ACT, 1.f, 0.f, gopts_);
-      k_rope<T>(ql, cs, sn, B, Tn, H, hd, false);
-      k_attention_forward<T>(yl, lse + l * BT * H, ql, B, Tn, H, hd);
-      CUDA_CHECK(cudaMemcpyAsync(hm, hin, 4 * A, cudaMemcpyDeviceToDevice));
-      gemm(false, true, N, d, d, yl, d, W + lo[l].wo, d, hm, d, ACT, DType::F32, 1.f, 1.f, gopts_);
-      k_rmsnorm_forward<T>(ml, mrstd + l * BT, hm, P + lo[l].mn, N, d, eps);
+      gemm(false, true, N, 3 * d, d, al, d, W + lo[l].wq, d, ql, 3 * d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
+      k_rope<T>(ql, cs, sn, B, Tn, H, hd, false); prof_mark("rope");
+      k_attention_forward<T>(yl, lse + l * BT * H, ql, B, Tn, H, hd); prof_mark("attention");
+      CUDA_CHECK(cudaMemcpyAsync(hm, hin, 4 * A, cudaMemcpyDeviceToDevice)); prof_mark("copy");
+      gemm(false, true, N, d, d, yl, d, W + lo[l].wo, d, hm, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
+      k_rmsnorm_forward<T>(ml, mrstd + l * BT, hm, P + lo[l].mn, N, d, eps); prof_mark("norm");
       // gate and up in one matmul: w_gate, w_up are consecutive [2F, d]
-      gemm(false, true, N, 2 * F, d, ml, d, W + lo[l].wg, d, gl, 2 * F, ACT, ACT, 1.f, 0.f, gopts_);
-      k_swiglu_forward<T>(sl, gl, N, F);
-      CUDA_CHECK(cudaMemcpyAsync(hout, hm, 4 * A, cudaMemcpyDeviceToDevice));
-      gemm(false, true, N, d, F, sl, F, W + lo[l].wd, F, hout, d, ACT, DType::F32, 1.f, 1.f, gopts_);
+      gemm(false, true, N, 2 * F, d, ml, d, W + lo[l].wg, d, gl, 2 * F, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
+      k_swiglu_forward<T>(sl, gl, N, F); prof_mark("swiglu");
+      CUDA_CHECK(cudaMemcpyAsync(hout, hm, 4 * A, cudaMemcpyDeviceToDevice)); prof_mark("copy");
+      gemm(false, true, N, d, F, sl, F, W + lo[l].wd, F, hout, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
     }
     const float* hlast = res + (size_t)L * A;
-    k_rmsnorm_forward<T>(hf, frstd, hlast, P + fn, N, d, eps);
+    k_rmsnorm_forward<T>(hf, frstd, hlast, P + fn, N, d, eps); prof_mark("norm");
 
     // head, in row chunks: logits (fp32) → loss, and for training dlogits (T, in place of nothing
     // else) → dhf and dE right away, so no [B·T, V] tensor ever exists.
@@ -367,27 +406,30 @@ class CudaBackend final : public Backend {
     float* dhf = dmf_.as<float>();
     for (size_t r0 = 0; r0 < BT; r0 += head_rows_) {
       const int R = (int)std::min(head_rows_, BT - r0);
-      gemm(false, true, R, Vp, d, hf + r0 * d, d, W, d, logits, Vp, ACT, DType::F32, 1.f, 0.f, gopts_);
+      gemm(false, true, R, Vp, d, hf + r0 * d, d, W, d, logits, Vp, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("head_matmul");
       k_crossentropy<T>(logits, grad ? dlog : (T*)nullptr, row_loss_.as<float>() + r0, yd_.as<int>() + r0, R, V, Vp,
-                        loss_scale);
+                        loss_scale); prof_mark("crossentropy");
       if (grad) {
-        gemm(false, false, R, d, Vp, dlog, Vp, W, d, dhf + r0 * d, d, ACT, DType::F32, 1.f, 0.f, gopts_);
-        gemm(true, false, Vp, d, R, dlog, Vp, hf + r0 * d, d, G, d, ACT, DType::F32, 1.f, 1.f, gopts_);
+        gemm(false, false, R, d, Vp, dlog, Vp, W, d, dhf + r0 * d, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("head_matmul");
+        gemm(true, false, Vp, d, R, dlog, Vp, hf + r0 * d, d, G, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("head_matmul");
       }
     }
     std::vector<float> rl(BT);
     CUDA_CHECK(cudaMemcpy(rl.data(), row_loss_.p, 4 * BT, cudaMemcpyDeviceToHost));
     double loss = 0;
     for (float v : rl) loss += v;
-    if (!grad) return loss;
+    if (!grad) {
+      prof_collect();
+      return loss;
+    }
 
     // ---- backward ----
     float* dres = dres_.as<float>();
     T* dact = dres_act_.as<T>();
     float* dscr = dgscr_.as<float>();
-    CUDA_CHECK(cudaMemsetAsync(dres, 0, 4 * A));
-    k_rmsnorm_backward<T>(dres, dact, dhf, hlast, P + fn, frstd, N, d);
-    k_rmsnorm_dg(G + fn, dscr, dhf, hlast, frstd, N, d);
+    CUDA_CHECK(cudaMemsetAsync(dres, 0, 4 * A)); prof_mark("loss_readback");
+    k_rmsnorm_backward<T>(dres, dact, dhf, hlast, P + fn, frstd, N, d); prof_mark("norm");
+    k_rmsnorm_dg(G + fn, dscr, dhf, hlast, frstd, N, d); prof_mark("norm");
     float* dmf = dmf_.as<float>();  // dhf is no longer needed: reused for dm and da
     T *ds = ds_.as<T>(), *dgu = dgu_.as<T>(), *dy = dy_.as<T>(), *dqkv = dqkv_.as<T>();
     for (int l = L - 1; l >= 0; l--) {
@@ -400,22 +442,22 @@ class CudaBackend final : public Backend {
       T* gl = gu + l * 2 * BT * F;
       T* sl = s + l * BT * F;
       // MLP: h_out = h_mid + s·w_downᵀ
-      gemm(true, false, d, F, N, dact, d, sl, F, G + lo[l].wd, F, ACT, DType::F32, 1.f, 1.f, gopts_);
-      gemm(false, false, N, F, d, dact, d, W + lo[l].wd, F, ds, F, ACT, ACT, 1.f, 0.f, gopts_);
-      k_swiglu_backward<T>(dgu, ds, gl, N, F);
-      gemm(true, false, 2 * F, d, N, dgu, 2 * F, ml, d, G + lo[l].wg, d, ACT, DType::F32, 1.f, 1.f, gopts_);
-      gemm(false, false, N, d, 2 * F, dgu, 2 * F, W + lo[l].wg, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_);
-      k_rmsnorm_backward<T>(dres, dact, dmf, hm, P + lo[l].mn, mrstd + l * BT, N, d);
-      k_rmsnorm_dg(G + lo[l].mn, dscr, dmf, hm, mrstd + l * BT, N, d);
+      gemm(true, false, d, F, N, dact, d, sl, F, G + lo[l].wd, F, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
+      gemm(false, false, N, F, d, dact, d, W + lo[l].wd, F, ds, F, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
+      k_swiglu_backward<T>(dgu, ds, gl, N, F); prof_mark("swiglu");
+      gemm(true, false, 2 * F, d, N, dgu, 2 * F, ml, d, G + lo[l].wg, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
+      gemm(false, false, N, d, 2 * F, dgu, 2 * F, W + lo[l].wg, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
+      k_rmsnorm_backward<T>(dres, dact, dmf, hm, P + lo[l].mn, mrstd + l * BT, N, d); prof_mark("norm");
+      k_rmsnorm_dg(G + lo[l].mn, dscr, dmf, hm, mrstd + l * BT, N, d); prof_mark("norm");
       // attention: h_mid = h_in + y·woᵀ
-      gemm(true, false, d, d, N, dact, d, yl, d, G + lo[l].wo, d, ACT, DType::F32, 1.f, 1.f, gopts_);
-      gemm(false, false, N, d, d, dact, d, W + lo[l].wo, d, dy, d, ACT, ACT, 1.f, 0.f, gopts_);
-      k_attention_backward<T>(dqkv, dsc_.as<float>(), ql, yl, dy, lse + l * BT * H, B, Tn, H, hd);
-      k_rope<T>(dqkv, cs, sn, B, Tn, H, hd, true);
-      gemm(true, false, 3 * d, d, N, dqkv, 3 * d, al, d, G + lo[l].wq, d, ACT, DType::F32, 1.f, 1.f, gopts_);
-      gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_);
-      k_rmsnorm_backward<T>(dres, dact, dmf, hin, P + lo[l].an, arstd + l * BT, N, d);
-      k_rmsnorm_dg(G + lo[l].an, dscr, dmf, hin, arstd + l * BT, N, d);
+      gemm(true, false, d, d, N, dact, d, yl, d, G + lo[l].wo, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
+      gemm(false, false, N, d, d, dact, d, W + lo[l].wo, d, dy, d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
+      k_attention_backward<T>(dqkv, dsc_.as<float>(), ql, yl, dy, lse + l * BT * H, B, Tn, H, hd); prof_mark("attention");
+      k_rope<T>(dqkv, cs, sn, B, Tn, H, hd, true); prof_mark("rope");
+      gemm(true, false, 3 * d, d, N, dqkv, 3 * d, al, d, G + lo[l].wq, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
+      gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
+      k_rmsnorm_backward<T>(dres, dact, dmf, hin, P + lo[l].an, arstd + l * BT, N, d); prof_mark("norm");
+      k_rmsnorm_dg(G + lo[l].an, dscr, dmf, hin, arstd + l * BT, N, d); prof_mark("norm");
     }
     // embedding: positions grouped by token on the host (deterministic sums, no atomics)
     std::vector<int> order(BT);
@@ -431,7 +473,8 @@ class CudaBackend final : public Backend {
     CUDA_CHECK(cudaMemcpy(uniq_.p, uniq.data(), 4 * uniq.size(), cudaMemcpyHostToDevice));
     CUDA_CHECK(cudaMemcpy(starts_.p, starts.data(), 4 * starts.size(), cudaMemcpyHostToDevice));
     CUDA_CHECK(cudaMemcpy(pos_.p, order.data(), 4 * BT, cudaMemcpyHostToDevice));
-    k_embed_backward(G, dres, uniq_.as<int>(), starts_.as<int>(), pos_.as<int>(), (int)uniq.size(), d);
+    k_embed_backward(G, dres, uniq_.as<int>(), starts_.as<int>(), pos_.as<int>(), (int)uniq.size(), d); prof_mark("embed");
+    prof_collect();
     return loss;
   }
 };
