@@ -61,6 +61,7 @@ void write_file(const std::string& path, const void* data, size_t bytes) {
 
 struct RunResult {
   double loss = 0, gnorm = 0, eval_loss = 0;
+  bool repeat_identical = false;
   std::vector<float> grads, grads_accum, params_after;
   std::vector<double> step_losses;
 };
@@ -77,6 +78,14 @@ RunResult run_backend(Backend& be, const Config& cfg, const std::vector<float>& 
   r.gnorm = std::sqrt(be.grad_norm_sq());
   r.grads.resize(P);
   be.read_grads(r.grads.data());
+  // the same step again: bit-identical gradients and loss (no atomics anywhere)
+  {
+    be.zero_grad();
+    const double again = be.forward_backward(x.data(), y.data(), B, T, scale) / (double)(B * T);
+    std::vector<float> g2(P);
+    be.read_grads(g2.data());
+    r.repeat_identical = again == r.loss && std::memcmp(g2.data(), r.grads.data(), 4 * P) == 0;
+  }
   // forward only (eval) on the same batch and parameters
   r.eval_loss = be.forward_loss(x.data(), y.data(), B, T) / (double)(B * T);
   // gradient accumulation: the batch as two micro-batches (different shapes: buffers are reused)
@@ -292,6 +301,7 @@ int main(int argc, char** argv) {
         }
       }
       pj.set("grads", tensors);
+      pj.set("repeat_bit_identical", r.repeat_identical);  // reported, not part of "ok"
       // eval loss and two accumulated micro-batches against the CPU's full batch
       const double erel = rel_err(r.eval_loss, ref.loss);
       pj.set("eval_loss_rel_err", erel);
