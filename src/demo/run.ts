@@ -137,6 +137,9 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
     reasonFromSignal = true;
     quit.abort();
   };
+  // a reader that went away (`loco demo --json | head`) stops the demo instead of crashing it
+  const onStdoutError = () => quit.abort();
+  process.stdout.on('error', onStdoutError);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
@@ -298,6 +301,7 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
     await Promise.all(children.map((c) => c.stop(grace)));
     await chain?.close().catch(() => {});
     if (devnet) await devnet.stop().catch(() => {});
+    process.stdout.off('error', onStdoutError);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
