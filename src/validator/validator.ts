@@ -416,15 +416,16 @@ export class Validator {
     });
     const weights = this.gauntlet.weights();
     // the peer list (Templar's peers_{w}.json): this window's accepted uids that were not reset as
-    // copies, by weight, then final score, then uid; the top peers.gather to gather, the next
-    // peers.reserve in reserve. Posted with the weights, effective from the window after the one it
-    // is posted in. (Published for miners and tools; the miners still gather every committed peer.)
+    // copies, by weight, then rating (OpenSkill ordinal: how much their updates help), then uid; the
+    // top peers.gather to gather, the next peers.reserve in reserve. Posted with the weights,
+    // effective from the window after the one it is posted in. (Published for miners and tools; the
+    // miners still gather every committed peer.)
     if ((window + 1) % m.scoring.windows_per_weights === 0) {
       const reset = new Set([...copies].filter(([, c]) => c.level === 'copy_max').map(([u]) => u));
       const ranked = g.accepted
         .map((a) => a.uid)
         .filter((u) => !reset.has(u))
-        .sort((a, b) => (weights.get(b) ?? 0) - (weights.get(a) ?? 0) || this.gauntlet.peer(b).final - this.gauntlet.peer(a).final || a - b);
+        .sort((a, b) => (weights.get(b) ?? 0) - (weights.get(a) ?? 0) || this.gauntlet.ordinal(b) - this.gauntlet.ordinal(a) || a - b);
       const effective = window + 2 + m.window.validator_offset;
       const list: PeerList = { v: 1, window, first_effective_window: effective, validator: this.o.uid, peers: ranked.slice(0, m.peers.gather), reserve: ranked.slice(m.peers.gather, m.peers.gather + m.peers.reserve) };
       await this.o.store.put(keys.peers(manifest.runId, effective), Buffer.from(JSON.stringify(list)));
