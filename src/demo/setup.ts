@@ -110,6 +110,21 @@ export function resetDemoDir(l: DemoLayout): void {
     }
     const foreign = entries.filter((e) => !known.has(e) && !e.startsWith('.'));
     if (foreign.length) throw new LocoError('usage', `${l.dir} holds files that are not a loco demo's (${foreign.slice(0, 3).join(', ')}); pick another --dir`);
+    // a demo running in this folder holds its devnet's LOCK: never pull the chain from under it
+    const lock = join(l.devnetDir, 'LOCK');
+    if (existsSync(lock)) {
+      const pid = Number(readFileSync(lock, 'utf8').trim());
+      let alive = false;
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+        try {
+          process.kill(pid, 0);
+          alive = true;
+        } catch (err) {
+          alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+        }
+      }
+      if (alive) throw new LocoError('alreadyExists', `a loco demo (pid ${pid}) is running in ${l.dir}; stop it first or pick another --dir`);
+    }
     for (const e of ['devnet', 'run.json', 'demo.json', 'logs', 'stores', 'work', 'wallets', 'password']) rmSync(join(l.dir, e), { recursive: true, force: true });
   }
   mkdirSync(l.dir, { recursive: true, mode: 0o700 });
