@@ -223,18 +223,31 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
     const common = ['--json', '--network', url, '--wallet-path', l.walletPath, '--wallet-name', WALLET_NAME, '--manifest', l.manifestPath, '--data', l.dataDir, '--threads', threads];
     const specs: ChildSpec[] = st.roles.map((r) => {
       const args = [r.role === 'miner' ? 'mine' : 'validate', ...common, '--hotkey', r.hotkey, '--store', r.store, '--uid', String(r.uid), '--work-dir', l.workDir(r.role, r.uid)];
-      // --windows N counts the validator's windows (weights of N windows on chain); the miners are stopped then
-      if (r.role === 'validator' && o.windows !== undefined) args.push('--windows', String(o.windows));
       // --resume needs nothing here: `loco mine` starts from the newest checkpoint in its store and
       // replays the outer steps since; `loco validate` reloads its state and rebuilds its model
       // (docs/mining.md). The chain continues from the devnet's saved state.
       return { role: r.role, uid: r.uid, args, logFile: join(l.logsDir, `${r.role}-${r.uid}.log`) };
     });
     const exited: Promise<void>[] = [];
+    // --windows N: stop once the validator has scored N windows (a window counts when it evaluated at
+    // least one miner: the window a resumed demo stopped in, or one before the miners are up, does not)
+    let scoredWindows = 0;
+    const evaluatedIn = new Set<number | null>();
+    let windowsDone: () => void = () => {};
+    const enoughWindows = new Promise<void>((r) => (windowsDone = r));
+    const countWindows = (e: LocoEvent) => {
+      if (e.role !== 'validator') return;
+      if (e.event === 'evaluation') evaluatedIn.add(e.window);
+      if (e.event === 'weights' && evaluatedIn.has(e.window)) {
+        scoredWindows += 1;
+        if (o.windows !== undefined && scoredWindows >= o.windows) windowsDone();
+      }
+    };
     await step('children', `${specs.length} processes, ${threads} engine thread${threads === '1' ? '' : 's'} each`, async () => {
       for (const s of specs) {
         const c = new DemoChild(s, (e) => {
           emit(e);
+          countWindows(e);
           if (e.event === 'checkpoint') pruneCheckpoints(l.storeDir(e.uid), st.runId);
         });
         children.push(c);
@@ -266,9 +279,8 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
         dir: l.dir,
       }),
     );
-    // run until q / a signal, the duration, a failure, or the validator finished its --windows
-    const vIndex = specs.findIndex((s) => s.role === 'validator');
-    const all = (o.windows !== undefined ? children[vIndex].exited : new Promise<never>(() => {})).then(() => {
+    // run until q / a signal, the duration, a failure, or the validator has scored --windows windows
+    const all = enoughWindows.then(() => {
       if (!stopping && !failure) stopReason = 'windows';
     });
     const timers: ReturnType<typeof setTimeout>[] = [];

@@ -17,7 +17,7 @@ export function registerDemo(program: Command): void {
     .description('start a whole local subnet (chain, wallets, data, 1 validator, 3 miners) and watch it train')
     .addOption(new Option('--dir <dir>', 'demo folder: chain, wallets, data, stores, logs (default ~/.loco/demo)'))
     .addOption(new Option('--resume', 'continue the demo in --dir where it stopped (chain, checkpoints, validator state)'))
-    .addOption(new Option('--windows <n>', 'stop by itself once the validator has scored this many windows (and set their weights); the miners are stopped then'))
+    .addOption(new Option('--windows <n>', 'stop by itself once the validator has scored this many windows (evaluated miners, set weights)'))
     .addOption(new Option('--duration <seconds>', 'stop by itself this many seconds after the set-up'))
     .addOption(new Option('--threads <n>', 'engine threads per participant (default 1: four engines share the cores)'))
     .addOption(new Option('--block-time <ms>', 'devnet block time in milliseconds (default 250)'))
