@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { LOCO, ROOT, tempDir } from './helpers.js';
 import { groupMembers } from '../src/demo/children.js';
 
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** pid → process group of every live process whose command line mentions `needle`. */
@@ -34,7 +35,7 @@ function processesMentioning(needle: string, shells?: Set<number>): Map<number, 
   return out;
 }
 
-test('loco demo in a terminal: loss falls, weights land, q stops every process', { timeout: 240_000 }, async () => {
+test('loco demo in a terminal: loss falls, weights land, q stops every process', { skip: !hasTmux && 'tmux not installed', timeout: 240_000 }, async () => {
   const home = tempDir('loco-demo-tmux-');
   const dir = join(home, 'demo');
   const sock = `loco-demo-${process.pid}`;
