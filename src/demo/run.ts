@@ -226,7 +226,8 @@ export async function runDemo(ctx: Ctx, o: DemoOptions): Promise<void> {
       // --resume needs nothing here: `loco mine` starts from the newest checkpoint in its store and
       // replays the outer steps since; `loco validate` reloads its state and rebuilds its model
       // (docs/mining.md). The chain continues from the devnet's saved state.
-      return { role: r.role, uid: r.uid, args, logFile: join(l.logsDir, `${r.role}-${r.uid}.log`) };
+      // the engine picks its device from LOCO_DEVICE (docs/trainer-protocol.md; default auto)
+      return { role: r.role, uid: r.uid, args, logFile: join(l.logsDir, `${r.role}-${r.uid}.log`), ...(o.device ? { env: { LOCO_DEVICE: o.device } } : {}) };
     });
     const exited: Promise<void>[] = [];
     // --windows N: stop once the validator has scored N windows (a window counts when it evaluated at

@@ -21,6 +21,7 @@ export function registerDemo(program: Command): void {
     .addOption(new Option('--duration <seconds>', 'stop by itself this many seconds after the set-up'))
     .addOption(new Option('--threads <n>', 'engine threads per participant (default 1: four engines share the cores)'))
     .addOption(new Option('--block-time <ms>', 'devnet block time in milliseconds (default 250)'))
+    .addOption(new Option('--device <device>', 'engine device of every participant (LOCO_DEVICE): auto uses CUDA when the engine was built with it and a GPU is present').choices(['auto', 'cuda', 'cpu']))
     .action(
       action(async (ctx, _args, cmd) => {
         const f = cmd.opts() as Record<string, string | boolean | undefined>;
@@ -40,6 +41,7 @@ export function registerDemo(program: Command): void {
           duration: positive(f.duration as string | undefined, '--duration'),
           threads,
             blockTimeMs: positive(f.blockTime as string | undefined, '--block-time'),
+            device: f.device as string | undefined,
           });
         } finally {
           exitSoon();
