@@ -140,8 +140,18 @@ async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promi
     await chain?.close();
     throw e;
   }
-  const engine = await Engine.start({ threads: int(f.threads, '--threads', 1) });
-  const fromCheckpoint = f.checkpoint ? await engine.load(f.checkpoint) : undefined;
+  // a failed engine start or load must not leave the chain connection open (the process would hang)
+  const engine = await Engine.start({ threads: int(f.threads, '--threads', 1) }).catch(async (e: unknown) => {
+    await chain?.close();
+    throw e;
+  });
+  const fromCheckpoint = f.checkpoint
+    ? await engine.load(f.checkpoint).catch(async (e: unknown) => {
+        await engine.shutdown();
+        await chain?.close();
+        throw e;
+      })
+    : undefined;
   // On a terminal without --json the events feed the live screen (src/tui, docs/screens.md).
   const screenInfo = { network: d.network, netuid, windowSeconds, flopsPerToken: (await import('../trainer/configs.js')).flopsPerToken(manifest.model, { training: true }) };
   const screen = !ctx.out.json && process.stdout.isTTY ? (await import('../tui/run.js')).startScreen(role, screenInfo) : undefined;
