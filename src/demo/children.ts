@@ -55,7 +55,16 @@ export class DemoChild {
         if (!line.trim()) continue;
         const e = parseEvent(line);
         if (e) onEvent(e);
-        else onLine?.(line);
+        else {
+          // with --json a failing command's error document comes on stdout
+          try {
+            const doc = JSON.parse(line) as { success?: boolean; error?: { message?: string } };
+            if (doc.success === false && doc.error?.message) this.stderrTail.push(doc.error.message);
+          } catch {
+            /* not JSON */
+          }
+          onLine?.(line);
+        }
       }
     });
     this.proc.stderr!.setEncoding('utf8');
