@@ -58,6 +58,8 @@ function human(e: LocoEvent): string | null {
       return `${w}weights ${e.uids.map((u, i) => `${u}:${e.weights[i].toFixed(3)}`).join(' ') || '(none)'}${e.submitted ? ` set on chain (block ${e.block ?? '?'})` : ''}${e.error ? ` error: ${e.error}` : ''}`;
     case 'checkpoint':
       return `${w}checkpoint ${e.key} (${e.bytes} bytes)`;
+    case 'paused':
+      return `${w}${e.paused ? 'paused: not training, still applying outer steps' : 'resumed training'}`;
     case 'error':
       return `${w}error: ${e.message}`;
     default:
@@ -80,6 +82,8 @@ interface Setup {
   sink: (e: LocoEvent) => void;
   /** aborted when the person quits the live screen (TTY without --json) */
   quit?: AbortSignal;
+  /** the live screen's pause switch (p), polled by the miner loop at each window */
+  paused?: () => boolean;
   /** the window of the checkpoint the engine was loaded from (null: not recorded) */
   checkpointWindow?: number | null;
   hotkey: Awaited<ReturnType<typeof unlockHotkey>>;
@@ -191,6 +195,7 @@ async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promi
     windows: int(f.windows, '--windows', 1),
     sink,
     quit: screen?.signal,
+    paused: screen?.paused,
     checkpointWindow: fromCheckpoint?.window,
     hotkey,
     close: async () => {
@@ -232,7 +237,7 @@ export async function mine(ctx: Ctx, _args: unknown[], cmd: Command): Promise<vo
     const from = f.checkpoint ? s.checkpointWindow : await miner.resume();
     // a checkpoint of window c: replay the outer steps since then before training (docs/mining.md)
     const catchUpFrom = from === null || from === undefined ? undefined : from + 1;
-    await runMiner(miner, s.source, { windows: s.windows, signal: stopSignal(s.quit), catchUpFrom });
+    await runMiner(miner, s.source, { windows: s.windows, signal: stopSignal(s.quit), catchUpFrom, paused: s.paused });
   } finally {
     await s.close();
   }

@@ -281,10 +281,11 @@ export function reportGather(ev: EventEmitterFor, g: GatherResult): void {
 export async function runMiner(
   miner: Miner,
   source: WindowSource,
-  opts: { windows?: number; signal?: AbortSignal; graceMs?: number; catchUpFrom?: number } = {},
+  opts: { windows?: number; signal?: AbortSignal; graceMs?: number; catchUpFrom?: number; paused?: () => boolean } = {},
 ): Promise<void> {
   const m = miner.o.manifest.manifest;
   let done = 0;
+  let wasPaused = false;
   let w = await source.current();
   // after a restart from a checkpoint of window c: replay c+1 … w−1 (their uploads are over)
   if (opts.catchUpFrom !== undefined && opts.catchUpFrom < w) {
@@ -292,11 +293,19 @@ export async function runMiner(
     w = Math.max(w, await source.current()); // the replay may have taken a while
   }
   while (!opts.signal?.aborted && (opts.windows === undefined || done < opts.windows)) {
+    // paused (p on the live screen): from the next window on, no training and no upload, but the
+    // outer steps are still applied, so the miner is in sync the moment it resumes
+    const paused = opts.paused?.() ?? false;
+    if (paused !== wasPaused) {
+      wasPaused = paused;
+      miner.ev.window = w;
+      miner.ev.emit({ event: 'paused', paused });
+    }
     try {
-      await miner.train(w);
+      if (!paused) await miner.train(w);
       // stopping while waiting for the next window drops this window's payload
       if (!(await unlessAborted(source.waitFor(w + 1), opts.signal))) break;
-      await miner.upload(w);
+      if (!paused) await miner.upload(w);
       const t0 = await source.startTime(w + 1);
       const until = new Date(t0.getTime() + m.window.upload_delta_s * 1000 + (opts.graceMs ?? 1000));
       await miner.sync(w, t0, { waitUntil: until });

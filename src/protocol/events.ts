@@ -160,6 +160,13 @@ export interface ChainStatusEvent extends Base {
   weights_in: { uid: number; weight: number }[];
 }
 
+/** A miner paused (p on the live screen) or resumed: while paused it neither trains nor uploads,
+ * but keeps applying the outer steps. Emitted at the start of the first window the change applies to. */
+export interface PausedEvent extends Base {
+  event: 'paused';
+  paused: boolean;
+}
+
 export type LocoEvent =
   | InnerStepEvent
   | ChainStatusEvent
@@ -173,7 +180,8 @@ export type LocoEvent =
   | ScoresEvent
   | WeightsEvent
   | CheckpointEvent
-  | ErrorEvent;
+  | ErrorEvent
+  | PausedEvent;
 
 export type EventName = LocoEvent['event'];
 

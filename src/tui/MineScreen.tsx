@@ -36,7 +36,7 @@ function Mine(p: ScreenProps) {
   const t = useTheme();
   const gpu = useGpu(p.gpu ?? nvidiaSmiProbe);
   const f = (name: (typeof PANELS)[number]) => PANELS[k.focus] === name;
-  const info = { ...p.info, paused: k.paused || p.info?.paused };
+  const info = { ...p.info, paused: k.paused || view.paused || p.info?.paused };
   const side = Math.max(30, Math.min(48, Math.floor(columns * 0.4)));
   const chartW = Math.max(30, columns - side);
   return (

@@ -12,6 +12,8 @@ export interface LiveScreen {
   emit: EventSink;
   /** aborted when the person quits from the screen */
   signal: AbortSignal;
+  /** whether the person paused training (p); read by the miner loop at each window */
+  paused: () => boolean;
   /** unmount (idempotent) */
   stop: () => void;
 }
@@ -21,12 +23,15 @@ export function startScreen(role: Role, info: HeaderInfo = {}): LiveScreen {
   const ac = new AbortController();
   const keys = Boolean(process.stdin.isTTY);
   // the MFU's peak: LOCO_PEAK_GFLOPS unless the caller knows better (docs/screens.md)
-  const props = { source: bus, info: { peakGflops: peakFromEnv(), ...info }, keys, onQuit: () => ac.abort() };
+  let paused = false;
+  const onPause = role === 'miner' ? (p: boolean) => void (paused = p) : undefined;
+  const props = { source: bus, info: { peakGflops: peakFromEnv(), ...info }, keys, onQuit: () => ac.abort(), onPause };
   const app = render(role === 'miner' ? <MineScreen {...props} /> : <ValidateScreen {...props} />, { exitOnCtrlC: !keys });
   let stopped = false;
   return {
     emit: bus.emit,
     signal: ac.signal,
+    paused: () => paused,
     stop: () => {
       if (stopped) return;
       stopped = true;

@@ -85,6 +85,8 @@ export interface View {
   weights: WeightSubmission[];
   log: LogLine[];
   fatal: string | null;
+  /** the miner's last `paused` event: no training or upload while true */
+  paused: boolean;
   /** the last `chain_status` (block, countdown, stake, incentive, validators' weights), null without a chain */
   chain: ChainStatusEvent | null;
   /** private: running sums for the current window's mean loss */
@@ -113,6 +115,7 @@ export function initialView(): View {
     weights: [],
     log: [],
     fatal: null,
+    paused: false,
     chain: null,
     acc: { window: null, sum: 0, n: 0 },
   };
@@ -276,6 +279,8 @@ export function reduce(v: View, e: LocoEvent): View {
     case 'chain_status':
       // the chain's window may run ahead of the loop's: the loop's window stays the one shown
       return { ...base, window: v.window ?? e.window, chain: e };
+    case 'paused':
+      return { ...base, paused: e.paused, log: log(v, e, 'warn', e.paused ? 'paused: no training or upload, still applying outer steps' : 'resumed training') };
     case 'error':
       return { ...base, fatal: e.fatal ? e.message : v.fatal, log: log(v, e, 'error', `${e.kind}: ${e.message}`) };
     default:
