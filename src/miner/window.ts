@@ -96,7 +96,10 @@ export async function unlessAborted(p: Promise<void>, signal?: AbortSignal): Pro
     await p;
     return true;
   }
-  if (signal.aborted) return false;
+  if (signal.aborted) {
+    p.catch(() => {}); // nobody waits for it now: a later failure (chain closed on shutdown) is not an error
+    return false;
+  }
   let onAbort: () => void = () => {};
   const aborted = new Promise<boolean>((r) => {
     onAbort = () => r(false);
