@@ -246,13 +246,21 @@ export async function mine(ctx: Ctx, _args: unknown[], cmd: Command): Promise<vo
 export async function validate(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const f = cmd.opts() as RoleFlags;
   const s = await setup(ctx, cmd, 'validator');
+  let closeWeights: (() => Promise<void> | undefined) | undefined;
   try {
     const { Validator, runValidator } = await import('../validator/validator.js');
-    let setWeights;
+    let setWeights: import('../miner/chain.js').ChainWeightsHook | undefined;
     if (s.chain && f.setWeights !== false) {
       const { chainSetWeights } = await import('../miner/chain.js');
-      setWeights = chainSetWeights(s.chain, s.netuid, s.hotkey);
+      // commit–reveal subnets: pending commits (with their salts) wait in the work dir for their reveal epoch
+      setWeights = chainSetWeights(s.chain, s.netuid, s.hotkey, {
+        stateFile: join(s.workDir, 'weights-commits.json'),
+        events: s.sink,
+        uid: s.uid,
+        log: (m) => ctx.out.warn(m),
+      });
     }
+    closeWeights = () => setWeights?.close();
     const v = new Validator({
       engine: s.engine,
       manifest: s.manifest,
@@ -270,6 +278,7 @@ export async function validate(ctx: Ctx, _args: unknown[], cmd: Command): Promis
     if (!f.checkpoint) await v.resume((w) => s.source.startTime(w));
     await runValidator(v, s.source, { windows: s.windows, signal: stopSignal(s.quit) });
   } finally {
+    await closeWeights?.();
     await s.close();
   }
 }

@@ -1,9 +1,12 @@
 // The role loops on a chain (docs/mining.md): the window clock from blocks and block timestamps,
 // peers resolved from commitments (each participant commits its store URL), and weights put on
-// chain with set_weights.
+// chain with set_weights (or commit–reveal where the subnet requires it).
 import type { Chain } from '../chain/client.js';
 import { normaliseWeights } from '../chain/weights.js';
+import { existsSync } from 'node:fs';
 import { LocoError } from '../errors.js';
+import type { EventSink } from '../protocol/events.js';
+import { CommitReveal } from './commit-reveal.js';
 import { windowOf, windowStartBlock } from '../protocol/clock.js';
 import { openStore } from '../storage/index.js';
 import type { Keypair } from '../wallet/keypair.js';
@@ -77,13 +80,52 @@ export async function commitmentPeers(chain: Chain, netuid: number, opts: { excl
   return out.sort((a, b) => a.uid - b.uid);
 }
 
-/** A `setWeights` hook for the validator: normalise to u16 as the SDK does, then set_weights. */
-export function chainSetWeights(chain: Chain, netuid: number, hotkey: Keypair) {
-  return async (uids: number[], weights: number[]): Promise<{ included: boolean; block?: number }> => {
+export interface ChainWeightsResult {
+  included: boolean;
+  block?: number;
+  mode: 'set' | 'commit';
+  commitHash?: string;
+  revealEpoch?: number;
+  revealBlock?: number;
+}
+
+export interface ChainWeightsOptions {
+  /** commit–reveal: where pending commits (salt included) are kept, so a restart still reveals them */
+  stateFile?: string;
+  /** commit–reveal: the reveal poller's period (default 3000 ms) */
+  pollMs?: number;
+  /** the validator's events and uid (reveals arrive as `weights` events with mode 'reveal') */
+  events?: EventSink;
+  uid?: number;
+  log?: (message: string) => void;
+}
+
+/** The validator's `setWeights` hook; `close` stops the commit–reveal poller. */
+export type ChainWeightsHook = ((uids: number[], weights: number[]) => Promise<ChainWeightsResult>) & {
+  close: () => Promise<void>;
+  /** the commit–reveal side (created on the first commit, or at once when the state file holds pending commits) */
+  commitReveal: () => CommitReveal | undefined;
+};
+
+/**
+ * A `setWeights` hook for the validator: normalise to u16 as the SDK does, then set_weights; on a
+ * subnet with commit–reveal on, commit_weights now and reveal_weights in the reveal epoch
+ * (src/miner/commit-reveal.ts).
+ */
+export function chainSetWeights(chain: Chain, netuid: number, hotkey: Keypair, opts: ChainWeightsOptions = {}): ChainWeightsHook {
+  let cr: CommitReveal | undefined;
+  const commitReveal = () => (cr ??= new CommitReveal({ chain, netuid, hotkey, ...opts }));
+  // pending commits from before a restart are revealed whether or not this run sets weights again
+  if (opts.stateFile && existsSync(opts.stateFile)) commitReveal();
+  const hook = async (uids: number[], weights: number[]): Promise<ChainWeightsResult> => {
     const e = normaliseWeights(uids, weights);
-    if (await chain.commitRevealEnabled(netuid)) throw new LocoError('chain', `subnet ${netuid} requires commit–reveal; not supported by the validator loop yet`);
+    if (await chain.commitRevealEnabled(netuid)) {
+      if (e.uids.length === 0) throw new LocoError('invalidInput', 'all weights are zero: nothing to commit');
+      return commitReveal().commit(e.uids, e.values, await chain.weightsVersionKey(netuid));
+    }
     const vk = await chain.weightsVersionKey(netuid);
     const r = await chain.submit(chain.tx.setWeights(netuid, e.uids, e.values, vk), hotkey, 'set_weights');
-    return { included: true, block: r.blockNumber };
+    return { included: true, block: r.blockNumber, mode: 'set' };
   };
+  return Object.assign(hook, { close: async () => cr?.close(), commitReveal: () => cr });
 }

@@ -116,6 +116,13 @@ export interface WeightsEvent extends Base {
   included?: boolean;
   block?: number;
   error?: string;
+  /** how the weights went on chain: set_weights, commit_weights (commit–reveal subnets), or the later reveal_weights (window null) */
+  mode?: 'set' | 'commit' | 'reveal';
+  /** the blake2 hash committed (commit) or revealed (reveal) */
+  commitHash?: string;
+  /** commit: the epoch (and its first block) in which the reveal is due */
+  revealEpoch?: number;
+  revealBlock?: number;
 }
 
 export interface CheckpointEvent extends Base {

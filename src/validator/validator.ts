@@ -47,6 +47,11 @@ export const COPY_CHECK_AFTER_STEPS = 1;
 export interface SetWeightsResult {
   included: boolean;
   block?: number;
+  /** set_weights, or commit_weights on a commit–reveal subnet (the reveal follows later, as its own event) */
+  mode?: 'set' | 'commit';
+  commitHash?: string;
+  revealEpoch?: number;
+  revealBlock?: number;
 }
 
 export interface ValidatorOptions {
@@ -442,7 +447,9 @@ export class Validator {
       try {
         const r = await this.o.setWeights(uids, ws);
         submitted = true;
-        this.ev.emit({ event: 'weights', uids, weights: ws, submitted: true, included: r.included, block: r.block });
+        const cr = { mode: r.mode, commitHash: r.commitHash, revealEpoch: r.revealEpoch, revealBlock: r.revealBlock };
+        for (const k of Object.keys(cr) as (keyof typeof cr)[]) if (cr[k] === undefined) delete cr[k];
+        this.ev.emit({ event: 'weights', uids, weights: ws, submitted: true, included: r.included, block: r.block, ...cr });
       } catch (e) {
         this.ev.emit({ event: 'weights', uids, weights: ws, submitted: false, error: (e as Error).message });
       }
