@@ -263,6 +263,12 @@ test('devnet subtensor: sudo toggles commit–reveal; hash commit then reveal in
   assert.equal(((await api.query.subtensorModule.commitRevealWeightsEnabled(netuid)) as Any).isTrue, true);
   assert.equal(await moduleError(api.tx.subtensorModule.setWeights(netuid, [2, 3], [1, 1], 0), v2), 'subtensorModule.CommitRevealEnabled');
 
+  // epochs of 41 blocks (4 s) instead of 11 (1.1 s), and the commit right after an epoch starts: a
+  // loaded machine must not cross into the reveal epoch before the too-early reveal is tried
+  const tempo0 = ((await api.query.subtensorModule.tempo(netuid)) as Any).toNumber();
+  const tempo = 40;
+  await ok(api.tx.sudo.sudo(api.tx.adminUtils.sudoSetTempo(netuid, tempo)), Alice);
+  await waitForBlock(nextEpoch((await api.rpc.chain.getHeader()).number.toNumber(), tempo));
   const uids = [2, 3];
   const values = [65535, 100];
   const salt = [1, 2, 3, 4, 5, 6, 7, 8];
@@ -283,7 +289,6 @@ test('devnet subtensor: sudo toggles commit–reveal; hash commit then reveal in
   assert.equal(commits[0][0].toHex(), hash);
   assert.equal(await moduleError(api.tx.subtensorModule.revealWeights(netuid, uids, values, salt, 0), v2), 'subtensorModule.RevealTooEarly');
   // reveal in the next epoch
-  const tempo = ((await api.query.subtensorModule.tempo(netuid)) as Any).toNumber();
   await waitForBlock(nextEpoch(c.blockNumber, tempo));
   assert.equal(
     await moduleError(api.tx.subtensorModule.revealWeights(netuid, uids, [65535, 101], salt, 0), v2),
@@ -293,6 +298,7 @@ test('devnet subtensor: sudo toggles commit–reveal; hash commit then reveal in
   assert.ok(rv.events.some((e) => e.event.method === 'WeightsRevealed'));
   const w = ((await api.query.subtensorModule.weights(netuid, 1)) as Any).toJSON();
   assert.deepEqual(w, [[2, 65535], [3, 100]]);
+  await ok(api.tx.sudo.sudo(api.tx.adminUtils.sudoSetTempo(netuid, tempo0)), Alice);
 
   // commitments: set by a registered hotkey, refused for others
   await ok(api.tx.commitments.setCommitment(netuid, { fields: [{ Raw5: '0x68656c6c6f' }] } as Any), m1);
