@@ -151,3 +151,31 @@ test('commit–reveal: a wrong salt is refused by the chain (InvalidRevealCommit
     await second.close();
   }
 });
+
+test('commit–reveal: after a crash while waiting for inclusion, the chain\'s WeightCommits gives the commit block (found: revealed; not found: dropped)', { timeout: 60_000 }, async () => {
+  const stateFile = join(dir, 'd', 'weights-commits.json');
+  const first = chainSetWeights(chain, netuid, vkey, { stateFile, pollMs: 60_000 });
+  const ws = [0.3, 0.3, 0.4];
+  const r = await first(minerUids, ws);
+  await first.close();
+  const saved = JSON.parse(readFileSync(stateFile, 'utf8'));
+  // as written before commit_weights was sent: no block, no epochs
+  Object.assign(saved.pending[0], { commitBlock: null, commitEpoch: null, revealEpoch: null });
+  // and one that never reached the chain
+  saved.pending.unshift({ ...saved.pending[0], commitHash: `0x${'11'.repeat(32)}` });
+  writeFileSync(stateFile, JSON.stringify(saved));
+
+  const events: LocoEvent[] = [];
+  const second = chainSetWeights(chain, netuid, vkey, { stateFile, pollMs: 200, events: (e) => events.push(e), uid: vuid });
+  try {
+    const reveal = await until('the reveal', () => weightEvents(events).find((e) => e.mode === 'reveal' && e.commitHash === r.commitHash));
+    assert.equal(reveal.error, undefined, reveal.error);
+    assert.equal(epochIndex(reveal.block!, netuid, TEMPO), r.revealEpoch);
+    const lost = weightEvents(events).find((e) => e.commitHash === `0x${'11'.repeat(32)}`)!;
+    assert.match(lost.error!, /not on chain/);
+    const e = normaliseWeights(minerUids, ws);
+    assert.deepEqual(await onChainWeights(), e.uids.map((u, i) => [u, e.values[i]]).sort((a, b) => a[0] - b[0]));
+  } finally {
+    await second.close();
+  }
+});

@@ -79,6 +79,8 @@ const FINAL_REVEAL_ERRORS = /ExpiredWeightCommit|NoWeightsCommitFound|InvalidRev
 
 export class CommitReveal {
   private pending: PendingCommit[] = [];
+  /** commits this process is sending now (their block is not known yet, and not looked up either) */
+  private inFlight = new Set<PendingCommit>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private busy: Promise<void> | undefined;
   private closed = false;
@@ -135,20 +137,25 @@ export class CommitReveal {
       revealEpoch: null,
     };
     this.pending.push(entry);
-    this.save();
-    let block: number | undefined;
+    this.inFlight.add(entry);
+    let block: number;
+    let tempo: number;
+    let revealPeriod: number;
     try {
+      this.save();
       const r = await chain.submit(chain.tx.commitWeights(netuid, hash), hotkey, 'commit_weights');
       block = r.blockNumber ?? (await chain.blockNumber());
+      ({ tempo, revealPeriod } = await this.hyper());
     } catch (e) {
       this.pending = this.pending.filter((p) => p !== entry);
+      this.inFlight.delete(entry);
       this.save();
       throw e;
     }
-    const { tempo, revealPeriod } = await this.hyper();
     entry.commitBlock = block;
     entry.commitEpoch = epochIndex(block, netuid, tempo);
     entry.revealEpoch = entry.commitEpoch + revealPeriod;
+    this.inFlight.delete(entry);
     this.save();
     this.startPolling();
     return { included: true, block, mode: 'commit', commitHash: hash, revealEpoch: entry.revealEpoch, revealBlock: epochFirstBlock(entry.revealEpoch, netuid, tempo) };
@@ -190,7 +197,7 @@ export class CommitReveal {
     const { chain, netuid, hotkey } = this.o;
     const [head, { tempo }] = await Promise.all([chain.blockNumber(), this.hyper()]);
     // a commit from before a crash without its block: the chain's WeightCommits tells whether and when it landed
-    for (const p of this.pending.filter((x) => x.commitBlock === null)) {
+    for (const p of this.pending.filter((x) => x.commitBlock === null && !this.inFlight.has(x))) {
       const found = await this.onChainCommit(p.commitHash);
       if (!found) {
         this.drop(p, 'the commit is not on chain (never included, or already revealed or expired)');
