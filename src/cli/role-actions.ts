@@ -55,7 +55,7 @@ function human(e: LocoEvent): string | null {
     case 'evaluation':
       return `${w}uid ${e.peer}: score ${e.gradient_score.toExponential(3)} indicator ${e.indicator} sync ${e.sync.toFixed(2)} final ${e.final.toFixed(4)}`;
     case 'weights':
-      return `${w}weights ${e.uids.map((u, i) => `${u}:${e.weights[i].toFixed(3)}`).join(' ') || '(none)'}${e.submitted ? ` set on chain (block ${e.block ?? '?'})` : ''}${e.error ? ` error: ${e.error}` : ''}`;
+      return `${w}weights ${e.uids.map((u, i) => `${u}:${e.weights[i].toFixed(3)}`).join(' ') || '(none)'}${e.submitted ? ` ${weightsVerb(e.mode)} (block ${e.block ?? '?'})` : ''}${e.mode === 'commit' ? `, reveal in epoch ${e.revealEpoch ?? '?'} (from block ${e.revealBlock ?? '?'})` : ''}${e.error ? ` error: ${e.error}` : ''}`;
     case 'checkpoint':
       return `${w}checkpoint ${e.key} (${e.bytes} bytes)`;
     case 'paused':
@@ -88,6 +88,11 @@ interface Setup {
   checkpointWindow?: number | null;
   hotkey: Awaited<ReturnType<typeof unlockHotkey>>;
   close: () => Promise<void>;
+}
+
+/** The plain line's verb for a `weights` event (commit–reveal: committed, then revealed). */
+function weightsVerb(mode: 'set' | 'commit' | 'reveal' | undefined): string {
+  return mode === 'commit' ? 'committed on chain' : mode === 'reveal' ? 'revealed on chain' : 'set on chain';
 }
 
 async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promise<Setup> {
