@@ -42,7 +42,22 @@ test('reducer: a validator stream gives leaderboard rows, weights and inclusion'
   assert.equal(rows[3].penalty, 'missing');
   assert.equal(rows[3].weight, 0);
   assert.equal(v.evaluated, 3);
-  assert.deepEqual(v.weights, [{ window: 0, t: v.weights[0].t, count: 3, submitted: true, included: true, block: 1234, error: undefined }]);
+  assert.deepEqual(v.weights, [{ window: 0, t: v.weights[0].t, count: 3, submitted: true, included: true, block: 1234, error: undefined, mode: undefined }]);
+});
+
+test('reducer: on a commit–reveal subnet a hash commit keeps the weights in force, its reveal sets them', () => {
+  const ev = sampleValidatorEvents();
+  const set = ev.find((e) => e.event === 'weights')!;
+  if (set.event !== 'weights') throw new Error('no weights event');
+  const before = fold(ev);
+  const committed = fold([...ev, { ...set, window: 1, uids: [1], weights: [1], mode: 'commit', block: 1300 }]);
+  assert.deepEqual(sortedLeaderboard(committed.leaderboard).map((r) => r.weight), sortedLeaderboard(before.leaderboard).map((r) => r.weight));
+  assert.equal(committed.weights[1].mode, 'commit');
+  assert.match(committed.log[committed.log.length - 1].text, /committed \(hash\) in block 1300/);
+  const revealed = fold([...ev, { ...set, window: null, uids: [1], weights: [1], mode: 'reveal', block: 1345 }]);
+  assert.equal(revealed.leaderboard.find((r) => r.uid === 1)?.weight, 1);
+  assert.equal(revealed.leaderboard.find((r) => r.uid === 3)?.weight, 0);
+  assert.match(revealed.log[revealed.log.length - 1].text, /revealed in block 1345/);
 });
 
 test('reducer: a non-finite loss is kept as a gap and an error event is logged (fatal stops)', () => {

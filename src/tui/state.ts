@@ -57,6 +57,8 @@ export interface WeightSubmission {
   included?: boolean;
   block?: number;
   error?: string;
+  /** commit–reveal subnets: a hash commit, then its reveal (which sets the weights); absent: set_weights */
+  mode?: 'set' | 'commit' | 'reveal';
 }
 
 export interface LogLine {
@@ -264,14 +266,20 @@ export function reduce(v: View, e: LocoEvent): View {
       return { ...base, leaderboard };
     }
     case 'weights': {
+      // a hash commit sets nothing on chain yet: the leaderboard keeps the weights in force
+      if (e.mode === 'commit') {
+        const sub: WeightSubmission = { window: e.window, t: e.t, count: e.uids.length, submitted: e.submitted, included: e.included, block: e.block, error: e.error, mode: e.mode };
+        return { ...base, weights: tail([...v.weights, sub], LIMITS.weights), log: log(v, e, e.error ? 'error' : 'info', `weights for ${e.uids.length} uids committed (hash)${e.block ? ` in block ${e.block}` : ''}${e.error ? `: ${e.error}` : ''}`) };
+      }
       let leaderboard: LeaderRow[] = v.leaderboard.map((r) => ({ ...r, weight: 0 }));
       e.uids.forEach((uid, i) => {
         const [list, r] = row({ ...v, leaderboard }, uid);
         r.weight = e.weights[i] ?? 0;
         leaderboard = list;
       });
-      const sub: WeightSubmission = { window: e.window, t: e.t, count: e.uids.length, submitted: e.submitted, included: e.included, block: e.block, error: e.error };
-      const text = `weights for ${e.uids.length} uids ${e.submitted ? (e.included ? `included in block ${e.block ?? '?'}` : 'submitted') : 'computed'}${e.error ? `: ${e.error}` : ''}`;
+      const sub: WeightSubmission = { window: e.window, t: e.t, count: e.uids.length, submitted: e.submitted, included: e.included, block: e.block, error: e.error, mode: e.mode };
+      const how = e.mode === 'reveal' ? 'revealed' : 'included';
+      const text = `weights for ${e.uids.length} uids ${e.submitted ? (e.included ? `${how} in block ${e.block ?? '?'}` : 'submitted') : 'computed'}${e.error ? `: ${e.error}` : ''}`;
       return { ...base, leaderboard, weights: tail([...v.weights, sub], LIMITS.weights), log: log(v, e, e.error ? 'error' : 'info', text) };
     }
     case 'checkpoint':

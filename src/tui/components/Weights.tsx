@@ -10,7 +10,7 @@ export function Weights({ view, focused, rows = 5 }: { view: View; focused?: boo
     <Panel title="Weight submissions" focused={focused}>
       {list.length === 0 ? <Text>no weights yet</Text> : null}
       {list.map((w, i) => {
-        const state = w.error ? `failed: ${w.error}` : !w.submitted ? 'computed (not sent)' : w.included ? `included in block ${w.block ?? '?'}` : 'submitted, waiting for inclusion';
+        const state = w.error ? `failed: ${w.error}` : !w.submitted ? 'computed (not sent)' : w.included ? `${w.mode === 'commit' ? 'hash committed' : w.mode === 'reveal' ? 'revealed' : 'included'} in block ${w.block ?? '?'}` : 'submitted, waiting for inclusion';
         return <Text key={i} {...t.c(w.error ? 'red' : w.included ? 'green' : 'yellow')}>{`w${w.window ?? '—'} ${w.count} uids: ${state}`}</Text>;
       })}
     </Panel>
