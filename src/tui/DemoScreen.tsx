@@ -149,7 +149,7 @@ function Demo(p: DemoScreenProps) {
   return (
     <Box flexDirection="column" width={columns}>
       <DemoHeader view={view} />
-      {k.help ? <HelpOverlay /> : null}
+      {k.help ? <HelpOverlay pause={false} /> : null}
       {!ready ? <DemoSetup view={view} tick={tick} /> : null}
       {k.logPane ? (
         <LogTail view={logView} rows={Math.max(5, rows - 6)} focused />

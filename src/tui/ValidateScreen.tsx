@@ -24,7 +24,7 @@ function Validate(p: ScreenProps & { hotkeys?: Record<number, string> }) {
     <Box flexDirection="column" width={columns}>
       <Header view={view} info={info} title="validate" />
       <Text>{`evaluations ${view.evaluated}${view.phase ? ` · ${view.phase} in progress` : ''}`}</Text>
-      {k.help ? <HelpOverlay /> : null}
+      {k.help ? <HelpOverlay pause={false} /> : null}
       {k.logPane ? (
         <LogTail view={view} rows={Math.max(5, rows - 6)} focused />
       ) : (

@@ -10,10 +10,11 @@ export const KEYS: [string, string][] = [
   ['s', 'loss chart: linear or log scale'],
 ];
 
-export function HelpOverlay() {
+/** `pause`: list p only where it does something (the Mine screen). */
+export function HelpOverlay({ pause = true }: { pause?: boolean }) {
   return (
     <Panel title="Keys" focused>
-      {KEYS.map(([k, d]) => (
+      {KEYS.filter(([k]) => pause || k !== 'p').map(([k, d]) => (
         <Text key={k}>{`${k.padEnd(5)} ${d}`}</Text>
       ))}
     </Panel>
