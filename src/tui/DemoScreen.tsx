@@ -2,7 +2,7 @@
 // the shared loss of the three miners, bytes per window and the compression ratio, the validator's
 // leaderboard and its weights landing on chain. It only renders events (src/tui/demo-state.ts).
 import { Box, Text } from 'ink';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { DemoBandwidth } from './components/DemoBandwidth.js';
 import { DemoParticipants } from './components/DemoParticipants.js';
 import { DemoSetup } from './components/DemoSetup.js';
@@ -13,75 +13,20 @@ import { LossChart } from './components/LossChart.js';
 import { Weights } from './components/Weights.js';
 import { initialDemoView, reduceDemo, sharedLossView, validatorView, type AnyDemoEvent, type DemoView } from './demo-state.js';
 import { useScreenKeys } from './keys.js';
+import { EventBus, staticSource, useFoldedStore, type EventSource } from './store.js';
 import { initialView } from './state.js';
 import { useTerminalSize } from './terminal.js';
 import { ColorContext, colorFromEnv, useTheme } from './theme.js';
 
-export interface DemoEventSource {
-  subscribe(listener: (e: AnyDemoEvent) => void): () => void;
-}
+export type DemoEventSource = EventSource<AnyDemoEvent>;
 
 /** The demo's bus: children's events and the demo's own go in, the screen subscribes (backlog replayed). */
-export class DemoBus implements DemoEventSource {
-  private listeners = new Set<(e: AnyDemoEvent) => void>();
-  private backlog: AnyDemoEvent[] = [];
-  readonly emit = (e: AnyDemoEvent): void => {
-    if (this.listeners.size === 0) {
-      this.backlog.push(e);
-      if (this.backlog.length > 5000) this.backlog.shift();
-      return;
-    }
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        /* a broken screen never stops the demo */
-      }
-    }
-  };
-  subscribe(listener: (e: AnyDemoEvent) => void): () => void {
-    this.listeners.add(listener);
-    const old = this.backlog;
-    this.backlog = [];
-    for (const e of old) listener(e);
-    return () => this.listeners.delete(listener);
-  }
-}
+export class DemoBus extends EventBus<AnyDemoEvent> {}
 
-export function staticDemoSource(events: readonly AnyDemoEvent[]): DemoEventSource {
-  return {
-    subscribe(listener) {
-      for (const e of events) listener(e);
-      return () => {};
-    },
-  };
-}
+export const staticDemoSource = (events: readonly AnyDemoEvent[]): DemoEventSource => staticSource(events);
 
 /** Fold the source into a DemoView, redrawing at most every `intervalMs` (as useEventStore does). */
-export function useDemoStore(source: DemoEventSource, intervalMs = 100): DemoView {
-  const ref = useRef<DemoView>(initialDemoView());
-  const [view, setView] = useState<DemoView>(ref.current);
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    let last = 0;
-    let alive = true;
-    const flush = () => {
-      timer = null;
-      last = Date.now();
-      if (alive) setView(ref.current);
-    };
-    const unsubscribe = source.subscribe((e) => {
-      ref.current = reduceDemo(ref.current, e);
-      if (timer === null) timer = setTimeout(flush, Math.max(0, last + intervalMs - Date.now()));
-    });
-    return () => {
-      alive = false;
-      if (timer !== null) clearTimeout(timer);
-      unsubscribe();
-    };
-  }, [source, intervalMs]);
-  return view;
-}
+export const useDemoStore = (source: DemoEventSource, intervalMs = 100): DemoView => useFoldedStore(source, initialDemoView, reduceDemo, intervalMs);
 
 export interface DemoScreenProps {
   source: DemoEventSource;
