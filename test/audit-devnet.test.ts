@@ -9,12 +9,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { LOCO, tempDir } from './helpers.js';
+import { LOCO, tempDir, writeBandedShard } from './helpers.js';
 import { connect, type Chain } from '../src/chain/client.js';
 import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
 import type { LocoEvent } from '../src/protocol/events.js';
 import { openStore } from '../src/storage/index.js';
-import { ShardSet, writeShard } from '../src/data/shards.js';
+import { ShardSet } from '../src/data/shards.js';
 import { Engine } from '../src/trainer/engine.js';
 import { keypairFromSeed, type Keypair } from '../src/wallet/keypair.js';
 import { ChainClock, chainSetWeights, commitmentPeers, storeCommitment } from '../src/miner/chain.js';
@@ -44,15 +44,7 @@ after(async () => {
 const T = 64;
 const N = 48;
 const SHARD = join(dir, 'data_train_000000.bin');
-{
-  const tokens: number[] = [];
-  let x = 31337;
-  for (let i = 0; i < N * T + 1; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    tokens.push(100 + Math.min(Math.floor(i / T), N - 1) * 40 + ((x >>> 8) % 40));
-  }
-  writeShard(SHARD, tokens);
-}
+writeBandedShard(SHARD, N, T, 31337);
 const key = (n: string) => keypairFromSeed(new Uint8Array(createHash('sha256').update(`loco-audit-devnet-${n}`).digest()));
 
 function loco(args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: Any }> {

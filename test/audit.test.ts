@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loco, tempDir } from './helpers.js';
+import { loco, tempDir, writeBandedShard } from './helpers.js';
 import { decodePayloadUnverified, encodePayload } from '../src/codec/payload.js';
 import type { EncodedTensor } from '../src/codec/sparseloco.js';
 import { normaliseWeights } from '../src/chain/weights.js';
@@ -17,7 +17,7 @@ import { defaultManifest, parseManifest, serializeManifest } from '../src/protoc
 import { keys } from '../src/protocol/naming.js';
 import type { LocoEvent } from '../src/protocol/events.js';
 import { openStore } from '../src/storage/index.js';
-import { ShardSet, writeShard } from '../src/data/shards.js';
+import { ShardSet } from '../src/data/shards.js';
 import { Engine } from '../src/trainer/engine.js';
 import { keypairFromSeed, type Keypair } from '../src/wallet/keypair.js';
 import { ManualClock, staticPeers } from '../src/miner/window.js';
@@ -29,15 +29,7 @@ const dir = tempDir('loco-audit-test-');
 const T = 64;
 const N = 48;
 const SHARD = join(dir, 'data_train_000000.bin');
-{
-  let x = 4242;
-  const tokens: number[] = [];
-  for (let i = 0; i < N * T + 1; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    tokens.push(100 + Math.min(Math.floor(i / T), N - 1) * 40 + ((x >>> 8) % 40));
-  }
-  writeShard(SHARD, tokens);
-}
+writeBandedShard(SHARD, N, T, 4242);
 const key = (n: number) => keypairFromSeed(new Uint8Array(createHash('sha256').update(`loco-audit-test-${n}`).digest()));
 
 test('audit reproduces a validator\'s window; a replaced payload is reported for that miner', { timeout: 240_000 }, async () => {

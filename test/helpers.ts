@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeShard } from '../src/data/shards.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCO = join(ROOT, 'bin', 'loco');
@@ -69,4 +70,18 @@ export async function resolve(spec, ctx, next) {
   const r = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), LOCO, ...args], { encoding: 'utf8', env: { ...process.env, HOME: dir } });
   if (r.status !== 0) throw new Error(`loco ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return readFileSync(log, 'utf8');
+}
+
+/**
+ * A training shard of `n` samples of `T + 1`-overlapping tokens where sample i draws its tokens from
+ * its own band of 40 ids (100 + 40·i …), so each miner's assigned samples differ from the others' and
+ * training on them is visible in the own-vs-random losses. Deterministic in `seed` (an LCG).
+ */
+export function writeBandedShard(path: string, n: number, T: number, seed: number): void {
+  let x = seed;
+  const tokens = Array.from({ length: n * T + 1 }, (_, i) => {
+    x = (x * 1103515245 + 12345) >>> 0;
+    return 100 + Math.min(Math.floor(i / T), n - 1) * 40 + ((x >>> 8) % 40);
+  });
+  writeShard(path, tokens);
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tempDir } from './helpers.js';
+import { tempDir, writeBandedShard } from './helpers.js';
 import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
 import type { LocoEvent } from '../src/protocol/events.js';
 import { openStore } from '../src/storage/index.js';
@@ -13,19 +13,13 @@ import { Engine } from '../src/trainer/engine.js';
 import { keypairFromSeed } from '../src/wallet/keypair.js';
 import { ManualClock, staticPeers, debugIndices } from '../src/miner/window.js';
 import { Miner, runMiner } from '../src/miner/miner.js';
-import { writeShard } from '../src/data/shards.js';
 
 test('a paused miner skips training and upload but stays in sync', { timeout: 240_000 }, async () => {
   const dir = tempDir('loco-miner-pause-');
   const T = 64;
   const N = 32;
   const shard = join(dir, 'data_train_000000.bin');
-  let x = 7;
-  const tokens = Array.from({ length: N * T + 1 }, () => {
-    x = (x * 1103515245 + 12345) >>> 0;
-    return 100 + ((x >>> 8) % 400);
-  });
-  writeShard(shard, tokens);
+  writeBandedShard(shard, N, T, 7);
   const m = defaultManifest({ name: 'pause-test', dataset: { name: 'synthetic', shards: ['data_train_000000.bin'], sha256: '0'.repeat(64) } });
   m.train = { ...m.train, inner_steps: 2, micro_batch: 2, batch: 2, lr: 4e-3, warmup_steps: 0 };
   m.window.upload_delta_s = 4;

@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { tempDir } from './helpers.js';
+import { tempDir, writeBandedShard } from './helpers.js';
 import { connect, type Chain } from '../src/chain/client.js';
 import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
 import { openStore } from '../src/storage/index.js';
-import { ShardSet, writeShard } from '../src/data/shards.js';
+import { ShardSet } from '../src/data/shards.js';
 import { Engine } from '../src/trainer/engine.js';
 import { keypairFromSeed, type Keypair } from '../src/wallet/keypair.js';
 import { ChainClock, chainSetWeights, commitmentPeers, storeCommitment } from '../src/miner/chain.js';
@@ -43,15 +43,7 @@ after(async () => {
 const T = 64;
 const N = 64;
 const SHARD = join(dir, 'data_train_000000.bin');
-{
-  const tokens: number[] = [];
-  let x = 777;
-  for (let i = 0; i < N * T + 1; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    tokens.push(100 + Math.min(Math.floor(i / T), N - 1) * 40 + ((x >>> 8) % 40));
-  }
-  writeShard(SHARD, tokens);
-}
+writeBandedShard(SHARD, N, T, 777);
 
 const key = (n: string) => keypairFromSeed(new Uint8Array(createHash('sha256').update(`loco-window-devnet-${n}`).digest()));
 

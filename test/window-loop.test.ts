@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tempDir } from './helpers.js';
+import { tempDir, writeBandedShard } from './helpers.js';
 import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
 import type { LocoEvent } from '../src/protocol/events.js';
 import { openStore } from '../src/storage/index.js';
@@ -16,20 +16,13 @@ import { keypairFromSeed } from '../src/wallet/keypair.js';
 import { ManualClock, staticPeers, debugIndices } from '../src/miner/window.js';
 import { Miner, runMiner } from '../src/miner/miner.js';
 import { Validator, runValidator } from '../src/validator/validator.js';
-import { writeShard } from '../src/data/shards.js';
 
 test('runMiner × 2 and runValidator on a manual clock: in sync, validator one window behind, state survives a restart', { timeout: 240_000 }, async () => {
   const dir = tempDir('loco-window-loop-');
   const T = 64;
   const N = 48;
   const shard = join(dir, 'data_train_000000.bin');
-  const n = N * T + 1;
-  let x = 99;
-  const tokens = Array.from({ length: n }, (_, i) => {
-    x = (x * 1103515245 + 12345) >>> 0;
-    return 100 + Math.min(Math.floor(i / T), N - 1) * 40 + ((x >>> 8) % 40);
-  });
-  writeShard(shard, tokens);
+  writeBandedShard(shard, N, T, 99);
   const m = defaultManifest({ name: 'loop-test', dataset: { name: 'synthetic', shards: ['data_train_000000.bin'], sha256: '0'.repeat(64) } });
   m.train = { ...m.train, inner_steps: 2, micro_batch: 2, batch: 2, lr: 4e-3, warmup_steps: 0 };
   m.window.upload_delta_s = 60;

@@ -9,14 +9,14 @@ import { createHash } from 'node:crypto';
 import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tempDir } from './helpers.js';
+import { tempDir, writeBandedShard } from './helpers.js';
 import { decodePayloadUnverified, encodePayload, serializeUnsigned, SIGNATURE_BYTES } from '../src/codec/payload.js';
 import type { EncodedTensor } from '../src/codec/sparseloco.js';
 import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
 import { keys } from '../src/protocol/naming.js';
 import { parseEvent, toNdjson, type LocoEvent } from '../src/protocol/events.js';
 import { openStore } from '../src/storage/index.js';
-import { ShardSet, writeShard } from '../src/data/shards.js';
+import { ShardSet } from '../src/data/shards.js';
 import { Engine } from '../src/trainer/engine.js';
 import { keypairFromSeed, type Keypair } from '../src/wallet/keypair.js';
 import { ManualClock, staticPeers, debugIndices } from '../src/miner/window.js';
@@ -31,16 +31,7 @@ const dir = tempDir('loco-window-test-');
 const T = 64;
 const N = 64;
 const SHARD = join(dir, 'data_train_000000.bin');
-{
-  let x = 12345;
-  const tokens: number[] = [];
-  for (let i = 0; i < N * T + 1; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    const s = Math.min(Math.floor(i / T), N - 1);
-    tokens.push(100 + s * 40 + ((x >>> 8) % 40));
-  }
-  writeShard(SHARD, tokens);
-}
+writeBandedShard(SHARD, N, T, 12345);
 
 const key = (n: number) => keypairFromSeed(new Uint8Array(createHash('sha256').update(`loco-window-test-${n}`).digest()));
 
