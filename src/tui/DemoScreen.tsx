@@ -7,7 +7,7 @@ import { DemoBandwidth } from './components/DemoBandwidth.js';
 import { DemoParticipants } from './components/DemoParticipants.js';
 import { DemoSetup } from './components/DemoSetup.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
-import { DemoLeaderboard } from './components/DemoLeaderboard.js';
+import { Leaderboard } from './components/Leaderboard.js';
 import { LogTail } from './components/LogTail.js';
 import { LossChart } from './components/LossChart.js';
 import { Weights } from './components/Weights.js';
@@ -109,7 +109,7 @@ function Demo(p: DemoScreenProps) {
               <DemoBandwidth view={view} focused={f('bandwidth')} rows={compact ? 1 : 3} />
             </Box>
           </Box>
-          <DemoLeaderboard view={validator} hotkeys={hotkeys} focused={f('leaderboard')} rows={3} width={columns} />
+          <Leaderboard view={validator} hotkeys={hotkeys} focused={f('leaderboard')} rows={3} compact width={columns} />
           <Box>
             <Box flexDirection="column" width={Math.floor(columns * 0.45)}>
               <Weights view={validator} focused={f('weights')} rows={compact ? 1 : 3} />

@@ -4,34 +4,57 @@ import { sortedLeaderboard, type View } from '../state.js';
 import { useTheme } from '../theme.js';
 import { Panel } from './Panel.js';
 
-const COLS: [string, number][] = [
-  ['#', 3],
-  ['uid', 5],
-  ['hotkey', 10],
-  ['own Δ', 10],
-  ['rand Δ', 10],
-  ['ind MA', 7],
-  ['sync', 6],
-  ['rating', 13],
-  ['final', 8],
-  ['weight', 7],
+type Col = [header: string, width: number, compactWidth: number];
+
+const COLS: Col[] = [
+  ['#', 3, 2],
+  ['uid', 5, 4],
+  ['hotkey', 10, 10],
+  ['own Δ', 10, 8],
+  ['rand Δ', 10, 8],
+  ['ind MA', 7, 6],
+  ['sync', 6, 5],
+  ['rating', 13, 10],
+  ['final', 8, 8],
+  ['weight', 7, 6],
 ];
 
 const cell = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w)) + ' ';
 
-export function Leaderboard({ view, hotkeys = {}, focused, rows = 16 }: { view: View; hotkeys?: Record<number, string>; focused?: boolean; rows?: number }) {
+/**
+ * The validator's leaderboard (Validate screen; `compact` on the demo dashboard: narrower columns,
+ * and no hotkey column below 92 columns, so the weight column survives an 80-column terminal).
+ */
+export function Leaderboard({
+  view,
+  hotkeys = {},
+  focused,
+  rows = 16,
+  compact = false,
+  width = Infinity,
+}: {
+  view: View;
+  hotkeys?: Record<number, string>;
+  focused?: boolean;
+  rows?: number;
+  compact?: boolean;
+  width?: number;
+}) {
   const t = useTheme();
+  const withHotkey = !compact || width >= 92;
+  const cols = COLS.filter(([h]) => withHotkey || h !== 'hotkey').map(([h, w, cw]) => [h, compact ? cw : w] as const);
   const list = sortedLeaderboard(view.leaderboard).slice(0, rows);
   return (
     <Panel title={`Leaderboard (${view.leaderboard.length} miners, ${view.evaluated} evaluations)`} focused={focused}>
-      <Text wrap="truncate-end" {...t.bold()}>{COLS.map(([h, w]) => cell(h, w)).join('')}</Text>
+      <Text wrap="truncate-end" {...t.bold()}>
+        {cols.map(([h, w]) => cell(h, w)).join('').trimEnd()}
+      </Text>
       {list.length === 0 ? <Text>no miner evaluated yet</Text> : null}
       {list.map((r, i) => {
-        const hk = r.hotkey ?? hotkeys[r.uid] ?? '—';
         const vals = [
           String(i + 1),
           String(r.uid),
-          hk,
+          ...(withHotkey ? [r.hotkey ?? hotkeys[r.uid] ?? '—'] : []),
           fmtNum(r.ownImprovement),
           fmtNum(r.randomImprovement),
           fmtNum(r.indicatorMa, 2),
@@ -42,7 +65,7 @@ export function Leaderboard({ view, hotkeys = {}, focused, rows = 16 }: { view: 
         ];
         return (
           <Text key={r.uid} wrap="truncate-end" {...(r.penalty ? t.c('yellow') : {})}>
-            {vals.map((v, k) => cell(v, COLS[k][1])).join('').trimEnd() + (r.penalty ? `  ${r.penalty}` : '')}
+            {vals.map((v, k) => cell(v, cols[k][1])).join('').trimEnd() + (r.penalty ? `  ${r.penalty}` : '')}
           </Text>
         );
       })}
