@@ -4,19 +4,17 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LocoError } from '../errors.js';
+import { intFlag } from './flags.js';
 import { ShardSet, listShardFiles } from '../data/shards.js';
 import { SplitMix64, deriveSeed, permutationPrefix } from '../protocol/assignment.js';
 import { getConfig, paramCount } from '../trainer/configs.js';
 import { Engine, type StepEvent } from '../trainer/engine.js';
 import type { Ctx } from './context.js';
 
+/** A required integer flag (or `dflt` when absent). */
 function int(v: unknown, flag: string, min: number, dflt?: number): number {
-  if (v === undefined) {
-    if (dflt === undefined) throw new LocoError('usage', `${flag} is required`);
-    return dflt;
-  }
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new LocoError('usage', `${flag} must be an integer ≥ ${min} (got ${JSON.stringify(v)})`);
+  const n = intFlag(v, flag, min) ?? dflt;
+  if (n === undefined) throw new LocoError('usage', `${flag} is required`);
   return n;
 }
 

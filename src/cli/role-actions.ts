@@ -10,6 +10,7 @@ import type { Ctx } from './context.js';
 import { resolveDefaults } from './config.js';
 import { unlockPassword } from './secrets.js';
 import { LocoError } from '../errors.js';
+import { intFlag as int } from './flags.js';
 import { readManifest } from '../protocol/manifest.js';
 import type { LocoEvent } from '../protocol/events.js';
 import { listShardFiles, ShardSet } from '../data/shards.js';
@@ -33,13 +34,6 @@ interface RoleFlags {
   passwordFile?: string;
   setWeights?: boolean;
 }
-
-const int = (v: string | undefined, flag: string, min = 0): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new LocoError('usage', `${flag} must be an integer ≥ ${min} (got ${JSON.stringify(v)})`);
-  return n;
-};
 
 function human(e: LocoEvent): string | null {
   const w = e.window === null ? '' : `w${e.window} `;

@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { action } from '../action.js';
 import type { Ctx } from '../context.js';
 import { LocoError } from '../../errors.js';
+import { intFlag as int } from '../flags.js';
 
 interface AuditFlags {
   window?: string;
@@ -20,13 +21,6 @@ interface AuditFlags {
   threads?: string;
   workDir?: string;
 }
-
-const int = (v: string | undefined, flag: string, min = 0): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new LocoError('usage', `${flag} must be an integer ≥ ${min} (got ${JSON.stringify(v)})`);
-  return n;
-};
 
 async function audit(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const f = cmd.opts() as AuditFlags;

@@ -8,14 +8,8 @@ import type { Command } from 'commander';
 import { action } from '../action.js';
 import type { Ctx } from '../context.js';
 import { LocoError } from '../../errors.js';
+import { intFlag as intArg } from '../flags.js';
 import type { Checkpoint } from '../../trainer/checkpoint.js';
-
-function intArg(v: unknown, flag: string, min = 0): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new LocoError('usage', `${flag} must be an integer ≥ ${min} (got ${JSON.stringify(v)})`);
-  return n;
-}
 
 function numArg(v: unknown, flag: string): number | undefined {
   if (v === undefined) return undefined;

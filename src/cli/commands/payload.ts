@@ -3,13 +3,7 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { LocoError } from '../../errors.js';
-
-function intOpt(v: unknown, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new LocoError('usage', `${flag} must be an integer ≥ 0 (got ${JSON.stringify(v)})`);
-  return n;
-}
+import { intFlag as intOpt } from '../flags.js';
 
 export function registerPayload(program: Command): void {
   const payload = program.command('payload').description('SparseLoCo payloads: decode, verify, show sizes');
