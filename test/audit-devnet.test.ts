@@ -9,8 +9,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import { startTestDevnet } from './helpers/devnet.js';
 import { LOCO, tempDir, writeBandedShard } from './helpers.js';
-import { connect, type Chain } from '../src/chain/client.js';
+import type { Chain } from '../src/chain/client.js';
 import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
 import type { LocoEvent } from '../src/protocol/events.js';
 import { openStore } from '../src/storage/index.js';
@@ -30,11 +31,7 @@ let chain: Chain;
 let alice: KeyringPair;
 
 before(async () => {
-  const { Devnet } = await import('../src/devnet/node.js');
-  devnet = await Devnet.start({ port: 0, blockTimeMs: 200 });
-  chain = await connect(devnet.url, { timeoutMs: 30_000 });
-  const { Keyring } = await import('@polkadot/keyring');
-  alice = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Alice');
+  ({ devnet, chain, alice } = await startTestDevnet());
 });
 after(async () => {
   await chain?.close();

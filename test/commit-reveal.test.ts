@@ -9,8 +9,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import { startTestDevnet } from './helpers/devnet.js';
 import { tempDir } from './helpers.js';
-import { connect, type Chain } from '../src/chain/client.js';
+import type { Chain } from '../src/chain/client.js';
 import { normaliseWeights } from '../src/chain/weights.js';
 import { keypairFromSeed, type Keypair } from '../src/wallet/keypair.js';
 import { chainSetWeights } from '../src/miner/chain.js';
@@ -44,11 +45,7 @@ async function until<T>(what: string, f: () => T | undefined | Promise<T | undef
 }
 
 before(async () => {
-  const { Devnet } = await import('../src/devnet/node.js');
-  devnet = await Devnet.start({ port: 0, blockTimeMs: 200 });
-  chain = await connect(devnet.url, { timeoutMs: 30_000 });
-  const { Keyring } = await import('@polkadot/keyring');
-  alice = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Alice');
+  ({ devnet, chain, alice } = await startTestDevnet());
   vkey = await key('validator');
   const miners = await Promise.all(['m0', 'm1', 'm2'].map(key));
   const created = await chain.submit(chain.tx.registerNetwork(vkey.ss58Address), alice, 'register_network');

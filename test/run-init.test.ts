@@ -9,8 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import { startTestDevnet } from './helpers/devnet.js';
 import { LOCO, tempDir } from './helpers.js';
-import { connect, type Chain } from '../src/chain/client.js';
+import type { Chain } from '../src/chain/client.js';
 import { writeShard } from '../src/data/shards.js';
 import { keys } from '../src/protocol/naming.js';
 import { commitmentPeers } from '../src/miner/chain.js';
@@ -24,11 +25,7 @@ let chain: Chain;
 let alice: KeyringPair;
 
 before(async () => {
-  const { Devnet } = await import('../src/devnet/node.js');
-  devnet = await Devnet.start({ port: 0, blockTimeMs: 200 });
-  chain = await connect(devnet.url, { timeoutMs: 30_000 });
-  const { Keyring } = await import('@polkadot/keyring');
-  alice = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Alice');
+  ({ devnet, chain, alice } = await startTestDevnet());
 });
 after(async () => {
   await chain?.close();
