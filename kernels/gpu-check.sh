@@ -85,6 +85,9 @@ run_stage build 150 make -k -C "$K" -j"$JOBS" CUDA_ARCH="$ARCH" cuda gpu-tools
 # ---- correctness ---------------------------------------------------------------------------------
 DUMP="$WORK/dump"
 run_stage parity 60 "$K/build/gpu-parity" --config tiny --seed 1 --B 4 --dump "$DUMP"
+# the whole bf16 model with the tensor-core attention against the CPU engine (head dims 32 and 64)
+run_stage parity_tc 60 env LOCO_CUDA_ATTN=tc "$K/build/gpu-parity" --config tiny --seed 1 --B 4
+run_stage parity_124m_tc 60 env LOCO_CUDA_ATTN=tc "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
 run_stage reference 60 python3 "$K/reference/model.py" "$DUMP"
 run_stage codec 60 "$K/build/codec-cuda" parity bench --reps 10
 
@@ -94,11 +97,15 @@ run_stage bench_124m 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 -
 run_stage bench_124m_tc 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn tc
 run_stage bench_1b 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 1 --warmup 1
 run_stage bench_1b_tc 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 3 --warmup 1 --attn tc
+# per-kernel GPU time of one gpt2-124m step (tensor-core attention) under Nsight Compute; optional
+run_stage kernels 60 bash -c "ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
+  --log-file '$LOGDIR/ncu.csv' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 --attn tc >/dev/null \
+  && python3 '$K/tools/ncu_summary.py' '$LOGDIR/ncu.csv'"
 TORCH_BUDGET=$(( $(left) - 70 ))
 (( TORCH_BUDGET < 10 )) && TORCH_BUDGET=10
 TORCH_BOX=$(( $(left) - 40 ))
 (( TORCH_BOX > 200 )) && TORCH_BOX=200
-run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_BUDGET" --out "$LOGDIR/torch.partial.json"
+run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_BUDGET" --out "$LOGDIR/torch.partial.json" ${GPU_CHECK_TORCH_ARGS:-}
 # opt-in select variants of the GPU codec (parity with the CPU on every case, bit-equal to variant 0
 # on the full model, timings); last and separate, so a problem there cannot cost the results above
 run_stage codec_variants 40 "$K/build/codec-cuda" parity bench --variants 1,2 --no-full-parity --reps 10
@@ -128,7 +135,7 @@ def last_json(text):
     return None
 
 out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": {}, "optional_failed": []}
-OPTIONAL = {"codec_variants"}  # opt-in kernels: reported, not part of "ok"
+OPTIONAL = {"codec_variants", "kernels"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
@@ -223,6 +230,7 @@ if [[ -n "${OUT:-}" ]]; then
       echo "----- stderr -----"; cat "$LOGDIR/$s.err" 2>/dev/null
     done
   } > "$OUT/gpu-check.log"
+  [[ -f "$LOGDIR/ncu.csv" ]] && gzip -c "$LOGDIR/ncu.csv" > "$OUT/ncu.csv.gz"
   log "wrote $OUT/gpu-check.json and $OUT/gpu-check.log"
 fi
 log "done in $(( $(date +%s) - START ))s"

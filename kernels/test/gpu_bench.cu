@@ -5,6 +5,7 @@
 // the loss visibly falls — as micro-batches of `micro` sequences with gradient accumulation,
 // grad-norm clipping at 1 and AdamW, exactly as the engine's `train` does. Prints ONE JSON line.
 // MFU counts 6·N·tokens + 12·L·d·T·tokens (attention, PaLM convention) against the dense bf16 peak.
+#include <cuda_profiler_api.h>
 #include <cuda_runtime.h>
 
 #include <chrono>
@@ -93,10 +94,12 @@ int main(int argc, char** argv) {
     Json prof = Json::object();
     {
       cuda_profile_enable(true);
+      cudaProfilerStart();  // `ncu --profile-from-start off` profiles this step only
       be->zero_grad();
       const float scale = (float)(1.0 / (double)tokens);
       for (int a = 0; a < accum; a++)
         be->forward_backward(&x[(size_t)a * micro * T], &y[(size_t)a * micro * T], micro, T, scale);
+      cudaProfilerStop();
       cuda_profile_enable(false);
       double sum = 0;
       for (auto& kv : cuda_profile_take()) {

@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""Sums an `ncu --csv --metrics gpu__time_duration.sum` log per kernel (name + grid + block), largest
+first, and prints ONE JSON object: {"tool": "ncu-summary", "total_ms", "kernels": [{name, grid, block,
+count, ms, share}]}. Used by kernels/gpu-check.sh's optional `kernels` stage (one profiled step)."""
+import csv, json, sys
+
+UNIT = {"nsecond": 1e-6, "ns": 1e-6, "usecond": 1e-3, "us": 1e-3, "msecond": 1.0, "ms": 1.0, "second": 1e3, "s": 1e3}
+
+def main(path, top=60):
+    with open(path, newline="") as f:
+        lines = [l for l in f if l.startswith('"')]
+    rows = list(csv.DictReader(lines))
+    agg = {}
+    for r in rows:
+        if r.get("Metric Name") != "gpu__time_duration.sum":
+            continue
+        v = float(str(r.get("Metric Value", "0")).replace(",", "") or 0) * UNIT.get(r.get("Metric Unit", "ns"), 1e-6)
+        name = r.get("Kernel Name", "?")
+        key = (name[:160], r.get("Grid Size", ""), r.get("Block Size", ""))
+        c, t = agg.get(key, (0, 0.0))
+        agg[key] = (c + 1, t + v)
+    total = sum(t for _, t in agg.values())
+    ks = sorted(agg.items(), key=lambda kv: -kv[1][1])
+    out = {"tool": "ncu-summary", "launches": sum(c for c, _ in agg.values()), "total_ms": total,
+           "kernels": [{"name": k[0], "grid": k[1], "block": k[2], "count": c, "ms": t, "share": t / total if total else 0}
+                       for k, (c, t) in ks[:top]]}
+    print(json.dumps(out))
+
+if __name__ == "__main__":
+    main(sys.argv[1])
