@@ -33,7 +33,8 @@
 struct EmuDim { unsigned x = 0, y = 0, z = 0; };
 static thread_local EmuDim threadIdx, blockIdx;
 static EmuDim gridDim;
-static constexpr int EMU_THREADS = 128;
+static constexpr int EMU_THREADS = 256;  // the most threads a block of either version has
+static int g_block_threads = 128;
 static std::barrier<>* g_block_barrier = nullptr;
 static std::barrier<>* g_warp_barrier[EMU_THREADS / 32];
 static float g_shfl[EMU_THREADS];
@@ -51,9 +52,13 @@ static float __shfl_xor_sync(unsigned, float v, int m) {
 namespace attn_tc {
 alignas(16) unsigned char smraw[256 * 1024];
 }
+namespace attn_tc2 {
+alignas(16) unsigned char smraw[256 * 1024];
+}
 
 // common.cuh's declarations need these names; their CUDA definitions are not used here.
 #include "../src/cuda/attention_tc_kernels.cuh"
+#include "../src/cuda/attention_tc2_kernels.cuh"
 #include "config.h"
 #include "ops.h"
 
@@ -100,17 +105,47 @@ void emu_mma16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
 }
 }  // namespace attn_tc
 
-static void launch(unsigned gx, unsigned gy, const std::function<void()>& body) {
+namespace attn_tc2 {
+// ldmatrix.sync.aligned.m8n8.x4(.trans).shared.b16, warp-collective: lanes 8i..8i+7 give the row
+// addresses of matrix i (8 bf16 each); register i of lane L receives matrix i's elements
+// (row L/4, columns 2(L%4) and 2(L%4)+1), or with .trans (rows 2(L%4) and 2(L%4)+1, column L/4),
+// the lower-indexed element in the low half.
+static const bf16* g_ldsm[EMU_THREADS];
+void emu_ldmatrix_x4(uint32_t r[4], const bf16* row_addr, bool trans) {
+  const int t = threadIdx.x, w = t / 32, base = w * 32, lane = t & 31;
+  if ((reinterpret_cast<uintptr_t>(row_addr) & 15) != 0) throw std::runtime_error("ldmatrix: row address not 16-byte aligned");
+  g_ldsm[t] = row_addr;
+  g_warp_barrier[w]->arrive_and_wait();
+  auto bits = [](const bf16* p) { uint16_t u; std::memcpy(&u, p, 2); return (uint32_t)u; };
+  for (int i = 0; i < 4; i++) {
+    const bf16* const* rows = g_ldsm + base + 8 * i;
+    uint32_t lo, hi;
+    if (!trans) {
+      lo = bits(rows[lane / 4] + 2 * (lane % 4));
+      hi = bits(rows[lane / 4] + 2 * (lane % 4) + 1);
+    } else {
+      lo = bits(rows[2 * (lane % 4)] + lane / 4);
+      hi = bits(rows[2 * (lane % 4) + 1] + lane / 4);
+    }
+    r[i] = lo | (hi << 16);
+  }
+  g_warp_barrier[w]->arrive_and_wait();
+}
+}  // namespace attn_tc2
+
+static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, int nthreads = 128) {
   gridDim = EmuDim{gx, gy, 1};
-  std::barrier<> block(EMU_THREADS);
-  std::vector<std::barrier<>*> warps;
-  for (int w = 0; w < EMU_THREADS / 32; w++) g_warp_barrier[w] = new std::barrier<>(32);
+  g_block_threads = nthreads;
+  std::barrier<> block(nthreads);
+  for (int w = 0; w < nthreads / 32; w++) g_warp_barrier[w] = new std::barrier<>(32);
   g_block_barrier = &block;
   for (unsigned by = 0; by < gy; by++)
     for (unsigned bx = 0; bx < gx; bx++) {
-      std::memset(attn_tc::smraw, 0xcd, sizeof attn_tc::smraw);  // stale shared memory must not matter
+      // stale shared memory must not matter
+      std::memset(attn_tc::smraw, 0xcd, sizeof attn_tc::smraw);
+      std::memset(attn_tc2::smraw, 0xcd, sizeof attn_tc2::smraw);
       std::vector<std::thread> th;
-      for (int t = 0; t < EMU_THREADS; t++)
+      for (int t = 0; t < nthreads; t++)
         th.emplace_back([=, &body] {
           threadIdx = EmuDim{(unsigned)t, 0, 0};
           blockIdx = EmuDim{bx, by, 0};
@@ -118,7 +153,7 @@ static void launch(unsigned gx, unsigned gy, const std::function<void()>& body) 
         });
       for (auto& x : th) x.join();
     }
-  for (int w = 0; w < EMU_THREADS / 32; w++) delete g_warp_barrier[w];
+  for (int w = 0; w < nthreads / 32; w++) delete g_warp_barrier[w];
 }
 
 static float round_bf16(float x) { return __bfloat162float(__float2bfloat16(x)); }
@@ -136,7 +171,7 @@ static double rel_err(const std::vector<double>& a, const std::vector<double>& r
 }
 
 template <int HD>
-static bool run_case(int B, int Tn, int H, bool inject, std::string& json) {
+static bool run_case(int version, int B, int Tn, int H, bool inject, std::string& json) {
   using namespace attn_tc;
   const int d = H * HD;
   const size_t BT = (size_t)B * Tn;
@@ -179,9 +214,14 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json) {
   // the kernels
   std::vector<bf16> y(BT * d), dqkv(BT * 3 * d, __float2bfloat16(0.f));
   std::vector<float> lse(BT * H), D(BT * H);
-  const unsigned gx = (Tn + TB - 1) / TB, gy = B * H;
   const float sl = 1.4426950408889634f / std::sqrt((float)HD), sc = 1.0f / std::sqrt((float)HD);
-  launch(gx, gy, [&] { attn_fwd_tc_kernel<HD>(y.data(), lse.data(), qkv.data(), Tn, H, sl); });
+  using S2 = attn_tc2::Shape<HD>;
+  const unsigned gx = version == 2 ? (Tn + S2::BR - 1) / S2::BR : (Tn + TB - 1) / TB, gy = B * H;
+  const int nt = version == 2 ? S2::NT : NW * 32;
+  if (version == 2)
+    launch(gx, gy, [&] { attn_tc2::attn2_fwd_kernel<HD>(y.data(), lse.data(), qkv.data(), Tn, H, sl); }, nt);
+  else
+    launch(gx, gy, [&] { attn_fwd_tc_kernel<HD>(y.data(), lse.data(), qkv.data(), Tn, H, sl); });
   for (int b = 0; b < B; b++)  // D = Σ dy·y per row (attn_bwd_pre_kernel)
     for (int t = 0; t < Tn; t++)
       for (int h = 0; h < H; h++) {
@@ -192,8 +232,13 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json) {
         }
         D[((size_t)b * H + h) * Tn + t] = acc;
       }
-  launch(gx, gy, [&] { attn_bwd_dkv_tc_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); });
-  launch(gx, gy, [&] { attn_bwd_dq_tc_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); });
+  if (version == 2) {
+    launch(gx, gy, [&] { attn_tc2::attn2_bwd_dkv_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, nt);
+    launch(gx, gy, [&] { attn_tc2::attn2_bwd_dq_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, nt);
+  } else {
+    launch(gx, gy, [&] { attn_bwd_dkv_tc_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); });
+    launch(gx, gy, [&] { attn_bwd_dq_tc_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); });
+  }
   std::vector<double> yo(BT * d), go[3], lo(lse.begin(), lse.end());
   for (int p = 0; p < 3; p++) go[p].resize(BT * d);
   for (size_t r = 0; r < BT; r++)
@@ -208,25 +253,38 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json) {
   const bool ok = ey <= 1e-2 && lse_abs <= 1e-2 && eq <= 2e-2 && ek <= 2e-2 && ev <= 2e-2;
   char buf[400];
   snprintf(buf, sizeof buf,
-           "{\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
+           "{\"version\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
            "\"dk_rel\":%.3g,\"dv_rel\":%.3g,\"ok\":%s}",
-           B, Tn, H, HD, ey, lse_abs, eq, ek, ev, ok ? "true" : "false");
+           version, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, ok ? "true" : "false");
   json = buf;
   return ok;
 }
 
 int main(int argc, char** argv) {
-  const bool inject = argc > 1 && std::string(argv[1]) == "--inject-bug";
+  bool inject = false;
+  for (int i = 1; i < argc; i++)
+    if (std::string(argv[i]) == "--inject-bug") inject = true;
   bool ok = true;
   std::string all, one;
   auto add = [&](bool r) { ok = ok && r; all += (all.empty() ? "" : ",") + one; };
-  if (inject) {  // only the case with the injected error
-    add(run_case<64>(1, 100, 1, true, one));
-  } else {
-    add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
-    add(run_case<32>(1, 77, 2, false, one));   // two heads
-    add(run_case<64>(1, 100, 1, false, one));
-    add(run_case<128>(1, 70, 1, false, one));
+  // --version 1|2 runs one version only (default both)
+  int only = 0;
+  for (int i = 1; i + 1 < argc; i++)
+    if (std::string(argv[i]) == "--version") only = atoi(argv[i + 1]);
+  for (int v = 1; v <= 2; v++) {
+    if (only && v != only) continue;
+    if (inject) {  // only the case with the injected error
+      add(run_case<64>(v, 1, 100, 1, true, one));
+      continue;
+    }
+    add(run_case<16>(v, 2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
+    add(run_case<32>(v, 1, 77, 2, false, one));   // two heads
+    add(run_case<64>(v, 1, 100, 1, false, one));
+    add(run_case<128>(v, 1, 70, 1, false, one));
+    if (v == 2) {  // several 128-row blocks and two-stage pipelines over many tiles, ending mid-tile
+      add(run_case<64>(v, 1, 300, 1, false, one));
+      add(run_case<128>(v, 1, 200, 1, false, one));
+    }
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

@@ -308,30 +308,35 @@ void k_attention_backward_simple(T* dqkv, float* D, const T* qkv, const T* y, co
   throw std::runtime_error("CUDA attention: head_dim " + std::to_string(hd) + " is not supported (16, 32, 64, 128)");
 }
 
-// The tensor-core kernels pass the CPU emulation (test/attention_tc_emu.cpp) and gpu-parity checks
-// them on every GPU run, but they have not yet run on a GPU: until they have, bf16 attention runs on
-// the CUDA-core kernels (run and checked on an H200) unless LOCO_CUDA_ATTN=tc. Once gpu-parity has
-// passed them on a GPU, build with -DATTN_TC_DEFAULT=1 (or change the default here) to make them the
-// default; LOCO_CUDA_ATTN=simple always selects the CUDA-core kernels.
-#ifndef ATTN_TC_DEFAULT
-#define ATTN_TC_DEFAULT 0
+// bf16 default: the tensor-core kernels (passed gpu-parity against the CPU engine and the CUDA-core
+// kernels on an H100, 2026-11-26, docs/benchmarks.md). LOCO_CUDA_ATTN=simple|tc|tc2 overrides.
+#ifndef ATTN_DEFAULT
+#define ATTN_DEFAULT AttnImpl::TC
 #endif
-bool attention_tc_enabled() {
+AttnImpl attention_impl() {
   const char* e = getenv("LOCO_CUDA_ATTN");
-  if (e && std::string(e) == "tc") return true;
-  if (e && std::string(e) == "simple") return false;
-  return ATTN_TC_DEFAULT != 0;
+  if (e && std::string(e) == "simple") return AttnImpl::Simple;
+  if (e && std::string(e) == "tc") return AttnImpl::TC;
+  if (e && std::string(e) == "tc2") return AttnImpl::TC2;
+  return ATTN_DEFAULT;
 }
-static bool use_tc() { return attention_tc_enabled(); }
+bool attention_tc_enabled() { return attention_impl() != AttnImpl::Simple; }
 
 const char* attention_impl_name(bool bf16) {
-  return bf16 && use_tc() ? "flash-tc" : "flash-simple";
+  if (!bf16) return "flash-simple";
+  switch (attention_impl()) {
+    case AttnImpl::TC: return "flash-tc";
+    case AttnImpl::TC2: return "flash-tc2";
+    default: return "flash-simple";
+  }
 }
 
 template <typename T>
 void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd) {
   if constexpr (std::is_same<T, bf16>::value) {
-    if (use_tc() && attention_tc_supports(hd)) return k_attention_forward_tc(y, lse, qkv, B, Tn, H, hd);
+    const AttnImpl a = attention_impl();
+    if (a == AttnImpl::TC2 && attention_tc_supports(hd)) return k_attention_forward_tc2(y, lse, qkv, B, Tn, H, hd);
+    if (a == AttnImpl::TC && attention_tc_supports(hd)) return k_attention_forward_tc(y, lse, qkv, B, Tn, H, hd);
   }
   k_attention_forward_simple<T>(y, lse, qkv, B, Tn, H, hd);
 }
@@ -339,8 +344,10 @@ template <typename T>
 void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B, int Tn,
                           int H, int hd) {
   if constexpr (std::is_same<T, bf16>::value) {
-    if (use_tc() && attention_tc_supports(hd)) {
+    const AttnImpl a = attention_impl();
+    if (a != AttnImpl::Simple && attention_tc_supports(hd)) {
       k_attention_bwd_pre<bf16>(D, y, dy, B, Tn, H, hd);
+      if (a == AttnImpl::TC2) return k_attention_backward_tc2(dqkv, D, qkv, dy, lse, B, Tn, H, hd);
       return k_attention_backward_tc(dqkv, D, qkv, dy, lse, B, Tn, H, hd);
     }
   }

@@ -6,8 +6,8 @@
 #include "common.cuh"
 
 bool attention_supports_head_dim(int hd);
-// Dispatch: bf16 runs on tensor cores (attention_tc.cu) when attention_tc_enabled() (LOCO_CUDA_ATTN=tc,
-// or ATTN_TC_DEFAULT=1, see attention.cu), else on the CUDA-core kernels; fp32 always on the latter.
+// Dispatch: bf16 runs on tensor cores (attention_tc.cu or attention_tc2.cu) unless LOCO_CUDA_ATTN=simple
+// (attention_impl() below); fp32 always on the CUDA-core kernels.
 template <typename T>
 void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd);
 // dqkv[B,T,3·d] is overwritten; D is scratch of B·H·T floats.
@@ -15,7 +15,11 @@ template <typename T>
 void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B, int Tn,
                           int H, int hd);
 const char* attention_impl_name(bool bf16);
-bool attention_tc_enabled();
+// Which bf16 kernels run: LOCO_CUDA_ATTN=simple (CUDA cores), tc (tensor cores, attention_tc.cu) or
+// tc2 (tensor cores, cp.async + ldmatrix, attention_tc2.cu); the default is ATTN_DEFAULT (attention.cu).
+enum class AttnImpl { Simple, TC, TC2 };
+AttnImpl attention_impl();
+bool attention_tc_enabled();  // attention_impl() != Simple
 
 // The two implementations, callable directly (gpu-parity compares them).
 template <typename T>
@@ -28,5 +32,8 @@ void k_attention_forward_tc(bf16* y, float* lse, const bf16* qkv, int B, int Tn,
 // D must hold Σ dy·y per row (k_attention_bwd_pre).
 void k_attention_backward_tc(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B,
                              int Tn, int H, int hd);
+void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd);
+void k_attention_backward_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B,
+                              int Tn, int H, int hd);
 template <typename T>
 void k_attention_bwd_pre(float* D, const T* y, const T* dy, int B, int Tn, int H, int hd);

@@ -1,0 +1,486 @@
+// Tensor-core attention, second version (attention_tc2.cu launches these; LOCO_CUDA_ATTN=tc2).
+// Same algorithm and outputs as attention_tc_kernels.cuh (FA2 forward, two-pass deterministic
+// backward), restructured for speed after the first H100 profile (docs/benchmarks.md):
+//   - 8 warps per block (4 for head_dim 128): 128 query (or key) rows share each streamed K/V (or
+//     Q/dO) tile, half the loads per flop of the 64-row version;
+//   - tiles are copied with cp.async, two stages deep, so the next tile streams in during the mma;
+//   - every operand fragment comes from ldmatrix (x4: four 8×8 matrices per instruction), the
+//     transposed operands (V in P·V, Q and dO in dK, dV, K in dQ) with ldmatrix.trans straight from
+//     the row-major tiles: no transposed copies in shared memory;
+//   - warps skip key (query) tiles that are fully masked for all their rows, and mask only where a
+//     tile crosses the diagonal or the sequence end.
+// Kept in a header so test/attention_tc_emu.cpp runs the same code on the CPU (LOCO_CUDA_EMULATE:
+// cp.async as a plain copy, ldmatrix and mma in software with the PTX fragment layouts).
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "attention_tc_kernels.cuh"  // mma16816, pack2, LOG2E, LN2
+#include "common.cuh"
+
+namespace attn_tc2 {
+using attn_tc::LN2;
+using attn_tc::LOG2E;
+using attn_tc::mma16816;
+using attn_tc::pack2;
+
+constexpr int TK = 64;  // rows of a streamed tile (keys in the forward and dQ, queries in dK/dV)
+template <int HD>
+struct Shape {
+  static constexpr int NW = HD >= 128 ? 4 : 8;  // warps per block, 16 rows each
+  static constexpr int BR = NW * 16;            // rows a block owns
+  static constexpr int S = HD + 8;              // shared-memory row stride (bf16): 16 bytes of padding
+  static constexpr int NT = NW * 32;
+};
+
+#ifdef LOCO_CUDA_EMULATE
+void emu_ldmatrix_x4(uint32_t r[4], const bf16* row_addr, bool trans);  // test/attention_tc_emu.cpp
+#endif
+
+// ldmatrix.x4: lanes 8i..8i+7 give the row addresses of matrix i; register i of lane L receives
+// matrix i's (row L/4, columns 2(L%4), 2(L%4)+1) — with .trans, (rows 2(L%4), 2(L%4)+1, column L/4).
+__device__ __forceinline__ void ldsm_x4(uint32_t r[4], const bf16* p) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_ldmatrix_x4(r, p, false);
+#else
+  const unsigned a = (unsigned)__cvta_generic_to_shared(p);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(a));
+#endif
+}
+__device__ __forceinline__ void ldsm_x4_t(uint32_t r[4], const bf16* p) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_ldmatrix_x4(r, p, true);
+#else
+  const unsigned a = (unsigned)__cvta_generic_to_shared(p);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(a));
+#endif
+}
+// 16 bytes global → shared, asynchronously; zeros when !valid (src is then not read).
+__device__ __forceinline__ void cp_async16(bf16* dst, const bf16* src, bool valid) {
+#ifdef LOCO_CUDA_EMULATE
+  uint4 v = make_uint4(0, 0, 0, 0);
+  if (valid) v = *reinterpret_cast<const uint4*>(src);
+  *reinterpret_cast<uint4*>(dst) = v;
+#else
+  const unsigned a = (unsigned)__cvta_generic_to_shared(dst);
+  const int n = valid ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(a), "l"(src), "r"(n));
+#endif
+}
+__device__ __forceinline__ void cp_async_commit() {
+#ifndef LOCO_CUDA_EMULATE
+  asm volatile("cp.async.commit_group;\n" ::);
+#endif
+}
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+#ifndef LOCO_CUDA_EMULATE
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+#endif
+}
+
+// rows [r0, r0+ROWS) of a [*, ld] bf16 matrix (columns [0, HD)) into smem [ROWS][HD+8]; zeros from
+// row Tn on. Consecutive threads copy consecutive 16-byte pieces of a row (coalesced).
+template <int HD, int ROWS, int NT>
+__device__ __forceinline__ void cp_tile(bf16* s, const bf16* g, size_t ld, int r0, int Tn) {
+  constexpr int S = HD + 8, VEC = HD / 8;
+  for (int e = threadIdx.x; e < ROWS * VEC; e += NT) {
+    const int r = e / VEC, c = (e % VEC) * 8;
+    const bool ok = r0 + r < Tn;
+    cp_async16(s + r * S + c, ok ? g + (size_t)(r0 + r) * ld + c : g, ok);
+  }
+}
+
+// Fragment addresses for this lane (L = lane) in a row-major [rows][S] tile:
+// A operand, 16×16 at (row0, k0): a0..a3 of mma.m16n8k16.
+__device__ __forceinline__ const bf16* frag_a(const bf16* s, int S, int row0, int k0, int lane) {
+  return s + (row0 + (lane & 15)) * S + k0 + (lane >> 4) * 8;
+}
+// B operand where B[k][n] = s[n][k] (s rows are n): (b0, b1) of n-blocks n0 and n0+8, k in [k0, k0+16).
+__device__ __forceinline__ const bf16* frag_b(const bf16* s, int S, int n0, int k0, int lane) {
+  return s + (n0 + (lane & 7) + ((lane >> 4) << 3)) * S + k0 + ((lane >> 3) & 1) * 8;
+}
+// B operand where B[k][n] = s[k][n] (s rows are k), loaded with .trans: (b0, b1) of n-blocks n0, n0+8.
+__device__ __forceinline__ const bf16* frag_bt(const bf16* s, int S, int k0, int n0, int lane) {
+  return s + (k0 + (lane & 7) + (((lane >> 3) & 1) << 3)) * S + n0 + (lane >> 4) * 8;
+}
+
+template <int HD>
+__global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
+                                                                  float scale_log2) {
+  constexpr int NW = Shape<HD>::NW, BR = Shape<HD>::BR, S = Shape<HD>::S, NT = Shape<HD>::NT;
+  (void)NW;
+  extern __shared__ __align__(16) unsigned char smraw[];
+  bf16* Qs = reinterpret_cast<bf16*>(smraw);  // [BR][S]
+  bf16* KV = Qs + BR * S;                     // stage st: K at KV + st·2·TK·S, V TK·S further
+  const int qb = gridDim.x - 1 - blockIdx.x;  // the longest (latest) query blocks first
+  const int bh = blockIdx.y, b = bh / H, h = bh % H;
+  const int d = H * HD;
+  const size_t ld = 3 * (size_t)d;
+  const bf16* base = qkv + (size_t)b * Tn * ld + (size_t)h * HD;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int q0 = qb * BR;
+  const int qlast = (q0 + BR < Tn ? q0 + BR : Tn) - 1;
+  const int nkt = qlast / TK + 1;
+  cp_tile<HD, BR, NT>(Qs, base, ld, q0, Tn);
+  cp_tile<HD, TK, NT>(KV, base + d, ld, 0, Tn);
+  cp_tile<HD, TK, NT>(KV + TK * S, base + 2 * d, ld, 0, Tn);
+  cp_async_commit();
+  const int wq0 = q0 + warp * 16;  // this warp's first query row
+  const int qi[2] = {wq0 + g, wq0 + g + 8};
+  uint32_t qf[HD / 16][4];
+  float o[HD / 8][4];
+#pragma unroll
+  for (int n = 0; n < HD / 8; n++) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+  for (int kt = 0; kt < nkt; kt++) {
+    if (kt + 1 < nkt) {
+      bf16* nx = KV + ((kt + 1) & 1) * 2 * TK * S;
+      cp_tile<HD, TK, NT>(nx, base + d, ld, (kt + 1) * TK, Tn);
+      cp_tile<HD, TK, NT>(nx + TK * S, base + 2 * d, ld, (kt + 1) * TK, Tn);
+      cp_async_commit();
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();
+    if (kt == 0) {
+#pragma unroll
+      for (int kk = 0; kk < HD / 16; kk++) ldsm_x4(qf[kk], frag_a(Qs, S, warp * 16, kk * 16, lane));
+    }
+    const bf16* Ks = KV + (kt & 1) * 2 * TK * S;
+    const bf16* Vs = Ks + TK * S;
+    const int k0 = kt * TK;
+    if (k0 <= wq0 + 15 && wq0 < Tn) {  // warp-uniform: the tile holds keys some row of the warp sees
+      float s[TK / 8][4];
+#pragma unroll
+      for (int n = 0; n < TK / 8; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+#pragma unroll
+      for (int kk = 0; kk < HD / 16; kk++)
+#pragma unroll
+        for (int np = 0; np < TK / 16; np++) {
+          uint32_t bb[4];
+          ldsm_x4(bb, frag_b(Ks, S, np * 16, kk * 16, lane));
+          mma16816(s[2 * np], qf[kk], bb[0], bb[1]);
+          mma16816(s[2 * np + 1], qf[kk], bb[2], bb[3]);
+        }
+      const bool need_mask = k0 + TK - 1 > wq0 || k0 + TK > Tn;
+#pragma unroll
+      for (int r = 0; r < 2; r++) {
+        float mx = -INFINITY;
+#pragma unroll
+        for (int n = 0; n < TK / 8; n++)
+#pragma unroll
+          for (int e = 0; e < 2; e++) {
+            const int key = k0 + n * 8 + 2 * t + e;
+            float v = s[n][2 * r + e] * scale_log2;
+            if (need_mask && (key > qi[r] || key >= Tn)) v = -INFINITY;
+            s[n][2 * r + e] = v;
+            mx = fmaxf(mx, v);
+          }
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        const float mnew = fmaxf(m[r], mx);
+        const float muse = mnew == -INFINITY ? 0.f : mnew;
+        const float corr = exp2f(m[r] - muse);
+        m[r] = mnew;
+        float sum = 0.f;
+#pragma unroll
+        for (int n = 0; n < TK / 8; n++)
+#pragma unroll
+          for (int e = 0; e < 2; e++) {
+            const float p = exp2f(s[n][2 * r + e] - muse);
+            s[n][2 * r + e] = p;
+            sum += p;
+          }
+        l[r] = l[r] * corr + sum;
+#pragma unroll
+        for (int n = 0; n < HD / 8; n++) {
+          o[n][2 * r] *= corr;
+          o[n][2 * r + 1] *= corr;
+        }
+      }
+#pragma unroll
+      for (int j = 0; j < TK / 16; j++) {
+        const uint32_t a[4] = {pack2(s[2 * j][0], s[2 * j][1]), pack2(s[2 * j][2], s[2 * j][3]),
+                               pack2(s[2 * j + 1][0], s[2 * j + 1][1]), pack2(s[2 * j + 1][2], s[2 * j + 1][3])};
+#pragma unroll
+        for (int np = 0; np < HD / 16; np++) {
+          uint32_t bb[4];
+          ldsm_x4_t(bb, frag_bt(Vs, S, j * 16, np * 16, lane));
+          mma16816(o[2 * np], a, bb[0], bb[1]);
+          mma16816(o[2 * np + 1], a, bb[2], bb[3]);
+        }
+      }
+    }
+    __syncthreads();  // before the next iteration's copies overwrite this stage
+  }
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    float lt = l[r];
+    lt += __shfl_xor_sync(0xffffffffu, lt, 1);
+    lt += __shfl_xor_sync(0xffffffffu, lt, 2);
+    if (qi[r] >= Tn) continue;
+    const float inv = 1.0f / lt;
+    bf16* yr = y + ((size_t)b * Tn + qi[r]) * d + (size_t)h * HD;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++)
+      *reinterpret_cast<uint32_t*>(yr + n * 8 + 2 * t) = pack2(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
+    if (t == 0) lse[(size_t)bh * Tn + qi[r]] = (m[r] + log2f(lt)) * LN2;
+  }
+}
+
+// dK, dV for a block of BR keys (16 per warp), streaming 64-query tiles from the first that can
+// see the block's keys.
+template <int HD>
+__global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy,
+                                                                      const float* lse, const float* D, int Tn, int H,
+                                                                      float scale, float scale_log2) {
+  constexpr int BR = Shape<HD>::BR, S = Shape<HD>::S, NT = Shape<HD>::NT;
+  extern __shared__ __align__(16) unsigned char smraw[];
+  bf16* Ks = reinterpret_cast<bf16*>(smraw);  // [BR][S]
+  bf16* Vs = Ks + BR * S;                     // [BR][S]
+  bf16* QD = Vs + BR * S;                     // stage st: Q at QD + st·2·TK·S, dO TK·S further
+  float* LD = reinterpret_cast<float*>(QD + 4 * TK * S);  // stage st: lse·log2(e) at LD + st·2·TK, D TK further
+  const int kb = gridDim.x - 1 - blockIdx.x;  // early keys see the most queries: first
+  const int bh = blockIdx.y, b = bh / H, h = bh % H;
+  const int d = H * HD;
+  const size_t ld = 3 * (size_t)d;
+  const bf16* base = qkv + (size_t)b * Tn * ld + (size_t)h * HD;
+  const bf16* dyb = dy + (size_t)b * Tn * d + (size_t)h * HD;
+  const float* lseb = lse + (size_t)bh * Tn;
+  const float* Db = D + (size_t)bh * Tn;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int k0 = kb * BR;
+  const int qt0 = k0 / TK, nq = (Tn + TK - 1) / TK;
+  cp_tile<HD, BR, NT>(Ks, base + d, ld, k0, Tn);
+  cp_tile<HD, BR, NT>(Vs, base + 2 * d, ld, k0, Tn);
+  cp_tile<HD, TK, NT>(QD, base, ld, qt0 * TK, Tn);
+  cp_tile<HD, TK, NT>(QD + TK * S, dyb, d, qt0 * TK, Tn);
+  cp_async_commit();
+  for (int e = threadIdx.x; e < TK; e += NT) {
+    const int i = qt0 * TK + e;
+    LD[e] = i < Tn ? lseb[i] * LOG2E : 0.f;
+    LD[TK + e] = i < Tn ? Db[i] : 0.f;
+  }
+  const int wk0 = k0 + warp * 16;  // this warp's first key
+  const int key[2] = {wk0 + g, wk0 + g + 8};
+  float dk[HD / 8][4], dv[HD / 8][4];
+#pragma unroll
+  for (int n = 0; n < HD / 8; n++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) dk[n][e] = dv[n][e] = 0.f;
+  for (int qt = qt0; qt < nq; qt++) {
+    const int st = (qt - qt0) & 1;
+    if (qt + 1 < nq) {
+      const int ns = st ^ 1, nq0 = (qt + 1) * TK;
+      bf16* nx = QD + ns * 2 * TK * S;
+      cp_tile<HD, TK, NT>(nx, base, ld, nq0, Tn);
+      cp_tile<HD, TK, NT>(nx + TK * S, dyb, d, nq0, Tn);
+      cp_async_commit();
+      float* nl = LD + ns * 2 * TK;
+      for (int e = threadIdx.x; e < TK; e += NT) {
+        const int i = nq0 + e;
+        nl[e] = i < Tn ? lseb[i] * LOG2E : 0.f;
+        nl[TK + e] = i < Tn ? Db[i] : 0.f;
+      }
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();
+    const bf16* Qs = QD + st * 2 * TK * S;
+    const bf16* dOs = Qs + TK * S;
+    const float* L2 = LD + st * 2 * TK;
+    const float* Dq = L2 + TK;
+    const int q0 = qt * TK;
+    if (q0 + TK - 1 >= wk0 && wk0 < Tn) {  // warp-uniform: some query of the tile sees a key of the warp
+      float sT[TK / 8][4], dpT[TK / 8][4];
+#pragma unroll
+      for (int n = 0; n < TK / 8; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) sT[n][e] = dpT[n][e] = 0.f;
+#pragma unroll
+      for (int kk = 0; kk < HD / 16; kk++) {
+        uint32_t ka[4], va[4];
+        ldsm_x4(ka, frag_a(Ks, S, warp * 16, kk * 16, lane));
+        ldsm_x4(va, frag_a(Vs, S, warp * 16, kk * 16, lane));
+#pragma unroll
+        for (int np = 0; np < TK / 16; np++) {
+          uint32_t bb[4];
+          ldsm_x4(bb, frag_b(Qs, S, np * 16, kk * 16, lane));
+          mma16816(sT[2 * np], ka, bb[0], bb[1]);
+          mma16816(sT[2 * np + 1], ka, bb[2], bb[3]);
+          ldsm_x4(bb, frag_b(dOs, S, np * 16, kk * 16, lane));
+          mma16816(dpT[2 * np], va, bb[0], bb[1]);
+          mma16816(dpT[2 * np + 1], va, bb[2], bb[3]);
+        }
+      }
+      const bool need_mask = q0 < wk0 + 15 || q0 + TK > Tn || wk0 + 16 > Tn;
+#pragma unroll
+      for (int n = 0; n < TK / 8; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+          const int qc = n * 8 + 2 * t + (e & 1);
+          const int i = q0 + qc, j = key[e >> 1];
+          const bool valid = !need_mask || (i >= j && i < Tn && j < Tn);
+          const float p = valid ? exp2f(sT[n][e] * scale_log2 - L2[qc]) : 0.f;
+          sT[n][e] = p;
+          dpT[n][e] = p * (dpT[n][e] - Dq[qc]);
+        }
+#pragma unroll
+      for (int jq = 0; jq < TK / 16; jq++) {
+        const uint32_t pa[4] = {pack2(sT[2 * jq][0], sT[2 * jq][1]), pack2(sT[2 * jq][2], sT[2 * jq][3]),
+                                pack2(sT[2 * jq + 1][0], sT[2 * jq + 1][1]), pack2(sT[2 * jq + 1][2], sT[2 * jq + 1][3])};
+        const uint32_t sa[4] = {pack2(dpT[2 * jq][0], dpT[2 * jq][1]), pack2(dpT[2 * jq][2], dpT[2 * jq][3]),
+                                pack2(dpT[2 * jq + 1][0], dpT[2 * jq + 1][1]),
+                                pack2(dpT[2 * jq + 1][2], dpT[2 * jq + 1][3])};
+#pragma unroll
+        for (int np = 0; np < HD / 16; np++) {
+          uint32_t bb[4];
+          ldsm_x4_t(bb, frag_bt(dOs, S, jq * 16, np * 16, lane));
+          mma16816(dv[2 * np], pa, bb[0], bb[1]);
+          mma16816(dv[2 * np + 1], pa, bb[2], bb[3]);
+          ldsm_x4_t(bb, frag_bt(Qs, S, jq * 16, np * 16, lane));
+          mma16816(dk[2 * np], sa, bb[0], bb[1]);
+          mma16816(dk[2 * np + 1], sa, bb[2], bb[3]);
+        }
+      }
+    }
+    __syncthreads();  // before the next iteration's copies overwrite this stage
+  }
+  bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    if (key[r] >= Tn) continue;
+    bf16* row = out + (size_t)key[r] * ld;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++) {
+      *reinterpret_cast<uint32_t*>(row + d + n * 8 + 2 * t) = pack2(dk[n][2 * r] * scale, dk[n][2 * r + 1] * scale);
+      *reinterpret_cast<uint32_t*>(row + 2 * d + n * 8 + 2 * t) = pack2(dv[n][2 * r], dv[n][2 * r + 1]);
+    }
+  }
+}
+
+// dQ for a block of BR queries (16 per warp), streaming 64-key tiles up to the diagonal.
+template <int HD>
+__global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy,
+                                                                     const float* lse, const float* D, int Tn, int H,
+                                                                     float scale, float scale_log2) {
+  constexpr int BR = Shape<HD>::BR, S = Shape<HD>::S, NT = Shape<HD>::NT;
+  extern __shared__ __align__(16) unsigned char smraw[];
+  bf16* Qs = reinterpret_cast<bf16*>(smraw);  // [BR][S]
+  bf16* dOs = Qs + BR * S;                    // [BR][S]
+  bf16* KV = dOs + BR * S;                    // stage st: K at KV + st·2·TK·S, V TK·S further
+  const int qb = gridDim.x - 1 - blockIdx.x;
+  const int bh = blockIdx.y, b = bh / H, h = bh % H;
+  const int d = H * HD;
+  const size_t ld = 3 * (size_t)d;
+  const bf16* base = qkv + (size_t)b * Tn * ld + (size_t)h * HD;
+  const bf16* dyb = dy + (size_t)b * Tn * d + (size_t)h * HD;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int q0 = qb * BR;
+  const int qlast = (q0 + BR < Tn ? q0 + BR : Tn) - 1;
+  const int nkt = qlast / TK + 1;
+  cp_tile<HD, BR, NT>(Qs, base, ld, q0, Tn);
+  cp_tile<HD, BR, NT>(dOs, dyb, d, q0, Tn);
+  cp_tile<HD, TK, NT>(KV, base + d, ld, 0, Tn);
+  cp_tile<HD, TK, NT>(KV + TK * S, base + 2 * d, ld, 0, Tn);
+  cp_async_commit();
+  const int wq0 = q0 + warp * 16;
+  const int qi[2] = {wq0 + g, wq0 + g + 8};
+  float l2[2], dd[2];
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    l2[r] = qi[r] < Tn ? lse[(size_t)bh * Tn + qi[r]] * LOG2E : 0.f;
+    dd[r] = qi[r] < Tn ? D[(size_t)bh * Tn + qi[r]] : 0.f;
+  }
+  float dq[HD / 8][4];
+#pragma unroll
+  for (int n = 0; n < HD / 8; n++) dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.f;
+  for (int kt = 0; kt < nkt; kt++) {
+    if (kt + 1 < nkt) {
+      bf16* nx = KV + ((kt + 1) & 1) * 2 * TK * S;
+      cp_tile<HD, TK, NT>(nx, base + d, ld, (kt + 1) * TK, Tn);
+      cp_tile<HD, TK, NT>(nx + TK * S, base + 2 * d, ld, (kt + 1) * TK, Tn);
+      cp_async_commit();
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();
+    const bf16* Ks = KV + (kt & 1) * 2 * TK * S;
+    const bf16* Vs = Ks + TK * S;
+    const int k0 = kt * TK;
+    if (k0 <= wq0 + 15 && wq0 < Tn) {
+      float s[TK / 8][4], dp[TK / 8][4];
+#pragma unroll
+      for (int n = 0; n < TK / 8; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) s[n][e] = dp[n][e] = 0.f;
+#pragma unroll
+      for (int kk = 0; kk < HD / 16; kk++) {
+        uint32_t qa[4], ga[4];
+        ldsm_x4(qa, frag_a(Qs, S, warp * 16, kk * 16, lane));
+        ldsm_x4(ga, frag_a(dOs, S, warp * 16, kk * 16, lane));
+#pragma unroll
+        for (int np = 0; np < TK / 16; np++) {
+          uint32_t bb[4];
+          ldsm_x4(bb, frag_b(Ks, S, np * 16, kk * 16, lane));
+          mma16816(s[2 * np], qa, bb[0], bb[1]);
+          mma16816(s[2 * np + 1], qa, bb[2], bb[3]);
+          ldsm_x4(bb, frag_b(Vs, S, np * 16, kk * 16, lane));
+          mma16816(dp[2 * np], ga, bb[0], bb[1]);
+          mma16816(dp[2 * np + 1], ga, bb[2], bb[3]);
+        }
+      }
+      const bool need_mask = k0 + TK - 1 > wq0 || k0 + TK > Tn || wq0 + 16 > Tn;
+#pragma unroll
+      for (int n = 0; n < TK / 8; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+          const int r = e >> 1;
+          const int j = k0 + n * 8 + 2 * t + (e & 1);
+          const bool valid = !need_mask || (j <= qi[r] && j < Tn && qi[r] < Tn);
+          const float p = valid ? exp2f(s[n][e] * scale_log2 - l2[r]) : 0.f;
+          s[n][e] = p * (dp[n][e] - dd[r]);
+        }
+#pragma unroll
+      for (int jk = 0; jk < TK / 16; jk++) {
+        const uint32_t a[4] = {pack2(s[2 * jk][0], s[2 * jk][1]), pack2(s[2 * jk][2], s[2 * jk][3]),
+                               pack2(s[2 * jk + 1][0], s[2 * jk + 1][1]), pack2(s[2 * jk + 1][2], s[2 * jk + 1][3])};
+#pragma unroll
+        for (int np = 0; np < HD / 16; np++) {
+          uint32_t bb[4];
+          ldsm_x4_t(bb, frag_bt(Ks, S, jk * 16, np * 16, lane));
+          mma16816(dq[2 * np], a, bb[0], bb[1]);
+          mma16816(dq[2 * np + 1], a, bb[2], bb[3]);
+        }
+      }
+    }
+    __syncthreads();
+  }
+  bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    if (qi[r] >= Tn) continue;
+    bf16* row = out + (size_t)qi[r] * ld;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++)
+      *reinterpret_cast<uint32_t*>(row + n * 8 + 2 * t) = pack2(dq[n][2 * r] * scale, dq[n][2 * r + 1] * scale);
+  }
+}
+
+// Shared memory of each kernel in bytes (the launcher and the emulator use these).
+template <int HD>
+constexpr size_t fwd_smem() { return (size_t)(Shape<HD>::BR + 4 * TK) * Shape<HD>::S * 2; }
+template <int HD>
+constexpr size_t dkv_smem() { return (size_t)(2 * Shape<HD>::BR + 4 * TK) * Shape<HD>::S * 2 + 4 * TK * 4; }
+template <int HD>
+constexpr size_t dq_smem() { return (size_t)(2 * Shape<HD>::BR + 4 * TK) * Shape<HD>::S * 2; }
+
+}  // namespace attn_tc2
