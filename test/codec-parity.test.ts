@@ -5,12 +5,16 @@ import assert from 'node:assert/strict';
 import { nativeAggregate, nativeCodec, nativeEncode } from '../src/codec/native.js';
 import { aggregateTensor, encodeTensor, errorFeedback, layoutFor, type CodecParams } from '../src/codec/sparseloco.js';
 import { mulberry32 } from '../src/util/random.js';
+import { treeCancelVector, treeMidVector } from './helpers/codec-tree.js';
 
 const rng = mulberry32;
 const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
 
-type Gen = 'gauss' | 'ties' | 'zeros' | 'sparse' | 'signedZero' | 'constant' | 'heavy';
+type Gen = 'gauss' | 'ties' | 'zeros' | 'sparse' | 'signedZero' | 'constant' | 'heavy' | 'treeCancel' | 'treeMid';
 function fill(n: number, kind: Gen, r: () => number): Float32Array {
+  // vectors of n/64 chunks whose shift / lut[2] depend on the summation order (test/helpers/codec-tree.ts)
+  if (kind === 'treeCancel') return treeCancelVector(n / 64);
+  if (kind === 'treeMid') return treeMidVector(n / 64);
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     switch (kind) {
@@ -53,6 +57,22 @@ CASES.push({ shape: [4096], kind: 'ties', p: P0, ef: false }); // 1-D, 64 chunks
 CASES.push({ shape: [1], kind: 'gauss', p: P0, ef: false }); // a single value
 CASES.push({ shape: [96, 96], kind: 'ties', p: { topk: 5, chunk: 32, beta: 0.9 }, ef: true });
 CASES.push({ shape: [256, 256], kind: 'heavy', p: { topk: 1, chunk: 64, beta: 0.5 }, ef: true });
+// the 32-ary summation tree over chunk sums (docs/sparseloco.md): 32 chunks (one group), 33 (two
+// levels, a last group of one), 1024 (two full levels), 1025 and 1089 (three levels), 4160 and
+// 66,048 chunks (four levels: 66048 → 2064 → 65 → 3 → 1)
+CASES.push({ shape: [2048], kind: 'gauss', p: P0, ef: true }); // 32 chunks of 64
+CASES.push({ shape: [2112], kind: 'heavy', p: P0, ef: true }); // 33 chunks of 64
+const P8: CodecParams = { topk: 2, chunk: 8, beta: 0.9 };
+CASES.push({ shape: [256, 256], kind: 'gauss', p: P8, ef: true }); // 32×32 chunks of 8×8
+CASES.push({ shape: [8, 8200], kind: 'heavy', p: P8, ef: true }); // 1×1025
+CASES.push({ shape: [264, 264], kind: 'sparse', p: P8, ef: true }); // 33×33
+CASES.push({ shape: [512, 520], kind: 'ties', p: P8, ef: true }); // 64×65
+CASES.push({ shape: [1024, 1032], kind: 'gauss', p: { topk: 1, chunk: 4, beta: 0.95 }, ef: false }); // 256×258 chunks of 4×4
+// crafted so that chunk order and the tree give different bits (shift, lut[2]): 34, 48, 1100 chunks
+CASES.push({ shape: [64 * 34], kind: 'treeCancel', p: P0, ef: false });
+CASES.push({ shape: [64 * 1100], kind: 'treeCancel', p: P0, ef: false });
+CASES.push({ shape: [64 * 48], kind: 'treeMid', p: P0, ef: false });
+CASES.push({ shape: [64 * 1100], kind: 'treeMid', p: P0, ef: false });
 
 test('TypeScript and native encoders agree bit for bit (indices, codes, quantiser, error feedback)', { skip: !bin }, () => {
   const r = rng(42);

@@ -13,11 +13,13 @@ import {
   kFor,
   layoutFor,
   quantise,
+  treeSum,
   DEFAULT_CODEC,
   type CodecParams,
 } from '../src/codec/sparseloco.js';
 import { paramSpecs, getConfig } from '../src/trainer/configs.js';
 import { mulberry32 } from '../src/util/random.js';
+import { treeCancelVector, treeMidVector } from './helpers/codec-tree.js';
 
 const P = DEFAULT_CODEC;
 
@@ -93,6 +95,81 @@ test('quantiser: shift = mean, σ with n−1, four bins of 1.5σ over ±3σ, lev
   const one = quantise(Float32Array.from([3]), 1, 1);
   assert.equal(one.sigma, 0);
   assert.equal(one.lut[2] + one.shift, 3);
+});
+
+test('chunk sums are combined by the fixed 32-ary tree (groups of 32 left to right, from their first element)', () => {
+  const f = (xs: number[]) => treeSum(Float64Array.from(xs));
+  assert.equal(treeSum(new Float64Array(0)), 0);
+  assert.ok(Object.is(f([-0]), -0), 'a group of one is its element, −0 included');
+  assert.equal(f([1, 2, 3]), 6);
+  // 33 values: (v0 + … + v31) + v32; 2^53 + 1 + 1 loses both 1s left to right, not when they meet first
+  const big = 2 ** 53;
+  const xs = new Array(33).fill(0);
+  xs[0] = big;
+  xs[31] = 1;
+  xs[32] = 1;
+  assert.equal(f(xs), big); // group 0: 2^53 + 1 = 2^53 (ties to even), then + 1 in the root = 2^53
+  const ys = new Array(34).fill(0);
+  ys[0] = big;
+  ys[32] = 1;
+  ys[33] = 1;
+  assert.equal(f(ys), big + 2); // group 1 sums to 2 first
+  // three levels: 1089 values = 35 groups → 2 → 1, against an explicit evaluation
+  const r = mulberry32(11);
+  const zs = Array.from({ length: 1089 }, () => (r() - 0.5) * 10 ** Math.floor(r() * 30));
+  const lvl = (v: number[]) => {
+    const out: number[] = [];
+    for (let g = 0; g < v.length; g += 32) out.push(v.slice(g + 1, g + 32).reduce((a, b) => a + b, v[g]));
+    return out;
+  };
+  assert.equal(f(zs), lvl(lvl(lvl(zs)))[0]);
+});
+
+test('the quantiser uses the tree order: sums in chunk order would give other bits (crafted vectors)', () => {
+  // the previous contract: chunk sums added in chunk order from 0
+  const seqQuantise = (v: Float32Array, nc: number, k: number) => {
+    const q = quantise(v, nc, k); // codes, to find the levels' members
+    let tot = 0;
+    for (let ch = 0; ch < nc; ch++) {
+      let s = 0;
+      for (let j = ch * k; j < ch * k + k; j++) s += v[j];
+      tot += s;
+    }
+    const shift = Math.fround(tot / (nc * k));
+    const lsum = [0, 0, 0, 0];
+    const lcnt = [0, 0, 0, 0];
+    for (let ch = 0; ch < nc; ch++) {
+      const s = [0, 0, 0, 0];
+      for (let j = ch * k; j < ch * k + k; j++) {
+        s[q.codes[j]] += v[j] - shift;
+        lcnt[q.codes[j]]++;
+      }
+      for (let c = 0; c < 4; c++) lsum[c] += s[c];
+    }
+    return { shift, lut: lsum.map((x, c) => (lcnt[c] ? Math.fround(x / lcnt[c]) : 0)) };
+  };
+  for (const nc of [34, 1100]) {
+    const v = treeCancelVector(nc);
+    const t = encodeTensor('c', [v.length], Float32Array.from(v), P);
+    assert.equal(t.layout.nChunks, nc);
+    assert.equal(t.layout.k, 64);
+    // Σv: chunk order keeps the 1s after chunk 32 (nc − 33); the tree loses those of chunks 33…63
+    const treeTotal = nc === 34 ? 0 : nc - 2 - 62;
+    assert.equal(t.shift, Math.fround(treeTotal / (64 * nc)), `shift, ${nc} chunks`);
+    assert.notEqual(seqQuantise(v, nc, 64).shift, t.shift, `chunk order differs, ${nc} chunks`);
+  }
+  for (const nc of [48, 1100]) {
+    const v = treeMidVector(nc);
+    const t = encodeTensor('m', [v.length], Float32Array.from(v), P);
+    assert.equal(t.shift, 0);
+    const m = nc === 48 ? 2048 : 65536;
+    let c2 = 0;
+    for (const c of t.codes) c2 += c === 2 ? 1 : 0;
+    assert.equal(c2, m, 'level 2 holds 2^m values');
+    // (1 + 2^-24 + s·2^-54) / 2^m rounds up to the next fp32 above 1/2^m; chunk order gives 1/2^m
+    assert.equal(t.lut[2], (1 + 2 ** -23) / m, `lut[2], ${nc} chunks`);
+    assert.equal(seqQuantise(v, nc, 64).lut[2], 1 / m);
+  }
 });
 
 test('error feedback: e ← fl(fl(β·e) + Δ); the sent part is removed from e', () => {

@@ -1,6 +1,7 @@
 // SparseLoCo codec (see codec.h and docs/sparseloco.md). Parallel over chunks with OpenMP; every
-// reduction keeps per-chunk partial sums and adds them in chunk order afterwards, so the result
-// does not depend on the thread count and equals the sequential TypeScript reference.
+// reduction keeps per-chunk partial sums and combines them afterwards by the contract's fixed
+// 32-ary tree (tree_sum), so the result does not depend on the thread count and equals the
+// TypeScript reference (src/codec/sparseloco.ts treeSum) and the GPU codec.
 #include "codec.h"
 
 #include <algorithm>
@@ -53,6 +54,21 @@ void error_feedback(float* e, const float* delta, int64_t n, float beta) {
     float t = beta * e[i];
     e[i] = t + delta[i];
   }
+}
+
+double tree_sum(double* parts, int64_t n, int64_t stride) {
+  if (n == 0) return 0.0;
+  while (n > 1) {
+    int64_t m = 0;
+    for (int64_t g = 0; g < n; g += kSumFanout) {
+      const int64_t end = std::min(n, g + kSumFanout);
+      double s = parts[g * stride];
+      for (int64_t i = g + 1; i < end; i++) s += parts[i * stride];
+      parts[m++ * stride] = s;  // m ≤ g: the group is read before it is written over
+    }
+    n = m;
+  }
+  return parts[0];
 }
 
 constexpr int kHist = 1024;  // buckets of the top 10 bits of a key (< 2^31)
@@ -144,8 +160,7 @@ bool encode(float* e, const std::vector<int64_t>& shape, const Params& p, Encode
     if (err) *err = "non-finite value in the error-feedback buffer";
     return false;
   }
-  double total = 0;
-  for (int64_t ch = 0; ch < L.nChunks; ch++) total += part[ch];
+  const double total = tree_sum(part.data(), L.nChunks);
   const float shift = (float)(total / (double)n);
   const double shiftd = shift;
 
@@ -160,8 +175,7 @@ bool encode(float* e, const std::vector<int64_t>& shape, const Params& p, Encode
     }
     part[ch] = s;
   }
-  double ss = 0;
-  for (int64_t ch = 0; ch < L.nChunks; ch++) ss += part[ch];
+  const double ss = tree_sum(part.data(), L.nChunks);
   const float sigma = n > 1 ? (float)std::sqrt(ss / (double)(n - 1)) : 0.0f;
   const double t = 1.5 * (double)sigma;
 
@@ -187,13 +201,11 @@ bool encode(float* e, const std::vector<int64_t>& shape, const Params& p, Encode
       lcnt[ch * 4 + c] = c4[c];
     }
   }
-  double S[4] = {0, 0, 0, 0};
+  double S[4];
   int64_t C[4] = {0, 0, 0, 0};
   for (int64_t ch = 0; ch < L.nChunks; ch++)
-    for (int c = 0; c < 4; c++) {
-      S[c] += lsum[ch * 4 + c];
-      C[c] += lcnt[ch * 4 + c];
-    }
+    for (int c = 0; c < 4; c++) C[c] += lcnt[ch * 4 + c];
+  for (int c = 0; c < 4; c++) S[c] = tree_sum(lsum.data() + c, L.nChunks, 4);
   out.shift = shift;
   out.sigma = sigma;
   float deq[4];

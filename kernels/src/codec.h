@@ -1,8 +1,8 @@
 // SparseLoCo codec, native CPU version of src/codec/sparseloco.ts (docs/sparseloco.md is the
 // contract). Indices, codes, quantisation parameters and the error-feedback buffer agree bit for bit
 // with the TypeScript reference: every fp32 step rounds to fp32, reductions run in double in a fixed
-// order (per chunk by ascending local index, then over chunks in chunk order). Build this file with
-// -ffp-contract=off so no multiply-add is fused.
+// order (per chunk by ascending local index, then the chunk sums by a fixed 32-ary tree, tree_sum).
+// Build this file with -ffp-contract=off so no multiply-add is fused.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -39,6 +39,13 @@ struct Encoded {
   float shift = 0, sigma = 0;
   float lut[4] = {0, 0, 0, 0};
 };
+
+// The contract's combination of per-chunk sums (docs/sparseloco.md, "Summation order"): parts[i·stride]
+// for i < n, cut into consecutive groups of kSumFanout (the last may be shorter), each summed left to
+// right starting from its first element; the ⌈n/32⌉ results are the next level; repeated until one
+// value remains (n = 0 gives +0). Overwrites the parts. Same as src/codec/sparseloco.ts treeSum.
+constexpr int kSumFanout = 32;
+double tree_sum(double* parts, int64_t n, int64_t stride = 1);
 
 // e ← fl(fl(β·e) + Δ)
 void error_feedback(float* e, const float* delta, int64_t n, float beta);

@@ -9,8 +9,9 @@
 //
 // Every floating-point step is specified so that two IEEE-754 implementations give the same bits:
 // fp32 values are rounded after every fp32 operation (Math.fround / Float32Array stores), reductions
-// run in float64 in a fixed order (within a chunk by ascending local index, then over chunks in
-// chunk order), and only +, −, ×, ÷ and sqrt are used (all correctly rounded in JS and C++).
+// run in float64 in a fixed order (within a chunk by ascending local index, then the chunk sums by
+// a fixed 32-ary tree, treeSum), and only +, −, ×, ÷ and sqrt are used (all correctly rounded in JS
+// and C++).
 import { LocoError } from '../errors.js';
 
 export interface CodecParams {
@@ -247,9 +248,36 @@ export interface Quantised {
   lut: Float32Array;
 }
 
+/** Group width of the fixed summation tree over chunk sums (docs/sparseloco.md, "Summation order"). */
+export const SUM_FANOUT = 32;
+
 /**
- * 2-bit quantiser over the kept values (n = nChunks·k, in chunk order):
- *   shift = fp32(Σ_ch Σ_j v / n)                      (float64 sums: per chunk, then over chunks)
+ * The contract's combination of per-chunk float64 sums (docs/sparseloco.md): a fixed 32-ary tree.
+ * The values are cut into consecutive groups of 32 (the last may be shorter); each group is summed
+ * left to right starting from its first element (a group of one is that element, unchanged); the
+ * ⌈n/32⌉ results form the next level; repeat until one value remains. n = 0 gives +0.
+ * Fixed, so every implementation gets the same bits, and parallel: each level's groups are
+ * independent (the GPU sums a level with one thread per group). Overwrites `parts[0..n)`.
+ */
+export function treeSum(parts: Float64Array, n: number = parts.length): number {
+  if (n === 0) return 0;
+  while (n > 1) {
+    let m = 0;
+    for (let g = 0; g < n; g += SUM_FANOUT) {
+      const end = Math.min(n, g + SUM_FANOUT);
+      let s = parts[g];
+      for (let i = g + 1; i < end; i++) s += parts[i];
+      parts[m++] = s; // m ≤ g: this group's elements are read before it is written over
+    }
+    n = m;
+  }
+  return parts[0];
+}
+
+/**
+ * 2-bit quantiser over the kept values (n = nChunks·k, in chunk order). Every sum is float64: per
+ * chunk in ascending order from +0, then the chunk sums combined by treeSum (the 32-ary tree):
+ *   shift = fp32(Σv / n)
  *   x = v − shift (float64), σ = fp32(sqrt(Σ x² / (n − 1)))   (σ = 0 when n = 1)
  *   code = 0 if x < −1.5σ, 1 if x < 0, 2 if x < 1.5σ, else 3 (4 equal bins over ±3σ, the outer two
  *          open-ended); when σ = 0: 2 if x ≥ 0 else 1
@@ -257,26 +285,26 @@ export interface Quantised {
  */
 export function quantise(vals: Float32Array, nChunks: number, k: number): Quantised {
   const n = nChunks * k;
-  let total = 0;
+  const part = new Float64Array(nChunks);
   for (let ch = 0; ch < nChunks; ch++) {
     let s = 0;
     for (let j = ch * k, end = j + k; j < end; j++) s += vals[j];
-    total += s;
+    part[ch] = s;
   }
-  const shift = f32(total / n);
-  let ss = 0;
+  const shift = f32(treeSum(part, nChunks) / n);
   for (let ch = 0; ch < nChunks; ch++) {
     let s = 0;
     for (let j = ch * k, end = j + k; j < end; j++) {
       const x = vals[j] - shift;
       s += x * x;
     }
-    ss += s;
+    part[ch] = s;
   }
+  const ss = treeSum(part, nChunks);
   const sigma = n > 1 ? f32(Math.sqrt(ss / (n - 1))) : 0;
   const t = 1.5 * sigma;
   const codes = new Uint8Array(n);
-  const lsum = [0, 0, 0, 0];
+  const lpart = [new Float64Array(nChunks), new Float64Array(nChunks), new Float64Array(nChunks), new Float64Array(nChunks)];
   const lcnt = [0, 0, 0, 0];
   for (let ch = 0; ch < nChunks; ch++) {
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -289,11 +317,11 @@ export function quantise(vals: Float32Array, nChunks: number, k: number): Quanti
       codes[j] = c;
       if (c === 0) { s0 += x; n0++; } else if (c === 1) { s1 += x; n1++; } else if (c === 2) { s2 += x; n2++; } else { s3 += x; n3++; }
     }
-    lsum[0] += s0; lsum[1] += s1; lsum[2] += s2; lsum[3] += s3;
+    lpart[0][ch] = s0; lpart[1][ch] = s1; lpart[2][ch] = s2; lpart[3][ch] = s3;
     lcnt[0] += n0; lcnt[1] += n1; lcnt[2] += n2; lcnt[3] += n3;
   }
   const lut = new Float32Array(4);
-  for (let c = 0; c < 4; c++) lut[c] = lcnt[c] ? lsum[c] / lcnt[c] : 0;
+  for (let c = 0; c < 4; c++) lut[c] = lcnt[c] ? treeSum(lpart[c], nChunks) / lcnt[c] : 0;
   return { codes, shift, sigma, lut };
 }
 
