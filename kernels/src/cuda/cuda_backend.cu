@@ -428,8 +428,7 @@ class CudaBackend final : public Backend {
     T* dact = dres_act_.as<T>();
     float* dscr = dgscr_.as<float>();
     CUDA_CHECK(cudaMemsetAsync(dres, 0, 4 * A)); prof_mark("loss_readback");
-    k_rmsnorm_backward<T>(dres, dact, dhf, hlast, P + fn, frstd, N, d); prof_mark("norm");
-    k_rmsnorm_dg(G + fn, dscr, dhf, hlast, frstd, N, d); prof_mark("norm");
+    k_rmsnorm_backward<T>(dres, dact, G + fn, dscr, dhf, hlast, P + fn, frstd, N, d); prof_mark("norm");
     float* dmf = dmf_.as<float>();  // dhf is no longer needed: reused for dm and da
     T *ds = ds_.as<T>(), *dgu = dgu_.as<T>(), *dy = dy_.as<T>(), *dqkv = dqkv_.as<T>();
     for (int l = L - 1; l >= 0; l--) {
@@ -447,8 +446,7 @@ class CudaBackend final : public Backend {
       k_swiglu_backward<T>(dgu, ds, gl, N, F); prof_mark("swiglu");
       gemm(true, false, 2 * F, d, N, dgu, 2 * F, ml, d, G + lo[l].wg, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, 2 * F, dgu, 2 * F, W + lo[l].wg, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
-      k_rmsnorm_backward<T>(dres, dact, dmf, hm, P + lo[l].mn, mrstd + l * BT, N, d); prof_mark("norm");
-      k_rmsnorm_dg(G + lo[l].mn, dscr, dmf, hm, mrstd + l * BT, N, d); prof_mark("norm");
+      k_rmsnorm_backward<T>(dres, dact, G + lo[l].mn, dscr, dmf, hm, P + lo[l].mn, mrstd + l * BT, N, d); prof_mark("norm");
       // attention: h_mid = h_in + y·woᵀ
       gemm(true, false, d, d, N, dact, d, yl, d, G + lo[l].wo, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, d, dact, d, W + lo[l].wo, d, dy, d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
@@ -456,8 +454,7 @@ class CudaBackend final : public Backend {
       k_rope<T>(dqkv, cs, sn, B, Tn, H, hd, true); prof_mark("rope");
       gemm(true, false, 3 * d, d, N, dqkv, 3 * d, al, d, G + lo[l].wq, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
-      k_rmsnorm_backward<T>(dres, dact, dmf, hin, P + lo[l].an, arstd + l * BT, N, d); prof_mark("norm");
-      k_rmsnorm_dg(G + lo[l].an, dscr, dmf, hin, arstd + l * BT, N, d); prof_mark("norm");
+      k_rmsnorm_backward<T>(dres, dact, G + lo[l].an, dscr, dmf, hin, P + lo[l].an, arstd + l * BT, N, d); prof_mark("norm");
     }
     // embedding: positions grouped by token on the host (deterministic sums, no atomics)
     std::vector<int> order(BT);

@@ -1,9 +1,59 @@
 // Element-wise and reduction kernels of the CUDA backend (ops.cuh).
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "ops.cuh"
 
 namespace {
+
+// ---- 16-byte vectors of T as floats (4 fp32 or 8 bf16) and 4-element stores ----------------------
+template <typename T>
+struct Vec16;
+template <>
+struct Vec16<float> {
+  static constexpr int N = 4;
+  __device__ __forceinline__ static void load(const float* p, float* o) {
+    const float4 v = *(const float4*)p;
+    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w;
+  }
+  __device__ __forceinline__ static void store(float* p, const float* o) { *(float4*)p = make_float4(o[0], o[1], o[2], o[3]); }
+};
+template <>
+struct Vec16<bf16> {
+  static constexpr int N = 8;
+  union U {
+    uint4 u;
+    __nv_bfloat162 h[4];
+  };
+  __device__ __forceinline__ static void load(const bf16* p, float* o) {
+    U v;
+    v.u = *(const uint4*)p;
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+      const float2 f = __bfloat1622float2(v.h[k]);
+      o[2 * k] = f.x;
+      o[2 * k + 1] = f.y;
+    }
+  }
+  __device__ __forceinline__ static void store(bf16* p, const float* o) {
+    U v;
+#pragma unroll
+    for (int k = 0; k < 4; k++) v.h[k] = __floats2bfloat162_rn(o[2 * k], o[2 * k + 1]);
+    *(uint4*)p = v.u;
+  }
+};
+// 4 consecutive T from a float4 (16 bytes for fp32, 8 for bf16)
+__device__ __forceinline__ void store4(float* p, float4 v) { *(float4*)p = v; }
+__device__ __forceinline__ void store4(bf16* p, float4 v) {
+  union {
+    uint2 u;
+    __nv_bfloat162 h[2];
+  } w;
+  w.h[0] = __floats2bfloat162_rn(v.x, v.y);
+  w.h[1] = __floats2bfloat162_rn(v.z, v.w);
+  *(uint2*)p = w.u;
+}
 
 __global__ void embed_forward_kernel(float* out, const float* E, const int* x, int N, int d) {
   const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -67,13 +117,6 @@ __global__ void rmsnorm_dg_partial_kernel(float* scratch, const float* dy, const
   float acc = 0.f;
   for (int r = r0; r < r1; r++) acc += dy[(size_t)r * C + j] * x[(size_t)r * C + j] * rstd[r];
   scratch[(size_t)blockIdx.y * C + j] = acc;
-}
-__global__ void rmsnorm_dg_final_kernel(float* dg, const float* scratch, int chunks, int C) {
-  const int j = blockIdx.x * blockDim.x + threadIdx.x;
-  if (j >= C) return;
-  float acc = 0.f;
-  for (int c = 0; c < chunks; c++) acc += scratch[(size_t)c * C + j];
-  dg[j] += acc;
 }
 
 template <typename T>
@@ -173,6 +216,286 @@ __global__ void __launch_bounds__(CE_THREADS) crossentropy_kernel(const float* l
   }
 }
 
+// ---- vectorized variants (16-byte rows; the launchers fall back to the kernels above otherwise) ----
+
+// RMSNorm forward, one warp per row, float4 loads (C % 4 == 0, 16-byte aligned rows).
+template <typename T>
+__global__ void rmsnorm_forward_vec_kernel(T* out, float* rstd, const float* x, const float* g, int N, int C,
+                                           float eps) {
+  const int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  if (row >= N) return;
+  const int C4 = C / 4;
+  const float4* x4 = (const float4*)(x + (size_t)row * C);
+  float ss = 0.f;
+#pragma unroll 4
+  for (int q = lane; q < C4; q += 32) {
+    const float4 v = x4[q];
+    ss += v.x * v.x;
+    ss += v.y * v.y;
+    ss += v.z * v.z;
+    ss += v.w * v.w;
+  }
+  ss = warp_sum(ss);
+  const float r = 1.0f / sqrtf(ss / C + eps);
+  if (lane == 0) rstd[row] = r;
+  const float4* g4 = (const float4*)g;
+  T* o = out + (size_t)row * C;
+#pragma unroll 4
+  for (int q = lane; q < C4; q += 32) {
+    const float4 v = x4[q], gg = g4[q];
+    store4(o + 4 * q, make_float4(v.x * r * gg.x, v.y * r * gg.y, v.z * r * gg.z, v.w * r * gg.w));
+  }
+}
+
+// RMSNorm backward with the norm-scale gradient's partial sums fused in. Block b owns rows
+// [b·RB_ROWS, (b+1)·RB_ROWS); warp w takes rows w, w + RB_WARPS, … of them and accumulates
+// dy·x·rstd per column in its own shared-memory row (lane-owned columns: no races); at the end the
+// block adds its warps' rows in warp order into part[b, :]. rmsnorm_dg_final_kernel adds the blocks
+// in block order: fixed order throughout, no atomics (deterministic).
+constexpr int RB_WARPS = 8, RB_ROWS = 64;
+template <typename T>
+__global__ void __launch_bounds__(RB_WARPS * 32) rmsnorm_backward_dg_kernel(float* dres, T* dres_act, float* part,
+                                                                           const float* dy, const float* x,
+                                                                           const float* g, const float* rstd, int N,
+                                                                           int C) {
+  extern __shared__ float4 rb_acc4[];  // [RB_WARPS][C/4]
+  const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int C4 = C / 4;
+  float4* accw = rb_acc4 + (size_t)w * C4;
+  for (int q = lane; q < C4; q += 32) accw[q] = make_float4(0.f, 0.f, 0.f, 0.f);
+  const float4* g4 = (const float4*)g;
+  const int r0 = blockIdx.x * RB_ROWS, r1 = min(N, r0 + RB_ROWS);
+  for (int row = r0 + w; row < r1; row += RB_WARPS) {
+    const size_t o = (size_t)row * C;
+    const float4* dy4 = (const float4*)(dy + o);
+    const float4* x4 = (const float4*)(x + o);
+    float dot = 0.f;
+#pragma unroll 4
+    for (int q = lane; q < C4; q += 32) {
+      const float4 a = g4[q], b = dy4[q], c = x4[q];
+      dot += a.x * b.x * c.x;
+      dot += a.y * b.y * c.y;
+      dot += a.z * b.z * c.z;
+      dot += a.w * b.w * c.w;
+    }
+    dot = warp_sum(dot);
+    const float r = rstd[row];
+    const float coef = dot * r * r * r / C;
+    float4* dr4 = (float4*)(dres + o);
+    T* da = dres_act + o;
+#pragma unroll 2
+    for (int q = lane; q < C4; q += 32) {
+      const float4 a = g4[q], b = dy4[q], c = x4[q], d = dr4[q];
+      float4 v;
+      v.x = d.x + (r * a.x * b.x - coef * c.x);
+      v.y = d.y + (r * a.y * b.y - coef * c.y);
+      v.z = d.z + (r * a.z * b.z - coef * c.z);
+      v.w = d.w + (r * a.w * b.w - coef * c.w);
+      dr4[q] = v;
+      store4(da + 4 * q, v);
+      float4 acc = accw[q];
+      acc.x += b.x * c.x * r;
+      acc.y += b.y * c.y * r;
+      acc.z += b.z * c.z * r;
+      acc.w += b.w * c.w * r;
+      accw[q] = acc;
+    }
+  }
+  __syncthreads();
+  const float* acc = (const float*)rb_acc4;
+  float* pb = part + (size_t)blockIdx.x * C;
+  for (int j = threadIdx.x; j < C; j += RB_WARPS * 32) {
+    float sum = 0.f;
+#pragma unroll
+    for (int k = 0; k < RB_WARPS; k++) sum += acc[(size_t)k * C + j];
+    pb[j] = sum;
+  }
+}
+
+// dg[j] += Σ_c part[c, j], c in order: thread (tx, ty) sums c = ty, ty + 8, … (in order), then the
+// 8 sums are added in ty order. Block: 32 columns × 8.
+__global__ void __launch_bounds__(256) rmsnorm_dg_reduce_kernel(float* dg, const float* part, int chunks, int C) {
+  __shared__ float sh[8][33];
+  const int tx = threadIdx.x % 32, ty = threadIdx.x / 32;
+  const int j = blockIdx.x * 32 + tx;
+  float acc = 0.f;
+  if (j < C)
+    for (int c = ty; c < chunks; c += 8) acc += part[(size_t)c * C + j];
+  sh[ty][tx] = acc;
+  __syncthreads();
+  if (ty == 0 && j < C) {
+    float s = 0.f;
+#pragma unroll
+    for (int k = 0; k < 8; k++) s += sh[k][tx];
+    dg[j] += s;
+  }
+}
+
+// RoPE on 16-byte pieces: a thread takes VEC consecutive i of one head (q and k), half % VEC == 0.
+template <typename T>
+__global__ void rope_vec_kernel(T* qkv, const float* cs, const float* sn, unsigned total, int Tn, int H, int hd,
+                                float sign) {
+  constexpr int VEC = Vec16<T>::N;
+  const int half = hd / 2, nc = half / VEC;
+  const size_t d = (size_t)H * hd;
+  for (unsigned idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += gridDim.x * blockDim.x) {
+    const int c = (int)(idx % nc);
+    const int h = (int)((idx / nc) % H);
+    const unsigned row = idx / ((unsigned)nc * H);  // b·T + t
+    const int t = (int)(row % Tn);
+    const int i0 = c * VEC;
+    float cv[VEC], sv[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; k += 4) {
+      const float4 a = *(const float4*)(cs + (size_t)t * half + i0 + k);
+      const float4 b = *(const float4*)(sn + (size_t)t * half + i0 + k);
+      cv[k] = a.x; cv[k + 1] = a.y; cv[k + 2] = a.z; cv[k + 3] = a.w;
+      sv[k] = sign * b.x; sv[k + 1] = sign * b.y; sv[k + 2] = sign * b.z; sv[k + 3] = sign * b.w;
+    }
+#pragma unroll
+    for (int part = 0; part < 2; part++) {  // q, then k
+      T* u = qkv + (size_t)row * 3 * d + part * d + (size_t)h * hd + i0;
+      float a[VEC], b[VEC], oa[VEC], ob[VEC];
+      Vec16<T>::load(u, a);
+      Vec16<T>::load(u + half, b);
+#pragma unroll
+      for (int k = 0; k < VEC; k++) {
+        oa[k] = a[k] * cv[k] - b[k] * sv[k];
+        ob[k] = b[k] * cv[k] + a[k] * sv[k];
+      }
+      Vec16<T>::store(u, oa);
+      Vec16<T>::store(u + half, ob);
+    }
+  }
+}
+
+// SwiGLU on 16-byte pieces (F % VEC == 0), grid-stride.
+template <typename T>
+__global__ void swiglu_forward_vec_kernel(T* s, const T* gu, int N, int F) {
+  constexpr int VEC = Vec16<T>::N;
+  const unsigned FV = F / VEC, n = (unsigned)N * FV;
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    const size_t r = i / FV, j = (size_t)(i % FV) * VEC;
+    float g[VEC], u[VEC], o[VEC];
+    Vec16<T>::load(gu + r * 2 * F + j, g);
+    Vec16<T>::load(gu + r * 2 * F + F + j, u);
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+      const float sg = 1.0f / (1.0f + expf(-g[k]));
+      o[k] = g[k] * sg * u[k];
+    }
+    Vec16<T>::store(s + r * F + j, o);
+  }
+}
+template <typename T>
+__global__ void swiglu_backward_vec_kernel(T* dgu, const T* ds, const T* gu, int N, int F) {
+  constexpr int VEC = Vec16<T>::N;
+  const unsigned FV = F / VEC, n = (unsigned)N * FV;
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    const size_t r = i / FV, j = (size_t)(i % FV) * VEC;
+    float g[VEC], u[VEC], d[VEC], og[VEC], ou[VEC];
+    Vec16<T>::load(gu + r * 2 * F + j, g);
+    Vec16<T>::load(gu + r * 2 * F + F + j, u);
+    Vec16<T>::load(ds + r * F + j, d);
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+      const float sg = 1.0f / (1.0f + expf(-g[k]));
+      ou[k] = d[k] * g[k] * sg;
+      og[k] = d[k] * u[k] * sg * (1.0f + g[k] * (1.0f - sg));
+    }
+    Vec16<T>::store(dgu + r * 2 * F + F + j, ou);
+    Vec16<T>::store(dgu + r * 2 * F + j, og);
+  }
+}
+
+// Cross-entropy with the gradient, reading each fp32 logit row once: the row is staged in dynamic
+// shared memory (Vp·4 bytes; ~201 KB for Vp = 50304, so one block per SM) while each thread keeps an
+// online (max, Σexp) over the real vocabulary; then the block combines them and writes dlogits from
+// shared memory (4 columns per thread: 16-byte fp32 / 8-byte bf16 stores). Needs Vp % 4 == 0 and
+// 16-byte aligned rows (the launcher checks; otherwise the two-pass kernel above).
+constexpr int CE1_THREADS = 1024;
+__device__ __forceinline__ void ce_online4(const float4 a, int j, int V, float& m, float& s) {
+  const float v[4] = {a.x, a.y, a.z, a.w};
+  float mx = -INFINITY;
+#pragma unroll
+  for (int k = 0; k < 4; k++)
+    if (j + k < V) mx = fmaxf(mx, v[k]);
+  if (mx == -INFINITY) return;  // no real-vocabulary column here (or all −inf)
+  if (mx > m) {
+    s = s * expf(m - mx);  // m = −inf: expf(−inf) = 0 and s = 0
+    m = mx;
+  }
+#pragma unroll
+  for (int k = 0; k < 4; k++)
+    if (j + k < V) s += expf(v[k] - m);
+}
+template <typename T>
+__global__ void __launch_bounds__(CE1_THREADS, 1) crossentropy_smem_kernel(const float* logits, T* dlogits,
+                                                                          float* row_loss, const int* y, int V, int Vp,
+                                                                          float scale) {
+  extern __shared__ float4 ce_row4[];  // [Vp/4] the row, then 2·32 + 1 floats of reduction scratch
+  float* row = (float*)ce_row4;
+  float* red = row + Vp;
+  const int r = blockIdx.x;
+  const float4* l4 = (const float4*)(logits + (size_t)r * Vp);
+  const int n4 = Vp / 4;
+  float m = -INFINITY, s = 0.f;
+  int i = threadIdx.x;
+  for (; i + 3 * CE1_THREADS < n4; i += 4 * CE1_THREADS) {  // four 16-byte loads in flight per thread
+    float4 a[4];
+#pragma unroll
+    for (int u = 0; u < 4; u++) a[u] = __ldcs(l4 + i + u * CE1_THREADS);
+#pragma unroll
+    for (int u = 0; u < 4; u++) {
+      ce_row4[i + u * CE1_THREADS] = a[u];
+      ce_online4(a[u], 4 * (i + u * CE1_THREADS), V, m, s);
+    }
+  }
+  for (; i < n4; i += CE1_THREADS) {
+    const float4 a = __ldcs(l4 + i);
+    ce_row4[i] = a;
+    ce_online4(a, 4 * i, V, m, s);
+  }
+  // combine (m, s) pairs: warp, then across warps
+  for (int o = 16; o > 0; o >>= 1) {
+    const float m2 = __shfl_xor_sync(0xffffffffu, m, o), s2 = __shfl_xor_sync(0xffffffffu, s, o);
+    const float mm = fmaxf(m, m2);
+    s = (m == -INFINITY ? 0.f : s * expf(m - mm)) + (m2 == -INFINITY ? 0.f : s2 * expf(m2 - mm));
+    m = mm;
+  }
+  const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (lane == 0) {
+    red[w] = m;
+    red[32 + w] = s;
+  }
+  __syncthreads();  // also: the whole row is in shared memory
+  const int tgt = y[r];
+  if (threadIdx.x == 0) {
+    float M = -INFINITY;
+    for (int k = 0; k < CE1_THREADS / 32; k++) M = fmaxf(M, red[k]);
+    float S = 0.f;
+    for (int k = 0; k < CE1_THREADS / 32; k++)
+      if (red[k] != -INFINITY) S += red[32 + k] * expf(red[k] - M);
+    const float lse = M + logf(S);
+    red[64] = lse;
+    row_loss[r] = lse - logits[(size_t)r * Vp + tgt];
+  }
+  __syncthreads();
+  const float lse = red[64];
+  T* dl = dlogits + (size_t)r * Vp;
+  for (int q = threadIdx.x; q < n4; q += CE1_THREADS) {  // conflict-free float4 reads of the row
+    const float4 a = ce_row4[q];
+    const int j = 4 * q;
+    float4 o;
+    o.x = j < V ? (expf(a.x - lse) - (j == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+    o.y = j + 1 < V ? (expf(a.y - lse) - (j + 1 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+    o.z = j + 2 < V ? (expf(a.z - lse) - (j + 2 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+    o.w = j + 3 < V ? (expf(a.w - lse) - (j + 3 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+    store4(dl + j, o);
+  }
+}
+
 __global__ void adamw_kernel(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n, float lr, float beta1,
                              float beta2, float eps, float weight_decay, float grad_scale, float bc1, float bc2) {
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -218,6 +541,29 @@ __global__ void gather_kernel(float* out, const float* p, const uint64_t* idx, s
   if (i < n) out[i] = p[idx[i]];
 }
 
+bool aligned16(const void* p) { return ((uintptr_t)p & 15) == 0; }
+// The most dynamic shared memory one block may use on this device (opt-in limit).
+size_t smem_optin_limit() {
+  static int v = -1;
+  if (v < 0) {
+    int dev = 0;
+    CUDA_CHECK(cudaGetDevice(&dev));
+    CUDA_CHECK(cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+  }
+  return (size_t)v;
+}
+// Raises a kernel's dynamic shared memory limit to at least `bytes` (once per size increase);
+// false when the device cannot give that much.
+template <typename K>
+bool allow_smem(K kernel, size_t bytes, size_t& allowed) {
+  if (bytes <= allowed) return true;
+  if (bytes > smem_optin_limit()) return false;
+  if (bytes > 48 * 1024) CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
+  allowed = bytes;
+  return true;
+}
+unsigned grid_for(size_t n, int threads) { return (unsigned)std::min<size_t>(cdiv(n, threads), (size_t)1 << 20); }
+
 }  // namespace
 
 void k_embed_forward(float* out, const float* E, const int* x, int N, int d) {
@@ -232,43 +578,85 @@ void k_embed_backward(float* dE, const float* dres, const int* uniq, const int* 
 }
 template <typename T>
 void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int N, int C, float eps) {
-  rmsnorm_forward_kernel<T><<<cdiv(N, 8), 256>>>(out, rstd, x, g, N, C, eps);
+  if (N == 0) return;
+  if (C % 4 == 0 && aligned16(x) && aligned16(g) && ((uintptr_t)out % (4 * sizeof(T))) == 0)
+    rmsnorm_forward_vec_kernel<T><<<cdiv(N, 8), 256>>>(out, rstd, x, g, N, C, eps);
+  else
+    rmsnorm_forward_kernel<T><<<cdiv(N, 8), 256>>>(out, rstd, x, g, N, C, eps);
   CUDA_LAUNCH_CHECK("rmsnorm_forward");
 }
+size_t rmsnorm_dg_scratch(int N, int C) { return (size_t)cdiv(N, RB_ROWS) * C; }  // ≥ cdiv(N, DG_ROWS)·C
 template <typename T>
-void k_rmsnorm_backward(float* dres, T* dres_act, const float* dy, const float* x, const float* g, const float* rstd,
-                        int N, int C) {
-  rmsnorm_backward_kernel<T><<<cdiv(N, 8), 256>>>(dres, dres_act, dy, x, g, rstd, N, C);
-  CUDA_LAUNCH_CHECK("rmsnorm_backward");
-}
-size_t rmsnorm_dg_scratch(int N, int C) { return (size_t)cdiv(N, DG_ROWS) * C; }
-void k_rmsnorm_dg(float* dg, float* scratch, const float* dy, const float* x, const float* rstd, int N, int C) {
-  const unsigned chunks = cdiv(N, DG_ROWS);
-  rmsnorm_dg_partial_kernel<<<dim3(cdiv(C, 256), chunks), 256>>>(scratch, dy, x, rstd, N, C);
-  CUDA_LAUNCH_CHECK("rmsnorm_dg_partial");
-  rmsnorm_dg_final_kernel<<<cdiv(C, 256), 256>>>(dg, scratch, (int)chunks, C);
-  CUDA_LAUNCH_CHECK("rmsnorm_dg_final");
+void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const float* dy, const float* x,
+                        const float* g, const float* rstd, int N, int C) {
+  if (N == 0) return;
+  static size_t allowed = 48 * 1024;
+  const size_t smem = (size_t)RB_WARPS * C * sizeof(float);
+  const bool vec = C % 4 == 0 && aligned16(dres) && aligned16(dy) && aligned16(x) && aligned16(g) &&
+                   aligned16(scratch) && ((uintptr_t)dres_act % (4 * sizeof(T))) == 0;
+  unsigned chunks;
+  if (vec && allow_smem(rmsnorm_backward_dg_kernel<T>, smem, allowed)) {
+    chunks = cdiv(N, RB_ROWS);
+    rmsnorm_backward_dg_kernel<T><<<chunks, RB_WARPS * 32, smem>>>(dres, dres_act, scratch, dy, x, g, rstd, N, C);
+    CUDA_LAUNCH_CHECK("rmsnorm_backward_dg");
+  } else {
+    rmsnorm_backward_kernel<T><<<cdiv(N, 8), 256>>>(dres, dres_act, dy, x, g, rstd, N, C);
+    CUDA_LAUNCH_CHECK("rmsnorm_backward");
+    chunks = cdiv(N, DG_ROWS);
+    rmsnorm_dg_partial_kernel<<<dim3(cdiv(C, 256), chunks), 256>>>(scratch, dy, x, rstd, N, C);
+    CUDA_LAUNCH_CHECK("rmsnorm_dg_partial");
+  }
+  rmsnorm_dg_reduce_kernel<<<cdiv(C, 32), 256>>>(dg, scratch, (int)chunks, C);
+  CUDA_LAUNCH_CHECK("rmsnorm_dg_reduce");
 }
 template <typename T>
 void k_rope(T* qkv, const float* cs, const float* sn, int B, int Tn, int H, int hd, bool inverse) {
-  const size_t total = (size_t)B * Tn * H * (hd / 2);
-  rope_kernel<T><<<cdiv(total, 256), 256>>>(qkv, cs, sn, B, Tn, H, hd, inverse ? -1.0f : 1.0f);
+  const int half = hd / 2;
+  const size_t total = (size_t)B * Tn * H * half;
+  if (total == 0) return;
+  const float sign = inverse ? -1.0f : 1.0f;
+  constexpr int VEC = Vec16<T>::N;
+  if (half % VEC == 0 && total / VEC < ((size_t)1 << 31) && aligned16(qkv) && aligned16(cs) && aligned16(sn)) {
+    const size_t n = total / VEC;
+    rope_vec_kernel<T><<<grid_for(n, 256), 256>>>(qkv, cs, sn, (unsigned)n, Tn, H, hd, sign);
+  } else {
+    rope_kernel<T><<<cdiv(total, 256), 256>>>(qkv, cs, sn, B, Tn, H, hd, sign);
+  }
   CUDA_LAUNCH_CHECK("rope");
 }
 template <typename T>
 void k_swiglu_forward(T* s, const T* gu, int N, int F) {
-  swiglu_forward_kernel<T><<<cdiv((size_t)N * F, 256), 256>>>(s, gu, N, F);
+  const size_t n = (size_t)N * F;
+  if (n == 0) return;
+  constexpr int VEC = Vec16<T>::N;
+  if (F % VEC == 0 && n / VEC < ((size_t)1 << 31) && aligned16(s) && aligned16(gu))
+    swiglu_forward_vec_kernel<T><<<grid_for(n / VEC, 256), 256>>>(s, gu, N, F);
+  else
+    swiglu_forward_kernel<T><<<cdiv(n, 256), 256>>>(s, gu, N, F);
   CUDA_LAUNCH_CHECK("swiglu_forward");
 }
 template <typename T>
 void k_swiglu_backward(T* dgu, const T* ds, const T* gu, int N, int F) {
-  swiglu_backward_kernel<T><<<cdiv((size_t)N * F, 256), 256>>>(dgu, ds, gu, N, F);
+  const size_t n = (size_t)N * F;
+  if (n == 0) return;
+  constexpr int VEC = Vec16<T>::N;
+  if (F % VEC == 0 && n / VEC < ((size_t)1 << 31) && aligned16(dgu) && aligned16(ds) && aligned16(gu))
+    swiglu_backward_vec_kernel<T><<<grid_for(n / VEC, 256), 256>>>(dgu, ds, gu, N, F);
+  else
+    swiglu_backward_kernel<T><<<cdiv(n, 256), 256>>>(dgu, ds, gu, N, F);
   CUDA_LAUNCH_CHECK("swiglu_backward");
 }
 template <typename T>
 void k_crossentropy(const float* logits, T* dlogits, float* row_loss, const int* y, int R, int V, int Vp, float scale) {
   if (R == 0) return;
-  crossentropy_kernel<T><<<R, CE_THREADS>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+  static size_t allowed = 48 * 1024;
+  const size_t smem = (size_t)Vp * sizeof(float) + 65 * sizeof(float);
+  if (dlogits && Vp % 4 == 0 && aligned16(logits) && ((uintptr_t)dlogits % (4 * sizeof(T))) == 0 &&
+      allow_smem(crossentropy_smem_kernel<T>, smem, allowed)) {
+    crossentropy_smem_kernel<T><<<R, CE1_THREADS, smem>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+  } else {
+    crossentropy_kernel<T><<<R, CE_THREADS>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+  }
   CUDA_LAUNCH_CHECK("crossentropy");
 }
 void k_adamw(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n, float lr, float beta1, float beta2,
@@ -296,7 +684,8 @@ void k_gather(float* out, const float* p, const uint64_t* idx, size_t n) {
 
 #define INST(T)                                                                                                     \
   template void k_rmsnorm_forward<T>(T*, float*, const float*, const float*, int, int, float);                      \
-  template void k_rmsnorm_backward<T>(float*, T*, const float*, const float*, const float*, const float*, int, int); \
+  template void k_rmsnorm_backward<T>(float*, T*, float*, float*, const float*, const float*, const float*,         \
+                                      const float*, int, int);                                                    \
   template void k_rope<T>(T*, const float*, const float*, int, int, int, int, bool);                                \
   template void k_swiglu_forward<T>(T*, const T*, int, int);                                                        \
   template void k_swiglu_backward<T>(T*, const T*, const T*, int, int);                                             \

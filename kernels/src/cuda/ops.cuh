@@ -12,15 +12,16 @@ void k_embed_forward(float* out, const float* E, const int* x, int N, int d);
 // dE[tok, :] += Σ_{p in positions of tok} dres[p, :], positions grouped by token on the host
 // (uniq[U] tokens; pos[starts[u] .. starts[u+1])), summed in a fixed order: deterministic.
 void k_embed_backward(float* dE, const float* dres, const int* uniq, const int* starts, const int* pos, int U, int d);
-// out = x · rstd ⊙ g (rows of C), rstd saved.
+// out = x · rstd ⊙ g (rows of C), rstd saved. One warp per row (float4 loads when C % 4 == 0).
 template <typename T>
 void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int N, int C, float eps);
-// dres += r·g⊙dy − (r³/C)·(Σ g·dy·x)·x ; dres_act = (T)dres (the next matmuls' input).
+// dres += r·g⊙dy − (r³/C)·(Σ g·dy·x)·x ; dres_act = (T)dres (the next matmuls' input); and the
+// norm-scale gradient dg[j] += Σ_rows dy·x·rstd, summed in a fixed order (per-block partials in
+// scratch[rmsnorm_dg_scratch(N, C)], then the blocks in order: deterministic, no atomics). One pass
+// over dy and x when C % 4 == 0 (the partials are accumulated by the backward kernel itself).
 template <typename T>
-void k_rmsnorm_backward(float* dres, T* dres_act, const float* dy, const float* x, const float* g, const float* rstd,
-                        int N, int C);
-// dg[j] += Σ_rows dy·x·rstd (two passes through scratch[ceil(N/128)·C]: deterministic).
-void k_rmsnorm_dg(float* dg, float* scratch, const float* dy, const float* x, const float* rstd, int N, int C);
+void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const float* dy, const float* x,
+                        const float* g, const float* rstd, int N, int C);
 size_t rmsnorm_dg_scratch(int N, int C);
 // RoPE in place on the q and k parts of qkv[B,T,3·d] (inverse rotation for the backward).
 template <typename T>
