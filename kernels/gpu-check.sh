@@ -81,25 +81,36 @@ JOBS=$(nproc 2>/dev/null || echo 8)
 (( JOBS > 16 )) && JOBS=16
 # -k: a target that fails to build does not stop the others (each later stage reports what is missing)
 run_stage build 150 make -k -C "$K" -j"$JOBS" CUDA_ARCH="$ARCH" cuda gpu-tools
+# optional: an earlier kernels/ tree (GPU_CHECK_BASELINE=DIR, e.g. from `git archive`) benchmarked in
+# the same run, so speed-ups are measured against a named baseline on the same GPU
+BASE=${GPU_CHECK_BASELINE:-}
+if [[ -n "$BASE" ]]; then
+  run_stage build_base 120 make -k -C "$BASE" -j"$JOBS" CUDA_ARCH="$ARCH" build/gpu-bench
+fi
 
 # ---- correctness ---------------------------------------------------------------------------------
 DUMP="$WORK/dump"
 run_stage parity 60 "$K/build/gpu-parity" --config tiny --seed 1 --B 4 --dump "$DUMP"
-# the whole bf16 model with the tensor-core attention against the CPU engine (head dims 32 and 64)
-run_stage parity_tc 60 env LOCO_CUDA_ATTN=tc "$K/build/gpu-parity" --config tiny --seed 1 --B 4
-run_stage parity_124m_tc 60 env LOCO_CUDA_ATTN=tc "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
+# the whole bf16 model with the second tensor-core attention against the CPU engine (head dims 32 and 64;
+# the default, first version runs in `parity` above)
+run_stage parity_tc2 60 env LOCO_CUDA_ATTN=tc2 "$K/build/gpu-parity" --config tiny --seed 1 --B 4
+run_stage parity_124m 60 "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
+run_stage parity_124m_tc2 60 env LOCO_CUDA_ATTN=tc2 "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
 run_stage reference 60 python3 "$K/reference/model.py" "$DUMP"
 run_stage codec 60 "$K/build/codec-cuda" parity bench --reps 10
 
 # ---- speed: our engine, then PyTorch on the same GPU --------------------------------------------
-# default attention (the verified CUDA-core kernels) and the tensor-core attention (--attn tc)
+# default attention (tensor cores, first version) and the second version (--attn tc2); the baseline
+# tree's gpu-bench (if any) with its tensor-core attention
 run_stage bench_124m 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
-run_stage bench_124m_tc 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn tc
-run_stage bench_1b 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 1 --warmup 1
-run_stage bench_1b_tc 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 3 --warmup 1 --attn tc
+run_stage bench_124m_tc2 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn tc2
+[[ -n "$BASE" ]] && run_stage bench_124m_base 45 "$BASE/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn tc
+run_stage bench_1b 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 3 --warmup 1
+run_stage bench_1b_tc2 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 3 --warmup 1 --attn tc2
+[[ -n "$BASE" ]] && run_stage bench_1b_base 45 "$BASE/build/gpu-bench" --config 1b --tokens 16384 --steps 3 --warmup 1 --attn tc
 # per-kernel GPU time of one gpt2-124m step (tensor-core attention) under Nsight Compute; optional
 run_stage kernels 60 bash -c "ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
-  --log-file '$LOGDIR/ncu.csv' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 --attn tc >/dev/null \
+  --log-file '$LOGDIR/ncu.csv' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 --attn ${GPU_CHECK_NCU_ATTN:-tc2} >/dev/null \
   && python3 '$K/tools/ncu_summary.py' '$LOGDIR/ncu.csv'"
 TORCH_BUDGET=$(( $(left) - 70 ))
 (( TORCH_BUDGET < 10 )) && TORCH_BUDGET=10
@@ -177,13 +188,22 @@ def res(name):
 cmp = {}
 torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
-    eng, engtc = res(stage), res(stage + "_tc")
-    row = {"engine_tokens_per_s": eng.get("tokens_per_s"), "engine_mfu": eng.get("mfu"),
-           "engine_peak_mem_bytes": eng.get("peak_mem_bytes"),
-           "engine_tc_tokens_per_s": engtc.get("tokens_per_s"), "engine_tc_mfu": engtc.get("mfu"),
-           "engine_tc_peak_mem_bytes": engtc.get("peak_mem_bytes")}
-    best = max((r for r in (eng, engtc) if r.get("ok") and r.get("tokens_per_s")), key=lambda r: r["tokens_per_s"], default={})
-    row["engine_best"] = ("tc" if best is engtc else "default") if best else None
+    runs = {"default": res(stage), "tc2": res(stage + "_tc2")}
+    row = {}
+    for name, r in runs.items():
+        row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")
+        row[f"engine_{name}_mfu"] = r.get("mfu")
+        row[f"engine_{name}_step_ms"] = r.get("step_ms")
+        row[f"engine_{name}_peak_mem_bytes"] = r.get("peak_mem_bytes")
+    base = res(stage + "_base")
+    if base:
+        row["baseline_tokens_per_s"] = base.get("tokens_per_s")
+        row["baseline_mfu"] = base.get("mfu")
+    ok_runs = [(n, r) for n, r in runs.items() if r.get("ok") and r.get("tokens_per_s")]
+    best_name, best = max(ok_runs, key=lambda nr: nr[1]["tokens_per_s"], default=(None, {}))
+    row["engine_best"] = best_name
+    if best and base.get("tokens_per_s"):
+        row["speedup_vs_baseline"] = best["tokens_per_s"] / base["tokens_per_s"]
     for mode in ("eager", "compile"):
         r = torch_runs.get((cfg, mode))
         if r:
