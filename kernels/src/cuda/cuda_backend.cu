@@ -111,6 +111,29 @@ struct DevBuf {
   X* as() const { return (X*)p; }
 };
 
+// Page-locked host memory (cudaMallocHost), so copies from and to it are truly asynchronous.
+struct PinnedBuf {
+  void* p = nullptr;
+  size_t bytes = 0;
+  PinnedBuf() = default;
+  PinnedBuf(const PinnedBuf&) = delete;
+  PinnedBuf& operator=(const PinnedBuf&) = delete;
+  ~PinnedBuf() { release(); }
+  void release() {
+    if (p) cudaFreeHost(p);
+    p = nullptr;
+    bytes = 0;
+  }
+  void ensure(size_t n) {
+    if (n <= bytes) return;
+    release();
+    CUDA_CHECK(cudaMallocHost(&p, n));
+    bytes = n;
+  }
+  template <typename X>
+  X* as() const { return (X*)p; }
+};
+
 template <typename T>
 class CudaBackend final : public Backend {
   static constexpr bool BF = std::is_same<T, bf16>::value;
@@ -153,6 +176,13 @@ class CudaBackend final : public Backend {
     cfg_ = c;
     layout_ = param_layout(c);
     P_ = layout_.back().offset + layout_.back().numel;
+    lo_.assign(c.n_layers, LOff{});
+    for (int l = 0; l < c.n_layers; l++) {
+      const std::string p = "layers." + std::to_string(l) + ".";
+      lo_[l] = {off(p + "attn_norm"), off(p + "wq"), off(p + "wo"), off(p + "mlp_norm"), off(p + "w_gate"),
+                off(p + "w_down")};
+    }
+    fn_ = off("final_norm");
     cap_bt_ = 0;
     for (DevBuf* b : all_act_) b->release();
     params_.ensure(4 * P_);
@@ -283,11 +313,18 @@ class CudaBackend final : public Backend {
   size_t cap_bt_ = 0, head_rows_ = 0;
   DevBuf res_, hmid_, a_, arstd_, qkv_, atty_, lse_, mln_, mrstd_, gu_, s_, hf_, frstd_;
   DevBuf dres_, dres_act_, dmf_, ds_, dgu_, dy_, dqkv_, dsc_, dgscr_;
-  DevBuf logits_, dlogits_, row_loss_, xd_, yd_, uniq_, starts_, pos_;
-  DevBuf* all_act_[30] = {&res_, &hmid_, &a_,     &arstd_,    &qkv_,      &atty_, &lse_,    &mln_,
+  // tok_: the step's integers, [x | y | pos | uniq | starts] (BT, BT, BT, BT, BT + 1), uploaded in one
+  // asynchronous copy from the pinned tok_h_; row losses come back into the pinned loss_h_.
+  DevBuf logits_, dlogits_, row_loss_, tok_;
+  DevBuf* all_act_[26] = {&res_, &hmid_, &a_,     &arstd_,    &qkv_,      &atty_, &lse_,    &mln_,
                           &mrstd_, &gu_, &s_,   &hf_,    &frstd_,    &dres_,     &dres_act_, &dmf_,
                           &ds_,  &dgu_,  &dy_,    &dqkv_,     &dsc_,      &dgscr_, &logits_, &dlogits_,
-                          &row_loss_, &xd_, &yd_, &uniq_, &starts_, &pos_};
+                          &row_loss_, &tok_};
+  PinnedBuf tok_h_, loss_h_;
+  bool in_flight_ = false;  // copies from/to the pinned buffers may still be pending
+  struct LOff { size_t an, wq, wo, mn, wg, wd; };
+  std::vector<LOff> lo_;
+  size_t fn_ = 0;
 
   const T* weights() const { return BF ? (const T*)wbf_.p : (const T*)params_.p; }
   void refresh_weights() {
@@ -327,11 +364,9 @@ class CudaBackend final : public Backend {
     logits_.ensure(4 * head_rows_ * Vp);
     dlogits_.ensure(t * head_rows_ * Vp);
     row_loss_.ensure(4 * BT);
-    xd_.ensure(4 * BT);
-    yd_.ensure(4 * BT);
-    uniq_.ensure(4 * BT);
-    starts_.ensure(4 * (BT + 1));
-    pos_.ensure(4 * BT);
+    tok_.ensure(4 * (5 * BT + 1));
+    tok_h_.ensure(4 * (5 * BT + 1));
+    loss_h_.ensure(4 * BT);
     cap_bt_ = BT;
   }
 
@@ -349,8 +384,39 @@ class CudaBackend final : public Backend {
     const int V = cfg_.vocab_size, Vp = cfg_.padded_vocab_size;
     const int N = (int)BT;
     const size_t A = BT * d;
-    CUDA_CHECK(cudaMemcpy(xd_.p, x, 4 * BT, cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMemcpy(yd_.p, y, 4 * BT, cudaMemcpyHostToDevice));
+    if (in_flight_) {  // an earlier run() stopped by an exception: its copies may still use the pinned buffers
+      CUDA_CHECK(cudaStreamSynchronize(0));
+      in_flight_ = false;
+    }
+    // x, y and (for the backward) the embedding's grouping of positions by token, prepared on the
+    // host before anything is launched and uploaded in one asynchronous copy: the backward never
+    // waits for the host. Positions sorted by (token, position), so each token's rows are summed in
+    // position order (deterministic, no atomics).
+    int* th = tok_h_.as<int>();
+    int *hx = th, *hy = th + BT, *hpos = th + 2 * BT, *huniq = th + 3 * BT, *hstarts = th + 4 * BT;
+    std::memcpy(hx, x, 4 * BT);
+    std::memcpy(hy, y, 4 * BT);
+    int U = 0;
+    if (grad) {
+      std::vector<uint64_t> key(BT);
+      for (size_t i = 0; i < BT; i++) key[i] = ((uint64_t)(uint32_t)x[i] << 32) | (uint64_t)i;
+      std::sort(key.begin(), key.end());
+      for (size_t i = 0; i < BT; i++) {
+        hpos[i] = (int)(uint32_t)key[i];
+        if (i == 0 || (key[i] >> 32) != (key[i - 1] >> 32)) {
+          huniq[U] = (int)(uint32_t)(key[i] >> 32);
+          hstarts[U++] = (int)i;
+        }
+      }
+      hstarts[U] = (int)BT;
+    }
+    const size_t up_ints = grad ? 3 * BT + (size_t)U : 2 * BT;  // [x | y | pos | uniq[U]] ...
+    in_flight_ = true;
+    CUDA_CHECK(cudaMemcpyAsync(tok_.p, th, 4 * up_ints, cudaMemcpyHostToDevice, 0));
+    if (grad)  // ... and starts[U + 1]
+      CUDA_CHECK(cudaMemcpyAsync(tok_.as<int>() + 4 * BT, hstarts, 4 * ((size_t)U + 1), cudaMemcpyHostToDevice, 0));
+    const int* xd = tok_.as<int>();
+    const int* yd = xd + BT;
     prof_mark("start");
     float* P = params_.as<float>();
     float* G = grads_.as<float>();
@@ -363,15 +429,10 @@ class CudaBackend final : public Backend {
     const float eps = (float)cfg_.norm_eps;
     const float* cs = rope_cs_.as<float>();
     const float* sn = rope_sn_.as<float>();
-    struct LOff { size_t an, wq, wo, mn, wg, wd; };
-    std::vector<LOff> lo(L);
-    for (int l = 0; l < L; l++) {
-      const std::string p = "layers." + std::to_string(l) + ".";
-      lo[l] = {off(p + "attn_norm"), off(p + "wq"), off(p + "wo"), off(p + "mlp_norm"), off(p + "w_gate"), off(p + "w_down")};
-    }
-    const size_t fn = off("final_norm");
+    const std::vector<LOff>& lo = lo_;
+    const size_t fn = fn_;
 
-    k_embed_forward(res, P, xd_.as<int>(), N, d); prof_mark("embed");
+    k_embed_forward(res, P, xd, N, d); prof_mark("embed");
     for (int l = 0; l < L; l++) {
       float* hin = res + l * A;
       float* hm = hmid + l * A;
@@ -387,14 +448,14 @@ class CudaBackend final : public Backend {
       gemm(false, true, N, 3 * d, d, al, d, W + lo[l].wq, d, ql, 3 * d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
       k_rope<T>(ql, cs, sn, B, Tn, H, hd, false); prof_mark("rope");
       k_attention_forward<T>(yl, lse + l * BT * H, ql, B, Tn, H, hd); prof_mark("attention");
-      CUDA_CHECK(cudaMemcpyAsync(hm, hin, 4 * A, cudaMemcpyDeviceToDevice)); prof_mark("copy");
-      gemm(false, true, N, d, d, yl, d, W + lo[l].wo, d, hm, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
+      // h_mid = h_in + y·woᵀ (the matmul reads h_in as its addend and writes h_mid: no copy)
+      gemm(false, true, N, d, d, yl, d, W + lo[l].wo, d, hm, d, ACT, DType::F32, 1.f, 1.f, gopts_, hin); prof_mark("matmul");
       k_rmsnorm_forward<T>(ml, mrstd + l * BT, hm, P + lo[l].mn, N, d, eps); prof_mark("norm");
       // gate and up in one matmul: w_gate, w_up are consecutive [2F, d]
       gemm(false, true, N, 2 * F, d, ml, d, W + lo[l].wg, d, gl, 2 * F, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
       k_swiglu_forward<T>(sl, gl, N, F); prof_mark("swiglu");
-      CUDA_CHECK(cudaMemcpyAsync(hout, hm, 4 * A, cudaMemcpyDeviceToDevice)); prof_mark("copy");
-      gemm(false, true, N, d, F, sl, F, W + lo[l].wd, F, hout, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
+      // h_out = h_mid + s·w_downᵀ
+      gemm(false, true, N, d, F, sl, F, W + lo[l].wd, F, hout, d, ACT, DType::F32, 1.f, 1.f, gopts_, hm); prof_mark("matmul");
     }
     const float* hlast = res + (size_t)L * A;
     k_rmsnorm_forward<T>(hf, frstd, hlast, P + fn, N, d, eps); prof_mark("norm");
@@ -407,21 +468,26 @@ class CudaBackend final : public Backend {
     for (size_t r0 = 0; r0 < BT; r0 += head_rows_) {
       const int R = (int)std::min(head_rows_, BT - r0);
       gemm(false, true, R, Vp, d, hf + r0 * d, d, W, d, logits, Vp, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("head_matmul");
-      k_crossentropy<T>(logits, grad ? dlog : (T*)nullptr, row_loss_.as<float>() + r0, yd_.as<int>() + r0, R, V, Vp,
+      k_crossentropy<T>(logits, grad ? dlog : (T*)nullptr, row_loss_.as<float>() + r0, yd + r0, R, V, Vp,
                         loss_scale); prof_mark("crossentropy");
       if (grad) {
         gemm(false, false, R, d, Vp, dlog, Vp, W, d, dhf + r0 * d, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("head_matmul");
         gemm(true, false, Vp, d, R, dlog, Vp, hf + r0 * d, d, G, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("head_matmul");
       }
     }
-    std::vector<float> rl(BT);
-    CUDA_CHECK(cudaMemcpy(rl.data(), row_loss_.p, 4 * BT, cudaMemcpyDeviceToHost));
-    double loss = 0;
-    for (float v : rl) loss += v;
-    if (!grad) {
+    // the row losses come back asynchronously; the host waits for them only at the end of run(),
+    // after the whole backward is queued
+    CUDA_CHECK(cudaMemcpyAsync(loss_h_.p, row_loss_.p, 4 * BT, cudaMemcpyDeviceToHost, 0));
+    auto finish = [&]() {
+      CUDA_CHECK(cudaStreamSynchronize(0));
+      in_flight_ = false;
       prof_collect();
+      double loss = 0;
+      const float* rl = loss_h_.as<float>();
+      for (size_t i = 0; i < BT; i++) loss += rl[i];
       return loss;
-    }
+    };
+    if (!grad) return finish();
 
     // ---- backward ----
     float* dres = dres_.as<float>();
@@ -456,23 +522,10 @@ class CudaBackend final : public Backend {
       gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
       k_rmsnorm_backward<T>(dres, dact, G + lo[l].an, dscr, dmf, hin, P + lo[l].an, arstd + l * BT, N, d); prof_mark("norm");
     }
-    // embedding: positions grouped by token on the host (deterministic sums, no atomics)
-    std::vector<int> order(BT);
-    for (size_t i = 0; i < BT; i++) order[i] = (int)i;
-    std::stable_sort(order.begin(), order.end(), [&](int p, int q) { return x[p] < x[q]; });
-    std::vector<int> uniq, starts;
-    for (size_t i = 0; i < BT; i++)
-      if (i == 0 || x[order[i]] != x[order[i - 1]]) {
-        uniq.push_back(x[order[i]]);
-        starts.push_back((int)i);
-      }
-    starts.push_back((int)BT);
-    CUDA_CHECK(cudaMemcpy(uniq_.p, uniq.data(), 4 * uniq.size(), cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMemcpy(starts_.p, starts.data(), 4 * starts.size(), cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMemcpy(pos_.p, order.data(), 4 * BT, cudaMemcpyHostToDevice));
-    k_embed_backward(G, dres, uniq_.as<int>(), starts_.as<int>(), pos_.as<int>(), (int)uniq.size(), d); prof_mark("embed");
-    prof_collect();
-    return loss;
+    // embedding: positions grouped by token on the host before the forward (uploaded with x, y)
+    const int* dpos = xd + 2 * BT;
+    k_embed_backward(G, dres, dpos + BT, dpos + 2 * BT, dpos, U, d); prof_mark("embed");
+    return finish();
   }
 };
 

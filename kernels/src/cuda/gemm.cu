@@ -20,8 +20,8 @@ constexpr int TM = 64, TN = 64, TK = 16;
 
 template <typename TA, typename TC>
 __global__ void __launch_bounds__(256) gemm_tiled_kernel(bool tA, bool tB, int M, int N, int K, const TA* __restrict__ A,
-                                                         int lda, const TA* __restrict__ B, int ldb, TC* __restrict__ C,
-                                                         int ldc, float alpha, float beta) {
+                                                         int lda, const TA* __restrict__ B, int ldb, TC* C,
+                                                         const TC* Cin, int ldc, float alpha, float beta) {
   __shared__ float As[TK][TM + 4];  // As[k][m] = op(A)[m0+m, k0+k]
   __shared__ float Bs[TK][TN + 4];  // Bs[k][n] = op(B)[k0+k, n0+n]
   const int tid = threadIdx.x;
@@ -70,21 +70,21 @@ __global__ void __launch_bounds__(256) gemm_tiled_kernel(bool tA, bool tB, int M
     for (int j = 0; j < 4; j++) {
       const int n = n0 + tx * 4 + j;
       if (n >= N) continue;
-      TC* p = C + (size_t)m * ldc + n;
+      const size_t o = (size_t)m * ldc + n;
       float v = alpha * acc[i][j];
-      if (beta != 0.f) v += beta * to_f(*p);
-      *p = from_f<TC>(v);
+      if (beta != 0.f) v += beta * to_f(Cin[o]);  // Cin is C or a separate addend of the same layout
+      C[o] = from_f<TC>(v);
     }
   }
 }
 
 template <typename TA, typename TC>
 void gemm_own(bool tA, bool tB, int M, int N, int K, const void* A, int lda, const void* B, int ldb, void* C, int ldc,
-              float alpha, float beta) {
+              const void* Cin, float alpha, float beta) {
   dim3 grid(cdiv(N, TN), cdiv(M, TM));
   if (grid.y > 65535) throw std::runtime_error("gemm: M too large for the fallback kernel");
-  gemm_tiled_kernel<TA, TC><<<grid, 256>>>(tA, tB, M, N, K, (const TA*)A, lda, (const TA*)B, ldb, (TC*)C, ldc, alpha,
-                                           beta);
+  gemm_tiled_kernel<TA, TC><<<grid, 256>>>(tA, tB, M, N, K, (const TA*)A, lda, (const TA*)B, ldb, (TC*)C, (const TC*)Cin,
+                                           ldc, alpha, beta);
   CUDA_LAUNCH_CHECK("gemm_tiled_kernel");
 }
 
@@ -117,11 +117,11 @@ struct LtKey {
   bool tA, tB;
   int M, N, K, lda, ldb, ldc;
   int ab, c;
-  unsigned alA, alB, alC;
+  unsigned alA, alB, alC, alCin;  // alC: the output D; alCin: the addend C (= alC when in place)
   bool beta0;
   bool operator<(const LtKey& o) const {
-    return std::tie(tA, tB, M, N, K, lda, ldb, ldc, ab, c, alA, alB, alC, beta0) <
-           std::tie(o.tA, o.tB, o.M, o.N, o.K, o.lda, o.ldb, o.ldc, o.ab, o.c, o.alA, o.alB, o.alC, o.beta0);
+    return std::tie(tA, tB, M, N, K, lda, ldb, ldc, ab, c, alA, alB, alC, alCin, beta0) <
+           std::tie(o.tA, o.tB, o.M, o.N, o.K, o.lda, o.ldb, o.ldc, o.ab, o.c, o.alA, o.alB, o.alC, o.alCin, o.beta0);
   }
 };
 struct LtPlan {
@@ -173,11 +173,11 @@ LtPlan& lt_plan(const LtKey& k) {
   lt_check(g_lt.pref_create(&pref), "MatmulPreferenceCreate");
   uint64_t ws = g_lt.workspace_bytes;
   lt_check(g_lt.pref_set(pref, lt::PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws)), "PreferenceSetAttribute(workspace)");
-  uint32_t alA = k.alB, alB = k.alA, alC = k.alC;  // their A is our B
+  uint32_t alA = k.alB, alB = k.alA, alC = k.alCin, alD = k.alC;  // their A is our B
   lt_check(g_lt.pref_set(pref, lt::PREF_MIN_ALIGNMENT_A_BYTES, &alA, sizeof(alA)), "PreferenceSetAttribute(alignA)");
   lt_check(g_lt.pref_set(pref, lt::PREF_MIN_ALIGNMENT_B_BYTES, &alB, sizeof(alB)), "PreferenceSetAttribute(alignB)");
   lt_check(g_lt.pref_set(pref, lt::PREF_MIN_ALIGNMENT_C_BYTES, &alC, sizeof(alC)), "PreferenceSetAttribute(alignC)");
-  lt_check(g_lt.pref_set(pref, lt::PREF_MIN_ALIGNMENT_D_BYTES, &alC, sizeof(alC)), "PreferenceSetAttribute(alignD)");
+  lt_check(g_lt.pref_set(pref, lt::PREF_MIN_ALIGNMENT_D_BYTES, &alD, sizeof(alD)), "PreferenceSetAttribute(alignD)");
   lt::MatmulHeuristicResult res[4];
   std::memset(res, 0, sizeof(res));
   int got = 0;
@@ -238,22 +238,28 @@ std::string gemm_lt_describe() {
 }
 
 void gemm(bool tA, bool tB, int M, int N, int K, const void* A, int lda, const void* B, int ldb, void* C, int ldc,
-          DType ab, DType c, float alpha, float beta, const GemmOpts& o) {
+          DType ab, DType c, float alpha, float beta, const GemmOpts& o, const void* C_in) {
   if (M <= 0 || N <= 0) return;
+  if (!C_in) C_in = C;
   if (K <= 0) throw std::runtime_error("gemm: K must be positive");
   if (o.use_lt && g_lt.ok) {
-    LtKey k{tA, tB, M, N, K, lda, ldb, ldc, (int)ab, (int)c, align_of(A), align_of(B), align_of(C), beta == 0.f};
+    LtKey k{tA, tB, M, N, K, lda, ldb, ldc, (int)ab, (int)c, align_of(A), align_of(B), align_of(C),
+             align_of(C_in), beta == 0.f};
     LtPlan& p = lt_plan(k);
     if (p.usable) {
       // their A = our B, their B = our A
-      lt_check(g_lt.matmul(g_lt.handle, p.desc, &alpha, B, p.a, A, p.b, &beta, C, p.c, C, p.c, &p.algo, g_lt.workspace,
+      lt_check(g_lt.matmul(g_lt.handle, p.desc, &alpha, B, p.a, A, p.b, &beta, C_in, p.c, C, p.c, &p.algo, g_lt.workspace,
                            g_lt.workspace_bytes, nullptr),
                "Matmul");
       return;
     }
   }
-  if (ab == DType::F32 && c == DType::F32) gemm_own<float, float>(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, alpha, beta);
-  else if (ab == DType::F32 && c == DType::BF16) gemm_own<float, bf16>(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, alpha, beta);
-  else if (ab == DType::BF16 && c == DType::F32) gemm_own<bf16, float>(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, alpha, beta);
-  else gemm_own<bf16, bf16>(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, alpha, beta);
+  if (ab == DType::F32 && c == DType::F32)
+    gemm_own<float, float>(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, C_in, alpha, beta);
+  else if (ab == DType::F32 && c == DType::BF16)
+    gemm_own<float, bf16>(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, C_in, alpha, beta);
+  else if (ab == DType::BF16 && c == DType::F32)
+    gemm_own<bf16, float>(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, C_in, alpha, beta);
+  else
+    gemm_own<bf16, bf16>(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, C_in, alpha, beta);
 }

@@ -20,5 +20,8 @@ struct GemmOpts {
   bool use_lt = true;  // false: always our own kernel
 };
 
+// C_in (optional): the addend read instead of C, same type and leading dimension as C, so that
+// C = alpha·op(A)·op(B) + beta·C_in writes a new buffer (a residual add without a copy). It may
+// equal C; it must not otherwise overlap C.
 void gemm(bool tA, bool tB, int M, int N, int K, const void* A, int lda, const void* B, int ldb, void* C, int ldc,
-          DType ab, DType c, float alpha, float beta, const GemmOpts& o);
+          DType ab, DType c, float alpha, float beta, const GemmOpts& o, const void* C_in = nullptr);

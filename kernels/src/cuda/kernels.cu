@@ -409,7 +409,8 @@ __global__ void swiglu_backward_vec_kernel(T* dgu, const T* ds, const T* gu, int
   }
 }
 
-// Cross-entropy with the gradient, reading each fp32 logit row once: the row is staged in dynamic
+// Cross-entropy (the loss, and the gradient when dlogits is set; eval uses the same kernel, so the
+// loss bits match) reading each fp32 logit row once: the row is staged in dynamic
 // shared memory (Vp·4 bytes; ~201 KB for Vp = 50304, so one block per SM) while each thread keeps an
 // online (max, Σexp) over the real vocabulary; then the block combines them and writes dlogits from
 // shared memory (4 columns per thread: 16-byte fp32 / 8-byte bf16 stores). Needs Vp % 4 == 0 and
@@ -448,13 +449,13 @@ __global__ void __launch_bounds__(CE1_THREADS, 1) crossentropy_smem_kernel(const
     for (int u = 0; u < 4; u++) a[u] = __ldcs(l4 + i + u * CE1_THREADS);
 #pragma unroll
     for (int u = 0; u < 4; u++) {
-      ce_row4[i + u * CE1_THREADS] = a[u];
+      if (dlogits) ce_row4[i + u * CE1_THREADS] = a[u];
       ce_online4(a[u], 4 * (i + u * CE1_THREADS), V, m, s);
     }
   }
   for (; i < n4; i += CE1_THREADS) {
     const float4 a = __ldcs(l4 + i);
-    ce_row4[i] = a;
+    if (dlogits) ce_row4[i] = a;
     ce_online4(a, 4 * i, V, m, s);
   }
   // combine (m, s) pairs: warp, then across warps
@@ -482,6 +483,7 @@ __global__ void __launch_bounds__(CE1_THREADS, 1) crossentropy_smem_kernel(const
     row_loss[r] = lse - logits[(size_t)r * Vp + tgt];
   }
   __syncthreads();
+  if (!dlogits) return;  // the loss only (eval): same kernel, so the same loss bits as with the gradient
   const float lse = red[64];
   T* dl = dlogits + (size_t)r * Vp;
   for (int q = threadIdx.x; q < n4; q += CE1_THREADS) {  // conflict-free float4 reads of the row
@@ -651,7 +653,8 @@ void k_crossentropy(const float* logits, T* dlogits, float* row_loss, const int*
   if (R == 0) return;
   static size_t allowed = 48 * 1024;
   const size_t smem = (size_t)Vp * sizeof(float) + 65 * sizeof(float);
-  if (dlogits && Vp % 4 == 0 && aligned16(logits) && ((uintptr_t)dlogits % (4 * sizeof(T))) == 0 &&
+  // the same kernel with and without dlogits, so forward_loss and forward_backward give the same loss
+  if (Vp % 4 == 0 && aligned16(logits) && ((uintptr_t)dlogits % (4 * sizeof(T))) == 0 &&
       allow_smem(crossentropy_smem_kernel<T>, smem, allowed)) {
     crossentropy_smem_kernel<T><<<R, CE1_THREADS, smem>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   } else {
