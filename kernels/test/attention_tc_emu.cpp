@@ -171,7 +171,7 @@ static double rel_err(const std::vector<double>& a, const std::vector<double>& r
 }
 
 template <int HD>
-static bool run_case(int version, int B, int Tn, int H, bool inject, std::string& json) {
+static bool run_case(int version, int B, int Tn, int H, bool inject, std::string& json, bool rope = false) {
   using namespace attn_tc;
   const int d = H * HD;
   const size_t BT = (size_t)B * Tn;
@@ -189,11 +189,46 @@ static bool run_case(int version, int B, int Tn, int H, bool inject, std::string
       qkv[r * 3 * d + 2 * d + j] = __float2bfloat16(c);
       dyb[r * d + j] = __float2bfloat16(e);
     }
+  // RoPE fused into the kernels (version 2 only): the kernels get q, k unrotated; the reference
+  // rotates them first (same fp32 tables as the CUDA backend's configure()) and rotates dq, dk back
+  const int half = HD / 2;
+  std::vector<float> cs((size_t)Tn * half), sn((size_t)Tn * half);
+  for (int p = 0; p < Tn; p++)
+    for (int i = 0; i < half; i++) {
+      const double f = std::pow(10000.0, -2.0 * i / HD);
+      cs[(size_t)p * half + i] = (float)std::cos(p * f);
+      sn[(size_t)p * half + i] = (float)std::sin(p * f);
+    }
+  auto rotate = [&](std::vector<double>& x, double sign) {
+    for (int b = 0; b < B; b++)
+      for (int t = 0; t < Tn; t++)
+        for (int h = 0; h < H; h++) {
+          double* u = &x[((size_t)b * Tn + t) * d + h * HD];
+          for (int i = 0; i < half; i++) {
+            const double c = cs[(size_t)t * half + i], sv = sign * sn[(size_t)t * half + i];
+            const double a = u[i], bb = u[i + half];
+            u[i] = a * c - bb * sv;
+            u[i + half] = bb * c + a * sv;
+          }
+        }
+  };
+  if (rope) {  // the kernels round the rotated q, k to bf16 in shared memory, as k_rope does in qkv
+    rotate(q, 1.0);
+    rotate(k, 1.0);
+    for (auto* x : {&q, &k})
+      for (double& e : *x) e = round_bf16((float)e);
+  }
+  const float* rcs = rope ? cs.data() : nullptr;
+  const float* rsn = rope ? sn.data() : nullptr;
   // reference: the CPU engine's attention in double
   std::vector<double> yref(BT * d), att((size_t)B * H * Tn * Tn), dq(BT * d), dk(BT * d), dv(BT * d);
   attention_forward<double>(yref.data(), att.data(), q.data(), k.data(), v.data(), B, Tn, H, HD);
   attention_backward<double>(dq.data(), dk.data(), dv.data(), dy.data(), att.data(), q.data(), k.data(), v.data(), B,
                              Tn, H, HD);
+  if (rope) {
+    rotate(dq, -1.0);
+    rotate(dk, -1.0);
+  }
   std::vector<double> lseref(BT * H);
   const double scale = 1.0 / std::sqrt((double)HD);
   for (int b = 0; b < B; b++)
@@ -219,7 +254,7 @@ static bool run_case(int version, int B, int Tn, int H, bool inject, std::string
   const unsigned gx = version == 2 ? (Tn + S2::BR - 1) / S2::BR : (Tn + TB - 1) / TB, gy = B * H;
   const int nt = version == 2 ? S2::NT : NW * 32;
   if (version == 2)
-    launch(gx, gy, [&] { attn_tc2::attn2_fwd_kernel<HD>(y.data(), lse.data(), qkv.data(), Tn, H, sl); }, nt);
+    launch(gx, gy, [&] { attn_tc2::attn2_fwd_kernel<HD>(y.data(), lse.data(), qkv.data(), Tn, H, sl, rcs, rsn); }, nt);
   else
     launch(gx, gy, [&] { attn_fwd_tc_kernel<HD>(y.data(), lse.data(), qkv.data(), Tn, H, sl); });
   for (int b = 0; b < B; b++)  // D = Σ dy·y per row (attn_bwd_pre_kernel)
@@ -233,8 +268,8 @@ static bool run_case(int version, int B, int Tn, int H, bool inject, std::string
         D[((size_t)b * H + h) * Tn + t] = acc;
       }
   if (version == 2) {
-    launch(gx, gy, [&] { attn_tc2::attn2_bwd_dkv_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, nt);
-    launch(gx, gy, [&] { attn_tc2::attn2_bwd_dq_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, nt);
+    launch(gx, gy, [&] { attn_tc2::attn2_bwd_dkv_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
+    launch(gx, gy, [&] { attn_tc2::attn2_bwd_dq_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
   } else {
     launch(gx, gy, [&] { attn_bwd_dkv_tc_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); });
     launch(gx, gy, [&] { attn_bwd_dq_tc_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); });
@@ -251,11 +286,11 @@ static bool run_case(int version, int B, int Tn, int H, bool inject, std::string
   for (size_t i = 0; i < lo.size(); i++) lse_abs = std::max(lse_abs, std::fabs(lo[i] - lseref[i]));
   const double ey = rel_err(yo, yref), eq = rel_err(go[0], dq), ek = rel_err(go[1], dk), ev = rel_err(go[2], dv);
   const bool ok = ey <= 1e-2 && lse_abs <= 1e-2 && eq <= 2e-2 && ek <= 2e-2 && ev <= 2e-2;
-  char buf[400];
+  char buf[480];
   snprintf(buf, sizeof buf,
-           "{\"version\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
+           "{\"version\":%d,\"rope\":%s,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
            "\"dk_rel\":%.3g,\"dv_rel\":%.3g,\"ok\":%s}",
-           version, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, ok ? "true" : "false");
+           version, rope ? "true" : "false", B, Tn, H, HD, ey, lse_abs, eq, ek, ev, ok ? "true" : "false");
   json = buf;
   return ok;
 }
@@ -284,6 +319,10 @@ int main(int argc, char** argv) {
     if (v == 2) {  // several 128-row blocks and two-stage pipelines over many tiles, ending mid-tile
       add(run_case<64>(v, 1, 300, 1, false, one));
       add(run_case<128>(v, 1, 200, 1, false, one));
+      // RoPE fused into the kernels
+      add(run_case<16>(v, 2, 130, 1, false, one, true));
+      add(run_case<64>(v, 1, 300, 2, false, one, true));
+      add(run_case<128>(v, 1, 200, 1, false, one, true));
     }
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");

@@ -332,22 +332,29 @@ const char* attention_impl_name(bool bf16) {
 }
 
 template <typename T>
-void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd) {
+bool attention_rope_fused(int hd) {
+  return std::is_same<T, bf16>::value && attention_impl() == AttnImpl::TC2 && attention_tc_supports(hd);
+}
+
+template <typename T>
+void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd, const float* rope_cs,
+                         const float* rope_sn) {
   if constexpr (std::is_same<T, bf16>::value) {
     const AttnImpl a = attention_impl();
-    if (a == AttnImpl::TC2 && attention_tc_supports(hd)) return k_attention_forward_tc2(y, lse, qkv, B, Tn, H, hd);
+    if (a == AttnImpl::TC2 && attention_tc_supports(hd))
+      return k_attention_forward_tc2(y, lse, qkv, B, Tn, H, hd, rope_cs, rope_sn);
     if (a == AttnImpl::TC && attention_tc_supports(hd)) return k_attention_forward_tc(y, lse, qkv, B, Tn, H, hd);
   }
   k_attention_forward_simple<T>(y, lse, qkv, B, Tn, H, hd);
 }
 template <typename T>
 void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B, int Tn,
-                          int H, int hd) {
+                          int H, int hd, const float* rope_cs, const float* rope_sn) {
   if constexpr (std::is_same<T, bf16>::value) {
     const AttnImpl a = attention_impl();
     if (a != AttnImpl::Simple && attention_tc_supports(hd)) {
       k_attention_bwd_pre<bf16>(D, y, dy, B, Tn, H, hd);
-      if (a == AttnImpl::TC2) return k_attention_backward_tc2(dqkv, D, qkv, dy, lse, B, Tn, H, hd);
+      if (a == AttnImpl::TC2) return k_attention_backward_tc2(dqkv, D, qkv, dy, lse, B, Tn, H, hd, rope_cs, rope_sn);
       return k_attention_backward_tc(dqkv, D, qkv, dy, lse, B, Tn, H, hd);
     }
   }
@@ -359,7 +366,9 @@ void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* 
   template void k_attention_backward_simple<T>(T*, float*, const T*, const T*, const T*, const float*, int, int, int, \
                                                int);                                                                 \
   template void k_attention_bwd_pre<T>(float*, const T*, const T*, int, int, int, int);                            \
-  template void k_attention_forward<T>(T*, float*, const T*, int, int, int, int);                                   \
-  template void k_attention_backward<T>(T*, float*, const T*, const T*, const T*, const float*, int, int, int, int);
+  template void k_attention_forward<T>(T*, float*, const T*, int, int, int, int, const float*, const float*);       \
+  template void k_attention_backward<T>(T*, float*, const T*, const T*, const T*, const float*, int, int, int, int,  \
+                                        const float*, const float*);                                                 \
+  template bool attention_rope_fused<T>(int);
 INST_ATT(float)
 INST_ATT(bf16)

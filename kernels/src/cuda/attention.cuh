@@ -8,12 +8,18 @@
 bool attention_supports_head_dim(int hd);
 // Dispatch: bf16 runs on tensor cores (attention_tc.cu or attention_tc2.cu) unless LOCO_CUDA_ATTN=simple
 // (attention_impl() below); fp32 always on the CUDA-core kernels.
+// rope_cs, rope_sn (the [T][hd/2] RoPE tables): when attention_rope_fused<T>(hd), the kernels apply
+// RoPE to q and k themselves (qkv holds them unrotated) and return dq, dk for the unrotated q, k;
+// otherwise they are ignored and the caller rotates qkv before and dqkv after (k_rope).
 template <typename T>
-void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd);
+void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd, const float* rope_cs = nullptr,
+                         const float* rope_sn = nullptr);
 // dqkv[B,T,3·d] is overwritten; D is scratch of B·H·T floats.
 template <typename T>
 void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B, int Tn,
-                          int H, int hd);
+                          int H, int hd, const float* rope_cs = nullptr, const float* rope_sn = nullptr);
+template <typename T>
+bool attention_rope_fused(int hd);
 const char* attention_impl_name(bool bf16);
 // Which bf16 kernels run: LOCO_CUDA_ATTN=simple (CUDA cores), tc (tensor cores, attention_tc.cu) or
 // tc2 (tensor cores, cp.async + ldmatrix, attention_tc2.cu); the default is ATTN_DEFAULT (attention.cu).
@@ -32,8 +38,10 @@ void k_attention_forward_tc(bf16* y, float* lse, const bf16* qkv, int B, int Tn,
 // D must hold Σ dy·y per row (k_attention_bwd_pre).
 void k_attention_backward_tc(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B,
                              int Tn, int H, int hd);
-void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd);
+// cs, sn non-null: RoPE fused (see k_attention_forward)
+void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd,
+                             const float* cs = nullptr, const float* sn = nullptr);
 void k_attention_backward_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B,
-                              int Tn, int H, int hd);
+                              int Tn, int H, int hd, const float* cs = nullptr, const float* sn = nullptr);
 template <typename T>
 void k_attention_bwd_pre(float* D, const T* y, const T* dy, int B, int Tn, int H, int hd);

@@ -16,45 +16,47 @@ void set_smem2(K kernel, size_t bytes) {
 }
 
 template <int HD>
-void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
+void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const float* cs, const float* sn) {
   const size_t smem = fwd_smem<HD>();
   set_smem2(attn2_fwd_kernel<HD>, smem);
   dim3 grid(cdiv(Tn, Shape<HD>::BR), B * H);
-  attn2_fwd_kernel<HD><<<grid, Shape<HD>::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
+  attn2_fwd_kernel<HD><<<grid, Shape<HD>::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD), cs, sn);
   CUDA_LAUNCH_CHECK("attn2_fwd");
 }
 
 template <int HD>
-void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
+void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
+             const float* cs, const float* sn) {
   const float scale = 1.0f / sqrtf((float)HD);
   dim3 grid(cdiv(Tn, Shape<HD>::BR), B * H);
   set_smem2(attn2_bwd_dkv_kernel<HD>, dkv_smem<HD>());
-  attn2_bwd_dkv_kernel<HD><<<grid, Shape<HD>::NT, dkv_smem<HD>()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  attn2_bwd_dkv_kernel<HD><<<grid, Shape<HD>::NT, dkv_smem<HD>()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dkv");
   set_smem2(attn2_bwd_dq_kernel<HD>, dq_smem<HD>());
-  attn2_bwd_dq_kernel<HD><<<grid, Shape<HD>::NT, dq_smem<HD>()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  attn2_bwd_dq_kernel<HD><<<grid, Shape<HD>::NT, dq_smem<HD>()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dq");
 }
 
 }  // namespace
 
-void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd) {
+void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd, const float* cs,
+                             const float* sn) {
   switch (hd) {
-    case 16: return fwd_tc2<16>(y, lse, qkv, B, Tn, H);
-    case 32: return fwd_tc2<32>(y, lse, qkv, B, Tn, H);
-    case 64: return fwd_tc2<64>(y, lse, qkv, B, Tn, H);
-    case 128: return fwd_tc2<128>(y, lse, qkv, B, Tn, H);
+    case 16: return fwd_tc2<16>(y, lse, qkv, B, Tn, H, cs, sn);
+    case 32: return fwd_tc2<32>(y, lse, qkv, B, Tn, H, cs, sn);
+    case 64: return fwd_tc2<64>(y, lse, qkv, B, Tn, H, cs, sn);
+    case 128: return fwd_tc2<128>(y, lse, qkv, B, Tn, H, cs, sn);
   }
   throw std::runtime_error("tensor-core attention: unsupported head_dim");
 }
 
 void k_attention_backward_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B,
-                              int Tn, int H, int hd) {
+                              int Tn, int H, int hd, const float* cs, const float* sn) {
   switch (hd) {
-    case 16: return bwd_tc2<16>(dqkv, D, qkv, dy, lse, B, Tn, H);
-    case 32: return bwd_tc2<32>(dqkv, D, qkv, dy, lse, B, Tn, H);
-    case 64: return bwd_tc2<64>(dqkv, D, qkv, dy, lse, B, Tn, H);
-    case 128: return bwd_tc2<128>(dqkv, D, qkv, dy, lse, B, Tn, H);
+    case 16: return bwd_tc2<16>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
+    case 32: return bwd_tc2<32>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
+    case 64: return bwd_tc2<64>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
+    case 128: return bwd_tc2<128>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
   }
   throw std::runtime_error("tensor-core attention: unsupported head_dim");
 }

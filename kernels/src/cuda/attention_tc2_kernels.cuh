@@ -8,7 +8,9 @@
 //     transposed operands (V in P·V, Q and dO in dK, dV, K in dQ) with ldmatrix.trans straight from
 //     the row-major tiles: no transposed copies in shared memory;
 //   - warps skip key (query) tiles that are fully masked for all their rows, and mask only where a
-//     tile crosses the diagonal or the sequence end.
+//     tile crosses the diagonal or the sequence end;
+//   - optionally (cs, sn given) RoPE is applied to the q and k tiles in shared memory and undone on
+//     dq, dk in registers, so qkv holds q, k unrotated and no separate RoPE pass runs.
 // Kept in a header so test/attention_tc_emu.cpp runs the same code on the CPU (LOCO_CUDA_EMULATE:
 // cp.async as a plain copy, ldmatrix and mma in software with the PTX fragment layouts).
 #pragma once
@@ -95,6 +97,38 @@ __device__ __forceinline__ void cp_tile(bf16* s, const bf16* g, size_t ld, int r
   }
 }
 
+// RoPE ("rotate half", rope.cpp) in place on the rows of a [ROWS][HD+8] smem tile whose first row is
+// position r0; cs, sn are the [T][HD/2] tables. Rows from Tn on (zeros) are left alone.
+template <int HD, int ROWS, int NT>
+__device__ __forceinline__ void rope_tile(bf16* s, int r0, int Tn, const float* cs, const float* sn) {
+  constexpr int S = HD + 8, HALF = HD / 2;
+  for (int e = threadIdx.x; e < ROWS * HALF; e += NT) {
+    const int r = e / HALF, i = e % HALF, p = r0 + r;
+    if (p >= Tn) continue;
+    const float c = cs[(size_t)p * HALF + i], sv = sn[(size_t)p * HALF + i];
+    const float a = __bfloat162float(s[r * S + i]), b = __bfloat162float(s[r * S + i + HALF]);
+    s[r * S + i] = __float2bfloat16_rn(a * c - b * sv);
+    s[r * S + i + HALF] = __float2bfloat16_rn(b * c + a * sv);
+  }
+}
+// The gradient with respect to a roped row → with respect to the row before RoPE (the inverse
+// rotation), on row half r of C fragments: columns c and c + HD/2 sit in n-blocks n and n + HD/16 of
+// the same thread. p is the row's position.
+template <int HD>
+__device__ __forceinline__ void unrope_frag(float acc[HD / 8][4], int r, int p, const float* cs, const float* sn, int t) {
+  constexpr int HALF = HD / 2;
+#pragma unroll
+  for (int n = 0; n < HD / 16; n++)
+#pragma unroll
+    for (int e = 0; e < 2; e++) {
+      const int i = n * 8 + 2 * t + e;
+      const float c = cs[(size_t)p * HALF + i], sv = sn[(size_t)p * HALF + i];
+      const float x = acc[n][2 * r + e], y = acc[n + HD / 16][2 * r + e];
+      acc[n][2 * r + e] = x * c + y * sv;
+      acc[n + HD / 16][2 * r + e] = y * c - x * sv;
+    }
+}
+
 // Fragment addresses for this lane (L = lane) in a row-major [rows][S] tile:
 // A operand, 16×16 at (row0, k0): a0..a3 of mma.m16n8k16.
 __device__ __forceinline__ const bf16* frag_a(const bf16* s, int S, int row0, int k0, int lane) {
@@ -111,7 +145,8 @@ __device__ __forceinline__ const bf16* frag_bt(const bf16* s, int S, int k0, int
 
 template <int HD>
 __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
-                                                                  float scale_log2) {
+                                                                  float scale_log2, const float* cs,
+                                                                  const float* sn) {
   constexpr int NW = Shape<HD>::NW, BR = Shape<HD>::BR, S = Shape<HD>::S, NT = Shape<HD>::NT;
   (void)NW;
   extern __shared__ __align__(16) unsigned char smraw[];
@@ -148,13 +183,18 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
       cp_async_wait<0>();
     }
     __syncthreads();
+    bf16* Ks = KV + (kt & 1) * 2 * TK * S;
+    const bf16* Vs = Ks + TK * S;
+    const int k0 = kt * TK;
+    if (cs) {  // RoPE fused: q, k arrive unrotated
+      if (kt == 0) rope_tile<HD, BR, NT>(Qs, q0, Tn, cs, sn);
+      rope_tile<HD, TK, NT>(Ks, k0, Tn, cs, sn);
+      __syncthreads();
+    }
     if (kt == 0) {
 #pragma unroll
       for (int kk = 0; kk < HD / 16; kk++) ldsm_x4(qf[kk], frag_a(Qs, S, warp * 16, kk * 16, lane));
     }
-    const bf16* Ks = KV + (kt & 1) * 2 * TK * S;
-    const bf16* Vs = Ks + TK * S;
-    const int k0 = kt * TK;
     if (k0 <= wq0 + 15 && wq0 < Tn) {  // warp-uniform: the tile holds keys some row of the warp sees
       float s[TK / 8][4];
 #pragma unroll
@@ -239,7 +279,8 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
 template <int HD>
 __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy,
                                                                       const float* lse, const float* D, int Tn, int H,
-                                                                      float scale, float scale_log2) {
+                                                                      float scale, float scale_log2, const float* cs,
+                                                                      const float* sn) {
   constexpr int BR = Shape<HD>::BR, S = Shape<HD>::S, NT = Shape<HD>::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
   bf16* Ks = reinterpret_cast<bf16*>(smraw);  // [BR][S]
@@ -293,11 +334,16 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dkv_kernel(bf16* dqkv
       cp_async_wait<0>();
     }
     __syncthreads();
-    const bf16* Qs = QD + st * 2 * TK * S;
+    bf16* Qs = QD + st * 2 * TK * S;
     const bf16* dOs = Qs + TK * S;
     const float* L2 = LD + st * 2 * TK;
     const float* Dq = L2 + TK;
     const int q0 = qt * TK;
+    if (cs) {  // RoPE fused: q, k arrive unrotated
+      if (qt == qt0) rope_tile<HD, BR, NT>(Ks, k0, Tn, cs, sn);
+      rope_tile<HD, TK, NT>(Qs, q0, Tn, cs, sn);
+      __syncthreads();
+    }
     if (q0 + TK - 1 >= wk0 && wk0 < Tn) {  // warp-uniform: some query of the tile sees a key of the warp
       float sT[TK / 8][4], dpT[TK / 8][4];
 #pragma unroll
@@ -357,6 +403,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dkv_kernel(bf16* dqkv
 #pragma unroll
   for (int r = 0; r < 2; r++) {
     if (key[r] >= Tn) continue;
+    if (cs) unrope_frag<HD>(dk, r, key[r], cs, sn, t);
     bf16* row = out + (size_t)key[r] * ld;
 #pragma unroll
     for (int n = 0; n < HD / 8; n++) {
@@ -370,7 +417,8 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dkv_kernel(bf16* dqkv
 template <int HD>
 __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy,
                                                                      const float* lse, const float* D, int Tn, int H,
-                                                                     float scale, float scale_log2) {
+                                                                     float scale, float scale_log2, const float* cs,
+                                                                     const float* sn) {
   constexpr int BR = Shape<HD>::BR, S = Shape<HD>::S, NT = Shape<HD>::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
   bf16* Qs = reinterpret_cast<bf16*>(smraw);  // [BR][S]
@@ -413,9 +461,14 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
       cp_async_wait<0>();
     }
     __syncthreads();
-    const bf16* Ks = KV + (kt & 1) * 2 * TK * S;
+    bf16* Ks = KV + (kt & 1) * 2 * TK * S;
     const bf16* Vs = Ks + TK * S;
     const int k0 = kt * TK;
+    if (cs) {  // RoPE fused: q, k arrive unrotated
+      if (kt == 0) rope_tile<HD, BR, NT>(Qs, q0, Tn, cs, sn);
+      rope_tile<HD, TK, NT>(Ks, k0, Tn, cs, sn);
+      __syncthreads();
+    }
     if (k0 <= wq0 + 15 && wq0 < Tn) {
       float s[TK / 8][4], dp[TK / 8][4];
 #pragma unroll
@@ -468,6 +521,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
 #pragma unroll
   for (int r = 0; r < 2; r++) {
     if (qi[r] >= Tn) continue;
+    if (cs) unrope_frag<HD>(dq, r, qi[r], cs, sn, t);
     bf16* row = out + (size_t)qi[r] * ld;
 #pragma unroll
     for (int n = 0; n < HD / 8; n++)
