@@ -1,8 +1,9 @@
 // codec-cuda: the GPU SparseLoCo codec (src/cuda/codec.cu) against the CPU codec (src/codec.cpp).
 //
 //   build/codec-cuda [parity] [bench] [--config gpt2-124m|1b] [--peers 8] [--reps 20] [--no-full-parity]
-//                    [--variants 0,1,2]   (select kernel variants: parity runs each listed one; bench times
-//                                          variant 0 and checks/times each other listed one against it)
+//                    [--variants 0,2]   (select kernel variants besides the default, 1: parity runs the
+//                                          default and each listed one; bench times the default and
+//                                          checks/times each other listed one against it)
 //
 // parity: deterministic tensors of many shapes (gpt2-124m-like, 1-D, prime and non-multiple-of-64
 //   dimensions, a chunk of 128×128) and value patterns (Gaussian, heavy tailed, many ties, ±0, all
@@ -76,7 +77,7 @@ static inline uint64_t splitmix(uint64_t& s) {
 }
 static inline double unif(uint64_t& s) { return ((splitmix(s) >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
 
-enum Dist { kGauss, kHeavy, kTies, kSignedZeros, kZeros, kConst };
+enum Dist { kGauss, kHeavy, kTies, kSignedZeros, kZeros, kConst, kTreeCancel, kTreeMid };
 static const char* dist_name(Dist d) {
   switch (d) {
     case kGauss: return "gauss";
@@ -84,11 +85,44 @@ static const char* dist_name(Dist d) {
     case kTies: return "ties";
     case kSignedZeros: return "signed-zeros";
     case kZeros: return "zeros";
+    case kTreeCancel: return "tree-cancel";
+    case kTreeMid: return "tree-mid";
     default: return "const";
   }
 }
 
+// Vectors of n/64 chunks (all kept) whose shift (kTreeCancel) or lut[2] (kTreeMid) differ between
+// the contract's 32-ary summation tree and plain chunk order: the same values as
+// test/helpers/codec-tree.ts treeCancelVector / treeMidVector (see there why).
+static void gen_tree(float* d, int64_t n, Dist dist) {
+  const int64_t nc = n / 64;
+  std::fill(d, d + n, 0.0f);
+  if (dist == kTreeCancel) {
+    for (int64_t c = 0; c < nc; c++) d[64 * c] = c == 0 ? std::ldexp(1.0f, 60) : c == 32 ? -std::ldexp(1.0f, 60) : 1.0f;
+    return;
+  }
+  std::vector<uint8_t> reserved(n, 0);
+  const float v0[4] = {1.0f, std::ldexp(1.0f, -24), -1.0f, -std::ldexp(1.0f, -24)};
+  for (int i = 0; i < 4 && i < n; i++) d[i] = v0[i], reserved[i] = 1;
+  const int64_t sm = std::max<int64_t>(0, std::min<int64_t>(32, nc - 32));
+  for (int64_t c = 32; c < 32 + sm; c++) {
+    d[64 * c] = std::ldexp(1.0f, -54);
+    d[64 * c + 1] = -std::ldexp(1.0f, -54);
+    reserved[64 * c] = reserved[64 * c + 1] = 1;
+  }
+  int64_t m = 1;
+  while (m * 2 <= n - (2 + sm)) m *= 2;
+  int64_t pairs = (n - (2 + sm) - m) / 2;
+  for (int64_t i = 0; i + 1 < n && pairs > 0; i += 2) {
+    if (reserved[i] || reserved[i + 1]) continue;
+    d[i] = 8.0f;
+    d[i + 1] = -8.0f;
+    pairs--;
+  }
+}
+
 static void gen(float* d, int64_t n, Dist dist, uint64_t seed) {
+  if (dist == kTreeCancel || dist == kTreeMid) return gen_tree(d, n, dist);
   uint64_t s = seed * 0x9e3779b97f4a7c15ull + 12345;
   for (int64_t i = 0; i < n; i++) {
     switch (dist) {
@@ -350,7 +384,7 @@ struct Case {
   bool plain = false;
   Dist dist = kGauss;
   int peers = 3, rounds = 2;
-  int variant = 0;  // Encoder::set_variant
+  int variant = gpucodec::kDefaultSelectVariant;  // Encoder::set_variant
 };
 
 static std::string run_case(const Case& c, cudaStream_t s, bool& allOk) {
@@ -473,6 +507,13 @@ static std::vector<Case> parity_cases() {
   codec::Params dense;
   dense.topk = 4096;
   cs.push_back({"dense-k", {{128, 128}, {100}}, dense, false, kGauss, 2, 2});
+  // the summation tree over chunk sums: 32 chunks (one group), 33, 1,100 (three levels), 2,048
+  // (a 2-D tensor, three levels), 66,048 (four levels: 66048 → 2064 → 65 → 3 → 1)
+  cs.push_back({"tree-levels", {{64 * 32}, {64 * 33}, {64 * 1100}, {2048, 4096}, {64 * 66048}}, def, false, kHeavy, 2, 2});
+  // crafted so that chunk order would give other bits than the tree (one round: the values must
+  // be exactly these); test/helpers/codec-tree.ts has the same vectors
+  cs.push_back({"tree-cancel", {{64 * 34}, {64 * 1100}, {64 * 66048}}, def, false, kTreeCancel, 2, 1});
+  cs.push_back({"tree-mid", {{64 * 48}, {64 * 1100}}, def, false, kTreeMid, 2, 1});
   return cs;
 }
 
@@ -604,13 +645,14 @@ static std::string run_bench(const std::string& config, int P, int reps, bool fu
   if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
   const std::string encSteps = steps_json(enc.steps(s));
   enc.set_profile(false);
-  // other select variants: the same bits as variant 0 from the same state, then their timings
+  // other select variants: the same bits as the default from the same state, then their timings
+  const int defVariant = gpucodec::kDefaultSelectVariant;
   std::string variantsJson;
   for (int v : extraVariants) {
     CUDA_OK(cudaMemcpyAsync(dCopy, dE, N * 4, cudaMemcpyDeviceToDevice, s));
     std::vector<HostEncoded> g0, g1;
     std::vector<float> e0(N), e1(N);
-    enc.set_variant(0);
+    enc.set_variant(defVariant);
     if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
     const bool ok0 = enc.check(s, &err) && enc.fetch(g0, s, &err);
     CUDA_OK(cudaMemcpyAsync(e0.data(), dE, N * 4, cudaMemcpyDeviceToHost, s));
@@ -627,7 +669,8 @@ static std::string run_bench(const std::string& config, int P, int reps, bool fu
              g0[t].codes == g1[t].codes && g0[t].idxSection == g1[t].idxSection && g0[t].codeSection == g1[t].codeSection;
     if (!same) {
       T.params++;
-      T.note(fmt("bench: select variant %d differs from variant 0 on the same input%s%s", v, ok1 ? "" : ": ", ok1 ? "" : err1.c_str()));
+      T.note(fmt("bench: select variant %d differs from the default variant %d on the same input%s%s", v, defVariant, ok1 ? "" : ": ",
+                 ok1 ? "" : err1.c_str()));
     }
     std::vector<double> ms;
     for (int r = 0; r < reps + 2; r++) {
@@ -640,9 +683,9 @@ static std::string run_bench(const std::string& config, int P, int reps, bool fu
     if (!enc.encode(dE, dD, s, &err)) fail("bench encode launch: " + err);
     const std::string st = steps_json(enc.steps(s));
     enc.set_profile(false);
-    enc.set_variant(0);
-    std::fprintf(stderr, "codec-cuda bench: select variant %d: encode %.3f ms, same bits as variant 0: %s\n", v, median(ms),
-                 same ? "yes" : "NO");
+    enc.set_variant(defVariant);
+    std::fprintf(stderr, "codec-cuda bench: select variant %d: encode %.3f ms, same bits as the default variant %d: %s\n", v, median(ms),
+                 defVariant, same ? "yes" : "NO");
     if (!variantsJson.empty()) variantsJson += ",";
     variantsJson += fmt("{\"variant\":%d,\"encode_ms\":%.4f,\"same_bits\":%s,\"encode_steps_ms\":%s}", v, median(ms),
                         same ? "true" : "false", st.c_str());
@@ -709,12 +752,12 @@ static std::string run_bench(const std::string& config, int P, int reps, bool fu
                median(encMs), median(aggMs), median(aggThMs), copy, gbps, fullParity ? (ok ? "ok" : "FAIL") : "skipped",
                ok ? "" : ": ", ok ? "" : T.first.c_str());
   return fmt("{\"config\":\"%s\",\"tensors\":%zu,\"numel\":%lld,\"kept\":%lld,\"peers\":%d,\"reps\":%d,"
-             "\"encode_ms\":%.4f,\"encode_ms_min\":%.4f,\"aggregate_ms\":%.4f,\"aggregate_ms_min\":%.4f,\"aggregate_outer_ms\":%.4f,"
+             "\"select_variant\":%d,\"encode_ms\":%.4f,\"encode_ms_min\":%.4f,\"aggregate_ms\":%.4f,\"aggregate_ms_min\":%.4f,\"aggregate_outer_ms\":%.4f,"
              "\"memcpy_ms\":%.4f,\"memcpy_gbps\":%.1f,\"floor_3pass_ms\":%.4f,\"payload_bytes\":%lld,\"ratio\":%.2f,"
              "\"full_parity\":%s,\"parity_ok\":%s,\"cpu_encode_s_per_peer\":%.4f,\"encode_steps_ms\":%s,\"aggregate_steps_ms\":%s,"
              "\"variants\":[%s],"
              "\"mismatches\":%s,\"first\":%s}",
-             config.c_str(), plan.tensors.size(), (long long)N, (long long)plan.kept, P, reps, median(encMs),
+             config.c_str(), plan.tensors.size(), (long long)N, (long long)plan.kept, P, reps, gpucodec::kDefaultSelectVariant, median(encMs),
              encMs.empty() ? 0.0 : *std::min_element(encMs.begin(), encMs.end()), median(aggMs),
              aggMs.empty() ? 0.0 : *std::min_element(aggMs.begin(), aggMs.end()), median(aggThMs), copy, gbps, 1.5 * copy,
              (long long)bytes, bytes ? 4.0 * N / bytes : 0.0, fullParity ? "true" : "false", ok ? "true" : "false",
@@ -726,7 +769,8 @@ int main(int argc, char** argv) {
   bool doParity = false, doBench = false, fullParity = true;
   std::string config = "gpt2-124m";
   int P = 8, reps = 20;
-  std::vector<int> variants = {0};
+  const int defVariant = gpucodec::kDefaultSelectVariant;
+  std::vector<int> variants = {defVariant};  // the default first, then those --variants adds
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -740,7 +784,7 @@ int main(int argc, char** argv) {
     else if (a == "--reps") reps = std::atoi(next().c_str());
     else if (a == "--no-full-parity") fullParity = false;
     else if (a == "--variants") {
-      variants.clear();
+      variants.assign(1, defVariant);
       std::string list = next();
       size_t p0 = 0;
       while (p0 <= list.size()) {
@@ -748,7 +792,7 @@ int main(int argc, char** argv) {
         if (p1 == std::string::npos) p1 = list.size();
         const int v = std::atoi(list.substr(p0, p1 - p0).c_str());
         if (v < 0 || v > 2) fail("--variants takes 0, 1, 2");
-        variants.push_back(v);
+        if (std::find(variants.begin(), variants.end(), v) == variants.end()) variants.push_back(v);
         p0 = p1 + 1;
       }
     }
@@ -770,7 +814,7 @@ int main(int argc, char** argv) {
     bool pOk = true;
     for (int variant : variants)
       for (Case c : parity_cases()) {
-        if (variant) {
+        if (variant != defVariant) {
           c.variant = variant;
           c.name += "/v" + std::to_string(variant);
         }
@@ -782,7 +826,7 @@ int main(int argc, char** argv) {
   }
   std::vector<int> extra;
   for (int v : variants)
-    if (v != 0) extra.push_back(v);
+    if (v != defVariant) extra.push_back(v);
   if (doBench) out += ",\"bench\":" + run_bench(config, P, reps, fullParity, extra, s, allOk);
   out += fmt(",\"ok\":%s}", allOk ? "true" : "false");
   std::printf("%s\n", out.c_str());

@@ -3,14 +3,16 @@
 // Encode, one launch per step over all chunks of all tensors:
 //   k_select      block per chunk: e ← β·e + Δ, 4-pass radix select of the k-th largest key
 //                 (|v| bits), keep key > t plus the first (k − #greater) keys = t by ascending
-//                 index (the CPU tie-break), per-chunk Σv (double, ascending), Rice gap sums
-//   k_shift       block per tensor: shift = fp32(Σ_chunks / n) in chunk order; Rice parameter and
-//                 each chunk's bit offset in the index section
+//                 index (the CPU tie-break)
+//   k_chunk_stats thread per chunk: Σv (double, ascending), Rice gap sums
+//   k_rice        block per tensor, side stream: Rice parameter, each chunk's bit offset
+//   k_shift       block per tensor: shift = fp32(Σ / n), the chunk sums combined by the contract's
+//                 32-ary tree (tree_sum)
 //   k_sigma_part  thread per chunk: Σ (v − shift)² in ascending order
-//   k_sigma       block per tensor: σ
+//   k_sigma       block per tensor: σ (tree_sum)
 //   k_codes       thread per chunk: codes, per-level Σx and counts, packed code words
-//   k_lut         block per tensor: lut, dequantised levels
-//   k_finish      thread per chunk: e ← e − deq[code], index section bits
+//   k_lut         block per tensor: lut (tree_sum of the level sums), dequantised levels
+//   k_finish      warp per chunk: e ← e − deq[code], index section bits
 // Aggregate: k_norms (block per tensor × peer), k_scales (thread per tensor), k_scatter (block
 // per chunk; peers added in order in shared memory, then the dense update and the outer step).
 //
@@ -29,7 +31,6 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
-constexpr int kTile = 1024;
 constexpr int kRiceSlots = kMaxRice + 1;
 
 enum Status : int {
@@ -117,35 +118,94 @@ struct BitSink {
   }
 };
 
-// Thread 0 ends with acc[c] = Σ_i src[i·NS + c] for i = 0…n−1 in order, starting from 0.0 — the
-// CPU's sequential chunk-order reduction. The block stages tiles in shared memory.
+// The contract's combination of per-chunk sums (docs/sparseloco.md, "Summation order"): a fixed
+// 32-ary tree. Level 1 sums each group of 32 consecutive chunk sums left to right, starting from the
+// group's first element; every further level does the same to the level below, until one value is
+// left. A group of one is its element unchanged, so evaluating a fixed four levels (32^4 chunks)
+// gives the same bits as stopping at the root, which is what this does:
+//   level 1+2  warp w takes level-2 nodes w, w + nw, … (1,024 chunk sums each): lane l sums level-1
+//              node 32·i + l (its ≤ 32 chunk sums, in order, straight from global memory), then the
+//              warp folds its ≤ 32 level-1 nodes left to right through shuffles (every lane
+//              computes the same fold; lane 0 stores it)
+//   level 3    thread j < ⌈m2/32⌉ folds level-2 nodes 32j … 32j+31 from shared memory
+//   level 4    thread 0 folds the ≤ 32 level-3 nodes
+// Thread 0 ends with out[c] = tree sum of src[i·NS + c], i = 0 … n−1 (+0 for n = 0);
+// n ≤ kMaxTensorChunks (make_plan refuses larger tensors). Every add is __dadd_rn.
+constexpr int kTreeThreads = 512;
+constexpr int kTreeL2 = (int)(kMaxTensorChunks / 1024);  // level-2 nodes at most (1,024)
 template <int NS>
-__device__ void ordered_sum(const double* __restrict__ src, int64_t n, double (&acc)[NS]) {
-  __shared__ double tile[kTile * NS];
+__device__ void tree_sum(const double* __restrict__ src, int64_t n, double (&out)[NS]) {
+  __shared__ double l2[NS][kTreeL2 + kTreeL2 / 32];  // one pad slot per 32: level 3's strided reads spread over banks
+  __shared__ double l3[NS][32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  const int64_t m1 = (n + 31) >> 5, m2 = (m1 + 31) >> 5;  // level-1 and level-2 node counts
+  for (int64_t i = warp; i < m2; i += nw) {  // uniform per warp
+    const int64_t g = (i << 5) + lane;  // this lane's level-1 node
+    double s[NS];
 #pragma unroll
-  for (int c = 0; c < NS; c++) acc[c] = 0.0;
-  for (int64_t b = 0; b < n; b += kTile) {
-    const int cnt = (int)((n - b) < kTile ? (n - b) : kTile);
-    for (int i = threadIdx.x; i < cnt * NS; i += blockDim.x) tile[i] = src[b * NS + i];
-    __syncthreads();
-    if (threadIdx.x == 0) {
-      // registers first, then the dependent adds: the chain waits only on the adds
-      int i = 0;
-      for (; i + 8 <= cnt; i += 8) {
-        double v[8 * NS];
+    for (int c = 0; c < NS; c++) s[c] = 0.0;  // lanes past the last node are never folded
+    if (g < m1) {
+      const int64_t c0 = g << 5;
+      const int cnt = (int)min((int64_t)32, n - c0);
+      const double* p = src + c0 * NS;
+      if (cnt == 32) {
+        // a full group: batches of unpredicated loads (the compiler may issue them ahead of the adds)
+        constexpr int U = NS == 1 ? 32 : 8;
+#pragma unroll 1
+        for (int q0 = 0; q0 < 32; q0 += U) {
+          double v[U][NS];
 #pragma unroll
-        for (int u = 0; u < 8 * NS; u++) v[u] = tile[i * NS + u];
+          for (int u = 0; u < U; u++)
 #pragma unroll
-        for (int u = 0; u < 8; u++)
+            for (int c = 0; c < NS; c++) v[u][c] = p[(q0 + u) * NS + c];
 #pragma unroll
-          for (int c = 0; c < NS; c++) acc[c] = __dadd_rn(acc[c], v[u * NS + c]);
-      }
-      for (; i < cnt; i++) {
+          for (int u = 0; u < U; u++)
 #pragma unroll
-        for (int c = 0; c < NS; c++) acc[c] = __dadd_rn(acc[c], tile[i * NS + c]);
+            for (int c = 0; c < NS; c++) s[c] = (q0 + u == 0) ? v[u][c] : __dadd_rn(s[c], v[u][c]);
+        }
+      } else {  // the last, shorter group of a tensor
+#pragma unroll
+        for (int c = 0; c < NS; c++) s[c] = p[c];
+        for (int q = 1; q < cnt; q++)
+#pragma unroll
+          for (int c = 0; c < NS; c++) s[c] = __dadd_rn(s[c], p[q * NS + c]);
       }
     }
-    __syncthreads();
+    const int cnt2 = (int)min((int64_t)32, m1 - (i << 5));  // level-1 nodes under level-2 node i (≥ 1)
+    double a[NS];
+#pragma unroll
+    for (int c = 0; c < NS; c++) a[c] = __shfl_sync(0xffffffffu, s[c], 0);
+#pragma unroll
+    for (int j = 1; j < 32; j++)
+#pragma unroll
+      for (int c = 0; c < NS; c++) {
+        const double x = __shfl_sync(0xffffffffu, s[c], j);
+        if (j < cnt2) a[c] = __dadd_rn(a[c], x);
+      }
+    if (lane == 0)
+#pragma unroll
+      for (int c = 0; c < NS; c++) l2[c][i + (i >> 5)] = a[c];
+  }
+  __syncthreads();
+  const int m3 = (int)((m2 + 31) >> 5);  // level-3 nodes, ≤ 32
+  if ((int)threadIdx.x < m3) {
+    const int b = (int)threadIdx.x << 5;
+    const int cnt3 = (int)min((int64_t)32, m2 - b);
+#pragma unroll
+    for (int c = 0; c < NS; c++) {
+      double a = l2[c][b + (b >> 5)];
+      for (int q = 1; q < cnt3; q++) a = __dadd_rn(a, l2[c][b + q + ((b + q) >> 5)]);
+      l3[c][threadIdx.x] = a;
+    }
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+#pragma unroll
+    for (int c = 0; c < NS; c++) {
+      double a = m3 ? l3[c][0] : 0.0;
+      for (int q = 1; q < m3; q++) a = __dadd_rn(a, l3[c][q]);
+      out[c] = a;
+    }
   }
 }
 
@@ -174,7 +234,8 @@ __device__ uint64_t block_excl_scan(uint64_t v, uint64_t* total) {
 // ---------------------------------------------------------------------------------------------
 // encode kernels
 
-// Variants (opt-in until measured on a GPU; all give the same output):
+// Variants (all give the same output; 1 is the default, kDefaultSelectVariant: 1.073 against 1.157 ms
+// for the whole gpt2-124m encode on an H100):
 //   0  digits 24/16/8/0, every pass over all keys with warp-aggregated (__match_any_sync) atomics
 //   1  after the first digit, plain shared atomics over the keys that still match the prefix only
 //      (later digits are spread over many bins, so contention is low)
@@ -521,14 +582,14 @@ __global__ void k_chunk_stats(const TensorDesc* __restrict__ tensors, const int*
   for (int r = 0; r < kRiceSlots; r++) out[r] = acc[r];
 }
 
-__global__ void __launch_bounds__(kThreads) k_shift(const TensorDesc* __restrict__ tensors, const double* __restrict__ part,
-                                                    TensorParams* __restrict__ params) {
+__global__ void __launch_bounds__(kTreeThreads) k_shift(const TensorDesc* __restrict__ tensors, const double* __restrict__ part,
+                                                        TensorParams* __restrict__ params) {
   const int t = blockIdx.x;
   const TensorDesc T = tensors[t];
   const int tid = threadIdx.x;
   const int64_t n = T.nChunks * T.k;
   double acc[1];
-  ordered_sum<1>(part + T.chunkOff, T.nChunks, acc);
+  tree_sum<1>(part + T.chunkOff, T.nChunks, acc);
   TensorParams* P = params + t;
   if (tid == 0) {
     P->shift = __double2float_rn(__ddiv_rn(acc[0], (double)n));
@@ -613,12 +674,12 @@ __global__ void k_sigma_part(const TensorDesc* __restrict__ tensors, const int* 
   part[gch] = s;
 }
 
-__global__ void __launch_bounds__(kThreads) k_sigma(const TensorDesc* __restrict__ tensors, const double* __restrict__ part,
-                                                    TensorParams* __restrict__ params) {
+__global__ void __launch_bounds__(kTreeThreads) k_sigma(const TensorDesc* __restrict__ tensors, const double* __restrict__ part,
+                                                        TensorParams* __restrict__ params) {
   const int t = blockIdx.x;
   const TensorDesc T = tensors[t];
   double acc[1];
-  ordered_sum<1>(part + T.chunkOff, T.nChunks, acc);
+  tree_sum<1>(part + T.chunkOff, T.nChunks, acc);
   if (threadIdx.x == 0) {
     const int64_t n = T.nChunks * T.k;
     params[t].sigma = n > 1 ? __double2float_rn(__dsqrt_rn(__ddiv_rn(acc[0], (double)(n - 1)))) : 0.0f;
@@ -673,12 +734,12 @@ __global__ void k_codes(const TensorDesc* __restrict__ tensors, const int* __res
   if (n3) atomicAdd(tc + 3, (unsigned long long)n3);
 }
 
-__global__ void __launch_bounds__(kThreads) k_lut(const TensorDesc* __restrict__ tensors, const double* __restrict__ lsum,
-                                                  const unsigned long long* __restrict__ tcnt, TensorParams* __restrict__ params) {
+__global__ void __launch_bounds__(kTreeThreads) k_lut(const TensorDesc* __restrict__ tensors, const double* __restrict__ lsum,
+                                                      const unsigned long long* __restrict__ tcnt, TensorParams* __restrict__ params) {
   const int t = blockIdx.x;
   const TensorDesc T = tensors[t];
   double S[4];
-  ordered_sum<4>(lsum + T.chunkOff * 4, T.nChunks, S);
+  tree_sum<4>(lsum + T.chunkOff * 4, T.nChunks, S);
   if (threadIdx.x == 0) {
     TensorParams* P = params + t;
     const float shift = P->shift;
@@ -961,6 +1022,11 @@ bool make_plan(const std::vector<std::vector<int64_t>>& shapes, const codec::Par
   for (size_t i = 0; i < shapes.size(); i++) {
     codec::Layout L;
     if (!codec::layout_for(shapes[i], p, L, err)) return false;
+    if (L.nChunks > kMaxTensorChunks) {
+      if (err) *err = "tensor " + std::to_string(i) + ": " + std::to_string(L.nChunks) + " chunks, above the GPU codec's " +
+                      std::to_string(kMaxTensorChunks) + " (the depth of its summation tree)";
+      return false;
+    }
     if (L.len > kMaxLen) {
       if (err) *err = "tensor " + std::to_string(i) + ": chunk of " + std::to_string(L.len) + " elements is above the GPU codec's " +
                       std::to_string(kMaxLen);
@@ -1129,19 +1195,19 @@ bool Encoder::encode(float* e, const float* delta, cudaStream_t s, std::string* 
   k_rice<<<T, kThreads, 0, side_>>>(d_tensors_, d_riceSums_, d_chunkBitOff_, d_params_, d_status_);
   CK_LAUNCH(k_rice);
   CK(cudaEventRecord(join_, side_));
-  k_shift<<<T, kThreads, 0, s>>>(d_tensors_, d_part_, d_params_);
+  k_shift<<<T, kTreeThreads, 0, s>>>(d_tensors_, d_part_, d_params_);
   CK_LAUNCH(k_shift);
   mark(profile_, ev_, nev_, 10, s);
   k_sigma_part<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, d_vals_, d_params_, d_part_);
   CK_LAUNCH(k_sigma_part);
   mark(profile_, ev_, nev_, 10, s);
-  k_sigma<<<T, kThreads, 0, s>>>(d_tensors_, d_part_, d_params_);
+  k_sigma<<<T, kTreeThreads, 0, s>>>(d_tensors_, d_part_, d_params_);
   CK_LAUNCH(k_sigma);
   mark(profile_, ev_, nev_, 10, s);
   k_codes<<<gridC, per, 0, s>>>(d_tensors_, d_chunkTensor_, P.chunks, d_vals_, d_params_, d_codes_, d_codeWords_, d_lsum_, d_tcnt_);
   CK_LAUNCH(k_codes);
   mark(profile_, ev_, nev_, 10, s);
-  k_lut<<<T, kThreads, 0, s>>>(d_tensors_, d_lsum_, d_tcnt_, d_params_);
+  k_lut<<<T, kTreeThreads, 0, s>>>(d_tensors_, d_lsum_, d_tcnt_, d_params_);
   CK_LAUNCH(k_lut);
   mark(profile_, ev_, nev_, 10, s);
   CK(cudaStreamWaitEvent(s, join_, 0));

@@ -2,8 +2,8 @@
 // says how it is built). Same algorithm and the same bits as kernels/src/codec.cpp and
 // src/codec/sparseloco.ts: every fp32/fp64 operation is an explicitly rounded intrinsic
 // (__fadd_rn, __dmul_rn, …, never contracted into a multiply-add), and every floating-point
-// reduction runs in the CPU's order (per chunk by ascending kept index, then over the chunks in
-// chunk order, sequentially). The output is the wire layout of docs/payload-format.md: per tensor
+// reduction runs in the contract's order (per chunk by ascending kept index, then the chunk sums by
+// the fixed 32-ary tree, one thread per group of a level). The output is the wire layout of docs/payload-format.md: per tensor
 // the index section (Rice-coded gaps, plain or dense) and the 2-bit code section, byte for byte
 // what src/codec/payload.ts writes.
 //
@@ -25,6 +25,8 @@ namespace gpucodec {
 constexpr int kMaxRice = 16;       // payload-format.md: Rice parameter ≤ min(16, w)
 constexpr int kMaxLen = 16384;     // largest chunk (c1·c2) the GPU kernels take (shared memory)
 constexpr int kMaxPeers = 256;     // aggregate: peers per call
+constexpr int64_t kMaxTensorChunks = 1 << 20;  // chunks of one tensor: 32^4, the levels the summation tree evaluates
+constexpr int kDefaultSelectVariant = 1;       // Encoder's select kernel unless set_variant says otherwise
 
 enum Coding : int { kPlain = 0, kRice = 1, kDense = 2 };
 
@@ -102,13 +104,15 @@ class Encoder {
   // {step name, ms} of the last encode (synchronises the stream).
   void set_profile(bool on) { profile_ = on; }
   std::vector<std::pair<std::string, float>> steps(cudaStream_t stream);
-  // Select kernel variant: 0 (default), 1 or 2 (leaner histograms; same output, see codec.cu).
+  // Select kernel variant: 0, 1 (default: measured faster than 0 on an H100, same bits) or 2
+  // (leaner histograms; same output, see codec.cu).
   void set_variant(int v) { variant_ = v; }
+  int variant() const { return variant_; }
 
  private:
   Plan plan_;
   bool profile_ = false;
-  int variant_ = 0;
+  int variant_ = kDefaultSelectVariant;
   cudaEvent_t ev_[10] = {};
   int nev_ = 0;
   TensorDesc* d_tensors_ = nullptr;
