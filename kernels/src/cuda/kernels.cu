@@ -5,6 +5,12 @@
 
 #include "ops.cuh"
 
+// test/kernels_emu.cpp compiles the kernels below on the host (LOCO_CUDA_EMULATE: one std::thread
+// per CUDA thread) and leaves out the launchers.
+#ifndef LOCO_CUDA_EMULATE
+#define DYN_SMEM(type, name) extern __shared__ type name[]
+#endif
+
 namespace {
 
 // ---- 16-byte vectors of T as floats (4 fp32 or 8 bf16) and 4-element stores ----------------------
@@ -259,7 +265,7 @@ __global__ void __launch_bounds__(RB_WARPS * 32) rmsnorm_backward_dg_kernel(floa
                                                                            const float* dy, const float* x,
                                                                            const float* g, const float* rstd, int N,
                                                                            int C) {
-  extern __shared__ float4 rb_acc4[];  // [RB_WARPS][C/4]
+  DYN_SMEM(float4, rb_acc4);  // [RB_WARPS][C/4]
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int C4 = C / 4;
   float4* accw = rb_acc4 + (size_t)w * C4;
@@ -435,7 +441,7 @@ template <typename T>
 __global__ void __launch_bounds__(CE1_THREADS, 1) crossentropy_smem_kernel(const float* logits, T* dlogits,
                                                                           float* row_loss, const int* y, int V, int Vp,
                                                                           float scale) {
-  extern __shared__ float4 ce_row4[];  // [Vp/4] the row, then 2·32 + 1 floats of reduction scratch
+  DYN_SMEM(float4, ce_row4);  // [Vp/4] the row, then 2·32 + 1 floats of reduction scratch
   float* row = (float*)ce_row4;
   float* red = row + Vp;
   const int r = blockIdx.x;
@@ -543,6 +549,9 @@ __global__ void gather_kernel(float* out, const float* p, const uint64_t* idx, s
   if (i < n) out[i] = p[idx[i]];
 }
 
+#ifdef LOCO_CUDA_EMULATE
+}  // namespace
+#else
 bool aligned16(const void* p) { return ((uintptr_t)p & 15) == 0; }
 // The most dynamic shared memory one block may use on this device (opt-in limit).
 size_t smem_optin_limit() {
@@ -695,3 +704,4 @@ void k_gather(float* out, const float* p, const uint64_t* idx, size_t n) {
   template void k_crossentropy<T>(const float*, T*, float*, const int*, int, int, int, float);
 INST(float)
 INST(bf16)
+#endif  // LOCO_CUDA_EMULATE

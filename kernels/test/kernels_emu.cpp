@@ -1,0 +1,320 @@
+// kernels-emu: runs the element-wise kernels of src/cuda/kernels.cu (the very source the GPU
+// compiles) on the CPU — one std::thread per CUDA thread, a barrier per block for __syncthreads and
+// per warp for shuffles, blocks one after another with their (static and dynamic) shared memory —
+// and checks the fast kernels against double-precision references and against the old scalar
+// kernels they replace: the one-read cross-entropy (loss and dlogits, with and without the
+// gradient, V < Vp, rows long enough for the unrolled loop), the RMSNorm backward with the fused
+// norm-scale gradient (N not a multiple of the block's rows, C multiples of 64 but not of 128),
+// the float4 RMSNorm forward, and the 16-byte RoPE and SwiGLU (bit for bit against the scalar
+// kernels: the same expression per element). fp32 and bf16 activations. Exits 1 on failure;
+// --inject-bug perturbs one result to show that it can fail.
+//
+// Not in the Makefile (yet); build and run on any machine with the CUDA headers:
+//   g++ -O2 -std=c++20 -pthread -fno-strict-aliasing -I/usr/local/cuda/include -Isrc \
+//       test/kernels_emu.cpp -o build/kernels-emu && build/kernels-emu
+// (no -march: the host must not contract a·b + c into an FMA where the reference does not.)
+#define LOCO_CUDA_EMULATE 1
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __shared__ static
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+struct EmuDim { unsigned x = 1, y = 1, z = 1; };
+static thread_local EmuDim threadIdx, blockIdx;
+static EmuDim gridDim, blockDim;
+static constexpr int EMU_MAX_THREADS = 1024;
+static std::barrier<>* g_block_barrier = nullptr;
+static std::barrier<>* g_warp_barrier[EMU_MAX_THREADS / 32];
+static float g_shfl[EMU_MAX_THREADS];
+alignas(16) static unsigned char g_dyn_smem[256 * 1024];
+#define DYN_SMEM(type, name) type* name = (type*)g_dyn_smem
+
+static void __syncthreads() { g_block_barrier->arrive_and_wait(); }
+static float __shfl_xor_sync(unsigned, float v, int m) {
+  const int t = threadIdx.x, w = t / 32;
+  g_shfl[t] = v;
+  g_warp_barrier[w]->arrive_and_wait();
+  const float r = g_shfl[(t & ~31) | ((t & 31) ^ m)];
+  g_warp_barrier[w]->arrive_and_wait();
+  return r;
+}
+static float4 __ldcs(const float4* p) { return *p; }
+static inline int min(int a, int b) { return a < b ? a : b; }
+static inline float __fadd_rn(float a, float b) { return a + b; }
+static inline float __fsub_rn(float a, float b) { return a - b; }
+static inline float __fmul_rn(float a, float b) { return a * b; }
+static inline float __fdiv_rn(float a, float b) { return a / b; }
+static inline float __fsqrt_rn(float a) { return std::sqrt(a); }
+
+#include "../src/cuda/kernels.cu"
+
+void cuda_fail(cudaError_t, const char*, const char*, int) { throw std::runtime_error("cuda_fail in emulation"); }
+void cuda_launch_check(const char*, const char*, int) {}
+
+// Runs fn on grid × block threads, block by block (every block's threads concurrently).
+static void launch(unsigned gx, unsigned gy, unsigned bx, const std::function<void()>& fn) {
+  gridDim = {gx, gy, 1};
+  blockDim = {bx, 1, 1};
+  for (unsigned by = 0; by < gy; by++)
+    for (unsigned b = 0; b < gx; b++) {
+      std::memset(g_dyn_smem, 0xcd, sizeof g_dyn_smem);  // garbage, as on the GPU
+      std::barrier<> block_bar((std::ptrdiff_t)bx);
+      std::vector<std::unique_ptr<std::barrier<>>> warp_bar;
+      for (unsigned w = 0; w < (bx + 31) / 32; w++) {
+        warp_bar.emplace_back(new std::barrier<>((std::ptrdiff_t)std::min(32u, bx - 32 * w)));
+        g_warp_barrier[w] = warp_bar.back().get();
+      }
+      g_block_barrier = &block_bar;
+      std::vector<std::thread> th;
+      th.reserve(bx);
+      for (unsigned t = 0; t < bx; t++)
+        th.emplace_back([&, t] {
+          threadIdx = {t, 0, 0};
+          blockIdx = {b, by, 0};
+          fn();
+          // an exited thread no longer takes part in barriers (as on the GPU)
+          g_warp_barrier[t / 32]->arrive_and_drop();
+          block_bar.arrive_and_drop();
+        });
+      for (auto& x : th) x.join();
+    }
+}
+
+static bool g_inject = false;
+static int g_fail = 0;
+static std::string g_out;
+static void report(const std::string& name, double err, double tol) {
+  const bool ok = err <= tol && std::isfinite(err);
+  if (!ok) g_fail++;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s{\"check\":\"%s\",\"err\":%.3g,\"tol\":%.1g,\"ok\":%s}", g_out.empty() ? "" : ",",
+           name.c_str(), err, tol, ok ? "true" : "false");
+  g_out += buf;
+}
+
+template <typename T>
+static float tf(T v) {
+  if constexpr (std::is_same<T, float>::value) return v;
+  else return __bfloat162float(v);
+}
+template <typename T>
+static T ft(float v) {
+  if constexpr (std::is_same<T, float>::value) return v;
+  else return __float2bfloat16_rn(v);
+}
+template <typename T>
+static const char* tname() { return std::is_same<T, float>::value ? "fp32" : "bf16"; }
+
+// ---- cross-entropy --------------------------------------------------------------------------------
+template <typename T>
+static void check_crossentropy(int R, int V, int Vp, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.f, 3.f);
+  std::vector<float> logits((size_t)R * Vp);
+  for (auto& v : logits) v = nd(rng);
+  std::vector<int> y(R);
+  for (int r = 0; r < R; r++) y[r] = (int)(rng() % V);
+  const float scale = 1.0f / 37;
+  std::vector<T> dl((size_t)R * Vp, ft<T>(123.f));
+  std::vector<float> loss(R, -1.f), loss_eval(R, -2.f);
+  const size_t smem = (size_t)Vp * 4 + 65 * 4;
+  if (smem > sizeof g_dyn_smem) throw std::runtime_error("row too long for the emulated shared memory");
+  launch(R, 1, CE1_THREADS, [&] {
+    crossentropy_smem_kernel<T>(logits.data(), dl.data(), loss.data(), y.data(), V, Vp, scale);
+  });
+  launch(R, 1, CE1_THREADS, [&] {
+    crossentropy_smem_kernel<T>(logits.data(), (T*)nullptr, loss_eval.data(), y.data(), V, Vp, scale);
+  });
+  if (g_inject) dl[(size_t)(R / 2) * Vp + V / 3] = ft<T>(tf(dl[(size_t)(R / 2) * Vp + V / 3]) + 0.01f * scale);
+  double lerr = 0, gerr = 0, gnorm = 0, pad = 0, same = 0;
+  for (int r = 0; r < R; r++) {
+    const float* l = &logits[(size_t)r * Vp];
+    double m = -INFINITY;
+    for (int j = 0; j < V; j++) m = std::max(m, (double)l[j]);
+    double s = 0;
+    for (int j = 0; j < V; j++) s += std::exp((double)l[j] - m);
+    const double lse = m + std::log(s);
+    lerr = std::max(lerr, std::fabs(loss[r] - (lse - l[y[r]])) / std::fabs(lse - l[y[r]]));
+    same = std::max(same, (double)std::fabs(loss[r] - loss_eval[r]));
+    for (int j = 0; j < Vp; j++) {
+      const double ref = j < V ? (std::exp((double)l[j] - lse) - (j == y[r] ? 1.0 : 0.0)) * scale : 0.0;
+      const double got = tf(dl[(size_t)r * Vp + j]);
+      if (j >= V) pad = std::max(pad, std::fabs(got));
+      gerr += (got - ref) * (got - ref);
+      gnorm += ref * ref;
+    }
+  }
+  const std::string n = std::string("crossentropy_") + tname<T>() + "_V" + std::to_string(V) + "_Vp" + std::to_string(Vp);
+  report(n + "_loss", lerr, 2e-6);
+  report(n + "_loss_eval_same_bits", same, 0);
+  report(n + "_dlogits", std::sqrt(gerr / gnorm), std::is_same<T, float>::value ? 2e-6 : 4e-3);
+  report(n + "_padding_zero", pad, 0);
+}
+
+// ---- RMSNorm ----------------------------------------------------------------------------------------
+template <typename T>
+static void check_rmsnorm(int N, int C, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::vector<float> x((size_t)N * C), g(C), dy((size_t)N * C), dres((size_t)N * C);
+  for (auto& v : x) v = nd(rng) * 2.f + 0.5f;
+  for (auto& v : g) v = 1.f + 0.3f * nd(rng);
+  for (auto& v : dy) v = nd(rng);
+  for (auto& v : dres) v = nd(rng);
+  const float eps = 1e-5f;
+  const std::string n = std::string("rmsnorm_") + tname<T>() + "_N" + std::to_string(N) + "_C" + std::to_string(C);
+  // forward: vector kernel vs double
+  std::vector<T> out((size_t)N * C), out_old((size_t)N * C);
+  std::vector<float> rstd(N), rstd_old(N);
+  launch((N + 7) / 8, 1, 256, [&] { rmsnorm_forward_vec_kernel<T>(out.data(), rstd.data(), x.data(), g.data(), N, C, eps); });
+  launch((N + 7) / 8, 1, 256, [&] { rmsnorm_forward_kernel<T>(out_old.data(), rstd_old.data(), x.data(), g.data(), N, C, eps); });
+  double ferr = 0, fnorm = 0, rerr = 0;
+  for (int r = 0; r < N; r++) {
+    double ss = 0;
+    for (int j = 0; j < C; j++) ss += (double)x[(size_t)r * C + j] * x[(size_t)r * C + j];
+    const double rs = 1.0 / std::sqrt(ss / C + eps);
+    rerr = std::max(rerr, std::fabs(rstd[r] - rs) / rs);
+    for (int j = 0; j < C; j++) {
+      const double ref = x[(size_t)r * C + j] * rs * g[j];
+      const double got = tf(out[(size_t)r * C + j]);
+      ferr += (got - ref) * (got - ref);
+      fnorm += ref * ref;
+    }
+  }
+  report(n + "_fwd_rstd", rerr, 1e-6);
+  report(n + "_fwd_out", std::sqrt(ferr / fnorm), std::is_same<T, float>::value ? 1e-6 : 4e-3);
+  // backward + dg: fused kernel then the fixed-order reduce, vs double
+  std::vector<float> dres_new = dres, part((size_t)((N + RB_ROWS - 1) / RB_ROWS) * C, NAN), dg(C, 0.25f);
+  std::vector<T> dact((size_t)N * C);
+  const unsigned chunks = (N + RB_ROWS - 1) / RB_ROWS;
+  launch(chunks, 1, RB_WARPS * 32, [&] {
+    rmsnorm_backward_dg_kernel<T>(dres_new.data(), dact.data(), part.data(), dy.data(), x.data(), g.data(), rstd.data(), N, C);
+  });
+  launch((C + 31) / 32, 1, 256, [&] { rmsnorm_dg_reduce_kernel(dg.data(), part.data(), (int)chunks, C); });
+  // the old two-kernel dg path through the same reduce (its chunks of DG_ROWS rows)
+  const unsigned chunks_old = (N + DG_ROWS - 1) / DG_ROWS;
+  std::vector<float> part_old((size_t)chunks_old * C), dg_old(C, 0.25f);
+  launch((C + 255) / 256, chunks_old, 256, [&] { rmsnorm_dg_partial_kernel(part_old.data(), dy.data(), x.data(), rstd.data(), N, C); });
+  launch((C + 31) / 32, 1, 256, [&] { rmsnorm_dg_reduce_kernel(dg_old.data(), part_old.data(), (int)chunks_old, C); });
+  if (g_inject) dg[C / 2] *= 1.001f;
+  double berr = 0, bnorm = 0, aerr = 0, gerr = 0, gnorm = 0, goerr = 0;
+  std::vector<double> dgref(C, 0.25);
+  for (int r = 0; r < N; r++) {
+    const size_t o = (size_t)r * C;
+    double dot = 0;
+    for (int j = 0; j < C; j++) dot += (double)g[j] * dy[o + j] * x[o + j];
+    const double rs = rstd[r];
+    const double coef = dot * rs * rs * rs / C;
+    for (int j = 0; j < C; j++) {
+      const double ref = dres[o + j] + (rs * g[j] * dy[o + j] - coef * x[o + j]);
+      berr += (dres_new[o + j] - ref) * (dres_new[o + j] - ref);
+      bnorm += ref * ref;
+      aerr = std::max(aerr, (double)std::fabs(tf(dact[o + j]) - tf(ft<T>(dres_new[o + j]))));
+      dgref[j] += (double)dy[o + j] * x[o + j] * rs;
+    }
+  }
+  for (int j = 0; j < C; j++) {
+    gerr += (dg[j] - dgref[j]) * (dg[j] - dgref[j]);
+    gnorm += dgref[j] * dgref[j];
+    goerr += (dg_old[j] - dgref[j]) * (dg_old[j] - dgref[j]);
+  }
+  report(n + "_bwd_dres", std::sqrt(berr / bnorm), 1e-6);
+  report(n + "_bwd_dres_act_is_T_of_dres", aerr, 0);
+  report(n + "_bwd_dg", std::sqrt(gerr / gnorm), 1e-6);
+  report(n + "_old_path_dg", std::sqrt(goerr / gnorm), 1e-6);
+}
+
+// ---- RoPE and SwiGLU: bit for bit against the scalar kernels -----------------------------------------
+template <typename T>
+static size_t count_diff(const std::vector<T>& a, const std::vector<T>& b) {
+  size_t n = 0;
+  for (size_t i = 0; i < a.size(); i++) n += std::memcmp(&a[i], &b[i], sizeof(T)) != 0;
+  return n;
+}
+template <typename T>
+static void check_rope(int B, int Tn, int H, int hd, bool inverse, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  const int half = hd / 2, d = H * hd;
+  std::vector<float> cs((size_t)Tn * half), sn((size_t)Tn * half);
+  for (int p = 0; p < Tn; p++)
+    for (int i = 0; i < half; i++) {
+      const double f = std::pow(10000.0, -2.0 * i / hd);
+      cs[(size_t)p * half + i] = (float)std::cos(p * f);
+      sn[(size_t)p * half + i] = (float)std::sin(p * f);
+    }
+  std::vector<T> q((size_t)B * Tn * 3 * d);
+  for (auto& v : q) v = ft<T>(nd(rng));
+  std::vector<T> q_old = q;
+  const float sign = inverse ? -1.f : 1.f;
+  const unsigned n = (unsigned)((size_t)B * Tn * H * half / Vec16<T>::N);
+  launch((n + 255) / 256 > 3 ? 3 : (n + 255) / 256, 1, 256, [&] { rope_vec_kernel<T>(q.data(), cs.data(), sn.data(), n, Tn, H, hd, sign); });
+  const size_t total = (size_t)B * Tn * H * half;
+  launch((unsigned)((total + 255) / 256), 1, 256, [&] { rope_kernel<T>(q_old.data(), cs.data(), sn.data(), B, Tn, H, hd, sign); });
+  if (g_inject) q[5] = ft<T>(tf(q[5]) + 1.f);
+  report(std::string("rope_") + tname<T>() + "_hd" + std::to_string(hd) + (inverse ? "_inv" : "") + "_elements_differing",
+         (double)count_diff(q, q_old), 0);
+}
+template <typename T>
+static void check_swiglu(int N, int F, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.f, 2.f);
+  std::vector<T> gu((size_t)N * 2 * F), ds((size_t)N * F);
+  for (auto& v : gu) v = ft<T>(nd(rng));
+  for (auto& v : ds) v = ft<T>(nd(rng));
+  std::vector<T> s((size_t)N * F), s_old((size_t)N * F), dgu((size_t)N * 2 * F), dgu_old((size_t)N * 2 * F);
+  const unsigned n = (unsigned)((size_t)N * F / Vec16<T>::N);
+  // grid smaller than the work: exercises the grid-stride loop
+  launch(std::min(2u, (n + 255) / 256), 1, 256, [&] { swiglu_forward_vec_kernel<T>(s.data(), gu.data(), N, F); });
+  launch((unsigned)(((size_t)N * F + 255) / 256), 1, 256, [&] { swiglu_forward_kernel<T>(s_old.data(), gu.data(), N, F); });
+  launch(std::min(2u, (n + 255) / 256), 1, 256, [&] { swiglu_backward_vec_kernel<T>(dgu.data(), ds.data(), gu.data(), N, F); });
+  launch((unsigned)(((size_t)N * F + 255) / 256), 1, 256, [&] { swiglu_backward_kernel<T>(dgu_old.data(), ds.data(), gu.data(), N, F); });
+  if (g_inject) dgu[7] = ft<T>(tf(dgu[7]) + 1.f);
+  const std::string nm = std::string("swiglu_") + tname<T>() + "_F" + std::to_string(F);
+  report(nm + "_fwd_elements_differing", (double)count_diff(s, s_old), 0);
+  report(nm + "_bwd_elements_differing", (double)count_diff(dgu, dgu_old), 0);
+}
+
+template <typename T>
+static void run_all() {
+  check_crossentropy<T>(3, 50, 64, 1);          // tiny vocabulary, padded
+  check_crossentropy<T>(2, 1001, 1004, 2);      // V not a multiple of 4
+  check_crossentropy<T>(2, 20001, 20008, 3);    // the unrolled loop and its remainder
+  check_rmsnorm<T>(65, 64, 4);                  // one row past a block
+  check_rmsnorm<T>(130, 192, 5);                // C a multiple of 64, not of 128
+  check_rmsnorm<T>(7, 768, 6);                  // fewer rows than warps
+  check_rope<T>(2, 5, 3, 16, false, 7);
+  check_rope<T>(1, 3, 2, 64, true, 8);
+  check_rope<T>(1, 2, 2, 128, false, 9);
+  check_swiglu<T>(9, 176, 10);                  // tiny's d_ff
+  check_swiglu<T>(3, 688, 11);
+}
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; i++)
+    if (std::string(argv[i]) == "--inject-bug") g_inject = true;
+  run_all<float>();
+  run_all<bf16>();
+  printf("{\"tool\":\"kernels-emu\",\"inject_bug\":%s,\"failed\":%d,\"checks\":[%s],\"ok\":%s}\n",
+         g_inject ? "true" : "false", g_fail, g_out.c_str(), g_fail == 0 ? "true" : "false");
+  return g_fail == 0 ? 0 : 1;
+}
