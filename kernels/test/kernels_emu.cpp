@@ -6,7 +6,8 @@
 // gradient, V < Vp, rows long enough for the unrolled loop), the RMSNorm backward with the fused
 // norm-scale gradient (N not a multiple of the block's rows, C multiples of 64 but not of 128),
 // the float4 RMSNorm forward, and the 16-byte RoPE and SwiGLU (bit for bit against the scalar
-// kernels: the same expression per element). fp32 and bf16 activations. Exits 1 on failure;
+// kernels: the same expression per element), and the 4-wide AdamW (bit for bit against the scalar
+// one). fp32 and bf16 activations. Exits 1 on failure;
 // --inject-bug perturbs one result to show that it can fail.
 //
 // Not in the Makefile (yet); build and run on any machine with the CUDA headers:
@@ -294,6 +295,37 @@ static void check_swiglu(int N, int F, uint64_t seed) {
   report(nm + "_bwd_elements_differing", (double)count_diff(dgu, dgu_old), 0);
 }
 
+// ---- AdamW: the 4-wide kernel (plus a scalar tail) bit for bit against the scalar kernel -------------
+static void check_adamw(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::vector<float> p(n), g(n), m(n), v(n);
+  for (size_t i = 0; i < n; i++) {
+    p[i] = nd(rng) * 0.02f;
+    g[i] = nd(rng) * 1e-3f;
+    m[i] = nd(rng) * 1e-4f;
+    v[i] = std::fabs(nd(rng)) * 1e-7f;
+  }
+  std::vector<float> p1 = p, m1 = m, v1 = v, p2 = p, m2 = m, v2 = v;
+  std::vector<bf16> c1(n), c2(n);
+  const float lr = 6e-4f, b1 = 0.9f, b2 = 0.95f, eps = 1e-8f, wd = 0.1f, gs = 0.7f, bc1 = 0.19f, bc2 = 0.0975f;
+  const size_t n4 = n / 4;
+  launch((unsigned)((n4 + 255) / 256), 1, 256, [&] {
+    adamw_vec_kernel((float4*)p1.data(), (const float4*)g.data(), (float4*)m1.data(), (float4*)v1.data(), c1.data(), n4,
+                     lr, b1, b2, eps, wd, gs, bc1, bc2);
+  });
+  launch(1, 1, 32, [&] {
+    adamw_kernel(p1.data() + 4 * n4, g.data() + 4 * n4, m1.data() + 4 * n4, v1.data() + 4 * n4, c1.data() + 4 * n4,
+                 n - 4 * n4, lr, b1, b2, eps, wd, gs, bc1, bc2);
+  });
+  launch((unsigned)((n + 255) / 256), 1, 256, [&] {
+    adamw_kernel(p2.data(), g.data(), m2.data(), v2.data(), c2.data(), n, lr, b1, b2, eps, wd, gs, bc1, bc2);
+  });
+  if (g_inject) p1[n / 2] = std::nextafter(p1[n / 2], 1.f);
+  report("adamw_vec_n" + std::to_string(n) + "_elements_differing",
+         (double)(count_diff(p1, p2) + count_diff(m1, m2) + count_diff(v1, v2) + count_diff(c1, c2)), 0);
+}
+
 template <typename T>
 static void run_all() {
   check_crossentropy<T>(3, 50, 64, 1);          // tiny vocabulary, padded
@@ -314,6 +346,7 @@ int main(int argc, char** argv) {
     if (std::string(argv[i]) == "--inject-bug") g_inject = true;
   run_all<float>();
   run_all<bf16>();
+  check_adamw(1027, 12);
   printf("{\"tool\":\"kernels-emu\",\"inject_bug\":%s,\"failed\":%d,\"checks\":[%s],\"ok\":%s}\n",
          g_inject ? "true" : "false", g_fail, g_out.c_str(), g_fail == 0 ? "true" : "false");
   return g_fail == 0 ? 0 : 1;

@@ -249,11 +249,18 @@ class CudaBackend final : public Backend {
   void optimizer_step(const AdamWHyper& h, float lr, float grad_scale, long t) override {
     const float bc1 = (float)(1.0 - std::pow((double)h.beta1, (double)t));
     const float bc2 = (float)(1.0 - std::pow((double)h.beta2, (double)t));
-    for (const TensorInfo& ti : layout_) {
-      const size_t o = ti.offset;
+    // element-wise, so consecutive tensors with the same weight decay go in one launch (wq…wo,
+    // w_gate…w_down): about 4 launches per layer instead of 9, the same arithmetic per element
+    for (size_t i = 0; i < layout_.size();) {
+      size_t j = i + 1;
+      while (j < layout_.size() && layout_[j].decay() == layout_[i].decay() &&
+             layout_[j].offset == layout_[j - 1].offset + layout_[j - 1].numel)
+        j++;
+      const size_t o = layout_[i].offset, n = layout_[j - 1].offset + layout_[j - 1].numel - o;
       k_adamw(params_.as<float>() + o, grads_.as<float>() + o, m_.as<float>() + o, v_.as<float>() + o,
-              BF ? wbf_.as<bf16>() + o : nullptr, ti.numel, lr, h.beta1, h.beta2, h.eps,
-              ti.decay() ? h.weight_decay : 0.0f, grad_scale, bc1, bc2);
+              BF ? wbf_.as<bf16>() + o : nullptr, n, lr, h.beta1, h.beta2, h.eps,
+              layout_[i].decay() ? h.weight_decay : 0.0f, grad_scale, bc1, bc2);
+      i = j;
     }
   }
 
