@@ -326,6 +326,21 @@ static void check_adamw(size_t n, uint64_t seed) {
          (double)(count_diff(p1, p2) + count_diff(m1, m2) + count_diff(v1, v2) + count_diff(c1, c2)), 0);
 }
 
+// ---- Σ x² (grid-stride float4 with a tail) vs a double sum ----------------------------------------------
+static void check_sum_squares(size_t n, unsigned grid, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::vector<float> x(n);
+  for (auto& v : x) v = nd(rng);
+  std::vector<double> part(grid, NAN);
+  launch(grid, 1, 256, [&] { sum_squares_kernel(part.data(), x.data(), n); });
+  double got = 0, ref = 0;
+  for (double v : part) got += v;
+  for (float v : x) ref += (double)v * v;
+  if (g_inject) got *= 1 + 1e-9;
+  report("sum_squares_n" + std::to_string(n), std::fabs(got - ref) / ref, 1e-13);
+}
+
 template <typename T>
 static void run_all() {
   check_crossentropy<T>(3, 50, 64, 1);          // tiny vocabulary, padded
@@ -347,6 +362,8 @@ int main(int argc, char** argv) {
   run_all<float>();
   run_all<bf16>();
   check_adamw(1027, 12);
+  check_sum_squares(1027, 1, 13);    // tail of 3
+  check_sum_squares(9001, 3, 14);    // several blocks, grid-stride
   printf("{\"tool\":\"kernels-emu\",\"inject_bug\":%s,\"failed\":%d,\"checks\":[%s],\"ok\":%s}\n",
          g_inject ? "true" : "false", g_fail, g_out.c_str(), g_fail == 0 ? "true" : "false");
   return g_fail == 0 ? 0 : 1;

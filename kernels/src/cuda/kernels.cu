@@ -547,12 +547,21 @@ __global__ void adamw_vec_kernel(float4* p, const float4* g, float4* m, float4* 
   if (pcopy) store4(pcopy + 4 * i, np);  // round to nearest even per element, as __float2bfloat16_rn
 }
 
+// Σ x² in double per block (fixed grid; the host adds the partials in order). 16-byte loads, two
+// independent accumulators; the n % 4 tail elements go to the first threads.
 __global__ void sum_squares_kernel(double* partial, const float* x, size_t n) {
-  double acc = 0;
-  for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
-    acc += (double)x[i] * (double)x[i];
+  const size_t n4 = n / 4, gid = (size_t)blockIdx.x * blockDim.x + threadIdx.x, stride = (size_t)gridDim.x * blockDim.x;
+  const float4* x4 = (const float4*)x;
+  double a0 = 0, a1 = 0;
+#pragma unroll 2
+  for (size_t i = gid; i < n4; i += stride) {
+    const float4 v = x4[i];
+    a0 += (double)v.x * (double)v.x + (double)v.y * (double)v.y;
+    a1 += (double)v.z * (double)v.z + (double)v.w * (double)v.w;
+  }
+  if (gid < n - 4 * n4) a0 += (double)x[4 * n4 + gid] * (double)x[4 * n4 + gid];
   __shared__ double sh[256];
-  sh[threadIdx.x] = acc;
+  sh[threadIdx.x] = a0 + a1;
   __syncthreads();
   for (int s = 128; s > 0; s >>= 1) {
     if (threadIdx.x < s) sh[threadIdx.x] += sh[threadIdx.x + s];
@@ -714,6 +723,7 @@ void k_adamw(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n
   }
 }
 void k_sum_squares(double* partial, const float* x, size_t n) {
+  if (!aligned16(x)) throw std::runtime_error("k_sum_squares: x must be 16-byte aligned");
   sum_squares_kernel<<<SUMSQ_BLOCKS, 256>>>(partial, x, n);
   CUDA_LAUNCH_CHECK("sum_squares");
 }
