@@ -341,6 +341,23 @@ static void check_sum_squares(size_t n, unsigned grid, uint64_t seed) {
   report("sum_squares_n" + std::to_string(n), std::fabs(got - ref) / ref, 1e-13);
 }
 
+// ---- embedding gather (float4) vs plain copy -------------------------------------------------------------
+static void check_embed_forward(int N, int d, int Vp, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<float> E((size_t)Vp * d);
+  for (size_t i = 0; i < E.size(); i++) E[i] = (float)i * 0.5f;
+  std::vector<int> x(N);
+  for (auto& t : x) t = (int)(rng() % Vp);
+  std::vector<float> out((size_t)N * d, NAN);
+  const unsigned n = (unsigned)((size_t)N * d / 4);
+  launch(std::min(2u, (n + 255) / 256), 1, 256, [&] { embed_forward_vec_kernel((float4*)out.data(), (const float4*)E.data(), x.data(), N, d / 4); });
+  size_t bad = 0;
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < d; j++) bad += std::memcmp(&out[(size_t)i * d + j], &E[(size_t)x[i] * d + j], 4) != 0;
+  if (g_inject) bad++;
+  report("embed_forward_d" + std::to_string(d) + "_elements_differing", (double)bad, 0);
+}
+
 template <typename T>
 static void run_all() {
   check_crossentropy<T>(3, 50, 64, 1);          // tiny vocabulary, padded
@@ -364,6 +381,7 @@ int main(int argc, char** argv) {
   check_adamw(1027, 12);
   check_sum_squares(1027, 1, 13);    // tail of 3
   check_sum_squares(9001, 3, 14);    // several blocks, grid-stride
+  check_embed_forward(300, 64, 97, 15);
   printf("{\"tool\":\"kernels-emu\",\"inject_bug\":%s,\"failed\":%d,\"checks\":[%s],\"ok\":%s}\n",
          g_inject ? "true" : "false", g_fail, g_out.c_str(), g_fail == 0 ? "true" : "false");
   return g_fail == 0 ? 0 : 1;

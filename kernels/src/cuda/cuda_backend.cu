@@ -386,15 +386,15 @@ class CudaBackend final : public Backend {
   double run(const int* x, const int* y, int B, int Tn, bool grad, float loss_scale) {
     if (Tn > cfg_.seq_len) throw std::runtime_error("sequence longer than config.seq_len");
     const size_t BT = (size_t)B * Tn;
+    if (in_flight_) {  // an earlier run() stopped by an exception: its copies may still use the pinned buffers
+      CUDA_CHECK(cudaStreamSynchronize(0));
+      in_flight_ = false;
+    }
     ensure(BT);
     const int d = cfg_.d_model, F = cfg_.d_ff, L = cfg_.n_layers, H = cfg_.n_heads, hd = cfg_.head_dim();
     const int V = cfg_.vocab_size, Vp = cfg_.padded_vocab_size;
     const int N = (int)BT;
     const size_t A = BT * d;
-    if (in_flight_) {  // an earlier run() stopped by an exception: its copies may still use the pinned buffers
-      CUDA_CHECK(cudaStreamSynchronize(0));
-      in_flight_ = false;
-    }
     // x, y and (for the backward) the embedding's grouping of positions by token, prepared on the
     // host before anything is launched and uploaded in one asynchronous copy: the backward never
     // waits for the host. Positions sorted by (token, position), so each token's rows are summed in

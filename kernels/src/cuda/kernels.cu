@@ -68,6 +68,14 @@ __global__ void embed_forward_kernel(float* out, const float* E, const int* x, i
   out[idx] = E[(size_t)x[i] * d + j];
 }
 
+__global__ void embed_forward_vec_kernel(float4* out, const float4* E, const int* x, int N, int d4) {
+  const unsigned n = (unsigned)N * d4;
+  for (unsigned idx = blockIdx.x * blockDim.x + threadIdx.x; idx < n; idx += gridDim.x * blockDim.x) {
+    const unsigned i = idx / d4, j = idx % d4;
+    out[idx] = E[(size_t)x[i] * d4 + j];
+  }
+}
+
 __global__ void embed_backward_kernel(float* dE, const float* dres, const int* uniq, const int* starts, const int* pos,
                                       int d) {
   const int u = blockIdx.x;
@@ -612,7 +620,11 @@ unsigned grid_for(size_t n, int threads) { return (unsigned)std::min<size_t>(cdi
 }  // namespace
 
 void k_embed_forward(float* out, const float* E, const int* x, int N, int d) {
-  embed_forward_kernel<<<cdiv((size_t)N * d, 256), 256>>>(out, E, x, N, d);
+  if ((size_t)N * d == 0) return;
+  if (d % 4 == 0 && aligned16(out) && aligned16(E) && (size_t)N * d / 4 < ((size_t)1 << 31))
+    embed_forward_vec_kernel<<<grid_for((size_t)N * d / 4, 256), 256>>>((float4*)out, (const float4*)E, x, N, d / 4);
+  else
+    embed_forward_kernel<<<cdiv((size_t)N * d, 256), 256>>>(out, E, x, N, d);
   CUDA_LAUNCH_CHECK("embed_forward");
 }
 void k_embed_backward(float* dE, const float* dres, const int* uniq, const int* starts, const int* pos, int U, int d) {
