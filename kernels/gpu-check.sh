@@ -9,15 +9,21 @@
 # Stages (each time-boxed; a failing stage is recorded and the next one runs):
 #   info        nvidia-smi, nvcc, torch versions
 #   build       make -k -C kernels -j16 cuda gpu-tools  (engine, gpu-parity, gpu-bench, codec-cuda)
-#   parity      build/gpu-parity --config tiny --seed 1 --B 4 --dump DIR  (CUDA vs CPU engine)
+#   build_base  only with GPU_CHECK_BASELINE=DIR (an earlier kernels/ tree): its build/gpu-bench
+#   parity      build/gpu-parity --config tiny --seed 1 --B 4 --dump DIR  (CUDA vs CPU engine, default
+#               attention); parity_tc the same with the first tensor-core attention; parity_124m,
+#               parity_124m_tc at gpt2-124m shapes (B 1, T 192)
 #   reference   reference/model.py DIR  (both engines' gradients vs a float64 PyTorch reference)
 #   codec       build/codec-cuda parity bench  (GPU codec bytes vs the CPU codec; compress/aggregate)
-#   bench_124m  build/gpu-bench --config gpt2-124m --tokens 16384   (bench_124m_tc: --attn tc)
-#   bench_1b    build/gpu-bench --config 1b --tokens 16384          (bench_1b_tc: --attn tc)
+#   bench_124m  build/gpu-bench --config gpt2-124m --tokens 16384   (_tc: --attn tc; _base: baseline tree)
+#   bench_1b    build/gpu-bench --config 1b --tokens 16384          (_tc, _base likewise)
+#   kernels     optional: per-kernel GPU time of one gpt2-124m step under ncu (ncu.csv.gz under $OUT)
 #   torch       reference/bench.py  (PyTorch eager/compile baselines and PyTorch SparseLoCo)
-#   codec_variants  build/codec-cuda --variants 1,2  (opt-in select kernels: parity and timings)
+#   codec_variants  optional: build/codec-cuda --variants 0,2  (the other select kernels: parity, timings)
 # Environment: GPU_CHECK_BUDGET_S (default 265: the whole script's wall-clock budget; later stages
-# get what is left), LOCO_CUDA_ARCH (default 90a), GPU_CHECK_SKIP (space-separated stage names).
+# get what is left), LOCO_CUDA_ARCH (default 90a), GPU_CHECK_SKIP (space-separated stage names),
+# GPU_CHECK_BASELINE, GPU_CHECK_TORCH_ARGS (extra bench.py arguments), GPU_CHECK_1B_STEPS (default 3),
+# GPU_CHECK_NCU_ARGS (extra gpu-bench arguments for the ncu stage).
 set -u
 START=$(date +%s)
 BUDGET=${GPU_CHECK_BUDGET_S:-265}
@@ -91,26 +97,26 @@ fi
 # ---- correctness ---------------------------------------------------------------------------------
 DUMP="$WORK/dump"
 run_stage parity 60 "$K/build/gpu-parity" --config tiny --seed 1 --B 4 --dump "$DUMP"
-# the whole bf16 model with the second tensor-core attention against the CPU engine (head dims 32 and 64;
-# the default, first version runs in `parity` above)
-run_stage parity_tc2 60 env LOCO_CUDA_ATTN=tc2 "$K/build/gpu-parity" --config tiny --seed 1 --B 4
+# the whole bf16 model with the first tensor-core attention (LOCO_CUDA_ATTN=tc) against the CPU engine
+# (head dims 32 and 64; the default, second version with RoPE fused, runs in `parity` and `parity_124m`)
+run_stage parity_tc 60 env LOCO_CUDA_ATTN=tc "$K/build/gpu-parity" --config tiny --seed 1 --B 4
 run_stage parity_124m 60 "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
-run_stage parity_124m_tc2 60 env LOCO_CUDA_ATTN=tc2 "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
+run_stage parity_124m_tc 60 env LOCO_CUDA_ATTN=tc "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
 run_stage reference 60 python3 "$K/reference/model.py" "$DUMP"
 run_stage codec 60 "$K/build/codec-cuda" parity bench --reps 10
 
 # ---- speed: our engine, then PyTorch on the same GPU --------------------------------------------
-# default attention (tensor cores, first version) and the second version (--attn tc2); the baseline
-# tree's gpu-bench (if any) with its tensor-core attention
+# default attention (tensor cores, second version, RoPE fused) and the first version (--attn tc); the
+# baseline tree's gpu-bench (if any) with its tensor-core attention
 run_stage bench_124m 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
-run_stage bench_124m_tc2 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn tc2
+run_stage bench_124m_tc 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn tc
 [[ -n "$BASE" ]] && run_stage bench_124m_base 45 "$BASE/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn tc
-run_stage bench_1b 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 3 --warmup 1
-run_stage bench_1b_tc2 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps 3 --warmup 1 --attn tc2
-[[ -n "$BASE" ]] && run_stage bench_1b_base 45 "$BASE/build/gpu-bench" --config 1b --tokens 16384 --steps 3 --warmup 1 --attn tc
+run_stage bench_1b 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
+run_stage bench_1b_tc 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1 --attn tc
+[[ -n "$BASE" ]] && run_stage bench_1b_base 45 "$BASE/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1 --attn tc
 # per-kernel GPU time of one gpt2-124m step (tensor-core attention) under Nsight Compute; optional
 run_stage kernels 60 bash -c "ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
-  --log-file '$LOGDIR/ncu.csv' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 --attn ${GPU_CHECK_NCU_ATTN:-tc2} >/dev/null \
+  --log-file '$LOGDIR/ncu.csv' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 ${GPU_CHECK_NCU_ARGS:-} >/dev/null \
   && python3 '$K/tools/ncu_summary.py' '$LOGDIR/ncu.csv'"
 TORCH_BUDGET=$(( $(left) - 70 ))
 (( TORCH_BUDGET < 10 )) && TORCH_BUDGET=10
@@ -119,7 +125,7 @@ TORCH_BOX=$(( $(left) - 40 ))
 run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_BUDGET" --out "$LOGDIR/torch.partial.json" ${GPU_CHECK_TORCH_ARGS:-}
 # opt-in select variants of the GPU codec (parity with the CPU on every case, bit-equal to variant 0
 # on the full model, timings); last and separate, so a problem there cannot cost the results above
-run_stage codec_variants 40 "$K/build/codec-cuda" parity bench --variants 1,2 --no-full-parity --reps 10
+run_stage codec_variants 40 "$K/build/codec-cuda" parity bench --variants 0,2 --no-full-parity --reps 10
 
 # ---- summary -------------------------------------------------------------------------------------
 SUMMARY="$WORK/gpu-check.json"
@@ -188,7 +194,7 @@ def res(name):
 cmp = {}
 torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
-    runs = {"default": res(stage), "tc2": res(stage + "_tc2")}
+    runs = {"default": res(stage), "tc": res(stage + "_tc")}
     row = {}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")
@@ -217,7 +223,7 @@ cmp["sparseloco_124m"] = {
     "gpu_compress_ms": cb.get("encode_ms"),
     "select_variants": {"parity_ok": (res("codec_variants").get("parity") or {}).get("ok"),
                         "runs": (res("codec_variants").get("bench") or {}).get("variants"),
-                        "variant0_ms_same_run": (res("codec_variants").get("bench") or {}).get("encode_ms")},
+                        "default_variant_ms_same_run": (res("codec_variants").get("bench") or {}).get("encode_ms")},
     "gpu_compress_steps_ms": cb.get("encode_steps_ms"), "gpu_aggregate_ms": cb.get("aggregate_ms"),
     "gpu_aggregate_outer_ms": cb.get("aggregate_outer_ms"), "gpu_memcpy_ms": cb.get("memcpy_ms"),
     "bytes_bit_exact_vs_cpu": (res("codec").get("parity") or {}).get("ok"), "full_model_parity": cb.get("parity_ok"),

@@ -308,10 +308,12 @@ void k_attention_backward_simple(T* dqkv, float* D, const T* qkv, const T* y, co
   throw std::runtime_error("CUDA attention: head_dim " + std::to_string(hd) + " is not supported (16, 32, 64, 128)");
 }
 
-// bf16 default: the tensor-core kernels (passed gpu-parity against the CPU engine and the CUDA-core
-// kernels on an H100, 2026-11-26, docs/benchmarks.md). LOCO_CUDA_ATTN=simple|tc|tc2 overrides.
+// bf16 default: the second tensor-core version (cp.async + ldmatrix, RoPE fused). Both tensor-core
+// versions passed gpu-parity against the CPU engine and the CUDA-core kernels on an H100 (2026-11-26,
+// docs/benchmarks.md); the second was 1.5x faster at head_dim 128. LOCO_CUDA_ATTN=simple|tc|tc2
+// overrides.
 #ifndef ATTN_DEFAULT
-#define ATTN_DEFAULT AttnImpl::TC
+#define ATTN_DEFAULT AttnImpl::TC2
 #endif
 AttnImpl attention_impl() {
   const char* e = getenv("LOCO_CUDA_ATTN");

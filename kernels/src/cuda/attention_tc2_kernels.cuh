@@ -1,8 +1,7 @@
 // Tensor-core attention, second version (attention_tc2.cu launches these; LOCO_CUDA_ATTN=tc2).
 // Same algorithm and outputs as attention_tc_kernels.cuh (FA2 forward, two-pass deterministic
 // backward), restructured for speed after the first H100 profile (docs/benchmarks.md):
-//   - 8 warps per block (4 for head_dim 128): 128 query (or key) rows share each streamed K/V (or
-//     Q/dO) tile, half the loads per flop of the 64-row version;
+//   - 4 warps per block, 64 query (or key) rows sharing each streamed K/V (or Q/dO) tile;
 //   - tiles are copied with cp.async, two stages deep, so the next tile streams in during the mma;
 //   - every operand fragment comes from ldmatrix (x4: four 8×8 matrices per instruction), the
 //     transposed operands (V in P·V, Q and dO in dK, dV, K in dQ) with ldmatrix.trans straight from
@@ -29,7 +28,10 @@ using attn_tc::pack2;
 constexpr int TK = 64;  // rows of a streamed tile (keys in the forward and dQ, queries in dK/dV)
 template <int HD>
 struct Shape {
-  static constexpr int NW = HD >= 128 ? 4 : 8;  // warps per block, 16 rows each
+  // warps per block, 16 rows each. 4 for every head size: on an H100 (2026-11-26, docs/benchmarks.md)
+  // 8 warps at head_dim 64 ran one 256-thread block per SM (140-228 registers a thread) and were no
+  // faster than the first version; 4 warps at head_dim 128 were 1.5x faster.
+  static constexpr int NW = 4;
   static constexpr int BR = NW * 16;            // rows a block owns
   static constexpr int S = HD + 8;              // shared-memory row stride (bf16): 16 bytes of padding
   static constexpr int NT = NW * 32;
