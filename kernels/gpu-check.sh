@@ -14,6 +14,7 @@
 #               attention); parity_tc the same with the first tensor-core attention; parity_124m,
 #               parity_124m_tc at gpt2-124m shapes (B 1, T 192)
 #   reference   reference/model.py DIR  (both engines' gradients vs a float64 PyTorch reference)
+#   engine      tools/engine_session.py: train, eval, sample_params over the line protocol, cuda vs cpu
 #   codec       build/codec-cuda parity bench  (GPU codec bytes vs the CPU codec; compress/aggregate)
 #   bench_124m  build/gpu-bench --config gpt2-124m --tokens 16384   (_tc: --attn tc; _base: baseline tree)
 #   bench_1b    build/gpu-bench --config 1b --tokens 16384          (_tc, _base likewise)
@@ -103,6 +104,8 @@ run_stage parity_tc 60 env LOCO_CUDA_ATTN=tc "$K/build/gpu-parity" --config tiny
 run_stage parity_124m 60 "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
 run_stage parity_124m_tc 60 env LOCO_CUDA_ATTN=tc "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
 run_stage reference 60 python3 "$K/reference/model.py" "$DUMP"
+# train / eval / sample_params through the line protocol with --device cuda next to --device cpu
+run_stage engine 60 python3 "$K/tools/engine_session.py" "$K/build/loco-engine"
 run_stage codec 60 "$K/build/codec-cuda" parity bench --reps 10
 
 # ---- speed: our engine, then PyTorch on the same GPU --------------------------------------------
