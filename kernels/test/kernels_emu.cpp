@@ -43,19 +43,34 @@ struct EmuDim { unsigned x = 1, y = 1, z = 1; };
 static thread_local EmuDim threadIdx, blockIdx;
 static EmuDim gridDim, blockDim;
 static constexpr int EMU_MAX_THREADS = 1024;
-static std::barrier<>* g_block_barrier = nullptr;
-static std::barrier<>* g_warp_barrier[EMU_MAX_THREADS / 32];
-static float g_shfl[EMU_MAX_THREADS];
-alignas(16) static unsigned char g_dyn_smem[256 * 1024];
-#define DYN_SMEM(type, name) type* name = (type*)g_dyn_smem
+// Per emulated block (two run at once for a cluster of 2): its barriers, shuffle slots and memory.
+struct EmuBlock {
+  std::barrier<>* block_bar = nullptr;
+  std::barrier<>* warp_bar[EMU_MAX_THREADS / 32] = {};
+  float shfl[EMU_MAX_THREADS];
+  alignas(16) unsigned char smem[256 * 1024];
+};
+static EmuBlock g_blocks[2];
+static thread_local EmuBlock* t_blk = nullptr;
+static thread_local unsigned t_cluster_rank = 0;
+static std::barrier<>* g_cluster_bar = nullptr;
+static const size_t g_smem_bytes = sizeof(EmuBlock::smem);
+#define DYN_SMEM(type, name) type* name = (type*)t_blk->smem
+#define CLUSTER2
+static unsigned cl_rank() { return t_cluster_rank; }
+static void cl_sync() { g_cluster_bar->arrive_and_wait(); }
+template <typename X>
+static X* cl_map(X* p, unsigned rank) {
+  return (X*)(g_blocks[rank].smem + ((unsigned char*)p - t_blk->smem));
+}
 
-static void __syncthreads() { g_block_barrier->arrive_and_wait(); }
+static void __syncthreads() { t_blk->block_bar->arrive_and_wait(); }
 static float __shfl_xor_sync(unsigned, float v, int m) {
   const int t = threadIdx.x, w = t / 32;
-  g_shfl[t] = v;
-  g_warp_barrier[w]->arrive_and_wait();
-  const float r = g_shfl[(t & ~31) | ((t & 31) ^ m)];
-  g_warp_barrier[w]->arrive_and_wait();
+  t_blk->shfl[t] = v;
+  t_blk->warp_bar[w]->arrive_and_wait();
+  const float r = t_blk->shfl[(t & ~31) | ((t & 31) ^ m)];
+  t_blk->warp_bar[w]->arrive_and_wait();
   return r;
 }
 static float4 __ldcs(const float4* p) { return *p; }
@@ -71,31 +86,42 @@ static inline float __fsqrt_rn(float a) { return std::sqrt(a); }
 void cuda_fail(cudaError_t, const char*, const char*, int) { throw std::runtime_error("cuda_fail in emulation"); }
 void cuda_launch_check(const char*, const char*, int) {}
 
-// Runs fn on grid × block threads, block by block (every block's threads concurrently).
-static void launch(unsigned gx, unsigned gy, unsigned bx, const std::function<void()>& fn) {
+// Runs fn on grid × block threads, block by block (every block's threads concurrently), or with
+// cluster = 2 two consecutive blocks at once (a cluster: ranks 0, 1, a shared barrier).
+static void launch(unsigned gx, unsigned gy, unsigned bx, const std::function<void()>& fn, unsigned cluster = 1) {
   gridDim = {gx, gy, 1};
   blockDim = {bx, 1, 1};
+  if (gx % cluster) throw std::runtime_error("grid not a multiple of the cluster");
   for (unsigned by = 0; by < gy; by++)
-    for (unsigned b = 0; b < gx; b++) {
-      std::memset(g_dyn_smem, 0xcd, sizeof g_dyn_smem);  // garbage, as on the GPU
-      std::barrier<> block_bar((std::ptrdiff_t)bx);
-      std::vector<std::unique_ptr<std::barrier<>>> warp_bar;
-      for (unsigned w = 0; w < (bx + 31) / 32; w++) {
-        warp_bar.emplace_back(new std::barrier<>((std::ptrdiff_t)std::min(32u, bx - 32 * w)));
-        g_warp_barrier[w] = warp_bar.back().get();
+    for (unsigned b0 = 0; b0 < gx; b0 += cluster) {
+      std::barrier<> cluster_bar((std::ptrdiff_t)(bx * cluster));
+      g_cluster_bar = &cluster_bar;
+      std::vector<std::unique_ptr<std::barrier<>>> bars;
+      for (unsigned c = 0; c < cluster; c++) {
+        EmuBlock& B = g_blocks[c];
+        std::memset(B.smem, 0xcd, sizeof B.smem);  // garbage, as on the GPU
+        bars.emplace_back(new std::barrier<>((std::ptrdiff_t)bx));
+        B.block_bar = bars.back().get();
+        for (unsigned w = 0; w < (bx + 31) / 32; w++) {
+          bars.emplace_back(new std::barrier<>((std::ptrdiff_t)std::min(32u, bx - 32 * w)));
+          B.warp_bar[w] = bars.back().get();
+        }
       }
-      g_block_barrier = &block_bar;
       std::vector<std::thread> th;
-      th.reserve(bx);
-      for (unsigned t = 0; t < bx; t++)
-        th.emplace_back([&, t] {
-          threadIdx = {t, 0, 0};
-          blockIdx = {b, by, 0};
-          fn();
-          // an exited thread no longer takes part in barriers (as on the GPU)
-          g_warp_barrier[t / 32]->arrive_and_drop();
-          block_bar.arrive_and_drop();
-        });
+      th.reserve(bx * cluster);
+      for (unsigned c = 0; c < cluster; c++)
+        for (unsigned t = 0; t < bx; t++)
+          th.emplace_back([&, c, t] {
+            threadIdx = {t, 0, 0};
+            blockIdx = {b0 + c, by, 0};
+            t_blk = &g_blocks[c];
+            t_cluster_rank = c;
+            fn();
+            // an exited thread no longer takes part in barriers (as on the GPU)
+            t_blk->warp_bar[t / 32]->arrive_and_drop();
+            t_blk->block_bar->arrive_and_drop();
+            cluster_bar.arrive_and_drop();
+          });
       for (auto& x : th) x.join();
     }
 }
@@ -138,15 +164,25 @@ static void check_crossentropy(int R, int V, int Vp, uint64_t seed) {
   std::vector<T> dl((size_t)R * Vp, ft<T>(123.f));
   std::vector<float> loss(R, -1.f), loss_eval(R, -2.f);
   const size_t smem = (size_t)Vp * 4 + 65 * 4;
-  if (smem > sizeof g_dyn_smem) throw std::runtime_error("row too long for the emulated shared memory");
+  if (smem > g_smem_bytes) throw std::runtime_error("row too long for the emulated shared memory");
   launch(R, 1, CE1_THREADS, [&] {
     crossentropy_smem_kernel<T>(logits.data(), dl.data(), loss.data(), y.data(), V, Vp, scale);
   });
   launch(R, 1, CE1_THREADS, [&] {
     crossentropy_smem_kernel<T>(logits.data(), (T*)nullptr, loss_eval.data(), y.data(), V, Vp, scale);
   });
+  // the cluster-of-2 variant (half a row per block)
+  std::vector<T> dl2((size_t)R * Vp, ft<T>(77.f));
+  std::vector<float> loss2(R, -3.f), loss2_eval(R, -4.f);
+  launch(2 * R, 1, CE2_THREADS, [&] {
+    crossentropy_cluster_kernel<T>(logits.data(), dl2.data(), loss2.data(), y.data(), V, Vp, scale);
+  }, 2);
+  launch(2 * R, 1, CE2_THREADS, [&] {
+    crossentropy_cluster_kernel<T>(logits.data(), (T*)nullptr, loss2_eval.data(), y.data(), V, Vp, scale);
+  }, 2);
   if (g_inject) dl[(size_t)(R / 2) * Vp + V / 3] = ft<T>(tf(dl[(size_t)(R / 2) * Vp + V / 3]) + 0.01f * scale);
-  double lerr = 0, gerr = 0, gnorm = 0, pad = 0, same = 0;
+  if (g_inject) dl2[(size_t)(R / 2) * Vp + V / 3] = ft<T>(tf(dl2[(size_t)(R / 2) * Vp + V / 3]) + 0.01f * scale);
+  double lerr = 0, gerr = 0, gnorm = 0, pad = 0, same = 0, lerr2 = 0, gerr2 = 0, pad2 = 0, same2 = 0;
   for (int r = 0; r < R; r++) {
     const float* l = &logits[(size_t)r * Vp];
     double m = -INFINITY;
@@ -156,11 +192,16 @@ static void check_crossentropy(int R, int V, int Vp, uint64_t seed) {
     const double lse = m + std::log(s);
     lerr = std::max(lerr, std::fabs(loss[r] - (lse - l[y[r]])) / std::fabs(lse - l[y[r]]));
     same = std::max(same, (double)std::fabs(loss[r] - loss_eval[r]));
+    lerr2 = std::max(lerr2, std::fabs(loss2[r] - (lse - l[y[r]])) / std::fabs(lse - l[y[r]]));
+    same2 = std::max(same2, (double)std::fabs(loss2[r] - loss2_eval[r]));
     for (int j = 0; j < Vp; j++) {
       const double ref = j < V ? (std::exp((double)l[j] - lse) - (j == y[r] ? 1.0 : 0.0)) * scale : 0.0;
       const double got = tf(dl[(size_t)r * Vp + j]);
+      const double got2 = tf(dl2[(size_t)r * Vp + j]);
       if (j >= V) pad = std::max(pad, std::fabs(got));
+      if (j >= V) pad2 = std::max(pad2, std::fabs(got2));
       gerr += (got - ref) * (got - ref);
+      gerr2 += (got2 - ref) * (got2 - ref);
       gnorm += ref * ref;
     }
   }
@@ -169,6 +210,10 @@ static void check_crossentropy(int R, int V, int Vp, uint64_t seed) {
   report(n + "_loss_eval_same_bits", same, 0);
   report(n + "_dlogits", std::sqrt(gerr / gnorm), std::is_same<T, float>::value ? 2e-6 : 4e-3);
   report(n + "_padding_zero", pad, 0);
+  report(n + "_cluster_loss", lerr2, 2e-6);
+  report(n + "_cluster_loss_eval_same_bits", same2, 0);
+  report(n + "_cluster_dlogits", std::sqrt(gerr2 / gnorm), std::is_same<T, float>::value ? 2e-6 : 4e-3);
+  report(n + "_cluster_padding_zero", pad2, 0);
 }
 
 // ---- RMSNorm ----------------------------------------------------------------------------------------

@@ -2,13 +2,24 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #include "ops.cuh"
 
 // test/kernels_emu.cpp compiles the kernels below on the host (LOCO_CUDA_EMULATE: one std::thread
 // per CUDA thread) and leaves out the launchers.
 #ifndef LOCO_CUDA_EMULATE
+#include <cooperative_groups.h>
 #define DYN_SMEM(type, name) extern __shared__ type name[]
+// thread block clusters of 2 (sm_90): rank, barrier, the partner's shared memory
+#define CLUSTER2 __cluster_dims__(2, 1, 1)
+__device__ __forceinline__ unsigned cl_rank() { return cooperative_groups::this_cluster().block_rank(); }
+__device__ __forceinline__ void cl_sync() { cooperative_groups::this_cluster().sync(); }
+template <typename X>
+__device__ __forceinline__ X* cl_map(X* p, unsigned rank) {
+  return cooperative_groups::this_cluster().map_shared_rank(p, rank);
+}
 #endif
 
 namespace {
@@ -512,6 +523,85 @@ __global__ void __launch_bounds__(CE1_THREADS, 1) crossentropy_smem_kernel(const
   }
 }
 
+// The same with the row split between the two blocks of a cluster (opt-in, LOCO_CUDA_CE=cluster):
+// each block stages half the row (~100 KB), so two blocks fit on an SM and one block's loads overlap
+// the other's stores. Each block reduces its half to (max, Σexp); after a cluster barrier every
+// thread of both blocks reads both pairs (distributed shared memory) and combines them in rank
+// order, so both blocks compute the same logsumexp.
+constexpr int CE2_THREADS = 512;
+template <typename T>
+__global__ void CLUSTER2 __launch_bounds__(CE2_THREADS, 2)
+    crossentropy_cluster_kernel(const float* logits, T* dlogits, float* row_loss, const int* y, int V, int Vp,
+                                float scale) {
+  DYN_SMEM(float4, ce_half4);  // [h] this block's half of the row, then 2·16 + 2 floats of reduction scratch
+  const unsigned rank = cl_rank();
+  const int r = blockIdx.x / 2;
+  const int n4 = Vp / 4, h = (n4 + 1) / 2;
+  const int q0 = rank ? h : 0, q1 = rank ? n4 : h;
+  float* red = (float*)(ce_half4 + h);
+  const float4* l4 = (const float4*)(logits + (size_t)r * Vp);
+  float m = -INFINITY, s = 0.f;
+  int i = q0 + (int)threadIdx.x;
+  for (; i + 3 * CE2_THREADS < q1; i += 4 * CE2_THREADS) {
+    float4 a[4];
+#pragma unroll
+    for (int u = 0; u < 4; u++) a[u] = __ldcs(l4 + i + u * CE2_THREADS);
+#pragma unroll
+    for (int u = 0; u < 4; u++) {
+      if (dlogits) ce_half4[i - q0 + u * CE2_THREADS] = a[u];
+      ce_online4(a[u], 4 * (i + u * CE2_THREADS), V, m, s);
+    }
+  }
+  for (; i < q1; i += CE2_THREADS) {
+    const float4 a = __ldcs(l4 + i);
+    if (dlogits) ce_half4[i - q0] = a;
+    ce_online4(a, 4 * i, V, m, s);
+  }
+  for (int o = 16; o > 0; o >>= 1) {
+    const float m2 = __shfl_xor_sync(0xffffffffu, m, o), s2 = __shfl_xor_sync(0xffffffffu, s, o);
+    const float mm = fmaxf(m, m2);
+    s = (m == -INFINITY ? 0.f : s * expf(m - mm)) + (m2 == -INFINITY ? 0.f : s2 * expf(m2 - mm));
+    m = mm;
+  }
+  const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (lane == 0) {
+    red[w] = m;
+    red[16 + w] = s;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float M = -INFINITY;
+    for (int k = 0; k < CE2_THREADS / 32; k++) M = fmaxf(M, red[k]);
+    float S = 0.f;
+    for (int k = 0; k < CE2_THREADS / 32; k++)
+      if (red[k] != -INFINITY) S += red[16 + k] * expf(red[k] - M);
+    red[32] = M;
+    red[33] = S;
+  }
+  cl_sync();  // both blocks' (M, S) are written
+  const float* ra = cl_map(red, 0u);
+  const float* rb = cl_map(red, 1u);
+  const float M0 = ra[32], S0 = ra[33], M1 = rb[32], S1 = rb[33];
+  cl_sync();  // both blocks have read them: neither leaves while the other may still read its memory
+  const float M = fmaxf(M0, M1);
+  const float S = (M0 == -INFINITY ? 0.f : S0 * expf(M0 - M)) + (M1 == -INFINITY ? 0.f : S1 * expf(M1 - M));
+  const float lse = M + logf(S);
+  const int tgt = y[r];
+  if (rank == 0 && threadIdx.x == 0) row_loss[r] = lse - logits[(size_t)r * Vp + tgt];
+  if (!dlogits) return;
+  T* dl = dlogits + (size_t)r * Vp;
+  for (int q = q0 + (int)threadIdx.x; q < q1; q += CE2_THREADS) {
+    const float4 a = ce_half4[q - q0];
+    const int j = 4 * q;
+    float4 o;
+    o.x = j < V ? (expf(a.x - lse) - (j == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+    o.y = j + 1 < V ? (expf(a.y - lse) - (j + 1 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+    o.z = j + 2 < V ? (expf(a.z - lse) - (j + 2 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+    o.w = j + 3 < V ? (expf(a.w - lse) - (j + 3 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+    store4(dl + j, o);
+  }
+}
+
 // One AdamW element: the same operations and order as adamw.cpp, with explicit roundings (no
 // contraction into FMA). Returns the new parameter; m, v updated in place.
 __device__ __forceinline__ float adamw_one(float p, float g, float& m, float& v, float lr, float beta1, float beta2,
@@ -709,8 +799,13 @@ void k_crossentropy(const float* logits, T* dlogits, float* row_loss, const int*
   static size_t allowed = 48 * 1024;
   const size_t smem = (size_t)Vp * sizeof(float) + 65 * sizeof(float);
   // the same kernel with and without dlogits, so forward_loss and forward_backward give the same loss
-  if (Vp % 4 == 0 && aligned16(logits) && ((uintptr_t)dlogits % (4 * sizeof(T))) == 0 &&
-      allow_smem(crossentropy_smem_kernel<T>, smem, allowed)) {
+  const bool vec = Vp % 4 == 0 && aligned16(logits) && ((uintptr_t)dlogits % (4 * sizeof(T))) == 0;
+  static const bool cluster = getenv("LOCO_CUDA_CE") && std::string(getenv("LOCO_CUDA_CE")) == "cluster";
+  static size_t allowed2 = 48 * 1024;
+  const size_t smem2 = (size_t)((Vp / 4 + 1) / 2) * 16 + 34 * sizeof(float);
+  if (cluster && vec && allow_smem(crossentropy_cluster_kernel<T>, smem2, allowed2)) {
+    crossentropy_cluster_kernel<T><<<2 * R, CE2_THREADS, smem2>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+  } else if (vec && allow_smem(crossentropy_smem_kernel<T>, smem, allowed)) {
     crossentropy_smem_kernel<T><<<R, CE1_THREADS, smem>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   } else {
     crossentropy_kernel<T><<<R, CE_THREADS>>>(logits, dlogits, row_loss, y, V, Vp, scale);
