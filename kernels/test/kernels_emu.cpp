@@ -151,6 +151,13 @@ static T ft(float v) {
 template <typename T>
 static const char* tname() { return std::is_same<T, float>::value ? "fp32" : "bf16"; }
 
+template <typename T>
+static size_t count_diff(const std::vector<T>& a, const std::vector<T>& b) {
+  size_t n = 0;
+  for (size_t i = 0; i < a.size(); i++) n += std::memcmp(&a[i], &b[i], sizeof(T)) != 0;
+  return n;
+}
+
 // ---- cross-entropy --------------------------------------------------------------------------------
 template <typename T>
 static void check_crossentropy(int R, int V, int Vp, uint64_t seed) {
@@ -253,8 +260,24 @@ static void check_rmsnorm(int N, int C, uint64_t seed) {
   std::vector<T> dact((size_t)N * C);
   const unsigned chunks = (N + RB_ROWS - 1) / RB_ROWS;
   launch(chunks, 1, RB_WARPS * 32, [&] {
-    rmsnorm_backward_dg_kernel<T>(dres_new.data(), dact.data(), part.data(), dy.data(), x.data(), g.data(), rstd.data(), N, C);
+    rmsnorm_backward_dg_kernel<T>(dres_new.data(), dact.data(), part.data(), dy.data(), x.data(), g.data(), rstd.data(), N, C, false);
   });
+  // overwrite mode on a garbage dres must give the bits of accumulate mode on a zeroed dres, in
+  // both the fused kernel and the scalar fallback
+  {
+    std::vector<float> z((size_t)N * C, 0.f), w((size_t)N * C, NAN), z2 = z, w2 = w, pz(part.size()), pw(part.size());
+    std::vector<T> az((size_t)N * C), aw((size_t)N * C), az2 = az, aw2 = aw;
+    launch(chunks, 1, RB_WARPS * 32, [&] {
+      rmsnorm_backward_dg_kernel<T>(z.data(), az.data(), pz.data(), dy.data(), x.data(), g.data(), rstd.data(), N, C, false);
+    });
+    launch(chunks, 1, RB_WARPS * 32, [&] {
+      rmsnorm_backward_dg_kernel<T>(w.data(), aw.data(), pw.data(), dy.data(), x.data(), g.data(), rstd.data(), N, C, true);
+    });
+    launch((N + 7) / 8, 1, 256, [&] { rmsnorm_backward_kernel<T>(z2.data(), az2.data(), dy.data(), x.data(), g.data(), rstd.data(), N, C, false); });
+    launch((N + 7) / 8, 1, 256, [&] { rmsnorm_backward_kernel<T>(w2.data(), aw2.data(), dy.data(), x.data(), g.data(), rstd.data(), N, C, true); });
+    report(n + "_bwd_overwrite_elements_differing",
+           (double)(count_diff(z, w) + count_diff(az, aw) + count_diff(pz, pw) + count_diff(z2, w2) + count_diff(az2, aw2)), 0);
+  }
   launch((C + 31) / 32, 1, 256, [&] { rmsnorm_dg_reduce_kernel(dg.data(), part.data(), (int)chunks, C); });
   // the old two-kernel dg path through the same reduce (its chunks of DG_ROWS rows)
   const unsigned chunks_old = (N + DG_ROWS - 1) / DG_ROWS;
@@ -290,12 +313,6 @@ static void check_rmsnorm(int N, int C, uint64_t seed) {
 }
 
 // ---- RoPE and SwiGLU: bit for bit against the scalar kernels -----------------------------------------
-template <typename T>
-static size_t count_diff(const std::vector<T>& a, const std::vector<T>& b) {
-  size_t n = 0;
-  for (size_t i = 0; i < a.size(); i++) n += std::memcmp(&a[i], &b[i], sizeof(T)) != 0;
-  return n;
-}
 template <typename T>
 static void check_rope(int B, int Tn, int H, int hd, bool inverse, uint64_t seed) {
   std::mt19937_64 rng(seed);

@@ -500,8 +500,8 @@ class CudaBackend final : public Backend {
     float* dres = dres_.as<float>();
     T* dact = dres_act_.as<T>();
     float* dscr = dgscr_.as<float>();
-    CUDA_CHECK(cudaMemsetAsync(dres, 0, 4 * A)); prof_mark("loss_readback");
-    k_rmsnorm_backward<T>(dres, dact, G + fn, dscr, dhf, hlast, P + fn, frstd, N, d); prof_mark("norm");
+    // the final norm's backward starts the residual gradient (overwrite: no memset, no read)
+    k_rmsnorm_backward<T>(dres, dact, G + fn, dscr, dhf, hlast, P + fn, frstd, N, d, true); prof_mark("norm");
     float* dmf = dmf_.as<float>();  // dhf is no longer needed: reused for dm and da
     T *ds = ds_.as<T>(), *dgu = dgu_.as<T>(), *dy = dy_.as<T>(), *dqkv = dqkv_.as<T>();
     for (int l = L - 1; l >= 0; l--) {

@@ -116,7 +116,7 @@ __global__ void rmsnorm_forward_kernel(T* out, float* rstd, const float* x, cons
 
 template <typename T>
 __global__ void rmsnorm_backward_kernel(float* dres, T* dres_act, const float* dy, const float* x, const float* g,
-                                        const float* rstd, int N, int C) {
+                                        const float* rstd, int N, int C, bool overwrite) {
   const int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   if (row >= N) return;
@@ -127,7 +127,7 @@ __global__ void rmsnorm_backward_kernel(float* dres, T* dres_act, const float* d
   const float r = rstd[row];
   const float coef = dot * r * r * r / C;
   for (int j = lane; j < C; j += 32) {
-    const float v = dres[o + j] + (r * g[j] * dy[o + j] - coef * x[o + j]);
+    const float v = (overwrite ? 0.f : dres[o + j]) + (r * g[j] * dy[o + j] - coef * x[o + j]);
     dres[o + j] = v;
     dres_act[o + j] = from_f<T>(v);
   }
@@ -283,7 +283,7 @@ template <typename T>
 __global__ void __launch_bounds__(RB_WARPS * 32) rmsnorm_backward_dg_kernel(float* dres, T* dres_act, float* part,
                                                                            const float* dy, const float* x,
                                                                            const float* g, const float* rstd, int N,
-                                                                           int C) {
+                                                                           int C, bool overwrite) {
   DYN_SMEM(float4, rb_acc4);  // [RB_WARPS][C/4]
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int C4 = C / 4;
@@ -311,7 +311,7 @@ __global__ void __launch_bounds__(RB_WARPS * 32) rmsnorm_backward_dg_kernel(floa
     T* da = dres_act + o;
 #pragma unroll 2
     for (int q = lane; q < C4; q += 32) {
-      const float4 a = g4[q], b = dy4[q], c = x4[q], d = dr4[q];
+      const float4 a = g4[q], b = dy4[q], c = x4[q], d = overwrite ? make_float4(0.f, 0.f, 0.f, 0.f) : dr4[q];
       float4 v;
       v.x = d.x + (r * a.x * b.x - coef * c.x);
       v.y = d.y + (r * a.y * b.y - coef * c.y);
@@ -735,7 +735,7 @@ void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int 
 size_t rmsnorm_dg_scratch(int N, int C) { return (size_t)cdiv(N, RB_ROWS) * C; }  // ≥ cdiv(N, DG_ROWS)·C
 template <typename T>
 void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const float* dy, const float* x,
-                        const float* g, const float* rstd, int N, int C) {
+                        const float* g, const float* rstd, int N, int C, bool overwrite) {
   if (N == 0) return;
   static size_t allowed = 48 * 1024;
   const size_t smem = (size_t)RB_WARPS * C * sizeof(float);
@@ -744,10 +744,11 @@ void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, con
   unsigned chunks;
   if (vec && allow_smem(rmsnorm_backward_dg_kernel<T>, smem, allowed)) {
     chunks = cdiv(N, RB_ROWS);
-    rmsnorm_backward_dg_kernel<T><<<chunks, RB_WARPS * 32, smem>>>(dres, dres_act, scratch, dy, x, g, rstd, N, C);
+    rmsnorm_backward_dg_kernel<T><<<chunks, RB_WARPS * 32, smem>>>(dres, dres_act, scratch, dy, x, g, rstd, N, C,
+                                                                               overwrite);
     CUDA_LAUNCH_CHECK("rmsnorm_backward_dg");
   } else {
-    rmsnorm_backward_kernel<T><<<cdiv(N, 8), 256>>>(dres, dres_act, dy, x, g, rstd, N, C);
+    rmsnorm_backward_kernel<T><<<cdiv(N, 8), 256>>>(dres, dres_act, dy, x, g, rstd, N, C, overwrite);
     CUDA_LAUNCH_CHECK("rmsnorm_backward");
     chunks = cdiv(N, DG_ROWS);
     rmsnorm_dg_partial_kernel<<<dim3(cdiv(C, 256), chunks), 256>>>(scratch, dy, x, rstd, N, C);
@@ -851,7 +852,7 @@ void k_gather(float* out, const float* p, const uint64_t* idx, size_t n) {
 #define INST(T)                                                                                                     \
   template void k_rmsnorm_forward<T>(T*, float*, const float*, const float*, int, int, float);                      \
   template void k_rmsnorm_backward<T>(float*, T*, float*, float*, const float*, const float*, const float*,         \
-                                      const float*, int, int);                                                    \
+                                      const float*, int, int, bool);                                              \
   template void k_rope<T>(T*, const float*, const float*, int, int, int, int, bool);                                \
   template void k_swiglu_forward<T>(T*, const T*, int, int);                                                        \
   template void k_swiglu_backward<T>(T*, const T*, const T*, int, int);                                             \

@@ -15,13 +15,14 @@ void k_embed_backward(float* dE, const float* dres, const int* uniq, const int* 
 // out = x · rstd ⊙ g (rows of C), rstd saved. One warp per row (float4 loads when C % 4 == 0).
 template <typename T>
 void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int N, int C, float eps);
-// dres += r·g⊙dy − (r³/C)·(Σ g·dy·x)·x ; dres_act = (T)dres (the next matmuls' input); and the
+// dres += r·g⊙dy − (r³/C)·(Σ g·dy·x)·x (overwrite: dres = 0 + …, no read; the same bits as a zeroed
+// dres) ; dres_act = (T)dres (the next matmuls' input); and the
 // norm-scale gradient dg[j] += Σ_rows dy·x·rstd, summed in a fixed order (per-block partials in
 // scratch[rmsnorm_dg_scratch(N, C)], then the blocks in order: deterministic, no atomics). One pass
 // over dy and x when C % 4 == 0 (the partials are accumulated by the backward kernel itself).
 template <typename T>
 void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const float* dy, const float* x,
-                        const float* g, const float* rstd, int N, int C);
+                        const float* g, const float* rstd, int N, int C, bool overwrite = false);
 size_t rmsnorm_dg_scratch(int N, int C);
 // RoPE in place on the q and k parts of qkv[B,T,3·d] (inverse rotation for the backward).
 template <typename T>
