@@ -18,6 +18,7 @@
 #   codec       build/codec-cuda parity bench  (GPU codec bytes vs the CPU codec; compress/aggregate)
 #   bench_124m  build/gpu-bench --config gpt2-124m --tokens 16384   (_tc: --attn tc; _base: baseline tree)
 #   bench_1b    build/gpu-bench --config 1b --tokens 16384          (_tc, _base likewise)
+#   bench_*_tune, bench_124m_ce  optional: LOCO_CUDA_GEMM_TUNE=1, LOCO_CUDA_CE=cluster
 #   kernels     optional: per-kernel GPU time of one gpt2-124m step under ncu (ncu.csv.gz under $OUT)
 #   torch       reference/bench.py  (PyTorch eager/compile baselines and PyTorch SparseLoCo)
 #   codec_variants  optional: build/codec-cuda --variants 0,2  (the other select kernels: parity, timings)
@@ -117,15 +118,21 @@ run_stage bench_124m_tc 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 1638
 run_stage bench_1b 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
 run_stage bench_1b_tc 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1 --attn tc
 [[ -n "$BASE" ]] && run_stage bench_1b_base 45 "$BASE/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1 --attn tc
-# per-kernel GPU time of one gpt2-124m step (tensor-core attention) under Nsight Compute; optional
-run_stage kernels 60 bash -c "ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
-  --log-file '$LOGDIR/ncu.csv' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 ${GPU_CHECK_NCU_ARGS:-} >/dev/null \
-  && python3 '$K/tools/ncu_summary.py' '$LOGDIR/ncu.csv'"
+# PyTorch on the same GPU, before the optional stages below
 TORCH_BUDGET=$(( $(left) - 70 ))
 (( TORCH_BUDGET < 10 )) && TORCH_BUDGET=10
 TORCH_BOX=$(( $(left) - 40 ))
 (( TORCH_BOX > 200 )) && TORCH_BOX=200
 run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_BUDGET" --out "$LOGDIR/torch.partial.json" ${GPU_CHECK_TORCH_ARGS:-}
+# opt-in variants (optional stages): every matmul shape's algorithm timed at first use
+# (LOCO_CUDA_GEMM_TUNE=1), and the cluster-of-2 cross-entropy (LOCO_CUDA_CE=cluster)
+run_stage bench_124m_tune 45 env LOCO_CUDA_GEMM_TUNE=1 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
+run_stage bench_124m_ce 45 env LOCO_CUDA_CE=cluster "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
+run_stage bench_1b_tune 45 env LOCO_CUDA_GEMM_TUNE=1 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
+# per-kernel GPU time of one gpt2-124m step (tensor-core attention) under Nsight Compute; optional
+run_stage kernels 60 bash -c "ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
+  --log-file '$LOGDIR/ncu.csv' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 ${GPU_CHECK_NCU_ARGS:-} >/dev/null \
+  && python3 '$K/tools/ncu_summary.py' '$LOGDIR/ncu.csv'"
 # opt-in select variants of the GPU codec (parity with the CPU on every case, bit-equal to variant 0
 # on the full model, timings); last and separate, so a problem there cannot cost the results above
 run_stage codec_variants 40 "$K/build/codec-cuda" parity bench --variants 0,2 --no-full-parity --reps 10
@@ -155,7 +162,7 @@ def last_json(text):
     return None
 
 out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": {}, "optional_failed": []}
-OPTIONAL = {"codec_variants", "kernels"}  # opt-in kernels: reported, not part of "ok"
+OPTIONAL = {"codec_variants", "kernels", "bench_124m_tune", "bench_124m_ce", "bench_1b_tune"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
@@ -197,7 +204,7 @@ def res(name):
 cmp = {}
 torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
-    runs = {"default": res(stage), "tc": res(stage + "_tc")}
+    runs = {"default": res(stage), "tc": res(stage + "_tc"), "tune": res(stage + "_tune"), "ce_cluster": res(stage + "_ce")}
     row = {}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")

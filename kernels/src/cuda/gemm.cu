@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <vector>
 
 #include "common.cuh"
 #include "cublaslt_shim.h"
@@ -129,8 +131,15 @@ struct LtPlan {
   lt::MatmulDesc desc = nullptr;
   lt::MatrixLayout a = nullptr, b = nullptr, c = nullptr;
   lt::MatmulAlgo algo;
+  std::vector<lt::MatmulAlgo> cands;  // LOCO_CUDA_GEMM_TUNE=1: the heuristic's candidates, timed at first use
+  bool tuned = false;
 };
 std::map<LtKey, LtPlan> g_plans;
+// LOCO_CUDA_GEMM_TUNE=1: time up to 8 of the heuristic's algorithms on the first call of each shape
+// and keep the fastest (the default takes the heuristic's first). Within a process every call of a
+// shape uses one algorithm, so steps still repeat bit for bit; across processes the timed choice
+// may differ (a split-K algorithm sums in another order), so it is opt-in.
+const bool g_tune = getenv("LOCO_CUDA_GEMM_TUNE") && getenv("LOCO_CUDA_GEMM_TUNE")[0] == '1';
 
 template <typename F>
 bool sym(F& f, const char* name) {
@@ -178,19 +187,71 @@ LtPlan& lt_plan(const LtKey& k) {
   lt_check(g_lt.pref_set(pref, lt::PREF_MIN_ALIGNMENT_B_BYTES, &alB, sizeof(alB)), "PreferenceSetAttribute(alignB)");
   lt_check(g_lt.pref_set(pref, lt::PREF_MIN_ALIGNMENT_C_BYTES, &alC, sizeof(alC)), "PreferenceSetAttribute(alignC)");
   lt_check(g_lt.pref_set(pref, lt::PREF_MIN_ALIGNMENT_D_BYTES, &alD, sizeof(alD)), "PreferenceSetAttribute(alignD)");
-  lt::MatmulHeuristicResult res[4];
+  lt::MatmulHeuristicResult res[8];
   std::memset(res, 0, sizeof(res));
   int got = 0;
-  lt::Status s = g_lt.heuristic(g_lt.handle, p.desc, p.a, p.b, p.c, p.c, pref, 1, res, &got);
+  lt::Status s = g_lt.heuristic(g_lt.handle, p.desc, p.a, p.b, p.c, p.c, pref, g_tune ? 8 : 1, res, &got);
   g_lt.pref_destroy(pref);
-  if (s == 0 && got > 0 && res[0].state == 0 && res[0].workspaceSize <= g_lt.workspace_bytes) {
+  if (s == 0)
+    for (int i = 0; i < got && i < 8; i++)
+      if (res[i].state == 0 && res[i].workspaceSize <= g_lt.workspace_bytes) p.cands.push_back(res[i].algo);
+  if (!p.cands.empty()) {
     p.usable = true;
-    p.algo = res[0].algo;
+    p.algo = p.cands[0];
+    p.tuned = p.cands.size() < 2;
   } else {
     fprintf(stderr, "loco-engine: cuBLASLt has no algorithm for gemm tA=%d tB=%d M=%d N=%d K=%d (status %d, %d found); "
                     "using the built-in kernel for it\n", k.tA, k.tB, k.M, k.N, k.K, s, got);
   }
   return g_plans.emplace(k, p).first->second;
+}
+
+// Times each candidate of p (one warm-up, then the median of 3 runs, CUDA events) with the real
+// inputs and a scratch output (so accumulating calls do not accumulate twice) and keeps the fastest.
+// Falls back to the heuristic's first when the scratch cannot be had.
+void lt_tune(LtPlan& p, const LtKey& k, const void* alpha, const void* A, const void* B, const void* beta,
+             const void* C_in) {
+  p.tuned = true;
+  const size_t elt = k.c == (int)DType::BF16 ? 2 : 4;
+  const size_t bytes = ((size_t)(k.M - 1) * k.ldc + k.N) * elt;
+  if (bytes > ((size_t)1 << 29)) return;  // > 512 MiB: not worth the memory
+  void* scratch = nullptr;
+  if (cudaMalloc(&scratch, bytes) != cudaSuccess) {
+    cudaGetLastError();
+    return;
+  }
+  cudaEvent_t e0, e1;
+  cudaEventCreate(&e0);
+  cudaEventCreate(&e1);
+  float best = 1e30f;
+  size_t best_i = 0;
+  for (size_t i = 0; i < p.cands.size(); i++) {
+    auto run = [&]() {
+      return g_lt.matmul(g_lt.handle, p.desc, alpha, B, p.a, A, p.b, beta, C_in, p.c, scratch, p.c, &p.cands[i],
+                         g_lt.workspace, g_lt.workspace_bytes, nullptr);
+    };
+    if (run() != 0) continue;
+    float t[3];
+    bool ok = true;
+    for (float& x : t) {
+      cudaEventRecord(e0);
+      ok = ok && run() == 0;
+      cudaEventRecord(e1);
+      cudaEventSynchronize(e1);
+      cudaEventElapsedTime(&x, e0, e1);
+    }
+    if (!ok) continue;
+    std::sort(t, t + 3);
+    if (t[1] < best) {
+      best = t[1];
+      best_i = i;
+    }
+  }
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
+  cudaFree(scratch);
+  cudaGetLastError();
+  p.algo = p.cands[best_i];
 }
 
 }  // namespace
@@ -234,7 +295,7 @@ bool gemm_lt_load(std::string* why) {
 
 std::string gemm_lt_describe() {
   if (!g_lt.ok) return "none";
-  return "cublasLt " + std::to_string(g_lt.version);
+  return "cublasLt " + std::to_string(g_lt.version) + (g_tune ? " (tuned)" : "");
 }
 
 void gemm(bool tA, bool tB, int M, int N, int K, const void* A, int lda, const void* B, int ldb, void* C, int ldc,
@@ -246,6 +307,7 @@ void gemm(bool tA, bool tB, int M, int N, int K, const void* A, int lda, const v
     LtKey k{tA, tB, M, N, K, lda, ldb, ldc, (int)ab, (int)c, align_of(A), align_of(B), align_of(C),
              align_of(C_in), beta == 0.f};
     LtPlan& p = lt_plan(k);
+    if (p.usable && !p.tuned) lt_tune(p, k, &alpha, A, B, &beta, C_in);
     if (p.usable) {
       // their A = our B, their B = our A
       lt_check(g_lt.matmul(g_lt.handle, p.desc, &alpha, B, p.a, A, p.b, &beta, C_in, p.c, C, p.c, &p.algo, g_lt.workspace,
