@@ -19,6 +19,7 @@
 #   bench_124m  build/gpu-bench --config gpt2-124m --tokens 16384   (_tc: --attn tc; _base: baseline tree)
 #   bench_1b    build/gpu-bench --config 1b --tokens 16384          (_tc, _base likewise)
 #   bench_*_tune, bench_124m_ce  optional: LOCO_CUDA_GEMM_TUNE=1, LOCO_CUDA_CE=cluster
+#   attn_profile  optional: ncu sections of the default attention kernels (attn_ncu.txt under $OUT)
 #   kernels     optional: per-kernel GPU time of one gpt2-124m step under ncu (ncu.csv.gz under $OUT)
 #   torch       reference/bench.py  (PyTorch eager/compile baselines and PyTorch SparseLoCo)
 #   codec_variants  optional: build/codec-cuda --variants 0,2  (the other select kernels: parity, timings)
@@ -71,6 +72,11 @@ run_stage() {
   dt=$(printf '%d.%03d' $(( ms / 1000 )) $(( ms % 1000 )))
   echo "$rc $dt $lim" > "$LOGDIR/$name.status"
   STAGES+=("$name")
+  if [[ -n "${OUT:-}" ]]; then  # as we go, so a run cut off early still leaves what it measured
+    mkdir -p "$OUT"
+    { echo "===== $name: status $rc $dt $lim ====="; echo "----- stdout -----"; cat "$LOGDIR/$name.out"
+      echo "----- stderr -----"; tail -c 20000 "$LOGDIR/$name.err"; } >> "$OUT/gpu-check.partial.log"
+  fi
   if (( rc == 124 || rc == 137 )); then log "$name: TIMED OUT after ${lim}s"
   elif (( rc != 0 )); then log "$name: failed (exit $rc, ${dt}s): $(tail -c 300 "$LOGDIR/$name.err" | tr '\n' ' ')"
   else log "$name: ok (${dt}s)"; fi
@@ -133,6 +139,15 @@ run_stage bench_1b_tune 45 env LOCO_CUDA_GEMM_TUNE=1 "$K/build/gpu-bench" --conf
 run_stage kernels 60 bash -c "ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
   --log-file '$LOGDIR/ncu.csv' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 ${GPU_CHECK_NCU_ARGS:-} >/dev/null \
   && python3 '$K/tools/ncu_summary.py' '$LOGDIR/ncu.csv'"
+# the default attention kernels (forward, dK/dV, dQ; one launch each of a gpt2-124m step) under
+# Nsight Compute's occupancy, warp-state, memory and compute sections (attn_ncu.txt under $OUT);
+# optional, for the next round of attention tuning
+run_stage attn_profile 60 bash -c "for k in attn2_fwd attn2_bwd_dkv attn2_bwd_dq; do \
+  ncu --clock-control none --profile-from-start off -k regex:\$k --launch-count 1 --section SpeedOfLight \
+    --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats \
+    --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
+    '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 0 >> '$LOGDIR/attn_ncu.txt' 2>&1 || exit 1; \
+  done; echo '{\"tool\":\"attn-profile\",\"ok\":true}'"
 # opt-in select variants of the GPU codec (parity with the CPU on every case, bit-equal to variant 0
 # on the full model, timings); last and separate, so a problem there cannot cost the results above
 run_stage codec_variants 40 "$K/build/codec-cuda" parity bench --variants 0,2 --no-full-parity --reps 10
@@ -162,7 +177,7 @@ def last_json(text):
     return None
 
 out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": {}, "optional_failed": []}
-OPTIONAL = {"codec_variants", "kernels", "bench_124m_tune", "bench_124m_ce", "bench_1b_tune"}  # opt-in kernels: reported, not part of "ok"
+OPTIONAL = {"codec_variants", "kernels", "attn_profile", "bench_124m_tune", "bench_124m_ce", "bench_1b_tune"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
@@ -267,6 +282,8 @@ if [[ -n "${OUT:-}" ]]; then
     done
   } > "$OUT/gpu-check.log"
   [[ -f "$LOGDIR/ncu.csv" ]] && gzip -c "$LOGDIR/ncu.csv" > "$OUT/ncu.csv.gz"
+  [[ -f "$LOGDIR/attn_ncu.txt" ]] && cp "$LOGDIR/attn_ncu.txt" "$OUT/attn_ncu.txt"
+  rm -f "$OUT/gpu-check.partial.log"
   log "wrote $OUT/gpu-check.json and $OUT/gpu-check.log"
 fi
 log "done in $(( $(date +%s) - START ))s"
