@@ -308,9 +308,10 @@ void k_attention_backward_simple(T* dqkv, float* D, const T* qkv, const T* y, co
   throw std::runtime_error("CUDA attention: head_dim " + std::to_string(hd) + " is not supported (16, 32, 64, 128)");
 }
 
-// bf16 default: the second tensor-core version (cp.async + ldmatrix, RoPE fused). Both tensor-core
-// versions passed gpu-parity against the CPU engine and the CUDA-core kernels on an H100 (2026-11-26,
-// docs/benchmarks.md); the second was 1.5x faster at head_dim 128. LOCO_CUDA_ATTN=simple|tc|tc2
+// bf16 default: the second tensor-core version (cp.async + ldmatrix, 4 warps). Both tensor-core
+// versions passed gpu-parity against the CPU engine and the CUDA-core kernels on an H100 and an H200
+// (2026-11-26, docs/benchmarks.md); on the H200 the second version's kernels took 12.0 ms per
+// gpt2-124m step against 14.05 ms and 58 ms per 1b step against 100 ms. LOCO_CUDA_ATTN=simple|tc|tc2
 // overrides.
 #ifndef ATTN_DEFAULT
 #define ATTN_DEFAULT AttnImpl::TC2
@@ -333,9 +334,18 @@ const char* attention_impl_name(bool bf16) {
   }
 }
 
+// RoPE inside the tc2 kernels is opt-in (LOCO_CUDA_ROPE_FUSED=1): on an H200 (2026-11-26,
+// docs/benchmarks.md) it made gpt2-124m's attention 23.8 ms per step instead of ≈ 12.0 ms plus a
+// 0.7 ms RoPE pass — the kernels rotate every streamed tile again, with the table loads' latency
+// exposed before a barrier, at an occupancy of 2-3 blocks per SM.
+static bool rope_fused_opt_in() {
+  static const bool on = getenv("LOCO_CUDA_ROPE_FUSED") && getenv("LOCO_CUDA_ROPE_FUSED")[0] == '1';
+  return on;
+}
 template <typename T>
 bool attention_rope_fused(int hd) {
-  return std::is_same<T, bf16>::value && attention_impl() == AttnImpl::TC2 && attention_tc_supports(hd);
+  return std::is_same<T, bf16>::value && attention_impl() == AttnImpl::TC2 && attention_tc_supports(hd) &&
+         rope_fused_opt_in();
 }
 
 template <typename T>

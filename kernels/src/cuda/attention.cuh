@@ -8,7 +8,8 @@
 bool attention_supports_head_dim(int hd);
 // Dispatch: bf16 runs on tensor cores (attention_tc.cu or attention_tc2.cu) unless LOCO_CUDA_ATTN=simple
 // (attention_impl() below); fp32 always on the CUDA-core kernels.
-// rope_cs, rope_sn (the [T][hd/2] RoPE tables): when attention_rope_fused<T>(hd), the kernels apply
+// rope_cs, rope_sn (the [T][hd/2] RoPE tables): when attention_rope_fused<T>(hd) (bf16, tc2 and
+// LOCO_CUDA_ROPE_FUSED=1; off by default, measured slower), the kernels apply
 // RoPE to q and k themselves (qkv holds them unrotated) and return dq, dk for the unrotated q, k;
 // otherwise they are ignored and the caller rotates qkv before and dqkv after (k_rope).
 template <typename T>

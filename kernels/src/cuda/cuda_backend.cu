@@ -454,7 +454,7 @@ class CudaBackend final : public Backend {
       k_rmsnorm_forward<T>(al, arstd + l * BT, hin, P + lo[l].an, N, d, eps); prof_mark("norm");
       // q, k, v in one matmul: wq, wk, wv are consecutive [3d, d]
       gemm(false, true, N, 3 * d, d, al, d, W + lo[l].wq, d, ql, 3 * d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
-      // q, k stay unrotated in qkv when the attention applies RoPE itself (tc2, the bf16 default)
+      // q, k stay unrotated in qkv when the attention applies RoPE itself (tc2 with LOCO_CUDA_ROPE_FUSED=1)
       if (!rope_fused) { k_rope<T>(ql, cs, sn, B, Tn, H, hd, false); prof_mark("rope"); }
       k_attention_forward<T>(yl, lse + l * BT * H, ql, B, Tn, H, hd, cs, sn); prof_mark("attention");
       // h_mid = h_in + y·woᵀ (the matmul reads h_in as its addend and writes h_mid: no copy)
