@@ -24,7 +24,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <barrier>
+#include "emu_barrier.h"
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -45,15 +45,15 @@ static EmuDim gridDim, blockDim;
 static constexpr int EMU_MAX_THREADS = 1024;
 // Per emulated block (two run at once for a cluster of 2): its barriers, shuffle slots and memory.
 struct EmuBlock {
-  std::barrier<>* block_bar = nullptr;
-  std::barrier<>* warp_bar[EMU_MAX_THREADS / 32] = {};
+  EmuBarrier* block_bar = nullptr;
+  EmuBarrier* warp_bar[EMU_MAX_THREADS / 32] = {};
   float shfl[EMU_MAX_THREADS];
   alignas(16) unsigned char smem[256 * 1024];
 };
 static EmuBlock g_blocks[2];
 static thread_local EmuBlock* t_blk = nullptr;
 static thread_local unsigned t_cluster_rank = 0;
-static std::barrier<>* g_cluster_bar = nullptr;
+static EmuBarrier* g_cluster_bar = nullptr;
 static const size_t g_smem_bytes = sizeof(EmuBlock::smem);
 #define DYN_SMEM(type, name) type* name = (type*)t_blk->smem
 #define CLUSTER2
@@ -87,43 +87,58 @@ void cuda_fail(cudaError_t, const char*, const char*, int) { throw std::runtime_
 void cuda_launch_check(const char*, const char*, int) {}
 
 // Runs fn on grid × block threads, block by block (every block's threads concurrently), or with
-// cluster = 2 two consecutive blocks at once (a cluster: ranks 0, 1, a shared barrier).
+// cluster = 2 two consecutive blocks at once (a cluster: ranks 0, 1, a shared barrier). The threads
+// are made once per launch and step through the blocks together (thread creation, not the kernels,
+// dominated the run time); between blocks the shared memory is refilled with garbage and the
+// barriers are reset.
 static void launch(unsigned gx, unsigned gy, unsigned bx, const std::function<void()>& fn, unsigned cluster = 1) {
   gridDim = {gx, gy, 1};
   blockDim = {bx, 1, 1};
   if (gx % cluster) throw std::runtime_error("grid not a multiple of the cluster");
-  for (unsigned by = 0; by < gy; by++)
-    for (unsigned b0 = 0; b0 < gx; b0 += cluster) {
-      std::barrier<> cluster_bar((std::ptrdiff_t)(bx * cluster));
-      g_cluster_bar = &cluster_bar;
-      std::vector<std::unique_ptr<std::barrier<>>> bars;
-      for (unsigned c = 0; c < cluster; c++) {
-        EmuBlock& B = g_blocks[c];
-        std::memset(B.smem, 0xcd, sizeof B.smem);  // garbage, as on the GPU
-        bars.emplace_back(new std::barrier<>((std::ptrdiff_t)bx));
-        B.block_bar = bars.back().get();
-        for (unsigned w = 0; w < (bx + 31) / 32; w++) {
-          bars.emplace_back(new std::barrier<>((std::ptrdiff_t)std::min(32u, bx - 32 * w)));
-          B.warp_bar[w] = bars.back().get();
-        }
-      }
-      std::vector<std::thread> th;
-      th.reserve(bx * cluster);
-      for (unsigned c = 0; c < cluster; c++)
-        for (unsigned t = 0; t < bx; t++)
-          th.emplace_back([&, c, t] {
-            threadIdx = {t, 0, 0};
+  const unsigned nt = bx * cluster, nw = (bx + 31) / 32;
+  EmuBarrier cluster_bar((std::ptrdiff_t)nt), step(nt);  // step: between blocks, never dropped
+  std::vector<std::unique_ptr<EmuBarrier>> bars;
+  for (unsigned c = 0; c < cluster; c++) {
+    EmuBlock& B = g_blocks[c];
+    bars.emplace_back(new EmuBarrier((std::ptrdiff_t)bx));
+    B.block_bar = bars.back().get();
+    for (unsigned w = 0; w < nw; w++) {
+      bars.emplace_back(new EmuBarrier((std::ptrdiff_t)std::min(32u, bx - 32 * w)));
+      B.warp_bar[w] = bars.back().get();
+    }
+  }
+  g_cluster_bar = &cluster_bar;
+  auto setup = [&]() {  // by one thread while the others wait at `step`
+    cluster_bar.reset((std::ptrdiff_t)nt);
+    for (unsigned c = 0; c < cluster; c++) {
+      EmuBlock& B = g_blocks[c];
+      std::memset(B.smem, 0xcd, sizeof B.smem);  // garbage, as on the GPU
+      B.block_bar->reset((std::ptrdiff_t)bx);
+      for (unsigned w = 0; w < nw; w++) B.warp_bar[w]->reset((std::ptrdiff_t)std::min(32u, bx - 32 * w));
+    }
+  };
+  std::vector<std::thread> th;
+  th.reserve(nt);
+  for (unsigned c = 0; c < cluster; c++)
+    for (unsigned t = 0; t < bx; t++)
+      th.emplace_back([&, c, t] {
+        threadIdx = {t, 0, 0};
+        t_blk = &g_blocks[c];
+        t_cluster_rank = c;
+        for (unsigned by = 0; by < gy; by++)
+          for (unsigned b0 = 0; b0 < gx; b0 += cluster) {
+            if (c == 0 && t == 0) setup();
+            step.arrive_and_wait();
             blockIdx = {b0 + c, by, 0};
-            t_blk = &g_blocks[c];
-            t_cluster_rank = c;
             fn();
             // an exited thread no longer takes part in barriers (as on the GPU)
             t_blk->warp_bar[t / 32]->arrive_and_drop();
             t_blk->block_bar->arrive_and_drop();
             cluster_bar.arrive_and_drop();
-          });
-      for (auto& x : th) x.join();
-    }
+            step.arrive_and_wait();
+          }
+      });
+  for (auto& x : th) x.join();
 }
 
 static bool g_inject = false;

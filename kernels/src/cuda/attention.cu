@@ -243,16 +243,11 @@ __global__ void __launch_bounds__(ROWS) attn_bwd_dkv_kernel(T* dqkv, const T* qk
   }
 }
 
-template <typename K>
-void set_smem(K kernel, size_t bytes) {
-  if (bytes > 48 * 1024) CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
-}
-
 template <typename T, int HD>
 void fwd(T* y, float* lse, const T* qkv, int B, int Tn, int H) {
   constexpr int R = rows_for<HD>();
   const size_t smem = (2 * R * (HD + 1) + 2 * KT * HD) * sizeof(float);
-  set_smem(attn_fwd_kernel<T, HD, R>, smem);
+  set_dynamic_smem(attn_fwd_kernel<T, HD, R>, smem);
   dim3 grid(cdiv(Tn, R), B * H);
   attn_fwd_kernel<T, HD, R><<<grid, R, smem>>>(y, lse, qkv, Tn, H, 1.0f / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn_fwd");
@@ -265,11 +260,11 @@ void bwd(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* 
   const float scale = 1.0f / sqrtf((float)HD);
   dim3 grid(cdiv(Tn, R), B * H);
   const size_t smem_q = (3 * R * (HD + 1) + 2 * KT * HD) * sizeof(float);
-  set_smem(attn_bwd_dq_kernel<T, HD, R>, smem_q);
+  set_dynamic_smem(attn_bwd_dq_kernel<T, HD, R>, smem_q);
   attn_bwd_dq_kernel<T, HD, R><<<grid, R, smem_q>>>(dqkv, qkv, dy, lse, D, Tn, H, scale);
   CUDA_LAUNCH_CHECK("attn_bwd_dq");
   const size_t smem_kv = (4 * R * (HD + 1) + 2 * KT * HD + 2 * KT) * sizeof(float);
-  set_smem(attn_bwd_dkv_kernel<T, HD, R>, smem_kv);
+  set_dynamic_smem(attn_bwd_dkv_kernel<T, HD, R>, smem_kv);
   attn_bwd_dkv_kernel<T, HD, R><<<grid, R, smem_kv>>>(dqkv, qkv, dy, lse, D, Tn, H, scale);
   CUDA_LAUNCH_CHECK("attn_bwd_dkv");
 }

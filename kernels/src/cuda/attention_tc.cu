@@ -18,16 +18,12 @@
 namespace {
 using namespace attn_tc;
 
-template <typename K>
-void set_smem(K kernel, size_t bytes) {
-  if (bytes > 48 * 1024) CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
-}
 
 template <int HD>
 void fwd_tc(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   constexpr int SR = HD + 8, ST = TB + 8;
   const size_t smem = (2 * TB * SR + HD * ST) * sizeof(bf16);
-  set_smem(attn_fwd_tc_kernel<HD>, smem);
+  set_dynamic_smem(attn_fwd_tc_kernel<HD>, smem);
   dim3 grid(cdiv(Tn, TB), B * H);
   attn_fwd_tc_kernel<HD><<<grid, NW * 32, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn_fwd_tc");
@@ -39,11 +35,11 @@ void bwd_tc(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const f
   const float scale = 1.0f / sqrtf((float)HD);
   dim3 grid(cdiv(Tn, TB), B * H);
   const size_t smem_kv = (4 * TB * SR + 2 * HD * ST) * sizeof(bf16) + 2 * TB * sizeof(float);
-  set_smem(attn_bwd_dkv_tc_kernel<HD>, smem_kv);
+  set_dynamic_smem(attn_bwd_dkv_tc_kernel<HD>, smem_kv);
   attn_bwd_dkv_tc_kernel<HD><<<grid, NW * 32, smem_kv>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn_bwd_dkv_tc");
   const size_t smem_q = (4 * TB * SR + HD * ST) * sizeof(bf16);
-  set_smem(attn_bwd_dq_tc_kernel<HD>, smem_q);
+  set_dynamic_smem(attn_bwd_dq_tc_kernel<HD>, smem_q);
   attn_bwd_dq_tc_kernel<HD><<<grid, NW * 32, smem_q>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn_bwd_dq_tc");
 }

@@ -10,15 +10,11 @@
 namespace {
 using namespace attn_tc2;
 
-template <typename K>
-void set_smem2(K kernel, size_t bytes) {
-  if (bytes > 48 * 1024) CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
-}
 
 template <int HD>
 void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const float* cs, const float* sn) {
   const size_t smem = fwd_smem<HD>();
-  set_smem2(attn2_fwd_kernel<HD>, smem);
+  set_dynamic_smem(attn2_fwd_kernel<HD>, smem);
   dim3 grid(cdiv(Tn, Shape<HD>::BR), B * H);
   attn2_fwd_kernel<HD><<<grid, Shape<HD>::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD), cs, sn);
   CUDA_LAUNCH_CHECK("attn2_fwd");
@@ -29,10 +25,10 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
              const float* cs, const float* sn) {
   const float scale = 1.0f / sqrtf((float)HD);
   dim3 grid(cdiv(Tn, Shape<HD>::BR), B * H);
-  set_smem2(attn2_bwd_dkv_kernel<HD>, dkv_smem<HD>());
+  set_dynamic_smem(attn2_bwd_dkv_kernel<HD>, dkv_smem<HD>());
   attn2_bwd_dkv_kernel<HD><<<grid, Shape<HD>::NT, dkv_smem<HD>()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dkv");
-  set_smem2(attn2_bwd_dq_kernel<HD>, dq_smem<HD>());
+  set_dynamic_smem(attn2_bwd_dq_kernel<HD>, dq_smem<HD>());
   attn2_bwd_dq_kernel<HD><<<grid, Shape<HD>::NT, dq_smem<HD>()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dq");
 }

@@ -25,6 +25,7 @@ namespace attn_tc2 {
 using attn_tc::LN2;
 using attn_tc::LOG2E;
 using attn_tc::mma16816;
+using attn_tc::online_softmax_tile;
 using attn_tc::pack2;
 
 constexpr int TK = 64;  // rows of a streamed tile (keys in the forward and dQ, queries in dK/dV)
@@ -147,6 +148,35 @@ __device__ __forceinline__ const bf16* frag_bt(const bf16* s, int S, int k0, int
   return s + (k0 + (lane & 7) + (((lane >> 3) & 1) << 3)) * S + n0 + (lane >> 4) * 8;
 }
 
+// The backward's two score-like products for this warp's 16 rows against a 64-row tile:
+// acc1 = A1·B1ᵀ, acc2 = A2·B2ᵀ over HD (A rows warp·16.., [rows][S] tiles), zeroed first. dK/dV uses
+// (K, V) against (Q, dO) for Sᵀ and dPᵀ; dQ uses (Q, dO) against (K, V) for S and dP.
+template <int HD>
+__device__ __forceinline__ void score_pair(float (&acc1)[TK / 8][4], float (&acc2)[TK / 8][4], const bf16* A1,
+                                           const bf16* A2, const bf16* B1, const bf16* B2, int warp, int lane) {
+  constexpr int S = HD + 8;
+#pragma unroll
+  for (int n = 0; n < TK / 8; n++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) acc1[n][e] = acc2[n][e] = 0.f;
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; kk++) {
+    uint32_t a1[4], a2[4];
+    ldsm_x4(a1, frag_a(A1, S, warp * 16, kk * 16, lane));
+    ldsm_x4(a2, frag_a(A2, S, warp * 16, kk * 16, lane));
+#pragma unroll
+    for (int np = 0; np < TK / 16; np++) {
+      uint32_t bb[4];
+      ldsm_x4(bb, frag_b(B1, S, np * 16, kk * 16, lane));
+      mma16816(acc1[2 * np], a1, bb[0], bb[1]);
+      mma16816(acc1[2 * np + 1], a1, bb[2], bb[3]);
+      ldsm_x4(bb, frag_b(B2, S, np * 16, kk * 16, lane));
+      mma16816(acc2[2 * np], a2, bb[0], bb[1]);
+      mma16816(acc2[2 * np + 1], a2, bb[2], bb[3]);
+    }
+  }
+}
+
 template <int HD>
 __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
                                                                   float scale_log2, const float* cs,
@@ -212,42 +242,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
           mma16816(s[2 * np], qf[kk], bb[0], bb[1]);
           mma16816(s[2 * np + 1], qf[kk], bb[2], bb[3]);
         }
-      const bool need_mask = k0 + TK - 1 > wq0 || k0 + TK > Tn;
-#pragma unroll
-      for (int r = 0; r < 2; r++) {
-        float mx = -INFINITY;
-#pragma unroll
-        for (int n = 0; n < TK / 8; n++)
-#pragma unroll
-          for (int e = 0; e < 2; e++) {
-            const int key = k0 + n * 8 + 2 * t + e;
-            float v = s[n][2 * r + e] * scale_log2;
-            if (need_mask && (key > qi[r] || key >= Tn)) v = -INFINITY;
-            s[n][2 * r + e] = v;
-            mx = fmaxf(mx, v);
-          }
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-        const float mnew = fmaxf(m[r], mx);
-        const float muse = mnew == -INFINITY ? 0.f : mnew;
-        const float corr = exp2f(m[r] - muse);
-        m[r] = mnew;
-        float sum = 0.f;
-#pragma unroll
-        for (int n = 0; n < TK / 8; n++)
-#pragma unroll
-          for (int e = 0; e < 2; e++) {
-            const float p = exp2f(s[n][2 * r + e] - muse);
-            s[n][2 * r + e] = p;
-            sum += p;
-          }
-        l[r] = l[r] * corr + sum;
-#pragma unroll
-        for (int n = 0; n < HD / 8; n++) {
-          o[n][2 * r] *= corr;
-          o[n][2 * r + 1] *= corr;
-        }
-      }
+      online_softmax_tile<TK, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, k0 + TK - 1 > wq0 || k0 + TK > Tn);
 #pragma unroll
       for (int j = 0; j < TK / 16; j++) {
         const uint32_t a[4] = {pack2(s[2 * j][0], s[2 * j][1]), pack2(s[2 * j][2], s[2 * j][3]),
@@ -350,26 +345,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dkv_kernel(bf16* dqkv
     }
     if (q0 + TK - 1 >= wk0 && wk0 < Tn) {  // warp-uniform: some query of the tile sees a key of the warp
       float sT[TK / 8][4], dpT[TK / 8][4];
-#pragma unroll
-      for (int n = 0; n < TK / 8; n++)
-#pragma unroll
-        for (int e = 0; e < 4; e++) sT[n][e] = dpT[n][e] = 0.f;
-#pragma unroll
-      for (int kk = 0; kk < HD / 16; kk++) {
-        uint32_t ka[4], va[4];
-        ldsm_x4(ka, frag_a(Ks, S, warp * 16, kk * 16, lane));
-        ldsm_x4(va, frag_a(Vs, S, warp * 16, kk * 16, lane));
-#pragma unroll
-        for (int np = 0; np < TK / 16; np++) {
-          uint32_t bb[4];
-          ldsm_x4(bb, frag_b(Qs, S, np * 16, kk * 16, lane));
-          mma16816(sT[2 * np], ka, bb[0], bb[1]);
-          mma16816(sT[2 * np + 1], ka, bb[2], bb[3]);
-          ldsm_x4(bb, frag_b(dOs, S, np * 16, kk * 16, lane));
-          mma16816(dpT[2 * np], va, bb[0], bb[1]);
-          mma16816(dpT[2 * np + 1], va, bb[2], bb[3]);
-        }
-      }
+      score_pair<HD>(sT, dpT, Ks, Vs, Qs, dOs, warp, lane);
       const bool need_mask = q0 < wk0 + 15 || q0 + TK > Tn || wk0 + 16 > Tn;
 #pragma unroll
       for (int n = 0; n < TK / 8; n++)
@@ -475,26 +451,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
     }
     if (k0 <= wq0 + 15 && wq0 < Tn) {
       float s[TK / 8][4], dp[TK / 8][4];
-#pragma unroll
-      for (int n = 0; n < TK / 8; n++)
-#pragma unroll
-        for (int e = 0; e < 4; e++) s[n][e] = dp[n][e] = 0.f;
-#pragma unroll
-      for (int kk = 0; kk < HD / 16; kk++) {
-        uint32_t qa[4], ga[4];
-        ldsm_x4(qa, frag_a(Qs, S, warp * 16, kk * 16, lane));
-        ldsm_x4(ga, frag_a(dOs, S, warp * 16, kk * 16, lane));
-#pragma unroll
-        for (int np = 0; np < TK / 16; np++) {
-          uint32_t bb[4];
-          ldsm_x4(bb, frag_b(Ks, S, np * 16, kk * 16, lane));
-          mma16816(s[2 * np], qa, bb[0], bb[1]);
-          mma16816(s[2 * np + 1], qa, bb[2], bb[3]);
-          ldsm_x4(bb, frag_b(Vs, S, np * 16, kk * 16, lane));
-          mma16816(dp[2 * np], ga, bb[0], bb[1]);
-          mma16816(dp[2 * np + 1], ga, bb[2], bb[3]);
-        }
-      }
+      score_pair<HD>(s, dp, Qs, dOs, Ks, Vs, warp, lane);
       const bool need_mask = k0 + TK - 1 > wq0 || k0 + TK > Tn || wq0 + 16 > Tn;
 #pragma unroll
       for (int n = 0; n < TK / 8; n++)

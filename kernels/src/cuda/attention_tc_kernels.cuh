@@ -76,6 +76,51 @@ __device__ __forceinline__ void load_b(uint32_t& b0, uint32_t& b1, const bf16* s
   b1 = ld32(p + 8);
 }
 
+// The forward's online-softmax step for one 64-key tile (both tensor-core versions): s holds this
+// warp's raw scores Q·Kᵀ for its rows qi[0] (g) and qi[1] (g + 8) against keys k0 + column, in the
+// C-fragment layout; they become exp2(s·scale_log2 − m) in place (keys after the row or from Tn on
+// masked to 0 when need_mask), the running max m, sum l and the output o are rescaled.
+template <int NK, int HD>
+__device__ __forceinline__ void online_softmax_tile(float (&s)[NK / 8][4], float (&m)[2], float (&l)[2],
+                                                    float (&o)[HD / 8][4], int k0, const int (&qi)[2], int Tn, int t,
+                                                    float scale_log2, bool need_mask) {
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    float mx = -INFINITY;
+#pragma unroll
+    for (int n = 0; n < NK / 8; n++)
+#pragma unroll
+      for (int e = 0; e < 2; e++) {
+        const int key = k0 + n * 8 + 2 * t + e;
+        float v = s[n][2 * r + e] * scale_log2;
+        if (need_mask && (key > qi[r] || key >= Tn)) v = -INFINITY;
+        s[n][2 * r + e] = v;
+        mx = fmaxf(mx, v);
+      }
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+    const float mnew = fmaxf(m[r], mx);
+    const float muse = mnew == -INFINITY ? 0.f : mnew;
+    const float corr = exp2f(m[r] - muse);
+    m[r] = mnew;
+    float sum = 0.f;
+#pragma unroll
+    for (int n = 0; n < NK / 8; n++)
+#pragma unroll
+      for (int e = 0; e < 2; e++) {
+        const float p = exp2f(s[n][2 * r + e] - muse);
+        s[n][2 * r + e] = p;
+        sum += p;
+      }
+    l[r] = l[r] * corr + sum;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++) {
+      o[n][2 * r] *= corr;
+      o[n][2 * r + 1] *= corr;
+    }
+  }
+}
+
 template <int HD>
 __global__ void __launch_bounds__(NW * 32) attn_fwd_tc_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
                                                               float scale_log2) {
@@ -118,41 +163,7 @@ __global__ void __launch_bounds__(NW * 32) attn_fwd_tc_kernel(bf16* y, float* ls
         load_b(b0, b1, Ks, SR, n * 8, kk * 16);
         mma16816(s[n], qf[kk], b0, b1);
       }
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-      float mx = -INFINITY;
-#pragma unroll
-      for (int n = 0; n < TB / 8; n++)
-#pragma unroll
-        for (int e = 0; e < 2; e++) {
-          const int key = k0 + n * 8 + 2 * t + e;
-          float v = s[n][2 * r + e] * scale_log2;
-          if (key > qi[r] || key >= Tn) v = -INFINITY;
-          s[n][2 * r + e] = v;
-          mx = fmaxf(mx, v);
-        }
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-      const float mnew = fmaxf(m[r], mx);
-      const float muse = mnew == -INFINITY ? 0.f : mnew;
-      const float corr = exp2f(m[r] - muse);
-      m[r] = mnew;
-      float sum = 0.f;
-#pragma unroll
-      for (int n = 0; n < TB / 8; n++)
-#pragma unroll
-        for (int e = 0; e < 2; e++) {
-          const float p = exp2f(s[n][2 * r + e] - muse);
-          s[n][2 * r + e] = p;
-          sum += p;
-        }
-      l[r] = l[r] * corr + sum;
-#pragma unroll
-      for (int n = 0; n < HD / 8; n++) {
-        o[n][2 * r] *= corr;
-        o[n][2 * r + 1] *= corr;
-      }
-    }
+    online_softmax_tile<TB, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, true);
 #pragma unroll
     for (int j = 0; j < TB / 16; j++) {
       uint32_t a[4] = {pack2(s[2 * j][0], s[2 * j][1]), pack2(s[2 * j][2], s[2 * j][3]),

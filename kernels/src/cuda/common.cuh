@@ -40,3 +40,9 @@ __device__ __forceinline__ float warp_max(float v) {
 }
 
 static inline unsigned cdiv(size_t a, size_t b) { return (unsigned)((a + b - 1) / b); }
+
+// A kernel launched with more than 48 KB of dynamic shared memory must first raise its limit.
+template <typename K>
+void set_dynamic_smem(K kernel, size_t bytes) {
+  if (bytes > 48 * 1024) CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
+}

@@ -187,8 +187,20 @@ __global__ void swiglu_backward_kernel(T* dgu, const T* ds, const T* gu, int N, 
   dgu[r * 2 * F + j] = from_f<T>(d * u * sg * (1.0f + g * (1.0f - sg)));
 }
 
+// Combines the (running max m, Σexp s) pairs of a warp's lanes (xor butterfly: every lane ends
+// with the warp's pair; the same order in every cross-entropy kernel, so their results agree).
+__device__ __forceinline__ void ce_warp_combine(float& m, float& s) {
+  for (int o = 16; o > 0; o >>= 1) {
+    const float m2 = __shfl_xor_sync(0xffffffffu, m, o), s2 = __shfl_xor_sync(0xffffffffu, s, o);
+    const float mm = fmaxf(m, m2);
+    s = (m == -INFINITY ? 0.f : s * expf(m - mm)) + (m2 == -INFINITY ? 0.f : s2 * expf(m2 - mm));
+    m = mm;
+  }
+}
+
 // One block per row: online max/Σexp, then the loss and (optionally) the gradient in one more pass.
 constexpr int CE_THREADS = 512;
+
 template <typename T>
 __global__ void __launch_bounds__(CE_THREADS) crossentropy_kernel(const float* logits, T* dlogits, float* row_loss,
                                                                   const int* y, int V, int Vp, float scale) {
@@ -205,12 +217,7 @@ __global__ void __launch_bounds__(CE_THREADS) crossentropy_kernel(const float* l
     }
   }
   // combine (m, s) pairs: warp, then across warps
-  for (int o = 16; o > 0; o >>= 1) {
-    const float m2 = __shfl_xor_sync(0xffffffffu, m, o), s2 = __shfl_xor_sync(0xffffffffu, s, o);
-    const float mm = fmaxf(m, m2);
-    s = (m == -INFINITY ? 0.f : s * expf(m - mm)) + (m2 == -INFINITY ? 0.f : s2 * expf(m2 - mm));
-    m = mm;
-  }
+  ce_warp_combine(m, s);
   __shared__ float sm_m[CE_THREADS / 32], sm_s[CE_THREADS / 32];
   __shared__ float sh_lse;
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -484,12 +491,7 @@ __global__ void __launch_bounds__(CE1_THREADS, 1) crossentropy_smem_kernel(const
     ce_online4(a, 4 * i, V, m, s);
   }
   // combine (m, s) pairs: warp, then across warps
-  for (int o = 16; o > 0; o >>= 1) {
-    const float m2 = __shfl_xor_sync(0xffffffffu, m, o), s2 = __shfl_xor_sync(0xffffffffu, s, o);
-    const float mm = fmaxf(m, m2);
-    s = (m == -INFINITY ? 0.f : s * expf(m - mm)) + (m2 == -INFINITY ? 0.f : s2 * expf(m2 - mm));
-    m = mm;
-  }
+  ce_warp_combine(m, s);
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
   if (lane == 0) {
     red[w] = m;
@@ -557,12 +559,7 @@ __global__ void CLUSTER2 __launch_bounds__(CE2_THREADS, 2)
     if (dlogits) ce_half4[i - q0] = a;
     ce_online4(a, 4 * i, V, m, s);
   }
-  for (int o = 16; o > 0; o >>= 1) {
-    const float m2 = __shfl_xor_sync(0xffffffffu, m, o), s2 = __shfl_xor_sync(0xffffffffu, s, o);
-    const float mm = fmaxf(m, m2);
-    s = (m == -INFINITY ? 0.f : s * expf(m - mm)) + (m2 == -INFINITY ? 0.f : s2 * expf(m2 - mm));
-    m = mm;
-  }
+  ce_warp_combine(m, s);
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
   if (lane == 0) {
     red[w] = m;
