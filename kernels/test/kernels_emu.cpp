@@ -10,10 +10,9 @@
 // one). fp32 and bf16 activations. Exits 1 on failure;
 // --inject-bug perturbs one result to show that it can fail.
 //
-// Not in the Makefile (yet); build and run on any machine with the CUDA headers:
-//   g++ -O2 -std=c++20 -pthread -fno-strict-aliasing -I/usr/local/cuda/include -Isrc \
-//       test/kernels_emu.cpp -o build/kernels-emu && build/kernels-emu
-// (no -march: the host must not contract a·b + c into an FMA where the reference does not.)
+// `make -C kernels kernels-emu` builds and runs it on any machine with the CUDA headers
+// (test/kernels-emu.test.ts in npm test); no -march: the host must not contract a·b + c into an
+// FMA where the reference does not.
 #define LOCO_CUDA_EMULATE 1
 #define __global__
 #define __device__
