@@ -27,6 +27,7 @@ using attn_tc::LOG2E;
 using attn_tc::mma16816;
 using attn_tc::online_softmax_tile;
 using attn_tc::pack2;
+using attn_tc::write_forward_rows;
 
 constexpr int TK = 64;  // rows of a streamed tile (keys in the forward and dQ, queries in dK/dV)
 template <int HD>
@@ -148,6 +149,32 @@ __device__ __forceinline__ const bf16* frag_bt(const bf16* s, int S, int k0, int
   return s + (k0 + (lane & 7) + (((lane >> 3) & 1) << 3)) * S + n0 + (lane >> 4) * 8;
 }
 
+// The K/V tile pipeline of the forward and dQ kernels (K/V tile kt in stage kt & 1): starts the
+// copy of tile kt + 1 into the other stage, waits for tile kt, and with RoPE fused rotates it (and,
+// at kt = 0, the block's BR query rows in Qs). Returns tile kt's K; its V follows TK·(HD+8) later.
+template <int HD>
+__device__ __forceinline__ bf16* kv_tile_ready(bf16* KV, const bf16* base, int d, size_t ld, int kt, int nkt, int Tn,
+                                               bf16* Qs, int q0, const float* cs, const float* sn) {
+  constexpr int S = Shape<HD>::S, NT = Shape<HD>::NT, BR = Shape<HD>::BR;
+  if (kt + 1 < nkt) {
+    bf16* nx = KV + ((kt + 1) & 1) * 2 * TK * S;
+    cp_tile<HD, TK, NT>(nx, base + d, ld, (kt + 1) * TK, Tn);
+    cp_tile<HD, TK, NT>(nx + TK * S, base + 2 * d, ld, (kt + 1) * TK, Tn);
+    cp_async_commit();
+    cp_async_wait<1>();
+  } else {
+    cp_async_wait<0>();
+  }
+  __syncthreads();
+  bf16* Ks = KV + (kt & 1) * 2 * TK * S;
+  if (cs) {  // RoPE fused: q, k arrive unrotated
+    if (kt == 0) rope_tile<HD, BR, NT>(Qs, q0, Tn, cs, sn);
+    rope_tile<HD, TK, NT>(Ks, kt * TK, Tn, cs, sn);
+    __syncthreads();
+  }
+  return Ks;
+}
+
 // The backward's two score-like products for this warp's 16 rows against a 64-row tile:
 // acc1 = A1·B1ᵀ, acc2 = A2·B2ᵀ over HD (A rows warp·16.., [rows][S] tiles), zeroed first. dK/dV uses
 // (K, V) against (Q, dO) for Sᵀ and dPᵀ; dQ uses (Q, dO) against (K, V) for S and dP.
@@ -207,24 +234,9 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
   for (int n = 0; n < HD / 8; n++) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
   for (int kt = 0; kt < nkt; kt++) {
-    if (kt + 1 < nkt) {
-      bf16* nx = KV + ((kt + 1) & 1) * 2 * TK * S;
-      cp_tile<HD, TK, NT>(nx, base + d, ld, (kt + 1) * TK, Tn);
-      cp_tile<HD, TK, NT>(nx + TK * S, base + 2 * d, ld, (kt + 1) * TK, Tn);
-      cp_async_commit();
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
-    }
-    __syncthreads();
-    bf16* Ks = KV + (kt & 1) * 2 * TK * S;
+    const bf16* Ks = kv_tile_ready<HD>(KV, base, d, ld, kt, nkt, Tn, Qs, q0, cs, sn);
     const bf16* Vs = Ks + TK * S;
     const int k0 = kt * TK;
-    if (cs) {  // RoPE fused: q, k arrive unrotated
-      if (kt == 0) rope_tile<HD, BR, NT>(Qs, q0, Tn, cs, sn);
-      rope_tile<HD, TK, NT>(Ks, k0, Tn, cs, sn);
-      __syncthreads();
-    }
     if (kt == 0) {
 #pragma unroll
       for (int kk = 0; kk < HD / 16; kk++) ldsm_x4(qf[kk], frag_a(Qs, S, warp * 16, kk * 16, lane));
@@ -258,19 +270,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
     }
     __syncthreads();  // before the next iteration's copies overwrite this stage
   }
-#pragma unroll
-  for (int r = 0; r < 2; r++) {
-    float lt = l[r];
-    lt += __shfl_xor_sync(0xffffffffu, lt, 1);
-    lt += __shfl_xor_sync(0xffffffffu, lt, 2);
-    if (qi[r] >= Tn) continue;
-    const float inv = 1.0f / lt;
-    bf16* yr = y + ((size_t)b * Tn + qi[r]) * d + (size_t)h * HD;
-#pragma unroll
-    for (int n = 0; n < HD / 8; n++)
-      *reinterpret_cast<uint32_t*>(yr + n * 8 + 2 * t) = pack2(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
-    if (t == 0) lse[(size_t)bh * Tn + qi[r]] = (m[r] + log2f(lt)) * LN2;
-  }
+  write_forward_rows<HD>(y, lse, o, m, l, qi, Tn, b, h, d, bh, t);
 }
 
 // dK, dV for a block of BR keys (16 per warp), streaming 64-query tiles from the first that can
@@ -431,24 +431,9 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
 #pragma unroll
   for (int n = 0; n < HD / 8; n++) dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.f;
   for (int kt = 0; kt < nkt; kt++) {
-    if (kt + 1 < nkt) {
-      bf16* nx = KV + ((kt + 1) & 1) * 2 * TK * S;
-      cp_tile<HD, TK, NT>(nx, base + d, ld, (kt + 1) * TK, Tn);
-      cp_tile<HD, TK, NT>(nx + TK * S, base + 2 * d, ld, (kt + 1) * TK, Tn);
-      cp_async_commit();
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
-    }
-    __syncthreads();
-    bf16* Ks = KV + (kt & 1) * 2 * TK * S;
+    const bf16* Ks = kv_tile_ready<HD>(KV, base, d, ld, kt, nkt, Tn, Qs, q0, cs, sn);
     const bf16* Vs = Ks + TK * S;
     const int k0 = kt * TK;
-    if (cs) {  // RoPE fused: q, k arrive unrotated
-      if (kt == 0) rope_tile<HD, BR, NT>(Qs, q0, Tn, cs, sn);
-      rope_tile<HD, TK, NT>(Ks, k0, Tn, cs, sn);
-      __syncthreads();
-    }
     if (k0 <= wq0 + 15 && wq0 < Tn) {
       float s[TK / 8][4], dp[TK / 8][4];
       score_pair<HD>(s, dp, Qs, dOs, Ks, Vs, warp, lane);

@@ -121,6 +121,27 @@ __device__ __forceinline__ void online_softmax_tile(float (&s)[NK / 8][4], float
   }
 }
 
+// The forward's epilogue (both tensor-core versions): y = o / l for this warp's rows qi[0], qi[1]
+// (the row sums l are spread over the 4 threads of a row), and the row logsumexp in natural log.
+template <int HD>
+__device__ __forceinline__ void write_forward_rows(bf16* y, float* lse, const float (&o)[HD / 8][4], const float (&m)[2],
+                                                   const float (&l)[2], const int (&qi)[2], int Tn, int b, int h, int d,
+                                                   int bh, int t) {
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    float lt = l[r];
+    lt += __shfl_xor_sync(0xffffffffu, lt, 1);
+    lt += __shfl_xor_sync(0xffffffffu, lt, 2);
+    if (qi[r] >= Tn) continue;
+    const float inv = 1.0f / lt;
+    bf16* yr = y + ((size_t)b * Tn + qi[r]) * d + (size_t)h * HD;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++)
+      *reinterpret_cast<uint32_t*>(yr + n * 8 + 2 * t) = pack2(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
+    if (t == 0) lse[(size_t)bh * Tn + qi[r]] = (m[r] + log2f(lt)) * LN2;
+  }
+}
+
 template <int HD>
 __global__ void __launch_bounds__(NW * 32) attn_fwd_tc_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
                                                               float scale_log2) {
@@ -176,19 +197,7 @@ __global__ void __launch_bounds__(NW * 32) attn_fwd_tc_kernel(bf16* y, float* ls
       }
     }
   }
-#pragma unroll
-  for (int r = 0; r < 2; r++) {
-    float lt = l[r];
-    lt += __shfl_xor_sync(0xffffffffu, lt, 1);
-    lt += __shfl_xor_sync(0xffffffffu, lt, 2);
-    if (qi[r] >= Tn) continue;
-    const float inv = 1.0f / lt;
-    bf16* yr = y + ((size_t)b * Tn + qi[r]) * d + (size_t)h * HD;
-#pragma unroll
-    for (int n = 0; n < HD / 8; n++)
-      *reinterpret_cast<uint32_t*>(yr + n * 8 + 2 * t) = pack2(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
-    if (t == 0) lse[(size_t)bh * Tn + qi[r]] = (m[r] + log2f(lt)) * LN2;
-  }
+  write_forward_rows<HD>(y, lse, o, m, l, qi, Tn, b, h, H * HD, bh, t);
 }
 
 // dK, dV for a block of 64 keys (16 per warp), streaming 64-query tiles from the diagonal on.
