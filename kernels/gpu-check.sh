@@ -9,6 +9,7 @@
 # Stages (each time-boxed; a failing stage is recorded and the next one runs):
 #   info        nvidia-smi, nvcc, torch versions
 #   build       make -k -C kernels -j16 cuda gpu-tools  (engine, gpu-parity, gpu-bench, codec-cuda)
+#   abi         optional: make cublaslt-abi-check (our cuBLASLt declarations vs cublasLt.h)
 #   build_base  only with GPU_CHECK_BASELINE=DIR (an earlier kernels/ tree): its build/gpu-bench
 #   parity      build/gpu-parity --config tiny --seed 1 --B 4 --dump DIR  (CUDA vs CPU engine, default
 #               attention); parity_tc the same with the first tensor-core attention; parity_124m,
@@ -102,6 +103,10 @@ if [[ -n "$BASE" ]]; then
   run_stage build_base 120 make -k -C "$BASE" -j"$JOBS" CUDA_ARCH="$ARCH" build/gpu-bench
 fi
 
+# our cuBLASLt declarations (src/cuda/cublaslt_shim.h) against the real cublasLt.h (optional: needs
+# the cuBLAS headers, which the GPU machines have)
+run_stage abi 60 make -C "$K" cublaslt-abi-check
+
 # ---- correctness ---------------------------------------------------------------------------------
 DUMP="$WORK/dump"
 run_stage parity 60 "$K/build/gpu-parity" --config tiny --seed 1 --B 4 --dump "$DUMP"
@@ -177,7 +182,7 @@ def last_json(text):
     return None
 
 out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": {}, "optional_failed": []}
-OPTIONAL = {"codec_variants", "kernels", "attn_profile", "bench_124m_tune", "bench_124m_ce", "bench_1b_tune"}  # opt-in kernels: reported, not part of "ok"
+OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "bench_124m_tune", "bench_124m_ce", "bench_1b_tune"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
