@@ -14,8 +14,7 @@
 #include "../test/gpu_tools_common.h"
 
 static void write_file(const std::string& path, const void* data, size_t bytes) {
-  FILE* f = fopen(path.c_str(), "wb");
-  if (!f || fwrite(data, 1, bytes, f) != bytes || fclose(f) != 0) fail_json("ref-dump", "cannot write " + path);
+  write_file_or_fail("ref-dump", path, data, bytes);
 }
 
 int main(int argc, char** argv) {
@@ -68,18 +67,7 @@ int main(int argc, char** argv) {
   meta.set("T", T);
   meta.set("cpu_only", true);
   meta.set("loss_cpu", loss);
-  Json lay = Json::array();
-  for (const TensorInfo& ti : layout) {
-    Json e = Json::object();
-    e.set("name", ti.name);
-    Json sh = Json::array();
-    for (auto d : ti.shape) sh.push(Json((double)d));
-    e.set("shape", sh);
-    e.set("offset", (double)ti.offset);
-    e.set("numel", (double)ti.numel);
-    lay.push(e);
-  }
-  meta.set("layout", lay);
+  meta.set("layout", layout_json(layout));
   std::string ms = meta.dump() + "\n";
   write_file(dir + "/meta.json", ms.data(), ms.size());
   printf("{\"tool\":\"ref-dump\",\"dir\":\"%s\",\"loss_cpu\":%.17g,\"params\":%zu}\n", dir.c_str(), loss, P);

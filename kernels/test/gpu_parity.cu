@@ -55,8 +55,7 @@ Cmp compare(const float* a, const float* ref, size_t n) {
 double rel_err(double a, double ref) { return std::fabs(a - ref) / std::max(std::fabs(ref), 1e-30); }
 
 void write_file(const std::string& path, const void* data, size_t bytes) {
-  FILE* f = fopen(path.c_str(), "wb");
-  if (!f || fwrite(data, 1, bytes, f) != bytes || fclose(f) != 0) fail_json("gpu-parity", "cannot write " + path);
+  write_file_or_fail("gpu-parity", path, data, bytes);
 }
 
 struct RunResult {
@@ -428,18 +427,7 @@ int main(int argc, char** argv) {
       meta.set("loss_cuda_fp32", loss_fp32);
       meta.set("loss_cuda_bf16", loss_bf16);
       meta.set("grad_norm_cpu", ref.gnorm);
-      Json lay = Json::array();
-      for (const TensorInfo& ti : layout) {
-        Json e = Json::object();
-        e.set("name", ti.name);
-        Json sh = Json::array();
-        for (auto d : ti.shape) sh.push(Json((double)d));
-        e.set("shape", sh);
-        e.set("offset", (double)ti.offset);
-        e.set("numel", (double)ti.numel);
-        lay.push(e);
-      }
-      meta.set("layout", lay);
+      meta.set("layout", layout_json(layout));
       std::string ms = meta.dump() + "\n";
       write_file(dump + "/meta.json", ms.data(), ms.size());
       out.set("dump", dump);

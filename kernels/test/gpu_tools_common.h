@@ -1,10 +1,11 @@
-// Shared by build/gpu-parity and build/gpu-bench: the named model configs (the same values as
+// Shared by build/gpu-parity, build/gpu-bench and build/ref-dump: the named model configs (the same values as
 // src/trainer/configs.ts, which the engine itself never needs) and small helpers.
 #pragma once
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "config.h"
 #include "json.h"
@@ -50,4 +51,27 @@ inline uint64_t splitmix64(uint64_t& s) {
   j.set("error", msg);
   printf("%s\n", j.dump().c_str());
   exit(1);
+}
+
+// Writes bytes to path or ends the tool with its one JSON error object.
+inline void write_file_or_fail(const std::string& tool, const std::string& path, const void* data, size_t bytes) {
+  FILE* f = fopen(path.c_str(), "wb");
+  if (!f || fwrite(data, 1, bytes, f) != bytes || fclose(f) != 0) fail_json(tool, "cannot write " + path);
+}
+
+// The parameter layout as meta.json's `layout` ([{name, shape, offset, numel}], canonical order),
+// which kernels/reference/model.py reads.
+inline Json layout_json(const std::vector<TensorInfo>& layout) {
+  Json lay = Json::array();
+  for (const TensorInfo& ti : layout) {
+    Json e = Json::object();
+    e.set("name", ti.name);
+    Json sh = Json::array();
+    for (auto d : ti.shape) sh.push(Json((double)d));
+    e.set("shape", sh);
+    e.set("offset", (double)ti.offset);
+    e.set("numel", (double)ti.numel);
+    lay.push(e);
+  }
+  return lay;
 }
