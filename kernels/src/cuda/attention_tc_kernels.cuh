@@ -200,6 +200,33 @@ __global__ void __launch_bounds__(NW * 32) attn_fwd_tc_kernel(bf16* y, float* ls
   write_forward_rows<HD>(y, lse, o, m, l, qi, Tn, b, h, H * HD, bh, t);
 }
 
+// The backward's two score-like products for this warp's 16 rows against a 64-row tile:
+// acc1 = A1·B1ᵀ, acc2 = A2·B2ᵀ over HD ([rows][HD+8] tiles), zeroed first. dK/dV: (K, V) against
+// (Q, dO) for Sᵀ and dPᵀ; dQ: (Q, dO) against (K, V) for S and dP. (tc2 has the ldmatrix twin.)
+template <int HD>
+__device__ __forceinline__ void score_pair_tc(float (&acc1)[TB / 8][4], float (&acc2)[TB / 8][4], const bf16* A1,
+                                              const bf16* A2, const bf16* B1, const bf16* B2, int warp) {
+  constexpr int SR = HD + 8;
+#pragma unroll
+  for (int n = 0; n < TB / 8; n++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) acc1[n][e] = acc2[n][e] = 0.f;
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; kk++) {
+    uint32_t a1[4], a2[4];
+    load_a(a1, A1, SR, warp * 16, kk * 16);
+    load_a(a2, A2, SR, warp * 16, kk * 16);
+#pragma unroll
+    for (int n = 0; n < TB / 8; n++) {
+      uint32_t b0, b1;
+      load_b(b0, b1, B1, SR, n * 8, kk * 16);
+      mma16816(acc1[n], a1, b0, b1);
+      load_b(b0, b1, B2, SR, n * 8, kk * 16);
+      mma16816(acc2[n], a2, b0, b1);
+    }
+  }
+}
+
 // dK, dV for a block of 64 keys (16 per warp), streaming 64-query tiles from the diagonal on.
 template <int HD>
 __global__ void __launch_bounds__(NW * 32) attn_bwd_dkv_tc_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy,
@@ -246,24 +273,7 @@ __global__ void __launch_bounds__(NW * 32) attn_bwd_dkv_tc_kernel(bf16* dqkv, co
     }
     __syncthreads();
     float st[TB / 8][4], dpt[TB / 8][4];
-#pragma unroll
-    for (int n = 0; n < TB / 8; n++)
-#pragma unroll
-      for (int e = 0; e < 4; e++) st[n][e] = dpt[n][e] = 0.f;
-#pragma unroll
-    for (int kk = 0; kk < HD / 16; kk++) {
-      uint32_t ka[4], va[4];
-      load_a(ka, Ks, SR, warp * 16, kk * 16);
-      load_a(va, Vs, SR, warp * 16, kk * 16);
-#pragma unroll
-      for (int n = 0; n < TB / 8; n++) {
-        uint32_t b0, b1;
-        load_b(b0, b1, Qs, SR, n * 8, kk * 16);
-        mma16816(st[n], ka, b0, b1);
-        load_b(b0, b1, dOs, SR, n * 8, kk * 16);
-        mma16816(dpt[n], va, b0, b1);
-      }
-    }
+    score_pair_tc<HD>(st, dpt, Ks, Vs, Qs, dOs, warp);
 #pragma unroll
     for (int n = 0; n < TB / 8; n++)
 #pragma unroll
@@ -344,24 +354,7 @@ __global__ void __launch_bounds__(NW * 32) attn_bwd_dq_tc_kernel(bf16* dqkv, con
     load_tile_t<HD>(Kt, base + d, ld, k0, Tn);
     __syncthreads();
     float s[TB / 8][4], dp[TB / 8][4];
-#pragma unroll
-    for (int n = 0; n < TB / 8; n++)
-#pragma unroll
-      for (int e = 0; e < 4; e++) s[n][e] = dp[n][e] = 0.f;
-#pragma unroll
-    for (int kk = 0; kk < HD / 16; kk++) {
-      uint32_t qa[4], ga[4];
-      load_a(qa, Qs, SR, warp * 16, kk * 16);
-      load_a(ga, dOs, SR, warp * 16, kk * 16);
-#pragma unroll
-      for (int n = 0; n < TB / 8; n++) {
-        uint32_t b0, b1;
-        load_b(b0, b1, Ks, SR, n * 8, kk * 16);
-        mma16816(s[n], qa, b0, b1);
-        load_b(b0, b1, Vs, SR, n * 8, kk * 16);
-        mma16816(dp[n], ga, b0, b1);
-      }
-    }
+    score_pair_tc<HD>(s, dp, Qs, dOs, Ks, Vs, warp);
 #pragma unroll
     for (int n = 0; n < TB / 8; n++)
 #pragma unroll
