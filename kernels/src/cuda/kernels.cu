@@ -463,6 +463,34 @@ __device__ __forceinline__ void ce_online4(const float4 a, int j, int V, float& 
   for (int k = 0; k < 4; k++)
     if (j + k < V) s += expf(v[k] - m);
 }
+// A block's (max, Σexp): each warp combines its lanes, lane 0 parks the warp's pair in red[w] and
+// red[NWARPS + w], and after the barrier thread 0 folds the warps in order into (M, S) (meaningful
+// in thread 0 only). Every cross-entropy kernel folds in this order, so their results agree.
+template <int NWARPS>
+__device__ __forceinline__ void ce_block_combine(float m, float s, float* red, float& M, float& S) {
+  ce_warp_combine(m, s);
+  const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (lane == 0) {
+    red[w] = m;
+    red[NWARPS + w] = s;
+  }
+  __syncthreads();
+  M = -INFINITY;
+  S = 0.f;
+  if (threadIdx.x != 0) return;
+  for (int k = 0; k < NWARPS; k++) M = fmaxf(M, red[k]);
+  for (int k = 0; k < NWARPS; k++)
+    if (red[k] != -INFINITY) S += red[NWARPS + k] * expf(red[k] - M);
+}
+// dlogits of columns j … j+3: (softmax − onehot(tgt))·scale, 0 from column V on.
+__device__ __forceinline__ float4 ce_grad4(const float4 a, int j, int V, int tgt, float lse, float scale) {
+  float4 o;
+  o.x = j < V ? (expf(a.x - lse) - (j == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+  o.y = j + 1 < V ? (expf(a.y - lse) - (j + 1 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+  o.z = j + 2 < V ? (expf(a.z - lse) - (j + 2 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+  o.w = j + 3 < V ? (expf(a.w - lse) - (j + 3 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+  return o;
+}
 template <typename T>
 __global__ void __launch_bounds__(CE1_THREADS, 1) crossentropy_smem_kernel(const float* logits, T* dlogits,
                                                                           float* row_loss, const int* y, int V, int Vp,
@@ -490,21 +518,10 @@ __global__ void __launch_bounds__(CE1_THREADS, 1) crossentropy_smem_kernel(const
     if (dlogits) ce_row4[i] = a;
     ce_online4(a, 4 * i, V, m, s);
   }
-  // combine (m, s) pairs: warp, then across warps
-  ce_warp_combine(m, s);
-  const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
-  if (lane == 0) {
-    red[w] = m;
-    red[32 + w] = s;
-  }
-  __syncthreads();  // also: the whole row is in shared memory
+  float M, S;
+  ce_block_combine<CE1_THREADS / 32>(m, s, red, M, S);  // its barrier: the whole row is in shared memory too
   const int tgt = y[r];
   if (threadIdx.x == 0) {
-    float M = -INFINITY;
-    for (int k = 0; k < CE1_THREADS / 32; k++) M = fmaxf(M, red[k]);
-    float S = 0.f;
-    for (int k = 0; k < CE1_THREADS / 32; k++)
-      if (red[k] != -INFINITY) S += red[32 + k] * expf(red[k] - M);
     const float lse = M + logf(S);
     red[64] = lse;
     row_loss[r] = lse - logits[(size_t)r * Vp + tgt];
@@ -514,14 +531,7 @@ __global__ void __launch_bounds__(CE1_THREADS, 1) crossentropy_smem_kernel(const
   const float lse = red[64];
   T* dl = dlogits + (size_t)r * Vp;
   for (int q = threadIdx.x; q < n4; q += CE1_THREADS) {  // conflict-free float4 reads of the row
-    const float4 a = ce_row4[q];
-    const int j = 4 * q;
-    float4 o;
-    o.x = j < V ? (expf(a.x - lse) - (j == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-    o.y = j + 1 < V ? (expf(a.y - lse) - (j + 1 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-    o.z = j + 2 < V ? (expf(a.z - lse) - (j + 2 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-    o.w = j + 3 < V ? (expf(a.w - lse) - (j + 3 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-    store4(dl + j, o);
+    store4(dl + 4 * q, ce_grad4(ce_row4[q], 4 * q, V, tgt, lse, scale));
   }
 }
 
@@ -559,21 +569,13 @@ __global__ void CLUSTER2 __launch_bounds__(CE2_THREADS, 2)
     if (dlogits) ce_half4[i - q0] = a;
     ce_online4(a, 4 * i, V, m, s);
   }
-  ce_warp_combine(m, s);
-  const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
-  if (lane == 0) {
-    red[w] = m;
-    red[16 + w] = s;
-  }
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    float M = -INFINITY;
-    for (int k = 0; k < CE2_THREADS / 32; k++) M = fmaxf(M, red[k]);
-    float S = 0.f;
-    for (int k = 0; k < CE2_THREADS / 32; k++)
-      if (red[k] != -INFINITY) S += red[16 + k] * expf(red[k] - M);
-    red[32] = M;
-    red[33] = S;
+  {
+    float M, S;
+    ce_block_combine<CE2_THREADS / 32>(m, s, red, M, S);
+    if (threadIdx.x == 0) {
+      red[32] = M;
+      red[33] = S;
+    }
   }
   cl_sync();  // both blocks' (M, S) are written
   const float* ra = cl_map(red, 0u);
@@ -588,14 +590,7 @@ __global__ void CLUSTER2 __launch_bounds__(CE2_THREADS, 2)
   if (!dlogits) return;
   T* dl = dlogits + (size_t)r * Vp;
   for (int q = q0 + (int)threadIdx.x; q < q1; q += CE2_THREADS) {
-    const float4 a = ce_half4[q - q0];
-    const int j = 4 * q;
-    float4 o;
-    o.x = j < V ? (expf(a.x - lse) - (j == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-    o.y = j + 1 < V ? (expf(a.y - lse) - (j + 1 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-    o.z = j + 2 < V ? (expf(a.z - lse) - (j + 2 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-    o.w = j + 3 < V ? (expf(a.w - lse) - (j + 3 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-    store4(dl + j, o);
+    store4(dl + 4 * q, ce_grad4(ce_half4[q - q0], 4 * q, V, tgt, lse, scale));
   }
 }
 
