@@ -311,12 +311,16 @@ void k_attention_backward_simple(T* dqkv, float* D, const T* qkv, const T* y, co
 #ifndef ATTN_DEFAULT
 #define ATTN_DEFAULT AttnImpl::TC2
 #endif
+// read once (it is asked for every layer of every step); gpu-bench's --attn sets it before the first use
 AttnImpl attention_impl() {
-  const char* e = getenv("LOCO_CUDA_ATTN");
-  if (e && std::string(e) == "simple") return AttnImpl::Simple;
-  if (e && std::string(e) == "tc") return AttnImpl::TC;
-  if (e && std::string(e) == "tc2") return AttnImpl::TC2;
-  return ATTN_DEFAULT;
+  static const AttnImpl impl = [] {
+    const char* e = getenv("LOCO_CUDA_ATTN");
+    if (e && std::string(e) == "simple") return AttnImpl::Simple;
+    if (e && std::string(e) == "tc") return AttnImpl::TC;
+    if (e && std::string(e) == "tc2") return AttnImpl::TC2;
+    return ATTN_DEFAULT;
+  }();
+  return impl;
 }
 bool attention_tc_enabled() { return attention_impl() != AttnImpl::Simple; }
 
