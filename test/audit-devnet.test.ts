@@ -1,17 +1,15 @@
 // `loco audit --window W --validator HOTKEY` against the devnet, as a third party runs it: the
 // validator's store and the miners' stores come from their commitments, window start times from
 // block timestamps, and the weights from the validator's set_weights on chain.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { KeyringPair } from '@polkadot/keyring/types';
-import { startTestDevnet } from './helpers/devnet.js';
+import { useTestDevnet } from './helpers/devnet.js';
 import { LOCO, tempDir, writeBandedShard } from './helpers.js';
-import type { Chain } from '../src/chain/client.js';
 import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
 import type { LocoEvent } from '../src/protocol/events.js';
 import { openStore } from '../src/storage/index.js';
@@ -26,17 +24,7 @@ import { Validator } from '../src/validator/validator.js';
 type Any = any;
 const TAO = 1_000_000_000n;
 const dir = tempDir('loco-audit-devnet-');
-let devnet: Any;
-let chain: Chain;
-let alice: KeyringPair;
-
-before(async () => {
-  ({ devnet, chain, alice } = await startTestDevnet());
-});
-after(async () => {
-  await chain?.close();
-  await devnet?.stop();
-});
+const net = useTestDevnet();
 
 const T = 64;
 const N = 48;
@@ -47,7 +35,7 @@ const key = (n: string) => keypairFromSeed(new Uint8Array(createHash('sha256').u
 function loco(args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: Any }> {
   const env = { ...process.env, HOME: dir, LOCO_CONFIG_DIR: join(dir, '.cfg'), NO_COLOR: '1' } as NodeJS.ProcessEnv;
   return new Promise((resolve) => {
-    execFile(process.execPath, [LOCO, ...args, '--network', devnet.url, '--json'], { env, timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [LOCO, ...args, '--network', net.devnet.url, '--json'], { env, timeout: 120_000 }, (err, stdout, stderr) => {
       let json: Any;
       try {
         json = JSON.parse(stdout);
@@ -61,21 +49,21 @@ function loco(args: string[]): Promise<{ code: number; stdout: string; stderr: s
 
 test('loco audit on the devnet: stores from commitments, times from blocks, weights from set_weights', { timeout: 240_000 }, async () => {
   const [vkey, m0, m1] = await Promise.all(['validator', 'miner0', 'miner1'].map(key));
-  const created = await chain.submit(chain.tx.registerNetwork(vkey.ss58Address), alice, 'register_network');
+  const created = await net.chain.submit(net.chain.tx.registerNetwork(vkey.ss58Address), net.alice, 'register_network');
   const netuid = Number((created.events.find((e) => e.name === 'NetworkAdded')?.data as unknown[])[0]);
-  for (const k of [vkey, m0, m1]) await chain.submit(chain.tx.transferKeepAlive(k.ss58Address, 10n * TAO), alice, 'transfer');
-  for (const k of [m0, m1]) await chain.submit(chain.tx.burnedRegister(netuid, k.ss58Address), alice, 'burned_register');
-  await chain.submit(chain.tx.addStake(vkey.ss58Address, netuid, 5n * TAO), alice, 'add_stake');
-  const uidOf = async (k: Keypair) => (await chain.uidOf(netuid, k.ss58Address))!;
+  for (const k of [vkey, m0, m1]) await net.chain.submit(net.chain.tx.transferKeepAlive(k.ss58Address, 10n * TAO), net.alice, 'transfer');
+  for (const k of [m0, m1]) await net.chain.submit(net.chain.tx.burnedRegister(netuid, k.ss58Address), net.alice, 'burned_register');
+  await net.chain.submit(net.chain.tx.addStake(vkey.ss58Address, netuid, 5n * TAO), net.alice, 'add_stake');
+  const uidOf = async (k: Keypair) => (await net.chain.uidOf(netuid, k.ss58Address))!;
   const vuid = await uidOf(vkey);
   const minerKeys = [m0, m1];
   const minerUids = await Promise.all(minerKeys.map(uidOf));
   const storeUrl = (u: number) => pathToFileURL(join(dir, `store-${u}`)).href;
   // every participant, the validator included, commits its store
   for (const [k, u] of [...minerKeys.map((k, i) => [k, minerUids[i]] as const), [vkey, vuid] as const]) {
-    await chain.submit(chain.tx.setCommitment(netuid, storeCommitment(storeUrl(u))), k, 'set_commitment');
+    await net.chain.submit(net.chain.tx.setCommitment(netuid, storeCommitment(storeUrl(u))), k, 'set_commitment');
   }
-  const peerList = await commitmentPeers(chain, netuid, { exclude: [vuid] });
+  const peerList = await commitmentPeers(net.chain, netuid, { exclude: [vuid] });
   const peers = async () => peerList;
 
   const m = defaultManifest({ name: 'audit-devnet', netuid, dataset: { name: 'synthetic', shards: ['data_train_000000.bin'], sha256: '0'.repeat(64) } });
@@ -88,7 +76,7 @@ test('loco audit on the devnet: stores from commitments, times from blocks, weig
   const manifestFile = join(dir, 'run.json');
   writeFileSync(manifestFile, loaded.bytes);
   const numSamples = new ShardSet([SHARD], T).numSamples;
-  const clock = new ChainClock(chain, m.window.blocks_per_window, 100);
+  const clock = new ChainClock(net.chain, m.window.blocks_per_window, 100);
 
   const engines = await Promise.all([0, 1, 2].map(() => Engine.start({ threads: 1 })));
   const weights: Extract<LocoEvent, { event: 'weights' }>[] = [];
@@ -106,7 +94,7 @@ test('loco audit on the devnet: stores from commitments, times from blocks, weig
       store: openStore(storeUrl(vuid)),
       peers,
       workDir: join(dir, 'work-v'),
-      setWeights: chainSetWeights(chain, netuid, vkey),
+      setWeights: chainSetWeights(net.chain, netuid, vkey),
       events: (e) => e.event === 'weights' && weights.push(e),
     });
     await Promise.all([...miners.map((x) => x.initModel()), validator.initModel()]);

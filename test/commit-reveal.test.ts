@@ -3,15 +3,13 @@
 // setWeights hook commits the SDK hash, the poller reveals in the right epoch, the weights read back
 // from chain storage are the normalised ones; a new hook on the same state file (a restart) still
 // reveals; a wrong salt is refused by the chain and the commit dropped with the chain's reason.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyringPair } from '@polkadot/keyring/types';
-import { startTestDevnet } from './helpers/devnet.js';
+import { useTestDevnet } from './helpers/devnet.js';
 import { tempDir } from './helpers.js';
-import type { Chain } from '../src/chain/client.js';
 import { normaliseWeights } from '../src/chain/weights.js';
 import { keypairFromSeed, type Keypair } from '../src/wallet/keypair.js';
 import { chainSetWeights } from '../src/miner/chain.js';
@@ -23,17 +21,16 @@ const TEMPO = 14; // epochs of 15 blocks of 200 ms: room for a loaded machine to
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 const dir = tempDir('loco-commit-reveal-');
-let devnet: Any;
-let chain: Chain;
-let alice: KeyringPair;
+// the devnet, then (setup) a subnet with commit–reveal on, the validator and three miners
+const net = useTestDevnet({ setup });
 let netuid: number;
 let vkey: Keypair;
 let vuid: number;
 let minerUids: number[];
 
 const key = (n: string) => keypairFromSeed(new Uint8Array(createHash('sha256').update(`loco-commit-reveal-${n}`).digest()));
-const sudo = (call: Any) => chain.submit((chain.api.tx as Any).sudo.sudo(call), alice, 'sudo');
-const onChainWeights = async (): Promise<Array<[number, number]>> => ((await (chain.api.query as Any).subtensorModule.weights(netuid, vuid)) as Any).toJSON();
+const sudo = (call: Any) => net.chain.submit((net.chain.api.tx as Any).sudo.sudo(call), net.alice, 'sudo');
+const onChainWeights = async (): Promise<Array<[number, number]>> => ((await (net.chain.api.query as Any).subtensorModule.weights(netuid, vuid)) as Any).toJSON();
 async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
   const t0 = Date.now();
   for (;;) {
@@ -44,34 +41,29 @@ async function until<T>(what: string, f: () => T | undefined | Promise<T | undef
   }
 }
 
-before(async () => {
-  ({ devnet, chain, alice } = await startTestDevnet());
+async function setup(): Promise<void> {
   vkey = await key('validator');
   const miners = await Promise.all(['m0', 'm1', 'm2'].map(key));
-  const created = await chain.submit(chain.tx.registerNetwork(vkey.ss58Address), alice, 'register_network');
+  const created = await net.chain.submit(net.chain.tx.registerNetwork(vkey.ss58Address), net.alice, 'register_network');
   netuid = Number((created.events.find((e) => e.pallet === 'SubtensorModule' && e.name === 'NetworkAdded')!.data as Any)[0]);
-  await chain.submit(chain.tx.transferKeepAlive(vkey.ss58Address, 10n * TAO), alice, 'transfer');
-  for (const k of miners) await chain.submit(chain.tx.burnedRegister(netuid, k.ss58Address), alice, 'burned_register');
-  const tx = (chain.api.tx as Any).adminUtils;
+  await net.chain.submit(net.chain.tx.transferKeepAlive(vkey.ss58Address, 10n * TAO), net.alice, 'transfer');
+  for (const k of miners) await net.chain.submit(net.chain.tx.burnedRegister(netuid, k.ss58Address), net.alice, 'burned_register');
+  const tx = (net.chain.api.tx as Any).adminUtils;
   await sudo(tx.sudoSetTempo(netuid, TEMPO));
   await sudo(tx.sudoSetWeightsSetRateLimit(netuid, 0));
   await sudo(tx.sudoSetCommitRevealWeightsEnabled(netuid, true));
-  assert.equal(await chain.commitRevealEnabled(netuid), true);
-  assert.equal(Number(((await (chain.api.query as Any).subtensorModule.revealPeriodEpochs(netuid)) as Any).toString()), 1);
-  vuid = (await chain.uidOf(netuid, vkey.ss58Address))!;
-  minerUids = await Promise.all(miners.map(async (k) => (await chain.uidOf(netuid, k.ss58Address))!));
-});
-after(async () => {
-  await chain?.close();
-  await devnet?.stop();
-});
+  assert.equal(await net.chain.commitRevealEnabled(netuid), true);
+  assert.equal(Number(((await (net.chain.api.query as Any).subtensorModule.revealPeriodEpochs(netuid)) as Any).toString()), 1);
+  vuid = (await net.chain.uidOf(netuid, vkey.ss58Address))!;
+  minerUids = await Promise.all(miners.map(async (k) => (await net.chain.uidOf(netuid, k.ss58Address))!));
+}
 
 const weightEvents = (events: LocoEvent[]) => events.filter((e): e is Extract<LocoEvent, { event: 'weights' }> => e.event === 'weights');
 
 test('commit–reveal: the hook commits the hash, the poller reveals in commit epoch + 1, chain weights = the normalised ones', { timeout: 60_000 }, async () => {
   const stateFile = join(dir, 'a', 'weights-commits.json');
   const events: LocoEvent[] = [];
-  const hook = chainSetWeights(chain, netuid, vkey, { stateFile, pollMs: 200, events: (e) => events.push(e), uid: vuid });
+  const hook = chainSetWeights(net.chain, netuid, vkey, { stateFile, pollMs: 200, events: (e) => events.push(e), uid: vuid });
   try {
     const ws = [0.2, 0.5, 0.3];
     const r = await hook(minerUids, ws);
@@ -79,7 +71,7 @@ test('commit–reveal: the hook commits the hash, the poller reveals in commit e
     assert.match(r.commitHash!, /^0x[0-9a-f]{64}$/);
     assert.equal(r.revealEpoch, epochIndex(r.block!, netuid, TEMPO) + 1);
     // the chain holds the hash; the salt is only in the 0600 state file
-    const commits = ((await (chain.api.query as Any).subtensorModule.weightCommits(netuid, vkey.ss58Address)) as Any).unwrap();
+    const commits = ((await (net.chain.api.query as Any).subtensorModule.weightCommits(netuid, vkey.ss58Address)) as Any).unwrap();
     assert.equal(commits[0][0].toHex(), r.commitHash);
     const saved = JSON.parse(readFileSync(stateFile, 'utf8'));
     assert.equal(saved.pending.length, 1);
@@ -103,14 +95,14 @@ test('commit–reveal: the hook commits the hash, the poller reveals in commit e
 
 test('commit–reveal: a restart (a new hook on the same state file) still reveals the commit made before it', { timeout: 60_000 }, async () => {
   const stateFile = join(dir, 'b', 'weights-commits.json');
-  const first = chainSetWeights(chain, netuid, vkey, { stateFile, pollMs: 60_000 });
+  const first = chainSetWeights(net.chain, netuid, vkey, { stateFile, pollMs: 60_000 });
   const ws = [0.9, 0, 0.1];
   const r = await first(minerUids, ws);
   await first.close(); // "crash" before the reveal (its poller never ran)
   assert.equal(JSON.parse(readFileSync(stateFile, 'utf8')).pending.length, 1);
 
   const events: LocoEvent[] = [];
-  const second = chainSetWeights(chain, netuid, vkey, { stateFile, pollMs: 200, events: (e) => events.push(e), uid: vuid });
+  const second = chainSetWeights(net.chain, netuid, vkey, { stateFile, pollMs: 200, events: (e) => events.push(e), uid: vuid });
   try {
     const reveal = await until('the reveal after the restart', () => weightEvents(events).find((e) => e.mode === 'reveal'));
     assert.equal(reveal.error, undefined, reveal.error);
@@ -126,7 +118,7 @@ test('commit–reveal: a restart (a new hook on the same state file) still revea
 test('commit–reveal: a wrong salt is refused by the chain (InvalidRevealCommitHashNotMatch) and the commit dropped with the reason', { timeout: 60_000 }, async () => {
   const stateFile = join(dir, 'c', 'weights-commits.json');
   const before = await onChainWeights();
-  const first = chainSetWeights(chain, netuid, vkey, { stateFile, pollMs: 60_000 });
+  const first = chainSetWeights(net.chain, netuid, vkey, { stateFile, pollMs: 60_000 });
   await first(minerUids, [1, 1, 1]);
   await first.close();
   const saved = JSON.parse(readFileSync(stateFile, 'utf8'));
@@ -135,7 +127,7 @@ test('commit–reveal: a wrong salt is refused by the chain (InvalidRevealCommit
 
   const events: LocoEvent[] = [];
   const logs: string[] = [];
-  const second = chainSetWeights(chain, netuid, vkey, { stateFile, pollMs: 200, events: (e) => events.push(e), uid: vuid, log: (m) => logs.push(m) });
+  const second = chainSetWeights(net.chain, netuid, vkey, { stateFile, pollMs: 200, events: (e) => events.push(e), uid: vuid, log: (m) => logs.push(m) });
   try {
     const dropped = await until('the refused reveal', () => weightEvents(events).find((e) => e.mode === 'reveal'));
     assert.equal(dropped.submitted, false);
@@ -150,7 +142,7 @@ test('commit–reveal: a wrong salt is refused by the chain (InvalidRevealCommit
 
 test('commit–reveal: after a crash while waiting for inclusion, the chain\'s WeightCommits gives the commit block (found: revealed; not found: dropped)', { timeout: 60_000 }, async () => {
   const stateFile = join(dir, 'd', 'weights-commits.json');
-  const first = chainSetWeights(chain, netuid, vkey, { stateFile, pollMs: 60_000 });
+  const first = chainSetWeights(net.chain, netuid, vkey, { stateFile, pollMs: 60_000 });
   const ws = [0.3, 0.3, 0.4];
   const r = await first(minerUids, ws);
   await first.close();
@@ -162,7 +154,7 @@ test('commit–reveal: after a crash while waiting for inclusion, the chain\'s W
   writeFileSync(stateFile, JSON.stringify(saved));
 
   const events: LocoEvent[] = [];
-  const second = chainSetWeights(chain, netuid, vkey, { stateFile, pollMs: 200, events: (e) => events.push(e), uid: vuid });
+  const second = chainSetWeights(net.chain, netuid, vkey, { stateFile, pollMs: 200, events: (e) => events.push(e), uid: vuid });
   try {
     const reveal = await until('the reveal', () => weightEvents(events).find((e) => e.mode === 'reveal' && e.commitHash === r.commitHash));
     assert.equal(reveal.error, undefined, reveal.error);

@@ -1,17 +1,15 @@
 // `loco run init|show`: a run manifest from flags with the data set's hash, validated on write and
 // on read; published into a file:// store and committed on the devnet by the subnet owner's hotkey,
 // then found again from the subnet's commitment (fetched and hash-checked), and ignored as a peer.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { KeyringPair } from '@polkadot/keyring/types';
-import { startTestDevnet } from './helpers/devnet.js';
+import { useTestDevnet } from './helpers/devnet.js';
 import { LOCO, tempDir } from './helpers.js';
-import type { Chain } from '../src/chain/client.js';
 import { writeShard } from '../src/data/shards.js';
 import { keys } from '../src/protocol/naming.js';
 import { commitmentPeers } from '../src/miner/chain.js';
@@ -20,17 +18,7 @@ import { commitmentPeers } from '../src/miner/chain.js';
 type Any = any;
 const TAO = 1_000_000_000n;
 const home = tempDir('loco-run-init-');
-let devnet: Any;
-let chain: Chain;
-let alice: KeyringPair;
-
-before(async () => {
-  ({ devnet, chain, alice } = await startTestDevnet());
-});
-after(async () => {
-  await chain?.close();
-  await devnet?.stop();
-});
+const net = useTestDevnet();
 
 interface Run {
   code: number;
@@ -42,7 +30,7 @@ interface Run {
 function loco(args: string[], json = true): Promise<Run> {
   const env = { ...process.env, HOME: home, LOCO_CONFIG_DIR: join(home, '.cfg'), NO_COLOR: '1' } as NodeJS.ProcessEnv;
   delete env.LOCO_PASSWORD;
-  const full = [...args, '--network', devnet.url, '--wallet-path', join(home, 'wallets'), '--wallet-name', 'owner', ...(json ? ['--json'] : [])];
+  const full = [...args, '--network', net.devnet.url, '--wallet-path', join(home, 'wallets'), '--wallet-name', 'owner', ...(json ? ['--json'] : [])];
   return new Promise((resolve) => {
     execFile(process.execPath, [LOCO, ...full], { env, timeout: 120_000 }, (err, stdout, stderr) => {
       let parsed: Any;
@@ -105,9 +93,9 @@ test('run init writes a valid manifest with the data hash; show validates; publi
   assert.equal(regen.code, 0, regen.stderr + regen.stdout);
   const ownerHotkey: string = regen.json.data.ss58Address ?? regen.json.data.hotkey?.ss58Address ?? regen.json.data.address;
   assert.match(ownerHotkey, /^5/, JSON.stringify(regen.json));
-  const created = await chain.submit(chain.tx.registerNetwork(ownerHotkey), alice, 'register_network');
+  const created = await net.chain.submit(net.chain.tx.registerNetwork(ownerHotkey), net.alice, 'register_network');
   const netuid = Number((created.events.find((e) => e.name === 'NetworkAdded')?.data as unknown[])[0]);
-  await chain.submit(chain.tx.transferKeepAlive(ownerHotkey, 10n * TAO), alice, 'transfer');
+  await net.chain.submit(net.chain.tx.transferKeepAlive(ownerHotkey, 10n * TAO), net.alice, 'transfer');
 
   // publish: the object in the store, the commitment on chain
   const storeDir = join(home, 'owner-store');
@@ -117,10 +105,10 @@ test('run init writes a valid manifest with the data hash; show validates; publi
   const hash: string = pub.json.data.hash;
   assert.deepEqual(readFileSync(join(storeDir, keys.manifest(hash.slice(0, 16)))), readFileSync(join(home, 'published.json')));
   assert.deepEqual(pub.json.data.commitment.fields, [`loco-run:v1:${hash}`, storeUrl]);
-  const commits = await chain.commitments(netuid, ownerHotkey);
+  const commits = await net.chain.commitments(netuid, ownerHotkey);
   assert.deepEqual(commits[0].fields.map((f) => f.text), [`loco-run:v1:${hash}`, storeUrl]);
   // a run commitment is not a miner's store
-  assert.deepEqual(await commitmentPeers(chain, netuid), []);
+  assert.deepEqual(await commitmentPeers(net.chain, netuid), []);
 
   // show --netuid: found, fetched, hash-checked
   const fromChain = await loco(['run', 'show', '--netuid', String(netuid)]);
@@ -141,20 +129,20 @@ test('audit\'s chain side: findSetWeights finds the set_weights a validator sent
   const { findSetWeights } = await import('../src/validator/audit.js');
   const { normaliseWeights } = await import('../src/chain/weights.js');
   const vkey = await keypairFromSeed(new Uint8Array(createHash('sha256').update('loco-run-init-validator').digest()));
-  const created = await chain.submit(chain.tx.registerNetwork(vkey.ss58Address), alice, 'register_network');
+  const created = await net.chain.submit(net.chain.tx.registerNetwork(vkey.ss58Address), net.alice, 'register_network');
   const netuid = Number((created.events.find((e) => e.name === 'NetworkAdded')?.data as unknown[])[0]);
-  await chain.submit(chain.tx.transferKeepAlive(vkey.ss58Address, 10n * TAO), alice, 'transfer');
-  await chain.submit(chain.tx.addStake(vkey.ss58Address, netuid, 5n * TAO), alice, 'add_stake');
-  const vuid = (await chain.uidOf(netuid, vkey.ss58Address))!;
-  const from = await chain.blockNumber();
-  const r = await chainSetWeights(chain, netuid, vkey)([vuid], [1]);
-  const all = await findSetWeights(chain, netuid, vkey.ss58Address, from, 200);
+  await net.chain.submit(net.chain.tx.transferKeepAlive(vkey.ss58Address, 10n * TAO), net.alice, 'transfer');
+  await net.chain.submit(net.chain.tx.addStake(vkey.ss58Address, netuid, 5n * TAO), net.alice, 'add_stake');
+  const vuid = (await net.chain.uidOf(netuid, vkey.ss58Address))!;
+  const from = await net.chain.blockNumber();
+  const r = await chainSetWeights(net.chain, netuid, vkey)([vuid], [1]);
+  const all = await findSetWeights(net.chain, netuid, vkey.ss58Address, from, 200);
   assert.equal(all.length, 1, JSON.stringify(all));
   const found = all[0];
   assert.equal(found.block, r.block);
   const want = normaliseWeights([vuid], [1]);
   assert.deepEqual([found.uids, found.values], [want.uids, want.values]);
   // another subnet, or blocks before it: nothing
-  assert.deepEqual(await findSetWeights(chain, netuid + 1, vkey.ss58Address, from, 200), []);
-  assert.deepEqual(await findSetWeights(chain, netuid, vkey.ss58Address, Math.max(0, from - 20), 20), []);
+  assert.deepEqual(await findSetWeights(net.chain, netuid + 1, vkey.ss58Address, from, 200), []);
+  assert.deepEqual(await findSetWeights(net.chain, netuid, vkey.ss58Address, Math.max(0, from - 20), 20), []);
 });

@@ -1,15 +1,13 @@
 // The window protocol on the embedded devnet: windows come from chain blocks and block timestamps,
 // miners are found through their on-chain commitments (store URLs), and the validator's weights
 // land on chain through set_weights.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { KeyringPair } from '@polkadot/keyring/types';
-import { startTestDevnet } from './helpers/devnet.js';
+import { useTestDevnet } from './helpers/devnet.js';
 import { tempDir, writeBandedShard } from './helpers.js';
-import type { Chain } from '../src/chain/client.js';
 import { defaultManifest, parseManifest, serializeManifest } from '../src/protocol/manifest.js';
 import { openStore } from '../src/storage/index.js';
 import { ShardSet } from '../src/data/shards.js';
@@ -25,17 +23,7 @@ const TAO = 1_000_000_000n;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 const dir = tempDir('loco-window-devnet-');
-let devnet: Any;
-let chain: Chain;
-let alice: KeyringPair;
-
-before(async () => {
-  ({ devnet, chain, alice } = await startTestDevnet());
-});
-after(async () => {
-  await chain?.close();
-  await devnet?.stop();
-});
+const net = useTestDevnet();
 
 const T = 64;
 const N = 64;
@@ -50,19 +38,19 @@ test('on the devnet: windows from blocks, peers from commitments, weights on cha
     r.events.find((e) => e.pallet === pallet && e.name === name)?.data as unknown[] | undefined;
 
   // subnet owned by Alice with the validator's hotkey; two miners registered and funded
-  const created = await chain.submit(chain.tx.registerNetwork(vkey.ss58Address), alice, 'register_network');
+  const created = await net.chain.submit(net.chain.tx.registerNetwork(vkey.ss58Address), net.alice, 'register_network');
   const netuid = Number(eventData(created, 'SubtensorModule', 'NetworkAdded')?.[0]);
-  for (const k of [vkey, m0, m1]) await chain.submit(chain.tx.transferKeepAlive(k.ss58Address, 10n * TAO), alice, 'transfer');
-  for (const k of [m0, m1]) await chain.submit(chain.tx.burnedRegister(netuid, k.ss58Address), alice, 'burned_register');
-  await chain.submit(chain.tx.addStake(vkey.ss58Address, netuid, 5n * TAO), alice, 'add_stake');
-  const uidOf = async (k: Keypair) => (await chain.uidOf(netuid, k.ss58Address))!;
+  for (const k of [vkey, m0, m1]) await net.chain.submit(net.chain.tx.transferKeepAlive(k.ss58Address, 10n * TAO), net.alice, 'transfer');
+  for (const k of [m0, m1]) await net.chain.submit(net.chain.tx.burnedRegister(netuid, k.ss58Address), net.alice, 'burned_register');
+  await net.chain.submit(net.chain.tx.addStake(vkey.ss58Address, netuid, 5n * TAO), net.alice, 'add_stake');
+  const uidOf = async (k: Keypair) => (await net.chain.uidOf(netuid, k.ss58Address))!;
   const vuid = await uidOf(vkey);
   const minerKeys = [m0, m1];
   const minerUids = await Promise.all(minerKeys.map(uidOf));
   const storeUrl = (u: number) => pathToFileURL(join(dir, `store-${u}`)).href;
-  for (const [i, k] of minerKeys.entries()) await chain.submit(chain.tx.setCommitment(netuid, storeCommitment(storeUrl(minerUids[i]))), k, 'set_commitment');
+  for (const [i, k] of minerKeys.entries()) await net.chain.submit(net.chain.tx.setCommitment(netuid, storeCommitment(storeUrl(minerUids[i]))), k, 'set_commitment');
 
-  const peerList = await commitmentPeers(chain, netuid, { exclude: [vuid] });
+  const peerList = await commitmentPeers(net.chain, netuid, { exclude: [vuid] });
   assert.deepEqual(peerList.map((p) => [p.uid, p.ss58, p.store.url]), minerUids.map((u, i) => [u, minerKeys[i].ss58Address, storeUrl(u)]));
   const peers = async () => peerList;
 
@@ -74,7 +62,7 @@ test('on the devnet: windows from blocks, peers from commitments, weights on cha
   m.checkpoint.every_windows = 1000;
   const loaded = parseManifest(serializeManifest(m));
   const numSamples = new ShardSet([SHARD], T).numSamples;
-  const clock = new ChainClock(chain, m.window.blocks_per_window, 100);
+  const clock = new ChainClock(net.chain, m.window.blocks_per_window, 100);
 
   const engines = await Promise.all([0, 1, 2].map(() => Engine.start({ threads: 1 })));
   try {
@@ -91,7 +79,7 @@ test('on the devnet: windows from blocks, peers from commitments, weights on cha
       store: openStore(storeUrl(vuid)),
       peers,
       workDir: join(dir, 'work-v'),
-      setWeights: chainSetWeights(chain, netuid, vkey),
+      setWeights: chainSetWeights(net.chain, netuid, vkey),
       nonce: (x) => new Uint8Array(createHash('sha256').update(`nonce-${x}`).digest()),
       events: (e) => e.event === 'weights' && weightsEvents.push(e),
     });
@@ -107,7 +95,7 @@ test('on the devnet: windows from blocks, peers from commitments, weights on cha
       await clock.waitFor(w + 1);
       const t0 = await clock.startTime(w + 1);
       assert.ok(t0.getTime() <= Date.now() && Date.now() - t0.getTime() < 60_000, 'window start comes from the block timestamp');
-      assert.equal(windowOf(await chain.blockNumber(), m.window.blocks_per_window) >= w + 1, true);
+      assert.equal(windowOf(await net.chain.blockNumber(), m.window.blocks_per_window) >= w + 1, true);
       await Promise.all(miners.map((x) => x.upload(w)));
       const gs = await Promise.all(miners.map((x) => x.sync(w, t0)));
       for (const g of gs) assert.deepEqual(g.accepted.map((a) => a.uid), minerUids, JSON.stringify(g.rejected));
@@ -123,7 +111,7 @@ test('on the devnet: windows from blocks, peers from commitments, weights on cha
     const submitted = weightsEvents.filter((e) => e.submitted);
     assert.equal(submitted.length, 1, JSON.stringify(weightsEvents));
     assert.equal(submitted[0].included, true);
-    const onChain: Array<[number, number]> = ((await (chain.api.query as Any).subtensorModule.weights(netuid, vuid)) as Any).toJSON();
+    const onChain: Array<[number, number]> = ((await (net.chain.api.query as Any).subtensorModule.weights(netuid, vuid)) as Any).toJSON();
     assert.deepEqual(onChain.map(([u]) => u), submitted[0].uids.slice().sort((a: number, b: number) => a - b));
     for (const [u] of onChain) assert.ok(minerUids.includes(u));
   } finally {
