@@ -8,7 +8,7 @@
 //     the row-major tiles: no transposed copies in shared memory;
 //   - warps skip key (query) tiles that are fully masked for all their rows, and mask only where a
 //     tile crosses the diagonal or the sequence end;
-//   - optionally (cs, sn given; LOCO_CUDA_ROPE_FUSED=1) RoPE is applied to the q and k tiles in
+//   - optionally (ROPE = true, cs and sn given; LOCO_CUDA_ROPE_FUSED=1) RoPE is applied to the q and k tiles in
 //     shared memory and undone on dq, dk in registers, so no separate RoPE pass runs. Measured slower
 //     than the separate pass on an H200 (every streamed tile is rotated again, and the table loads
 //     stall before a barrier), so it is off by default.
@@ -39,6 +39,12 @@ struct Shape {
   static constexpr int BR = NW * 16;            // rows a block owns
   static constexpr int S = HD + 8;              // shared-memory row stride (bf16): 16 bytes of padding
   static constexpr int NT = NW * 32;
+  // Blocks per SM the dK/dV kernel is compiled for (__launch_bounds__' second argument). At head_dim
+  // 64 ptxas alone takes 186 registers (two 128-thread blocks per SM); asked for three it fits 168
+  // without spilling. Elsewhere no bound: at 128 it spills hundreds of bytes, at 16 it would take
+  // more registers than it does unbounded; with the fused RoPE it would spill (ptxas -v, 2026-11-26,
+  // docs/cuda.md).
+  static constexpr int DKV_MIN_BLOCKS = HD == 64 ? 3 : 1;
 };
 
 #ifdef LOCO_CUDA_EMULATE
@@ -92,14 +98,20 @@ __device__ __forceinline__ void cp_async_wait() {
 }
 
 // rows [r0, r0+ROWS) of a [*, ld] bf16 matrix (columns [0, HD)) into smem [ROWS][HD+8]; zeros from
-// row Tn on. Consecutive threads copy consecutive 16-byte pieces of a row (coalesced).
+// row Tn on. Consecutive threads copy consecutive 16-byte pieces of a row (coalesced); each thread
+// keeps one source pointer and steps it by NT/VEC rows, so the loop has no 64-bit index products.
 template <int HD, int ROWS, int NT>
 __device__ __forceinline__ void cp_tile(bf16* s, const bf16* g, size_t ld, int r0, int Tn) {
-  constexpr int S = HD + 8, VEC = HD / 8;
-  for (int e = threadIdx.x; e < ROWS * VEC; e += NT) {
-    const int r = e / VEC, c = (e % VEC) * 8;
-    const bool ok = r0 + r < Tn;
-    cp_async16(s + r * S + c, ok ? g + (size_t)(r0 + r) * ld + c : g, ok);
+  constexpr int S = HD + 8, VEC = HD / 8, RSTEP = NT / VEC;  // RSTEP: rows one pass of the block copies
+  static_assert(NT % VEC == 0 && ROWS % RSTEP == 0, "cp_tile: the block must cover whole rows");
+  const int r = threadIdx.x / VEC, c = (threadIdx.x % VEC) * 8;
+  const bf16* src = g + (size_t)(r0 + r) * ld + c;
+  const size_t step = (size_t)RSTEP * ld;
+  bf16* dst = s + r * S + c;
+#pragma unroll
+  for (int i = 0; i < ROWS / RSTEP; i++, src += step) {
+    const bool ok = r0 + r + i * RSTEP < Tn;
+    cp_async16(dst + i * RSTEP * S, ok ? src : g, ok);
   }
 }
 
@@ -152,7 +164,7 @@ __device__ __forceinline__ const bf16* frag_bt(const bf16* s, int S, int k0, int
 // The K/V tile pipeline of the forward and dQ kernels (K/V tile kt in stage kt & 1): starts the
 // copy of tile kt + 1 into the other stage, waits for tile kt, and with RoPE fused rotates it (and,
 // at kt = 0, the block's BR query rows in Qs). Returns tile kt's K; its V follows TK·(HD+8) later.
-template <int HD>
+template <int HD, bool ROPE>
 __device__ __forceinline__ bf16* kv_tile_ready(bf16* KV, const bf16* base, int d, size_t ld, int kt, int nkt, int Tn,
                                                bf16* Qs, int q0, const float* cs, const float* sn) {
   constexpr int S = Shape<HD>::S, NT = Shape<HD>::NT, BR = Shape<HD>::BR;
@@ -167,7 +179,7 @@ __device__ __forceinline__ bf16* kv_tile_ready(bf16* KV, const bf16* base, int d
   }
   __syncthreads();
   bf16* Ks = KV + (kt & 1) * 2 * TK * S;
-  if (cs) {  // RoPE fused: q, k arrive unrotated
+  if constexpr (ROPE) {  // RoPE fused: q, k arrive unrotated
     if (kt == 0) rope_tile<HD, BR, NT>(Qs, q0, Tn, cs, sn);
     rope_tile<HD, TK, NT>(Ks, kt * TK, Tn, cs, sn);
     __syncthreads();
@@ -204,7 +216,7 @@ __device__ __forceinline__ void score_pair(float (&acc1)[TK / 8][4], float (&acc
   }
 }
 
-template <int HD>
+template <int HD, bool ROPE>
 __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
                                                                   float scale_log2, const float* cs,
                                                                   const float* sn) {
@@ -228,32 +240,30 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
   cp_async_commit();
   const int wq0 = q0 + warp * 16;  // this warp's first query row
   const int qi[2] = {wq0 + g, wq0 + g + 8};
-  uint32_t qf[HD / 16][4];
   float o[HD / 8][4];
 #pragma unroll
   for (int n = 0; n < HD / 8; n++) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
   for (int kt = 0; kt < nkt; kt++) {
-    const bf16* Ks = kv_tile_ready<HD>(KV, base, d, ld, kt, nkt, Tn, Qs, q0, cs, sn);
+    const bf16* Ks = kv_tile_ready<HD, ROPE>(KV, base, d, ld, kt, nkt, Tn, Qs, q0, cs, sn);
     const bf16* Vs = Ks + TK * S;
     const int k0 = kt * TK;
-    if (kt == 0) {
-#pragma unroll
-      for (int kk = 0; kk < HD / 16; kk++) ldsm_x4(qf[kk], frag_a(Qs, S, warp * 16, kk * 16, lane));
-    }
     if (k0 <= wq0 + 15 && wq0 < Tn) {  // warp-uniform: the tile holds keys some row of the warp sees
       float s[TK / 8][4];
 #pragma unroll
       for (int n = 0; n < TK / 8; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
 #pragma unroll
-      for (int kk = 0; kk < HD / 16; kk++)
+      for (int kk = 0; kk < HD / 16; kk++) {
+        uint32_t qf[4];  // reloaded per tile (4 ldmatrix against 16 for K): 16 registers fewer than keeping Q
+        ldsm_x4(qf, frag_a(Qs, S, warp * 16, kk * 16, lane));
 #pragma unroll
         for (int np = 0; np < TK / 16; np++) {
           uint32_t bb[4];
           ldsm_x4(bb, frag_b(Ks, S, np * 16, kk * 16, lane));
-          mma16816(s[2 * np], qf[kk], bb[0], bb[1]);
-          mma16816(s[2 * np + 1], qf[kk], bb[2], bb[3]);
+          mma16816(s[2 * np], qf, bb[0], bb[1]);
+          mma16816(s[2 * np + 1], qf, bb[2], bb[3]);
         }
+      }
       online_softmax_tile<TK, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, k0 + TK - 1 > wq0 || k0 + TK > Tn);
 #pragma unroll
       for (int j = 0; j < TK / 16; j++) {
@@ -275,8 +285,8 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
 
 // dK, dV for a block of BR keys (16 per warp), streaming 64-query tiles from the first that can
 // see the block's keys.
-template <int HD>
-__global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy,
+template <int HD, bool ROPE>
+__global__ void __launch_bounds__(Shape<HD>::NT, ROPE ? 1 : Shape<HD>::DKV_MIN_BLOCKS) attn2_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy,
                                                                       const float* lse, const float* D, int Tn, int H,
                                                                       float scale, float scale_log2, const float* cs,
                                                                       const float* sn) {
@@ -286,7 +296,9 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dkv_kernel(bf16* dqkv
   bf16* Vs = Ks + BR * S;                     // [BR][S]
   bf16* QD = Vs + BR * S;                     // stage st: Q at QD + st·2·TK·S, dO TK·S further
   float* LD = reinterpret_cast<float*>(QD + 4 * TK * S);  // stage st: lse·log2(e) at LD + st·2·TK, D TK further
-  const int kb = gridDim.x - 1 - blockIdx.x;  // early keys see the most queries: first
+  // early keys see the most queries: they go first (blocks are dispatched in increasing blockIdx.x;
+  // until 2026-11-26 this was reversed, so the longest blocks came last and set the tail)
+  const int kb = blockIdx.x;
   const int bh = blockIdx.y, b = bh / H, h = bh % H;
   const int d = H * HD;
   const size_t ld = 3 * (size_t)d;
@@ -338,7 +350,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dkv_kernel(bf16* dqkv
     const float* L2 = LD + st * 2 * TK;
     const float* Dq = L2 + TK;
     const int q0 = qt * TK;
-    if (cs) {  // RoPE fused: q, k arrive unrotated
+    if constexpr (ROPE) {  // RoPE fused: q, k arrive unrotated
       if (qt == qt0) rope_tile<HD, BR, NT>(Ks, k0, Tn, cs, sn);
       rope_tile<HD, TK, NT>(Qs, q0, Tn, cs, sn);
       __syncthreads();
@@ -383,7 +395,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dkv_kernel(bf16* dqkv
 #pragma unroll
   for (int r = 0; r < 2; r++) {
     if (key[r] >= Tn) continue;
-    if (cs) unrope_frag<HD>(dk, r, key[r], cs, sn, t);
+    if constexpr (ROPE) unrope_frag<HD>(dk, r, key[r], cs, sn, t);
     bf16* row = out + (size_t)key[r] * ld;
 #pragma unroll
     for (int n = 0; n < HD / 8; n++) {
@@ -394,7 +406,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dkv_kernel(bf16* dqkv
 }
 
 // dQ for a block of BR queries (16 per warp), streaming 64-key tiles up to the diagonal.
-template <int HD>
+template <int HD, bool ROPE>
 __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy,
                                                                      const float* lse, const float* D, int Tn, int H,
                                                                      float scale, float scale_log2, const float* cs,
@@ -431,7 +443,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
 #pragma unroll
   for (int n = 0; n < HD / 8; n++) dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.f;
   for (int kt = 0; kt < nkt; kt++) {
-    const bf16* Ks = kv_tile_ready<HD>(KV, base, d, ld, kt, nkt, Tn, Qs, q0, cs, sn);
+    const bf16* Ks = kv_tile_ready<HD, ROPE>(KV, base, d, ld, kt, nkt, Tn, Qs, q0, cs, sn);
     const bf16* Vs = Ks + TK * S;
     const int k0 = kt * TK;
     if (k0 <= wq0 + 15 && wq0 < Tn) {
@@ -467,7 +479,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
 #pragma unroll
   for (int r = 0; r < 2; r++) {
     if (qi[r] >= Tn) continue;
-    if (cs) unrope_frag<HD>(dq, r, qi[r], cs, sn, t);
+    if constexpr (ROPE) unrope_frag<HD>(dq, r, qi[r], cs, sn, t);
     bf16* row = out + (size_t)qi[r] * ld;
 #pragma unroll
     for (int n = 0; n < HD / 8; n++)

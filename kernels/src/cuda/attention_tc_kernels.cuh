@@ -242,7 +242,9 @@ __global__ void __launch_bounds__(NW * 32) attn_bwd_dkv_tc_kernel(bf16* dqkv, co
   bf16* dOt = Qt + HD * ST;   // [HD][ST]
   float* L2 = reinterpret_cast<float*>(dOt + HD * ST);  // lse·log2(e) of the tile's queries
   float* Dq = L2 + TB;
-  const int kb = gridDim.x - 1 - blockIdx.x;  // early keys see the most queries: first
+  // early keys see the most queries: they go first (blocks are dispatched in increasing blockIdx.x;
+  // until 2026-11-26 this was reversed, so the longest blocks came last and set the tail)
+  const int kb = blockIdx.x;
   const int bh = blockIdx.y, b = bh / H, h = bh % H;
   const int d = H * HD;
   const size_t ld = 3 * (size_t)d;
