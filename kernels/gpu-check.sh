@@ -12,13 +12,15 @@
 #   abi         optional: make cublaslt-abi-check (our cuBLASLt declarations vs cublasLt.h)
 #   build_base  only with GPU_CHECK_BASELINE=DIR (an earlier kernels/ tree): its build/gpu-bench
 #   parity      build/gpu-parity --config tiny --seed 1 --B 4 --dump DIR  (CUDA vs CPU engine, default
-#               attention); parity_tc the same with the first tensor-core attention; parity_124m,
-#               parity_124m_tc at gpt2-124m shapes (B 1, T 192)
+#               attention; also the tensor-core attention kernels against the CUDA-core ones);
+#               parity_124m at gpt2-124m shapes (B 1, T 192)
 #   reference   reference/model.py DIR  (both engines' gradients vs a float64 PyTorch reference)
 #   engine      tools/engine_session.py: train, eval, sample_params over the line protocol, cuda vs cpu
 #   codec       build/codec-cuda parity bench  (GPU codec bytes vs the CPU codec; compress/aggregate)
-#   bench_124m  build/gpu-bench --config gpt2-124m --tokens 16384   (_tc: --attn tc; _base: baseline tree)
-#   bench_1b    build/gpu-bench --config 1b --tokens 16384          (_tc, _base likewise)
+#   bench_124m  build/gpu-bench --config gpt2-124m --tokens 16384
+#               (bench_124m_base_ATTN: the baseline tree's gpu-bench --attn ATTN, for each ATTN in
+#               GPU_CHECK_BASELINE_ATTN, default "tc2"; a tree up to 76335e0 also has "tc")
+#   bench_1b    build/gpu-bench --config 1b --tokens 16384          (bench_1b_base_ATTN likewise)
 #   bench_*_tune, bench_124m_ce  optional: LOCO_CUDA_GEMM_TUNE=1, LOCO_CUDA_CE=cluster
 #   attn_profile  optional: ncu sections of the default attention kernels (attn_ncu.txt under $OUT)
 #   kernels     optional: per-kernel GPU time of one gpt2-124m step under ncu (ncu.csv.gz under $OUT)
@@ -26,7 +28,7 @@
 #   codec_variants  optional: build/codec-cuda --variants 0,2  (the other select kernels: parity, timings)
 # Environment: GPU_CHECK_BUDGET_S (default 265: the whole script's wall-clock budget; later stages
 # get what is left), LOCO_CUDA_ARCH (default 90a), GPU_CHECK_SKIP (space-separated stage names),
-# GPU_CHECK_BASELINE, GPU_CHECK_TORCH_ARGS (extra bench.py arguments), GPU_CHECK_1B_STEPS (default 3),
+# GPU_CHECK_BASELINE, GPU_CHECK_BASELINE_ATTN, GPU_CHECK_TORCH_ARGS (extra bench.py arguments), GPU_CHECK_1B_STEPS (default 3),
 # GPU_CHECK_NCU_ARGS (extra gpu-bench arguments for the ncu stage).
 set -u
 START=$(date +%s)
@@ -110,25 +112,28 @@ run_stage abi 60 make -C "$K" cublaslt-abi-check
 # ---- correctness ---------------------------------------------------------------------------------
 DUMP="$WORK/dump"
 run_stage parity 60 "$K/build/gpu-parity" --config tiny --seed 1 --B 4 --dump "$DUMP"
-# the whole bf16 model with the first tensor-core attention (LOCO_CUDA_ATTN=tc) against the CPU engine
-# (head dims 32 and 64; the default, second version with RoPE fused, runs in `parity` and `parity_124m`)
-run_stage parity_tc 60 env LOCO_CUDA_ATTN=tc "$K/build/gpu-parity" --config tiny --seed 1 --B 4
 run_stage parity_124m 60 "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
-run_stage parity_124m_tc 60 env LOCO_CUDA_ATTN=tc "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
 run_stage reference 60 python3 "$K/reference/model.py" "$DUMP"
 # train / eval / sample_params through the line protocol with --device cuda next to --device cpu
 run_stage engine 60 python3 "$K/tools/engine_session.py" "$K/build/loco-engine"
 run_stage codec 60 "$K/build/codec-cuda" parity bench --reps 10
 
 # ---- speed: our engine, then PyTorch on the same GPU --------------------------------------------
-# default attention (tensor cores, second version, RoPE fused) and the first version (--attn tc); the
-# baseline tree's gpu-bench (if any) with its tensor-core attention
+# the default (tensor-core attention), then the baseline tree's gpu-bench (if any) with each attention
+# named in GPU_CHECK_BASELINE_ATTN
+BASE_ATTNS=${GPU_CHECK_BASELINE_ATTN:-tc2}
 run_stage bench_124m 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
-run_stage bench_124m_tc 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn tc
-[[ -n "$BASE" ]] && run_stage bench_124m_base 45 "$BASE/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn tc
+if [[ -n "$BASE" ]]; then
+  for a in $BASE_ATTNS; do
+    run_stage "bench_124m_base_$a" 45 "$BASE/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn "$a"
+  done
+fi
 run_stage bench_1b 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
-run_stage bench_1b_tc 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1 --attn tc
-[[ -n "$BASE" ]] && run_stage bench_1b_base 45 "$BASE/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1 --attn tc
+if [[ -n "$BASE" ]]; then
+  for a in $BASE_ATTNS; do
+    run_stage "bench_1b_base_$a" 45 "$BASE/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1 --attn "$a"
+  done
+fi
 # PyTorch on the same GPU, before the optional stages below
 TORCH_BUDGET=$(( $(left) - 70 ))
 (( TORCH_BUDGET < 10 )) && TORCH_BUDGET=10
@@ -224,17 +229,23 @@ def res(name):
 cmp = {}
 torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
-    runs = {"default": res(stage), "tc": res(stage + "_tc"), "tune": res(stage + "_tune"), "ce_cluster": res(stage + "_ce")}
+    runs = {"default": res(stage), "tune": res(stage + "_tune"), "ce_cluster": res(stage + "_ce")}
     row = {}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")
         row[f"engine_{name}_mfu"] = r.get("mfu")
         row[f"engine_{name}_step_ms"] = r.get("step_ms")
         row[f"engine_{name}_peak_mem_bytes"] = r.get("peak_mem_bytes")
-    base = res(stage + "_base")
-    if base:
-        row["baseline_tokens_per_s"] = base.get("tokens_per_s")
-        row["baseline_mfu"] = base.get("mfu")
+    # baselines: the earlier tree, one run per attention (stage NAME_base_ATTN); the fastest is "the" baseline
+    base = {}
+    for sname in out["stages"]:
+        if sname.startswith(stage + "_base_"):
+            r, attn = res(sname), sname[len(stage + "_base_"):]
+            row[f"baseline_{attn}_tokens_per_s"] = r.get("tokens_per_s")
+            row[f"baseline_{attn}_mfu"] = r.get("mfu")
+            if r.get("ok") and (r.get("tokens_per_s") or 0) > (base.get("tokens_per_s") or 0):
+                base = r
+                row["baseline_best"] = attn
     ok_runs = [(n, r) for n, r in runs.items() if r.get("ok") and r.get("tokens_per_s")]
     best_name, best = max(ok_runs, key=lambda nr: nr[1]["tokens_per_s"], default=(None, {}))
     row["engine_best"] = best_name

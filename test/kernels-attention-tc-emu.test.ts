@@ -1,8 +1,8 @@
-// The CUDA backend's tensor-core attention kernels (both versions: kernels/src/cuda/attention_tc_kernels.cuh
-// and attention_tc2_kernels.cuh) run on the CPU in an emulator (a thread per CUDA thread, a software
-// mma.m16n8k16 and ldmatrix in the PTX fragment layouts, cp.async as a plain copy) and agree with the
-// CPU engine's attention, forward and backward, for head sizes 16–128 and sequence lengths that end
-// mid-tile; an injected error is caught in each version. Needs the CUDA headers only
+// The CUDA backend's tensor-core attention kernels (kernels/src/cuda/attention_tc2_kernels.cuh) run
+// on the CPU in an emulator (a thread per CUDA thread, a software mma.m16n8k16 and ldmatrix in the PTX
+// fragment layouts, cp.async as a plain copy) and agree with the CPU engine's attention, forward and
+// backward, for head sizes 16–128 and sequence lengths that end mid-tile, with and without the fused
+// RoPE; an injected error is caught. Needs the CUDA headers only
 // (the development and CI machines have nvcc's; no GPU).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ const KERNELS = join(ROOT, 'kernels');
 const EMU = join(KERNELS, 'build', 'attention-tc-emu');
 const HAVE_CUDA_HEADERS = existsSync('/usr/local/cuda/include/cuda_bf16.h');
 
-interface Case { version: number; head_dim: number; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
+interface Case { rope: boolean; head_dim: number; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
 
 test('tensor-core attention (emulated) matches the CPU attention; an injected error fails', { timeout: 900_000, skip: HAVE_CUDA_HEADERS ? false : 'no CUDA headers on this machine' }, () => {
   const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/attention-tc-emu'], { encoding: 'utf8', timeout: 180_000 });
@@ -24,8 +24,8 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   assert.equal(r.status, 0, `attention-tc-emu failed:\n${r.stdout}\n${r.stderr}`);
   const j = JSON.parse(r.stdout) as { ok: boolean; cases: Case[] };
   assert.equal(j.ok, true);
-  // version 2 also with RoPE fused into the kernels (the last two)
-  assert.deepEqual(j.cases.map((c) => `${c.version}:${c.head_dim}`), ['1:16', '1:32', '1:64', '1:128', '2:16', '2:32', '2:64', '2:128', '2:64', '2:128']);
+  // the last two with RoPE fused into the kernels
+  assert.deepEqual(j.cases.map((c) => `${c.head_dim}${c.rope ? '+rope' : ''}`), ['16', '32', '64', '128', '64+rope', '128+rope']);
   for (const c of j.cases) {
     // bf16 inputs and outputs: a few 1e-3 relative; a wrong index or mask gives O(1)
     for (const e of [c.y_rel, c.dq_rel, c.dk_rel, c.dv_rel]) assert.ok(e < 1e-2, JSON.stringify(c));
@@ -35,5 +35,5 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   assert.equal(bad.status, 1, bad.stdout);
   const badj = JSON.parse(bad.stdout) as { ok: boolean; cases: Case[] };
   assert.equal(badj.ok, false);
-  assert.deepEqual(badj.cases.map((c) => [c.version, c.ok]), [[1, false], [2, false]]);
+  assert.deepEqual(badj.cases.map((c) => [c.head_dim, c.ok]), [[64, false]]);
 });

@@ -1,4 +1,4 @@
-// build/attention-tc-emu: runs the tensor-core attention kernels (src/cuda/attention_tc_kernels.cuh,
+// build/attention-tc-emu: runs the tensor-core attention kernels (src/cuda/attention_tc2_kernels.cuh,
 // the very code the GPU runs) on the CPU — one std::thread per CUDA thread, barriers for
 // __syncthreads and warp shuffles, and a software mma.m16n8k16 that reads and writes the fragments
 // in the PTX ISA layout — and compares forward (y, logsumexp) and backward (dq, dk, dv) with the CPU
@@ -33,7 +33,7 @@
 struct EmuDim { unsigned x = 0, y = 0, z = 0; };
 static thread_local EmuDim threadIdx, blockIdx;
 static EmuDim gridDim;
-static constexpr int EMU_THREADS = 256;  // the most threads a block of either version has
+static constexpr int EMU_THREADS = 256;  // the most threads a block may have
 static int g_block_threads = 128;
 static EmuBarrier* g_block_barrier = nullptr;
 static EmuBarrier* g_warp_barrier[EMU_THREADS / 32];
@@ -49,15 +49,11 @@ static float __shfl_xor_sync(unsigned, float v, int m) {
 }
 
 // The dynamic shared memory of the block being run (blocks run one after another).
-namespace attn_tc {
-alignas(16) unsigned char smraw[256 * 1024];
-}
 namespace attn_tc2 {
 alignas(16) unsigned char smraw[256 * 1024];
 }
 
 // common.cuh's declarations need these names; their CUDA definitions are not used here.
-#include "../src/cuda/attention_tc_kernels.cuh"
 #include "../src/cuda/attention_tc2_kernels.cuh"
 #include "config.h"
 #include "ops.h"
@@ -65,7 +61,7 @@ alignas(16) unsigned char smraw[256 * 1024];
 void cuda_fail(cudaError_t, const char*, const char*, int) { throw std::runtime_error("cuda_fail in emulation"); }
 void cuda_launch_check(const char*, const char*, int) {}
 
-namespace attn_tc {
+namespace attn_tc2 {
 // mma.m16n8k16.row.col f32.bf16.bf16.f32, warp-collective: every lane deposits its fragments; each
 // lane then computes its own C elements from the whole A (16×16) and B (16×8).
 struct MmaSlot { uint32_t a[4], b0, b1; };
@@ -103,9 +99,7 @@ void emu_mma16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
   }
   g_warp_barrier[w]->arrive_and_wait();
 }
-}  // namespace attn_tc
 
-namespace attn_tc2 {
 // ldmatrix.sync.aligned.m8n8.x4(.trans).shared.b16, warp-collective: lanes 8i..8i+7 give the row
 // addresses of matrix i (8 bf16 each); register i of lane L receives matrix i's elements
 // (row L/4, columns 2(L%4) and 2(L%4)+1), or with .trans (rows 2(L%4) and 2(L%4)+1, column L/4),
@@ -142,7 +136,6 @@ static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, 
   for (unsigned by = 0; by < gy; by++)
     for (unsigned bx = 0; bx < gx; bx++) {
       // stale shared memory must not matter
-      std::memset(attn_tc::smraw, 0xcd, sizeof attn_tc::smraw);
       std::memset(attn_tc2::smraw, 0xcd, sizeof attn_tc2::smraw);
       std::vector<std::thread> th;
       for (int t = 0; t < nthreads; t++)
@@ -179,8 +172,7 @@ static double rel_err(const std::vector<double>& a, const std::vector<double>& r
 }
 
 template <int HD>
-static bool run_case(int version, int B, int Tn, int H, bool inject, std::string& json, bool rope = false) {
-  using namespace attn_tc;
+static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool rope = false) {
   const int d = H * HD;
   const size_t BT = (size_t)B * Tn;
   std::mt19937 rng(HD * 1000 + Tn);
@@ -197,7 +189,7 @@ static bool run_case(int version, int B, int Tn, int H, bool inject, std::string
       qkv[r * 3 * d + 2 * d + j] = __float2bfloat16(c);
       dyb[r * d + j] = __float2bfloat16(e);
     }
-  // RoPE fused into the kernels (version 2 only): the kernels get q, k unrotated; the reference
+  // RoPE fused into the kernels: the kernels get q, k unrotated; the reference
   // rotates them first (same fp32 tables as the CUDA backend's configure()) and rotates dq, dk back
   const int half = HD / 2;
   std::vector<float> cs((size_t)Tn * half), sn((size_t)Tn * half);
@@ -259,15 +251,12 @@ static bool run_case(int version, int B, int Tn, int H, bool inject, std::string
   std::vector<float> lse(BT * H), D(BT * H);
   const float sl = 1.4426950408889634f / std::sqrt((float)HD), sc = 1.0f / std::sqrt((float)HD);
   using S2 = attn_tc2::Shape<HD>;
-  const unsigned gx = version == 2 ? (Tn + S2::BR - 1) / S2::BR : (Tn + TB - 1) / TB, gy = B * H;
-  const int nt = version == 2 ? S2::NT : NW * 32;
-  if (version == 2)
-    launch(gx, gy, [&] {
-      if (rope) attn_tc2::attn2_fwd_kernel<HD, true>(y.data(), lse.data(), qkv.data(), Tn, H, sl, rcs, rsn);
-      else attn_tc2::attn2_fwd_kernel<HD, false>(y.data(), lse.data(), qkv.data(), Tn, H, sl, nullptr, nullptr);
-    }, nt);
-  else
-    launch(gx, gy, [&] { attn_fwd_tc_kernel<HD>(y.data(), lse.data(), qkv.data(), Tn, H, sl); });
+  const unsigned gx = (Tn + S2::BR - 1) / S2::BR, gy = B * H;
+  const int nt = S2::NT;
+  launch(gx, gy, [&] {
+    if (rope) attn_tc2::attn2_fwd_kernel<HD, true>(y.data(), lse.data(), qkv.data(), Tn, H, sl, rcs, rsn);
+    else attn_tc2::attn2_fwd_kernel<HD, false>(y.data(), lse.data(), qkv.data(), Tn, H, sl, nullptr, nullptr);
+  }, nt);
   for (int b = 0; b < B; b++)  // D = Σ dy·y per row (attn_bwd_pre_kernel)
     for (int t = 0; t < Tn; t++)
       for (int h = 0; h < H; h++) {
@@ -278,15 +267,10 @@ static bool run_case(int version, int B, int Tn, int H, bool inject, std::string
         }
         D[((size_t)b * H + h) * Tn + t] = acc;
       }
-  if (version == 2) {
-    auto dkv_kernel = rope ? attn_tc2::attn2_bwd_dkv_kernel<HD, true> : attn_tc2::attn2_bwd_dkv_kernel<HD, false>;
-    auto dq_kernel = rope ? attn_tc2::attn2_bwd_dq_kernel<HD, true> : attn_tc2::attn2_bwd_dq_kernel<HD, false>;
-    launch(gx, gy, [&] { dkv_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
-    launch(gx, gy, [&] { dq_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
-  } else {
-    launch(gx, gy, [&] { attn_bwd_dkv_tc_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); });
-    launch(gx, gy, [&] { attn_bwd_dq_tc_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); });
-  }
+  auto dkv_kernel = rope ? attn_tc2::attn2_bwd_dkv_kernel<HD, true> : attn_tc2::attn2_bwd_dkv_kernel<HD, false>;
+  auto dq_kernel = rope ? attn_tc2::attn2_bwd_dq_kernel<HD, true> : attn_tc2::attn2_bwd_dq_kernel<HD, false>;
+  launch(gx, gy, [&] { dkv_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
+  launch(gx, gy, [&] { dq_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
   std::vector<double> yo(BT * d), go[3], lo(lse.begin(), lse.end());
   for (int p = 0; p < 3; p++) go[p].resize(BT * d);
   for (size_t r = 0; r < BT; r++)
@@ -305,9 +289,9 @@ static bool run_case(int version, int B, int Tn, int H, bool inject, std::string
   sum = fnv1a(sum, dqkv.data(), dqkv.size() * sizeof(bf16));
   char buf[520];
   snprintf(buf, sizeof buf,
-           "{\"version\":%d,\"rope\":%s,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
+           "{\"rope\":%s,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
            "\"dk_rel\":%.3g,\"dv_rel\":%.3g,\"output_fnv1a\":\"%016llx\",\"ok\":%s}",
-           version, rope ? "true" : "false", B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
+           rope ? "true" : "false", B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
            ok ? "true" : "false");
   json = buf;
   return ok;
@@ -320,24 +304,16 @@ int main(int argc, char** argv) {
   bool ok = true;
   std::string all, one;
   auto add = [&](bool r) { ok = ok && r; all += (all.empty() ? "" : ",") + one; };
-  // --version 1|2 runs one version only (default both)
-  int only = 0;
-  for (int i = 1; i + 1 < argc; i++)
-    if (std::string(argv[i]) == "--version") only = atoi(argv[i + 1]);
-  for (int v = 1; v <= 2; v++) {
-    if (only && v != only) continue;
-    if (inject) {  // only the case with the injected error
-      add(run_case<64>(v, 1, 100, 1, true, one));
-      continue;
-    }
-    add(run_case<16>(v, 2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
-    add(run_case<32>(v, 1, 77, 2, false, one));   // two heads
-    add(run_case<64>(v, 1, 100, 1, false, one));
-    add(run_case<128>(v, 1, 70, 1, false, one));
-    if (v == 2) {  // RoPE fused into the kernels; four 64-row blocks and tiles, ending mid-tile
-      add(run_case<64>(v, 1, 200, 2, false, one, true));
-      add(run_case<128>(v, 1, 130, 1, false, one, true));
-    }
+  if (inject) {  // only the case with the injected error
+    add(run_case<64>(1, 100, 1, true, one));
+  } else {
+    add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
+    add(run_case<32>(1, 77, 2, false, one));   // two heads
+    add(run_case<64>(1, 100, 1, false, one));
+    add(run_case<128>(1, 70, 1, false, one));
+    // RoPE fused into the kernels; four 64-row blocks and tiles, ending mid-tile
+    add(run_case<64>(1, 200, 2, false, one, true));
+    add(run_case<128>(1, 130, 1, false, one, true));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     else if (a == "--seq") T = atoi(val().c_str());
     else if (a == "--precision") precision = val();
     else if (a == "--lr") lr = atof(val().c_str());
-    else if (a == "--attn") setenv("LOCO_CUDA_ATTN", val().c_str(), 1);  // tc2 | tc | simple
+    else if (a == "--attn") setenv("LOCO_CUDA_ATTN", val().c_str(), 1);  // tc2 | simple
     else fail_json("gpu-bench", "unknown argument " + a);
   }
   Config cfg;

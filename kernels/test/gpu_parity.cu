@@ -110,10 +110,10 @@ RunResult run_backend(Backend& be, const Config& cfg, const std::vector<float>& 
 }
 
 
-// The tensor-core attention against the CUDA-core one (both bf16 in and out) on random inputs, for
-// every supported head size and sequence lengths that are not multiples of the 64-row tiles.
-// version 1: attention_tc.cu, version 2: attention_tc2.cu
-Json check_attention_tc(bool& ok, Json& failures, int version) {
+// The tensor-core attention (attention_tc2.cu) against the CUDA-core one (both bf16 in and out) on
+// random inputs, for every supported head size and sequence lengths that are not multiples of the
+// 64-row tiles.
+Json check_attention_tc(bool& ok, Json& failures) {
   struct Case { int B, T, H, hd; };
   const Case cases[] = {{2, 200, 2, 64}, {1, 200, 2, 128}, {2, 130, 4, 16}, {1, 77, 2, 32}, {1, 64, 1, 128},
                         {1, 520, 2, 64}, {1, 300, 1, 128}};
@@ -137,11 +137,9 @@ Json check_attention_tc(bool& ok, Json& failures, int version) {
     cudaMemset(dq2, 0, 2 * nq);
     k_attention_forward_simple<bf16>(y1, l1, qkv, c.B, c.T, c.H, c.hd);
     k_attention_backward_simple<bf16>(dq1, D, qkv, y1, dy, l1, c.B, c.T, c.H, c.hd);
-    if (version == 2) k_attention_forward_tc2(y2, l2, qkv, c.B, c.T, c.H, c.hd);
-    else k_attention_forward_tc(y2, l2, qkv, c.B, c.T, c.H, c.hd);
+    k_attention_forward_tc2(y2, l2, qkv, c.B, c.T, c.H, c.hd);
     k_attention_bwd_pre<bf16>(D, y2, dy, c.B, c.T, c.H, c.hd);
-    if (version == 2) k_attention_backward_tc2(dq2, D, qkv, dy, l2, c.B, c.T, c.H, c.hd);
-    else k_attention_backward_tc(dq2, D, qkv, dy, l2, c.B, c.T, c.H, c.hd);
+    k_attention_backward_tc2(dq2, D, qkv, dy, l2, c.B, c.T, c.H, c.hd);
     cudaError_t e = cudaDeviceSynchronize();
     if (e != cudaSuccess) throw std::runtime_error(std::string("attention check: ") + cudaGetErrorString(e));
     auto get = [](const bf16* p, size_t n) {
@@ -175,8 +173,7 @@ Json check_attention_tc(bool& ok, Json& failures, int version) {
     arr.push(j);
     if (!cok) {
       ok = false;
-      failures.push(Json("tensor-core attention (version " + std::to_string(version) +
-                         ") differs from the CUDA-core one at head_dim " + std::to_string(c.hd) +
+      failures.push(Json("tensor-core attention differs from the CUDA-core one at head_dim " + std::to_string(c.hd) +
                          ", T " + std::to_string(c.T) + ": " + j.dump()));
     }
     cudaFree(qkv); cudaFree(dy); cudaFree(y1); cudaFree(y2); cudaFree(dq1); cudaFree(dq2);
@@ -375,22 +372,17 @@ int main(int argc, char** argv) {
     }
     out.set("precisions", precisions);
     {
-      // both tensor-core versions against the CUDA-core kernels; a failure gates "ok" only for the
-      // version that is active (LOCO_CUDA_ATTN / the default), the other is reported
+      // the tensor-core kernels against the CUDA-core ones; a failure gates "ok" when they are
+      // active (LOCO_CUDA_ATTN / the default), otherwise it is reported
       const AttnImpl active = attention_impl();
-      const char* names[3] = {"simple", "tc", "tc2"};
-      out.set("attention_impl", names[(int)active]);
+      out.set("attention_impl", active == AttnImpl::TC2 ? "tc2" : "simple");
       out.set("attention_tc_active", attention_tc_enabled());
-      for (int version = 1; version <= 2; version++) {
-        bool tc_ok = true;
-        Json tc_fail = Json::array();
-        const std::string key = version == 1 ? "attention_tc" : "attention_tc2";
-        out.set(key, check_attention_tc(tc_ok, tc_fail, version));
-        out.set(key + "_ok", tc_ok);
-        const bool gating = (version == 1 && active == AttnImpl::TC) || (version == 2 && active == AttnImpl::TC2);
-        for (auto& f : tc_fail.arr) failures.push(f);
-        if (!tc_ok && gating) ok = false;
-      }
+      bool tc_ok = true;
+      Json tc_fail = Json::array();
+      out.set("attention_tc2", check_attention_tc(tc_ok, tc_fail));
+      out.set("attention_tc2_ok", tc_ok);
+      for (auto& f : tc_fail.arr) failures.push(f);
+      if (!tc_ok && active == AttnImpl::TC2) ok = false;
     }
     out.set("loss_cuda_fp32", loss_fp32);
     out.set("loss_cuda_bf16", loss_bf16);

@@ -303,11 +303,11 @@ void k_attention_backward_simple(T* dqkv, float* D, const T* qkv, const T* y, co
   throw std::runtime_error("CUDA attention: head_dim " + std::to_string(hd) + " is not supported (16, 32, 64, 128)");
 }
 
-// bf16 default: the second tensor-core version (cp.async + ldmatrix, 4 warps). Both tensor-core
-// versions passed gpu-parity against the CPU engine and the CUDA-core kernels on an H100 and an H200
-// (2026-11-26, docs/benchmarks.md); on the H200 the second version's kernels took 12.0 ms per
-// gpt2-124m step against 14.05 ms and 58 ms per 1b step against 100 ms. LOCO_CUDA_ATTN=simple|tc|tc2
-// overrides.
+// bf16 default: the tensor-core kernels (tc2: cp.async + ldmatrix, 4 warps). They passed gpu-parity
+// against the CPU engine and the CUDA-core kernels on an H100 and an H200 (2026-11-26,
+// docs/benchmarks.md); on the H200 they took 12.0 ms per gpt2-124m step against 14.05 ms for the first
+// tensor-core version (tc, retired) and 58 ms per 1b step against 100 ms. LOCO_CUDA_ATTN=simple|tc2
+// overrides; "tc" (the retired first version) now means tc2.
 #ifndef ATTN_DEFAULT
 #define ATTN_DEFAULT AttnImpl::TC2
 #endif
@@ -316,8 +316,7 @@ AttnImpl attention_impl() {
   static const AttnImpl impl = [] {
     const char* e = getenv("LOCO_CUDA_ATTN");
     if (e && std::string(e) == "simple") return AttnImpl::Simple;
-    if (e && std::string(e) == "tc") return AttnImpl::TC;
-    if (e && std::string(e) == "tc2") return AttnImpl::TC2;
+    if (e && (std::string(e) == "tc2" || std::string(e) == "tc")) return AttnImpl::TC2;
     return ATTN_DEFAULT;
   }();
   return impl;
@@ -327,7 +326,6 @@ bool attention_tc_enabled() { return attention_impl() != AttnImpl::Simple; }
 const char* attention_impl_name(bool bf16) {
   if (!bf16) return "flash-simple";
   switch (attention_impl()) {
-    case AttnImpl::TC: return "flash-tc";
     case AttnImpl::TC2: return "flash-tc2";
     default: return "flash-simple";
   }
@@ -354,7 +352,6 @@ void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, i
     const AttnImpl a = attention_impl();
     if (a == AttnImpl::TC2 && attention_tc_supports(hd))
       return k_attention_forward_tc2(y, lse, qkv, B, Tn, H, hd, rope_cs, rope_sn);
-    if (a == AttnImpl::TC && attention_tc_supports(hd)) return k_attention_forward_tc(y, lse, qkv, B, Tn, H, hd);
   }
   k_attention_forward_simple<T>(y, lse, qkv, B, Tn, H, hd);
 }
@@ -365,8 +362,7 @@ void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* 
     const AttnImpl a = attention_impl();
     if (a != AttnImpl::Simple && attention_tc_supports(hd)) {
       k_attention_bwd_pre<bf16>(D, y, dy, B, Tn, H, hd);
-      if (a == AttnImpl::TC2) return k_attention_backward_tc2(dqkv, D, qkv, dy, lse, B, Tn, H, hd, rope_cs, rope_sn);
-      return k_attention_backward_tc(dqkv, D, qkv, dy, lse, B, Tn, H, hd);
+      return k_attention_backward_tc2(dqkv, D, qkv, dy, lse, B, Tn, H, hd, rope_cs, rope_sn);
     }
   }
   k_attention_backward_simple<T>(dqkv, D, qkv, y, dy, lse, B, Tn, H, hd);

@@ -6,7 +6,7 @@
 #include "common.cuh"
 
 bool attention_supports_head_dim(int hd);
-// Dispatch: bf16 runs on tensor cores (attention_tc.cu or attention_tc2.cu) unless LOCO_CUDA_ATTN=simple
+// Dispatch: bf16 runs on tensor cores (attention_tc2.cu) unless LOCO_CUDA_ATTN=simple
 // (attention_impl() below); fp32 always on the CUDA-core kernels.
 // rope_cs, rope_sn (the [T][hd/2] RoPE tables): when attention_rope_fused<T>(hd) (bf16, tc2 and
 // LOCO_CUDA_ROPE_FUSED=1; off by default, measured slower), the kernels apply
@@ -22,9 +22,9 @@ void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* 
 template <typename T>
 bool attention_rope_fused(int hd);
 const char* attention_impl_name(bool bf16);
-// Which bf16 kernels run: LOCO_CUDA_ATTN=simple (CUDA cores), tc (tensor cores, attention_tc.cu) or
-// tc2 (tensor cores, cp.async + ldmatrix, attention_tc2.cu); the default is ATTN_DEFAULT (attention.cu).
-enum class AttnImpl { Simple, TC, TC2 };
+// Which bf16 kernels run: LOCO_CUDA_ATTN=simple (CUDA cores) or tc2 (tensor cores, cp.async +
+// ldmatrix, attention_tc2.cu); the default is ATTN_DEFAULT (attention.cu).
+enum class AttnImpl { Simple, TC2 };
 AttnImpl attention_impl();
 bool attention_tc_enabled();  // attention_impl() != Simple
 
@@ -35,11 +35,7 @@ template <typename T>
 void k_attention_backward_simple(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B,
                                  int Tn, int H, int hd);
 bool attention_tc_supports(int hd);
-void k_attention_forward_tc(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd);
-// D must hold Σ dy·y per row (k_attention_bwd_pre).
-void k_attention_backward_tc(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B,
-                             int Tn, int H, int hd);
-// cs, sn non-null: RoPE fused (see k_attention_forward)
+// cs, sn non-null: RoPE fused (see k_attention_forward). D must hold Σ dy·y per row (k_attention_bwd_pre).
 void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd,
                              const float* cs = nullptr, const float* sn = nullptr);
 void k_attention_backward_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B,

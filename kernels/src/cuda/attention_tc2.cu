@@ -1,5 +1,4 @@
-// Launchers of the second tensor-core attention (attention_tc2_kernels.cuh; LOCO_CUDA_ATTN=tc2).
-// Same interface, layouts and results (to bf16 rounding) as attention_tc.cu.
+// Launchers of the tensor-core attention (attention_tc2_kernels.cuh; the bf16 default).
 #include <cmath>
 #include <cstdint>
 
@@ -49,6 +48,8 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 }
 
 }  // namespace
+
+bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
 
 void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd, const float* cs,
                              const float* sn) {

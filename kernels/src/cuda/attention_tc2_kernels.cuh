@@ -1,6 +1,8 @@
-// Tensor-core attention, second version (attention_tc2.cu launches these; LOCO_CUDA_ATTN=tc2).
-// Same algorithm and outputs as attention_tc_kernels.cuh (FA2 forward, two-pass deterministic
-// backward), restructured for speed after the first H100 profile (docs/benchmarks.md):
+// Tensor-core attention (attention_tc2.cu launches these; the bf16 default, LOCO_CUDA_ATTN=tc2): an
+// FA2 forward and a two-pass deterministic backward. The second version of these kernels, built
+// after the first one's H100 profile (docs/benchmarks.md); the first (tc) was retired on 2026-11-26
+// after this one measured faster in the same run (12.0 vs 14.05 ms per gpt2-124m step, 58 vs 100 ms
+// per 1b step, H200). What it does:
 //   - 4 warps per block, 64 query (or key) rows sharing each streamed K/V (or Q/dO) tile;
 //   - tiles are copied with cp.async, two stages deep, so the next tile streams in during the mma;
 //   - every operand fragment comes from ldmatrix (x4: four 8×8 matrices per instruction), the
@@ -18,16 +20,31 @@
 #include <cmath>
 #include <cstdint>
 
-#include "attention_tc_kernels.cuh"  // mma16816, pack2, LOG2E, LN2
 #include "common.cuh"
 
 namespace attn_tc2 {
-using attn_tc::LN2;
-using attn_tc::LOG2E;
-using attn_tc::mma16816;
-using attn_tc::online_softmax_tile;
-using attn_tc::pack2;
-using attn_tc::write_forward_rows;
+constexpr float LOG2E = 1.4426950408889634f;
+constexpr float LN2 = 0.6931471805599453f;
+
+// mma.sync.m16n8k16 bf16 × bf16 → fp32: c += a·b for one warp's 16×8 tile.
+#ifdef LOCO_CUDA_EMULATE
+void emu_mma16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1);  // test/attention_tc_emu.cpp
+#endif
+__device__ __forceinline__ void mma16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_mma16816(c, a, b0, b1);
+#else
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#endif
+}
+__device__ __forceinline__ uint32_t pack2(float lo, float hi) {
+  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&v);
+}
 
 constexpr int TK = 64;  // rows of a streamed tile (keys in the forward and dQ, queries in dK/dV)
 template <int HD>
@@ -159,6 +176,72 @@ __device__ __forceinline__ const bf16* frag_b(const bf16* s, int S, int n0, int 
 // B operand where B[k][n] = s[k][n] (s rows are k), loaded with .trans: (b0, b1) of n-blocks n0, n0+8.
 __device__ __forceinline__ const bf16* frag_bt(const bf16* s, int S, int k0, int n0, int lane) {
   return s + (k0 + (lane & 7) + (((lane >> 3) & 1) << 3)) * S + n0 + (lane >> 4) * 8;
+}
+
+// The forward's online-softmax step for one 64-key tile: s holds this
+// warp's raw scores Q·Kᵀ for its rows qi[0] (g) and qi[1] (g + 8) against keys k0 + column, in the
+// C-fragment layout; they become exp2(s·scale_log2 − m) in place (keys after the row or from Tn on
+// masked to 0 when need_mask), the running max m, sum l and the output o are rescaled.
+template <int NK, int HD>
+__device__ __forceinline__ void online_softmax_tile(float (&s)[NK / 8][4], float (&m)[2], float (&l)[2],
+                                                    float (&o)[HD / 8][4], int k0, const int (&qi)[2], int Tn, int t,
+                                                    float scale_log2, bool need_mask) {
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    float mx = -INFINITY;
+#pragma unroll
+    for (int n = 0; n < NK / 8; n++)
+#pragma unroll
+      for (int e = 0; e < 2; e++) {
+        const int key = k0 + n * 8 + 2 * t + e;
+        float v = s[n][2 * r + e] * scale_log2;
+        if (need_mask && (key > qi[r] || key >= Tn)) v = -INFINITY;
+        s[n][2 * r + e] = v;
+        mx = fmaxf(mx, v);
+      }
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+    const float mnew = fmaxf(m[r], mx);
+    const float muse = mnew == -INFINITY ? 0.f : mnew;
+    const float corr = exp2f(m[r] - muse);
+    m[r] = mnew;
+    float sum = 0.f;
+#pragma unroll
+    for (int n = 0; n < NK / 8; n++)
+#pragma unroll
+      for (int e = 0; e < 2; e++) {
+        const float p = exp2f(s[n][2 * r + e] - muse);
+        s[n][2 * r + e] = p;
+        sum += p;
+      }
+    l[r] = l[r] * corr + sum;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++) {
+      o[n][2 * r] *= corr;
+      o[n][2 * r + 1] *= corr;
+    }
+  }
+}
+
+// The forward's epilogue: y = o / l for this warp's rows qi[0], qi[1]
+// (the row sums l are spread over the 4 threads of a row), and the row logsumexp in natural log.
+template <int HD>
+__device__ __forceinline__ void write_forward_rows(bf16* y, float* lse, const float (&o)[HD / 8][4], const float (&m)[2],
+                                                   const float (&l)[2], const int (&qi)[2], int Tn, int b, int h, int d,
+                                                   int bh, int t) {
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    float lt = l[r];
+    lt += __shfl_xor_sync(0xffffffffu, lt, 1);
+    lt += __shfl_xor_sync(0xffffffffu, lt, 2);
+    if (qi[r] >= Tn) continue;
+    const float inv = 1.0f / lt;
+    bf16* yr = y + ((size_t)b * Tn + qi[r]) * d + (size_t)h * HD;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++)
+      *reinterpret_cast<uint32_t*>(yr + n * 8 + 2 * t) = pack2(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
+    if (t == 0) lse[(size_t)bh * Tn + qi[r]] = (m[r] + log2f(lt)) * LN2;
+  }
 }
 
 // The K/V tile pipeline of the forward and dQ kernels (K/V tile kt in stage kt & 1): starts the
