@@ -234,6 +234,64 @@ __device__ uint64_t block_excl_scan(uint64_t v, uint64_t* total) {
 // ---------------------------------------------------------------------------------------------
 // encode kernels
 
+// One radix-select digit pass of k_select over all keys of the chunk: hist[(key >> shift) & digitMask]
+// += 1 for every key of sv[0…len) with (key & mask) == prefix. hist must be zeroed before.
+__device__ __forceinline__ void digit_hist_match_any(const float* sv, int len, uint32_t prefix, uint32_t mask,
+                                                     int shift, uint32_t digitMask, uint32_t* hist, int tid) {
+  const int lane = tid & 31;
+  for (int b0 = 0; b0 < len; b0 += kThreads) {  // uniform bound: whole warps take part in match_any
+    const int l = b0 + tid;
+    uint32_t bin = 0xffffffffu;
+    if (l < len) {
+      const uint32_t key = key_of(sv[l]);
+      if ((key & mask) == prefix) bin = (key >> shift) & digitMask;
+    }
+    // one shared atomic per distinct bin per warp (the first digits are mostly one exponent)
+    const unsigned same = __match_any_sync(0xffffffffu, bin);
+    if (bin != 0xffffffffu && lane == __ffs(same) - 1) atomicAdd(&hist[bin], (uint32_t)__popc(same));
+  }
+}
+
+// Called by warp 0 only, after the digit pass: finds the bin holding the kRem-th largest of the keys
+// that match the prefix and writes the next prefix (prefix | bin << shift), the rank left inside that
+// bin, whether the whole bin is kept (allKept) and, with kBinCount, the bin's count (binCount is
+// left alone otherwise; only variant 2 reads it).
+// Lane owns bins 255−8·lane … 248−8·lane (descending).
+template <bool kBinCount>
+__device__ __forceinline__ void find_crossing_bin(const uint32_t* hist, int lane, uint32_t prefix, int shift,
+                                                  int kRem, uint32_t& nextPrefix, int& nextKRem, bool& allKept,
+                                                  uint32_t& binCount) {
+  uint32_t c[8];
+  uint32_t s = 0;
+#pragma unroll
+  for (int q = 0; q < 8; q++) {
+    c[q] = hist[255 - lane * 8 - q];
+    s += c[q];
+  }
+  uint32_t incl = s;  // inclusive scan of the lanes' sums: keys in this lane's bins and above
+#pragma unroll
+  for (int o = 1; o < 32; o <<= 1) {
+    const uint32_t n = __shfl_up_sync(0xffffffffu, incl, o);
+    if (lane >= o) incl += n;
+  }
+  const uint32_t excl = incl - s;
+  if (excl < (uint32_t)kRem && (uint32_t)kRem <= incl) {
+    uint32_t above = excl;
+    for (int q = 0; q < 8; q++) {
+      if (above + c[q] >= (uint32_t)kRem) {
+        const uint32_t np = prefix | ((uint32_t)(255 - lane * 8 - q) << shift);
+        nextPrefix = np;
+        nextKRem = kRem - (int)above;
+        if (kBinCount) binCount = c[q];
+        // every key of this bin is kept: no need to resolve it further
+        allKept = (c[q] == (uint32_t)kRem - above) && np != 0;
+        break;
+      }
+      above += c[q];
+    }
+  }
+}
+
 // Variants (all give the same output; 1 is the default, kDefaultSelectVariant: 1.073 against 1.157 ms
 // for the whole gpt2-124m encode on an H100):
 //   0  digits 24/16/8/0, every pass over all keys with warp-aggregated (__match_any_sync) atomics
@@ -336,50 +394,9 @@ __global__ void __launch_bounds__(kThreads, 8) k_select(const TensorDesc* __rest
     for (int shift = 24; shift >= 0; shift -= 8) {
       for (int i = tid; i < 256; i += kThreads) hist[i] = 0;
       __syncthreads();
-      for (int b0 = 0; b0 < len; b0 += kThreads) {  // uniform bound: whole warps take part in match_any
-        const int l = b0 + tid;
-        uint32_t bin = 0xffffffffu;
-        if (l < len) {
-          const uint32_t key = key_of(sv[l]);
-          if ((key & mask) == prefix) bin = (key >> shift) & 255u;
-        }
-        // one shared atomic per distinct bin per warp (the first digits are mostly one exponent)
-        const unsigned same = __match_any_sync(0xffffffffu, bin);
-        if (bin != 0xffffffffu && lane == __ffs(same) - 1) atomicAdd(&hist[bin], (uint32_t)__popc(same));
-      }
+      digit_hist_match_any(sv, len, prefix, mask, shift, 255u, hist, tid);
       __syncthreads();
-      if (warp == 0) {
-        // lane owns bins 255−8·lane … 248−8·lane (descending); find the bin holding the kRem-th
-        // largest of the keys that match the prefix
-        uint32_t c[8];
-        uint32_t s = 0;
-#pragma unroll
-        for (int q = 0; q < 8; q++) {
-          c[q] = hist[255 - lane * 8 - q];
-          s += c[q];
-        }
-        uint32_t incl = s;
-#pragma unroll
-        for (int o = 1; o < 32; o <<= 1) {
-          const uint32_t n = __shfl_up_sync(0xffffffffu, incl, o);
-          if (lane >= o) incl += n;
-        }
-        const uint32_t excl = incl - s;
-        if (excl < (uint32_t)kRem && (uint32_t)kRem <= incl) {
-          uint32_t above = excl;
-          for (int q = 0; q < 8; q++) {
-            if (above + c[q] >= (uint32_t)kRem) {
-              const uint32_t np = prefix | ((uint32_t)(255 - lane * 8 - q) << shift);
-              sPrefix = np;
-              sKRem = kRem - (int)above;
-              // every key of this bin is kept: no need to resolve it further
-              sAll = (c[q] == (uint32_t)kRem - above) && np != 0;
-              break;
-            }
-            above += c[q];
-          }
-        }
-      }
+      if (warp == 0) find_crossing_bin<false>(hist, lane, prefix, shift, kRem, sPrefix, sKRem, sAll, sBinCnt);
       __syncthreads();
       prefix = sPrefix;
       kRem = sKRem;
@@ -407,52 +424,10 @@ __global__ void __launch_bounds__(kThreads, 8) k_select(const TensorDesc* __rest
           if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & dmask], 1u);
         }
       } else {
-        for (int b0 = 0; b0 < len; b0 += kThreads) {  // uniform bound: whole warps take part in match_any
-          const int l = b0 + tid;
-          uint32_t bin = 0xffffffffu;
-          if (l < len) {
-            const uint32_t key = key_of(sv[l]);
-            if ((key & mask) == prefix) bin = (key >> shift) & dmask;
-          }
-          // one shared atomic per distinct bin per warp (the first digits are mostly one exponent)
-          const unsigned same = __match_any_sync(0xffffffffu, bin);
-          if (bin != 0xffffffffu && lane == __ffs(same) - 1) atomicAdd(&hist[bin], (uint32_t)__popc(same));
-        }
+        digit_hist_match_any(sv, len, prefix, mask, shift, dmask, hist, tid);
       }
       __syncthreads();
-      if (warp == 0) {
-        // lane owns bins 255−8·lane … 248−8·lane (descending); find the bin holding the kRem-th
-        // largest of the keys that match the prefix
-        uint32_t c[8];
-        uint32_t s = 0;
-#pragma unroll
-        for (int q = 0; q < 8; q++) {
-          c[q] = hist[255 - lane * 8 - q];
-          s += c[q];
-        }
-        uint32_t incl = s;
-#pragma unroll
-        for (int o = 1; o < 32; o <<= 1) {
-          const uint32_t n = __shfl_up_sync(0xffffffffu, incl, o);
-          if (lane >= o) incl += n;
-        }
-        const uint32_t excl = incl - s;
-        if (excl < (uint32_t)kRem && (uint32_t)kRem <= incl) {
-          uint32_t above = excl;
-          for (int q = 0; q < 8; q++) {
-            if (above + c[q] >= (uint32_t)kRem) {
-              const uint32_t np = prefix | ((uint32_t)(255 - lane * 8 - q) << shift);
-              sPrefix = np;
-              sKRem = kRem - (int)above;
-              sBinCnt = c[q];
-              // every key of this bin is kept: no need to resolve it further
-              sAll = (c[q] == (uint32_t)kRem - above) && np != 0;
-              break;
-            }
-            above += c[q];
-          }
-        }
-      }
+      if (warp == 0) find_crossing_bin<V == 2>(hist, lane, prefix, shift, kRem, sPrefix, sKRem, sAll, sBinCnt);
       __syncthreads();
       prefix = sPrefix;
       kRem = sKRem;
