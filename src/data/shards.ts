@@ -5,9 +5,10 @@
 // Samples: with context length T, sample j of a shard is tokens[j·T, j·T+T+1): inputs are the
 // first T, targets the same window shifted by one. A shard of n tokens holds floor((n−1)/T)
 // samples, and a global sample id indexes the concatenation of all shards' samples in list order.
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, existsSync } from 'node:fs';
+import { closeSync, fstatSync, readdirSync, readFileSync, readSync, statSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { LocoError, fromFsError } from '../errors.js';
+import { openForRead, withReadFd } from '../util/read-fd.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export const SHARD_MAGIC = 20240520;
@@ -95,20 +96,12 @@ function readExactly(fd: number, buf: Uint8Array, position: number, what: string
 
 /** Read and validate only the header (cheap even for 200 MB FineWeb shards). */
 export function readShardHeader(path: string): ShardHeader {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw fromFsError(e, path);
-  }
-  try {
+  return withReadFd(path, (fd) => {
     const size = fstatSync(fd).size;
     const head = new Uint8Array(Math.min(size, SHARD_HEADER_BYTES));
     readExactly(fd, head, 0, path);
     return parseShardHeader(head, size, path);
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** Read a whole shard, validated. */
@@ -128,17 +121,7 @@ export function readTokens(path: string, offset: number, count: number): Uint16A
   const from = Math.max(0, Math.min(offset, ntokens));
   const n = Math.max(0, Math.min(count, ntokens - from));
   const raw = new Uint8Array(2 * n);
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw fromFsError(e, path);
-  }
-  try {
-    readExactly(fd, raw, SHARD_HEADER_BYTES + 2 * from, path);
-  } finally {
-    closeSync(fd);
-  }
+  withReadFd(path, (fd) => readExactly(fd, raw, SHARD_HEADER_BYTES + 2 * from, path));
   const dv = new DataView(raw.buffer);
   const out = new Uint16Array(n);
   for (let i = 0; i < n; i++) out[i] = dv.getUint16(2 * i, true);
@@ -220,11 +203,7 @@ export class ShardSet {
         const { shard, index } = this.locate(ids[b]!);
         let fd = fds.get(shard);
         if (fd === undefined) {
-          try {
-            fd = openSync(this.files[shard]!, 'r');
-          } catch (e) {
-            throw fromFsError(e, this.files[shard]!);
-          }
+          fd = openForRead(this.files[shard]!);
           fds.set(shard, fd);
         }
         readExactly(fd, raw, SHARD_HEADER_BYTES + 2 * index * T, this.files[shard]!);

@@ -4,11 +4,10 @@
 //
 // Tensors are read one by one into their own Float32Arrays, so files far above Node's 2 GiB
 // Buffer limit (the 1b config with its optimiser state is ~11 GB) load fine.
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { LocoError, fromFsError } from '../errors.js';
-import { fsyncDir } from '../util/atomic.js';
+import { fstatSync, readSync } from 'node:fs';
+import { LocoError } from '../errors.js';
+import { writeFileAtomicWith } from '../util/atomic.js';
+import { withReadFd } from '../util/read-fd.js';
 import { paramSpecs, validateConfig, type ModelConfig, type ParamSpec } from './configs.js';
 
 export const CKPT_MAGIC = 'LOCOCKPT';
@@ -129,32 +128,14 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
 export function writeCheckpoint(path: string, ck: Checkpoint): void {
   if (!LITTLE_ENDIAN) throw new LocoError('unsupported', 'checkpoints need a little-endian host');
   const { prefix, tensors } = encodePrefix(ck);
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const writeAll = (fd: number, bytes: Uint8Array) => {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-  };
-  try {
-    mkdirSync(dir, { recursive: true });
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      writeAll(fd, prefix);
-      const CHUNK = 1 << 26; // 64 MiB per write call
-      for (const t of tensors) {
-        const b = le(t);
-        for (let o = 0; o < b.length; o += CHUNK) writeAll(fd, b.subarray(o, Math.min(b.length, o + CHUNK)));
-      }
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+  writeFileAtomicWith(path, (write) => {
+    write(prefix);
+    const CHUNK = 1 << 26; // 64 MiB per write call
+    for (const t of tensors) {
+      const b = le(t);
+      for (let o = 0; o < b.length; o += CHUNK) write(b.subarray(o, Math.min(b.length, o + CHUNK)));
     }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e instanceof LocoError ? e : fromFsError(e, path);
-  }
-  fsyncDir(dir);
+  });
 }
 
 /** Read source: a file descriptor or an in-memory buffer, behind one interface. */
@@ -284,16 +265,9 @@ function bufferSource(bytes: Uint8Array): Source {
 }
 
 function withFile<T>(path: string, fn: (src: Source) => T): T {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw fromFsError(e, path);
-  }
-  try {
-    const size = fstatSync(fd).size;
+  return withReadFd(path, (fd) => {
     const src: Source = {
-      size,
+      size: fstatSync(fd).size,
       read(buf, position) {
         let off = 0;
         while (off < buf.length) {
@@ -304,9 +278,7 @@ function withFile<T>(path: string, fn: (src: Source) => T): T {
       },
     };
     return fn(src);
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** Parse a checkpoint held in memory. */

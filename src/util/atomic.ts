@@ -3,7 +3,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fromFsError } from '../errors.js';
+import { LocoError, fromFsError } from '../errors.js';
 
 export interface AtomicWriteOptions {
   mode?: number; // file mode, e.g. 0o600 for keys
@@ -11,15 +11,27 @@ export interface AtomicWriteOptions {
 }
 
 export function writeFileAtomic(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  writeFileAtomicWith(path, (write) => write(bytes), opts);
+}
+
+/**
+ * The atomic write with the content produced by `fill`, which calls `write` as often as it likes
+ * (each call writes all of its bytes, in order): for files built piece by piece, too big for one
+ * buffer. A LocoError thrown by `fill` passes through unchanged; file-system errors become
+ * LocoErrors naming `path`. The temp file is removed on any error.
+ */
+export function writeFileAtomicWith(path: string, fill: (write: (bytes: Uint8Array) => void) => void, opts: AtomicWriteOptions = {}): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   try {
     mkdirSync(dir, { recursive: true });
     const fd = openSync(tmp, 'wx', opts.mode ?? 0o644);
     try {
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fill((bytes) => {
+        let off = 0;
+        while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      });
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -27,7 +39,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, opts: A
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw fromFsError(e, path);
+    throw e instanceof LocoError ? e : fromFsError(e, path);
   }
   fsyncDir(dir);
 }
