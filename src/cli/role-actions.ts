@@ -2,7 +2,6 @@
 // the data, the hotkey, start the native engine, and run the role loop on a window source. Every
 // event goes to stdout, as NDJSON with --json or as one short line for people. Loaded lazily by
 // ./commands/mine.ts and ./commands/validate.ts.
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -18,7 +17,7 @@ import { openStore } from '../storage/index.js';
 import { Engine } from '../trainer/engine.js';
 import { checkName, unlockHotkey } from '../wallet/wallet.js';
 import type { Chain } from '../chain/client.js';
-import { staticPeers, WallClock, type Peer, type PeerSpec, type WindowSource } from '../miner/window.js';
+import { readPeersFile, WallClock, type Peer, type WindowSource } from '../miner/window.js';
 
 interface RoleFlags {
   manifest?: string;
@@ -125,14 +124,7 @@ async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promi
       uid = u;
     }
     if (f.peers) {
-      let list: PeerSpec[];
-      try {
-        list = JSON.parse(readFileSync(f.peers, 'utf8')) as PeerSpec[];
-      } catch (e) {
-        throw new LocoError('invalidInput', `${f.peers}: not a JSON list of {uid, hotkey, store} (${(e as Error).message})`);
-      }
-      if (!Array.isArray(list)) throw new LocoError('invalidInput', `${f.peers}: not a JSON list of {uid, hotkey, store}`);
-      const fixed = await staticPeers(list);
+      const fixed = await readPeersFile(f.peers);
       peers = async () => fixed;
     } else {
       const { commitmentPeers } = await import('../miner/chain.js');

@@ -141,6 +141,21 @@ export async function staticPeers(list: readonly PeerSpec[]): Promise<Peer[]> {
   return out.sort((a, b) => a.uid - b.uid);
 }
 
+/**
+ * Peers from a JSON file holding a list of {uid, hotkey, store} (`--peers` of mine, validate and
+ * audit), validated as staticPeers does.
+ */
+export async function readPeersFile(path: string): Promise<Peer[]> {
+  let list: PeerSpec[];
+  try {
+    list = JSON.parse(readFileSync(path, 'utf8')) as PeerSpec[];
+  } catch (e) {
+    throw new LocoError('invalidInput', `${path}: not a JSON list of {uid, hotkey, store} (${(e as Error).message})`);
+  }
+  if (!Array.isArray(list)) throw new LocoError('invalidInput', `${path}: not a JSON list of {uid, hotkey, store}`);
+  return staticPeers(list);
+}
+
 // ---- the run ----------------------------------------------------------------------------------
 
 /** Everything a participant derives once from the run manifest. */

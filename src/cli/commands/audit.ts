@@ -32,7 +32,7 @@ async function audit(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const tolerance = f.tolerance === undefined ? undefined : Number(f.tolerance);
   if (tolerance !== undefined && !(tolerance >= 0)) throw new LocoError('usage', `--tolerance must be a number ≥ 0 (got ${f.tolerance})`);
 
-  const [{ readManifest }, { listShardFiles, ShardSet }, { openStore }, { publicKeypair }, { staticPeers, WallClock }, { auditWindow, humanAudit, findSetWeights, weightsSearchRange }, { Engine }, { readFileSync }, { tmpdir }, { join }] =
+  const [{ readManifest }, { listShardFiles, ShardSet }, { openStore }, { publicKeypair }, { readPeersFile, WallClock }, { auditWindow, humanAudit, findSetWeights, weightsSearchRange }, { Engine }, { tmpdir }, { join }] =
     await Promise.all([
       import('../../protocol/manifest.js'),
       import('../../data/shards.js'),
@@ -41,7 +41,6 @@ async function audit(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
       import('../../miner/window.js'),
       import('../../validator/audit.js'),
       import('../../trainer/engine.js'),
-      import('node:fs'),
       import('node:os'),
       import('node:path'),
     ]);
@@ -72,14 +71,7 @@ async function audit(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
     }
     let peers: () => Promise<readonly import('../../miner/window.js').Peer[]>;
     if (f.peers) {
-      let list;
-      try {
-        list = JSON.parse(readFileSync(f.peers, 'utf8'));
-      } catch (e) {
-        throw new LocoError('invalidInput', `${f.peers}: not a JSON list of {uid, hotkey, store} (${(e as Error).message})`);
-      }
-      if (!Array.isArray(list)) throw new LocoError('invalidInput', `${f.peers}: not a JSON list of {uid, hotkey, store}`);
-      const fixed = await staticPeers(list);
+      const fixed = await readPeersFile(f.peers);
       peers = async () => fixed;
     } else {
       const { commitmentPeers } = await import('../../miner/chain.js');
