@@ -7,7 +7,6 @@ import { LocoError, fromFsError } from '../errors.js';
 
 export interface AtomicWriteOptions {
   mode?: number; // file mode, e.g. 0o600 for keys
-  overwrite?: boolean; // default true; false fails if the target exists (checked at rename time too)
 }
 
 export function writeFileAtomic(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): void {
