@@ -23,6 +23,7 @@
 #   bench_1b    build/gpu-bench --config 1b --tokens 16384          (bench_1b_base_ATTN likewise)
 #   bench_*_tune, bench_124m_ce  optional: LOCO_CUDA_GEMM_TUNE=1, LOCO_CUDA_CE=cluster
 #   attn_profile  optional: ncu sections of the default attention kernels (attn_ncu.txt under $OUT)
+#   attn_profile_base  optional, with GPU_CHECK_BASELINE: the same for the baseline tree's (attn_ncu_base.txt)
 #   kernels     optional: per-kernel GPU time of one gpt2-124m step under ncu (ncu.csv.gz under $OUT)
 #   torch       reference/bench.py  (PyTorch eager/compile baselines and PyTorch SparseLoCo)
 #   codec_variants  optional: build/codec-cuda --variants 0,2  (the other select kernels: parity, timings)
@@ -158,6 +159,13 @@ run_stage attn_profile 60 bash -c "for k in attn2_fwd attn2_bwd_dkv attn2_bwd_dq
     --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
     '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 0 >> '$LOGDIR/attn_ncu.txt' 2>&1 || exit 1; \
   done; echo '{\"tool\":\"attn-profile\",\"ok\":true}'"
+# the same for the baseline tree's attention kernels (attn_ncu_base.txt), so registers, occupancy
+# and time per kernel are compared in one run; optional
+[[ -n "$BASE" ]] && run_stage attn_profile_base 60 bash -c "for k in attn2_fwd attn2_bwd_dkv attn2_bwd_dq; do \
+  ncu --clock-control none --profile-from-start off -k regex:\$k --launch-count 1 --section SpeedOfLight \
+    --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats \
+    '$BASE/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 0 --attn tc2 >> '$LOGDIR/attn_ncu_base.txt' 2>&1 || exit 1; \
+  done; echo '{\"tool\":\"attn-profile\",\"ok\":true}'"
 # opt-in select variants of the GPU codec (parity with the CPU on every case, bit-equal to variant 0
 # on the full model, timings); last and separate, so a problem there cannot cost the results above
 run_stage codec_variants 40 "$K/build/codec-cuda" parity bench --variants 0,2 --no-full-parity --reps 10
@@ -187,7 +195,7 @@ def last_json(text):
     return None
 
 out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": {}, "optional_failed": []}
-OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "bench_124m_tune", "bench_124m_ce", "bench_1b_tune"}  # opt-in kernels: reported, not part of "ok"
+OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "attn_profile_base", "bench_124m_tune", "bench_124m_ce", "bench_1b_tune"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
@@ -299,6 +307,7 @@ if [[ -n "${OUT:-}" ]]; then
   } > "$OUT/gpu-check.log"
   [[ -f "$LOGDIR/ncu.csv" ]] && gzip -c "$LOGDIR/ncu.csv" > "$OUT/ncu.csv.gz"
   [[ -f "$LOGDIR/attn_ncu.txt" ]] && cp "$LOGDIR/attn_ncu.txt" "$OUT/attn_ncu.txt"
+  [[ -f "$LOGDIR/attn_ncu_base.txt" ]] && cp "$LOGDIR/attn_ncu_base.txt" "$OUT/attn_ncu_base.txt"
   rm -f "$OUT/gpu-check.partial.log"
   log "wrote $OUT/gpu-check.json and $OUT/gpu-check.log"
 fi
