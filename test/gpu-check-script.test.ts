@@ -1,0 +1,105 @@
+// kernels/gpu-check.sh only ever runs on a lent GPU machine, where a broken stage list or summary
+// would waste scarce device time. Here it runs against stub tools (gpu-bench, gpu-parity,
+// codec-cuda, the PyTorch scripts, ncu) that print fixed JSON, so its control flow and its summary —
+// stage records, optional stages kept out of "ok", the baseline runs per attention, the same-run
+// ratios — are checked on every CI run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, tempDir } from './helpers.js';
+
+function script(path: string, body: string): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, `#!/usr/bin/env bash\n${body}\n`);
+  chmodSync(path, 0o755);
+}
+
+/** A copy of gpu-check.sh in a fake repository whose kernels/ tools are stubs; returns its root. */
+function fakeTree(opts: { parityOk: boolean }): { root: string; base: string; bin: string } {
+  const root = tempDir('loco-gpucheck-');
+  const k = join(root, 'kernels');
+  mkdirSync(k, { recursive: true });
+  copyFileSync(join(ROOT, 'kernels', 'gpu-check.sh'), join(k, 'gpu-check.sh'));
+  // gpu-bench: tokens/s by config; the baseline tree's by --attn
+  const bench = (tps124: number, tps1b: number) => `
+tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
+[[ "$*" == *"--attn tc "* || "$*" == *"--attn tc" ]] && tps=$((tps + 1000))
+echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"ok\\":true,\\"args\\":\\"$*\\"}"`;
+  script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
+  script(join(k, 'build', 'gpu-parity'), `echo '{"tool":"gpu-parity","ok":${opts.parityOk},"failures":[]}'`);
+  script(join(k, 'build', 'codec-cuda'), `echo '{"tool":"codec-cuda","device_name":"Stub GPU","parity":{"ok":true},"bench":{"encode_ms":0.9,"aggregate_ms":0.4,"parity_ok":true,"ratio":214}}'`);
+  const py = (json: string) => `import json\nprint(json.dumps(${json}))\n`;
+  mkdirSync(join(k, 'reference'), { recursive: true });
+  mkdirSync(join(k, 'tools'), { recursive: true });
+  writeFileSync(join(k, 'reference', 'model.py'), py(`{"tool": "reference", "ok": True}`));
+  writeFileSync(join(k, 'tools', 'engine_session.py'), py(`{"tool": "engine-session", "ok": True}`));
+  writeFileSync(join(k, 'tools', 'ncu_summary.py'), py(`{"tool": "ncu-summary", "ok": True}`));
+  writeFileSync(
+    join(k, 'reference', 'bench.py'),
+    py(`{"tool": "torch-bench", "runs": [{"config": "gpt2-124m", "mode": "compile", "tokens_per_s": 500000, "mfu": 0.43},
+        {"config": "gpt2-124m", "mode": "eager", "tokens_per_s": 250000, "mfu": 0.2},
+        {"config": "1b", "mode": "compile", "tokens_per_s": 100000, "mfu": 0.6}],
+        "codec": {"compress_ms": 27.0, "aggregate_ms": 15.0}}`),
+  );
+  const base = join(root, 'base');
+  script(join(base, 'build', 'gpu-bench'), bench(300_000, 60_000));
+  // the machine's own tools: ncu fails (its stages are optional); nothing else is needed
+  const bin = join(root, 'bin');
+  script(join(bin, 'ncu'), 'echo "ncu: no GPU" >&2; exit 1');
+  return { root, base, bin };
+}
+
+function runCheck(t: { root: string; base: string; bin: string }, out: string) {
+  return spawnSync('bash', [join(t.root, 'kernels', 'gpu-check.sh')], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: {
+      ...process.env,
+      PATH: `${t.bin}:${process.env.PATH}`,
+      OUT: out,
+      GPU_CHECK_SKIP: 'build build_base abi codec_variants',
+      GPU_CHECK_BASELINE: t.base,
+      GPU_CHECK_BASELINE_ATTN: 'tc2 tc',
+    },
+  });
+}
+
+test('gpu-check.sh: stage records, optional stages, baselines per attention and same-run ratios in its summary', () => {
+  const t = fakeTree({ parityOk: true });
+  const out = join(t.root, 'out');
+  const r = runCheck(t, out);
+  assert.equal(r.status, 0, r.stderr.slice(-2000));
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal(j.ok, true);
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
+  assert.ok(existsSync(join(out, 'gpu-check.log')));
+  const stages = Object.keys(j.stages);
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'attn_profile_base']) {
+    assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
+  }
+  assert.equal(j.stages.build.status, 'skipped');
+  // ncu is missing: its stages fail, are named, and do not make the run fail
+  assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_base', 'kernels']);
+  const c = j.comparison['gpt2-124m'];
+  assert.equal(c.engine_default_tokens_per_s, 400_000);
+  assert.equal(c.baseline_tc2_tokens_per_s, 300_000);
+  assert.equal(c.baseline_tc_tokens_per_s, 301_000);
+  assert.equal(c.baseline_best, 'tc');
+  assert.ok(Math.abs(c.speedup_vs_baseline - 400 / 301) < 1e-9);
+  assert.ok(Math.abs(c.speedup_vs_torch_compile - 0.8) < 1e-9);
+  assert.ok(Math.abs(j.comparison['1b'].speedup_vs_torch_compile - 0.8) < 1e-9);
+  assert.ok(Math.abs(j.comparison.sparseloco_124m.compress_speedup_vs_torch - 30) < 1e-9);
+  assert.equal(j.device_name, 'Stub GPU');
+});
+
+test('gpu-check.sh: a failing required stage fails the run (exit 1, "ok": false) and the later stages still run', () => {
+  const t = fakeTree({ parityOk: false });
+  const r = runCheck(t, join(t.root, 'out'));
+  assert.equal(r.status, 1, r.stderr.slice(-2000));
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal(j.ok, false);
+  assert.equal(j.comparison.engine_parity.ok, false);
+  assert.equal(j.stages.bench_1b.result.tokens_per_s, 80_000);
+});
