@@ -10,10 +10,10 @@
 //     the row-major tiles: no transposed copies in shared memory;
 //   - warps skip key (query) tiles that are fully masked for all their rows, and mask only where a
 //     tile crosses the diagonal or the sequence end;
-//   - optionally (ROPE = true, cs and sn given; LOCO_CUDA_ROPE_FUSED=1) RoPE is applied to the q and k tiles in
-//     shared memory and undone on dq, dk in registers, so no separate RoPE pass runs. Measured slower
-//     than the separate pass on an H200 (every streamed tile is rotated again, and the table loads
-//     stall before a barrier), so it is off by default.
+//   - optionally (ROPE = true, cs and sn given; LOCO_CUDA_ROPE_FUSED=1) RoPE is applied to the q
+//     and k tiles in shared memory and undone on dq, dk in registers, so no separate RoPE pass runs.
+//     Measured slower than the separate pass on an H200 (every streamed tile is rotated again, and
+//     the table loads stall before a barrier), so it is off by default.
 // Kept in a header so test/attention_tc_emu.cpp runs the same code on the CPU (LOCO_CUDA_EMULATE:
 // cp.async as a plain copy, ldmatrix and mma in software with the PTX fragment layouts).
 #pragma once
@@ -178,9 +178,8 @@ __device__ __forceinline__ const bf16* frag_bt(const bf16* s, int S, int k0, int
   return s + (k0 + (lane & 7) + (((lane >> 3) & 1) << 3)) * S + n0 + (lane >> 4) * 8;
 }
 
-// The forward's online-softmax step for one 64-key tile: s holds this
-// warp's raw scores Q·Kᵀ for its rows qi[0] (g) and qi[1] (g + 8) against keys k0 + column, in the
-// C-fragment layout; they become exp2(s·scale_log2 − m) in place (keys after the row or from Tn on
+// The forward's online-softmax step for one 64-key tile: s holds this warp's raw scores Q·Kᵀ for
+// its rows qi[0] (g) and qi[1] (g + 8) against keys k0 + column, in the C-fragment layout; they become exp2(s·scale_log2 − m) in place (keys after the row or from Tn on
 // masked to 0 when need_mask), the running max m, sum l and the output o are rescaled.
 template <int NK, int HD>
 __device__ __forceinline__ void online_softmax_tile(float (&s)[NK / 8][4], float (&m)[2], float (&l)[2],
@@ -223,8 +222,8 @@ __device__ __forceinline__ void online_softmax_tile(float (&s)[NK / 8][4], float
   }
 }
 
-// The forward's epilogue: y = o / l for this warp's rows qi[0], qi[1]
-// (the row sums l are spread over the 4 threads of a row), and the row logsumexp in natural log.
+// The forward's epilogue: y = o / l for this warp's rows qi[0], qi[1] (the row sums l are spread
+// over the 4 threads of a row), and the row logsumexp in natural log.
 template <int HD>
 __device__ __forceinline__ void write_forward_rows(bf16* y, float* lse, const float (&o)[HD / 8][4], const float (&m)[2],
                                                    const float (&l)[2], const int (&qi)[2], int Tn, int b, int h, int d,
@@ -369,10 +368,9 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
 // dK, dV for a block of BR keys (16 per warp), streaming 64-query tiles from the first that can
 // see the block's keys.
 template <int HD, bool ROPE>
-__global__ void __launch_bounds__(Shape<HD>::NT, ROPE ? 1 : Shape<HD>::DKV_MIN_BLOCKS) attn2_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy,
-                                                                      const float* lse, const float* D, int Tn, int H,
-                                                                      float scale, float scale_log2, const float* cs,
-                                                                      const float* sn) {
+__global__ void __launch_bounds__(Shape<HD>::NT, ROPE ? 1 : Shape<HD>::DKV_MIN_BLOCKS)
+    attn2_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
+                         float scale, float scale_log2, const float* cs, const float* sn) {
   constexpr int BR = Shape<HD>::BR, S = Shape<HD>::S, NT = Shape<HD>::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
   bf16* Ks = reinterpret_cast<bf16*>(smraw);  // [BR][S]
