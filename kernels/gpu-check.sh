@@ -21,7 +21,9 @@
 #               (bench_124m_base_ATTN: the baseline tree's gpu-bench --attn ATTN, for each ATTN in
 #               GPU_CHECK_BASELINE_ATTN, default "tc2"; a tree up to 76335e0 also has "tc")
 #   bench_1b    build/gpu-bench --config 1b --tokens 16384          (bench_1b_base_ATTN likewise)
-#   bench_*_tune, bench_124m_ce  optional: LOCO_CUDA_GEMM_TUNE=1, LOCO_CUDA_CE=cluster
+#   bench_*_heur, bench_124m_ce  optional: LOCO_CUDA_GEMM_TUNE=0 (the heuristic's first matmul
+#               algorithm instead of the timed one), LOCO_CUDA_CE=cluster
+#   tune_repeat optional: two gpu-bench processes sharing one tuning cache give the same losses
 #   attn_profile  optional: ncu sections of the default attention kernels (attn_ncu.txt under $OUT)
 #   attn_profile_base  optional, with GPU_CHECK_BASELINE: the same for the baseline tree's (attn_ncu_base.txt)
 #   kernels     optional: per-kernel GPU time of one gpt2-124m step under ncu (ncu.csv.gz under $OUT)
@@ -41,6 +43,9 @@ K="$ROOT/kernels"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check.XXXXXX")
 LOGDIR="$WORK/logs"
 mkdir -p "$LOGDIR"
+# the matmul tuning cache of this run's processes (src/cuda/gemm_tune_cache.h): fresh, and nothing
+# written outside $WORK
+export LOCO_CUDA_GEMM_TUNE_CACHE="$WORK/gemm-tune.txt"
 STAGES=()
 
 log() { echo "gpu-check [$(( $(date +%s) - START ))s] $*" >&2; }
@@ -141,11 +146,25 @@ TORCH_BUDGET=$(( $(left) - 70 ))
 TORCH_BOX=$(( $(left) - 40 ))
 (( TORCH_BOX > 200 )) && TORCH_BOX=200
 run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_BUDGET" --out "$LOGDIR/torch.partial.json" ${GPU_CHECK_TORCH_ARGS:-}
-# opt-in variants (optional stages): every matmul shape's algorithm timed at first use
-# (LOCO_CUDA_GEMM_TUNE=1), and the cluster-of-2 cross-entropy (LOCO_CUDA_CE=cluster)
-run_stage bench_124m_tune 45 env LOCO_CUDA_GEMM_TUNE=1 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
+# variants (optional stages): the heuristic's first matmul algorithm instead of the timed one
+# (LOCO_CUDA_GEMM_TUNE=0, the default until 2026-11-26), and the cluster-of-2 cross-entropy
+# (LOCO_CUDA_CE=cluster)
+run_stage bench_124m_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
 run_stage bench_124m_ce 45 env LOCO_CUDA_CE=cluster "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
-run_stage bench_1b_tune 45 env LOCO_CUDA_GEMM_TUNE=1 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
+run_stage bench_1b_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
+# the tuning cache makes a second process repeat the first one's steps bit for bit: two short
+# gpu-bench runs with a cache of their own, the first tuning and writing it, the second reading it
+run_stage tune_repeat 60 bash -c "export LOCO_CUDA_GEMM_TUNE_CACHE='$WORK/tune-repeat.txt'; \
+  '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 2 --warmup 1 > '$WORK/tune-a.json' && \
+  '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 2 --warmup 1 > '$WORK/tune-b.json' && \
+  python3 - '$WORK/tune-a.json' '$WORK/tune-b.json' '$WORK/tune-repeat.txt' <<'PYEOF'
+import json, sys
+a, b = (json.loads(open(p).read().strip().splitlines()[-1]) for p in sys.argv[1:3])
+entries = sum(1 for line in open(sys.argv[3])) - 1
+same = a['loss_first'] == b['loss_first'] and a['loss_last'] == b['loss_last']
+print(json.dumps({'tool': 'tune-repeat', 'ok': same and entries > 0, 'cache_entries': entries,
+                  'loss_last': [a['loss_last'], b['loss_last']], 'tokens_per_s': [a['tokens_per_s'], b['tokens_per_s']]}))
+PYEOF"
 # per-kernel GPU time of one gpt2-124m step (tensor-core attention) under Nsight Compute; optional
 run_stage kernels 60 bash -c "ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
   --log-file '$LOGDIR/ncu.csv' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 ${GPU_CHECK_NCU_ARGS:-} >/dev/null \
@@ -195,7 +214,8 @@ def last_json(text):
     return None
 
 out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": {}, "optional_failed": []}
-OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "attn_profile_base", "bench_124m_tune", "bench_124m_ce", "bench_1b_tune"}  # opt-in kernels: reported, not part of "ok"
+OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "attn_profile_base", "bench_124m_heur", "bench_124m_ce", "bench_1b_heur",
+            "tune_repeat"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
@@ -237,7 +257,7 @@ def res(name):
 cmp = {}
 torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
-    runs = {"default": res(stage), "tune": res(stage + "_tune"), "ce_cluster": res(stage + "_ce")}
+    runs = {"default": res(stage), "heuristic_gemm": res(stage + "_heur"), "ce_cluster": res(stage + "_ce")}
     row = {}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")

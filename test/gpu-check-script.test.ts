@@ -22,11 +22,12 @@ function fakeTree(opts: { parityOk: boolean }): { root: string; base: string; bi
   const k = join(root, 'kernels');
   mkdirSync(k, { recursive: true });
   copyFileSync(join(ROOT, 'kernels', 'gpu-check.sh'), join(k, 'gpu-check.sh'));
-  // gpu-bench: tokens/s by config; the baseline tree's by --attn
+  // gpu-bench: tokens/s by config; the baseline tree's by --attn; it "tunes" into the cache it is given
   const bench = (tps124: number, tps1b: number) => `
 tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
 [[ "$*" == *"--attn tc "* || "$*" == *"--attn tc" ]] && tps=$((tps + 1000))
-echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"ok\\":true,\\"args\\":\\"$*\\"}"`;
+[[ -n "\${LOCO_CUDA_GEMM_TUNE_CACHE:-}" ]] && printf 'loco-gemm-tune 1\\nkey 0 %s\\n' "$(printf '0%.0s' {1..16})" > "$LOCO_CUDA_GEMM_TUNE_CACHE"
+echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\"}"`;
   script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
   script(join(k, 'build', 'gpu-parity'), `echo '{"tool":"gpu-parity","ok":${opts.parityOk},"failures":[]}'`);
   script(join(k, 'build', 'codec-cuda'), `echo '{"tool":"codec-cuda","device_name":"Stub GPU","parity":{"ok":true},"bench":{"encode_ms":0.9,"aggregate_ms":0.4,"parity_ok":true,"ratio":214}}'`);
@@ -76,10 +77,13 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'attn_profile_base']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'attn_profile_base']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
+  // two processes sharing a tuning cache: the stage compares their losses and sees the cache written
+  assert.equal(j.stages.tune_repeat.result.ok, true, JSON.stringify(j.stages.tune_repeat));
+  assert.equal(j.stages.tune_repeat.result.cache_entries, 1);
   // ncu is missing: its stages fail, are named, and do not make the run fail
   assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_base', 'kernels']);
   const c = j.comparison['gpt2-124m'];

@@ -15,6 +15,7 @@
 #include "common.cuh"
 #include "cublaslt_shim.h"
 #include "gemm.h"
+#include "gemm_tune_cache.h"
 
 // ---- our own kernel: 64×64 tile, K step 16, 256 threads with 4×4 outputs each, fp32 accumulate ---
 namespace {
@@ -131,15 +132,50 @@ struct LtPlan {
   lt::MatmulDesc desc = nullptr;
   lt::MatrixLayout a = nullptr, b = nullptr, c = nullptr;
   lt::MatmulAlgo algo;
-  std::vector<lt::MatmulAlgo> cands;  // LOCO_CUDA_GEMM_TUNE=1: the heuristic's candidates, timed at first use
+  std::vector<lt::MatmulAlgo> cands;  // the heuristic's candidates, timed at first use (tuning on)
   bool tuned = false;
 };
 std::map<LtKey, LtPlan> g_plans;
-// LOCO_CUDA_GEMM_TUNE=1: time up to 8 of the heuristic's algorithms on the first call of each shape
-// and keep the fastest (the default takes the heuristic's first). Within a process every call of a
-// shape uses one algorithm, so steps still repeat bit for bit; across processes the timed choice
-// may differ (a split-K algorithm sums in another order), so it is opt-in.
-const bool g_tune = getenv("LOCO_CUDA_GEMM_TUNE") && getenv("LOCO_CUDA_GEMM_TUNE")[0] == '1';
+// Tuning (the default; LOCO_CUDA_GEMM_TUNE=0 turns it off and takes the heuristic's first): time up
+// to 8 of the heuristic's algorithms on the first call of each shape and keep the fastest — on an
+// H200 (2026-11-26, docs/benchmarks.md) 1.9 ms less per gpt2-124m step, 3.1 ms per 1b step. Within a
+// process every call of a shape uses one algorithm, so steps repeat bit for bit; the choice is kept
+// in a file (gemm_tune_cache.h) so later processes on the machine use the same one instead of
+// timing again and perhaps choosing another (a split-K algorithm adds in another order).
+const bool g_tune = !(getenv("LOCO_CUDA_GEMM_TUNE") && getenv("LOCO_CUDA_GEMM_TUNE")[0] == '0');
+struct TuneStore {
+  bool loaded = false;
+  std::string path;  // "" when the choices are not persisted
+  gemm_tune::Cache cache;
+};
+TuneStore g_store;
+
+// The cache key of a matmul: everything LtKey holds, with no spaces.
+std::string tune_key(const LtKey& k) {
+  char b[200];
+  snprintf(b, sizeof b, "tA%d.tB%d.M%d.N%d.K%d.lda%d.ldb%d.ldc%d.ab%d.c%d.al%u.%u.%u.%u.b%d", k.tA, k.tB, k.M, k.N, k.K,
+           k.lda, k.ldb, k.ldc, k.ab, k.c, k.alA, k.alB, k.alC, k.alCin, k.beta0);
+  return b;
+}
+gemm_tune::Choice tune_choice(int index, const lt::MatmulAlgo& a) {
+  gemm_tune::Choice c;
+  c.index = index;
+  std::memcpy(c.algo.data(), a.data, sizeof a.data);
+  return c;
+}
+void tune_store_load() {
+  g_store.loaded = true;
+  int dev = 0;
+  cudaDeviceProp prop;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&prop, dev) != cudaSuccess) {
+    cudaGetLastError();
+    return;
+  }
+  g_store.path = gemm_tune::cache_path(prop.name, g_lt.version);
+  std::string why;
+  if (!g_store.path.empty() && !gemm_tune::load(g_store.path, g_store.cache, &why))
+    fprintf(stderr, "loco-engine: ignoring the matmul tuning cache: %s\n", why.c_str());
+}
 
 template <typename F>
 bool sym(F& f, const char* name) {
@@ -212,6 +248,16 @@ LtPlan& lt_plan(const LtKey& k) {
 void lt_tune(LtPlan& p, const LtKey& k, const void* alpha, const void* A, const void* B, const void* beta,
              const void* C_in) {
   p.tuned = true;
+  if (!g_store.loaded) tune_store_load();
+  const std::string key = tune_key(k);
+  const auto hit = g_store.cache.find(key);
+  if (hit != g_store.cache.end()) {
+    const int i = hit->second.index;
+    if (i < (int)p.cands.size() && tune_choice(i, p.cands[i]) == hit->second) {  // the same candidate as then
+      p.algo = p.cands[i];
+      return;
+    }
+  }
   const size_t elt = k.c == (int)DType::BF16 ? 2 : 4;
   const size_t bytes = ((size_t)(k.M - 1) * k.ldc + k.N) * elt;
   if (bytes > ((size_t)1 << 29)) return;  // > 512 MiB: not worth the memory
@@ -252,6 +298,15 @@ void lt_tune(LtPlan& p, const LtKey& k, const void* alpha, const void* A, const 
   cudaFree(scratch);
   cudaGetLastError();
   p.algo = p.cands[best_i];
+  g_store.cache[key] = tune_choice((int)best_i, p.algo);
+  std::string why;
+  gemm_tune::Cache disk;  // what other processes stored meanwhile is kept (ours wins where both tuned)
+  if (!g_store.path.empty() && gemm_tune::load(g_store.path, disk, nullptr))
+    for (const auto& e : disk) g_store.cache.emplace(e);
+  if (!g_store.path.empty() && !gemm_tune::save(g_store.path, g_store.cache, &why)) {
+    fprintf(stderr, "loco-engine: the matmul tuning cache is not kept: %s\n", why.c_str());
+    g_store.path.clear();  // say it once
+  }
 }
 
 }  // namespace
