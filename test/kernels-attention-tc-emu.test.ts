@@ -2,7 +2,8 @@
 // on the CPU in an emulator (a thread per CUDA thread, a software mma.m16n8k16 and ldmatrix in the PTX
 // fragment layouts, cp.async as a plain copy) and agree with the CPU engine's attention, forward and
 // backward, for head sizes 16–128 and sequence lengths that end mid-tile, with and without the fused
-// RoPE; an injected error is caught. Needs the CUDA headers only
+// RoPE, and with the one-kernel backward whose blocks add their dQ shares in key-block order
+// (LOCO_CUDA_ATTN_BWD=fused); an injected error is caught. Needs the CUDA headers only
 // (the development and CI machines have nvcc's; no GPU).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ const KERNELS = join(ROOT, 'kernels');
 const EMU = join(KERNELS, 'build', 'attention-tc-emu');
 const HAVE_CUDA_HEADERS = existsSync('/usr/local/cuda/include/cuda_bf16.h');
 
-interface Case { rope: boolean; head_dim: number; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
+interface Case { rope: boolean; fused_bwd: boolean; head_dim: number; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
 
 test('tensor-core attention (emulated) matches the CPU attention; an injected error fails', { timeout: 900_000, skip: HAVE_CUDA_HEADERS ? false : 'no CUDA headers on this machine' }, () => {
   const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/attention-tc-emu'], { encoding: 'utf8', timeout: 180_000 });
@@ -24,8 +25,11 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   assert.equal(r.status, 0, `attention-tc-emu failed:\n${r.stdout}\n${r.stderr}`);
   const j = JSON.parse(r.stdout) as { ok: boolean; cases: Case[] };
   assert.equal(j.ok, true);
-  // the last two with RoPE fused into the kernels
-  assert.deepEqual(j.cases.map((c) => `${c.head_dim}${c.rope ? '+rope' : ''}`), ['16', '32', '64', '128', '64+rope', '128+rope']);
+  // then two with RoPE fused into the kernels, and four with the one-kernel backward (ordered dQ)
+  assert.deepEqual(
+    j.cases.map((c) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.fused_bwd ? '+fused' : ''}`),
+    ['16', '32', '64', '128', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused'],
+  );
   for (const c of j.cases) {
     // bf16 inputs and outputs: a few 1e-3 relative; a wrong index or mask gives O(1)
     for (const e of [c.y_rel, c.dq_rel, c.dk_rel, c.dv_rel]) assert.ok(e < 1e-2, JSON.stringify(c));

@@ -32,13 +32,14 @@
 // CUDA's built-in variables and intrinsics, per emulated thread.
 struct EmuDim { unsigned x = 0, y = 0, z = 0; };
 static thread_local EmuDim threadIdx, blockIdx;
-static EmuDim gridDim;
+static EmuDim gridDim, blockDim;
 static constexpr int EMU_THREADS = 256;  // the most threads a block may have
 static int g_block_threads = 128;
 static EmuBarrier* g_block_barrier = nullptr;
 static EmuBarrier* g_warp_barrier[EMU_THREADS / 32];
 static float g_shfl[EMU_THREADS];
 static void __syncthreads() { g_block_barrier->arrive_and_wait(); }
+static void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 static float __shfl_xor_sync(unsigned, float v, int m) {
   const int t = threadIdx.x, w = t / 32;
   g_shfl[t] = v;
@@ -51,6 +52,15 @@ static float __shfl_xor_sync(unsigned, float v, int m) {
 // The dynamic shared memory of the block being run (blocks run one after another).
 namespace attn_tc2 {
 alignas(16) unsigned char smraw[256 * 1024];
+// the fused backward's ticket and ordered counters; blocks run one after another in launch order,
+// which is ticket order, so a wait must end at once — one that does not is an ordering bug
+int emu_ticket(int* p) { return __atomic_fetch_add(p, 1, __ATOMIC_SEQ_CST); }
+int emu_ld_acquire(const int* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+void emu_st_release(int* p, int v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+void emu_wait_pause() {
+  fprintf(stderr, "attention-tc-emu: a block waits for a key block that has not added its dQ share\n");
+  exit(3);
+}
 }
 
 // common.cuh's declarations need these names; their CUDA definitions are not used here.
@@ -172,7 +182,8 @@ static double rel_err(const std::vector<double>& a, const std::vector<double>& r
 }
 
 template <int HD>
-static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool rope = false) {
+// fused: the one-kernel backward with the ordered dQ accumulation (LOCO_CUDA_ATTN_BWD=fused)
+static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool rope = false, bool fused = false) {
   const int d = H * HD;
   const size_t BT = (size_t)B * Tn;
   std::mt19937 rng(HD * 1000 + Tn);
@@ -267,10 +278,34 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
         }
         D[((size_t)b * H + h) * Tn + t] = acc;
       }
-  auto dkv_kernel = rope ? attn_tc2::attn2_bwd_dkv_kernel<HD, true> : attn_tc2::attn2_bwd_dkv_kernel<HD, false>;
-  auto dq_kernel = rope ? attn_tc2::attn2_bwd_dq_kernel<HD, true> : attn_tc2::attn2_bwd_dq_kernel<HD, false>;
-  launch(gx, gy, [&] { dkv_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
-  launch(gx, gy, [&] { dq_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
+  if (fused) {
+    // the accumulator starts as NaN: key block 0 must store, not add
+    std::vector<float> dq_acc(BT * d, NAN);
+    const int nq = (Tn + attn_tc2::TK - 1) / attn_tc2::TK;
+    std::vector<int> sem((size_t)B * H * nq + 1, 0);
+    launch(gx * gy, 1, [&] {
+      attn_tc2::attn2_bwd_dkv_kernel<HD, false, true>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc,
+                                                       sl, nullptr, nullptr, dq_acc.data(), sem.data(),
+                                                       sem.data() + (size_t)B * H * nq);
+    }, nt);
+    for (size_t i = 0; i + 1 < sem.size(); i++)
+      if (sem[i] != (int)(i % nq) + 1) {  // query tile qt has had qt + 1 key blocks add to it
+        fprintf(stderr, "attention-tc-emu: counter %zu is %d\n", i, sem[i]);
+        return false;
+      }
+    blockDim = EmuDim{256, 1, 1};  // the finish kernel has no barriers: one host thread runs it
+    for (unsigned bx = 0; bx * 256 * 8 < BT * d; bx++)
+      for (unsigned tx = 0; tx < 256; tx++) {
+        blockIdx = EmuDim{bx, 0, 0};
+        threadIdx = EmuDim{tx, 0, 0};
+        attn_tc2::attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc);
+      }
+  } else {
+    auto dkv_kernel = rope ? attn_tc2::attn2_bwd_dkv_kernel<HD, true> : attn_tc2::attn2_bwd_dkv_kernel<HD, false>;
+    auto dq_kernel = rope ? attn_tc2::attn2_bwd_dq_kernel<HD, true> : attn_tc2::attn2_bwd_dq_kernel<HD, false>;
+    launch(gx, gy, [&] { dkv_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn, nullptr, nullptr, nullptr); }, nt);
+    launch(gx, gy, [&] { dq_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
+  }
   std::vector<double> yo(BT * d), go[3], lo(lse.begin(), lse.end());
   for (int p = 0; p < 3; p++) go[p].resize(BT * d);
   for (size_t r = 0; r < BT; r++)
@@ -289,9 +324,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
   sum = fnv1a(sum, dqkv.data(), dqkv.size() * sizeof(bf16));
   char buf[520];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
+           "{\"rope\":%s,\"fused_bwd\":%s,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
            "\"dk_rel\":%.3g,\"dv_rel\":%.3g,\"output_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
+           rope ? "true" : "false", fused ? "true" : "false", B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
            ok ? "true" : "false");
   json = buf;
   return ok;
@@ -314,6 +349,11 @@ int main(int argc, char** argv) {
     // RoPE fused into the kernels; four 64-row blocks and tiles, ending mid-tile
     add(run_case<64>(1, 200, 2, false, one, true));
     add(run_case<128>(1, 130, 1, false, one, true));
+    // the fused backward: several heads and sequences (the counters are per head and tile), ends mid-tile
+    add(run_case<16>(2, 130, 1, false, one, false, true));
+    add(run_case<32>(1, 77, 2, false, one, false, true));
+    add(run_case<64>(2, 200, 2, false, one, false, true));
+    add(run_case<128>(1, 130, 2, false, one, false, true));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

@@ -1,6 +1,7 @@
 // Launchers of the tensor-core attention (attention_tc2_kernels.cuh; the bf16 default).
 #include <cmath>
 #include <cstdint>
+#include <string>
 
 #include "attention.cuh"
 #include "attention_tc2_kernels.cuh"
@@ -40,16 +41,59 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
                                                                         scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dq");
 }
+// LOCO_CUDA_ATTN_BWD=fused (opt-in, not yet measured on a GPU): one backward kernel that also adds
+// each key block's dQ share into an fp32 accumulator in key-block order (attn2_bwd_dkv_kernel's
+// FUSED_DQ), then dq = bf16(acc · scale); without the fused RoPE only. Its scratch (the accumulator,
+// B·T·d floats, and a counter per head and query tile) grows on demand and is kept.
+bool fused_bwd_opt_in() {
+  static const bool on = getenv("LOCO_CUDA_ATTN_BWD") && std::string(getenv("LOCO_CUDA_ATTN_BWD")) == "fused";
+  return on;
+}
+struct FusedScratch {
+  float* dq = nullptr;
+  int* sem = nullptr;
+  size_t dq_cap = 0, sem_cap = 0;
+};
+FusedScratch g_fused;
+template <typename P>
+void grow(P*& p, size_t& cap, size_t n) {
+  if (n <= cap) return;
+  if (p) CUDA_CHECK(cudaFree(p));
+  p = nullptr;
+  CUDA_CHECK(cudaMalloc(&p, n * sizeof(P)));
+  cap = n;
+}
+
+template <int HD>
+void bwd_tc2_fused(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
+  const float scale = 1.0f / sqrtf((float)HD);
+  const int nkb = cdiv(Tn, Shape<HD>::BR), nq = cdiv(Tn, TK), BH = B * H;
+  const size_t rows = (size_t)B * Tn, d = (size_t)H * HD, counters = (size_t)BH * nq;
+  grow(g_fused.dq, g_fused.dq_cap, rows * d);
+  grow(g_fused.sem, g_fused.sem_cap, counters + 1);  // + the ticket
+  CUDA_CHECK(cudaMemsetAsync(g_fused.sem, 0, (counters + 1) * sizeof(int)));
+  constexpr size_t smem = dkv_smem<HD, true>();
+  set_dynamic_smem(attn2_bwd_dkv_kernel<HD, false, true>, smem);
+  attn2_bwd_dkv_kernel<HD, false, true><<<nkb * BH, Shape<HD>::NT, smem>>>(
+      dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr, nullptr, g_fused.dq, g_fused.sem,
+      g_fused.sem + counters);
+  CUDA_LAUNCH_CHECK("attn2_bwd_dkv (fused dQ)");
+  attn2_dq_finish_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, (int)d, scale);
+  CUDA_LAUNCH_CHECK("attn2_dq_finish");
+}
+
 template <int HD>
 void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
              const float* cs, const float* sn) {
   if (cs) return bwd_tc2<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
+  if (fused_bwd_opt_in()) return bwd_tc2_fused<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
   bwd_tc2<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
 }
 
 }  // namespace
 
 bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
+bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
 
 void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd, const float* cs,
                              const float* sn) {

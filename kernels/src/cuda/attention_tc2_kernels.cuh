@@ -114,6 +114,61 @@ __device__ __forceinline__ void cp_async_wait() {
 #endif
 }
 
+// Global-memory primitives of the fused backward's ordered dQ accumulation (FUSED_DQ below): a
+// ticket (the order blocks start in), a per-tile counter read with acquire and written with release
+// semantics, and L2-only loads and stores of the fp32 accumulator (no stale L1 lines from an earlier
+// reader on the same SM).
+#ifdef LOCO_CUDA_EMULATE
+int emu_ticket(int* p);                          // test/attention_tc_emu.cpp
+int emu_ld_acquire(const int* p);
+void emu_st_release(int* p, int v);
+void emu_wait_pause();                           // throws when a wait cannot end (blocks run in order there)
+#endif
+__device__ __forceinline__ int take_ticket(int* p) {
+#ifdef LOCO_CUDA_EMULATE
+  return emu_ticket(p);
+#else
+  return atomicAdd(p, 1);
+#endif
+}
+__device__ __forceinline__ int ld_acquire(const int* p) {
+#ifdef LOCO_CUDA_EMULATE
+  return emu_ld_acquire(p);
+#else
+  int v;
+  asm volatile("ld.acquire.gpu.global.b32 %0, [%1];\n" : "=r"(v) : "l"(p) : "memory");
+  return v;
+#endif
+}
+__device__ __forceinline__ void st_release(int* p, int v) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_st_release(p, v);
+#else
+  asm volatile("st.release.gpu.global.b32 [%0], %1;\n" ::"l"(p), "r"(v) : "memory");
+#endif
+}
+__device__ __forceinline__ void wait_pause() {
+#ifdef LOCO_CUDA_EMULATE
+  emu_wait_pause();
+#else
+  __nanosleep(64);
+#endif
+}
+__device__ __forceinline__ float2 ld_l2(const float2* p) {
+#ifdef LOCO_CUDA_EMULATE
+  return *p;
+#else
+  return __ldcg(p);
+#endif
+}
+__device__ __forceinline__ void st_l2(float2* p, float2 v) {
+#ifdef LOCO_CUDA_EMULATE
+  *p = v;
+#else
+  __stcg(p, v);
+#endif
+}
+
 // rows [r0, r0+ROWS) of a [*, ld] bf16 matrix (columns [0, HD)) into smem [ROWS][HD+8]; zeros from
 // row Tn on. Consecutive threads copy consecutive 16-byte pieces of a row (coalesced); each thread
 // keeps one source pointer and steps it by NT/VEC rows, so the loop has no 64-bit index products.
@@ -172,6 +227,11 @@ __device__ __forceinline__ const bf16* frag_a(const bf16* s, int S, int row0, in
 // B operand where B[k][n] = s[n][k] (s rows are n): (b0, b1) of n-blocks n0 and n0+8, k in [k0, k0+16).
 __device__ __forceinline__ const bf16* frag_b(const bf16* s, int S, int n0, int k0, int lane) {
   return s + (n0 + (lane & 7) + ((lane >> 4) << 3)) * S + k0 + ((lane >> 3) & 1) * 8;
+}
+// A operand where A[m][k] = s[k][m] (s rows are k), loaded with .trans: a0..a3 of the 16×16 block
+// at (m0, k0).
+__device__ __forceinline__ const bf16* frag_at(const bf16* s, int S, int m0, int k0, int lane) {
+  return s + (k0 + (lane & 7) + ((lane >> 4) << 3)) * S + m0 + ((lane >> 3) & 1) * 8;
 }
 // B operand where B[k][n] = s[k][n] (s rows are k), loaded with .trans: (b0, b1) of n-blocks n0, n0+8.
 __device__ __forceinline__ const bf16* frag_bt(const bf16* s, int S, int k0, int n0, int lane) {
@@ -365,22 +425,94 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
   write_forward_rows<HD>(y, lse, o, m, l, qi, Tn, b, h, d, bh, t);
 }
 
+// The fused backward's dQ step (FUSED_DQ below) for query tile qt: this key block's share
+// dQ[q] += Σ_k dS[q][k]·K[k] over its BR keys (dSs holds dSᵀ, every warp's rows; warp w takes
+// queries 16w…16w+15), added into dq_acc after key blocks 0 … kb−1 added theirs.
+template <int HD>
+__device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16* dSs, const bf16* Ks, int kb, int bh,
+                                             int qt, int q0, int nq, int Tn, int H, int warp, int lane) {
+  constexpr int S = Shape<HD>::S, BR = Shape<HD>::BR, SD = TK + 8;
+  __syncthreads();  // every warp's dS rows are in
+  float dq[HD / 8][4];
+#pragma unroll
+  for (int n = 0; n < HD / 8; n++) dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.f;
+#pragma unroll
+  for (int jk = 0; jk < BR / 16; jk++) {
+    uint32_t a[4];
+    ldsm_x4_t(a, frag_at(dSs, SD, warp * 16, jk * 16, lane));
+#pragma unroll
+    for (int np = 0; np < HD / 16; np++) {
+      uint32_t bb[4];
+      ldsm_x4_t(bb, frag_bt(Ks, S, jk * 16, np * 16, lane));
+      mma16816(dq[2 * np], a, bb[0], bb[1]);
+      mma16816(dq[2 * np + 1], a, bb[2], bb[3]);
+    }
+  }
+  int* tsem = sem + (size_t)bh * nq + qt;  // how many key blocks have added to this tile
+  if (threadIdx.x == 0)
+    while (ld_acquire(tsem) != kb) wait_pause();
+  __syncthreads();
+  const int g = lane >> 2, t = lane & 3, b = bh / H, h = bh % H, d = H * HD;
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    const int q = q0 + warp * 16 + g + 8 * r;
+    if (q >= Tn) continue;
+    float* row = dq_acc + ((size_t)b * Tn + q) * d + (size_t)h * HD;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++) {
+      float2* p = reinterpret_cast<float2*>(row + n * 8 + 2 * t);
+      float2 v = make_float2(dq[n][2 * r], dq[n][2 * r + 1]);
+      if (kb > 0) {  // key block 0 comes first and stores
+        const float2 o = ld_l2(p);
+        v = make_float2(o.x + v.x, o.y + v.y);
+      }
+      st_l2(p, v);
+    }
+  }
+  __threadfence();  // the adds are visible before the count says so
+  __syncthreads();
+  if (threadIdx.x == 0) st_release(tsem, kb + 1);
+}
+
 // dK, dV for a block of BR keys (16 per warp), streaming 64-query tiles from the first that can
 // see the block's keys.
-template <int HD, bool ROPE>
-__global__ void __launch_bounds__(Shape<HD>::NT, ROPE ? 1 : Shape<HD>::DKV_MIN_BLOCKS)
+//
+// FUSED_DQ (LOCO_CUDA_ATTN_BWD=fused; no fused RoPE): the same block also computes each query
+// tile's share of dQ = dS·K from its dS (kept in shared memory) and adds it into an fp32
+// accumulator dq_acc [B, T, d] — so the dQ kernel, which computes S and dP a second time, does not
+// run (5 matrix products per tile pair instead of 7). The adds stay deterministic: key block kb adds
+// to query tile qt only after key blocks 0 … kb−1 did (sem[bh][qt] counts them; block 0 stores),
+// so every element is summed in key-block order in every run. Blocks take their (kb, bh) from a
+// ticket in the order they start, earliest keys first, so a block waits only on blocks that are
+// already running — no deadlock, whatever order the hardware starts them in.
+template <int HD, bool ROPE, bool FUSED_DQ = false>
+__global__ void __launch_bounds__(Shape<HD>::NT, ROPE || FUSED_DQ ? 1 : Shape<HD>::DKV_MIN_BLOCKS)
     attn2_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
-                         float scale, float scale_log2, const float* cs, const float* sn) {
-  constexpr int BR = Shape<HD>::BR, S = Shape<HD>::S, NT = Shape<HD>::NT;
+                         float scale, float scale_log2, const float* cs, const float* sn, float* dq_acc = nullptr,
+                         int* sem = nullptr, int* ticket = nullptr) {
+  static_assert(!(ROPE && FUSED_DQ), "the fused dQ runs without the fused RoPE");
+  constexpr int BR = Shape<HD>::BR, S = Shape<HD>::S, NT = Shape<HD>::NT, SD = TK + 8;
   extern __shared__ __align__(16) unsigned char smraw[];
   bf16* Ks = reinterpret_cast<bf16*>(smraw);  // [BR][S]
   bf16* Vs = Ks + BR * S;                     // [BR][S]
   bf16* QD = Vs + BR * S;                     // stage st: Q at QD + st·2·TK·S, dO TK·S further
   float* LD = reinterpret_cast<float*>(QD + 4 * TK * S);  // stage st: lse·log2(e) at LD + st·2·TK, D TK further
-  // early keys see the most queries: they go first (blocks are dispatched in increasing blockIdx.x;
-  // until 2026-11-26 this was reversed, so the longest blocks came last and set the tail)
-  const int kb = blockIdx.x;
-  const int bh = blockIdx.y, b = bh / H, h = bh % H;
+  bf16* dSs = reinterpret_cast<bf16*>(LD + 4 * TK);       // FUSED_DQ: dSᵀ of the tile, [BR keys][SD]
+  int kb, bh;
+  if constexpr (FUSED_DQ) {
+    int* slot = reinterpret_cast<int*>(dSs + BR * SD);
+    if (threadIdx.x == 0) *slot = take_ticket(ticket);
+    __syncthreads();
+    const int id = *slot, BHn = gridDim.x / ((Tn + BR - 1) / BR);
+    kb = id / BHn;
+    bh = id % BHn;
+  } else {
+    // early keys see the most queries: they go first (blocks are dispatched in increasing
+    // blockIdx.x; until 2026-11-26 this was reversed, so the longest blocks came last and set the tail)
+    kb = blockIdx.x;
+    bh = blockIdx.y;
+  }
+  const int b = bh / H, h = bh % H;
   const int d = H * HD;
   const size_t ld = 3 * (size_t)d;
   const bf16* base = qkv + (size_t)b * Tn * ld + (size_t)h * HD;
@@ -468,8 +600,19 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE ? 1 : Shape<HD>::DKV_MIN_B
           mma16816(dk[2 * np], sa, bb[0], bb[1]);
           mma16816(dk[2 * np + 1], sa, bb[2], bb[3]);
         }
+        if constexpr (FUSED_DQ) {  // the same bf16 dSᵀ fragment, to shared memory for dQ
+          bf16* r0 = dSs + (warp * 16 + g) * SD + jq * 16 + 2 * t;
+          *reinterpret_cast<uint32_t*>(r0) = sa[0];
+          *reinterpret_cast<uint32_t*>(r0 + 8 * SD) = sa[1];
+          *reinterpret_cast<uint32_t*>(r0 + 8) = sa[2];
+          *reinterpret_cast<uint32_t*>(r0 + 8 * SD + 8) = sa[3];
+        }
       }
+    } else if constexpr (FUSED_DQ) {  // no key of the warp is seen by the tile: its dS rows are 0
+      for (int e = lane; e < 16 * TK / 2; e += 32)
+        *reinterpret_cast<uint32_t*>(dSs + (warp * 16 + e / (TK / 2)) * SD + 2 * (e % (TK / 2))) = 0u;
     }
+    if constexpr (FUSED_DQ) add_dq_share<HD>(dq_acc, sem, dSs, Ks, kb, bh, qt, q0, nq, Tn, H, warp, lane);
     __syncthreads();  // before the next iteration's copies overwrite this stage
   }
   bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
@@ -568,11 +711,25 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
   }
 }
 
+// After the fused backward: dq (the q columns of dqkv) = bf16(dq_acc · scale), 8 elements a thread.
+template <int HD>
+__global__ void attn2_dq_finish_kernel(bf16* dqkv, const float* dq_acc, size_t rows, int d, float scale) {
+  const size_t i = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) * 8, r = i / d, c = i % d;
+  if (r >= rows) return;
+  const float4 a = *reinterpret_cast<const float4*>(dq_acc + i), e = *reinterpret_cast<const float4*>(dq_acc + i + 4);
+  const uint4 v = make_uint4(pack2(a.x * scale, a.y * scale), pack2(a.z * scale, a.w * scale),
+                             pack2(e.x * scale, e.y * scale), pack2(e.z * scale, e.w * scale));
+  *reinterpret_cast<uint4*>(dqkv + r * 3 * (size_t)d + c) = v;
+}
+
 // Shared memory of each kernel in bytes (the launcher and the emulator use these).
 template <int HD>
 constexpr size_t fwd_smem() { return (size_t)(Shape<HD>::BR + 4 * TK) * Shape<HD>::S * 2; }
-template <int HD>
-constexpr size_t dkv_smem() { return (size_t)(2 * Shape<HD>::BR + 4 * TK) * Shape<HD>::S * 2 + 4 * TK * 4; }
+template <int HD, bool FUSED_DQ = false>
+constexpr size_t dkv_smem() {
+  return (size_t)(2 * Shape<HD>::BR + 4 * TK) * Shape<HD>::S * 2 + 4 * TK * 4 +
+         (FUSED_DQ ? (size_t)Shape<HD>::BR * (TK + 8) * 2 + 16 : 0);  // dSᵀ tile and the ticket slot
+}
 template <int HD>
 constexpr size_t dq_smem() { return (size_t)(2 * Shape<HD>::BR + 4 * TK) * Shape<HD>::S * 2; }
 
