@@ -237,6 +237,28 @@ __device__ __forceinline__ const bf16* frag_at(const bf16* s, int S, int m0, int
 __device__ __forceinline__ const bf16* frag_bt(const bf16* s, int S, int k0, int n0, int lane) {
   return s + (k0 + (lane & 7) + (((lane >> 3) & 1) << 3)) * S + n0 + (lane >> 4) * 8;
 }
+// The A fragment of columns [16j, 16j+16) of a warp's 16-row tile c held as C fragments (scores,
+// probabilities or dS as the next product's left operand), rounded to bf16.
+template <int N>
+__device__ __forceinline__ void a_from_c(uint32_t (&a)[4], const float (&c)[N][4], int j) {
+  a[0] = pack2(c[2 * j][0], c[2 * j][1]);
+  a[1] = pack2(c[2 * j][2], c[2 * j][3]);
+  a[2] = pack2(c[2 * j + 1][0], c[2 * j + 1][1]);
+  a[3] = pack2(c[2 * j + 1][2], c[2 * j + 1][3]);
+}
+// acc (a warp's 16 rows × HD, C fragments) += a (a 16×16 A fragment) · Bs[k0 … k0+16][0 … HD), Bs
+// row-major in shared memory (rows are k): P·V, dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K.
+template <int HD>
+__device__ __forceinline__ void mma_a_bt(float (&acc)[HD / 8][4], const uint32_t (&a)[4], const bf16* Bs, int S, int k0,
+                                         int lane) {
+#pragma unroll
+  for (int np = 0; np < HD / 16; np++) {
+    uint32_t bb[4];
+    ldsm_x4_t(bb, frag_bt(Bs, S, k0, np * 16, lane));
+    mma16816(acc[2 * np], a, bb[0], bb[1]);
+    mma16816(acc[2 * np + 1], a, bb[2], bb[3]);
+  }
+}
 
 // The forward's online-softmax step for one 64-key tile: s holds this warp's raw scores Q·Kᵀ for
 // its rows qi[0] (g) and qi[1] (g + 8) against keys k0 + column, in the C-fragment layout; they become exp2(s·scale_log2 − m) in place (keys after the row or from Tn on
@@ -409,15 +431,9 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
       online_softmax_tile<TK, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, k0 + TK - 1 > wq0 || k0 + TK > Tn);
 #pragma unroll
       for (int j = 0; j < TK / 16; j++) {
-        const uint32_t a[4] = {pack2(s[2 * j][0], s[2 * j][1]), pack2(s[2 * j][2], s[2 * j][3]),
-                               pack2(s[2 * j + 1][0], s[2 * j + 1][1]), pack2(s[2 * j + 1][2], s[2 * j + 1][3])};
-#pragma unroll
-        for (int np = 0; np < HD / 16; np++) {
-          uint32_t bb[4];
-          ldsm_x4_t(bb, frag_bt(Vs, S, j * 16, np * 16, lane));
-          mma16816(o[2 * np], a, bb[0], bb[1]);
-          mma16816(o[2 * np + 1], a, bb[2], bb[3]);
-        }
+        uint32_t a[4];
+        a_from_c(a, s, j);
+        mma_a_bt<HD>(o, a, Vs, S, j * 16, lane);
       }
     }
     __syncthreads();  // before the next iteration's copies overwrite this stage
@@ -440,13 +456,7 @@ __device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16
   for (int jk = 0; jk < BR / 16; jk++) {
     uint32_t a[4];
     ldsm_x4_t(a, frag_at(dSs, SD, warp * 16, jk * 16, lane));
-#pragma unroll
-    for (int np = 0; np < HD / 16; np++) {
-      uint32_t bb[4];
-      ldsm_x4_t(bb, frag_bt(Ks, S, jk * 16, np * 16, lane));
-      mma16816(dq[2 * np], a, bb[0], bb[1]);
-      mma16816(dq[2 * np + 1], a, bb[2], bb[3]);
-    }
+    mma_a_bt<HD>(dq, a, Ks, S, jk * 16, lane);
   }
   int* tsem = sem + (size_t)bh * nq + qt;  // how many key blocks have added to this tile
   if (threadIdx.x == 0)
@@ -585,21 +595,11 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE || FUSED_DQ ? 1 : Shape<HD
         }
 #pragma unroll
       for (int jq = 0; jq < TK / 16; jq++) {
-        const uint32_t pa[4] = {pack2(sT[2 * jq][0], sT[2 * jq][1]), pack2(sT[2 * jq][2], sT[2 * jq][3]),
-                                pack2(sT[2 * jq + 1][0], sT[2 * jq + 1][1]), pack2(sT[2 * jq + 1][2], sT[2 * jq + 1][3])};
-        const uint32_t sa[4] = {pack2(dpT[2 * jq][0], dpT[2 * jq][1]), pack2(dpT[2 * jq][2], dpT[2 * jq][3]),
-                                pack2(dpT[2 * jq + 1][0], dpT[2 * jq + 1][1]),
-                                pack2(dpT[2 * jq + 1][2], dpT[2 * jq + 1][3])};
-#pragma unroll
-        for (int np = 0; np < HD / 16; np++) {
-          uint32_t bb[4];
-          ldsm_x4_t(bb, frag_bt(dOs, S, jq * 16, np * 16, lane));
-          mma16816(dv[2 * np], pa, bb[0], bb[1]);
-          mma16816(dv[2 * np + 1], pa, bb[2], bb[3]);
-          ldsm_x4_t(bb, frag_bt(Qs, S, jq * 16, np * 16, lane));
-          mma16816(dk[2 * np], sa, bb[0], bb[1]);
-          mma16816(dk[2 * np + 1], sa, bb[2], bb[3]);
-        }
+        uint32_t pa[4], sa[4];
+        a_from_c(pa, sT, jq);
+        a_from_c(sa, dpT, jq);
+        mma_a_bt<HD>(dv, pa, dOs, S, jq * 16, lane);
+        mma_a_bt<HD>(dk, sa, Qs, S, jq * 16, lane);
         if constexpr (FUSED_DQ) {  // the same bf16 dSᵀ fragment, to shared memory for dQ
           bf16* r0 = dSs + (warp * 16 + g) * SD + jq * 16 + 2 * t;
           *reinterpret_cast<uint32_t*>(r0) = sa[0];
@@ -686,15 +686,9 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
         }
 #pragma unroll
       for (int jk = 0; jk < TK / 16; jk++) {
-        const uint32_t a[4] = {pack2(s[2 * jk][0], s[2 * jk][1]), pack2(s[2 * jk][2], s[2 * jk][3]),
-                               pack2(s[2 * jk + 1][0], s[2 * jk + 1][1]), pack2(s[2 * jk + 1][2], s[2 * jk + 1][3])};
-#pragma unroll
-        for (int np = 0; np < HD / 16; np++) {
-          uint32_t bb[4];
-          ldsm_x4_t(bb, frag_bt(Ks, S, jk * 16, np * 16, lane));
-          mma16816(dq[2 * np], a, bb[0], bb[1]);
-          mma16816(dq[2 * np + 1], a, bb[2], bb[3]);
-        }
+        uint32_t a[4];
+        a_from_c(a, s, jk);
+        mma_a_bt<HD>(dq, a, Ks, S, jk * 16, lane);
       }
     }
     __syncthreads();
