@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 // C[M,N] = alpha·op(A)·op(B) + beta·C (row-major; op = transpose when the flag is set).
 template <typename T>
@@ -30,6 +31,11 @@ template <typename T>
 void rope_forward(T* x, int B, int Tn, int H, int hd, double theta);
 template <typename T>
 void rope_backward(T* dx, int B, int Tn, int H, int hd, double theta);
+// The rotation's tables for positions [0, Tn): cs[p·hd/2 + i] = cos(p·f_i), sn[…] = sin(p·f_i),
+// f_i = theta^(−2i/hd), computed in double and rounded to T. The CUDA backend uploads the float ones,
+// so both engines rotate by the same numbers.
+template <typename T>
+void rope_tables(int Tn, int hd, double theta, std::vector<T>& cs, std::vector<T>& sn);
 
 // Causal softmax attention. q,k,v,out: [B,T,H·hd]; att: [B,H,T,T] (probabilities, saved).
 template <typename T>

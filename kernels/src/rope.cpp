@@ -5,17 +5,27 @@
 
 #include "ops.h"
 
-namespace {
 template <typename T>
-void rope_apply(T* x, int B, int Tn, int H, int hd, double theta, bool inverse) {
+void rope_tables(int Tn, int hd, double theta, std::vector<T>& cs, std::vector<T>& sn) {
   const int half = hd / 2;
-  std::vector<T> cs((size_t)Tn * half), sn((size_t)Tn * half);
+  cs.resize((size_t)Tn * half);
+  sn.resize((size_t)Tn * half);
   for (int p = 0; p < Tn; p++)
     for (int i = 0; i < half; i++) {
       const double f = std::pow(theta, -2.0 * i / hd);
       cs[(size_t)p * half + i] = (T)std::cos(p * f);
-      sn[(size_t)p * half + i] = (T)(inverse ? -std::sin(p * f) : std::sin(p * f));
+      sn[(size_t)p * half + i] = (T)std::sin(p * f);
     }
+}
+
+namespace {
+template <typename T>
+void rope_apply(T* x, int B, int Tn, int H, int hd, double theta, bool inverse) {
+  const int half = hd / 2;
+  std::vector<T> cs, sn;
+  rope_tables(Tn, hd, theta, cs, sn);
+  if (inverse)  // rounding is symmetric: −(T)sin is (T)(−sin)
+    for (T& v : sn) v = -v;
   const int d = H * hd;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int b = 0; b < B; b++)
@@ -44,6 +54,8 @@ void rope_backward(T* dx, int B, int Tn, int H, int hd, double theta) {
   rope_apply(dx, B, Tn, H, hd, theta, true);
 }
 
+template void rope_tables<float>(int, int, double, std::vector<float>&, std::vector<float>&);
+template void rope_tables<double>(int, int, double, std::vector<double>&, std::vector<double>&);
 template void rope_forward<float>(float*, int, int, int, int, double);
 template void rope_forward<double>(double*, int, int, int, int, double);
 template void rope_backward<float>(float*, int, int, int, int, double);

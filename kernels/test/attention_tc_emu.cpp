@@ -203,13 +203,8 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
   // RoPE fused into the kernels: the kernels get q, k unrotated; the reference
   // rotates them first (same fp32 tables as the CUDA backend's configure()) and rotates dq, dk back
   const int half = HD / 2;
-  std::vector<float> cs((size_t)Tn * half), sn((size_t)Tn * half);
-  for (int p = 0; p < Tn; p++)
-    for (int i = 0; i < half; i++) {
-      const double f = std::pow(10000.0, -2.0 * i / HD);
-      cs[(size_t)p * half + i] = (float)std::cos(p * f);
-      sn[(size_t)p * half + i] = (float)std::sin(p * f);
-    }
+  std::vector<float> cs, sn;
+  rope_tables(Tn, HD, 10000.0, cs, sn);
   auto rotate = [&](std::vector<double>& x, double sign) {
     for (int b = 0; b < B; b++)
       for (int t = 0; t < Tn; t++)

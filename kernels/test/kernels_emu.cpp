@@ -81,6 +81,7 @@ static inline float __fdiv_rn(float a, float b) { return a / b; }
 static inline float __fsqrt_rn(float a) { return std::sqrt(a); }
 
 #include "../src/cuda/kernels.cu"
+#include "ops.h"  // rope_tables (rope.cpp)
 
 void cuda_fail(cudaError_t, const char*, const char*, int) { throw std::runtime_error("cuda_fail in emulation"); }
 void cuda_launch_check(const char*, const char*, int) {}
@@ -332,13 +333,8 @@ static void check_rope(int B, int Tn, int H, int hd, bool inverse, uint64_t seed
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> nd(0.f, 1.f);
   const int half = hd / 2, d = H * hd;
-  std::vector<float> cs((size_t)Tn * half), sn((size_t)Tn * half);
-  for (int p = 0; p < Tn; p++)
-    for (int i = 0; i < half; i++) {
-      const double f = std::pow(10000.0, -2.0 * i / hd);
-      cs[(size_t)p * half + i] = (float)std::cos(p * f);
-      sn[(size_t)p * half + i] = (float)std::sin(p * f);
-    }
+  std::vector<float> cs, sn;
+  rope_tables(Tn, hd, 10000.0, cs, sn);
   std::vector<T> q((size_t)B * Tn * 3 * d);
   for (auto& v : q) v = ft<T>(nd(rng));
   std::vector<T> q_old = q;

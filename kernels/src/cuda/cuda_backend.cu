@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../backend.h"
+#include "../ops.h"
 #include "../rng.h"
 #include "attention.cuh"
 #include "common.cuh"
@@ -198,15 +199,9 @@ class CudaBackend final : public Backend {
       CUDA_CHECK(cudaMemset(wbf_.p, 0, 2 * P_));
     }
     sumsq_.ensure(sizeof(double) * SUMSQ_BLOCKS);
-    // RoPE tables exactly as rope.cpp computes them (double, rounded to fp32)
-    const int hd = c.head_dim(), half = hd / 2, Tn = c.seq_len;
-    std::vector<float> cs((size_t)Tn * half), sn((size_t)Tn * half);
-    for (int p = 0; p < Tn; p++)
-      for (int i = 0; i < half; i++) {
-        const double f = std::pow(c.rope_theta, -2.0 * i / hd);
-        cs[(size_t)p * half + i] = (float)std::cos(p * f);
-        sn[(size_t)p * half + i] = (float)std::sin(p * f);
-      }
+    // RoPE tables exactly as the CPU engine's (rope.cpp)
+    std::vector<float> cs, sn;
+    rope_tables(c.seq_len, c.head_dim(), c.rope_theta, cs, sn);
     rope_cs_.ensure(4 * cs.size());
     rope_sn_.ensure(4 * sn.size());
     CUDA_CHECK(cudaMemcpy(rope_cs_.p, cs.data(), 4 * cs.size(), cudaMemcpyHostToDevice));
