@@ -160,19 +160,8 @@ run_stage bench_1b_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" --conf
 run_stage parity_fusedbwd 60 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
 run_stage bench_124m_fusedbwd 45 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
 run_stage bench_1b_fusedbwd 45 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
-# the tuning cache makes a second process repeat the first one's steps bit for bit: two short
-# gpu-bench runs with a cache of their own, the first tuning and writing it, the second reading it
-run_stage tune_repeat 60 bash -c "export LOCO_CUDA_GEMM_TUNE_CACHE='$WORK/tune-repeat.txt'; \
-  '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 2 --warmup 1 > '$WORK/tune-a.json' && \
-  '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 2 --warmup 1 > '$WORK/tune-b.json' && \
-  python3 - '$WORK/tune-a.json' '$WORK/tune-b.json' '$WORK/tune-repeat.txt' <<'PYEOF'
-import json, sys
-a, b = (json.loads(open(p).read().strip().splitlines()[-1]) for p in sys.argv[1:3])
-entries = sum(1 for line in open(sys.argv[3])) - 1
-same = a['loss_first'] == b['loss_first'] and a['loss_last'] == b['loss_last']
-print(json.dumps({'tool': 'tune-repeat', 'ok': same and entries > 0, 'cache_entries': entries,
-                  'loss_last': [a['loss_last'], b['loss_last']], 'tokens_per_s': [a['tokens_per_s'], b['tokens_per_s']]}))
-PYEOF"
+# the tuning cache makes a second process repeat the first one's steps bit for bit
+run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
 # per-kernel GPU time of one gpt2-124m step (tensor-core attention) under Nsight Compute; optional
 run_stage kernels 60 bash -c "ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
   --log-file '$LOGDIR/ncu.csv' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 ${GPU_CHECK_NCU_ARGS:-} >/dev/null \
@@ -180,19 +169,10 @@ run_stage kernels 60 bash -c "ncu --clock-control none --profile-from-start off 
 # the default attention kernels (forward, dK/dV, dQ; one launch each of a gpt2-124m step) under
 # Nsight Compute's occupancy, warp-state, memory and compute sections (attn_ncu.txt under $OUT);
 # optional, for the next round of attention tuning
-run_stage attn_profile 60 bash -c "for k in attn2_fwd attn2_bwd_dkv attn2_bwd_dq; do \
-  ncu --clock-control none --profile-from-start off -k regex:\$k --launch-count 1 --section SpeedOfLight \
-    --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats \
-    --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
-    '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 0 >> '$LOGDIR/attn_ncu.txt' 2>&1 || exit 1; \
-  done; echo '{\"tool\":\"attn-profile\",\"ok\":true}'"
+run_stage attn_profile 60 bash "$K/tools/attn_ncu.sh" "$K/build/gpu-bench" "$LOGDIR/attn_ncu.txt"
 # the same for the baseline tree's attention kernels (attn_ncu_base.txt), so registers, occupancy
 # and time per kernel are compared in one run; optional
-[[ -n "$BASE" ]] && run_stage attn_profile_base 60 bash -c "for k in attn2_fwd attn2_bwd_dkv attn2_bwd_dq; do \
-  ncu --clock-control none --profile-from-start off -k regex:\$k --launch-count 1 --section SpeedOfLight \
-    --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats \
-    '$BASE/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 0 --attn tc2 >> '$LOGDIR/attn_ncu_base.txt' 2>&1 || exit 1; \
-  done; echo '{\"tool\":\"attn-profile\",\"ok\":true}'"
+[[ -n "$BASE" ]] && run_stage attn_profile_base 60 bash "$K/tools/attn_ncu.sh" "$BASE/build/gpu-bench" "$LOGDIR/attn_ncu_base.txt" --attn tc2
 # opt-in select variants of the GPU codec (parity with the CPU on every case, bit-equal to variant 0
 # on the full model, timings); last and separate, so a problem there cannot cost the results above
 run_stage codec_variants 40 "$K/build/codec-cuda" parity bench --variants 0,2 --no-full-parity --reps 10

@@ -37,6 +37,8 @@ echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_
   writeFileSync(join(k, 'reference', 'model.py'), py(`{"tool": "reference", "ok": True}`));
   writeFileSync(join(k, 'tools', 'engine_session.py'), py(`{"tool": "engine-session", "ok": True}`));
   writeFileSync(join(k, 'tools', 'ncu_summary.py'), py(`{"tool": "ncu-summary", "ok": True}`));
+  // the stages' own scripts run for real, on the stubs
+  for (const f of ['tune_repeat.py', 'attn_ncu.sh']) copyFileSync(join(ROOT, 'kernels', 'tools', f), join(k, 'tools', f));
   writeFileSync(
     join(k, 'reference', 'bench.py'),
     py(`{"tool": "torch-bench", "runs": [{"config": "gpt2-124m", "mode": "compile", "tokens_per_s": 500000, "mfu": 0.43},
