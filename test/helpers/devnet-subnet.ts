@@ -16,8 +16,7 @@ import { ChainClock, chainSetWeights, commitmentPeers, storeCommitment } from '.
 import type { GatherResult, Peer } from '../../src/miner/window.js';
 import { Miner } from '../../src/miner/miner.js';
 import { Validator, type ValidatorOptions, type WindowReport } from '../../src/validator/validator.js';
-
-const TAO = 1_000_000_000n;
+import { RAO_PER_TAO as TAO } from '../../src/chain/amount.js';
 
 export interface SubnetOptions {
   /** stores (`store-<uid>`) and work folders go here */

@@ -122,7 +122,7 @@ __device__ __forceinline__ void cp_async_wait() {
 int emu_ticket(int* p);                          // test/attention_tc_emu.cpp
 int emu_ld_acquire(const int* p);
 void emu_st_release(int* p, int v);
-void emu_wait_pause();                           // throws when a wait cannot end (blocks run in order there)
+void emu_wait_pause();                           // exits: blocks run in order there, so a wait cannot end
 #endif
 __device__ __forceinline__ int take_ticket(int* p) {
 #ifdef LOCO_CUDA_EMULATE
