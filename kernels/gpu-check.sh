@@ -27,6 +27,7 @@
 #   parity_fusedbwd, bench_*_fusedbwd  optional: LOCO_CUDA_ATTN_BWD=fused (one backward kernel, ordered
 #               dQ accumulation): gpu-parity at gpt2-124m shapes (and its attention check, head dims
 #               16-128), then gpt2-124m and 1b speed
+#   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_profile  optional: ncu sections of the default attention kernels (attn_ncu.txt under $OUT)
 #   attn_profile_base  optional, with GPU_CHECK_BASELINE: the same for the baseline tree's (attn_ncu_base.txt)
 #   kernels     optional: per-kernel GPU time of one gpt2-124m step under ncu (ncu.csv.gz under $OUT)
@@ -149,19 +150,23 @@ TORCH_BUDGET=$(( $(left) - 70 ))
 TORCH_BOX=$(( $(left) - 40 ))
 (( TORCH_BOX > 200 )) && TORCH_BOX=200
 run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_BUDGET" --out "$LOGDIR/torch.partial.json" ${GPU_CHECK_TORCH_ARGS:-}
+# the one-kernel attention backward (LOCO_CUDA_ATTN_BWD=fused): correctness, then speed; optional,
+# so a fault there cannot cost the results above
+run_stage parity_fusedbwd 60 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
+run_stage bench_124m_fusedbwd 45 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
+run_stage bench_1b_fusedbwd 45 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
+# 32 rows per warp in the attention kernels (LOCO_CUDA_ATTN_ROWS=32): correctness, then speed; optional
+run_stage parity_rows32 60 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
+run_stage bench_124m_rows32 45 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
+run_stage bench_1b_rows32 45 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
+# the tuning cache makes a second process repeat the first one's steps bit for bit
+run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
 # variants (optional stages): the heuristic's first matmul algorithm instead of the timed one
 # (LOCO_CUDA_GEMM_TUNE=0, the default until 2026-11-26), and the cluster-of-2 cross-entropy
 # (LOCO_CUDA_CE=cluster)
 run_stage bench_124m_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
 run_stage bench_124m_ce 45 env LOCO_CUDA_CE=cluster "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
 run_stage bench_1b_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
-# the one-kernel attention backward (LOCO_CUDA_ATTN_BWD=fused): correctness, then speed; optional,
-# so a fault there cannot cost the results above
-run_stage parity_fusedbwd 60 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
-run_stage bench_124m_fusedbwd 45 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
-run_stage bench_1b_fusedbwd 45 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
-# the tuning cache makes a second process repeat the first one's steps bit for bit
-run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
 # per-kernel GPU time of one gpt2-124m step (tensor-core attention) under Nsight Compute; optional
 run_stage kernels 60 bash -c "ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
   --log-file '$LOGDIR/ncu.csv' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 ${GPU_CHECK_NCU_ARGS:-} >/dev/null \
@@ -203,7 +208,8 @@ def last_json(text):
 
 out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": {}, "optional_failed": []}
 OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "attn_profile_base", "bench_124m_heur", "bench_124m_ce", "bench_1b_heur",
-            "tune_repeat", "parity_fusedbwd", "bench_124m_fusedbwd", "bench_1b_fusedbwd"}  # opt-in kernels: reported, not part of "ok"
+            "tune_repeat", "parity_fusedbwd", "bench_124m_fusedbwd", "bench_1b_fusedbwd",
+            "parity_rows32", "bench_124m_rows32", "bench_1b_rows32"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
@@ -246,7 +252,7 @@ cmp = {}
 torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
     runs = {"default": res(stage), "heuristic_gemm": res(stage + "_heur"), "ce_cluster": res(stage + "_ce"),
-            "fused_bwd": res(stage + "_fusedbwd")}
+            "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32")}
     row = {}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")

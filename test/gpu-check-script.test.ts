@@ -79,7 +79,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'attn_profile_base']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -91,6 +91,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   const c = j.comparison['gpt2-124m'];
   assert.equal(c.engine_default_tokens_per_s, 400_000);
   assert.equal(c.engine_fused_bwd_tokens_per_s, 400_000);
+  assert.equal(c.engine_rows32_tokens_per_s, 400_000);
   assert.equal(c.baseline_tc2_tokens_per_s, 300_000);
   assert.equal(c.baseline_tc_tokens_per_s, 301_000);
   assert.equal(c.baseline_best, 'tc');

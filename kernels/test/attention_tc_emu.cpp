@@ -182,8 +182,10 @@ static double rel_err(const std::vector<double>& a, const std::vector<double>& r
 }
 
 template <int HD>
-// fused: the one-kernel backward with the ordered dQ accumulation (LOCO_CUDA_ATTN_BWD=fused)
-static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool rope = false, bool fused = false) {
+// fused: the one-kernel backward with the ordered dQ accumulation (LOCO_CUDA_ATTN_BWD=fused);
+// wide: 32 rows per warp where Wide<HD> says so (LOCO_CUDA_ATTN_ROWS=32)
+static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool rope = false, bool fused = false,
+                     bool wide = false) {
   const int d = H * HD;
   const size_t BT = (size_t)B * Tn;
   std::mt19937 rng(HD * 1000 + Tn);
@@ -257,10 +259,16 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
   std::vector<float> lse(BT * H), D(BT * H);
   const float sl = 1.4426950408889634f / std::sqrt((float)HD), sc = 1.0f / std::sqrt((float)HD);
   using S2 = attn_tc2::Shape<HD>;
+  using W = attn_tc2::Wide<HD>;
   const unsigned gx = (Tn + S2::BR - 1) / S2::BR, gy = B * H;
+  const unsigned gx_fwd = wide ? (Tn + S2::NW * 16 * W::FWD_MT - 1) / (S2::NW * 16 * W::FWD_MT) : gx;
+  const unsigned gx_bwd = wide ? (Tn + S2::NW * 16 * W::BWD_MT - 1) / (S2::NW * 16 * W::BWD_MT) : gx;
   const int nt = S2::NT;
-  launch(gx, gy, [&] {
+  launch(gx_fwd, gy, [&] {
     if (rope) attn_tc2::attn2_fwd_kernel<HD, true>(y.data(), lse.data(), qkv.data(), Tn, H, sl, rcs, rsn);
+    else if (wide)
+      attn_tc2::attn2_fwd_kernel<HD, false, W::FWD_MT, W::FWD_TK>(y.data(), lse.data(), qkv.data(), Tn, H, sl, nullptr,
+                                                                  nullptr);
     else attn_tc2::attn2_fwd_kernel<HD, false>(y.data(), lse.data(), qkv.data(), Tn, H, sl, nullptr, nullptr);
   }, nt);
   for (int b = 0; b < B; b++)  // D = Σ dy·y per row (attn_bwd_pre_kernel)
@@ -296,10 +304,14 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
         attn_tc2::attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc);
       }
   } else {
-    auto dkv_kernel = rope ? attn_tc2::attn2_bwd_dkv_kernel<HD, true> : attn_tc2::attn2_bwd_dkv_kernel<HD, false>;
-    auto dq_kernel = rope ? attn_tc2::attn2_bwd_dq_kernel<HD, true> : attn_tc2::attn2_bwd_dq_kernel<HD, false>;
-    launch(gx, gy, [&] { dkv_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn, nullptr, nullptr, nullptr); }, nt);
-    launch(gx, gy, [&] { dq_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
+    auto dkv_kernel = rope ? attn_tc2::attn2_bwd_dkv_kernel<HD, true>
+                      : wide ? attn_tc2::attn2_bwd_dkv_kernel<HD, false, false, W::BWD_MT, W::BWD_TK>
+                             : attn_tc2::attn2_bwd_dkv_kernel<HD, false>;
+    auto dq_kernel = rope ? attn_tc2::attn2_bwd_dq_kernel<HD, true>
+                     : wide ? attn_tc2::attn2_bwd_dq_kernel<HD, false, W::BWD_MT, W::BWD_TK>
+                            : attn_tc2::attn2_bwd_dq_kernel<HD, false>;
+    launch(gx_bwd, gy, [&] { dkv_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn, nullptr, nullptr, nullptr); }, nt);
+    launch(gx_bwd, gy, [&] { dq_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
   }
   std::vector<double> yo(BT * d), go[3], lo(lse.begin(), lse.end());
   for (int p = 0; p < 3; p++) go[p].resize(BT * d);
@@ -319,9 +331,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
   sum = fnv1a(sum, dqkv.data(), dqkv.size() * sizeof(bf16));
   char buf[520];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"fused_bwd\":%s,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
+           "{\"rope\":%s,\"fused_bwd\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
            "\"dk_rel\":%.3g,\"dv_rel\":%.3g,\"output_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", fused ? "true" : "false", B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
+           rope ? "true" : "false", fused ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
            ok ? "true" : "false");
   json = buf;
   return ok;
@@ -341,6 +353,7 @@ int main(int argc, char** argv) {
     add(run_case<32>(1, 77, 2, false, one));   // two heads
     add(run_case<64>(1, 100, 1, false, one));
     add(run_case<128>(1, 70, 1, false, one));
+    add(run_case<64>(1, 300, 2, false, one));  // three 128-row blocks (the 32-row case below)
     // RoPE fused into the kernels; four 64-row blocks and tiles, ending mid-tile
     add(run_case<64>(1, 200, 2, false, one, true));
     add(run_case<128>(1, 130, 1, false, one, true));
@@ -349,6 +362,16 @@ int main(int argc, char** argv) {
     add(run_case<32>(1, 77, 2, false, one, false, true));
     add(run_case<64>(1, 200, 2, false, one, false, true));
     add(run_case<128>(1, 130, 2, false, one, false, true));
+    // 32 rows per warp: 128-row blocks, 32-row tiles (64 at head_dim 16), a last block whose
+    // later warps or m-tiles start past the end (T = 77: one warp has no row, one m-tile is half
+    // past the end); at head_dim 128 the forward only (the backward stays at 16 rows). Up to
+    // head_dim 64 every sum runs in the same order as with 16 rows (the forward's key tiles are
+    // 64 either way; the backward's products add 16 rows at a time, in order, whatever the tile),
+    // so these outputs must equal the 16-row cases' bit for bit (test/kernels-attention-tc-emu.test.ts)
+    add(run_case<16>(2, 130, 1, false, one, false, false, true));
+    add(run_case<32>(1, 77, 2, false, one, false, false, true));
+    add(run_case<64>(1, 300, 2, false, one, false, false, true));
+    add(run_case<128>(1, 200, 1, false, one, false, false, true));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

@@ -326,7 +326,10 @@ bool attention_tc_enabled() { return attention_impl() != AttnImpl::Simple; }
 const char* attention_impl_name(bool bf16) {
   if (!bf16) return "flash-simple";
   switch (attention_impl()) {
-    case AttnImpl::TC2: return attention_tc2_fused_bwd() ? "flash-tc2 (fused backward)" : "flash-tc2";
+    case AttnImpl::TC2:
+      if (attention_tc2_wide())
+        return attention_tc2_fused_bwd() ? "flash-tc2 (32 rows per warp, fused backward)" : "flash-tc2 (32 rows per warp)";
+      return attention_tc2_fused_bwd() ? "flash-tc2 (fused backward)" : "flash-tc2";
     default: return "flash-simple";
   }
 }

@@ -11,34 +11,44 @@ namespace {
 using namespace attn_tc2;
 
 
+// LOCO_CUDA_ATTN_ROWS=32 (opt-in, not yet measured on a GPU): 32 rows per warp (Wide<HD>: the
+// forward at every head size, the backward up to head_dim 64) instead of 16.
+bool wide_opt_in() {
+  static const bool on = getenv("LOCO_CUDA_ATTN_ROWS") && std::string(getenv("LOCO_CUDA_ATTN_ROWS")) == "32";
+  return on;
+}
+
 // Each kernel is compiled twice, with and without the fused RoPE (cs, sn given or not), so the
 // default (RoPE as a separate pass) carries none of the rotation code or its registers.
-template <int HD, bool ROPE>
+template <int HD, bool ROPE, int MT = 1, int TKN = TK>
 void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const float* cs, const float* sn) {
-  const size_t smem = fwd_smem<HD>();
-  set_dynamic_smem(attn2_fwd_kernel<HD, ROPE>, smem);
-  dim3 grid(cdiv(Tn, Shape<HD>::BR), B * H);
-  attn2_fwd_kernel<HD, ROPE><<<grid, Shape<HD>::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD), cs, sn);
+  constexpr size_t smem = fwd_smem<HD, MT, TKN>();
+  set_dynamic_smem(attn2_fwd_kernel<HD, ROPE, MT, TKN>, smem);
+  dim3 grid(cdiv(Tn, Shape<HD>::NW * 16 * MT), B * H);
+  attn2_fwd_kernel<HD, ROPE, MT, TKN>
+      <<<grid, Shape<HD>::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD), cs, sn);
   CUDA_LAUNCH_CHECK("attn2_fwd");
 }
 template <int HD>
 void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const float* cs, const float* sn) {
   if (cs) return fwd_tc2<HD, true>(y, lse, qkv, B, Tn, H, cs, sn);
+  if (wide_opt_in()) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
   fwd_tc2<HD, false>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
 }
 
-template <int HD, bool ROPE>
+template <int HD, bool ROPE, int MT = 1, int TKN = TK>
 void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
              const float* cs, const float* sn) {
   const float scale = 1.0f / sqrtf((float)HD);
-  dim3 grid(cdiv(Tn, Shape<HD>::BR), B * H);
-  set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE>, dkv_smem<HD>());
-  attn2_bwd_dkv_kernel<HD, ROPE><<<grid, Shape<HD>::NT, dkv_smem<HD>()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
-                                                                          scale * LOG2E, cs, sn);
+  dim3 grid(cdiv(Tn, Shape<HD>::NW * 16 * MT), B * H);
+  constexpr size_t dkv = dkv_smem<HD, false, MT, TKN>(), dq = dq_smem<HD, MT, TKN>();
+  set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE, false, MT, TKN>, dkv);
+  attn2_bwd_dkv_kernel<HD, ROPE, false, MT, TKN>
+      <<<grid, Shape<HD>::NT, dkv>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dkv");
-  set_dynamic_smem(attn2_bwd_dq_kernel<HD, ROPE>, dq_smem<HD>());
-  attn2_bwd_dq_kernel<HD, ROPE><<<grid, Shape<HD>::NT, dq_smem<HD>()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
-                                                                        scale * LOG2E, cs, sn);
+  set_dynamic_smem(attn2_bwd_dq_kernel<HD, ROPE, MT, TKN>, dq);
+  attn2_bwd_dq_kernel<HD, ROPE, MT, TKN>
+      <<<grid, Shape<HD>::NT, dq>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dq");
 }
 // LOCO_CUDA_ATTN_BWD=fused (opt-in, not yet measured on a GPU): one backward kernel that also adds
@@ -87,6 +97,8 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
              const float* cs, const float* sn) {
   if (cs) return bwd_tc2<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
   if (fused_bwd_opt_in()) return bwd_tc2_fused<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
+  if (wide_opt_in())
+    return bwd_tc2<HD, false, Wide<HD>::BWD_MT, Wide<HD>::BWD_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
   bwd_tc2<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
 }
 
@@ -94,6 +106,7 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 
 bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
 bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
+bool attention_tc2_wide() { return wide_opt_in(); }
 
 void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd, const float* cs,
                              const float* sn) {

@@ -64,6 +64,21 @@ struct Shape {
   static constexpr int DKV_MIN_BLOCKS = HD == 64 ? 3 : 1;
 };
 
+// Rows per warp. The kernels take MT, the 16-row m-tiles each warp owns (block rows BR = NW·16·MT),
+// and TKN, the rows of a streamed tile. MT = 1, TKN = 64 is the default. MT = 2 (32 rows per warp,
+// as FA2 does; LOCO_CUDA_ATTN_ROWS=32, opt-in until measured on a GPU) uses every B fragment loaded
+// from shared memory for two m-tiles: at 16 rows per warp the dK/dV kernel issues one ldmatrix.x4
+// (512 bytes, 4 cycles of an SM's 128 B/cycle) per 1.8 mma.m16n8k16 (~1.5 cycles each on an H100),
+// so shared memory, not the tensor cores, bounds it; at 32 rows with 32-row tiles it is one per
+// 2.7. The 32-row tiles keep the accumulators in registers (Sᵀ, dPᵀ, dK, dV: 192 floats a thread
+// at head_dim 64). Where a kernel's registers would not fit (head_dim 128 backward) it stays at
+// MT = 1; TKN = 32 needs HD ≥ 32 (cp_tile covers whole rows per pass).
+template <int HD>
+struct Wide {
+  static constexpr int FWD_MT = 2, FWD_TK = HD >= 128 ? 32 : TK;
+  static constexpr int BWD_MT = HD <= 64 ? 2 : 1, BWD_TK = HD >= 32 && HD <= 64 ? 32 : TK;
+};
+
 #ifdef LOCO_CUDA_EMULATE
 void emu_ldmatrix_x4(uint32_t r[4], const bf16* row_addr, bool trans);  // test/attention_tc_emu.cpp
 #endif
@@ -246,17 +261,21 @@ __device__ __forceinline__ void a_from_c(uint32_t (&a)[4], const float (&c)[N][4
   a[2] = pack2(c[2 * j + 1][0], c[2 * j + 1][1]);
   a[3] = pack2(c[2 * j + 1][2], c[2 * j + 1][3]);
 }
-// acc (a warp's 16 rows × HD, C fragments) += a (a 16×16 A fragment) · Bs[k0 … k0+16][0 … HD), Bs
-// row-major in shared memory (rows are k): P·V, dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K.
-template <int HD>
-__device__ __forceinline__ void mma_a_bt(float (&acc)[HD / 8][4], const uint32_t (&a)[4], const bf16* Bs, int S, int k0,
-                                         int lane) {
+// acc[mt] (m-tile mt of a warp's rows × HD, C fragments) += a[mt] (a 16×16 A fragment) ·
+// Bs[k0 … k0+16][0 … HD), Bs row-major in shared memory (rows are k): P·V, dV += Pᵀ·dO, dK += dSᵀ·Q,
+// dQ += dS·K. Each B fragment is loaded once for all MT m-tiles.
+template <int HD, int MT>
+__device__ __forceinline__ void mma_a_bt(float (&acc)[MT][HD / 8][4], const uint32_t (&a)[MT][4], const bf16* Bs, int S,
+                                         int k0, int lane) {
 #pragma unroll
   for (int np = 0; np < HD / 16; np++) {
     uint32_t bb[4];
     ldsm_x4_t(bb, frag_bt(Bs, S, k0, np * 16, lane));
-    mma16816(acc[2 * np], a, bb[0], bb[1]);
-    mma16816(acc[2 * np + 1], a, bb[2], bb[3]);
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) {
+      mma16816(acc[mt][2 * np], a[mt], bb[0], bb[1]);
+      mma16816(acc[mt][2 * np + 1], a[mt], bb[2], bb[3]);
+    }
   }
 }
 
@@ -327,23 +346,24 @@ __device__ __forceinline__ void write_forward_rows(bf16* y, float* lse, const fl
 
 // The K/V tile pipeline of the forward and dQ kernels (K/V tile kt in stage kt & 1): starts the
 // copy of tile kt + 1 into the other stage, waits for tile kt, and with RoPE fused rotates it (and,
-// at kt = 0, the block's BR query rows in Qs). Returns tile kt's K; its V follows TK·(HD+8) later.
-template <int HD, bool ROPE>
+// at kt = 0, the block's BR query rows in Qs). Returns tile kt's K; its V follows TKN·(HD+8) later.
+template <int HD, bool ROPE, int TKN = TK>
 __device__ __forceinline__ bf16* kv_tile_ready(bf16* KV, const bf16* base, int d, size_t ld, int kt, int nkt, int Tn,
                                                bf16* Qs, int q0, const float* cs, const float* sn) {
   constexpr int S = Shape<HD>::S, NT = Shape<HD>::NT, BR = Shape<HD>::BR;
   if (kt + 1 < nkt) {
-    bf16* nx = KV + ((kt + 1) & 1) * 2 * TK * S;
-    cp_tile<HD, TK, NT>(nx, base + d, ld, (kt + 1) * TK, Tn);
-    cp_tile<HD, TK, NT>(nx + TK * S, base + 2 * d, ld, (kt + 1) * TK, Tn);
+    bf16* nx = KV + ((kt + 1) & 1) * 2 * TKN * S;
+    cp_tile<HD, TKN, NT>(nx, base + d, ld, (kt + 1) * TKN, Tn);
+    cp_tile<HD, TKN, NT>(nx + TKN * S, base + 2 * d, ld, (kt + 1) * TKN, Tn);
     cp_async_commit();
     cp_async_wait<1>();
   } else {
     cp_async_wait<0>();
   }
   __syncthreads();
-  bf16* Ks = KV + (kt & 1) * 2 * TK * S;
-  if constexpr (ROPE) {  // RoPE fused: q, k arrive unrotated
+  bf16* Ks = KV + (kt & 1) * 2 * TKN * S;
+  if constexpr (ROPE) {  // RoPE fused: q, k arrive unrotated (MT = 1, TKN = TK only)
+    static_assert(TKN == TK, "the fused RoPE runs with the default tiles");
     if (kt == 0) rope_tile<HD, BR, NT>(Qs, q0, Tn, cs, sn);
     rope_tile<HD, TK, NT>(Ks, kt * TK, Tn, cs, sn);
     __syncthreads();
@@ -351,44 +371,56 @@ __device__ __forceinline__ bf16* kv_tile_ready(bf16* KV, const bf16* base, int d
   return Ks;
 }
 
-// The backward's two score-like products for this warp's 16 rows against a 64-row tile:
-// acc1 = A1·B1ᵀ, acc2 = A2·B2ᵀ over HD (A rows warp·16.., [rows][S] tiles), zeroed first. dK/dV uses
+// The backward's two score-like products for this warp's MT m-tiles (A rows row0 + 16·mt …) against
+// a TKN-row tile: acc1 = A1·B1ᵀ, acc2 = A2·B2ᵀ over HD ([rows][S] tiles), zeroed first. dK/dV uses
 // (K, V) against (Q, dO) for Sᵀ and dPᵀ; dQ uses (Q, dO) against (K, V) for S and dP.
-template <int HD>
-__device__ __forceinline__ void score_pair(float (&acc1)[TK / 8][4], float (&acc2)[TK / 8][4], const bf16* A1,
-                                           const bf16* A2, const bf16* B1, const bf16* B2, int warp, int lane) {
+template <int HD, int MT, int TKN>
+__device__ __forceinline__ void score_pair(float (&acc1)[MT][TKN / 8][4], float (&acc2)[MT][TKN / 8][4], const bf16* A1,
+                                           const bf16* A2, const bf16* B1, const bf16* B2, int row0, int lane) {
   constexpr int S = HD + 8;
 #pragma unroll
-  for (int n = 0; n < TK / 8; n++)
+  for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-    for (int e = 0; e < 4; e++) acc1[n][e] = acc2[n][e] = 0.f;
+    for (int n = 0; n < TKN / 8; n++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) acc1[mt][n][e] = acc2[mt][n][e] = 0.f;
 #pragma unroll
   for (int kk = 0; kk < HD / 16; kk++) {
-    uint32_t a1[4], a2[4];
-    ldsm_x4(a1, frag_a(A1, S, warp * 16, kk * 16, lane));
-    ldsm_x4(a2, frag_a(A2, S, warp * 16, kk * 16, lane));
+    uint32_t a1[MT][4], a2[MT][4];
 #pragma unroll
-    for (int np = 0; np < TK / 16; np++) {
+    for (int mt = 0; mt < MT; mt++) {
+      ldsm_x4(a1[mt], frag_a(A1, S, row0 + 16 * mt, kk * 16, lane));
+      ldsm_x4(a2[mt], frag_a(A2, S, row0 + 16 * mt, kk * 16, lane));
+    }
+#pragma unroll
+    for (int np = 0; np < TKN / 16; np++) {
       uint32_t bb[4];
       ldsm_x4(bb, frag_b(B1, S, np * 16, kk * 16, lane));
-      mma16816(acc1[2 * np], a1, bb[0], bb[1]);
-      mma16816(acc1[2 * np + 1], a1, bb[2], bb[3]);
+#pragma unroll
+      for (int mt = 0; mt < MT; mt++) {
+        mma16816(acc1[mt][2 * np], a1[mt], bb[0], bb[1]);
+        mma16816(acc1[mt][2 * np + 1], a1[mt], bb[2], bb[3]);
+      }
       ldsm_x4(bb, frag_b(B2, S, np * 16, kk * 16, lane));
-      mma16816(acc2[2 * np], a2, bb[0], bb[1]);
-      mma16816(acc2[2 * np + 1], a2, bb[2], bb[3]);
+#pragma unroll
+      for (int mt = 0; mt < MT; mt++) {
+        mma16816(acc2[mt][2 * np], a2[mt], bb[0], bb[1]);
+        mma16816(acc2[mt][2 * np + 1], a2[mt], bb[2], bb[3]);
+      }
     }
   }
 }
 
-template <int HD, bool ROPE>
+// The forward for a block of BR queries (16·MT per warp), streaming TKN-key tiles up to the diagonal.
+template <int HD, bool ROPE, int MT = 1, int TKN = TK>
 __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
                                                                   float scale_log2, const float* cs,
                                                                   const float* sn) {
-  constexpr int NW = Shape<HD>::NW, BR = Shape<HD>::BR, S = Shape<HD>::S, NT = Shape<HD>::NT;
-  (void)NW;
+  static_assert(!ROPE || MT == 1, "the fused RoPE runs with 16 rows per warp");
+  constexpr int RW = 16 * MT, BR = Shape<HD>::NW * RW, S = Shape<HD>::S, NT = Shape<HD>::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
   bf16* Qs = reinterpret_cast<bf16*>(smraw);  // [BR][S]
-  bf16* KV = Qs + BR * S;                     // stage st: K at KV + st·2·TK·S, V TK·S further
+  bf16* KV = Qs + BR * S;                     // stage st: K at KV + st·2·TKN·S, V TKN·S further
   const int qb = gridDim.x - 1 - blockIdx.x;  // the longest (latest) query blocks first
   const int bh = blockIdx.y, b = bh / H, h = bh % H;
   const int d = H * HD;
@@ -397,48 +429,65 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int q0 = qb * BR;
   const int qlast = (q0 + BR < Tn ? q0 + BR : Tn) - 1;
-  const int nkt = qlast / TK + 1;
+  const int nkt = qlast / TKN + 1;
   cp_tile<HD, BR, NT>(Qs, base, ld, q0, Tn);
-  cp_tile<HD, TK, NT>(KV, base + d, ld, 0, Tn);
-  cp_tile<HD, TK, NT>(KV + TK * S, base + 2 * d, ld, 0, Tn);
+  cp_tile<HD, TKN, NT>(KV, base + d, ld, 0, Tn);
+  cp_tile<HD, TKN, NT>(KV + TKN * S, base + 2 * d, ld, 0, Tn);
   cp_async_commit();
-  const int wq0 = q0 + warp * 16;  // this warp's first query row
-  const int qi[2] = {wq0 + g, wq0 + g + 8};
-  float o[HD / 8][4];
+  const int wq0 = q0 + warp * RW;  // this warp's first query row
+  int qi[MT][2];                   // the two rows of each m-tile this thread holds
 #pragma unroll
-  for (int n = 0; n < HD / 8; n++) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
-  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+  for (int mt = 0; mt < MT; mt++) qi[mt][0] = wq0 + 16 * mt + g, qi[mt][1] = wq0 + 16 * mt + g + 8;
+  float o[MT][HD / 8][4], m[MT][2], l[MT][2];
+#pragma unroll
+  for (int mt = 0; mt < MT; mt++) {
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++) o[mt][n][0] = o[mt][n][1] = o[mt][n][2] = o[mt][n][3] = 0.f;
+    m[mt][0] = m[mt][1] = -INFINITY;
+    l[mt][0] = l[mt][1] = 0.f;
+  }
   for (int kt = 0; kt < nkt; kt++) {
-    const bf16* Ks = kv_tile_ready<HD, ROPE>(KV, base, d, ld, kt, nkt, Tn, Qs, q0, cs, sn);
-    const bf16* Vs = Ks + TK * S;
-    const int k0 = kt * TK;
-    if (k0 <= wq0 + 15 && wq0 < Tn) {  // warp-uniform: the tile holds keys some row of the warp sees
-      float s[TK / 8][4];
+    const bf16* Ks = kv_tile_ready<HD, ROPE, TKN>(KV, base, d, ld, kt, nkt, Tn, Qs, q0, cs, sn);
+    const bf16* Vs = Ks + TKN * S;
+    const int k0 = kt * TKN;
+    if (k0 <= wq0 + RW - 1 && wq0 < Tn) {  // warp-uniform: the tile holds keys some row of the warp sees
+      float s[MT][TKN / 8][4];
 #pragma unroll
-      for (int n = 0; n < TK / 8; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+      for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int n = 0; n < TKN / 8; n++) s[mt][n][0] = s[mt][n][1] = s[mt][n][2] = s[mt][n][3] = 0.f;
 #pragma unroll
       for (int kk = 0; kk < HD / 16; kk++) {
-        uint32_t qf[4];  // reloaded per tile (4 ldmatrix against 16 for K): 16 registers fewer than keeping Q
-        ldsm_x4(qf, frag_a(Qs, S, warp * 16, kk * 16, lane));
+        uint32_t qf[MT][4];  // reloaded per tile (4 ldmatrix against 16 for K): 16 registers fewer than keeping Q
 #pragma unroll
-        for (int np = 0; np < TK / 16; np++) {
+        for (int mt = 0; mt < MT; mt++) ldsm_x4(qf[mt], frag_a(Qs, S, warp * RW + 16 * mt, kk * 16, lane));
+#pragma unroll
+        for (int np = 0; np < TKN / 16; np++) {
           uint32_t bb[4];
           ldsm_x4(bb, frag_b(Ks, S, np * 16, kk * 16, lane));
-          mma16816(s[2 * np], qf, bb[0], bb[1]);
-          mma16816(s[2 * np + 1], qf, bb[2], bb[3]);
+#pragma unroll
+          for (int mt = 0; mt < MT; mt++) {
+            mma16816(s[mt][2 * np], qf[mt], bb[0], bb[1]);
+            mma16816(s[mt][2 * np + 1], qf[mt], bb[2], bb[3]);
+          }
         }
       }
-      online_softmax_tile<TK, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, k0 + TK - 1 > wq0 || k0 + TK > Tn);
 #pragma unroll
-      for (int j = 0; j < TK / 16; j++) {
-        uint32_t a[4];
-        a_from_c(a, s, j);
-        mma_a_bt<HD>(o, a, Vs, S, j * 16, lane);
+      for (int mt = 0; mt < MT; mt++)  // an m-tile the whole tile is masked for gets p = 0 and keeps m, l, o
+        online_softmax_tile<TKN, HD>(s[mt], m[mt], l[mt], o[mt], k0, qi[mt], Tn, t, scale_log2,
+                                     k0 + TKN - 1 > wq0 + 16 * mt || k0 + TKN > Tn);
+#pragma unroll
+      for (int j = 0; j < TKN / 16; j++) {
+        uint32_t a[MT][4];
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++) a_from_c(a[mt], s[mt], j);
+        mma_a_bt<HD, MT>(o, a, Vs, S, j * 16, lane);
       }
     }
     __syncthreads();  // before the next iteration's copies overwrite this stage
   }
-  write_forward_rows<HD>(y, lse, o, m, l, qi, Tn, b, h, d, bh, t);
+#pragma unroll
+  for (int mt = 0; mt < MT; mt++) write_forward_rows<HD>(y, lse, o[mt], m[mt], l[mt], qi[mt], Tn, b, h, d, bh, t);
 }
 
 // The fused backward's dQ step (FUSED_DQ below) for query tile qt: this key block's share
@@ -449,14 +498,14 @@ __device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16
                                              int qt, int q0, int nq, int Tn, int H, int warp, int lane) {
   constexpr int S = Shape<HD>::S, BR = Shape<HD>::BR, SD = TK + 8;
   __syncthreads();  // every warp's dS rows are in
-  float dq[HD / 8][4];
+  float dq[1][HD / 8][4];
 #pragma unroll
-  for (int n = 0; n < HD / 8; n++) dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.f;
+  for (int n = 0; n < HD / 8; n++) dq[0][n][0] = dq[0][n][1] = dq[0][n][2] = dq[0][n][3] = 0.f;
 #pragma unroll
   for (int jk = 0; jk < BR / 16; jk++) {
-    uint32_t a[4];
-    ldsm_x4_t(a, frag_at(dSs, SD, warp * 16, jk * 16, lane));
-    mma_a_bt<HD>(dq, a, Ks, S, jk * 16, lane);
+    uint32_t a[1][4];
+    ldsm_x4_t(a[0], frag_at(dSs, SD, warp * 16, jk * 16, lane));
+    mma_a_bt<HD, 1>(dq, a, Ks, S, jk * 16, lane);
   }
   int* tsem = sem + (size_t)bh * nq + qt;  // how many key blocks have added to this tile
   if (threadIdx.x == 0)
@@ -471,7 +520,7 @@ __device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16
 #pragma unroll
     for (int n = 0; n < HD / 8; n++) {
       float2* p = reinterpret_cast<float2*>(row + n * 8 + 2 * t);
-      float2 v = make_float2(dq[n][2 * r], dq[n][2 * r + 1]);
+      float2 v = make_float2(dq[0][n][2 * r], dq[0][n][2 * r + 1]);
       if (kb > 0) {  // key block 0 comes first and stores
         const float2 o = ld_l2(p);
         v = make_float2(o.x + v.x, o.y + v.y);
@@ -484,7 +533,7 @@ __device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16
   if (threadIdx.x == 0) st_release(tsem, kb + 1);
 }
 
-// dK, dV for a block of BR keys (16 per warp), streaming 64-query tiles from the first that can
+// dK, dV for a block of BR keys (16·MT per warp), streaming TKN-query tiles from the first that can
 // see the block's keys.
 //
 // FUSED_DQ (LOCO_CUDA_ATTN_BWD=fused; no fused RoPE): the same block also computes each query
@@ -495,19 +544,21 @@ __device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16
 // so every element is summed in key-block order in every run. Blocks take their (kb, bh) from a
 // ticket in the order they start, earliest keys first, so a block waits only on blocks that are
 // already running — no deadlock, whatever order the hardware starts them in.
-template <int HD, bool ROPE, bool FUSED_DQ = false>
-__global__ void __launch_bounds__(Shape<HD>::NT, ROPE || FUSED_DQ ? 1 : Shape<HD>::DKV_MIN_BLOCKS)
+template <int HD, bool ROPE, bool FUSED_DQ = false, int MT = 1, int TKN = TK>
+__global__ void __launch_bounds__(Shape<HD>::NT, ROPE || FUSED_DQ || MT > 1 ? 1 : Shape<HD>::DKV_MIN_BLOCKS)
     attn2_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
                          float scale, float scale_log2, const float* cs, const float* sn, float* dq_acc = nullptr,
                          int* sem = nullptr, int* ticket = nullptr) {
   static_assert(!(ROPE && FUSED_DQ), "the fused dQ runs without the fused RoPE");
-  constexpr int BR = Shape<HD>::BR, S = Shape<HD>::S, NT = Shape<HD>::NT, SD = TK + 8;
+  static_assert((!ROPE && !FUSED_DQ) || (MT == 1 && TKN == TK), "the fused RoPE and dQ run with the default tiles");
+  constexpr int RW = 16 * MT, BR = Shape<HD>::NW * RW, S = Shape<HD>::S, NT = Shape<HD>::NT, SD = TK + 8;
+  static_assert(BR % TKN == 0, "a key block starts on a query tile");
   extern __shared__ __align__(16) unsigned char smraw[];
   bf16* Ks = reinterpret_cast<bf16*>(smraw);  // [BR][S]
   bf16* Vs = Ks + BR * S;                     // [BR][S]
-  bf16* QD = Vs + BR * S;                     // stage st: Q at QD + st·2·TK·S, dO TK·S further
-  float* LD = reinterpret_cast<float*>(QD + 4 * TK * S);  // stage st: lse·log2(e) at LD + st·2·TK, D TK further
-  bf16* dSs = reinterpret_cast<bf16*>(LD + 4 * TK);       // FUSED_DQ: dSᵀ of the tile, [BR keys][SD]
+  bf16* QD = Vs + BR * S;                     // stage st: Q at QD + st·2·TKN·S, dO TKN·S further
+  float* LD = reinterpret_cast<float*>(QD + 4 * TKN * S);  // stage st: lse·log2(e) at LD + st·2·TKN, D TKN further
+  bf16* dSs = reinterpret_cast<bf16*>(LD + 4 * TKN);       // FUSED_DQ: dSᵀ of the tile, [BR keys][SD]
   int kb, bh;
   if constexpr (FUSED_DQ) {
     int* slot = reinterpret_cast<int*>(dSs + BR * SD);
@@ -531,81 +582,92 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE || FUSED_DQ ? 1 : Shape<HD
   const float* Db = D + (size_t)bh * Tn;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int k0 = kb * BR;
-  const int qt0 = k0 / TK, nq = (Tn + TK - 1) / TK;
+  const int qt0 = k0 / TKN, nq = (Tn + TKN - 1) / TKN;
   cp_tile<HD, BR, NT>(Ks, base + d, ld, k0, Tn);
   cp_tile<HD, BR, NT>(Vs, base + 2 * d, ld, k0, Tn);
-  cp_tile<HD, TK, NT>(QD, base, ld, qt0 * TK, Tn);
-  cp_tile<HD, TK, NT>(QD + TK * S, dyb, d, qt0 * TK, Tn);
+  cp_tile<HD, TKN, NT>(QD, base, ld, qt0 * TKN, Tn);
+  cp_tile<HD, TKN, NT>(QD + TKN * S, dyb, d, qt0 * TKN, Tn);
   cp_async_commit();
-  for (int e = threadIdx.x; e < TK; e += NT) {
-    const int i = qt0 * TK + e;
+  for (int e = threadIdx.x; e < TKN; e += NT) {
+    const int i = qt0 * TKN + e;
     LD[e] = i < Tn ? lseb[i] * LOG2E : 0.f;
-    LD[TK + e] = i < Tn ? Db[i] : 0.f;
+    LD[TKN + e] = i < Tn ? Db[i] : 0.f;
   }
-  const int wk0 = k0 + warp * 16;  // this warp's first key
-  const int key[2] = {wk0 + g, wk0 + g + 8};
-  float dk[HD / 8][4], dv[HD / 8][4];
+  const int wk0 = k0 + warp * RW;  // this warp's first key
+  int key[MT][2];                  // the two keys of each m-tile this thread holds
 #pragma unroll
-  for (int n = 0; n < HD / 8; n++)
+  for (int mt = 0; mt < MT; mt++) key[mt][0] = wk0 + 16 * mt + g, key[mt][1] = wk0 + 16 * mt + g + 8;
+  float dk[MT][HD / 8][4], dv[MT][HD / 8][4];
 #pragma unroll
-    for (int e = 0; e < 4; e++) dk[n][e] = dv[n][e] = 0.f;
+  for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) dk[mt][n][e] = dv[mt][n][e] = 0.f;
   for (int qt = qt0; qt < nq; qt++) {
     const int st = (qt - qt0) & 1;
     if (qt + 1 < nq) {
-      const int ns = st ^ 1, nq0 = (qt + 1) * TK;
-      bf16* nx = QD + ns * 2 * TK * S;
-      cp_tile<HD, TK, NT>(nx, base, ld, nq0, Tn);
-      cp_tile<HD, TK, NT>(nx + TK * S, dyb, d, nq0, Tn);
+      const int ns = st ^ 1, nq0 = (qt + 1) * TKN;
+      bf16* nx = QD + ns * 2 * TKN * S;
+      cp_tile<HD, TKN, NT>(nx, base, ld, nq0, Tn);
+      cp_tile<HD, TKN, NT>(nx + TKN * S, dyb, d, nq0, Tn);
       cp_async_commit();
-      float* nl = LD + ns * 2 * TK;
-      for (int e = threadIdx.x; e < TK; e += NT) {
+      float* nl = LD + ns * 2 * TKN;
+      for (int e = threadIdx.x; e < TKN; e += NT) {
         const int i = nq0 + e;
         nl[e] = i < Tn ? lseb[i] * LOG2E : 0.f;
-        nl[TK + e] = i < Tn ? Db[i] : 0.f;
+        nl[TKN + e] = i < Tn ? Db[i] : 0.f;
       }
       cp_async_wait<1>();
     } else {
       cp_async_wait<0>();
     }
     __syncthreads();
-    bf16* Qs = QD + st * 2 * TK * S;
-    const bf16* dOs = Qs + TK * S;
-    const float* L2 = LD + st * 2 * TK;
-    const float* Dq = L2 + TK;
-    const int q0 = qt * TK;
+    bf16* Qs = QD + st * 2 * TKN * S;
+    const bf16* dOs = Qs + TKN * S;
+    const float* L2 = LD + st * 2 * TKN;
+    const float* Dq = L2 + TKN;
+    const int q0 = qt * TKN;
     if constexpr (ROPE) {  // RoPE fused: q, k arrive unrotated
       if (qt == qt0) rope_tile<HD, BR, NT>(Ks, k0, Tn, cs, sn);
-      rope_tile<HD, TK, NT>(Qs, q0, Tn, cs, sn);
+      rope_tile<HD, TKN, NT>(Qs, q0, Tn, cs, sn);
       __syncthreads();
     }
-    if (q0 + TK - 1 >= wk0 && wk0 < Tn) {  // warp-uniform: some query of the tile sees a key of the warp
-      float sT[TK / 8][4], dpT[TK / 8][4];
-      score_pair<HD>(sT, dpT, Ks, Vs, Qs, dOs, warp, lane);
-      const bool need_mask = q0 < wk0 + 15 || q0 + TK > Tn || wk0 + 16 > Tn;
+    if (q0 + TKN - 1 >= wk0 && wk0 < Tn) {  // warp-uniform: some query of the tile sees a key of the warp
+      float sT[MT][TKN / 8][4], dpT[MT][TKN / 8][4];
+      score_pair<HD, MT, TKN>(sT, dpT, Ks, Vs, Qs, dOs, warp * RW, lane);
 #pragma unroll
-      for (int n = 0; n < TK / 8; n++)
+      for (int mt = 0; mt < MT; mt++) {  // an m-tile no query of the tile sees gets p = dS = 0
+        const int mk0 = wk0 + 16 * mt;
+        const bool need_mask = q0 < mk0 + 15 || q0 + TKN > Tn || mk0 + 16 > Tn;
 #pragma unroll
-        for (int e = 0; e < 4; e++) {
-          const int qc = n * 8 + 2 * t + (e & 1);
-          const int i = q0 + qc, j = key[e >> 1];
-          const bool valid = !need_mask || (i >= j && i < Tn && j < Tn);
-          const float p = valid ? exp2f(sT[n][e] * scale_log2 - L2[qc]) : 0.f;
-          sT[n][e] = p;
-          dpT[n][e] = p * (dpT[n][e] - Dq[qc]);
+        for (int n = 0; n < TKN / 8; n++)
+#pragma unroll
+          for (int e = 0; e < 4; e++) {
+            const int qc = n * 8 + 2 * t + (e & 1);
+            const int i = q0 + qc, j = key[mt][e >> 1];
+            const bool valid = !need_mask || (i >= j && i < Tn && j < Tn);
+            const float p = valid ? exp2f(sT[mt][n][e] * scale_log2 - L2[qc]) : 0.f;
+            sT[mt][n][e] = p;
+            dpT[mt][n][e] = p * (dpT[mt][n][e] - Dq[qc]);
+          }
+      }
+#pragma unroll
+      for (int jq = 0; jq < TKN / 16; jq++) {
+        uint32_t pa[MT][4], sa[MT][4];
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++) {
+          a_from_c(pa[mt], sT[mt], jq);
+          a_from_c(sa[mt], dpT[mt], jq);
         }
-#pragma unroll
-      for (int jq = 0; jq < TK / 16; jq++) {
-        uint32_t pa[4], sa[4];
-        a_from_c(pa, sT, jq);
-        a_from_c(sa, dpT, jq);
-        mma_a_bt<HD>(dv, pa, dOs, S, jq * 16, lane);
-        mma_a_bt<HD>(dk, sa, Qs, S, jq * 16, lane);
+        mma_a_bt<HD, MT>(dv, pa, dOs, S, jq * 16, lane);
+        mma_a_bt<HD, MT>(dk, sa, Qs, S, jq * 16, lane);
         if constexpr (FUSED_DQ) {  // the same bf16 dSᵀ fragment, to shared memory for dQ
           bf16* r0 = dSs + (warp * 16 + g) * SD + jq * 16 + 2 * t;
-          *reinterpret_cast<uint32_t*>(r0) = sa[0];
-          *reinterpret_cast<uint32_t*>(r0 + 8 * SD) = sa[1];
-          *reinterpret_cast<uint32_t*>(r0 + 8) = sa[2];
-          *reinterpret_cast<uint32_t*>(r0 + 8 * SD + 8) = sa[3];
+          *reinterpret_cast<uint32_t*>(r0) = sa[0][0];
+          *reinterpret_cast<uint32_t*>(r0 + 8 * SD) = sa[0][1];
+          *reinterpret_cast<uint32_t*>(r0 + 8) = sa[0][2];
+          *reinterpret_cast<uint32_t*>(r0 + 8 * SD + 8) = sa[0][3];
         }
       }
     } else if constexpr (FUSED_DQ) {  // no key of the warp is seen by the tile: its dS rows are 0
@@ -617,29 +679,34 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE || FUSED_DQ ? 1 : Shape<HD
   }
   bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
 #pragma unroll
-  for (int r = 0; r < 2; r++) {
-    if (key[r] >= Tn) continue;
-    if constexpr (ROPE) unrope_frag<HD>(dk, r, key[r], cs, sn, t);
-    bf16* row = out + (size_t)key[r] * ld;
+  for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-    for (int n = 0; n < HD / 8; n++) {
-      *reinterpret_cast<uint32_t*>(row + d + n * 8 + 2 * t) = pack2(dk[n][2 * r] * scale, dk[n][2 * r + 1] * scale);
-      *reinterpret_cast<uint32_t*>(row + 2 * d + n * 8 + 2 * t) = pack2(dv[n][2 * r], dv[n][2 * r + 1]);
+    for (int r = 0; r < 2; r++) {
+      const int j = key[mt][r];
+      if (j >= Tn) continue;
+      if constexpr (ROPE) unrope_frag<HD>(dk[mt], r, j, cs, sn, t);
+      bf16* row = out + (size_t)j * ld;
+#pragma unroll
+      for (int n = 0; n < HD / 8; n++) {
+        *reinterpret_cast<uint32_t*>(row + d + n * 8 + 2 * t) =
+            pack2(dk[mt][n][2 * r] * scale, dk[mt][n][2 * r + 1] * scale);
+        *reinterpret_cast<uint32_t*>(row + 2 * d + n * 8 + 2 * t) = pack2(dv[mt][n][2 * r], dv[mt][n][2 * r + 1]);
+      }
     }
-  }
 }
 
-// dQ for a block of BR queries (16 per warp), streaming 64-key tiles up to the diagonal.
-template <int HD, bool ROPE>
+// dQ for a block of BR queries (16·MT per warp), streaming TKN-key tiles up to the diagonal.
+template <int HD, bool ROPE, int MT = 1, int TKN = TK>
 __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy,
                                                                      const float* lse, const float* D, int Tn, int H,
                                                                      float scale, float scale_log2, const float* cs,
                                                                      const float* sn) {
-  constexpr int BR = Shape<HD>::BR, S = Shape<HD>::S, NT = Shape<HD>::NT;
+  static_assert(!ROPE || MT == 1, "the fused RoPE runs with 16 rows per warp");
+  constexpr int RW = 16 * MT, BR = Shape<HD>::NW * RW, S = Shape<HD>::S, NT = Shape<HD>::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
   bf16* Qs = reinterpret_cast<bf16*>(smraw);  // [BR][S]
   bf16* dOs = Qs + BR * S;                    // [BR][S]
-  bf16* KV = dOs + BR * S;                    // stage st: K at KV + st·2·TK·S, V TK·S further
+  bf16* KV = dOs + BR * S;                    // stage st: K at KV + st·2·TKN·S, V TKN·S further
   const int qb = gridDim.x - 1 - blockIdx.x;
   const int bh = blockIdx.y, b = bh / H, h = bh % H;
   const int d = H * HD;
@@ -649,60 +716,75 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int q0 = qb * BR;
   const int qlast = (q0 + BR < Tn ? q0 + BR : Tn) - 1;
-  const int nkt = qlast / TK + 1;
+  const int nkt = qlast / TKN + 1;
   cp_tile<HD, BR, NT>(Qs, base, ld, q0, Tn);
   cp_tile<HD, BR, NT>(dOs, dyb, d, q0, Tn);
-  cp_tile<HD, TK, NT>(KV, base + d, ld, 0, Tn);
-  cp_tile<HD, TK, NT>(KV + TK * S, base + 2 * d, ld, 0, Tn);
+  cp_tile<HD, TKN, NT>(KV, base + d, ld, 0, Tn);
+  cp_tile<HD, TKN, NT>(KV + TKN * S, base + 2 * d, ld, 0, Tn);
   cp_async_commit();
-  const int wq0 = q0 + warp * 16;
-  const int qi[2] = {wq0 + g, wq0 + g + 8};
-  float l2[2], dd[2];
+  const int wq0 = q0 + warp * RW;
+  int qi[MT][2];
+  float l2[MT][2], dd[MT][2];
 #pragma unroll
-  for (int r = 0; r < 2; r++) {
-    l2[r] = qi[r] < Tn ? lse[(size_t)bh * Tn + qi[r]] * LOG2E : 0.f;
-    dd[r] = qi[r] < Tn ? D[(size_t)bh * Tn + qi[r]] : 0.f;
-  }
-  float dq[HD / 8][4];
+  for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-  for (int n = 0; n < HD / 8; n++) dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.f;
+    for (int r = 0; r < 2; r++) {
+      const int q = wq0 + 16 * mt + g + 8 * r;
+      qi[mt][r] = q;
+      l2[mt][r] = q < Tn ? lse[(size_t)bh * Tn + q] * LOG2E : 0.f;
+      dd[mt][r] = q < Tn ? D[(size_t)bh * Tn + q] : 0.f;
+    }
+  float dq[MT][HD / 8][4];
+#pragma unroll
+  for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++) dq[mt][n][0] = dq[mt][n][1] = dq[mt][n][2] = dq[mt][n][3] = 0.f;
   for (int kt = 0; kt < nkt; kt++) {
-    const bf16* Ks = kv_tile_ready<HD, ROPE>(KV, base, d, ld, kt, nkt, Tn, Qs, q0, cs, sn);
-    const bf16* Vs = Ks + TK * S;
-    const int k0 = kt * TK;
-    if (k0 <= wq0 + 15 && wq0 < Tn) {
-      float s[TK / 8][4], dp[TK / 8][4];
-      score_pair<HD>(s, dp, Qs, dOs, Ks, Vs, warp, lane);
-      const bool need_mask = k0 + TK - 1 > wq0 || k0 + TK > Tn || wq0 + 16 > Tn;
+    const bf16* Ks = kv_tile_ready<HD, ROPE, TKN>(KV, base, d, ld, kt, nkt, Tn, Qs, q0, cs, sn);
+    const bf16* Vs = Ks + TKN * S;
+    const int k0 = kt * TKN;
+    if (k0 <= wq0 + RW - 1 && wq0 < Tn) {
+      float s[MT][TKN / 8][4], dp[MT][TKN / 8][4];
+      score_pair<HD, MT, TKN>(s, dp, Qs, dOs, Ks, Vs, warp * RW, lane);
 #pragma unroll
-      for (int n = 0; n < TK / 8; n++)
+      for (int mt = 0; mt < MT; mt++) {  // an m-tile that sees no key of the tile gets dS = 0
+        const int mq0 = wq0 + 16 * mt;
+        const bool need_mask = k0 + TKN - 1 > mq0 || k0 + TKN > Tn || mq0 + 16 > Tn;
 #pragma unroll
-        for (int e = 0; e < 4; e++) {
-          const int r = e >> 1;
-          const int j = k0 + n * 8 + 2 * t + (e & 1);
-          const bool valid = !need_mask || (j <= qi[r] && j < Tn && qi[r] < Tn);
-          const float p = valid ? exp2f(s[n][e] * scale_log2 - l2[r]) : 0.f;
-          s[n][e] = p * (dp[n][e] - dd[r]);
-        }
+        for (int n = 0; n < TKN / 8; n++)
 #pragma unroll
-      for (int jk = 0; jk < TK / 16; jk++) {
-        uint32_t a[4];
-        a_from_c(a, s, jk);
-        mma_a_bt<HD>(dq, a, Ks, S, jk * 16, lane);
+          for (int e = 0; e < 4; e++) {
+            const int r = e >> 1;
+            const int j = k0 + n * 8 + 2 * t + (e & 1);
+            const bool valid = !need_mask || (j <= qi[mt][r] && j < Tn && qi[mt][r] < Tn);
+            const float p = valid ? exp2f(s[mt][n][e] * scale_log2 - l2[mt][r]) : 0.f;
+            s[mt][n][e] = p * (dp[mt][n][e] - dd[mt][r]);
+          }
+      }
+#pragma unroll
+      for (int jk = 0; jk < TKN / 16; jk++) {
+        uint32_t a[MT][4];
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++) a_from_c(a[mt], s[mt], jk);
+        mma_a_bt<HD, MT>(dq, a, Ks, S, jk * 16, lane);
       }
     }
     __syncthreads();
   }
   bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
 #pragma unroll
-  for (int r = 0; r < 2; r++) {
-    if (qi[r] >= Tn) continue;
-    if constexpr (ROPE) unrope_frag<HD>(dq, r, qi[r], cs, sn, t);
-    bf16* row = out + (size_t)qi[r] * ld;
+  for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-    for (int n = 0; n < HD / 8; n++)
-      *reinterpret_cast<uint32_t*>(row + n * 8 + 2 * t) = pack2(dq[n][2 * r] * scale, dq[n][2 * r + 1] * scale);
-  }
+    for (int r = 0; r < 2; r++) {
+      const int q = qi[mt][r];
+      if (q >= Tn) continue;
+      if constexpr (ROPE) unrope_frag<HD>(dq[mt], r, q, cs, sn, t);
+      bf16* row = out + (size_t)q * ld;
+#pragma unroll
+      for (int n = 0; n < HD / 8; n++)
+        *reinterpret_cast<uint32_t*>(row + n * 8 + 2 * t) =
+            pack2(dq[mt][n][2 * r] * scale, dq[mt][n][2 * r + 1] * scale);
+    }
 }
 
 // After the fused backward: dq (the q columns of dqkv) = bf16(dq_acc · scale), 8 elements a thread.
@@ -717,14 +799,14 @@ __global__ void attn2_dq_finish_kernel(bf16* dqkv, const float* dq_acc, size_t r
 }
 
 // Shared memory of each kernel in bytes (the launcher and the emulator use these).
-template <int HD>
-constexpr size_t fwd_smem() { return (size_t)(Shape<HD>::BR + 4 * TK) * Shape<HD>::S * 2; }
-template <int HD, bool FUSED_DQ = false>
+template <int HD, int MT = 1, int TKN = TK>
+constexpr size_t fwd_smem() { return (size_t)(Shape<HD>::NW * 16 * MT + 4 * TKN) * Shape<HD>::S * 2; }
+template <int HD, bool FUSED_DQ = false, int MT = 1, int TKN = TK>
 constexpr size_t dkv_smem() {
-  return (size_t)(2 * Shape<HD>::BR + 4 * TK) * Shape<HD>::S * 2 + 4 * TK * 4 +
+  return (size_t)(2 * Shape<HD>::NW * 16 * MT + 4 * TKN) * Shape<HD>::S * 2 + 4 * TKN * 4 +
          (FUSED_DQ ? (size_t)Shape<HD>::BR * (TK + 8) * 2 + 16 : 0);  // dSᵀ tile and the ticket slot
 }
-template <int HD>
-constexpr size_t dq_smem() { return (size_t)(2 * Shape<HD>::BR + 4 * TK) * Shape<HD>::S * 2; }
+template <int HD, int MT = 1, int TKN = TK>
+constexpr size_t dq_smem() { return (size_t)(2 * Shape<HD>::NW * 16 * MT + 4 * TKN) * Shape<HD>::S * 2; }
 
 }  // namespace attn_tc2
