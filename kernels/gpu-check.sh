@@ -28,6 +28,8 @@
 #               dQ accumulation): gpu-parity at gpt2-124m shapes (and its attention check, head dims
 #               16-128), then gpt2-124m and 1b speed
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
+#   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd,
+#               gpt2-124m and 1b (tools/attn_times.py)
 #   attn_profile  optional: ncu sections of the default attention kernels (attn_ncu.txt under $OUT)
 #   attn_profile_base  optional, with GPU_CHECK_BASELINE: the same for the baseline tree's (attn_ncu_base.txt)
 #   kernels     optional: per-kernel GPU time of one gpt2-124m step under ncu (ncu.csv.gz under $OUT)
@@ -161,6 +163,9 @@ run_stage bench_124m_rows32 45 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-bench" -
 run_stage bench_1b_rows32 45 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
 # the tuning cache makes a second process repeat the first one's steps bit for bit
 run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
+# GPU time of each attention kernel in one step, default and each opt-in variant, gpt2-124m and 1b
+# (Nsight Compute, attn_times under the stage's result): which variant wins for which kernel; optional
+run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$WORK"
 # variants (optional stages): the heuristic's first matmul algorithm instead of the timed one
 # (LOCO_CUDA_GEMM_TUNE=0, the default until 2026-11-26), and the cluster-of-2 cross-entropy
 # (LOCO_CUDA_CE=cluster)
@@ -209,7 +214,7 @@ def last_json(text):
 out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": {}, "optional_failed": []}
 OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "attn_profile_base", "bench_124m_heur", "bench_124m_ce", "bench_1b_heur",
             "tune_repeat", "parity_fusedbwd", "bench_124m_fusedbwd", "bench_1b_fusedbwd",
-            "parity_rows32", "bench_124m_rows32", "bench_1b_rows32"}  # opt-in kernels: reported, not part of "ok"
+            "parity_rows32", "bench_124m_rows32", "bench_1b_rows32", "attn_times"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok

@@ -1,8 +1,8 @@
 // kernels/gpu-check.sh only ever runs on a lent GPU machine, where a broken stage list or summary
 // would waste scarce device time. Here it runs against stub tools (gpu-bench, gpu-parity,
-// codec-cuda, the PyTorch scripts, ncu) that print fixed JSON, so its control flow and its summary —
+// codec-cuda, the PyTorch scripts, ncu) that print fixed JSON or CSV, so its control flow and its summary —
 // stage records, optional stages kept out of "ok", the baseline runs per attention, the same-run
-// ratios — are checked on every CI run.
+// ratios, the attention kernel times per variant (tools/attn_times.py) — are checked on every CI run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -36,9 +36,8 @@ echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_
   mkdirSync(join(k, 'tools'), { recursive: true });
   writeFileSync(join(k, 'reference', 'model.py'), py(`{"tool": "reference", "ok": True}`));
   writeFileSync(join(k, 'tools', 'engine_session.py'), py(`{"tool": "engine-session", "ok": True}`));
-  writeFileSync(join(k, 'tools', 'ncu_summary.py'), py(`{"tool": "ncu-summary", "ok": True}`));
   // the stages' own scripts run for real, on the stubs
-  for (const f of ['tune_repeat.py', 'attn_ncu.sh']) copyFileSync(join(ROOT, 'kernels', 'tools', f), join(k, 'tools', f));
+  for (const f of ['tune_repeat.py', 'attn_ncu.sh', 'attn_times.py', 'ncu_summary.py']) copyFileSync(join(ROOT, 'kernels', 'tools', f), join(k, 'tools', f));
   writeFileSync(
     join(k, 'reference', 'bench.py'),
     py(`{"tool": "torch-bench", "runs": [{"config": "gpt2-124m", "mode": "compile", "tokens_per_s": 500000, "mfu": 0.43},
@@ -48,9 +47,21 @@ echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_
   );
   const base = join(root, 'base');
   script(join(base, 'build', 'gpu-bench'), bench(300_000, 60_000));
-  // the machine's own tools: ncu fails (its stages are optional); nothing else is needed
+  // the machine's own tools: ncu fails (its stages are optional), except for attn_times' kernel-time
+  // logs (-k regex:attn --log-file F), which it writes as Nsight Compute's CSV: one launch of a
+  // forward kernel named after the variant, its time by config (µs); nothing else is needed
   const bin = join(root, 'bin');
-  script(join(bin, 'ncu'), 'echo "ncu: no GPU" >&2; exit 1');
+  script(join(bin, 'ncu'), `
+args=" $* "; log=""; prev=""
+for a in "$@"; do [[ "$prev" == "--log-file" ]] && log=$a; prev=$a; done
+if [[ -z "$log" || "$args" != *" regex:attn "* ]]; then echo "ncu: no GPU" >&2; exit 1; fi
+mt=1; [[ "\${LOCO_CUDA_ATTN_ROWS:-}" == 32 ]] && mt=2
+us=200; [[ "$args" == *"--config 1b"* ]] && us=900
+{ echo '==PROF== Disconnected'
+  echo '"ID","Kernel Name","Block Size","Grid Size","Metric Name","Metric Unit","Metric Value"'
+  printf '"%s","void attn_tc2::attn2_fwd_kernel<64, false, %s, 64>(bf16 *)","(128, 1, 1)","(16, 192, 1)","gpu__time_duration.sum","usecond","%s"\\n' 0 "$mt" "$us"
+  printf '"%s","void attn_tc2::attn2_fwd_kernel<64, false, %s, 64>(bf16 *)","(128, 1, 1)","(16, 192, 1)","gpu__time_duration.sum","usecond","%s"\\n' 1 "$mt" "$us"
+} > "$log"`);
   return { root, base, bin };
 }
 
@@ -87,7 +98,17 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(j.stages.tune_repeat.result.ok, true, JSON.stringify(j.stages.tune_repeat));
   assert.equal(j.stages.tune_repeat.result.cache_entries, 1);
   // ncu is missing: its stages fail, are named, and do not make the run fail
-  assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_base', 'kernels']);
+  assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_base', 'kernels'], JSON.stringify(j.stages.attn_times));
+  // attention kernel times: every config × variant, summed per kernel from the CSV (2 launches)
+  const at = j.stages.attn_times.result;
+  assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
+  assert.deepEqual(at.runs.map((r: { config: string; variant: string }) => `${r.config}/${r.variant}`),
+    ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', '1b/default', '1b/rows32', '1b/fusedbwd']);
+  const r32 = at.runs[1];
+  assert.equal(r32.kernels.length, 1);
+  assert.match(r32.kernels[0].name, /attn2_fwd_kernel<64, false, 2, 64>/);
+  assert.equal(r32.kernels[0].count, 2);
+  assert.ok(Math.abs(r32.total_ms - 0.4) < 1e-9 && Math.abs(at.runs[3].total_ms - 1.8) < 1e-9);
   const c = j.comparison['gpt2-124m'];
   assert.equal(c.engine_default_tokens_per_s, 400_000);
   assert.equal(c.engine_fused_bwd_tokens_per_s, 400_000);

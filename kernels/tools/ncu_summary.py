@@ -6,24 +6,26 @@ import csv, json, sys
 
 UNIT = {"nsecond": 1e-6, "ns": 1e-6, "usecond": 1e-3, "us": 1e-3, "msecond": 1.0, "ms": 1.0, "second": 1e3, "s": 1e3}
 
-def main(path, top=60):
+def per_kernel(path):
+    """[{name, grid, block, count, ms}] per kernel (name + grid + block), largest total time first."""
     with open(path, newline="") as f:
         lines = [l for l in f if l.startswith('"')]
-    rows = list(csv.DictReader(lines))
     agg = {}
-    for r in rows:
+    for r in csv.DictReader(lines):
         if r.get("Metric Name") != "gpu__time_duration.sum":
             continue
         v = float(str(r.get("Metric Value", "0")).replace(",", "") or 0) * UNIT.get(r.get("Metric Unit", "ns"), 1e-6)
-        name = r.get("Kernel Name", "?")
-        key = (name[:160], r.get("Grid Size", ""), r.get("Block Size", ""))
+        key = (r.get("Kernel Name", "?")[:160], r.get("Grid Size", ""), r.get("Block Size", ""))
         c, t = agg.get(key, (0, 0.0))
         agg[key] = (c + 1, t + v)
-    total = sum(t for _, t in agg.values())
-    ks = sorted(agg.items(), key=lambda kv: -kv[1][1])
-    out = {"tool": "ncu-summary", "launches": sum(c for c, _ in agg.values()), "total_ms": total,
-           "kernels": [{"name": k[0], "grid": k[1], "block": k[2], "count": c, "ms": t, "share": t / total if total else 0}
-                       for k, (c, t) in ks[:top]]}
+    return [{"name": k[0], "grid": k[1], "block": k[2], "count": c, "ms": t}
+            for k, (c, t) in sorted(agg.items(), key=lambda kv: -kv[1][1])]
+
+def main(path, top=60):
+    ks = per_kernel(path)
+    total = sum(k["ms"] for k in ks)
+    out = {"tool": "ncu-summary", "launches": sum(k["count"] for k in ks), "total_ms": total,
+           "kernels": [dict(k, share=k["ms"] / total if total else 0) for k in ks[:top]]}
     print(json.dumps(out))
 
 if __name__ == "__main__":

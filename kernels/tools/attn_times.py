@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""kernels/tools/attn_times.py GPU_BENCH WORK_DIR — gpu-check.sh's attn_times stage.
+
+GPU time of each attention kernel (forward, dK/dV, dQ, and the fused backward's finish) in one
+training step, for the default kernels and each opt-in variant (LOCO_CUDA_ATTN_ROWS=32,
+LOCO_CUDA_ATTN_BWD=fused), gpt2-124m and 1b, from Nsight Compute's gpu__time_duration — so one run
+shows which variant is faster for which kernel, and the defaults can be chosen per kernel.
+Prints ONE JSON line: {"tool": "attn-times", "ok", "runs": [{"config", "variant", "total_ms",
+"kernels": [{name, count, ms}]}]}.
+
+  attn_times.py --summarize CSV...   the per-kernel sums of existing ncu CSV logs (no GPU)
+"""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ncu_summary import per_kernel  # noqa: E402
+
+VARIANTS = [("default", {}), ("rows32", {"LOCO_CUDA_ATTN_ROWS": "32"}), ("fusedbwd", {"LOCO_CUDA_ATTN_BWD": "fused"})]
+CONFIGS = ["gpt2-124m", "1b"]
+
+
+def summarize(path):
+    ks = per_kernel(path)
+    return {"total_ms": sum(k["ms"] for k in ks), "kernels": [{"name": k["name"], "count": k["count"], "ms": k["ms"]} for k in ks]}
+
+
+def main(argv):
+    if argv and argv[0] == "--summarize":
+        print(json.dumps({"tool": "attn-times", "ok": True, "runs": [dict(log=p, **summarize(p)) for p in argv[1:]]}))
+        return 0
+    bench, work = argv[0], argv[1]
+    runs, ok = [], True
+    for config in CONFIGS:
+        for variant, env in VARIANTS:
+            log = os.path.join(work, f"attn-times-{config}-{variant}.csv")
+            cmd = ["ncu", "--clock-control", "none", "--profile-from-start", "off", "-k", "regex:attn", "--metrics",
+                   "gpu__time_duration.sum", "--csv", "--log-file", log, bench, "--config", config, "--tokens", "16384",
+                   "--steps", "1", "--warmup", "0"]  # matmul tuning in the first step does not touch attention
+            r = subprocess.run(cmd, env=dict(os.environ, **env), capture_output=True, text=True)
+            if r.returncode != 0 or not os.path.exists(log):
+                ok = False
+                runs.append({"config": config, "variant": variant, "error": (r.stderr or r.stdout)[-400:]})
+                continue
+            runs.append(dict(config=config, variant=variant, **summarize(log)))
+    print(json.dumps({"tool": "attn-times", "ok": ok, "runs": runs}))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
