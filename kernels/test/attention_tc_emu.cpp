@@ -262,7 +262,8 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
   using W = attn_tc2::Wide<HD>;
   const unsigned gx = (Tn + S2::BR - 1) / S2::BR, gy = B * H;
   const unsigned gx_fwd = wide ? (Tn + S2::NW * 16 * W::FWD_MT - 1) / (S2::NW * 16 * W::FWD_MT) : gx;
-  const unsigned gx_bwd = wide ? (Tn + S2::NW * 16 * W::BWD_MT - 1) / (S2::NW * 16 * W::BWD_MT) : gx;
+  const unsigned gx_dkv = wide ? (Tn + S2::NW * 16 * W::DKV_MT - 1) / (S2::NW * 16 * W::DKV_MT) : gx;
+  const unsigned gx_dq = wide ? (Tn + S2::NW * 16 * W::DQ_MT - 1) / (S2::NW * 16 * W::DQ_MT) : gx;
   const int nt = S2::NT;
   launch(gx_fwd, gy, [&] {
     if (rope) attn_tc2::attn2_fwd_kernel<HD, true>(y.data(), lse.data(), qkv.data(), Tn, H, sl, rcs, rsn);
@@ -305,13 +306,13 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
       }
   } else {
     auto dkv_kernel = rope ? attn_tc2::attn2_bwd_dkv_kernel<HD, true>
-                      : wide ? attn_tc2::attn2_bwd_dkv_kernel<HD, false, false, W::BWD_MT, W::BWD_TK>
+                      : wide ? attn_tc2::attn2_bwd_dkv_kernel<HD, false, false, W::DKV_MT, W::DKV_TK>
                              : attn_tc2::attn2_bwd_dkv_kernel<HD, false>;
     auto dq_kernel = rope ? attn_tc2::attn2_bwd_dq_kernel<HD, true>
-                     : wide ? attn_tc2::attn2_bwd_dq_kernel<HD, false, W::BWD_MT, W::BWD_TK>
+                     : wide ? attn_tc2::attn2_bwd_dq_kernel<HD, false, W::DQ_MT, W::DQ_TK>
                             : attn_tc2::attn2_bwd_dq_kernel<HD, false>;
-    launch(gx_bwd, gy, [&] { dkv_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn, nullptr, nullptr, nullptr); }, nt);
-    launch(gx_bwd, gy, [&] { dq_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
+    launch(gx_dkv, gy, [&] { dkv_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn, nullptr, nullptr, nullptr); }, nt);
+    launch(gx_dq, gy, [&] { dq_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
   }
   std::vector<double> yo(BT * d), go[3], lo(lse.begin(), lse.end());
   for (int p = 0; p < 3; p++) go[p].resize(BT * d);
@@ -352,7 +353,7 @@ int main(int argc, char** argv) {
     add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
     add(run_case<32>(1, 77, 2, false, one));   // two heads
     add(run_case<64>(1, 100, 1, false, one));
-    add(run_case<128>(1, 70, 1, false, one));
+    add(run_case<128>(1, 200, 1, false, one));  // two 128-row blocks (the 32-row case below)
     add(run_case<64>(1, 300, 2, false, one));  // three 128-row blocks (the 32-row case below)
     // RoPE fused into the kernels; four 64-row blocks and tiles, ending mid-tile
     add(run_case<64>(1, 200, 2, false, one, true));
@@ -362,12 +363,12 @@ int main(int argc, char** argv) {
     add(run_case<32>(1, 77, 2, false, one, false, true));
     add(run_case<64>(1, 200, 2, false, one, false, true));
     add(run_case<128>(1, 130, 2, false, one, false, true));
-    // 32 rows per warp: 128-row blocks, 32-row tiles (64 at head_dim 16), a last block whose
-    // later warps or m-tiles start past the end (T = 77: one warp has no row, one m-tile is half
-    // past the end); at head_dim 128 the forward only (the backward stays at 16 rows). Up to
-    // head_dim 64 every sum runs in the same order as with 16 rows (the forward's key tiles are
-    // 64 either way; the backward's products add 16 rows at a time, in order, whatever the tile),
-    // so these outputs must equal the 16-row cases' bit for bit (test/kernels-attention-tc-emu.test.ts)
+    // 32 rows per warp: 128-row blocks, 32-row backward tiles (64 at head_dim 16), a last block
+    // whose later warps or m-tiles start past the end (T = 77: one warp has no row, one m-tile is
+    // half past the end); at head_dim 128 the dK/dV kernel stays at 16 rows. Every sum runs in the
+    // same order as with 16 rows (the forward's key tiles are 64 either way; the backward's products
+    // add 16 rows at a time, in order, whatever the tile), so these outputs must equal the 16-row
+    // cases' bit for bit (test/kernels-attention-tc-emu.test.ts)
     add(run_case<16>(2, 130, 1, false, one, false, false, true));
     add(run_case<32>(1, 77, 2, false, one, false, false, true));
     add(run_case<64>(1, 300, 2, false, one, false, false, true));

@@ -12,7 +12,7 @@ using namespace attn_tc2;
 
 
 // LOCO_CUDA_ATTN_ROWS=32 (opt-in, not yet measured on a GPU): 32 rows per warp (Wide<HD>: the
-// forward at every head size, the backward up to head_dim 64) instead of 16.
+// forward and dQ at every head size, dK/dV up to head_dim 64) instead of 16; the same output bits.
 bool wide_opt_in() {
   static const bool on = getenv("LOCO_CUDA_ATTN_ROWS") && std::string(getenv("LOCO_CUDA_ATTN_ROWS")) == "32";
   return on;
@@ -36,19 +36,21 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
   fwd_tc2<HD, false>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
 }
 
-template <int HD, bool ROPE, int MT = 1, int TKN = TK>
+// DKV_MT, DKV_TK: the dK/dV kernel's m-tiles per warp and tile rows; DQ_MT, DQ_TK the dQ kernel's.
+template <int HD, bool ROPE, int DKV_MT = 1, int DKV_TK = TK, int DQ_MT = 1, int DQ_TK = TK>
 void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
              const float* cs, const float* sn) {
   const float scale = 1.0f / sqrtf((float)HD);
-  dim3 grid(cdiv(Tn, Shape<HD>::NW * 16 * MT), B * H);
-  constexpr size_t dkv = dkv_smem<HD, false, MT, TKN>(), dq = dq_smem<HD, MT, TKN>();
-  set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE, false, MT, TKN>, dkv);
-  attn2_bwd_dkv_kernel<HD, ROPE, false, MT, TKN>
-      <<<grid, Shape<HD>::NT, dkv>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, cs, sn);
+  constexpr size_t dkv = dkv_smem<HD, false, DKV_MT, DKV_TK>(), dq = dq_smem<HD, DQ_MT, DQ_TK>();
+  set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE, false, DKV_MT, DKV_TK>, dkv);
+  attn2_bwd_dkv_kernel<HD, ROPE, false, DKV_MT, DKV_TK>
+      <<<dim3(cdiv(Tn, Shape<HD>::NW * 16 * DKV_MT), B * H), Shape<HD>::NT, dkv>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
+                                                                                  scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dkv");
-  set_dynamic_smem(attn2_bwd_dq_kernel<HD, ROPE, MT, TKN>, dq);
-  attn2_bwd_dq_kernel<HD, ROPE, MT, TKN>
-      <<<grid, Shape<HD>::NT, dq>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, cs, sn);
+  set_dynamic_smem(attn2_bwd_dq_kernel<HD, ROPE, DQ_MT, DQ_TK>, dq);
+  attn2_bwd_dq_kernel<HD, ROPE, DQ_MT, DQ_TK>
+      <<<dim3(cdiv(Tn, Shape<HD>::NW * 16 * DQ_MT), B * H), Shape<HD>::NT, dq>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
+                                                                                scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dq");
 }
 // LOCO_CUDA_ATTN_BWD=fused (opt-in, not yet measured on a GPU): one backward kernel that also adds
@@ -98,7 +100,8 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
   if (cs) return bwd_tc2<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
   if (fused_bwd_opt_in()) return bwd_tc2_fused<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
   if (wide_opt_in())
-    return bwd_tc2<HD, false, Wide<HD>::BWD_MT, Wide<HD>::BWD_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
+    return bwd_tc2<HD, false, Wide<HD>::DKV_MT, Wide<HD>::DKV_TK, Wide<HD>::DQ_MT, Wide<HD>::DQ_TK>(
+        dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
   bwd_tc2<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
 }
 

@@ -70,13 +70,16 @@ struct Shape {
 // from shared memory for two m-tiles: at 16 rows per warp the dK/dV kernel issues one ldmatrix.x4
 // (512 bytes, 4 cycles of an SM's 128 B/cycle) per 1.8 mma.m16n8k16 (~1.5 cycles each on an H100),
 // so shared memory, not the tensor cores, bounds it; at 32 rows with 32-row tiles it is one per
-// 2.7. The 32-row tiles keep the accumulators in registers (Sᵀ, dPᵀ, dK, dV: 192 floats a thread
-// at head_dim 64). Where a kernel's registers would not fit (head_dim 128 backward) it stays at
-// MT = 1; TKN = 32 needs HD ≥ 32 (cp_tile covers whole rows per pass).
+// 2.7. The backward's 32-row tiles keep its accumulators in registers (Sᵀ, dPᵀ, dK, dV: 192 floats
+// a thread at head_dim 64); at head_dim 128 the dK/dV kernel stays at MT = 1 (dK, dV alone would
+// take 256 registers). TKN = 32 needs HD ≥ 32 (cp_tile covers whole rows per pass). Every shape
+// here adds in the same order as the default (the forward's key tiles stay 64; the backward's
+// products add 16 rows at a time, in order, whatever the tile), so the outputs are the same bits.
 template <int HD>
 struct Wide {
-  static constexpr int FWD_MT = 2, FWD_TK = HD >= 128 ? 32 : TK;
-  static constexpr int BWD_MT = HD <= 64 ? 2 : 1, BWD_TK = HD >= 32 && HD <= 64 ? 32 : TK;
+  static constexpr int FWD_MT = 2, FWD_TK = TK;
+  static constexpr int DKV_MT = HD <= 64 ? 2 : 1, DKV_TK = HD >= 32 && HD <= 64 ? 32 : TK;
+  static constexpr int DQ_MT = 2, DQ_TK = HD >= 32 ? 32 : TK;
 };
 
 #ifdef LOCO_CUDA_EMULATE
