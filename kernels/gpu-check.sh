@@ -15,7 +15,8 @@
 #               attention; also the tensor-core attention kernels against the CUDA-core ones);
 #               parity_124m at gpt2-124m shapes (B 1, T 192)
 #   reference   reference/model.py DIR  (both engines' gradients vs a float64 PyTorch reference)
-#   engine      tools/engine_session.py: train, eval, sample_params over the line protocol, cuda vs cpu
+#   engine      tools/engine_session.py: a miner's window over the line protocol (train, eval, save,
+#               delta, apply dense and sparse, load, resume, save-load-save), cuda vs cpu
 #   codec       build/codec-cuda parity bench  (GPU codec bytes vs the CPU codec; compress/aggregate)
 #   bench_124m  build/gpu-bench --config gpt2-124m --tokens 16384
 #               (bench_124m_base_ATTN: the baseline tree's gpu-bench --attn ATTN, for each ATTN in
@@ -126,7 +127,8 @@ DUMP="$WORK/dump"
 run_stage parity 60 "$K/build/gpu-parity" --config tiny --seed 1 --B 4 --dump "$DUMP"
 run_stage parity_124m 60 "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
 run_stage reference 60 python3 "$K/reference/model.py" "$DUMP"
-# train / eval / sample_params through the line protocol with --device cuda next to --device cpu
+# a miner's window through the line protocol with --device cuda next to --device cpu (exact checks on
+# each device, losses to bf16 accuracy across them, the CPU loading the GPU's checkpoint)
 run_stage engine 60 python3 "$K/tools/engine_session.py" "$K/build/loco-engine"
 run_stage codec 60 "$K/build/codec-cuda" parity bench --reps 10
 
