@@ -10,6 +10,7 @@ import { getConfig } from '../src/trainer/configs.js';
 import { randomCheckpoint, readCheckpoint, writeCheckpoint } from '../src/trainer/checkpoint.js';
 import { Engine, EngineError, findEngineBinary, type StepEvent } from '../src/trainer/engine.js';
 import { writeShard } from '../src/data/shards.js';
+import { applyUpdate } from '../src/codec/sparseloco.js';
 
 const tiny = getConfig('tiny');
 const T = tiny.seq_len;
@@ -209,6 +210,59 @@ test('snapshot/delta, dense and sparse apply, eval and sample_params', async () 
     const info = await e.info();
     assert.equal(info.params, P);
     assert.equal(info.tensors?.length, 20);
+  } finally {
+    await e.shutdown();
+  }
+});
+
+test('apply is the codec\'s outer step bit for bit on every parameter (two fp32 roundings, no fused multiply-add)', async () => {
+  // θ_i ← fl(θ_i − fl(lr·u_i)) as applyUpdate computes it: a fused multiply-add (which the compiler
+  // forms by itself where the CPU has FMA) rounds once and differs in the last bit for some elements,
+  // so peers on different machines would drift apart after the same update
+  const e = await Engine.start();
+  try {
+    const P = (await e.init(tiny, 11)).params;
+    const flat = (path: string) => {
+      const out = new Float32Array(P);
+      let o = 0;
+      for (const t of readCheckpoint(path).params) out.set(t, (o += t.length) - t.length);
+      return out;
+    };
+    const u = new Float32Array(P);
+    let s = 12345;
+    for (let i = 0; i < P; i++) {
+      s = (s * 1103515245 + 12345) % 2 ** 31;
+      u[i] = (s / 2 ** 31 - 0.5) * 0.01;
+    }
+    const upath = join(dir, 'outer.f32');
+    writeFileSync(upath, Buffer.from(u.buffer));
+    const before = join(dir, 'outer-before.ckpt');
+    const after = join(dir, 'outer-after.ckpt');
+    await e.save(before, { optimizer: false });
+    await e.apply(upath, { lr: 0.37 });
+    await e.save(after, { optimizer: false });
+    const expect = flat(before);
+    applyUpdate(expect, u, 0.37);
+    const got = flat(after);
+    let diff = 0;
+    for (let i = 0; i < P; i++) if (!Object.is(got[i], expect[i])) diff++;
+    assert.equal(diff, 0, `${diff} of ${P} parameters differ from fl(θ − fl(lr·u))`);
+    // sparse, duplicates in file order: the same arithmetic
+    const idx = [5, 9, 5, P - 1];
+    const val = [0.3, -0.7, 0.11, 1.9];
+    const buf = Buffer.alloc(16 + 8 * idx.length);
+    buf.write('LOCOSPU1', 0, 'ascii');
+    buf.writeBigUInt64LE(BigInt(idx.length), 8);
+    idx.forEach((v, i) => buf.writeUInt32LE(v, 16 + 4 * i));
+    val.forEach((v, i) => buf.writeFloatLE(v, 16 + 4 * idx.length + 4 * i));
+    const spath = join(dir, 'outer-sparse.bin');
+    writeFileSync(spath, buf);
+    const start = new Float32Array(await e.sampleParams(idx));
+    await e.apply(spath, { lr: 0.37, format: 'sparse' });
+    const want = new Map(idx.map((i, k) => [i, start[k]]));
+    const l = Math.fround(0.37);
+    idx.forEach((i, k) => want.set(i, Math.fround(want.get(i)! - Math.fround(l * Math.fround(val[k])))));
+    assert.deepEqual(await e.sampleParams(idx), idx.map((i) => want.get(i)));
   } finally {
     await e.shutdown();
   }

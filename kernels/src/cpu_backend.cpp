@@ -6,6 +6,7 @@
 #include "backend.h"
 #include "model.h"
 #include "ops.h"
+#include "update.h"
 
 namespace {
 
@@ -48,15 +49,9 @@ class CpuBackend : public Backend {
     if (m) std::memcpy(m_.data(), m, 4 * model_.P); else std::fill(m_.begin(), m_.end(), 0.f);
     if (v) std::memcpy(v_.data(), v, 4 * model_.P); else std::fill(v_.begin(), v_.end(), 0.f);
   }
-  void add_dense(float alpha, const float* u) override {
-    float* p = model_.params.data();
-    const size_t n = model_.P;
-#pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++) p[i] += alpha * u[i];
-  }
+  void add_dense(float alpha, const float* u) override { apply_dense_update(model_.params.data(), u, alpha, model_.P); }
   void add_sparse(float alpha, const uint32_t* idx, const float* val, size_t n) override {
-    float* p = model_.params.data();
-    for (size_t i = 0; i < n; i++) p[idx[i]] += alpha * val[i];
+    apply_sparse_update(model_.params.data(), idx, val, n, alpha);
   }
   void gather_params(const uint64_t* idx, size_t n, float* out) override {
     for (size_t i = 0; i < n; i++) out[i] = model_.params[idx[i]];

@@ -7,7 +7,8 @@ Each session: init → snapshot → train 4 steps → eval → save (with AdamW 
 θ_now, parameters restored) → apply the dense Δ back → apply a sparse update → load the checkpoint →
 train 2 steps, load again, the same 2 steps → save, load, save. Checked exactly, on each device:
 Δ = fl(θ_start − θ_now) at the sampled indices and the file holds 4·params bytes; delta restores
-θ_start bit for bit; the sparse update is θ ← fl(θ − fl(lr·u)) in file order; a load gives the saved
+θ_start bit for bit; a dense update is θ ← fl(θ + fl(fl(−lr)·u)) and a sparse one the same in file
+order (what the CPU engine computes, so every peer's parameters stay the same bits); a load gives the saved
 parameters back; resuming from a checkpoint repeats the same losses; save → load → save writes the
 same bytes. Across devices: the step and eval losses agree to `--tol` (bf16 on the GPU), the CPU
 engine loads the GPU's checkpoint to the same parameters, and the relative L2 difference of the two
@@ -22,6 +23,7 @@ CFG = {"name": "tiny", "vocab_size": 50257, "padded_vocab_size": 50304, "seq_len
 INDICES = [0, 1, 3216000, 3219456, 3219520, 3300000]  # embed; layer 0's attn_norm, wq; a later matrix
 SPARSE = [(1, 0.5), (3216000, -0.25), (1, 0.125)]  # (index, u): index 1 twice, applied in order
 SPARSE_LR = 0.1
+DENSE_LR = 0.3  # not a power of two: fl(θ + fl(−lr·Δ)) differs from a fused multiply-add in some elements
 
 
 def f32(x):
@@ -103,17 +105,16 @@ def session(engine, device, shard, work, foreign_ckpt=None):
         e.done("delta", path=delta)
         raw = open(delta, "rb").read()
         if len(raw) != 4 * params:
-            bad.append("delta_length")
-        else:
-            d = [struct.unpack_from("<f", raw, 4 * i)[0] for i in INDICES]
-            if d != [f32(a - b) for a, b in zip(theta0, theta1)]:
-                bad.append("delta_values")
+            raise ValueError(f"delta file is {len(raw)} bytes, not 4 × {params}")
+        d = [struct.unpack_from("<f", raw, 4 * i)[0] for i in INDICES]
+        if d != [f32(a - b) for a, b in zip(theta0, theta1)]:
+            bad.append("delta_values")
         if e.sample() != theta0:
             bad.append("delta_restore")
-        # the dense Δ applied with lr 1: θ_start − Δ, θ_now again to fp32 rounding
-        e.done("apply", path=delta, format="dense", lr=1.0)
+        # the dense Δ applied: θ ← fl(θ + fl(fl(−lr)·u)), two roundings as on the CPU (no FMA)
+        e.done("apply", path=delta, format="dense", lr=DENSE_LR)
         back = e.sample()
-        if any(abs(a - b) > 1e-6 * max(1.0, abs(b)) for a, b in zip(back, theta1)):
+        if back != [f32(t + f32(f32(-DENSE_LR) * u)) for t, u in zip(theta0, d)]:
             bad.append("apply_dense")
         sparse = tag("update.sparse")
         with open(sparse, "wb") as f:

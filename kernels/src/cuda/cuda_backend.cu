@@ -13,6 +13,7 @@
 
 #include "../backend.h"
 #include "../ops.h"
+#include "../update.h"
 #include "../rng.h"
 #include "attention.cuh"
 #include "common.cuh"
@@ -287,10 +288,10 @@ class CudaBackend final : public Backend {
     refresh_weights();
   }
   void add_sparse(float alpha, const uint32_t* idx, const float* val, size_t n) override {
-    // exact file-order semantics (duplicates accumulate in order): on a host copy
+    // exact file-order semantics (duplicates accumulate in order), the CPU engine's code: on a host copy
     std::vector<float> p(P_);
     read_params(p.data());
-    for (size_t i = 0; i < n; i++) p[idx[i]] += alpha * val[i];
+    apply_sparse_update(p.data(), idx, val, n, alpha);
     write_params(p.data());
   }
   void gather_params(const uint64_t* idx, size_t n, float* out) override {

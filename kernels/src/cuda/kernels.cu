@@ -664,9 +664,13 @@ __global__ void to_bf16_kernel(bf16* dst, const float* src, size_t n) {
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) dst[i] = __float2bfloat16_rn(src[i]);
 }
+// p + alpha·u rounded twice, as the CPU engine computes it (`apply`): nvcc would contract the plain
+// expression into one fused multiply-add, whose single rounding differs in the last bit for some
+// elements — and a GPU miner's parameters must stay bit-identical to every other peer's after the
+// same update (sample_params sync checks)
 __global__ void axpy_kernel(float* p, const float* u, float alpha, size_t n) {
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < n) p[i] += alpha * u[i];
+  if (i < n) p[i] = __fadd_rn(p[i], __fmul_rn(alpha, u[i]));
 }
 __global__ void gather_kernel(float* out, const float* p, const uint64_t* idx, size_t n) {
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;

@@ -44,5 +44,5 @@ void k_adamw(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n
 constexpr int SUMSQ_BLOCKS = 1024;
 void k_sum_squares(double* partial, const float* x, size_t n);
 void k_to_bf16(bf16* dst, const float* src, size_t n);
-void k_axpy(float* p, const float* u, float alpha, size_t n);  // p += alpha·u
+void k_axpy(float* p, const float* u, float alpha, size_t n);  // p = fl(p + fl(alpha·u)), no FMA
 void k_gather(float* out, const float* p, const uint64_t* idx, size_t n);
