@@ -282,6 +282,20 @@ __device__ __forceinline__ void mma_a_bt(float (&acc)[MT][HD / 8][4], const uint
   }
 }
 
+// acc[mt] += bf16(c[mt]) · Bs[0 … NK)[0 … HD) for a warp's MT m-tiles: the C fragments of scores,
+// probabilities or dS over an NK-row tile as the left operand of the next product (P·V, dS·K).
+template <int HD, int MT, int NK>
+__device__ __forceinline__ void mma_c_bt(float (&acc)[MT][HD / 8][4], const float (&c)[MT][NK / 8][4], const bf16* Bs,
+                                         int S, int lane) {
+#pragma unroll
+  for (int j = 0; j < NK / 16; j++) {
+    uint32_t a[MT][4];
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) a_from_c(a[mt], c[mt], j);
+    mma_a_bt<HD, MT>(acc, a, Bs, S, j * 16, lane);
+  }
+}
+
 // The forward's online-softmax step for one 64-key tile: s holds this warp's raw scores Q·Kᵀ for
 // its rows qi[0] (g) and qi[1] (g + 8) against keys k0 + column, in the C-fragment layout; they become exp2(s·scale_log2 − m) in place (keys after the row or from Tn on
 // masked to 0 when need_mask), the running max m, sum l and the output o are rescaled.
@@ -479,13 +493,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
       for (int mt = 0; mt < MT; mt++)  // an m-tile the whole tile is masked for gets p = 0 and keeps m, l, o
         online_softmax_tile<TKN, HD>(s[mt], m[mt], l[mt], o[mt], k0, qi[mt], Tn, t, scale_log2,
                                      k0 + TKN - 1 > wq0 + 16 * mt || k0 + TKN > Tn);
-#pragma unroll
-      for (int j = 0; j < TKN / 16; j++) {
-        uint32_t a[MT][4];
-#pragma unroll
-        for (int mt = 0; mt < MT; mt++) a_from_c(a[mt], s[mt], j);
-        mma_a_bt<HD, MT>(o, a, Vs, S, j * 16, lane);
-      }
+      mma_c_bt<HD, MT, TKN>(o, s, Vs, S, lane);
     }
     __syncthreads();  // before the next iteration's copies overwrite this stage
   }
@@ -764,13 +772,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
             s[mt][n][e] = p * (dp[mt][n][e] - dd[mt][r]);
           }
       }
-#pragma unroll
-      for (int jk = 0; jk < TKN / 16; jk++) {
-        uint32_t a[MT][4];
-#pragma unroll
-        for (int mt = 0; mt < MT; mt++) a_from_c(a[mt], s[mt], jk);
-        mma_a_bt<HD, MT>(dq, a, Ks, S, jk * 16, lane);
-      }
+      mma_c_bt<HD, MT, TKN>(dq, s, Ks, S, lane);
     }
     __syncthreads();
   }
