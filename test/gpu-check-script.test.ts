@@ -48,19 +48,27 @@ echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_
   const base = join(root, 'base');
   script(join(base, 'build', 'gpu-bench'), bench(300_000, 60_000));
   // the machine's own tools: ncu fails (its stages are optional), except for attn_times' kernel-time
-  // logs (-k regex:attn --log-file F), which it writes as Nsight Compute's CSV: one launch of a
-  // forward kernel named after the variant, its time by config (µs); nothing else is needed
+  // logs (-k regex:attn --log-file F), which it writes as Nsight Compute's CSV: each variant's
+  // attention kernels with fixed times (µs; ×4 for 1b), two launches of the forward
   const bin = join(root, 'bin');
   script(join(bin, 'ncu'), `
 args=" $* "; log=""; prev=""
 for a in "$@"; do [[ "$prev" == "--log-file" ]] && log=$a; prev=$a; done
 if [[ -z "$log" || "$args" != *" regex:attn "* ]]; then echo "ncu: no GPU" >&2; exit 1; fi
-mt=1; [[ "\${LOCO_CUDA_ATTN_ROWS:-}" == 32 ]] && mt=2
-us=200; [[ "$args" == *"--config 1b"* ]] && us=900
+f=1; [[ "$args" == *"--config 1b"* ]] && f=4
+row() { printf '"%s","void attn_tc2::%s(bf16 *)","(128, 1, 1)","(16, 192, 1)","gpu__time_duration.sum","usecond","%s"\\n' "$1" "$2" $(( $3 * f )); }
 { echo '==PROF== Disconnected'
   echo '"ID","Kernel Name","Block Size","Grid Size","Metric Name","Metric Unit","Metric Value"'
-  printf '"%s","void attn_tc2::attn2_fwd_kernel<64, false, %s, 64>(bf16 *)","(128, 1, 1)","(16, 192, 1)","gpu__time_duration.sum","usecond","%s"\\n' 0 "$mt" "$us"
-  printf '"%s","void attn_tc2::attn2_fwd_kernel<64, false, %s, 64>(bf16 *)","(128, 1, 1)","(16, 192, 1)","gpu__time_duration.sum","usecond","%s"\\n' 1 "$mt" "$us"
+  if [[ "\${LOCO_CUDA_ATTN_ROWS:-}" == 32 ]]; then
+    row 0 'attn2_fwd_kernel<64, false, 2, 64>' 75; row 1 'attn2_fwd_kernel<64, false, 2, 64>' 75
+    row 2 'attn2_bwd_dkv_kernel<64, false, false, 2, 32>' 450; row 3 'attn2_bwd_dq_kernel<64, false, 2, 32>' 300
+  elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == fused ]]; then
+    row 0 'attn2_fwd_kernel<64, false, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, false, 1, 64>' 100
+    row 2 'attn2_bwd_dkv_kernel<64, false, true, 1, 64>' 550; row 3 'attn2_dq_finish_kernel<64>' 50
+  else
+    row 0 'attn2_fwd_kernel<64, false, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, false, 1, 64>' 100
+    row 2 'attn2_bwd_dkv_kernel<64, false, false, 1, 64>' 500; row 3 'attn2_bwd_dq_kernel<64, false, 1, 64>' 400
+  fi
 } > "$log"`);
   return { root, base, bin };
 }
@@ -99,16 +107,23 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(j.stages.tune_repeat.result.cache_entries, 1);
   // ncu is missing: its stages fail, are named, and do not make the run fail
   assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_base', 'kernels'], JSON.stringify(j.stages.attn_times));
-  // attention kernel times: every config × variant, summed per kernel from the CSV (2 launches)
+  // attention kernel times: every config × variant, summed per kernel from the CSV and per part
   const at = j.stages.attn_times.result;
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
   assert.deepEqual(at.runs.map((r: { config: string; variant: string }) => `${r.config}/${r.variant}`),
     ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', '1b/default', '1b/rows32', '1b/fusedbwd']);
+  const near = (a: number, b: number) => Math.abs(a - b) < 1e-9;
   const r32 = at.runs[1];
-  assert.equal(r32.kernels.length, 1);
-  assert.match(r32.kernels[0].name, /attn2_fwd_kernel<64, false, 2, 64>/);
-  assert.equal(r32.kernels[0].count, 2);
-  assert.ok(Math.abs(r32.total_ms - 0.4) < 1e-9 && Math.abs(at.runs[3].total_ms - 1.8) < 1e-9);
+  assert.equal(r32.kernels.length, 3);
+  assert.match(r32.kernels[2].name, /attn2_fwd_kernel<64, false, 2, 64>/);
+  assert.equal(r32.kernels[2].count, 2);
+  assert.ok(near(r32.total_ms, 0.9) && near(r32.parts.forward, 0.15) && near(r32.parts.backward, 0.75), JSON.stringify(r32));
+  assert.ok(near(at.runs[5].parts.backward, 2.4), JSON.stringify(at.runs[5]));
+  // the best of each part: the 32-row forward, the fused backward (0.6 ms against 0.75 and 0.9)
+  const b124 = at.best['gpt2-124m'];
+  assert.equal(b124.forward.variant, 'rows32');
+  assert.equal(b124.backward.variant, 'fusedbwd');
+  assert.ok(near(b124.default_ms, 1.1) && near(b124.best_ms, 0.75) && near(at.best['1b'].best_ms, 3.0), JSON.stringify(at.best));
   const c = j.comparison['gpt2-124m'];
   assert.equal(c.engine_default_tokens_per_s, 400_000);
   assert.equal(c.engine_fused_bwd_tokens_per_s, 400_000);

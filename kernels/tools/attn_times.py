@@ -6,7 +6,9 @@ training step, for the default kernels and each opt-in variant (LOCO_CUDA_ATTN_R
 LOCO_CUDA_ATTN_BWD=fused), gpt2-124m and 1b, from Nsight Compute's gpu__time_duration — so one run
 shows which variant is faster for which kernel, and the defaults can be chosen per kernel.
 Prints ONE JSON line: {"tool": "attn-times", "ok", "runs": [{"config", "variant", "total_ms",
-"kernels": [{name, count, ms}]}]}.
+"parts": {forward, backward, ...}, "kernels": [{name, count, ms}]}], "best": {config: {"forward",
+"backward": the fastest variant of each and its ms, "default_ms", "best_ms"}}} — the forward and the
+backward are separate launches, so the best of each combine (every variant gives the same bits).
 
   attn_times.py --summarize CSV...   the per-kernel sums of existing ncu CSV logs (no GPU)
 """
@@ -22,9 +24,36 @@ VARIANTS = [("default", {}), ("rows32", {"LOCO_CUDA_ATTN_ROWS": "32"}), ("fusedb
 CONFIGS = ["gpt2-124m", "1b"]
 
 
+# kernel name → part of the attention step (attn_bwd_pre: D = Σ dy·y, before either backward)
+PARTS = [("attn2_fwd_kernel", "forward"), ("attn2_bwd_dkv_kernel", "backward"), ("attn2_bwd_dq_kernel", "backward"),
+         ("attn2_dq_finish_kernel", "backward"), ("attn_bwd_pre_kernel", "pre")]
+
+
 def summarize(path):
     ks = per_kernel(path)
-    return {"total_ms": sum(k["ms"] for k in ks), "kernels": [{"name": k["name"], "count": k["count"], "ms": k["ms"]} for k in ks]}
+    parts = {}
+    for k in ks:
+        part = next((p for n, p in PARTS if n in k["name"]), "other")
+        parts[part] = parts.get(part, 0.0) + k["ms"]
+    return {"total_ms": sum(k["ms"] for k in ks), "parts": parts,
+            "kernels": [{"name": k["name"], "count": k["count"], "ms": k["ms"]} for k in ks]}
+
+
+def best(runs):
+    """Per config: the fastest variant for the forward and for the backward, and what they save."""
+    out = {}
+    for config in dict.fromkeys(r["config"] for r in runs if "parts" in r):
+        rs = {r["variant"]: r for r in runs if r["config"] == config and "parts" in r}
+        if "default" not in rs:
+            continue
+        row = {"default_ms": rs["default"]["total_ms"]}
+        for part in ("forward", "backward"):
+            v = min(rs, key=lambda name: rs[name]["parts"].get(part, float("inf")))
+            row[part] = {"variant": v, "ms": rs[v]["parts"].get(part), "default_ms": rs["default"]["parts"].get(part)}
+        row["best_ms"] = row["default_ms"] + sum(row[p]["ms"] - row[p]["default_ms"] for p in ("forward", "backward")
+                                                 if row[p]["ms"] is not None and row[p]["default_ms"] is not None)
+        out[config] = row
+    return out
 
 
 def main(argv):
@@ -45,7 +74,7 @@ def main(argv):
                 runs.append({"config": config, "variant": variant, "error": (r.stderr or r.stdout)[-400:]})
                 continue
             runs.append(dict(config=config, variant=variant, **summarize(log)))
-    print(json.dumps({"tool": "attn-times", "ok": ok, "runs": runs}))
+    print(json.dumps({"tool": "attn-times", "ok": ok, "runs": runs, "best": best(runs)}))
     return 0 if ok else 1
 
 
