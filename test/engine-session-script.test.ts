@@ -14,7 +14,7 @@ const SCRIPT = join(ROOT, 'kernels', 'tools', 'engine_session.py');
 const ENGINE = join(ROOT, 'kernels', 'build', 'loco-engine');
 
 interface Session { backend: string; failed: string[]; steps: number[]; resume_steps: number[]; params: number }
-interface Result { ok: boolean; first: Session; second: Session; max_rel_loss_diff?: number; delta_rel_l2?: number }
+interface Result { ok: boolean; first: Session; second: Session; max_rel_loss_diff?: number; delta_rel_l2?: number; same_init?: boolean }
 
 function run(engine: string): { status: number | null; result: Result; stderr: string } {
   const r = spawnSync('python3', [SCRIPT, engine, '--devices', 'cpu,cpu'], { encoding: 'utf8', timeout: 120_000 });
@@ -34,6 +34,7 @@ test('engine_session.py: a whole window through the line protocol, two CPU sessi
   // the same engine twice: the same bits (the GPU run compares cuda with cpu to a tolerance)
   assert.equal(result.max_rel_loss_diff, 0);
   assert.equal(result.delta_rel_l2, 0);
+  assert.equal(result.same_init, true);
 });
 
 test('engine_session.py: an engine whose parameters are not restored after `delta` is caught', () => {

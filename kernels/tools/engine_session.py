@@ -10,8 +10,8 @@ train 2 steps, load again, the same 2 steps → save, load, save. Checked exactl
 θ_start bit for bit; a dense update is θ ← fl(θ + fl(fl(−lr)·u)) and a sparse one the same in file
 order (what the CPU engine computes, so every peer's parameters stay the same bits); a load gives the saved
 parameters back; resuming from a checkpoint repeats the same losses; save → load → save writes the
-same bytes. Across devices: the step and eval losses agree to `--tol` (bf16 on the GPU), the CPU
-engine loads the GPU's checkpoint to the same parameters, and the relative L2 difference of the two
+same bytes. Across devices: `init` gives the same parameters bit for bit, the step and eval losses agree to
+`--tol` (bf16 on the GPU), the CPU engine loads the GPU's checkpoint to the same parameters, and the relative L2 difference of the two
 Δ files is reported. Prints ONE JSON object; exit 0 only when every check passed.
 
   python3 kernels/tools/engine_session.py ENGINE [--tol 0.02] [--devices cuda,cpu]
@@ -93,7 +93,7 @@ def session(engine, device, shard, work, foreign_ckpt=None):
     try:
         params = int(e.done("init", config=CFG, seed=7)["params"])
         out["params"] = params
-        theta0 = e.sample()
+        theta0 = out["theta0"] = e.sample()
         e.done("snapshot")
         out["steps"] = e.train(shard, 0, 4)
         out["eval_loss"] = e.done("eval", shards=[shard], samples=[20, 21, 22, 23])["loss"]
@@ -189,8 +189,11 @@ def main():
         rel = [abs(x - y) / abs(y) for x, y in zip(a, b)]
         res["max_rel_loss_diff"] = max(rel)
         res["delta_rel_l2"] = rel_l2(first["delta_file"], second["delta_file"])
-        ok = max(rel) <= tol
+        # init from the same seed must give the same bits on every device (the host's RNG and formula)
+        res["same_init"] = first["theta0"] == second["theta0"]
+        ok = max(rel) <= tol and res["same_init"]
     for s in (first, second):
+        s.pop("theta0", None)
         s.pop("theta1", None)
     res["ok"] = ok
     print(json.dumps(res))
