@@ -25,12 +25,12 @@ typename Model<T>::Layer Model<T>::layer(std::vector<T>& base, int l) {
 }
 
 template <typename T>
-void Model<T>::init_params(uint64_t seed) {
+void init_parameters(T* params, const std::vector<TensorInfo>& layout, const Config& cfg, uint64_t seed) {
   NormalStream rng(seed);
   const double std_main = cfg.init_std;
   const double std_res = cfg.init_std / std::sqrt(2.0 * cfg.n_layers);
   for (const TensorInfo& t : layout) {
-    T* p = params.data() + t.offset;
+    T* p = params + t.offset;
     if (t.kind == TensorKind::Norm) {
       for (size_t i = 0; i < t.numel; i++) p[i] = T(1);
       continue;
@@ -38,6 +38,13 @@ void Model<T>::init_params(uint64_t seed) {
     const double sd = t.kind == TensorKind::ResidualMatrix ? std_res : std_main;
     for (size_t i = 0; i < t.numel; i++) p[i] = (T)(rng.next() * sd);
   }
+}
+template void init_parameters<float>(float*, const std::vector<TensorInfo>&, const Config&, uint64_t);
+template void init_parameters<double>(double*, const std::vector<TensorInfo>&, const Config&, uint64_t);
+
+template <typename T>
+void Model<T>::init_params(uint64_t seed) {
+  init_parameters(params.data(), layout, cfg, seed);
 }
 
 template <typename T>

@@ -6,6 +6,12 @@
 
 #include "config.h"
 
+// The initial parameters from a 64-bit seed (SplitMix64 → Box–Muller, docs/trainer-protocol.md,
+// "Initialisation") into p (layout order): the CPU model and the CUDA backend (on the host) share it,
+// so init gives the same bits on every device.
+template <typename T>
+void init_parameters(T* p, const std::vector<TensorInfo>& layout, const Config& cfg, uint64_t seed);
+
 template <typename T>
 struct Model {
   Config cfg;

@@ -14,7 +14,7 @@
 #include "../backend.h"
 #include "../ops.h"
 #include "../update.h"
-#include "../rng.h"
+#include "../model.h"
 #include "attention.cuh"
 #include "common.cuh"
 #include "cuda_api.h"
@@ -210,19 +210,8 @@ class CudaBackend final : public Backend {
   }
 
   void init_params(uint64_t seed) override {
-    // Model<float>::init_params, on the host (docs/trainer-protocol.md, "Initialisation")
-    std::vector<float> p(P_);
-    NormalStream rng(seed);
-    const double std_main = cfg_.init_std, std_res = cfg_.init_std / std::sqrt(2.0 * cfg_.n_layers);
-    for (const TensorInfo& t : layout_) {
-      float* q = p.data() + t.offset;
-      if (t.kind == TensorKind::Norm) {
-        for (size_t i = 0; i < t.numel; i++) q[i] = 1.0f;
-        continue;
-      }
-      const double sd = t.kind == TensorKind::ResidualMatrix ? std_res : std_main;
-      for (size_t i = 0; i < t.numel; i++) q[i] = (float)(rng.next() * sd);
-    }
+    std::vector<float> p(P_);  // on the host, with the CPU model's code: the same bits
+    init_parameters(p.data(), layout_, cfg_, seed);
     write_params(p.data());
   }
   size_t num_params() const override { return P_; }
