@@ -69,8 +69,9 @@ struct Shape {
 // as FA2 does; LOCO_CUDA_ATTN_ROWS=32, opt-in until measured on a GPU) uses every B fragment loaded
 // from shared memory for two m-tiles: at 16 rows per warp the dK/dV kernel issues one ldmatrix.x4
 // (512 bytes, 4 cycles of an SM's 128 B/cycle) per 1.8 mma.m16n8k16 (~1.5 cycles each on an H100),
-// so shared memory, not the tensor cores, bounds it; at 32 rows with 32-row tiles it is one per
-// 2.7. The backward's 32-row tiles keep its accumulators in registers (Sᵀ, dPᵀ, dK, dV: 192 floats
+// at 32 rows with 32-row tiles one per 2.7, and each warp has twice the independent mma to hide
+// latency with (h200-3's profile found these kernels latency-bound: 0.3-0.7 eligible warps per
+// scheduler, shared-memory pipes 27-33 % busy, with the fused RoPE of that run). The backward's 32-row tiles keep its accumulators in registers (Sᵀ, dPᵀ, dK, dV: 192 floats
 // a thread at head_dim 64); at head_dim 128 the dK/dV kernel stays at MT = 1 (dK, dV alone would
 // take 256 registers). TKN = 32 needs HD ≥ 32 (cp_tile covers whole rows per pass). Every shape
 // here adds in the same order as the default (the forward's key tiles stay 64; the backward's
