@@ -29,8 +29,10 @@
 #               dQ accumulation): gpu-parity at gpt2-124m shapes (and its attention check, head dims
 #               16-128), then gpt2-124m and 1b speed
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
-#   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd,
-#               gpt2-124m and 1b (tools/attn_times.py)
+#   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd
+#               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
+#               and 1b (tools/attn_times.py)
+#   attn_regs   optional: registers, spills, instructions per attention kernel (tools/kernel_stats.py)
 #   attn_profile  optional: ncu sections of the default attention kernels (attn_ncu.txt under $OUT)
 #   attn_profile_base  optional, with GPU_CHECK_BASELINE: the same for the baseline tree's (attn_ncu_base.txt)
 #   kernels     optional: per-kernel GPU time of one gpt2-124m step under ncu (ncu.csv.gz under $OUT)
@@ -57,6 +59,17 @@ STAGES=()
 
 log() { echo "gpu-check [$(( $(date +%s) - START ))s] $*" >&2; }
 left() { echo $(( BUDGET - ($(date +%s) - START) )); }
+
+# stage_ok NAME — the stage ran, exited 0 and its JSON line reports no failed check
+stage_ok() {
+  [[ "$(cut -d' ' -f1 "$LOGDIR/$1.status" 2>/dev/null)" == 0 ]] && ! tail -n 1 "$LOGDIR/$1.out" | grep -q '"ok": *false'
+}
+# skip_stage NAME WHY — recorded as skipped (a stage that would only waste device time)
+skip_stage() {
+  echo "skipped" > "$LOGDIR/$1.status"
+  STAGES+=("$1")
+  log "$1: skipped ($2)"
+}
 
 # run_stage NAME MAX_SECONDS CMD... — stdout to logs/NAME.out, stderr to logs/NAME.err; the time
 # box is the smaller of MAX_SECONDS and what is left of the budget (at least 5 s).
@@ -154,20 +167,32 @@ TORCH_BUDGET=$(( $(left) - 70 ))
 TORCH_BOX=$(( $(left) - 40 ))
 (( TORCH_BOX > 200 )) && TORCH_BOX=200
 run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_BUDGET" --out "$LOGDIR/torch.partial.json" ${GPU_CHECK_TORCH_ARGS:-}
-# the one-kernel attention backward (LOCO_CUDA_ATTN_BWD=fused): correctness, then speed; optional,
-# so a fault there cannot cost the results above
-run_stage parity_fusedbwd 60 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
-run_stage bench_124m_fusedbwd 45 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
-run_stage bench_1b_fusedbwd 45 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
-# 32 rows per warp in the attention kernels (LOCO_CUDA_ATTN_ROWS=32): correctness, then speed; optional
+# the opt-in attention variants: correctness first, then speed only where it passed; optional, so a
+# fault there cannot cost the results above. 32 rows per warp (LOCO_CUDA_ATTN_ROWS=32; plain
+# kernels, nothing that can hang) before the one-kernel backward (LOCO_CUDA_ATTN_BWD=fused, whose
+# blocks wait on each other through global-memory counters)
 run_stage parity_rows32 60 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
-run_stage bench_124m_rows32 45 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
-run_stage bench_1b_rows32 45 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
+if stage_ok parity_rows32; then
+  run_stage bench_124m_rows32 45 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
+  run_stage bench_1b_rows32 45 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
+else
+  skip_stage bench_124m_rows32 "parity_rows32 did not pass"; skip_stage bench_1b_rows32 "parity_rows32 did not pass"
+fi
+run_stage parity_fusedbwd 60 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
+if stage_ok parity_fusedbwd; then
+  run_stage bench_124m_fusedbwd 45 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
+  run_stage bench_1b_fusedbwd 45 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
+else
+  skip_stage bench_124m_fusedbwd "parity_fusedbwd did not pass"; skip_stage bench_1b_fusedbwd "parity_fusedbwd did not pass"
+fi
 # the tuning cache makes a second process repeat the first one's steps bit for bit
 run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
 # GPU time of each attention kernel in one step, default and each opt-in variant, gpt2-124m and 1b
 # (Nsight Compute, attn_times under the stage's result): which variant wins for which kernel; optional
-run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$WORK"
+ATTN_VARIANTS=default
+stage_ok parity_rows32 && ATTN_VARIANTS+=,rows32
+stage_ok parity_fusedbwd && ATTN_VARIANTS+=,fusedbwd
+run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
 # variants (optional stages): the heuristic's first matmul algorithm instead of the timed one
 # (LOCO_CUDA_GEMM_TUNE=0, the default until 2026-11-26), and the cluster-of-2 cross-entropy
 # (LOCO_CUDA_CE=cluster)
@@ -188,6 +213,9 @@ run_stage attn_profile 60 bash "$K/tools/attn_ncu.sh" "$K/build/gpu-bench" "$LOG
 # opt-in select variants of the GPU codec (parity with the CPU on every case, bit-equal to variant 0
 # on the full model, timings); last and separate, so a problem there cannot cost the results above
 run_stage codec_variants 40 "$K/build/codec-cuda" parity bench --variants 0,2 --no-full-parity --reps 10
+# registers, spills and instruction counts of every attention kernel with this machine's nvcc
+# (several 32-row kernels sit at the 255-register limit; another nvcc could spill); optional
+run_stage attn_regs 40 python3 "$K/tools/kernel_stats.py" "$K" src/cuda/attention_tc2.cu --summary
 
 # ---- summary -------------------------------------------------------------------------------------
 SUMMARY="$WORK/gpu-check.json"
@@ -216,7 +244,7 @@ def last_json(text):
 out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": {}, "optional_failed": []}
 OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "attn_profile_base", "bench_124m_heur", "bench_124m_ce", "bench_1b_heur",
             "tune_repeat", "parity_fusedbwd", "bench_124m_fusedbwd", "bench_1b_fusedbwd",
-            "parity_rows32", "bench_124m_rows32", "bench_1b_rows32", "attn_times"}  # opt-in kernels: reported, not part of "ok"
+            "parity_rows32", "bench_124m_rows32", "bench_1b_rows32", "attn_times", "attn_regs"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
@@ -311,6 +339,10 @@ cmp["reference"] = {"ok": ref.get("ok"), "grads_cpu_max_rel": (ref.get("grads") 
                     "losses": ref.get("losses")}
 par = res("parity")
 cmp["engine_parity"] = {"ok": par.get("ok"), "failures": par.get("failures")}
+# 32 rows per warp must give the 16-row kernels' bits (the same sums in the same order): the
+# checksums of gpu-parity's attention cases, default run against the LOCO_CUDA_ATTN_ROWS=32 run
+f16, f32 = res("parity_124m").get("attention_tc2_fnv1a"), res("parity_rows32").get("attention_tc2_fnv1a")
+cmp["rows32_bit_identical"] = (f16 == f32) if f16 and f32 else None
 out["device_name"] = res("codec").get("device_name") or res("bench_124m").get("device_name") or res("torch").get("device_name")
 out["comparison"] = cmp
 out["ok"] = ok
@@ -330,6 +362,7 @@ if [[ -n "${OUT:-}" ]]; then
   [[ -f "$LOGDIR/ncu.csv" ]] && gzip -c "$LOGDIR/ncu.csv" > "$OUT/ncu.csv.gz"
   [[ -f "$LOGDIR/attn_ncu.txt" ]] && cp "$LOGDIR/attn_ncu.txt" "$OUT/attn_ncu.txt"
   [[ -f "$LOGDIR/attn_ncu_base.txt" ]] && cp "$LOGDIR/attn_ncu_base.txt" "$OUT/attn_ncu_base.txt"
+  for f in "$LOGDIR"/attn-times-*.csv; do [[ -f "$f" ]] && gzip -c "$f" > "$OUT/$(basename "$f").gz"; done
   rm -f "$OUT/gpu-check.partial.log"
   log "wrote $OUT/gpu-check.json and $OUT/gpu-check.log"
 fi

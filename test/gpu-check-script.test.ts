@@ -29,7 +29,7 @@ tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
 [[ -n "\${LOCO_CUDA_GEMM_TUNE_CACHE:-}" ]] && printf 'loco-gemm-tune 1\\nkey 0 %s\\n' "$(printf '0%.0s' {1..16})" > "$LOCO_CUDA_GEMM_TUNE_CACHE"
 echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\"}"`;
   script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
-  script(join(k, 'build', 'gpu-parity'), `echo '{"tool":"gpu-parity","ok":${opts.parityOk},"failures":[]}'`);
+  script(join(k, 'build', 'gpu-parity'), `echo '{"tool":"gpu-parity","ok":${opts.parityOk},"failures":[],"attention_tc2_fnv1a":"00c0ffee00c0ffee"}'`);
   script(join(k, 'build', 'codec-cuda'), `echo '{"tool":"codec-cuda","device_name":"Stub GPU","parity":{"ok":true},"bench":{"encode_ms":0.9,"aggregate_ms":0.4,"parity_ok":true,"ratio":214}}'`);
   const py = (json: string) => `import json\nprint(json.dumps(${json}))\n`;
   mkdirSync(join(k, 'reference'), { recursive: true });
@@ -106,7 +106,8 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(j.stages.tune_repeat.result.ok, true, JSON.stringify(j.stages.tune_repeat));
   assert.equal(j.stages.tune_repeat.result.cache_entries, 1);
   // ncu is missing: its stages fail, are named, and do not make the run fail
-  assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_base', 'kernels'], JSON.stringify(j.stages.attn_times));
+  // (attn_regs: the fake tree has no kernel_stats.py)
+  assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_base', 'attn_regs', 'kernels'], JSON.stringify(j.stages.attn_times));
   // attention kernel times: every config × variant, summed per kernel from the CSV and per part
   const at = j.stages.attn_times.result;
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
@@ -120,6 +121,8 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.ok(near(r32.total_ms, 0.9) && near(r32.parts.forward, 0.15) && near(r32.parts.backward, 0.75), JSON.stringify(r32));
   assert.ok(near(at.runs[5].parts.backward, 2.4), JSON.stringify(at.runs[5]));
   // the best of each part: the 32-row forward, the fused backward (0.6 ms against 0.75 and 0.9)
+  // the 32-row kernels' attention checksum equals the default run's
+  assert.equal(j.comparison.rows32_bit_identical, true);
   const b124 = at.best['gpt2-124m'];
   assert.equal(b124.forward.variant, 'rows32');
   assert.equal(b124.backward.variant, 'fusedbwd');
@@ -146,4 +149,7 @@ test('gpu-check.sh: a failing required stage fails the run (exit 1, "ok": false)
   assert.equal(j.ok, false);
   assert.equal(j.comparison.engine_parity.ok, false);
   assert.equal(j.stages.bench_1b.result.tokens_per_s, 80_000);
+  // a variant whose parity failed is not benchmarked nor profiled: no device time on it
+  for (const s of ['bench_124m_rows32', 'bench_1b_rows32', 'bench_124m_fusedbwd', 'bench_1b_fusedbwd']) assert.equal(j.stages[s].status, 'skipped', s);
+  assert.deepEqual(j.stages.attn_times.result.runs.map((r: { variant: string }) => r.variant), ['default', 'default']);
 });
