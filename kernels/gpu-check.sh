@@ -294,6 +294,8 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
         row[f"engine_{name}_mfu"] = r.get("mfu")
         row[f"engine_{name}_step_ms"] = r.get("step_ms")
         row[f"engine_{name}_peak_mem_bytes"] = r.get("peak_mem_bytes")
+        row[f"engine_{name}_attention_fwd_ms"] = r.get("attention_fwd_ms_per_step")
+        row[f"engine_{name}_attention_bwd_ms"] = r.get("attention_bwd_ms_per_step")
     # baselines: the earlier tree, one run per attention (stage NAME_base_ATTN); the fastest is "the" baseline
     base = {}
     for sname in out["stages"]:
