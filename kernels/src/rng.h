@@ -23,6 +23,14 @@ struct NormalStream {
   bool have_spare = false;
   double spare = 0;
   explicit NormalStream(uint64_t seed) : rng(seed) {}
+  // The stream from normal n on, without drawing the n before it: pair j uses draws 2j and 2j + 1,
+  // and SplitMix64's state after k draws is seed + k·γ (mod 2^64); an odd n starts at a pair's sin.
+  static NormalStream at(uint64_t seed, uint64_t n) {
+    NormalStream s(seed);
+    s.rng.state = seed + (n & ~1ULL) * 0x9E3779B97F4A7C15ULL;
+    if (n & 1) s.next();
+    return s;
+  }
   double next() {
     if (have_spare) { have_spare = false; return spare; }
     const double u1 = 1.0 - rng.uniform();
