@@ -14,7 +14,7 @@ using namespace attn_tc2;
 // LOCO_CUDA_ATTN_ROWS=32 (opt-in, not yet measured on a GPU): 32 rows per warp (Wide<HD>: the
 // forward and dQ at every head size, dK/dV up to head_dim 64) instead of 16; the same output bits.
 bool wide_opt_in() {
-  static const bool on = getenv("LOCO_CUDA_ATTN_ROWS") && std::string(getenv("LOCO_CUDA_ATTN_ROWS")) == "32";
+  static const bool on = env_is("LOCO_CUDA_ATTN_ROWS", "32");
   return on;
 }
 
@@ -58,7 +58,7 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 // FUSED_DQ), then dq = bf16(acc · scale); without the fused RoPE only. Its scratch (the accumulator,
 // B·T·d floats, and a counter per head and query tile) grows on demand and is kept.
 bool fused_bwd_opt_in() {
-  static const bool on = getenv("LOCO_CUDA_ATTN_BWD") && std::string(getenv("LOCO_CUDA_ATTN_BWD")) == "fused";
+  static const bool on = env_is("LOCO_CUDA_ATTN_BWD", "fused");
   return on;
 }
 struct FusedScratch {

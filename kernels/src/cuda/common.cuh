@@ -4,6 +4,7 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -40,6 +41,11 @@ __device__ __forceinline__ float warp_max(float v) {
 }
 
 static inline unsigned cdiv(size_t a, size_t b) { return (unsigned)((a + b - 1) / b); }
+// An opt-in switch: environment variable `name` is set to exactly `value` (callers read it once).
+static inline bool env_is(const char* name, const char* value) {
+  const char* v = getenv(name);
+  return v && std::string(v) == value;
+}
 
 // A kernel launched with more than 48 KB of dynamic shared memory must first raise its limit.
 template <typename K>

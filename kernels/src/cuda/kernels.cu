@@ -797,7 +797,7 @@ void k_crossentropy(const float* logits, T* dlogits, float* row_loss, const int*
   const size_t smem = (size_t)Vp * sizeof(float) + 65 * sizeof(float);
   // the same kernel with and without dlogits, so forward_loss and forward_backward give the same loss
   const bool vec = Vp % 4 == 0 && aligned16(logits) && ((uintptr_t)dlogits % (4 * sizeof(T))) == 0;
-  static const bool cluster = getenv("LOCO_CUDA_CE") && std::string(getenv("LOCO_CUDA_CE")) == "cluster";
+  static const bool cluster = env_is("LOCO_CUDA_CE", "cluster");
   static size_t allowed2 = 48 * 1024;
   const size_t smem2 = (size_t)((Vp / 4 + 1) / 2) * 16 + 34 * sizeof(float);
   if (cluster && vec && allow_smem(crossentropy_cluster_kernel<T>, smem2, allowed2)) {
