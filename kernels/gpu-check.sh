@@ -77,9 +77,7 @@ run_stage() {
   local name=$1 max=$2
   shift 2
   if [[ "$SKIP" == *" $name "* ]]; then
-    echo "skipped" > "$LOGDIR/$name.status"
-    STAGES+=("$name")
-    log "$name: skipped (GPU_CHECK_SKIP)"
+    skip_stage "$name" GPU_CHECK_SKIP
     return 0
   fi
   local lim
@@ -138,7 +136,8 @@ run_stage abi 60 make -C "$K" cublaslt-abi-check
 # ---- correctness ---------------------------------------------------------------------------------
 DUMP="$WORK/dump"
 run_stage parity 60 "$K/build/gpu-parity" --config tiny --seed 1 --B 4 --dump "$DUMP"
-run_stage parity_124m 60 "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
+P124=(--config gpt2-124m --seed 1 --B 1 --T 192 --steps 1)  # gpu-parity at gpt2-124m shapes
+run_stage parity_124m 60 "$K/build/gpu-parity" "${P124[@]}"
 run_stage reference 60 python3 "$K/reference/model.py" "$DUMP"
 # a miner's window through the line protocol with --device cuda next to --device cpu (exact checks on
 # each device, losses to bf16 accuracy across them, the CPU loading the GPU's checkpoint)
@@ -149,16 +148,19 @@ run_stage codec 60 "$K/build/codec-cuda" parity bench --reps 10
 # the default (tensor-core attention), then the baseline tree's gpu-bench (if any) with each attention
 # named in GPU_CHECK_BASELINE_ATTN
 BASE_ATTNS=${GPU_CHECK_BASELINE_ATTN:-tc2}
-run_stage bench_124m 45 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
+# gpu-bench's arguments for the two configs, the same in every speed stage
+B124=(--config gpt2-124m --tokens 16384 --steps 8)
+B1B=(--config 1b --tokens 16384 --steps "${GPU_CHECK_1B_STEPS:-3}" --warmup 1)
+run_stage bench_124m 45 "$K/build/gpu-bench" "${B124[@]}"
 if [[ -n "$BASE" ]]; then
   for a in $BASE_ATTNS; do
-    run_stage "bench_124m_base_$a" 45 "$BASE/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8 --attn "$a"
+    run_stage "bench_124m_base_$a" 45 "$BASE/build/gpu-bench" "${B124[@]}" --attn "$a"
   done
 fi
-run_stage bench_1b 45 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
+run_stage bench_1b 45 "$K/build/gpu-bench" "${B1B[@]}"
 if [[ -n "$BASE" ]]; then
   for a in $BASE_ATTNS; do
-    run_stage "bench_1b_base_$a" 45 "$BASE/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1 --attn "$a"
+    run_stage "bench_1b_base_$a" 45 "$BASE/build/gpu-bench" "${B1B[@]}" --attn "$a"
   done
 fi
 # PyTorch on the same GPU, before the optional stages below
@@ -171,20 +173,21 @@ run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_
 # fault there cannot cost the results above. 32 rows per warp (LOCO_CUDA_ATTN_ROWS=32; plain
 # kernels, nothing that can hang) before the one-kernel backward (LOCO_CUDA_ATTN_BWD=fused, whose
 # blocks wait on each other through global-memory counters)
-run_stage parity_rows32 60 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
-if stage_ok parity_rows32; then
-  run_stage bench_124m_rows32 45 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
-  run_stage bench_1b_rows32 45 env LOCO_CUDA_ATTN_ROWS=32 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
-else
-  skip_stage bench_124m_rows32 "parity_rows32 did not pass"; skip_stage bench_1b_rows32 "parity_rows32 did not pass"
-fi
-run_stage parity_fusedbwd 60 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-parity" --config gpt2-124m --seed 1 --B 1 --T 192 --steps 1
-if stage_ok parity_fusedbwd; then
-  run_stage bench_124m_fusedbwd 45 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
-  run_stage bench_1b_fusedbwd 45 env LOCO_CUDA_ATTN_BWD=fused "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
-else
-  skip_stage bench_124m_fusedbwd "parity_fusedbwd did not pass"; skip_stage bench_1b_fusedbwd "parity_fusedbwd did not pass"
-fi
+# attn_variant NAME VAR=VALUE: parity_NAME (gpu-parity at gpt2-124m shapes, with its attention check
+# at head dims 16-128), then bench_124m_NAME and bench_1b_NAME only if it passed
+attn_variant() {
+  local v=$1 setting=$2
+  run_stage "parity_$v" 60 env "$setting" "$K/build/gpu-parity" "${P124[@]}"
+  if stage_ok "parity_$v"; then
+    run_stage "bench_124m_$v" 45 env "$setting" "$K/build/gpu-bench" "${B124[@]}"
+    run_stage "bench_1b_$v" 45 env "$setting" "$K/build/gpu-bench" "${B1B[@]}"
+  else
+    skip_stage "bench_124m_$v" "parity_$v did not pass"
+    skip_stage "bench_1b_$v" "parity_$v did not pass"
+  fi
+}
+attn_variant rows32 LOCO_CUDA_ATTN_ROWS=32
+attn_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the tuning cache makes a second process repeat the first one's steps bit for bit
 run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
 # GPU time of each attention kernel in one step, default and each opt-in variant, gpt2-124m and 1b
@@ -196,9 +199,9 @@ run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "
 # variants (optional stages): the heuristic's first matmul algorithm instead of the timed one
 # (LOCO_CUDA_GEMM_TUNE=0, the default until 2026-11-26), and the cluster-of-2 cross-entropy
 # (LOCO_CUDA_CE=cluster)
-run_stage bench_124m_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
-run_stage bench_124m_ce 45 env LOCO_CUDA_CE=cluster "$K/build/gpu-bench" --config gpt2-124m --tokens 16384 --steps 8
-run_stage bench_1b_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" --config 1b --tokens 16384 --steps ${GPU_CHECK_1B_STEPS:-3} --warmup 1
+run_stage bench_124m_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" "${B124[@]}"
+run_stage bench_124m_ce 45 env LOCO_CUDA_CE=cluster "$K/build/gpu-bench" "${B124[@]}"
+run_stage bench_1b_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" "${B1B[@]}"
 # per-kernel GPU time of one gpt2-124m step (tensor-core attention) under Nsight Compute; optional
 run_stage kernels 60 bash -c "ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
   --log-file '$LOGDIR/ncu.csv' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 ${GPU_CHECK_NCU_ARGS:-} >/dev/null \
