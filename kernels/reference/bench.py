@@ -27,11 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-CONFIGS = {
-    "gpt2-124m": dict(d_model=768, n_layers=12, n_heads=12, d_ff=2048, seq_len=1024),
-    "1b": dict(d_model=2048, n_layers=16, n_heads=16, d_ff=5504, seq_len=2048),
-}
-VOCAB, PADDED = 50257, 50304
+from configs import CONFIGS, PADDED, VOCAB  # reference/configs.py, beside this file
 
 
 # ---- model (docs/model.md) --------------------------------------------------------------------

@@ -18,8 +18,10 @@ same bytes. Across devices: `init` gives the same parameters bit for bit, the st
 """
 import json, os, random, struct, subprocess, sys, tempfile
 
-CFG = {"name": "tiny", "vocab_size": 50257, "padded_vocab_size": 50304, "seq_len": 64, "d_model": 64, "n_layers": 2,
-       "n_heads": 4, "d_ff": 176, "rope_theta": 10000, "norm_eps": 1e-5, "init_std": 0.02}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+from configs import engine_config  # noqa: E402
+
+CFG = engine_config("tiny")
 INDICES = [0, 1, 3216000, 3219456, 3219520, 3300000]  # embed; layer 0's attn_norm, wq; a later matrix
 SPARSE = [(1, 0.5), (3216000, -0.25), (1, 0.125)]  # (index, u): index 1 twice, applied in order
 SPARSE_LR = 0.1

@@ -2,19 +2,16 @@
 """kernels/tools/init_time.py ENGINE [ENGINE...] [--config gpt2-124m|1b] — the time of the engine's
 `init` (best of 3 in one process, allocation included) for each engine binary given, measured in the
 same run, with four sampled parameters to show that they initialise the same bits. Prints one JSON line."""
-import json, subprocess, sys, time
+import json, os, subprocess, sys, time
 
-CONFIGS = {
-    "gpt2-124m": {"name": "gpt2-124m", "seq_len": 1024, "d_model": 768, "n_layers": 12, "n_heads": 12, "d_ff": 2048},
-    "1b": {"name": "1b", "seq_len": 2048, "d_model": 2048, "n_layers": 16, "n_heads": 16, "d_ff": 5504},
-}
-COMMON = {"vocab_size": 50257, "padded_vocab_size": 50304, "rope_theta": 10000, "norm_eps": 1e-5, "init_std": 0.02}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+from configs import engine_config  # noqa: E402
 
 
 def main(argv):
     config = argv[argv.index("--config") + 1] if "--config" in argv else "gpt2-124m"
     engines = [a for i, a in enumerate(argv) if a != "--config" and (i == 0 or argv[i - 1] != "--config")]
-    cfg = dict(COMMON, **CONFIGS[config])
+    cfg = engine_config(config)
     runs = []
     for eng in engines:
         p = subprocess.Popen([eng, "--device", "cpu"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
