@@ -27,6 +27,17 @@ const B = 4;
 const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => (from + i * 3) % 40);
 const schedule = { lr: 3e-3, min_lr: 3e-4, warmup_steps: 3, total_steps: 20 };
 
+/** A sparse update file (LOCOSPU1, u64 n, n × u32 index, n × f32 value; docs/trainer-protocol.md). */
+function writeSparseUpdate(path: string, idx: number[], val: number[]): void {
+  const n = idx.length;
+  const buf = Buffer.alloc(16 + 8 * n);
+  buf.write('LOCOSPU1', 0, 'ascii');
+  buf.writeBigUInt64LE(BigInt(n), 8);
+  idx.forEach((v, i) => buf.writeUInt32LE(v, 16 + 4 * i));
+  val.forEach((v, i) => buf.writeFloatLE(v, 16 + 4 * n + 4 * i));
+  writeFileSync(path, buf);
+}
+
 async function collect(it: AsyncGenerator<StepEvent, unknown>): Promise<StepEvent[]> {
   const out: StepEvent[] = [];
   for await (const ev of it) out.push(ev);
@@ -189,16 +200,10 @@ test('snapshot/delta, dense and sparse apply, eval and sample_params', async () 
     // θ ← θ − 1·Δ gives θ_end back (up to fp32 rounding)
     await e.apply(dpath, { lr: 1 });
     (await e.sampleParams(idx)).forEach((v, k) => assert.ok(Math.abs(v - trained[k]) < 1e-6));
-    // sparse: LOCOSPU1, u64 n, n × u32 index, n × f32 value; duplicates accumulate
+    // sparse: duplicates accumulate
     const before = await e.sampleParams([10, 20]);
-    const n = 3;
-    const buf = Buffer.alloc(16 + 8 * n);
-    buf.write('LOCOSPU1', 0, 'ascii');
-    buf.writeBigUInt64LE(BigInt(n), 8);
-    [10, 20, 10].forEach((v, i) => buf.writeUInt32LE(v, 16 + 4 * i));
-    [0.5, -0.25, 0.5].forEach((v, i) => buf.writeFloatLE(v, 16 + 4 * n + 4 * i));
     const spath = join(dir, 'sparse.bin');
-    writeFileSync(spath, buf);
+    writeSparseUpdate(spath, [10, 20, 10], [0.5, -0.25, 0.5]);
     await e.apply(spath, { lr: 0.1, format: 'sparse' });
     const after = await e.sampleParams([10, 20]);
     assert.ok(Math.abs(after[0] - (before[0] - 0.1)) < 1e-6 && Math.abs(after[1] - (before[1] + 0.025)) < 1e-6);
@@ -250,13 +255,8 @@ test('apply is the codec\'s outer step bit for bit on every parameter (two fp32 
     // sparse, duplicates in file order: the same arithmetic
     const idx = [5, 9, 5, P - 1];
     const val = [0.3, -0.7, 0.11, 1.9];
-    const buf = Buffer.alloc(16 + 8 * idx.length);
-    buf.write('LOCOSPU1', 0, 'ascii');
-    buf.writeBigUInt64LE(BigInt(idx.length), 8);
-    idx.forEach((v, i) => buf.writeUInt32LE(v, 16 + 4 * i));
-    val.forEach((v, i) => buf.writeFloatLE(v, 16 + 4 * idx.length + 4 * i));
     const spath = join(dir, 'outer-sparse.bin');
-    writeFileSync(spath, buf);
+    writeSparseUpdate(spath, idx, val);
     const start = new Float32Array(await e.sampleParams(idx));
     await e.apply(spath, { lr: 0.37, format: 'sparse' });
     const want = new Map(idx.map((i, k) => [i, start[k]]));
