@@ -2,10 +2,12 @@
 """kernels/tools/init_time.py ENGINE [ENGINE...] [--config gpt2-124m|1b] — the time of the engine's
 `init` (best of 3 in one process, allocation included) for each engine binary given, measured in the
 same run, with four sampled parameters to show that they initialise the same bits. Prints one JSON line."""
-import json, os, subprocess, sys, time
+import json, os, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from configs import engine_config  # noqa: E402
+from engine_session import Engine  # noqa: E402  (the line-protocol client of tools/engine_session.py)
 
 
 def main(argv):
@@ -14,22 +16,14 @@ def main(argv):
     cfg = engine_config(config)
     runs = []
     for eng in engines:
-        p = subprocess.Popen([eng, "--device", "cpu"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, text=True)
-        p.stdout.readline()  # ready
+        e = Engine(eng, "cpu")
         best = float("inf")
-        for i in range(3):
+        for _ in range(3):
             t = time.perf_counter()
-            p.stdin.write(json.dumps({"id": i + 1, "cmd": "init", "config": cfg, "seed": 7}) + "\n")
-            p.stdin.flush()
-            json.loads(p.stdout.readline())
+            e.done("init", config=cfg, seed=7)
             best = min(best, time.perf_counter() - t)
-        p.stdin.write(json.dumps({"id": 9, "cmd": "sample_params", "indices": [0, 12345, 60000000, 123000000]}) + "\n")
-        p.stdin.flush()
-        values = json.loads(p.stdout.readline())["values"]
-        p.stdin.write('{"id":10,"cmd":"shutdown"}\n')
-        p.stdin.flush()
-        p.wait()
+        values = e.done("sample_params", indices=[0, 12345, 60000000, 123000000])["values"]
+        e.close()
         runs.append({"engine": eng, "init_s": best, "sampled": values})
     print(json.dumps({"tool": "init-time", "config": config, "runs": runs,
                       "same_bits": all(r["sampled"] == runs[0]["sampled"] for r in runs)}))
