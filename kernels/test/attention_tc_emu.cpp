@@ -260,10 +260,10 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
   const float sl = 1.4426950408889634f / std::sqrt((float)HD), sc = 1.0f / std::sqrt((float)HD);
   using S2 = attn_tc2::Shape<HD>;
   using W = attn_tc2::Wide<HD>;
-  const unsigned gx = (Tn + S2::BR - 1) / S2::BR, gy = B * H;
-  const unsigned gx_fwd = wide ? (Tn + S2::NW * 16 * W::FWD_MT - 1) / (S2::NW * 16 * W::FWD_MT) : gx;
-  const unsigned gx_dkv = wide ? (Tn + S2::NW * 16 * W::DKV_MT - 1) / (S2::NW * 16 * W::DKV_MT) : gx;
-  const unsigned gx_dq = wide ? (Tn + S2::NW * 16 * W::DQ_MT - 1) / (S2::NW * 16 * W::DQ_MT) : gx;
+  const unsigned gx = cdiv(Tn, S2::BR), gy = B * H;
+  const unsigned gx_fwd = cdiv(Tn, S2::rows(wide ? W::FWD_MT : 1));
+  const unsigned gx_dkv = cdiv(Tn, S2::rows(wide ? W::DKV_MT : 1));
+  const unsigned gx_dq = cdiv(Tn, S2::rows(wide ? W::DQ_MT : 1));
   const int nt = S2::NT;
   launch(gx_fwd, gy, [&] {
     if (rope) attn_tc2::attn2_fwd_kernel<HD, true>(y.data(), lse.data(), qkv.data(), Tn, H, sl, rcs, rsn);

@@ -24,7 +24,7 @@ template <int HD, bool ROPE, int MT = 1, int TKN = TK>
 void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const float* cs, const float* sn) {
   constexpr size_t smem = fwd_smem<HD, MT, TKN>();
   set_dynamic_smem(attn2_fwd_kernel<HD, ROPE, MT, TKN>, smem);
-  dim3 grid(cdiv(Tn, Shape<HD>::NW * 16 * MT), B * H);
+  dim3 grid(cdiv(Tn, Shape<HD>::rows(MT)), B * H);
   attn2_fwd_kernel<HD, ROPE, MT, TKN>
       <<<grid, Shape<HD>::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD), cs, sn);
   CUDA_LAUNCH_CHECK("attn2_fwd");
@@ -44,12 +44,12 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
   constexpr size_t dkv = dkv_smem<HD, false, DKV_MT, DKV_TK>(), dq = dq_smem<HD, DQ_MT, DQ_TK>();
   set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE, false, DKV_MT, DKV_TK>, dkv);
   attn2_bwd_dkv_kernel<HD, ROPE, false, DKV_MT, DKV_TK>
-      <<<dim3(cdiv(Tn, Shape<HD>::NW * 16 * DKV_MT), B * H), Shape<HD>::NT, dkv>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
+      <<<dim3(cdiv(Tn, Shape<HD>::rows(DKV_MT)), B * H), Shape<HD>::NT, dkv>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
                                                                                   scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dkv");
   set_dynamic_smem(attn2_bwd_dq_kernel<HD, ROPE, DQ_MT, DQ_TK>, dq);
   attn2_bwd_dq_kernel<HD, ROPE, DQ_MT, DQ_TK>
-      <<<dim3(cdiv(Tn, Shape<HD>::NW * 16 * DQ_MT), B * H), Shape<HD>::NT, dq>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
+      <<<dim3(cdiv(Tn, Shape<HD>::rows(DQ_MT)), B * H), Shape<HD>::NT, dq>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
                                                                                 scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dq");
 }

@@ -54,6 +54,7 @@ struct Shape {
   // faster than the first version; 4 warps at head_dim 128 were 1.5x faster.
   static constexpr int NW = 4;
   static constexpr int BR = NW * 16;            // rows a block owns
+  __host__ __device__ static constexpr int rows(int mt) { return NW * 16 * mt; }  // … with mt m-tiles per warp (Wide below)
   static constexpr int S = HD + 8;              // shared-memory row stride (bf16): 16 bytes of padding
   static constexpr int NT = NW * 32;
   // Blocks per SM the dK/dV kernel is compiled for (__launch_bounds__' second argument). At head_dim
@@ -435,7 +436,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
                                                                   float scale_log2, const float* cs,
                                                                   const float* sn) {
   static_assert(!ROPE || MT == 1, "the fused RoPE runs with 16 rows per warp");
-  constexpr int RW = 16 * MT, BR = Shape<HD>::NW * RW, S = Shape<HD>::S, NT = Shape<HD>::NT;
+  constexpr int RW = 16 * MT, BR = Shape<HD>::rows(MT), S = Shape<HD>::S, NT = Shape<HD>::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
   bf16* Qs = reinterpret_cast<bf16*>(smraw);  // [BR][S]
   bf16* KV = Qs + BR * S;                     // stage st: K at KV + st·2·TKN·S, V TKN·S further
@@ -563,7 +564,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE || FUSED_DQ || MT > 1 ? 1 
                          int* sem = nullptr, int* ticket = nullptr) {
   static_assert(!(ROPE && FUSED_DQ), "the fused dQ runs without the fused RoPE");
   static_assert((!ROPE && !FUSED_DQ) || (MT == 1 && TKN == TK), "the fused RoPE and dQ run with the default tiles");
-  constexpr int RW = 16 * MT, BR = Shape<HD>::NW * RW, S = Shape<HD>::S, NT = Shape<HD>::NT, SD = TK + 8;
+  constexpr int RW = 16 * MT, BR = Shape<HD>::rows(MT), S = Shape<HD>::S, NT = Shape<HD>::NT, SD = TK + 8;
   static_assert(BR % TKN == 0, "a key block starts on a query tile");
   extern __shared__ __align__(16) unsigned char smraw[];
   bf16* Ks = reinterpret_cast<bf16*>(smraw);  // [BR][S]
@@ -714,7 +715,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
                                                                      float scale, float scale_log2, const float* cs,
                                                                      const float* sn) {
   static_assert(!ROPE || MT == 1, "the fused RoPE runs with 16 rows per warp");
-  constexpr int RW = 16 * MT, BR = Shape<HD>::NW * RW, S = Shape<HD>::S, NT = Shape<HD>::NT;
+  constexpr int RW = 16 * MT, BR = Shape<HD>::rows(MT), S = Shape<HD>::S, NT = Shape<HD>::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
   bf16* Qs = reinterpret_cast<bf16*>(smraw);  // [BR][S]
   bf16* dOs = Qs + BR * S;                    // [BR][S]
@@ -806,13 +807,13 @@ __global__ void attn2_dq_finish_kernel(bf16* dqkv, const float* dq_acc, size_t r
 
 // Shared memory of each kernel in bytes (the launcher and the emulator use these).
 template <int HD, int MT = 1, int TKN = TK>
-constexpr size_t fwd_smem() { return (size_t)(Shape<HD>::NW * 16 * MT + 4 * TKN) * Shape<HD>::S * 2; }
+constexpr size_t fwd_smem() { return (size_t)(Shape<HD>::rows(MT) + 4 * TKN) * Shape<HD>::S * 2; }
 template <int HD, bool FUSED_DQ = false, int MT = 1, int TKN = TK>
 constexpr size_t dkv_smem() {
-  return (size_t)(2 * Shape<HD>::NW * 16 * MT + 4 * TKN) * Shape<HD>::S * 2 + 4 * TKN * 4 +
+  return (size_t)(2 * Shape<HD>::rows(MT) + 4 * TKN) * Shape<HD>::S * 2 + 4 * TKN * 4 +
          (FUSED_DQ ? (size_t)Shape<HD>::BR * (TK + 8) * 2 + 16 : 0);  // dSᵀ tile and the ticket slot
 }
 template <int HD, int MT = 1, int TKN = TK>
-constexpr size_t dq_smem() { return (size_t)(2 * Shape<HD>::NW * 16 * MT + 4 * TKN) * Shape<HD>::S * 2; }
+constexpr size_t dq_smem() { return (size_t)(2 * Shape<HD>::rows(MT) + 4 * TKN) * Shape<HD>::S * 2; }
 
 }  // namespace attn_tc2
