@@ -23,6 +23,7 @@
 #include "backend.h"
 #include "cuda/attention.cuh"
 #include "cuda/cuda_api.h"
+#include "fnv1a.h"
 #include "gpu_tools_common.h"
 
 namespace {
@@ -113,17 +114,11 @@ RunResult run_backend(Backend& be, const Config& cfg, const std::vector<float>& 
 // The tensor-core attention (attention_tc2.cu) against the CUDA-core one (both bf16 in and out) on
 // random inputs, for every supported head size and sequence lengths that are not multiples of the
 // 64-row tiles.
-// FNV-1a over bytes: a checksum of the tensor-core kernels' outputs, so two runs with different
-// opt-in shapes that must give the same bits (LOCO_CUDA_ATTN_ROWS=32) can be compared by gpu-check.
-uint64_t fnv1a(uint64_t h, const void* p, size_t n) {
-  const unsigned char* b = static_cast<const unsigned char*>(p);
-  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
-  return h;
-}
-
-// sets fnv to the checksum of every case's tensor-core outputs (y, lse, dqkv), in case order
+// sets fnv to the checksum (fnv1a.h) of every case's tensor-core outputs (y, lse, dqkv), in case
+// order: two runs with opt-in shapes that must give the same bits (LOCO_CUDA_ATTN_ROWS=32) are
+// compared through it by gpu-check
 Json check_attention_tc(bool& ok, Json& failures, uint64_t& fnv) {
-  fnv = 1469598103934665603ull;
+  fnv = FNV1A_BASIS;
   struct Case { int B, T, H, hd; };
   const Case cases[] = {{2, 200, 2, 64}, {1, 200, 2, 128}, {2, 130, 4, 16}, {1, 77, 2, 32}, {1, 64, 1, 128},
                         {1, 520, 2, 64}, {1, 300, 1, 128}};
