@@ -28,7 +28,7 @@ typename Model<T>::Layer Model<T>::layer(std::vector<T>& base, int l) {
 // One continuous stream of normals over the non-norm tensors, filled in parallel: every chunk of
 // 2^20 values starts the stream at its own index (NormalStream::at), so the bits do not depend on
 // the thread count. Sequentially, 1b's 900M draws took ~15 s of one core in every process that
-// initialised it (16 ns a value on the development machine).
+// initialised it (≈ 17 ns a value on the development machine, docs/benchmarks.md).
 template <typename T>
 void init_parameters(T* params, const std::vector<TensorInfo>& layout, const Config& cfg, uint64_t seed) {
   const double std_main = cfg.init_std;
