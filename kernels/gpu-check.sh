@@ -32,6 +32,8 @@
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
+#   bench_*_best  optional: gpu-bench with the fastest combination of attention kernels attn_times
+#               found (LOCO_CUDA_ATTN_ROWS=fwd,dq, ...), where it is a mix not benchmarked above
 #   attn_regs   optional: registers, spills, instructions per attention kernel (tools/kernel_stats.py)
 #   attn_profile  optional: ncu sections of the default attention kernels (attn_ncu.txt under $OUT)
 #   attn_profile_base  optional, with GPU_CHECK_BASELINE: the same for the baseline tree's (attn_ncu_base.txt)
@@ -196,6 +198,24 @@ ATTN_VARIANTS=default
 stage_ok parity_rows32 && ATTN_VARIANTS+=,rows32
 stage_ok parity_fusedbwd && ATTN_VARIANTS+=,fusedbwd
 run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
+# attn_best STAGE CONFIG GPU_BENCH_ARGS...: the fastest combination of attention kernels attn_times
+# found for CONFIG (each kernel's own best shape: LOCO_CUDA_ATTN_ROWS=fwd,dq and the like), end to
+# end, where it is a mix that no stage above ran; optional
+attn_best() {
+  local stage=$1 config=$2 words
+  shift 2
+  words=$(python3 "$K/tools/attn_times.py" --env "$config" < "$LOGDIR/attn_times.out" 2>/dev/null)
+  case "$words" in
+    "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused")
+      skip_stage "$stage" "attn_times found no combination for $config beyond the variants benchmarked above" ;;
+    *)
+      echo "$words" > "$LOGDIR/$stage.env"
+      # shellcheck disable=SC2086  # the words are VAR=VALUE settings for env
+      run_stage "$stage" 45 env $words "$K/build/gpu-bench" "$@" ;;
+  esac
+}
+attn_best bench_124m_best gpt2-124m "${B124[@]}"
+attn_best bench_1b_best 1b "${B1B[@]}"
 # variants (optional stages): the heuristic's first matmul algorithm instead of the timed one
 # (LOCO_CUDA_GEMM_TUNE=0, the default until 2026-11-26), and the cluster-of-2 cross-entropy
 # (LOCO_CUDA_CE=cluster)
@@ -247,7 +267,8 @@ def last_json(text):
 out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": {}, "optional_failed": []}
 OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "attn_profile_base", "bench_124m_heur", "bench_124m_ce", "bench_1b_heur",
             "tune_repeat", "parity_fusedbwd", "bench_124m_fusedbwd", "bench_1b_fusedbwd",
-            "parity_rows32", "bench_124m_rows32", "bench_1b_rows32", "attn_times", "attn_regs"}  # opt-in kernels: reported, not part of "ok"
+            "parity_rows32", "bench_124m_rows32", "bench_1b_rows32", "attn_times", "attn_regs",
+            "bench_124m_best", "bench_1b_best"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
@@ -290,8 +311,8 @@ cmp = {}
 torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
     runs = {"default": res(stage), "heuristic_gemm": res(stage + "_heur"), "ce_cluster": res(stage + "_ce"),
-            "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32")}
-    row = {}
+            "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best")}
+    row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")
         row[f"engine_{name}_mfu"] = r.get("mfu")

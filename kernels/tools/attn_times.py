@@ -7,9 +7,11 @@ training step, for the default kernels and each opt-in variant (LOCO_CUDA_ATTN_R
 LOCO_CUDA_ATTN_BWD=fused), gpt2-124m and 1b, from Nsight Compute's gpu__time_duration — so one run
 shows which variant is faster for which kernel, and the defaults can be chosen per kernel.
 Prints ONE JSON line: {"tool": "attn-times", "ok", "runs": [{"config", "variant", "total_ms",
-"parts": {forward, backward, ...}, "kernels": [{name, count, ms}]}], "best": {config: {"forward",
-"backward": the fastest variant of each and its ms, "default_ms", "best_ms"}}} — the forward and the
-backward are separate launches, so the best of each combine. A line like it is printed after each
+"parts": {forward, dkv, dq, backward, ...}, "kernels": [{name, count, ms}]}], "best": {config: {"forward",
+"dkv", "dq": the fastest variant of each kernel and its ms, "backward": split or fusedbwd, "env": the
+settings that select that combination, "default_ms", "best_ms"}}} — each kernel is its own launch,
+so the best of each combine (`attn_times.py --env CONFIG` prints that combination's settings as
+VAR=VALUE words from the JSON on stdin, for gpu-check's bench_*_best stages). A line like it is printed after each
 run, so a run cut off by the stage's time box still leaves what it measured; each profiled process
 gets RUN_TIMEOUT_S.
 
@@ -29,9 +31,14 @@ RUN_TIMEOUT_S = 45
 CONFIGS = ["gpt2-124m", "1b"]
 
 
-# kernel name → part of the attention step (attn_bwd_pre: D = Σ dy·y, before either backward)
-PARTS = [("attn2_fwd_kernel", "forward"), ("attn2_bwd_dkv_kernel", "backward"), ("attn2_bwd_dq_kernel", "backward"),
-         ("attn2_dq_finish_kernel", "backward"), ("attn_bwd_pre_kernel", "pre")]
+# kernel name → part of the attention step (attn_bwd_pre: D = Σ dy·y, before either backward);
+# "backward" is the sum of the backward kernels
+PARTS = [("attn2_fwd_kernel", "forward"), ("attn2_bwd_dkv_kernel", "dkv"), ("attn2_bwd_dq_kernel", "dq"),
+         ("attn2_dq_finish_kernel", "dq_finish"), ("attn_bwd_pre_kernel", "pre")]
+BACKWARD_PARTS = ("dkv", "dq", "dq_finish")
+# the kernels LOCO_CUDA_ATTN_ROWS can give 32 rows one by one (its comma list), by part
+ROWS_PARTS = {"forward": "fwd", "dkv": "dkv", "dq": "dq"}
+SPLIT_VARIANTS = ("default", "rows32")  # their forward, dK/dV and dQ kernels combine freely
 
 
 def summarize(path):
@@ -40,22 +47,39 @@ def summarize(path):
     for k in ks:
         part = next((p for n, p in PARTS if n in k["name"]), "other")
         parts[part] = parts.get(part, 0.0) + k["ms"]
+    if any(p in parts for p in BACKWARD_PARTS):
+        parts["backward"] = sum(parts.get(p, 0.0) for p in BACKWARD_PARTS)
     return {"total_ms": sum(k["ms"] for k in ks), "parts": parts,
             "kernels": [{"name": k["name"], "count": k["count"], "ms": k["ms"]} for k in ks]}
 
 
 def best(runs):
-    """Per config: the fastest variant for the forward and for the backward, and what they save."""
+    """Per config: the fastest shape of each kernel (forward, dK/dV, dQ: 16 or 32 rows per warp), the
+    fused backward where it beats the best split one, the environment that selects that combination,
+    and its time (the kernels' times add: each is its own launch)."""
     out = {}
+    inf = float("inf")
     for config in dict.fromkeys(r["config"] for r in runs if "parts" in r):
         rs = {r["variant"]: r for r in runs if r["config"] == config and "parts" in r}
         if "default" not in rs:
             continue
+        dflt = rs["default"]["parts"]
         row = {"default_ms": rs["default"]["total_ms"]}
-        for part in ("forward", "backward"):
-            names = [n for n in rs if part != "forward" or n in FORWARD_VARIANTS]
-            v = min(names, key=lambda name: rs[name]["parts"].get(part, float("inf")))
-            row[part] = {"variant": v, "ms": rs[v]["parts"].get(part), "default_ms": rs["default"]["parts"].get(part)}
+        for part in ROWS_PARTS:
+            v = min((n for n in SPLIT_VARIANTS if n in rs), key=lambda n: rs[n]["parts"].get(part, inf))
+            row[part] = {"variant": v, "ms": rs[v]["parts"].get(part), "default_ms": dflt.get(part)}
+        split_ms = (row["dkv"]["ms"] or 0.0) + (row["dq"]["ms"] or 0.0)
+        fused_ms = rs["fusedbwd"]["parts"].get("backward", inf) if "fusedbwd" in rs else inf
+        fused = fused_ms < split_ms
+        row["backward"] = {"variant": "fusedbwd" if fused else "split", "ms": fused_ms if fused else split_ms,
+                           "default_ms": dflt.get("backward")}
+        wide = [ROWS_PARTS[p] for p in ROWS_PARTS if row[p]["variant"] == "rows32" and (p == "forward" or not fused)]
+        env = {}
+        if wide:
+            env["LOCO_CUDA_ATTN_ROWS"] = "32" if len(wide) == len(ROWS_PARTS) else ",".join(wide)
+        if fused:
+            env["LOCO_CUDA_ATTN_BWD"] = "fused"
+        row["env"] = env
         row["best_ms"] = row["default_ms"] + sum(row[p]["ms"] - row[p]["default_ms"] for p in ("forward", "backward")
                                                  if row[p]["ms"] is not None and row[p]["default_ms"] is not None)
         out[config] = row
@@ -63,6 +87,10 @@ def best(runs):
 
 
 def main(argv):
+    if argv and argv[0] == "--env":  # the best combination's settings of one config, from attn_times' JSON line
+        row = json.loads(sys.stdin.read().strip().splitlines()[-1]).get("best", {}).get(argv[1], {})
+        print(" ".join(f"{k}={v}" for k, v in row.get("env", {}).items()))
+        return 0
     if argv and argv[0] == "--summarize":
         print(json.dumps({"tool": "attn-times", "ok": True, "runs": [dict(log=p, **summarize(p)) for p in argv[1:]]}))
         return 0

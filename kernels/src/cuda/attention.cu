@@ -327,9 +327,15 @@ const char* attention_impl_name(bool bf16) {
   if (!bf16) return "flash-simple";
   switch (attention_impl()) {
     case AttnImpl::TC2:
-      if (attention_tc2_wide())
-        return attention_tc2_fused_bwd() ? "flash-tc2 (32 rows per warp, fused backward)" : "flash-tc2 (32 rows per warp)";
-      return attention_tc2_fused_bwd() ? "flash-tc2 (fused backward)" : "flash-tc2";
+    {
+      // kept for the process's life: callers hold the pointer
+      static const std::string name = [] {
+        std::string extras = attention_tc2_wide();
+        if (attention_tc2_fused_bwd()) extras += std::string(extras.empty() ? "" : ", ") + "fused backward";
+        return extras.empty() ? std::string("flash-tc2") : "flash-tc2 (" + extras + ")";
+      }();
+      return name.c_str();
+    }
     default: return "flash-simple";
   }
 }

@@ -38,8 +38,9 @@ bool attention_tc_supports(int hd);
 // LOCO_CUDA_ATTN_BWD=fused: tc2's backward in one kernel with an ordered dQ accumulation
 // (attention_tc2.cu; opt-in, without the fused RoPE)
 bool attention_tc2_fused_bwd();
-// LOCO_CUDA_ATTN_ROWS=32: tc2 with 32 rows per warp (attn_tc2::Wide; opt-in, not yet run on a GPU)
-bool attention_tc2_wide();
+// LOCO_CUDA_ATTN_ROWS: which tc2 kernels run with 32 rows per warp (attn_tc2::Wide; opt-in, not yet
+// run on a GPU), in words ("32 rows per warp", "32 rows per warp in fwd,dq"), or "" for none
+std::string attention_tc2_wide();
 // cs, sn non-null: RoPE fused (see k_attention_forward). D must hold Σ dy·y per row (k_attention_bwd_pre).
 void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd,
                              const float* cs = nullptr, const float* sn = nullptr);

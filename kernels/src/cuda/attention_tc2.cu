@@ -1,7 +1,10 @@
 // Launchers of the tensor-core attention (attention_tc2_kernels.cuh; the bf16 default).
 #include <cmath>
+#include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "attention.cuh"
 #include "attention_tc2_kernels.cuh"
@@ -11,11 +14,33 @@ namespace {
 using namespace attn_tc2;
 
 
-// LOCO_CUDA_ATTN_ROWS=32 (opt-in, not yet measured on a GPU): 32 rows per warp (Wide<HD>: the
-// forward and dQ at every head size, dK/dV up to head_dim 64) instead of 16; the same output bits.
-bool wide_opt_in() {
-  static const bool on = env_is("LOCO_CUDA_ATTN_ROWS", "32");
-  return on;
+// Which kernels run with 32 rows per warp (Wide<HD>: each B fragment read from shared memory feeds
+// two 16-row m-tiles) instead of 16; the outputs are the same bits either way. LOCO_CUDA_ATTN_ROWS
+// chooses (opt-in, not yet measured on a GPU): "32" all three kernels, "16" none, or a comma list
+// of the kernels that get 32 rows (fwd, dkv, dq), so gpu-check can time each kernel's best shape.
+enum : unsigned { WIDE_FWD = 1, WIDE_DKV = 2, WIDE_DQ = 4, WIDE_ALL = 7 };
+unsigned parse_wide(const std::string& v) {
+  if (v == "32") return WIDE_ALL;
+  if (v == "16" || v.empty()) return 0;
+  unsigned parts = 0;
+  size_t at = 0;
+  while (at <= v.size()) {
+    const size_t end = std::min(v.find(',', at), v.size());
+    const std::string part = v.substr(at, end - at);
+    if (part == "fwd") parts |= WIDE_FWD;
+    else if (part == "dkv") parts |= WIDE_DKV;
+    else if (part == "dq") parts |= WIDE_DQ;
+    else throw std::runtime_error("LOCO_CUDA_ATTN_ROWS=" + v + ": expected 16, 32 or a comma list of fwd, dkv, dq");
+    at = end + 1;
+  }
+  return parts;
+}
+unsigned wide_parts() {
+  static const unsigned parts = [] {
+    const char* e = getenv("LOCO_CUDA_ATTN_ROWS");
+    return e ? parse_wide(e) : 0u;
+  }();
+  return parts;
 }
 
 // Each kernel is compiled twice, with and without the fused RoPE (cs, sn given or not), so the
@@ -32,7 +57,7 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 template <int HD>
 void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const float* cs, const float* sn) {
   if (cs) return fwd_tc2<HD, true>(y, lse, qkv, B, Tn, H, cs, sn);
-  if (wide_opt_in()) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
+  if (wide_parts() & WIDE_FWD) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
   fwd_tc2<HD, false>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
 }
 
@@ -99,17 +124,30 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
              const float* cs, const float* sn) {
   if (cs) return bwd_tc2<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
   if (fused_bwd_opt_in()) return bwd_tc2_fused<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
-  if (wide_opt_in())
-    return bwd_tc2<HD, false, Wide<HD>::DKV_MT, Wide<HD>::DKV_TK, Wide<HD>::DQ_MT, Wide<HD>::DQ_TK>(
-        dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
-  bwd_tc2<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
+  using W = Wide<HD>;
+  switch (wide_parts() & (WIDE_DKV | WIDE_DQ)) {
+    case WIDE_DKV | WIDE_DQ:
+      return bwd_tc2<HD, false, W::DKV_MT, W::DKV_TK, W::DQ_MT, W::DQ_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
+    case WIDE_DKV:
+      return bwd_tc2<HD, false, W::DKV_MT, W::DKV_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
+    case WIDE_DQ:
+      return bwd_tc2<HD, false, 1, TK, W::DQ_MT, W::DQ_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
+    default: return bwd_tc2<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
+  }
 }
 
 }  // namespace
 
 bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
 bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
-bool attention_tc2_wide() { return wide_opt_in(); }
+std::string attention_tc2_wide() {
+  const unsigned w = wide_parts();
+  if (w == WIDE_ALL) return "32 rows per warp";
+  std::string parts;
+  for (auto [bit, name] : {std::pair{WIDE_FWD, "fwd"}, {WIDE_DKV, "dkv"}, {WIDE_DQ, "dq"}})
+    if (w & bit) parts += (parts.empty() ? "" : ",") + std::string(name);
+  return parts.empty() ? "" : "32 rows per warp in " + parts;
+}
 
 void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd, const float* cs,
                              const float* sn) {
