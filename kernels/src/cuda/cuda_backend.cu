@@ -422,6 +422,10 @@ class CudaBackend final : public Backend {
     const float* cs = rope_cs_.as<float>();
     const float* sn = rope_sn_.as<float>();
     const bool rope_fused = attention_rope_fused<T>(hd);
+    // the attention rotates q, k itself exactly when it is given the tables: only when RoPE is fused
+    // (otherwise k_rope has rotated them already, and a second rotation would be wrong)
+    const float* att_cs = rope_fused ? cs : nullptr;
+    const float* att_sn = rope_fused ? sn : nullptr;
     const std::vector<LOff>& lo = lo_;
     const size_t fn = fn_;
 
@@ -441,7 +445,7 @@ class CudaBackend final : public Backend {
       gemm(false, true, N, 3 * d, d, al, d, W + lo[l].wq, d, ql, 3 * d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
       // q, k stay unrotated in qkv when the attention applies RoPE itself (tc2 with LOCO_CUDA_ROPE_FUSED=1)
       if (!rope_fused) { k_rope<T>(ql, cs, sn, B, Tn, H, hd, false); prof_mark("rope"); }
-      k_attention_forward<T>(yl, lse + l * BT * H, ql, B, Tn, H, hd, cs, sn); prof_mark("attention");
+      k_attention_forward<T>(yl, lse + l * BT * H, ql, B, Tn, H, hd, att_cs, att_sn); prof_mark("attention");
       // h_mid = h_in + y·woᵀ (the matmul reads h_in as its addend and writes h_mid: no copy)
       gemm(false, true, N, d, d, yl, d, W + lo[l].wo, d, hm, d, ACT, DType::F32, 1.f, 1.f, gopts_, hin); prof_mark("matmul");
       k_rmsnorm_forward<T>(ml, mrstd + l * BT, hm, P + lo[l].mn, N, d, eps); prof_mark("norm");
@@ -510,7 +514,7 @@ class CudaBackend final : public Backend {
       // attention: h_mid = h_in + y·woᵀ
       gemm(true, false, d, d, N, dact, d, yl, d, G + lo[l].wo, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, d, dact, d, W + lo[l].wo, d, dy, d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
-      k_attention_backward<T>(dqkv, dsc_.as<float>(), ql, yl, dy, lse + l * BT * H, B, Tn, H, hd, cs, sn); prof_mark("attention");
+      k_attention_backward<T>(dqkv, dsc_.as<float>(), ql, yl, dy, lse + l * BT * H, B, Tn, H, hd, att_cs, att_sn); prof_mark("attention");
       if (!rope_fused) { k_rope<T>(dqkv, cs, sn, B, Tn, H, hd, true); prof_mark("rope"); }
       gemm(true, false, 3 * d, d, N, dqkv, 3 * d, al, d, G + lo[l].wq, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
