@@ -393,7 +393,7 @@ int main(int argc, char** argv) {
       char hex[17];
       snprintf(hex, sizeof hex, "%016llx", (unsigned long long)fnv);
       out.set("attention_tc2_fnv1a", std::string(hex));
-      out.set("attention_tc2_variant", attention_impl_name(true));
+      out.set("attention_tc2_variant", attention_impl_name(true, cfg.head_dim()));
       for (auto& f : tc_fail.arr) failures.push(f);
       if (!tc_ok && active == AttnImpl::TC2) ok = false;
     }

@@ -323,21 +323,12 @@ AttnImpl attention_impl() {
 }
 bool attention_tc_enabled() { return attention_impl() != AttnImpl::Simple; }
 
-const char* attention_impl_name(bool bf16) {
-  if (!bf16) return "flash-simple";
-  switch (attention_impl()) {
-    case AttnImpl::TC2:
-    {
-      // kept for the process's life: callers hold the pointer
-      static const std::string name = [] {
-        std::string extras = attention_tc2_wide();
-        if (attention_tc2_fused_bwd()) extras += std::string(extras.empty() ? "" : ", ") + "fused backward";
-        return extras.empty() ? std::string("flash-tc2") : "flash-tc2 (" + extras + ")";
-      }();
-      return name.c_str();
-    }
-    default: return "flash-simple";
-  }
+std::string attention_impl_name(bool bf16, int hd) {
+  // hd 0: not known yet (a backend not configured)
+  if (!bf16 || attention_impl() != AttnImpl::TC2 || (hd && !attention_tc_supports(hd))) return "flash-simple";
+  std::string extras = attention_tc2_wide(hd);
+  if (attention_tc2_fused_bwd()) extras += std::string(extras.empty() ? "" : ", ") + "fused backward";
+  return extras.empty() ? std::string("flash-tc2") : "flash-tc2 (" + extras + ")";
 }
 
 // RoPE inside the tc2 kernels is opt-in (LOCO_CUDA_ROPE_FUSED=1): on an H200 (2026-11-26,

@@ -21,7 +21,8 @@ void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* 
                           int H, int hd, const float* rope_cs = nullptr, const float* rope_sn = nullptr);
 template <typename T>
 bool attention_rope_fused(int hd);
-const char* attention_impl_name(bool bf16);
+// the attention kernels that run for this precision and head size, in words (describe())
+std::string attention_impl_name(bool bf16, int hd);
 // Which bf16 kernels run: LOCO_CUDA_ATTN=simple (CUDA cores) or tc2 (tensor cores, cp.async +
 // ldmatrix, attention_tc2.cu); the default is ATTN_DEFAULT (attention.cu).
 enum class AttnImpl { Simple, TC2 };
@@ -38,9 +39,9 @@ bool attention_tc_supports(int hd);
 // LOCO_CUDA_ATTN_BWD=fused: tc2's backward in one kernel with an ordered dQ accumulation
 // (attention_tc2.cu; opt-in, without the fused RoPE)
 bool attention_tc2_fused_bwd();
-// LOCO_CUDA_ATTN_ROWS: which tc2 kernels run with 32 rows per warp (attn_tc2::Wide; opt-in, not yet
-// run on a GPU), in words ("32 rows per warp", "32 rows per warp in fwd,dq"), or "" for none
-std::string attention_tc2_wide();
+// which tc2 kernels run with 32 rows per warp at head_dim hd (attn_tc2::Wide; a default per head size,
+// LOCO_CUDA_ATTN_ROWS overrides), in words ("32 rows per warp", "32 rows per warp in fwd,dq"), or ""
+std::string attention_tc2_wide(int hd);
 // cs, sn non-null: RoPE fused (see k_attention_forward). D must hold Σ dy·y per row (k_attention_bwd_pre).
 void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd,
                              const float* cs = nullptr, const float* sn = nullptr);

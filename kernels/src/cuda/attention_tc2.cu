@@ -15,10 +15,14 @@ using namespace attn_tc2;
 
 
 // Which kernels run with 32 rows per warp (Wide<HD>: each B fragment read from shared memory feeds
-// two 16-row m-tiles) instead of 16; the outputs are the same bits either way. LOCO_CUDA_ATTN_ROWS
-// chooses (opt-in, not yet measured on a GPU): "32" all three kernels, "16" none, or a comma list
-// of the kernels that get 32 rows (fwd, dkv, dq), so gpu-check can time each kernel's best shape.
+// two 16-row m-tiles) instead of 16; the outputs are the same bits either way. The default per head
+// size is what measured fastest kernel by kernel (H100, 2026-11-26, docs/benchmarks.md `h100-5`):
+// at head_dim 128 (1b) the 32-row forward (10.81 → 10.06 ms per step) and dQ (19.13 → 16.46 ms);
+// at head_dim 64 (gpt2-124m) 16 rows in all three (32 rows: 9.73 → 12.28 ms, fewer blocks per SM).
+// Head dims 16 and 32 are unmeasured and keep 16 rows. LOCO_CUDA_ATTN_ROWS overrides: "32" all
+// three kernels, "16" none, or a comma list of the kernels that get 32 rows (fwd, dkv, dq).
 enum : unsigned { WIDE_FWD = 1, WIDE_DKV = 2, WIDE_DQ = 4, WIDE_ALL = 7 };
+unsigned default_wide(int hd) { return hd == 128 ? WIDE_FWD | WIDE_DQ : 0u; }
 unsigned parse_wide(const std::string& v) {
   if (v == "32") return WIDE_ALL;
   if (v == "16" || v.empty()) return 0;
@@ -35,13 +39,15 @@ unsigned parse_wide(const std::string& v) {
   }
   return parts;
 }
-unsigned wide_parts() {
-  static const unsigned parts = [] {
+// -1: not set (the default per head size)
+int wide_env() {
+  static const int parts = [] {
     const char* e = getenv("LOCO_CUDA_ATTN_ROWS");
-    return e ? parse_wide(e) : 0u;
+    return e ? (int)parse_wide(e) : -1;
   }();
   return parts;
 }
+unsigned wide_parts(int hd) { return wide_env() >= 0 ? (unsigned)wide_env() : default_wide(hd); }
 
 // Each kernel is compiled twice, with and without the fused RoPE (cs, sn given or not), so the
 // default (RoPE as a separate pass) carries none of the rotation code or its registers.
@@ -57,7 +63,7 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 template <int HD>
 void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const float* cs, const float* sn) {
   if (cs) return fwd_tc2<HD, true>(y, lse, qkv, B, Tn, H, cs, sn);
-  if (wide_parts() & WIDE_FWD) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
+  if (wide_parts(HD) & WIDE_FWD) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
   fwd_tc2<HD, false>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
 }
 
@@ -125,7 +131,7 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
   if (cs) return bwd_tc2<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
   if (fused_bwd_opt_in()) return bwd_tc2_fused<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
   using W = Wide<HD>;
-  switch (wide_parts() & (WIDE_DKV | WIDE_DQ)) {
+  switch (wide_parts(HD) & (WIDE_DKV | WIDE_DQ)) {
     case WIDE_DKV | WIDE_DQ:
       return bwd_tc2<HD, false, W::DKV_MT, W::DKV_TK, W::DQ_MT, W::DQ_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
     case WIDE_DKV:
@@ -140,8 +146,8 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 
 bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
 bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
-std::string attention_tc2_wide() {
-  const unsigned w = wide_parts();
+std::string attention_tc2_wide(int hd) {
+  const unsigned w = wide_parts(hd);
   if (w == WIDE_ALL) return "32 rows per warp";
   std::string parts;
   for (auto [bit, name] : {std::pair{WIDE_FWD, "fwd"}, {WIDE_DKV, "dkv"}, {WIDE_DQ, "dq"}})

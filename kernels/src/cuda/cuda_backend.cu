@@ -168,7 +168,7 @@ class CudaBackend final : public Backend {
   std::string name() const override { return "cuda"; }
   std::string describe() const override {
     return std::string("cuda, ") + prop_.name + ", " + std::to_string(prop_.multiProcessorCount) + " SMs, precision=" +
-           (BF ? "bf16" : "fp32") + ", gemm=" + gemm_desc_ + ", attention=" + attention_impl_name(BF);
+           (BF ? "bf16" : "fp32") + ", gemm=" + gemm_desc_ + ", attention=" + attention_impl_name(BF, cfg_.n_heads ? cfg_.head_dim() : 0);  // 0: not configured yet
   }
 
   void configure(const Config& c) override {
