@@ -367,6 +367,32 @@ static void check_swiglu(int N, int F, uint64_t seed) {
   report(nm + "_bwd_elements_differing", (double)count_diff(dgu, dgu_old), 0);
 }
 
+// ---- the attention backward's D = Σ dy·y per (row, head), against a double reference ---------------
+template <typename T>
+static void check_attn_pre(int B, int Tn, int H, int hd, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  const size_t n = (size_t)B * Tn * H * hd, rows = (size_t)B * H * Tn;
+  std::vector<T> y(n), dy(n);
+  for (auto& v : y) v = ft<T>(nd(rng));
+  for (auto& v : dy) v = ft<T>(nd(rng));
+  std::vector<float> D(rows, NAN);
+  const unsigned lpr = (unsigned)(hd / Vec16<T>::N);
+  launch((unsigned)((rows * lpr + 255) / 256), 1, 256,
+         [&] { attn_bwd_pre_vec_kernel<T>(D.data(), y.data(), dy.data(), B, Tn, H, hd); });
+  if (g_inject) D[rows - 1] += 1.f;
+  double err = 0;
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < H; h++)
+      for (int t = 0; t < Tn; t++) {
+        double ref = 0;
+        const size_t o = (((size_t)b * Tn + t) * H + h) * hd;
+        for (int c = 0; c < hd; c++) ref += (double)tf(dy[o + c]) * tf(y[o + c]);
+        err = std::max(err, std::fabs(D[((size_t)b * H + h) * Tn + t] - ref) / std::sqrt((double)hd));
+      }
+  report(std::string("attn_bwd_pre_") + tname<T>() + "_hd" + std::to_string(hd) + "_T" + std::to_string(Tn), err, 1e-5);
+}
+
 // ---- AdamW: the 4-wide kernel (plus a scalar tail) bit for bit against the scalar kernel -------------
 static void check_adamw(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -443,6 +469,10 @@ static void run_all() {
   check_rope<T>(1, 2, 2, 128, false, 9);
   check_swiglu<T>(9, 176, 10);                  // tiny's d_ff
   check_swiglu<T>(3, 688, 11);
+  check_attn_pre<T>(2, 37, 3, 16, 16);          // rows not a multiple of a block's, every head size
+  check_attn_pre<T>(1, 70, 2, 32, 17);
+  check_attn_pre<T>(2, 33, 3, 64, 18);
+  check_attn_pre<T>(1, 45, 2, 128, 19);
 }
 
 int main(int argc, char** argv) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "attention.cuh"
+#include "ops.cuh"
 
 #include <cstdlib>
 #include <type_traits>
@@ -275,6 +276,7 @@ bool attention_supports_head_dim(int hd) { return hd == 16 || hd == 32 || hd == 
 
 template <typename T>
 void k_attention_bwd_pre(float* D, const T* y, const T* dy, int B, int Tn, int H, int hd) {
+  if (k_attention_bwd_pre_vec<T>(D, y, dy, B, Tn, H, hd)) return;  // ops.cuh: 16-byte loads, coalesced stores
   const size_t rows = (size_t)B * Tn * H;
   attn_bwd_pre_kernel<T><<<cdiv(rows, 8), 256>>>(D, y, dy, B, Tn, H, hd);
   CUDA_LAUNCH_CHECK("attn_bwd_pre");

@@ -677,6 +677,31 @@ __global__ void gather_kernel(float* out, const float* p, const uint64_t* idx, s
   if (i < n) out[i] = p[idx[i]];
 }
 
+// The attention backward's D = Σ_c dy·y per (row, head) (one head's hd values): the rows in D's
+// [b, h, t] order, so consecutive rows' stores coalesce; LPR = hd / VEC lanes per row (a power of two
+// ≤ 32), each loading 16 bytes of y and of dy, then an xor butterfly inside the row's lanes.
+template <typename T>
+__global__ void attn_bwd_pre_vec_kernel(float* D, const T* y, const T* dy, int B, int Tn, int H, int hd) {
+  constexpr int VEC = Vec16<T>::N;
+  const int lpr = hd / VEC;
+  const size_t g = (size_t)blockIdx.x * blockDim.x + threadIdx.x, rows = (size_t)B * H * Tn;
+  const size_t row = g / lpr;
+  const int part = (int)(g % lpr);
+  float acc = 0.f;
+  if (row < rows) {  // no return before the shuffles: every lane of the warp takes part
+    const int t = (int)(row % Tn);
+    const size_t bh = row / Tn;
+    const size_t o = (((bh / H) * Tn + t) * H + bh % H) * hd + (size_t)part * VEC;
+    float a[VEC], c[VEC];
+    Vec16<T>::load(y + o, a);
+    Vec16<T>::load(dy + o, c);
+#pragma unroll
+    for (int k = 0; k < VEC; k++) acc += c[k] * a[k];
+  }
+  for (int off = lpr / 2; off > 0; off >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, off);
+  if (row < rows && part == 0) D[row] = acc;
+}
+
 #ifdef LOCO_CUDA_EMULATE
 }  // namespace
 #else
@@ -791,6 +816,17 @@ void k_swiglu_backward(T* dgu, const T* ds, const T* gu, int N, int F) {
   CUDA_LAUNCH_CHECK("swiglu_backward");
 }
 template <typename T>
+bool k_attention_bwd_pre_vec(float* D, const T* y, const T* dy, int B, int Tn, int H, int hd) {
+  constexpr int VEC = Vec16<T>::N;
+  const int lpr = hd / VEC;
+  const size_t threads = (size_t)B * H * Tn * lpr;
+  if (hd % VEC || lpr < 1 || lpr > 32 || (lpr & (lpr - 1)) || !aligned16(y) || !aligned16(dy)) return false;
+  if (threads == 0) return true;
+  attn_bwd_pre_vec_kernel<T><<<cdiv(threads, 256), 256>>>(D, y, dy, B, Tn, H, hd);
+  CUDA_LAUNCH_CHECK("attn_bwd_pre_vec");
+  return true;
+}
+template <typename T>
 void k_crossentropy(const float* logits, T* dlogits, float* row_loss, const int* y, int R, int V, int Vp, float scale) {
   if (R == 0) return;
   static size_t allowed = 48 * 1024;
@@ -852,7 +888,8 @@ void k_gather(float* out, const float* p, const uint64_t* idx, size_t n) {
   template void k_rope<T>(T*, const float*, const float*, int, int, int, int, bool);                                \
   template void k_swiglu_forward<T>(T*, const T*, int, int);                                                        \
   template void k_swiglu_backward<T>(T*, const T*, const T*, int, int);                                             \
-  template void k_crossentropy<T>(const float*, T*, float*, const int*, int, int, int, float);
+  template void k_crossentropy<T>(const float*, T*, float*, const int*, int, int, int, float);                       \
+  template bool k_attention_bwd_pre_vec<T>(float*, const T*, const T*, int, int, int, int);
 INST(float)
 INST(bf16)
 #endif  // LOCO_CUDA_EMULATE

@@ -32,6 +32,10 @@ template <typename T>
 void k_swiglu_forward(T* s, const T* gu, int N, int F);
 template <typename T>
 void k_swiglu_backward(T* dgu, const T* ds, const T* gu, int N, int F);
+// The attention backward's D[(b·H + h)·T + t] = Σ_c dy·y over head h's values of row (b, t) (y, dy:
+// [B, T, H·hd]) with 16-byte loads; false (nothing launched) when hd or the alignment does not allow it.
+template <typename T>
+bool k_attention_bwd_pre_vec(float* D, const T* y, const T* dy, int B, int Tn, int H, int hd);
 // Cross-entropy over rows of logits[R, Vp] (the first V columns take part): row_loss = lse − logit[y];
 // when dlogits is set it receives (softmax − onehot(y))·scale for j < V and 0 for V ≤ j < Vp.
 template <typename T>
