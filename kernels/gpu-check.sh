@@ -28,6 +28,8 @@
 #   parity_fusedbwd, bench_*_fusedbwd  optional: LOCO_CUDA_ATTN_BWD=fused (one backward kernel, ordered
 #               dQ accumulation): gpu-parity at gpt2-124m shapes (and its attention check, head dims
 #               16-128), then gpt2-124m and 1b speed
+#   parity_logits16, bench_*_logits16  optional: LOCO_CUDA_LOGITS=bf16 (bf16 logits into the cross-entropy),
+#               the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
@@ -175,9 +177,9 @@ run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_
 # fault there cannot cost the results above. 32 rows per warp (LOCO_CUDA_ATTN_ROWS=32; plain
 # kernels, nothing that can hang) before the one-kernel backward (LOCO_CUDA_ATTN_BWD=fused, whose
 # blocks wait on each other through global-memory counters)
-# attn_variant NAME VAR=VALUE: parity_NAME (gpu-parity at gpt2-124m shapes, with its attention check
+# engine_variant NAME VAR=VALUE: parity_NAME (gpu-parity at gpt2-124m shapes, with its attention check
 # at head dims 16-128), then bench_124m_NAME and bench_1b_NAME only if it passed
-attn_variant() {
+engine_variant() {
   local v=$1 setting=$2
   run_stage "parity_$v" 60 env "$setting" "$K/build/gpu-parity" "${P124[@]}"
   if stage_ok "parity_$v"; then
@@ -188,8 +190,11 @@ attn_variant() {
     skip_stage "bench_1b_$v" "parity_$v did not pass"
   fi
 }
-attn_variant rows32 LOCO_CUDA_ATTN_ROWS=32
-attn_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
+# bf16 logits (LOCO_CUDA_LOGITS=bf16: the head matmul writes bf16, the cross-entropy reads half the
+# bytes), then the attention shapes
+engine_variant logits16 LOCO_CUDA_LOGITS=bf16
+engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
+engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the tuning cache makes a second process repeat the first one's steps bit for bit
 run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
 # GPU time of each attention kernel in one step, default and each opt-in variant, gpt2-124m and 1b
@@ -268,7 +273,7 @@ out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": 
 OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "attn_profile_base", "bench_124m_heur", "bench_124m_ce", "bench_1b_heur",
             "tune_repeat", "parity_fusedbwd", "bench_124m_fusedbwd", "bench_1b_fusedbwd",
             "parity_rows32", "bench_124m_rows32", "bench_1b_rows32", "attn_times", "attn_regs",
-            "bench_124m_best", "bench_1b_best"}  # opt-in kernels: reported, not part of "ok"
+            "bench_124m_best", "bench_1b_best", "parity_logits16", "bench_124m_logits16", "bench_1b_logits16"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
@@ -311,7 +316,8 @@ cmp = {}
 torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
     runs = {"default": res(stage), "heuristic_gemm": res(stage + "_heur"), "ce_cluster": res(stage + "_ce"),
-            "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best")}
+            "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
+            "logits_bf16": res(stage + "_logits16")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")

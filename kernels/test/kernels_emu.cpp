@@ -73,6 +73,7 @@ static float __shfl_xor_sync(unsigned, float v, int m) {
   return r;
 }
 static float4 __ldcs(const float4* p) { return *p; }
+static uint4 __ldcs(const uint4* p) { return *p; }
 static inline int min(int a, int b) { return a < b ? a : b; }
 static inline float __fadd_rn(float a, float b) { return a + b; }
 static inline float __fsub_rn(float a, float b) { return a - b; }
@@ -236,6 +237,56 @@ static void check_crossentropy(int R, int V, int Vp, uint64_t seed) {
   report(n + "_cluster_loss_eval_same_bits", same2, 0);
   report(n + "_cluster_dlogits", std::sqrt(gerr2 / gnorm), std::is_same<T, float>::value ? 2e-6 : 4e-3);
   report(n + "_cluster_padding_zero", pad2, 0);
+}
+
+// bf16 logits (LOCO_CUDA_LOGITS=bf16): the shared-memory kernel and the two-pass fallback against a
+// double reference computed from the same bf16 values
+template <typename T>
+static void check_crossentropy_bf16_logits(int R, int V, int Vp, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.f, 3.f);
+  std::vector<bf16> logits((size_t)R * Vp);
+  for (auto& v : logits) v = __float2bfloat16_rn(nd(rng));
+  std::vector<int> y(R);
+  for (int r = 0; r < R; r++) y[r] = (int)(rng() % V);
+  const float scale = 1.0f / 37;
+  const size_t smem = (size_t)Vp * 2 + (2 * CE16_THREADS / 32 + 1) * 4;
+  if (smem > g_smem_bytes) throw std::runtime_error("row too long for the emulated shared memory");
+  std::vector<T> dl((size_t)R * Vp, ft<T>(123.f)), dl2((size_t)R * Vp, ft<T>(77.f));
+  std::vector<float> loss(R, -1.f), loss_eval(R, -2.f), loss2(R, -3.f);
+  launch(R, 1, CE16_THREADS, [&] { crossentropy_bf16_kernel<T>(logits.data(), dl.data(), loss.data(), y.data(), V, Vp, scale); });
+  launch(R, 1, CE16_THREADS, [&] { crossentropy_bf16_kernel<T>(logits.data(), (T*)nullptr, loss_eval.data(), y.data(), V, Vp, scale); });
+  launch(R, 1, CE_THREADS, [&] { crossentropy_kernel<T, bf16>(logits.data(), dl2.data(), loss2.data(), y.data(), V, Vp, scale); });
+  if (g_inject) dl[(size_t)(R / 2) * Vp + V / 3] = ft<T>(tf(dl[(size_t)(R / 2) * Vp + V / 3]) + 0.01f * scale);
+  double lerr = 0, gerr = 0, gnorm = 0, pad = 0, same = 0, lerr2 = 0, gerr2 = 0;
+  for (int r = 0; r < R; r++) {
+    std::vector<double> l(V);
+    for (int j = 0; j < V; j++) l[j] = __bfloat162float(logits[(size_t)r * Vp + j]);
+    double m = -INFINITY;
+    for (int j = 0; j < V; j++) m = std::max(m, l[j]);
+    double sum = 0;
+    for (int j = 0; j < V; j++) sum += std::exp(l[j] - m);
+    const double lse = m + std::log(sum), ref_loss = lse - l[y[r]];
+    lerr = std::max(lerr, std::fabs(loss[r] - ref_loss) / std::fabs(ref_loss));
+    lerr2 = std::max(lerr2, std::fabs(loss2[r] - ref_loss) / std::fabs(ref_loss));
+    same = std::max(same, (double)std::fabs(loss[r] - loss_eval[r]));
+    for (int j = 0; j < Vp; j++) {
+      const double ref = j < V ? (std::exp(l[j] - lse) - (j == y[r] ? 1.0 : 0.0)) * scale : 0.0;
+      const double got = tf(dl[(size_t)r * Vp + j]), got2 = tf(dl2[(size_t)r * Vp + j]);
+      if (j >= V) pad = std::max(pad, std::max(std::fabs(got), std::fabs(got2)));
+      gerr += (got - ref) * (got - ref);
+      gerr2 += (got2 - ref) * (got2 - ref);
+      gnorm += ref * ref;
+    }
+  }
+  const std::string n = std::string("crossentropy_bf16_logits_") + tname<T>() + "_V" + std::to_string(V) + "_Vp" + std::to_string(Vp);
+  const double gtol = std::is_same<T, float>::value ? 2e-6 : 4e-3;
+  report(n + "_loss", lerr, 2e-6);
+  report(n + "_loss_eval_same_bits", same, 0);
+  report(n + "_dlogits", std::sqrt(gerr / gnorm), gtol);
+  report(n + "_padding_zero", pad, 0);
+  report(n + "_fallback_loss", lerr2, 2e-6);
+  report(n + "_fallback_dlogits", std::sqrt(gerr2 / gnorm), gtol);
 }
 
 // ---- RMSNorm ----------------------------------------------------------------------------------------
@@ -461,6 +512,9 @@ static void run_all() {
   check_crossentropy<T>(3, 50, 64, 1);          // tiny vocabulary, padded
   check_crossentropy<T>(2, 1001, 1004, 2);      // V not a multiple of 4
   check_crossentropy<T>(2, 20001, 20008, 3);    // the unrolled loop and its remainder
+  check_crossentropy_bf16_logits<T>(3, 50, 64, 20);        // tiny vocabulary, padded
+  check_crossentropy_bf16_logits<T>(2, 1001, 1008, 21);    // V not a multiple of 8
+  check_crossentropy_bf16_logits<T>(2, 50257, 50304, 22);  // gpt2's: the unrolled loop and its remainder
   check_rmsnorm<T>(65, 64, 4);                  // one row past a block
   check_rmsnorm<T>(130, 192, 5);                // C a multiple of 64, not of 128
   check_rmsnorm<T>(7, 768, 6);                  // fewer rows than warps

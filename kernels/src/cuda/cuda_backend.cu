@@ -140,6 +140,13 @@ template <typename T>
 class CudaBackend final : public Backend {
   static constexpr bool BF = std::is_same<T, bf16>::value;
   static constexpr DType ACT = BF ? DType::BF16 : DType::F32;
+  // LOCO_CUDA_LOGITS=bf16 (opt-in, bf16 precision only): the head matmul writes bf16 logits, as
+  // under PyTorch's autocast, and the cross-entropy reads them (half the bytes of fp32 logits both
+  // ways; fp32 arithmetic on the rounded values). Off: fp32 logits.
+  static bool logits_bf16() {
+    static const bool on = BF && env_is("LOCO_CUDA_LOGITS", "bf16");
+    return on;
+  }
 
  public:
   CudaBackend() {
@@ -168,7 +175,8 @@ class CudaBackend final : public Backend {
   std::string name() const override { return "cuda"; }
   std::string describe() const override {
     return std::string("cuda, ") + prop_.name + ", " + std::to_string(prop_.multiProcessorCount) + " SMs, precision=" +
-           (BF ? "bf16" : "fp32") + ", gemm=" + gemm_desc_ + ", attention=" + attention_impl_name(BF, cfg_.n_heads ? cfg_.head_dim() : 0);  // 0: not configured yet
+           (BF ? "bf16" : "fp32") + ", gemm=" + gemm_desc_ + ", attention=" + attention_impl_name(BF, cfg_.n_heads ? cfg_.head_dim() : 0) +  // 0: not configured yet
+           (logits_bf16() ? ", logits=bf16" : "");
   }
 
   void configure(const Config& c) override {
@@ -465,9 +473,16 @@ class CudaBackend final : public Backend {
     float* dhf = dmf_.as<float>();
     for (size_t r0 = 0; r0 < BT; r0 += head_rows_) {
       const int R = (int)std::min(head_rows_, BT - r0);
-      gemm(false, true, R, Vp, d, hf + r0 * d, d, W, d, logits, Vp, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("head_matmul");
-      k_crossentropy<T>(logits, grad ? dlog : (T*)nullptr, row_loss_.as<float>() + r0, yd + r0, R, V, Vp,
-                        loss_scale); prof_mark("crossentropy");
+      if (logits_bf16()) {
+        bf16* logits16 = logits_.as<bf16>();
+        gemm(false, true, R, Vp, d, hf + r0 * d, d, W, d, logits16, Vp, ACT, DType::BF16, 1.f, 0.f, gopts_); prof_mark("head_matmul");
+        k_crossentropy<T>((const bf16*)logits16, grad ? dlog : (T*)nullptr, row_loss_.as<float>() + r0, yd + r0, R, V,
+                          Vp, loss_scale); prof_mark("crossentropy");
+      } else {
+        gemm(false, true, R, Vp, d, hf + r0 * d, d, W, d, logits, Vp, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("head_matmul");
+        k_crossentropy<T>(logits, grad ? dlog : (T*)nullptr, row_loss_.as<float>() + r0, yd + r0, R, V, Vp,
+                          loss_scale); prof_mark("crossentropy");
+      }
       if (grad) {
         gemm(false, false, R, d, Vp, dlog, Vp, W, d, dhf + r0 * d, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("head_matmul");
         gemm(true, false, Vp, d, R, dlog, Vp, hf + r0 * d, d, G, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("head_matmul");

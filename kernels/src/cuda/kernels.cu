@@ -201,14 +201,15 @@ __device__ __forceinline__ void ce_warp_combine(float& m, float& s) {
 // One block per row: online max/Σexp, then the loss and (optionally) the gradient in one more pass.
 constexpr int CE_THREADS = 512;
 
-template <typename T>
-__global__ void __launch_bounds__(CE_THREADS) crossentropy_kernel(const float* logits, T* dlogits, float* row_loss,
+// L: the logits' type (float, or bf16 with LOCO_CUDA_LOGITS=bf16)
+template <typename T, typename L = float>
+__global__ void __launch_bounds__(CE_THREADS) crossentropy_kernel(const L* logits, T* dlogits, float* row_loss,
                                                                   const int* y, int V, int Vp, float scale) {
   const int r = blockIdx.x;
-  const float* l = logits + (size_t)r * Vp;
+  const L* l = logits + (size_t)r * Vp;
   float m = -INFINITY, s = 0.f;
   for (int j = threadIdx.x; j < V; j += CE_THREADS) {
-    const float v = l[j];
+    const float v = to_f(l[j]);
     if (v > m) {
       s = s * expf(m - v) + 1.0f;
       m = v;
@@ -234,7 +235,7 @@ __global__ void __launch_bounds__(CE_THREADS) crossentropy_kernel(const float* l
       if (sm_m[i] != -INFINITY) S += sm_s[i] * expf(sm_m[i] - M);
     const float lse = M + logf(S);
     sh_lse = lse;
-    row_loss[r] = lse - l[y[r]];
+    row_loss[r] = lse - to_f(l[y[r]]);
   }
   __syncthreads();
   if (!dlogits) return;
@@ -243,7 +244,7 @@ __global__ void __launch_bounds__(CE_THREADS) crossentropy_kernel(const float* l
   T* dl = dlogits + (size_t)r * Vp;
   for (int j = threadIdx.x; j < Vp; j += CE_THREADS) {
     float v = 0.f;
-    if (j < V) v = (expf(l[j] - lse) - (j == tgt ? 1.0f : 0.0f)) * scale;
+    if (j < V) v = (expf(to_f(l[j]) - lse) - (j == tgt ? 1.0f : 0.0f)) * scale;
     dl[j] = from_f<T>(v);
   }
 }
@@ -594,6 +595,75 @@ __global__ void CLUSTER2 __launch_bounds__(CE2_THREADS, 2)
   }
 }
 
+// Cross-entropy over bf16 logits (LOCO_CUDA_LOGITS=bf16, opt-in: the head matmul writes bf16, as
+// under PyTorch's autocast): the row staged as bf16 in shared memory (2·Vp bytes, ~100 KB at gpt2's
+// vocabulary, so two blocks fit on an SM), 16-byte loads of 8 logits, the same online max/Σexp
+// (ce_online4) and gradient (ce_grad4) as crossentropy_smem_kernel, in fp32.
+constexpr int CE16_THREADS = 512;
+__device__ __forceinline__ void ce_unpack8(const uint4 u, float4& lo, float4& hi) {
+  union {
+    uint4 u;
+    __nv_bfloat162 h[4];
+  } w;
+  w.u = u;
+  const float2 a = __bfloat1622float2(w.h[0]), b = __bfloat1622float2(w.h[1]), c = __bfloat1622float2(w.h[2]),
+               d = __bfloat1622float2(w.h[3]);
+  lo = make_float4(a.x, a.y, b.x, b.y);
+  hi = make_float4(c.x, c.y, d.x, d.y);
+}
+template <typename T>
+__global__ void __launch_bounds__(CE16_THREADS, 2) crossentropy_bf16_kernel(const bf16* logits, T* dlogits,
+                                                                           float* row_loss, const int* y, int V,
+                                                                           int Vp, float scale) {
+  constexpr int NW = CE16_THREADS / 32;
+  DYN_SMEM(uint4, ce_row8);  // [Vp/8] the row, then 2·NW + 1 floats of reduction scratch
+  const int n8 = Vp / 8;
+  float* red = (float*)(ce_row8 + n8);
+  const int r = blockIdx.x;
+  const uint4* l8 = (const uint4*)(logits + (size_t)r * Vp);
+  float m = -INFINITY, s = 0.f;
+  int i = threadIdx.x;
+  for (; i + 3 * CE16_THREADS < n8; i += 4 * CE16_THREADS) {  // four 16-byte loads in flight per thread
+    uint4 a[4];
+#pragma unroll
+    for (int u = 0; u < 4; u++) a[u] = __ldcs(l8 + i + u * CE16_THREADS);
+#pragma unroll
+    for (int u = 0; u < 4; u++) {
+      if (dlogits) ce_row8[i + u * CE16_THREADS] = a[u];
+      float4 lo, hi;
+      ce_unpack8(a[u], lo, hi);
+      ce_online4(lo, 8 * (i + u * CE16_THREADS), V, m, s);
+      ce_online4(hi, 8 * (i + u * CE16_THREADS) + 4, V, m, s);
+    }
+  }
+  for (; i < n8; i += CE16_THREADS) {
+    const uint4 a = __ldcs(l8 + i);
+    if (dlogits) ce_row8[i] = a;
+    float4 lo, hi;
+    ce_unpack8(a, lo, hi);
+    ce_online4(lo, 8 * i, V, m, s);
+    ce_online4(hi, 8 * i + 4, V, m, s);
+  }
+  float M, S;
+  ce_block_combine<NW>(m, s, red, M, S);  // its barrier: the whole row is in shared memory too
+  const int tgt = y[r];
+  if (threadIdx.x == 0) {
+    const float lse = M + logf(S);
+    red[2 * NW] = lse;
+    row_loss[r] = lse - __bfloat162float(logits[(size_t)r * Vp + tgt]);
+  }
+  __syncthreads();
+  if (!dlogits) return;  // the loss only (eval): same kernel, so the same loss bits as with the gradient
+  const float lse = red[2 * NW];
+  T* dl = dlogits + (size_t)r * Vp;
+  for (int q = threadIdx.x; q < n8; q += CE16_THREADS) {
+    float4 lo, hi;
+    ce_unpack8(ce_row8[q], lo, hi);
+    store4(dl + 8 * q, ce_grad4(lo, 8 * q, V, tgt, lse, scale));
+    store4(dl + 8 * q + 4, ce_grad4(hi, 8 * q + 4, V, tgt, lse, scale));
+  }
+}
+
 // One AdamW element: the same operations and order as adamw.cpp, with explicit roundings (no
 // contraction into FMA). Returns the new parameter; m, v updated in place.
 __device__ __forceinline__ float adamw_one(float p, float g, float& m, float& v, float lr, float beta1, float beta2,
@@ -845,6 +915,18 @@ void k_crossentropy(const float* logits, T* dlogits, float* row_loss, const int*
   }
   CUDA_LAUNCH_CHECK("crossentropy");
 }
+template <typename T>
+void k_crossentropy(const bf16* logits, T* dlogits, float* row_loss, const int* y, int R, int V, int Vp, float scale) {
+  if (R == 0) return;
+  static size_t allowed = 48 * 1024;
+  const size_t smem = (size_t)Vp * sizeof(bf16) + (2 * CE16_THREADS / 32 + 1) * sizeof(float);
+  const bool vec = Vp % 8 == 0 && aligned16(logits) && ((uintptr_t)dlogits % (4 * sizeof(T))) == 0;
+  if (vec && allow_smem(crossentropy_bf16_kernel<T>, smem, allowed))
+    crossentropy_bf16_kernel<T><<<R, CE16_THREADS, smem>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+  else
+    crossentropy_kernel<T, bf16><<<R, CE_THREADS>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+  CUDA_LAUNCH_CHECK("crossentropy (bf16 logits)");
+}
 void k_adamw(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n, float lr, float beta1, float beta2,
              float eps, float weight_decay, float grad_scale, float bc1, float bc2) {
   if (n == 0) return;
@@ -889,6 +971,7 @@ void k_gather(float* out, const float* p, const uint64_t* idx, size_t n) {
   template void k_swiglu_forward<T>(T*, const T*, int, int);                                                        \
   template void k_swiglu_backward<T>(T*, const T*, const T*, int, int);                                             \
   template void k_crossentropy<T>(const float*, T*, float*, const int*, int, int, int, float);                       \
+  template void k_crossentropy<T>(const bf16*, T*, float*, const int*, int, int, int, float);                        \
   template bool k_attention_bwd_pre_vec<T>(float*, const T*, const T*, int, int, int, int);
 INST(float)
 INST(bf16)
