@@ -28,8 +28,8 @@
 #   parity_fusedbwd, bench_*_fusedbwd  optional: LOCO_CUDA_ATTN_BWD=fused (one backward kernel, ordered
 #               dQ accumulation): gpu-parity at gpt2-124m shapes (and its attention check, head dims
 #               16-128), then gpt2-124m and 1b speed
-#   parity_logits16, bench_*_logits16  optional: LOCO_CUDA_LOGITS=bf16 (bf16 logits into the cross-entropy),
-#               the same checks
+#   parity_logits32, bench_*_logits32  optional: LOCO_CUDA_LOGITS=fp32 (fp32 logits into the cross-entropy
+#               instead of the default bf16), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
@@ -190,9 +190,8 @@ engine_variant() {
     skip_stage "bench_1b_$v" "parity_$v did not pass"
   fi
 }
-# bf16 logits (LOCO_CUDA_LOGITS=bf16: the head matmul writes bf16, the cross-entropy reads half the
-# bytes), then the attention shapes
-engine_variant logits16 LOCO_CUDA_LOGITS=bf16
+# fp32 logits (LOCO_CUDA_LOGITS=fp32; the default is bf16 since h100-6), then the attention shapes
+engine_variant logits32 LOCO_CUDA_LOGITS=fp32
 engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
 engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the tuning cache makes a second process repeat the first one's steps bit for bit
@@ -273,7 +272,7 @@ out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": 
 OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "attn_profile_base", "bench_124m_heur", "bench_124m_ce", "bench_1b_heur",
             "tune_repeat", "parity_fusedbwd", "bench_124m_fusedbwd", "bench_1b_fusedbwd",
             "parity_rows32", "bench_124m_rows32", "bench_1b_rows32", "attn_times", "attn_regs",
-            "bench_124m_best", "bench_1b_best", "parity_logits16", "bench_124m_logits16", "bench_1b_logits16"}  # opt-in kernels: reported, not part of "ok"
+            "bench_124m_best", "bench_1b_best", "parity_logits32", "bench_124m_logits32", "bench_1b_logits32"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
@@ -317,7 +316,7 @@ torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
     runs = {"default": res(stage), "heuristic_gemm": res(stage + "_heur"), "ce_cluster": res(stage + "_ce"),
             "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
-            "logits_bf16": res(stage + "_logits16")}
+            "logits_fp32": res(stage + "_logits32")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")

@@ -3,6 +3,7 @@
 // with a padded stride (conflict-free); the other side's rows stream through shared memory in
 // tiles of 32 and are read as broadcasts. Scores for a tile live in 32 registers.
 #include <cmath>
+#include <stdexcept>
 #include <string>
 
 #include "attention.cuh"
@@ -350,6 +351,10 @@ bool attention_rope_fused(int hd) {
 template <typename T>
 void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd, const float* rope_cs,
                          const float* rope_sn) {
+  // tables given = rotate q, k inside the kernels: only when RoPE is fused, or q, k (already rotated
+  // by k_rope) would turn twice (a bug gpu-parity found on an H100, 2026-11-26)
+  if (rope_cs && !attention_rope_fused<T>(hd))
+    throw std::logic_error("k_attention_forward: RoPE tables given but RoPE is not fused");
   if constexpr (std::is_same<T, bf16>::value) {
     const AttnImpl a = attention_impl();
     if (a == AttnImpl::TC2 && attention_tc_supports(hd))
@@ -360,6 +365,8 @@ void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, i
 template <typename T>
 void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B, int Tn,
                           int H, int hd, const float* rope_cs, const float* rope_sn) {
+  if (rope_cs && !attention_rope_fused<T>(hd))
+    throw std::logic_error("k_attention_backward: RoPE tables given but RoPE is not fused");
   if constexpr (std::is_same<T, bf16>::value) {
     const AttnImpl a = attention_impl();
     if (a != AttnImpl::Simple && attention_tc_supports(hd)) {
