@@ -84,7 +84,8 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
                                                                                 scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dq");
 }
-// LOCO_CUDA_ATTN_BWD=fused (opt-in, not yet measured on a GPU): one backward kernel that also adds
+// LOCO_CUDA_ATTN_BWD=fused (opt-in: correct on an H100 but 2.4-2.7x slower than the two kernels,
+// h100-5 in docs/benchmarks.md): one backward kernel that also adds
 // each key block's dQ share into an fp32 accumulator in key-block order (attn2_bwd_dkv_kernel's
 // FUSED_DQ), then dq = bf16(acc · scale); without the fused RoPE only. Its scratch (the accumulator,
 // B·T·d floats, and a counter per head and query tile) grows on demand and is kept.
