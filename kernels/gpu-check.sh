@@ -30,6 +30,8 @@
 #               16-128), then gpt2-124m and 1b speed
 #   parity_logits32, bench_*_logits32  optional: LOCO_CUDA_LOGITS=fp32 (fp32 logits into the cross-entropy
 #               instead of the default bf16), the same checks
+#   parity_ropebwd, bench_*_ropebwd  optional: LOCO_CUDA_ROPE_BWD=fused (the backward kernels rotate dq, dk
+#               back before their store; no inverse RoPE pass), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
@@ -192,6 +194,8 @@ engine_variant() {
 }
 # fp32 logits (LOCO_CUDA_LOGITS=fp32; the default is bf16 since h100-6), then the attention shapes
 engine_variant logits32 LOCO_CUDA_LOGITS=fp32
+# RoPE undone on dq, dk in the backward kernels instead of the inverse k_rope pass
+engine_variant ropebwd LOCO_CUDA_ROPE_BWD=fused
 engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
 engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the tuning cache makes a second process repeat the first one's steps bit for bit
@@ -272,7 +276,8 @@ out = {"tool": "gpu-check", "elapsed_s": elapsed, "budget_s": budget, "stages": 
 OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "attn_profile_base", "bench_124m_heur", "bench_124m_ce", "bench_1b_heur",
             "tune_repeat", "parity_fusedbwd", "bench_124m_fusedbwd", "bench_1b_fusedbwd",
             "parity_rows32", "bench_124m_rows32", "bench_1b_rows32", "attn_times", "attn_regs",
-            "bench_124m_best", "bench_1b_best", "parity_logits32", "bench_124m_logits32", "bench_1b_logits32"}  # opt-in kernels: reported, not part of "ok"
+            "bench_124m_best", "bench_1b_best", "parity_logits32", "bench_124m_logits32", "bench_1b_logits32",
+            "parity_ropebwd", "bench_124m_ropebwd", "bench_1b_ropebwd"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
@@ -316,7 +321,8 @@ torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
     runs = {"default": res(stage), "heuristic_gemm": res(stage + "_heur"), "ce_cluster": res(stage + "_ce"),
             "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
-            "logits_fp32": res(stage + "_logits32")}
+            "logits_fp32": res(stage + "_logits32"),
+            "rope_bwd_fused": res(stage + "_ropebwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")

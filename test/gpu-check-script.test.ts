@@ -98,7 +98,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_ropebwd', 'bench_124m_ropebwd']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -140,6 +140,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(c.engine_fused_bwd_tokens_per_s, 400_000);
   assert.equal(c.engine_rows32_tokens_per_s, 400_000);
   assert.equal(c.engine_logits_fp32_tokens_per_s, 400_000);
+  assert.equal(c.engine_rope_bwd_fused_tokens_per_s, 400_000);
   assert.equal(c.baseline_tc2_tokens_per_s, 300_000);
   assert.equal(c.baseline_tc_tokens_per_s, 301_000);
   assert.equal(c.baseline_best, 'tc');
@@ -159,7 +160,7 @@ test('gpu-check.sh: a failing required stage fails the run (exit 1, "ok": false)
   assert.equal(j.comparison.engine_parity.ok, false);
   assert.equal(j.stages.bench_1b.result.tokens_per_s, 80_000);
   // a variant whose parity failed is not benchmarked nor profiled: no device time on it
-  for (const s of ['bench_124m_rows32', 'bench_1b_rows32', 'bench_124m_fusedbwd', 'bench_1b_fusedbwd', 'bench_124m_logits32']) assert.equal(j.stages[s].status, 'skipped', s);
+  for (const s of ['bench_124m_rows32', 'bench_1b_rows32', 'bench_124m_fusedbwd', 'bench_1b_fusedbwd', 'bench_124m_logits32', 'bench_1b_ropebwd']) assert.equal(j.stages[s].status, 'skipped', s);
   assert.deepEqual(j.stages.attn_times.result.runs.map((r: { variant: string }) => r.variant), ['default', 'default']);
   // only the default ran: no combination to benchmark
   assert.equal(j.stages.bench_124m_best.status, 'skipped');

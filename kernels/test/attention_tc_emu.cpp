@@ -178,8 +178,10 @@ static double rel_err(const std::vector<double>& a, const std::vector<double>& r
 template <int HD>
 // fused: the one-kernel backward with the ordered dQ accumulation (LOCO_CUDA_ATTN_BWD=fused);
 // wide: 32 rows per warp where Wide<HD> says so (LOCO_CUDA_ATTN_ROWS=32)
+// rope_out: q, k arrive rotated (as k_rope leaves them) and the backward kernels rotate dq, dk back
+// (ROPE_OUT, LOCO_CUDA_ROPE_BWD=fused); the forward is the default one
 static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool rope = false, bool fused = false,
-                     bool wide = false) {
+                     bool wide = false, bool rope_out = false) {
   const int d = H * HD;
   const size_t BT = (size_t)B * Tn;
   std::mt19937 rng(HD * 1000 + Tn);
@@ -214,20 +216,26 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
           }
         }
   };
-  if (rope) {  // the kernels round the rotated q, k to bf16 in shared memory, as k_rope does in qkv
+  if (rope || rope_out) {  // the kernels round the rotated q, k to bf16 in shared memory, as k_rope does in qkv
     rotate(q, 1.0);
     rotate(k, 1.0);
     for (auto* x : {&q, &k})
       for (double& e : *x) e = round_bf16((float)e);
   }
-  const float* rcs = rope ? cs.data() : nullptr;
-  const float* rsn = rope ? sn.data() : nullptr;
+  if (rope_out)  // k_rope's output: qkv holds the rotated, rounded q, k
+    for (size_t r = 0; r < BT; r++)
+      for (int j = 0; j < d; j++) {
+        qkv[r * 3 * d + j] = __float2bfloat16((float)q[r * d + j]);
+        qkv[r * 3 * d + d + j] = __float2bfloat16((float)k[r * d + j]);
+      }
+  const float* rcs = rope || rope_out ? cs.data() : nullptr;
+  const float* rsn = rope || rope_out ? sn.data() : nullptr;
   // reference: the CPU engine's attention in double
   std::vector<double> yref(BT * d), att((size_t)B * H * Tn * Tn), dq(BT * d), dk(BT * d), dv(BT * d);
   attention_forward<double>(yref.data(), att.data(), q.data(), k.data(), v.data(), B, Tn, H, HD);
   attention_backward<double>(dq.data(), dk.data(), dv.data(), dy.data(), att.data(), q.data(), k.data(), v.data(), B,
                              Tn, H, HD);
-  if (rope) {
+  if (rope || rope_out) {
     rotate(dq, -1.0);
     rotate(dk, -1.0);
   }
@@ -299,12 +307,17 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
         attn_tc2::attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc);
       }
   } else {
-    auto dkv_kernel = rope ? attn_tc2::attn2_bwd_dkv_kernel<HD, true>
-                      : wide ? attn_tc2::attn2_bwd_dkv_kernel<HD, false, false, W::DKV_MT, W::DKV_TK>
-                             : attn_tc2::attn2_bwd_dkv_kernel<HD, false>;
-    auto dq_kernel = rope ? attn_tc2::attn2_bwd_dq_kernel<HD, true>
-                     : wide ? attn_tc2::attn2_bwd_dq_kernel<HD, false, W::DQ_MT, W::DQ_TK>
-                            : attn_tc2::attn2_bwd_dq_kernel<HD, false>;
+    using namespace attn_tc2;
+    constexpr int R_OUT = ROPE_OUT;
+    auto dkv_kernel = rope ? attn2_bwd_dkv_kernel<HD, ROPE_FULL>
+                      : rope_out ? (wide ? attn2_bwd_dkv_kernel<HD, R_OUT, false, W::DKV_MT, W::DKV_TK>
+                                         : attn2_bwd_dkv_kernel<HD, R_OUT>)
+                      : wide ? attn2_bwd_dkv_kernel<HD, ROPE_NONE, false, W::DKV_MT, W::DKV_TK>
+                             : attn2_bwd_dkv_kernel<HD, ROPE_NONE>;
+    auto dq_kernel = rope ? attn2_bwd_dq_kernel<HD, ROPE_FULL>
+                     : rope_out ? (wide ? attn2_bwd_dq_kernel<HD, R_OUT, W::DQ_MT, W::DQ_TK> : attn2_bwd_dq_kernel<HD, R_OUT>)
+                     : wide ? attn2_bwd_dq_kernel<HD, ROPE_NONE, W::DQ_MT, W::DQ_TK>
+                            : attn2_bwd_dq_kernel<HD, ROPE_NONE>;
     launch(gx_dkv, gy, [&] { dkv_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn, nullptr, nullptr, nullptr); }, nt);
     launch(gx_dq, gy, [&] { dq_kernel(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, rcs, rsn); }, nt);
   }
@@ -324,11 +337,11 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
   sum = fnv1a(sum, y.data(), y.size() * sizeof(bf16));
   sum = fnv1a(sum, lse.data(), lse.size() * sizeof(float));
   sum = fnv1a(sum, dqkv.data(), dqkv.size() * sizeof(bf16));
-  char buf[520];
+  char buf[560];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"fused_bwd\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
            "\"dk_rel\":%.3g,\"dv_rel\":%.3g,\"output_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", fused ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
            ok ? "true" : "false");
   json = buf;
   return ok;
@@ -367,6 +380,10 @@ int main(int argc, char** argv) {
     add(run_case<32>(1, 77, 2, false, one, false, false, true));
     add(run_case<64>(1, 300, 2, false, one, false, false, true));
     add(run_case<128>(1, 200, 1, false, one, false, false, true));
+    // RoPE undone on dq, dk in the backward kernels' epilogue (ROPE_OUT): 16 rows at head_dim 64
+    // (three 128-row blocks, two heads), and the 32-row dQ at head_dim 128 (1b's default shapes)
+    add(run_case<64>(1, 300, 2, false, one, false, false, false, true));
+    add(run_case<128>(1, 200, 1, false, one, false, false, true, true));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

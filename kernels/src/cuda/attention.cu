@@ -326,11 +326,12 @@ AttnImpl attention_impl() {
 }
 bool attention_tc_enabled() { return attention_impl() != AttnImpl::Simple; }
 
-std::string attention_impl_name(bool bf16, int hd) {
+std::string attention_impl_name(bool half, int hd) {
   // hd 0: not known yet (a backend not configured)
-  if (!bf16 || attention_impl() != AttnImpl::TC2 || (hd && !attention_tc_supports(hd))) return "flash-simple";
+  if (!half || attention_impl() != AttnImpl::TC2 || (hd && !attention_tc_supports(hd))) return "flash-simple";
   std::string extras = attention_tc2_wide(hd);
   if (attention_tc2_fused_bwd()) extras += std::string(extras.empty() ? "" : ", ") + "fused backward";
+  if (hd && attention_rope_bwd_fused<bf16>(hd)) extras += std::string(extras.empty() ? "" : ", ") + "RoPE undone in the backward";
   return extras.empty() ? std::string("flash-tc2") : "flash-tc2 (" + extras + ")";
 }
 
@@ -346,6 +347,13 @@ template <typename T>
 bool attention_rope_fused(int hd) {
   return std::is_same<T, bf16>::value && attention_impl() == AttnImpl::TC2 && attention_tc_supports(hd) &&
          rope_fused_opt_in();
+}
+
+template <typename T>
+bool attention_rope_bwd_fused(int hd) {
+  static const bool on = env_is("LOCO_CUDA_ROPE_BWD", "fused");
+  return on && std::is_same<T, bf16>::value && attention_impl() == AttnImpl::TC2 && attention_tc_supports(hd) &&
+         !rope_fused_opt_in() && !attention_tc2_fused_bwd();
 }
 
 template <typename T>
@@ -365,13 +373,14 @@ void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, i
 template <typename T>
 void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B, int Tn,
                           int H, int hd, const float* rope_cs, const float* rope_sn) {
-  if (rope_cs && !attention_rope_fused<T>(hd))
+  const bool rope_out = attention_rope_bwd_fused<T>(hd);  // the tables undo RoPE on dq, dk only
+  if (rope_cs && !attention_rope_fused<T>(hd) && !rope_out)
     throw std::logic_error("k_attention_backward: RoPE tables given but RoPE is not fused");
   if constexpr (std::is_same<T, bf16>::value) {
     const AttnImpl a = attention_impl();
     if (a != AttnImpl::Simple && attention_tc_supports(hd)) {
       k_attention_bwd_pre<bf16>(D, y, dy, B, Tn, H, hd);
-      return k_attention_backward_tc2(dqkv, D, qkv, dy, lse, B, Tn, H, hd, rope_cs, rope_sn);
+      return k_attention_backward_tc2(dqkv, D, qkv, dy, lse, B, Tn, H, hd, rope_cs, rope_sn, rope_out && rope_cs);
     }
   }
   k_attention_backward_simple<T>(dqkv, D, qkv, y, dy, lse, B, Tn, H, hd);
@@ -385,6 +394,7 @@ void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* 
   template void k_attention_forward<T>(T*, float*, const T*, int, int, int, int, const float*, const float*);       \
   template void k_attention_backward<T>(T*, float*, const T*, const T*, const T*, const float*, int, int, int, int,  \
                                         const float*, const float*);                                                 \
-  template bool attention_rope_fused<T>(int);
+  template bool attention_rope_fused<T>(int);                                                                        \
+  template bool attention_rope_bwd_fused<T>(int);
 INST_ATT(float)
 INST_ATT(bf16)

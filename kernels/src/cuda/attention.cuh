@@ -11,7 +11,9 @@ bool attention_supports_head_dim(int hd);
 // rope_cs, rope_sn (the [T][hd/2] RoPE tables): when attention_rope_fused<T>(hd) (bf16, tc2 and
 // LOCO_CUDA_ROPE_FUSED=1; off by default, measured slower), the kernels apply
 // RoPE to q and k themselves (qkv holds them unrotated) and return dq, dk for the unrotated q, k;
-// otherwise they are ignored and the caller rotates qkv before and dqkv after (k_rope).
+// when attention_rope_bwd_fused<T>(hd) the backward's tables only rotate dq, dk back (q, k arrive
+// rotated); otherwise the caller rotates qkv before and dqkv after (k_rope) and passes no tables
+// (tables where neither holds are refused: std::logic_error).
 template <typename T>
 void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, int hd, const float* rope_cs = nullptr,
                          const float* rope_sn = nullptr);
@@ -21,8 +23,12 @@ void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* 
                           int H, int hd, const float* rope_cs = nullptr, const float* rope_sn = nullptr);
 template <typename T>
 bool attention_rope_fused(int hd);
+// LOCO_CUDA_ROPE_BWD=fused (opt-in, tc2 without the fused RoPE or backward): the backward kernels
+// rotate dq, dk back before their store, given the tables, instead of the inverse k_rope pass
+template <typename T>
+bool attention_rope_bwd_fused(int hd);
 // the attention kernels that run for this precision and head size, in words (describe())
-std::string attention_impl_name(bool bf16, int hd);
+std::string attention_impl_name(bool half, int hd);
 // Which bf16 kernels run: LOCO_CUDA_ATTN=simple (CUDA cores) or tc2 (tensor cores, cp.async +
 // ldmatrix, attention_tc2.cu); the default is ATTN_DEFAULT (attention.cu).
 enum class AttnImpl { Simple, TC2 };
@@ -45,7 +51,9 @@ std::string attention_tc2_wide(int hd);
 // cs, sn non-null: RoPE fused (see k_attention_forward). D must hold Σ dy·y per row (k_attention_bwd_pre).
 void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, int hd,
                              const float* cs = nullptr, const float* sn = nullptr);
+// rope_out (with cs, sn): q, k arrive rotated and only dq, dk are rotated back, before their store
 void k_attention_backward_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B,
-                              int Tn, int H, int hd, const float* cs = nullptr, const float* sn = nullptr);
+                              int Tn, int H, int hd, const float* cs = nullptr, const float* sn = nullptr,
+                              bool rope_out = false);
 template <typename T>
 void k_attention_bwd_pre(float* D, const T* y, const T* dy, int B, int Tn, int H, int hd);

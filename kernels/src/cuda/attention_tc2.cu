@@ -68,7 +68,8 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 }
 
 // DKV_MT, DKV_TK: the dK/dV kernel's m-tiles per warp and tile rows; DQ_MT, DQ_TK the dQ kernel's.
-template <int HD, bool ROPE, int DKV_MT = 1, int DKV_TK = TK, int DQ_MT = 1, int DQ_TK = TK>
+// ROPE: RopeMode (attention_tc2_kernels.cuh)
+template <int HD, int ROPE, int DKV_MT = 1, int DKV_TK = TK, int DQ_MT = 1, int DQ_TK = TK>
 void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
              const float* cs, const float* sn) {
   const float scale = 1.0f / sqrtf((float)HD);
@@ -126,21 +127,30 @@ void bwd_tc2_fused(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, 
   CUDA_LAUNCH_CHECK("attn2_dq_finish");
 }
 
-template <int HD>
-void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
-             const float* cs, const float* sn) {
-  if (cs) return bwd_tc2<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
-  if (fused_bwd_opt_in()) return bwd_tc2_fused<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
+// the two backward kernels with each one's rows per warp (wide_parts) and RoPE mode R (ROPE_NONE or
+// ROPE_OUT: cs, sn given)
+template <int HD, int R>
+void bwd_tc2_rows(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
+                  const float* cs, const float* sn) {
   using W = Wide<HD>;
   switch (wide_parts(HD) & (WIDE_DKV | WIDE_DQ)) {
     case WIDE_DKV | WIDE_DQ:
-      return bwd_tc2<HD, false, W::DKV_MT, W::DKV_TK, W::DQ_MT, W::DQ_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
-    case WIDE_DKV:
-      return bwd_tc2<HD, false, W::DKV_MT, W::DKV_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
-    case WIDE_DQ:
-      return bwd_tc2<HD, false, 1, TK, W::DQ_MT, W::DQ_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
-    default: return bwd_tc2<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
+      return bwd_tc2<HD, R, W::DKV_MT, W::DKV_TK, W::DQ_MT, W::DQ_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
+    case WIDE_DKV: return bwd_tc2<HD, R, W::DKV_MT, W::DKV_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
+    case WIDE_DQ: return bwd_tc2<HD, R, 1, TK, W::DQ_MT, W::DQ_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
+    default: return bwd_tc2<HD, R>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
   }
+}
+template <int HD>
+void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
+             const float* cs, const float* sn, bool rope_out) {
+  if (cs && !rope_out) return bwd_tc2<HD, ROPE_FULL>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
+  if (fused_bwd_opt_in()) {
+    if (cs) throw std::runtime_error("tensor-core attention: the fused backward does not undo RoPE");
+    return bwd_tc2_fused<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
+  }
+  if (cs) return bwd_tc2_rows<HD, ROPE_OUT>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
+  bwd_tc2_rows<HD, ROPE_NONE>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
 }
 
 }  // namespace
@@ -168,12 +178,12 @@ void k_attention_forward_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn
 }
 
 void k_attention_backward_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B,
-                              int Tn, int H, int hd, const float* cs, const float* sn) {
+                              int Tn, int H, int hd, const float* cs, const float* sn, bool rope_out) {
   switch (hd) {
-    case 16: return bwd_tc2<16>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
-    case 32: return bwd_tc2<32>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
-    case 64: return bwd_tc2<64>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
-    case 128: return bwd_tc2<128>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
+    case 16: return bwd_tc2<16>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn, rope_out);
+    case 32: return bwd_tc2<32>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn, rope_out);
+    case 64: return bwd_tc2<64>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn, rope_out);
+    case 128: return bwd_tc2<128>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn, rope_out);
   }
   throw std::runtime_error("tensor-core attention: unsupported head_dim");
 }

@@ -10,10 +10,11 @@
 //     the row-major tiles: no transposed copies in shared memory;
 //   - warps skip key (query) tiles that are fully masked for all their rows, and mask only where a
 //     tile crosses the diagonal or the sequence end;
-//   - optionally (ROPE = true, cs and sn given; LOCO_CUDA_ROPE_FUSED=1) RoPE is applied to the q
-//     and k tiles in shared memory and undone on dq, dk in registers, so no separate RoPE pass runs.
-//     Measured slower than the separate pass on an H200 (every streamed tile is rotated again, and
-//     the table loads stall before a barrier), so it is off by default.
+//   - optionally (ROPE = true / ROPE_FULL, cs and sn given; LOCO_CUDA_ROPE_FUSED=1) RoPE is applied to
+//     the q and k tiles in shared memory and undone on dq, dk in registers, so no separate RoPE pass
+//     runs. Measured slower than the separate pass on an H200 (every streamed tile is rotated again,
+//     and the table loads stall before a barrier), so it is off by default. ROPE_OUT (opt-in) keeps
+//     the forward's k_rope pass and only undoes the rotation on dq, dk before their store.
 // Kept in a header so test/attention_tc_emu.cpp runs the same code on the CPU (LOCO_CUDA_EMULATE:
 // cp.async as a plain copy, ldmatrix and mma in software with the PTX fragment layouts).
 #pragma once
@@ -23,6 +24,12 @@
 #include "common.cuh"
 
 namespace attn_tc2 {
+// RoPE in the backward kernels (their ROPE parameter): ROPE_NONE, q and k arrive rotated (by k_rope)
+// and dq, dk leave rotated (k_rope's inverse pass follows); ROPE_FULL, the fused RoPE: q, k arrive
+// unrotated, are rotated in shared memory, and dq, dk are rotated back in registers; ROPE_OUT, q, k
+// arrive rotated and only dq, dk are rotated back, in registers before the store, instead of the
+// inverse k_rope pass over dqkv (LOCO_CUDA_ROPE_BWD=fused, opt-in).
+enum RopeMode : int { ROPE_NONE = 0, ROPE_FULL = 1, ROPE_OUT = 2 };
 constexpr float LOG2E = 1.4426950408889634f;
 constexpr float LN2 = 0.6931471805599453f;
 
@@ -557,13 +564,13 @@ __device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16
 // so every element is summed in key-block order in every run. Blocks take their (kb, bh) from a
 // ticket in the order they start, earliest keys first, so a block waits only on blocks that are
 // already running — no deadlock, whatever order the hardware starts them in.
-template <int HD, bool ROPE, bool FUSED_DQ = false, int MT = 1, int TKN = TK>
-__global__ void __launch_bounds__(Shape<HD>::NT, ROPE || FUSED_DQ || MT > 1 ? 1 : Shape<HD>::DKV_MIN_BLOCKS)
+template <int HD, int ROPE, bool FUSED_DQ = false, int MT = 1, int TKN = TK>
+__global__ void __launch_bounds__(Shape<HD>::NT, ROPE == ROPE_FULL || FUSED_DQ || MT > 1 ? 1 : Shape<HD>::DKV_MIN_BLOCKS)
     attn2_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
                          float scale, float scale_log2, const float* cs, const float* sn, float* dq_acc = nullptr,
                          int* sem = nullptr, int* ticket = nullptr) {
   static_assert(!(ROPE && FUSED_DQ), "the fused dQ runs without the fused RoPE");
-  static_assert((!ROPE && !FUSED_DQ) || (MT == 1 && TKN == TK), "the fused RoPE and dQ run with the default tiles");
+  static_assert((ROPE != ROPE_FULL && !FUSED_DQ) || (MT == 1 && TKN == TK), "the fused RoPE and dQ run with the default tiles");
   constexpr int RW = 16 * MT, BR = Shape<HD>::rows(MT), S = Shape<HD>::S, NT = Shape<HD>::NT, SD = TK + 8;
   static_assert(BR % TKN == 0, "a key block starts on a query tile");
   extern __shared__ __align__(16) unsigned char smraw[];
@@ -641,7 +648,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE || FUSED_DQ || MT > 1 ? 1 
     const float* L2 = LD + st * 2 * TKN;
     const float* Dq = L2 + TKN;
     const int q0 = qt * TKN;
-    if constexpr (ROPE) {  // RoPE fused: q, k arrive unrotated
+    if constexpr (ROPE == ROPE_FULL) {  // RoPE fused: q, k arrive unrotated
       if (qt == qt0) rope_tile<HD, BR, NT>(Ks, k0, Tn, cs, sn);
       rope_tile<HD, TKN, NT>(Qs, q0, Tn, cs, sn);
       __syncthreads();
@@ -697,7 +704,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE || FUSED_DQ || MT > 1 ? 1 
     for (int r = 0; r < 2; r++) {
       const int j = key[mt][r];
       if (j >= Tn) continue;
-      if constexpr (ROPE) unrope_frag<HD>(dk[mt], r, j, cs, sn, t);
+      if constexpr (ROPE != ROPE_NONE) unrope_frag<HD>(dk[mt], r, j, cs, sn, t);
       bf16* row = out + (size_t)j * ld;
 #pragma unroll
       for (int n = 0; n < HD / 8; n++) {
@@ -709,12 +716,12 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE || FUSED_DQ || MT > 1 ? 1 
 }
 
 // dQ for a block of BR queries (16·MT per warp), streaming TKN-key tiles up to the diagonal.
-template <int HD, bool ROPE, int MT = 1, int TKN = TK>
+template <int HD, int ROPE, int MT = 1, int TKN = TK>
 __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy,
                                                                      const float* lse, const float* D, int Tn, int H,
                                                                      float scale, float scale_log2, const float* cs,
                                                                      const float* sn) {
-  static_assert(!ROPE || MT == 1, "the fused RoPE runs with 16 rows per warp");
+  static_assert(ROPE != ROPE_FULL || MT == 1, "the fused RoPE runs with 16 rows per warp");
   constexpr int RW = 16 * MT, BR = Shape<HD>::rows(MT), S = Shape<HD>::S, NT = Shape<HD>::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
   bf16* Qs = reinterpret_cast<bf16*>(smraw);  // [BR][S]
@@ -753,7 +760,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
 #pragma unroll
     for (int n = 0; n < HD / 8; n++) dq[mt][n][0] = dq[mt][n][1] = dq[mt][n][2] = dq[mt][n][3] = 0.f;
   for (int kt = 0; kt < nkt; kt++) {
-    const bf16* Ks = kv_tile_ready<HD, ROPE, TKN>(KV, base, d, ld, kt, nkt, Tn, Qs, q0, cs, sn);
+    const bf16* Ks = kv_tile_ready<HD, ROPE == ROPE_FULL, TKN>(KV, base, d, ld, kt, nkt, Tn, Qs, q0, cs, sn);
     const bf16* Vs = Ks + TKN * S;
     const int k0 = kt * TKN;
     if (k0 <= wq0 + RW - 1 && wq0 < Tn) {
@@ -785,7 +792,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
     for (int r = 0; r < 2; r++) {
       const int q = qi[mt][r];
       if (q >= Tn) continue;
-      if constexpr (ROPE) unrope_frag<HD>(dq[mt], r, q, cs, sn, t);
+      if constexpr (ROPE != ROPE_NONE) unrope_frag<HD>(dq[mt], r, q, cs, sn, t);
       bf16* row = out + (size_t)q * ld;
 #pragma unroll
       for (int n = 0; n < HD / 8; n++)

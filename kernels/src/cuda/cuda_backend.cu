@@ -432,9 +432,14 @@ class CudaBackend final : public Backend {
     const float* sn = rope_sn_.as<float>();
     const bool rope_fused = attention_rope_fused<T>(hd);
     // the attention rotates q, k itself exactly when it is given the tables: only when RoPE is fused
-    // (otherwise k_rope has rotated them already, and a second rotation would be wrong)
+    // (otherwise k_rope has rotated them already, and a second rotation would be wrong); with
+    // LOCO_CUDA_ROPE_BWD=fused the backward kernels get them to rotate dq, dk back instead of the
+    // inverse k_rope pass
+    const bool rope_bwd_fused = attention_rope_bwd_fused<T>(hd);
     const float* att_cs = rope_fused ? cs : nullptr;
     const float* att_sn = rope_fused ? sn : nullptr;
+    const float* bwd_cs = rope_fused || rope_bwd_fused ? cs : nullptr;
+    const float* bwd_sn = rope_fused || rope_bwd_fused ? sn : nullptr;
     const std::vector<LOff>& lo = lo_;
     const size_t fn = fn_;
 
@@ -530,8 +535,8 @@ class CudaBackend final : public Backend {
       // attention: h_mid = h_in + y·woᵀ
       gemm(true, false, d, d, N, dact, d, yl, d, G + lo[l].wo, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, d, dact, d, W + lo[l].wo, d, dy, d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
-      k_attention_backward<T>(dqkv, dsc_.as<float>(), ql, yl, dy, lse + l * BT * H, B, Tn, H, hd, att_cs, att_sn); prof_mark("attention");
-      if (!rope_fused) { k_rope<T>(dqkv, cs, sn, B, Tn, H, hd, true); prof_mark("rope"); }
+      k_attention_backward<T>(dqkv, dsc_.as<float>(), ql, yl, dy, lse + l * BT * H, B, Tn, H, hd, bwd_cs, bwd_sn); prof_mark("attention");
+      if (!rope_fused && !rope_bwd_fused) { k_rope<T>(dqkv, cs, sn, B, Tn, H, hd, true); prof_mark("rope"); }
       gemm(true, false, 3 * d, d, N, dqkv, 3 * d, al, d, G + lo[l].wq, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
       k_rmsnorm_backward<T>(dres, dact, G + lo[l].an, dscr, dmf, hin, P + lo[l].an, arstd + l * BT, N, d); prof_mark("norm");
