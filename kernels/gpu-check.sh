@@ -32,8 +32,10 @@
 #               instead of the default bf16), the same checks
 #   parity_ropebwd, bench_*_ropebwd  optional: LOCO_CUDA_ROPE_BWD=fused (the backward kernels rotate dq, dk
 #               back before their store; no inverse RoPE pass), the same checks
+#   parity_partials, bench_*_partials  optional: LOCO_CUDA_ATTN_BWD=partials (the fused backward's dQ
+#               shares stored as partials, added in order by a reduce kernel), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
-#   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd
+#   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of attention kernels attn_times
@@ -198,6 +200,8 @@ engine_variant logits32 LOCO_CUDA_LOGITS=fp32
 engine_variant ropebwd LOCO_CUDA_ROPE_BWD=fused
 engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
 engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
+# the same shares stored as partials and added by a reduce kernel (no waiting; the same bits)
+engine_variant partials LOCO_CUDA_ATTN_BWD=partials
 # the tuning cache makes a second process repeat the first one's steps bit for bit
 run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
 # GPU time of each attention kernel in one step, default and each opt-in variant, gpt2-124m and 1b
@@ -205,6 +209,7 @@ run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" 
 ATTN_VARIANTS=default
 stage_ok parity_rows32 && ATTN_VARIANTS+=,rows32
 stage_ok parity_fusedbwd && ATTN_VARIANTS+=,fusedbwd
+stage_ok parity_partials && ATTN_VARIANTS+=,partials
 run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
 # attn_best STAGE CONFIG GPU_BENCH_ARGS...: the fastest combination of attention kernels attn_times
 # found for CONFIG (each kernel's own best shape: LOCO_CUDA_ATTN_ROWS=fwd,dq and the like), end to
@@ -214,7 +219,7 @@ attn_best() {
   shift 2
   words=$(python3 "$K/tools/attn_times.py" --env "$config" < "$LOGDIR/attn_times.out" 2>/dev/null)
   case "$words" in
-    "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused")
+    "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused" | "LOCO_CUDA_ATTN_BWD=partials")
       skip_stage "$stage" "attn_times found no combination for $config beyond the variants benchmarked above" ;;
     *)
       echo "$words" > "$LOGDIR/$stage.env"
@@ -277,7 +282,8 @@ OPTIONAL = {"abi", "codec_variants", "kernels", "attn_profile", "attn_profile_ba
             "tune_repeat", "parity_fusedbwd", "bench_124m_fusedbwd", "bench_1b_fusedbwd",
             "parity_rows32", "bench_124m_rows32", "bench_1b_rows32", "attn_times", "attn_regs",
             "bench_124m_best", "bench_1b_best", "parity_logits32", "bench_124m_logits32", "bench_1b_logits32",
-            "parity_ropebwd", "bench_124m_ropebwd", "bench_1b_ropebwd"}  # opt-in kernels: reported, not part of "ok"
+            "parity_ropebwd", "bench_124m_ropebwd", "bench_1b_ropebwd",
+            "parity_partials", "bench_124m_partials", "bench_1b_partials"}  # opt-in kernels: reported, not part of "ok"
 ok = True
 for s in stages:
     ok_before = ok
@@ -322,7 +328,8 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
     runs = {"default": res(stage), "heuristic_gemm": res(stage + "_heur"), "ce_cluster": res(stage + "_ce"),
             "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
             "logits_fp32": res(stage + "_logits32"),
-            "rope_bwd_fused": res(stage + "_ropebwd")}
+            "rope_bwd_fused": res(stage + "_ropebwd"),
+            "dq_partials": res(stage + "_partials")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")

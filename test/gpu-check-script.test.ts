@@ -62,6 +62,9 @@ row() { printf '"%s","void attn_tc2::%s(bf16 *)","(128, 1, 1)","(16, 192, 1)","g
   if [[ "\${LOCO_CUDA_ATTN_ROWS:-}" == 32 ]]; then
     row 0 'attn2_fwd_kernel<64, false, 2, 64>' 75; row 1 'attn2_fwd_kernel<64, false, 2, 64>' 75
     row 2 'attn2_bwd_dkv_kernel<64, false, false, 2, 32>' 450; row 3 'attn2_bwd_dq_kernel<64, false, 2, 32>' 300
+  elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == partials ]]; then
+    row 0 'attn2_fwd_kernel<64, 0, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, 0, 1, 64>' 100
+    row 2 'attn2_bwd_dkv_kernel<64, 0, 2, 1, 64>' 480; row 3 'attn2_dq_reduce_kernel<64>' 40
   elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == fused ]]; then
     row 0 'attn2_fwd_kernel<64, false, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, false, 1, 64>' 100
     row 2 'attn2_bwd_dkv_kernel<64, false, true, 1, 64>' 550; row 3 'attn2_dq_finish_kernel<64>' 50
@@ -98,7 +101,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_ropebwd', 'bench_124m_ropebwd']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -112,29 +115,32 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   const at = j.stages.attn_times.result;
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
   assert.deepEqual(at.runs.map((r: { config: string; variant: string }) => `${r.config}/${r.variant}`),
-    ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', '1b/default', '1b/rows32', '1b/fusedbwd']);
+    ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials']);
   const near = (a: number, b: number) => Math.abs(a - b) < 1e-9;
   const r32 = at.runs[1];
   assert.equal(r32.kernels.length, 3);
   assert.match(r32.kernels[2].name, /attn2_fwd_kernel<64, false, 2, 64>/);
   assert.equal(r32.kernels[2].count, 2);
   assert.ok(near(r32.total_ms, 0.9) && near(r32.parts.forward, 0.15) && near(r32.parts.backward, 0.75), JSON.stringify(r32));
-  assert.ok(near(at.runs[5].parts.backward, 2.4), JSON.stringify(at.runs[5]));
-  // the best of each part: the 32-row forward, the fused backward (0.6 ms against 0.75 and 0.9)
+  assert.ok(near(at.runs[6].parts.backward, 2.4), JSON.stringify(at.runs[6]));
+  assert.ok(near(at.runs[3].parts.backward, 0.52), JSON.stringify(at.runs[3]));
+  // the best of each part: the 32-row forward, the partials backward (0.52 ms against the ordered
+  // fused 0.6 and the split 0.75 and 0.9)
   // the 32-row kernels' attention checksum equals the default run's
   assert.equal(j.comparison.rows32_bit_identical, true);
   const b124 = at.best['gpt2-124m'];
   assert.equal(b124.forward.variant, 'rows32');
-  assert.equal(b124.backward.variant, 'fusedbwd');
-  assert.ok(near(b124.default_ms, 1.1) && near(b124.best_ms, 0.75) && near(at.best['1b'].best_ms, 3.0), JSON.stringify(at.best));
+  assert.equal(b124.backward.variant, 'partials');
+  assert.ok(near(b124.default_ms, 1.1) && near(b124.best_ms, 0.67) && near(at.best['1b'].best_ms, 2.68), JSON.stringify(at.best));
   // each kernel's own best: the 32-row forward, dK/dV and dQ (450 and 300 µs against 500 and 400),
-  // but the fused backward beats their sum; that mix is benchmarked end to end with its settings
+  // but the partials backward beats their sum; that mix is benchmarked end to end with its settings
   assert.equal(b124.dkv.variant, 'rows32');
   assert.equal(b124.dq.variant, 'rows32');
-  assert.deepEqual(b124.env, { LOCO_CUDA_ATTN_ROWS: 'fwd', LOCO_CUDA_ATTN_BWD: 'fused' });
-  assert.equal(j.stages.bench_124m_best.result.attn_env, 'fwd/fused');
-  assert.equal(j.stages.bench_1b_best.result.attn_env, 'fwd/fused');
-  assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=fwd LOCO_CUDA_ATTN_BWD=fused');
+  assert.deepEqual(b124.env, { LOCO_CUDA_ATTN_ROWS: 'fwd', LOCO_CUDA_ATTN_BWD: 'partials' });
+  assert.equal(j.stages.bench_124m_best.result.attn_env, 'fwd/partials');
+  assert.equal(j.stages.bench_1b_best.result.attn_env, 'fwd/partials');
+  assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=fwd LOCO_CUDA_ATTN_BWD=partials');
+  assert.equal(j.comparison['gpt2-124m'].engine_dq_partials_tokens_per_s, 400_000);
   const c = j.comparison['gpt2-124m'];
   assert.equal(c.engine_default_tokens_per_s, 400_000);
   assert.equal(c.engine_fused_bwd_tokens_per_s, 400_000);
@@ -160,7 +166,7 @@ test('gpu-check.sh: a failing required stage fails the run (exit 1, "ok": false)
   assert.equal(j.comparison.engine_parity.ok, false);
   assert.equal(j.stages.bench_1b.result.tokens_per_s, 80_000);
   // a variant whose parity failed is not benchmarked nor profiled: no device time on it
-  for (const s of ['bench_124m_rows32', 'bench_1b_rows32', 'bench_124m_fusedbwd', 'bench_1b_fusedbwd', 'bench_124m_logits32', 'bench_1b_ropebwd']) assert.equal(j.stages[s].status, 'skipped', s);
+  for (const s of ['bench_124m_rows32', 'bench_1b_rows32', 'bench_124m_fusedbwd', 'bench_1b_fusedbwd', 'bench_124m_logits32', 'bench_1b_ropebwd', 'bench_124m_partials']) assert.equal(j.stages[s].status, 'skipped', s);
   assert.deepEqual(j.stages.attn_times.result.runs.map((r: { variant: string }) => r.variant), ['default', 'default']);
   // only the default ran: no combination to benchmark
   assert.equal(j.stages.bench_124m_best.status, 'skipped');

@@ -180,8 +180,10 @@ template <int HD>
 // wide: 32 rows per warp where Wide<HD> says so (LOCO_CUDA_ATTN_ROWS=32)
 // rope_out: q, k arrive rotated (as k_rope leaves them) and the backward kernels rotate dq, dk back
 // (ROPE_OUT, LOCO_CUDA_ROPE_BWD=fused); the forward is the default one
+// partials (with fused): LOCO_CUDA_ATTN_BWD=partials, each key block's dQ share stored as a partial
+// and added in key-block order by attn2_dq_reduce_kernel (the ordered accumulation's bits)
 static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool rope = false, bool fused = false,
-                     bool wide = false, bool rope_out = false) {
+                     bool wide = false, bool rope_out = false, bool partials = false) {
   const int d = H * HD;
   const size_t BT = (size_t)B * Tn;
   std::mt19937 rng(HD * 1000 + Tn);
@@ -284,7 +286,22 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
         }
         D[((size_t)b * H + h) * Tn + t] = acc;
       }
-  if (fused) {
+  if (fused && partials) {
+    // partials nobody writes stay NaN: the reduce must read only those of key blocks that see the query
+    const size_t nkb = cdiv(Tn, S2::BR);
+    std::vector<float> part(nkb * BT * d, NAN);
+    launch(gx, gy, [&] {
+      attn_tc2::attn2_bwd_dkv_kernel<HD, attn_tc2::ROPE_NONE, attn_tc2::DQ_PARTIALS>(
+          dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, nullptr, nullptr, part.data());
+    }, nt);
+    blockDim = EmuDim{256, 1, 1};  // the reduce kernel has no barriers: one host thread runs it
+    for (unsigned bx = 0; bx * 256 * 8 < BT * d; bx++)
+      for (unsigned tx = 0; tx < 256; tx++) {
+        blockIdx = EmuDim{bx, 0, 0};
+        threadIdx = EmuDim{tx, 0, 0};
+        attn_tc2::attn2_dq_reduce_kernel<HD>(dqkv.data(), part.data(), BT, Tn, d, sc);
+      }
+  } else if (fused) {
     // the accumulator starts as NaN: key block 0 must store, not add
     std::vector<float> dq_acc(BT * d, NAN);
     const int nq = (Tn + attn_tc2::TK - 1) / attn_tc2::TK;
@@ -337,11 +354,11 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool 
   sum = fnv1a(sum, y.data(), y.size() * sizeof(bf16));
   sum = fnv1a(sum, lse.data(), lse.size() * sizeof(float));
   sum = fnv1a(sum, dqkv.data(), dqkv.size() * sizeof(bf16));
-  char buf[560];
+  char buf[600];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
            "\"dk_rel\":%.3g,\"dv_rel\":%.3g,\"output_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
            ok ? "true" : "false");
   json = buf;
   return ok;
@@ -381,9 +398,13 @@ int main(int argc, char** argv) {
     add(run_case<64>(1, 300, 2, false, one, false, false, true));
     add(run_case<128>(1, 200, 1, false, one, false, false, true));
     // RoPE undone on dq, dk in the backward kernels' epilogue (ROPE_OUT): 16 rows at head_dim 64
-    // (three 128-row blocks, two heads), and the 32-row dQ at head_dim 128 (1b's default shapes)
-    add(run_case<64>(1, 300, 2, false, one, false, false, false, true));
-    add(run_case<128>(1, 200, 1, false, one, false, false, true, true));
+    // (three 64-row blocks, the last partial), and the 32-row dQ at head_dim 128 (1b's default shapes)
+    add(run_case<64>(1, 130, 1, false, one, false, false, false, true));
+    add(run_case<128>(1, 130, 1, false, one, false, false, true, true));
+    // dQ as partials added by a reduce kernel: the same shapes as the fused cases above, whose
+    // outputs they must equal bit for bit (the same sums in the same order)
+    add(run_case<64>(1, 200, 2, false, one, false, true, false, false, true));
+    add(run_case<128>(1, 130, 2, false, one, false, true, false, false, true));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

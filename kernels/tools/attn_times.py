@@ -4,7 +4,7 @@ attn_times stage (the variants whose parity stage passed; the Nsight Compute log
 
 GPU time of each attention kernel (forward, dK/dV, dQ, and the fused backward's finish) in one
 training step, for the default kernels and each opt-in variant (LOCO_CUDA_ATTN_ROWS=32,
-LOCO_CUDA_ATTN_BWD=fused), gpt2-124m and 1b, from Nsight Compute's gpu__time_duration — so one run
+LOCO_CUDA_ATTN_BWD=fused or partials), gpt2-124m and 1b, from Nsight Compute's gpu__time_duration — so one run
 shows which variant is faster for which kernel, and the defaults can be chosen per kernel.
 Prints ONE JSON line: {"tool": "attn-times", "ok", "runs": [{"config", "variant", "total_ms",
 "parts": {forward, dkv, dq, backward, ...}, "kernels": [{name, count, ms}]}], "best": {config: {"forward",
@@ -25,8 +25,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ncu_summary import per_kernel  # noqa: E402
 
-VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": {"LOCO_CUDA_ATTN_BWD": "fused"}}
-FORWARD_VARIANTS = {"default", "rows32"}  # the fused backward runs the default forward
+VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": {"LOCO_CUDA_ATTN_BWD": "fused"},
+            "partials": {"LOCO_CUDA_ATTN_BWD": "partials"}}
+FORWARD_VARIANTS = {"default", "rows32"}  # the fused backwards run the default forward
+FUSED_VARIANTS = ("fusedbwd", "partials")  # a whole backward of their own (dK/dV kernel + dQ finish or reduce)
 RUN_TIMEOUT_S = 45
 CONFIGS = ["gpt2-124m", "1b"]
 
@@ -34,7 +36,7 @@ CONFIGS = ["gpt2-124m", "1b"]
 # kernel name → part of the attention step (attn_bwd_pre: D = Σ dy·y, before either backward);
 # "backward" is the sum of the backward kernels
 PARTS = [("attn2_fwd_kernel", "forward"), ("attn2_bwd_dkv_kernel", "dkv"), ("attn2_bwd_dq_kernel", "dq"),
-         ("attn2_dq_finish_kernel", "dq_finish"), ("attn_bwd_pre_kernel", "pre")]
+         ("attn2_dq_finish_kernel", "dq_finish"), ("attn2_dq_reduce_kernel", "dq_finish"), ("attn_bwd_pre_kernel", "pre")]
 BACKWARD_PARTS = ("dkv", "dq", "dq_finish")
 # the kernels LOCO_CUDA_ATTN_ROWS can give 32 rows one by one (its comma list), by part
 ROWS_PARTS = {"forward": "fwd", "dkv": "dkv", "dq": "dq"}
@@ -69,16 +71,17 @@ def best(runs):
             v = min((n for n in SPLIT_VARIANTS if n in rs), key=lambda n: rs[n]["parts"].get(part, inf))
             row[part] = {"variant": v, "ms": rs[v]["parts"].get(part), "default_ms": dflt.get(part)}
         split_ms = (row["dkv"]["ms"] or 0.0) + (row["dq"]["ms"] or 0.0)
-        fused_ms = rs["fusedbwd"]["parts"].get("backward", inf) if "fusedbwd" in rs else inf
+        fv = min((n for n in FUSED_VARIANTS if n in rs), key=lambda n: rs[n]["parts"].get("backward", inf), default=None)
+        fused_ms = rs[fv]["parts"].get("backward", inf) if fv else inf
         fused = fused_ms < split_ms
-        row["backward"] = {"variant": "fusedbwd" if fused else "split", "ms": fused_ms if fused else split_ms,
+        row["backward"] = {"variant": fv if fused else "split", "ms": fused_ms if fused else split_ms,
                            "default_ms": dflt.get("backward")}
         wide = [ROWS_PARTS[p] for p in ROWS_PARTS if row[p]["variant"] == "rows32" and (p == "forward" or not fused)]
         env = {}
         if wide:
             env["LOCO_CUDA_ATTN_ROWS"] = "32" if len(wide) == len(ROWS_PARTS) else ",".join(wide)
         if fused:
-            env["LOCO_CUDA_ATTN_BWD"] = "fused"
+            env.update(VARIANTS[fv])
         row["env"] = env
         row["best_ms"] = row["default_ms"] + sum(row[p]["ms"] - row[p]["default_ms"] for p in ("forward", "backward")
                                                  if row[p]["ms"] is not None and row[p]["default_ms"] is not None)

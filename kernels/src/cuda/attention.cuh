@@ -42,9 +42,12 @@ template <typename T>
 void k_attention_backward_simple(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B,
                                  int Tn, int H, int hd);
 bool attention_tc_supports(int hd);
-// LOCO_CUDA_ATTN_BWD=fused: tc2's backward in one kernel with an ordered dQ accumulation
-// (attention_tc2.cu; opt-in, without the fused RoPE)
+// LOCO_CUDA_ATTN_BWD=fused or partials: tc2's backward without the dQ kernel, dQ from the dK/dV
+// kernel's dS through an ordered accumulation or stored partials (attention_tc2.cu; opt-in, without
+// the fused RoPE)
 bool attention_tc2_fused_bwd();
+// its name in describe(): "fused backward", "fused backward, dQ partials" (LOCO_CUDA_ATTN_BWD=partials) or ""
+const char* attention_tc2_bwd_name();
 // which tc2 kernels run with 32 rows per warp at head_dim hd (attn_tc2::Wide; a default per head size,
 // LOCO_CUDA_ATTN_ROWS overrides), in words ("32 rows per warp", "32 rows per warp in fwd,dq"), or ""
 std::string attention_tc2_wide(int hd);

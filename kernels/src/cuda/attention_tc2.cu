@@ -90,10 +90,17 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 // each key block's dQ share into an fp32 accumulator in key-block order (attn2_bwd_dkv_kernel's
 // FUSED_DQ), then dq = bf16(acc · scale); without the fused RoPE only. Its scratch (the accumulator,
 // B·T·d floats, and a counter per head and query tile) grows on demand and is kept.
-bool fused_bwd_opt_in() {
-  static const bool on = env_is("LOCO_CUDA_ATTN_BWD", "fused");
-  return on;
+// LOCO_CUDA_ATTN_BWD=partials (opt-in, not yet run on a GPU): the same dK/dV kernel stores each key
+// block's dQ share as a partial, without waiting on other blocks (DQ_PARTIALS), and a reduce kernel
+// adds the partials in key-block order: the ordered accumulation's sums and bits. Scratch: ⌈T/64⌉
+// partials of B·T·d floats (0.8 GB for gpt2-124m at 16k tokens, 4.3 GB for 1b), grown and kept.
+int bwd_dq_mode() {
+  static const int mode = env_is("LOCO_CUDA_ATTN_BWD", "fused")      ? DQ_ORDERED
+                          : env_is("LOCO_CUDA_ATTN_BWD", "partials") ? DQ_PARTIALS
+                                                                      : DQ_SEPARATE;
+  return mode;
 }
+bool fused_bwd_opt_in() { return bwd_dq_mode() != DQ_SEPARATE; }
 struct FusedScratch {
   float* dq = nullptr;
   int* sem = nullptr;
@@ -117,14 +124,30 @@ void bwd_tc2_fused(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, 
   grow(g_fused.dq, g_fused.dq_cap, rows * d);
   grow(g_fused.sem, g_fused.sem_cap, counters + 1);  // + the ticket
   CUDA_CHECK(cudaMemsetAsync(g_fused.sem, 0, (counters + 1) * sizeof(int)));
-  constexpr size_t smem = dkv_smem<HD, true>();
-  set_dynamic_smem(attn2_bwd_dkv_kernel<HD, false, true>, smem);
-  attn2_bwd_dkv_kernel<HD, false, true><<<nkb * BH, Shape<HD>::NT, smem>>>(
+  constexpr size_t smem = dkv_smem<HD, DQ_ORDERED>();
+  set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_ORDERED>, smem);
+  attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_ORDERED><<<nkb * BH, Shape<HD>::NT, smem>>>(
       dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr, nullptr, g_fused.dq, g_fused.sem,
       g_fused.sem + counters);
   CUDA_LAUNCH_CHECK("attn2_bwd_dkv (fused dQ)");
   attn2_dq_finish_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, (int)d, scale);
   CUDA_LAUNCH_CHECK("attn2_dq_finish");
+}
+
+template <int HD>
+void bwd_tc2_partials(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn,
+                      int H) {
+  const float scale = 1.0f / sqrtf((float)HD);
+  const int nkb = cdiv(Tn, Shape<HD>::BR), BH = B * H;
+  const size_t rows = (size_t)B * Tn, d = (size_t)H * HD;
+  grow(g_fused.dq, g_fused.dq_cap, (size_t)nkb * rows * d);
+  constexpr size_t smem = dkv_smem<HD, DQ_PARTIALS>();
+  set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_PARTIALS>, smem);
+  attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_PARTIALS><<<dim3(nkb, BH), Shape<HD>::NT, smem>>>(
+      dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr, nullptr, g_fused.dq);
+  CUDA_LAUNCH_CHECK("attn2_bwd_dkv (dQ partials)");
+  attn2_dq_reduce_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, Tn, (int)d, scale);
+  CUDA_LAUNCH_CHECK("attn2_dq_reduce");
 }
 
 // the two backward kernels with each one's rows per warp (wide_parts) and RoPE mode R (ROPE_NONE or
@@ -147,6 +170,7 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
   if (cs && !rope_out) return bwd_tc2<HD, ROPE_FULL>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
   if (fused_bwd_opt_in()) {
     if (cs) throw std::runtime_error("tensor-core attention: the fused backward does not undo RoPE");
+    if (bwd_dq_mode() == DQ_PARTIALS) return bwd_tc2_partials<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
     return bwd_tc2_fused<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
   }
   if (cs) return bwd_tc2_rows<HD, ROPE_OUT>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
@@ -157,6 +181,9 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 
 bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
 bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
+const char* attention_tc2_bwd_name() {
+  return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials" : bwd_dq_mode() == DQ_ORDERED ? "fused backward" : "";
+}
 std::string attention_tc2_wide(int hd) {
   const unsigned w = wide_parts(hd);
   if (w == WIDE_ALL) return "32 rows per warp";

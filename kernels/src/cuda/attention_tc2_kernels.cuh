@@ -30,6 +30,12 @@ namespace attn_tc2 {
 // arrive rotated and only dq, dk are rotated back, in registers before the store, instead of the
 // inverse k_rope pass over dqkv (LOCO_CUDA_ROPE_BWD=fused, opt-in).
 enum RopeMode : int { ROPE_NONE = 0, ROPE_FULL = 1, ROPE_OUT = 2 };
+// dQ in the backward (the dK/dV kernel's FUSED_DQ parameter): DQ_SEPARATE, the dQ kernel computes it
+// (recomputing S and dP); DQ_ORDERED (LOCO_CUDA_ATTN_BWD=fused), the dK/dV kernel adds each key
+// block's share into one fp32 accumulator in key-block order, blocks waiting on each other;
+// DQ_PARTIALS (LOCO_CUDA_ATTN_BWD=partials), it stores each key block's share as a partial and
+// attn2_dq_reduce_kernel adds them in key-block order — the same sums, the same bits, no waiting.
+enum DqMode : int { DQ_SEPARATE = 0, DQ_ORDERED = 1, DQ_PARTIALS = 2 };
 constexpr float LOG2E = 1.4426950408889634f;
 constexpr float LN2 = 0.6931471805599453f;
 
@@ -510,15 +516,12 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
   for (int mt = 0; mt < MT; mt++) write_forward_rows<HD>(y, lse, o[mt], m[mt], l[mt], qi[mt], Tn, b, h, d, bh, t);
 }
 
-// The fused backward's dQ step (FUSED_DQ below) for query tile qt: this key block's share
-// dQ[q] += Σ_k dS[q][k]·K[k] over its BR keys (dSs holds dSᵀ, every warp's rows; warp w takes
-// queries 16w…16w+15), added into dq_acc after key blocks 0 … kb−1 added theirs.
+// The fused backward's dQ share (FUSED_DQ below) for the query tile in hand: dq = Σ_k dS[q][k]·K[k]
+// over this block's BR keys (dSs holds dSᵀ, every warp's rows; warp w takes queries 16w…16w+15).
 template <int HD>
-__device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16* dSs, const bf16* Ks, int kb, int bh,
-                                             int qt, int q0, int nq, int Tn, int H, int warp, int lane) {
+__device__ __forceinline__ void dq_share(float (&dq)[1][HD / 8][4], const bf16* dSs, const bf16* Ks, int warp, int lane) {
   constexpr int S = Shape<HD>::S, BR = Shape<HD>::BR, SD = TK + 8;
   __syncthreads();  // every warp's dS rows are in
-  float dq[1][HD / 8][4];
 #pragma unroll
   for (int n = 0; n < HD / 8; n++) dq[0][n][0] = dq[0][n][1] = dq[0][n][2] = dq[0][n][3] = 0.f;
 #pragma unroll
@@ -527,6 +530,14 @@ __device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16
     ldsm_x4_t(a[0], frag_at(dSs, SD, warp * 16, jk * 16, lane));
     mma_a_bt<HD, 1>(dq, a, Ks, S, jk * 16, lane);
   }
+}
+// DQ_ORDERED: the share of query tile qt added into dq_acc [B, T, d] after key blocks 0 … kb−1 added
+// theirs (key block 0 stores).
+template <int HD>
+__device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16* dSs, const bf16* Ks, int kb, int bh,
+                                             int qt, int q0, int nq, int Tn, int H, int warp, int lane) {
+  float dq[1][HD / 8][4];
+  dq_share<HD>(dq, dSs, Ks, warp, lane);
   int* tsem = sem + (size_t)bh * nq + qt;  // how many key blocks have added to this tile
   if (threadIdx.x == 0)
     while (ld_acquire(tsem) != kb) wait_pause();
@@ -552,11 +563,32 @@ __device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16
   __syncthreads();
   if (threadIdx.x == 0) st_release(tsem, kb + 1);
 }
+// DQ_PARTIALS: the share stored, without waiting, as key block kb's partial part[kb][b][q][h·HD + c]
+// (part: [⌈T/BR⌉][B·T][d] fp32); attn2_dq_reduce_kernel adds the partials in key-block order.
+template <int HD>
+__device__ __forceinline__ void store_dq_share(float* part, const bf16* dSs, const bf16* Ks, int kb, int b, int h,
+                                               int q0, int Tn, int H, size_t BT, int warp, int lane) {
+  float dq[1][HD / 8][4];
+  dq_share<HD>(dq, dSs, Ks, warp, lane);
+  const int g = lane >> 2, t = lane & 3, d = H * HD;
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    const int q = q0 + warp * 16 + g + 8 * r;
+    if (q >= Tn) continue;
+    float* row = part + ((size_t)kb * BT + (size_t)b * Tn + q) * d + (size_t)h * HD;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++)
+      *reinterpret_cast<float2*>(row + n * 8 + 2 * t) = make_float2(dq[0][n][2 * r], dq[0][n][2 * r + 1]);
+  }
+}
 
 // dK, dV for a block of BR keys (16·MT per warp), streaming TKN-query tiles from the first that can
 // see the block's keys.
 //
-// FUSED_DQ (LOCO_CUDA_ATTN_BWD=fused; no fused RoPE): the same block also computes each query
+// FUSED_DQ = DQ_PARTIALS (LOCO_CUDA_ATTN_BWD=partials) stores each query tile's share instead, as
+// this key block's partial, and the blocks never wait (attn2_dq_reduce_kernel adds the partials).
+//
+// FUSED_DQ = DQ_ORDERED (LOCO_CUDA_ATTN_BWD=fused; no fused RoPE): the same block also computes each query
 // tile's share of dQ = dS·K from its dS (kept in shared memory) and adds it into an fp32
 // accumulator dq_acc [B, T, d] — so the dQ kernel, which computes S and dP a second time, does not
 // run (5 matrix products per tile pair instead of 7). The adds stay deterministic: key block kb adds
@@ -564,7 +596,7 @@ __device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16
 // so every element is summed in key-block order in every run. Blocks take their (kb, bh) from a
 // ticket in the order they start, earliest keys first, so a block waits only on blocks that are
 // already running — no deadlock, whatever order the hardware starts them in.
-template <int HD, int ROPE, bool FUSED_DQ = false, int MT = 1, int TKN = TK>
+template <int HD, int ROPE, int FUSED_DQ = DQ_SEPARATE, int MT = 1, int TKN = TK>
 __global__ void __launch_bounds__(Shape<HD>::NT, ROPE == ROPE_FULL || FUSED_DQ || MT > 1 ? 1 : Shape<HD>::DKV_MIN_BLOCKS)
     attn2_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
                          float scale, float scale_log2, const float* cs, const float* sn, float* dq_acc = nullptr,
@@ -580,7 +612,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE == ROPE_FULL || FUSED_DQ |
   float* LD = reinterpret_cast<float*>(QD + 4 * TKN * S);  // stage st: lse·log2(e) at LD + st·2·TKN, D TKN further
   bf16* dSs = reinterpret_cast<bf16*>(LD + 4 * TKN);       // FUSED_DQ: dSᵀ of the tile, [BR keys][SD]
   int kb, bh;
-  if constexpr (FUSED_DQ) {
+  if constexpr (FUSED_DQ == DQ_ORDERED) {
     int* slot = reinterpret_cast<int*>(dSs + BR * SD);
     if (threadIdx.x == 0) *slot = take_ticket(ticket);
     __syncthreads();
@@ -694,7 +726,9 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE == ROPE_FULL || FUSED_DQ |
       for (int e = lane; e < 16 * TK / 2; e += 32)
         *reinterpret_cast<uint32_t*>(dSs + (warp * 16 + e / (TK / 2)) * SD + 2 * (e % (TK / 2))) = 0u;
     }
-    if constexpr (FUSED_DQ) add_dq_share<HD>(dq_acc, sem, dSs, Ks, kb, bh, qt, q0, nq, Tn, H, warp, lane);
+    if constexpr (FUSED_DQ == DQ_ORDERED) add_dq_share<HD>(dq_acc, sem, dSs, Ks, kb, bh, qt, q0, nq, Tn, H, warp, lane);
+    if constexpr (FUSED_DQ == DQ_PARTIALS)
+      store_dq_share<HD>(dq_acc, dSs, Ks, kb, b, h, q0, Tn, H, (size_t)(gridDim.y / H) * Tn, warp, lane);
     __syncthreads();  // before the next iteration's copies overwrite this stage
   }
   bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
@@ -812,10 +846,31 @@ __global__ void attn2_dq_finish_kernel(bf16* dqkv, const float* dq_acc, size_t r
   *reinterpret_cast<uint4*>(dqkv + r * 3 * (size_t)d + c) = v;
 }
 
+// After the partials backward: dq (the q columns of dqkv) = bf16(scale · Σ_kb part[kb]) over the key
+// blocks kb = 0 … ⌊q/BR⌋ that see query q, added in key-block order (the ordered accumulation's
+// sums, so its bits), 8 elements a thread.
+template <int HD>
+__global__ void attn2_dq_reduce_kernel(bf16* dqkv, const float* part, size_t rows, int Tn, int d, float scale) {
+  constexpr int BR = Shape<HD>::BR;
+  const size_t i = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) * 8, r = i / d, c = i % d;
+  if (r >= rows) return;
+  const int last = (int)(r % Tn) / BR;
+  float4 a = *reinterpret_cast<const float4*>(part + i), e = *reinterpret_cast<const float4*>(part + i + 4);
+  for (int kb = 1; kb <= last; kb++) {
+    const float* p = part + (size_t)kb * rows * d + i;
+    const float4 a2 = *reinterpret_cast<const float4*>(p), e2 = *reinterpret_cast<const float4*>(p + 4);
+    a = make_float4(a.x + a2.x, a.y + a2.y, a.z + a2.z, a.w + a2.w);
+    e = make_float4(e.x + e2.x, e.y + e2.y, e.z + e2.z, e.w + e2.w);
+  }
+  const uint4 v = make_uint4(pack2(a.x * scale, a.y * scale), pack2(a.z * scale, a.w * scale),
+                             pack2(e.x * scale, e.y * scale), pack2(e.z * scale, e.w * scale));
+  *reinterpret_cast<uint4*>(dqkv + r * 3 * (size_t)d + c) = v;
+}
+
 // Shared memory of each kernel in bytes (the launcher and the emulator use these).
 template <int HD, int MT = 1, int TKN = TK>
 constexpr size_t fwd_smem() { return (size_t)(Shape<HD>::rows(MT) + 4 * TKN) * Shape<HD>::S * 2; }
-template <int HD, bool FUSED_DQ = false, int MT = 1, int TKN = TK>
+template <int HD, int FUSED_DQ = DQ_SEPARATE, int MT = 1, int TKN = TK>
 constexpr size_t dkv_smem() {
   return (size_t)(2 * Shape<HD>::rows(MT) + 4 * TKN) * Shape<HD>::S * 2 + 4 * TKN * 4 +
          (FUSED_DQ ? (size_t)Shape<HD>::BR * (TK + 8) * 2 + 16 : 0);  // dSᵀ tile and the ticket slot
