@@ -40,7 +40,8 @@ bool k_attention_bwd_pre_vec(float* D, const T* y, const T* dy, int B, int Tn, i
 // when dlogits is set it receives (softmax − onehot(y))·scale for j < V and 0 for V ≤ j < Vp.
 template <typename T>
 void k_crossentropy(const float* logits, T* dlogits, float* row_loss, const int* y, int R, int V, int Vp, float scale);
-// The same over bf16 logits (LOCO_CUDA_LOGITS=bf16): fp32 arithmetic on the bf16 values.
+// The same over bf16 logits (the bf16-precision default; LOCO_CUDA_LOGITS=fp32 keeps fp32 logits):
+// fp32 arithmetic on the bf16 values.
 template <typename T>
 void k_crossentropy(const bf16* logits, T* dlogits, float* row_loss, const int* y, int R, int V, int Vp, float scale);
 // AdamW on one tensor, the exact formulae of adamw.cpp (no fused multiply-add); pcopy (optional)
