@@ -38,8 +38,10 @@
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
-#   bench_*_best  optional: gpu-bench with the fastest combination of attention kernels attn_times
-#               found (LOCO_CUDA_ATTN_ROWS=fwd,dq, ...), where it is a mix not benchmarked above
+#   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
+#               attention kernels attn_times found fastest (LOCO_CUDA_ATTN_ROWS=fwd,dq, ...) and
+#               LOCO_CUDA_ROPE_BWD=fused where bench_*_ropebwd beat the default; where it is a mix
+#               not benchmarked above
 #   attn_regs   optional: registers, spills, instructions per attention kernel (tools/kernel_stats.py)
 #   attn_profile  optional: ncu sections of the default attention kernels (attn_ncu.txt under $OUT)
 #   attn_profile_base  optional, with GPU_CHECK_BASELINE: the same for the baseline tree's (attn_ncu_base.txt)
@@ -211,24 +213,43 @@ stage_ok parity_rows32 && ATTN_VARIANTS+=,rows32
 stage_ok parity_fusedbwd && ATTN_VARIANTS+=,fusedbwd
 stage_ok parity_partials && ATTN_VARIANTS+=,partials
 run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
-# attn_best STAGE CONFIG GPU_BENCH_ARGS...: the fastest combination of attention kernels attn_times
-# found for CONFIG (each kernel's own best shape: LOCO_CUDA_ATTN_ROWS=fwd,dq and the like), end to
-# end, where it is a mix that no stage above ran; optional
+# faster A B: stages A and B both measured tokens/s, and A more
+faster() {
+  python3 - "$LOGDIR/$1.out" "$LOGDIR/$2.out" <<'PY' 2>/dev/null
+import json, sys
+def tps(path):
+    try:
+        with open(path) as f:
+            return json.loads(f.read().strip().splitlines()[-1]).get("tokens_per_s") or 0
+    except (OSError, ValueError, IndexError):
+        return 0
+a, b = tps(sys.argv[1]), tps(sys.argv[2])
+sys.exit(0 if a > b > 0 else 1)
+PY
+}
+# attn_best STAGE CONFIG PREFIX GPU_BENCH_ARGS...: the fastest combination of the opt-ins measured above
+# for CONFIG, end to end, where it is a mix that no stage above ran: each attention kernel's best shape
+# and backward (attn_times: LOCO_CUDA_ATTN_ROWS=fwd,dq and the like), plus LOCO_CUDA_ROPE_BWD=fused
+# where PREFIX_ropebwd beat PREFIX (the default) and the backward is not a fused one (which cannot
+# take it); optional. The candidate for the next default, measured in the same run as the rest.
 attn_best() {
-  local stage=$1 config=$2 words
-  shift 2
+  local stage=$1 config=$2 prefix=$3 words
+  shift 3
   words=$(python3 "$K/tools/attn_times.py" --env "$config" < "$LOGDIR/attn_times.out" 2>/dev/null)
+  if [[ "$words" != *LOCO_CUDA_ATTN_BWD* ]] && stage_ok "${prefix}_ropebwd" && faster "${prefix}_ropebwd" "$prefix"; then
+    words="${words:+$words }LOCO_CUDA_ROPE_BWD=fused"
+  fi
   case "$words" in
-    "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused" | "LOCO_CUDA_ATTN_BWD=partials")
-      skip_stage "$stage" "attn_times found no combination for $config beyond the variants benchmarked above" ;;
+    "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused" | "LOCO_CUDA_ATTN_BWD=partials" | "LOCO_CUDA_ROPE_BWD=fused")
+      skip_stage "$stage" "no combination for $config beyond the variants benchmarked above" ;;
     *)
       echo "$words" > "$LOGDIR/$stage.env"
       # shellcheck disable=SC2086  # the words are VAR=VALUE settings for env
       run_stage "$stage" 45 env $words "$K/build/gpu-bench" "$@" ;;
   esac
 }
-attn_best bench_124m_best gpt2-124m "${B124[@]}"
-attn_best bench_1b_best 1b "${B1B[@]}"
+attn_best bench_124m_best gpt2-124m bench_124m "${B124[@]}"
+attn_best bench_1b_best 1b bench_1b "${B1B[@]}"
 # variants (optional stages): the heuristic's first matmul algorithm instead of the timed one
 # (LOCO_CUDA_GEMM_TUNE=0, the default until 2026-11-26), and the cluster-of-2 cross-entropy
 # (LOCO_CUDA_CE=cluster)

@@ -17,7 +17,8 @@ function script(path: string, body: string): void {
 }
 
 /** A copy of gpu-check.sh in a fake repository whose kernels/ tools are stubs; returns its root. */
-function fakeTree(opts: { parityOk: boolean }): { root: string; base: string; bin: string } {
+/** slowFused: the fused backwards' stub kernel times are large, so the split backward wins. */
+function fakeTree(opts: { parityOk: boolean; slowFused?: boolean }): { root: string; base: string; bin: string } {
   const root = tempDir('loco-gpucheck-');
   const k = join(root, 'kernels');
   mkdirSync(k, { recursive: true });
@@ -26,8 +27,9 @@ function fakeTree(opts: { parityOk: boolean }): { root: string; base: string; bi
   const bench = (tps124: number, tps1b: number) => `
 tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
 [[ "$*" == *"--attn tc "* || "$*" == *"--attn tc" ]] && tps=$((tps + 1000))
+[[ "\${LOCO_CUDA_ROPE_BWD:-}" == fused ]] && tps=$((tps + 5000))
 [[ -n "\${LOCO_CUDA_GEMM_TUNE_CACHE:-}" ]] && printf 'loco-gemm-tune 1\\nkey 0 %s\\n' "$(printf '0%.0s' {1..16})" > "$LOCO_CUDA_GEMM_TUNE_CACHE"
-echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}\\"}"`;
+echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}\\"}"`;
   script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
   script(join(k, 'build', 'gpu-parity'), `echo '{"tool":"gpu-parity","ok":${opts.parityOk},"failures":[],"attention_tc2_fnv1a":"00c0ffee00c0ffee"}'`);
   script(join(k, 'build', 'codec-cuda'), `echo '{"tool":"codec-cuda","device_name":"Stub GPU","parity":{"ok":true},"bench":{"encode_ms":0.9,"aggregate_ms":0.4,"parity_ok":true,"ratio":214}}'`);
@@ -64,10 +66,10 @@ row() { printf '"%s","void attn_tc2::%s(bf16 *)","(128, 1, 1)","(16, 192, 1)","g
     row 2 'attn2_bwd_dkv_kernel<64, false, false, 2, 32>' 450; row 3 'attn2_bwd_dq_kernel<64, false, 2, 32>' 300
   elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == partials ]]; then
     row 0 'attn2_fwd_kernel<64, 0, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, 0, 1, 64>' 100
-    row 2 'attn2_bwd_dkv_kernel<64, 0, 2, 1, 64>' 480; row 3 'attn2_dq_reduce_kernel<64>' 40
+    row 2 'attn2_bwd_dkv_kernel<64, 0, 2, 1, 64>' ${opts.slowFused ? 4800 : 480}; row 3 'attn2_dq_reduce_kernel<64>' 40
   elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == fused ]]; then
     row 0 'attn2_fwd_kernel<64, false, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, false, 1, 64>' 100
-    row 2 'attn2_bwd_dkv_kernel<64, false, true, 1, 64>' 550; row 3 'attn2_dq_finish_kernel<64>' 50
+    row 2 'attn2_bwd_dkv_kernel<64, false, true, 1, 64>' ${opts.slowFused ? 5500 : 550}; row 3 'attn2_dq_finish_kernel<64>' 50
   else
     row 0 'attn2_fwd_kernel<64, false, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, false, 1, 64>' 100
     row 2 'attn2_bwd_dkv_kernel<64, false, false, 1, 64>' 500; row 3 'attn2_bwd_dq_kernel<64, false, 1, 64>' 400
@@ -137,8 +139,9 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(b124.dkv.variant, 'rows32');
   assert.equal(b124.dq.variant, 'rows32');
   assert.deepEqual(b124.env, { LOCO_CUDA_ATTN_ROWS: 'fwd', LOCO_CUDA_ATTN_BWD: 'partials' });
-  assert.equal(j.stages.bench_124m_best.result.attn_env, 'fwd/partials');
-  assert.equal(j.stages.bench_1b_best.result.attn_env, 'fwd/partials');
+  // (the backward is a fused one, which cannot take LOCO_CUDA_ROPE_BWD: not added though it was faster)
+  assert.equal(j.stages.bench_124m_best.result.attn_env, 'fwd/partials/');
+  assert.equal(j.stages.bench_1b_best.result.attn_env, 'fwd/partials/');
   assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=fwd LOCO_CUDA_ATTN_BWD=partials');
   assert.equal(j.comparison['gpt2-124m'].engine_dq_partials_tokens_per_s, 400_000);
   const c = j.comparison['gpt2-124m'];
@@ -146,13 +149,14 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(c.engine_fused_bwd_tokens_per_s, 400_000);
   assert.equal(c.engine_rows32_tokens_per_s, 400_000);
   assert.equal(c.engine_logits_fp32_tokens_per_s, 400_000);
-  assert.equal(c.engine_rope_bwd_fused_tokens_per_s, 400_000);
+  assert.equal(c.engine_rope_bwd_fused_tokens_per_s, 405_000);
   assert.equal(c.baseline_tc2_tokens_per_s, 300_000);
   assert.equal(c.baseline_tc_tokens_per_s, 301_000);
   assert.equal(c.baseline_best, 'tc');
-  assert.ok(Math.abs(c.speedup_vs_baseline - 400 / 301) < 1e-9);
-  assert.ok(Math.abs(c.speedup_vs_torch_compile - 0.8) < 1e-9);
-  assert.ok(Math.abs(j.comparison['1b'].speedup_vs_torch_compile - 0.8) < 1e-9);
+  assert.equal(c.engine_best, 'rope_bwd_fused');
+  assert.ok(Math.abs(c.speedup_vs_baseline - 405 / 301) < 1e-9);
+  assert.ok(Math.abs(c.speedup_vs_torch_compile - 0.81) < 1e-9);
+  assert.ok(Math.abs(j.comparison['1b'].speedup_vs_torch_compile - 0.85) < 1e-9);
   assert.ok(Math.abs(j.comparison.sparseloco_124m.compress_speedup_vs_torch - 30) < 1e-9);
   assert.equal(j.device_name, 'Stub GPU');
 });
@@ -170,4 +174,17 @@ test('gpu-check.sh: a failing required stage fails the run (exit 1, "ok": false)
   assert.deepEqual(j.stages.attn_times.result.runs.map((r: { variant: string }) => r.variant), ['default', 'default']);
   // only the default ran: no combination to benchmark
   assert.equal(j.stages.bench_124m_best.status, 'skipped');
+});
+
+test('gpu-check.sh: bench_*_best adds LOCO_CUDA_ROPE_BWD=fused to the fastest split attention when bench_*_ropebwd beat the default', () => {
+  const t = fakeTree({ parityOk: true, slowFused: true });
+  const r = runCheck(t, join(t.root, 'out'));
+  assert.equal(r.status, 0, r.stderr.slice(-2000));
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  const b124 = j.stages.attn_times.result.best['gpt2-124m'];
+  assert.equal(b124.backward.variant, 'split');
+  assert.deepEqual(b124.env, { LOCO_CUDA_ATTN_ROWS: '32' });
+  // the stub gpu-bench is 5k tokens/s faster with LOCO_CUDA_ROPE_BWD=fused: the mix is benchmarked
+  assert.equal(j.stages.bench_124m_best.result.attn_env, '32//fused');
+  assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=32 LOCO_CUDA_ROPE_BWD=fused');
 });
