@@ -836,14 +836,18 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_bwd_dq_kernel(bf16* dqkv,
 }
 
 // After the fused backward: dq (the q columns of dqkv) = bf16(dq_acc · scale), 8 elements a thread.
+// dq columns c … c+7 of row r in dqkv = bf16(scale · (a, e))
+__device__ __forceinline__ void store_dq8(bf16* dqkv, size_t r, size_t c, int d, float4 a, float4 e, float scale) {
+  const uint4 v = make_uint4(pack2(a.x * scale, a.y * scale), pack2(a.z * scale, a.w * scale),
+                             pack2(e.x * scale, e.y * scale), pack2(e.z * scale, e.w * scale));
+  *reinterpret_cast<uint4*>(dqkv + r * 3 * (size_t)d + c) = v;
+}
 template <int HD>
 __global__ void attn2_dq_finish_kernel(bf16* dqkv, const float* dq_acc, size_t rows, int d, float scale) {
   const size_t i = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) * 8, r = i / d, c = i % d;
   if (r >= rows) return;
-  const float4 a = *reinterpret_cast<const float4*>(dq_acc + i), e = *reinterpret_cast<const float4*>(dq_acc + i + 4);
-  const uint4 v = make_uint4(pack2(a.x * scale, a.y * scale), pack2(a.z * scale, a.w * scale),
-                             pack2(e.x * scale, e.y * scale), pack2(e.z * scale, e.w * scale));
-  *reinterpret_cast<uint4*>(dqkv + r * 3 * (size_t)d + c) = v;
+  store_dq8(dqkv, r, c, d, *reinterpret_cast<const float4*>(dq_acc + i), *reinterpret_cast<const float4*>(dq_acc + i + 4),
+            scale);
 }
 
 // After the partials backward: dq (the q columns of dqkv) = bf16(scale · Σ_kb part[kb]) over the key
@@ -862,9 +866,7 @@ __global__ void attn2_dq_reduce_kernel(bf16* dqkv, const float* part, size_t row
     a = make_float4(a.x + a2.x, a.y + a2.y, a.z + a2.z, a.w + a2.w);
     e = make_float4(e.x + e2.x, e.y + e2.y, e.z + e2.z, e.w + e2.w);
   }
-  const uint4 v = make_uint4(pack2(a.x * scale, a.y * scale), pack2(a.z * scale, a.w * scale),
-                             pack2(e.x * scale, e.y * scale), pack2(e.z * scale, e.w * scale));
-  *reinterpret_cast<uint4*>(dqkv + r * 3 * (size_t)d + c) = v;
+  store_dq8(dqkv, r, c, d, a, e, scale);
 }
 
 // Shared memory of each kernel in bytes (the launcher and the emulator use these).
