@@ -175,6 +175,38 @@ static size_t count_diff(const std::vector<T>& a, const std::vector<T>& b) {
 }
 
 // ---- cross-entropy --------------------------------------------------------------------------------
+// The double reference of one row (l: its V real logits): logsumexp, and dlogits of column j
+static double ce_ref_lse(const std::vector<double>& l) {
+  double m = -INFINITY;
+  for (double v : l) m = std::max(m, v);
+  double s = 0;
+  for (double v : l) s += std::exp(v - m);
+  return m + std::log(s);
+}
+static double ce_ref_grad(const std::vector<double>& l, int j, int tgt, double lse, float scale) {
+  return j < (int)l.size() ? (std::exp(l[j] - lse) - (j == tgt ? 1.0 : 0.0)) * scale : 0.0;
+}
+// One kernel's errors against the reference, row by row: the loss's largest relative error, Σ (dl −
+// ref)² over the padded row, the largest value written to a padding column
+struct CeErr {
+  double loss = 0, g2 = 0, pad = 0;
+  template <typename T>
+  void add_row(const std::vector<double>& l, int Vp, int tgt, double lse, float scale, float got_loss, const T* dl) {
+    const double ref_loss = lse - l[tgt];
+    loss = std::max(loss, std::fabs(got_loss - ref_loss) / std::fabs(ref_loss));
+    for (int j = 0; j < Vp; j++) {
+      const double got = tf(dl[j]), ref = ce_ref_grad(l, j, tgt, lse, scale);
+      if (j >= (int)l.size()) pad = std::max(pad, std::fabs(got));
+      g2 += (got - ref) * (got - ref);
+    }
+  }
+};
+static double ce_ref_grad_norm2(const std::vector<double>& l, int Vp, int tgt, double lse, float scale) {
+  double n = 0;
+  for (int j = 0; j < Vp; j++) n += ce_ref_grad(l, j, tgt, lse, scale) * ce_ref_grad(l, j, tgt, lse, scale);
+  return n;
+}
+
 template <typename T>
 static void check_crossentropy(int R, int V, int Vp, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -205,38 +237,26 @@ static void check_crossentropy(int R, int V, int Vp, uint64_t seed) {
   }, 2);
   if (g_inject) dl[(size_t)(R / 2) * Vp + V / 3] = ft<T>(tf(dl[(size_t)(R / 2) * Vp + V / 3]) + 0.01f * scale);
   if (g_inject) dl2[(size_t)(R / 2) * Vp + V / 3] = ft<T>(tf(dl2[(size_t)(R / 2) * Vp + V / 3]) + 0.01f * scale);
-  double lerr = 0, gerr = 0, gnorm = 0, pad = 0, same = 0, lerr2 = 0, gerr2 = 0, pad2 = 0, same2 = 0;
+  CeErr e, e2;
+  double gnorm = 0, same = 0, same2 = 0;
   for (int r = 0; r < R; r++) {
-    const float* l = &logits[(size_t)r * Vp];
-    double m = -INFINITY;
-    for (int j = 0; j < V; j++) m = std::max(m, (double)l[j]);
-    double s = 0;
-    for (int j = 0; j < V; j++) s += std::exp((double)l[j] - m);
-    const double lse = m + std::log(s);
-    lerr = std::max(lerr, std::fabs(loss[r] - (lse - l[y[r]])) / std::fabs(lse - l[y[r]]));
+    const std::vector<double> l(logits.begin() + (size_t)r * Vp, logits.begin() + (size_t)r * Vp + V);
+    const double lse = ce_ref_lse(l);
+    e.add_row(l, Vp, y[r], lse, scale, loss[r], &dl[(size_t)r * Vp]);
+    e2.add_row(l, Vp, y[r], lse, scale, loss2[r], &dl2[(size_t)r * Vp]);
+    gnorm += ce_ref_grad_norm2(l, Vp, y[r], lse, scale);
     same = std::max(same, (double)std::fabs(loss[r] - loss_eval[r]));
-    lerr2 = std::max(lerr2, std::fabs(loss2[r] - (lse - l[y[r]])) / std::fabs(lse - l[y[r]]));
     same2 = std::max(same2, (double)std::fabs(loss2[r] - loss2_eval[r]));
-    for (int j = 0; j < Vp; j++) {
-      const double ref = j < V ? (std::exp((double)l[j] - lse) - (j == y[r] ? 1.0 : 0.0)) * scale : 0.0;
-      const double got = tf(dl[(size_t)r * Vp + j]);
-      const double got2 = tf(dl2[(size_t)r * Vp + j]);
-      if (j >= V) pad = std::max(pad, std::fabs(got));
-      if (j >= V) pad2 = std::max(pad2, std::fabs(got2));
-      gerr += (got - ref) * (got - ref);
-      gerr2 += (got2 - ref) * (got2 - ref);
-      gnorm += ref * ref;
-    }
   }
   const std::string n = std::string("crossentropy_") + tname<T>() + "_V" + std::to_string(V) + "_Vp" + std::to_string(Vp);
-  report(n + "_loss", lerr, 2e-6);
+  report(n + "_loss", e.loss, 2e-6);
   report(n + "_loss_eval_same_bits", same, 0);
-  report(n + "_dlogits", std::sqrt(gerr / gnorm), std::is_same<T, float>::value ? 2e-6 : 4e-3);
-  report(n + "_padding_zero", pad, 0);
-  report(n + "_cluster_loss", lerr2, 2e-6);
+  report(n + "_dlogits", std::sqrt(e.g2 / gnorm), std::is_same<T, float>::value ? 2e-6 : 4e-3);
+  report(n + "_padding_zero", e.pad, 0);
+  report(n + "_cluster_loss", e2.loss, 2e-6);
   report(n + "_cluster_loss_eval_same_bits", same2, 0);
-  report(n + "_cluster_dlogits", std::sqrt(gerr2 / gnorm), std::is_same<T, float>::value ? 2e-6 : 4e-3);
-  report(n + "_cluster_padding_zero", pad2, 0);
+  report(n + "_cluster_dlogits", std::sqrt(e2.g2 / gnorm), std::is_same<T, float>::value ? 2e-6 : 4e-3);
+  report(n + "_cluster_padding_zero", e2.pad, 0);
 }
 
 // bf16 logits (LOCO_CUDA_LOGITS=bf16): the shared-memory kernel and the two-pass fallback against a
@@ -258,35 +278,26 @@ static void check_crossentropy_bf16_logits(int R, int V, int Vp, uint64_t seed) 
   launch(R, 1, CE16_THREADS, [&] { crossentropy_bf16_kernel<T>(logits.data(), (T*)nullptr, loss_eval.data(), y.data(), V, Vp, scale); });
   launch(R, 1, CE_THREADS, [&] { crossentropy_kernel<T, bf16>(logits.data(), dl2.data(), loss2.data(), y.data(), V, Vp, scale); });
   if (g_inject) dl[(size_t)(R / 2) * Vp + V / 3] = ft<T>(tf(dl[(size_t)(R / 2) * Vp + V / 3]) + 0.01f * scale);
-  double lerr = 0, gerr = 0, gnorm = 0, pad = 0, same = 0, lerr2 = 0, gerr2 = 0;
+  CeErr e, e2;
+  double gnorm = 0, same = 0;
   for (int r = 0; r < R; r++) {
     std::vector<double> l(V);
     for (int j = 0; j < V; j++) l[j] = __bfloat162float(logits[(size_t)r * Vp + j]);
-    double m = -INFINITY;
-    for (int j = 0; j < V; j++) m = std::max(m, l[j]);
-    double sum = 0;
-    for (int j = 0; j < V; j++) sum += std::exp(l[j] - m);
-    const double lse = m + std::log(sum), ref_loss = lse - l[y[r]];
-    lerr = std::max(lerr, std::fabs(loss[r] - ref_loss) / std::fabs(ref_loss));
-    lerr2 = std::max(lerr2, std::fabs(loss2[r] - ref_loss) / std::fabs(ref_loss));
+    const double lse = ce_ref_lse(l);
+    e.add_row(l, Vp, y[r], lse, scale, loss[r], &dl[(size_t)r * Vp]);
+    e2.add_row(l, Vp, y[r], lse, scale, loss2[r], &dl2[(size_t)r * Vp]);
+    gnorm += ce_ref_grad_norm2(l, Vp, y[r], lse, scale);
     same = std::max(same, (double)std::fabs(loss[r] - loss_eval[r]));
-    for (int j = 0; j < Vp; j++) {
-      const double ref = j < V ? (std::exp(l[j] - lse) - (j == y[r] ? 1.0 : 0.0)) * scale : 0.0;
-      const double got = tf(dl[(size_t)r * Vp + j]), got2 = tf(dl2[(size_t)r * Vp + j]);
-      if (j >= V) pad = std::max(pad, std::max(std::fabs(got), std::fabs(got2)));
-      gerr += (got - ref) * (got - ref);
-      gerr2 += (got2 - ref) * (got2 - ref);
-      gnorm += ref * ref;
-    }
   }
   const std::string n = std::string("crossentropy_bf16_logits_") + tname<T>() + "_V" + std::to_string(V) + "_Vp" + std::to_string(Vp);
   const double gtol = std::is_same<T, float>::value ? 2e-6 : 4e-3;
-  report(n + "_loss", lerr, 2e-6);
+  report(n + "_loss", e.loss, 2e-6);
   report(n + "_loss_eval_same_bits", same, 0);
-  report(n + "_dlogits", std::sqrt(gerr / gnorm), gtol);
-  report(n + "_padding_zero", pad, 0);
-  report(n + "_fallback_loss", lerr2, 2e-6);
-  report(n + "_fallback_dlogits", std::sqrt(gerr2 / gnorm), gtol);
+  report(n + "_dlogits", std::sqrt(e.g2 / gnorm), gtol);
+  report(n + "_padding_zero", e.pad, 0);
+  report(n + "_fallback_loss", e2.loss, 2e-6);
+  report(n + "_fallback_dlogits", std::sqrt(e2.g2 / gnorm), gtol);
+  report(n + "_fallback_padding_zero", e2.pad, 0);
 }
 
 // ---- RMSNorm ----------------------------------------------------------------------------------------
