@@ -175,15 +175,21 @@ static double rel_err(const std::vector<double>& a, const std::vector<double>& r
   return std::sqrt(dd) / std::max(std::sqrt(rr), 1e-30);
 }
 
+// The kernels a case runs besides the default ones (each flag: the switch that selects them)
+struct Variant {
+  bool rope = false;      // RoPE fused into the kernels (LOCO_CUDA_ROPE_FUSED=1)
+  bool fused = false;     // the one-kernel backward, ordered dQ accumulation (LOCO_CUDA_ATTN_BWD=fused)
+  bool wide = false;      // 32 rows per warp where Wide<HD> says so (LOCO_CUDA_ATTN_ROWS=32)
+  bool rope_out = false;  // q, k arrive rotated (as k_rope leaves them) and the backward kernels rotate
+                          // dq, dk back (ROPE_OUT, LOCO_CUDA_ROPE_BWD=fused); the default forward
+  bool partials = false;  // with fused: each key block's dQ share stored as a partial and added in
+                          // key-block order by attn2_dq_reduce_kernel (LOCO_CUDA_ATTN_BWD=partials)
+};
+
 template <int HD>
-// fused: the one-kernel backward with the ordered dQ accumulation (LOCO_CUDA_ATTN_BWD=fused);
-// wide: 32 rows per warp where Wide<HD> says so (LOCO_CUDA_ATTN_ROWS=32)
-// rope_out: q, k arrive rotated (as k_rope leaves them) and the backward kernels rotate dq, dk back
-// (ROPE_OUT, LOCO_CUDA_ROPE_BWD=fused); the forward is the default one
-// partials (with fused): LOCO_CUDA_ATTN_BWD=partials, each key block's dQ share stored as a partial
-// and added in key-block order by attn2_dq_reduce_kernel (the ordered accumulation's bits)
-static bool run_case(int B, int Tn, int H, bool inject, std::string& json, bool rope = false, bool fused = false,
-                     bool wide = false, bool rope_out = false, bool partials = false) {
+static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Variant variant = {}) {
+  const bool rope = variant.rope, fused = variant.fused, wide = variant.wide, rope_out = variant.rope_out,
+             partials = variant.partials;
   const int d = H * HD;
   const size_t BT = (size_t)B * Tn;
   std::mt19937 rng(HD * 1000 + Tn);
@@ -380,31 +386,31 @@ int main(int argc, char** argv) {
     add(run_case<128>(1, 200, 1, false, one));  // two 128-row blocks (the 32-row case below)
     add(run_case<64>(1, 300, 2, false, one));  // three 128-row blocks (the 32-row case below)
     // RoPE fused into the kernels; four 64-row blocks and tiles, ending mid-tile
-    add(run_case<64>(1, 200, 2, false, one, true));
-    add(run_case<128>(1, 130, 1, false, one, true));
+    add(run_case<64>(1, 200, 2, false, one, {.rope = true}));
+    add(run_case<128>(1, 130, 1, false, one, {.rope = true}));
     // the fused backward: several heads and sequences (the counters are per head and tile), ends mid-tile
-    add(run_case<16>(2, 130, 1, false, one, false, true));
-    add(run_case<32>(1, 77, 2, false, one, false, true));
-    add(run_case<64>(1, 200, 2, false, one, false, true));
-    add(run_case<128>(1, 130, 2, false, one, false, true));
+    add(run_case<16>(2, 130, 1, false, one, {.fused = true}));
+    add(run_case<32>(1, 77, 2, false, one, {.fused = true}));
+    add(run_case<64>(1, 200, 2, false, one, {.fused = true}));
+    add(run_case<128>(1, 130, 2, false, one, {.fused = true}));
     // 32 rows per warp: 128-row blocks, 32-row backward tiles (64 at head_dim 16), a last block
     // whose later warps or m-tiles start past the end (T = 77: one warp has no row, one m-tile is
     // half past the end); at head_dim 128 the dK/dV kernel stays at 16 rows. Every sum runs in the
     // same order as with 16 rows (the forward's key tiles are 64 either way; the backward's products
     // add 16 rows at a time, in order, whatever the tile), so these outputs must equal the 16-row
     // cases' bit for bit (test/kernels-attention-tc-emu.test.ts)
-    add(run_case<16>(2, 130, 1, false, one, false, false, true));
-    add(run_case<32>(1, 77, 2, false, one, false, false, true));
-    add(run_case<64>(1, 300, 2, false, one, false, false, true));
-    add(run_case<128>(1, 200, 1, false, one, false, false, true));
+    add(run_case<16>(2, 130, 1, false, one, {.wide = true}));
+    add(run_case<32>(1, 77, 2, false, one, {.wide = true}));
+    add(run_case<64>(1, 300, 2, false, one, {.wide = true}));
+    add(run_case<128>(1, 200, 1, false, one, {.wide = true}));
     // RoPE undone on dq, dk in the backward kernels' epilogue (ROPE_OUT): 16 rows at head_dim 64
     // (three 64-row blocks, the last partial), and the 32-row dQ at head_dim 128 (1b's default shapes)
-    add(run_case<64>(1, 130, 1, false, one, false, false, false, true));
-    add(run_case<128>(1, 130, 1, false, one, false, false, true, true));
+    add(run_case<64>(1, 130, 1, false, one, {.rope_out = true}));
+    add(run_case<128>(1, 130, 1, false, one, {.wide = true, .rope_out = true}));
     // dQ as partials added by a reduce kernel: the same shapes as the fused cases above, whose
     // outputs they must equal bit for bit (the same sums in the same order)
-    add(run_case<64>(1, 200, 2, false, one, false, true, false, false, true));
-    add(run_case<128>(1, 130, 2, false, one, false, true, false, false, true));
+    add(run_case<64>(1, 200, 2, false, one, {.fused = true, .partials = true}));
+    add(run_case<128>(1, 130, 2, false, one, {.fused = true, .partials = true}));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;
