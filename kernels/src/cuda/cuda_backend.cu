@@ -479,16 +479,13 @@ class CudaBackend final : public Backend {
     float* dhf = dmf_.as<float>();
     for (size_t r0 = 0; r0 < BT; r0 += head_rows_) {
       const int R = (int)std::min(head_rows_, BT - r0);
-      if (logits_bf16()) {
-        bf16* logits16 = logits_.as<bf16>();
-        gemm(false, true, R, Vp, d, hf + r0 * d, d, W, d, logits16, Vp, ACT, DType::BF16, 1.f, 0.f, gopts_); prof_mark("head_matmul");
-        k_crossentropy<T>((const bf16*)logits16, grad ? dlog : (T*)nullptr, row_loss_.as<float>() + r0, yd + r0, R, V,
-                          Vp, loss_scale); prof_mark("crossentropy");
-      } else {
-        gemm(false, true, R, Vp, d, hf + r0 * d, d, W, d, logits, Vp, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("head_matmul");
-        k_crossentropy<T>(logits, grad ? dlog : (T*)nullptr, row_loss_.as<float>() + r0, yd + r0, R, V, Vp,
-                          loss_scale); prof_mark("crossentropy");
-      }
+      // logits_ holds the chunk's logits as bf16 or fp32 (logits_bf16())
+      gemm(false, true, R, Vp, d, hf + r0 * d, d, W, d, logits, Vp, ACT, logits_bf16() ? DType::BF16 : DType::F32, 1.f,
+           0.f, gopts_); prof_mark("head_matmul");
+      T* dl = grad ? dlog : (T*)nullptr;
+      if (logits_bf16()) k_crossentropy<T>(logits_.as<bf16>(), dl, row_loss_.as<float>() + r0, yd + r0, R, V, Vp, loss_scale);
+      else k_crossentropy<T>(logits, dl, row_loss_.as<float>() + r0, yd + r0, R, V, Vp, loss_scale);
+      prof_mark("crossentropy");
       if (grad) {
         gemm(false, false, R, d, Vp, dlog, Vp, W, d, dhf + r0 * d, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("head_matmul");
         gemm(true, false, Vp, d, R, dlog, Vp, hf + r0 * d, d, G, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("head_matmul");
