@@ -41,6 +41,8 @@ static EmuBarrier* g_warp_barrier[EMU_THREADS / 32];
 static float g_shfl[EMU_THREADS];
 static void __syncthreads() { g_block_barrier->arrive_and_wait(); }
 static void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+// a·b rounded to float; this file is built without -march, so the host has no FMA to contract it into
+static float __fmul_rn(float a, float b) { return a * b; }
 static float __shfl_xor_sync(unsigned, float v, int m) {
   const int t = threadIdx.x, w = t / 32;
   g_shfl[t] = v;

@@ -135,6 +135,17 @@ __device__ __forceinline__ void cp_async16(bf16* dst, const bf16* src, bool vali
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(a), "l"(src), "r"(n));
 #endif
 }
+// 4 bytes global → shared, asynchronously (cp.async's smallest size; .ca is the only cache mode it
+// allows); zero when !valid. The dK/dV kernel's per-tile lse and D come this way, in the tile's group.
+__device__ __forceinline__ void cp_async4(float* dst, const float* src, bool valid) {
+#ifdef LOCO_CUDA_EMULATE
+  *dst = valid ? *src : 0.f;
+#else
+  const unsigned a = (unsigned)__cvta_generic_to_shared(dst);
+  const int n = valid ? 4 : 0;
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(a), "l"(src), "r"(n));
+#endif
+}
 __device__ __forceinline__ void cp_async_commit() {
 #ifndef LOCO_CUDA_EMULATE
   asm volatile("cp.async.commit_group;\n" ::);
@@ -582,6 +593,21 @@ __device__ __forceinline__ void store_dq_share(float* part, const bf16* dSs, con
   }
 }
 
+// A query tile's lse and D (rows [q0, q0 + TKN), zeros from Tn on) into dst[0 … TKN) and
+// dst[TKN … 2·TKN) with cp.async, in the same group as the tile's Q and dO: until 2026-11-26 the
+// threads loaded them with plain loads and stored them before the tile's barrier, so every query
+// tile of the dK/dV kernel waited out one global-memory latency (h100-5's profile: this kernel
+// latency-bound, 0.40 eligible warps per scheduler; it took 1.57× the dQ kernel's time for 4/3 of
+// its matrix products).
+template <int TKN, int NT>
+__device__ __forceinline__ void cp_rows_lse_d(float* dst, const float* lse, const float* D, int q0, int Tn) {
+  for (int e = threadIdx.x; e < 2 * TKN; e += NT) {
+    const int i = q0 + (e < TKN ? e : e - TKN);
+    const bool ok = i < Tn;
+    cp_async4(dst + e, (e < TKN ? lse : D) + (ok ? i : 0), ok);
+  }
+}
+
 // dK, dV for a block of BR keys (16·MT per warp), streaming TKN-query tiles from the first that can
 // see the block's keys.
 //
@@ -609,7 +635,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE == ROPE_FULL || FUSED_DQ |
   bf16* Ks = reinterpret_cast<bf16*>(smraw);  // [BR][S]
   bf16* Vs = Ks + BR * S;                     // [BR][S]
   bf16* QD = Vs + BR * S;                     // stage st: Q at QD + st·2·TKN·S, dO TKN·S further
-  float* LD = reinterpret_cast<float*>(QD + 4 * TKN * S);  // stage st: lse·log2(e) at LD + st·2·TKN, D TKN further
+  float* LD = reinterpret_cast<float*>(QD + 4 * TKN * S);  // stage st: lse at LD + st·2·TKN, D TKN further
   bf16* dSs = reinterpret_cast<bf16*>(LD + 4 * TKN);       // FUSED_DQ: dSᵀ of the tile, [BR keys][SD]
   int kb, bh;
   if constexpr (FUSED_DQ == DQ_ORDERED) {
@@ -639,12 +665,8 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE == ROPE_FULL || FUSED_DQ |
   cp_tile<HD, BR, NT>(Vs, base + 2 * d, ld, k0, Tn);
   cp_tile<HD, TKN, NT>(QD, base, ld, qt0 * TKN, Tn);
   cp_tile<HD, TKN, NT>(QD + TKN * S, dyb, d, qt0 * TKN, Tn);
+  cp_rows_lse_d<TKN, NT>(LD, lseb, Db, qt0 * TKN, Tn);
   cp_async_commit();
-  for (int e = threadIdx.x; e < TKN; e += NT) {
-    const int i = qt0 * TKN + e;
-    LD[e] = i < Tn ? lseb[i] * LOG2E : 0.f;
-    LD[TKN + e] = i < Tn ? Db[i] : 0.f;
-  }
   const int wk0 = k0 + warp * RW;  // this warp's first key
   int key[MT][2];                  // the two keys of each m-tile this thread holds
 #pragma unroll
@@ -663,13 +685,8 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE == ROPE_FULL || FUSED_DQ |
       bf16* nx = QD + ns * 2 * TKN * S;
       cp_tile<HD, TKN, NT>(nx, base, ld, nq0, Tn);
       cp_tile<HD, TKN, NT>(nx + TKN * S, dyb, d, nq0, Tn);
+      cp_rows_lse_d<TKN, NT>(LD + ns * 2 * TKN, lseb, Db, nq0, Tn);
       cp_async_commit();
-      float* nl = LD + ns * 2 * TKN;
-      for (int e = threadIdx.x; e < TKN; e += NT) {
-        const int i = nq0 + e;
-        nl[e] = i < Tn ? lseb[i] * LOG2E : 0.f;
-        nl[TKN + e] = i < Tn ? Db[i] : 0.f;
-      }
       cp_async_wait<1>();
     } else {
       cp_async_wait<0>();
@@ -677,8 +694,8 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE == ROPE_FULL || FUSED_DQ |
     __syncthreads();
     bf16* Qs = QD + st * 2 * TKN * S;
     const bf16* dOs = Qs + TKN * S;
-    const float* L2 = LD + st * 2 * TKN;
-    const float* Dq = L2 + TKN;
+    const float* Lq = LD + st * 2 * TKN;
+    const float* Dq = Lq + TKN;
     const int q0 = qt * TKN;
     if constexpr (ROPE == ROPE_FULL) {  // RoPE fused: q, k arrive unrotated
       if (qt == qt0) rope_tile<HD, BR, NT>(Ks, k0, Tn, cs, sn);
@@ -699,7 +716,9 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE == ROPE_FULL || FUSED_DQ |
             const int qc = n * 8 + 2 * t + (e & 1);
             const int i = q0 + qc, j = key[mt][e >> 1];
             const bool valid = !need_mask || (i >= j && i < Tn && j < Tn);
-            const float p = valid ? exp2f(sT[mt][n][e] * scale_log2 - L2[qc]) : 0.f;
+            // lse·log2(e) rounded on its own (__fmul_rn: never contracted into the next FMA), as
+            // when the kernel still stored the product in shared memory: the same bits
+            const float p = valid ? exp2f(sT[mt][n][e] * scale_log2 - __fmul_rn(Lq[qc], LOG2E)) : 0.f;
             sT[mt][n][e] = p;
             dpT[mt][n][e] = p * (dpT[mt][n][e] - Dq[qc]);
           }
