@@ -71,6 +71,17 @@ __device__ __forceinline__ void store4(bf16* p, float4 v) {
   w.h[1] = __floats2bfloat162_rn(v.z, v.w);
   *(uint2*)p = w.u;
 }
+// 8 consecutive T from two float4 (lo: columns 0-3, hi: 4-7), the same roundings as store4; for bf16
+// one 16-byte store, so a warp's store covers whole 32-byte sectors (two 8-byte store4 from lanes
+// 16 bytes apart each cover half of every sector they touch)
+__device__ __forceinline__ void store8(float* p, float4 lo, float4 hi) {
+  store4(p, lo);
+  store4(p + 4, hi);
+}
+__device__ __forceinline__ void store8(bf16* p, float4 lo, float4 hi) {
+  const float o[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+  Vec16<bf16>::store(p, o);
+}
 
 __global__ void embed_forward_kernel(float* out, const float* E, const int* x, int N, int d) {
   const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -661,8 +672,7 @@ __global__ void __launch_bounds__(CE16_THREADS, 2) crossentropy_bf16_kernel(cons
   for (int q = threadIdx.x; q < n8; q += CE16_THREADS) {
     float4 lo, hi;
     ce_unpack8(ce_row8[q], lo, hi);
-    store4(dl + 8 * q, ce_grad4(lo, 8 * q, V, tgt, lse, scale));
-    store4(dl + 8 * q + 4, ce_grad4(hi, 8 * q + 4, V, tgt, lse, scale));
+    store8(dl + 8 * q, ce_grad4(lo, 8 * q, V, tgt, lse, scale), ce_grad4(hi, 8 * q + 4, V, tgt, lse, scale));
   }
 }
 
@@ -922,7 +932,7 @@ void k_crossentropy(const bf16* logits, T* dlogits, float* row_loss, const int* 
   if (R == 0) return;
   static size_t allowed = 48 * 1024;
   const size_t smem = (size_t)Vp * sizeof(bf16) + (2 * CE16_THREADS / 32 + 1) * sizeof(float);
-  const bool vec = Vp % 8 == 0 && aligned16(logits) && ((uintptr_t)dlogits % (4 * sizeof(T))) == 0;
+  const bool vec = Vp % 8 == 0 && aligned16(logits) && aligned16(dlogits);  // store8: 16-byte stores
   if (vec && allow_smem(crossentropy_bf16_kernel<T>, smem, allowed))
     crossentropy_bf16_kernel<T><<<R, CE16_THREADS, smem>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   else
