@@ -56,9 +56,21 @@ echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_
   script(join(bin, 'ncu'), `
 args=" $* "; log=""; prev=""
 for a in "$@"; do [[ "$prev" == "--log-file" ]] && log=$a; prev=$a; done
-if [[ -z "$log" || "$args" != *" regex:attn "* ]]; then echo "ncu: no GPU" >&2; exit 1; fi
 f=1; [[ "$args" == *"--config 1b"* ]] && f=4
 row() { printf '"%s","void attn_tc2::%s(bf16 *)","(128, 1, 1)","(16, 192, 1)","gpu__time_duration.sum","usecond","%s"\\n' "$1" "$2" $(( $3 * f )); }
+# the kernels / kernels_base stages' one profiled step: the baseline tree's dK/dV and
+# cross-entropy are slower, and it has a kernel this tree no longer runs
+if [[ "$log" == */ncu.csv || "$log" == */ncu_base.csv ]]; then
+  { echo '"ID","Kernel Name","Block Size","Grid Size","Metric Name","Metric Unit","Metric Value"'
+    if [[ "$args" == *"/base/"* ]]; then
+      row 0 'attn2_bwd_dkv_kernel<64, 0, 0, 1, 64>' 600; row 1 'crossentropy_bf16_kernel<bf16>' 250; row 2 'old_kernel' 10
+    else
+      row 0 'attn2_bwd_dkv_kernel<64, 0, 0, 1, 64>' 500; row 1 'crossentropy_bf16_kernel<bf16>' 200
+    fi
+  } > "$log"
+  exit 0
+fi
+if [[ -z "$log" || "$args" != *" regex:attn "* ]]; then echo "ncu: no GPU" >&2; exit 1; fi
 { echo '==PROF== Disconnected'
   echo '"ID","Kernel Name","Block Size","Grid Size","Metric Name","Metric Unit","Metric Value"'
   if [[ "\${LOCO_CUDA_ATTN_ROWS:-}" == 32 ]]; then
@@ -100,6 +112,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(r.status, 0, r.stderr.slice(-2000));
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
   assert.equal(j.ok, true);
+  const near = (a: number, b: number) => Math.abs(a - b) < 1e-9;
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
@@ -110,15 +123,20 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   // two processes sharing a tuning cache: the stage compares their losses and sees the cache written
   assert.equal(j.stages.tune_repeat.result.ok, true, JSON.stringify(j.stages.tune_repeat));
   assert.equal(j.stages.tune_repeat.result.cache_entries, 1);
-  // ncu is missing: its stages fail, are named, and do not make the run fail
-  // (attn_regs: the fake tree has no kernel_stats.py)
-  assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_base', 'attn_regs', 'kernels'], JSON.stringify(j.stages.attn_times));
+  // the stub ncu has no profiling sections: those stages fail, are named, and do not make the run
+  // fail (attn_regs: the fake tree has no kernel_stats.py)
+  assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_base', 'attn_regs'], JSON.stringify(j.stages.attn_times));
+  // one step's kernel times, this tree beside the baseline tree's, matched by kernel, largest first
+  const kv = j.comparison.kernels_vs_base;
+  assert.ok(near(kv.total_ms, 0.7) && near(kv.base_total_ms, 0.86), JSON.stringify(kv));
+  assert.deepEqual(kv.kernels.map((k: { ms: number | null; base_ms: number | null }) => [k.ms, k.base_ms]), [[0.5, 0.6], [0.2, 0.25], [null, 0.01]]);
+  assert.match(kv.kernels[0].name, /attn2_bwd_dkv_kernel/);
+  assert.ok(existsSync(join(out, 'ncu.csv.gz')) && existsSync(join(out, 'ncu_base.csv.gz')));
   // attention kernel times: every config × variant, summed per kernel from the CSV and per part
   const at = j.stages.attn_times.result;
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
   assert.deepEqual(at.runs.map((r: { config: string; variant: string }) => `${r.config}/${r.variant}`),
     ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials']);
-  const near = (a: number, b: number) => Math.abs(a - b) < 1e-9;
   const r32 = at.runs[1];
   assert.equal(r32.kernels.length, 3);
   assert.match(r32.kernels[2].name, /attn2_fwd_kernel<64, false, 2, 64>/);
