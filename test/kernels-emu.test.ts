@@ -22,8 +22,10 @@ test('CUDA element-wise kernels (emulated) match double references and the scala
   assert.equal(mk.status, 0, `make build/kernels-emu failed:\n${mk.stdout}\n${mk.stderr}`);
   const r = spawnSync(EMU, [], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(r.status, 0, `kernels-emu failed:\n${r.stdout.slice(-2000)}\n${r.stderr}`);
-  const j = JSON.parse(r.stdout) as { ok: boolean; checks: Check[] };
+  const j = JSON.parse(r.stdout) as { ok: boolean; checks: Check[]; crossentropy_outputs_fnv1a: string };
   assert.equal(j.ok, true);
+  // the checksum that "the same bits" claims about the cross-entropy kernels are checked with
+  assert.match(j.crossentropy_outputs_fnv1a, /^[0-9a-f]{16}$/);
   assert.ok(j.checks.length >= 50, `only ${j.checks.length} checks`);
   for (const c of j.checks) assert.ok(c.ok && c.err <= c.tol, JSON.stringify(c));
   for (const k of ['crossentropy', 'rmsnorm', 'rope', 'swiglu', 'adamw', 'sum_squares', 'embed', 'attn_bwd_pre']) {

@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <atomic>
 #include "emu_barrier.h"
+#include "fnv1a.h"
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -145,6 +146,11 @@ static void launch(unsigned gx, unsigned gy, unsigned bx, const std::function<vo
 static bool g_inject = false;
 static int g_fail = 0;
 static std::string g_out;
+// FNV-1a of every cross-entropy kernel's outputs (dlogits, losses) over all cases, printed as
+// crossentropy_outputs_fnv1a: a change meant to keep the bits keeps this sum
+static uint64_t g_ce_hash = FNV1A_BASIS;
+template <typename T>
+static void ce_hash(const std::vector<T>& v) { g_ce_hash = fnv1a(g_ce_hash, v.data(), v.size() * sizeof(T)); }
 static void report(const std::string& name, double err, double tol) {
   const bool ok = err <= tol && std::isfinite(err);
   if (!ok) g_fail++;
@@ -235,6 +241,8 @@ static void check_crossentropy(int R, int V, int Vp, uint64_t seed) {
   launch(2 * R, 1, CE2_THREADS, [&] {
     crossentropy_cluster_kernel<T>(logits.data(), (T*)nullptr, loss2_eval.data(), y.data(), V, Vp, scale);
   }, 2);
+  for (const auto* v : {&dl, &dl2}) ce_hash(*v);
+  for (const auto* v : {&loss, &loss_eval, &loss2, &loss2_eval}) ce_hash(*v);
   if (g_inject) dl[(size_t)(R / 2) * Vp + V / 3] = ft<T>(tf(dl[(size_t)(R / 2) * Vp + V / 3]) + 0.01f * scale);
   if (g_inject) dl2[(size_t)(R / 2) * Vp + V / 3] = ft<T>(tf(dl2[(size_t)(R / 2) * Vp + V / 3]) + 0.01f * scale);
   CeErr e, e2;
@@ -277,6 +285,8 @@ static void check_crossentropy_bf16_logits(int R, int V, int Vp, uint64_t seed) 
   launch(R, 1, CE16_THREADS, [&] { crossentropy_bf16_kernel<T>(logits.data(), dl.data(), loss.data(), y.data(), V, Vp, scale); });
   launch(R, 1, CE16_THREADS, [&] { crossentropy_bf16_kernel<T>(logits.data(), (T*)nullptr, loss_eval.data(), y.data(), V, Vp, scale); });
   launch(R, 1, CE_THREADS, [&] { crossentropy_kernel<T, bf16>(logits.data(), dl2.data(), loss2.data(), y.data(), V, Vp, scale); });
+  for (const auto* v : {&dl, &dl2}) ce_hash(*v);
+  for (const auto* v : {&loss, &loss_eval, &loss2}) ce_hash(*v);
   if (g_inject) dl[(size_t)(R / 2) * Vp + V / 3] = ft<T>(tf(dl[(size_t)(R / 2) * Vp + V / 3]) + 0.01f * scale);
   CeErr e, e2;
   double gnorm = 0, same = 0;
@@ -549,7 +559,7 @@ int main(int argc, char** argv) {
   check_sum_squares(1027, 1, 13);    // tail of 3
   check_sum_squares(9001, 3, 14);    // several blocks, grid-stride
   check_embed_forward(300, 64, 97, 15);
-  printf("{\"tool\":\"kernels-emu\",\"inject_bug\":%s,\"failed\":%d,\"checks\":[%s],\"ok\":%s}\n",
-         g_inject ? "true" : "false", g_fail, g_out.c_str(), g_fail == 0 ? "true" : "false");
+  printf("{\"tool\":\"kernels-emu\",\"inject_bug\":%s,\"failed\":%d,\"checks\":[%s],\"crossentropy_outputs_fnv1a\":\"%016llx\",\"ok\":%s}\n",
+         g_inject ? "true" : "false", g_fail, g_out.c_str(), (unsigned long long)g_ce_hash, g_fail == 0 ? "true" : "false");
   return g_fail == 0 ? 0 : 1;
 }

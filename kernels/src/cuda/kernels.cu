@@ -460,12 +460,15 @@ __global__ void swiglu_backward_vec_kernel(T* dgu, const T* ds, const T* gu, int
 // shared memory (4 columns per thread: 16-byte fp32 / 8-byte bf16 stores). Needs Vp % 4 == 0 and
 // 16-byte aligned rows (the launcher checks; otherwise the two-pass kernel above).
 constexpr int CE1_THREADS = 1024;
+// CHECK = false: the caller knows columns j … j+3 are all real vocabulary (j + 4 ≤ V), so the
+// column tests drop out; the same operations on the same values otherwise, so the same bits.
+template <bool CHECK = true>
 __device__ __forceinline__ void ce_online4(const float4 a, int j, int V, float& m, float& s) {
   const float v[4] = {a.x, a.y, a.z, a.w};
   float mx = -INFINITY;
 #pragma unroll
   for (int k = 0; k < 4; k++)
-    if (j + k < V) mx = fmaxf(mx, v[k]);
+    if (!CHECK || j + k < V) mx = fmaxf(mx, v[k]);
   if (mx == -INFINITY) return;  // no real-vocabulary column here (or all −inf)
   if (mx > m) {
     s = s * expf(m - mx);  // m = −inf: expf(−inf) = 0 and s = 0
@@ -473,7 +476,7 @@ __device__ __forceinline__ void ce_online4(const float4 a, int j, int V, float& 
   }
 #pragma unroll
   for (int k = 0; k < 4; k++)
-    if (j + k < V) s += expf(v[k] - m);
+    if (!CHECK || j + k < V) s += expf(v[k] - m);
 }
 // A block's (max, Σexp): each warp combines its lanes, lane 0 parks the warp's pair in red[w] and
 // red[NWARPS + w], and after the barrier thread 0 folds the warps in order into (M, S) (meaningful
@@ -494,13 +497,14 @@ __device__ __forceinline__ void ce_block_combine(float m, float s, float* red, f
   for (int k = 0; k < NWARPS; k++)
     if (red[k] != -INFINITY) S += red[NWARPS + k] * expf(red[k] - M);
 }
-// dlogits of columns j … j+3: (softmax − onehot(tgt))·scale, 0 from column V on.
+// dlogits of columns j … j+3: (softmax − onehot(tgt))·scale, 0 from column V on (CHECK as in ce_online4).
+template <bool CHECK = true>
 __device__ __forceinline__ float4 ce_grad4(const float4 a, int j, int V, int tgt, float lse, float scale) {
   float4 o;
-  o.x = j < V ? (expf(a.x - lse) - (j == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-  o.y = j + 1 < V ? (expf(a.y - lse) - (j + 1 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-  o.z = j + 2 < V ? (expf(a.z - lse) - (j + 2 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-  o.w = j + 3 < V ? (expf(a.w - lse) - (j + 3 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+  o.x = !CHECK || j < V ? (expf(a.x - lse) - (j == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+  o.y = !CHECK || j + 1 < V ? (expf(a.y - lse) - (j + 1 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+  o.z = !CHECK || j + 2 < V ? (expf(a.z - lse) - (j + 2 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+  o.w = !CHECK || j + 3 < V ? (expf(a.w - lse) - (j + 3 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
   return o;
 }
 template <typename T>
@@ -640,13 +644,22 @@ __global__ void __launch_bounds__(CE16_THREADS, 2) crossentropy_bf16_kernel(cons
     uint4 a[4];
 #pragma unroll
     for (int u = 0; u < 4; u++) a[u] = __ldcs(l8 + i + u * CE16_THREADS);
+    // all 32 columns real vocabulary (every chunk of this loop but at most the last, at gpt2's
+    // V = 50257 and Vp = 50304): the online step without its column tests
+    const bool all_real = 8 * (i + 3 * CE16_THREADS) + 8 <= V;
 #pragma unroll
     for (int u = 0; u < 4; u++) {
       if (dlogits) ce_row8[i + u * CE16_THREADS] = a[u];
       float4 lo, hi;
       ce_unpack8(a[u], lo, hi);
-      ce_online4(lo, 8 * (i + u * CE16_THREADS), V, m, s);
-      ce_online4(hi, 8 * (i + u * CE16_THREADS) + 4, V, m, s);
+      const int j = 8 * (i + u * CE16_THREADS);
+      if (all_real) {
+        ce_online4<false>(lo, j, V, m, s);
+        ce_online4<false>(hi, j + 4, V, m, s);
+      } else {
+        ce_online4(lo, j, V, m, s);
+        ce_online4(hi, j + 4, V, m, s);
+      }
     }
   }
   for (; i < n8; i += CE16_THREADS) {
@@ -672,7 +685,10 @@ __global__ void __launch_bounds__(CE16_THREADS, 2) crossentropy_bf16_kernel(cons
   for (int q = threadIdx.x; q < n8; q += CE16_THREADS) {
     float4 lo, hi;
     ce_unpack8(ce_row8[q], lo, hi);
-    store8(dl + 8 * q, ce_grad4(lo, 8 * q, V, tgt, lse, scale), ce_grad4(hi, 8 * q + 4, V, tgt, lse, scale));
+    if (8 * q + 8 <= V)  // all 8 columns real vocabulary
+      store8(dl + 8 * q, ce_grad4<false>(lo, 8 * q, V, tgt, lse, scale), ce_grad4<false>(hi, 8 * q + 4, V, tgt, lse, scale));
+    else
+      store8(dl + 8 * q, ce_grad4(lo, 8 * q, V, tgt, lse, scale), ce_grad4(hi, 8 * q + 4, V, tgt, lse, scale));
   }
 }
 
