@@ -311,6 +311,17 @@ static void check_crossentropy_bf16_logits(int R, int V, int Vp, uint64_t seed) 
 }
 
 // ---- RMSNorm ----------------------------------------------------------------------------------------
+// rmsnorm_backward_dg_rows_kernel with the V4 the launcher picks for C (rmsnorm_backward_rows)
+template <typename T>
+static void rows_kernel(float* dres, T* da, float* part, const float* dy, const float* x, const float* g, const float* rstd,
+                        int N, int C, bool overwrite) {
+  const int per_lane = (C / 4 + 31) / 32;
+#define LOCO_RB_ROWS(V) \
+  if (per_lane <= V) return rmsnorm_backward_dg_rows_kernel<T, V>(dres, da, part, dy, x, g, rstd, N, C, overwrite);
+  LOCO_RB_ROWS(1) LOCO_RB_ROWS(2) LOCO_RB_ROWS(4) LOCO_RB_ROWS(6) LOCO_RB_ROWS(8) LOCO_RB_ROWS(12) LOCO_RB_ROWS(16)
+#undef LOCO_RB_ROWS
+  throw std::runtime_error("row wider than the rows kernel takes");
+}
 template <typename T>
 static void check_rmsnorm(int N, int C, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -364,6 +375,20 @@ static void check_rmsnorm(int N, int C, uint64_t seed) {
     launch((N + 7) / 8, 1, 256, [&] { rmsnorm_backward_kernel<T>(w2.data(), aw2.data(), dy.data(), x.data(), g.data(), rstd.data(), N, C, true); });
     report(n + "_bwd_overwrite_elements_differing",
            (double)(count_diff(z, w) + count_diff(az, aw) + count_diff(pz, pw) + count_diff(z2, w2) + count_diff(az2, aw2)), 0);
+  }
+  // the row-in-registers kernel (the launcher's choice for C ≤ 2048) gives the same bits as the one
+  // above, accumulating and overwriting (on a garbage dres)
+  {
+    std::vector<float> r_acc = dres, r_ovw((size_t)N * C, NAN), o_ovw = r_ovw, pr(part.size()), pro(part.size()), po(part.size());
+    std::vector<T> ar((size_t)N * C), aro((size_t)N * C), ao((size_t)N * C);
+    launch(chunks, 1, RB_WARPS * 32, [&] { rows_kernel<T>(r_acc.data(), ar.data(), pr.data(), dy.data(), x.data(), g.data(), rstd.data(), N, C, false); });
+    launch(chunks, 1, RB_WARPS * 32, [&] { rows_kernel<T>(r_ovw.data(), aro.data(), pro.data(), dy.data(), x.data(), g.data(), rstd.data(), N, C, true); });
+    launch(chunks, 1, RB_WARPS * 32, [&] {
+      rmsnorm_backward_dg_kernel<T>(o_ovw.data(), ao.data(), po.data(), dy.data(), x.data(), g.data(), rstd.data(), N, C, true);
+    });
+    if (g_inject) r_acc[(size_t)N * C / 2] += 1e-3f;
+    report(n + "_bwd_rows_elements_differing", (double)(count_diff(r_acc, dres_new) + count_diff(ar, dact) + count_diff(pr, part) +
+                                                        count_diff(r_ovw, o_ovw) + count_diff(aro, ao) + count_diff(pro, po)), 0);
   }
   launch((C + 31) / 32, 1, 256, [&] { rmsnorm_dg_reduce_kernel(dg.data(), part.data(), (int)chunks, C); });
   // the old two-kernel dg path through the same reduce (its chunks of DG_ROWS rows)
@@ -539,6 +564,8 @@ static void run_all() {
   check_rmsnorm<T>(65, 64, 4);                  // one row past a block
   check_rmsnorm<T>(130, 192, 5);                // C a multiple of 64, not of 128
   check_rmsnorm<T>(7, 768, 6);                  // fewer rows than warps
+  check_rmsnorm<T>(9, 1000, 7);                 // the rows kernel's last float4 of a lane only in some lanes
+  check_rmsnorm<T>(17, 2048, 8);                // 1b's width: 16 float4 of each row per lane
   check_rope<T>(2, 5, 3, 16, false, 7);
   check_rope<T>(1, 3, 2, 64, true, 8);
   check_rope<T>(1, 2, 2, 128, false, 9);
