@@ -30,6 +30,8 @@
 #               16-128), then gpt2-124m and 1b speed
 #   parity_logits32, bench_*_logits32  optional: LOCO_CUDA_LOGITS=fp32 (fp32 logits into the cross-entropy
 #               instead of the default bf16), the same checks
+#   parity_normreread, bench_*_normreread  optional: LOCO_CUDA_NORM_BWD=reread (the RMSNorm backward
+#               kernel before the row-in-registers one; the same bits), the same checks
 #   parity_ropebwd, bench_*_ropebwd  optional: LOCO_CUDA_ROPE_BWD=fused (the backward kernels rotate dq, dk
 #               back before their store; no inverse RoPE pass), the same checks
 #   parity_partials, bench_*_partials  optional: LOCO_CUDA_ATTN_BWD=partials (the fused backward's dQ
@@ -208,6 +210,8 @@ engine_variant() {
 }
 # fp32 logits (LOCO_CUDA_LOGITS=fp32; the default is bf16 since h100-6), then the attention shapes
 engine_variant logits32 LOCO_CUDA_LOGITS=fp32
+# the RMSNorm backward that re-reads dy, x (the default until the row-in-registers kernel)
+engine_variant normreread LOCO_CUDA_NORM_BWD=reread
 # RoPE undone on dq, dk in the backward kernels instead of the inverse k_rope pass
 engine_variant ropebwd LOCO_CUDA_ROPE_BWD=fused
 engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
@@ -364,7 +368,7 @@ torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
     runs = {"default": res(stage), "heuristic_gemm": res(stage + "_heur"), "ce_cluster": res(stage + "_ce"),
             "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
-            "logits_fp32": res(stage + "_logits32"),
+            "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
             "rope_bwd_fused": res(stage + "_ropebwd"),
             "dq_partials": res(stage + "_partials")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}

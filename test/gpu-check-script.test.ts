@@ -116,7 +116,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -167,6 +167,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(c.engine_fused_bwd_tokens_per_s, 400_000);
   assert.equal(c.engine_rows32_tokens_per_s, 400_000);
   assert.equal(c.engine_logits_fp32_tokens_per_s, 400_000);
+  assert.equal(c.engine_norm_bwd_reread_tokens_per_s, 400_000);
   assert.equal(c.engine_rope_bwd_fused_tokens_per_s, 405_000);
   assert.equal(c.baseline_tc2_tokens_per_s, 300_000);
   assert.equal(c.baseline_tc_tokens_per_s, 301_000);

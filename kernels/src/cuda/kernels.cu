@@ -963,7 +963,9 @@ void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, con
   const bool vec = C % 4 == 0 && aligned16(dres) && aligned16(dy) && aligned16(x) && aligned16(g) &&
                    aligned16(scratch) && ((uintptr_t)dres_act % (4 * sizeof(T))) == 0;
   unsigned chunks;
-  if (vec && rmsnorm_backward_rows(dres, dres_act, scratch, dy, x, g, rstd, N, C, overwrite, smem)) {
+  // LOCO_CUDA_NORM_BWD=reread: the kernel before the rows one (same bits), for a same-run comparison
+  static const bool reread = env_is("LOCO_CUDA_NORM_BWD", "reread");
+  if (vec && !reread && rmsnorm_backward_rows(dres, dres_act, scratch, dy, x, g, rstd, N, C, overwrite, smem)) {
     chunks = cdiv(N, RB_ROWS);
   } else if (vec && allow_smem(rmsnorm_backward_dg_kernel<T>, smem, allowed)) {
     chunks = cdiv(N, RB_ROWS);
