@@ -50,6 +50,8 @@
 #   kernels     optional: per-kernel GPU time of one gpt2-124m step under ncu (ncu.csv.gz under $OUT)
 #   kernels_base  optional, with GPU_CHECK_BASELINE: the same for the baseline tree (ncu_base.csv.gz;
 #               comparison.kernels_vs_base puts each kernel's two times side by side)
+#   kernels_1b, kernels_1b_base  optional: the same two for a 1b step (comparison.kernels_vs_base_1b)
+#   attn_profile_1b  optional: attn_profile for 1b's kernels (head_dim 128; attn_ncu_1b.txt)
 #   torch       reference/bench.py  (PyTorch eager/compile baselines and PyTorch SparseLoCo)
 #   codec_variants  optional: build/codec-cuda --variants 0,2  (the other select kernels: parity, timings)
 # Environment: GPU_CHECK_BUDGET_S (default 265: the whole script's wall-clock budget; later stages
@@ -270,24 +272,30 @@ attn_best bench_1b_best 1b bench_1b "${B1B[@]}"
 # variants (optional stages): the heuristic's first matmul algorithm instead of the timed one
 # (LOCO_CUDA_GEMM_TUNE=0, the default until 2026-11-26), and the cluster-of-2 cross-entropy
 # (LOCO_CUDA_CE=cluster)
-optional bench_124m_heur bench_124m_ce bench_1b_heur kernels kernels_base attn_profile attn_profile_base codec_variants attn_regs
+optional bench_124m_heur bench_124m_ce bench_1b_heur kernels kernels_base kernels_1b kernels_1b_base attn_profile attn_profile_base \
+  attn_profile_1b codec_variants attn_regs
 run_stage bench_124m_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" "${B124[@]}"
 run_stage bench_124m_ce 45 env LOCO_CUDA_CE=cluster "$K/build/gpu-bench" "${B124[@]}"
 run_stage bench_1b_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" "${B1B[@]}"
 # per-kernel GPU time of one gpt2-124m step under Nsight Compute (ncu.csv.gz under $OUT); optional.
 # kernels_base: the same for the baseline tree's gpu-bench (ncu_base.csv.gz), so each kernel's time
-# before and after a change is compared within one run (comparison.kernels_vs_base)
-ncu_step() {  # ncu_step STAGE GPU_BENCH CSV
+# before and after a change is compared within one run (comparison.kernels_vs_base); kernels_1b and
+# kernels_1b_base the same for a 1b step (ncu_1b.csv.gz, ncu_1b_base.csv.gz; kernels_vs_base_1b)
+ncu_step() {  # ncu_step STAGE GPU_BENCH CONFIG CSV
   run_stage "$1" 60 bash -c "ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
-    --log-file '$3' '$2' --config gpt2-124m --tokens 16384 --steps 1 --warmup 1 ${GPU_CHECK_NCU_ARGS:-} >/dev/null \
-    && python3 '$K/tools/ncu_summary.py' '$3'"
+    --log-file '$4' '$2' --config $3 --tokens 16384 --steps 1 --warmup 1 ${GPU_CHECK_NCU_ARGS:-} >/dev/null \
+    && python3 '$K/tools/ncu_summary.py' '$4'"
 }
-ncu_step kernels "$K/build/gpu-bench" "$LOGDIR/ncu.csv"
-[[ -n "$BASE" ]] && ncu_step kernels_base "$BASE/build/gpu-bench" "$LOGDIR/ncu_base.csv"
+ncu_step kernels "$K/build/gpu-bench" gpt2-124m "$LOGDIR/ncu.csv"
+[[ -n "$BASE" ]] && ncu_step kernels_base "$BASE/build/gpu-bench" gpt2-124m "$LOGDIR/ncu_base.csv"
+ncu_step kernels_1b "$K/build/gpu-bench" 1b "$LOGDIR/ncu_1b.csv"
+[[ -n "$BASE" ]] && ncu_step kernels_1b_base "$BASE/build/gpu-bench" 1b "$LOGDIR/ncu_1b_base.csv"
 # the default attention kernels (forward, dK/dV, dQ; one launch each of a gpt2-124m step) under
 # Nsight Compute's occupancy, warp-state, memory and compute sections (attn_ncu.txt under $OUT);
 # optional, for the next round of attention tuning
 run_stage attn_profile 60 bash "$K/tools/attn_ncu.sh" "$K/build/gpu-bench" "$LOGDIR/attn_ncu.txt"
+# the same for 1b's (head_dim 128) kernels, where the attention backward is furthest from FA2 (attn_ncu_1b.txt)
+run_stage attn_profile_1b 60 bash "$K/tools/attn_ncu.sh" "$K/build/gpu-bench" "$LOGDIR/attn_ncu_1b.txt" --config 1b
 # the same for the baseline tree's attention kernels (attn_ncu_base.txt), so registers, occupancy
 # and time per kernel are compared in one run; optional
 [[ -n "$BASE" ]] && run_stage attn_profile_base 60 bash "$K/tools/attn_ncu.sh" "$BASE/build/gpu-bench" "$LOGDIR/attn_ncu_base.txt" --attn tc2
@@ -428,10 +436,12 @@ cmp["engine_parity"] = {"ok": par.get("ok"), "failures": par.get("failures")}
 # checksums of gpu-parity's attention cases, default run against the LOCO_CUDA_ATTN_ROWS=32 run
 f16, f32 = res("parity_124m").get("attention_tc2_fnv1a"), res("parity_rows32").get("attention_tc2_fnv1a")
 cmp["rows32_bit_identical"] = (f16 == f32) if f16 and f32 else None
-# each kernel's time in one gpt2-124m step, this tree against the baseline tree (kernels, kernels_base),
-# matched by name, grid and block; largest time first
-kn, kb = res("kernels").get("kernels"), res("kernels_base").get("kernels")
-if kn and kb:
+# each kernel's time in one step, this tree against the baseline tree (kernels and kernels_base for
+# gpt2-124m, kernels_1b and kernels_1b_base for 1b), matched by name, grid and block; largest first
+def kernels_vs_base(stage):
+    kn, kb = res(stage).get("kernels"), res(stage + "_base").get("kernels")
+    if not (kn and kb):
+        return None
     def by_key(ks):
         return {(k["name"], k["grid"], k["block"]): k for k in ks}
     now, before = by_key(kn), by_key(kb)
@@ -441,8 +451,11 @@ if kn and kb:
         rows.append({"name": key[0][:100], "grid": key[1], "ms": a.get("ms"), "base_ms": b.get("ms"),
                      "count": a.get("count", b.get("count"))})
     rows.sort(key=lambda r: -max(r["ms"] or 0, r["base_ms"] or 0))
-    cmp["kernels_vs_base"] = {"total_ms": res("kernels").get("total_ms"), "base_total_ms": res("kernels_base").get("total_ms"),
-                              "kernels": rows[:40]}
+    return {"total_ms": res(stage).get("total_ms"), "base_total_ms": res(stage + "_base").get("total_ms"), "kernels": rows[:40]}
+for stage, name in (("kernels", "kernels_vs_base"), ("kernels_1b", "kernels_vs_base_1b")):
+    kv = kernels_vs_base(stage)
+    if kv:
+        cmp[name] = kv
 out["device_name"] = res("codec").get("device_name") or res("bench_124m").get("device_name") or res("torch").get("device_name")
 out["comparison"] = cmp
 out["ok"] = ok
@@ -460,7 +473,8 @@ if [[ -n "${OUT:-}" ]]; then
     done
   } > "$OUT/gpu-check.log"
   [[ -f "$LOGDIR/ncu.csv" ]] && gzip -c "$LOGDIR/ncu.csv" > "$OUT/ncu.csv.gz"
-  [[ -f "$LOGDIR/ncu_base.csv" ]] && gzip -c "$LOGDIR/ncu_base.csv" > "$OUT/ncu_base.csv.gz"
+  for f in ncu_base ncu_1b ncu_1b_base; do [[ -f "$LOGDIR/$f.csv" ]] && gzip -c "$LOGDIR/$f.csv" > "$OUT/$f.csv.gz"; done
+  [[ -f "$LOGDIR/attn_ncu_1b.txt" ]] && cp "$LOGDIR/attn_ncu_1b.txt" "$OUT/attn_ncu_1b.txt"
   [[ -f "$LOGDIR/attn_ncu.txt" ]] && cp "$LOGDIR/attn_ncu.txt" "$OUT/attn_ncu.txt"
   [[ -f "$LOGDIR/attn_ncu_base.txt" ]] && cp "$LOGDIR/attn_ncu_base.txt" "$OUT/attn_ncu_base.txt"
   for f in "$LOGDIR"/attn-times-*.csv; do [[ -f "$f" ]] && gzip -c "$f" > "$OUT/$(basename "$f").gz"; done

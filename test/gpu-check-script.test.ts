@@ -60,7 +60,7 @@ f=1; [[ "$args" == *"--config 1b"* ]] && f=4
 row() { printf '"%s","void attn_tc2::%s(bf16 *)","(128, 1, 1)","(16, 192, 1)","gpu__time_duration.sum","usecond","%s"\\n' "$1" "$2" $(( $3 * f )); }
 # the kernels / kernels_base stages' one profiled step: the baseline tree's dK/dV and
 # cross-entropy are slower, and it has a kernel this tree no longer runs
-if [[ "$log" == */ncu.csv || "$log" == */ncu_base.csv ]]; then
+if [[ "$log" == */ncu.csv || "$log" == */ncu_base.csv || "$log" == */ncu_1b.csv || "$log" == */ncu_1b_base.csv ]]; then
   { echo '"ID","Kernel Name","Block Size","Grid Size","Metric Name","Metric Unit","Metric Value"'
     if [[ "$args" == *"/base/"* ]]; then
       row 0 'attn2_bwd_dkv_kernel<64, 0, 0, 1, 64>' 600; row 1 'crossentropy_bf16_kernel<bf16>' 250; row 2 'old_kernel' 10
@@ -125,13 +125,15 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(j.stages.tune_repeat.result.cache_entries, 1);
   // the stub ncu has no profiling sections: those stages fail, are named, and do not make the run
   // fail (attn_regs: the fake tree has no kernel_stats.py)
-  assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_base', 'attn_regs'], JSON.stringify(j.stages.attn_times));
+  assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_1b', 'attn_profile_base', 'attn_regs'], JSON.stringify(j.stages.attn_times));
   // one step's kernel times, this tree beside the baseline tree's, matched by kernel, largest first
   const kv = j.comparison.kernels_vs_base;
   assert.ok(near(kv.total_ms, 0.7) && near(kv.base_total_ms, 0.86), JSON.stringify(kv));
   assert.deepEqual(kv.kernels.map((k: { ms: number | null; base_ms: number | null }) => [k.ms, k.base_ms]), [[0.5, 0.6], [0.2, 0.25], [null, 0.01]]);
   assert.match(kv.kernels[0].name, /attn2_bwd_dkv_kernel/);
-  assert.ok(existsSync(join(out, 'ncu.csv.gz')) && existsSync(join(out, 'ncu_base.csv.gz')));
+  const kv1b = j.comparison.kernels_vs_base_1b;
+  assert.deepEqual(kv1b.kernels.map((k: { ms: number | null; base_ms: number | null }) => [k.ms, k.base_ms]), [[2, 2.4], [0.8, 1], [null, 0.04]]);
+  for (const f of ['ncu', 'ncu_base', 'ncu_1b', 'ncu_1b_base']) assert.ok(existsSync(join(out, `${f}.csv.gz`)), f);
   // attention kernel times: every config × variant, summed per kernel from the CSV and per part
   const at = j.stages.attn_times.result;
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
