@@ -295,7 +295,7 @@ ncu_step kernels_1b "$K/build/gpu-bench" 1b "$LOGDIR/ncu_1b.csv"
 # optional, for the next round of attention tuning
 run_stage attn_profile 60 bash "$K/tools/attn_ncu.sh" "$K/build/gpu-bench" "$LOGDIR/attn_ncu.txt"
 # the same for 1b's (head_dim 128) kernels, where the attention backward is furthest from FA2 (attn_ncu_1b.txt)
-run_stage attn_profile_1b 60 bash "$K/tools/attn_ncu.sh" "$K/build/gpu-bench" "$LOGDIR/attn_ncu_1b.txt" --config 1b
+run_stage attn_profile_1b 90 bash "$K/tools/attn_ncu.sh" "$K/build/gpu-bench" "$LOGDIR/attn_ncu_1b.txt" --config 1b
 # the same for the baseline tree's attention kernels (attn_ncu_base.txt), so registers, occupancy
 # and time per kernel are compared in one run; optional
 [[ -n "$BASE" ]] && run_stage attn_profile_base 60 bash "$K/tools/attn_ncu.sh" "$BASE/build/gpu-bench" "$LOGDIR/attn_ncu_base.txt" --attn tc2
