@@ -436,6 +436,20 @@ cmp["engine_parity"] = {"ok": par.get("ok"), "failures": par.get("failures")}
 # checksums of gpu-parity's attention cases, default run against the LOCO_CUDA_ATTN_ROWS=32 run
 f16, f32 = res("parity_124m").get("attention_tc2_fnv1a"), res("parity_rows32").get("attention_tc2_fnv1a")
 cmp["rows32_bit_identical"] = (f16 == f32) if f16 and f32 else None
+# per variant: did its gpu-parity (gpt2-124m shapes) give the default's losses, gradient norms and
+# per-tensor errors to the last digit? (true for a variant whose kernels give the same bits, such as
+# normreread; the others round differently and say false)
+def parity_numbers(r):
+    p = r.get("precisions")
+    return json.dumps(p, sort_keys=True) if isinstance(p, dict) and p else None
+base_numbers = parity_numbers(res("parity_124m"))
+same = {}
+for sname in out["stages"]:
+    if sname.startswith("parity_") and sname != "parity_124m":
+        n = parity_numbers(res(sname))
+        if n and base_numbers:
+            same[sname[len("parity_"):]] = n == base_numbers
+cmp["parity_same_results_as_default"] = same
 # each kernel's time in one step, this tree against the baseline tree (kernels and kernels_base for
 # gpt2-124m, kernels_1b and kernels_1b_base for 1b), matched by name, grid and block; largest first
 def kernels_vs_base(stage):
