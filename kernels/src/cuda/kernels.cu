@@ -298,20 +298,40 @@ __global__ void rmsnorm_forward_vec_kernel(T* out, float* rstd, const float* x, 
 // block adds its warps' rows in warp order into part[b, :]. rmsnorm_dg_final_kernel adds the blocks
 // in block order: fixed order throughout, no atomics (deterministic).
 constexpr int RB_WARPS = 8, RB_ROWS = 64;
-// The end of both RMSNorm backward kernels: the block's per-warp column sums (acc4: [RB_WARPS][C/4])
-// added in warp order into part[blockIdx.x, :].
-__device__ __forceinline__ void rb_block_partial(const float4* acc4, float* part, int C) {
-  __syncthreads();
-  const float* acc = (const float*)acc4;
-  float* pb = part + (size_t)blockIdx.x * C;
-  for (int j = threadIdx.x; j < C; j += RB_WARPS * 32) {
-    float sum = 0.f;
-#pragma unroll
-    for (int k = 0; k < RB_WARPS; k++) sum += acc[(size_t)k * C + j];
-    pb[j] = sum;
-  }
+// one float4 of a row: dot += g·dy·x; and the update: the residual gradient (stored, with its T copy)
+// and the warp's norm-scale sums acc. The same operations in both row strategies below
+__device__ __forceinline__ void rb_dot4(float& dot, const float4 a, const float4 b, const float4 c) {
+  dot += a.x * b.x * c.x;
+  dot += a.y * b.y * c.y;
+  dot += a.z * b.z * c.z;
+  dot += a.w * b.w * c.w;
 }
 template <typename T>
+__device__ __forceinline__ void rb_update4(float4* dr, T* da, const float4 a, const float4 b, const float4 c,
+                                           const float4 d, float r, float coef, float4* accq) {
+  float4 v;
+  v.x = d.x + (r * a.x * b.x - coef * c.x);
+  v.y = d.y + (r * a.y * b.y - coef * c.y);
+  v.z = d.z + (r * a.z * b.z - coef * c.z);
+  v.w = d.w + (r * a.w * b.w - coef * c.w);
+  *dr = v;
+  store4(da, v);
+  float4 acc = *accq;
+  acc.x += b.x * c.x * r;
+  acc.y += b.y * c.y * r;
+  acc.z += b.z * c.z * r;
+  acc.w += b.w * c.w * r;
+  *accq = acc;
+}
+// V4 = 0: each warp streams its row twice, dot product then update (any width). V4 > 0 (rows up to
+// 32·V4 float4 wide; the default for every width up to 2048 since 2026-11-26, after h100-6): lane L
+// keeps the float4 columns L, L + 32, … of the row's dy, x and dres in registers, all loaded before
+// the dot product, so a row is read from memory once and all its loads are in flight together. The
+// streaming version reads dy and x a second time in its update loop and loads dres there: at 1b's
+// width (a 16 KB row of dy and x per warp, 64 KB of shared memory per block) those re-reads miss L1,
+// and h100-6 measured 13.5 ms of norms per 1b step against ≈ 8 ms to move their bytes once. The same
+// rows per warp and the same operations in the same order, so the same bits (kernels-emu).
+template <typename T, int V4 = 0>
 __global__ void __launch_bounds__(RB_WARPS * 32) rmsnorm_backward_dg_kernel(float* dres, T* dres_act, float* part,
                                                                            const float* dy, const float* x,
                                                                            const float* g, const float* rstd, int N,
@@ -322,119 +342,58 @@ __global__ void __launch_bounds__(RB_WARPS * 32) rmsnorm_backward_dg_kernel(floa
   float4* accw = rb_acc4 + (size_t)w * C4;
   for (int q = lane; q < C4; q += 32) accw[q] = make_float4(0.f, 0.f, 0.f, 0.f);
   const float4* g4 = (const float4*)g;
+  const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);
   const int r0 = blockIdx.x * RB_ROWS, r1 = min(N, r0 + RB_ROWS);
   for (int row = r0 + w; row < r1; row += RB_WARPS) {
     const size_t o = (size_t)row * C;
     const float4* dy4 = (const float4*)(dy + o);
     const float4* x4 = (const float4*)(x + o);
-    float dot = 0.f;
+    float4* dr4 = (float4*)(dres + o);
+    T* da = dres_act + o;
+    if constexpr (V4 == 0) {
+      float dot = 0.f;
 #pragma unroll 4
-    for (int q = lane; q < C4; q += 32) {
-      const float4 a = g4[q], b = dy4[q], c = x4[q];
-      dot += a.x * b.x * c.x;
-      dot += a.y * b.y * c.y;
-      dot += a.z * b.z * c.z;
-      dot += a.w * b.w * c.w;
-    }
-    dot = warp_sum(dot);
-    const float r = rstd[row];
-    const float coef = dot * r * r * r / C;
-    float4* dr4 = (float4*)(dres + o);
-    T* da = dres_act + o;
+      for (int q = lane; q < C4; q += 32) rb_dot4(dot, g4[q], dy4[q], x4[q]);
+      dot = warp_sum(dot);
+      const float r = rstd[row];
+      const float coef = dot * r * r * r / C;
 #pragma unroll 2
-    for (int q = lane; q < C4; q += 32) {
-      const float4 a = g4[q], b = dy4[q], c = x4[q], d = overwrite ? make_float4(0.f, 0.f, 0.f, 0.f) : dr4[q];
-      float4 v;
-      v.x = d.x + (r * a.x * b.x - coef * c.x);
-      v.y = d.y + (r * a.y * b.y - coef * c.y);
-      v.z = d.z + (r * a.z * b.z - coef * c.z);
-      v.w = d.w + (r * a.w * b.w - coef * c.w);
-      dr4[q] = v;
-      store4(da + 4 * q, v);
-      float4 acc = accw[q];
-      acc.x += b.x * c.x * r;
-      acc.y += b.y * c.y * r;
-      acc.z += b.z * c.z * r;
-      acc.w += b.w * c.w * r;
-      accw[q] = acc;
-    }
-  }
-  rb_block_partial(rb_acc4, part, C);
-}
-
-// The same, with each warp's row held in registers: lane L keeps the float4 columns L, L + 32, …
-// (V4 of them) of dy, x and dres, all loaded before the dot product, so a row is read from memory
-// once and every load of a row is in flight together. rmsnorm_backward_dg_kernel reads dy and x a
-// second time in its update loop and loads dres there, 2 float4 at a time: at 1b's width (2048: a
-// 16 KB row of dy and x per warp, 64 KB of shared memory per block) the re-reads miss L1, and the
-// norm's backward ran at about half the memory bandwidth (h100-6: 13.5 ms of norms per 1b step
-// against ≈ 8 ms to move their bytes once). The same rows per warp, the same operations in the same
-// order (the same bits in kernels-emu). C/4 ≤ 32·V4.
-template <typename T, int V4>
-__global__ void __launch_bounds__(RB_WARPS * 32, 1) rmsnorm_backward_dg_rows_kernel(float* dres, T* dres_act, float* part,
-                                                                                   const float* dy, const float* x,
-                                                                                   const float* g, const float* rstd,
-                                                                                   int N, int C, bool overwrite) {
-  DYN_SMEM(float4, rbr_acc4);  // [RB_WARPS][C/4]
-  const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int C4 = C / 4;
-  float4* accw = rbr_acc4 + (size_t)w * C4;
-  for (int q = lane; q < C4; q += 32) accw[q] = make_float4(0.f, 0.f, 0.f, 0.f);
-  const float4* g4 = (const float4*)g;
-  const int r0 = blockIdx.x * RB_ROWS, r1 = min(N, r0 + RB_ROWS);
-  for (int row = r0 + w; row < r1; row += RB_WARPS) {
-    const size_t o = (size_t)row * C;
-    const float4* dy4 = (const float4*)(dy + o);
-    const float4* x4 = (const float4*)(x + o);
-    float4* dr4 = (float4*)(dres + o);
-    float4 b[V4], c[V4], d[V4];
+      for (int q = lane; q < C4; q += 32)
+        rb_update4(dr4 + q, da + 4 * q, g4[q], dy4[q], x4[q], overwrite ? zero : dr4[q], r, coef, accw + q);
+    } else {
+      float4 b[V4], c[V4], d[V4];
 #pragma unroll
-    for (int k = 0; k < V4; k++) {
-      const int q = lane + 32 * k;
-      if (q < C4) {
-        b[k] = dy4[q];
-        c[k] = x4[q];
-        d[k] = overwrite ? make_float4(0.f, 0.f, 0.f, 0.f) : dr4[q];
+      for (int k = 0; k < V4; k++) {
+        const int q = lane + 32 * k;
+        if (q < C4) {
+          b[k] = dy4[q];
+          c[k] = x4[q];
+          d[k] = overwrite ? zero : dr4[q];
+        }
       }
-    }
-    float dot = 0.f;
+      float dot = 0.f;
 #pragma unroll
-    for (int k = 0; k < V4; k++) {
-      const int q = lane + 32 * k;
-      if (q < C4) {
-        const float4 a = g4[q];
-        dot += a.x * b[k].x * c[k].x;
-        dot += a.y * b[k].y * c[k].y;
-        dot += a.z * b[k].z * c[k].z;
-        dot += a.w * b[k].w * c[k].w;
-      }
-    }
-    dot = warp_sum(dot);
-    const float r = rstd[row];
-    const float coef = dot * r * r * r / C;
-    T* da = dres_act + o;
+      for (int k = 0; k < V4; k++)
+        if (lane + 32 * k < C4) rb_dot4(dot, g4[lane + 32 * k], b[k], c[k]);
+      dot = warp_sum(dot);
+      const float r = rstd[row];
+      const float coef = dot * r * r * r / C;
 #pragma unroll
-    for (int k = 0; k < V4; k++) {
-      const int q = lane + 32 * k;
-      if (q < C4) {
-        const float4 a = g4[q];
-        float4 v;
-        v.x = d[k].x + (r * a.x * b[k].x - coef * c[k].x);
-        v.y = d[k].y + (r * a.y * b[k].y - coef * c[k].y);
-        v.z = d[k].z + (r * a.z * b[k].z - coef * c[k].z);
-        v.w = d[k].w + (r * a.w * b[k].w - coef * c[k].w);
-        dr4[q] = v;
-        store4(da + 4 * q, v);
-        float4 acc = accw[q];
-        acc.x += b[k].x * c[k].x * r;
-        acc.y += b[k].y * c[k].y * r;
-        acc.z += b[k].z * c[k].z * r;
-        acc.w += b[k].w * c[k].w * r;
-        accw[q] = acc;
+      for (int k = 0; k < V4; k++) {
+        const int q = lane + 32 * k;
+        if (q < C4) rb_update4(dr4 + q, da + 4 * q, g4[q], b[k], c[k], d[k], r, coef, accw + q);
       }
     }
   }
-  rb_block_partial(rbr_acc4, part, C);
+  __syncthreads();
+  const float* acc = (const float*)rb_acc4;
+  float* pb = part + (size_t)blockIdx.x * C;
+  for (int j = threadIdx.x; j < C; j += RB_WARPS * 32) {
+    float sum = 0.f;
+#pragma unroll
+    for (int k = 0; k < RB_WARPS; k++) sum += acc[(size_t)k * C + j];
+    pb[j] = sum;
+  }
 }
 
 // dg[j] += Σ_c part[c, j], c in order: thread (tx, ty) sums c = ty, ty + 8, … (in order), then the
@@ -931,16 +890,16 @@ void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int 
     rmsnorm_forward_kernel<T><<<cdiv(N, 8), 256>>>(out, rstd, x, g, N, C, eps);
   CUDA_LAUNCH_CHECK("rmsnorm_forward");
 }
-// rmsnorm_backward_dg_rows_kernel with the fewest registers per lane that hold a row (V4 float4 of
+// rmsnorm_backward_dg_kernel<T, V4> with the fewest registers per lane that hold a row (V4 float4 of
 // each of dy, x, dres); false where the row is wider than 2048 or the shared memory is not granted
 template <typename T, int V4>
 bool rmsnorm_backward_rows_v4(float* dres, T* dres_act, float* part, const float* dy, const float* x, const float* g,
                               const float* rstd, int N, int C, bool overwrite, size_t smem) {
   static size_t allowed = 48 * 1024;
-  if (!allow_smem(rmsnorm_backward_dg_rows_kernel<T, V4>, smem, allowed)) return false;
-  rmsnorm_backward_dg_rows_kernel<T, V4><<<cdiv(N, RB_ROWS), RB_WARPS * 32, smem>>>(dres, dres_act, part, dy, x, g, rstd,
+  if (!allow_smem(rmsnorm_backward_dg_kernel<T, V4>, smem, allowed)) return false;
+  rmsnorm_backward_dg_kernel<T, V4><<<cdiv(N, RB_ROWS), RB_WARPS * 32, smem>>>(dres, dres_act, part, dy, x, g, rstd,
                                                                                     N, C, overwrite);
-  CUDA_LAUNCH_CHECK("rmsnorm_backward_dg_rows");
+  CUDA_LAUNCH_CHECK("rmsnorm_backward_dg (rows in registers)");
   return true;
 }
 template <typename T>
