@@ -10,6 +10,8 @@
 #   info        nvidia-smi, nvcc, torch versions
 #   build       make -k -C kernels -j16 cuda gpu-tools  (engine, gpu-parity, gpu-bench, codec-cuda)
 #   abi         optional: make cublaslt-abi-check (our cuBLASLt declarations vs cublasLt.h)
+#   wgmma_probe optional: build/wgmma-probe, the wgmma fragment and descriptor layouts (one warpgroup
+#               MMA per reading; test/wgmma_probe.cu)
 #   build_base  only with GPU_CHECK_BASELINE=DIR (an earlier kernels/ tree): its build/gpu-bench
 #   parity      build/gpu-parity --config tiny --seed 1 --B 4 --dump DIR  (CUDA vs CPU engine, default
 #               attention; also the tensor-core attention kernels against the CUDA-core ones);
@@ -155,6 +157,11 @@ fi
 # the cuBLAS headers, which the GPU machines have)
 optional abi
 run_stage abi 60 make -C "$K" cublaslt-abi-check
+# the layout facts a wgmma attention kernel would rest on (test/wgmma_probe.cu: accumulator and
+# A-register fragments, what LBO and SBO mean for K-major and MN-major shared-memory operands); a
+# second, optional
+optional wgmma_probe
+run_stage wgmma_probe 30 "$K/build/wgmma-probe"
 
 # ---- correctness ---------------------------------------------------------------------------------
 DUMP="$WORK/dump"
@@ -450,6 +457,8 @@ for sname in out["stages"]:
         if n and base_numbers:
             same[sname[len("parity_"):]] = n == base_numbers
 cmp["parity_same_results_as_default"] = same
+wp = res("wgmma_probe")
+cmp["wgmma_layout"] = {k: wp.get(k) for k in ("d_layout_ok", "a_regs_layout_ok", "kmajor_lbo", "kmajor_lbo_b_only", "mnmajor_b_lbo", "ok")} if wp else None
 # each kernel's time in one step, this tree against the baseline tree (kernels and kernels_base for
 # gpt2-124m, kernels_1b and kernels_1b_base for 1b), matched by name, grid and block; largest first
 def kernels_vs_base(stage):

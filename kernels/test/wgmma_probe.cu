@@ -1,0 +1,301 @@
+// build/wgmma-probe: checks on a Hopper GPU the layout facts that a wgmma (warpgroup MMA) attention
+// kernel would rest on, so that such a kernel is not written against a misread specification
+// (docs/cuda.md, "Why the attention backward stays slow"). One warpgroup runs
+// wgmma.mma_async m64n64k16 (bf16 × bf16 → fp32) on operands whose product encodes each output's
+// position: C[m][n] = m + 64·n + 3, exact in fp32, using k = 0, 1, 7 of the first 8-column core
+// matrix and k = 8, 9, 15 of the second. Each case lays the operands out in shared memory (no
+// swizzle) under one reading of the matrix descriptor and reports how many of the 128 × 32
+// accumulator registers differ from the hypothesised fragment layout, and where a few of them
+// really landed (decoded from their values). The facts:
+//   - the accumulator layout: warp w, lane l = 4g + t, register r holds C[16w + g + 8·((r/2)%2)]
+//     [8·(r/4) + 2t + r%2] (mma.m16n8's C layout repeated over the 8-column blocks);
+//   - K-major operands (no swizzle): 8-row × 16-byte core matrices, rows 16 bytes apart; is the
+//     descriptor's leading byte offset (LBO) the stride between core matrices along K, and the
+//     stride byte offset (SBO) the one along M/N ("lbo_is_k"), or the other way round ("lbo_is_mn")?
+//   - A from registers: warp w's four registers hold A[16w + g (+8)][2t, 2t+1 (+8)] as for
+//     mma.m16n8k16;
+//   - an MN-major B (imm-trans-b = 1; rows of 8 consecutive n, 16 bytes, one k each): which of LBO
+//     and SBO is along K.
+// Prints one JSON line; exit 0 when every fact is settled one way, 1 otherwise, 2 without a
+// Hopper GPU. --self-test checks the host-side analysis on synthetic register dumps (no GPU).
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int M = 64, N = 64, K = 16, NT = 128, REGS = 32, IMG = 2048;
+
+// the operands (values exact in bf16): Σ_k a(m,k)·b(n,k) = m + 64·n + 3
+float a_val(int m, int k) {
+  switch (k) {
+    case 0: return (float)(m % 8);
+    case 8: return (float)(m / 8);
+    case 1: case 9: case 15: return 1.f;
+    case 7: return 2.f;
+    default: return 0.f;
+  }
+}
+float b_val(int n, int k) {
+  switch (k) {
+    case 0: case 7: case 15: return 1.f;
+    case 8: return 8.f;
+    case 1: return (float)(64 * (n % 8));
+    case 9: return (float)(512 * (n / 8));
+    default: return 0.f;
+  }
+}
+// the hypothesised accumulator position of thread tid's register r
+void d_pos(int tid, int r, int& m, int& n) {
+  const int w = tid / 32, l = tid % 32, g = l / 4, t = l % 4;
+  m = 16 * w + g + 8 * ((r / 2) % 2);
+  n = 8 * (r / 4) + 2 * t + r % 2;
+}
+uint16_t bf16_bits(float v) {
+  const __nv_bfloat16 h = __float2bfloat16_rn(v);
+  uint16_t b;
+  std::memcpy(&b, &h, 2);
+  return b;
+}
+// shared-memory images (no swizzle). K-major X[64 rows][16 k]: element (row, k) at
+// (row/8)·rstride + (k/8)·kstride + (row%8)·16 + (k%8)·2. MN-major B: element (n, k) at
+// (k/8)·kstride + (n/8)·nstride + (k%8)·16 + (n%8)·2.
+constexpr uint32_t KM_KSTRIDE = 128, KM_RSTRIDE = 256, MN_NSTRIDE = 128, MN_KSTRIDE = 1024;
+std::vector<uint8_t> kmajor_image(float (*val)(int, int)) {
+  std::vector<uint8_t> img(IMG, 0);
+  for (int row = 0; row < 64; row++)
+    for (int k = 0; k < K; k++) {
+      const uint16_t b = bf16_bits(val(row, k));
+      std::memcpy(&img[(row / 8) * KM_RSTRIDE + (k / 8) * KM_KSTRIDE + (row % 8) * 16 + (k % 8) * 2], &b, 2);
+    }
+  return img;
+}
+std::vector<uint8_t> mnmajor_image_b() {
+  std::vector<uint8_t> img(IMG, 0);
+  for (int n = 0; n < N; n++)
+    for (int k = 0; k < K; k++) {
+      const uint16_t b = bf16_bits(b_val(n, k));
+      std::memcpy(&img[(k / 8) * MN_KSTRIDE + (n / 8) * MN_NSTRIDE + (k % 8) * 16 + (n % 8) * 2], &b, 2);
+    }
+  return img;
+}
+
+struct Case {
+  const char* name;
+  bool a_regs;       // A from registers (else a K-major shared-memory descriptor)
+  bool b_mn;         // B MN-major (imm-trans-b = 1)
+  uint32_t a_lbo, a_sbo, b_lbo, b_sbo;
+};
+// each reading of LBO/SBO gives the same physical layout different descriptor fields
+const Case CASES[] = {
+    {"ss_kmajor_lbo_is_k", false, false, KM_KSTRIDE, KM_RSTRIDE, KM_KSTRIDE, KM_RSTRIDE},
+    {"ss_kmajor_lbo_is_mn", false, false, KM_RSTRIDE, KM_KSTRIDE, KM_RSTRIDE, KM_KSTRIDE},
+    {"rs_kmajor_lbo_is_k", true, false, 0, 0, KM_KSTRIDE, KM_RSTRIDE},
+    {"rs_kmajor_lbo_is_mn", true, false, 0, 0, KM_RSTRIDE, KM_KSTRIDE},
+    {"rs_bmn_lbo_is_k", true, true, 0, 0, MN_KSTRIDE, MN_NSTRIDE},
+    {"rs_bmn_lbo_is_mn", true, true, 0, 0, MN_NSTRIDE, MN_KSTRIDE},
+};
+
+struct Result {
+  int mismatches = 0;
+  std::string sample;  // where a few registers landed: [tid, r, m, n] (m, n = -1: not a product value)
+};
+Result analyse(const std::vector<float>& out) {
+  Result res;
+  for (int tid = 0; tid < NT; tid++)
+    for (int r = 0; r < REGS; r++) {
+      int m, n;
+      d_pos(tid, r, m, n);
+      if (out[(size_t)tid * REGS + r] != (float)(m + 64 * n + 3)) res.mismatches++;
+    }
+  const int show[][2] = {{0, 0}, {0, 1}, {0, 2}, {0, 4}, {1, 0}, {4, 0}, {32, 0}, {127, 31}};
+  for (const auto& s : show) {
+    const float v = out[(size_t)s[0] * REGS + s[1]] - 3.f;
+    int m = -1, n = -1;
+    if (v >= 0 && v < 4096 && v == std::floor(v)) m = (int)v % 64, n = (int)v / 64;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s[%d,%d,%d,%d]", res.sample.empty() ? "" : ",", s[0], s[1], m, n);
+    res.sample += buf;
+  }
+  return res;
+}
+
+__device__ __forceinline__ uint64_t make_desc(const void* smem, uint32_t lbo, uint32_t sbo) {
+  const uint32_t a = (uint32_t)__cvta_generic_to_shared(smem);
+  // bits 0-13 start address, 16-29 LBO, 32-45 SBO (each in 16-byte units); base offset 0; swizzle 0
+  return (uint64_t)((a >> 4) & 0x3FFF) | ((uint64_t)((lbo >> 4) & 0x3FFF) << 16) |
+         ((uint64_t)((sbo >> 4) & 0x3FFF) << 32);
+}
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+  uint32_t u;
+  std::memcpy(&u, &h, 4);
+  return u;
+}
+
+template <bool A_REGS, int TRANS_B>
+__global__ void __launch_bounds__(NT) probe_kernel(float* out, const uint8_t* a_img, const uint8_t* b_img,
+                                                   const float* a_rows, uint32_t a_lbo, uint32_t a_sbo, uint32_t b_lbo,
+                                                   uint32_t b_sbo) {
+  __shared__ __align__(1024) uint8_t sa[IMG];
+  __shared__ __align__(1024) uint8_t sb[IMG];
+  for (int i = threadIdx.x; i < IMG; i += NT) {
+    sa[i] = a_img[i];
+    sb[i] = b_img[i];
+  }
+  // generic-proxy stores, then reads by the async proxy (wgmma)
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+  __syncthreads();
+  const uint64_t da = make_desc(sa, a_lbo, a_sbo), db = make_desc(sb, b_lbo, b_sbo);
+  float d[REGS];
+#pragma unroll
+  for (int r = 0; r < REGS; r++) d[r] = 0.f;
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+  if constexpr (A_REGS) {
+    // the hypothesised A fragment: mma.m16n8k16's, for this warp's 16 rows
+    const int w = threadIdx.x / 32, l = threadIdx.x % 32, g = l / 4, t = l % 4;
+    const int r0 = 16 * w + g, r1 = r0 + 8;
+    uint32_t a[4];
+    a[0] = pack_bf16(a_rows[r0 * K + 2 * t], a_rows[r0 * K + 2 * t + 1]);
+    a[1] = pack_bf16(a_rows[r1 * K + 2 * t], a_rows[r1 * K + 2 * t + 1]);
+    a[2] = pack_bf16(a_rows[r0 * K + 2 * t + 8], a_rows[r0 * K + 2 * t + 9]);
+    a[3] = pack_bf16(a_rows[r1 * K + 2 * t + 8], a_rows[r1 * K + 2 * t + 9]);
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, %38;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(0), "n"(TRANS_B));
+  } else {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, %35;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        : "l"(da), "l"(db), "r"(0), "n"(TRANS_B));
+  }
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+  asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+#pragma unroll
+  for (int r = 0; r < REGS; r++) out[threadIdx.x * REGS + r] = d[r];
+}
+
+#define CHECK(x)                                                                                  \
+  do {                                                                                            \
+    const cudaError_t e_ = (x);                                                                   \
+    if (e_ != cudaSuccess) {                                                                      \
+      printf("{\"tool\":\"wgmma-probe\",\"ok\":false,\"error\":\"%s: %s\"}\n", #x, cudaGetErrorString(e_)); \
+      exit(1);                                                                                    \
+    }                                                                                             \
+  } while (0)
+
+std::vector<float> run_case(const Case& c) {
+  const std::vector<uint8_t> ai = kmajor_image(a_val), bi = c.b_mn ? mnmajor_image_b() : kmajor_image(b_val);
+  std::vector<float> rows(M * K);
+  for (int m = 0; m < M; m++)
+    for (int k = 0; k < K; k++) rows[m * K + k] = a_val(m, k);
+  uint8_t *da, *db;
+  float *dr, *dout;
+  CHECK(cudaMalloc(&da, IMG));
+  CHECK(cudaMalloc(&db, IMG));
+  CHECK(cudaMalloc(&dr, rows.size() * 4));
+  CHECK(cudaMalloc(&dout, NT * REGS * 4));
+  CHECK(cudaMemcpy(da, ai.data(), IMG, cudaMemcpyHostToDevice));
+  CHECK(cudaMemcpy(db, bi.data(), IMG, cudaMemcpyHostToDevice));
+  CHECK(cudaMemcpy(dr, rows.data(), rows.size() * 4, cudaMemcpyHostToDevice));
+  CHECK(cudaMemset(dout, 0xff, NT * REGS * 4));
+  if (!c.a_regs) probe_kernel<false, 0><<<1, NT>>>(dout, da, db, dr, c.a_lbo, c.a_sbo, c.b_lbo, c.b_sbo);
+  else if (!c.b_mn) probe_kernel<true, 0><<<1, NT>>>(dout, da, db, dr, c.a_lbo, c.a_sbo, c.b_lbo, c.b_sbo);
+  else probe_kernel<true, 1><<<1, NT>>>(dout, da, db, dr, c.a_lbo, c.a_sbo, c.b_lbo, c.b_sbo);
+  CHECK(cudaGetLastError());
+  CHECK(cudaDeviceSynchronize());
+  std::vector<float> out(NT * REGS);
+  CHECK(cudaMemcpy(out.data(), dout, out.size() * 4, cudaMemcpyDeviceToHost));
+  cudaFree(da);
+  cudaFree(db);
+  cudaFree(dr);
+  cudaFree(dout);
+  return out;
+}
+
+// which reading of a pair of cases held: "k", "mn", "both", or null
+const char* settled(int mism_k, int mism_mn) {
+  if (mism_k == 0 && mism_mn == 0) return "\"both\"";
+  if (mism_k == 0) return "\"k\"";
+  if (mism_mn == 0) return "\"mn\"";
+  return "null";
+}
+
+// the analysis on synthetic dumps: the hypothesised layout must give 0 mismatches, a dump with two
+// registers swapped must not, and the sample must decode positions
+int self_test() {
+  std::vector<float> out(NT * REGS);
+  for (int tid = 0; tid < NT; tid++)
+    for (int r = 0; r < REGS; r++) {
+      int m, n;
+      d_pos(tid, r, m, n);
+      out[(size_t)tid * REGS + r] = (float)(m + 64 * n + 3);
+    }
+  const Result good = analyse(out);
+  std::swap(out[5], out[6]);
+  const Result bad = analyse(out);
+  // the operands really multiply to the encoding
+  int enc_bad = 0;
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++) {
+      float s = 0.f;
+      for (int k = 0; k < K; k++) s += a_val(m, k) * b_val(n, k);
+      enc_bad += s != (float)(m + 64 * n + 3);
+      for (int k = 0; k < K; k++)  // every operand value exact in bf16
+        enc_bad += a_val(m, k) != __bfloat162float(__float2bfloat16_rn(a_val(m, k))) ||
+                   b_val(n, k) != __bfloat162float(__float2bfloat16_rn(b_val(n, k)));
+    }
+  const bool ok = good.mismatches == 0 && bad.mismatches == 2 && enc_bad == 0 &&
+                  good.sample.rfind("[0,0,0,0],[0,1,0,1],[0,2,8,0],[0,4,0,8]", 0) == 0;
+  printf("{\"tool\":\"wgmma-probe\",\"self_test\":true,\"good_mismatches\":%d,\"swapped_mismatches\":%d,"
+         "\"encoding_errors\":%d,\"sample\":[%s],\"ok\":%s}\n",
+         good.mismatches, bad.mismatches, enc_bad, good.sample.c_str(), ok ? "true" : "false");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--self-test") return self_test();
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) {
+    printf("{\"tool\":\"wgmma-probe\",\"ok\":false,\"error\":\"no CUDA device\"}\n");
+    return 2;
+  }
+  cudaDeviceProp p;
+  CHECK(cudaGetDeviceProperties(&p, 0));
+  if (p.major != 9) {
+    printf("{\"tool\":\"wgmma-probe\",\"ok\":false,\"error\":\"wgmma needs compute capability 9.x, not %d.%d\"}\n",
+           p.major, p.minor);
+    return 2;
+  }
+  std::string cases;
+  int mism[6];
+  for (int i = 0; i < 6; i++) {
+    const Result r = analyse(run_case(CASES[i]));
+    mism[i] = r.mismatches;
+    char head[128];
+    snprintf(head, sizeof head, "%s{\"name\":\"%s\",\"mismatches\":%d,\"sample\":[", cases.empty() ? "" : ",",
+             CASES[i].name, r.mismatches);
+    cases += head + r.sample + "]}";
+  }
+  // the accumulator layout holds if any case matched everywhere; the A-register layout if an rs case did
+  const bool d_layout = mism[0] == 0 || mism[1] == 0 || mism[2] == 0 || mism[3] == 0 || mism[4] == 0 || mism[5] == 0;
+  const bool a_regs = mism[2] == 0 || mism[3] == 0 || mism[4] == 0 || mism[5] == 0;
+  const char *kmajor = settled(mism[0], mism[1]), *kmajor_rs = settled(mism[2], mism[3]), *bmn = settled(mism[4], mism[5]);
+  const bool ok = d_layout && a_regs && std::string(kmajor) != "null" && std::string(bmn) != "null";
+  printf("{\"tool\":\"wgmma-probe\",\"device\":\"%s\",\"cases\":[%s],\"d_layout_ok\":%s,\"a_regs_layout_ok\":%s,"
+         "\"kmajor_lbo\":%s,\"kmajor_lbo_b_only\":%s,\"mnmajor_b_lbo\":%s,\"ok\":%s}\n",
+         p.name, cases.c_str(), d_layout ? "true" : "false", a_regs ? "true" : "false", kmajor, kmajor_rs, bmn,
+         ok ? "true" : "false");
+  return ok ? 0 : 1;
+}
