@@ -38,8 +38,10 @@
 #               back before their store; no inverse RoPE pass), the same checks
 #   parity_partials, bench_*_partials  optional: LOCO_CUDA_ATTN_BWD=partials (the fused backward's dQ
 #               shares stored as partials, added in order by a reduce kernel), the same checks
+#   parity_wgmmabwd, bench_*_wgmmabwd  optional: LOCO_CUDA_ATTN_BWD=wgmma (the dK/dV kernel on warpgroup
+#               MMA, head_dim 64 and 128; wgmma_probe checks the layouts it assumes), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
-#   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials
+#   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials / wgmmabwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -227,6 +229,8 @@ engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
 engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the same shares stored as partials and added by a reduce kernel (no waiting; the same bits)
 engine_variant partials LOCO_CUDA_ATTN_BWD=partials
+# the dK/dV kernel on warpgroup MMA (attention_wg_kernels.cuh; head_dim 64 and 128)
+engine_variant wgmmabwd LOCO_CUDA_ATTN_BWD=wgmma
 # the tuning cache makes a second process repeat the first one's steps bit for bit
 optional tune_repeat
 run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
@@ -236,6 +240,7 @@ ATTN_VARIANTS=default
 stage_ok parity_rows32 && ATTN_VARIANTS+=,rows32
 stage_ok parity_fusedbwd && ATTN_VARIANTS+=,fusedbwd
 stage_ok parity_partials && ATTN_VARIANTS+=,partials
+stage_ok parity_wgmmabwd && ATTN_VARIANTS+=,wgmmabwd
 optional attn_times
 run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
 # faster A B: stages A and B both measured tokens/s, and A more
@@ -266,7 +271,7 @@ attn_best() {
     words="${words:+$words }LOCO_CUDA_ROPE_BWD=fused"
   fi
   case "$words" in
-    "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused" | "LOCO_CUDA_ATTN_BWD=partials" | "LOCO_CUDA_ROPE_BWD=fused")
+    "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused" | "LOCO_CUDA_ATTN_BWD=partials" | "LOCO_CUDA_ATTN_BWD=wgmma" | "LOCO_CUDA_ROPE_BWD=fused")
       skip_stage "$stage" "no combination for $config beyond the variants benchmarked above" ;;
     *)
       echo "$words" > "$LOGDIR/$stage.env"
@@ -385,7 +390,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
             "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
             "rope_bwd_fused": res(stage + "_ropebwd"),
-            "dq_partials": res(stage + "_partials")}
+            "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")

@@ -79,6 +79,9 @@ if [[ -z "$log" || "$args" != *" regex:attn "* ]]; then echo "ncu: no GPU" >&2; 
   if [[ "\${LOCO_CUDA_ATTN_ROWS:-}" == 32 ]]; then
     row 0 'attn2_fwd_kernel<64, false, 2, 64>' 75; row 1 'attn2_fwd_kernel<64, false, 2, 64>' 75
     row 2 'attn2_bwd_dkv_kernel<64, false, false, 2, 32>' 450; row 3 'attn2_bwd_dq_kernel<64, false, 2, 32>' 300
+  elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma ]]; then
+    row 0 'attn2_fwd_kernel<64, 0, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, 0, 1, 64>' 100
+    row 2 'attn3_bwd_dkv_kernel<64>' ${opts.slowFused ? 5000 : 300}; row 3 'attn2_bwd_dq_kernel<64, 0, 1, 64>' 400
   elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == partials ]]; then
     row 0 'attn2_fwd_kernel<64, 0, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, 0, 1, 64>' 100
     row 2 'attn2_bwd_dkv_kernel<64, 0, 2, 1, 64>' ${opts.slowFused ? 4800 : 480}; row 3 'attn2_dq_reduce_kernel<64>' 40
@@ -119,7 +122,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials', 'parity_wgmmabwd', 'bench_124m_wgmmabwd']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -141,13 +144,15 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   const at = j.stages.attn_times.result;
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
   assert.deepEqual(at.runs.map((r: { config: string; variant: string }) => `${r.config}/${r.variant}`),
-    ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials']);
+    ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', 'gpt2-124m/wgmmabwd', '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials', '1b/wgmmabwd']);
   const r32 = at.runs[1];
   assert.equal(r32.kernels.length, 3);
   assert.match(r32.kernels[2].name, /attn2_fwd_kernel<64, false, 2, 64>/);
   assert.equal(r32.kernels[2].count, 2);
   assert.ok(near(r32.total_ms, 0.9) && near(r32.parts.forward, 0.15) && near(r32.parts.backward, 0.75), JSON.stringify(r32));
-  assert.ok(near(at.runs[6].parts.backward, 2.4), JSON.stringify(at.runs[6]));
+  assert.ok(near(at.runs[7].parts.backward, 2.4), JSON.stringify(at.runs[7]));
+  // the wgmma dK/dV kernel is counted as the dK/dV part
+  assert.ok(near(at.runs[4].parts.dkv, 0.3), JSON.stringify(at.runs[4]));
   assert.ok(near(at.runs[3].parts.backward, 0.52), JSON.stringify(at.runs[3]));
   // the best of each part: the 32-row forward, the partials backward (0.52 ms against the ordered
   // fused 0.6 and the split 0.75 and 0.9)
@@ -162,9 +167,9 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(b124.forward.variant, 'rows32');
   assert.equal(b124.backward.variant, 'partials');
   assert.ok(near(b124.default_ms, 1.1) && near(b124.best_ms, 0.67) && near(at.best['1b'].best_ms, 2.68), JSON.stringify(at.best));
-  // each kernel's own best: the 32-row forward, dK/dV and dQ (450 and 300 µs against 500 and 400),
+  // each kernel's own best: the 32-row forward and dQ, the wgmma dK/dV (300 µs against 450 and 500),
   // but the partials backward beats their sum; that mix is benchmarked end to end with its settings
-  assert.equal(b124.dkv.variant, 'rows32');
+  assert.equal(b124.dkv.variant, 'wgmmabwd');
   assert.equal(b124.dq.variant, 'rows32');
   assert.deepEqual(b124.env, { LOCO_CUDA_ATTN_ROWS: 'fwd', LOCO_CUDA_ATTN_BWD: 'partials' });
   // (the backward is a fused one, which cannot take LOCO_CUDA_ROPE_BWD: not added though it was faster)
@@ -178,6 +183,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(c.engine_rows32_tokens_per_s, 400_000);
   assert.equal(c.engine_logits_fp32_tokens_per_s, 400_000);
   assert.equal(c.engine_norm_bwd_reread_tokens_per_s, 400_000);
+  assert.equal(c.engine_wgmma_bwd_tokens_per_s, 400_000);
   assert.equal(c.engine_rope_bwd_fused_tokens_per_s, 405_000);
   assert.equal(c.baseline_tc2_tokens_per_s, 300_000);
   assert.equal(c.baseline_tc_tokens_per_s, 301_000);

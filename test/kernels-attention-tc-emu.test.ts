@@ -4,8 +4,10 @@
 // backward, for head sizes 16–128 and sequence lengths that end mid-tile, with and without the fused
 // RoPE or with RoPE undone on dq, dk in the backward's epilogue (LOCO_CUDA_ROPE_BWD=fused), with the one-kernel backward whose blocks add their dQ shares in key-block order
 // (LOCO_CUDA_ATTN_BWD=fused) or that store them as partials added by a reduce kernel in the same
-// order (LOCO_CUDA_ATTN_BWD=partials, the same bits), and with 32 rows per warp (LOCO_CUDA_ATTN_ROWS=32), whose outputs
-// equal the 16-row kernels' bit for bit; an injected error is caught. Needs the CUDA headers only
+// order (LOCO_CUDA_ATTN_BWD=partials, the same bits), with 32 rows per warp (LOCO_CUDA_ATTN_ROWS=32), whose outputs
+// equal the 16-row kernels' bit for bit, and with the dK/dV kernel on warpgroup MMA
+// (LOCO_CUDA_ATTN_BWD=wgmma; the emulator's wgmma follows the layouts build/wgmma-probe checks on a
+// GPU); an injected error is caught. Needs the CUDA headers only
 // (the development and CI machines have nvcc's; no GPU).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +20,7 @@ const KERNELS = join(ROOT, 'kernels');
 const EMU = join(KERNELS, 'build', 'attention-tc-emu');
 const HAVE_CUDA_HEADERS = existsSync('/usr/local/cuda/include/cuda_bf16.h');
 
-interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
+interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; wgmma_dkv: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
 
 test('tensor-core attention (emulated) matches the CPU attention; an injected error fails', { timeout: 900_000, skip: HAVE_CUDA_HEADERS ? false : 'no CUDA headers on this machine' }, () => {
   const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/attention-tc-emu'], { encoding: 'utf8', timeout: 180_000 });
@@ -29,12 +31,12 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   assert.equal(j.ok, true);
   // then two with RoPE fused into the kernels, four with the one-kernel backward (ordered dQ),
   // four with 32 rows per warp, two with RoPE undone in the backward's epilogue only, and two with
-  // the dQ shares stored as partials and added by a reduce kernel
-  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
+  // the dQ shares stored as partials and added by a reduce kernel, two with the wgmma dK/dV kernel
+  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.wgmma_dkv ? '+wgmma' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
   assert.deepEqual(j.cases.map(name), [
     '16', '32', '64', '128', '64', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused',
     '16+rows32', '32+rows32', '64+rows32', '128+rows32', '64+rope_out', '128+rope_out+rows32',
-    '64+fused+partials', '128+fused+partials',
+    '64+fused+partials', '128+fused+partials', '64+wgmma', '128+wgmma',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
   const shape = (c: Case) => `${c.head_dim}/${c.B}/${c.T}/${c.H}`;

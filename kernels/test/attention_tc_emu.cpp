@@ -68,6 +68,7 @@ void emu_wait_pause() {
 
 // common.cuh's declarations need these names; their CUDA definitions are not used here.
 #include "../src/cuda/attention_tc2_kernels.cuh"
+#include "../src/cuda/attention_wg_kernels.cuh"
 #include "config.h"
 #include "ops.h"
 
@@ -163,6 +164,53 @@ static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, 
 }
 
 
+namespace attn_tc2 {
+// wgmma.mma_async.sync.aligned.m64nNk16.f32.bf16.bf16, warpgroup-collective (the emulated block is
+// one warpgroup), on the readings the kernel is written for (attention_wg_kernels.cuh; what
+// build/wgmma-probe checks on a GPU): thread T = 32w + 4g + t holds accumulator r at row
+// 16w + g + 8·((r/2)%2), column 8·(r/4) + 2t + r%2; A from registers is mma.m16n8k16's A fragment
+// of warp w's rows; no-swizzle shared-memory operands are 8-row × 16-byte core matrices, LBO and SBO
+// their strides along K or M/N as WG_*_LBO_IS_K say; B is K-major, or MN-major with trans_b.
+static uint32_t g_wg_a[EMU_THREADS][4];
+void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db, bool trans_b) {
+  const int tid = threadIdx.x;
+  if (g_block_threads != 128) throw std::runtime_error("wgmma: the block must be one warpgroup");
+  if (a_regs) std::memcpy(g_wg_a[tid], a_regs, sizeof g_wg_a[tid]);
+  __syncthreads();
+  struct Desc { uint32_t start, k_stride, mn_stride; };
+  auto decode = [](uint64_t x, bool k_major) {
+    const uint32_t start = (uint32_t)(x & 0x3FFF) << 4, lbo = (uint32_t)((x >> 16) & 0x3FFF) << 4,
+                   sbo = (uint32_t)((x >> 32) & 0x3FFF) << 4;
+    const bool lbo_k = k_major ? WG_KMAJOR_LBO_IS_K : WG_MNMAJOR_LBO_IS_K;
+    return Desc{start, lbo_k ? lbo : sbo, lbo_k ? sbo : lbo};
+  };
+  auto at = [](uint32_t off) {
+    if (off + 2 > sizeof smraw) throw std::runtime_error("wgmma: operand outside shared memory");
+    uint16_t u;
+    std::memcpy(&u, smraw + off, 2);
+    return bf((uint32_t)u, 0);
+  };
+  const Desc A = decode(da, true), Bd = decode(db, !trans_b);
+  auto a_val = [&](int m, int k) {
+    if (!a_regs) return at(A.start + (m / 8) * A.mn_stride + (k / 8) * A.k_stride + (m % 8) * 16 + (k % 8) * 2);
+    const int w = m / 16, g = m % 8, half = (m % 16) / 8, t = (k % 8) / 2;
+    return bf(g_wg_a[32 * w + 4 * g + t][half + 2 * (k / 8)], k % 2);
+  };
+  auto b_val = [&](int n, int k) {
+    if (!trans_b) return at(Bd.start + (n / 8) * Bd.mn_stride + (k / 8) * Bd.k_stride + (n % 8) * 16 + (k % 8) * 2);
+    return at(Bd.start + (k / 8) * Bd.k_stride + (n / 8) * Bd.mn_stride + (k % 8) * 16 + (n % 8) * 2);
+  };
+  const int w = tid / 32, g = (tid % 32) / 4, t = tid % 4;
+  for (int r = 0; r < N / 2; r++) {
+    const int m = 16 * w + g + 8 * ((r / 2) % 2), n = 8 * (r / 4) + 2 * t + r % 2;
+    float acc = d[r];
+    for (int k = 0; k < 16; k++) acc += a_val(m, k) * b_val(n, k);
+    d[r] = acc;
+  }
+  __syncthreads();  // every thread has read the A registers before the next call replaces them
+}
+}  // namespace attn_tc2
+
 static float round_bf16(float x) { return __bfloat162float(__float2bfloat16(x)); }
 
 struct Err { double rel; };
@@ -186,12 +234,13 @@ struct Variant {
                           // dq, dk back (ROPE_OUT, LOCO_CUDA_ROPE_BWD=fused); the default forward
   bool partials = false;  // with fused: each key block's dQ share stored as a partial and added in
                           // key-block order by attn2_dq_reduce_kernel (LOCO_CUDA_ATTN_BWD=partials)
+  bool wgmma = false;     // the dK/dV kernel on warpgroup MMA (attn3_bwd_dkv_kernel, LOCO_CUDA_ATTN_BWD=wgmma)
 };
 
 template <int HD>
 static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Variant variant = {}) {
   const bool rope = variant.rope, fused = variant.fused, wide = variant.wide, rope_out = variant.rope_out,
-             partials = variant.partials;
+             partials = variant.partials, wg = variant.wgmma;
   const int d = H * HD;
   const size_t BT = (size_t)B * Tn;
   std::mt19937 rng(HD * 1000 + Tn);
@@ -294,7 +343,19 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
         }
         D[((size_t)b * H + h) * Tn + t] = acc;
       }
-  if (fused && partials) {
+  if constexpr (HD == 64 || HD == 128) {
+    if (wg) {  // the wgmma dK/dV kernel, then the default dQ kernel
+      launch(cdiv(Tn, 64), gy, [&] {
+        attn_tc2::attn3_bwd_dkv_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl);
+      }, 128);
+      launch(gx_dq, gy, [&] {
+        attn_tc2::attn2_bwd_dq_kernel<HD, attn_tc2::ROPE_NONE>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(),
+                                                               Tn, H, sc, sl, nullptr, nullptr);
+      }, nt);
+    }
+  }
+  if (wg) {
+  } else if (fused && partials) {
     // partials nobody writes stay NaN: the reduce must read only those of key blocks that see the query
     const size_t nkb = cdiv(Tn, S2::BR);
     std::vector<float> part(nkb * BT * d, NAN);
@@ -364,9 +425,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   sum = fnv1a(sum, dqkv.data(), dqkv.size() * sizeof(bf16));
   char buf[600];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"wgmma_dkv\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
            "\"dk_rel\":%.3g,\"dv_rel\":%.3g,\"output_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", wg ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
            ok ? "true" : "false");
   json = buf;
   return ok;
@@ -413,6 +474,10 @@ int main(int argc, char** argv) {
     // outputs they must equal bit for bit (the same sums in the same order)
     add(run_case<64>(1, 200, 2, false, one, {.fused = true, .partials = true}));
     add(run_case<128>(1, 130, 2, false, one, {.fused = true, .partials = true}));
+    // the dK/dV kernel on warpgroup MMA (emulated on the layouts wgmma-probe checks on a GPU): tiles
+    // ending mid-tile, two heads and two sequences
+    add(run_case<64>(2, 100, 2, false, one, {.wgmma = true}));
+    add(run_case<128>(1, 130, 1, false, one, {.wgmma = true}));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

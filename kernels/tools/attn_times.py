@@ -4,7 +4,7 @@ attn_times stage (the variants whose parity stage passed; the Nsight Compute log
 
 GPU time of each attention kernel (forward, dK/dV, dQ, and the fused backward's finish) in one
 training step, for the default kernels and each opt-in variant (LOCO_CUDA_ATTN_ROWS=32,
-LOCO_CUDA_ATTN_BWD=fused or partials), gpt2-124m and 1b, from Nsight Compute's gpu__time_duration — so one run
+LOCO_CUDA_ATTN_BWD=fused, partials or wgmma), gpt2-124m and 1b, from Nsight Compute's gpu__time_duration — so one run
 shows which variant is faster for which kernel, and the defaults can be chosen per kernel.
 Prints ONE JSON line: {"tool": "attn-times", "ok", "runs": [{"config", "variant", "total_ms",
 "parts": {forward, dkv, dq, backward, ...}, "kernels": [{name, count, ms}]}], "best": {config: {"forward",
@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ncu_summary import per_kernel  # noqa: E402
 
 VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": {"LOCO_CUDA_ATTN_BWD": "fused"},
-            "partials": {"LOCO_CUDA_ATTN_BWD": "partials"}}
+            "partials": {"LOCO_CUDA_ATTN_BWD": "partials"}, "wgmmabwd": {"LOCO_CUDA_ATTN_BWD": "wgmma"}}
 FORWARD_VARIANTS = {"default", "rows32"}  # the fused backwards run the default forward
 FUSED_VARIANTS = ("fusedbwd", "partials")  # a whole backward of their own (dK/dV kernel + dQ finish or reduce)
 RUN_TIMEOUT_S = 45
@@ -35,12 +35,16 @@ CONFIGS = ["gpt2-124m", "1b"]
 
 # kernel name → part of the attention step (attn_bwd_pre: D = Σ dy·y, before either backward);
 # "backward" is the sum of the backward kernels
-PARTS = [("attn2_fwd_kernel", "forward"), ("attn2_bwd_dkv_kernel", "dkv"), ("attn2_bwd_dq_kernel", "dq"),
+PARTS = [("attn2_fwd_kernel", "forward"), ("attn2_bwd_dkv_kernel", "dkv"), ("attn3_bwd_dkv_kernel", "dkv"),
+         ("attn2_bwd_dq_kernel", "dq"),
          ("attn2_dq_finish_kernel", "dq_finish"), ("attn2_dq_reduce_kernel", "dq_finish"), ("attn_bwd_pre_kernel", "pre")]
 BACKWARD_PARTS = ("dkv", "dq", "dq_finish")
 # the kernels LOCO_CUDA_ATTN_ROWS can give 32 rows one by one (its comma list), by part
 ROWS_PARTS = {"forward": "fwd", "dkv": "dkv", "dq": "dq"}
 SPLIT_VARIANTS = ("default", "rows32")  # their forward, dK/dV and dQ kernels combine freely
+# variants that replace the dK/dV kernel only (LOCO_CUDA_ATTN_BWD=wgmma): their dK/dV combines with
+# the split variants' forward and dQ (which follow LOCO_CUDA_ATTN_ROWS as before)
+DKV_VARIANTS = ("wgmmabwd",)
 
 
 def summarize(path):
@@ -68,7 +72,8 @@ def best(runs):
         dflt = rs["default"]["parts"]
         row = {"default_ms": rs["default"]["total_ms"]}
         for part in ROWS_PARTS:
-            v = min((n for n in SPLIT_VARIANTS if n in rs), key=lambda n: rs[n]["parts"].get(part, inf))
+            cands = SPLIT_VARIANTS + (DKV_VARIANTS if part == "dkv" else ())
+            v = min((n for n in cands if n in rs), key=lambda n: rs[n]["parts"].get(part, inf))
             row[part] = {"variant": v, "ms": rs[v]["parts"].get(part), "default_ms": dflt.get(part)}
         split_ms = (row["dkv"]["ms"] or 0.0) + (row["dq"]["ms"] or 0.0)
         fv = min((n for n in FUSED_VARIANTS if n in rs), key=lambda n: rs[n]["parts"].get("backward", inf), default=None)
@@ -82,6 +87,8 @@ def best(runs):
             env["LOCO_CUDA_ATTN_ROWS"] = "32" if len(wide) == len(ROWS_PARTS) else ",".join(wide)
         if fused:
             env.update(VARIANTS[fv])
+        elif row["dkv"]["variant"] in DKV_VARIANTS:
+            env.update(VARIANTS[row["dkv"]["variant"]])
         row["env"] = env
         row["best_ms"] = row["default_ms"] + sum(row[p]["ms"] - row[p]["default_ms"] for p in ("forward", "backward")
                                                  if row[p]["ms"] is not None and row[p]["default_ms"] is not None)

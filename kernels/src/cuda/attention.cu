@@ -330,7 +330,8 @@ std::string attention_impl_name(bool half, int hd) {
   // hd 0: not known yet (a backend not configured)
   if (!half || attention_impl() != AttnImpl::TC2 || (hd && !attention_tc_supports(hd))) return "flash-simple";
   std::string extras = attention_tc2_wide(hd);
-  if (attention_tc2_fused_bwd()) extras += std::string(extras.empty() ? "" : ", ") + attention_tc2_bwd_name();
+  const std::string bwd = attention_tc2_bwd_name(hd);
+  if (!bwd.empty()) extras += std::string(extras.empty() ? "" : ", ") + bwd;
   if (hd && attention_rope_bwd_fused<bf16>(hd)) extras += std::string(extras.empty() ? "" : ", ") + "RoPE undone in the backward";
   return extras.empty() ? std::string("flash-tc2") : "flash-tc2 (" + extras + ")";
 }

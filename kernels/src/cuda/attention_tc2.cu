@@ -8,6 +8,7 @@
 
 #include "attention.cuh"
 #include "attention_tc2_kernels.cuh"
+#include "attention_wg_kernels.cuh"
 #include "common.cuh"
 
 namespace {
@@ -67,23 +68,31 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
   fwd_tc2<HD, false>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
 }
 
+// the dQ kernel with DQ_MT m-tiles per warp and DQ_TK-row key tiles
+template <int HD, int ROPE, int DQ_MT = 1, int DQ_TK = TK>
+void bwd_dq(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
+            const float* cs, const float* sn) {
+  const float scale = 1.0f / sqrtf((float)HD);
+  constexpr size_t dq = dq_smem<HD, DQ_MT, DQ_TK>();
+  set_dynamic_smem(attn2_bwd_dq_kernel<HD, ROPE, DQ_MT, DQ_TK>, dq);
+  attn2_bwd_dq_kernel<HD, ROPE, DQ_MT, DQ_TK>
+      <<<dim3(cdiv(Tn, Shape<HD>::rows(DQ_MT)), B * H), Shape<HD>::NT, dq>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
+                                                                                scale * LOG2E, cs, sn);
+  CUDA_LAUNCH_CHECK("attn2_bwd_dq");
+}
 // DKV_MT, DKV_TK: the dK/dV kernel's m-tiles per warp and tile rows; DQ_MT, DQ_TK the dQ kernel's.
 // ROPE: RopeMode (attention_tc2_kernels.cuh)
 template <int HD, int ROPE, int DKV_MT = 1, int DKV_TK = TK, int DQ_MT = 1, int DQ_TK = TK>
 void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
              const float* cs, const float* sn) {
   const float scale = 1.0f / sqrtf((float)HD);
-  constexpr size_t dkv = dkv_smem<HD, false, DKV_MT, DKV_TK>(), dq = dq_smem<HD, DQ_MT, DQ_TK>();
+  constexpr size_t dkv = dkv_smem<HD, false, DKV_MT, DKV_TK>();
   set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE, false, DKV_MT, DKV_TK>, dkv);
   attn2_bwd_dkv_kernel<HD, ROPE, false, DKV_MT, DKV_TK>
       <<<dim3(cdiv(Tn, Shape<HD>::rows(DKV_MT)), B * H), Shape<HD>::NT, dkv>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
                                                                                   scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dkv");
-  set_dynamic_smem(attn2_bwd_dq_kernel<HD, ROPE, DQ_MT, DQ_TK>, dq);
-  attn2_bwd_dq_kernel<HD, ROPE, DQ_MT, DQ_TK>
-      <<<dim3(cdiv(Tn, Shape<HD>::rows(DQ_MT)), B * H), Shape<HD>::NT, dq>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
-                                                                                scale * LOG2E, cs, sn);
-  CUDA_LAUNCH_CHECK("attn2_bwd_dq");
+  bwd_dq<HD, ROPE, DQ_MT, DQ_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
 }
 // LOCO_CUDA_ATTN_BWD=fused (opt-in: correct on an H100 but 2.4-2.7x slower than the two kernels,
 // h100-5 in docs/benchmarks.md): one backward kernel that also adds
@@ -99,6 +108,13 @@ int bwd_dq_mode() {
                           : env_is("LOCO_CUDA_ATTN_BWD", "partials") ? DQ_PARTIALS
                                                                       : DQ_SEPARATE;
   return mode;
+}
+// LOCO_CUDA_ATTN_BWD=wgmma (opt-in, not yet run on a GPU): the dK/dV kernel on warpgroup MMA
+// (attention_wg_kernels.cuh) at head_dim 64 and 128 without RoPE in the kernels, then the usual dQ
+// kernel; other head dims and the RoPE variants keep the tc2 kernels
+bool wgmma_bwd() {
+  static const bool on = env_is("LOCO_CUDA_ATTN_BWD", "wgmma");
+  return on;
 }
 bool fused_bwd_opt_in() { return bwd_dq_mode() != DQ_SEPARATE; }
 struct FusedScratch {
@@ -164,10 +180,25 @@ void bwd_tc2_rows(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, c
     default: return bwd_tc2<HD, R>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
   }
 }
+// LOCO_CUDA_ATTN_BWD=wgmma: attn3_bwd_dkv_kernel, then the dQ kernel with its default rows per warp
+template <int HD>
+void bwd_wgmma(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
+  const float scale = 1.0f / sqrtf((float)HD);
+  constexpr size_t smem = WgShape<HD>::smem;
+  set_dynamic_smem(attn3_bwd_dkv_kernel<HD>, smem);
+  attn3_bwd_dkv_kernel<HD><<<dim3(cdiv(Tn, WgShape<HD>::ROWS), B * H), WgShape<HD>::NT, smem>>>(
+      dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma)");
+  using W = Wide<HD>;
+  if (wide_parts(HD) & WIDE_DQ) return bwd_dq<HD, ROPE_NONE, W::DQ_MT, W::DQ_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
+  bwd_dq<HD, ROPE_NONE>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
+}
 template <int HD>
 void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
              const float* cs, const float* sn, bool rope_out) {
   if (cs && !rope_out) return bwd_tc2<HD, ROPE_FULL>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
+  if constexpr (HD == 64 || HD == 128)
+    if (wgmma_bwd() && !cs) return bwd_wgmma<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
   if (fused_bwd_opt_in()) {
     if (cs) throw std::runtime_error("tensor-core attention: the fused backward does not undo RoPE");
     if (bwd_dq_mode() == DQ_PARTIALS) return bwd_tc2_partials<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
@@ -181,7 +212,8 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 
 bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
 bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
-const char* attention_tc2_bwd_name() {
+const char* attention_tc2_bwd_name(int hd) {
+  if (wgmma_bwd()) return hd == 64 || hd == 128 ? "wgmma dK/dV" : "";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials" : bwd_dq_mode() == DQ_ORDERED ? "fused backward" : "";
 }
 std::string attention_tc2_wide(int hd) {

@@ -1,0 +1,238 @@
+// The dK/dV attention kernel on Hopper's warpgroup MMA (wgmma; LOCO_CUDA_ATTN_BWD=wgmma, opt-in,
+// written 2026-11-26 on a machine without a GPU, checked by attention-tc-emu only). Why: the tc2
+// dK/dV kernel reads its B operands from shared memory with ldmatrix, each of its four warps the
+// same Q and dO tiles again, ≈ 2.5× the shared-memory time of its tensor time (docs/cuda.md, "Why
+// the attention backward stays slow"). Here one warpgroup (the block's 4 warps, 64 keys) issues
+// each product as wgmma.mma_async m64nNk16, which reads B from shared memory once per 64 rows:
+//   Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ   (A = K, V and B = Q, dO, all K-major: head_dim contiguous)
+//   dV += Pᵀ·dO, dK += dSᵀ·Q    (A = Pᵀ, dSᵀ from registers, B = dO, Q MN-major: imm-trans-b)
+// The probabilities and dS are computed in registers exactly as attn2_bwd_dkv_kernel does (the
+// accumulator fragment of warp w is that kernel's C fragment of its 16 keys), and the dQ kernel of
+// tc2 runs after it. Tiles live in shared memory as 8-row × 16-byte core matrices without swizzle
+// (the 16-byte chunks of a row 128 bytes apart, 8-row groups head_dim·16 bytes apart), filled by
+// cp.async with each warp writing 512 contiguous bytes.
+//
+// What this rests on and no CPU can check: the accumulator and A-register fragment layouts and the
+// meaning of the descriptor's LBO and SBO (WG_*_LBO_IS_K below). build/wgmma-probe settles them on
+// a GPU in a second (test/wgmma_probe.cu; gpu-check.sh's wgmma_probe stage); the emulator
+// (test/attention_tc_emu.cpp) implements wgmma on exactly these readings.
+#pragma once
+#include "attention_tc2_kernels.cuh"
+
+namespace attn_tc2 {
+
+// the readings of a no-swizzle descriptor this kernel is written for (CUTLASS's canonical GMMA
+// layouts as remembered: LBO the stride between core matrices along K, SBO along M/N, for K-major
+// and MN-major operands alike); flip them if wgmma-probe says otherwise
+constexpr bool WG_KMAJOR_LBO_IS_K = true;
+constexpr bool WG_MNMAJOR_LBO_IS_K = true;
+
+template <int HD>
+struct WgShape {
+  static constexpr int NT = 128;                // one warpgroup
+  static constexpr int ROWS = 64;               // keys per block, queries per tile
+  static constexpr uint32_t CS = 128;           // bytes between the core matrices of a row's 16-byte chunks
+  static constexpr uint32_t RS = HD * 16;       // bytes between 8-row groups
+  static constexpr uint32_t TILE = ROWS * HD * 2;
+  static constexpr size_t smem = 6 * (size_t)TILE + 4 * ROWS * sizeof(float);  // K, V, 2 × (Q, dO), 2 × (lse, D)
+};
+
+#ifdef LOCO_CUDA_EMULATE
+// test/attention_tc_emu.cpp: wgmma.mma_async m64nNk16 on the warpgroup (the emulated block), N/2
+// accumulators per thread; a_regs null: A from the descriptor da
+void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db, bool trans_b);
+#endif
+
+__device__ __forceinline__ uint32_t wg_smem_offset(const void* p) {
+#ifdef LOCO_CUDA_EMULATE
+  return (uint32_t)(reinterpret_cast<const unsigned char*>(p) - smraw);
+#else
+  return (uint32_t)__cvta_generic_to_shared(p);
+#endif
+}
+// a no-swizzle shared-memory descriptor: start address, the core-matrix strides along K and along
+// M/N (bytes; all in 16-byte units, 14 bits each)
+__device__ __forceinline__ uint64_t wg_desc(const void* p, uint32_t k_stride, uint32_t mn_stride, bool k_major) {
+  const bool lbo_k = k_major ? WG_KMAJOR_LBO_IS_K : WG_MNMAJOR_LBO_IS_K;
+  const uint32_t lbo = lbo_k ? k_stride : mn_stride, sbo = lbo_k ? mn_stride : k_stride;
+  return (uint64_t)((wg_smem_offset(p) >> 4) & 0x3FFF) | ((uint64_t)((lbo >> 4) & 0x3FFF) << 16) |
+         ((uint64_t)((sbo >> 4) & 0x3FFF) << 32);
+}
+// cp.async's copies (generic proxy) → visible to wgmma's operand reads (async proxy); then a barrier
+__device__ __forceinline__ void wg_fence_smem() {
+#ifndef LOCO_CUDA_EMULATE
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#endif
+}
+// before a batch of wgmma: registers written by ordinary instructions (accumulators, A) are ready
+__device__ __forceinline__ void wg_fence_regs() {
+#ifndef LOCO_CUDA_EMULATE
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void wg_commit_wait() {
+#ifndef LOCO_CUDA_EMULATE
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+  asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+#endif
+}
+// d[64 × 64] += A·Bᵀ over 16 k, A and B K-major in shared memory
+__device__ __forceinline__ void wg_ss_n64(float (&d)[8][4], uint64_t da, uint64_t db) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_wgmma(&d[0][0], 64, nullptr, da, db, false);
+#else
+  float* f = &d[0][0];
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
+      : "l"(da), "l"(db), "n"(1));
+#endif
+}
+// d[64 × HD] += A·B over 16 k, A from registers (mma.m16n8k16's A fragment of warp w's 16 rows), B
+// MN-major in shared memory
+template <int HD>
+__device__ __forceinline__ void wg_rs_tb(float (&d)[HD / 8][4], const uint32_t (&a)[4], uint64_t db) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_wgmma(&d[0][0], HD, a, 0, db, true);
+#else
+  float* f = &d[0][0];
+  if constexpr (HD == 64) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+        : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "n"(1));
+  } else {
+    static_assert(HD == 128, "wgmma dK/dV: head_dim 64 or 128");
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+        : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31]), "+f"(f[32]), "+f"(f[33]), "+f"(f[34]), "+f"(f[35]), "+f"(f[36]), "+f"(f[37]), "+f"(f[38]), "+f"(f[39]), "+f"(f[40]), "+f"(f[41]), "+f"(f[42]), "+f"(f[43]), "+f"(f[44]), "+f"(f[45]), "+f"(f[46]), "+f"(f[47]), "+f"(f[48]), "+f"(f[49]), "+f"(f[50]), "+f"(f[51]), "+f"(f[52]), "+f"(f[53]), "+f"(f[54]), "+f"(f[55]), "+f"(f[56]), "+f"(f[57]), "+f"(f[58]), "+f"(f[59]), "+f"(f[60]), "+f"(f[61]), "+f"(f[62]), "+f"(f[63])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "n"(1));
+  }
+#endif
+}
+
+// rows [r0, r0 + 64) of a [*, ld] bf16 matrix (columns [0, HD)) into the core-matrix layout, zeros
+// from row Tn on. Lane L of a warp copies chunk L/8 (+ the warp's offset) of row L%8 of an 8-row
+// group: the warp writes 512 contiguous bytes (no bank conflicts) and reads 64 contiguous bytes of
+// each of 8 rows (whole 32-byte sectors).
+template <int HD>
+__device__ __forceinline__ void wg_cp_tile(unsigned char* dst, const bf16* src, size_t ld, int r0, int Tn) {
+  constexpr int NCH = HD / 8, GROUPS = 16 / NCH, PASSES = 8 / GROUPS;
+  const int r8 = threadIdx.x % 8, idx = threadIdx.x / 8, c = idx % NCH, rg0 = idx / NCH;
+#pragma unroll
+  for (int p = 0; p < PASSES; p++) {
+    const int rg = p * GROUPS + rg0, row = r0 + rg * 8 + r8;
+    const bool ok = row < Tn;
+    cp_async16(reinterpret_cast<bf16*>(dst + rg * WgShape<HD>::RS + c * WgShape<HD>::CS + r8 * 16),
+               ok ? src + (size_t)row * ld + c * 8 : src, ok);
+  }
+}
+
+template <int HD>
+__global__ void __launch_bounds__(128) attn3_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse,
+                                                            const float* D, int Tn, int H, float scale,
+                                                            float scale_log2) {
+  using W = WgShape<HD>;
+  constexpr int R = W::ROWS;
+  extern __shared__ __align__(16) unsigned char smraw[];
+  unsigned char* Ks = smraw;
+  unsigned char* Vs = Ks + W::TILE;
+  unsigned char* QD = Vs + W::TILE;  // stage st: Q at QD + st·2·TILE, dO TILE further
+  float* LD = reinterpret_cast<float*>(QD + 4 * W::TILE);  // stage st: lse at LD + st·2·R, D R further
+  const int kb = blockIdx.x, bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
+  const size_t ld = 3 * (size_t)d;
+  const bf16* base = qkv + (size_t)b * Tn * ld + (size_t)h * HD;
+  const bf16* dyb = dy + (size_t)b * Tn * d + (size_t)h * HD;
+  const float* lseb = lse + (size_t)bh * Tn;
+  const float* Db = D + (size_t)bh * Tn;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int k0 = kb * R, nq = (Tn + R - 1) / R;
+  wg_cp_tile<HD>(Ks, base + d, ld, k0, Tn);
+  wg_cp_tile<HD>(Vs, base + 2 * d, ld, k0, Tn);
+  wg_cp_tile<HD>(QD, base, ld, k0, Tn);
+  wg_cp_tile<HD>(QD + W::TILE, dyb, d, k0, Tn);
+  cp_rows_lse_d<R, W::NT>(LD, lseb, Db, k0, Tn);
+  cp_async_commit();
+  const int wk0 = k0 + warp * 16, key[2] = {wk0 + g, wk0 + g + 8};
+  float dk[HD / 8][4], dv[HD / 8][4];
+#pragma unroll
+  for (int n = 0; n < HD / 8; n++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) dk[n][e] = dv[n][e] = 0.f;
+  for (int qt = kb; qt < nq; qt++) {
+    const int st = (qt - kb) & 1;
+    if (qt + 1 < nq) {
+      const int nq0 = (qt + 1) * R;
+      unsigned char* nx = QD + (st ^ 1) * 2 * W::TILE;
+      wg_cp_tile<HD>(nx, base, ld, nq0, Tn);
+      wg_cp_tile<HD>(nx + W::TILE, dyb, d, nq0, Tn);
+      cp_rows_lse_d<R, W::NT>(LD + (st ^ 1) * 2 * R, lseb, Db, nq0, Tn);
+      cp_async_commit();
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    wg_fence_smem();
+    __syncthreads();
+    const unsigned char* Qs = QD + st * 2 * W::TILE;
+    const unsigned char* dOs = Qs + W::TILE;
+    const float* Lq = LD + st * 2 * R;
+    const float* Dq = Lq + R;
+    const int q0 = qt * R;
+    float sT[8][4], dpT[8][4];
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) sT[n][e] = dpT[n][e] = 0.f;
+    wg_fence_regs();
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; kk++) {  // 16 head_dim columns (two core matrices) per step
+      wg_ss_n64(sT, wg_desc(Ks + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(Qs + kk * 2 * W::CS, W::CS, W::RS, true));
+      wg_ss_n64(dpT, wg_desc(Vs + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(dOs + kk * 2 * W::CS, W::CS, W::RS, true));
+    }
+    wg_commit_wait();
+    const bool need_mask = q0 < wk0 + 15 || q0 + R > Tn || wk0 + 16 > Tn;
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) {
+        const int qc = n * 8 + 2 * t + (e & 1);
+        const int i = q0 + qc, j = key[e >> 1];
+        const bool valid = !need_mask || (i >= j && i < Tn && j < Tn);
+        const float p = valid ? exp2f(sT[n][e] * scale_log2 - __fmul_rn(Lq[qc], LOG2E)) : 0.f;
+        sT[n][e] = p;
+        dpT[n][e] = p * (dpT[n][e] - Dq[qc]);
+      }
+    uint32_t pa[4][4], sa[4][4];
+#pragma unroll
+    for (int jq = 0; jq < 4; jq++) {
+      a_from_c(pa[jq], sT, jq);
+      a_from_c(sa[jq], dpT, jq);
+    }
+    wg_fence_regs();
+#pragma unroll
+    for (int jq = 0; jq < 4; jq++) {  // 16 queries (two 8-row groups) per step
+      wg_rs_tb<HD>(dv, pa[jq], wg_desc(dOs + jq * 2 * W::RS, W::RS, W::CS, false));
+      wg_rs_tb<HD>(dk, sa[jq], wg_desc(Qs + jq * 2 * W::RS, W::RS, W::CS, false));
+    }
+    wg_commit_wait();
+    __syncthreads();  // before the next iteration's copies overwrite this stage
+  }
+  bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    const int j = key[r];
+    if (j >= Tn) continue;
+    bf16* row = out + (size_t)j * ld;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++) {
+      *reinterpret_cast<uint32_t*>(row + d + n * 8 + 2 * t) = pack2(dk[n][2 * r] * scale, dk[n][2 * r + 1] * scale);
+      *reinterpret_cast<uint32_t*>(row + 2 * d + n * 8 + 2 * t) = pack2(dv[n][2 * r], dv[n][2 * r + 1]);
+    }
+  }
+}
+
+}  // namespace attn_tc2
