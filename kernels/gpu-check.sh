@@ -463,7 +463,8 @@ for sname in out["stages"]:
             same[sname[len("parity_"):]] = n == base_numbers
 cmp["parity_same_results_as_default"] = same
 wp = res("wgmma_probe")
-cmp["wgmma_layout"] = {k: wp.get(k) for k in ("d_layout_ok", "a_regs_layout_ok", "kmajor_lbo", "kmajor_lbo_b_only", "mnmajor_b_lbo", "ok")} if wp else None
+cmp["wgmma_layout"] = {k: wp.get(k) for k in ("d_layout_ok", "a_regs_layout_ok", "kmajor_lbo", "kmajor_lbo_b_only", "mnmajor_b_lbo",
+                                                "kernel_assumes", "kernel_layout_ok", "ok")} if wp else None
 # each kernel's time in one step, this tree against the baseline tree (kernels and kernels_base for
 # gpt2-124m, kernels_1b and kernels_1b_base for 1b), matched by name, grid and block; largest first
 def kernels_vs_base(stage):

@@ -34,7 +34,7 @@ echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_
   // gpu-parity: the per-precision numbers differ only under LOCO_CUDA_LOGITS=fp32
   script(join(k, 'build', 'gpu-parity'), `loss=10.5; [[ "\${LOCO_CUDA_LOGITS:-}" == fp32 ]] && loss=10.25
 echo "{\\"tool\\":\\"gpu-parity\\",\\"ok\\":${opts.parityOk},\\"failures\\":[],\\"attention_tc2_fnv1a\\":\\"00c0ffee00c0ffee\\",\\"precisions\\":{\\"bf16\\":{\\"loss\\":$loss}}}"`);
-  script(join(k, 'build', 'wgmma-probe'), `echo '{"tool":"wgmma-probe","d_layout_ok":true,"a_regs_layout_ok":true,"kmajor_lbo":"k","kmajor_lbo_b_only":"k","mnmajor_b_lbo":"mn","ok":true}'`);
+  script(join(k, 'build', 'wgmma-probe'), `echo '{"tool":"wgmma-probe","d_layout_ok":true,"a_regs_layout_ok":true,"kmajor_lbo":"k","kmajor_lbo_b_only":"k","mnmajor_b_lbo":"mn","kernel_assumes":{"kmajor_lbo":"k","mnmajor_b_lbo":"k"},"kernel_layout_ok":false,"ok":true}'`);
   script(join(k, 'build', 'codec-cuda'), `echo '{"tool":"codec-cuda","device_name":"Stub GPU","parity":{"ok":true},"bench":{"encode_ms":0.9,"aggregate_ms":0.4,"parity_ok":true,"ratio":214}}'`);
   const py = (json: string) => `import json\nprint(json.dumps(${json}))\n`;
   mkdirSync(join(k, 'reference'), { recursive: true });
@@ -158,7 +158,10 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   // fused 0.6 and the split 0.75 and 0.9)
   // the 32-row kernels' attention checksum equals the default run's
   assert.equal(j.comparison.rows32_bit_identical, true);
-  assert.deepEqual(j.comparison.wgmma_layout, { d_layout_ok: true, a_regs_layout_ok: true, kmajor_lbo: 'k', kmajor_lbo_b_only: 'k', mnmajor_b_lbo: 'mn', ok: true });
+  assert.deepEqual(j.comparison.wgmma_layout, {
+    d_layout_ok: true, a_regs_layout_ok: true, kmajor_lbo: 'k', kmajor_lbo_b_only: 'k', mnmajor_b_lbo: 'mn',
+    kernel_assumes: { kmajor_lbo: 'k', mnmajor_b_lbo: 'k' }, kernel_layout_ok: false, ok: true,
+  });
   // variants whose parity numbers equal the default's to the last digit (fp32 logits round differently)
   assert.equal(j.comparison.parity_same_results_as_default.normreread, true);
   assert.equal(j.comparison.parity_same_results_as_default.logits32, false);

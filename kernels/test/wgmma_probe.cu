@@ -16,10 +16,13 @@
 //     mma.m16n8k16;
 //   - an MN-major B (imm-trans-b = 1; rows of 8 consecutive n, 16 bytes, one k each): which of LBO
 //     and SBO is along K.
-// Prints one JSON line; exit 0 when every fact is settled one way, 1 otherwise, 2 without a
-// Hopper GPU. --self-test checks the host-side analysis on synthetic register dumps (no GPU).
+// Prints one JSON line, with kernel_layout_ok: whether the readings attn3_bwd_dkv_kernel
+// (attention_wg_kernels.cuh, LOCO_CUDA_ATTN_BWD=wgmma) and the emulator are written for hold here.
+// Exit 0 when every fact is settled one way, 1 otherwise, 2 without a Hopper GPU. --self-test checks the host-side analysis on synthetic register dumps (no GPU).
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+
+#include "cuda/attention_wg_kernels.cuh"  // the readings attn3_bwd_dkv_kernel is written for (WG_*_LBO_IS_K)
 
 #include <cmath>
 #include <cstdint>
@@ -293,9 +296,15 @@ int main(int argc, char** argv) {
   const bool a_regs = mism[2] == 0 || mism[3] == 0 || mism[4] == 0 || mism[5] == 0;
   const char *kmajor = settled(mism[0], mism[1]), *kmajor_rs = settled(mism[2], mism[3]), *bmn = settled(mism[4], mism[5]);
   const bool ok = d_layout && a_regs && std::string(kmajor) != "null" && std::string(bmn) != "null";
+  // does the wgmma dK/dV kernel (and the emulator's wgmma) assume what this GPU does?
+  const char* want_k = attn_tc2::WG_KMAJOR_LBO_IS_K ? "\"k\"" : "\"mn\"";
+  const char* want_mn = attn_tc2::WG_MNMAJOR_LBO_IS_K ? "\"k\"" : "\"mn\"";
+  auto holds = [](const char* got, const char* want) { return std::string(got) == want || std::string(got) == "\"both\""; };
+  const bool kernel_ok = ok && holds(kmajor, want_k) && holds(kmajor_rs, want_k) && holds(bmn, want_mn);
   printf("{\"tool\":\"wgmma-probe\",\"device\":\"%s\",\"cases\":[%s],\"d_layout_ok\":%s,\"a_regs_layout_ok\":%s,"
-         "\"kmajor_lbo\":%s,\"kmajor_lbo_b_only\":%s,\"mnmajor_b_lbo\":%s,\"ok\":%s}\n",
-         p.name, cases.c_str(), d_layout ? "true" : "false", a_regs ? "true" : "false", kmajor, kmajor_rs, bmn,
-         ok ? "true" : "false");
+         "\"kmajor_lbo\":%s,\"kmajor_lbo_b_only\":%s,\"mnmajor_b_lbo\":%s,\"kernel_assumes\":{\"kmajor_lbo\":%s,"
+         "\"mnmajor_b_lbo\":%s},\"kernel_layout_ok\":%s,\"ok\":%s}\n",
+         p.name, cases.c_str(), d_layout ? "true" : "false", a_regs ? "true" : "false", kmajor, kmajor_rs, bmn, want_k,
+         want_mn, kernel_ok ? "true" : "false", ok ? "true" : "false");
   return ok ? 0 : 1;
 }
