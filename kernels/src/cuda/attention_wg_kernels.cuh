@@ -114,6 +114,21 @@ __device__ __forceinline__ void wg_rs_tb(float (&d)[HD / 8][4], const uint32_t (
 #endif
 }
 
+// One (batch, head)'s view of the backward's inputs: its q columns in qkv (k at + d, v at + 2d; rows
+// 3d apart), its dy columns (rows d apart), its rows of lse and D. (attn2_bwd_dkv_kernel computes
+// the same pointers in line; it was left as measured.)
+struct HeadIn {
+  const bf16 *qkv, *dy;
+  const float *lse, *D;
+};
+template <int HD>
+__device__ __forceinline__ HeadIn head_in(const bf16* qkv, const bf16* dy, const float* lse, const float* D, int bh,
+                                          int Tn, int H) {
+  const int b = bh / H, h = bh % H, d = H * HD;
+  return {qkv + (size_t)b * Tn * 3 * (size_t)d + (size_t)h * HD, dy + (size_t)b * Tn * d + (size_t)h * HD,
+          lse + (size_t)bh * Tn, D + (size_t)bh * Tn};
+}
+
 // rows [r0, r0 + 64) of a [*, ld] bf16 matrix (columns [0, HD)) into the core-matrix layout, zeros
 // from row Tn on. Lane L of a warp copies chunk L/8 (+ the warp's offset) of row L%8 of an 8-row
 // group: the warp writes 512 contiguous bytes (no bank conflicts) and reads 64 contiguous bytes of
@@ -144,10 +159,9 @@ __global__ void __launch_bounds__(128) attn3_bwd_dkv_kernel(bf16* dqkv, const bf
   float* LD = reinterpret_cast<float*>(QD + 4 * W::TILE);  // stage st: lse at LD + st·2·R, D R further
   const int kb = blockIdx.x, bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
-  const bf16* base = qkv + (size_t)b * Tn * ld + (size_t)h * HD;
-  const bf16* dyb = dy + (size_t)b * Tn * d + (size_t)h * HD;
-  const float* lseb = lse + (size_t)bh * Tn;
-  const float* Db = D + (size_t)bh * Tn;
+  const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);
+  const bf16 *base = in.qkv, *dyb = in.dy;
+  const float *lseb = in.lse, *Db = in.D;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int k0 = kb * R, nq = (Tn + R - 1) / R;
   wg_cp_tile<HD>(Ks, base + d, ld, k0, Tn);
