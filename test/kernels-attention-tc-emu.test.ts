@@ -20,7 +20,7 @@ const KERNELS = join(ROOT, 'kernels');
 const EMU = join(KERNELS, 'build', 'attention-tc-emu');
 const HAVE_CUDA_HEADERS = existsSync('/usr/local/cuda/include/cuda_bf16.h');
 
-interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; wgmma_dkv: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
+interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; wgmma_bwd: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
 
 test('tensor-core attention (emulated) matches the CPU attention; an injected error fails', { timeout: 900_000, skip: HAVE_CUDA_HEADERS ? false : 'no CUDA headers on this machine' }, () => {
   const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/attention-tc-emu'], { encoding: 'utf8', timeout: 180_000 });
@@ -31,12 +31,12 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   assert.equal(j.ok, true);
   // then two with RoPE fused into the kernels, four with the one-kernel backward (ordered dQ),
   // four with 32 rows per warp, two with RoPE undone in the backward's epilogue only, and two with
-  // the dQ shares stored as partials and added by a reduce kernel, two with the wgmma dK/dV kernel
-  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.wgmma_dkv ? '+wgmma' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
+  // the dQ shares stored as partials and added by a reduce kernel, three with the wgmma backward
+  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
   assert.deepEqual(j.cases.map(name), [
     '16', '32', '64', '128', '64', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused',
     '16+rows32', '32+rows32', '64+rows32', '128+rows32', '64+rope_out', '128+rope_out+rows32',
-    '64+fused+partials', '128+fused+partials', '64+wgmma', '128+wgmma',
+    '64+fused+partials', '128+fused+partials', '64+wgmma', '64+wgmma', '128+wgmma',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
   const shape = (c: Case) => `${c.head_dim}/${c.B}/${c.T}/${c.H}`;
@@ -53,6 +53,14 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
     assert.ok(ordered, `no ordered fused case for ${shape(p)}`);
     assert.equal(p.output_fnv1a, ordered.output_fnv1a, `the dQ partials changed the outputs at ${shape(p)}`);
   }
+  // the emulated wgmma adds the same products in the same order as the emulated mma.sync: where a
+  // default case has the same shape, the wgmma backward gives its bits
+  const wgSame = j.cases.filter((w) => w.wgmma_bwd).map((w) => {
+    const base = j.cases.find((c) => !c.wgmma_bwd && !c.rope && !c.rope_out && !c.fused_bwd && c.rows_per_warp === 16 && shape(c) === shape(w));
+    if (base) assert.equal(w.output_fnv1a, base.output_fnv1a, `the wgmma backward changed the outputs at ${shape(w)}`);
+    return Boolean(base);
+  });
+  assert.deepEqual(wgSame, [false, true, true]);
   for (const c of j.cases) {
     // bf16 inputs and outputs: a few 1e-3 relative; a wrong index or mask gives O(1)
     for (const e of [c.y_rel, c.dq_rel, c.dk_rel, c.dv_rel]) assert.ok(e < 1e-2, JSON.stringify(c));

@@ -28,7 +28,8 @@ from ncu_summary import per_kernel  # noqa: E402
 VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": {"LOCO_CUDA_ATTN_BWD": "fused"},
             "partials": {"LOCO_CUDA_ATTN_BWD": "partials"}, "wgmmabwd": {"LOCO_CUDA_ATTN_BWD": "wgmma"}}
 FORWARD_VARIANTS = {"default", "rows32"}  # the fused backwards run the default forward
-FUSED_VARIANTS = ("fusedbwd", "partials")  # a whole backward of their own (dK/dV kernel + dQ finish or reduce)
+# a whole backward of their own (dK/dV kernel + dQ finish or reduce; wgmma: both kernels on warpgroup MMA)
+FUSED_VARIANTS = ("fusedbwd", "partials", "wgmmabwd")
 RUN_TIMEOUT_S = 45
 CONFIGS = ["gpt2-124m", "1b"]
 
@@ -36,15 +37,12 @@ CONFIGS = ["gpt2-124m", "1b"]
 # kernel name → part of the attention step (attn_bwd_pre: D = Σ dy·y, before either backward);
 # "backward" is the sum of the backward kernels
 PARTS = [("attn2_fwd_kernel", "forward"), ("attn2_bwd_dkv_kernel", "dkv"), ("attn3_bwd_dkv_kernel", "dkv"),
-         ("attn2_bwd_dq_kernel", "dq"),
+         ("attn2_bwd_dq_kernel", "dq"), ("attn3_bwd_dq_kernel", "dq"),
          ("attn2_dq_finish_kernel", "dq_finish"), ("attn2_dq_reduce_kernel", "dq_finish"), ("attn_bwd_pre_kernel", "pre")]
 BACKWARD_PARTS = ("dkv", "dq", "dq_finish")
 # the kernels LOCO_CUDA_ATTN_ROWS can give 32 rows one by one (its comma list), by part
 ROWS_PARTS = {"forward": "fwd", "dkv": "dkv", "dq": "dq"}
 SPLIT_VARIANTS = ("default", "rows32")  # their forward, dK/dV and dQ kernels combine freely
-# variants that replace the dK/dV kernel only (LOCO_CUDA_ATTN_BWD=wgmma): their dK/dV combines with
-# the split variants' forward and dQ (which follow LOCO_CUDA_ATTN_ROWS as before)
-DKV_VARIANTS = ("wgmmabwd",)
 
 
 def summarize(path):
@@ -72,8 +70,7 @@ def best(runs):
         dflt = rs["default"]["parts"]
         row = {"default_ms": rs["default"]["total_ms"]}
         for part in ROWS_PARTS:
-            cands = SPLIT_VARIANTS + (DKV_VARIANTS if part == "dkv" else ())
-            v = min((n for n in cands if n in rs), key=lambda n: rs[n]["parts"].get(part, inf))
+            v = min((n for n in SPLIT_VARIANTS if n in rs), key=lambda n: rs[n]["parts"].get(part, inf))
             row[part] = {"variant": v, "ms": rs[v]["parts"].get(part), "default_ms": dflt.get(part)}
         split_ms = (row["dkv"]["ms"] or 0.0) + (row["dq"]["ms"] or 0.0)
         fv = min((n for n in FUSED_VARIANTS if n in rs), key=lambda n: rs[n]["parts"].get("backward", inf), default=None)
@@ -87,8 +84,6 @@ def best(runs):
             env["LOCO_CUDA_ATTN_ROWS"] = "32" if len(wide) == len(ROWS_PARTS) else ",".join(wide)
         if fused:
             env.update(VARIANTS[fv])
-        elif row["dkv"]["variant"] in DKV_VARIANTS:
-            env.update(VARIANTS[row["dkv"]["variant"]])
         row["env"] = env
         row["best_ms"] = row["default_ms"] + sum(row[p]["ms"] - row[p]["default_ms"] for p in ("forward", "backward")
                                                  if row[p]["ms"] is not None and row[p]["default_ms"] is not None)

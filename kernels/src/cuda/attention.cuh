@@ -47,7 +47,7 @@ bool attention_tc_supports(int hd);
 // the fused RoPE)
 bool attention_tc2_fused_bwd();
 // the backward in describe(): "fused backward", "fused backward, dQ partials" (LOCO_CUDA_ATTN_BWD=partials),
-// "wgmma dK/dV" (LOCO_CUDA_ATTN_BWD=wgmma, at head_dim 64 and 128) or ""
+// "wgmma backward" (LOCO_CUDA_ATTN_BWD=wgmma, at head_dim 64 and 128) or ""
 const char* attention_tc2_bwd_name(int hd);
 // which tc2 kernels run with 32 rows per warp at head_dim hd (attn_tc2::Wide; a default per head size,
 // LOCO_CUDA_ATTN_ROWS overrides), in words ("32 rows per warp", "32 rows per warp in fwd,dq"), or ""

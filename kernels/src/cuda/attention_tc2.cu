@@ -109,9 +109,9 @@ int bwd_dq_mode() {
                                                                       : DQ_SEPARATE;
   return mode;
 }
-// LOCO_CUDA_ATTN_BWD=wgmma (opt-in, not yet run on a GPU): the dK/dV kernel on warpgroup MMA
-// (attention_wg_kernels.cuh) at head_dim 64 and 128 without RoPE in the kernels, then the usual dQ
-// kernel; other head dims and the RoPE variants keep the tc2 kernels
+// LOCO_CUDA_ATTN_BWD=wgmma (opt-in, not yet run on a GPU): the dK/dV and dQ kernels on warpgroup MMA
+// (attention_wg_kernels.cuh) at head_dim 64 and 128 without RoPE in the kernels; other head dims and
+// the RoPE variants keep the tc2 kernels
 bool wgmma_bwd() {
   static const bool on = env_is("LOCO_CUDA_ATTN_BWD", "wgmma");
   return on;
@@ -180,18 +180,18 @@ void bwd_tc2_rows(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, c
     default: return bwd_tc2<HD, R>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
   }
 }
-// LOCO_CUDA_ATTN_BWD=wgmma: attn3_bwd_dkv_kernel, then the dQ kernel with its default rows per warp
+// LOCO_CUDA_ATTN_BWD=wgmma: attn3_bwd_dkv_kernel, then attn3_bwd_dq_kernel
 template <int HD>
 void bwd_wgmma(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
   const float scale = 1.0f / sqrtf((float)HD);
   constexpr size_t smem = WgShape<HD>::smem;
+  const dim3 grid(cdiv(Tn, WgShape<HD>::ROWS), B * H);
   set_dynamic_smem(attn3_bwd_dkv_kernel<HD>, smem);
-  attn3_bwd_dkv_kernel<HD><<<dim3(cdiv(Tn, WgShape<HD>::ROWS), B * H), WgShape<HD>::NT, smem>>>(
-      dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  attn3_bwd_dkv_kernel<HD><<<grid, WgShape<HD>::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma)");
-  using W = Wide<HD>;
-  if (wide_parts(HD) & WIDE_DQ) return bwd_dq<HD, ROPE_NONE, W::DQ_MT, W::DQ_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
-  bwd_dq<HD, ROPE_NONE>(dqkv, D, qkv, dy, lse, B, Tn, H, nullptr, nullptr);
+  set_dynamic_smem(attn3_bwd_dq_kernel<HD>, smem);
+  attn3_bwd_dq_kernel<HD><<<grid, WgShape<HD>::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  CUDA_LAUNCH_CHECK("attn3_bwd_dq (wgmma)");
 }
 template <int HD>
 void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
@@ -213,7 +213,7 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
 bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
 const char* attention_tc2_bwd_name(int hd) {
-  if (wgmma_bwd()) return hd == 64 || hd == 128 ? "wgmma dK/dV" : "";
+  if (wgmma_bwd()) return hd == 64 || hd == 128 ? "wgmma backward" : "";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials" : bwd_dq_mode() == DQ_ORDERED ? "fused backward" : "";
 }
 std::string attention_tc2_wide(int hd) {

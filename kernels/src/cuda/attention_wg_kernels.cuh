@@ -1,5 +1,6 @@
-// The dK/dV attention kernel on Hopper's warpgroup MMA (wgmma; LOCO_CUDA_ATTN_BWD=wgmma, opt-in,
-// written 2026-11-26 on a machine without a GPU, checked by attention-tc-emu only). Why: the tc2
+// The attention backward's kernels on Hopper's warpgroup MMA (wgmma; LOCO_CUDA_ATTN_BWD=wgmma, opt-in,
+// written 2026-11-26 on a machine without a GPU, checked by attention-tc-emu only): dK/dV below, and
+// dQ (attn3_bwd_dq_kernel, the same design with the roles of queries and keys exchanged). Why: the tc2
 // dK/dV kernel reads its B operands from shared memory with ldmatrix, each of its four warps the
 // same Q and dO tiles again, ≈ 2.5× the shared-memory time of its tensor time (docs/cuda.md, "Why
 // the attention backward stays slow"). Here one warpgroup (the block's 4 warps, 64 keys) issues
@@ -7,8 +8,7 @@
 //   Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ   (A = K, V and B = Q, dO, all K-major: head_dim contiguous)
 //   dV += Pᵀ·dO, dK += dSᵀ·Q    (A = Pᵀ, dSᵀ from registers, B = dO, Q MN-major: imm-trans-b)
 // The probabilities and dS are computed in registers exactly as attn2_bwd_dkv_kernel does (the
-// accumulator fragment of warp w is that kernel's C fragment of its 16 keys), and the dQ kernel of
-// tc2 runs after it. Tiles live in shared memory as 8-row × 16-byte core matrices without swizzle
+// accumulator fragment of warp w is that kernel's C fragment of its 16 keys). Tiles live in shared memory as 8-row × 16-byte core matrices without swizzle
 // (the 16-byte chunks of a row 128 bytes apart, 8-row groups head_dim·16 bytes apart), filled by
 // cp.async with each warp writing 512 contiguous bytes.
 //
@@ -246,6 +246,99 @@ __global__ void __launch_bounds__(128) attn3_bwd_dkv_kernel(bf16* dqkv, const bf
       *reinterpret_cast<uint32_t*>(row + d + n * 8 + 2 * t) = pack2(dk[n][2 * r] * scale, dk[n][2 * r + 1] * scale);
       *reinterpret_cast<uint32_t*>(row + 2 * d + n * 8 + 2 * t) = pack2(dv[n][2 * r], dv[n][2 * r + 1]);
     }
+  }
+}
+
+// dQ for a block of 64 queries on warpgroup MMA, streaming 64-key tiles up to the diagonal:
+// S = Q·Kᵀ and dP = dO·Vᵀ as m64n64k16 (all four K-major), dS as attn2_bwd_dq_kernel computes it,
+// dQ += dS·K as m64nHDk16 with dS from registers and K read MN-major.
+template <int HD>
+__global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse,
+                                                           const float* D, int Tn, int H, float scale, float scale_log2) {
+  using W = WgShape<HD>;
+  constexpr int R = W::ROWS;
+  extern __shared__ __align__(16) unsigned char smraw[];
+  unsigned char* Qs = smraw;
+  unsigned char* dOs = Qs + W::TILE;
+  unsigned char* KV = dOs + W::TILE;  // stage st: K at KV + st·2·TILE, V TILE further
+  const int qb = gridDim.x - 1 - blockIdx.x;  // the latest queries (the most keys) first
+  const int bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
+  const size_t ld = 3 * (size_t)d;
+  const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int q0 = qb * R, qlast = (q0 + R < Tn ? q0 + R : Tn) - 1, nkt = qlast / R + 1;
+  wg_cp_tile<HD>(Qs, in.qkv, ld, q0, Tn);
+  wg_cp_tile<HD>(dOs, in.dy, d, q0, Tn);
+  wg_cp_tile<HD>(KV, in.qkv + d, ld, 0, Tn);
+  wg_cp_tile<HD>(KV + W::TILE, in.qkv + 2 * d, ld, 0, Tn);
+  cp_async_commit();
+  const int wq0 = q0 + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
+  float l2[2], dd[2];
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    l2[r] = qi[r] < Tn ? in.lse[qi[r]] * LOG2E : 0.f;
+    dd[r] = qi[r] < Tn ? in.D[qi[r]] : 0.f;
+  }
+  float dq[HD / 8][4];
+#pragma unroll
+  for (int n = 0; n < HD / 8; n++) dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.f;
+  for (int kt = 0; kt < nkt; kt++) {
+    const int st = kt & 1;
+    if (kt + 1 < nkt) {
+      unsigned char* nx = KV + (st ^ 1) * 2 * W::TILE;
+      wg_cp_tile<HD>(nx, in.qkv + d, ld, (kt + 1) * R, Tn);
+      wg_cp_tile<HD>(nx + W::TILE, in.qkv + 2 * d, ld, (kt + 1) * R, Tn);
+      cp_async_commit();
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    wg_fence_smem();
+    __syncthreads();
+    const unsigned char* Ks = KV + st * 2 * W::TILE;
+    const unsigned char* Vs = Ks + W::TILE;
+    const int k0 = kt * R;
+    float s[8][4], dp[8][4];
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) s[n][e] = dp[n][e] = 0.f;
+    wg_fence_regs();
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; kk++) {
+      wg_ss_n64(s, wg_desc(Qs + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(Ks + kk * 2 * W::CS, W::CS, W::RS, true));
+      wg_ss_n64(dp, wg_desc(dOs + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(Vs + kk * 2 * W::CS, W::CS, W::RS, true));
+    }
+    wg_commit_wait();
+    const bool need_mask = k0 + R - 1 > wq0 || k0 + R > Tn || wq0 + 16 > Tn;
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) {
+        const int r = e >> 1;
+        const int j = k0 + n * 8 + 2 * t + (e & 1);
+        const bool valid = !need_mask || (j <= qi[r] && j < Tn && qi[r] < Tn);
+        const float p = valid ? exp2f(s[n][e] * scale_log2 - l2[r]) : 0.f;
+        s[n][e] = p * (dp[n][e] - dd[r]);
+      }
+    uint32_t sa[4][4];
+#pragma unroll
+    for (int jk = 0; jk < 4; jk++) a_from_c(sa[jk], s, jk);
+    wg_fence_regs();
+#pragma unroll
+    for (int jk = 0; jk < 4; jk++)  // 16 keys (two 8-row groups) per step
+      wg_rs_tb<HD>(dq, sa[jk], wg_desc(Ks + jk * 2 * W::RS, W::RS, W::CS, false));
+    wg_commit_wait();
+    __syncthreads();  // before the next iteration's copies overwrite this stage
+  }
+  bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    if (qi[r] >= Tn) continue;
+    bf16* row = out + (size_t)qi[r] * ld;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++)
+      *reinterpret_cast<uint32_t*>(row + n * 8 + 2 * t) = pack2(dq[n][2 * r] * scale, dq[n][2 * r + 1] * scale);
   }
 }
 
