@@ -38,8 +38,8 @@
 #               back before their store; no inverse RoPE pass), the same checks
 #   parity_partials, bench_*_partials  optional: LOCO_CUDA_ATTN_BWD=partials (the fused backward's dQ
 #               shares stored as partials, added in order by a reduce kernel), the same checks
-#   parity_wgmmabwd, bench_*_wgmmabwd  optional: LOCO_CUDA_ATTN_BWD=wgmma (the dK/dV kernel on warpgroup
-#               MMA, head_dim 64 and 128; wgmma_probe checks the layouts it assumes), the same checks
+#   parity_wgmmabwd, bench_*_wgmmabwd  optional: LOCO_CUDA_ATTN_BWD=wgmma (the backward's kernels on
+#               warpgroup MMA, head_dim 64 and 128; wgmma_probe checks the layouts they assume), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials / wgmmabwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
@@ -229,7 +229,7 @@ engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
 engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the same shares stored as partials and added by a reduce kernel (no waiting; the same bits)
 engine_variant partials LOCO_CUDA_ATTN_BWD=partials
-# the dK/dV kernel on warpgroup MMA (attention_wg_kernels.cuh; head_dim 64 and 128)
+# the backward's dK/dV and dQ kernels on warpgroup MMA (attention_wg_kernels.cuh; head_dim 64 and 128)
 engine_variant wgmmabwd LOCO_CUDA_ATTN_BWD=wgmma
 # the tuning cache makes a second process repeat the first one's steps bit for bit
 optional tune_repeat
