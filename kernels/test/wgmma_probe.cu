@@ -1,6 +1,6 @@
-// build/wgmma-probe: checks on a Hopper GPU the layout facts that a wgmma (warpgroup MMA) attention
-// kernel would rest on, so that such a kernel is not written against a misread specification
-// (docs/cuda.md, "Why the attention backward stays slow"). One warpgroup runs
+// build/wgmma-probe: checks on a Hopper GPU the layout facts that the wgmma (warpgroup MMA) attention
+// backward rests on (attention_wg_kernels.cuh, LOCO_CUDA_ATTN_BWD=wgmma; docs/cuda.md, "wgmma
+// backward"), which no CPU can check. One warpgroup runs
 // wgmma.mma_async m64n64k16 (bf16 × bf16 → fp32) on operands whose product encodes each output's
 // position: C[m][n] = m + 64·n + 3, exact in fp32, using k = 0, 1, 7 of the first 8-column core
 // matrix and k = 8, 9, 15 of the second. Each case lays the operands out in shared memory (no
@@ -16,8 +16,8 @@
 //     mma.m16n8k16;
 //   - an MN-major B (imm-trans-b = 1; rows of 8 consecutive n, 16 bytes, one k each): which of LBO
 //     and SBO is along K.
-// Prints one JSON line, with kernel_layout_ok: whether the readings attn3_bwd_dkv_kernel
-// (attention_wg_kernels.cuh, LOCO_CUDA_ATTN_BWD=wgmma) and the emulator are written for hold here.
+// Prints one JSON line, with kernel_layout_ok: whether the readings the attn3 kernels and the
+// emulator's wgmma are written for hold here.
 // Exit 0 when every fact is settled one way, 1 otherwise, 2 without a Hopper GPU. --self-test checks the host-side analysis on synthetic register dumps (no GPU).
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
