@@ -114,6 +114,41 @@ __device__ __forceinline__ void wg_rs_tb(float (&d)[HD / 8][4], const uint32_t (
 #endif
 }
 
+// The pipeline's wait for the tile in hand (more: a later tile's copies were issued after it, and
+// may stay in flight): this thread's copies done, visible to wgmma, then everyone's.
+__device__ __forceinline__ void wg_tile_ready(bool more) {
+  if (more) cp_async_wait<1>();
+  else cp_async_wait<0>();
+  wg_fence_smem();
+  __syncthreads();
+}
+// The backward's two score-like products over head_dim: acc1 = A1·B1ᵀ, acc2 = A2·B2ᵀ (64 × 64 each,
+// all four operands K-major 64-row tiles), zeroed first and complete on return. dK/dV: (K, V)
+// against (Q, dO) for Sᵀ, dPᵀ; dQ: (Q, dO) against (K, V) for S, dP.
+template <int HD>
+__device__ __forceinline__ void wg_score_pair(float (&acc1)[8][4], float (&acc2)[8][4], const unsigned char* A1,
+                                              const unsigned char* A2, const unsigned char* B1, const unsigned char* B2) {
+  using W = WgShape<HD>;
+#pragma unroll
+  for (int n = 0; n < 8; n++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) acc1[n][e] = acc2[n][e] = 0.f;
+  wg_fence_regs();
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; kk++) {  // 16 head_dim columns (two core matrices) per step
+    wg_ss_n64(acc1, wg_desc(A1 + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(B1 + kk * 2 * W::CS, W::CS, W::RS, true));
+    wg_ss_n64(acc2, wg_desc(A2 + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(B2 + kk * 2 * W::CS, W::CS, W::RS, true));
+  }
+  wg_commit_wait();
+}
+// The descriptor of rows [16j, 16j + 16) of a 64-row tile read MN-major (as B with K = its rows, N =
+// head_dim): dO, Q in dV, dK; K in dQ
+template <int HD>
+__device__ __forceinline__ uint64_t wg_desc_rows(const unsigned char* tile, int j) {
+  using W = WgShape<HD>;
+  return wg_desc(tile + j * 2 * W::RS, W::RS, W::CS, false);
+}
+
 // One (batch, head)'s view of the backward's inputs: its q columns in qkv (k at + d, v at + 2d; rows
 // 3d apart), its dy columns (rows d apart), its rows of lse and D. (attn2_bwd_dkv_kernel computes
 // the same pointers in line; it was left as measured.)
@@ -185,29 +220,15 @@ __global__ void __launch_bounds__(128) attn3_bwd_dkv_kernel(bf16* dqkv, const bf
       wg_cp_tile<HD>(nx + W::TILE, dyb, d, nq0, Tn);
       cp_rows_lse_d<R, W::NT>(LD + (st ^ 1) * 2 * R, lseb, Db, nq0, Tn);
       cp_async_commit();
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
     }
-    wg_fence_smem();
-    __syncthreads();
+    wg_tile_ready(qt + 1 < nq);
     const unsigned char* Qs = QD + st * 2 * W::TILE;
     const unsigned char* dOs = Qs + W::TILE;
     const float* Lq = LD + st * 2 * R;
     const float* Dq = Lq + R;
     const int q0 = qt * R;
     float sT[8][4], dpT[8][4];
-#pragma unroll
-    for (int n = 0; n < 8; n++)
-#pragma unroll
-      for (int e = 0; e < 4; e++) sT[n][e] = dpT[n][e] = 0.f;
-    wg_fence_regs();
-#pragma unroll
-    for (int kk = 0; kk < HD / 16; kk++) {  // 16 head_dim columns (two core matrices) per step
-      wg_ss_n64(sT, wg_desc(Ks + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(Qs + kk * 2 * W::CS, W::CS, W::RS, true));
-      wg_ss_n64(dpT, wg_desc(Vs + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(dOs + kk * 2 * W::CS, W::CS, W::RS, true));
-    }
-    wg_commit_wait();
+    wg_score_pair<HD>(sT, dpT, Ks, Vs, Qs, dOs);
     const bool need_mask = q0 < wk0 + 15 || q0 + R > Tn || wk0 + 16 > Tn;
 #pragma unroll
     for (int n = 0; n < 8; n++)
@@ -229,8 +250,8 @@ __global__ void __launch_bounds__(128) attn3_bwd_dkv_kernel(bf16* dqkv, const bf
     wg_fence_regs();
 #pragma unroll
     for (int jq = 0; jq < 4; jq++) {  // 16 queries (two 8-row groups) per step
-      wg_rs_tb<HD>(dv, pa[jq], wg_desc(dOs + jq * 2 * W::RS, W::RS, W::CS, false));
-      wg_rs_tb<HD>(dk, sa[jq], wg_desc(Qs + jq * 2 * W::RS, W::RS, W::CS, false));
+      wg_rs_tb<HD>(dv, pa[jq], wg_desc_rows<HD>(dOs, jq));
+      wg_rs_tb<HD>(dk, sa[jq], wg_desc_rows<HD>(Qs, jq));
     }
     wg_commit_wait();
     __syncthreads();  // before the next iteration's copies overwrite this stage
@@ -289,27 +310,13 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
       wg_cp_tile<HD>(nx, in.qkv + d, ld, (kt + 1) * R, Tn);
       wg_cp_tile<HD>(nx + W::TILE, in.qkv + 2 * d, ld, (kt + 1) * R, Tn);
       cp_async_commit();
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
     }
-    wg_fence_smem();
-    __syncthreads();
+    wg_tile_ready(kt + 1 < nkt);
     const unsigned char* Ks = KV + st * 2 * W::TILE;
     const unsigned char* Vs = Ks + W::TILE;
     const int k0 = kt * R;
     float s[8][4], dp[8][4];
-#pragma unroll
-    for (int n = 0; n < 8; n++)
-#pragma unroll
-      for (int e = 0; e < 4; e++) s[n][e] = dp[n][e] = 0.f;
-    wg_fence_regs();
-#pragma unroll
-    for (int kk = 0; kk < HD / 16; kk++) {
-      wg_ss_n64(s, wg_desc(Qs + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(Ks + kk * 2 * W::CS, W::CS, W::RS, true));
-      wg_ss_n64(dp, wg_desc(dOs + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(Vs + kk * 2 * W::CS, W::CS, W::RS, true));
-    }
-    wg_commit_wait();
+    wg_score_pair<HD>(s, dp, Qs, dOs, Ks, Vs);
     const bool need_mask = k0 + R - 1 > wq0 || k0 + R > Tn || wq0 + 16 > Tn;
 #pragma unroll
     for (int n = 0; n < 8; n++)
@@ -327,7 +334,7 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
     wg_fence_regs();
 #pragma unroll
     for (int jk = 0; jk < 4; jk++)  // 16 keys (two 8-row groups) per step
-      wg_rs_tb<HD>(dq, sa[jk], wg_desc(Ks + jk * 2 * W::RS, W::RS, W::CS, false));
+      wg_rs_tb<HD>(dq, sa[jk], wg_desc_rows<HD>(Ks, jk));
     wg_commit_wait();
     __syncthreads();  // before the next iteration's copies overwrite this stage
   }
