@@ -311,16 +311,15 @@ static void check_crossentropy_bf16_logits(int R, int V, int Vp, uint64_t seed) 
 }
 
 // ---- RMSNorm ----------------------------------------------------------------------------------------
-// rmsnorm_backward_dg_kernel with the V4 the launcher picks for C (rmsnorm_backward_rows)
+// rmsnorm_backward_dg_kernel with the V4 the launcher picks for C (rb_with_v4)
 template <typename T>
 static void rows_kernel(float* dres, T* da, float* part, const float* dy, const float* x, const float* g, const float* rstd,
                         int N, int C, bool overwrite) {
-  const int per_lane = (C / 4 + 31) / 32;
-#define LOCO_RB_ROWS(V) \
-  if (per_lane <= V) return rmsnorm_backward_dg_kernel<T, V>(dres, da, part, dy, x, g, rstd, N, C, overwrite);
-  LOCO_RB_ROWS(1) LOCO_RB_ROWS(2) LOCO_RB_ROWS(4) LOCO_RB_ROWS(6) LOCO_RB_ROWS(8) LOCO_RB_ROWS(12) LOCO_RB_ROWS(16)
-#undef LOCO_RB_ROWS
-  throw std::runtime_error("row wider than the rows kernel takes");
+  const bool ran = rb_with_v4(C, [&](auto v4) {
+    rmsnorm_backward_dg_kernel<T, decltype(v4)::value>(dres, da, part, dy, x, g, rstd, N, C, overwrite);
+    return true;
+  });
+  if (!ran) throw std::runtime_error("row wider than the rows kernel takes");
 }
 template <typename T>
 static void check_rmsnorm(int N, int C, uint64_t seed) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 
 #include "ops.cuh"
 
@@ -394,6 +395,21 @@ __global__ void __launch_bounds__(RB_WARPS * 32) rmsnorm_backward_dg_kernel(floa
     for (int k = 0; k < RB_WARPS; k++) sum += acc[(size_t)k * C + j];
     pb[j] = sum;
   }
+}
+
+// Calls f(std::integral_constant<int, V4>{}) with the fewest float4 per lane that hold a row of C
+// floats (V4 of 1, 2, 4, 6, 8, 12, 16: one instantiation of rmsnorm_backward_dg_kernel each) and
+// returns what f returns; false for rows wider than 2048. The launcher and test/kernels_emu.cpp both
+// choose the rows kernel through it.
+template <int V4, int... MORE, typename F>
+bool rb_with_v4(int C, F&& f) {
+  if ((C / 4 + 31) / 32 <= V4) return f(std::integral_constant<int, V4>{});
+  if constexpr (sizeof...(MORE) > 0) return rb_with_v4<MORE...>(C, f);
+  else return false;
+}
+template <typename F>
+bool rb_with_v4(int C, F&& f) {
+  return rb_with_v4<1, 2, 4, 6, 8, 12, 16>(C, f);
 }
 
 // dg[j] += Σ_c part[c, j], c in order: thread (tx, ty) sums c = ty, ty + 8, … (in order), then the
@@ -890,27 +906,20 @@ void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int 
     rmsnorm_forward_kernel<T><<<cdiv(N, 8), 256>>>(out, rstd, x, g, N, C, eps);
   CUDA_LAUNCH_CHECK("rmsnorm_forward");
 }
-// rmsnorm_backward_dg_kernel<T, V4> with the fewest registers per lane that hold a row (V4 float4 of
-// each of dy, x, dres); false where the row is wider than 2048 or the shared memory is not granted
-template <typename T, int V4>
-bool rmsnorm_backward_rows_v4(float* dres, T* dres_act, float* part, const float* dy, const float* x, const float* g,
-                              const float* rstd, int N, int C, bool overwrite, size_t smem) {
-  static size_t allowed = 48 * 1024;
-  if (!allow_smem(rmsnorm_backward_dg_kernel<T, V4>, smem, allowed)) return false;
-  rmsnorm_backward_dg_kernel<T, V4><<<cdiv(N, RB_ROWS), RB_WARPS * 32, smem>>>(dres, dres_act, part, dy, x, g, rstd,
-                                                                                    N, C, overwrite);
-  CUDA_LAUNCH_CHECK("rmsnorm_backward_dg (rows in registers)");
-  return true;
-}
+// rmsnorm_backward_dg_kernel<T, V4> (rows in registers), V4 as rb_with_v4 picks it; false where the
+// row is wider than 2048 or the shared memory is not granted
 template <typename T>
 bool rmsnorm_backward_rows(float* dres, T* dres_act, float* part, const float* dy, const float* x, const float* g,
                            const float* rstd, int N, int C, bool overwrite, size_t smem) {
-  const int per_lane = cdiv(C / 4, 32);
-#define LOCO_RB_ROWS(V)                                                                                     \
-  if (per_lane <= V) return rmsnorm_backward_rows_v4<T, V>(dres, dres_act, part, dy, x, g, rstd, N, C, overwrite, smem);
-  LOCO_RB_ROWS(1) LOCO_RB_ROWS(2) LOCO_RB_ROWS(4) LOCO_RB_ROWS(6) LOCO_RB_ROWS(8) LOCO_RB_ROWS(12) LOCO_RB_ROWS(16)
-#undef LOCO_RB_ROWS
-  return false;
+  return rb_with_v4(C, [&](auto v4) {
+    constexpr int V4 = decltype(v4)::value;
+    static size_t allowed = 48 * 1024;
+    if (!allow_smem(rmsnorm_backward_dg_kernel<T, V4>, smem, allowed)) return false;
+    rmsnorm_backward_dg_kernel<T, V4><<<cdiv(N, RB_ROWS), RB_WARPS * 32, smem>>>(dres, dres_act, part, dy, x, g, rstd,
+                                                                                  N, C, overwrite);
+    CUDA_LAUNCH_CHECK("rmsnorm_backward_dg (rows in registers)");
+    return true;
+  });
 }
 size_t rmsnorm_dg_scratch(int N, int C) { return (size_t)cdiv(N, RB_ROWS) * C; }  // ≥ cdiv(N, DG_ROWS)·C
 template <typename T>
