@@ -354,7 +354,7 @@ template <typename T>
 bool attention_rope_bwd_fused(int hd) {
   static const bool on = env_is("LOCO_CUDA_ROPE_BWD", "fused");
   return on && std::is_same<T, bf16>::value && attention_impl() == AttnImpl::TC2 && attention_tc_supports(hd) &&
-         !rope_fused_opt_in() && !attention_tc2_fused_bwd();
+         !rope_fused_opt_in() && !attention_tc2_fused_bwd() && !attention_tc2_wgmma_bwd(hd);
 }
 
 template <typename T>

@@ -23,7 +23,7 @@ void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* 
                           int H, int hd, const float* rope_cs = nullptr, const float* rope_sn = nullptr);
 template <typename T>
 bool attention_rope_fused(int hd);
-// LOCO_CUDA_ROPE_BWD=fused (opt-in, tc2 without the fused RoPE or backward): the backward kernels
+// LOCO_CUDA_ROPE_BWD=fused (opt-in, tc2 without the fused RoPE, the fused backward or the wgmma one): the backward kernels
 // rotate dq, dk back before their store, given the tables, instead of the inverse k_rope pass
 template <typename T>
 bool attention_rope_bwd_fused(int hd);
@@ -46,6 +46,8 @@ bool attention_tc_supports(int hd);
 // kernel's dS through an ordered accumulation or stored partials (attention_tc2.cu; opt-in, without
 // the fused RoPE)
 bool attention_tc2_fused_bwd();
+// LOCO_CUDA_ATTN_BWD=wgmma at this head size (64, 128): the wgmma kernels run; they do not undo RoPE
+bool attention_tc2_wgmma_bwd(int hd);
 // the backward in describe(): "fused backward", "fused backward, dQ partials" (LOCO_CUDA_ATTN_BWD=partials),
 // "wgmma backward" (LOCO_CUDA_ATTN_BWD=wgmma, at head_dim 64 and 128) or ""
 const char* attention_tc2_bwd_name(int hd);

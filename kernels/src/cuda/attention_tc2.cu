@@ -197,8 +197,11 @@ template <int HD>
 void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,
              const float* cs, const float* sn, bool rope_out) {
   if (cs && !rope_out) return bwd_tc2<HD, ROPE_FULL>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
-  if constexpr (HD == 64 || HD == 128)
-    if (wgmma_bwd() && !cs) return bwd_wgmma<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
+  if constexpr (HD == 64 || HD == 128)  // (attention_rope_bwd_fused is off with it: no tables here)
+    if (wgmma_bwd()) {
+      if (cs) throw std::runtime_error("tensor-core attention: the wgmma backward does not undo RoPE");
+      return bwd_wgmma<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
+    }
   if (fused_bwd_opt_in()) {
     if (cs) throw std::runtime_error("tensor-core attention: the fused backward does not undo RoPE");
     if (bwd_dq_mode() == DQ_PARTIALS) return bwd_tc2_partials<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
@@ -212,8 +215,9 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 
 bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
 bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
+bool attention_tc2_wgmma_bwd(int hd) { return wgmma_bwd() && (hd == 64 || hd == 128); }
 const char* attention_tc2_bwd_name(int hd) {
-  if (wgmma_bwd()) return hd == 64 || hd == 128 ? "wgmma backward" : "";
+  if (wgmma_bwd()) return attention_tc2_wgmma_bwd(hd) ? "wgmma backward" : "";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials" : bwd_dq_mode() == DQ_ORDERED ? "fused backward" : "";
 }
 std::string attention_tc2_wide(int hd) {

@@ -34,7 +34,8 @@ struct WgShape {
   static constexpr uint32_t CS = 128;           // bytes between the core matrices of a row's 16-byte chunks
   static constexpr uint32_t RS = HD * 16;       // bytes between 8-row groups
   static constexpr uint32_t TILE = ROWS * HD * 2;
-  static constexpr size_t smem = 6 * (size_t)TILE + 4 * ROWS * sizeof(float);  // K, V, 2 × (Q, dO), 2 × (lse, D)
+  // six tiles (dK/dV: K, V, 2 × (Q, dO); dQ: Q, dO, 2 × (K, V)) and dK/dV's 2 × (lse, D)
+  static constexpr size_t smem = 6 * (size_t)TILE + 4 * ROWS * sizeof(float);
 };
 
 #ifdef LOCO_CUDA_EMULATE
