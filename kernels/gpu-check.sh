@@ -39,9 +39,13 @@
 #   parity_partials, bench_*_partials  optional: LOCO_CUDA_ATTN_BWD=partials (the fused backward's dQ
 #               shares stored as partials, added in order by a reduce kernel), the same checks
 #   parity_wgmmabwd, bench_*_wgmmabwd  optional: LOCO_CUDA_ATTN_BWD=wgmma (the backward's kernels on
-#               warpgroup MMA, head_dim 64 and 128; wgmma_probe checks the layouts they assume), the same checks
+#               warpgroup MMA, head_dim 64 and 128, products overlapped with the softmax work; wgmma_probe
+#               checks the layouts they assume), the same checks
+#   parity_wgmmasync, bench_*_wgmmasync  optional: LOCO_CUDA_ATTN_BWD=wgmma-sync (the same kernels, a
+#               wait after each batch of products; the same bits: comparison.wgmma_sync_same_as_overlapped)
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
-#   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials / wgmmabwd
+#   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials /
+#               wgmmabwd / wgmmasync
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -231,6 +235,8 @@ engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 engine_variant partials LOCO_CUDA_ATTN_BWD=partials
 # the backward's dK/dV and dQ kernels on warpgroup MMA (attention_wg_kernels.cuh; head_dim 64 and 128)
 engine_variant wgmmabwd LOCO_CUDA_ATTN_BWD=wgmma
+# ... waiting for each batch of products (where the overlapped schedule fails or loses, this says why)
+engine_variant wgmmasync LOCO_CUDA_ATTN_BWD=wgmma-sync
 # the tuning cache makes a second process repeat the first one's steps bit for bit
 optional tune_repeat
 run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
@@ -241,6 +247,7 @@ stage_ok parity_rows32 && ATTN_VARIANTS+=,rows32
 stage_ok parity_fusedbwd && ATTN_VARIANTS+=,fusedbwd
 stage_ok parity_partials && ATTN_VARIANTS+=,partials
 stage_ok parity_wgmmabwd && ATTN_VARIANTS+=,wgmmabwd
+stage_ok parity_wgmmasync && ATTN_VARIANTS+=,wgmmasync
 optional attn_times
 run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
 # faster A B: stages A and B both measured tokens/s, and A more
@@ -271,7 +278,7 @@ attn_best() {
     words="${words:+$words }LOCO_CUDA_ROPE_BWD=fused"
   fi
   case "$words" in
-    "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused" | "LOCO_CUDA_ATTN_BWD=partials" | "LOCO_CUDA_ATTN_BWD=wgmma" | "LOCO_CUDA_ROPE_BWD=fused")
+    "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused" | "LOCO_CUDA_ATTN_BWD=partials" | "LOCO_CUDA_ATTN_BWD=wgmma" | "LOCO_CUDA_ATTN_BWD=wgmma-sync" | "LOCO_CUDA_ROPE_BWD=fused")
       skip_stage "$stage" "no combination for $config beyond the variants benchmarked above" ;;
     *)
       echo "$words" > "$LOGDIR/$stage.env"
@@ -390,7 +397,8 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
             "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
             "rope_bwd_fused": res(stage + "_ropebwd"),
-            "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd")}
+            "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
+            "wgmma_sync_bwd": res(stage + "_wgmmasync")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")
@@ -462,6 +470,10 @@ for sname in out["stages"]:
         if n and base_numbers:
             same[sname[len("parity_"):]] = n == base_numbers
 cmp["parity_same_results_as_default"] = same
+# the overlapped and the waiting wgmma schedules add the same products in the same order: equal
+# gpu-parity numbers, or the overlap reads something before its products completed
+wo, ws = parity_numbers(res("parity_wgmmabwd")), parity_numbers(res("parity_wgmmasync"))
+cmp["wgmma_sync_same_as_overlapped"] = (wo == ws) if wo and ws else None
 wp = res("wgmma_probe")
 cmp["wgmma_layout"] = {k: wp.get(k) for k in ("d_layout_ok", "a_regs_layout_ok", "kmajor_lbo", "kmajor_lbo_b_only", "mnmajor_b_lbo",
                                                 "kernel_assumes", "kernel_layout_ok", "ok")} if wp else None

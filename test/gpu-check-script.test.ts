@@ -31,8 +31,10 @@ tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
 [[ -n "\${LOCO_CUDA_GEMM_TUNE_CACHE:-}" ]] && printf 'loco-gemm-tune 1\\nkey 0 %s\\n' "$(printf '0%.0s' {1..16})" > "$LOCO_CUDA_GEMM_TUNE_CACHE"
 echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}\\"}"`;
   script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
-  // gpu-parity: the per-precision numbers differ only under LOCO_CUDA_LOGITS=fp32
+  // gpu-parity: the per-precision numbers differ only under LOCO_CUDA_LOGITS=fp32 (and under
+  // LOCO_CUDA_ATTN_BWD=wgmma-sync where STUB_SYNC_DIFFERS is set)
   script(join(k, 'build', 'gpu-parity'), `loss=10.5; [[ "\${LOCO_CUDA_LOGITS:-}" == fp32 ]] && loss=10.25
+[[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma-sync && -n "\${STUB_SYNC_DIFFERS:-}" ]] && loss=10.4
 echo "{\\"tool\\":\\"gpu-parity\\",\\"ok\\":${opts.parityOk},\\"failures\\":[],\\"attention_tc2_fnv1a\\":\\"00c0ffee00c0ffee\\",\\"precisions\\":{\\"bf16\\":{\\"loss\\":$loss}}}"`);
   script(join(k, 'build', 'wgmma-probe'), `echo '{"tool":"wgmma-probe","d_layout_ok":true,"a_regs_layout_ok":true,"kmajor_lbo":"k","kmajor_lbo_b_only":"k","mnmajor_b_lbo":"mn","kernel_assumes":{"kmajor_lbo":"k","mnmajor_b_lbo":"k"},"kernel_layout_ok":false,"ok":true}'`);
   script(join(k, 'build', 'codec-cuda'), `echo '{"tool":"codec-cuda","device_name":"Stub GPU","parity":{"ok":true},"bench":{"encode_ms":0.9,"aggregate_ms":0.4,"parity_ok":true,"ratio":214}}'`);
@@ -81,7 +83,10 @@ if [[ -z "$log" || "$args" != *" regex:attn "* ]]; then echo "ncu: no GPU" >&2; 
     row 2 'attn2_bwd_dkv_kernel<64, false, false, 2, 32>' 450; row 3 'attn2_bwd_dq_kernel<64, false, 2, 32>' 300
   elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma ]]; then
     row 0 'attn2_fwd_kernel<64, 0, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, 0, 1, 64>' 100
-    row 2 'attn3_bwd_dkv_kernel<64>' ${opts.slowFused ? 5000 : 300}; row 3 'attn3_bwd_dq_kernel<64>' 250
+    row 2 'attn3_bwd_dkv_kernel<64, true>' ${opts.slowFused ? 5000 : 300}; row 3 'attn3_bwd_dq_kernel<64, true>' 250
+  elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma-sync ]]; then
+    row 0 'attn2_fwd_kernel<64, 0, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, 0, 1, 64>' 100
+    row 2 'attn3_bwd_dkv_kernel<64, false>' ${opts.slowFused ? 5100 : 350}; row 3 'attn3_bwd_dq_kernel<64, false>' 280
   elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == partials ]]; then
     row 0 'attn2_fwd_kernel<64, 0, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, 0, 1, 64>' 100
     row 2 'attn2_bwd_dkv_kernel<64, 0, 2, 1, 64>' ${opts.slowFused ? 4800 : 480}; row 3 'attn2_dq_reduce_kernel<64>' 40
@@ -96,7 +101,7 @@ if [[ -z "$log" || "$args" != *" regex:attn "* ]]; then echo "ncu: no GPU" >&2; 
   return { root, base, bin };
 }
 
-function runCheck(t: { root: string; base: string; bin: string }, out: string) {
+function runCheck(t: { root: string; base: string; bin: string }, out: string, env: Record<string, string> = {}) {
   return spawnSync('bash', [join(t.root, 'kernels', 'gpu-check.sh')], {
     encoding: 'utf8',
     timeout: 120_000,
@@ -107,6 +112,7 @@ function runCheck(t: { root: string; base: string; bin: string }, out: string) {
       GPU_CHECK_SKIP: 'build build_base abi codec_variants',
       GPU_CHECK_BASELINE: t.base,
       GPU_CHECK_BASELINE_ATTN: 'tc2 tc',
+      ...env,
     },
   });
 }
@@ -122,7 +128,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials', 'parity_wgmmabwd', 'bench_124m_wgmmabwd']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -144,16 +150,20 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   const at = j.stages.attn_times.result;
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
   assert.deepEqual(at.runs.map((r: { config: string; variant: string }) => `${r.config}/${r.variant}`),
-    ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', 'gpt2-124m/wgmmabwd', '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials', '1b/wgmmabwd']);
+    ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', 'gpt2-124m/wgmmabwd', 'gpt2-124m/wgmmasync',
+      '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials', '1b/wgmmabwd', '1b/wgmmasync']);
   const r32 = at.runs[1];
   assert.equal(r32.kernels.length, 3);
   assert.match(r32.kernels[2].name, /attn2_fwd_kernel<64, false, 2, 64>/);
   assert.equal(r32.kernels[2].count, 2);
   assert.ok(near(r32.total_ms, 0.9) && near(r32.parts.forward, 0.15) && near(r32.parts.backward, 0.75), JSON.stringify(r32));
-  assert.ok(near(at.runs[7].parts.backward, 2.4), JSON.stringify(at.runs[7]));
+  assert.ok(near(at.runs[8].parts.backward, 2.4), JSON.stringify(at.runs[8]));
   // the wgmma kernels are counted as the dK/dV and dQ parts of a backward of their own
   assert.ok(near(at.runs[4].parts.dkv, 0.3) && near(at.runs[4].parts.dq, 0.25) && near(at.runs[4].parts.backward, 0.55), JSON.stringify(at.runs[4]));
   assert.ok(near(at.runs[3].parts.backward, 0.52), JSON.stringify(at.runs[3]));
+  assert.ok(near(at.runs[5].parts.dkv, 0.35) && near(at.runs[5].parts.backward, 0.63), JSON.stringify(at.runs[5]));
+  // both wgmma schedules gave the same gpu-parity numbers (the same sums in the same order)
+  assert.equal(j.comparison.wgmma_sync_same_as_overlapped, true);
   // the best of each part: the 32-row forward, the partials backward (0.52 ms against the ordered
   // fused 0.6 and the split 0.75 and 0.9)
   // the 32-row kernels' attention checksum equals the default run's
@@ -188,6 +198,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(c.engine_logits_fp32_tokens_per_s, 400_000);
   assert.equal(c.engine_norm_bwd_reread_tokens_per_s, 400_000);
   assert.equal(c.engine_wgmma_bwd_tokens_per_s, 400_000);
+  assert.equal(c.engine_wgmma_sync_bwd_tokens_per_s, 400_000);
   assert.equal(c.engine_rope_bwd_fused_tokens_per_s, 405_000);
   assert.equal(c.baseline_tc2_tokens_per_s, 300_000);
   assert.equal(c.baseline_tc_tokens_per_s, 301_000);
@@ -217,7 +228,7 @@ test('gpu-check.sh: a failing required stage fails the run (exit 1, "ok": false)
 
 test('gpu-check.sh: bench_*_best adds LOCO_CUDA_ROPE_BWD=fused to the fastest split attention when bench_*_ropebwd beat the default', () => {
   const t = fakeTree({ parityOk: true, slowFused: true });
-  const r = runCheck(t, join(t.root, 'out'));
+  const r = runCheck(t, join(t.root, 'out'), { STUB_SYNC_DIFFERS: '1' });
   assert.equal(r.status, 0, r.stderr.slice(-2000));
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
   const b124 = j.stages.attn_times.result.best['gpt2-124m'];
@@ -226,4 +237,6 @@ test('gpu-check.sh: bench_*_best adds LOCO_CUDA_ROPE_BWD=fused to the fastest sp
   // the stub gpu-bench is 5k tokens/s faster with LOCO_CUDA_ROPE_BWD=fused: the mix is benchmarked
   assert.equal(j.stages.bench_124m_best.result.attn_env, '32//fused');
   assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=32 LOCO_CUDA_ROPE_BWD=fused');
+  // the two wgmma schedules' gpu-parity numbers differ here: the comparison says so
+  assert.equal(j.comparison.wgmma_sync_same_as_overlapped, false);
 });

@@ -141,6 +141,9 @@ void emu_ldmatrix_x4(uint32_t r[4], const bf16* row_addr, bool trans) {
 }
 }  // namespace attn_tc2
 
+namespace attn_tc2 {
+bool emu_wgmma_outstanding();
+}
 static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, int nthreads = 128) {
   gridDim = EmuDim{gx, gy, 1};
   g_block_threads = nthreads;
@@ -157,6 +160,10 @@ static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, 
           threadIdx = EmuDim{(unsigned)t, 0, 0};
           blockIdx = EmuDim{bx, by, 0};
           body();
+          if (attn_tc2::emu_wgmma_outstanding()) {
+            fprintf(stderr, "attention-tc-emu: a kernel exited with wgmma products not waited for\n");
+            std::abort();
+          }
         });
       for (auto& x : th) x.join();
     }
@@ -171,10 +178,25 @@ namespace attn_tc2 {
 // 16w + g + 8·((r/2)%2), column 8·(r/4) + 2t + r%2; A from registers is mma.m16n8k16's A fragment
 // of warp w's rows; no-swizzle shared-memory operands are 8-row × 16-byte core matrices, LBO and SBO
 // their strides along K or M/N as WG_*_LBO_IS_K say; B is K-major, or MN-major with trans_b.
+// Asynchrony: each thread queues its products (wgmma.mma_async) and runs them only at the wait that
+// must complete them (wgmma.wait_group N: every committed group but the last N) — the latest moment
+// the hardware may — reading the A registers and shared-memory operands then and adding into the
+// accumulators then. A kernel that rewrites an operand, or reads an accumulator, before the wait that
+// covers it therefore gets wrong numbers here, as it could on a GPU.
 static uint32_t g_wg_a[EMU_THREADS][4];
-void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db, bool trans_b) {
-  const int tid = threadIdx.x;
-  if (g_block_threads != 128) throw std::runtime_error("wgmma: the block must be one warpgroup");
+struct WgOp {
+  float* d;
+  int N;
+  const uint32_t* a_regs;
+  uint64_t da, db;
+  bool trans_b;
+};
+static thread_local std::vector<std::vector<WgOp>> t_wg_groups;  // committed groups, oldest first
+static thread_local std::vector<WgOp> t_wg_open;                 // issued since the last commit
+static void wgmma_run(const WgOp& op) {
+  float* d = op.d;
+  const int N = op.N, tid = threadIdx.x;
+  const uint32_t* a_regs = op.a_regs;
   if (a_regs) std::memcpy(g_wg_a[tid], a_regs, sizeof g_wg_a[tid]);
   __syncthreads();
   struct Desc { uint32_t start, k_stride, mn_stride; };
@@ -190,14 +212,14 @@ void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db
     std::memcpy(&u, smraw + off, 2);
     return bf((uint32_t)u, 0);
   };
-  const Desc A = decode(da, true), Bd = decode(db, !trans_b);
+  const Desc A = decode(op.da, true), Bd = decode(op.db, !op.trans_b);
   auto a_val = [&](int m, int k) {
     if (!a_regs) return at(A.start + (m / 8) * A.mn_stride + (k / 8) * A.k_stride + (m % 8) * 16 + (k % 8) * 2);
     const int w = m / 16, g = m % 8, half = (m % 16) / 8, t = (k % 8) / 2;
     return bf(g_wg_a[32 * w + 4 * g + t][half + 2 * (k / 8)], k % 2);
   };
   auto b_val = [&](int n, int k) {
-    if (!trans_b) return at(Bd.start + (n / 8) * Bd.mn_stride + (k / 8) * Bd.k_stride + (n % 8) * 16 + (k % 8) * 2);
+    if (!op.trans_b) return at(Bd.start + (n / 8) * Bd.mn_stride + (k / 8) * Bd.k_stride + (n % 8) * 16 + (k % 8) * 2);
     return at(Bd.start + (k / 8) * Bd.k_stride + (n / 8) * Bd.mn_stride + (k % 8) * 16 + (n % 8) * 2);
   };
   const int w = tid / 32, g = (tid % 32) / 4, t = tid % 4;
@@ -207,7 +229,28 @@ void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db
     for (int k = 0; k < 16; k++) acc += a_val(m, k) * b_val(n, k);
     d[r] = acc;
   }
-  __syncthreads();  // every thread has read the A registers before the next call replaces them
+  __syncthreads();  // every thread has read the A registers before the next product replaces them
+}
+void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db, bool trans_b) {
+  if (g_block_threads != 128) throw std::runtime_error("wgmma: the block must be one warpgroup");
+  t_wg_open.push_back({d, N, a_regs, da, db, trans_b});
+}
+void emu_wgmma_commit() {
+  t_wg_groups.push_back(std::move(t_wg_open));
+  t_wg_open.clear();
+}
+void emu_wgmma_wait(int pending) {
+  while ((int)t_wg_groups.size() > pending) {
+    for (const WgOp& op : t_wg_groups.front()) wgmma_run(op);
+    t_wg_groups.erase(t_wg_groups.begin());
+  }
+}
+// at a kernel's exit: products issued and never waited for (their results undefined on a GPU)
+bool emu_wgmma_outstanding() {
+  const bool any = !t_wg_open.empty() || !t_wg_groups.empty();
+  t_wg_open.clear();
+  t_wg_groups.clear();
+  return any;
 }
 }  // namespace attn_tc2
 
@@ -235,12 +278,13 @@ struct Variant {
   bool partials = false;  // with fused: each key block's dQ share stored as a partial and added in
                           // key-block order by attn2_dq_reduce_kernel (LOCO_CUDA_ATTN_BWD=partials)
   bool wgmma = false;     // the backward on warpgroup MMA (attn3_bwd_{dkv,dq}_kernel, LOCO_CUDA_ATTN_BWD=wgmma)
+  bool wgmma_sync = false;  // with wgmma: a wait after each batch of products (LOCO_CUDA_ATTN_BWD=wgmma-sync)
 };
 
 template <int HD>
 static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Variant variant = {}) {
   const bool rope = variant.rope, fused = variant.fused, wide = variant.wide, rope_out = variant.rope_out,
-             partials = variant.partials, wg = variant.wgmma;
+             partials = variant.partials, wg = variant.wgmma, wg_sync = variant.wgmma_sync;
   const int d = H * HD;
   const size_t BT = (size_t)B * Tn;
   std::mt19937 rng(HD * 1000 + Tn);
@@ -346,10 +390,14 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   if constexpr (HD == 64 || HD == 128) {
     if (wg) {  // the wgmma dK/dV and dQ kernels
       launch(cdiv(Tn, 64), gy, [&] {
-        attn_tc2::attn3_bwd_dkv_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl);
+        if (wg_sync)
+          attn_tc2::attn3_bwd_dkv_kernel<HD, false>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl);
+        else attn_tc2::attn3_bwd_dkv_kernel<HD, true>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl);
       }, 128);
       launch(cdiv(Tn, 64), gy, [&] {
-        attn_tc2::attn3_bwd_dq_kernel<HD>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl);
+        if (wg_sync)
+          attn_tc2::attn3_bwd_dq_kernel<HD, false>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl);
+        else attn_tc2::attn3_bwd_dq_kernel<HD, true>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl);
       }, 128);
     }
   }
@@ -424,9 +472,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   sum = fnv1a(sum, dqkv.data(), dqkv.size() * sizeof(bf16));
   char buf[600];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"wgmma_bwd\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
            "\"dk_rel\":%.3g,\"dv_rel\":%.3g,\"output_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", wg ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
            ok ? "true" : "false");
   json = buf;
   return ok;
@@ -473,13 +521,17 @@ int main(int argc, char** argv) {
     // outputs they must equal bit for bit (the same sums in the same order)
     add(run_case<64>(1, 200, 2, false, one, {.fused = true, .partials = true}));
     add(run_case<128>(1, 130, 2, false, one, {.fused = true, .partials = true}));
-    // the backward on warpgroup MMA (emulated on the layouts wgmma-probe checks on a GPU): tiles
-    // ending mid-tile, two heads and two sequences, and two of the default cases' shapes — whose
+    // the backward on warpgroup MMA (emulated on the layouts wgmma-probe checks on a GPU): five tiles,
+    // the last ending mid-tile, two heads and two sequences, and two of the default cases' shapes — whose
     // outputs they equal bit for bit here, since the emulated wgmma adds the same products in the
     // same order as the emulated mma.sync (a GPU's tensor cores need not)
-    add(run_case<64>(2, 100, 2, false, one, {.wgmma = true}));
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true}));
     add(run_case<64>(1, 100, 1, false, one, {.wgmma = true}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma = true}));
+    // the same shapes with a wait after each batch of products (wgmma-sync): the same sums in the same
+    // order, so the same bits as the overlapped schedule above
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_sync = true}));
+    add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_sync = true}));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

@@ -4,7 +4,7 @@ attn_times stage (the variants whose parity stage passed; the Nsight Compute log
 
 GPU time of each attention kernel (forward, dK/dV, dQ, and the fused backward's finish) in one
 training step, for the default kernels and each opt-in variant (LOCO_CUDA_ATTN_ROWS=32,
-LOCO_CUDA_ATTN_BWD=fused, partials or wgmma), gpt2-124m and 1b, from Nsight Compute's gpu__time_duration — so one run
+LOCO_CUDA_ATTN_BWD=fused, partials, wgmma or wgmma-sync), gpt2-124m and 1b, from Nsight Compute's gpu__time_duration — so one run
 shows which variant is faster for which kernel, and the defaults can be chosen per kernel.
 Prints ONE JSON line: {"tool": "attn-times", "ok", "runs": [{"config", "variant", "total_ms",
 "parts": {forward, dkv, dq, backward, ...}, "kernels": [{name, count, ms}]}], "best": {config: {"forward",
@@ -26,10 +26,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ncu_summary import per_kernel  # noqa: E402
 
 VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": {"LOCO_CUDA_ATTN_BWD": "fused"},
-            "partials": {"LOCO_CUDA_ATTN_BWD": "partials"}, "wgmmabwd": {"LOCO_CUDA_ATTN_BWD": "wgmma"}}
+            "partials": {"LOCO_CUDA_ATTN_BWD": "partials"}, "wgmmabwd": {"LOCO_CUDA_ATTN_BWD": "wgmma"},
+            "wgmmasync": {"LOCO_CUDA_ATTN_BWD": "wgmma-sync"}}
 FORWARD_VARIANTS = {"default", "rows32"}  # the fused backwards run the default forward
 # a whole backward of their own (dK/dV kernel + dQ finish or reduce; wgmma: both kernels on warpgroup MMA)
-FUSED_VARIANTS = ("fusedbwd", "partials", "wgmmabwd")
+FUSED_VARIANTS = ("fusedbwd", "partials", "wgmmabwd", "wgmmasync")
 RUN_TIMEOUT_S = 45
 CONFIGS = ["gpt2-124m", "1b"]
 

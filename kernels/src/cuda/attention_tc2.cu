@@ -110,12 +110,17 @@ int bwd_dq_mode() {
   return mode;
 }
 // LOCO_CUDA_ATTN_BWD=wgmma (opt-in, not yet run on a GPU): the dK/dV and dQ kernels on warpgroup MMA
-// (attention_wg_kernels.cuh) at head_dim 64 and 128 without RoPE in the kernels; other head dims and
-// the RoPE variants keep the tc2 kernels
-bool wgmma_bwd() {
-  static const bool on = env_is("LOCO_CUDA_ATTN_BWD", "wgmma");
-  return on;
+// (attention_wg_kernels.cuh) at head_dim 64 and 128 without RoPE in the kernels, their products
+// overlapped with the softmax work (PIPE); LOCO_CUDA_ATTN_BWD=wgmma-sync: the same kernels waiting for
+// each batch of products (the same bits). Other head dims and the RoPE variants keep the tc2 kernels.
+enum WgmmaBwd { WG_OFF, WG_SYNC, WG_PIPE };
+WgmmaBwd wgmma_mode() {
+  static const WgmmaBwd m = env_is("LOCO_CUDA_ATTN_BWD", "wgmma")        ? WG_PIPE
+                            : env_is("LOCO_CUDA_ATTN_BWD", "wgmma-sync") ? WG_SYNC
+                                                                           : WG_OFF;
+  return m;
 }
+bool wgmma_bwd() { return wgmma_mode() != WG_OFF; }
 bool fused_bwd_opt_in() { return bwd_dq_mode() != DQ_SEPARATE; }
 struct FusedScratch {
   float* dq = nullptr;
@@ -180,17 +185,17 @@ void bwd_tc2_rows(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, c
     default: return bwd_tc2<HD, R>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
   }
 }
-// LOCO_CUDA_ATTN_BWD=wgmma: attn3_bwd_dkv_kernel, then attn3_bwd_dq_kernel
-template <int HD>
+// LOCO_CUDA_ATTN_BWD=wgmma / wgmma-sync: attn3_bwd_dkv_kernel, then attn3_bwd_dq_kernel
+template <int HD, bool PIPE>
 void bwd_wgmma(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
   const float scale = 1.0f / sqrtf((float)HD);
   constexpr size_t smem = WgShape<HD>::smem;
   const dim3 grid(cdiv(Tn, WgShape<HD>::ROWS), B * H);
-  set_dynamic_smem(attn3_bwd_dkv_kernel<HD>, smem);
-  attn3_bwd_dkv_kernel<HD><<<grid, WgShape<HD>::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  set_dynamic_smem(attn3_bwd_dkv_kernel<HD, PIPE>, smem);
+  attn3_bwd_dkv_kernel<HD, PIPE><<<grid, WgShape<HD>::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma)");
-  set_dynamic_smem(attn3_bwd_dq_kernel<HD>, smem);
-  attn3_bwd_dq_kernel<HD><<<grid, WgShape<HD>::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  set_dynamic_smem(attn3_bwd_dq_kernel<HD, PIPE>, smem);
+  attn3_bwd_dq_kernel<HD, PIPE><<<grid, WgShape<HD>::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dq (wgmma)");
 }
 template <int HD>
@@ -200,7 +205,8 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
   if constexpr (HD == 64 || HD == 128)  // (attention_rope_bwd_fused is off with it: no tables here)
     if (wgmma_bwd()) {
       if (cs) throw std::runtime_error("tensor-core attention: the wgmma backward does not undo RoPE");
-      return bwd_wgmma<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      if (wgmma_mode() == WG_SYNC) return bwd_wgmma<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      return bwd_wgmma<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
     }
   if (fused_bwd_opt_in()) {
     if (cs) throw std::runtime_error("tensor-core attention: the fused backward does not undo RoPE");
@@ -217,7 +223,7 @@ bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || 
 bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
 bool attention_tc2_wgmma_bwd(int hd) { return wgmma_bwd() && (hd == 64 || hd == 128); }
 const char* attention_tc2_bwd_name(int hd) {
-  if (wgmma_bwd()) return attention_tc2_wgmma_bwd(hd) ? "wgmma backward" : "";
+  if (wgmma_bwd()) return !attention_tc2_wgmma_bwd(hd) ? "" : wgmma_mode() == WG_SYNC ? "wgmma backward, sync" : "wgmma backward";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials" : bwd_dq_mode() == DQ_ORDERED ? "fused backward" : "";
 }
 std::string attention_tc2_wide(int hd) {

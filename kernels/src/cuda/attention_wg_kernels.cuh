@@ -1,29 +1,45 @@
-// The attention backward's kernels on Hopper's warpgroup MMA (wgmma; LOCO_CUDA_ATTN_BWD=wgmma, opt-in,
-// written 2026-11-26 on a machine without a GPU, checked by attention-tc-emu only): dK/dV below, and
-// dQ (attn3_bwd_dq_kernel, the same design with the roles of queries and keys exchanged). Why: the tc2
-// dK/dV kernel reads its B operands from shared memory with ldmatrix, each of its four warps the
-// same Q and dO tiles again, ≈ 2.5× the shared-memory time of its tensor time (docs/cuda.md, "Why
-// the attention backward stays slow"). Here one warpgroup (the block's 4 warps, 64 keys) issues
-// each product as wgmma.mma_async m64nNk16, which reads B from shared memory once per 64 rows:
+// The attention backward's kernels on Hopper's warpgroup MMA (wgmma; LOCO_CUDA_ATTN_BWD=wgmma and
+// wgmma-sync, opt-in, written 2026-11-26 on a machine without a GPU, checked by attention-tc-emu
+// only): dK/dV below, and dQ (attn3_bwd_dq_kernel, the same design with the roles of queries and keys
+// exchanged). Why: the tc2 dK/dV kernel reads its B operands from shared memory with ldmatrix, each
+// of its four warps the same Q and dO tiles again, ≈ 2.5× the shared-memory time of its tensor time
+// (docs/cuda.md, "Why the attention backward stays slow"). Here one warpgroup (the block's 4 warps,
+// 64 keys) issues each product as wgmma.mma_async m64nNk16, which reads B from shared memory once per
+// 64 rows:
 //   Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ   (A = K, V and B = Q, dO, all K-major: head_dim contiguous)
 //   dV += Pᵀ·dO, dK += dSᵀ·Q    (A = Pᵀ, dSᵀ from registers, B = dO, Q MN-major: imm-trans-b)
 // The probabilities and dS are computed in registers exactly as attn2_bwd_dkv_kernel does (the
-// accumulator fragment of warp w is that kernel's C fragment of its 16 keys). Tiles live in shared memory as 8-row × 16-byte core matrices without swizzle
-// (the 16-byte chunks of a row 128 bytes apart, 8-row groups head_dim·16 bytes apart), filled by
-// cp.async with each warp writing 512 contiguous bytes.
+// accumulator fragment of warp w is that kernel's C fragment of its 16 keys). Tiles live in shared
+// memory as 8-row × 16-byte core matrices without swizzle (the 16-byte chunks of a row 128 bytes
+// apart, 8-row groups head_dim·16 bytes apart), filled by cp.async with each warp writing 512
+// contiguous bytes.
+//
+// Two schedules of the same products (template PIPE; the same sums in the same order, so the same
+// bits): PIPE = false (LOCO_CUDA_ATTN_BWD=wgmma-sync) waits for each batch of products before the
+// next step; PIPE = true (LOCO_CUDA_ATTN_BWD=wgmma) overlaps them with the warpgroup's other work as
+// FA3 does within a warpgroup: the exponentials run while dPᵀ is computed, dS while dV accumulates,
+// and dK's products while the next query tile's copies are awaited and its scores issued; the next
+// tile's copies start once the products that read their stage have completed.
 //
 // What this rests on and no CPU can check: the accumulator and A-register fragment layouts and the
-// meaning of the descriptor's LBO and SBO (WG_*_LBO_IS_K below). build/wgmma-probe settles them on
-// a GPU in a second (test/wgmma_probe.cu; gpu-check.sh's wgmma_probe stage); the emulator
-// (test/attention_tc_emu.cpp) implements wgmma on exactly these readings.
+// meaning of the descriptor's LBO and SBO (WG_*_LBO_IS_K below). They are those of CUTLASS's
+// canonical GMMA layouts (cute/atom/mma_traits_sm90_gmma.hpp: CLayout_64xN and ALayout_64x16 are
+// mma.m16n8k16's C and A fragments of warp w's rows 16w…16w+15; make_gmma_desc's no-swizzle
+// ("INTERLEAVE") K-major and MN-major layouts both put the K-direction core-matrix stride in LBO and
+// the M/N-direction one in SBO). build/wgmma-probe checks them on a GPU in a second
+// (test/wgmma_probe.cu; gpu-check.sh's wgmma_probe stage); the emulator (test/attention_tc_emu.cpp)
+// implements wgmma on exactly these readings, and runs each batch of products as late as the
+// kernel's waits allow (at the wait), so a register or tile reused before its products completed
+// gives wrong numbers there.
 #pragma once
 #include "attention_tc2_kernels.cuh"
 
 namespace attn_tc2 {
 
-// the readings of a no-swizzle descriptor this kernel is written for (CUTLASS's canonical GMMA
-// layouts as remembered: LBO the stride between core matrices along K, SBO along M/N, for K-major
-// and MN-major operands alike); flip them if wgmma-probe says otherwise
+// the readings of a no-swizzle descriptor this kernel is written for (CUTLASS's make_gmma_desc, for
+// LayoutType::INTERLEAVE: LBO the stride between core matrices along K, SBO along M/N, for K-major
+// and MN-major operands alike; with a swizzle the MN-major roles swap, which does not apply here);
+// flip them if wgmma-probe says otherwise
 constexpr bool WG_KMAJOR_LBO_IS_K = true;
 constexpr bool WG_MNMAJOR_LBO_IS_K = true;
 
@@ -42,6 +58,8 @@ struct WgShape {
 // test/attention_tc_emu.cpp: wgmma.mma_async m64nNk16 on the warpgroup (the emulated block), N/2
 // accumulators per thread; a_regs null: A from the descriptor da
 void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db, bool trans_b);
+void emu_wgmma_commit();
+void emu_wgmma_wait(int pending);
 #endif
 
 __device__ __forceinline__ uint32_t wg_smem_offset(const void* p) {
@@ -71,10 +89,34 @@ __device__ __forceinline__ void wg_fence_regs() {
   asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #endif
 }
-__device__ __forceinline__ void wg_commit_wait() {
-#ifndef LOCO_CUDA_EMULATE
+// the products issued since the last commit form one group
+__device__ __forceinline__ void wg_commit() {
+#ifdef LOCO_CUDA_EMULATE
+  emu_wgmma_commit();
+#else
   asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-  asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+#endif
+}
+// every committed group but the last N has completed (its accumulators written, its A registers and
+// shared-memory operands read) for this warp
+template <int N>
+__device__ __forceinline__ void wg_wait() {
+#ifdef LOCO_CUDA_EMULATE
+  emu_wgmma_wait(N);
+#else
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+#endif
+}
+// After a wait, before ordinary code reads accumulators: the compiler sees each wgmma's accumulators
+// as written when the instruction issues, and could otherwise move their first reads above the wait
+// (CUTLASS's warpgroup_fence_operand); no instruction is emitted.
+template <int N>
+__device__ __forceinline__ void wg_fence_acc(float (&d)[N][4]) {
+#ifndef LOCO_CUDA_EMULATE
+#pragma unroll
+  for (int n = 0; n < N; n++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) asm volatile("" : "+f"(d[n][e])::"memory");
 #endif
 }
 // d[64 × 64] += A·Bᵀ over 16 k, A and B K-major in shared memory
@@ -123,9 +165,9 @@ __device__ __forceinline__ void wg_tile_ready(bool more) {
   wg_fence_smem();
   __syncthreads();
 }
-// The backward's two score-like products over head_dim: acc1 = A1·B1ᵀ, acc2 = A2·B2ᵀ (64 × 64 each,
-// all four operands K-major 64-row tiles), zeroed first and complete on return. dK/dV: (K, V)
-// against (Q, dO) for Sᵀ, dPᵀ; dQ: (Q, dO) against (K, V) for S, dP.
+// The backward's two score-like products over head_dim: acc1 = A1·B1ᵀ, then acc2 = A2·B2ᵀ (64 × 64
+// each, all four operands K-major 64-row tiles), zeroed first, each its own group, issued and not
+// waited for. dK/dV: (K, V) against (Q, dO) for Sᵀ, dPᵀ; dQ: (Q, dO) against (K, V) for S, dP.
 template <int HD>
 __device__ __forceinline__ void wg_score_pair(float (&acc1)[8][4], float (&acc2)[8][4], const unsigned char* A1,
                                               const unsigned char* A2, const unsigned char* B1, const unsigned char* B2) {
@@ -134,13 +176,19 @@ __device__ __forceinline__ void wg_score_pair(float (&acc1)[8][4], float (&acc2)
   for (int n = 0; n < 8; n++)
 #pragma unroll
     for (int e = 0; e < 4; e++) acc1[n][e] = acc2[n][e] = 0.f;
+  // the zeros are in place before the first product (else the compiler may sink acc2's below acc1's
+  // products, and ptxas then serializes the batch)
+  wg_fence_acc(acc1);
+  wg_fence_acc(acc2);
   wg_fence_regs();
 #pragma unroll
-  for (int kk = 0; kk < HD / 16; kk++) {  // 16 head_dim columns (two core matrices) per step
+  for (int kk = 0; kk < HD / 16; kk++)  // 16 head_dim columns (two core matrices) per step
     wg_ss_n64(acc1, wg_desc(A1 + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(B1 + kk * 2 * W::CS, W::CS, W::RS, true));
+  wg_commit();
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; kk++)
     wg_ss_n64(acc2, wg_desc(A2 + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(B2 + kk * 2 * W::CS, W::CS, W::RS, true));
-  }
-  wg_commit_wait();
+  wg_commit();
 }
 // The descriptor of rows [16j, 16j + 16) of a 64-row tile read MN-major (as B with K = its rows, N =
 // head_dim): dO, Q in dV, dK; K in dQ
@@ -182,7 +230,20 @@ __device__ __forceinline__ void wg_cp_tile(unsigned char* dst, const bf16* src, 
   }
 }
 
+// wg_stage_qdo: query tile qt's Q, dO, lse and D into stage st of the dK/dV kernel's double buffer, one
+// cp.async group
 template <int HD>
+__device__ __forceinline__ void wg_stage_qdo(unsigned char* QD, float* LD, int st, const HeadIn& in, size_t ld, int d,
+                                             int qt, int Tn) {
+  using W = WgShape<HD>;
+  unsigned char* q = QD + st * 2 * W::TILE;
+  wg_cp_tile<HD>(q, in.qkv, ld, qt * W::ROWS, Tn);
+  wg_cp_tile<HD>(q + W::TILE, in.dy, d, qt * W::ROWS, Tn);
+  cp_rows_lse_d<W::ROWS, W::NT>(LD + st * 2 * W::ROWS, in.lse, in.D, qt * W::ROWS, Tn);
+  cp_async_commit();
+}
+
+template <int HD, bool PIPE>
 __global__ void __launch_bounds__(128) attn3_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse,
                                                             const float* D, int Tn, int H, float scale,
                                                             float scale_log2) {
@@ -196,40 +257,44 @@ __global__ void __launch_bounds__(128) attn3_bwd_dkv_kernel(bf16* dqkv, const bf
   const int kb = blockIdx.x, bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
   const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);
-  const bf16 *base = in.qkv, *dyb = in.dy;
-  const float *lseb = in.lse, *Db = in.D;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int k0 = kb * R, nq = (Tn + R - 1) / R;
-  wg_cp_tile<HD>(Ks, base + d, ld, k0, Tn);
-  wg_cp_tile<HD>(Vs, base + 2 * d, ld, k0, Tn);
-  wg_cp_tile<HD>(QD, base, ld, k0, Tn);
-  wg_cp_tile<HD>(QD + W::TILE, dyb, d, k0, Tn);
-  cp_rows_lse_d<R, W::NT>(LD, lseb, Db, k0, Tn);
-  cp_async_commit();
+  wg_cp_tile<HD>(Ks, in.qkv + d, ld, k0, Tn);
+  wg_cp_tile<HD>(Vs, in.qkv + 2 * d, ld, k0, Tn);
+  wg_stage_qdo<HD>(QD, LD, 0, in, ld, d, kb, Tn);  // (one group with K and V)
   const int wk0 = k0 + warp * 16, key[2] = {wk0 + g, wk0 + g + 8};
   float dk[HD / 8][4], dv[HD / 8][4];
 #pragma unroll
   for (int n = 0; n < HD / 8; n++)
 #pragma unroll
     for (int e = 0; e < 4; e++) dk[n][e] = dv[n][e] = 0.f;
+  wg_fence_acc(dk);  // (zeros in place before the loop: see wg_score_pair)
+  wg_fence_acc(dv);
+  // Sᵀ then Pᵀ, dPᵀ then dSᵀ (C fragments), and Pᵀ, dSᵀ as A fragments: outside the loop, since with
+  // PIPE a batch of products reading pa or sa completes in the next iteration
+  float sT[8][4], dpT[8][4];
+  uint32_t pa[4][4], sa[4][4];
   for (int qt = kb; qt < nq; qt++) {
     const int st = (qt - kb) & 1;
-    if (qt + 1 < nq) {
-      const int nq0 = (qt + 1) * R;
-      unsigned char* nx = QD + (st ^ 1) * 2 * W::TILE;
-      wg_cp_tile<HD>(nx, base, ld, nq0, Tn);
-      wg_cp_tile<HD>(nx + W::TILE, dyb, d, nq0, Tn);
-      cp_rows_lse_d<R, W::NT>(LD + (st ^ 1) * 2 * R, lseb, Db, nq0, Tn);
-      cp_async_commit();
-    }
-    wg_tile_ready(qt + 1 < nq);
+    // PIPE: the next tile's copies start below, once the products reading their stage completed
+    if (!PIPE && qt + 1 < nq) wg_stage_qdo<HD>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
+    wg_tile_ready(!PIPE && qt + 1 < nq);
     const unsigned char* Qs = QD + st * 2 * W::TILE;
     const unsigned char* dOs = Qs + W::TILE;
     const float* Lq = LD + st * 2 * R;
     const float* Dq = Lq + R;
     const int q0 = qt * R;
-    float sT[8][4], dpT[8][4];
     wg_score_pair<HD>(sT, dpT, Ks, Vs, Qs, dOs);
+    if constexpr (PIPE) {
+      wg_wait<1>();  // Sᵀ (dPᵀ runs on); also the previous tile's dV, dK, the last readers of stage st ^ 1
+      wg_fence_acc(sT);
+      __syncthreads();  // ... for every warp
+      if (qt + 1 < nq) wg_stage_qdo<HD>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
+    } else {
+      wg_wait<0>();
+      wg_fence_acc(sT);
+      wg_fence_acc(dpT);
+    }
     const bool need_mask = q0 < wk0 + 15 || q0 + R > Tn || wk0 + 16 > Tn;
 #pragma unroll
     for (int n = 0; n < 8; n++)
@@ -238,25 +303,37 @@ __global__ void __launch_bounds__(128) attn3_bwd_dkv_kernel(bf16* dqkv, const bf
         const int qc = n * 8 + 2 * t + (e & 1);
         const int i = q0 + qc, j = key[e >> 1];
         const bool valid = !need_mask || (i >= j && i < Tn && j < Tn);
-        const float p = valid ? exp2f(sT[n][e] * scale_log2 - __fmul_rn(Lq[qc], LOG2E)) : 0.f;
-        sT[n][e] = p;
-        dpT[n][e] = p * (dpT[n][e] - Dq[qc]);
+        sT[n][e] = valid ? exp2f(sT[n][e] * scale_log2 - __fmul_rn(Lq[qc], LOG2E)) : 0.f;
       }
-    uint32_t pa[4][4], sa[4][4];
 #pragma unroll
-    for (int jq = 0; jq < 4; jq++) {
-      a_from_c(pa[jq], sT, jq);
-      a_from_c(sa[jq], dpT, jq);
-    }
+    for (int jq = 0; jq < 4; jq++) a_from_c(pa[jq], sT, jq);
     wg_fence_regs();
 #pragma unroll
-    for (int jq = 0; jq < 4; jq++) {  // 16 queries (two 8-row groups) per step
+    for (int jq = 0; jq < 4; jq++)  // 16 queries (two 8-row groups) per step
       wg_rs_tb<HD>(dv, pa[jq], wg_desc_rows<HD>(dOs, jq));
-      wg_rs_tb<HD>(dk, sa[jq], wg_desc_rows<HD>(Qs, jq));
+    wg_commit();
+    if constexpr (PIPE) {
+      wg_wait<1>();  // dPᵀ (dV runs on)
+      wg_fence_acc(dpT);
     }
-    wg_commit_wait();
-    __syncthreads();  // before the next iteration's copies overwrite this stage
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) dpT[n][e] = sT[n][e] * (dpT[n][e] - Dq[n * 8 + 2 * t + (e & 1)]);
+#pragma unroll
+    for (int jq = 0; jq < 4; jq++) a_from_c(sa[jq], dpT, jq);
+    wg_fence_regs();
+#pragma unroll
+    for (int jq = 0; jq < 4; jq++) wg_rs_tb<HD>(dk, sa[jq], wg_desc_rows<HD>(Qs, jq));
+    wg_commit();
+    if constexpr (!PIPE) {
+      wg_wait<0>();
+      __syncthreads();  // before the next iteration's copies overwrite this stage
+    }
   }
+  wg_wait<0>();
+  wg_fence_acc(dk);
+  wg_fence_acc(dv);
   bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
 #pragma unroll
   for (int r = 0; r < 2; r++) {
@@ -273,8 +350,19 @@ __global__ void __launch_bounds__(128) attn3_bwd_dkv_kernel(bf16* dqkv, const bf
 
 // dQ for a block of 64 queries on warpgroup MMA, streaming 64-key tiles up to the diagonal:
 // S = Q·Kᵀ and dP = dO·Vᵀ as m64n64k16 (all four K-major), dS as attn2_bwd_dq_kernel computes it,
-// dQ += dS·K as m64nHDk16 with dS from registers and K read MN-major.
+// dQ += dS·K as m64nHDk16 with dS from registers and K read MN-major. PIPE as in the dK/dV kernel:
+// the exponentials run while dP is computed, dQ's products while the next tile is awaited and its
+// scores issued.
 template <int HD>
+__device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const HeadIn& in, size_t ld, int d, int kt,
+                                            int Tn) {
+  using W = WgShape<HD>;
+  unsigned char* k = KV + st * 2 * W::TILE;
+  wg_cp_tile<HD>(k, in.qkv + d, ld, kt * W::ROWS, Tn);
+  wg_cp_tile<HD>(k + W::TILE, in.qkv + 2 * d, ld, kt * W::ROWS, Tn);
+  cp_async_commit();
+}
+template <int HD, bool PIPE>
 __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse,
                                                            const float* D, int Tn, int H, float scale, float scale_log2) {
   using W = WgShape<HD>;
@@ -291,9 +379,7 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
   const int q0 = qb * R, qlast = (q0 + R < Tn ? q0 + R : Tn) - 1, nkt = qlast / R + 1;
   wg_cp_tile<HD>(Qs, in.qkv, ld, q0, Tn);
   wg_cp_tile<HD>(dOs, in.dy, d, q0, Tn);
-  wg_cp_tile<HD>(KV, in.qkv + d, ld, 0, Tn);
-  wg_cp_tile<HD>(KV + W::TILE, in.qkv + 2 * d, ld, 0, Tn);
-  cp_async_commit();
+  wg_stage_kv<HD>(KV, 0, in, ld, d, 0, Tn);  // (one group with Q and dO)
   const int wq0 = q0 + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
   float l2[2], dd[2];
 #pragma unroll
@@ -304,20 +390,26 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
   float dq[HD / 8][4];
 #pragma unroll
   for (int n = 0; n < HD / 8; n++) dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.f;
+  wg_fence_acc(dq);  // (zeros in place before the loop: see wg_score_pair)
+  float s[8][4], dp[8][4];  // S, dP; then P, dS in s
+  uint32_t sa[4][4];  // dS as A fragments: with PIPE, read by products that complete in the next iteration
   for (int kt = 0; kt < nkt; kt++) {
     const int st = kt & 1;
-    if (kt + 1 < nkt) {
-      unsigned char* nx = KV + (st ^ 1) * 2 * W::TILE;
-      wg_cp_tile<HD>(nx, in.qkv + d, ld, (kt + 1) * R, Tn);
-      wg_cp_tile<HD>(nx + W::TILE, in.qkv + 2 * d, ld, (kt + 1) * R, Tn);
-      cp_async_commit();
-    }
-    wg_tile_ready(kt + 1 < nkt);
+    if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, in, ld, d, kt + 1, Tn);
+    wg_tile_ready(!PIPE && kt + 1 < nkt);
     const unsigned char* Ks = KV + st * 2 * W::TILE;
     const unsigned char* Vs = Ks + W::TILE;
     const int k0 = kt * R;
-    float s[8][4], dp[8][4];
     wg_score_pair<HD>(s, dp, Qs, dOs, Ks, Vs);
+    if constexpr (PIPE) {
+      wg_wait<1>();  // S (dP runs on); also the previous tile's dQ products, the last readers of stage st ^ 1
+      wg_fence_acc(s);
+      __syncthreads();  // ... for every warp
+      if (kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, in, ld, d, kt + 1, Tn);
+    } else {
+      wg_wait<0>();
+      wg_fence_acc(s);
+    }
     const bool need_mask = k0 + R - 1 > wq0 || k0 + R > Tn || wq0 + 16 > Tn;
 #pragma unroll
     for (int n = 0; n < 8; n++)
@@ -326,19 +418,28 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
         const int r = e >> 1;
         const int j = k0 + n * 8 + 2 * t + (e & 1);
         const bool valid = !need_mask || (j <= qi[r] && j < Tn && qi[r] < Tn);
-        const float p = valid ? exp2f(s[n][e] * scale_log2 - l2[r]) : 0.f;
-        s[n][e] = p * (dp[n][e] - dd[r]);
+        s[n][e] = valid ? exp2f(s[n][e] * scale_log2 - l2[r]) : 0.f;
       }
-    uint32_t sa[4][4];
+    if constexpr (PIPE) wg_wait<0>();  // dP
+    wg_fence_acc(dp);
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) s[n][e] = s[n][e] * (dp[n][e] - dd[e >> 1]);
 #pragma unroll
     for (int jk = 0; jk < 4; jk++) a_from_c(sa[jk], s, jk);
     wg_fence_regs();
 #pragma unroll
     for (int jk = 0; jk < 4; jk++)  // 16 keys (two 8-row groups) per step
       wg_rs_tb<HD>(dq, sa[jk], wg_desc_rows<HD>(Ks, jk));
-    wg_commit_wait();
-    __syncthreads();  // before the next iteration's copies overwrite this stage
+    wg_commit();
+    if constexpr (!PIPE) {
+      wg_wait<0>();
+      __syncthreads();  // before the next iteration's copies overwrite this stage
+    }
   }
+  wg_wait<0>();
+  wg_fence_acc(dq);  // (zeros in place before the loop: see wg_score_pair)
   bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
 #pragma unroll
   for (int r = 0; r < 2; r++) {
