@@ -43,9 +43,11 @@
 #               checks the layouts they assume), the same checks
 #   parity_wgmmasync, bench_*_wgmmasync  optional: LOCO_CUDA_ATTN_BWD=wgmma-sync (the same kernels, a
 #               wait after each batch of products; the same bits: comparison.wgmma_sync_same_as_overlapped)
+#   parity_wgmmafwd, bench_*_wgmmafwd  optional: LOCO_CUDA_ATTN_FWD=wgmma (the forward on warpgroup MMA,
+#               head_dim 64 and 128), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials /
-#               wgmmabwd / wgmmasync
+#               wgmmabwd / wgmmasync / wgmmafwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -237,6 +239,8 @@ engine_variant partials LOCO_CUDA_ATTN_BWD=partials
 engine_variant wgmmabwd LOCO_CUDA_ATTN_BWD=wgmma
 # ... waiting for each batch of products (where the overlapped schedule fails or loses, this says why)
 engine_variant wgmmasync LOCO_CUDA_ATTN_BWD=wgmma-sync
+# the forward on warpgroup MMA (attn3_fwd_kernel; head_dim 64 and 128)
+engine_variant wgmmafwd LOCO_CUDA_ATTN_FWD=wgmma
 # the tuning cache makes a second process repeat the first one's steps bit for bit
 optional tune_repeat
 run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
@@ -248,6 +252,7 @@ stage_ok parity_fusedbwd && ATTN_VARIANTS+=,fusedbwd
 stage_ok parity_partials && ATTN_VARIANTS+=,partials
 stage_ok parity_wgmmabwd && ATTN_VARIANTS+=,wgmmabwd
 stage_ok parity_wgmmasync && ATTN_VARIANTS+=,wgmmasync
+stage_ok parity_wgmmafwd && ATTN_VARIANTS+=,wgmmafwd
 optional attn_times
 run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
 # faster A B: stages A and B both measured tokens/s, and A more
@@ -278,7 +283,7 @@ attn_best() {
     words="${words:+$words }LOCO_CUDA_ROPE_BWD=fused"
   fi
   case "$words" in
-    "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused" | "LOCO_CUDA_ATTN_BWD=partials" | "LOCO_CUDA_ATTN_BWD=wgmma" | "LOCO_CUDA_ATTN_BWD=wgmma-sync" | "LOCO_CUDA_ROPE_BWD=fused")
+    "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused" | "LOCO_CUDA_ATTN_BWD=partials" | "LOCO_CUDA_ATTN_BWD=wgmma" | "LOCO_CUDA_ATTN_BWD=wgmma-sync" | "LOCO_CUDA_ATTN_FWD=wgmma" | "LOCO_CUDA_ROPE_BWD=fused")
       skip_stage "$stage" "no combination for $config beyond the variants benchmarked above" ;;
     *)
       echo "$words" > "$LOGDIR/$stage.env"
@@ -398,7 +403,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
             "rope_bwd_fused": res(stage + "_ropebwd"),
             "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
-            "wgmma_sync_bwd": res(stage + "_wgmmasync")}
+            "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")

@@ -29,7 +29,7 @@ tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
 [[ "$*" == *"--attn tc "* || "$*" == *"--attn tc" ]] && tps=$((tps + 1000))
 [[ "\${LOCO_CUDA_ROPE_BWD:-}" == fused ]] && tps=$((tps + 5000))
 [[ -n "\${LOCO_CUDA_GEMM_TUNE_CACHE:-}" ]] && printf 'loco-gemm-tune 1\\nkey 0 %s\\n' "$(printf '0%.0s' {1..16})" > "$LOCO_CUDA_GEMM_TUNE_CACHE"
-echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}\\"}"`;
+echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}/\${LOCO_CUDA_ATTN_FWD:-}\\"}"`;
   script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
   // gpu-parity: the per-precision numbers differ only under LOCO_CUDA_LOGITS=fp32 (and under
   // LOCO_CUDA_ATTN_BWD=wgmma-sync where STUB_SYNC_DIFFERS is set)
@@ -78,7 +78,10 @@ fi
 if [[ -z "$log" || "$args" != *" regex:attn "* ]]; then echo "ncu: no GPU" >&2; exit 1; fi
 { echo '==PROF== Disconnected'
   echo '"ID","Kernel Name","Block Size","Grid Size","Metric Name","Metric Unit","Metric Value"'
-  if [[ "\${LOCO_CUDA_ATTN_ROWS:-}" == 32 ]]; then
+  if [[ "\${LOCO_CUDA_ATTN_FWD:-}" == wgmma ]]; then
+    row 0 'attn3_fwd_kernel<64>' ${opts.slowFused ? 60 : 80}; row 1 'attn3_fwd_kernel<64>' ${opts.slowFused ? 60 : 80}
+    row 2 'attn2_bwd_dkv_kernel<64, false, false, 1, 64>' 500; row 3 'attn2_bwd_dq_kernel<64, false, 1, 64>' 400
+  elif [[ "\${LOCO_CUDA_ATTN_ROWS:-}" == 32 ]]; then
     row 0 'attn2_fwd_kernel<64, false, 2, 64>' 75; row 1 'attn2_fwd_kernel<64, false, 2, 64>' 75
     row 2 'attn2_bwd_dkv_kernel<64, false, false, 2, 32>' 450; row 3 'attn2_bwd_dq_kernel<64, false, 2, 32>' 300
   elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma ]]; then
@@ -128,7 +131,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -150,14 +153,16 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   const at = j.stages.attn_times.result;
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
   assert.deepEqual(at.runs.map((r: { config: string; variant: string }) => `${r.config}/${r.variant}`),
-    ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', 'gpt2-124m/wgmmabwd', 'gpt2-124m/wgmmasync',
-      '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials', '1b/wgmmabwd', '1b/wgmmasync']);
+    ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', 'gpt2-124m/wgmmabwd', 'gpt2-124m/wgmmasync', 'gpt2-124m/wgmmafwd',
+      '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials', '1b/wgmmabwd', '1b/wgmmasync', '1b/wgmmafwd']);
   const r32 = at.runs[1];
   assert.equal(r32.kernels.length, 3);
   assert.match(r32.kernels[2].name, /attn2_fwd_kernel<64, false, 2, 64>/);
   assert.equal(r32.kernels[2].count, 2);
   assert.ok(near(r32.total_ms, 0.9) && near(r32.parts.forward, 0.15) && near(r32.parts.backward, 0.75), JSON.stringify(r32));
-  assert.ok(near(at.runs[8].parts.backward, 2.4), JSON.stringify(at.runs[8]));
+  assert.ok(near(at.runs[9].parts.backward, 2.4), JSON.stringify(at.runs[9]));
+  // the wgmma forward's kernel counts as the forward (slower than the 32-row one here: 160 µs against 150)
+  assert.ok(near(at.runs[6].parts.forward, 0.16), JSON.stringify(at.runs[6]));
   // the wgmma kernels are counted as the dK/dV and dQ parts of a backward of their own
   assert.ok(near(at.runs[4].parts.dkv, 0.3) && near(at.runs[4].parts.dq, 0.25) && near(at.runs[4].parts.backward, 0.55), JSON.stringify(at.runs[4]));
   assert.ok(near(at.runs[3].parts.backward, 0.52), JSON.stringify(at.runs[3]));
@@ -187,8 +192,8 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(b124.dq.variant, 'rows32');
   assert.deepEqual(b124.env, { LOCO_CUDA_ATTN_ROWS: 'fwd', LOCO_CUDA_ATTN_BWD: 'partials' });
   // (the backward is a fused one, which cannot take LOCO_CUDA_ROPE_BWD: not added though it was faster)
-  assert.equal(j.stages.bench_124m_best.result.attn_env, 'fwd/partials/');
-  assert.equal(j.stages.bench_1b_best.result.attn_env, 'fwd/partials/');
+  assert.equal(j.stages.bench_124m_best.result.attn_env, 'fwd/partials//');
+  assert.equal(j.stages.bench_1b_best.result.attn_env, 'fwd/partials//');
   assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=fwd LOCO_CUDA_ATTN_BWD=partials');
   assert.equal(j.comparison['gpt2-124m'].engine_dq_partials_tokens_per_s, 400_000);
   const c = j.comparison['gpt2-124m'];
@@ -199,6 +204,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(c.engine_norm_bwd_reread_tokens_per_s, 400_000);
   assert.equal(c.engine_wgmma_bwd_tokens_per_s, 400_000);
   assert.equal(c.engine_wgmma_sync_bwd_tokens_per_s, 400_000);
+  assert.equal(c.engine_wgmma_fwd_tokens_per_s, 400_000);
   assert.equal(c.engine_rope_bwd_fused_tokens_per_s, 405_000);
   assert.equal(c.baseline_tc2_tokens_per_s, 300_000);
   assert.equal(c.baseline_tc_tokens_per_s, 301_000);
@@ -233,10 +239,12 @@ test('gpu-check.sh: bench_*_best adds LOCO_CUDA_ROPE_BWD=fused to the fastest sp
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
   const b124 = j.stages.attn_times.result.best['gpt2-124m'];
   assert.equal(b124.backward.variant, 'split');
-  assert.deepEqual(b124.env, { LOCO_CUDA_ATTN_ROWS: '32' });
+  // the wgmma forward is the fastest forward here (120 µs against 150): it replaces the 32-row one
+  assert.equal(b124.forward.variant, 'wgmmafwd');
+  assert.deepEqual(b124.env, { LOCO_CUDA_ATTN_ROWS: 'dkv,dq', LOCO_CUDA_ATTN_FWD: 'wgmma' });
   // the stub gpu-bench is 5k tokens/s faster with LOCO_CUDA_ROPE_BWD=fused: the mix is benchmarked
-  assert.equal(j.stages.bench_124m_best.result.attn_env, '32//fused');
-  assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=32 LOCO_CUDA_ROPE_BWD=fused');
+  assert.equal(j.stages.bench_124m_best.result.attn_env, 'dkv,dq//fused/wgmma');
+  assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=dkv,dq LOCO_CUDA_ATTN_FWD=wgmma LOCO_CUDA_ROPE_BWD=fused');
   // the two wgmma schedules' gpu-parity numbers differ here: the comparison says so
   assert.equal(j.comparison.wgmma_sync_same_as_overlapped, false);
 });

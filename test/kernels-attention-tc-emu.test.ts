@@ -5,7 +5,8 @@
 // RoPE or with RoPE undone on dq, dk in the backward's epilogue (LOCO_CUDA_ROPE_BWD=fused), with the one-kernel backward whose blocks add their dQ shares in key-block order
 // (LOCO_CUDA_ATTN_BWD=fused) or that store them as partials added by a reduce kernel in the same
 // order (LOCO_CUDA_ATTN_BWD=partials, the same bits), with 32 rows per warp (LOCO_CUDA_ATTN_ROWS=32), whose outputs
-// equal the 16-row kernels' bit for bit, and with the backward on warpgroup MMA, its products
+// equal the 16-row kernels' bit for bit, with the forward on warpgroup MMA (LOCO_CUDA_ATTN_FWD=wgmma,
+// the tc2 forward's bits), and with the backward on warpgroup MMA, its products
 // overlapped with the softmax work (LOCO_CUDA_ATTN_BWD=wgmma) or waited for batch by batch
 // (wgmma-sync), the same bits either way (the emulator's wgmma follows the layouts build/wgmma-probe
 // checks on a GPU, and runs each batch of products at the wait that covers it, as late as a GPU may);
@@ -22,7 +23,7 @@ const KERNELS = join(ROOT, 'kernels');
 const EMU = join(KERNELS, 'build', 'attention-tc-emu');
 const HAVE_CUDA_HEADERS = existsSync('/usr/local/cuda/include/cuda_bf16.h');
 
-interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
+interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
 
 test('tensor-core attention (emulated) matches the CPU attention; an injected error fails', { timeout: 900_000, skip: HAVE_CUDA_HEADERS ? false : 'no CUDA headers on this machine' }, () => {
   const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/attention-tc-emu'], { encoding: 'utf8', timeout: 180_000 });
@@ -33,13 +34,14 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   assert.equal(j.ok, true);
   // then two with RoPE fused into the kernels, four with the one-kernel backward (ordered dQ),
   // four with 32 rows per warp, two with RoPE undone in the backward's epilogue only, and two with
-  // the dQ shares stored as partials and added by a reduce kernel, three with the wgmma backward
-  // (overlapped) and two with it waiting for each batch
-  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
+  // the dQ shares stored as partials and added by a reduce kernel, three with the wgmma forward and
+  // backward (overlapped), and two with the tc2 forward and the wgmma backward waiting for each batch
+  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
   assert.deepEqual(j.cases.map(name), [
     '16', '32', '64', '128', '64', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused',
     '16+rows32', '32+rows32', '64+rows32', '128+rows32', '64+rope_out', '128+rope_out+rows32',
-    '64+fused+partials', '128+fused+partials', '64+wgmma', '64+wgmma', '128+wgmma', '64+wgmma-sync', '128+wgmma-sync',
+    '64+fused+partials', '128+fused+partials', '64+wgmma+wgmma_fwd', '64+wgmma+wgmma_fwd', '128+wgmma+wgmma_fwd',
+    '64+wgmma-sync', '128+wgmma-sync',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
   const shape = (c: Case) => `${c.head_dim}/${c.B}/${c.T}/${c.H}`;
@@ -57,14 +59,15 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
     assert.equal(p.output_fnv1a, ordered.output_fnv1a, `the dQ partials changed the outputs at ${shape(p)}`);
   }
   // the emulated wgmma adds the same products in the same order as the emulated mma.sync: where a
-  // default case has the same shape, the wgmma backward gives its bits
+  // default case has the same shape, the wgmma forward and backward give its bits
   const wgSame = j.cases.filter((w) => w.wgmma_bwd && !w.wgmma_sync).map((w) => {
     const base = j.cases.find((c) => !c.wgmma_bwd && !c.rope && !c.rope_out && !c.fused_bwd && c.rows_per_warp === 16 && shape(c) === shape(w));
     if (base) assert.equal(w.output_fnv1a, base.output_fnv1a, `the wgmma backward changed the outputs at ${shape(w)}`);
     return Boolean(base);
   });
   assert.deepEqual(wgSame, [false, true, true]);
-  // overlapping the products with the softmax work changes when they run, not what they add
+  // overlapping the products with the softmax work changes when they run, not what they add; and the
+  // wgmma forward gives the tc2 forward's bits
   for (const w of j.cases.filter((c) => c.wgmma_sync)) {
     const pipe = j.cases.find((c) => c.wgmma_bwd && !c.wgmma_sync && shape(c) === shape(w));
     assert.ok(pipe, `no overlapped wgmma case for ${shape(w)}`);

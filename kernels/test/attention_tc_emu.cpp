@@ -279,12 +279,14 @@ struct Variant {
                           // key-block order by attn2_dq_reduce_kernel (LOCO_CUDA_ATTN_BWD=partials)
   bool wgmma = false;     // the backward on warpgroup MMA (attn3_bwd_{dkv,dq}_kernel, LOCO_CUDA_ATTN_BWD=wgmma)
   bool wgmma_sync = false;  // with wgmma: a wait after each batch of products (LOCO_CUDA_ATTN_BWD=wgmma-sync)
+  bool wgmma_fwd = false;   // the forward on warpgroup MMA (attn3_fwd_kernel, LOCO_CUDA_ATTN_FWD=wgmma)
 };
 
 template <int HD>
 static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Variant variant = {}) {
   const bool rope = variant.rope, fused = variant.fused, wide = variant.wide, rope_out = variant.rope_out,
-             partials = variant.partials, wg = variant.wgmma, wg_sync = variant.wgmma_sync;
+             partials = variant.partials, wg = variant.wgmma, wg_sync = variant.wgmma_sync,
+             wg_fwd = variant.wgmma_fwd;
   const int d = H * HD;
   const size_t BT = (size_t)B * Tn;
   std::mt19937 rng(HD * 1000 + Tn);
@@ -370,7 +372,13 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   const unsigned gx_dkv = cdiv(Tn, S2::rows(wide ? W::DKV_MT : 1));
   const unsigned gx_dq = cdiv(Tn, S2::rows(wide ? W::DQ_MT : 1));
   const int nt = S2::NT;
-  launch(gx_fwd, gy, [&] {
+  bool fwd_done = false;
+  if constexpr (HD == 64 || HD == 128)
+    if (wg_fwd) {
+      launch(cdiv(Tn, 64), gy, [&] { attn_tc2::attn3_fwd_kernel<HD>(y.data(), lse.data(), qkv.data(), Tn, H, sl); }, 128);
+      fwd_done = true;
+    }
+  if (!fwd_done) launch(gx_fwd, gy, [&] {
     if (rope) attn_tc2::attn2_fwd_kernel<HD, true>(y.data(), lse.data(), qkv.data(), Tn, H, sl, rcs, rsn);
     else if (wide)
       attn_tc2::attn2_fwd_kernel<HD, false, W::FWD_MT, W::FWD_TK>(y.data(), lse.data(), qkv.data(), Tn, H, sl, nullptr,
@@ -472,9 +480,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   sum = fnv1a(sum, dqkv.data(), dqkv.size() * sizeof(bf16));
   char buf[600];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%.3g,\"lse_max_abs\":%.3g,\"dq_rel\":%.3g,"
            "\"dk_rel\":%.3g,\"dv_rel\":%.3g,\"output_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD, ey, lse_abs, eq, ek, ev, (unsigned long long)sum,
            ok ? "true" : "false");
   json = buf;
   return ok;
@@ -521,15 +529,15 @@ int main(int argc, char** argv) {
     // outputs they must equal bit for bit (the same sums in the same order)
     add(run_case<64>(1, 200, 2, false, one, {.fused = true, .partials = true}));
     add(run_case<128>(1, 130, 2, false, one, {.fused = true, .partials = true}));
-    // the backward on warpgroup MMA (emulated on the layouts wgmma-probe checks on a GPU): five tiles,
-    // the last ending mid-tile, two heads and two sequences, and two of the default cases' shapes — whose
-    // outputs they equal bit for bit here, since the emulated wgmma adds the same products in the
-    // same order as the emulated mma.sync (a GPU's tensor cores need not)
-    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true}));
-    add(run_case<64>(1, 100, 1, false, one, {.wgmma = true}));
-    add(run_case<128>(1, 200, 1, false, one, {.wgmma = true}));
-    // the same shapes with a wait after each batch of products (wgmma-sync): the same sums in the same
-    // order, so the same bits as the overlapped schedule above
+    // the forward and backward on warpgroup MMA (emulated on the layouts wgmma-probe checks on a GPU):
+    // five tiles, the last ending mid-tile, two heads and two sequences, and two of the default
+    // cases' shapes — whose outputs they equal bit for bit here, since the emulated wgmma adds the
+    // same products in the same order as the emulated mma.sync (a GPU's tensor cores need not)
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true}));
+    add(run_case<64>(1, 100, 1, false, one, {.wgmma = true, .wgmma_fwd = true}));
+    add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_fwd = true}));
+    // the same shapes with a wait after each batch of products (wgmma-sync) and the tc2 forward: the
+    // same sums in the same order, so the same bits as the cases above
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_sync = true}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_sync = true}));
   }

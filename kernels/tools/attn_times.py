@@ -4,7 +4,7 @@ attn_times stage (the variants whose parity stage passed; the Nsight Compute log
 
 GPU time of each attention kernel (forward, dK/dV, dQ, and the fused backward's finish) in one
 training step, for the default kernels and each opt-in variant (LOCO_CUDA_ATTN_ROWS=32,
-LOCO_CUDA_ATTN_BWD=fused, partials, wgmma or wgmma-sync), gpt2-124m and 1b, from Nsight Compute's gpu__time_duration — so one run
+LOCO_CUDA_ATTN_BWD=fused, partials, wgmma or wgmma-sync, LOCO_CUDA_ATTN_FWD=wgmma), gpt2-124m and 1b, from Nsight Compute's gpu__time_duration — so one run
 shows which variant is faster for which kernel, and the defaults can be chosen per kernel.
 Prints ONE JSON line: {"tool": "attn-times", "ok", "runs": [{"config", "variant", "total_ms",
 "parts": {forward, dkv, dq, backward, ...}, "kernels": [{name, count, ms}]}], "best": {config: {"forward",
@@ -27,8 +27,10 @@ from ncu_summary import per_kernel  # noqa: E402
 
 VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": {"LOCO_CUDA_ATTN_BWD": "fused"},
             "partials": {"LOCO_CUDA_ATTN_BWD": "partials"}, "wgmmabwd": {"LOCO_CUDA_ATTN_BWD": "wgmma"},
-            "wgmmasync": {"LOCO_CUDA_ATTN_BWD": "wgmma-sync"}}
-FORWARD_VARIANTS = {"default", "rows32"}  # the fused backwards run the default forward
+            "wgmmasync": {"LOCO_CUDA_ATTN_BWD": "wgmma-sync"}, "wgmmafwd": {"LOCO_CUDA_ATTN_FWD": "wgmma"}}
+# a forward of its own, combinable with any backward (wgmmafwd: the forward on warpgroup MMA; its
+# backward is the default one)
+FORWARD_ONLY_VARIANTS = ("wgmmafwd",)
 # a whole backward of their own (dK/dV kernel + dQ finish or reduce; wgmma: both kernels on warpgroup MMA)
 FUSED_VARIANTS = ("fusedbwd", "partials", "wgmmabwd", "wgmmasync")
 RUN_TIMEOUT_S = 45
@@ -37,7 +39,7 @@ CONFIGS = ["gpt2-124m", "1b"]
 
 # kernel name → part of the attention step (attn_bwd_pre: D = Σ dy·y, before either backward);
 # "backward" is the sum of the backward kernels
-PARTS = [("attn2_fwd_kernel", "forward"), ("attn2_bwd_dkv_kernel", "dkv"), ("attn3_bwd_dkv_kernel", "dkv"),
+PARTS = [("attn2_fwd_kernel", "forward"), ("attn3_fwd_kernel", "forward"), ("attn2_bwd_dkv_kernel", "dkv"), ("attn3_bwd_dkv_kernel", "dkv"),
          ("attn2_bwd_dq_kernel", "dq"), ("attn3_bwd_dq_kernel", "dq"),
          ("attn2_dq_finish_kernel", "dq_finish"), ("attn2_dq_reduce_kernel", "dq_finish"), ("attn_bwd_pre_kernel", "pre")]
 BACKWARD_PARTS = ("dkv", "dq", "dq_finish")
@@ -71,7 +73,8 @@ def best(runs):
         dflt = rs["default"]["parts"]
         row = {"default_ms": rs["default"]["total_ms"]}
         for part in ROWS_PARTS:
-            v = min((n for n in SPLIT_VARIANTS if n in rs), key=lambda n: rs[n]["parts"].get(part, inf))
+            cands = SPLIT_VARIANTS + (FORWARD_ONLY_VARIANTS if part == "forward" else ())
+            v = min((n for n in cands if n in rs), key=lambda n: rs[n]["parts"].get(part, inf))
             row[part] = {"variant": v, "ms": rs[v]["parts"].get(part), "default_ms": dflt.get(part)}
         split_ms = (row["dkv"]["ms"] or 0.0) + (row["dq"]["ms"] or 0.0)
         fv = min((n for n in FUSED_VARIANTS if n in rs), key=lambda n: rs[n]["parts"].get("backward", inf), default=None)
@@ -83,6 +86,8 @@ def best(runs):
         env = {}
         if wide:
             env["LOCO_CUDA_ATTN_ROWS"] = "32" if len(wide) == len(ROWS_PARTS) else ",".join(wide)
+        if row["forward"]["variant"] in FORWARD_ONLY_VARIANTS:
+            env.update(VARIANTS[row["forward"]["variant"]])
         if fused:
             env.update(VARIANTS[fv])
         row["env"] = env

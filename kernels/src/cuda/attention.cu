@@ -326,10 +326,13 @@ AttnImpl attention_impl() {
 }
 bool attention_tc_enabled() { return attention_impl() != AttnImpl::Simple; }
 
+static bool rope_fused_opt_in();
 std::string attention_impl_name(bool half, int hd) {
   // hd 0: not known yet (a backend not configured)
   if (!half || attention_impl() != AttnImpl::TC2 || (hd && !attention_tc_supports(hd))) return "flash-simple";
   std::string extras = attention_tc2_wide(hd);
+  // (with the fused RoPE, LOCO_CUDA_ROPE_FUSED=1, the tc2 forward runs whatever LOCO_CUDA_ATTN_FWD says)
+  if (hd && attention_tc2_wgmma_fwd(hd) && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + "wgmma forward";
   const std::string bwd = attention_tc2_bwd_name(hd);
   if (!bwd.empty()) extras += std::string(extras.empty() ? "" : ", ") + bwd;
   if (hd && attention_rope_bwd_fused<bf16>(hd)) extras += std::string(extras.empty() ? "" : ", ") + "RoPE undone in the backward";

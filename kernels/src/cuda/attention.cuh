@@ -48,6 +48,9 @@ bool attention_tc_supports(int hd);
 bool attention_tc2_fused_bwd();
 // LOCO_CUDA_ATTN_BWD=wgmma or wgmma-sync at this head size (64, 128): the wgmma kernels run; they do not undo RoPE
 bool attention_tc2_wgmma_bwd(int hd);
+// LOCO_CUDA_ATTN_FWD=wgmma at this head size (64, 128): the wgmma forward runs (unless RoPE is fused,
+// LOCO_CUDA_ROPE_FUSED=1, whose tables the tc2 forward takes)
+bool attention_tc2_wgmma_fwd(int hd);
 // the backward in describe(): "fused backward", "fused backward, dQ partials" (LOCO_CUDA_ATTN_BWD=partials),
 // "wgmma backward" (LOCO_CUDA_ATTN_BWD=wgmma, at head_dim 64 and 128), "wgmma backward, sync" (wgmma-sync) or ""
 const char* attention_tc2_bwd_name(int hd);

@@ -61,9 +61,25 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
       <<<grid, Shape<HD>::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD), cs, sn);
   CUDA_LAUNCH_CHECK("attn2_fwd");
 }
+// LOCO_CUDA_ATTN_FWD=wgmma (opt-in, not yet run on a GPU): the forward on warpgroup MMA
+// (attn3_fwd_kernel) at head_dim 64 and 128 without RoPE in the kernel; the same bits as the 16-row
+// tc2 forward in the emulator
+bool wgmma_fwd() {
+  static const bool on = env_is("LOCO_CUDA_ATTN_FWD", "wgmma");
+  return on;
+}
 template <int HD>
 void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const float* cs, const float* sn) {
   if (cs) return fwd_tc2<HD, true>(y, lse, qkv, B, Tn, H, cs, sn);
+  if constexpr (HD == 64 || HD == 128)
+    if (wgmma_fwd()) {
+      constexpr size_t smem = WgShape<HD>::fwd_smem;
+      set_dynamic_smem(attn3_fwd_kernel<HD>, smem);
+      attn3_fwd_kernel<HD><<<dim3(cdiv(Tn, WgShape<HD>::ROWS), B * H), WgShape<HD>::NT, smem>>>(
+          y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
+      CUDA_LAUNCH_CHECK("attn3_fwd (wgmma)");
+      return;
+    }
   if (wide_parts(HD) & WIDE_FWD) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
   fwd_tc2<HD, false>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
 }
@@ -222,12 +238,16 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
 bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
 bool attention_tc2_wgmma_bwd(int hd) { return wgmma_bwd() && (hd == 64 || hd == 128); }
+// (with the fused RoPE the tc2 forward runs: its tables take precedence, as fwd_tc2 above)
+bool attention_tc2_wgmma_fwd(int hd) { return wgmma_fwd() && (hd == 64 || hd == 128); }
 const char* attention_tc2_bwd_name(int hd) {
   if (wgmma_bwd()) return !attention_tc2_wgmma_bwd(hd) ? "" : wgmma_mode() == WG_SYNC ? "wgmma backward, sync" : "wgmma backward";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials" : bwd_dq_mode() == DQ_ORDERED ? "fused backward" : "";
 }
 std::string attention_tc2_wide(int hd) {
-  const unsigned w = wide_parts(hd);
+  // the parts the wgmma kernels replace have no rows per warp to speak of
+  const unsigned w = wide_parts(hd) & ~(attention_tc2_wgmma_fwd(hd) ? WIDE_FWD : 0u) &
+                     ~(attention_tc2_wgmma_bwd(hd) ? (WIDE_DKV | WIDE_DQ) : 0u);
   if (w == WIDE_ALL) return "32 rows per warp";
   std::string parts;
   for (auto [bit, name] : {std::pair{WIDE_FWD, "fwd"}, {WIDE_DKV, "dkv"}, {WIDE_DQ, "dq"}})

@@ -52,6 +52,7 @@ struct WgShape {
   static constexpr uint32_t TILE = ROWS * HD * 2;
   // six tiles (dK/dV: K, V, 2 × (Q, dO); dQ: Q, dO, 2 × (K, V)) and dK/dV's 2 × (lse, D)
   static constexpr size_t smem = 6 * (size_t)TILE + 4 * ROWS * sizeof(float);
+  static constexpr size_t fwd_smem = 5 * (size_t)TILE;  // the forward: Q, 2 × (K, V)
 };
 
 #ifdef LOCO_CUDA_EMULATE
@@ -165,30 +166,44 @@ __device__ __forceinline__ void wg_tile_ready(bool more) {
   wg_fence_smem();
   __syncthreads();
 }
-// The backward's two score-like products over head_dim: acc1 = A1·B1ᵀ, then acc2 = A2·B2ᵀ (64 × 64
-// each, all four operands K-major 64-row tiles), zeroed first, each its own group, issued and not
-// waited for. dK/dV: (K, V) against (Q, dO) for Sᵀ, dPᵀ; dQ: (Q, dO) against (K, V) for S, dP.
+// acc += A·Bᵀ over head_dim (64 × 64; A, B K-major 64-row tiles) as one group, issued and not
+// waited for
+template <int HD>
+__device__ __forceinline__ void wg_issue_scores(float (&acc)[8][4], const unsigned char* A, const unsigned char* B) {
+  using W = WgShape<HD>;
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; kk++)  // 16 head_dim columns (two core matrices) per step
+    wg_ss_n64(acc, wg_desc(A + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(B + kk * 2 * W::CS, W::CS, W::RS, true));
+  wg_commit();
+}
+template <int N>
+__device__ __forceinline__ void wg_zero(float (&acc)[N][4]) {
+#pragma unroll
+  for (int n = 0; n < N; n++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) acc[n][e] = 0.f;
+  // the zeros in place before the batch (else the compiler may sink them into it, and ptxas then
+  // serializes the kernel's wgmma: C7515)
+  wg_fence_acc(acc);
+}
+// The forward's scores: acc = A·Bᵀ (Q against K), zeroed first, one group, not waited for.
+template <int HD>
+__device__ __forceinline__ void wg_scores(float (&acc)[8][4], const unsigned char* A, const unsigned char* B) {
+  wg_zero(acc);
+  wg_fence_regs();
+  wg_issue_scores<HD>(acc, A, B);
+}
+// The backward's two score-like products: acc1 = A1·B1ᵀ, then acc2 = A2·B2ᵀ, each its own group, both
+// zeroed before the first is issued. dK/dV: (K, V) against (Q, dO) for Sᵀ, dPᵀ; dQ: (Q, dO) against
+// (K, V) for S, dP.
 template <int HD>
 __device__ __forceinline__ void wg_score_pair(float (&acc1)[8][4], float (&acc2)[8][4], const unsigned char* A1,
                                               const unsigned char* A2, const unsigned char* B1, const unsigned char* B2) {
-  using W = WgShape<HD>;
-#pragma unroll
-  for (int n = 0; n < 8; n++)
-#pragma unroll
-    for (int e = 0; e < 4; e++) acc1[n][e] = acc2[n][e] = 0.f;
-  // the zeros are in place before the first product (else the compiler may sink acc2's below acc1's
-  // products, and ptxas then serializes the batch)
-  wg_fence_acc(acc1);
-  wg_fence_acc(acc2);
+  wg_zero(acc1);
+  wg_zero(acc2);
   wg_fence_regs();
-#pragma unroll
-  for (int kk = 0; kk < HD / 16; kk++)  // 16 head_dim columns (two core matrices) per step
-    wg_ss_n64(acc1, wg_desc(A1 + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(B1 + kk * 2 * W::CS, W::CS, W::RS, true));
-  wg_commit();
-#pragma unroll
-  for (int kk = 0; kk < HD / 16; kk++)
-    wg_ss_n64(acc2, wg_desc(A2 + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(B2 + kk * 2 * W::CS, W::CS, W::RS, true));
-  wg_commit();
+  wg_issue_scores<HD>(acc1, A1, B1);
+  wg_issue_scores<HD>(acc2, A2, B2);
 }
 // The descriptor of rows [16j, 16j + 16) of a 64-row tile read MN-major (as B with K = its rows, N =
 // head_dim): dO, Q in dV, dK; K in dQ
@@ -264,12 +279,8 @@ __global__ void __launch_bounds__(128) attn3_bwd_dkv_kernel(bf16* dqkv, const bf
   wg_stage_qdo<HD>(QD, LD, 0, in, ld, d, kb, Tn);  // (one group with K and V)
   const int wk0 = k0 + warp * 16, key[2] = {wk0 + g, wk0 + g + 8};
   float dk[HD / 8][4], dv[HD / 8][4];
-#pragma unroll
-  for (int n = 0; n < HD / 8; n++)
-#pragma unroll
-    for (int e = 0; e < 4; e++) dk[n][e] = dv[n][e] = 0.f;
-  wg_fence_acc(dk);  // (zeros in place before the loop: see wg_score_pair)
-  wg_fence_acc(dv);
+  wg_zero(dk);
+  wg_zero(dv);
   // Sᵀ then Pᵀ, dPᵀ then dSᵀ (C fragments), and Pᵀ, dSᵀ as A fragments: outside the loop, since with
   // PIPE a batch of products reading pa or sa completes in the next iteration
   float sT[8][4], dpT[8][4];
@@ -348,20 +359,21 @@ __global__ void __launch_bounds__(128) attn3_bwd_dkv_kernel(bf16* dqkv, const bf
   }
 }
 
+// wg_stage_kv: key tile kt's K and V into stage st of a K/V double buffer, one cp.async group (qh:
+// the head's q columns in qkv; k at + d, v at + 2d)
+template <int HD>
+__device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const bf16* qh, size_t ld, int d, int kt, int Tn) {
+  using W = WgShape<HD>;
+  unsigned char* k = KV + st * 2 * W::TILE;
+  wg_cp_tile<HD>(k, qh + d, ld, kt * W::ROWS, Tn);
+  wg_cp_tile<HD>(k + W::TILE, qh + 2 * d, ld, kt * W::ROWS, Tn);
+  cp_async_commit();
+}
 // dQ for a block of 64 queries on warpgroup MMA, streaming 64-key tiles up to the diagonal:
 // S = Q·Kᵀ and dP = dO·Vᵀ as m64n64k16 (all four K-major), dS as attn2_bwd_dq_kernel computes it,
 // dQ += dS·K as m64nHDk16 with dS from registers and K read MN-major. PIPE as in the dK/dV kernel:
 // the exponentials run while dP is computed, dQ's products while the next tile is awaited and its
 // scores issued.
-template <int HD>
-__device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const HeadIn& in, size_t ld, int d, int kt,
-                                            int Tn) {
-  using W = WgShape<HD>;
-  unsigned char* k = KV + st * 2 * W::TILE;
-  wg_cp_tile<HD>(k, in.qkv + d, ld, kt * W::ROWS, Tn);
-  wg_cp_tile<HD>(k + W::TILE, in.qkv + 2 * d, ld, kt * W::ROWS, Tn);
-  cp_async_commit();
-}
 template <int HD, bool PIPE>
 __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse,
                                                            const float* D, int Tn, int H, float scale, float scale_log2) {
@@ -379,7 +391,7 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
   const int q0 = qb * R, qlast = (q0 + R < Tn ? q0 + R : Tn) - 1, nkt = qlast / R + 1;
   wg_cp_tile<HD>(Qs, in.qkv, ld, q0, Tn);
   wg_cp_tile<HD>(dOs, in.dy, d, q0, Tn);
-  wg_stage_kv<HD>(KV, 0, in, ld, d, 0, Tn);  // (one group with Q and dO)
+  wg_stage_kv<HD>(KV, 0, in.qkv, ld, d, 0, Tn);  // (one group with Q and dO)
   const int wq0 = q0 + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
   float l2[2], dd[2];
 #pragma unroll
@@ -388,14 +400,12 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
     dd[r] = qi[r] < Tn ? in.D[qi[r]] : 0.f;
   }
   float dq[HD / 8][4];
-#pragma unroll
-  for (int n = 0; n < HD / 8; n++) dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.f;
-  wg_fence_acc(dq);  // (zeros in place before the loop: see wg_score_pair)
+  wg_zero(dq);
   float s[8][4], dp[8][4];  // S, dP; then P, dS in s
   uint32_t sa[4][4];  // dS as A fragments: with PIPE, read by products that complete in the next iteration
   for (int kt = 0; kt < nkt; kt++) {
     const int st = kt & 1;
-    if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, in, ld, d, kt + 1, Tn);
+    if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
     wg_tile_ready(!PIPE && kt + 1 < nkt);
     const unsigned char* Ks = KV + st * 2 * W::TILE;
     const unsigned char* Vs = Ks + W::TILE;
@@ -405,7 +415,7 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
       wg_wait<1>();  // S (dP runs on); also the previous tile's dQ products, the last readers of stage st ^ 1
       wg_fence_acc(s);
       __syncthreads();  // ... for every warp
-      if (kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, in, ld, d, kt + 1, Tn);
+      if (kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
     } else {
       wg_wait<0>();
       wg_fence_acc(s);
@@ -449,6 +459,63 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
     for (int n = 0; n < HD / 8; n++)
       *reinterpret_cast<uint32_t*>(row + n * 8 + 2 * t) = pack2(dq[n][2 * r] * scale, dq[n][2 * r + 1] * scale);
   }
+}
+
+
+// The forward on warpgroup MMA (LOCO_CUDA_ATTN_FWD=wgmma, opt-in, not yet run on a GPU): a block of 64
+// queries (one warpgroup, 16 rows per warp) streams 64-key tiles up to the diagonal; S = Q·Kᵀ as
+// m64n64k16 (both K-major), the online softmax exactly as attn2_fwd_kernel's (online_softmax_tile),
+// O += P·V as m64nHDk16 with P from registers and V read MN-major. The same tiles, sums and order as
+// attn2_fwd_kernel with 16 rows per warp, so the same bits in the emulator. P·V's products run on
+// while the next tile is awaited and its scores issued; the next tile's copies start once they have
+// completed (they read the stage the copies refill). A warp whose rows see no key of a tile still
+// takes part (wgmma is warpgroup-wide): every score is masked, its p are 0, and m, l, o stay as they
+// were, bit for bit.
+template <int HD>
+__global__ void __launch_bounds__(128) attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
+                                                        float scale_log2) {
+  using W = WgShape<HD>;
+  constexpr int R = W::ROWS;
+  extern __shared__ __align__(16) unsigned char smraw[];
+  unsigned char* Qs = smraw;
+  unsigned char* KV = Qs + W::TILE;  // stage st: K at KV + st·2·TILE, V TILE further
+  const int qb = gridDim.x - 1 - blockIdx.x;  // the longest (latest) query blocks first
+  const int bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
+  const size_t ld = 3 * (size_t)d;
+  const bf16* qh = qkv + (size_t)b * Tn * ld + (size_t)h * HD;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int q0 = qb * R, qlast = (q0 + R < Tn ? q0 + R : Tn) - 1, nkt = qlast / R + 1;
+  wg_cp_tile<HD>(Qs, qh, ld, q0, Tn);
+  wg_stage_kv<HD>(KV, 0, qh, ld, d, 0, Tn);  // (one group with Q)
+  const int wq0 = q0 + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
+  float o[HD / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+  wg_zero(o);
+  float s[8][4];
+  uint32_t pa[4][4];  // P as A fragments, read by products that complete in the next iteration
+  for (int kt = 0; kt < nkt; kt++) {
+    const int st = kt & 1;
+    wg_tile_ready(false);
+    const unsigned char* Ks = KV + st * 2 * W::TILE;
+    const unsigned char* Vs = Ks + W::TILE;
+    const int k0 = kt * R;
+    wg_scores<HD>(s, Qs, Ks);
+    wg_wait<0>();  // S; also the previous tile's P·V, the last reader of stage st ^ 1
+    wg_fence_acc(s);
+    wg_fence_acc(o);
+    __syncthreads();  // ... for every warp
+    if (kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, qh, ld, d, kt + 1, Tn);
+    online_softmax_tile<R, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, k0 + R - 1 > wq0 || k0 + R > Tn);
+#pragma unroll
+    for (int jk = 0; jk < 4; jk++) a_from_c(pa[jk], s, jk);
+    wg_fence_regs();
+#pragma unroll
+    for (int jk = 0; jk < 4; jk++)  // 16 keys (two 8-row groups) per step
+      wg_rs_tb<HD>(o, pa[jk], wg_desc_rows<HD>(Vs, jk));
+    wg_commit();
+  }
+  wg_wait<0>();
+  wg_fence_acc(o);
+  write_forward_rows<HD>(y, lse, o, m, l, qi, Tn, b, h, d, bh, t);
 }
 
 }  // namespace attn_tc2
