@@ -12,6 +12,10 @@
 #   abi         optional: make cublaslt-abi-check (our cuBLASLt declarations vs cublasLt.h)
 #   wgmma_probe optional: build/wgmma-probe, the wgmma fragment and descriptor layouts (one warpgroup
 #               MMA per reading; test/wgmma_probe.cu)
+#   build_wgflip, wgmma_probe_flip  optional, only where wgmma_probe found the descriptor strides other
+#               than the kernels read them: a build in build-wgflip with the probe's readings
+#               (NVCCFLAGS_EXTRA=-DLOCO_WG_*_LBO_IS_K=…), whose gpu-parity and gpu-bench the wgmma
+#               variants then use, and its probe
 #   build_base  only with GPU_CHECK_BASELINE=DIR (an earlier kernels/ tree): its build/gpu-bench
 #   parity      build/gpu-parity --config tiny --seed 1 --B 4 --dump DIR  (CUDA vs CPU engine, default
 #               attention; also the tensor-core attention kernels against the CUDA-core ones);
@@ -168,8 +172,38 @@ run_stage abi 60 make -C "$K" cublaslt-abi-check
 # the layout facts a wgmma attention kernel would rest on (test/wgmma_probe.cu: accumulator and
 # A-register fragments, what LBO and SBO mean for K-major and MN-major shared-memory operands); a
 # second, optional
-optional wgmma_probe
+optional wgmma_probe build_wgflip wgmma_probe_flip
 run_stage wgmma_probe 30 "$K/build/wgmma-probe"
+# where the probe settled the descriptor's strides other than the kernels read them (and the fragment
+# layouts as they assume), a second build with the probe's readings (-DLOCO_WG_*_LBO_IS_K=0) for the
+# wgmma variants below, and the probe again from it (its kernel_layout_ok should then hold)
+WG_BUILD=build
+WG_FLAGS=$(python3 - "$LOGDIR/wgmma_probe.out" <<'PY' 2>/dev/null
+import json, sys
+try:
+    with open(sys.argv[1]) as f:
+        j = json.loads(f.read().strip().splitlines()[-1])
+except (OSError, ValueError, IndexError):
+    sys.exit(0)
+ks, mn = j.get("kmajor_lbo"), j.get("mnmajor_b_lbo")
+if j.get("ok") and j.get("d_layout_ok") and j.get("a_regs_layout_ok") and not j.get("kernel_layout_ok") \
+        and ks in ("k", "mn", "both") and mn in ("k", "mn", "both") and j.get("kmajor_lbo_b_only") in (ks, "both"):
+    print(f"-DLOCO_WG_KMAJOR_LBO_IS_K={int(ks != 'mn')} -DLOCO_WG_MNMAJOR_LBO_IS_K={int(mn != 'mn')}")
+PY
+)
+if [[ -n "$WG_FLAGS" ]]; then
+  echo "$WG_FLAGS" > "$LOGDIR/build_wgflip.flags"
+  run_stage build_wgflip 150 make -k -C "$K" -j"$JOBS" CUDA_ARCH="$ARCH" BUILD=build-wgflip NVCCFLAGS_EXTRA="$WG_FLAGS" cuda gpu-tools
+  if stage_ok build_wgflip; then
+    WG_BUILD=build-wgflip
+    run_stage wgmma_probe_flip 30 "$K/build-wgflip/wgmma-probe"
+  else
+    skip_stage wgmma_probe_flip "build_wgflip did not pass"
+  fi
+else
+  skip_stage build_wgflip "no probe result that contradicts the kernels' readings"
+  skip_stage wgmma_probe_flip "no build_wgflip"
+fi
 
 # ---- correctness ---------------------------------------------------------------------------------
 DUMP="$WORK/dump"
@@ -214,12 +248,12 @@ run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_
 # engine_variant NAME VAR=VALUE: parity_NAME (gpu-parity at gpt2-124m shapes, with its attention check
 # at head dims 16-128), then bench_124m_NAME and bench_1b_NAME only if it passed
 engine_variant() {
-  local v=$1 setting=$2
+  local v=$1 setting=$2 build=${3:-build}
   optional "parity_$v" "bench_124m_$v" "bench_1b_$v"
-  run_stage "parity_$v" 60 env "$setting" "$K/build/gpu-parity" "${P124[@]}"
+  run_stage "parity_$v" 60 env "$setting" "$K/$build/gpu-parity" "${P124[@]}"
   if stage_ok "parity_$v"; then
-    run_stage "bench_124m_$v" 45 env "$setting" "$K/build/gpu-bench" "${B124[@]}"
-    run_stage "bench_1b_$v" 45 env "$setting" "$K/build/gpu-bench" "${B1B[@]}"
+    run_stage "bench_124m_$v" 45 env "$setting" "$K/$build/gpu-bench" "${B124[@]}"
+    run_stage "bench_1b_$v" 45 env "$setting" "$K/$build/gpu-bench" "${B1B[@]}"
   else
     skip_stage "bench_124m_$v" "parity_$v did not pass"
     skip_stage "bench_1b_$v" "parity_$v did not pass"
@@ -236,11 +270,12 @@ engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the same shares stored as partials and added by a reduce kernel (no waiting; the same bits)
 engine_variant partials LOCO_CUDA_ATTN_BWD=partials
 # the backward's dK/dV and dQ kernels on warpgroup MMA (attention_wg_kernels.cuh; head_dim 64 and 128)
-engine_variant wgmmabwd LOCO_CUDA_ATTN_BWD=wgmma
+# (from build-wgflip where the probe said the strides run the other way: WG_BUILD above)
+engine_variant wgmmabwd LOCO_CUDA_ATTN_BWD=wgmma "$WG_BUILD"
 # ... waiting for each batch of products (where the overlapped schedule fails or loses, this says why)
-engine_variant wgmmasync LOCO_CUDA_ATTN_BWD=wgmma-sync
+engine_variant wgmmasync LOCO_CUDA_ATTN_BWD=wgmma-sync "$WG_BUILD"
 # the forward on warpgroup MMA (attn3_fwd_kernel; head_dim 64 and 128)
-engine_variant wgmmafwd LOCO_CUDA_ATTN_FWD=wgmma
+engine_variant wgmmafwd LOCO_CUDA_ATTN_FWD=wgmma "$WG_BUILD"
 # the tuning cache makes a second process repeat the first one's steps bit for bit
 optional tune_repeat
 run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
@@ -482,6 +517,11 @@ cmp["wgmma_sync_same_as_overlapped"] = (wo == ws) if wo and ws else None
 wp = res("wgmma_probe")
 cmp["wgmma_layout"] = {k: wp.get(k) for k in ("d_layout_ok", "a_regs_layout_ok", "kmajor_lbo", "kmajor_lbo_b_only", "mnmajor_b_lbo",
                                                 "kernel_assumes", "kernel_layout_ok", "ok")} if wp else None
+if cmp["wgmma_layout"] is not None:
+    # the wgmma variants' build: the default one, or build-wgflip with the probe's readings
+    cmp["wgmma_layout"]["variants_built_with"] = read(os.path.join(logdir, "build_wgflip.flags")).strip() \
+        if out["stages"].get("build_wgflip", {}).get("rc") == 0 else None
+    cmp["wgmma_layout"]["flipped_probe_kernel_layout_ok"] = res("wgmma_probe_flip").get("kernel_layout_ok")
 # each kernel's time in one step, this tree against the baseline tree (kernels and kernels_base for
 # gpt2-124m, kernels_1b and kernels_1b_base for 1b), matched by name, grid and block; largest first
 def kernels_vs_base(stage):

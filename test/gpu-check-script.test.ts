@@ -29,14 +29,17 @@ tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
 [[ "$*" == *"--attn tc "* || "$*" == *"--attn tc" ]] && tps=$((tps + 1000))
 [[ "\${LOCO_CUDA_ROPE_BWD:-}" == fused ]] && tps=$((tps + 5000))
 [[ -n "\${LOCO_CUDA_GEMM_TUNE_CACHE:-}" ]] && printf 'loco-gemm-tune 1\\nkey 0 %s\\n' "$(printf '0%.0s' {1..16})" > "$LOCO_CUDA_GEMM_TUNE_CACHE"
-echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}/\${LOCO_CUDA_ATTN_FWD:-}\\"}"`;
+echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"bin\\":\\"$0\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}/\${LOCO_CUDA_ATTN_FWD:-}\\"}"`;
   script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
   // gpu-parity: the per-precision numbers differ only under LOCO_CUDA_LOGITS=fp32 (and under
   // LOCO_CUDA_ATTN_BWD=wgmma-sync where STUB_SYNC_DIFFERS is set)
   script(join(k, 'build', 'gpu-parity'), `loss=10.5; [[ "\${LOCO_CUDA_LOGITS:-}" == fp32 ]] && loss=10.25
 [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma-sync && -n "\${STUB_SYNC_DIFFERS:-}" ]] && loss=10.4
 echo "{\\"tool\\":\\"gpu-parity\\",\\"ok\\":${opts.parityOk},\\"failures\\":[],\\"attention_tc2_fnv1a\\":\\"00c0ffee00c0ffee\\",\\"precisions\\":{\\"bf16\\":{\\"loss\\":$loss}}}"`);
-  script(join(k, 'build', 'wgmma-probe'), `echo '{"tool":"wgmma-probe","d_layout_ok":true,"a_regs_layout_ok":true,"kmajor_lbo":"k","kmajor_lbo_b_only":"k","mnmajor_b_lbo":"mn","kernel_assumes":{"kmajor_lbo":"k","mnmajor_b_lbo":"k"},"kernel_layout_ok":false,"ok":true}'`);
+  // wgmma-probe: the MN-major strides run the other way than the kernels read them (kernel_layout_ok
+  // false); built with the probe's readings (build-wgflip, the stub make below) it says they hold
+  script(join(k, 'build', 'wgmma-probe'), `lok=false; [[ "$0" == *build-wgflip* ]] && lok=true
+echo "{\\"tool\\":\\"wgmma-probe\\",\\"d_layout_ok\\":true,\\"a_regs_layout_ok\\":true,\\"kmajor_lbo\\":\\"k\\",\\"kmajor_lbo_b_only\\":\\"k\\",\\"mnmajor_b_lbo\\":\\"mn\\",\\"kernel_assumes\\":{\\"kmajor_lbo\\":\\"k\\",\\"mnmajor_b_lbo\\":\\"k\\"},\\"kernel_layout_ok\\":$lok,\\"ok\\":true}"`);
   script(join(k, 'build', 'codec-cuda'), `echo '{"tool":"codec-cuda","device_name":"Stub GPU","parity":{"ok":true},"bench":{"encode_ms":0.9,"aggregate_ms":0.4,"parity_ok":true,"ratio":214}}'`);
   const py = (json: string) => `import json\nprint(json.dumps(${json}))\n`;
   mkdirSync(join(k, 'reference'), { recursive: true });
@@ -58,6 +61,13 @@ echo "{\\"tool\\":\\"gpu-parity\\",\\"ok\\":${opts.parityOk},\\"failures\\":[],\
   // logs (-k regex:attn --log-file F), which it writes as Nsight Compute's CSV: each variant's
   // attention kernels with fixed times (µs; ×4 for 1b), two launches of the forward
   const bin = join(root, 'bin');
+  // make: only gpu-check's build_wgflip calls it here (the build stage is skipped): a copy of the
+  // stub tools in BUILD, and the flags it was given
+  script(join(bin, 'make'), `b=""; f=""
+for a in "$@"; do case "$a" in BUILD=*) b=\${a#BUILD=};; NVCCFLAGS_EXTRA=*) f=\${a#NVCCFLAGS_EXTRA=};; esac; done
+[[ "$b" == build-wgflip ]] || exit 2
+mkdir -p "${k}/$b" && for t in gpu-parity gpu-bench wgmma-probe; do cp "${k}/build/$t" "${k}/$b/$t"; done
+echo "$f" > "${k}/$b/flags"`);
   script(join(bin, 'ncu'), `
 args=" $* "; log=""; prev=""
 for a in "$@"; do [[ "$prev" == "--log-file" ]] && log=$a; prev=$a; done
@@ -173,10 +183,16 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   // fused 0.6 and the split 0.75 and 0.9)
   // the 32-row kernels' attention checksum equals the default run's
   assert.equal(j.comparison.rows32_bit_identical, true);
+  // the probe contradicts the kernels' MN-major reading: the wgmma variants run from a build with the
+  // probe's readings, whose probe then agrees; the other variants from the default build
   assert.deepEqual(j.comparison.wgmma_layout, {
     d_layout_ok: true, a_regs_layout_ok: true, kmajor_lbo: 'k', kmajor_lbo_b_only: 'k', mnmajor_b_lbo: 'mn',
     kernel_assumes: { kmajor_lbo: 'k', mnmajor_b_lbo: 'k' }, kernel_layout_ok: false, ok: true,
+    variants_built_with: '-DLOCO_WG_KMAJOR_LBO_IS_K=1 -DLOCO_WG_MNMAJOR_LBO_IS_K=0', flipped_probe_kernel_layout_ok: true,
   });
+  assert.equal(readFileSync(join(t.root, 'kernels', 'build-wgflip', 'flags'), 'utf8').trim(), '-DLOCO_WG_KMAJOR_LBO_IS_K=1 -DLOCO_WG_MNMAJOR_LBO_IS_K=0');
+  for (const st of ['bench_124m_wgmmabwd', 'bench_1b_wgmmasync', 'bench_124m_wgmmafwd']) assert.match(j.stages[st].result.bin, /build-wgflip\/gpu-bench$/, st);
+  for (const st of ['bench_124m', 'bench_124m_ropebwd']) assert.match(j.stages[st].result.bin, /kernels\/build\/gpu-bench$/, st);
   // variants whose parity numbers equal the default's to the last digit (fp32 logits round differently)
   assert.equal(j.comparison.parity_same_results_as_default.normreread, true);
   assert.equal(j.comparison.parity_same_results_as_default.logits32, false);

@@ -39,9 +39,16 @@ namespace attn_tc2 {
 // the readings of a no-swizzle descriptor this kernel is written for (CUTLASS's make_gmma_desc, for
 // LayoutType::INTERLEAVE: LBO the stride between core matrices along K, SBO along M/N, for K-major
 // and MN-major operands alike; with a swizzle the MN-major roles swap, which does not apply here);
-// flip them if wgmma-probe says otherwise
-constexpr bool WG_KMAJOR_LBO_IS_K = true;
-constexpr bool WG_MNMAJOR_LBO_IS_K = true;
+// flip them if wgmma-probe says otherwise (gpu-check.sh then builds the wgmma variants once more with
+// -DLOCO_WG_KMAJOR_LBO_IS_K=0 or -DLOCO_WG_MNMAJOR_LBO_IS_K=0, its build_wgflip stage)
+#ifndef LOCO_WG_KMAJOR_LBO_IS_K
+#define LOCO_WG_KMAJOR_LBO_IS_K 1
+#endif
+#ifndef LOCO_WG_MNMAJOR_LBO_IS_K
+#define LOCO_WG_MNMAJOR_LBO_IS_K 1
+#endif
+constexpr bool WG_KMAJOR_LBO_IS_K = LOCO_WG_KMAJOR_LBO_IS_K != 0;
+constexpr bool WG_MNMAJOR_LBO_IS_K = LOCO_WG_MNMAJOR_LBO_IS_K != 0;
 
 template <int HD>
 struct WgShape {
