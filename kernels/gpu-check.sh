@@ -469,6 +469,16 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             row[f"torch_{mode}_mfu"] = r["mfu"]
             if best:
                 row[f"speedup_vs_torch_{mode}"] = best["tokens_per_s"] / r["tokens_per_s"]
+    # the attention alone, per training step: the engine's kernels (attn_times, Nsight Compute) beside
+    # PyTorch's SDPA (bench.py, CUDA events) at the same shape
+    ta = next((r for r in res("torch").get("attention") or [] if r.get("config") == cfg), None)
+    if ta:
+        row["torch_attention_ms_per_step"] = {b: ta[b] for b in ("default", "flash", "cudnn") if b in ta}
+    at = res("attn_times")
+    ad = next((r for r in at.get("runs") or [] if r.get("config") == cfg and r.get("variant") == "default" and "parts" in r), None)
+    if ad:
+        row["engine_attention_ms_per_step"] = {"default": ad.get("total_ms"),
+                                               "best_combination": (at.get("best") or {}).get(cfg, {}).get("best_ms")}
     cmp[cfg] = row
 cb, tc = res("codec").get("bench") or {}, res("torch").get("codec") or {}
 cmp["sparseloco_124m"] = {

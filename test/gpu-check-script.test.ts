@@ -53,7 +53,9 @@ echo "{\\"tool\\":\\"wgmma-probe\\",\\"d_layout_ok\\":true,\\"a_regs_layout_ok\\
     py(`{"tool": "torch-bench", "runs": [{"config": "gpt2-124m", "mode": "compile", "tokens_per_s": 500000, "mfu": 0.43},
         {"config": "gpt2-124m", "mode": "eager", "tokens_per_s": 250000, "mfu": 0.2},
         {"config": "1b", "mode": "compile", "tokens_per_s": 100000, "mfu": 0.6}],
-        "codec": {"compress_ms": 27.0, "aggregate_ms": 15.0}}`),
+        "codec": {"compress_ms": 27.0, "aggregate_ms": 15.0},
+        "attention": [{"config": "gpt2-124m", "default": {"fwd_ms_per_step": 1.5, "bwd_ms_per_step": 4.0, "total_ms_per_step": 5.5},
+                       "cudnn": {"error": "RuntimeError: no cuDNN attention"}}]}`),
   );
   const base = join(root, 'base');
   script(join(base, 'build', 'gpu-bench'), bench(300_000, 60_000));
@@ -228,6 +230,9 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(c.engine_best, 'rope_bwd_fused');
   assert.ok(Math.abs(c.speedup_vs_baseline - 405 / 301) < 1e-9);
   assert.ok(Math.abs(c.speedup_vs_torch_compile - 0.81) < 1e-9);
+  // the attention alone per step: PyTorch's SDPA (a backend it lacks keeps its error) beside the engine's kernels
+  assert.deepEqual(c.torch_attention_ms_per_step, { default: { fwd_ms_per_step: 1.5, bwd_ms_per_step: 4.0, total_ms_per_step: 5.5 }, cudnn: { error: 'RuntimeError: no cuDNN attention' } });
+  assert.ok(near(c.engine_attention_ms_per_step.default, 1.1) && near(c.engine_attention_ms_per_step.best_combination, 0.67), JSON.stringify(c.engine_attention_ms_per_step));
   assert.ok(Math.abs(j.comparison['1b'].speedup_vs_torch_compile - 0.85) < 1e-9);
   assert.ok(Math.abs(j.comparison.sparseloco_124m.compress_speedup_vs_torch - 30) < 1e-9);
   assert.equal(j.device_name, 'Stub GPU');

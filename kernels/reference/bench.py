@@ -14,6 +14,10 @@ not timed. MFU as gpu-bench counts it: (6·N + 12·L·d·T)·tokens per step aga
 Codec: a straightforward PyTorch SparseLoCo (docs/sparseloco.md: EF, top-k per 64×64 chunk with
 torch.topk, 2-bit quantisation with centroid levels, residual update; decode + median-norm clip +
 scatter-mean of 8 peers) over the gpt2-124m parameter shapes, and a device copy of the same bytes.
+Attention: PyTorch's causal scaled_dot_product_attention alone, forward and forward + backward, bf16,
+at each config's shape (B = tokens / seq_len, its heads and head_dim), with the default backend
+choice and with the flash and cuDNN backends forced, as ms per training step (× n_layers): the named
+baseline for the engine's attention kernels (gpu-check.sh's attn_times measures those per step).
 Items that would start after --budget-s seconds are skipped and listed. Prints ONE JSON object.
 """
 import argparse
@@ -248,6 +252,60 @@ def codec_bench(device, peers=8, reps=5):
             "memcpy_ms": copy_ms, "memcpy_gbps": 2 * 4 * numel / (copy_ms * 1e-3) / 1e9}
 
 
+def attention_bench(device, names, tokens, reps=10):
+    """SDPA's forward and backward time per training step (n_layers calls each), per backend."""
+    import contextlib
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        backends = [("default", None), ("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)]
+    except ImportError:  # older PyTorch: the default choice only
+        backends, sdpa_kernel = [("default", None)], None
+
+    def median_ms(fn):
+        fn()  # warm-up (and the backend's first-call setup)
+        ts = []
+        for _ in range(reps):
+            e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            e0.record()
+            fn()
+            e1.record()
+            torch.cuda.synchronize()
+            ts.append(e0.elapsed_time(e1))
+        ts.sort()
+        return ts[len(ts) // 2]
+
+    rows = []
+    for name in names:
+        c = CONFIGS[name]
+        T, H = c["seq_len"], c["n_heads"]
+        B, hd, L = max(1, tokens // T), c["d_model"] // c["n_heads"], c["n_layers"]
+        g = torch.Generator(device=device).manual_seed(2)
+        q, k, v = (torch.randn(B, H, T, hd, device=device, dtype=torch.bfloat16, generator=g).requires_grad_()
+                   for _ in range(3))
+        dy = torch.randn(B, H, T, hd, device=device, dtype=torch.bfloat16, generator=g)
+        row = {"config": name, "batch": B, "heads": H, "seq_len": T, "head_dim": hd, "layers": L}
+
+        def fwd():
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+        def fwd_bwd():
+            q.grad = k.grad = v.grad = None
+            fwd().backward(dy)
+
+        for label, backend in backends:
+            try:
+                with (sdpa_kernel(backend) if backend is not None else contextlib.nullcontext()):
+                    f_ms, fb_ms = median_ms(fwd), median_ms(fwd_bwd)
+                row[label] = {"fwd_ms_per_step": f_ms * L, "bwd_ms_per_step": (fb_ms - f_ms) * L,
+                              "total_ms_per_step": fb_ms * L}
+            except Exception as ex:  # a backend this build or GPU lacks
+                row[label] = {"error": f"{type(ex).__name__}: {str(ex)[:200]}"}
+        rows.append(row)
+        del q, k, v, dy
+        torch.cuda.empty_cache()
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--configs", default="gpt2-124m,1b")
@@ -257,6 +315,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--budget-s", type=float, default=150.0)
     ap.add_argument("--no-codec", action="store_true")
+    ap.add_argument("--no-attention", action="store_true")
     ap.add_argument("--out", help="also (re)write the JSON object to this file after every item, so a run cut off by a "
                                   "timeout keeps what it measured")
     a = ap.parse_args()
@@ -284,6 +343,12 @@ def main():
             out["codec"] = codec_bench(device)
         except Exception as ex:
             out["errors"].append(f"codec: {type(ex).__name__}: {ex}")
+        save()
+    if not a.no_attention:
+        try:
+            out["attention"] = attention_bench(device, a.configs.split(","), a.tokens)
+        except Exception as ex:
+            out["errors"].append(f"attention: {type(ex).__name__}: {str(ex)[:300]}")
         save()
     # gpt2-124m first (compile, the number to beat, before eager), then 1b compile; 1b eager last
     # (the first to go when time is short)
