@@ -1,5 +1,5 @@
 // build/attention-tc-emu: runs the tensor-core attention kernels (src/cuda/attention_tc2_kernels.cuh,
-// the very code the GPU runs) on the CPU — one std::thread per CUDA thread, barriers for
+// the very code the GPU runs) on the CPU — one fiber per CUDA thread (emu_fibers.h), barriers for
 // __syncthreads and warp shuffles, and a software mma.m16n8k16 that reads and writes the fragments
 // in the PTX ISA layout — and compares forward (y, logsumexp) and backward (dq, dk, dv) with the CPU
 // engine's attention in double precision, on bf16-rounded inputs, for every head size and sequence
@@ -16,7 +16,7 @@
 #define __launch_bounds__(...)
 #define __shared__
 
-#include "emu_barrier.h"
+#include "emu_fibers.h"
 #include "fnv1a.h"
 #include <cmath>
 #include <cstdio>
@@ -24,7 +24,6 @@
 #include <functional>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <cuda_bf16.h>
@@ -32,23 +31,24 @@
 
 // CUDA's built-in variables and intrinsics, per emulated thread.
 struct EmuDim { unsigned x = 0, y = 0, z = 0; };
-static thread_local EmuDim threadIdx, blockIdx;
+static EmuDim threadIdx, blockIdx;  // of the fiber running (emu_fibers.h: one fiber per CUDA thread)
 static EmuDim gridDim, blockDim;
 static constexpr int EMU_THREADS = 256;  // the most threads a block may have
 static int g_block_threads = 128;
-static EmuBarrier* g_block_barrier = nullptr;
-static EmuBarrier* g_warp_barrier[EMU_THREADS / 32];
+static EmuFibers g_fibers;
 static float g_shfl[EMU_THREADS];
-static void __syncthreads() { g_block_barrier->arrive_and_wait(); }
+// barrier ids: 0 the block, 1 + w warp w
+static void warp_barrier(int w) { g_fibers.barrier(1 + w, 32); }
+static void __syncthreads() { g_fibers.barrier(0, g_block_threads); }
 static void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 // a·b rounded to float; this file is built without -march, so the host has no FMA to contract it into
 static float __fmul_rn(float a, float b) { return a * b; }
 static float __shfl_xor_sync(unsigned, float v, int m) {
   const int t = threadIdx.x, w = t / 32;
   g_shfl[t] = v;
-  g_warp_barrier[w]->arrive_and_wait();
+  warp_barrier(w);
   const float r = g_shfl[(t & ~31) | ((t & 31) ^ m)];
-  g_warp_barrier[w]->arrive_and_wait();
+  warp_barrier(w);
   return r;
 }
 
@@ -90,7 +90,7 @@ static float bf(uint32_t reg, int hi) {
 void emu_mma16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
   const int t = threadIdx.x, w = t / 32, base = w * 32;
   g_mma[t] = MmaSlot{{a[0], a[1], a[2], a[3]}, b0, b1};
-  g_warp_barrier[w]->arrive_and_wait();
+  warp_barrier(w);
   float A[16][16], B[16][8];
   for (int lane = 0; lane < 32; lane++) {
     const int g = lane >> 2, tg = lane & 3;
@@ -111,7 +111,7 @@ void emu_mma16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
     for (int k = 0; k < 16; k++) acc += A[row][k] * B[k][col];
     c[e] = acc;
   }
-  g_warp_barrier[w]->arrive_and_wait();
+  warp_barrier(w);
 }
 
 // ldmatrix.sync.aligned.m8n8.x4(.trans).shared.b16, warp-collective: lanes 8i..8i+7 give the row
@@ -123,7 +123,7 @@ void emu_ldmatrix_x4(uint32_t r[4], const bf16* row_addr, bool trans) {
   const int t = threadIdx.x, w = t / 32, base = w * 32, lane = t & 31;
   if ((reinterpret_cast<uintptr_t>(row_addr) & 15) != 0) throw std::runtime_error("ldmatrix: row address not 16-byte aligned");
   g_ldsm[t] = row_addr;
-  g_warp_barrier[w]->arrive_and_wait();
+  warp_barrier(w);
   auto bits = [](const bf16* p) { uint16_t u; std::memcpy(&u, p, 2); return (uint32_t)u; };
   for (int i = 0; i < 4; i++) {
     const bf16* const* rows = g_ldsm + base + 8 * i;
@@ -137,7 +137,7 @@ void emu_ldmatrix_x4(uint32_t r[4], const bf16* row_addr, bool trans) {
     }
     r[i] = lo | (hi << 16);
   }
-  g_warp_barrier[w]->arrive_and_wait();
+  warp_barrier(w);
 }
 }  // namespace attn_tc2
 
@@ -147,27 +147,20 @@ bool emu_wgmma_outstanding();
 static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, int nthreads = 128) {
   gridDim = EmuDim{gx, gy, 1};
   g_block_threads = nthreads;
-  EmuBarrier block(nthreads);
-  for (int w = 0; w < nthreads / 32; w++) g_warp_barrier[w] = new EmuBarrier(32);
-  g_block_barrier = &block;
+  g_fibers.on_resume = [](int t) { threadIdx = EmuDim{(unsigned)t, 0, 0}; };
   for (unsigned by = 0; by < gy; by++)
     for (unsigned bx = 0; bx < gx; bx++) {
       // stale shared memory must not matter
       std::memset(attn_tc2::smraw, 0xcd, sizeof attn_tc2::smraw);
-      std::vector<std::thread> th;
-      for (int t = 0; t < nthreads; t++)
-        th.emplace_back([=, &body] {
-          threadIdx = EmuDim{(unsigned)t, 0, 0};
-          blockIdx = EmuDim{bx, by, 0};
-          body();
-          if (attn_tc2::emu_wgmma_outstanding()) {
-            fprintf(stderr, "attention-tc-emu: a kernel exited with wgmma products not waited for\n");
-            std::abort();
-          }
-        });
-      for (auto& x : th) x.join();
+      blockIdx = EmuDim{bx, by, 0};
+      g_fibers.run(nthreads, [&](int) {
+        body();
+        if (attn_tc2::emu_wgmma_outstanding()) {
+          fprintf(stderr, "attention-tc-emu: a kernel exited with wgmma products not waited for\n");
+          std::abort();
+        }
+      });
     }
-  for (int w = 0; w < nthreads / 32; w++) delete g_warp_barrier[w];
 }
 
 
@@ -183,7 +176,6 @@ namespace attn_tc2 {
 // the hardware may — reading the A registers and shared-memory operands then and adding into the
 // accumulators then. A kernel that rewrites an operand, or reads an accumulator, before the wait that
 // covers it therefore gets wrong numbers here, as it could on a GPU.
-static uint32_t g_wg_a[EMU_THREADS][4];
 struct WgOp {
   float* d;
   int N;
@@ -191,14 +183,17 @@ struct WgOp {
   uint64_t da, db;
   bool trans_b;
 };
-static thread_local std::vector<std::vector<WgOp>> t_wg_groups;  // committed groups, oldest first
-static thread_local std::vector<WgOp> t_wg_open;                 // issued since the last commit
-static void wgmma_run(const WgOp& op) {
+// per thread: the committed groups, oldest first, and the products issued since the last commit
+static std::vector<std::vector<WgOp>> g_wg_groups[EMU_THREADS];
+static std::vector<WgOp> g_wg_open[EMU_THREADS];
+// the A registers of the products one wait runs, every thread's, exchanged through here (slot i: the
+// i-th product of the wait that takes its A from registers)
+static constexpr int WG_MAX_RS = 64;
+static uint32_t g_wg_a[WG_MAX_RS][EMU_THREADS][4];
+// one product for this thread's accumulators; A from slot `slot` of g_wg_a, or from shared memory
+static void wgmma_run(const WgOp& op, int slot) {
   float* d = op.d;
   const int N = op.N, tid = threadIdx.x;
-  const uint32_t* a_regs = op.a_regs;
-  if (a_regs) std::memcpy(g_wg_a[tid], a_regs, sizeof g_wg_a[tid]);
-  __syncthreads();
   struct Desc { uint32_t start, k_stride, mn_stride; };
   auto decode = [](uint64_t x, bool k_major) {
     const uint32_t start = (uint32_t)(x & 0x3FFF) << 4, lbo = (uint32_t)((x >> 16) & 0x3FFF) << 4,
@@ -214,9 +209,9 @@ static void wgmma_run(const WgOp& op) {
   };
   const Desc A = decode(op.da, true), Bd = decode(op.db, !op.trans_b);
   auto a_val = [&](int m, int k) {
-    if (!a_regs) return at(A.start + (m / 8) * A.mn_stride + (k / 8) * A.k_stride + (m % 8) * 16 + (k % 8) * 2);
+    if (!op.a_regs) return at(A.start + (m / 8) * A.mn_stride + (k / 8) * A.k_stride + (m % 8) * 16 + (k % 8) * 2);
     const int w = m / 16, g = m % 8, half = (m % 16) / 8, t = (k % 8) / 2;
-    return bf(g_wg_a[32 * w + 4 * g + t][half + 2 * (k / 8)], k % 2);
+    return bf(g_wg_a[slot][32 * w + 4 * g + t][half + 2 * (k / 8)], k % 2);
   };
   auto b_val = [&](int n, int k) {
     if (!op.trans_b) return at(Bd.start + (n / 8) * Bd.mn_stride + (k / 8) * Bd.k_stride + (n % 8) * 16 + (k % 8) * 2);
@@ -229,27 +224,42 @@ static void wgmma_run(const WgOp& op) {
     for (int k = 0; k < 16; k++) acc += a_val(m, k) * b_val(n, k);
     d[r] = acc;
   }
-  __syncthreads();  // every thread has read the A registers before the next product replaces them
 }
 void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db, bool trans_b) {
   if (g_block_threads != 128) throw std::runtime_error("wgmma: the block must be one warpgroup");
-  t_wg_open.push_back({d, N, a_regs, da, db, trans_b});
+  g_wg_open[threadIdx.x].push_back({d, N, a_regs, da, db, trans_b});
 }
 void emu_wgmma_commit() {
-  t_wg_groups.push_back(std::move(t_wg_open));
-  t_wg_open.clear();
+  g_wg_groups[threadIdx.x].push_back(std::move(g_wg_open[threadIdx.x]));
+  g_wg_open[threadIdx.x].clear();
 }
+// Runs the products the wait completes, in issue order: every thread first publishes the A registers
+// they read (as they are now), then all compute, then all have read them before a later wait reuses
+// the slots — two barriers per wait.
 void emu_wgmma_wait(int pending) {
-  while ((int)t_wg_groups.size() > pending) {
-    for (const WgOp& op : t_wg_groups.front()) wgmma_run(op);
-    t_wg_groups.erase(t_wg_groups.begin());
+  std::vector<WgOp> run;
+  while ((int)g_wg_groups[threadIdx.x].size() > pending) {
+    for (const WgOp& op : g_wg_groups[threadIdx.x].front()) run.push_back(op);
+    g_wg_groups[threadIdx.x].erase(g_wg_groups[threadIdx.x].begin());
   }
+  if (run.empty()) return;  // (the same for every thread: the warpgroup issues and waits together)
+  const int tid = threadIdx.x;
+  int rs = 0;
+  for (const WgOp& op : run)
+    if (op.a_regs) {
+      if (rs == WG_MAX_RS) throw std::runtime_error("wgmma: too many register-A products in one wait");
+      std::memcpy(g_wg_a[rs++][tid], op.a_regs, sizeof g_wg_a[0][0]);
+    }
+  __syncthreads();
+  rs = 0;
+  for (const WgOp& op : run) wgmma_run(op, op.a_regs ? rs++ : -1);
+  __syncthreads();
 }
 // at a kernel's exit: products issued and never waited for (their results undefined on a GPU)
 bool emu_wgmma_outstanding() {
-  const bool any = !t_wg_open.empty() || !t_wg_groups.empty();
-  t_wg_open.clear();
-  t_wg_groups.clear();
+  const bool any = !g_wg_open[threadIdx.x].empty() || !g_wg_groups[threadIdx.x].empty();
+  g_wg_open[threadIdx.x].clear();
+  g_wg_groups[threadIdx.x].clear();
   return any;
 }
 }  // namespace attn_tc2
