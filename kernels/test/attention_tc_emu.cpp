@@ -38,8 +38,8 @@ static int g_block_threads = 128;
 static EmuFibers g_fibers;
 static float g_shfl[EMU_THREADS];
 // barrier ids: 0 the block, 1 + w warp w
-static void warp_barrier(int w) { g_fibers.barrier(1 + w, 32); }
-static void __syncthreads() { g_fibers.barrier(0, g_block_threads); }
+static void warp_barrier(int w) { g_fibers.barrier(1 + w); }
+static void __syncthreads() { g_fibers.barrier(0); }
 static void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 // a·b rounded to float; this file is built without -march, so the host has no FMA to contract it into
 static float __fmul_rn(float a, float b) { return a * b; }
@@ -153,6 +153,8 @@ static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, 
       // stale shared memory must not matter
       std::memset(attn_tc2::smraw, 0xcd, sizeof attn_tc2::smraw);
       blockIdx = EmuDim{bx, by, 0};
+      g_fibers.set_barrier(0, nthreads);
+      for (int w = 0; w < nthreads / 32; w++) g_fibers.set_barrier(1 + w, 32);
       g_fibers.run(nthreads, [&](int) {
         body();
         if (attn_tc2::emu_wgmma_outstanding()) {

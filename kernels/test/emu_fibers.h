@@ -1,14 +1,19 @@
-// Cooperative CUDA threads for the CPU emulators of kernels (test/attention_tc_emu.cpp): one fiber
-// per thread of a block, all on the calling OS thread, switched only at barriers (__syncthreads, and
-// the warp barriers behind emulated shuffles, mma and ldmatrix). That emulator first ran one
-// std::thread per CUDA thread with futex barriers (emu_barrier.h, which test/kernels_emu.cpp still
-// uses): every barrier cost each thread a sleep and a wake-up in the kernel, and on the 2-core CI
-// machine, beside other tests, a run took ~4× its idle time. Fibers cross a barrier with user-space
-// context switches (ucontext), use one core, and run a block's threads in a fixed order, so a run is
-// deterministic: 56 s idle against 82 s with threads for its 24 cases (2026-11-26, this machine).
+// Cooperative CUDA threads for the CPU emulators of kernels (test/attention_tc_emu.cpp,
+// test/kernels_emu.cpp): one fiber per thread of a block, all on the calling OS thread, switched
+// only at barriers (__syncthreads, cluster syncs, and the warp barriers behind emulated shuffles, mma
+// and ldmatrix). The emulators first ran one std::thread per CUDA thread with futex barriers: every
+// barrier cost each thread a sleep and a wake-up in the kernel, and on the 2-core CI machine, beside
+// other tests, a run took 4-7× its idle time. Fibers cross a barrier with user-space context
+// switches (ucontext), use one core, and run a block's threads in a fixed order, so a run is
+// deterministic: attention-tc-emu's 24 cases took 56 s idle against 82 s with threads (2026-11-26,
+// this machine).
 //
-//   EmuFibers f;  f.run(128, [](int t) { ... body of thread t ... });   // returns when all returned
-//   f.barrier(id, count)   // inside a body: wait until `count` fibers arrived at barrier `id`
+//   EmuFibers f;
+//   f.set_barrier(id, n)  // barrier `id` (0 … MAX_BARRIERS-1) has n participants (before run)
+//   f.run(128, [](int t) { ... body of thread t ... });   // returns when all returned
+//   f.barrier(id)          // inside a body: wait until every participant of `id` arrived
+//   f.drop(id)             // a participant leaves (a thread that exited): later phases wait for
+//                          // one fewer, and the current one completes if the others are in
 //
 // A barrier that can never complete (some fiber returned or waits elsewhere) is a deadlock in the
 // kernel: it is reported and the process aborts.
@@ -25,7 +30,7 @@
 class EmuFibers {
  public:
   static constexpr size_t STACK = 256 * 1024;  // the kernels' locals are a few KB; the emulator's helpers more
-  static constexpr int MAX_BARRIERS = 16;      // ids 0 … 15 (the block, then one per warp)
+  static constexpr int MAX_BARRIERS = 96;      // ids 0 … 95 (blocks, warps, a cluster: the caller's numbering)
 
   // Called before a fiber runs or resumes, with its index (the emulator sets threadIdx from it).
   void (*on_resume)(int) = nullptr;
@@ -45,7 +50,6 @@ class EmuFibers {
       f.state = READY;
       f.wait_id = -1;
     }
-    for (int& a : arrived_) a = 0;
     int live = n;
     cur_ = -1;
     while (live > 0) {
@@ -62,11 +66,13 @@ class EmuFibers {
     cur_ = -1;
   }
 
-  void barrier(int id, int count) {
-    if (++arrived_[id] == count) {  // the last to arrive releases the others and runs on
-      arrived_[id] = 0;
-      for (int i = 0; i < n_; i++)
-        if (fibers_[i]->state == WAITING && fibers_[i]->wait_id == id) fibers_[i]->state = READY, fibers_[i]->wait_id = -1;
+  void set_barrier(int id, int participants) {
+    participants_[id] = participants;
+    arrived_[id] = 0;
+  }
+  void barrier(int id) {
+    if (++arrived_[id] >= participants_[id]) {  // the last to arrive releases the others and runs on
+      release(id);
       return;
     }
     Fiber& f = *fibers_[cur_];
@@ -75,6 +81,11 @@ class EmuFibers {
     const int me = cur_;
     swapcontext(&f.ctx, &main_);
     cur_ = me;  // (run() resumed this fiber and set cur_ already; kept for clarity)
+  }
+
+  void drop(int id) {
+    participants_[id]--;
+    if (arrived_[id] > 0 && arrived_[id] >= participants_[id]) release(id);
   }
 
   int current() const { return cur_; }
@@ -95,6 +106,11 @@ class EmuFibers {
     (*self->body_)(me);
     self->fibers_[me]->state = DONE;  // returns to main_ (uc_link)
   }
+  void release(int id) {
+    arrived_[id] = 0;
+    for (int i = 0; i < n_; i++)
+      if (fibers_[i]->state == WAITING && fibers_[i]->wait_id == id) fibers_[i]->state = READY, fibers_[i]->wait_id = -1;
+  }
   // the next ready fiber after `from`, round robin; -1 if none
   int pick(int from) const {
     for (int k = 1; k <= n_; k++) {
@@ -108,5 +124,5 @@ class EmuFibers {
   const std::function<void(int)>* body_ = nullptr;
   ucontext_t main_{};
   int n_ = 0, cur_ = -1;
-  int arrived_[MAX_BARRIERS] = {};
+  int arrived_[MAX_BARRIERS] = {}, participants_[MAX_BARRIERS] = {};
 };

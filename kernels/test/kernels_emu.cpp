@@ -1,5 +1,5 @@
 // kernels-emu: runs the element-wise kernels of src/cuda/kernels.cu (the very source the GPU
-// compiles) on the CPU — one std::thread per CUDA thread, a barrier per block for __syncthreads and
+// compiles) on the CPU — one fiber per CUDA thread (emu_fibers.h), a barrier per block for __syncthreads and
 // per warp for shuffles, blocks one after another with their (static and dynamic) shared memory —
 // and checks the fast kernels against double-precision references and against the old scalar
 // kernels they replace: the one-read cross-entropy (loss and dlogits, with and without the
@@ -23,7 +23,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include "emu_barrier.h"
+#include "emu_fibers.h"
 #include "fnv1a.h"
 #include <cmath>
 #include <cstdint>
@@ -33,44 +33,45 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 struct EmuDim { unsigned x = 1, y = 1, z = 1; };
-static thread_local EmuDim threadIdx, blockIdx;
+static EmuDim threadIdx, blockIdx;  // of the fiber running (emu_fibers.h: one fiber per CUDA thread)
 static EmuDim gridDim, blockDim;
 static constexpr int EMU_MAX_THREADS = 1024;
-// Per emulated block (two run at once for a cluster of 2): its barriers, shuffle slots and memory.
+// Per emulated block (two run at once for a cluster of 2): its shuffle slots and memory.
 struct EmuBlock {
-  EmuBarrier* block_bar = nullptr;
-  EmuBarrier* warp_bar[EMU_MAX_THREADS / 32] = {};
   float shfl[EMU_MAX_THREADS];
   alignas(16) unsigned char smem[256 * 1024];
 };
 static EmuBlock g_blocks[2];
-static thread_local EmuBlock* t_blk = nullptr;
-static thread_local unsigned t_cluster_rank = 0;
-static EmuBarrier* g_cluster_bar = nullptr;
+static EmuBlock* t_blk = nullptr;  // the running thread's block and cluster rank
+static unsigned t_cluster_rank = 0;
+// barriers (emu_fibers.h ids): block c's at 33c, its warp w's at 33c + 1 + w, the cluster's at 66
+static EmuFibers g_fibers;
+static int block_bar(unsigned c) { return 33 * (int)c; }
+static int warp_bar(unsigned c, int w) { return 33 * (int)c + 1 + w; }
+static constexpr int CLUSTER_BAR = 66;
 static const size_t g_smem_bytes = sizeof(EmuBlock::smem);
 #define DYN_SMEM(type, name) type* name = (type*)t_blk->smem
 #define CLUSTER2
 static unsigned cl_rank() { return t_cluster_rank; }
-static void cl_sync() { g_cluster_bar->arrive_and_wait(); }
+static void cl_sync() { g_fibers.barrier(CLUSTER_BAR); }
 template <typename X>
 static X* cl_map(X* p, unsigned rank) {
   return (X*)(g_blocks[rank].smem + ((unsigned char*)p - t_blk->smem));
 }
 
-static void __syncthreads() { t_blk->block_bar->arrive_and_wait(); }
+static void __syncthreads() { g_fibers.barrier(block_bar(t_cluster_rank)); }
 static float __shfl_xor_sync(unsigned, float v, int m) {
   const int t = threadIdx.x, w = t / 32;
   t_blk->shfl[t] = v;
-  t_blk->warp_bar[w]->arrive_and_wait();
+  g_fibers.barrier(warp_bar(t_cluster_rank, w));
   const float r = t_blk->shfl[(t & ~31) | ((t & 31) ^ m)];
-  t_blk->warp_bar[w]->arrive_and_wait();
+  g_fibers.barrier(warp_bar(t_cluster_rank, w));
   return r;
 }
 static float4 __ldcs(const float4* p) { return *p; }
@@ -88,59 +89,43 @@ static inline float __fsqrt_rn(float a) { return std::sqrt(a); }
 void cuda_fail(cudaError_t, const char*, const char*, int) { throw std::runtime_error("cuda_fail in emulation"); }
 void cuda_launch_check(const char*, const char*, int) {}
 
-// Runs fn on grid × block threads, block by block (every block's threads concurrently), or with
-// cluster = 2 two consecutive blocks at once (a cluster: ranks 0, 1, a shared barrier). The threads
-// are made once per launch and step through the blocks together (thread creation, not the kernels,
-// dominated the run time); between blocks the shared memory is refilled with garbage and the
-// barriers are reset.
+// Runs fn on grid × block threads, block by block, or with cluster = 2 two consecutive blocks at
+// once (a cluster: ranks 0, 1, a shared barrier): one fiber per thread of the block (or cluster),
+// on this OS thread, switched at barriers (emu_fibers.h). Between blocks the shared memory is
+// refilled with garbage and the barriers are reset; a thread that exits leaves its barriers.
+static unsigned g_bx, g_b0, g_by;
 static void launch(unsigned gx, unsigned gy, unsigned bx, const std::function<void()>& fn, unsigned cluster = 1) {
   gridDim = {gx, gy, 1};
   blockDim = {bx, 1, 1};
   if (gx % cluster) throw std::runtime_error("grid not a multiple of the cluster");
+  if (bx > EMU_MAX_THREADS || cluster > 2) throw std::runtime_error("block or cluster too large for the emulator");
   const unsigned nt = bx * cluster, nw = (bx + 31) / 32;
-  EmuBarrier cluster_bar((std::ptrdiff_t)nt), step(nt);  // step: between blocks, never dropped
-  std::vector<std::unique_ptr<EmuBarrier>> bars;
-  for (unsigned c = 0; c < cluster; c++) {
-    EmuBlock& B = g_blocks[c];
-    bars.emplace_back(new EmuBarrier((std::ptrdiff_t)bx));
-    B.block_bar = bars.back().get();
-    for (unsigned w = 0; w < nw; w++) {
-      bars.emplace_back(new EmuBarrier((std::ptrdiff_t)std::min(32u, bx - 32 * w)));
-      B.warp_bar[w] = bars.back().get();
-    }
-  }
-  g_cluster_bar = &cluster_bar;
-  auto setup = [&]() {  // by one thread while the others wait at `step`
-    cluster_bar.reset((std::ptrdiff_t)nt);
-    for (unsigned c = 0; c < cluster; c++) {
-      EmuBlock& B = g_blocks[c];
-      std::memset(B.smem, 0xcd, sizeof B.smem);  // garbage, as on the GPU
-      B.block_bar->reset((std::ptrdiff_t)bx);
-      for (unsigned w = 0; w < nw; w++) B.warp_bar[w]->reset((std::ptrdiff_t)std::min(32u, bx - 32 * w));
-    }
+  g_bx = bx;
+  g_fibers.on_resume = [](int i) {  // fiber i: thread i % bx of cluster rank i / bx
+    const unsigned c = (unsigned)i / g_bx;
+    threadIdx = {(unsigned)i % g_bx, 0, 0};
+    t_blk = &g_blocks[c];
+    t_cluster_rank = c;
+    blockIdx = {g_b0 + c, g_by, 0};
   };
-  std::vector<std::thread> th;
-  th.reserve(nt);
-  for (unsigned c = 0; c < cluster; c++)
-    for (unsigned t = 0; t < bx; t++)
-      th.emplace_back([&, c, t] {
-        threadIdx = {t, 0, 0};
-        t_blk = &g_blocks[c];
-        t_cluster_rank = c;
-        for (unsigned by = 0; by < gy; by++)
-          for (unsigned b0 = 0; b0 < gx; b0 += cluster) {
-            if (c == 0 && t == 0) setup();
-            step.arrive_and_wait();
-            blockIdx = {b0 + c, by, 0};
-            fn();
-            // an exited thread no longer takes part in barriers (as on the GPU)
-            t_blk->warp_bar[t / 32]->arrive_and_drop();
-            t_blk->block_bar->arrive_and_drop();
-            cluster_bar.arrive_and_drop();
-            step.arrive_and_wait();
-          }
+  for (unsigned by = 0; by < gy; by++)
+    for (unsigned b0 = 0; b0 < gx; b0 += cluster) {
+      g_by = by;
+      g_b0 = b0;
+      g_fibers.set_barrier(CLUSTER_BAR, (int)nt);
+      for (unsigned c = 0; c < cluster; c++) {
+        std::memset(g_blocks[c].smem, 0xcd, sizeof g_blocks[c].smem);  // garbage, as on the GPU
+        g_fibers.set_barrier(block_bar(c), (int)bx);
+        for (unsigned w = 0; w < nw; w++) g_fibers.set_barrier(warp_bar(c, (int)w), (int)std::min(32u, bx - 32 * w));
+      }
+      g_fibers.run((int)nt, [&](int) {
+        fn();
+        // an exited thread no longer takes part in barriers (as on the GPU)
+        g_fibers.drop(warp_bar(t_cluster_rank, (int)threadIdx.x / 32));
+        g_fibers.drop(block_bar(t_cluster_rank));
+        g_fibers.drop(CLUSTER_BAR);
       });
-  for (auto& x : th) x.join();
+    }
 }
 
 static bool g_inject = false;
