@@ -4,9 +4,11 @@
 // and ldmatrix). The emulators first ran one std::thread per CUDA thread with futex barriers: every
 // barrier cost each thread a sleep and a wake-up in the kernel, and on the 2-core CI machine, beside
 // other tests, a run took 4-7× its idle time. Fibers cross a barrier with user-space context
-// switches (ucontext), use one core, and run a block's threads in a fixed order, so a run is
-// deterministic: attention-tc-emu's 24 cases took 56 s idle against 82 s with threads (2026-11-26,
-// this machine).
+// switches, use one core, and run a block's threads in a fixed order, so a run is deterministic.
+// The switch saves the callee-saved registers and swaps stacks (x86-64, below); elsewhere it is
+// ucontext's swapcontext (EMU_FIBERS_UCONTEXT forces it), which also makes a signal-mask system
+// call each time. attention-tc-emu's 24 cases on this machine (2026-11-26): 82 s with threads and
+// 56 s with swapcontext, both idle; 4.8 s with the x86-64 switch, beside a CI run. kernels-emu: 1.2 s.
 //
 //   EmuFibers f;
 //   f.set_barrier(id, n)  // barrier `id` (0 … MAX_BARRIERS-1) has n participants (before run)
@@ -18,14 +20,46 @@
 // A barrier that can never complete (some fiber returned or waits elsewhere) is a deadlock in the
 // kernel: it is reported and the process aborts.
 #pragma once
-#include <ucontext.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <memory>
 #include <vector>
+
+#if defined(__x86_64__) && !defined(EMU_FIBERS_UCONTEXT)
+// emu_fiber_switch(save, load): pushes the callee-saved registers (System V ABI: rbp, rbx, r12-r15)
+// on the current stack, stores the stack pointer in *save, loads `load` as the stack pointer and pops
+// the registers another switch pushed there (or a new fiber's zeros) and returns into that fiber.
+// (Defined once per program: each emulator is one translation unit that includes this header.)
+extern "C" void emu_fiber_switch(void** save, void* load);
+asm(R"(
+  .text
+  .p2align 4
+  .globl emu_fiber_switch
+  .type emu_fiber_switch, @function
+emu_fiber_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size emu_fiber_switch, .-emu_fiber_switch
+)");
+#define EMU_FIBERS_ASM 1
+#else
+#include <ucontext.h>
+#endif
 
 class EmuFibers {
  public:
@@ -38,18 +72,9 @@ class EmuFibers {
   void run(int n, const std::function<void(int)>& body) {
     body_ = &body;
     n_ = n;
+    running_ = this;
     while ((int)fibers_.size() < n) fibers_.push_back(std::make_unique<Fiber>());
-    for (int i = 0; i < n; i++) {
-      Fiber& f = *fibers_[i];
-      getcontext(&f.ctx);
-      f.ctx.uc_stack.ss_sp = f.stack.get();
-      f.ctx.uc_stack.ss_size = STACK;
-      f.ctx.uc_link = &main_;
-      makecontext(&f.ctx, reinterpret_cast<void (*)()>(&EmuFibers::entry), 2, (int)(reinterpret_cast<uintptr_t>(this) >> 32),
-                  (int)(reinterpret_cast<uintptr_t>(this) & 0xffffffffu));
-      f.state = READY;
-      f.wait_id = -1;
-    }
+    for (int i = 0; i < n; i++) start(*fibers_[i]);
     int live = n;
     cur_ = -1;
     while (live > 0) {
@@ -60,7 +85,7 @@ class EmuFibers {
       }
       cur_ = next;
       if (on_resume) on_resume(cur_);
-      swapcontext(&main_, &fibers_[cur_]->ctx);
+      to_fiber(*fibers_[cur_]);
       if (fibers_[cur_]->state == DONE) live--;
     }
     cur_ = -1;
@@ -78,11 +103,8 @@ class EmuFibers {
     Fiber& f = *fibers_[cur_];
     f.state = WAITING;
     f.wait_id = id;
-    const int me = cur_;
-    swapcontext(&f.ctx, &main_);
-    cur_ = me;  // (run() resumed this fiber and set cur_ already; kept for clarity)
+    to_main(f);  // back when run() resumes this fiber (it sets cur_ and calls on_resume first)
   }
-
   void drop(int id) {
     participants_[id]--;
     if (arrived_[id] > 0 && arrived_[id] >= participants_[id]) release(id);
@@ -93,19 +115,56 @@ class EmuFibers {
  private:
   enum State { READY, WAITING, DONE };
   struct Fiber {
-    ucontext_t ctx{};
     std::unique_ptr<char[]> stack{new char[STACK]};
     State state = READY;
     int wait_id = -1;
+#ifdef EMU_FIBERS_ASM
+    void* sp = nullptr;
+#else
+    ucontext_t ctx{};
+#endif
   };
-  // makecontext passes ints: the object's address in two halves
-  static void entry(int hi, int lo) {
-    auto* self = reinterpret_cast<EmuFibers*>((static_cast<uintptr_t>(static_cast<unsigned>(hi)) << 32) |
-                                              static_cast<uintptr_t>(static_cast<unsigned>(lo)));
+  static inline EmuFibers* running_ = nullptr;  // the scheduler a starting fiber belongs to
+
+  // a fiber's first instructions: run the body, then hand back for good
+  static void entry() {
+    EmuFibers* self = running_;
     const int me = self->cur_;
     (*self->body_)(me);
-    self->fibers_[me]->state = DONE;  // returns to main_ (uc_link)
+    self->fibers_[me]->state = DONE;
+    self->to_main(*self->fibers_[me]);  // never resumed
+    std::abort();
   }
+#ifdef EMU_FIBERS_ASM
+  void start(Fiber& f) {
+    // the top of the stack, 16-byte aligned: entry's address where `ret` finds it, 16-byte aligned
+    // so that entry starts as if called (rsp ≡ 8 mod 16), and six zeroed registers below it
+    auto top = (reinterpret_cast<uintptr_t>(f.stack.get()) + STACK) & ~uintptr_t(15);
+    void** slot = reinterpret_cast<void**>(top - 16);
+    *slot = reinterpret_cast<void*>(&EmuFibers::entry);
+    void** sp = slot - 6;
+    for (int r = 0; r < 6; r++) sp[r] = nullptr;
+    f.sp = sp;
+    f.state = READY;
+    f.wait_id = -1;
+  }
+  void to_fiber(Fiber& f) { emu_fiber_switch(&main_sp_, f.sp); }
+  void to_main(Fiber& f) { emu_fiber_switch(&f.sp, main_sp_); }
+  void* main_sp_ = nullptr;
+#else
+  void start(Fiber& f) {
+    getcontext(&f.ctx);
+    f.ctx.uc_stack.ss_sp = f.stack.get();
+    f.ctx.uc_stack.ss_size = STACK;
+    f.ctx.uc_link = nullptr;
+    makecontext(&f.ctx, &EmuFibers::entry, 0);
+    f.state = READY;
+    f.wait_id = -1;
+  }
+  void to_fiber(Fiber& f) { swapcontext(&main_, &f.ctx); }
+  void to_main(Fiber& f) { swapcontext(&f.ctx, &main_); }
+  ucontext_t main_{};
+#endif
   void release(int id) {
     arrived_[id] = 0;
     for (int i = 0; i < n_; i++)
@@ -122,7 +181,6 @@ class EmuFibers {
 
   std::vector<std::unique_ptr<Fiber>> fibers_;
   const std::function<void(int)>* body_ = nullptr;
-  ucontext_t main_{};
   int n_ = 0, cur_ = -1;
   int arrived_[MAX_BARRIERS] = {}, participants_[MAX_BARRIERS] = {};
 };
