@@ -10,8 +10,8 @@
 // overlapped with the softmax work (LOCO_CUDA_ATTN_BWD=wgmma) or waited for batch by batch
 // (wgmma-sync), the same bits either way (the emulator's wgmma follows the layouts build/wgmma-probe
 // checks on a GPU, and runs each batch of products at the wait that covers it, as late as a GPU may);
-// an injected error is caught. Needs the CUDA headers only
-// (the development and CI machines have nvcc's; no GPU).
+// an injected error is caught, and so is a wait made one batch too weak (--inject-hazard). Needs the
+// CUDA headers only (the development and CI machines have nvcc's; no GPU).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -78,6 +78,12 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
     for (const e of [c.y_rel, c.dq_rel, c.dk_rel, c.dv_rel]) assert.ok(e < 1e-2, JSON.stringify(c));
     assert.ok(c.lse_max_abs < 1e-4, JSON.stringify(c));
   }
+  // each batch of wgmma products left running one wait longer than the overlapped kernels allow: they
+  // read unfinished products and fail; the waiting kernels (wait_group 0 only) are unaffected
+  const hz = spawnSync(EMU, ['--inject-hazard'], { encoding: 'utf8', timeout: 400_000 });
+  assert.equal(hz.status, 1, hz.stdout + hz.stderr);
+  const hzj = JSON.parse(hz.stdout) as { ok: boolean; cases: Case[] };
+  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync', true], ['128+wgmma-sync', true]]);
   const bad = spawnSync(EMU, ['--inject-bug'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(bad.status, 1, bad.stdout);
   const badj = JSON.parse(bad.stdout) as { ok: boolean; cases: Case[] };

@@ -5,7 +5,10 @@
 // engine's attention in double precision, on bf16-rounded inputs, for every head size and sequence
 // lengths that end mid-tile. It checks the kernels' indexing, masking, tiling and online softmax
 // without a GPU (the fragment layout itself is the one assumption it shares with the kernels).
-// Prints one JSON line; exits 1 on failure. --inject-bug perturbs one dk element (one case only) to
+// Prints one JSON line; exits 1 on failure. --inject-hazard runs the wgmma cases with every
+// wgmma.wait_group N > 0 taken as N + 1 (one batch of products left running longer than the kernel
+// allows), which the overlapped kernels must fail — the asynchrony model can catch a missing wait —
+// and the waiting ones (wait_group 0 only) pass. --inject-bug perturbs one dk element (one case only) to
 // show that it can fail. Built with -fno-strict-aliasing: the kernels pun bf16 pairs through uint32
 // as CUDA code does, which host C++ at -O2 would otherwise miscompile.
 #define LOCO_CUDA_EMULATE 1
@@ -238,7 +241,9 @@ void emu_wgmma_commit() {
 // Runs the products the wait completes, in issue order: every thread first publishes the A registers
 // they read (as they are now), then all compute, then all have read them before a later wait reuses
 // the slots — two barriers per wait.
+static bool g_weaker_waits = false;  // --inject-hazard
 void emu_wgmma_wait(int pending) {
+  if (g_weaker_waits && pending > 0) pending++;
   std::vector<WgOp> run;
   while ((int)g_wg_groups[threadIdx.x].size() > pending) {
     for (const WgOp& op : g_wg_groups[threadIdx.x].front()) run.push_back(op);
@@ -501,14 +506,22 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
 }
 
 int main(int argc, char** argv) {
-  bool inject = false;
-  for (int i = 1; i < argc; i++)
+  bool inject = false, hazard = false;
+  for (int i = 1; i < argc; i++) {
     if (std::string(argv[i]) == "--inject-bug") inject = true;
+    if (std::string(argv[i]) == "--inject-hazard") hazard = true;
+  }
+  attn_tc2::g_weaker_waits = hazard;
   bool ok = true;
   std::string all, one;
   auto add = [&](bool r) { ok = ok && r; all += (all.empty() ? "" : ",") + one; };
   if (inject) {  // only the case with the injected error
     add(run_case<64>(1, 100, 1, true, one));
+  } else if (hazard) {  // the wgmma cases below, overlapped then waiting
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true}));
+    add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_fwd = true}));
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_sync = true}));
+    add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_sync = true}));
   } else {
     add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
     add(run_case<32>(1, 77, 2, false, one));   // two heads
