@@ -219,6 +219,21 @@ __device__ __forceinline__ uint64_t wg_desc_rows(const unsigned char* tile, int 
   using W = WgShape<HD>;
   return wg_desc(tile + j * 2 * W::RS, W::RS, W::CS, false);
 }
+// acc (64 × HD) += C·B: C the 64 × 64 accumulator fragments c (P, dS or their transposes), rounded
+// to bf16 into the A registers a — which the products read until they complete, so a must not
+// change before the wait that covers this group — and B a 64-row tile read MN-major (its rows are
+// the K index): one group, issued and not waited for. dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K, O += P·V.
+template <int HD>
+__device__ __forceinline__ void wg_issue_rs(float (&acc)[HD / 8][4], uint32_t (&a)[4][4], const float (&c)[8][4],
+                                            const unsigned char* tile) {
+#pragma unroll
+  for (int j = 0; j < 4; j++) a_from_c(a[j], c, j);
+  wg_fence_regs();
+#pragma unroll
+  for (int j = 0; j < 4; j++)  // 16 rows of the tile (two 8-row groups) per step
+    wg_rs_tb<HD>(acc, a[j], wg_desc_rows<HD>(tile, j));
+  wg_commit();
+}
 
 // One (batch, head)'s view of the backward's inputs: its q columns in qkv (k at + d, v at + 2d; rows
 // 3d apart), its dy columns (rows d apart), its rows of lse and D. (attn2_bwd_dkv_kernel computes
@@ -325,13 +340,7 @@ __global__ void __launch_bounds__(128, HD == 64 ? 3 : 1)
         const bool valid = !need_mask || (i >= j && i < Tn && j < Tn);
         sT[n][e] = valid ? exp2f(sT[n][e] * scale_log2 - __fmul_rn(Lq[qc], LOG2E)) : 0.f;
       }
-#pragma unroll
-    for (int jq = 0; jq < 4; jq++) a_from_c(pa[jq], sT, jq);
-    wg_fence_regs();
-#pragma unroll
-    for (int jq = 0; jq < 4; jq++)  // 16 queries (two 8-row groups) per step
-      wg_rs_tb<HD>(dv, pa[jq], wg_desc_rows<HD>(dOs, jq));
-    wg_commit();
+    wg_issue_rs<HD>(dv, pa, sT, dOs);
     if constexpr (PIPE) {
       wg_wait<1>();  // dPᵀ (dV runs on)
       wg_fence_acc(dpT);
@@ -340,12 +349,7 @@ __global__ void __launch_bounds__(128, HD == 64 ? 3 : 1)
     for (int n = 0; n < 8; n++)
 #pragma unroll
       for (int e = 0; e < 4; e++) dpT[n][e] = sT[n][e] * (dpT[n][e] - Dq[n * 8 + 2 * t + (e & 1)]);
-#pragma unroll
-    for (int jq = 0; jq < 4; jq++) a_from_c(sa[jq], dpT, jq);
-    wg_fence_regs();
-#pragma unroll
-    for (int jq = 0; jq < 4; jq++) wg_rs_tb<HD>(dk, sa[jq], wg_desc_rows<HD>(Qs, jq));
-    wg_commit();
+    wg_issue_rs<HD>(dk, sa, dpT, Qs);
     if constexpr (!PIPE) {
       wg_wait<0>();
       __syncthreads();  // before the next iteration's copies overwrite this stage
@@ -445,13 +449,7 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
     for (int n = 0; n < 8; n++)
 #pragma unroll
       for (int e = 0; e < 4; e++) s[n][e] = s[n][e] * (dp[n][e] - dd[e >> 1]);
-#pragma unroll
-    for (int jk = 0; jk < 4; jk++) a_from_c(sa[jk], s, jk);
-    wg_fence_regs();
-#pragma unroll
-    for (int jk = 0; jk < 4; jk++)  // 16 keys (two 8-row groups) per step
-      wg_rs_tb<HD>(dq, sa[jk], wg_desc_rows<HD>(Ks, jk));
-    wg_commit();
+    wg_issue_rs<HD>(dq, sa, s, Ks);
     if constexpr (!PIPE) {
       wg_wait<0>();
       __syncthreads();  // before the next iteration's copies overwrite this stage
@@ -514,13 +512,7 @@ __global__ void __launch_bounds__(128) attn3_fwd_kernel(bf16* y, float* lse, con
     __syncthreads();  // ... for every warp
     if (kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, qh, ld, d, kt + 1, Tn);
     online_softmax_tile<R, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, k0 + R - 1 > wq0 || k0 + R > Tn);
-#pragma unroll
-    for (int jk = 0; jk < 4; jk++) a_from_c(pa[jk], s, jk);
-    wg_fence_regs();
-#pragma unroll
-    for (int jk = 0; jk < 4; jk++)  // 16 keys (two 8-row groups) per step
-      wg_rs_tb<HD>(o, pa[jk], wg_desc_rows<HD>(Vs, jk));
-    wg_commit();
+    wg_issue_rs<HD>(o, pa, s, Vs);
   }
   wg_wait<0>();
   wg_fence_acc(o);
