@@ -186,7 +186,7 @@ struct WgOp {
   int N;
   const uint32_t* a_regs;
   uint64_t da, db;
-  bool trans_b;
+  bool trans_b, accumulate;
 };
 // per thread: the committed groups, oldest first, and the products issued since the last commit
 static std::vector<std::vector<WgOp>> g_wg_groups[EMU_THREADS];
@@ -225,14 +225,14 @@ static void wgmma_run(const WgOp& op, int slot) {
   const int w = tid / 32, g = (tid % 32) / 4, t = tid % 4;
   for (int r = 0; r < N / 2; r++) {
     const int m = 16 * w + g + 8 * ((r / 2) % 2), n = 8 * (r / 4) + 2 * t + r % 2;
-    float acc = d[r];
+    float acc = op.accumulate ? d[r] : 0.f;  // scale-d
     for (int k = 0; k < 16; k++) acc += a_val(m, k) * b_val(n, k);
     d[r] = acc;
   }
 }
-void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db, bool trans_b) {
+void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db, bool trans_b, bool accumulate) {
   if (g_block_threads != 128) throw std::runtime_error("wgmma: the block must be one warpgroup");
-  g_wg_open[threadIdx.x].push_back({d, N, a_regs, da, db, trans_b});
+  g_wg_open[threadIdx.x].push_back({d, N, a_regs, da, db, trans_b, accumulate});
 }
 void emu_wgmma_commit() {
   g_wg_groups[threadIdx.x].push_back(std::move(g_wg_open[threadIdx.x]));

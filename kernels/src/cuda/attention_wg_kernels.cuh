@@ -65,7 +65,7 @@ struct WgShape {
 #ifdef LOCO_CUDA_EMULATE
 // test/attention_tc_emu.cpp: wgmma.mma_async m64nNk16 on the warpgroup (the emulated block), N/2
 // accumulators per thread; a_regs null: A from the descriptor da
-void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db, bool trans_b);
+void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db, bool trans_b, bool accumulate);
 void emu_wgmma_commit();
 void emu_wgmma_wait(int pending);
 #endif
@@ -127,17 +127,30 @@ __device__ __forceinline__ void wg_fence_acc(float (&d)[N][4]) {
     for (int e = 0; e < 4; e++) asm volatile("" : "+f"(d[n][e])::"memory");
 #endif
 }
-// d[64 × 64] += A·Bᵀ over 16 k, A and B K-major in shared memory
-__device__ __forceinline__ void wg_ss_n64(float (&d)[8][4], uint64_t da, uint64_t db) {
+// After the wait that completes the products reading A registers a: the compiler sees them read when
+// the products issue and could reuse those registers for other values at once, while the products
+// still read them; this keeps them live (and unchanged) until here. No instruction is emitted.
+__device__ __forceinline__ void wg_fence_a(uint32_t (&a)[4][4]) {
+#ifndef LOCO_CUDA_EMULATE
+#pragma unroll
+  for (int j = 0; j < 4; j++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) asm volatile("" : "+r"(a[j][e])::"memory");
+#endif
+}
+// d[64 × 64] = A·Bᵀ (+ d where accumulate) over 16 k, A and B K-major in shared memory. The first
+// product of a batch does not accumulate (wgmma's scale-d = 0), so the scores need no zeroing: zeros
+// written into registers while earlier products run made ptxas inject waits (C7517).
+__device__ __forceinline__ void wg_ss_n64(float (&d)[8][4], uint64_t da, uint64_t db, bool accumulate) {
 #ifdef LOCO_CUDA_EMULATE
-  emu_wgmma(&d[0][0], 64, nullptr, da, db, false);
+  emu_wgmma(&d[0][0], 64, nullptr, da, db, false, accumulate);
 #else
   float* f = &d[0][0];
   asm volatile(
       "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
       : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
-      : "l"(da), "l"(db), "n"(1));
+      : "l"(da), "l"(db), "r"((int)accumulate));
 #endif
 }
 // d[64 × HD] += A·B over 16 k, A from registers (mma.m16n8k16's A fragment of warp w's 16 rows), B
@@ -145,7 +158,7 @@ __device__ __forceinline__ void wg_ss_n64(float (&d)[8][4], uint64_t da, uint64_
 template <int HD>
 __device__ __forceinline__ void wg_rs_tb(float (&d)[HD / 8][4], const uint32_t (&a)[4], uint64_t db) {
 #ifdef LOCO_CUDA_EMULATE
-  emu_wgmma(&d[0][0], HD, a, 0, db, true);
+  emu_wgmma(&d[0][0], HD, a, 0, db, true, true);
 #else
   float* f = &d[0][0];
   if constexpr (HD == 64) {
@@ -173,14 +186,15 @@ __device__ __forceinline__ void wg_tile_ready(bool more) {
   wg_fence_smem();
   __syncthreads();
 }
-// acc += A·Bᵀ over head_dim (64 × 64; A, B K-major 64-row tiles) as one group, issued and not
-// waited for
+// acc = A·Bᵀ over head_dim (64 × 64; A, B K-major 64-row tiles; acc's old values unused) as one
+// group, issued and not waited for
 template <int HD>
 __device__ __forceinline__ void wg_issue_scores(float (&acc)[8][4], const unsigned char* A, const unsigned char* B) {
   using W = WgShape<HD>;
 #pragma unroll
   for (int kk = 0; kk < HD / 16; kk++)  // 16 head_dim columns (two core matrices) per step
-    wg_ss_n64(acc, wg_desc(A + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(B + kk * 2 * W::CS, W::CS, W::RS, true));
+    wg_ss_n64(acc, wg_desc(A + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(B + kk * 2 * W::CS, W::CS, W::RS, true),
+              kk > 0);
   wg_commit();
 }
 template <int N>
@@ -189,25 +203,21 @@ __device__ __forceinline__ void wg_zero(float (&acc)[N][4]) {
   for (int n = 0; n < N; n++)
 #pragma unroll
     for (int e = 0; e < 4; e++) acc[n][e] = 0.f;
-  // the zeros in place before the batch (else the compiler may sink them into it, and ptxas then
-  // serializes the kernel's wgmma: C7515)
+  // the zeros in place before the loop's first batch (else the compiler may sink them into it, and
+  // ptxas then serializes the kernel's wgmma: C7515)
   wg_fence_acc(acc);
 }
-// The forward's scores: acc = A·Bᵀ (Q against K), zeroed first, one group, not waited for.
+// The forward's scores: acc = A·Bᵀ (Q against K), one group, not waited for.
 template <int HD>
 __device__ __forceinline__ void wg_scores(float (&acc)[8][4], const unsigned char* A, const unsigned char* B) {
-  wg_zero(acc);
   wg_fence_regs();
   wg_issue_scores<HD>(acc, A, B);
 }
-// The backward's two score-like products: acc1 = A1·B1ᵀ, then acc2 = A2·B2ᵀ, each its own group, both
-// zeroed before the first is issued. dK/dV: (K, V) against (Q, dO) for Sᵀ, dPᵀ; dQ: (Q, dO) against
-// (K, V) for S, dP.
+// The backward's two score-like products: acc1 = A1·B1ᵀ, then acc2 = A2·B2ᵀ, each its own group, not
+// waited for. dK/dV: (K, V) against (Q, dO) for Sᵀ, dPᵀ; dQ: (Q, dO) against (K, V) for S, dP.
 template <int HD>
 __device__ __forceinline__ void wg_score_pair(float (&acc1)[8][4], float (&acc2)[8][4], const unsigned char* A1,
                                               const unsigned char* A2, const unsigned char* B1, const unsigned char* B2) {
-  wg_zero(acc1);
-  wg_zero(acc2);
   wg_fence_regs();
   wg_issue_scores<HD>(acc1, A1, B1);
   wg_issue_scores<HD>(acc2, A2, B2);
@@ -280,10 +290,10 @@ __device__ __forceinline__ void wg_stage_qdo(unsigned char* QD, float* LD, int s
   cp_async_commit();
 }
 
-// (3 blocks per SM at head_dim 64: the overlapped schedule then fits in 164 registers, no spills; it
-// took 186, 2 blocks, unbounded. Shared memory allows 4.)
+// (Not bounded to 3 blocks per SM at head_dim 64: the overlapped schedule then fits in 164 registers
+// without spills, but ptxas serializes its wgmma for want of registers, C7512.)
 template <int HD, bool PIPE>
-__global__ void __launch_bounds__(128, HD == 64 ? 3 : 1)
+__global__ void __launch_bounds__(128)
     attn3_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
                          float scale, float scale_log2) {
   using W = WgShape<HD>;
@@ -308,7 +318,7 @@ __global__ void __launch_bounds__(128, HD == 64 ? 3 : 1)
   // Sᵀ then Pᵀ, dPᵀ then dSᵀ (C fragments), and Pᵀ, dSᵀ as A fragments: outside the loop, since with
   // PIPE a batch of products reading pa or sa completes in the next iteration
   float sT[8][4], dpT[8][4];
-  uint32_t pa[4][4], sa[4][4];
+  uint32_t pa[4][4] = {}, sa[4][4] = {};
   for (int qt = kb; qt < nq; qt++) {
     const int st = (qt - kb) & 1;
     // PIPE: the next tile's copies start below, once the products reading their stage completed
@@ -323,6 +333,8 @@ __global__ void __launch_bounds__(128, HD == 64 ? 3 : 1)
     if constexpr (PIPE) {
       wg_wait<1>();  // Sᵀ (dPᵀ runs on); also the previous tile's dV, dK, the last readers of stage st ^ 1
       wg_fence_acc(sT);
+      wg_fence_a(pa);
+      wg_fence_a(sa);
       __syncthreads();  // ... for every warp
       if (qt + 1 < nq) wg_stage_qdo<HD>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
     } else {
@@ -352,10 +364,14 @@ __global__ void __launch_bounds__(128, HD == 64 ? 3 : 1)
     wg_issue_rs<HD>(dk, sa, dpT, Qs);
     if constexpr (!PIPE) {
       wg_wait<0>();
+      wg_fence_a(pa);
+      wg_fence_a(sa);
       __syncthreads();  // before the next iteration's copies overwrite this stage
     }
   }
   wg_wait<0>();
+  wg_fence_a(pa);
+  wg_fence_a(sa);
   wg_fence_acc(dk);
   wg_fence_acc(dv);
   bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
@@ -415,7 +431,7 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
   float dq[HD / 8][4];
   wg_zero(dq);
   float s[8][4], dp[8][4];  // S, dP; then P, dS in s
-  uint32_t sa[4][4];  // dS as A fragments: with PIPE, read by products that complete in the next iteration
+  uint32_t sa[4][4] = {};  // dS as A fragments: with PIPE, read by products that complete in the next iteration
   for (int kt = 0; kt < nkt; kt++) {
     const int st = kt & 1;
     if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
@@ -427,6 +443,7 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
     if constexpr (PIPE) {
       wg_wait<1>();  // S (dP runs on); also the previous tile's dQ products, the last readers of stage st ^ 1
       wg_fence_acc(s);
+      wg_fence_a(sa);
       __syncthreads();  // ... for every warp
       if (kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
     } else {
@@ -452,10 +469,12 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
     wg_issue_rs<HD>(dq, sa, s, Ks);
     if constexpr (!PIPE) {
       wg_wait<0>();
+      wg_fence_a(sa);
       __syncthreads();  // before the next iteration's copies overwrite this stage
     }
   }
   wg_wait<0>();
+  wg_fence_a(sa);
   wg_fence_acc(dq);  // (zeros in place before the loop: see wg_score_pair)
   bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
 #pragma unroll
@@ -498,7 +517,7 @@ __global__ void __launch_bounds__(128) attn3_fwd_kernel(bf16* y, float* lse, con
   float o[HD / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
   wg_zero(o);
   float s[8][4];
-  uint32_t pa[4][4];  // P as A fragments, read by products that complete in the next iteration
+  uint32_t pa[4][4] = {};  // P as A fragments, read by products that complete in the next iteration
   for (int kt = 0; kt < nkt; kt++) {
     const int st = kt & 1;
     wg_tile_ready(false);
@@ -509,12 +528,14 @@ __global__ void __launch_bounds__(128) attn3_fwd_kernel(bf16* y, float* lse, con
     wg_wait<0>();  // S; also the previous tile's P·V, the last reader of stage st ^ 1
     wg_fence_acc(s);
     wg_fence_acc(o);
+    wg_fence_a(pa);
     __syncthreads();  // ... for every warp
     if (kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, qh, ld, d, kt + 1, Tn);
     online_softmax_tile<R, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, k0 + R - 1 > wq0 || k0 + R > Tn);
     wg_issue_rs<HD>(o, pa, s, Vs);
   }
   wg_wait<0>();
+  wg_fence_a(pa);
   wg_fence_acc(o);
   write_forward_rows<HD>(y, lse, o, m, l, qi, Tn, b, h, d, bh, t);
 }
