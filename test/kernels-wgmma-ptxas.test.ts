@@ -1,0 +1,45 @@
+// The wgmma attention kernels (kernels/src/cuda/attention_wg_kernels.cuh) compiled for sm_90a with the
+// machine's nvcc, as the GPU build compiles them: every one without register spills, and no C75xx
+// note from ptxas — the notes that say it serialized the kernel's warpgroup MMAs (C7512, C7515) or
+// injected waits into it (C7517), which would quietly undo the overlap the kernels are written for
+// (docs/cuda.md, "Compiler traps"). No GPU needed; skipped where nvcc is missing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, tempDir } from './helpers.js';
+
+const KERNELS = join(ROOT, 'kernels');
+const NVCC = spawnSync('sh', ['-c', 'command -v nvcc || ls /usr/local/cuda/bin/nvcc'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+
+interface Kernel { name: string; registers: number; spillStores: number; spillLoads: number }
+
+/** ptxas -v's per-kernel blocks: "Compiling entry function 'NAME'", then its spills and registers. */
+function parsePtxas(log: string): Kernel[] {
+  return log.split("Compiling entry function '").slice(1).map((block) => {
+    const num = (re: RegExp) => Number(re.exec(block)?.[1] ?? NaN);
+    return {
+      name: block.slice(0, block.indexOf("'")),
+      registers: num(/Used (\d+) registers/),
+      spillStores: num(/(\d+) bytes spill stores/),
+      spillLoads: num(/(\d+) bytes spill loads/),
+    };
+  });
+}
+
+test('wgmma attention kernels: no spills and no C75xx (serialized or waited) note from ptxas for sm_90a', { timeout: 300_000, skip: NVCC ? false : 'no nvcc on this machine' }, () => {
+  const out = join(tempDir('loco-ptxas-'), 'attention_tc2.o');
+  const r = spawnSync(NVCC, ['-std=c++17', '-O3', '-gencode', 'arch=compute_90a,code=sm_90a', '-Isrc', '-Xptxas', '-v', '-c', 'src/cuda/attention_tc2.cu', '-o', out],
+    { cwd: KERNELS, encoding: 'utf8', timeout: 280_000 });
+  assert.equal(r.status, 0, r.stderr.slice(-3000));
+  const log = r.stdout + r.stderr;
+  const notes = log.split('\n').filter((l) => /\(C75\d\d\)/.test(l));
+  assert.deepEqual(notes, [], 'ptxas serialized the wgmma or injected waits');
+  const wg = parsePtxas(log).filter((k) => k.name.includes('attn3_'));
+  // forward (head_dim 64, 128); dK/dV and dQ, each overlapped and waiting (PIPE true, false)
+  assert.equal(wg.length, 10, wg.map((k) => k.name).join('\n'));
+  for (const k of wg) {
+    assert.ok(Number.isFinite(k.registers) && k.registers <= 255, JSON.stringify(k));
+    assert.equal(k.spillStores + k.spillLoads, 0, `spills in ${k.name}`);
+  }
+});
