@@ -238,16 +238,17 @@ void emu_wgmma_commit() {
   g_wg_groups[threadIdx.x].push_back(std::move(g_wg_open[threadIdx.x]));
   g_wg_open[threadIdx.x].clear();
 }
+static bool g_weaker_waits = false;  // --inject-hazard
 // Runs the products the wait completes, in issue order: every thread first publishes the A registers
 // they read (as they are now), then all compute, then all have read them before a later wait reuses
 // the slots — two barriers per wait.
-static bool g_weaker_waits = false;  // --inject-hazard
 void emu_wgmma_wait(int pending) {
   if (g_weaker_waits && pending > 0) pending++;
+  auto& groups = g_wg_groups[threadIdx.x];
   std::vector<WgOp> run;
-  while ((int)g_wg_groups[threadIdx.x].size() > pending) {
-    for (const WgOp& op : g_wg_groups[threadIdx.x].front()) run.push_back(op);
-    g_wg_groups[threadIdx.x].erase(g_wg_groups[threadIdx.x].begin());
+  while ((int)groups.size() > pending) {
+    for (const WgOp& op : groups.front()) run.push_back(op);
+    groups.erase(groups.begin());
   }
   if (run.empty()) return;  // (the same for every thread: the warpgroup issues and waits together)
   const int tid = threadIdx.x;

@@ -110,8 +110,6 @@ class EmuFibers {
     if (arrived_[id] > 0 && arrived_[id] >= participants_[id]) release(id);
   }
 
-  int current() const { return cur_; }
-
  private:
   enum State { READY, WAITING, DONE };
   struct Fiber {

@@ -237,9 +237,11 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 
 bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
 bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
-bool attention_tc2_wgmma_bwd(int hd) { return wgmma_bwd() && (hd == 64 || hd == 128); }
+// the head sizes the wgmma kernels are instantiated for (fwd_tc2, bwd_tc2 above)
+static bool wgmma_head_dim(int hd) { return hd == 64 || hd == 128; }
+bool attention_tc2_wgmma_bwd(int hd) { return wgmma_bwd() && wgmma_head_dim(hd); }
 // (with the fused RoPE the tc2 forward runs: its tables take precedence, as fwd_tc2 above)
-bool attention_tc2_wgmma_fwd(int hd) { return wgmma_fwd() && (hd == 64 || hd == 128); }
+bool attention_tc2_wgmma_fwd(int hd) { return wgmma_fwd() && wgmma_head_dim(hd); }
 const char* attention_tc2_bwd_name(int hd) {
   if (wgmma_bwd()) return !attention_tc2_wgmma_bwd(hd) ? "" : wgmma_mode() == WG_SYNC ? "wgmma backward, sync" : "wgmma backward";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials" : bwd_dq_mode() == DQ_ORDERED ? "fused backward" : "";

@@ -475,7 +475,7 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
   }
   wg_wait<0>();
   wg_fence_a(sa);
-  wg_fence_acc(dq);  // (zeros in place before the loop: see wg_score_pair)
+  wg_fence_acc(dq);
   bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
 #pragma unroll
   for (int r = 0; r < 2; r++) {
