@@ -1,6 +1,6 @@
 // Shared test helpers: run the real `bin/loco` binary in a sandboxed HOME and config dir.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +10,25 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCO = join(ROOT, 'bin', 'loco');
 export const SHARED = join(ROOT, '..', 'shared');
 
+// Every test file runs in a process of its own: its temporary directories go when it exits
+// (LOCO_KEEP_TEST_TMP=1 keeps them to look at). They used to stay, and runs of the suite filled the
+// disk (77 GB in /tmp on a development machine, 2026-11-27).
+const madeDirs: string[] = [];
+process.on('exit', () => {
+  if (process.env.LOCO_KEEP_TEST_TMP === '1') return;
+  for (const d of madeDirs) {
+    try {
+      rmSync(d, { recursive: true, force: true });
+    } catch {
+      // a child process still writing there: leave it
+    }
+  }
+});
+
 export function tempDir(prefix = 'loco-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(d);
+  return d;
 }
 
 export interface RunResult {

@@ -16,7 +16,7 @@ same bytes. Across devices: `init` gives the same parameters bit for bit, the st
 
   python3 kernels/tools/engine_session.py ENGINE [--tol 0.02] [--devices cuda,cpu]
 """
-import json, os, random, struct, subprocess, sys, tempfile
+import json, os, random, shutil, struct, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
 from configs import engine_config  # noqa: E402
@@ -173,7 +173,14 @@ def main():
     engine = sys.argv[1]
     tol = float(sys.argv[sys.argv.index("--tol") + 1]) if "--tol" in sys.argv else 0.02
     devices = sys.argv[sys.argv.index("--devices") + 1].split(",") if "--devices" in sys.argv else ["cuda", "cpu"]
-    work = tempfile.mkdtemp()
+    work = tempfile.mkdtemp()  # ≈ 250 MB of checkpoints and deltas: removed however the run ends
+    try:
+        return run_sessions(engine, devices, tol, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_sessions(engine, devices, tol, work):
     shard = os.path.join(work, "shard.bin")
     write_shard(shard, 64 * 40 + 1)
     dirs = [os.path.join(work, "first"), os.path.join(work, "second")]
