@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loco, tempDir, writeBandedShard } from './helpers.js';
@@ -131,14 +131,18 @@ test('audit reproduces a validator\'s window; a replaced payload is reported for
     writeFileSync(manifestFile, loaded.bytes);
     const peersFile = join(dir, 'peers.json');
     writeFileSync(peersFile, JSON.stringify(MINERS.map((u) => ({ uid: u, hotkey: kp.get(u)!.ss58Address, store: storeUrl(u) }))));
+    // the command's own scratch folder (no --work-dir) goes under TMPDIR and must be gone afterwards
+    const cliTmp = join(dir, 'cli-tmp');
+    mkdirSync(cliTmp, { recursive: true });
     const cli = (json = true) =>
       loco(
         ['audit', '--window', String(B + 1), '--validator', kp.get(VALIDATOR)!.ss58Address, '--manifest', manifestFile, '--data', SHARD, '--peers', peersFile,
           '--validator-store', storeUrl(VALIDATOR), '--window-seconds', String(S), '--threads', '1', ...(json ? ['--json'] : [])],
-        { home: dir },
+        { home: dir, env: { TMPDIR: cliTmp } },
       );
     const cliOk = cli(true);
     assert.equal(cliOk.code, 0, cliOk.stdout + cliOk.stderr);
+    assert.deepEqual(readdirSync(cliTmp), [], 'loco audit left its scratch folder behind');
     assert.equal(cliOk.json.data.match, true);
     assert.deepEqual(cliOk.json.data.miners.map((x: { uid: number; match: boolean }) => [x.uid, x.match]), MINERS.map((u) => [u, true]));
 

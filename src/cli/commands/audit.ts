@@ -32,7 +32,7 @@ async function audit(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   const tolerance = f.tolerance === undefined ? undefined : Number(f.tolerance);
   if (tolerance !== undefined && !(tolerance >= 0)) throw new LocoError('usage', `--tolerance must be a number ≥ 0 (got ${f.tolerance})`);
 
-  const [{ readManifest }, { listShardFiles, ShardSet }, { openStore }, { publicKeypair }, { readPeersFile, WallClock }, { auditWindow, humanAudit, findSetWeights, weightsSearchRange }, { Engine }, { tmpdir }, { join }] =
+  const [{ readManifest }, { listShardFiles, ShardSet }, { openStore }, { publicKeypair }, { readPeersFile, WallClock }, { auditWindow, humanAudit, findSetWeights, weightsSearchRange }, { Engine }, { tmpdir }, { join }, { rmSync }] =
     await Promise.all([
       import('../../protocol/manifest.js'),
       import('../../data/shards.js'),
@@ -43,6 +43,7 @@ async function audit(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
       import('../../trainer/engine.js'),
       import('node:os'),
       import('node:path'),
+      import('node:fs'),
     ]);
   const validator = (await publicKeypair({ ss58: f.validator }).catch(() => {
     throw new LocoError('invalidInput', `--validator ${f.validator}: not an SS58 address`);
@@ -61,6 +62,8 @@ async function audit(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
     const { connect } = await import('../../chain/client.js');
     chain = await connect((await resolveDefaults(ctx.opts)).network, { onStatus: (s) => ctx.out.debug(s) });
   }
+  // without --work-dir the scratch folder is this command's own: removed however the audit ends
+  const ownWorkDir = f.workDir === undefined ? join(tmpdir(), `loco-audit-${manifest.runId}-${process.pid}`) : undefined;
   const engine = await Engine.start({ threads: int(f.threads, '--threads', 1) });
   try {
     let validatorStoreUrl = f.validatorStore;
@@ -97,7 +100,7 @@ async function audit(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
       peers,
       startTime,
       engine,
-      workDir: f.workDir ?? join(tmpdir(), `loco-audit-${manifest.runId}-${window}-${process.pid}`),
+      workDir: f.workDir ?? ownWorkDir!,
       from: int(f.from, '--from'),
       tolerance,
       chainWeights: chain
@@ -123,6 +126,7 @@ async function audit(ctx: Ctx, _args: unknown[], cmd: Command): Promise<void> {
   } finally {
     await engine.shutdown();
     await chain?.close();
+    if (ownWorkDir) rmSync(ownWorkDir, { recursive: true, force: true });
   }
 }
 
