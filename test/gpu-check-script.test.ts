@@ -32,9 +32,10 @@ tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
 echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"bin\\":\\"$0\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}/\${LOCO_CUDA_ATTN_FWD:-}\\"}"`;
   script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
   // gpu-parity: the per-precision numbers differ only under LOCO_CUDA_LOGITS=fp32 (and under
-  // LOCO_CUDA_ATTN_BWD=wgmma-sync where STUB_SYNC_DIFFERS is set)
+  // LOCO_CUDA_ATTN_BWD=wgmma-sync or wgmma2 where STUB_SYNC_DIFFERS is set)
   script(join(k, 'build', 'gpu-parity'), `loss=10.5; [[ "\${LOCO_CUDA_LOGITS:-}" == fp32 ]] && loss=10.25
 [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma-sync && -n "\${STUB_SYNC_DIFFERS:-}" ]] && loss=10.4
+[[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma2 && -n "\${STUB_SYNC_DIFFERS:-}" ]] && loss=10.3
 echo "{\\"tool\\":\\"gpu-parity\\",\\"ok\\":${opts.parityOk},\\"failures\\":[],\\"attention_tc2_fnv1a\\":\\"00c0ffee00c0ffee\\",\\"precisions\\":{\\"bf16\\":{\\"loss\\":$loss}}}"`);
   // wgmma-probe: the MN-major strides run the other way than the kernels read them (kernel_layout_ok
   // false); built with the probe's readings (build-wgflip, the stub make below) it says they hold
@@ -90,7 +91,13 @@ fi
 if [[ -z "$log" || "$args" != *" regex:attn "* ]]; then echo "ncu: no GPU" >&2; exit 1; fi
 { echo '==PROF== Disconnected'
   echo '"ID","Kernel Name","Block Size","Grid Size","Metric Name","Metric Unit","Metric Value"'
-  if [[ "\${LOCO_CUDA_ATTN_FWD:-}" == wgmma ]]; then
+  if [[ "\${LOCO_CUDA_ATTN_FWD:-}" == wgmma2 ]]; then
+    row 0 'attn3_fwd_kernel<64, 2>' ${opts.slowFused ? 55 : 90}; row 1 'attn3_fwd_kernel<64, 2>' ${opts.slowFused ? 55 : 90}
+    row 2 'attn2_bwd_dkv_kernel<64, false, false, 1, 64>' 500; row 3 'attn2_bwd_dq_kernel<64, false, 1, 64>' 400
+  elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma2 ]]; then
+    row 0 'attn2_fwd_kernel<64, 0, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, 0, 1, 64>' 100
+    row 2 'attn3_bwd_dkv_kernel<64, true, 2>' ${opts.slowFused ? 4900 : 290}; row 3 'attn3_bwd_dq_kernel<64, true, 2>' 250
+  elif [[ "\${LOCO_CUDA_ATTN_FWD:-}" == wgmma ]]; then
     row 0 'attn3_fwd_kernel<64>' ${opts.slowFused ? 60 : 80}; row 1 'attn3_fwd_kernel<64>' ${opts.slowFused ? 60 : 80}
     row 2 'attn2_bwd_dkv_kernel<64, false, false, 1, 64>' 500; row 3 'attn2_bwd_dq_kernel<64, false, 1, 64>' 400
   elif [[ "\${LOCO_CUDA_ATTN_ROWS:-}" == 32 ]]; then
@@ -143,7 +150,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -166,21 +173,27 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
   assert.deepEqual(at.runs.map((r: { config: string; variant: string }) => `${r.config}/${r.variant}`),
     ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', 'gpt2-124m/wgmmabwd', 'gpt2-124m/wgmmasync', 'gpt2-124m/wgmmafwd',
-      '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials', '1b/wgmmabwd', '1b/wgmmasync', '1b/wgmmafwd']);
+      'gpt2-124m/wgmma2bwd', 'gpt2-124m/wgmma2fwd',
+      '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials', '1b/wgmmabwd', '1b/wgmmasync', '1b/wgmmafwd', '1b/wgmma2bwd', '1b/wgmma2fwd']);
   const r32 = at.runs[1];
   assert.equal(r32.kernels.length, 3);
   assert.match(r32.kernels[2].name, /attn2_fwd_kernel<64, false, 2, 64>/);
   assert.equal(r32.kernels[2].count, 2);
   assert.ok(near(r32.total_ms, 0.9) && near(r32.parts.forward, 0.15) && near(r32.parts.backward, 0.75), JSON.stringify(r32));
-  assert.ok(near(at.runs[9].parts.backward, 2.4), JSON.stringify(at.runs[9]));
+  assert.ok(near(at.runs[11].parts.backward, 2.4), JSON.stringify(at.runs[11]));
   // the wgmma forward's kernel counts as the forward (slower than the 32-row one here: 160 µs against 150)
   assert.ok(near(at.runs[6].parts.forward, 0.16), JSON.stringify(at.runs[6]));
   // the wgmma kernels are counted as the dK/dV and dQ parts of a backward of their own
   assert.ok(near(at.runs[4].parts.dkv, 0.3) && near(at.runs[4].parts.dq, 0.25) && near(at.runs[4].parts.backward, 0.55), JSON.stringify(at.runs[4]));
   assert.ok(near(at.runs[3].parts.backward, 0.52), JSON.stringify(at.runs[3]));
   assert.ok(near(at.runs[5].parts.dkv, 0.35) && near(at.runs[5].parts.backward, 0.63), JSON.stringify(at.runs[5]));
+  // ... and so are the two-warpgroup kernels (a backward of 0.54 ms, a forward of 0.18: neither the best here)
+  assert.ok(near(at.runs[7].parts.dkv, 0.29) && near(at.runs[7].parts.backward, 0.54), JSON.stringify(at.runs[7]));
+  assert.ok(near(at.runs[8].parts.forward, 0.18), JSON.stringify(at.runs[8]));
   // both wgmma schedules gave the same gpu-parity numbers (the same sums in the same order)
   assert.equal(j.comparison.wgmma_sync_same_as_overlapped, true);
+  // ... and so did one and two warpgroups per block, backward and forward
+  assert.deepEqual(j.comparison.wgmma2_same_as_one, { bwd: true, fwd: true });
   // the best of each part: the 32-row forward, the partials backward (0.52 ms against the ordered
   // fused 0.6 and the split 0.75 and 0.9)
   // the 32-row kernels' attention checksum equals the default run's
@@ -193,7 +206,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
     variants_built_with: '-DLOCO_WG_KMAJOR_LBO_IS_K=1 -DLOCO_WG_MNMAJOR_LBO_IS_K=0', flipped_probe_kernel_layout_ok: true,
   });
   assert.equal(readFileSync(join(t.root, 'kernels', 'build-wgflip', 'flags'), 'utf8').trim(), '-DLOCO_WG_KMAJOR_LBO_IS_K=1 -DLOCO_WG_MNMAJOR_LBO_IS_K=0');
-  for (const st of ['bench_124m_wgmmabwd', 'bench_1b_wgmmasync', 'bench_124m_wgmmafwd']) assert.match(j.stages[st].result.bin, /build-wgflip\/gpu-bench$/, st);
+  for (const st of ['bench_124m_wgmmabwd', 'bench_1b_wgmmasync', 'bench_124m_wgmmafwd', 'bench_1b_wgmma2bwd', 'bench_124m_wgmma2fwd']) assert.match(j.stages[st].result.bin, /build-wgflip\/gpu-bench$/, st);
   for (const st of ['bench_124m', 'bench_124m_ropebwd']) assert.match(j.stages[st].result.bin, /kernels\/build\/gpu-bench$/, st);
   // variants whose parity numbers equal the default's to the last digit (fp32 logits round differently)
   assert.equal(j.comparison.parity_same_results_as_default.normreread, true);
@@ -223,6 +236,8 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(c.engine_wgmma_bwd_tokens_per_s, 400_000);
   assert.equal(c.engine_wgmma_sync_bwd_tokens_per_s, 400_000);
   assert.equal(c.engine_wgmma_fwd_tokens_per_s, 400_000);
+  assert.equal(c.engine_wgmma2_bwd_tokens_per_s, 400_000);
+  assert.equal(c.engine_wgmma2_fwd_tokens_per_s, 400_000);
   assert.equal(c.engine_rope_bwd_fused_tokens_per_s, 405_000);
   assert.equal(c.baseline_tc2_tokens_per_s, 300_000);
   assert.equal(c.baseline_tc_tokens_per_s, 301_000);
@@ -260,12 +275,15 @@ test('gpu-check.sh: bench_*_best adds LOCO_CUDA_ROPE_BWD=fused to the fastest sp
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
   const b124 = j.stages.attn_times.result.best['gpt2-124m'];
   assert.equal(b124.backward.variant, 'split');
-  // the wgmma forward is the fastest forward here (120 µs against 150): it replaces the 32-row one
-  assert.equal(b124.forward.variant, 'wgmmafwd');
-  assert.deepEqual(b124.env, { LOCO_CUDA_ATTN_ROWS: 'dkv,dq', LOCO_CUDA_ATTN_FWD: 'wgmma' });
+  // the two-warpgroup wgmma forward is the fastest forward here (110 µs against 120 for one
+  // warpgroup and 150 for 32 rows per warp): it replaces the 32-row one
+  assert.equal(b124.forward.variant, 'wgmma2fwd');
+  assert.deepEqual(b124.env, { LOCO_CUDA_ATTN_ROWS: 'dkv,dq', LOCO_CUDA_ATTN_FWD: 'wgmma2' });
   // the stub gpu-bench is 5k tokens/s faster with LOCO_CUDA_ROPE_BWD=fused: the mix is benchmarked
-  assert.equal(j.stages.bench_124m_best.result.attn_env, 'dkv,dq//fused/wgmma');
-  assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=dkv,dq LOCO_CUDA_ATTN_FWD=wgmma LOCO_CUDA_ROPE_BWD=fused');
-  // the two wgmma schedules' gpu-parity numbers differ here: the comparison says so
+  assert.equal(j.stages.bench_124m_best.result.attn_env, 'dkv,dq//fused/wgmma2');
+  assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=dkv,dq LOCO_CUDA_ATTN_FWD=wgmma2 LOCO_CUDA_ROPE_BWD=fused');
+  // the two wgmma schedules' gpu-parity numbers differ here, and so do one and two warpgroups' backward:
+  // the comparisons say so
   assert.equal(j.comparison.wgmma_sync_same_as_overlapped, false);
+  assert.deepEqual(j.comparison.wgmma2_same_as_one, { bwd: false, fwd: true });
 });

@@ -8,7 +8,8 @@
 // equal the 16-row kernels' bit for bit, with the forward on warpgroup MMA (LOCO_CUDA_ATTN_FWD=wgmma,
 // the tc2 forward's bits), and with the backward on warpgroup MMA, its products
 // overlapped with the softmax work (LOCO_CUDA_ATTN_BWD=wgmma) or waited for batch by batch
-// (wgmma-sync), the same bits either way (the emulator's wgmma follows the layouts build/wgmma-probe
+// (wgmma-sync), the same bits either way, and with two warpgroups per block sharing the tiles they
+// read (LOCO_CUDA_ATTN_FWD/BWD=wgmma2, the same bits again; the emulator's wgmma follows the layouts build/wgmma-probe
 // checks on a GPU, and runs each batch of products at the wait that covers it, as late as a GPU may);
 // an injected error is caught, and so is a wait made one batch too weak (--inject-hazard). Needs the
 // CUDA headers only (the development and CI machines have nvcc's; no GPU).
@@ -23,7 +24,7 @@ const KERNELS = join(ROOT, 'kernels');
 const EMU = join(KERNELS, 'build', 'attention-tc-emu');
 const HAVE_CUDA_HEADERS = existsSync('/usr/local/cuda/include/cuda_bf16.h');
 
-interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
+interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; wgmma_groups: number; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
 
 test('tensor-core attention (emulated) matches the CPU attention; an injected error fails', { timeout: 900_000, skip: HAVE_CUDA_HEADERS ? false : 'no CUDA headers on this machine' }, () => {
   const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/attention-tc-emu'], { encoding: 'utf8', timeout: 180_000 });
@@ -35,13 +36,14 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // then two with RoPE fused into the kernels, four with the one-kernel backward (ordered dQ),
   // four with 32 rows per warp, two with RoPE undone in the backward's epilogue only, and two with
   // the dQ shares stored as partials and added by a reduce kernel, three with the wgmma forward and
-  // backward (overlapped), and two with the tc2 forward and the wgmma backward waiting for each batch
-  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
+  // backward (overlapped), two with the tc2 forward and the wgmma backward waiting for each batch,
+  // and three with both on two warpgroups per block
+  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
   assert.deepEqual(j.cases.map(name), [
     '16', '32', '64', '128', '64', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused',
     '16+rows32', '32+rows32', '64+rows32', '128+rows32', '64+rope_out', '128+rope_out+rows32',
     '64+fused+partials', '128+fused+partials', '64+wgmma+wgmma_fwd', '64+wgmma+wgmma_fwd', '128+wgmma+wgmma_fwd',
-    '64+wgmma-sync', '128+wgmma-sync',
+    '64+wgmma-sync', '128+wgmma-sync', '64+wgmma+wgmma_fwdx2', '64+wgmma+wgmma_fwdx2', '128+wgmma+wgmma_fwdx2',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
   const shape = (c: Case) => `${c.head_dim}/${c.B}/${c.T}/${c.H}`;
@@ -60,7 +62,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   }
   // the emulated wgmma adds the same products in the same order as the emulated mma.sync: where a
   // default case has the same shape, the wgmma forward and backward give its bits
-  const wgSame = j.cases.filter((w) => w.wgmma_bwd && !w.wgmma_sync).map((w) => {
+  const wgSame = j.cases.filter((w) => w.wgmma_bwd && !w.wgmma_sync && w.wgmma_groups === 1).map((w) => {
     const base = j.cases.find((c) => !c.wgmma_bwd && !c.rope && !c.rope_out && !c.fused_bwd && c.rows_per_warp === 16 && shape(c) === shape(w));
     if (base) assert.equal(w.output_fnv1a, base.output_fnv1a, `the wgmma backward changed the outputs at ${shape(w)}`);
     return Boolean(base);
@@ -73,6 +75,15 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
     assert.ok(pipe, `no overlapped wgmma case for ${shape(w)}`);
     assert.equal(w.output_fnv1a, pipe.output_fnv1a, `the two wgmma schedules differ at ${shape(w)}`);
   }
+  // two warpgroups per block add the same products in the same order as one (a skipped tile would
+  // only have added zeros): the one-warpgroup case's bits at each shape
+  const wg2 = j.cases.filter((c) => c.wgmma_groups === 2);
+  assert.equal(wg2.length, 3);
+  for (const w of wg2) {
+    const one = j.cases.find((c) => c.wgmma_bwd && c.wgmma_fwd && c.wgmma_groups === 1 && shape(c) === shape(w));
+    assert.ok(one, `no one-warpgroup wgmma case for ${shape(w)}`);
+    assert.equal(w.output_fnv1a, one.output_fnv1a, `two warpgroups per block changed the outputs at ${shape(w)}`);
+  }
   for (const c of j.cases) {
     // bf16 inputs and outputs: a few 1e-3 relative; a wrong index or mask gives O(1)
     // (a non-finite error prints as null, which must not pass for a small number)
@@ -84,7 +95,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   const hz = spawnSync(EMU, ['--inject-hazard'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(hz.status, 1, hz.stdout + hz.stderr);
   const hzj = JSON.parse(hz.stdout) as { ok: boolean; cases: Case[] };
-  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync', true], ['128+wgmma-sync', true]]);
+  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync', true], ['128+wgmma-sync', true], ['64+wgmma+wgmma_fwdx2', false]]);
   const bad = spawnSync(EMU, ['--inject-bug'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(bad.status, 1, bad.stdout);
   const badj = JSON.parse(bad.stdout) as { ok: boolean; cases: Case[] };

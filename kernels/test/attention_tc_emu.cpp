@@ -42,6 +42,8 @@ static EmuFibers g_fibers;
 static float g_shfl[EMU_THREADS];
 // barrier ids: 0 the block, 1 + w warp w
 static void warp_barrier(int w) { g_fibers.barrier(1 + w); }
+// barrier WG_BARRIER + i: warpgroup i's 128 threads (the emulated wgmma's exchanges)
+static constexpr int WG_BARRIER = 1 + EMU_THREADS / 32;
 static void __syncthreads() { g_fibers.barrier(0); }
 static void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 // a·b rounded to float; this file is built without -march, so the host has no FMA to contract it into
@@ -158,6 +160,7 @@ static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, 
       blockIdx = EmuDim{bx, by, 0};
       g_fibers.set_barrier(0, nthreads);
       for (int w = 0; w < nthreads / 32; w++) g_fibers.set_barrier(1 + w, 32);
+      for (int wg = 0; wg < nthreads / 128; wg++) g_fibers.set_barrier(WG_BARRIER + wg, 128);
       g_fibers.run(nthreads, [&](int) {
         body();
         if (attn_tc2::emu_wgmma_outstanding()) {
@@ -170,9 +173,9 @@ static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, 
 
 
 namespace attn_tc2 {
-// wgmma.mma_async.sync.aligned.m64nNk16.f32.bf16.bf16, warpgroup-collective (the emulated block is
-// one warpgroup), on the readings the kernel is written for (attention_wg_kernels.cuh; what
-// build/wgmma-probe checks on a GPU): thread T = 32w + 4g + t holds accumulator r at row
+// wgmma.mma_async.sync.aligned.m64nNk16.f32.bf16.bf16, warpgroup-collective (each 128 threads of the
+// block a warpgroup of its own), on the readings the kernel is written for (attention_wg_kernels.cuh;
+// what build/wgmma-probe checks on a GPU): thread T = 32w + 4g + t of a warpgroup holds accumulator r at row
 // 16w + g + 8·((r/2)%2), column 8·(r/4) + 2t + r%2; A from registers is mma.m16n8k16's A fragment
 // of warp w's rows; no-swizzle shared-memory operands are 8-row × 16-byte core matrices, LBO and SBO
 // their strides along K or M/N as WG_*_LBO_IS_K say; B is K-major, or MN-major with trans_b.
@@ -213,16 +216,17 @@ static void wgmma_run(const WgOp& op, int slot) {
     return bf((uint32_t)u, 0);
   };
   const Desc A = decode(op.da, true), Bd = decode(op.db, !op.trans_b);
+  const int wg0 = tid - tid % 128;  // the warpgroup's first thread
   auto a_val = [&](int m, int k) {
     if (!op.a_regs) return at(A.start + (m / 8) * A.mn_stride + (k / 8) * A.k_stride + (m % 8) * 16 + (k % 8) * 2);
     const int w = m / 16, g = m % 8, half = (m % 16) / 8, t = (k % 8) / 2;
-    return bf(g_wg_a[slot][32 * w + 4 * g + t][half + 2 * (k / 8)], k % 2);
+    return bf(g_wg_a[slot][wg0 + 32 * w + 4 * g + t][half + 2 * (k / 8)], k % 2);
   };
   auto b_val = [&](int n, int k) {
     if (!op.trans_b) return at(Bd.start + (n / 8) * Bd.mn_stride + (k / 8) * Bd.k_stride + (n % 8) * 16 + (k % 8) * 2);
     return at(Bd.start + (k / 8) * Bd.k_stride + (n / 8) * Bd.mn_stride + (k % 8) * 16 + (n % 8) * 2);
   };
-  const int w = tid / 32, g = (tid % 32) / 4, t = tid % 4;
+  const int w = (tid % 128) / 32, g = (tid % 32) / 4, t = tid % 4;
   for (int r = 0; r < N / 2; r++) {
     const int m = 16 * w + g + 8 * ((r / 2) % 2), n = 8 * (r / 4) + 2 * t + r % 2;
     float acc = op.accumulate ? d[r] : 0.f;  // scale-d
@@ -231,7 +235,7 @@ static void wgmma_run(const WgOp& op, int slot) {
   }
 }
 void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db, bool trans_b, bool accumulate) {
-  if (g_block_threads != 128) throw std::runtime_error("wgmma: the block must be one warpgroup");
+  if (g_block_threads % 128) throw std::runtime_error("wgmma: the block must be whole warpgroups");
   g_wg_open[threadIdx.x].push_back({d, N, a_regs, da, db, trans_b, accumulate});
 }
 void emu_wgmma_commit() {
@@ -250,7 +254,7 @@ void emu_wgmma_wait(int pending) {
     for (const WgOp& op : groups.front()) run.push_back(op);
     groups.erase(groups.begin());
   }
-  if (run.empty()) return;  // (the same for every thread: the warpgroup issues and waits together)
+  if (run.empty()) return;  // (the same for every thread of a warpgroup: it issues and waits together)
   const int tid = threadIdx.x;
   int rs = 0;
   for (const WgOp& op : run)
@@ -258,10 +262,10 @@ void emu_wgmma_wait(int pending) {
       if (rs == WG_MAX_RS) throw std::runtime_error("wgmma: too many register-A products in one wait");
       std::memcpy(g_wg_a[rs++][tid], op.a_regs, sizeof g_wg_a[0][0]);
     }
-  __syncthreads();
+  g_fibers.barrier(WG_BARRIER + tid / 128);
   rs = 0;
   for (const WgOp& op : run) wgmma_run(op, op.a_regs ? rs++ : -1);
-  __syncthreads();
+  g_fibers.barrier(WG_BARRIER + tid / 128);
 }
 // at a kernel's exit: products issued and never waited for (their results undefined on a GPU)
 bool emu_wgmma_outstanding() {
@@ -298,6 +302,7 @@ struct Variant {
   bool wgmma = false;     // the backward on warpgroup MMA (attn3_bwd_{dkv,dq}_kernel, LOCO_CUDA_ATTN_BWD=wgmma)
   bool wgmma_sync = false;  // with wgmma: a wait after each batch of products (LOCO_CUDA_ATTN_BWD=wgmma-sync)
   bool wgmma_fwd = false;   // the forward on warpgroup MMA (attn3_fwd_kernel, LOCO_CUDA_ATTN_FWD=wgmma)
+  int wgs = 1;              // warpgroups per block of the wgmma kernels (2: LOCO_CUDA_ATTN_{FWD,BWD}=wgmma2)
 };
 
 template <int HD>
@@ -305,6 +310,7 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   const bool rope = variant.rope, fused = variant.fused, wide = variant.wide, rope_out = variant.rope_out,
              partials = variant.partials, wg = variant.wgmma, wg_sync = variant.wgmma_sync,
              wg_fwd = variant.wgmma_fwd;
+  const int wgs = variant.wgs;
   const int d = H * HD;
   const size_t BT = (size_t)B * Tn;
   std::mt19937 rng(HD * 1000 + Tn);
@@ -393,7 +399,10 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   bool fwd_done = false;
   if constexpr (HD == 64 || HD == 128)
     if (wg_fwd) {
-      launch(cdiv(Tn, 64), gy, [&] { attn_tc2::attn3_fwd_kernel<HD>(y.data(), lse.data(), qkv.data(), Tn, H, sl); }, 128);
+      launch(cdiv(Tn, 64 * wgs), gy, [&] {
+        if (wgs == 2) attn_tc2::attn3_fwd_kernel<HD, 2>(y.data(), lse.data(), qkv.data(), Tn, H, sl);
+        else attn_tc2::attn3_fwd_kernel<HD, 1>(y.data(), lse.data(), qkv.data(), Tn, H, sl);
+      }, 128 * wgs);
       fwd_done = true;
     }
   if (!fwd_done) launch(gx_fwd, gy, [&] {
@@ -415,16 +424,15 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
       }
   if constexpr (HD == 64 || HD == 128) {
     if (wg) {  // the wgmma dK/dV and dQ kernels
-      launch(cdiv(Tn, 64), gy, [&] {
-        if (wg_sync)
-          attn_tc2::attn3_bwd_dkv_kernel<HD, false>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl);
-        else attn_tc2::attn3_bwd_dkv_kernel<HD, true>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl);
-      }, 128);
-      launch(cdiv(Tn, 64), gy, [&] {
-        if (wg_sync)
-          attn_tc2::attn3_bwd_dq_kernel<HD, false>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl);
-        else attn_tc2::attn3_bwd_dq_kernel<HD, true>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl);
-      }, 128);
+      using namespace attn_tc2;
+      auto dkv = wgs == 2 ? attn3_bwd_dkv_kernel<HD, true, 2>
+                 : wg_sync ? attn3_bwd_dkv_kernel<HD, false, 1>
+                           : attn3_bwd_dkv_kernel<HD, true, 1>;
+      auto dqk = wgs == 2 ? attn3_bwd_dq_kernel<HD, true, 2>
+                 : wg_sync ? attn3_bwd_dq_kernel<HD, false, 1>
+                           : attn3_bwd_dq_kernel<HD, true, 1>;
+      launch(cdiv(Tn, 64 * wgs), gy, [&] { dkv(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, 128 * wgs);
+      launch(cdiv(Tn, 64 * wgs), gy, [&] { dqk(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, 128 * wgs);
     }
   }
   if (wg) {
@@ -505,9 +513,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   };
   char buf[700];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
            "\"dk_rel\":%s,\"dv_rel\":%s,\"output_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, wide ? 32 : 16, B, Tn, H, HD,
            num(ey).c_str(), num(lse_abs).c_str(), num(eq).c_str(), num(ek).c_str(), num(ev).c_str(), (unsigned long long)sum,
            ok ? "true" : "false");
   json = buf;
@@ -531,6 +539,7 @@ int main(int argc, char** argv) {
     add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_fwd = true}));
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_sync = true}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_sync = true}));
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2}));
   } else {
     add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
     add(run_case<32>(1, 77, 2, false, one));   // two heads
@@ -574,6 +583,13 @@ int main(int argc, char** argv) {
     // same sums in the same order, so the same bits as the cases above
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_sync = true}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_sync = true}));
+    // two warpgroups (128 rows) per block (wgmma2), the same shapes, so the same bits: T = 260, the last
+    // block's second warpgroup has no row at all; T = 100, one block, whose first warpgroup skips the
+    // forward's and dQ's last key tile and whose second the dK/dV kernel's first query tile; T = 200,
+    // the second block's second warpgroup ends mid-tile
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2}));
+    add(run_case<64>(1, 100, 1, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2}));
+    add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2}));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

@@ -27,12 +27,14 @@ from ncu_summary import per_kernel  # noqa: E402
 
 VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": {"LOCO_CUDA_ATTN_BWD": "fused"},
             "partials": {"LOCO_CUDA_ATTN_BWD": "partials"}, "wgmmabwd": {"LOCO_CUDA_ATTN_BWD": "wgmma"},
-            "wgmmasync": {"LOCO_CUDA_ATTN_BWD": "wgmma-sync"}, "wgmmafwd": {"LOCO_CUDA_ATTN_FWD": "wgmma"}}
-# a forward of its own, combinable with any backward (wgmmafwd: the forward on warpgroup MMA; its
-# backward is the default one)
-FORWARD_ONLY_VARIANTS = ("wgmmafwd",)
-# a whole backward of their own (dK/dV kernel + dQ finish or reduce; wgmma: both kernels on warpgroup MMA)
-FUSED_VARIANTS = ("fusedbwd", "partials", "wgmmabwd", "wgmmasync")
+            "wgmmasync": {"LOCO_CUDA_ATTN_BWD": "wgmma-sync"}, "wgmmafwd": {"LOCO_CUDA_ATTN_FWD": "wgmma"},
+            "wgmma2bwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2"}, "wgmma2fwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2"}}
+# a forward of its own, combinable with any backward (wgmmafwd: the forward on warpgroup MMA, wgmma2fwd
+# the same with two warpgroups per block; their backward is the default one)
+FORWARD_ONLY_VARIANTS = ("wgmmafwd", "wgmma2fwd")
+# a whole backward of their own (dK/dV kernel + dQ finish or reduce; wgmma: both kernels on warpgroup
+# MMA, wgmma2 with two warpgroups per block)
+FUSED_VARIANTS = ("fusedbwd", "partials", "wgmmabwd", "wgmmasync", "wgmma2bwd")
 RUN_TIMEOUT_S = 45
 CONFIGS = ["gpt2-124m", "1b"]
 

@@ -332,7 +332,7 @@ std::string attention_impl_name(bool half, int hd) {
   if (!half || attention_impl() != AttnImpl::TC2 || (hd && !attention_tc_supports(hd))) return "flash-simple";
   std::string extras = attention_tc2_wide(hd);
   // (with the fused RoPE, LOCO_CUDA_ROPE_FUSED=1, the tc2 forward runs whatever LOCO_CUDA_ATTN_FWD says)
-  if (hd && attention_tc2_wgmma_fwd(hd) && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + "wgmma forward";
+  if (hd && attention_tc2_wgmma_fwd(hd) && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + attention_tc2_fwd_name(hd);
   const std::string bwd = attention_tc2_bwd_name(hd);
   if (!bwd.empty()) extras += std::string(extras.empty() ? "" : ", ") + bwd;
   if (hd && attention_rope_bwd_fused<bf16>(hd)) extras += std::string(extras.empty() ? "" : ", ") + "RoPE undone in the backward";

@@ -63,22 +63,28 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 }
 // LOCO_CUDA_ATTN_FWD=wgmma (opt-in, not yet run on a GPU): the forward on warpgroup MMA
 // (attn3_fwd_kernel) at head_dim 64 and 128 without RoPE in the kernel; the same bits as the 16-row
-// tc2 forward in the emulator
-bool wgmma_fwd() {
-  static const bool on = env_is("LOCO_CUDA_ATTN_FWD", "wgmma");
-  return on;
+// tc2 forward in the emulator. LOCO_CUDA_ATTN_FWD=wgmma2: two warpgroups (128 queries) per block
+// sharing each K/V tile (the same bits).
+int wgmma_fwd_groups() {
+  static const int n = env_is("LOCO_CUDA_ATTN_FWD", "wgmma") ? 1 : env_is("LOCO_CUDA_ATTN_FWD", "wgmma2") ? 2 : 0;
+  return n;
+}
+bool wgmma_fwd() { return wgmma_fwd_groups() > 0; }
+template <int HD, int WGS>
+void fwd_wgmma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
+  using W = WgShape<HD, WGS>;
+  set_dynamic_smem(attn3_fwd_kernel<HD, WGS>, W::fwd_smem);
+  attn3_fwd_kernel<HD, WGS><<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT, W::fwd_smem>>>(y, lse, qkv, Tn, H,
+                                                                                          LOG2E / sqrtf((float)HD));
+  CUDA_LAUNCH_CHECK("attn3_fwd (wgmma)");
 }
 template <int HD>
 void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const float* cs, const float* sn) {
   if (cs) return fwd_tc2<HD, true>(y, lse, qkv, B, Tn, H, cs, sn);
   if constexpr (HD == 64 || HD == 128)
     if (wgmma_fwd()) {
-      constexpr size_t smem = WgShape<HD>::fwd_smem;
-      set_dynamic_smem(attn3_fwd_kernel<HD>, smem);
-      attn3_fwd_kernel<HD><<<dim3(cdiv(Tn, WgShape<HD>::ROWS), B * H), WgShape<HD>::NT, smem>>>(
-          y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
-      CUDA_LAUNCH_CHECK("attn3_fwd (wgmma)");
-      return;
+      if (wgmma_fwd_groups() == 2) return fwd_wgmma<HD, 2>(y, lse, qkv, B, Tn, H);
+      return fwd_wgmma<HD, 1>(y, lse, qkv, B, Tn, H);
     }
   if (wide_parts(HD) & WIDE_FWD) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
   fwd_tc2<HD, false>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
@@ -128,10 +134,13 @@ int bwd_dq_mode() {
 // LOCO_CUDA_ATTN_BWD=wgmma (opt-in, not yet run on a GPU): the dK/dV and dQ kernels on warpgroup MMA
 // (attention_wg_kernels.cuh) at head_dim 64 and 128 without RoPE in the kernels, their products
 // overlapped with the softmax work (PIPE); LOCO_CUDA_ATTN_BWD=wgmma-sync: the same kernels waiting for
-// each batch of products (the same bits). Other head dims and the RoPE variants keep the tc2 kernels.
-enum WgmmaBwd { WG_OFF, WG_SYNC, WG_PIPE };
+// each batch of products (the same bits); LOCO_CUDA_ATTN_BWD=wgmma2: overlapped, with two warpgroups
+// per block sharing each Q/dO (dK/dV) or K/V (dQ) tile (the same bits). Other head dims and the RoPE
+// variants keep the tc2 kernels.
+enum WgmmaBwd { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2 };
 WgmmaBwd wgmma_mode() {
   static const WgmmaBwd m = env_is("LOCO_CUDA_ATTN_BWD", "wgmma")        ? WG_PIPE
+                            : env_is("LOCO_CUDA_ATTN_BWD", "wgmma2")     ? WG_PIPE2
                             : env_is("LOCO_CUDA_ATTN_BWD", "wgmma-sync") ? WG_SYNC
                                                                            : WG_OFF;
   return m;
@@ -201,17 +210,17 @@ void bwd_tc2_rows(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, c
     default: return bwd_tc2<HD, R>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
   }
 }
-// LOCO_CUDA_ATTN_BWD=wgmma / wgmma-sync: attn3_bwd_dkv_kernel, then attn3_bwd_dq_kernel
-template <int HD, bool PIPE>
+// LOCO_CUDA_ATTN_BWD=wgmma / wgmma-sync / wgmma2: attn3_bwd_dkv_kernel, then attn3_bwd_dq_kernel
+template <int HD, bool PIPE, int WGS = 1>
 void bwd_wgmma(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
+  using W = WgShape<HD, WGS>;
   const float scale = 1.0f / sqrtf((float)HD);
-  constexpr size_t smem = WgShape<HD>::smem;
-  const dim3 grid(cdiv(Tn, WgShape<HD>::ROWS), B * H);
-  set_dynamic_smem(attn3_bwd_dkv_kernel<HD, PIPE>, smem);
-  attn3_bwd_dkv_kernel<HD, PIPE><<<grid, WgShape<HD>::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  const dim3 grid(cdiv(Tn, W::ROWS * WGS), B * H);
+  set_dynamic_smem(attn3_bwd_dkv_kernel<HD, PIPE, WGS>, W::smem);
+  attn3_bwd_dkv_kernel<HD, PIPE, WGS><<<grid, W::NT, W::smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma)");
-  set_dynamic_smem(attn3_bwd_dq_kernel<HD, PIPE>, smem);
-  attn3_bwd_dq_kernel<HD, PIPE><<<grid, WgShape<HD>::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  set_dynamic_smem(attn3_bwd_dq_kernel<HD, PIPE, WGS>, W::smem);
+  attn3_bwd_dq_kernel<HD, PIPE, WGS><<<grid, W::NT, W::smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dq (wgmma)");
 }
 template <int HD>
@@ -222,6 +231,7 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
     if (wgmma_bwd()) {
       if (cs) throw std::runtime_error("tensor-core attention: the wgmma backward does not undo RoPE");
       if (wgmma_mode() == WG_SYNC) return bwd_wgmma<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      if (wgmma_mode() == WG_PIPE2) return bwd_wgmma<HD, true, 2>(dqkv, D, qkv, dy, lse, B, Tn, H);
       return bwd_wgmma<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
     }
   if (fused_bwd_opt_in()) {
@@ -242,8 +252,15 @@ static bool wgmma_head_dim(int hd) { return hd == 64 || hd == 128; }
 bool attention_tc2_wgmma_bwd(int hd) { return wgmma_bwd() && wgmma_head_dim(hd); }
 // (with the fused RoPE the tc2 forward runs: its tables take precedence, as fwd_tc2 above)
 bool attention_tc2_wgmma_fwd(int hd) { return wgmma_fwd() && wgmma_head_dim(hd); }
+const char* attention_tc2_fwd_name(int hd) {
+  return !attention_tc2_wgmma_fwd(hd) ? "" : wgmma_fwd_groups() == 2 ? "wgmma forward, 2 warpgroups" : "wgmma forward";
+}
 const char* attention_tc2_bwd_name(int hd) {
-  if (wgmma_bwd()) return !attention_tc2_wgmma_bwd(hd) ? "" : wgmma_mode() == WG_SYNC ? "wgmma backward, sync" : "wgmma backward";
+  if (wgmma_bwd())
+    return !attention_tc2_wgmma_bwd(hd)         ? ""
+           : wgmma_mode() == WG_SYNC  ? "wgmma backward, sync"
+           : wgmma_mode() == WG_PIPE2 ? "wgmma backward, 2 warpgroups"
+                                      : "wgmma backward";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials" : bwd_dq_mode() == DQ_ORDERED ? "fused backward" : "";
 }
 std::string attention_tc2_wide(int hd) {

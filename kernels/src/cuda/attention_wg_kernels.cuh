@@ -50,16 +50,20 @@ namespace attn_tc2 {
 constexpr bool WG_KMAJOR_LBO_IS_K = LOCO_WG_KMAJOR_LBO_IS_K != 0;
 constexpr bool WG_MNMAJOR_LBO_IS_K = LOCO_WG_MNMAJOR_LBO_IS_K != 0;
 
-template <int HD>
+// WGS warpgroups per block (1, or 2: LOCO_CUDA_ATTN_BWD/FWD=wgmma2), each its own 64 rows, sharing the
+// tiles they all read (dK/dV: Q, dO; dQ and the forward: K, V), so a block copies them once for 64·WGS
+// rows — the 32-rows-per-warp kernels' gain at head_dim 128 (h100-5: forward 10.8 → 10.1 ms, dQ
+// 19.1 → 16.5 per 1b step), which had to buy it with twice the accumulators per thread
+template <int HD, int WGS = 1>
 struct WgShape {
-  static constexpr int NT = 128;                // one warpgroup
-  static constexpr int ROWS = 64;               // keys per block, queries per tile
+  static constexpr int NT = 128 * WGS;          // WGS warpgroups
+  static constexpr int ROWS = 64;               // keys per warpgroup (dK/dV) or queries (dQ, forward); tile rows
   static constexpr uint32_t CS = 128;           // bytes between the core matrices of a row's 16-byte chunks
   static constexpr uint32_t RS = HD * 16;       // bytes between 8-row groups
   static constexpr uint32_t TILE = ROWS * HD * 2;
-  // six tiles (dK/dV: K, V, 2 × (Q, dO); dQ: Q, dO, 2 × (K, V)) and dK/dV's 2 × (lse, D)
-  static constexpr size_t smem = 6 * (size_t)TILE + 4 * ROWS * sizeof(float);
-  static constexpr size_t fwd_smem = 5 * (size_t)TILE;  // the forward: Q, 2 × (K, V)
+  // dK/dV: K, V (WGS tiles each), 2 × (Q, dO), 2 × (lse, D); dQ: Q, dO (WGS each), 2 × (K, V)
+  static constexpr size_t smem = (2 * WGS + 4) * (size_t)TILE + 4 * ROWS * sizeof(float);
+  static constexpr size_t fwd_smem = (WGS + 4) * (size_t)TILE;  // the forward: Q (WGS tiles), 2 × (K, V)
 };
 
 #ifdef LOCO_CUDA_EMULATE
@@ -186,15 +190,31 @@ __device__ __forceinline__ void wg_tile_ready(bool more) {
   wg_fence_smem();
   __syncthreads();
 }
-// acc = A·Bᵀ over head_dim (64 × 64; A, B K-major 64-row tiles; acc's old values unused) as one
-// group, issued and not waited for
-template <int HD>
-__device__ __forceinline__ void wg_issue_scores(float (&acc)[8][4], const unsigned char* A, const unsigned char* B) {
+// desc + o (o in 16-byte units: a start address o·16 bytes further), computed where it is used: the
+// compiler would otherwise hoist every such sum of a loop out of it and hold them all in registers
+// (a two-warpgroup block's A tiles sit at a per-warpgroup offset: 4 more registers and a 40-byte
+// spill in the head_dim-128 dK/dV kernel at 255)
+__device__ __forceinline__ uint64_t wg_desc_at(uint64_t desc, uint32_t o) {
+#ifdef LOCO_CUDA_EMULATE
+  return desc + o;
+#else
+  uint64_t r;
+  asm volatile("add.u64 %0, %1, %2;\n" : "=l"(r) : "l"(desc), "l"((uint64_t)o));
+  return r;
+#endif
+}
+// acc = A·Bᵀ over head_dim (64 × 64; A, B K-major 64-row tiles, with WGS > 1 A a_off·16 bytes after
+// A; acc's old values unused) as one group, issued and not waited for
+template <int HD, int WGS>
+__device__ __forceinline__ void wg_issue_scores(float (&acc)[8][4], const unsigned char* A, const unsigned char* B,
+                                                uint32_t a_off) {
   using W = WgShape<HD>;
 #pragma unroll
-  for (int kk = 0; kk < HD / 16; kk++)  // 16 head_dim columns (two core matrices) per step
-    wg_ss_n64(acc, wg_desc(A + kk * 2 * W::CS, W::CS, W::RS, true), wg_desc(B + kk * 2 * W::CS, W::CS, W::RS, true),
-              kk > 0);
+  for (int kk = 0; kk < HD / 16; kk++) {  // 16 head_dim columns (two core matrices) per step
+    uint64_t da = wg_desc(A + kk * 2 * W::CS, W::CS, W::RS, true);
+    if constexpr (WGS > 1) da = wg_desc_at(da, a_off);
+    wg_ss_n64(acc, da, wg_desc(B + kk * 2 * W::CS, W::CS, W::RS, true), kk > 0);
+  }
   wg_commit();
 }
 template <int N>
@@ -207,20 +227,29 @@ __device__ __forceinline__ void wg_zero(float (&acc)[N][4]) {
   // ptxas then serializes the kernel's wgmma: C7515)
   wg_fence_acc(acc);
 }
-// The forward's scores: acc = A·Bᵀ (Q against K), one group, not waited for.
-template <int HD>
-__device__ __forceinline__ void wg_scores(float (&acc)[8][4], const unsigned char* A, const unsigned char* B) {
+// The forward's scores: acc = A·Bᵀ (Q against K), one group, not waited for. a_off: the warpgroup's
+// A tile is that many 16-byte units after A (wg_tile_off).
+template <int HD, int WGS>
+__device__ __forceinline__ void wg_scores(float (&acc)[8][4], const unsigned char* A, const unsigned char* B,
+                                          uint32_t a_off) {
   wg_fence_regs();
-  wg_issue_scores<HD>(acc, A, B);
+  wg_issue_scores<HD, WGS>(acc, A, B, a_off);
 }
 // The backward's two score-like products: acc1 = A1·B1ᵀ, then acc2 = A2·B2ᵀ, each its own group, not
-// waited for. dK/dV: (K, V) against (Q, dO) for Sᵀ, dPᵀ; dQ: (Q, dO) against (K, V) for S, dP.
-template <int HD>
+// waited for. dK/dV: (K, V) against (Q, dO) for Sᵀ, dPᵀ; dQ: (Q, dO) against (K, V) for S, dP. a_off
+// as in wg_scores, for A1 and A2.
+template <int HD, int WGS>
 __device__ __forceinline__ void wg_score_pair(float (&acc1)[8][4], float (&acc2)[8][4], const unsigned char* A1,
-                                              const unsigned char* A2, const unsigned char* B1, const unsigned char* B2) {
+                                              const unsigned char* A2, const unsigned char* B1, const unsigned char* B2,
+                                              uint32_t a_off) {
   wg_fence_regs();
-  wg_issue_scores<HD>(acc1, A1, B1);
-  wg_issue_scores<HD>(acc2, A2, B2);
+  wg_issue_scores<HD, WGS>(acc1, A1, B1, a_off);
+  wg_issue_scores<HD, WGS>(acc2, A2, B2, a_off);
+}
+// the offset of warpgroup wg's 64-row tile from the first, in a descriptor's 16-byte units
+template <int HD>
+__device__ __forceinline__ uint32_t wg_tile_off(int wg) {
+  return (uint32_t)wg * (WgShape<HD>::TILE >> 4);
 }
 // The descriptor of rows [16j, 16j + 16) of a 64-row tile read MN-major (as B with K = its rows, N =
 // head_dim): dO, Q in dV, dK; K in dQ
@@ -245,6 +274,11 @@ __device__ __forceinline__ void wg_issue_rs(float (&acc)[HD / 8][4], uint32_t (&
   wg_commit();
 }
 
+// this thread's warpgroup (0 in a one-warpgroup block: the compiler cannot know threadIdx.x < 128)
+template <int WGS>
+__device__ __forceinline__ int wg_index() {
+  return WGS == 1 ? 0 : (int)threadIdx.x / 128;
+}
 // One (batch, head)'s view of the backward's inputs: its q columns in qkv (k at + d, v at + 2d; rows
 // 3d apart), its dy columns (rows d apart), its rows of lse and D. (attn2_bwd_dkv_kernel computes
 // the same pointers in line; it was left as measured.)
@@ -260,13 +294,15 @@ __device__ __forceinline__ HeadIn head_in(const bf16* qkv, const bf16* dy, const
           lse + (size_t)bh * Tn, D + (size_t)bh * Tn};
 }
 
-// rows [r0, r0 + 64) of a [*, ld] bf16 matrix (columns [0, HD)) into the core-matrix layout, zeros
-// from row Tn on. Lane L of a warp copies chunk L/8 (+ the warp's offset) of row L%8 of an 8-row
-// group: the warp writes 512 contiguous bytes (no bank conflicts) and reads 64 contiguous bytes of
-// each of 8 rows (whole 32-byte sectors).
-template <int HD>
+// rows [r0, r0 + ROWS) of a [*, ld] bf16 matrix (columns [0, HD)) into the core-matrix layout, zeros
+// from row Tn on (ROWS = 64·n: n tiles one after the other), by the block's NT threads. Lane L of a
+// warp copies chunk L/8 (+ the warp's offset) of row L%8 of an 8-row group: the warp writes 512
+// contiguous bytes (no bank conflicts) and reads 64 contiguous bytes of each of 8 rows (whole
+// 32-byte sectors).
+template <int HD, int NT = 128, int ROWS = 64>
 __device__ __forceinline__ void wg_cp_tile(unsigned char* dst, const bf16* src, size_t ld, int r0, int Tn) {
-  constexpr int NCH = HD / 8, GROUPS = 16 / NCH, PASSES = 8 / GROUPS;
+  constexpr int NCH = HD / 8, GROUPS = NT / 8 / NCH, PASSES = ROWS / 8 / GROUPS;
+  static_assert(GROUPS * NCH * 8 == NT && PASSES * GROUPS * 8 == ROWS, "wg_cp_tile: NT threads cover whole 8-row groups");
   const int r8 = threadIdx.x % 8, idx = threadIdx.x / 8, c = idx % NCH, rg0 = idx / NCH;
 #pragma unroll
   for (int p = 0; p < PASSES; p++) {
@@ -279,39 +315,44 @@ __device__ __forceinline__ void wg_cp_tile(unsigned char* dst, const bf16* src, 
 
 // wg_stage_qdo: query tile qt's Q, dO, lse and D into stage st of the dK/dV kernel's double buffer, one
 // cp.async group
-template <int HD>
+template <int HD, int NT>
 __device__ __forceinline__ void wg_stage_qdo(unsigned char* QD, float* LD, int st, const HeadIn& in, size_t ld, int d,
                                              int qt, int Tn) {
   using W = WgShape<HD>;
   unsigned char* q = QD + st * 2 * W::TILE;
-  wg_cp_tile<HD>(q, in.qkv, ld, qt * W::ROWS, Tn);
-  wg_cp_tile<HD>(q + W::TILE, in.dy, d, qt * W::ROWS, Tn);
-  cp_rows_lse_d<W::ROWS, W::NT>(LD + st * 2 * W::ROWS, in.lse, in.D, qt * W::ROWS, Tn);
+  wg_cp_tile<HD, NT>(q, in.qkv, ld, qt * W::ROWS, Tn);
+  wg_cp_tile<HD, NT>(q + W::TILE, in.dy, d, qt * W::ROWS, Tn);
+  cp_rows_lse_d<W::ROWS, NT>(LD + st * 2 * W::ROWS, in.lse, in.D, qt * W::ROWS, Tn);
   cp_async_commit();
 }
 
 // (Not bounded to 3 blocks per SM at head_dim 64: the overlapped schedule then fits in 164 registers
 // without spills, but ptxas serializes its wgmma for want of registers, C7512.)
-template <int HD, bool PIPE>
-__global__ void __launch_bounds__(128)
+// WGS > 1: warpgroup w holds keys k0 + 64w … k0 + 64w + 63 of the block's 64·WGS. It works on every
+// query tile of the block, also those before its first key: their probabilities are all masked, so
+// its products add exact zeros (the same bits as starting later). Skipping them instead (as the dQ and
+// forward kernels skip their warpgroups' last tile) makes ptxas serialize this kernel's wgmma (C7515).
+template <int HD, bool PIPE, int WGS>
+__global__ void __launch_bounds__(128 * WGS)
     attn3_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
                          float scale, float scale_log2) {
-  using W = WgShape<HD>;
-  constexpr int R = W::ROWS;
+  using W = WgShape<HD, WGS>;
+  constexpr int R = W::ROWS, NT = W::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
-  unsigned char* Ks = smraw;
-  unsigned char* Vs = Ks + W::TILE;
-  unsigned char* QD = Vs + W::TILE;  // stage st: Q at QD + st·2·TILE, dO TILE further
+  unsigned char* Ks = smraw;  // warpgroup w's keys at Ks + w·TILE (and Vs + w·TILE)
+  unsigned char* Vs = Ks + WGS * W::TILE;
+  unsigned char* QD = Vs + WGS * W::TILE;  // stage st: Q at QD + st·2·TILE, dO TILE further
   float* LD = reinterpret_cast<float*>(QD + 4 * W::TILE);  // stage st: lse at LD + st·2·R, D R further
   const int kb = blockIdx.x, bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
   const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
-  const int k0 = kb * R, nq = (Tn + R - 1) / R;
-  wg_cp_tile<HD>(Ks, in.qkv + d, ld, k0, Tn);
-  wg_cp_tile<HD>(Vs, in.qkv + 2 * d, ld, k0, Tn);
-  wg_stage_qdo<HD>(QD, LD, 0, in, ld, d, kb, Tn);  // (one group with K and V)
-  const int wk0 = k0 + warp * 16, key[2] = {wk0 + g, wk0 + g + 8};
+  const int wg = wg_index<WGS>(), warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int k0 = kb * R * WGS, nq = (Tn + R - 1) / R, qt0 = kb * WGS;
+  wg_cp_tile<HD, NT, R * WGS>(Ks, in.qkv + d, ld, k0, Tn);
+  wg_cp_tile<HD, NT, R * WGS>(Vs, in.qkv + 2 * d, ld, k0, Tn);
+  wg_stage_qdo<HD, NT>(QD, LD, 0, in, ld, d, qt0, Tn);  // (one group with K and V)
+  const int wk = k0 + wg * R, wk0 = wk + warp * 16, key[2] = {wk0 + g, wk0 + g + 8};
+  const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's K, V tiles (the scores' A)
   float dk[HD / 8][4], dv[HD / 8][4];
   wg_zero(dk);
   wg_zero(dv);
@@ -319,24 +360,24 @@ __global__ void __launch_bounds__(128)
   // PIPE a batch of products reading pa or sa completes in the next iteration
   float sT[8][4], dpT[8][4];
   uint32_t pa[4][4] = {}, sa[4][4] = {};
-  for (int qt = kb; qt < nq; qt++) {
-    const int st = (qt - kb) & 1;
+  for (int qt = qt0; qt < nq; qt++) {
+    const int st = (qt - qt0) & 1;
     // PIPE: the next tile's copies start below, once the products reading their stage completed
-    if (!PIPE && qt + 1 < nq) wg_stage_qdo<HD>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
+    if (!PIPE && qt + 1 < nq) wg_stage_qdo<HD, NT>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
     wg_tile_ready(!PIPE && qt + 1 < nq);
     const unsigned char* Qs = QD + st * 2 * W::TILE;
     const unsigned char* dOs = Qs + W::TILE;
     const float* Lq = LD + st * 2 * R;
     const float* Dq = Lq + R;
     const int q0 = qt * R;
-    wg_score_pair<HD>(sT, dpT, Ks, Vs, Qs, dOs);
+    wg_score_pair<HD, WGS>(sT, dpT, Ks, Vs, Qs, dOs, a_off);
     if constexpr (PIPE) {
       wg_wait<1>();  // Sᵀ (dPᵀ runs on); also the previous tile's dV, dK, the last readers of stage st ^ 1
       wg_fence_acc(sT);
       wg_fence_a(pa);
       wg_fence_a(sa);
       __syncthreads();  // ... for every warp
-      if (qt + 1 < nq) wg_stage_qdo<HD>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
+      if (qt + 1 < nq) wg_stage_qdo<HD, NT>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
     } else {
       wg_wait<0>();
       wg_fence_acc(sT);
@@ -390,12 +431,12 @@ __global__ void __launch_bounds__(128)
 
 // wg_stage_kv: key tile kt's K and V into stage st of a K/V double buffer, one cp.async group (qh:
 // the head's q columns in qkv; k at + d, v at + 2d)
-template <int HD>
+template <int HD, int NT>
 __device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const bf16* qh, size_t ld, int d, int kt, int Tn) {
   using W = WgShape<HD>;
   unsigned char* k = KV + st * 2 * W::TILE;
-  wg_cp_tile<HD>(k, qh + d, ld, kt * W::ROWS, Tn);
-  wg_cp_tile<HD>(k + W::TILE, qh + 2 * d, ld, kt * W::ROWS, Tn);
+  wg_cp_tile<HD, NT>(k, qh + d, ld, kt * W::ROWS, Tn);
+  wg_cp_tile<HD, NT>(k + W::TILE, qh + 2 * d, ld, kt * W::ROWS, Tn);
   cp_async_commit();
 }
 // dQ for a block of 64 queries on warpgroup MMA, streaming 64-key tiles up to the diagonal:
@@ -403,25 +444,30 @@ __device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const bf1
 // dQ += dS·K as m64nHDk16 with dS from registers and K read MN-major. PIPE as in the dK/dV kernel:
 // the exponentials run while dP is computed, dQ's products while the next tile is awaited and its
 // scores issued.
-template <int HD, bool PIPE>
-__global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse,
-                                                           const float* D, int Tn, int H, float scale, float scale_log2) {
-  using W = WgShape<HD>;
-  constexpr int R = W::ROWS;
+// WGS > 1: warpgroup w holds queries q0 + 64w … of the block's 64·WGS; a key tile after its last
+// query is skipped (it would add exact zeros).
+template <int HD, bool PIPE, int WGS>
+__global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse,
+                                                                 const float* D, int Tn, int H, float scale, float scale_log2) {
+  using W = WgShape<HD, WGS>;
+  constexpr int R = W::ROWS, NT = W::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
-  unsigned char* Qs = smraw;
-  unsigned char* dOs = Qs + W::TILE;
-  unsigned char* KV = dOs + W::TILE;  // stage st: K at KV + st·2·TILE, V TILE further
+  unsigned char* Qs = smraw;  // warpgroup w's queries at Qs + w·TILE (and dOs + w·TILE)
+  unsigned char* dOs = Qs + WGS * W::TILE;
+  unsigned char* KV = dOs + WGS * W::TILE;  // stage st: K at KV + st·2·TILE, V TILE further
   const int qb = gridDim.x - 1 - blockIdx.x;  // the latest queries (the most keys) first
   const int bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
   const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
-  const int q0 = qb * R, qlast = (q0 + R < Tn ? q0 + R : Tn) - 1, nkt = qlast / R + 1;
-  wg_cp_tile<HD>(Qs, in.qkv, ld, q0, Tn);
-  wg_cp_tile<HD>(dOs, in.dy, d, q0, Tn);
-  wg_stage_kv<HD>(KV, 0, in.qkv, ld, d, 0, Tn);  // (one group with Q and dO)
-  const int wq0 = q0 + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
+  const int wg = wg_index<WGS>(), warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int q0 = qb * R * WGS, qlast = (q0 + R * WGS < Tn ? q0 + R * WGS : Tn) - 1, nkt = qlast / R + 1;
+  // this warpgroup's queries and how many key tiles they see
+  const int wq = q0 + wg * R, wkt = wq < Tn ? ((wq + R < Tn ? wq + R : Tn) - 1) / R + 1 : 0;
+  wg_cp_tile<HD, NT, R * WGS>(Qs, in.qkv, ld, q0, Tn);
+  wg_cp_tile<HD, NT, R * WGS>(dOs, in.dy, d, q0, Tn);
+  wg_stage_kv<HD, NT>(KV, 0, in.qkv, ld, d, 0, Tn);  // (one group with Q and dO)
+  const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's Q, dO tiles (the scores' A)
+  const int wq0 = wq + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
   float l2[2], dd[2];
 #pragma unroll
   for (int r = 0; r < 2; r++) {
@@ -434,39 +480,44 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
   uint32_t sa[4][4] = {};  // dS as A fragments: with PIPE, read by products that complete in the next iteration
   for (int kt = 0; kt < nkt; kt++) {
     const int st = kt & 1;
-    if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
+    if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD, NT>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
     wg_tile_ready(!PIPE && kt + 1 < nkt);
     const unsigned char* Ks = KV + st * 2 * W::TILE;
     const unsigned char* Vs = Ks + W::TILE;
     const int k0 = kt * R;
-    wg_score_pair<HD>(s, dp, Qs, dOs, Ks, Vs);
+    const bool mine = WGS == 1 || kt < wkt;
+    if (mine) wg_score_pair<HD, WGS>(s, dp, Qs, dOs, Ks, Vs, a_off);
     if constexpr (PIPE) {
-      wg_wait<1>();  // S (dP runs on); also the previous tile's dQ products, the last readers of stage st ^ 1
+      // S (dP runs on); also the previous tile's dQ products, the last readers of stage st ^ 1
+      if (mine) wg_wait<1>();
+      else wg_wait<0>();
       wg_fence_acc(s);
       wg_fence_a(sa);
       __syncthreads();  // ... for every warp
-      if (kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
+      if (kt + 1 < nkt) wg_stage_kv<HD, NT>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
     } else {
       wg_wait<0>();
       wg_fence_acc(s);
     }
-    const bool need_mask = k0 + R - 1 > wq0 || k0 + R > Tn || wq0 + 16 > Tn;
+    if (mine) {
+      const bool need_mask = k0 + R - 1 > wq0 || k0 + R > Tn || wq0 + 16 > Tn;
 #pragma unroll
-    for (int n = 0; n < 8; n++)
+      for (int n = 0; n < 8; n++)
 #pragma unroll
-      for (int e = 0; e < 4; e++) {
-        const int r = e >> 1;
-        const int j = k0 + n * 8 + 2 * t + (e & 1);
-        const bool valid = !need_mask || (j <= qi[r] && j < Tn && qi[r] < Tn);
-        s[n][e] = valid ? exp2f(s[n][e] * scale_log2 - l2[r]) : 0.f;
-      }
-    if constexpr (PIPE) wg_wait<0>();  // dP
-    wg_fence_acc(dp);
+        for (int e = 0; e < 4; e++) {
+          const int r = e >> 1;
+          const int j = k0 + n * 8 + 2 * t + (e & 1);
+          const bool valid = !need_mask || (j <= qi[r] && j < Tn && qi[r] < Tn);
+          s[n][e] = valid ? exp2f(s[n][e] * scale_log2 - l2[r]) : 0.f;
+        }
+      if constexpr (PIPE) wg_wait<0>();  // dP
+      wg_fence_acc(dp);
 #pragma unroll
-    for (int n = 0; n < 8; n++)
+      for (int n = 0; n < 8; n++)
 #pragma unroll
-      for (int e = 0; e < 4; e++) s[n][e] = s[n][e] * (dp[n][e] - dd[e >> 1]);
-    wg_issue_rs<HD>(dq, sa, s, Ks);
+        for (int e = 0; e < 4; e++) s[n][e] = s[n][e] * (dp[n][e] - dd[e >> 1]);
+      wg_issue_rs<HD>(dq, sa, s, Ks);
+    }
     if constexpr (!PIPE) {
       wg_wait<0>();
       wg_fence_a(sa);
@@ -497,23 +548,27 @@ __global__ void __launch_bounds__(128) attn3_bwd_dq_kernel(bf16* dqkv, const bf1
 // completed (they read the stage the copies refill). A warp whose rows see no key of a tile still
 // takes part (wgmma is warpgroup-wide): every score is masked, its p are 0, and m, l, o stay as they
 // were, bit for bit.
-template <int HD>
-__global__ void __launch_bounds__(128) attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
-                                                        float scale_log2) {
-  using W = WgShape<HD>;
-  constexpr int R = W::ROWS;
+// WGS > 1: warpgroup w holds queries q0 + 64w … of the block's 64·WGS (K and V copied once for all);
+// a key tile after its last query is skipped (m, l, o would stay as they are).
+template <int HD, int WGS>
+__global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
+                                                              float scale_log2) {
+  using W = WgShape<HD, WGS>;
+  constexpr int R = W::ROWS, NT = W::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
-  unsigned char* Qs = smraw;
-  unsigned char* KV = Qs + W::TILE;  // stage st: K at KV + st·2·TILE, V TILE further
+  unsigned char* Qs = smraw;  // warpgroup w's queries at Qs + w·TILE
+  unsigned char* KV = Qs + WGS * W::TILE;  // stage st: K at KV + st·2·TILE, V TILE further
   const int qb = gridDim.x - 1 - blockIdx.x;  // the longest (latest) query blocks first
   const int bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
   const bf16* qh = qkv + (size_t)b * Tn * ld + (size_t)h * HD;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
-  const int q0 = qb * R, qlast = (q0 + R < Tn ? q0 + R : Tn) - 1, nkt = qlast / R + 1;
-  wg_cp_tile<HD>(Qs, qh, ld, q0, Tn);
-  wg_stage_kv<HD>(KV, 0, qh, ld, d, 0, Tn);  // (one group with Q)
-  const int wq0 = q0 + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
+  const int wg = wg_index<WGS>(), warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int q0 = qb * R * WGS, qlast = (q0 + R * WGS < Tn ? q0 + R * WGS : Tn) - 1, nkt = qlast / R + 1;
+  const int wq = q0 + wg * R, wkt = wq < Tn ? ((wq + R < Tn ? wq + R : Tn) - 1) / R + 1 : 0;
+  wg_cp_tile<HD, NT, R * WGS>(Qs, qh, ld, q0, Tn);
+  wg_stage_kv<HD, NT>(KV, 0, qh, ld, d, 0, Tn);  // (one group with Q)
+  const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's Q tile (the scores' A)
+  const int wq0 = wq + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
   float o[HD / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
   wg_zero(o);
   float s[8][4];
@@ -524,15 +579,18 @@ __global__ void __launch_bounds__(128) attn3_fwd_kernel(bf16* y, float* lse, con
     const unsigned char* Ks = KV + st * 2 * W::TILE;
     const unsigned char* Vs = Ks + W::TILE;
     const int k0 = kt * R;
-    wg_scores<HD>(s, Qs, Ks);
+    const bool mine = WGS == 1 || kt < wkt;
+    if (mine) wg_scores<HD, WGS>(s, Qs, Ks, a_off);
     wg_wait<0>();  // S; also the previous tile's P·V, the last reader of stage st ^ 1
     wg_fence_acc(s);
     wg_fence_acc(o);
     wg_fence_a(pa);
     __syncthreads();  // ... for every warp
-    if (kt + 1 < nkt) wg_stage_kv<HD>(KV, st ^ 1, qh, ld, d, kt + 1, Tn);
-    online_softmax_tile<R, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, k0 + R - 1 > wq0 || k0 + R > Tn);
-    wg_issue_rs<HD>(o, pa, s, Vs);
+    if (kt + 1 < nkt) wg_stage_kv<HD, NT>(KV, st ^ 1, qh, ld, d, kt + 1, Tn);
+    if (mine) {
+      online_softmax_tile<R, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, k0 + R - 1 > wq0 || k0 + R > Tn);
+      wg_issue_rs<HD>(o, pa, s, Vs);
+    }
   }
   wg_wait<0>();
   wg_fence_a(pa);
