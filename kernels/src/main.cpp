@@ -567,7 +567,12 @@ int main(int argc, char** argv) {
 #ifdef LOCO_CUDA
   const char* available = "cpu, cuda, auto";
   std::string why_not_cuda;
-  if (device == "auto") device = cuda_device_present(&why_not_cuda) ? "cuda" : "cpu";
+  bool gpu_found = false;
+  if (device == "auto") {
+    device = cuda_device_present(&why_not_cuda, &gpu_found) ? "cuda" : "cpu";
+    // a GPU this build cannot use: say why rather than fall back in silence
+    if (device == "cpu" && gpu_found) fprintf(stderr, "loco-engine: %s; running on the CPU\n", why_not_cuda.c_str());
+  }
   if (device == "cuda") {
     try {
       E.be = make_cuda_backend();

@@ -1,5 +1,6 @@
 // Launchers of the tensor-core attention (attention_tc2_kernels.cuh; the bf16 default).
 #include <cmath>
+#include <cstdio>
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
@@ -65,8 +66,19 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // (attn3_fwd_kernel) at head_dim 64 and 128 without RoPE in the kernel; the same bits as the 16-row
 // tc2 forward in the emulator. LOCO_CUDA_ATTN_FWD=wgmma2: two warpgroups (128 queries) per block
 // sharing each K/V tile (the same bits).
+// An opt-in wgmma kernel asked for where it cannot run (not an sm_90a build on a 9.0 GPU): the tc2
+// kernels run instead, and stderr says so once per variable.
+bool wgmma_allowed(const char* var) {
+  if (cuda_wgmma_here()) return true;
+  fprintf(stderr, "loco-engine: %s=%s ignored: the wgmma kernels need an sm_90a build on a compute capability 9.0 GPU "
+          "(H100, H200; this one is %d.%d); the tc2 kernels run\n", var, getenv(var), cuda_device_cc() / 10, cuda_device_cc() % 10);
+  return false;
+}
 int wgmma_fwd_groups() {
-  static const int n = env_is("LOCO_CUDA_ATTN_FWD", "wgmma") ? 1 : env_is("LOCO_CUDA_ATTN_FWD", "wgmma2") ? 2 : 0;
+  static const int n = [] {
+    const int want = env_is("LOCO_CUDA_ATTN_FWD", "wgmma") ? 1 : env_is("LOCO_CUDA_ATTN_FWD", "wgmma2") ? 2 : 0;
+    return want && wgmma_allowed("LOCO_CUDA_ATTN_FWD") ? want : 0;
+  }();
   return n;
 }
 bool wgmma_fwd() { return wgmma_fwd_groups() > 0; }
@@ -139,10 +151,13 @@ int bwd_dq_mode() {
 // variants keep the tc2 kernels.
 enum WgmmaBwd { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2 };
 WgmmaBwd wgmma_mode() {
-  static const WgmmaBwd m = env_is("LOCO_CUDA_ATTN_BWD", "wgmma")        ? WG_PIPE
-                            : env_is("LOCO_CUDA_ATTN_BWD", "wgmma2")     ? WG_PIPE2
-                            : env_is("LOCO_CUDA_ATTN_BWD", "wgmma-sync") ? WG_SYNC
-                                                                           : WG_OFF;
+  static const WgmmaBwd m = [] {
+    const WgmmaBwd want = env_is("LOCO_CUDA_ATTN_BWD", "wgmma")        ? WG_PIPE
+                          : env_is("LOCO_CUDA_ATTN_BWD", "wgmma2")     ? WG_PIPE2
+                          : env_is("LOCO_CUDA_ATTN_BWD", "wgmma-sync") ? WG_SYNC
+                                                                         : WG_OFF;
+    return want != WG_OFF && wgmma_allowed("LOCO_CUDA_ATTN_BWD") ? want : WG_OFF;
+  }();
   return m;
 }
 bool wgmma_bwd() { return wgmma_mode() != WG_OFF; }

@@ -47,6 +47,12 @@ namespace attn_tc2 {
 #ifndef LOCO_WG_MNMAJOR_LBO_IS_K
 #define LOCO_WG_MNMAJOR_LBO_IS_K 1
 #endif
+// wgmma exists on sm_90a only. A build for several GPUs (the Makefile's CUDA_ARCH, "80 90a" by
+// default) compiles this file for each: for the others each wgmma instruction below is a trap
+// instead, and the launchers never pick these kernels there (attention_tc2.cu, wgmma_here).
+#if defined(__CUDA_ARCH__) && !(__CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL))
+#define LOCO_WG_TRAP 1
+#endif
 constexpr bool WG_KMAJOR_LBO_IS_K = LOCO_WG_KMAJOR_LBO_IS_K != 0;
 constexpr bool WG_MNMAJOR_LBO_IS_K = LOCO_WG_MNMAJOR_LBO_IS_K != 0;
 
@@ -91,13 +97,13 @@ __device__ __forceinline__ uint64_t wg_desc(const void* p, uint32_t k_stride, ui
 }
 // cp.async's copies (generic proxy) → visible to wgmma's operand reads (async proxy); then a barrier
 __device__ __forceinline__ void wg_fence_smem() {
-#ifndef LOCO_CUDA_EMULATE
+#if !defined(LOCO_CUDA_EMULATE) && !defined(LOCO_WG_TRAP)
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 #endif
 }
 // before a batch of wgmma: registers written by ordinary instructions (accumulators, A) are ready
 __device__ __forceinline__ void wg_fence_regs() {
-#ifndef LOCO_CUDA_EMULATE
+#if !defined(LOCO_CUDA_EMULATE) && !defined(LOCO_WG_TRAP)
   asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #endif
 }
@@ -105,6 +111,8 @@ __device__ __forceinline__ void wg_fence_regs() {
 __device__ __forceinline__ void wg_commit() {
 #ifdef LOCO_CUDA_EMULATE
   emu_wgmma_commit();
+#elif defined(LOCO_WG_TRAP)
+  __trap();
 #else
   asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 #endif
@@ -115,6 +123,8 @@ template <int N>
 __device__ __forceinline__ void wg_wait() {
 #ifdef LOCO_CUDA_EMULATE
   emu_wgmma_wait(N);
+#elif defined(LOCO_WG_TRAP)
+  __trap();
 #else
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
 #endif
@@ -148,6 +158,8 @@ __device__ __forceinline__ void wg_fence_a(uint32_t (&a)[4][4]) {
 __device__ __forceinline__ void wg_ss_n64(float (&d)[8][4], uint64_t da, uint64_t db, bool accumulate) {
 #ifdef LOCO_CUDA_EMULATE
   emu_wgmma(&d[0][0], 64, nullptr, da, db, false, accumulate);
+#elif defined(LOCO_WG_TRAP)
+  __trap();
 #else
   float* f = &d[0][0];
   asm volatile(
@@ -163,6 +175,8 @@ template <int HD>
 __device__ __forceinline__ void wg_rs_tb(float (&d)[HD / 8][4], const uint32_t (&a)[4], uint64_t db) {
 #ifdef LOCO_CUDA_EMULATE
   emu_wgmma(&d[0][0], HD, a, 0, db, true, true);
+#elif defined(LOCO_WG_TRAP)
+  __trap();
 #else
   float* f = &d[0][0];
   if constexpr (HD == 64) {

@@ -40,6 +40,13 @@ __device__ __forceinline__ float warp_max(float v) {
   return v;
 }
 
+// The current device's compute capability as major·10 + minor (90: H100, H200; 80: A100); 0 if
+// unknown (cuda_backend.cu).
+int cuda_device_cc();
+// Whether the sm_90a-only kernels (the wgmma attention) can run here: this build has sm_90a code
+// (the Makefile's CUDA_ARCH list) and the device is compute capability 9.0 (cuda_backend.cu).
+bool cuda_wgmma_here();
+
 static inline unsigned cdiv(size_t a, size_t b) { return (unsigned)((a + b - 1) / b); }
 // An opt-in switch: environment variable `name` is set to exactly `value` (callers read it once).
 static inline bool env_is(const char* name, const char* value) {

@@ -8,8 +8,10 @@
 
 #include "../backend.h"
 
-// True when the CUDA runtime finds at least one device; otherwise why not.
-bool cuda_device_present(std::string* why);
+// True when the CUDA runtime finds a device this build can run on; otherwise why not, and in
+// *gpu_found whether there was a GPU at all (one this build has no code for, or too old: worth a
+// note when --device auto falls back to the CPU).
+bool cuda_device_present(std::string* why, bool* gpu_found = nullptr);
 // precision: "fp32" or "bf16"; "" = $LOCO_CUDA_PRECISION, default bf16. Throws when no device.
 std::unique_ptr<Backend> make_cuda_backend(const std::string& precision = "");
 // Bytes the backend holds in device buffers now, and the most it held at once.

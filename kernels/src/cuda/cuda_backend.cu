@@ -18,6 +18,7 @@
 #include "attention.cuh"
 #include "common.cuh"
 #include "cuda_api.h"
+#include "cuda_targets.h"
 #include "gemm.h"
 #include "ops.cuh"
 
@@ -547,7 +548,33 @@ class CudaBackend final : public Backend {
 
 }  // namespace
 
-bool cuda_device_present(std::string* why) {
+#ifndef LOCO_CUDA_ARCHS
+#error "LOCO_CUDA_ARCHS (the Makefile's CUDA_ARCH list) is not defined: build with make -C kernels cuda"
+#endif
+
+// one tiny kernel: whether this build's fat binary has code the device can run
+__global__ void loco_probe_kernel() {}
+
+int cuda_device_cc() {
+  static const int cc = [] {
+    int dev = 0, major = 0, minor = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
+      cudaGetLastError();
+      return 0;
+    }
+    return major * 10 + minor;
+  }();
+  return cc;
+}
+
+bool cuda_wgmma_here() {
+  static const bool on = CudaTargets(LOCO_CUDA_ARCHS).wgmma(cuda_device_cc());
+  return on;
+}
+
+bool cuda_device_present(std::string* why, bool* gpu_found) {
+  if (gpu_found) *gpu_found = false;
   int n = 0;
   cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess) {
@@ -557,6 +584,28 @@ bool cuda_device_present(std::string* why) {
   }
   if (n == 0) {
     if (why) *why = "no CUDA device";
+    return false;
+  }
+  if (gpu_found) *gpu_found = true;
+  // a GPU this build has no code for (an older one, or a target left out of CUDA_ARCH): say which
+  cudaDeviceProp prop{};
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&prop, dev) != cudaSuccess) {
+    cudaGetLastError();
+    if (why) *why = "cannot read the CUDA device's properties";
+    return false;
+  }
+  const std::string not_here = CudaTargets(LOCO_CUDA_ARCHS).why_not(prop.major * 10 + prop.minor, prop.name);
+  if (!not_here.empty()) {
+    if (why) *why = not_here;
+    return false;
+  }
+  // ... and the runtime's own word on it (a build whose -gencode list was overridden)
+  cudaFuncAttributes attr{};
+  e = cudaFuncGetAttributes(&attr, loco_probe_kernel);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    if (why) *why = std::string("this build cannot run on ") + prop.name + ": " + cudaGetErrorString(e);
     return false;
   }
   return true;

@@ -13,7 +13,19 @@
 #ifndef LOCO_CUDA_EMULATE
 #include <cooperative_groups.h>
 #define DYN_SMEM(type, name) extern __shared__ type name[]
-// thread block clusters of 2 (sm_90): rank, barrier, the partner's shared memory
+// thread block clusters of 2 (sm_90 and later): rank, barrier, the partner's shared memory. Compiled
+// for an earlier GPU (a build for several, the Makefile's CUDA_ARCH) they trap; k_crossentropy picks
+// the cluster kernel only on compute capability 9.0 or later.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+#define CLUSTER2
+__device__ __forceinline__ unsigned cl_rank() { __trap(); return 0; }
+__device__ __forceinline__ void cl_sync() { __trap(); }
+template <typename X>
+__device__ __forceinline__ X* cl_map(X* p, unsigned) {
+  __trap();
+  return p;
+}
+#else
 #define CLUSTER2 __cluster_dims__(2, 1, 1)
 __device__ __forceinline__ unsigned cl_rank() { return cooperative_groups::this_cluster().block_rank(); }
 __device__ __forceinline__ void cl_sync() { cooperative_groups::this_cluster().sync(); }
@@ -21,6 +33,7 @@ template <typename X>
 __device__ __forceinline__ X* cl_map(X* p, unsigned rank) {
   return cooperative_groups::this_cluster().map_shared_rank(p, rank);
 }
+#endif
 #endif
 
 namespace {
@@ -1005,7 +1018,7 @@ void k_crossentropy(const float* logits, T* dlogits, float* row_loss, const int*
   const size_t smem = (size_t)Vp * sizeof(float) + 65 * sizeof(float);
   // the same kernel with and without dlogits, so forward_loss and forward_backward give the same loss
   const bool vec = Vp % 4 == 0 && aligned16(logits) && ((uintptr_t)dlogits % (4 * sizeof(T))) == 0;
-  static const bool cluster = env_is("LOCO_CUDA_CE", "cluster");
+  static const bool cluster = env_is("LOCO_CUDA_CE", "cluster") && cuda_device_cc() >= 90;
   static size_t allowed2 = 48 * 1024;
   const size_t smem2 = (size_t)((Vp / 4 + 1) / 2) * 16 + 34 * sizeof(float);
   if (cluster && vec && allow_smem(crossentropy_cluster_kernel<T>, smem2, allowed2)) {
