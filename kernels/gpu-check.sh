@@ -48,13 +48,15 @@
 #   parity_wgmmasync, bench_*_wgmmasync  optional: LOCO_CUDA_ATTN_BWD=wgmma-sync (the same kernels, a
 #               wait after each batch of products; the same bits: comparison.wgmma_sync_same_as_overlapped)
 #   parity_wgmmafwd, bench_*_wgmmafwd  optional: LOCO_CUDA_ATTN_FWD=wgmma (the forward on warpgroup MMA,
-#               head_dim 64 and 128), the same checks
+#               head_dim 64 and 128, the softmax overlapped with the products), the same checks
+#   parity_wgmmasyncfwd, bench_*_wgmmasyncfwd  optional: LOCO_CUDA_ATTN_FWD=wgmma-sync (the same forward,
+#               the softmax after the products; the same bits: comparison.wgmma_sync_same_as_overlapped)
 #   parity_wgmma2bwd, bench_*_wgmma2bwd, parity_wgmma2fwd, bench_*_wgmma2fwd  optional:
 #               LOCO_CUDA_ATTN_BWD=wgmma2 and LOCO_CUDA_ATTN_FWD=wgmma2 (the same kernels with two
 #               warpgroups per block sharing the tiles they read; the same bits), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials /
-#               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd
+#               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -282,6 +284,8 @@ engine_variant wgmmafwd LOCO_CUDA_ATTN_FWD=wgmma "$WG_BUILD"
 # both with two warpgroups (128 rows) per block, sharing the tiles they read (the same bits)
 engine_variant wgmma2bwd LOCO_CUDA_ATTN_BWD=wgmma2 "$WG_BUILD"
 engine_variant wgmma2fwd LOCO_CUDA_ATTN_FWD=wgmma2 "$WG_BUILD"
+# the forward's waiting schedule (the softmax after the products; the same bits)
+engine_variant wgmmasyncfwd LOCO_CUDA_ATTN_FWD=wgmma-sync "$WG_BUILD"
 # the tuning cache makes a second process repeat the first one's steps bit for bit
 optional tune_repeat
 run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
@@ -296,6 +300,7 @@ stage_ok parity_wgmmasync && ATTN_VARIANTS+=,wgmmasync
 stage_ok parity_wgmmafwd && ATTN_VARIANTS+=,wgmmafwd
 stage_ok parity_wgmma2bwd && ATTN_VARIANTS+=,wgmma2bwd
 stage_ok parity_wgmma2fwd && ATTN_VARIANTS+=,wgmma2fwd
+stage_ok parity_wgmmasyncfwd && ATTN_VARIANTS+=,wgmmasyncfwd
 optional attn_times
 run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
 # faster A B: stages A and B both measured tokens/s, and A more
@@ -327,7 +332,7 @@ attn_best() {
   fi
   case "$words" in
     "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused" | "LOCO_CUDA_ATTN_BWD=partials" | "LOCO_CUDA_ATTN_BWD=wgmma" | "LOCO_CUDA_ATTN_BWD=wgmma-sync" | "LOCO_CUDA_ATTN_FWD=wgmma" | \
-      "LOCO_CUDA_ATTN_BWD=wgmma2" | "LOCO_CUDA_ATTN_FWD=wgmma2" | "LOCO_CUDA_ROPE_BWD=fused")
+      "LOCO_CUDA_ATTN_BWD=wgmma2" | "LOCO_CUDA_ATTN_FWD=wgmma2" | "LOCO_CUDA_ATTN_FWD=wgmma-sync" | "LOCO_CUDA_ROPE_BWD=fused")
       skip_stage "$stage" "no combination for $config beyond the variants benchmarked above" ;;
     *)
       echo "$words" > "$LOGDIR/$stage.env"
@@ -448,7 +453,8 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "rope_bwd_fused": res(stage + "_ropebwd"),
             "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
             "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd"),
-            "wgmma2_bwd": res(stage + "_wgmma2bwd"), "wgmma2_fwd": res(stage + "_wgmma2fwd")}
+            "wgmma2_bwd": res(stage + "_wgmma2bwd"), "wgmma2_fwd": res(stage + "_wgmma2fwd"),
+            "wgmma_sync_fwd": res(stage + "_wgmmasyncfwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")
@@ -534,6 +540,8 @@ cmp["parity_same_results_as_default"] = same
 # gpu-parity numbers, or the overlap reads something before its products completed
 wo, ws = parity_numbers(res("parity_wgmmabwd")), parity_numbers(res("parity_wgmmasync"))
 cmp["wgmma_sync_same_as_overlapped"] = (wo == ws) if wo and ws else None
+fo, fs = parity_numbers(res("parity_wgmmafwd")), parity_numbers(res("parity_wgmmasyncfwd"))
+cmp["wgmma_sync_fwd_same_as_overlapped"] = (fo == fs) if fo and fs else None
 # two warpgroups per block issue each warpgroup's products as one does (the dK/dV kernel adds exact
 # zeros for a tile before its keys): equal gpu-parity numbers, or the shared tiles were misread
 cmp["wgmma2_same_as_one"] = {}

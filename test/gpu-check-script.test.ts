@@ -150,7 +150,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd', 'parity_wgmmasyncfwd', 'bench_1b_wgmmasyncfwd']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -173,14 +173,15 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
   assert.deepEqual(at.runs.map((r: { config: string; variant: string }) => `${r.config}/${r.variant}`),
     ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', 'gpt2-124m/wgmmabwd', 'gpt2-124m/wgmmasync', 'gpt2-124m/wgmmafwd',
-      'gpt2-124m/wgmma2bwd', 'gpt2-124m/wgmma2fwd',
-      '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials', '1b/wgmmabwd', '1b/wgmmasync', '1b/wgmmafwd', '1b/wgmma2bwd', '1b/wgmma2fwd']);
+      'gpt2-124m/wgmma2bwd', 'gpt2-124m/wgmma2fwd', 'gpt2-124m/wgmmasyncfwd',
+      '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials', '1b/wgmmabwd', '1b/wgmmasync', '1b/wgmmafwd', '1b/wgmma2bwd', '1b/wgmma2fwd',
+      '1b/wgmmasyncfwd']);
   const r32 = at.runs[1];
   assert.equal(r32.kernels.length, 3);
   assert.match(r32.kernels[2].name, /attn2_fwd_kernel<64, false, 2, 64>/);
   assert.equal(r32.kernels[2].count, 2);
   assert.ok(near(r32.total_ms, 0.9) && near(r32.parts.forward, 0.15) && near(r32.parts.backward, 0.75), JSON.stringify(r32));
-  assert.ok(near(at.runs[11].parts.backward, 2.4), JSON.stringify(at.runs[11]));
+  assert.ok(near(at.runs[12].parts.backward, 2.4), JSON.stringify(at.runs[12]));
   // the wgmma forward's kernel counts as the forward (slower than the 32-row one here: 160 µs against 150)
   assert.ok(near(at.runs[6].parts.forward, 0.16), JSON.stringify(at.runs[6]));
   // the wgmma kernels are counted as the dK/dV and dQ parts of a backward of their own
@@ -194,6 +195,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(j.comparison.wgmma_sync_same_as_overlapped, true);
   // ... and so did one and two warpgroups per block, backward and forward
   assert.deepEqual(j.comparison.wgmma2_same_as_one, { bwd: true, fwd: true });
+  assert.equal(j.comparison.wgmma_sync_fwd_same_as_overlapped, true);
   // the best of each part: the 32-row forward, the partials backward (0.52 ms against the ordered
   // fused 0.6 and the split 0.75 and 0.9)
   // the 32-row kernels' attention checksum equals the default run's
@@ -238,6 +240,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(c.engine_wgmma_fwd_tokens_per_s, 400_000);
   assert.equal(c.engine_wgmma2_bwd_tokens_per_s, 400_000);
   assert.equal(c.engine_wgmma2_fwd_tokens_per_s, 400_000);
+  assert.equal(c.engine_wgmma_sync_fwd_tokens_per_s, 400_000);
   assert.equal(c.engine_rope_bwd_fused_tokens_per_s, 405_000);
   assert.equal(c.baseline_tc2_tokens_per_s, 300_000);
   assert.equal(c.baseline_tc_tokens_per_s, 301_000);

@@ -7,7 +7,7 @@
 // order (LOCO_CUDA_ATTN_BWD=partials, the same bits), with 32 rows per warp (LOCO_CUDA_ATTN_ROWS=32), whose outputs
 // equal the 16-row kernels' bit for bit, with the forward on warpgroup MMA (LOCO_CUDA_ATTN_FWD=wgmma,
 // the tc2 forward's bits), and with the backward on warpgroup MMA, its products
-// overlapped with the softmax work (LOCO_CUDA_ATTN_BWD=wgmma) or waited for batch by batch
+// overlapped with the softmax work (LOCO_CUDA_ATTN_BWD/FWD=wgmma) or waited for batch by batch
 // (wgmma-sync), the same bits either way, and with two warpgroups per block sharing the tiles they
 // read (LOCO_CUDA_ATTN_FWD/BWD=wgmma2, the same bits again; the emulator's wgmma follows the layouts build/wgmma-probe
 // checks on a GPU, and runs each batch of products at the wait that covers it, as late as a GPU may);
@@ -36,14 +36,14 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // then two with RoPE fused into the kernels, four with the one-kernel backward (ordered dQ),
   // four with 32 rows per warp, two with RoPE undone in the backward's epilogue only, and two with
   // the dQ shares stored as partials and added by a reduce kernel, three with the wgmma forward and
-  // backward (overlapped), two with the tc2 forward and the wgmma backward waiting for each batch,
+  // backward (overlapped), two with the wgmma forward and backward waiting for each batch,
   // and three with both on two warpgroups per block
   const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
   assert.deepEqual(j.cases.map(name), [
     '16', '32', '64', '128', '64', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused',
     '16+rows32', '32+rows32', '64+rows32', '128+rows32', '64+rope_out', '128+rope_out+rows32',
     '64+fused+partials', '128+fused+partials', '64+wgmma+wgmma_fwd', '64+wgmma+wgmma_fwd', '128+wgmma+wgmma_fwd',
-    '64+wgmma-sync', '128+wgmma-sync', '64+wgmma+wgmma_fwdx2', '64+wgmma+wgmma_fwdx2', '128+wgmma+wgmma_fwdx2',
+    '64+wgmma-sync+wgmma_fwd', '128+wgmma-sync+wgmma_fwd', '64+wgmma+wgmma_fwdx2', '64+wgmma+wgmma_fwdx2', '128+wgmma+wgmma_fwdx2',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
   const shape = (c: Case) => `${c.head_dim}/${c.B}/${c.T}/${c.H}`;
@@ -68,8 +68,8 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
     return Boolean(base);
   });
   assert.deepEqual(wgSame, [false, true, true]);
-  // overlapping the products with the softmax work changes when they run, not what they add; and the
-  // wgmma forward gives the tc2 forward's bits
+  // overlapping the products with the softmax work changes when they run, not what they add (forward
+  // and backward)
   for (const w of j.cases.filter((c) => c.wgmma_sync)) {
     const pipe = j.cases.find((c) => c.wgmma_bwd && !c.wgmma_sync && shape(c) === shape(w));
     assert.ok(pipe, `no overlapped wgmma case for ${shape(w)}`);
@@ -95,7 +95,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   const hz = spawnSync(EMU, ['--inject-hazard'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(hz.status, 1, hz.stdout + hz.stderr);
   const hzj = JSON.parse(hz.stdout) as { ok: boolean; cases: Case[] };
-  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync', true], ['128+wgmma-sync', true], ['64+wgmma+wgmma_fwdx2', false]]);
+  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync+wgmma_fwd', true], ['128+wgmma-sync+wgmma_fwd', true], ['64+wgmma+wgmma_fwdx2', false]]);
   const bad = spawnSync(EMU, ['--inject-bug'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(bad.status, 1, bad.stdout);
   const badj = JSON.parse(bad.stdout) as { ok: boolean; cases: Case[] };

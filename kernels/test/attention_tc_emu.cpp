@@ -300,7 +300,8 @@ struct Variant {
   bool partials = false;  // with fused: each key block's dQ share stored as a partial and added in
                           // key-block order by attn2_dq_reduce_kernel (LOCO_CUDA_ATTN_BWD=partials)
   bool wgmma = false;     // the backward on warpgroup MMA (attn3_bwd_{dkv,dq}_kernel, LOCO_CUDA_ATTN_BWD=wgmma)
-  bool wgmma_sync = false;  // with wgmma: a wait after each batch of products (LOCO_CUDA_ATTN_BWD=wgmma-sync)
+  bool wgmma_sync = false;  // the wgmma kernels' waiting schedules (LOCO_CUDA_ATTN_BWD=wgmma-sync with
+                            // wgmma, LOCO_CUDA_ATTN_FWD=wgmma-sync with wgmma_fwd)
   bool wgmma_fwd = false;   // the forward on warpgroup MMA (attn3_fwd_kernel, LOCO_CUDA_ATTN_FWD=wgmma)
   int wgs = 1;              // warpgroups per block of the wgmma kernels (2: LOCO_CUDA_ATTN_{FWD,BWD}=wgmma2)
 };
@@ -399,10 +400,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   bool fwd_done = false;
   if constexpr (HD == 64 || HD == 128)
     if (wg_fwd) {
-      launch(cdiv(Tn, 64 * wgs), gy, [&] {
-        if (wgs == 2) attn_tc2::attn3_fwd_kernel<HD, 2>(y.data(), lse.data(), qkv.data(), Tn, H, sl);
-        else attn_tc2::attn3_fwd_kernel<HD, 1>(y.data(), lse.data(), qkv.data(), Tn, H, sl);
-      }, 128 * wgs);
+      using namespace attn_tc2;
+      auto fwd = wgs == 2 ? attn3_fwd_kernel<HD, 2, true> : wg_sync ? attn3_fwd_kernel<HD, 1, false> : attn3_fwd_kernel<HD, 1, true>;
+      launch(cdiv(Tn, 64 * wgs), gy, [&] { fwd(y.data(), lse.data(), qkv.data(), Tn, H, sl); }, 128 * wgs);
       fwd_done = true;
     }
   if (!fwd_done) launch(gx_fwd, gy, [&] {
@@ -537,8 +537,8 @@ int main(int argc, char** argv) {
   } else if (hazard) {  // the wgmma cases below, overlapped then waiting
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_fwd = true}));
-    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_sync = true}));
-    add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_sync = true}));
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_sync = true, .wgmma_fwd = true}));
+    add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_sync = true, .wgmma_fwd = true}));
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2}));
   } else {
     add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
@@ -579,10 +579,10 @@ int main(int argc, char** argv) {
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true}));
     add(run_case<64>(1, 100, 1, false, one, {.wgmma = true, .wgmma_fwd = true}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_fwd = true}));
-    // the same shapes with a wait after each batch of products (wgmma-sync) and the tc2 forward: the
-    // same sums in the same order, so the same bits as the cases above
-    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_sync = true}));
-    add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_sync = true}));
+    // the same shapes with the waiting schedules (wgmma-sync: a wait after each batch of products, the
+    // forward's softmax after its products): the same sums in the same order, so the same bits as above
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_sync = true, .wgmma_fwd = true}));
+    add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_sync = true, .wgmma_fwd = true}));
     // two warpgroups (128 rows) per block (wgmma2), the same shapes, so the same bits: T = 260, the last
     // block's second warpgroup has no row at all; T = 100, one block, whose first warpgroup skips the
     // forward's and dQ's last key tile and whose second the dK/dV kernel's first query tile; T = 200,

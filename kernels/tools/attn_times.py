@@ -28,10 +28,12 @@ from ncu_summary import per_kernel  # noqa: E402
 VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": {"LOCO_CUDA_ATTN_BWD": "fused"},
             "partials": {"LOCO_CUDA_ATTN_BWD": "partials"}, "wgmmabwd": {"LOCO_CUDA_ATTN_BWD": "wgmma"},
             "wgmmasync": {"LOCO_CUDA_ATTN_BWD": "wgmma-sync"}, "wgmmafwd": {"LOCO_CUDA_ATTN_FWD": "wgmma"},
-            "wgmma2bwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2"}, "wgmma2fwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2"}}
+            "wgmma2bwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2"}, "wgmma2fwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2"},
+            "wgmmasyncfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma-sync"}}
 # a forward of its own, combinable with any backward (wgmmafwd: the forward on warpgroup MMA, wgmma2fwd
-# the same with two warpgroups per block; their backward is the default one)
-FORWARD_ONLY_VARIANTS = ("wgmmafwd", "wgmma2fwd")
+# the same with two warpgroups per block, wgmmasyncfwd with the softmax after the products; their
+# backward is the default one)
+FORWARD_ONLY_VARIANTS = ("wgmmafwd", "wgmma2fwd", "wgmmasyncfwd")
 # a whole backward of their own (dK/dV kernel + dQ finish or reduce; wgmma: both kernels on warpgroup
 # MMA, wgmma2 with two warpgroups per block)
 FUSED_VARIANTS = ("fusedbwd", "partials", "wgmmabwd", "wgmmasync", "wgmma2bwd")

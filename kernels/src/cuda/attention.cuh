@@ -49,10 +49,11 @@ bool attention_tc2_fused_bwd();
 // LOCO_CUDA_ATTN_BWD=wgmma, wgmma-sync or wgmma2 at this head size (64, 128): the wgmma kernels run;
 // they do not undo RoPE
 bool attention_tc2_wgmma_bwd(int hd);
-// LOCO_CUDA_ATTN_FWD=wgmma or wgmma2 at this head size (64, 128): the wgmma forward runs (unless RoPE
-// is fused, LOCO_CUDA_ROPE_FUSED=1, whose tables the tc2 forward takes)
+// LOCO_CUDA_ATTN_FWD=wgmma, wgmma2 or wgmma-sync at this head size (64, 128): the wgmma forward runs
+// (unless RoPE is fused, LOCO_CUDA_ROPE_FUSED=1, whose tables the tc2 forward takes)
 bool attention_tc2_wgmma_fwd(int hd);
-// the wgmma forward in describe(): "wgmma forward", "wgmma forward, 2 warpgroups" (wgmma2) or ""
+// the wgmma forward in describe(): "wgmma forward", "wgmma forward, 2 warpgroups" (wgmma2), "wgmma
+// forward, sync" (wgmma-sync) or ""
 const char* attention_tc2_fwd_name(int hd);
 // the backward in describe(): "fused backward", "fused backward, dQ partials" (LOCO_CUDA_ATTN_BWD=partials),
 // "wgmma backward" (LOCO_CUDA_ATTN_BWD=wgmma, at head_dim 64 and 128), "wgmma backward, sync"

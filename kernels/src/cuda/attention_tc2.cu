@@ -63,9 +63,10 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
   CUDA_LAUNCH_CHECK("attn2_fwd");
 }
 // LOCO_CUDA_ATTN_FWD=wgmma (opt-in, not yet run on a GPU): the forward on warpgroup MMA
-// (attn3_fwd_kernel) at head_dim 64 and 128 without RoPE in the kernel; the same bits as the 16-row
-// tc2 forward in the emulator. LOCO_CUDA_ATTN_FWD=wgmma2: two warpgroups (128 queries) per block
-// sharing each K/V tile (the same bits).
+// (attn3_fwd_kernel) at head_dim 64 and 128 without RoPE in the kernel, the softmax overlapped with
+// the products; the same bits as the 16-row tc2 forward in the emulator. LOCO_CUDA_ATTN_FWD=wgmma2:
+// two warpgroups (128 queries) per block sharing each K/V tile; wgmma-sync: one warpgroup, the
+// softmax after the products (the same bits).
 // An opt-in wgmma kernel asked for where it cannot run (not an sm_90a build on a 9.0 GPU): the tc2
 // kernels run instead, and stderr says so once per variable.
 bool wgmma_allowed(const char* var) {
@@ -74,29 +75,36 @@ bool wgmma_allowed(const char* var) {
           "(H100, H200; this one is %d.%d); the tc2 kernels run\n", var, getenv(var), cuda_device_cc() / 10, cuda_device_cc() % 10);
   return false;
 }
-int wgmma_fwd_groups() {
-  static const int n = [] {
-    const int want = env_is("LOCO_CUDA_ATTN_FWD", "wgmma") ? 1 : env_is("LOCO_CUDA_ATTN_FWD", "wgmma2") ? 2 : 0;
-    return want && wgmma_allowed("LOCO_CUDA_ATTN_FWD") ? want : 0;
+enum WgmmaFwd { WGF_OFF, WGF_SYNC, WGF_PIPE, WGF_PIPE2 };
+WgmmaFwd wgmma_fwd_mode() {
+  static const WgmmaFwd n = [] {
+    const WgmmaFwd want = env_is("LOCO_CUDA_ATTN_FWD", "wgmma")        ? WGF_PIPE
+                          : env_is("LOCO_CUDA_ATTN_FWD", "wgmma2")     ? WGF_PIPE2
+                          : env_is("LOCO_CUDA_ATTN_FWD", "wgmma-sync") ? WGF_SYNC
+                                                                         : WGF_OFF;
+    return want != WGF_OFF && wgmma_allowed("LOCO_CUDA_ATTN_FWD") ? want : WGF_OFF;
   }();
   return n;
 }
-bool wgmma_fwd() { return wgmma_fwd_groups() > 0; }
-template <int HD, int WGS>
+bool wgmma_fwd() { return wgmma_fwd_mode() != WGF_OFF; }
+template <int HD, int WGS, bool PIPE>
 void fwd_wgmma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   using W = WgShape<HD, WGS>;
-  set_dynamic_smem(attn3_fwd_kernel<HD, WGS>, W::fwd_smem);
-  attn3_fwd_kernel<HD, WGS><<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT, W::fwd_smem>>>(y, lse, qkv, Tn, H,
-                                                                                          LOG2E / sqrtf((float)HD));
+  constexpr size_t smem = PIPE ? W::fwd_smem_pipe : W::fwd_smem;
+  set_dynamic_smem(attn3_fwd_kernel<HD, WGS, PIPE>, smem);
+  attn3_fwd_kernel<HD, WGS, PIPE><<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT, smem>>>(y, lse, qkv, Tn, H,
+                                                                                         LOG2E / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn3_fwd (wgmma)");
 }
 template <int HD>
 void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const float* cs, const float* sn) {
   if (cs) return fwd_tc2<HD, true>(y, lse, qkv, B, Tn, H, cs, sn);
   if constexpr (HD == 64 || HD == 128)
-    if (wgmma_fwd()) {
-      if (wgmma_fwd_groups() == 2) return fwd_wgmma<HD, 2>(y, lse, qkv, B, Tn, H);
-      return fwd_wgmma<HD, 1>(y, lse, qkv, B, Tn, H);
+    switch (wgmma_fwd_mode()) {
+      case WGF_PIPE: return fwd_wgmma<HD, 1, true>(y, lse, qkv, B, Tn, H);
+      case WGF_PIPE2: return fwd_wgmma<HD, 2, true>(y, lse, qkv, B, Tn, H);
+      case WGF_SYNC: return fwd_wgmma<HD, 1, false>(y, lse, qkv, B, Tn, H);
+      case WGF_OFF: break;
     }
   if (wide_parts(HD) & WIDE_FWD) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
   fwd_tc2<HD, false>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
@@ -268,7 +276,8 @@ bool attention_tc2_wgmma_bwd(int hd) { return wgmma_bwd() && wgmma_head_dim(hd);
 // (with the fused RoPE the tc2 forward runs: its tables take precedence, as fwd_tc2 above)
 bool attention_tc2_wgmma_fwd(int hd) { return wgmma_fwd() && wgmma_head_dim(hd); }
 const char* attention_tc2_fwd_name(int hd) {
-  return !attention_tc2_wgmma_fwd(hd) ? "" : wgmma_fwd_groups() == 2 ? "wgmma forward, 2 warpgroups" : "wgmma forward";
+  if (!attention_tc2_wgmma_fwd(hd)) return "";
+  return wgmma_fwd_mode() == WGF_PIPE2 ? "wgmma forward, 2 warpgroups" : wgmma_fwd_mode() == WGF_SYNC ? "wgmma forward, sync" : "wgmma forward";
 }
 const char* attention_tc2_bwd_name(int hd) {
   if (wgmma_bwd())

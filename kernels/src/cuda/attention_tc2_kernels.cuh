@@ -322,13 +322,16 @@ __device__ __forceinline__ void mma_c_bt(float (&acc)[MT][HD / 8][4], const floa
   }
 }
 
-// The forward's online-softmax step for one 64-key tile: s holds this warp's raw scores Q·Kᵀ for
-// its rows qi[0] (g) and qi[1] (g + 8) against keys k0 + column, in the C-fragment layout; they become exp2(s·scale_log2 − m) in place (keys after the row or from Tn on
-// masked to 0 when need_mask), the running max m, sum l and the output o are rescaled.
-template <int NK, int HD>
-__device__ __forceinline__ void online_softmax_tile(float (&s)[NK / 8][4], float (&m)[2], float (&l)[2],
-                                                    float (&o)[HD / 8][4], int k0, const int (&qi)[2], int Tn, int t,
-                                                    float scale_log2, bool need_mask) {
+// The forward's online-softmax step for one 64-key tile, without the output: s holds this warp's raw
+// scores Q·Kᵀ for its rows qi[0] (g) and qi[1] (g + 8) against keys k0 + column, in the C-fragment
+// layout; they become exp2(s·scale_log2 − m) in place (keys after the row or from Tn on masked to 0
+// when need_mask), the running max m and sum l move on, and corr[r] is the factor row r's output
+// must be scaled by (online_softmax_tile does it at once; the wgmma forward once the products still
+// adding into it have completed).
+template <int NK>
+__device__ __forceinline__ void online_softmax_p(float (&s)[NK / 8][4], float (&m)[2], float (&l)[2], float (&corr)[2],
+                                                 int k0, const int (&qi)[2], int Tn, int t, float scale_log2,
+                                                 bool need_mask) {
 #pragma unroll
   for (int r = 0; r < 2; r++) {
     float mx = -INFINITY;
@@ -346,7 +349,7 @@ __device__ __forceinline__ void online_softmax_tile(float (&s)[NK / 8][4], float
     mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
     const float mnew = fmaxf(m[r], mx);
     const float muse = mnew == -INFINITY ? 0.f : mnew;
-    const float corr = exp2f(m[r] - muse);
+    corr[r] = exp2f(m[r] - muse);
     m[r] = mnew;
     float sum = 0.f;
 #pragma unroll
@@ -357,13 +360,28 @@ __device__ __forceinline__ void online_softmax_tile(float (&s)[NK / 8][4], float
         s[n][2 * r + e] = p;
         sum += p;
       }
-    l[r] = l[r] * corr + sum;
-#pragma unroll
-    for (int n = 0; n < HD / 8; n++) {
-      o[n][2 * r] *= corr;
-      o[n][2 * r + 1] *= corr;
-    }
+    l[r] = l[r] * corr[r] + sum;
   }
+}
+// o's rows (g, g + 8 of this warp's 16) scaled by corr[0], corr[1]
+template <int HD>
+__device__ __forceinline__ void rescale_rows(float (&o)[HD / 8][4], const float (&corr)[2]) {
+#pragma unroll
+  for (int n = 0; n < HD / 8; n++) {
+    o[n][0] *= corr[0];
+    o[n][1] *= corr[0];
+    o[n][2] *= corr[1];
+    o[n][3] *= corr[1];
+  }
+}
+// online_softmax_p, then the output rescaled at once
+template <int NK, int HD>
+__device__ __forceinline__ void online_softmax_tile(float (&s)[NK / 8][4], float (&m)[2], float (&l)[2],
+                                                    float (&o)[HD / 8][4], int k0, const int (&qi)[2], int Tn, int t,
+                                                    float scale_log2, bool need_mask) {
+  float corr[2];
+  online_softmax_p<NK>(s, m, l, corr, k0, qi, Tn, t, scale_log2, need_mask);
+  rescale_rows<HD>(o, corr);
 }
 
 // The forward's epilogue: y = o / l for this warp's rows qi[0], qi[1] (the row sums l are spread

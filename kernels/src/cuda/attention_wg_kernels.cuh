@@ -70,6 +70,7 @@ struct WgShape {
   // dK/dV: K, V (WGS tiles each), 2 × (Q, dO), 2 × (lse, D); dQ: Q, dO (WGS each), 2 × (K, V)
   static constexpr size_t smem = (2 * WGS + 4) * (size_t)TILE + 4 * ROWS * sizeof(float);
   static constexpr size_t fwd_smem = (WGS + 4) * (size_t)TILE;  // the forward: Q (WGS tiles), 2 × (K, V)
+  static constexpr size_t fwd_smem_pipe = (WGS + 6) * (size_t)TILE;  // ... the overlapped one: 3 × (K, V)
 };
 
 #ifdef LOCO_CUDA_EMULATE
@@ -277,15 +278,19 @@ __device__ __forceinline__ uint64_t wg_desc_rows(const unsigned char* tile, int 
 // change before the wait that covers this group — and B a 64-row tile read MN-major (its rows are
 // the K index): one group, issued and not waited for. dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K, O += P·V.
 template <int HD>
-__device__ __forceinline__ void wg_issue_rs(float (&acc)[HD / 8][4], uint32_t (&a)[4][4], const float (&c)[8][4],
-                                            const unsigned char* tile) {
-#pragma unroll
-  for (int j = 0; j < 4; j++) a_from_c(a[j], c, j);
+__device__ __forceinline__ void wg_issue_rs_regs(float (&acc)[HD / 8][4], const uint32_t (&a)[4][4], const unsigned char* tile) {
   wg_fence_regs();
 #pragma unroll
   for (int j = 0; j < 4; j++)  // 16 rows of the tile (two 8-row groups) per step
     wg_rs_tb<HD>(acc, a[j], wg_desc_rows<HD>(tile, j));
   wg_commit();
+}
+template <int HD>
+__device__ __forceinline__ void wg_issue_rs(float (&acc)[HD / 8][4], uint32_t (&a)[4][4], const float (&c)[8][4],
+                                            const unsigned char* tile) {
+#pragma unroll
+  for (int j = 0; j < 4; j++) a_from_c(a[j], c, j);
+  wg_issue_rs_regs<HD>(acc, a, tile);
 }
 
 // this thread's warpgroup (0 in a one-warpgroup block: the compiler cannot know threadIdx.x < 128)
@@ -553,18 +558,26 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
 }
 
 
-// The forward on warpgroup MMA (LOCO_CUDA_ATTN_FWD=wgmma, opt-in, not yet run on a GPU): a block of 64
-// queries (one warpgroup, 16 rows per warp) streams 64-key tiles up to the diagonal; S = Q·Kᵀ as
-// m64n64k16 (both K-major), the online softmax exactly as attn2_fwd_kernel's (online_softmax_tile),
+// The forward on warpgroup MMA (LOCO_CUDA_ATTN_FWD=wgmma, wgmma2, wgmma-sync; opt-in, not yet run on a
+// GPU): a block of 64 queries (one warpgroup, 16 rows per warp) streams 64-key tiles up to the
+// diagonal; S = Q·Kᵀ as m64n64k16 (both K-major), the online softmax exactly as attn2_fwd_kernel's,
 // O += P·V as m64nHDk16 with P from registers and V read MN-major. The same tiles, sums and order as
-// attn2_fwd_kernel with 16 rows per warp, so the same bits in the emulator. P·V's products run on
-// while the next tile is awaited and its scores issued; the next tile's copies start once they have
-// completed (they read the stage the copies refill). A warp whose rows see no key of a tile still
-// takes part (wgmma is warpgroup-wide): every score is masked, its p are 0, and m, l, o stay as they
-// were, bit for bit.
+// attn2_fwd_kernel with 16 rows per warp, so the same bits in the emulator. A warp whose rows see no
+// key of a tile still takes part (wgmma is warpgroup-wide): every score is masked, its p are 0, and
+// m, l, o stay as they were, bit for bit.
 // WGS > 1: warpgroup w holds queries q0 + 64w … of the block's 64·WGS (K and V copied once for all);
 // a key tile after its last query is skipped (m, l, o would stay as they are).
-template <int HD, int WGS>
+// Two schedules of the same sums (PIPE):
+// - PIPE = false (wgmma-sync): each tile's scores are issued and waited for together with the previous
+//   tile's P·V; then the softmax, with the tensor cores idle; two K/V stages, the next tile's copies
+//   started once P·V freed their stage.
+// - PIPE = true (wgmma, wgmma2; FA3's overlap within a warpgroup): tile kt's P goes to registers, the
+//   next tile's scores are issued, then tile kt's P·V; the next tile's softmax runs while P·V does,
+//   and o is rescaled once P·V completed (o·corr after the sum it scaled before: the same operations
+//   on o in the same order). Three K/V stages: tile kt + 2's copies start at the top of iteration kt
+//   (into the stage of tile kt − 1, whose P·V completed before the last iteration's barrier) and
+//   have a whole iteration to land.
+template <int HD, int WGS, bool PIPE>
 __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
                                                               float scale_log2) {
   using W = WgShape<HD, WGS>;
@@ -587,23 +600,69 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
   wg_zero(o);
   float s[8][4];
   uint32_t pa[4][4] = {};  // P as A fragments, read by products that complete in the next iteration
-  for (int kt = 0; kt < nkt; kt++) {
-    const int st = kt & 1;
-    wg_tile_ready(false);
-    const unsigned char* Ks = KV + st * 2 * W::TILE;
-    const unsigned char* Vs = Ks + W::TILE;
-    const int k0 = kt * R;
-    const bool mine = WGS == 1 || kt < wkt;
-    if (mine) wg_scores<HD, WGS>(s, Qs, Ks, a_off);
-    wg_wait<0>();  // S; also the previous tile's P·V, the last reader of stage st ^ 1
-    wg_fence_acc(s);
-    wg_fence_acc(o);
-    wg_fence_a(pa);
-    __syncthreads();  // ... for every warp
-    if (kt + 1 < nkt) wg_stage_kv<HD, NT>(KV, st ^ 1, qh, ld, d, kt + 1, Tn);
-    if (mine) {
-      online_softmax_tile<R, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, k0 + R - 1 > wq0 || k0 + R > Tn);
-      wg_issue_rs<HD>(o, pa, s, Vs);
+  auto masked = [&](int k0) { return k0 + R - 1 > wq0 || k0 + R > Tn; };
+  if constexpr (!PIPE) {
+    for (int kt = 0; kt < nkt; kt++) {
+      const int st = kt & 1;
+      wg_tile_ready(false);
+      const unsigned char* Ks = KV + st * 2 * W::TILE;
+      const unsigned char* Vs = Ks + W::TILE;
+      const int k0 = kt * R;
+      const bool mine = WGS == 1 || kt < wkt;
+      if (mine) wg_scores<HD, WGS>(s, Qs, Ks, a_off);
+      wg_wait<0>();  // S; also the previous tile's P·V, the last reader of stage st ^ 1
+      wg_fence_acc(s);
+      wg_fence_acc(o);
+      wg_fence_a(pa);
+      __syncthreads();  // ... for every warp
+      if (kt + 1 < nkt) wg_stage_kv<HD, NT>(KV, st ^ 1, qh, ld, d, kt + 1, Tn);
+      if (mine) {
+        online_softmax_tile<R, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, masked(k0));
+        wg_issue_rs<HD>(o, pa, s, Vs);
+      }
+    }
+  } else {
+    if (nkt > 1) wg_stage_kv<HD, NT>(KV, 1, qh, ld, d, 1, Tn);
+    // tile 0: scores and softmax (o is zero: its rescale changes nothing)
+    wg_tile_ready(nkt > 1);
+    if (wkt > 0) {
+      wg_scores<HD, WGS>(s, Qs, KV, a_off);
+      wg_wait<0>();
+      wg_fence_acc(s);
+      float corr[2];
+      online_softmax_p<R>(s, m, l, corr, 0, qi, Tn, t, scale_log2, masked(0));
+      rescale_rows<HD>(o, corr);
+    }
+    for (int kt = 0; kt < nkt; kt++) {
+      // tile kt + 2 into the stage tile kt − 1 had (its P·V completed before the last barrier)
+      if (kt + 2 < nkt) wg_stage_kv<HD, NT>(KV, (kt + 2) % 3, qh, ld, d, kt + 2, Tn);
+      const bool next = kt + 1 < nkt;
+      if (next) wg_tile_ready(kt + 2 < nkt);  // tile kt + 1 (tile kt + 2's copies may stay in flight)
+      const unsigned char* Vs = KV + (kt % 3) * 2 * W::TILE + W::TILE;
+      const unsigned char* Kn = KV + ((kt + 1) % 3) * 2 * W::TILE;
+      // a warpgroup's tiles are 0 … wkt − 1: mine_next implies mine. (Each case issues and waits in
+      // one straight line: with the issue and its wait under separate tests of the same condition,
+      // ptxas cannot tell the scores are complete where the softmax reads them, and serializes, C7514.)
+      const bool mine = WGS == 1 || kt < wkt, mine_next = next && (WGS == 1 || kt + 1 < wkt);
+      float corr[2] = {1.f, 1.f};
+      if (mine_next) {
+#pragma unroll
+        for (int j = 0; j < 4; j++) a_from_c(pa[j], s, j);  // P of tile kt; s is free for the next scores
+        wg_scores<HD, WGS>(s, Qs, Kn, a_off);
+        wg_issue_rs_regs<HD>(o, pa, Vs);
+        wg_wait<1>();  // the next tile's scores (P·V runs on)
+        wg_fence_acc(s);
+        online_softmax_p<R>(s, m, l, corr, (kt + 1) * R, qi, Tn, t, scale_log2, masked((kt + 1) * R));
+      } else if (mine) {  // this warpgroup's last tile
+#pragma unroll
+        for (int j = 0; j < 4; j++) a_from_c(pa[j], s, j);
+        wg_issue_rs_regs<HD>(o, pa, Vs);
+      }
+      wg_wait<0>();  // tile kt's P·V
+      wg_fence_acc(o);
+      wg_fence_a(pa);
+      if (mine_next) rescale_rows<HD>(o, corr);
+      __syncthreads();  // every warp's P·V of tile kt completed: its stage may be refilled
     }
   }
   wg_wait<0>();
