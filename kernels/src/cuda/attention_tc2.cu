@@ -67,26 +67,22 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // the products; the same bits as the 16-row tc2 forward in the emulator. LOCO_CUDA_ATTN_FWD=wgmma2:
 // two warpgroups (128 queries) per block sharing each K/V tile; wgmma-sync: one warpgroup, the
 // softmax after the products (the same bits).
-// An opt-in wgmma kernel asked for where it cannot run (not an sm_90a build on a 9.0 GPU): the tc2
-// kernels run instead, and stderr says so once per variable.
-bool wgmma_allowed(const char* var) {
-  if (cuda_wgmma_here()) return true;
+// The wgmma kernels a variable asks for (LOCO_CUDA_ATTN_FWD, LOCO_CUDA_ATTN_BWD): wgmma (overlapped),
+// wgmma2 (overlapped, two warpgroups per block), wgmma-sync (waiting), or none. Asked for where they
+// cannot run (not an sm_90a build on a 9.0 GPU): none, the tc2 kernels run, and stderr says so.
+enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2 };
+WgMode wgmma_env(const char* var) {
+  const WgMode want = env_is(var, "wgmma") ? WG_PIPE : env_is(var, "wgmma2") ? WG_PIPE2 : env_is(var, "wgmma-sync") ? WG_SYNC : WG_OFF;
+  if (want == WG_OFF || cuda_wgmma_here()) return want;
   fprintf(stderr, "loco-engine: %s=%s ignored: the wgmma kernels need an sm_90a build on a compute capability 9.0 GPU "
           "(H100, H200; this one is %d.%d); the tc2 kernels run\n", var, getenv(var), cuda_device_cc() / 10, cuda_device_cc() % 10);
-  return false;
+  return WG_OFF;
 }
-enum WgmmaFwd { WGF_OFF, WGF_SYNC, WGF_PIPE, WGF_PIPE2 };
-WgmmaFwd wgmma_fwd_mode() {
-  static const WgmmaFwd n = [] {
-    const WgmmaFwd want = env_is("LOCO_CUDA_ATTN_FWD", "wgmma")        ? WGF_PIPE
-                          : env_is("LOCO_CUDA_ATTN_FWD", "wgmma2")     ? WGF_PIPE2
-                          : env_is("LOCO_CUDA_ATTN_FWD", "wgmma-sync") ? WGF_SYNC
-                                                                         : WGF_OFF;
-    return want != WGF_OFF && wgmma_allowed("LOCO_CUDA_ATTN_FWD") ? want : WGF_OFF;
-  }();
-  return n;
+WgMode wgmma_fwd_mode() {
+  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD");
+  return m;
 }
-bool wgmma_fwd() { return wgmma_fwd_mode() != WGF_OFF; }
+bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }
 template <int HD, int WGS, bool PIPE>
 void fwd_wgmma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   using W = WgShape<HD, WGS>;
@@ -101,10 +97,10 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
   if (cs) return fwd_tc2<HD, true>(y, lse, qkv, B, Tn, H, cs, sn);
   if constexpr (HD == 64 || HD == 128)
     switch (wgmma_fwd_mode()) {
-      case WGF_PIPE: return fwd_wgmma<HD, 1, true>(y, lse, qkv, B, Tn, H);
-      case WGF_PIPE2: return fwd_wgmma<HD, 2, true>(y, lse, qkv, B, Tn, H);
-      case WGF_SYNC: return fwd_wgmma<HD, 1, false>(y, lse, qkv, B, Tn, H);
-      case WGF_OFF: break;
+      case WG_PIPE: return fwd_wgmma<HD, 1, true>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2: return fwd_wgmma<HD, 2, true>(y, lse, qkv, B, Tn, H);
+      case WG_SYNC: return fwd_wgmma<HD, 1, false>(y, lse, qkv, B, Tn, H);
+      case WG_OFF: break;
     }
   if (wide_parts(HD) & WIDE_FWD) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
   fwd_tc2<HD, false>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
@@ -157,15 +153,8 @@ int bwd_dq_mode() {
 // each batch of products (the same bits); LOCO_CUDA_ATTN_BWD=wgmma2: overlapped, with two warpgroups
 // per block sharing each Q/dO (dK/dV) or K/V (dQ) tile (the same bits). Other head dims and the RoPE
 // variants keep the tc2 kernels.
-enum WgmmaBwd { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2 };
-WgmmaBwd wgmma_mode() {
-  static const WgmmaBwd m = [] {
-    const WgmmaBwd want = env_is("LOCO_CUDA_ATTN_BWD", "wgmma")        ? WG_PIPE
-                          : env_is("LOCO_CUDA_ATTN_BWD", "wgmma2")     ? WG_PIPE2
-                          : env_is("LOCO_CUDA_ATTN_BWD", "wgmma-sync") ? WG_SYNC
-                                                                         : WG_OFF;
-    return want != WG_OFF && wgmma_allowed("LOCO_CUDA_ATTN_BWD") ? want : WG_OFF;
-  }();
+WgMode wgmma_mode() {
+  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_BWD");
   return m;
 }
 bool wgmma_bwd() { return wgmma_mode() != WG_OFF; }
@@ -277,7 +266,7 @@ bool attention_tc2_wgmma_bwd(int hd) { return wgmma_bwd() && wgmma_head_dim(hd);
 bool attention_tc2_wgmma_fwd(int hd) { return wgmma_fwd() && wgmma_head_dim(hd); }
 const char* attention_tc2_fwd_name(int hd) {
   if (!attention_tc2_wgmma_fwd(hd)) return "";
-  return wgmma_fwd_mode() == WGF_PIPE2 ? "wgmma forward, 2 warpgroups" : wgmma_fwd_mode() == WGF_SYNC ? "wgmma forward, sync" : "wgmma forward";
+  return wgmma_fwd_mode() == WG_PIPE2 ? "wgmma forward, 2 warpgroups" : wgmma_fwd_mode() == WG_SYNC ? "wgmma forward, sync" : "wgmma forward";
 }
 const char* attention_tc2_bwd_name(int hd) {
   if (wgmma_bwd())
