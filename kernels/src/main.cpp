@@ -595,6 +595,10 @@ int main(int argc, char** argv) {
   ready.set("protocol", PROTOCOL_VERSION);
   ready.set("backend", E.be->name());
   ready.set("describe", E.be->describe());
+#ifdef LOCO_CUDA
+  // --device auto found a GPU this build cannot use: the reason, for the program driving the engine
+  if (gpu_found && E.be->name() == "cpu") ready.set("device_note", why_not_cuda);
+#endif
   ready.set("pid", (double)getpid());
   emit(ready);
   fprintf(stderr, "loco-engine: ready (%s)\n", E.be->describe().c_str());

@@ -140,6 +140,8 @@ async function setup(ctx: Ctx, cmd: Command, role: 'miner' | 'validator'): Promi
     await chain?.close();
     throw e;
   });
+  // a GPU the engine was not built for (or too old) is not used: say so instead of training slowly in silence
+  if (typeof engine.ready.device_note === 'string') ctx.out.warn(`training on the CPU: ${engine.ready.device_note}`);
   const fromCheckpoint = f.checkpoint
     ? await engine.load(f.checkpoint).catch(async (e: unknown) => {
         await engine.shutdown();
