@@ -69,6 +69,47 @@ void emu_wait_pause() {
   fprintf(stderr, "attention-tc-emu: a block waits for a key block that has not added its dQ share\n");
   exit(3);
 }
+// cp.async, as late as the hardware may: each thread's copies are queued in groups and done at the
+// cp.async.wait_group that covers them, reading the source then; from the issue on, the destination
+// holds garbage (0xcd). So a tile read before its wait, or a stage refilled while its old contents are
+// still read, gives wrong numbers here, as it may on a GPU. (Until 2026-11-27 each copy was done at
+// once, which caught only the second.)
+struct CpOp {
+  void* dst;
+  const void* src;
+  int bytes;
+};
+static constexpr int CP_THREADS = 256;
+static std::vector<std::vector<CpOp>> g_cp_groups[CP_THREADS];  // per thread: committed groups, oldest first
+static std::vector<CpOp> g_cp_open[CP_THREADS];                 // issued since the last commit
+int emu_thread_index();
+void emu_cp_async(void* dst, const void* src, int bytes) {
+  std::memset(dst, 0xcd, bytes);
+  g_cp_open[emu_thread_index()].push_back({dst, src, bytes});
+}
+void emu_cp_async_commit() {
+  const int t = emu_thread_index();
+  g_cp_groups[t].push_back(std::move(g_cp_open[t]));
+  g_cp_open[t].clear();
+}
+void emu_cp_async_wait(int pending) {
+  auto& groups = g_cp_groups[emu_thread_index()];
+  while ((int)groups.size() > pending) {
+    for (const CpOp& c : groups.front()) {
+      if (c.src) std::memcpy(c.dst, c.src, c.bytes);
+      else std::memset(c.dst, 0, c.bytes);
+    }
+    groups.erase(groups.begin());
+  }
+}
+// at a kernel's exit: copies issued and never waited for
+bool emu_cp_outstanding() {
+  const int t = emu_thread_index();
+  const bool any = !g_cp_open[t].empty() || !g_cp_groups[t].empty();
+  g_cp_open[t].clear();
+  g_cp_groups[t].clear();
+  return any;
+}
 }
 
 // common.cuh's declarations need these names; their CUDA definitions are not used here.
@@ -148,6 +189,8 @@ void emu_ldmatrix_x4(uint32_t r[4], const bf16* row_addr, bool trans) {
 
 namespace attn_tc2 {
 bool emu_wgmma_outstanding();
+bool emu_cp_outstanding();
+int emu_thread_index() { return (int)threadIdx.x; }
 }
 static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, int nthreads = 128) {
   gridDim = EmuDim{gx, gy, 1};
@@ -165,6 +208,10 @@ static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, 
         body();
         if (attn_tc2::emu_wgmma_outstanding()) {
           fprintf(stderr, "attention-tc-emu: a kernel exited with wgmma products not waited for\n");
+          std::abort();
+        }
+        if (attn_tc2::emu_cp_outstanding()) {
+          fprintf(stderr, "attention-tc-emu: a kernel exited with cp.async copies not waited for\n");
           std::abort();
         }
       });

@@ -123,12 +123,17 @@ __device__ __forceinline__ void ldsm_x4_t(uint32_t r[4], const bf16* p) {
                : "r"(a));
 #endif
 }
+#ifdef LOCO_CUDA_EMULATE
+// test/attention_tc_emu.cpp: cp.async as late as a GPU may complete it (at the wait_group that
+// covers it), with its destination garbage from the issue on; src null: zeros
+void emu_cp_async(void* dst, const void* src, int bytes);
+void emu_cp_async_commit();
+void emu_cp_async_wait(int pending);
+#endif
 // 16 bytes global → shared, asynchronously; zeros when !valid (src is then not read).
 __device__ __forceinline__ void cp_async16(bf16* dst, const bf16* src, bool valid) {
 #ifdef LOCO_CUDA_EMULATE
-  uint4 v = make_uint4(0, 0, 0, 0);
-  if (valid) v = *reinterpret_cast<const uint4*>(src);
-  *reinterpret_cast<uint4*>(dst) = v;
+  emu_cp_async(dst, valid ? src : nullptr, 16);
 #else
   const unsigned a = (unsigned)__cvta_generic_to_shared(dst);
   const int n = valid ? 16 : 0;
@@ -139,7 +144,7 @@ __device__ __forceinline__ void cp_async16(bf16* dst, const bf16* src, bool vali
 // allows); zero when !valid. The dK/dV kernel's per-tile lse and D come this way, in the tile's group.
 __device__ __forceinline__ void cp_async4(float* dst, const float* src, bool valid) {
 #ifdef LOCO_CUDA_EMULATE
-  *dst = valid ? *src : 0.f;
+  emu_cp_async(dst, valid ? src : nullptr, 4);
 #else
   const unsigned a = (unsigned)__cvta_generic_to_shared(dst);
   const int n = valid ? 4 : 0;
@@ -147,13 +152,17 @@ __device__ __forceinline__ void cp_async4(float* dst, const float* src, bool val
 #endif
 }
 __device__ __forceinline__ void cp_async_commit() {
-#ifndef LOCO_CUDA_EMULATE
+#ifdef LOCO_CUDA_EMULATE
+  emu_cp_async_commit();
+#else
   asm volatile("cp.async.commit_group;\n" ::);
 #endif
 }
 template <int N>
 __device__ __forceinline__ void cp_async_wait() {
-#ifndef LOCO_CUDA_EMULATE
+#ifdef LOCO_CUDA_EMULATE
+  emu_cp_async_wait(N);
+#else
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 #endif
 }

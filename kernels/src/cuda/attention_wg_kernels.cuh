@@ -67,8 +67,12 @@ struct WgShape {
   static constexpr uint32_t CS = 128;           // bytes between the core matrices of a row's 16-byte chunks
   static constexpr uint32_t RS = HD * 16;       // bytes between 8-row groups
   static constexpr uint32_t TILE = ROWS * HD * 2;
-  // dK/dV: K, V (WGS tiles each), 2 × (Q, dO), 2 × (lse, D); dQ: Q, dO (WGS each), 2 × (K, V)
-  static constexpr size_t smem = (2 * WGS + 4) * (size_t)TILE + 4 * ROWS * sizeof(float);
+  // the backward's stages of streamed tiles: 3 with two warpgroups (one block per SM: no other block
+  // hides a copy's latency, so each gets a whole iteration), 2 with one (three would cost the second
+  // block per SM at head_dim 128)
+  static constexpr int STAGES = WGS == 2 ? 3 : 2;
+  // dK/dV: K, V (WGS tiles each), STAGES × (Q, dO, lse, D); dQ: Q, dO (WGS each), STAGES × (K, V)
+  static constexpr size_t smem = (2 * WGS + 2 * STAGES) * (size_t)TILE + 2 * STAGES * ROWS * sizeof(float);
   static constexpr size_t fwd_smem = (WGS + 4) * (size_t)TILE;  // the forward: Q (WGS tiles), 2 × (K, V)
   static constexpr size_t fwd_smem_pipe = (WGS + 6) * (size_t)TILE;  // ... the overlapped one: 3 × (K, V)
 };
@@ -361,7 +365,7 @@ __global__ void __launch_bounds__(128 * WGS)
   unsigned char* Ks = smraw;  // warpgroup w's keys at Ks + w·TILE (and Vs + w·TILE)
   unsigned char* Vs = Ks + WGS * W::TILE;
   unsigned char* QD = Vs + WGS * W::TILE;  // stage st: Q at QD + st·2·TILE, dO TILE further
-  float* LD = reinterpret_cast<float*>(QD + 4 * W::TILE);  // stage st: lse at LD + st·2·R, D R further
+  float* LD = reinterpret_cast<float*>(QD + 2 * W::STAGES * W::TILE);  // stage st: lse at LD + st·2·R, D R further
   const int kb = blockIdx.x, bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
   const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);
@@ -370,6 +374,10 @@ __global__ void __launch_bounds__(128 * WGS)
   wg_cp_tile<HD, NT, R * WGS>(Ks, in.qkv + d, ld, k0, Tn);
   wg_cp_tile<HD, NT, R * WGS>(Vs, in.qkv + 2 * d, ld, k0, Tn);
   wg_stage_qdo<HD, NT>(QD, LD, 0, in, ld, d, qt0, Tn);  // (one group with K and V)
+  // PIPE: the copies run AHEAD tiles ahead of the products (tile qt + AHEAD starts in iteration qt,
+  // once the products of tile qt − 1, which read its stage, completed)
+  constexpr int AHEAD = W::STAGES - 1;
+  if (PIPE && AHEAD > 1 && qt0 + 1 < nq) wg_stage_qdo<HD, NT>(QD, LD, 1, in, ld, d, qt0 + 1, Tn);
   const int wk = k0 + wg * R, wk0 = wk + warp * 16, key[2] = {wk0 + g, wk0 + g + 8};
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's K, V tiles (the scores' A)
   float dk[HD / 8][4], dv[HD / 8][4];
@@ -380,10 +388,11 @@ __global__ void __launch_bounds__(128 * WGS)
   float sT[8][4], dpT[8][4];
   uint32_t pa[4][4] = {}, sa[4][4] = {};
   for (int qt = qt0; qt < nq; qt++) {
-    const int st = (qt - qt0) & 1;
-    // PIPE: the next tile's copies start below, once the products reading their stage completed
+    const int st = (int)((unsigned)(qt - qt0) % W::STAGES);  // (unsigned: % 2 is & 1)
+    // PIPE: a later tile's copies start below, once the products reading their stage completed
     if (!PIPE && qt + 1 < nq) wg_stage_qdo<HD, NT>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
-    wg_tile_ready(!PIPE && qt + 1 < nq);
+    // (with PIPE and three stages tile qt + 1's copies, issued after tile qt's, may stay in flight)
+    wg_tile_ready(PIPE ? AHEAD > 1 && qt + 1 < nq : qt + 1 < nq);
     const unsigned char* Qs = QD + st * 2 * W::TILE;
     const unsigned char* dOs = Qs + W::TILE;
     const float* Lq = LD + st * 2 * R;
@@ -391,12 +400,12 @@ __global__ void __launch_bounds__(128 * WGS)
     const int q0 = qt * R;
     wg_score_pair<HD, WGS>(sT, dpT, Ks, Vs, Qs, dOs, a_off);
     if constexpr (PIPE) {
-      wg_wait<1>();  // Sᵀ (dPᵀ runs on); also the previous tile's dV, dK, the last readers of stage st ^ 1
+      wg_wait<1>();  // Sᵀ (dPᵀ runs on); also the previous tile's dV, dK, the last readers of its stage
       wg_fence_acc(sT);
       wg_fence_a(pa);
       wg_fence_a(sa);
       __syncthreads();  // ... for every warp
-      if (qt + 1 < nq) wg_stage_qdo<HD, NT>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
+      if (qt + AHEAD < nq) wg_stage_qdo<HD, NT>(QD, LD, (int)((unsigned)(st + AHEAD) % W::STAGES), in, ld, d, qt + AHEAD, Tn);
     } else {
       wg_wait<0>();
       wg_fence_acc(sT);
@@ -485,6 +494,8 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   wg_cp_tile<HD, NT, R * WGS>(Qs, in.qkv, ld, q0, Tn);
   wg_cp_tile<HD, NT, R * WGS>(dOs, in.dy, d, q0, Tn);
   wg_stage_kv<HD, NT>(KV, 0, in.qkv, ld, d, 0, Tn);  // (one group with Q and dO)
+  constexpr int AHEAD = W::STAGES - 1;  // as in the dK/dV kernel
+  if (PIPE && AHEAD > 1 && 1 < nkt) wg_stage_kv<HD, NT>(KV, 1, in.qkv, ld, d, 1, Tn);
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's Q, dO tiles (the scores' A)
   const int wq0 = wq + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
   float l2[2], dd[2];
@@ -498,22 +509,22 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   float s[8][4], dp[8][4];  // S, dP; then P, dS in s
   uint32_t sa[4][4] = {};  // dS as A fragments: with PIPE, read by products that complete in the next iteration
   for (int kt = 0; kt < nkt; kt++) {
-    const int st = kt & 1;
+    const int st = (int)((unsigned)kt % W::STAGES);
     if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD, NT>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
-    wg_tile_ready(!PIPE && kt + 1 < nkt);
+    wg_tile_ready(PIPE ? AHEAD > 1 && kt + 1 < nkt : kt + 1 < nkt);
     const unsigned char* Ks = KV + st * 2 * W::TILE;
     const unsigned char* Vs = Ks + W::TILE;
     const int k0 = kt * R;
     const bool mine = WGS == 1 || kt < wkt;
     if (mine) wg_score_pair<HD, WGS>(s, dp, Qs, dOs, Ks, Vs, a_off);
     if constexpr (PIPE) {
-      // S (dP runs on); also the previous tile's dQ products, the last readers of stage st ^ 1
+      // S (dP runs on); also the previous tile's dQ products, the last readers of its stage
       if (mine) wg_wait<1>();
       else wg_wait<0>();
       wg_fence_acc(s);
       wg_fence_a(sa);
       __syncthreads();  // ... for every warp
-      if (kt + 1 < nkt) wg_stage_kv<HD, NT>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
+      if (kt + AHEAD < nkt) wg_stage_kv<HD, NT>(KV, (int)((unsigned)(st + AHEAD) % W::STAGES), in.qkv, ld, d, kt + AHEAD, Tn);
     } else {
       wg_wait<0>();
       wg_fence_acc(s);
