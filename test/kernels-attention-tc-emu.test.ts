@@ -1,6 +1,6 @@
 // The CUDA backend's tensor-core attention kernels (kernels/src/cuda/attention_tc2_kernels.cuh) run
 // on the CPU in an emulator (a fiber per CUDA thread, a software mma.m16n8k16, ldmatrix and wgmma in
-// the PTX fragment layouts, cp.async as a plain copy) and agree with the CPU engine's attention, forward and
+// the PTX fragment layouts, cp.async done at the wait that covers it) and agree with the CPU engine's attention, forward and
 // backward, for head sizes 16–128 and sequence lengths that end mid-tile, with and without the fused
 // RoPE or with RoPE undone on dq, dk in the backward's epilogue (LOCO_CUDA_ROPE_BWD=fused), with the one-kernel backward whose blocks add their dQ shares in key-block order
 // (LOCO_CUDA_ATTN_BWD=fused) or that store them as partials added by a reduce kernel in the same
