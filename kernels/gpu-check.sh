@@ -73,6 +73,9 @@
 #   attn_profile_1b  optional: attn_profile for 1b's kernels (head_dim 128; attn_ncu_1b.txt)
 #   torch       reference/bench.py  (PyTorch eager/compile baselines and PyTorch SparseLoCo)
 #   codec_variants  optional: build/codec-cuda --variants 0,2  (the other select kernels: parity, timings)
+#   build_fat, parity_fat  optional: the default several-GPU build (CUDA_ARCH "80 90a", build-fat/) and
+#               gpu-parity from it (with the wgmma forward where parity_wgmmafwd passed):
+#               comparison.fat_build.same_as_one_target
 # Environment: GPU_CHECK_BUDGET_S (default 265: the whole script's wall-clock budget; later stages
 # get what is left), LOCO_CUDA_ARCH (default 90a), GPU_CHECK_SKIP (space-separated stage names),
 # GPU_CHECK_BASELINE, GPU_CHECK_BASELINE_ATTN, GPU_CHECK_TORCH_ARGS (extra bench.py arguments), GPU_CHECK_1B_STEPS (default 3),
@@ -378,6 +381,19 @@ run_stage codec_variants 40 "$K/build/codec-cuda" parity bench --variants 0,2 --
 # registers, spills and instruction counts of every attention kernel with this machine's nvcc
 # (several 32-row kernels sit at the 255-register limit; another nvcc could spill); optional
 run_stage attn_regs 40 python3 "$K/tools/kernel_stats.py" "$K" src/cuda/attention_tc2.cu --summary
+# the build users get (make cuda's default CUDA_ARCH list: sm_80 and sm_90a code, compute_80 PTX):
+# this GPU must run its sm_90a code (the wgmma forward, as wgmmafwd, where that passed), with the
+# same gpu-parity results as the one-target build; last, optional
+optional build_fat parity_fat
+run_stage build_fat 150 make -k -C "$K" -j"$JOBS" BUILD=build-fat cuda gpu-tools
+FAT_ENV=LOCO_CUDA_ATTN=tc2
+stage_ok parity_wgmmafwd && FAT_ENV=LOCO_CUDA_ATTN_FWD=wgmma
+echo "$FAT_ENV" > "$LOGDIR/parity_fat.env"
+if stage_ok build_fat; then
+  run_stage parity_fat 60 env "$FAT_ENV" "$K/build-fat/gpu-parity" "${P124[@]}"
+else
+  skip_stage parity_fat "build_fat did not pass"
+fi
 
 # ---- summary -------------------------------------------------------------------------------------
 SUMMARY="$WORK/gpu-check.json"
@@ -542,6 +558,13 @@ wo, ws = parity_numbers(res("parity_wgmmabwd")), parity_numbers(res("parity_wgmm
 cmp["wgmma_sync_same_as_overlapped"] = (wo == ws) if wo and ws else None
 fo, fs = parity_numbers(res("parity_wgmmafwd")), parity_numbers(res("parity_wgmmasyncfwd"))
 cmp["wgmma_sync_fwd_same_as_overlapped"] = (fo == fs) if fo and fs else None
+# the several-GPU build on this GPU: the same gpu-parity numbers as the one-target build's run of
+# the same settings (parity_wgmmafwd, or parity_124m)
+fat_env = read(os.path.join(logdir, "parity_fat.env")).strip()
+fat_one = res("parity_wgmmafwd" if fat_env.startswith("LOCO_CUDA_ATTN_FWD") else "parity_124m")
+ff, f1 = parity_numbers(res("parity_fat")), parity_numbers(fat_one)
+cmp["fat_build"] = {"env": fat_env or None, "ok": res("parity_fat").get("ok"),
+                    "same_as_one_target": (ff == f1) if ff and f1 else None}
 # two warpgroups per block issue each warpgroup's products as one does (the dK/dV kernel adds exact
 # zeros for a tile before its keys): equal gpu-parity numbers, or the shared tiles were misread
 cmp["wgmma2_same_as_one"] = {}

@@ -36,7 +36,7 @@ echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_
   script(join(k, 'build', 'gpu-parity'), `loss=10.5; [[ "\${LOCO_CUDA_LOGITS:-}" == fp32 ]] && loss=10.25
 [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma-sync && -n "\${STUB_SYNC_DIFFERS:-}" ]] && loss=10.4
 [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma2 && -n "\${STUB_SYNC_DIFFERS:-}" ]] && loss=10.3
-echo "{\\"tool\\":\\"gpu-parity\\",\\"ok\\":${opts.parityOk},\\"failures\\":[],\\"attention_tc2_fnv1a\\":\\"00c0ffee00c0ffee\\",\\"precisions\\":{\\"bf16\\":{\\"loss\\":$loss}}}"`);
+echo "{\\"tool\\":\\"gpu-parity\\",\\"bin\\":\\"$0\\",\\"ok\\":${opts.parityOk},\\"failures\\":[],\\"attention_tc2_fnv1a\\":\\"00c0ffee00c0ffee\\",\\"precisions\\":{\\"bf16\\":{\\"loss\\":$loss}}}"`);
   // wgmma-probe: the MN-major strides run the other way than the kernels read them (kernel_layout_ok
   // false); built with the probe's readings (build-wgflip, the stub make below) it says they hold
   script(join(k, 'build', 'wgmma-probe'), `lok=false; [[ "$0" == *build-wgflip* ]] && lok=true
@@ -64,11 +64,11 @@ echo "{\\"tool\\":\\"wgmma-probe\\",\\"d_layout_ok\\":true,\\"a_regs_layout_ok\\
   // logs (-k regex:attn --log-file F), which it writes as Nsight Compute's CSV: each variant's
   // attention kernels with fixed times (µs; ×4 for 1b), two launches of the forward
   const bin = join(root, 'bin');
-  // make: only gpu-check's build_wgflip calls it here (the build stage is skipped): a copy of the
-  // stub tools in BUILD, and the flags it was given
+  // make: only gpu-check's build_wgflip and build_fat call it here (the build stage is skipped): a
+  // copy of the stub tools in BUILD, and the flags it was given
   script(join(bin, 'make'), `b=""; f=""
 for a in "$@"; do case "$a" in BUILD=*) b=\${a#BUILD=};; NVCCFLAGS_EXTRA=*) f=\${a#NVCCFLAGS_EXTRA=};; esac; done
-[[ "$b" == build-wgflip ]] || exit 2
+[[ "$b" == build-wgflip || "$b" == build-fat ]] || exit 2
 mkdir -p "${k}/$b" && for t in gpu-parity gpu-bench wgmma-probe; do cp "${k}/build/$t" "${k}/$b/$t"; done
 echo "$f" > "${k}/$b/flags"`);
   script(join(bin, 'ncu'), `
@@ -196,6 +196,9 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   // ... and so did one and two warpgroups per block, backward and forward
   assert.deepEqual(j.comparison.wgmma2_same_as_one, { bwd: true, fwd: true });
   assert.equal(j.comparison.wgmma_sync_fwd_same_as_overlapped, true);
+  // the several-GPU build ran gpu-parity with the wgmma forward, as the one-target build did
+  assert.deepEqual(j.comparison.fat_build, { env: 'LOCO_CUDA_ATTN_FWD=wgmma', ok: true, same_as_one_target: true });
+  assert.match(j.stages.parity_fat.result.bin ?? '', /build-fat\/gpu-parity$/);
   // the best of each part: the 32-row forward, the partials backward (0.52 ms against the ordered
   // fused 0.6 and the split 0.75 and 0.9)
   // the 32-row kernels' attention checksum equals the default run's
