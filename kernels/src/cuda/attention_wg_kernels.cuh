@@ -1,7 +1,8 @@
-// The attention backward's kernels on Hopper's warpgroup MMA (wgmma; LOCO_CUDA_ATTN_BWD=wgmma and
-// wgmma-sync, opt-in, written 2026-11-26 on a machine without a GPU, checked by attention-tc-emu
-// only): dK/dV below, and dQ (attn3_bwd_dq_kernel, the same design with the roles of queries and keys
-// exchanged). Why: the tc2 dK/dV kernel reads its B operands from shared memory with ldmatrix, each
+// The attention kernels on Hopper's warpgroup MMA (wgmma; LOCO_CUDA_ATTN_BWD and _FWD = wgmma,
+// wgmma2, wgmma-sync; opt-in, written 2026-11-26 and 27 on machines without a GPU, checked by
+// attention-tc-emu only): dK/dV below, dQ (attn3_bwd_dq_kernel, the same design with the roles of
+// queries and keys exchanged) and the forward (attn3_fwd_kernel), each with one or two warpgroups
+// per block (WgShape's WGS). Why: the tc2 dK/dV kernel reads its B operands from shared memory with ldmatrix, each
 // of its four warps the same Q and dO tiles again, ≈ 2.5× the shared-memory time of its tensor time
 // (docs/cuda.md, "Why the attention backward stays slow"). Here one warpgroup (the block's 4 warps,
 // 64 keys) issues each product as wgmma.mma_async m64nNk16, which reads B from shared memory once per
@@ -49,7 +50,7 @@ namespace attn_tc2 {
 #endif
 // wgmma exists on sm_90a only. A build for several GPUs (the Makefile's CUDA_ARCH, "80 90a" by
 // default) compiles this file for each: for the others each wgmma instruction below is a trap
-// instead, and the launchers never pick these kernels there (attention_tc2.cu, wgmma_here).
+// instead, and the launchers never pick these kernels there (attention_tc2.cu's wgmma_env).
 #if defined(__CUDA_ARCH__) && !(__CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL))
 #define LOCO_WG_TRAP 1
 #endif
