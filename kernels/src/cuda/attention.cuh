@@ -42,6 +42,10 @@ template <typename T>
 void k_attention_backward_simple(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B,
                                  int Tn, int H, int hd);
 bool attention_tc_supports(int hd);
+// Reads LOCO_CUDA_ATTN_ROWS, LOCO_CUDA_ATTN_FWD and LOCO_CUDA_ATTN_BWD once; throws (naming the
+// variable and the values it takes) on a value none of the kernels answers to. The backend calls it
+// at start, so a misspelt setting stops the engine instead of measuring the default kernels.
+void attention_tc2_check_env();
 // LOCO_CUDA_ATTN_BWD=fused or partials: tc2's backward without the dQ kernel, dQ from the dK/dV
 // kernel's dS through an ordered accumulation or stored partials (attention_tc2.cu; opt-in, without
 // the fused RoPE)

@@ -70,9 +70,16 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // The wgmma kernels a variable asks for (LOCO_CUDA_ATTN_FWD, LOCO_CUDA_ATTN_BWD): wgmma (overlapped),
 // wgmma2 (overlapped, two warpgroups per block), wgmma-sync (waiting), or none. Asked for where they
 // cannot run (not an sm_90a build on a 9.0 GPU): none, the tc2 kernels run, and stderr says so.
+// Any other value is refused (LOCO_CUDA_ATTN_BWD also takes fused and partials: bwd_dq_mode), so a
+// misspelt setting cannot quietly measure the default kernels.
 enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2 };
 WgMode wgmma_env(const char* var) {
   const WgMode want = env_is(var, "wgmma") ? WG_PIPE : env_is(var, "wgmma2") ? WG_PIPE2 : env_is(var, "wgmma-sync") ? WG_SYNC : WG_OFF;
+  const char* v = getenv(var);
+  const bool bwd_other = std::string(var) == "LOCO_CUDA_ATTN_BWD" && (env_is(var, "fused") || env_is(var, "partials"));
+  if (want == WG_OFF && v && *v && !bwd_other)
+    throw std::runtime_error(std::string(var) + "=" + v + ": expected wgmma, wgmma2, wgmma-sync" +
+                             (std::string(var) == "LOCO_CUDA_ATTN_BWD" ? ", fused or partials" : "") + " (or unset)");
   if (want == WG_OFF || cuda_wgmma_here()) return want;
   fprintf(stderr, "loco-engine: %s=%s ignored: the wgmma kernels need an sm_90a build on a compute capability 9.0 GPU "
           "(H100, H200; this one is %d.%d); the tc2 kernels run\n", var, getenv(var), cuda_device_cc() / 10, cuda_device_cc() % 10);
@@ -258,6 +265,11 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 }  // namespace
 
 bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
+void attention_tc2_check_env() {
+  wide_env();
+  wgmma_fwd_mode();
+  wgmma_mode();
+}
 bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
 // the head sizes the wgmma kernels are instantiated for (fwd_tc2, bwd_tc2 above)
 static bool wgmma_head_dim(int hd) { return hd == 64 || hd == 128; }

@@ -155,6 +155,7 @@ class CudaBackend final : public Backend {
     int dev = 0;
     CUDA_CHECK(cudaGetDevice(&dev));
     CUDA_CHECK(cudaGetDeviceProperties(&prop_, dev));
+    attention_tc2_check_env();
     gopts_.use_lt = false;
     if (BF) {
       const char* g = getenv("LOCO_CUDA_GEMM");
