@@ -89,7 +89,10 @@ test('loco demo --json runs a whole subnet headless, stops cleanly and resumes',
   assert.ok(losses.length >= 2, JSON.stringify(losses));
   assert.ok(losses[losses.length - 1] < losses[0], `loss falls: ${losses.join(' → ')}`);
   const weights = first.events.filter((e) => e.event === 'weights' && e.role === 'validator');
-  assert.ok(weights.some((w) => w.submitted && w.included && w.block > 0), JSON.stringify(weights));
+  // (on failure: what each side gathered, uploaded and evaluated, so a rare miss can be traced)
+  const trail = () => JSON.stringify(first.events.filter((e) => ['weights', 'gather', 'upload', 'payload_rejected', 'evaluation', 'penalty', 'error'].includes(e.event))
+    .map((e) => ({ ...e, v: undefined })).slice(-60));
+  assert.ok(weights.some((w) => w.submitted && w.included && w.block > 0), trail());
   assert.ok(first.events.some((e) => e.event === 'evaluation'));
   assert.ok(first.events.some((e) => e.event === 'upload' && e.dense_bytes / e.bytes > 100), 'compressed uploads');
   assert.ok(!first.events.some((e) => e.event === 'error'), JSON.stringify(first.events.filter((e) => e.event === 'error')));
