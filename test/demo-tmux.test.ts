@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCO, ROOT, tempDir } from './helpers.js';
+import { LOCO, ROOT, tempDir, withMachineLock } from './helpers.js';
 import { groupMembers } from '../src/demo/children.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -35,7 +35,7 @@ function processesMentioning(needle: string, shells?: Set<number>): Map<number, 
   return out;
 }
 
-test('loco demo in a terminal: loss falls, weights land, q stops every process', { skip: !hasTmux && 'tmux not installed', timeout: 240_000 }, async () => {
+test('loco demo in a terminal: loss falls, weights land, q stops every process', { skip: !hasTmux && 'tmux not installed', timeout: 240_000 }, async () => withMachineLock('demo', async () => {
   const home = tempDir('loco-demo-tmux-');
   const dir = join(home, 'demo');
   const sock = `loco-demo-${process.pid}`;
@@ -96,4 +96,4 @@ test('loco demo in a terminal: loss falls, weights land, q stops every process',
   } finally {
     tmux('kill-server');
   }
-});
+}));

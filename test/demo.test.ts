@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCO, tempDir } from './helpers.js';
+import { LOCO, tempDir, withMachineLock } from './helpers.js';
 import { groupMembers } from '../src/demo/children.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -71,7 +71,7 @@ function windowStartLoss(events: Any[]): number[] {
   return [...acc.entries()].sort((a, b) => a[0] - b[0]).map(([, a]) => a.s / a.n);
 }
 
-test('loco demo --json runs a whole subnet headless, stops cleanly and resumes', { timeout: 300_000 }, async () => {
+test('loco demo --json runs a whole subnet headless, stops cleanly and resumes', { timeout: 300_000 }, async () => withMachineLock('demo', async () => {
   const home = tempDir('loco-demo-');
   const dir = join(home, 'demo');
   const first = await runDemo(['--dir', dir, '--windows', '3'], home);
@@ -94,7 +94,7 @@ test('loco demo --json runs a whole subnet headless, stops cleanly and resumes',
     .map((e) => ({ ...e, v: undefined })).slice(-60));
   assert.ok(weights.some((w) => w.submitted && w.included && w.block > 0), trail());
   assert.ok(first.events.some((e) => e.event === 'evaluation'));
-  assert.ok(first.events.some((e) => e.event === 'upload' && e.dense_bytes / e.bytes > 100), 'compressed uploads');
+  assert.ok(first.events.some((e) => e.event === 'upload' && e.dense_bytes / e.bytes > 100), `compressed uploads: ${trail()}`);
   assert.ok(!first.events.some((e) => e.event === 'error'), JSON.stringify(first.events.filter((e) => e.event === 'error')));
   const stopped = first.events[first.events.length - 1];
   assert.equal(stopped.event, 'demo_stopped');
@@ -132,4 +132,4 @@ test('loco demo --json runs a whole subnet headless, stops cleanly and resumes',
   assert.ok(second.events.some((e) => e.event === 'evaluation'), 'the resumed validator evaluates');
   await noneLeft(ready2);
   console.log(`demo: first run ${first.seconds.toFixed(0)} s (losses ${losses.map((x) => x.toFixed(3)).join(' → ')}), resume ${second.seconds.toFixed(0)} s (first window ${firstLoss2.toFixed(3)})`);
-});
+}));

@@ -1,6 +1,6 @@
 // Shared test helpers: run the real `bin/loco` binary in a sandboxed HOME and config dir.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,45 @@ process.on('exit', () => {
     }
   }
 });
+
+/**
+ * Run `fn` while holding a lock shared by every test process on the machine (a directory in the OS
+ * temp folder holding the owner's pid; a lock whose owner is gone is taken over). The tests that
+ * start a whole demo subnet hold 'demo': two at once on a 2-core CI machine starve each other's
+ * miners past their windows (seen: no uploads in three windows), which no real demo shares a machine with.
+ */
+export async function withMachineLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = join(tmpdir(), `loco-test-lock-${name}`);
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'pid'), String(process.pid));
+      break;
+    } catch {
+      let owner = 0;
+      try {
+        owner = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+      } catch {
+        // being created or removed right now
+      }
+      const alive = owner > 0 && (() => {
+        try {
+          process.kill(owner, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      if (owner > 0 && !alive) rmSync(dir, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export function tempDir(prefix = 'loco-test-'): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
