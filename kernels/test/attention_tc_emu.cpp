@@ -45,6 +45,36 @@ static void warp_barrier(int w) { g_fibers.barrier(1 + w); }
 // barrier WG_BARRIER + i: warpgroup i's 128 threads (the emulated wgmma's exchanges)
 static constexpr int WG_BARRIER = 1 + EMU_THREADS / 32;
 static void __syncthreads() { g_fibers.barrier(0); }
+// The asynchronous operations of each emulated thread (cp.async copies, wgmma products), as the
+// hardware groups them: issued into an open group, closed by a commit, and done at the wait_group N
+// that covers them (every committed group but the newest N) — the latest moment a GPU may.
+template <typename Op>
+struct AsyncGroups {
+  std::vector<std::vector<Op>> committed[EMU_THREADS];  // per thread, oldest first
+  std::vector<Op> open[EMU_THREADS];                    // issued since the last commit
+  void issue(const Op& op) { open[threadIdx.x].push_back(op); }
+  void commit() {
+    committed[threadIdx.x].push_back(std::move(open[threadIdx.x]));
+    open[threadIdx.x].clear();
+  }
+  // the operations wait_group `pending` completes, in issue order
+  std::vector<Op> take(int pending) {
+    auto& groups = committed[threadIdx.x];
+    std::vector<Op> run;
+    while ((int)groups.size() > pending) {
+      for (const Op& op : groups.front()) run.push_back(op);
+      groups.erase(groups.begin());
+    }
+    return run;
+  }
+  // at a kernel's exit: whether any were issued and never waited for (forgotten either way)
+  bool outstanding() {
+    const bool any = !open[threadIdx.x].empty() || !committed[threadIdx.x].empty();
+    open[threadIdx.x].clear();
+    committed[threadIdx.x].clear();
+    return any;
+  }
+};
 static void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 // a·b rounded to float; this file is built without -march, so the host has no FMA to contract it into
 static float __fmul_rn(float a, float b) { return a * b; }
@@ -79,37 +109,20 @@ struct CpOp {
   const void* src;
   int bytes;
 };
-static constexpr int CP_THREADS = 256;
-static std::vector<std::vector<CpOp>> g_cp_groups[CP_THREADS];  // per thread: committed groups, oldest first
-static std::vector<CpOp> g_cp_open[CP_THREADS];                 // issued since the last commit
-int emu_thread_index();
+static AsyncGroups<CpOp> g_cp;
 void emu_cp_async(void* dst, const void* src, int bytes) {
   std::memset(dst, 0xcd, bytes);
-  g_cp_open[emu_thread_index()].push_back({dst, src, bytes});
+  g_cp.issue({dst, src, bytes});
 }
-void emu_cp_async_commit() {
-  const int t = emu_thread_index();
-  g_cp_groups[t].push_back(std::move(g_cp_open[t]));
-  g_cp_open[t].clear();
-}
+void emu_cp_async_commit() { g_cp.commit(); }
 void emu_cp_async_wait(int pending) {
-  auto& groups = g_cp_groups[emu_thread_index()];
-  while ((int)groups.size() > pending) {
-    for (const CpOp& c : groups.front()) {
-      if (c.src) std::memcpy(c.dst, c.src, c.bytes);
-      else std::memset(c.dst, 0, c.bytes);
-    }
-    groups.erase(groups.begin());
+  for (const CpOp& c : g_cp.take(pending)) {
+    if (c.src) std::memcpy(c.dst, c.src, c.bytes);
+    else std::memset(c.dst, 0, c.bytes);
   }
 }
 // at a kernel's exit: copies issued and never waited for
-bool emu_cp_outstanding() {
-  const int t = emu_thread_index();
-  const bool any = !g_cp_open[t].empty() || !g_cp_groups[t].empty();
-  g_cp_open[t].clear();
-  g_cp_groups[t].clear();
-  return any;
-}
+bool emu_cp_outstanding() { return g_cp.outstanding(); }
 }
 
 // common.cuh's declarations need these names; their CUDA definitions are not used here.
@@ -190,7 +203,6 @@ void emu_ldmatrix_x4(uint32_t r[4], const bf16* row_addr, bool trans) {
 namespace attn_tc2 {
 bool emu_wgmma_outstanding();
 bool emu_cp_outstanding();
-int emu_thread_index() { return (int)threadIdx.x; }
 }
 static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, int nthreads = 128) {
   gridDim = EmuDim{gx, gy, 1};
@@ -226,7 +238,7 @@ namespace attn_tc2 {
 // 16w + g + 8·((r/2)%2), column 8·(r/4) + 2t + r%2; A from registers is mma.m16n8k16's A fragment
 // of warp w's rows; no-swizzle shared-memory operands are 8-row × 16-byte core matrices, LBO and SBO
 // their strides along K or M/N as WG_*_LBO_IS_K say; B is K-major, or MN-major with trans_b.
-// Asynchrony: each thread queues its products (wgmma.mma_async) and runs them only at the wait that
+// Asynchrony: each thread queues its products (wgmma.mma_async; AsyncGroups) and runs them only at the wait that
 // must complete them (wgmma.wait_group N: every committed group but the last N) — the latest moment
 // the hardware may — reading the A registers and shared-memory operands then and adding into the
 // accumulators then. A kernel that rewrites an operand, or reads an accumulator, before the wait that
@@ -238,9 +250,7 @@ struct WgOp {
   uint64_t da, db;
   bool trans_b, accumulate;
 };
-// per thread: the committed groups, oldest first, and the products issued since the last commit
-static std::vector<std::vector<WgOp>> g_wg_groups[EMU_THREADS];
-static std::vector<WgOp> g_wg_open[EMU_THREADS];
+static AsyncGroups<WgOp> g_wg;
 // the A registers of the products one wait runs, every thread's, exchanged through here (slot i: the
 // i-th product of the wait that takes its A from registers)
 static constexpr int WG_MAX_RS = 64;
@@ -283,24 +293,16 @@ static void wgmma_run(const WgOp& op, int slot) {
 }
 void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db, bool trans_b, bool accumulate) {
   if (g_block_threads % 128) throw std::runtime_error("wgmma: the block must be whole warpgroups");
-  g_wg_open[threadIdx.x].push_back({d, N, a_regs, da, db, trans_b, accumulate});
+  g_wg.issue({d, N, a_regs, da, db, trans_b, accumulate});
 }
-void emu_wgmma_commit() {
-  g_wg_groups[threadIdx.x].push_back(std::move(g_wg_open[threadIdx.x]));
-  g_wg_open[threadIdx.x].clear();
-}
+void emu_wgmma_commit() { g_wg.commit(); }
 static bool g_weaker_waits = false;  // --inject-hazard
 // Runs the products the wait completes, in issue order: every thread first publishes the A registers
 // they read (as they are now), then all compute, then all have read them before a later wait reuses
 // the slots — two barriers per wait.
 void emu_wgmma_wait(int pending) {
   if (g_weaker_waits && pending > 0) pending++;
-  auto& groups = g_wg_groups[threadIdx.x];
-  std::vector<WgOp> run;
-  while ((int)groups.size() > pending) {
-    for (const WgOp& op : groups.front()) run.push_back(op);
-    groups.erase(groups.begin());
-  }
+  const std::vector<WgOp> run = g_wg.take(pending);
   if (run.empty()) return;  // (the same for every thread of a warpgroup: it issues and waits together)
   const int tid = threadIdx.x;
   int rs = 0;
@@ -315,12 +317,7 @@ void emu_wgmma_wait(int pending) {
   g_fibers.barrier(WG_BARRIER + tid / 128);
 }
 // at a kernel's exit: products issued and never waited for (their results undefined on a GPU)
-bool emu_wgmma_outstanding() {
-  const bool any = !g_wg_open[threadIdx.x].empty() || !g_wg_groups[threadIdx.x].empty();
-  g_wg_open[threadIdx.x].clear();
-  g_wg_groups[threadIdx.x].clear();
-  return any;
-}
+bool emu_wgmma_outstanding() { return g_wg.outstanding(); }
 }  // namespace attn_tc2
 
 static float round_bf16(float x) { return __bfloat162float(__float2bfloat16(x)); }
