@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -70,16 +71,18 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // The wgmma kernels a variable asks for (LOCO_CUDA_ATTN_FWD, LOCO_CUDA_ATTN_BWD): wgmma (overlapped),
 // wgmma2 (overlapped, two warpgroups per block), wgmma-sync (waiting), or none. Asked for where they
 // cannot run (not an sm_90a build on a 9.0 GPU): none, the tc2 kernels run, and stderr says so.
-// Any other value is refused (LOCO_CUDA_ATTN_BWD also takes fused and partials: bwd_dq_mode), so a
-// misspelt setting cannot quietly measure the default kernels.
+// Any other value is refused, except `others`: what another switch reads from the same variable
+// (LOCO_CUDA_ATTN_BWD's fused and partials: bwd_dq_mode), so a misspelt setting cannot quietly
+// measure the default kernels.
 enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2 };
-WgMode wgmma_env(const char* var) {
+WgMode wgmma_env(const char* var, std::initializer_list<const char*> others = {}) {
   const WgMode want = env_is(var, "wgmma") ? WG_PIPE : env_is(var, "wgmma2") ? WG_PIPE2 : env_is(var, "wgmma-sync") ? WG_SYNC : WG_OFF;
   const char* v = getenv(var);
-  const bool bwd_other = std::string(var) == "LOCO_CUDA_ATTN_BWD" && (env_is(var, "fused") || env_is(var, "partials"));
-  if (want == WG_OFF && v && *v && !bwd_other)
-    throw std::runtime_error(std::string(var) + "=" + v + ": expected wgmma, wgmma2, wgmma-sync" +
-                             (std::string(var) == "LOCO_CUDA_ATTN_BWD" ? ", fused or partials" : "") + " (or unset)");
+  if (want == WG_OFF && v && *v && std::none_of(others.begin(), others.end(), [&](const char* o) { return env_is(var, o); })) {
+    std::string expected = "wgmma, wgmma2, wgmma-sync";
+    for (const char* o : others) expected += std::string(", ") + o;
+    throw std::runtime_error(std::string(var) + "=" + v + ": expected " + expected + " (or unset)");
+  }
   if (want == WG_OFF || cuda_wgmma_here()) return want;
   fprintf(stderr, "loco-engine: %s=%s ignored: the wgmma kernels need an sm_90a build on a compute capability 9.0 GPU "
           "(H100, H200; this one is %d.%d); the tc2 kernels run\n", var, getenv(var), cuda_device_cc() / 10, cuda_device_cc() % 10);
@@ -161,7 +164,7 @@ int bwd_dq_mode() {
 // per block sharing each Q/dO (dK/dV) or K/V (dQ) tile (the same bits). Other head dims and the RoPE
 // variants keep the tc2 kernels.
 WgMode wgmma_mode() {
-  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_BWD");
+  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_BWD", {"fused", "partials"});
   return m;
 }
 bool wgmma_bwd() { return wgmma_mode() != WG_OFF; }

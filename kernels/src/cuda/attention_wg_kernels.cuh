@@ -297,6 +297,11 @@ __device__ __forceinline__ void wg_issue_rs(float (&acc)[HD / 8][4], uint32_t (&
   for (int j = 0; j < 4; j++) a_from_c(a[j], c, j);
   wg_issue_rs_regs<HD>(acc, a, tile);
 }
+// stage i of S (i ≥ 0; unsigned, so that for S = 2 it is i & 1)
+template <int S>
+__device__ __forceinline__ int wg_stage(int i) {
+  return (int)((unsigned)i % S);
+}
 
 // this thread's warpgroup (0 in a one-warpgroup block: the compiler cannot know threadIdx.x < 128)
 template <int WGS>
@@ -389,7 +394,7 @@ __global__ void __launch_bounds__(128 * WGS)
   float sT[8][4], dpT[8][4];
   uint32_t pa[4][4] = {}, sa[4][4] = {};
   for (int qt = qt0; qt < nq; qt++) {
-    const int st = (int)((unsigned)(qt - qt0) % W::STAGES);  // (unsigned: % 2 is & 1)
+    const int st = wg_stage<W::STAGES>(qt - qt0);
     // PIPE: a later tile's copies start below, once the products reading their stage completed
     if (!PIPE && qt + 1 < nq) wg_stage_qdo<HD, NT>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
     // (with PIPE and three stages tile qt + 1's copies, issued after tile qt's, may stay in flight)
@@ -406,7 +411,7 @@ __global__ void __launch_bounds__(128 * WGS)
       wg_fence_a(pa);
       wg_fence_a(sa);
       __syncthreads();  // ... for every warp
-      if (qt + AHEAD < nq) wg_stage_qdo<HD, NT>(QD, LD, (int)((unsigned)(st + AHEAD) % W::STAGES), in, ld, d, qt + AHEAD, Tn);
+      if (qt + AHEAD < nq) wg_stage_qdo<HD, NT>(QD, LD, wg_stage<W::STAGES>(st + AHEAD), in, ld, d, qt + AHEAD, Tn);
     } else {
       wg_wait<0>();
       wg_fence_acc(sT);
@@ -510,7 +515,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   float s[8][4], dp[8][4];  // S, dP; then P, dS in s
   uint32_t sa[4][4] = {};  // dS as A fragments: with PIPE, read by products that complete in the next iteration
   for (int kt = 0; kt < nkt; kt++) {
-    const int st = (int)((unsigned)kt % W::STAGES);
+    const int st = wg_stage<W::STAGES>(kt);
     if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD, NT>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
     wg_tile_ready(PIPE ? AHEAD > 1 && kt + 1 < nkt : kt + 1 < nkt);
     const unsigned char* Ks = KV + st * 2 * W::TILE;
@@ -525,7 +530,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
       wg_fence_acc(s);
       wg_fence_a(sa);
       __syncthreads();  // ... for every warp
-      if (kt + AHEAD < nkt) wg_stage_kv<HD, NT>(KV, (int)((unsigned)(st + AHEAD) % W::STAGES), in.qkv, ld, d, kt + AHEAD, Tn);
+      if (kt + AHEAD < nkt) wg_stage_kv<HD, NT>(KV, wg_stage<W::STAGES>(st + AHEAD), in.qkv, ld, d, kt + AHEAD, Tn);
     } else {
       wg_wait<0>();
       wg_fence_acc(s);
@@ -647,11 +652,11 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
     }
     for (int kt = 0; kt < nkt; kt++) {
       // tile kt + 2 into the stage tile kt − 1 had (its P·V completed before the last barrier)
-      if (kt + 2 < nkt) wg_stage_kv<HD, NT>(KV, (kt + 2) % 3, qh, ld, d, kt + 2, Tn);
+      if (kt + 2 < nkt) wg_stage_kv<HD, NT>(KV, wg_stage<3>(kt + 2), qh, ld, d, kt + 2, Tn);
       const bool next = kt + 1 < nkt;
       if (next) wg_tile_ready(kt + 2 < nkt);  // tile kt + 1 (tile kt + 2's copies may stay in flight)
-      const unsigned char* Vs = KV + (kt % 3) * 2 * W::TILE + W::TILE;
-      const unsigned char* Kn = KV + ((kt + 1) % 3) * 2 * W::TILE;
+      const unsigned char* Vs = KV + wg_stage<3>(kt) * 2 * W::TILE + W::TILE;
+      const unsigned char* Kn = KV + wg_stage<3>(kt + 1) * 2 * W::TILE;
       // a warpgroup's tiles are 0 … wkt − 1: mine_next implies mine. (Each case issues and waits in
       // one straight line: with the issue and its wait under separate tests of the same condition,
       // ptxas cannot tell the scores are complete where the softmax reads them, and serializes, C7514.)
@@ -666,9 +671,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
         wg_fence_acc(s);
         online_softmax_p<R>(s, m, l, corr, (kt + 1) * R, qi, Tn, t, scale_log2, masked((kt + 1) * R));
       } else if (mine) {  // this warpgroup's last tile
-#pragma unroll
-        for (int j = 0; j < 4; j++) a_from_c(pa[j], s, j);
-        wg_issue_rs_regs<HD>(o, pa, Vs);
+        wg_issue_rs<HD>(o, pa, s, Vs);
       }
       wg_wait<0>();  // tile kt's P·V
       wg_fence_acc(o);
