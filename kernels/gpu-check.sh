@@ -544,6 +544,10 @@ cmp["rows32_bit_identical"] = (f16 == f32) if f16 and f32 else None
 def parity_numbers(r):
     p = r.get("precisions")
     return json.dumps(p, sort_keys=True) if isinstance(p, dict) and p else None
+# two gpu-parity results with the same numbers to the last digit (None where either is missing)
+def same_parity(a, b):
+    x, y = parity_numbers(a), parity_numbers(b)
+    return (x == y) if x and y else None
 base_numbers = parity_numbers(res("parity_124m"))
 same = {}
 for sname in out["stages"]:
@@ -554,23 +558,18 @@ for sname in out["stages"]:
 cmp["parity_same_results_as_default"] = same
 # the overlapped and the waiting wgmma schedules add the same products in the same order: equal
 # gpu-parity numbers, or the overlap reads something before its products completed
-wo, ws = parity_numbers(res("parity_wgmmabwd")), parity_numbers(res("parity_wgmmasync"))
-cmp["wgmma_sync_same_as_overlapped"] = (wo == ws) if wo and ws else None
-fo, fs = parity_numbers(res("parity_wgmmafwd")), parity_numbers(res("parity_wgmmasyncfwd"))
-cmp["wgmma_sync_fwd_same_as_overlapped"] = (fo == fs) if fo and fs else None
+cmp["wgmma_sync_same_as_overlapped"] = same_parity(res("parity_wgmmabwd"), res("parity_wgmmasync"))
+cmp["wgmma_sync_fwd_same_as_overlapped"] = same_parity(res("parity_wgmmafwd"), res("parity_wgmmasyncfwd"))
 # the several-GPU build on this GPU: the same gpu-parity numbers as the one-target build's run of
 # the same settings (parity_wgmmafwd, or parity_124m)
 fat_env = read(os.path.join(logdir, "parity_fat.env")).strip()
 fat_one = res("parity_wgmmafwd" if fat_env.startswith("LOCO_CUDA_ATTN_FWD") else "parity_124m")
-ff, f1 = parity_numbers(res("parity_fat")), parity_numbers(fat_one)
 cmp["fat_build"] = {"env": fat_env or None, "ok": res("parity_fat").get("ok"),
-                    "same_as_one_target": (ff == f1) if ff and f1 else None}
+                    "same_as_one_target": same_parity(res("parity_fat"), fat_one)}
 # two warpgroups per block issue each warpgroup's products as one does (the dK/dV kernel adds exact
 # zeros for a tile before its keys): equal gpu-parity numbers, or the shared tiles were misread
-cmp["wgmma2_same_as_one"] = {}
-for part, one, two in (("bwd", "parity_wgmmabwd", "parity_wgmma2bwd"), ("fwd", "parity_wgmmafwd", "parity_wgmma2fwd")):
-    a, b = parity_numbers(res(one)), parity_numbers(res(two))
-    cmp["wgmma2_same_as_one"][part] = (a == b) if a and b else None
+cmp["wgmma2_same_as_one"] = {"bwd": same_parity(res("parity_wgmmabwd"), res("parity_wgmma2bwd")),
+                             "fwd": same_parity(res("parity_wgmmafwd"), res("parity_wgmma2fwd"))}
 wp = res("wgmma_probe")
 cmp["wgmma_layout"] = {k: wp.get(k) for k in ("d_layout_ok", "a_regs_layout_ok", "kmajor_lbo", "kmajor_lbo_b_only", "mnmajor_b_lbo",
                                                 "kernel_assumes", "kernel_layout_ok", "ok")} if wp else None

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeShard } from '../src/data/shards.js';
+import { pidAlive } from '../src/util/pid.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCO = join(ROOT, 'bin', 'loco');
@@ -45,15 +46,7 @@ export async function withMachineLock<T>(name: string, fn: () => Promise<T>): Pr
       } catch {
         // being created or removed right now
       }
-      const alive = owner > 0 && (() => {
-        try {
-          process.kill(owner, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      })();
-      if (owner > 0 && !alive) rmSync(dir, { recursive: true, force: true });
+      if (owner > 0 && !pidAlive(owner)) rmSync(dir, { recursive: true, force: true });
       else await new Promise((r) => setTimeout(r, 500));
     }
   }

@@ -9,6 +9,7 @@ import { LocoError, fromFsError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Chain } from '../chain/client.js';
 import { defaultManifest, parseManifest, serializeManifest, type RunManifest } from '../protocol/manifest.js';
+import { pidAlive } from '../util/pid.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -114,16 +115,7 @@ export function resetDemoDir(l: DemoLayout): void {
     const lock = join(l.devnetDir, 'LOCK');
     if (existsSync(lock)) {
       const pid = Number(readFileSync(lock, 'utf8').trim());
-      let alive = false;
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
-        try {
-          process.kill(pid, 0);
-          alive = true;
-        } catch (err) {
-          alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-        }
-      }
-      if (alive) throw new LocoError('alreadyExists', `a loco demo (pid ${pid}) is running in ${l.dir}; stop it first or pick another --dir`);
+      if (pid !== process.pid && pidAlive(pid)) throw new LocoError('alreadyExists', `a loco demo (pid ${pid}) is running in ${l.dir}; stop it first or pick another --dir`);
     }
     for (const e of ['devnet', 'run.json', 'demo.json', 'logs', 'stores', 'work', 'wallets', 'password']) rmSync(join(l.dir, e), { recursive: true, force: true });
   }

@@ -27,6 +27,7 @@ import {
   type State,
 } from './runtime.js';
 import { createWsServer, type WsConnection, type WsServer } from './ws.js';
+import { pidAlive } from '../util/pid.js';
 
 export interface DevnetOptions {
   dir?: string; // persist state and blocks here (none: in memory only)
@@ -200,17 +201,7 @@ export class Devnet {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const pid = Number(readFileSync(path, 'utf8').trim());
-        let alive = false;
-        if (pid === process.pid) alive = true;
-        else if (Number.isInteger(pid) && pid > 0) {
-          try {
-            process.kill(pid, 0);
-            alive = true;
-          } catch (err) {
-            alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-          }
-        }
-        if (alive) throw new LocoError('alreadyExists', `another devnet (pid ${pid}) is using ${path.replace(/\/LOCK$/, '')}; stop it or pick another --dir`);
+        if (pidAlive(pid)) throw new LocoError('alreadyExists', `another devnet (pid ${pid}) is using ${path.replace(/\/LOCK$/, '')}; stop it or pick another --dir`);
         rmSync(path, { force: true });
       }
     }
