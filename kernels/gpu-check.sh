@@ -4,7 +4,9 @@
 # with PyTorch (the GPU machines have no Node.js). `npm run gpu:check` calls it.
 #
 #   bash kernels/gpu-check.sh            # prints ONE JSON summary on stdout, progress on stderr
-#   OUT=/some/dir bash kernels/gpu-check.sh   # also writes OUT/gpu-check.json and OUT/gpu-check.log
+#   OUT=/some/dir bash kernels/gpu-check.sh   # also writes OUT/gpu-check.json, OUT/gpu-check.log and
+#                                             # OUT/gpu-check-extras.tar.gz (profiles, kernel times): three
+#                                             # files, since the device tool brings back at most eight
 #
 # Stages (each time-boxed; a failing stage is recorded and the next one runs):
 #   info        nvidia-smi, nvcc, torch versions
@@ -54,9 +56,11 @@
 #   parity_wgmma2bwd, bench_*_wgmma2bwd, parity_wgmma2fwd, bench_*_wgmma2fwd  optional:
 #               LOCO_CUDA_ATTN_BWD=wgmma2 and LOCO_CUDA_ATTN_FWD=wgmma2 (the same kernels with two
 #               warpgroups per block sharing the tiles they read; the same bits), the same checks
+#   parity_tc2bwd, bench_*_tc2bwd  optional: LOCO_CUDA_ATTN_BWD=tc2 (the mma.sync backward where the
+#               default is wgmma2: head_dim 128 on an H100/H200), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials /
-#               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd
+#               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd / tc2bwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -64,13 +68,14 @@
 #               LOCO_CUDA_ROPE_BWD=fused where bench_*_ropebwd beat the default; where it is a mix
 #               not benchmarked above
 #   attn_regs   optional: registers, spills, instructions per attention kernel (tools/kernel_stats.py)
-#   attn_profile  optional: ncu sections of the default attention kernels (attn_ncu.txt under $OUT)
+#   attn_profile  optional: ncu sections of the default attention kernels (attn_ncu.txt in $OUT/gpu-check-extras.tar.gz)
 #   attn_profile_base  optional, with GPU_CHECK_BASELINE: the same for the baseline tree's (attn_ncu_base.txt)
-#   kernels     optional: per-kernel GPU time of one gpt2-124m step under ncu (ncu.csv.gz under $OUT)
+#   kernels     optional: per-kernel GPU time of one gpt2-124m step under ncu (ncu.csv in $OUT/gpu-check-extras.tar.gz)
 #   kernels_base  optional, with GPU_CHECK_BASELINE: the same for the baseline tree (ncu_base.csv.gz;
 #               comparison.kernels_vs_base puts each kernel's two times side by side)
 #   kernels_1b, kernels_1b_base  optional: the same two for a 1b step (comparison.kernels_vs_base_1b)
 #   attn_profile_1b  optional: attn_profile for 1b's kernels (head_dim 128; attn_ncu_1b.txt)
+#   attn_profile_1b_wgfwd  optional: the same for LOCO_CUDA_ATTN_FWD=wgmma2's forward (attn_ncu_1b_wgfwd.txt)
 #   torch       reference/bench.py  (PyTorch eager/compile baselines and PyTorch SparseLoCo)
 #   codec_variants  optional: build/codec-cuda --variants 0,2  (the other select kernels: parity, timings)
 #   build_fat, parity_fat  optional: the default several-GPU build (CUDA_ARCH "80 90a", build-fat/) and
@@ -289,6 +294,9 @@ engine_variant wgmma2bwd LOCO_CUDA_ATTN_BWD=wgmma2 "$WG_BUILD"
 engine_variant wgmma2fwd LOCO_CUDA_ATTN_FWD=wgmma2 "$WG_BUILD"
 # the forward's waiting schedule (the softmax after the products; the same bits)
 engine_variant wgmmasyncfwd LOCO_CUDA_ATTN_FWD=wgmma-sync "$WG_BUILD"
+# the mma.sync backward where the default is wgmma2 (head_dim 128 on an H100/H200 since h200-7): the
+# previous default, measured in the same run as the new one
+engine_variant tc2bwd LOCO_CUDA_ATTN_BWD=tc2
 # the tuning cache makes a second process repeat the first one's steps bit for bit
 optional tune_repeat
 run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
@@ -304,6 +312,7 @@ stage_ok parity_wgmmafwd && ATTN_VARIANTS+=,wgmmafwd
 stage_ok parity_wgmma2bwd && ATTN_VARIANTS+=,wgmma2bwd
 stage_ok parity_wgmma2fwd && ATTN_VARIANTS+=,wgmma2fwd
 stage_ok parity_wgmmasyncfwd && ATTN_VARIANTS+=,wgmmasyncfwd
+stage_ok parity_tc2bwd && ATTN_VARIANTS+=,tc2bwd
 optional attn_times
 run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
 # faster A B: stages A and B both measured tokens/s, and A more
@@ -349,14 +358,28 @@ attn_best bench_1b_best 1b bench_1b "${B1B[@]}"
 # (LOCO_CUDA_GEMM_TUNE=0, the default until 2026-11-26), and the cluster-of-2 cross-entropy
 # (LOCO_CUDA_CE=cluster)
 optional bench_124m_heur bench_124m_ce bench_1b_heur kernels kernels_base kernels_1b kernels_1b_base attn_profile attn_profile_base \
-  attn_profile_1b codec_variants attn_regs
+  attn_profile_1b attn_profile_1b_wgfwd codec_variants attn_regs
 run_stage bench_124m_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" "${B124[@]}"
 run_stage bench_124m_ce 45 env LOCO_CUDA_CE=cluster "$K/build/gpu-bench" "${B124[@]}"
 run_stage bench_1b_heur 45 env LOCO_CUDA_GEMM_TUNE=0 "$K/build/gpu-bench" "${B1B[@]}"
-# per-kernel GPU time of one gpt2-124m step under Nsight Compute (ncu.csv.gz under $OUT); optional.
-# kernels_base: the same for the baseline tree's gpu-bench (ncu_base.csv.gz), so each kernel's time
+# the default attention kernels (forward, dK/dV, dQ; one launch each of a gpt2-124m step) under
+# Nsight Compute's occupancy, warp-state, memory and compute sections (attn_ncu.txt in $OUT/gpu-check-extras.tar.gz);
+# optional, for the next round of attention tuning
+run_stage attn_profile 60 bash "$K/tools/attn_ncu.sh" "$K/build/gpu-bench" "$LOGDIR/attn_ncu.txt"
+# the same for 1b's (head_dim 128) kernels, where the attention backward is furthest from FA2 (attn_ncu_1b.txt)
+run_stage attn_profile_1b 90 bash "$K/tools/attn_ncu.sh" "$K/build/gpu-bench" "$LOGDIR/attn_ncu_1b.txt" --config 1b
+# the wgmma forward with two warpgroups at head_dim 128 (attn_ncu_1b_wgfwd.txt): 1.4x the tc2
+# forward's time in h200-7, which the profile should explain; after its parity passed
+if stage_ok parity_wgmma2fwd; then
+  run_stage attn_profile_1b_wgfwd 45 env ATTN_NCU_PARTS=fwd LOCO_CUDA_ATTN_FWD=wgmma2 bash "$K/tools/attn_ncu.sh" \
+    "$K/build/gpu-bench" "$LOGDIR/attn_ncu_1b_wgfwd.txt" --config 1b
+else
+  skip_stage attn_profile_1b_wgfwd "parity_wgmma2fwd did not pass"
+fi
+# per-kernel GPU time of one gpt2-124m step under Nsight Compute (ncu.csv in $OUT/gpu-check-extras.tar.gz); optional.
+# kernels_base: the same for the baseline tree's gpu-bench (ncu_base.csv), so each kernel's time
 # before and after a change is compared within one run (comparison.kernels_vs_base); kernels_1b and
-# kernels_1b_base the same for a 1b step (ncu_1b.csv.gz, ncu_1b_base.csv.gz; kernels_vs_base_1b)
+# kernels_1b_base the same for a 1b step (ncu_1b.csv, ncu_1b_base.csv; kernels_vs_base_1b)
 ncu_step() {  # ncu_step STAGE GPU_BENCH CONFIG CSV
   run_stage "$1" 60 bash -c "ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
     --log-file '$4' '$2' --config $3 --tokens 16384 --steps 1 --warmup 1 ${GPU_CHECK_NCU_ARGS:-} >/dev/null \
@@ -366,12 +389,6 @@ ncu_step kernels "$K/build/gpu-bench" gpt2-124m "$LOGDIR/ncu.csv"
 [[ -n "$BASE" ]] && ncu_step kernels_base "$BASE/build/gpu-bench" gpt2-124m "$LOGDIR/ncu_base.csv"
 ncu_step kernels_1b "$K/build/gpu-bench" 1b "$LOGDIR/ncu_1b.csv"
 [[ -n "$BASE" ]] && ncu_step kernels_1b_base "$BASE/build/gpu-bench" 1b "$LOGDIR/ncu_1b_base.csv"
-# the default attention kernels (forward, dK/dV, dQ; one launch each of a gpt2-124m step) under
-# Nsight Compute's occupancy, warp-state, memory and compute sections (attn_ncu.txt under $OUT);
-# optional, for the next round of attention tuning
-run_stage attn_profile 60 bash "$K/tools/attn_ncu.sh" "$K/build/gpu-bench" "$LOGDIR/attn_ncu.txt"
-# the same for 1b's (head_dim 128) kernels, where the attention backward is furthest from FA2 (attn_ncu_1b.txt)
-run_stage attn_profile_1b 90 bash "$K/tools/attn_ncu.sh" "$K/build/gpu-bench" "$LOGDIR/attn_ncu_1b.txt" --config 1b
 # the same for the baseline tree's attention kernels (attn_ncu_base.txt), so registers, occupancy
 # and time per kernel are compared in one run; optional
 [[ -n "$BASE" ]] && run_stage attn_profile_base 60 bash "$K/tools/attn_ncu.sh" "$BASE/build/gpu-bench" "$LOGDIR/attn_ncu_base.txt" --attn tc2
@@ -614,12 +631,14 @@ if [[ -n "${OUT:-}" ]]; then
       echo "----- stderr -----"; cat "$LOGDIR/$s.err" 2>/dev/null
     done
   } > "$OUT/gpu-check.log"
-  [[ -f "$LOGDIR/ncu.csv" ]] && gzip -c "$LOGDIR/ncu.csv" > "$OUT/ncu.csv.gz"
-  for f in ncu_base ncu_1b ncu_1b_base; do [[ -f "$LOGDIR/$f.csv" ]] && gzip -c "$LOGDIR/$f.csv" > "$OUT/$f.csv.gz"; done
-  [[ -f "$LOGDIR/attn_ncu_1b.txt" ]] && cp "$LOGDIR/attn_ncu_1b.txt" "$OUT/attn_ncu_1b.txt"
-  [[ -f "$LOGDIR/attn_ncu.txt" ]] && cp "$LOGDIR/attn_ncu.txt" "$OUT/attn_ncu.txt"
-  [[ -f "$LOGDIR/attn_ncu_base.txt" ]] && cp "$LOGDIR/attn_ncu_base.txt" "$OUT/attn_ncu_base.txt"
-  for f in "$LOGDIR"/attn-times-*.csv; do [[ -f "$f" ]] && gzip -c "$f" > "$OUT/$(basename "$f").gz"; done
+  # everything else in ONE archive: the device tool brings back at most 8 files from $OUT, and a run
+  # that wrote 23 (h200-7: an attn-times CSV per config and variant) lost its gpu-check.json
+  extras=()
+  for f in ncu.csv ncu_base.csv ncu_1b.csv ncu_1b_base.csv attn_ncu.txt attn_ncu_1b.txt attn_ncu_1b_wgfwd.txt attn_ncu_base.txt; do
+    [[ -f "$LOGDIR/$f" ]] && extras+=("$f")
+  done
+  for f in "$LOGDIR"/attn-times-*.csv; do [[ -f "$f" ]] && extras+=("$(basename "$f")"); done
+  (( ${#extras[@]} )) && tar czf "$OUT/gpu-check-extras.tar.gz" -C "$LOGDIR" "${extras[@]}"
   rm -f "$OUT/gpu-check.partial.log"
   log "wrote $OUT/gpu-check.json and $OUT/gpu-check.log"
 fi

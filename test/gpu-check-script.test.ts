@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from './helpers.js';
 
@@ -159,7 +159,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(j.stages.tune_repeat.result.cache_entries, 1);
   // the stub ncu has no profiling sections: those stages fail, are named, and do not make the run
   // fail (attn_regs: the fake tree has no kernel_stats.py)
-  assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_1b', 'attn_profile_base', 'attn_regs'], JSON.stringify(j.stages.attn_times));
+  assert.deepEqual([...j.optional_failed].sort(), ['attn_profile', 'attn_profile_1b', 'attn_profile_1b_wgfwd', 'attn_profile_base', 'attn_regs'], JSON.stringify(j.stages.attn_times));
   // one step's kernel times, this tree beside the baseline tree's, matched by kernel, largest first
   const kv = j.comparison.kernels_vs_base;
   assert.ok(near(kv.total_ms, 0.7) && near(kv.base_total_ms, 0.86), JSON.stringify(kv));
@@ -167,21 +167,25 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.match(kv.kernels[0].name, /attn2_bwd_dkv_kernel/);
   const kv1b = j.comparison.kernels_vs_base_1b;
   assert.deepEqual(kv1b.kernels.map((k: { ms: number | null; base_ms: number | null }) => [k.ms, k.base_ms]), [[2, 2.4], [0.8, 1], [null, 0.04]]);
-  for (const f of ['ncu', 'ncu_base', 'ncu_1b', 'ncu_1b_base']) assert.ok(existsSync(join(out, `${f}.csv.gz`)), f);
+  // three files under $OUT (the device tool brings back eight at most): the rest in one archive
+  assert.deepEqual(readdirSync(out).sort(), ['gpu-check-extras.tar.gz', 'gpu-check.json', 'gpu-check.log']);
+  const extras = spawnSync('tar', ['tzf', join(out, 'gpu-check-extras.tar.gz')], { encoding: 'utf8' }).stdout.split('\n');
+  for (const f of ['ncu', 'ncu_base', 'ncu_1b', 'ncu_1b_base']) assert.ok(extras.includes(`${f}.csv`), f);
+  assert.ok(extras.includes('attn-times-1b-wgmma2fwd.csv'), extras.join(' '));
   // attention kernel times: every config × variant, summed per kernel from the CSV and per part
   const at = j.stages.attn_times.result;
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
   assert.deepEqual(at.runs.map((r: { config: string; variant: string }) => `${r.config}/${r.variant}`),
     ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', 'gpt2-124m/wgmmabwd', 'gpt2-124m/wgmmasync', 'gpt2-124m/wgmmafwd',
-      'gpt2-124m/wgmma2bwd', 'gpt2-124m/wgmma2fwd', 'gpt2-124m/wgmmasyncfwd',
+      'gpt2-124m/wgmma2bwd', 'gpt2-124m/wgmma2fwd', 'gpt2-124m/wgmmasyncfwd', 'gpt2-124m/tc2bwd',
       '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials', '1b/wgmmabwd', '1b/wgmmasync', '1b/wgmmafwd', '1b/wgmma2bwd', '1b/wgmma2fwd',
-      '1b/wgmmasyncfwd']);
+      '1b/wgmmasyncfwd', '1b/tc2bwd']);
   const r32 = at.runs[1];
   assert.equal(r32.kernels.length, 3);
   assert.match(r32.kernels[2].name, /attn2_fwd_kernel<64, false, 2, 64>/);
   assert.equal(r32.kernels[2].count, 2);
   assert.ok(near(r32.total_ms, 0.9) && near(r32.parts.forward, 0.15) && near(r32.parts.backward, 0.75), JSON.stringify(r32));
-  assert.ok(near(at.runs[12].parts.backward, 2.4), JSON.stringify(at.runs[12]));
+  assert.ok(near(at.runs[13].parts.backward, 2.4), JSON.stringify(at.runs[13]));
   // the wgmma forward's kernel counts as the forward (slower than the 32-row one here: 160 µs against 150)
   assert.ok(near(at.runs[6].parts.forward, 0.16), JSON.stringify(at.runs[6]));
   // the wgmma kernels are counted as the dK/dV and dQ parts of a backward of their own
