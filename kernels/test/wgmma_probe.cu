@@ -34,6 +34,11 @@
 namespace {
 
 constexpr int M = 64, N = 64, K = 16, NT = 128, REGS = 32, IMG = 2048;
+// each operand's shared-memory buffer: the image, then zeros far enough that the reading a case
+// tests wrongly still addresses inside it (MN-major B with the strides swapped reaches 7·1024 +
+// 128 + 126 bytes). With IMG-sized buffers that case read past the block's shared memory and the
+// whole probe died of an illegal memory access (h200-7) instead of reporting mismatches.
+constexpr int SMEM = 8192;
 
 // the operands (values exact in bf16): Σ_k a(m,k)·b(n,k) = m + 64·n + 3
 float a_val(int m, int k) {
@@ -146,11 +151,11 @@ template <bool A_REGS, int TRANS_B>
 __global__ void __launch_bounds__(NT) probe_kernel(float* out, const uint8_t* a_img, const uint8_t* b_img,
                                                    const float* a_rows, uint32_t a_lbo, uint32_t a_sbo, uint32_t b_lbo,
                                                    uint32_t b_sbo) {
-  __shared__ __align__(1024) uint8_t sa[IMG];
-  __shared__ __align__(1024) uint8_t sb[IMG];
-  for (int i = threadIdx.x; i < IMG; i += NT) {
-    sa[i] = a_img[i];
-    sb[i] = b_img[i];
+  __shared__ __align__(1024) uint8_t sa[SMEM];
+  __shared__ __align__(1024) uint8_t sb[SMEM];
+  for (int i = threadIdx.x; i < SMEM; i += NT) {
+    sa[i] = i < IMG ? a_img[i] : 0;
+    sb[i] = i < IMG ? b_img[i] : 0;
   }
   // generic-proxy stores, then reads by the async proxy (wgmma)
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
