@@ -63,7 +63,7 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
       <<<grid, Shape<HD>::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD), cs, sn);
   CUDA_LAUNCH_CHECK("attn2_fwd");
 }
-// LOCO_CUDA_ATTN_FWD=wgmma (opt-in, not yet run on a GPU): the forward on warpgroup MMA
+// LOCO_CUDA_ATTN_FWD=wgmma (opt-in; h200-7: right, and 1.4-1.5x slower than tc2 at head_dim 128): the forward on warpgroup MMA
 // (attn3_fwd_kernel) at head_dim 64 and 128 without RoPE in the kernel, the softmax overlapped with
 // the products; the same bits as the 16-row tc2 forward in the emulator. LOCO_CUDA_ATTN_FWD=wgmma2:
 // two warpgroups (128 queries) per block sharing each K/V tile; wgmma-sync: one warpgroup, the
@@ -157,17 +157,28 @@ int bwd_dq_mode() {
                                                                       : DQ_SEPARATE;
   return mode;
 }
-// LOCO_CUDA_ATTN_BWD=wgmma (opt-in, not yet run on a GPU): the dK/dV and dQ kernels on warpgroup MMA
+// LOCO_CUDA_ATTN_BWD=wgmma (opt-in; h200-7: right, and slower than tc2): the dK/dV and dQ kernels on warpgroup MMA
 // (attention_wg_kernels.cuh) at head_dim 64 and 128 without RoPE in the kernels, their products
 // overlapped with the softmax work (PIPE); LOCO_CUDA_ATTN_BWD=wgmma-sync: the same kernels waiting for
 // each batch of products (the same bits); LOCO_CUDA_ATTN_BWD=wgmma2: overlapped, with two warpgroups
 // per block sharing each Q/dO (dK/dV) or K/V (dQ) tile (the same bits). Other head dims and the RoPE
 // variants keep the tc2 kernels.
-WgMode wgmma_mode() {
-  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_BWD", {"fused", "partials"});
+// Unset, the backward runs wgmma2 at head_dim 128 on a GPU that runs wgmma (h200-7, 1b: dK/dV 23.5
+// and dQ 15.5 ms per step against the tc2 kernels' 24.5 and 16.5), the tc2 kernels elsewhere: at
+// head_dim 64 wgmma2 was slower (10.1 against 8.0 ms per gpt2-124m step), and with RoPE in the
+// kernels (LOCO_CUDA_ROPE_FUSED, LOCO_CUDA_ROPE_BWD=fused) only the tc2 kernels have the tables.
+// LOCO_CUDA_ATTN_BWD=tc2 keeps the tc2 kernels everywhere.
+WgMode wgmma_mode_env() {
+  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_BWD", {"fused", "partials", "tc2"});
   return m;
 }
-bool wgmma_bwd() { return wgmma_mode() != WG_OFF; }
+WgMode wgmma_mode(int hd) {
+  const char* v = getenv("LOCO_CUDA_ATTN_BWD");
+  if (v && *v) return wgmma_mode_env();
+  static const bool rope_in_kernels = env_is("LOCO_CUDA_ROPE_BWD", "fused") || env_is("LOCO_CUDA_ROPE_FUSED", "1");
+  return hd == 128 && !rope_in_kernels && cuda_wgmma_here() ? WG_PIPE2 : WG_OFF;
+}
+bool wgmma_bwd(int hd) { return wgmma_mode(hd) != WG_OFF; }
 bool fused_bwd_opt_in() { return bwd_dq_mode() != DQ_SEPARATE; }
 struct FusedScratch {
   float* dq = nullptr;
@@ -250,10 +261,10 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
              const float* cs, const float* sn, bool rope_out) {
   if (cs && !rope_out) return bwd_tc2<HD, ROPE_FULL>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
   if constexpr (HD == 64 || HD == 128)  // (attention_rope_bwd_fused is off with it: no tables here)
-    if (wgmma_bwd()) {
+    if (wgmma_bwd(HD)) {
       if (cs) throw std::runtime_error("tensor-core attention: the wgmma backward does not undo RoPE");
-      if (wgmma_mode() == WG_SYNC) return bwd_wgmma<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H);
-      if (wgmma_mode() == WG_PIPE2) return bwd_wgmma<HD, true, 2>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      if (wgmma_mode(HD) == WG_SYNC) return bwd_wgmma<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      if (wgmma_mode(HD) == WG_PIPE2) return bwd_wgmma<HD, true, 2>(dqkv, D, qkv, dy, lse, B, Tn, H);
       return bwd_wgmma<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
     }
   if (fused_bwd_opt_in()) {
@@ -271,12 +282,12 @@ bool attention_tc_supports(int hd) { return hd == 16 || hd == 32 || hd == 64 || 
 void attention_tc2_check_env() {
   wide_env();
   wgmma_fwd_mode();
-  wgmma_mode();
+  wgmma_mode_env();
 }
 bool attention_tc2_fused_bwd() { return fused_bwd_opt_in(); }
 // the head sizes the wgmma kernels are instantiated for (fwd_tc2, bwd_tc2 above)
 static bool wgmma_head_dim(int hd) { return hd == 64 || hd == 128; }
-bool attention_tc2_wgmma_bwd(int hd) { return wgmma_bwd() && wgmma_head_dim(hd); }
+bool attention_tc2_wgmma_bwd(int hd) { return wgmma_bwd(hd) && wgmma_head_dim(hd); }
 // (with the fused RoPE the tc2 forward runs: its tables take precedence, as fwd_tc2 above)
 bool attention_tc2_wgmma_fwd(int hd) { return wgmma_fwd() && wgmma_head_dim(hd); }
 const char* attention_tc2_fwd_name(int hd) {
@@ -284,10 +295,10 @@ const char* attention_tc2_fwd_name(int hd) {
   return wgmma_fwd_mode() == WG_PIPE2 ? "wgmma forward, 2 warpgroups" : wgmma_fwd_mode() == WG_SYNC ? "wgmma forward, sync" : "wgmma forward";
 }
 const char* attention_tc2_bwd_name(int hd) {
-  if (wgmma_bwd())
+  if (wgmma_bwd(hd))
     return !attention_tc2_wgmma_bwd(hd)         ? ""
-           : wgmma_mode() == WG_SYNC  ? "wgmma backward, sync"
-           : wgmma_mode() == WG_PIPE2 ? "wgmma backward, 2 warpgroups"
+           : wgmma_mode(hd) == WG_SYNC  ? "wgmma backward, sync"
+           : wgmma_mode(hd) == WG_PIPE2 ? "wgmma backward, 2 warpgroups"
                                       : "wgmma backward";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials" : bwd_dq_mode() == DQ_ORDERED ? "fused backward" : "";
 }
