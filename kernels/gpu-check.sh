@@ -14,6 +14,7 @@
 #   abi         optional: make cublaslt-abi-check (our cuBLASLt declarations vs cublasLt.h)
 #   wgmma_probe optional: build/wgmma-probe, the wgmma fragment and descriptor layouts (one warpgroup
 #               MMA per reading; test/wgmma_probe.cu)
+#   wgmma_rate  optional: build/wgmma-rate, wgmma's TFLOP/s per operand layout alone (test/wgmma_rate.cu)
 #   build_wgflip, wgmma_probe_flip  optional, only where wgmma_probe found the descriptor strides other
 #               than the kernels read them: a build in build-wgflip with the probe's readings
 #               (NVCCFLAGS_EXTRA=-DLOCO_WG_*_LBO_IS_K=…), whose gpu-parity and gpu-bench the wgmma
@@ -185,8 +186,12 @@ run_stage abi 60 make -C "$K" cublaslt-abi-check
 # the layout facts a wgmma attention kernel would rest on (test/wgmma_probe.cu: accumulator and
 # A-register fragments, what LBO and SBO mean for K-major and MN-major shared-memory operands); a
 # second, optional
-optional wgmma_probe build_wgflip wgmma_probe_flip
+optional wgmma_probe build_wgflip wgmma_probe_flip wgmma_rate
 run_stage wgmma_probe 30 "$K/build/wgmma-probe"
+# the products alone (test/wgmma_rate.cu): TFLOP/s of wgmma per operand layout (no swizzle as the
+# kernels, or the 128-byte swizzle), A from shared memory or registers, 64 or 128 columns, 1, 2 or 4
+# warpgroups per SM: whether the wgmma attention's slowness (h200-7) is in the products; optional
+run_stage wgmma_rate 30 "$K/build/wgmma-rate"
 # where the probe settled the descriptor's strides other than the kernels read them (and the fragment
 # layouts as they assume), a second build with the probe's readings (-DLOCO_WG_*_LBO_IS_K=0) for the
 # wgmma variants below, and the probe again from it (its kernel_layout_ok should then hold)

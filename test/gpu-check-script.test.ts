@@ -41,6 +41,7 @@ echo "{\\"tool\\":\\"gpu-parity\\",\\"bin\\":\\"$0\\",\\"ok\\":${opts.parityOk},
   // false); built with the probe's readings (build-wgflip, the stub make below) it says they hold
   script(join(k, 'build', 'wgmma-probe'), `lok=false; [[ "$0" == *build-wgflip* ]] && lok=true
 echo "{\\"tool\\":\\"wgmma-probe\\",\\"d_layout_ok\\":true,\\"a_regs_layout_ok\\":true,\\"kmajor_lbo\\":\\"k\\",\\"kmajor_lbo_b_only\\":\\"k\\",\\"mnmajor_b_lbo\\":\\"mn\\",\\"kernel_assumes\\":{\\"kmajor_lbo\\":\\"k\\",\\"mnmajor_b_lbo\\":\\"k\\"},\\"kernel_layout_ok\\":$lok,\\"ok\\":true}"`);
+  script(join(k, 'build', 'wgmma-rate'), `echo '{"tool":"wgmma-rate","rows":[{"mode":"ss64","layout":"none","wg_per_sm":2,"tflops":300.5}],"ok":true}'`);
   script(join(k, 'build', 'codec-cuda'), `echo '{"tool":"codec-cuda","device_name":"Stub GPU","parity":{"ok":true},"bench":{"encode_ms":0.9,"aggregate_ms":0.4,"parity_ok":true,"ratio":214}}'`);
   const py = (json: string) => `import json\nprint(json.dumps(${json}))\n`;
   mkdirSync(join(k, 'reference'), { recursive: true });
@@ -154,6 +155,8 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
+  // the wgmma rate bench's rows reach the summary as its stage's result
+  assert.equal(j.stages.wgmma_rate.result.rows[0].tflops, 300.5, JSON.stringify(j.stages.wgmma_rate));
   // two processes sharing a tuning cache: the stage compares their losses and sees the cache written
   assert.equal(j.stages.tune_repeat.result.ok, true, JSON.stringify(j.stages.tune_repeat));
   assert.equal(j.stages.tune_repeat.result.cache_entries, 1);

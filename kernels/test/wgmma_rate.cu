@@ -1,0 +1,193 @@
+// build/wgmma-rate: how fast Hopper's warpgroup MMA runs on operand layouts the attention kernels
+// use or could use, on this GPU. h200-7 found every wgmma forward 1.4-1.55x slower than the
+// mma.sync one and its overlapped schedule no faster than the waiting one, so the products
+// themselves may be slow: this times them alone, without copies, softmax or barriers.
+//
+// Each block is one warpgroup that issues `iters` batches of 8 products (K = 128, as the scores at
+// head_dim 128), one commit and one wait per batch (as the kernels do), on operands that stay in
+// shared memory; the grid is the SM count times `wg_per_sm`. Modes:
+//   ss64    m64n64k16, A and B K-major from shared memory (the scores S = Q·Kᵀ)
+//   ss128   m64n128k16, the same with 128 keys per tile (FA3's tile at head_dim 128)
+//   rs64    m64n64k16, A from registers, B K-major (S with Q held in registers)
+//   rs128mn m64n128k16, A from registers, B MN-major (P·V, dV, dK, dQ; no swizzle only)
+// each without swizzle (the kernels' layout: 8-row × 16-byte core matrices) and, for the K-major
+// operands, with the 128-byte swizzle (8 rows × 128 bytes, 16-byte chunks XOR row % 8; descriptor
+// layout type 1, SBO 1024 bytes, the start moved 32 bytes per 16 k) that CUTLASS and FA3 use.
+// The operands' values do not matter for the time (they are small bf16 constants); only the
+// addresses do, and every descriptor stays inside the block's 48 KB.
+// Prints one JSON line: per mode, layout and warpgroups per SM, TFLOP/s (dense bf16, 2·64·N·16 per
+// product). Exit 2 without a compute capability 9.0 GPU.
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include "cuda/attention_wg_kernels.cuh"  // wg_desc: the no-swizzle descriptor the kernels use
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+constexpr int NT = 128, KSTEPS = 8, SMEM = 48 * 1024 + 1024;  // (+1024: the 1024-byte alignment)
+constexpr uint32_t CS = 128, RS = 2048;  // no swizzle: K-direction core-matrix stride, 8-row-group stride (K = 128)
+
+enum Mode { SS64, SS128, RS64, RS128MN };
+
+// the 128-byte-swizzle K-major descriptor of rows [0, rows) at k = 16·kk: two 64-element atom
+// columns (rows × 128 bytes each), SBO 1024 (8 rows × 128 bytes), layout type 1 (bits 62-63)
+__device__ __forceinline__ uint64_t desc_sw128(const unsigned char* base, int rows, int kk) {
+  const uint32_t a = (uint32_t)__cvta_generic_to_shared(base + (kk / 4) * rows * 128 + (kk % 4) * 32);
+  return (uint64_t)((a >> 4) & 0x3FFF) | ((uint64_t)1 << 16) | ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
+}
+__device__ __forceinline__ uint64_t desc_kmajor(const unsigned char* base, int rows, int kk, bool swz) {
+  return swz ? desc_sw128(base, rows, kk) : attn_tc2::wg_desc(base + kk * 2 * CS, CS, RS, true);
+}
+
+// d[64 × 64] (+)= A·Bᵀ over 16 k, A and B K-major in shared memory
+__device__ __forceinline__ void ss_n64(float* f, uint64_t da, uint64_t db) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
+      : "l"(da), "l"(db), "r"(1));
+}
+
+// d[64 × 128] (+)= A·Bᵀ over 16 k, A and B K-major in shared memory
+__device__ __forceinline__ void ss_n128(float* f, uint64_t da, uint64_t db) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31]), "+f"(f[32]), "+f"(f[33]), "+f"(f[34]), "+f"(f[35]), "+f"(f[36]), "+f"(f[37]), "+f"(f[38]), "+f"(f[39]), "+f"(f[40]), "+f"(f[41]), "+f"(f[42]), "+f"(f[43]), "+f"(f[44]), "+f"(f[45]), "+f"(f[46]), "+f"(f[47]), "+f"(f[48]), "+f"(f[49]), "+f"(f[50]), "+f"(f[51]), "+f"(f[52]), "+f"(f[53]), "+f"(f[54]), "+f"(f[55]), "+f"(f[56]), "+f"(f[57]), "+f"(f[58]), "+f"(f[59]), "+f"(f[60]), "+f"(f[61]), "+f"(f[62]), "+f"(f[63])
+      : "l"(da), "l"(db), "r"(1));
+}
+
+// d[64 × 64] += A·B over 16 k, A from registers, B K-major in shared memory
+__device__ __forceinline__ void rs_n64_k(float* f, const uint32_t (&a)[4], uint64_t db) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
+      : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+}
+
+// d[64 × 128] += A·B over 16 k, A from registers, B MN-major in shared memory
+__device__ __forceinline__ void rs_n128_mn(float* f, const uint32_t (&a)[4], uint64_t db) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+      : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31]), "+f"(f[32]), "+f"(f[33]), "+f"(f[34]), "+f"(f[35]), "+f"(f[36]), "+f"(f[37]), "+f"(f[38]), "+f"(f[39]), "+f"(f[40]), "+f"(f[41]), "+f"(f[42]), "+f"(f[43]), "+f"(f[44]), "+f"(f[45]), "+f"(f[46]), "+f"(f[47]), "+f"(f[48]), "+f"(f[49]), "+f"(f[50]), "+f"(f[51]), "+f"(f[52]), "+f"(f[53]), "+f"(f[54]), "+f"(f[55]), "+f"(f[56]), "+f"(f[57]), "+f"(f[58]), "+f"(f[59]), "+f"(f[60]), "+f"(f[61]), "+f"(f[62]), "+f"(f[63])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+}
+
+template <Mode M>
+__host__ __device__ constexpr int n_of() {
+  return M == SS64 || M == RS64 ? 64 : 128;
+}
+
+template <Mode M, bool SWZ>
+__global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
+  extern __shared__ unsigned char smem_raw[];
+  unsigned char* sm = reinterpret_cast<unsigned char*>(((uintptr_t)smem_raw + 1023) & ~(uintptr_t)1023);
+  unsigned char* A = sm;              // 64 rows × 128 k (16 KB)
+  unsigned char* B = sm + 16 * 1024;  // up to 128 rows × 128 k (32 KB)
+  uint16_t* w = reinterpret_cast<uint16_t*>(sm);
+  for (int i = threadIdx.x; i < 24 * 1024; i += NT) w[i] = (uint16_t)(0x3C00 + (i & 15));  // bf16 ≈ 0.008
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+  __syncthreads();
+  constexpr int N = n_of<M>();
+  float f[N / 2];
+#pragma unroll
+  for (int i = 0; i < N / 2; i++) f[i] = 0.f;
+  const uint32_t one = 0x3C003C00u;  // two bf16 ≈ 0.008
+  const uint32_t a[4] = {one, one, one, one};
+  for (int it = 0; it < iters; it++) {
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+    for (int kk = 0; kk < KSTEPS; kk++) {
+      if constexpr (M == SS64) ss_n64(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ));
+      else if constexpr (M == SS128) ss_n128(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 128, kk, SWZ));
+      else if constexpr (M == RS64) rs_n64_k(f, a, desc_kmajor(B, 64, kk, SWZ));
+      else rs_n128_mn(f, a, attn_tc2::wg_desc(B + kk * 2 * RS, RS, CS, false));  // the kernels' P·V operand
+    }
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+  }
+  float s = 0.f;
+#pragma unroll
+  for (int i = 0; i < N / 2; i++) s += f[i];
+  sink[blockIdx.x * NT + threadIdx.x] = s;
+}
+
+#define CHECK(x)                                                                                   \
+  do {                                                                                             \
+    const cudaError_t e_ = (x);                                                                    \
+    if (e_ != cudaSuccess) {                                                                       \
+      printf("{\"tool\":\"wgmma-rate\",\"ok\":false,\"error\":\"%s: %s\"}\n", #x, cudaGetErrorString(e_)); \
+      exit(1);                                                                                     \
+    }                                                                                              \
+  } while (0)
+
+template <Mode M, bool SWZ>
+double tflops(int sms, int wg_per_sm, int iters, float* sink) {
+  auto k = rate_kernel<M, SWZ>;
+  CHECK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, SMEM));
+  const int grid = sms * wg_per_sm;
+  k<<<grid, NT, SMEM>>>(sink, 4);  // warm-up (clocks, instruction cache)
+  CHECK(cudaGetLastError());
+  cudaEvent_t t0, t1;
+  CHECK(cudaEventCreate(&t0));
+  CHECK(cudaEventCreate(&t1));
+  CHECK(cudaEventRecord(t0));
+  k<<<grid, NT, SMEM>>>(sink, iters);
+  CHECK(cudaEventRecord(t1));
+  CHECK(cudaEventSynchronize(t1));
+  float ms = 0;
+  CHECK(cudaEventElapsedTime(&ms, t0, t1));
+  cudaEventDestroy(t0);
+  cudaEventDestroy(t1);
+  const double flop = (double)grid * iters * KSTEPS * 2.0 * 64 * n_of<M>() * 16;
+  return flop / (ms * 1e-3) / 1e12;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int iters = 4096;
+  for (int i = 1; i + 1 < argc; i++)
+    if (!strcmp(argv[i], "--iters")) iters = atoi(argv[i + 1]);
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) {
+    printf("{\"tool\":\"wgmma-rate\",\"ok\":false,\"error\":\"no CUDA device\"}\n");
+    return 2;
+  }
+  cudaDeviceProp p{};
+  CHECK(cudaGetDeviceProperties(&p, 0));
+  if (p.major != 9) {
+    printf("{\"tool\":\"wgmma-rate\",\"ok\":false,\"error\":\"wgmma needs compute capability 9.0, this GPU is %d.%d\"}\n", p.major, p.minor);
+    return 2;
+  }
+  float* sink;
+  CHECK(cudaMalloc(&sink, (size_t)p.multiProcessorCount * 4 * NT * sizeof(float)));
+  std::string rows;
+  auto add = [&](const char* mode, const char* layout, int wg, double t) {
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s{\"mode\":\"%s\",\"layout\":\"%s\",\"wg_per_sm\":%d,\"tflops\":%.1f}", rows.empty() ? "" : ",", mode,
+             layout, wg, t);
+    rows += buf;
+  };
+  for (int wg : {1, 2, 4}) {
+    add("ss64", "none", wg, tflops<SS64, false>(p.multiProcessorCount, wg, iters, sink));
+    add("ss64", "sw128", wg, tflops<SS64, true>(p.multiProcessorCount, wg, iters, sink));
+    add("ss128", "none", wg, tflops<SS128, false>(p.multiProcessorCount, wg, iters, sink));
+    add("ss128", "sw128", wg, tflops<SS128, true>(p.multiProcessorCount, wg, iters, sink));
+    add("rs64", "none", wg, tflops<RS64, false>(p.multiProcessorCount, wg, iters, sink));
+    add("rs64", "sw128", wg, tflops<RS64, true>(p.multiProcessorCount, wg, iters, sink));
+    add("rs128mn", "none", wg, tflops<RS128MN, false>(p.multiProcessorCount, wg, iters, sink));
+  }
+  cudaFree(sink);
+  printf("{\"tool\":\"wgmma-rate\",\"device_name\":\"%s\",\"sms\":%d,\"iters\":%d,\"rows\":[%s],\"ok\":true}\n", p.name,
+         p.multiProcessorCount, iters, rows.c_str());
+  return 0;
+}
