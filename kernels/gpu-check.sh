@@ -57,11 +57,13 @@
 #   parity_wgmma2bwd, bench_*_wgmma2bwd, parity_wgmma2fwd, bench_*_wgmma2fwd  optional:
 #               LOCO_CUDA_ATTN_BWD=wgmma2 and LOCO_CUDA_ATTN_FWD=wgmma2 (the same kernels with two
 #               warpgroups per block sharing the tiles they read; the same bits), the same checks
+#   parity_atomicbwd, bench_*_atomicbwd  optional: LOCO_CUDA_ATTN_BWD=atomic (the fused backward's dQ
+#               shares added by atomic adds, as FlashAttention-2 does), the same checks
 #   parity_tc2bwd, bench_*_tc2bwd  optional: LOCO_CUDA_ATTN_BWD=tc2 (the mma.sync backward where the
 #               default is wgmma2: head_dim 128 on an H100/H200), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials /
-#               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd / tc2bwd
+#               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd / tc2bwd / atomicbwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -287,6 +289,8 @@ engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
 engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the same shares stored as partials and added by a reduce kernel (no waiting; the same bits)
 engine_variant partials LOCO_CUDA_ATTN_BWD=partials
+# the same shares added by atomic adds (FlashAttention-2's dQ: no waiting, no partials, no fixed order)
+engine_variant atomicbwd LOCO_CUDA_ATTN_BWD=atomic
 # the backward's dK/dV and dQ kernels on warpgroup MMA (attention_wg_kernels.cuh; head_dim 64 and 128)
 # (from build-wgflip where the probe said the strides run the other way: WG_BUILD above)
 engine_variant wgmmabwd LOCO_CUDA_ATTN_BWD=wgmma "$WG_BUILD"
@@ -311,6 +315,7 @@ ATTN_VARIANTS=default
 stage_ok parity_rows32 && ATTN_VARIANTS+=,rows32
 stage_ok parity_fusedbwd && ATTN_VARIANTS+=,fusedbwd
 stage_ok parity_partials && ATTN_VARIANTS+=,partials
+stage_ok parity_atomicbwd && ATTN_VARIANTS+=,atomicbwd
 stage_ok parity_wgmmabwd && ATTN_VARIANTS+=,wgmmabwd
 stage_ok parity_wgmmasync && ATTN_VARIANTS+=,wgmmasync
 stage_ok parity_wgmmafwd && ATTN_VARIANTS+=,wgmmafwd

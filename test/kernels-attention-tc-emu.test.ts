@@ -24,7 +24,7 @@ const KERNELS = join(ROOT, 'kernels');
 const EMU = join(KERNELS, 'build', 'attention-tc-emu');
 const HAVE_CUDA_HEADERS = existsSync('/usr/local/cuda/include/cuda_bf16.h');
 
-interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; wgmma_groups: number; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
+interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; dq_atomic: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; wgmma_groups: number; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
 
 test('tensor-core attention (emulated) matches the CPU attention; an injected error fails', { timeout: 900_000, skip: HAVE_CUDA_HEADERS ? false : 'no CUDA headers on this machine' }, () => {
   const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/attention-tc-emu'], { encoding: 'utf8', timeout: 180_000 });
@@ -35,14 +35,15 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   assert.equal(j.ok, true);
   // then two with RoPE fused into the kernels, four with the one-kernel backward (ordered dQ),
   // four with 32 rows per warp, two with RoPE undone in the backward's epilogue only, and two with
-  // the dQ shares stored as partials and added by a reduce kernel, three with the wgmma forward and
+  // the dQ shares stored as partials and added by a reduce kernel, two with them added by atomic
+  // adds, three with the wgmma forward and
   // backward (overlapped), two with the wgmma forward and backward waiting for each batch,
   // and three with both on two warpgroups per block
-  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
+  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.dq_atomic ? '+atomic' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
   assert.deepEqual(j.cases.map(name), [
     '16', '32', '64', '128', '64', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused',
     '16+rows32', '32+rows32', '64+rows32', '128+rows32', '64+rope_out', '128+rope_out+rows32',
-    '64+fused+partials', '128+fused+partials', '64+wgmma+wgmma_fwd', '64+wgmma+wgmma_fwd', '128+wgmma+wgmma_fwd',
+    '64+fused+partials', '128+fused+partials', '64+fused+atomic', '128+fused+atomic', '64+wgmma+wgmma_fwd', '64+wgmma+wgmma_fwd', '128+wgmma+wgmma_fwd',
     '64+wgmma-sync+wgmma_fwd', '128+wgmma-sync+wgmma_fwd', '64+wgmma+wgmma_fwdx2', '64+wgmma+wgmma_fwdx2', '128+wgmma+wgmma_fwdx2',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
@@ -55,10 +56,12 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   }
   // the partials hold the ordered accumulation's shares and the reduce adds them in the same
   // (key-block) order: the same bits as the ordered fused backward
-  for (const p of j.cases.filter((c) => c.dq_partials)) {
-    const ordered = j.cases.find((c) => c.fused_bwd && !c.dq_partials && shape(c) === shape(p));
+  // ... and so do the atomic adds here, where the blocks run one after another in key-block order
+  // (on a GPU their order, so the last bits of dQ, may change from run to run)
+  for (const p of j.cases.filter((c) => c.dq_partials || c.dq_atomic)) {
+    const ordered = j.cases.find((c) => c.fused_bwd && !c.dq_partials && !c.dq_atomic && shape(c) === shape(p));
     assert.ok(ordered, `no ordered fused case for ${shape(p)}`);
-    assert.equal(p.output_fnv1a, ordered.output_fnv1a, `the dQ partials changed the outputs at ${shape(p)}`);
+    assert.equal(p.output_fnv1a, ordered.output_fnv1a, `the dQ ${p.dq_partials ? 'partials' : 'atomics'} changed the outputs at ${shape(p)}`);
   }
   // the emulated wgmma adds the same products in the same order as the emulated mma.sync: where a
   // default case has the same shape, the wgmma forward and backward give its bits

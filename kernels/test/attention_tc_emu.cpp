@@ -343,6 +343,8 @@ struct Variant {
                           // dq, dk back (ROPE_OUT, LOCO_CUDA_ROPE_BWD=fused); the default forward
   bool partials = false;  // with fused: each key block's dQ share stored as a partial and added in
                           // key-block order by attn2_dq_reduce_kernel (LOCO_CUDA_ATTN_BWD=partials)
+  bool atomic = false;    // with fused: each share added by atomic adds (LOCO_CUDA_ATTN_BWD=atomic); blocks
+                          // run here in key-block order, so the ordered sums, so the same bits
   bool wgmma = false;     // the backward on warpgroup MMA (attn3_bwd_{dkv,dq}_kernel, LOCO_CUDA_ATTN_BWD=wgmma)
   bool wgmma_sync = false;  // the wgmma kernels' waiting schedules (LOCO_CUDA_ATTN_BWD=wgmma-sync with
                             // wgmma, LOCO_CUDA_ATTN_FWD=wgmma-sync with wgmma_fwd)
@@ -353,7 +355,7 @@ struct Variant {
 template <int HD>
 static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Variant variant = {}) {
   const bool rope = variant.rope, fused = variant.fused, wide = variant.wide, rope_out = variant.rope_out,
-             partials = variant.partials, wg = variant.wgmma, wg_sync = variant.wgmma_sync,
+             partials = variant.partials, atomic = variant.atomic, wg = variant.wgmma, wg_sync = variant.wgmma_sync,
              wg_fwd = variant.wgmma_fwd;
   const int wgs = variant.wgs;
   const int d = H * HD;
@@ -480,6 +482,19 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
     }
   }
   if (wg) {
+  } else if (fused && atomic) {
+    std::vector<float> dq_acc(BT * d, 0.f);  // zeroed, as bwd_tc2_atomic does
+    launch(gx, gy, [&] {
+      attn_tc2::attn2_bwd_dkv_kernel<HD, attn_tc2::ROPE_NONE, attn_tc2::DQ_ATOMIC>(
+          dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, nullptr, nullptr, dq_acc.data());
+    }, nt);
+    blockDim = EmuDim{256, 1, 1};  // the finish kernel has no barriers: one host thread runs it
+    for (unsigned bx = 0; bx * 256 * 8 < BT * d; bx++)
+      for (unsigned tx = 0; tx < 256; tx++) {
+        blockIdx = EmuDim{bx, 0, 0};
+        threadIdx = EmuDim{tx, 0, 0};
+        attn_tc2::attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc);
+      }
   } else if (fused && partials) {
     // partials nobody writes stay NaN: the reduce must read only those of key blocks that see the query
     const size_t nkb = cdiv(Tn, S2::BR);
@@ -557,9 +572,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   };
   char buf[700];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
            "\"dk_rel\":%s,\"dv_rel\":%s,\"output_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, wide ? 32 : 16, B, Tn, H, HD,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, wide ? 32 : 16, B, Tn, H, HD,
            num(ey).c_str(), num(lse_abs).c_str(), num(eq).c_str(), num(ek).c_str(), num(ev).c_str(), (unsigned long long)sum,
            ok ? "true" : "false");
   json = buf;
@@ -616,6 +631,9 @@ int main(int argc, char** argv) {
     // outputs they must equal bit for bit (the same sums in the same order)
     add(run_case<64>(1, 200, 2, false, one, {.fused = true, .partials = true}));
     add(run_case<128>(1, 130, 2, false, one, {.fused = true, .partials = true}));
+    // ... and added by atomic adds, blocks here in key-block order: the same sums again
+    add(run_case<64>(1, 200, 2, false, one, {.fused = true, .atomic = true}));
+    add(run_case<128>(1, 130, 2, false, one, {.fused = true, .atomic = true}));
     // the forward and backward on warpgroup MMA (emulated on the layouts wgmma-probe checks on a GPU):
     // five tiles, the last ending mid-tile, two heads and two sequences, and two of the default
     // cases' shapes — whose outputs they equal bit for bit here, since the emulated wgmma adds the

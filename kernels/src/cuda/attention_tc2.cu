@@ -151,9 +151,13 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
 // block's dQ share as a partial, without waiting on other blocks (DQ_PARTIALS), and a reduce kernel
 // adds the partials in key-block order: the ordered accumulation's sums and bits. Scratch: ⌈T/64⌉
 // partials of B·T·d floats (0.8 GB for gpt2-124m at 16k tokens, 4.3 GB for 1b), grown and kept.
+// LOCO_CUDA_ATTN_BWD=atomic (opt-in, not yet run on a GPU): the same kernel adds each share into the
+// fp32 accumulator with atomic adds, without waiting and without partials (FlashAttention-2's dQ;
+// not bit-reproducible across runs), then the finish kernel converts it.
 int bwd_dq_mode() {
   static const int mode = env_is("LOCO_CUDA_ATTN_BWD", "fused")      ? DQ_ORDERED
                           : env_is("LOCO_CUDA_ATTN_BWD", "partials") ? DQ_PARTIALS
+                          : env_is("LOCO_CUDA_ATTN_BWD", "atomic")   ? DQ_ATOMIC
                                                                       : DQ_SEPARATE;
   return mode;
 }
@@ -169,7 +173,7 @@ int bwd_dq_mode() {
 // kernels (LOCO_CUDA_ROPE_FUSED, LOCO_CUDA_ROPE_BWD=fused) only the tc2 kernels have the tables.
 // LOCO_CUDA_ATTN_BWD=tc2 keeps the tc2 kernels everywhere.
 WgMode wgmma_mode_env() {
-  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_BWD", {"fused", "partials", "tc2"});
+  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_BWD", {"fused", "partials", "atomic", "tc2"});
   return m;
 }
 WgMode wgmma_mode(int hd) {
@@ -229,6 +233,23 @@ void bwd_tc2_partials(bf16* dqkv, const float* D, const bf16* qkv, const bf16* d
   CUDA_LAUNCH_CHECK("attn2_dq_reduce");
 }
 
+template <int HD>
+void bwd_tc2_atomic(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn,
+                    int H) {
+  const float scale = 1.0f / sqrtf((float)HD);
+  const int nkb = cdiv(Tn, Shape<HD>::BR), BH = B * H;
+  const size_t rows = (size_t)B * Tn, d = (size_t)H * HD;
+  grow(g_fused.dq, g_fused.dq_cap, rows * d);
+  CUDA_CHECK(cudaMemsetAsync(g_fused.dq, 0, rows * d * sizeof(float)));
+  constexpr size_t smem = dkv_smem<HD, DQ_ATOMIC>();
+  set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_ATOMIC>, smem);
+  attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_ATOMIC><<<dim3(nkb, BH), Shape<HD>::NT, smem>>>(
+      dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr, nullptr, g_fused.dq);
+  CUDA_LAUNCH_CHECK("attn2_bwd_dkv (dQ atomics)");
+  attn2_dq_finish_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, (int)d, scale);
+  CUDA_LAUNCH_CHECK("attn2_dq_finish");
+}
+
 // the two backward kernels with each one's rows per warp (wide_parts) and RoPE mode R (ROPE_NONE or
 // ROPE_OUT: cs, sn given)
 template <int HD, int R>
@@ -270,6 +291,7 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
   if (fused_bwd_opt_in()) {
     if (cs) throw std::runtime_error("tensor-core attention: the fused backward does not undo RoPE");
     if (bwd_dq_mode() == DQ_PARTIALS) return bwd_tc2_partials<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
+    if (bwd_dq_mode() == DQ_ATOMIC) return bwd_tc2_atomic<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
     return bwd_tc2_fused<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
   }
   if (cs) return bwd_tc2_rows<HD, ROPE_OUT>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
@@ -300,7 +322,10 @@ const char* attention_tc2_bwd_name(int hd) {
            : wgmma_mode(hd) == WG_SYNC  ? "wgmma backward, sync"
            : wgmma_mode(hd) == WG_PIPE2 ? "wgmma backward, 2 warpgroups"
                                       : "wgmma backward";
-  return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials" : bwd_dq_mode() == DQ_ORDERED ? "fused backward" : "";
+  return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials"
+         : bwd_dq_mode() == DQ_ATOMIC ? "fused backward, dQ atomics"
+         : bwd_dq_mode() == DQ_ORDERED ? "fused backward"
+                                       : "";
 }
 std::string attention_tc2_wide(int hd) {
   // the parts the wgmma kernels replace have no rows per warp to speak of

@@ -34,8 +34,11 @@ enum RopeMode : int { ROPE_NONE = 0, ROPE_FULL = 1, ROPE_OUT = 2 };
 // (recomputing S and dP); DQ_ORDERED (LOCO_CUDA_ATTN_BWD=fused), the dK/dV kernel adds each key
 // block's share into one fp32 accumulator in key-block order, blocks waiting on each other;
 // DQ_PARTIALS (LOCO_CUDA_ATTN_BWD=partials), it stores each key block's share as a partial and
-// attn2_dq_reduce_kernel adds them in key-block order — the same sums, the same bits, no waiting.
-enum DqMode : int { DQ_SEPARATE = 0, DQ_ORDERED = 1, DQ_PARTIALS = 2 };
+// attn2_dq_reduce_kernel adds them in key-block order — the same sums, the same bits, no waiting;
+// DQ_ATOMIC (LOCO_CUDA_ATTN_BWD=atomic), it adds each share into the fp32 accumulator with atomic
+// adds, in whatever order the blocks get there (FlashAttention-2's backward: not bit-reproducible
+// from run to run, no waiting, no partials).
+enum DqMode : int { DQ_SEPARATE = 0, DQ_ORDERED = 1, DQ_PARTIALS = 2, DQ_ATOMIC = 3 };
 constexpr float LOG2E = 1.4426950408889634f;
 constexpr float LN2 = 0.6931471805599453f;
 
@@ -620,6 +623,40 @@ __device__ __forceinline__ void store_dq_share(float* part, const bf16* dSs, con
   }
 }
 
+// DQ_ATOMIC: the share added into dq_acc [B, T, d] (zeroed before the kernel) by atomic adds, two
+// floats at a time where the GPU has them (sm_90: one vector add per pair). The emulator runs the
+// blocks one after another in key-block order, so there the sums are the ordered variant's.
+#ifndef LOCO_CUDA_EMULATE
+__device__ __forceinline__ void red_add2(float* p, float a, float b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("red.global.add.v2.f32 [%0], {%1, %2};\n" ::"l"(p), "f"(a), "f"(b) : "memory");
+#else
+  atomicAdd(p, a);
+  atomicAdd(p + 1, b);
+#endif
+}
+#else
+inline void red_add2(float* p, float a, float b) {
+  p[0] += a;
+  p[1] += b;
+}
+#endif
+template <int HD>
+__device__ __forceinline__ void red_dq_share(float* dq_acc, const bf16* dSs, const bf16* Ks, int b, int h, int q0,
+                                             int Tn, int H, int warp, int lane) {
+  float dq[1][HD / 8][4];
+  dq_share<HD>(dq, dSs, Ks, warp, lane);
+  const int g = lane >> 2, t = lane & 3, d = H * HD;
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    const int q = q0 + warp * 16 + g + 8 * r;
+    if (q >= Tn) continue;
+    float* row = dq_acc + ((size_t)b * Tn + q) * d + (size_t)h * HD;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++) red_add2(row + n * 8 + 2 * t, dq[0][n][2 * r], dq[0][n][2 * r + 1]);
+  }
+}
+
 // A query tile's lse and D (rows [q0, q0 + TKN), zeros from Tn on) into dst[0 … TKN) and
 // dst[TKN … 2·TKN) with cp.async, in the same group as the tile's Q and dO: until 2026-11-26 the
 // threads loaded them with plain loads and stored them before the tile's barrier, so every query
@@ -640,6 +677,8 @@ __device__ __forceinline__ void cp_rows_lse_d(float* dst, const float* lse, cons
 //
 // FUSED_DQ = DQ_PARTIALS (LOCO_CUDA_ATTN_BWD=partials) stores each query tile's share instead, as
 // this key block's partial, and the blocks never wait (attn2_dq_reduce_kernel adds the partials).
+// FUSED_DQ = DQ_ATOMIC (LOCO_CUDA_ATTN_BWD=atomic) adds it into dq_acc with atomic adds, never
+// waiting, in no fixed order (the last bits of dQ may differ from run to run).
 //
 // FUSED_DQ = DQ_ORDERED (LOCO_CUDA_ATTN_BWD=fused; no fused RoPE): the same block also computes each query
 // tile's share of dQ = dS·K from its dS (kept in shared memory) and adds it into an fp32
@@ -775,6 +814,7 @@ __global__ void __launch_bounds__(Shape<HD>::NT, ROPE == ROPE_FULL || FUSED_DQ |
     if constexpr (FUSED_DQ == DQ_ORDERED) add_dq_share<HD>(dq_acc, sem, dSs, Ks, kb, bh, qt, q0, nq, Tn, H, warp, lane);
     if constexpr (FUSED_DQ == DQ_PARTIALS)
       store_dq_share<HD>(dq_acc, dSs, Ks, kb, b, h, q0, Tn, H, (size_t)(gridDim.y / H) * Tn, warp, lane);
+    if constexpr (FUSED_DQ == DQ_ATOMIC) red_dq_share<HD>(dq_acc, dSs, Ks, b, h, q0, Tn, H, warp, lane);
     __syncthreads();  // before the next iteration's copies overwrite this stage
   }
   bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
