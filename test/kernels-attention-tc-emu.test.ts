@@ -24,7 +24,7 @@ const KERNELS = join(ROOT, 'kernels');
 const EMU = join(KERNELS, 'build', 'attention-tc-emu');
 const HAVE_CUDA_HEADERS = existsSync('/usr/local/cuda/include/cuda_bf16.h');
 
-interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; dq_atomic: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; wgmma_groups: number; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
+interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; dq_atomic: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; wgmma_groups: number; swizzle: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
 
 test('tensor-core attention (emulated) matches the CPU attention; an injected error fails', { timeout: 900_000, skip: HAVE_CUDA_HEADERS ? false : 'no CUDA headers on this machine' }, () => {
   const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/attention-tc-emu'], { encoding: 'utf8', timeout: 180_000 });
@@ -38,16 +38,23 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // the dQ shares stored as partials and added by a reduce kernel, two with them added by atomic
   // adds, three with the wgmma forward and
   // backward (overlapped), two with the wgmma forward and backward waiting for each batch,
-  // and three with both on two warpgroups per block
-  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.dq_atomic ? '+atomic' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
+  // three with both on two warpgroups per block, and two with the forward's tiles swizzled
+  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.dq_atomic ? '+atomic' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.swizzle ? '+sw' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
   assert.deepEqual(j.cases.map(name), [
     '16', '32', '64', '128', '64', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused',
     '16+rows32', '32+rows32', '64+rows32', '128+rows32', '64+rope_out', '128+rope_out+rows32',
     '64+fused+partials', '128+fused+partials', '64+fused+atomic', '128+fused+atomic', '64+wgmma+wgmma_fwd', '64+wgmma+wgmma_fwd', '128+wgmma+wgmma_fwd',
     '64+wgmma-sync+wgmma_fwd', '128+wgmma-sync+wgmma_fwd', '64+wgmma+wgmma_fwdx2', '64+wgmma+wgmma_fwdx2', '128+wgmma+wgmma_fwdx2',
+    '64+wgmma+wgmma_fwd+sw', '128+wgmma+wgmma_fwdx2+sw',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
   const shape = (c: Case) => `${c.head_dim}/${c.B}/${c.T}/${c.H}`;
+  // the swizzled forward holds the same values in other places: the unswizzled case's bits
+  for (const w of j.cases.filter((c) => c.swizzle)) {
+    const plain = j.cases.find((c) => c.wgmma_fwd && !c.swizzle && !c.wgmma_sync && c.wgmma_groups === w.wgmma_groups && shape(c) === shape(w));
+    assert.ok(plain, `no unswizzled case for ${shape(w)}`);
+    assert.equal(w.output_fnv1a, plain.output_fnv1a, `the 128-byte swizzle changed the outputs at ${shape(w)}`);
+  }
   for (const w of j.cases.filter((c) => c.rows_per_warp === 32)) {
     if (w.rope_out) continue;
     const base = j.cases.find((c) => c.rows_per_warp === 16 && !c.rope && !c.rope_out && !c.fused_bwd && shape(c) === shape(w));
@@ -65,7 +72,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   }
   // the emulated wgmma adds the same products in the same order as the emulated mma.sync: where a
   // default case has the same shape, the wgmma forward and backward give its bits
-  const wgSame = j.cases.filter((w) => w.wgmma_bwd && !w.wgmma_sync && w.wgmma_groups === 1).map((w) => {
+  const wgSame = j.cases.filter((w) => w.wgmma_bwd && !w.wgmma_sync && w.wgmma_groups === 1 && !w.swizzle).map((w) => {
     const base = j.cases.find((c) => !c.wgmma_bwd && !c.rope && !c.rope_out && !c.fused_bwd && c.rows_per_warp === 16 && shape(c) === shape(w));
     if (base) assert.equal(w.output_fnv1a, base.output_fnv1a, `the wgmma backward changed the outputs at ${shape(w)}`);
     return Boolean(base);
@@ -80,7 +87,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   }
   // two warpgroups per block add the same products in the same order as one (a skipped tile would
   // only have added zeros): the one-warpgroup case's bits at each shape
-  const wg2 = j.cases.filter((c) => c.wgmma_groups === 2);
+  const wg2 = j.cases.filter((c) => c.wgmma_groups === 2 && !c.swizzle);
   assert.equal(wg2.length, 3);
   for (const w of wg2) {
     const one = j.cases.find((c) => c.wgmma_bwd && c.wgmma_fwd && c.wgmma_groups === 1 && shape(c) === shape(w));

@@ -259,12 +259,16 @@ static uint32_t g_wg_a[WG_MAX_RS][EMU_THREADS][4];
 static void wgmma_run(const WgOp& op, int slot) {
   float* d = op.d;
   const int N = op.N, tid = threadIdx.x;
-  struct Desc { uint32_t start, k_stride, mn_stride; };
+  // sw: layout type 1, the 128-byte swizzle (CUTLASS's canonical layouts): K-major, row m of 8-row
+  // group m/8 at SBO·(m/8) + 128·(m%8), k contiguous from the start; MN-major, k row at SBO·(k/8) +
+  // 128·(k%8), n contiguous within 64 columns, the next 64 at LBO; then address bits 4-6 XOR bits 7-9
+  struct Desc { uint32_t start, k_stride, mn_stride, lbo, sbo; bool sw; };
   auto decode = [](uint64_t x, bool k_major) {
     const uint32_t start = (uint32_t)(x & 0x3FFF) << 4, lbo = (uint32_t)((x >> 16) & 0x3FFF) << 4,
-                   sbo = (uint32_t)((x >> 32) & 0x3FFF) << 4;
+                   sbo = (uint32_t)((x >> 32) & 0x3FFF) << 4, type = (uint32_t)(x >> 62);
+    if (type != 0 && type != 1) throw std::runtime_error("wgmma: a swizzle mode the emulator does not model");
     const bool lbo_k = k_major ? WG_KMAJOR_LBO_IS_K : WG_MNMAJOR_LBO_IS_K;
-    return Desc{start, lbo_k ? lbo : sbo, lbo_k ? sbo : lbo};
+    return Desc{start, lbo_k ? lbo : sbo, lbo_k ? sbo : lbo, lbo, sbo, type == 1};
   };
   auto at = [](uint32_t off) {
     if (off + 2 > sizeof smraw) throw std::runtime_error("wgmma: operand outside shared memory");
@@ -272,14 +276,22 @@ static void wgmma_run(const WgOp& op, int slot) {
     std::memcpy(&u, smraw + off, 2);
     return bf((uint32_t)u, 0);
   };
+  auto swz = [](uint32_t a) { return a ^ (((a >> 7) & 7u) << 4); };
   const Desc A = decode(op.da, true), Bd = decode(op.db, !op.trans_b);
   const int wg0 = tid - tid % 128;  // the warpgroup's first thread
   auto a_val = [&](int m, int k) {
-    if (!op.a_regs) return at(A.start + (m / 8) * A.mn_stride + (k / 8) * A.k_stride + (m % 8) * 16 + (k % 8) * 2);
+    if (!op.a_regs) {
+      if (A.sw) return at(swz(A.start + (m / 8) * A.sbo + (m % 8) * 128 + k * 2));
+      return at(A.start + (m / 8) * A.mn_stride + (k / 8) * A.k_stride + (m % 8) * 16 + (k % 8) * 2);
+    }
     const int w = m / 16, g = m % 8, half = (m % 16) / 8, t = (k % 8) / 2;
     return bf(g_wg_a[slot][wg0 + 32 * w + 4 * g + t][half + 2 * (k / 8)], k % 2);
   };
   auto b_val = [&](int n, int k) {
+    if (Bd.sw) {
+      if (!op.trans_b) return at(swz(Bd.start + (n / 8) * Bd.sbo + (n % 8) * 128 + k * 2));
+      return at(swz(Bd.start + (n / 64) * Bd.lbo + (k / 8) * Bd.sbo + (k % 8) * 128 + (n % 64) * 2));
+    }
     if (!op.trans_b) return at(Bd.start + (n / 8) * Bd.mn_stride + (k / 8) * Bd.k_stride + (n % 8) * 16 + (k % 8) * 2);
     return at(Bd.start + (k / 8) * Bd.k_stride + (n / 8) * Bd.mn_stride + (k % 8) * 16 + (n % 8) * 2);
   };
@@ -350,6 +362,7 @@ struct Variant {
                             // wgmma, LOCO_CUDA_ATTN_FWD=wgmma-sync with wgmma_fwd)
   bool wgmma_fwd = false;   // the forward on warpgroup MMA (attn3_fwd_kernel, LOCO_CUDA_ATTN_FWD=wgmma)
   int wgs = 1;              // warpgroups per block of the wgmma kernels (2: LOCO_CUDA_ATTN_{FWD,BWD}=wgmma2)
+  bool swizzle = false;     // the wgmma forward's tiles in the 128-byte swizzle (LOCO_CUDA_ATTN_FWD=wgmma-sw, wgmma2-sw)
 };
 
 template <int HD>
@@ -447,7 +460,10 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   if constexpr (HD == 64 || HD == 128)
     if (wg_fwd) {
       using namespace attn_tc2;
-      auto fwd = wgs == 2 ? attn3_fwd_kernel<HD, 2, true> : wg_sync ? attn3_fwd_kernel<HD, 1, false> : attn3_fwd_kernel<HD, 1, true>;
+      auto fwd = variant.swizzle ? (wgs == 2 ? attn3_fwd_kernel<HD, 2, true, true> : attn3_fwd_kernel<HD, 1, true, true>)
+                 : wgs == 2      ? attn3_fwd_kernel<HD, 2, true>
+                 : wg_sync       ? attn3_fwd_kernel<HD, 1, false>
+                                 : attn3_fwd_kernel<HD, 1, true>;
       launch(cdiv(Tn, 64 * wgs), gy, [&] { fwd(y.data(), lse.data(), qkv.data(), Tn, H, sl); }, 128 * wgs);
       fwd_done = true;
     }
@@ -572,9 +588,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   };
   char buf[700];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
            "\"dk_rel\":%s,\"dv_rel\":%s,\"output_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, wide ? 32 : 16, B, Tn, H, HD,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
            num(ey).c_str(), num(lse_abs).c_str(), num(eq).c_str(), num(ek).c_str(), num(ev).c_str(), (unsigned long long)sum,
            ok ? "true" : "false");
   json = buf;
@@ -652,6 +668,10 @@ int main(int argc, char** argv) {
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2}));
     add(run_case<64>(1, 100, 1, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2}));
+    // the forward's tiles in the 128-byte swizzle, one and two warpgroups: the same values in other
+    // places of shared memory, so the same bits again
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .swizzle = true}));
+    add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .swizzle = true}));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

@@ -74,12 +74,17 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // Any other value is refused, except `others`: what another switch reads from the same variable
 // (LOCO_CUDA_ATTN_BWD's fused and partials: bwd_dq_mode), so a misspelt setting cannot quietly
 // measure the default kernels.
-enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2 };
-WgMode wgmma_env(const char* var, std::initializer_list<const char*> others = {}) {
-  const WgMode want = env_is(var, "wgmma") ? WG_PIPE : env_is(var, "wgmma2") ? WG_PIPE2 : env_is(var, "wgmma-sync") ? WG_SYNC : WG_OFF;
+// (WG_PIPE_SW, WG_PIPE2_SW: the forward's tiles in the 128-byte swizzle, LOCO_CUDA_ATTN_FWD=wgmma-sw,
+// wgmma2-sw; swizzle: whether the variable takes them)
+enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW };
+WgMode wgmma_env(const char* var, std::initializer_list<const char*> others = {}, bool swizzle = false) {
+  const WgMode want = env_is(var, "wgmma") ? WG_PIPE : env_is(var, "wgmma2") ? WG_PIPE2 : env_is(var, "wgmma-sync") ? WG_SYNC
+                      : swizzle && env_is(var, "wgmma-sw")  ? WG_PIPE_SW
+                      : swizzle && env_is(var, "wgmma2-sw") ? WG_PIPE2_SW
+                                                            : WG_OFF;
   const char* v = getenv(var);
   if (want == WG_OFF && v && *v && std::none_of(others.begin(), others.end(), [&](const char* o) { return env_is(var, o); })) {
-    std::string expected = "wgmma, wgmma2, wgmma-sync";
+    std::string expected = swizzle ? "wgmma, wgmma2, wgmma-sync, wgmma-sw, wgmma2-sw" : "wgmma, wgmma2, wgmma-sync";
     for (const char* o : others) expected += std::string(", ") + o;
     throw std::runtime_error(std::string(var) + "=" + v + ": expected " + expected + " (or unset)");
   }
@@ -89,17 +94,17 @@ WgMode wgmma_env(const char* var, std::initializer_list<const char*> others = {}
   return WG_OFF;
 }
 WgMode wgmma_fwd_mode() {
-  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD");
+  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {}, true);
   return m;
 }
 bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }
-template <int HD, int WGS, bool PIPE>
+template <int HD, int WGS, bool PIPE, bool SW = false>
 void fwd_wgmma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   using W = WgShape<HD, WGS>;
-  constexpr size_t smem = PIPE ? W::fwd_smem_pipe : W::fwd_smem;
-  set_dynamic_smem(attn3_fwd_kernel<HD, WGS, PIPE>, smem);
-  attn3_fwd_kernel<HD, WGS, PIPE><<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT, smem>>>(y, lse, qkv, Tn, H,
-                                                                                         LOG2E / sqrtf((float)HD));
+  constexpr size_t smem = (PIPE ? W::fwd_smem_pipe : W::fwd_smem) + (SW ? 1024 : 0);  // (SW: the alignment)
+  set_dynamic_smem(attn3_fwd_kernel<HD, WGS, PIPE, SW>, smem);
+  attn3_fwd_kernel<HD, WGS, PIPE, SW><<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT, smem>>>(y, lse, qkv, Tn, H,
+                                                                                             LOG2E / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn3_fwd (wgmma)");
 }
 template <int HD>
@@ -110,6 +115,8 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
       case WG_PIPE: return fwd_wgmma<HD, 1, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2: return fwd_wgmma<HD, 2, true>(y, lse, qkv, B, Tn, H);
       case WG_SYNC: return fwd_wgmma<HD, 1, false>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE_SW: return fwd_wgmma<HD, 1, true, true>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2_SW: return fwd_wgmma<HD, 2, true, true>(y, lse, qkv, B, Tn, H);
       case WG_OFF: break;
     }
   if (wide_parts(HD) & WIDE_FWD) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
@@ -314,7 +321,13 @@ bool attention_tc2_wgmma_bwd(int hd) { return wgmma_bwd(hd) && wgmma_head_dim(hd
 bool attention_tc2_wgmma_fwd(int hd) { return wgmma_fwd() && wgmma_head_dim(hd); }
 const char* attention_tc2_fwd_name(int hd) {
   if (!attention_tc2_wgmma_fwd(hd)) return "";
-  return wgmma_fwd_mode() == WG_PIPE2 ? "wgmma forward, 2 warpgroups" : wgmma_fwd_mode() == WG_SYNC ? "wgmma forward, sync" : "wgmma forward";
+  switch (wgmma_fwd_mode()) {
+    case WG_PIPE2: return "wgmma forward, 2 warpgroups";
+    case WG_SYNC: return "wgmma forward, sync";
+    case WG_PIPE_SW: return "wgmma forward, 128-byte swizzle";
+    case WG_PIPE2_SW: return "wgmma forward, 2 warpgroups, 128-byte swizzle";
+    default: return "wgmma forward";
+  }
 }
 const char* attention_tc2_bwd_name(int hd) {
   if (wgmma_bwd(hd))

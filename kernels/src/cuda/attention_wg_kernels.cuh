@@ -101,6 +101,28 @@ __device__ __forceinline__ uint64_t wg_desc(const void* p, uint32_t k_stride, ui
   return (uint64_t)((wg_smem_offset(p) >> 4) & 0x3FFF) | ((uint64_t)((lbo >> 4) & 0x3FFF) << 16) |
          ((uint64_t)((sbo >> 4) & 0x3FFF) << 32);
 }
+// The 128-byte swizzle (SW = true; the forward's opt-in LOCO_CUDA_ATTN_FWD=wgmma-sw / wgmma2-sw, the
+// layout CUTLASS and FA3 use): a 64-row tile is stored as atoms of 8 rows × 128 bytes (64 head_dim
+// columns), 16-byte chunk c of row r at chunk c ^ (r % 8) of its row; at head_dim 128 two atom columns,
+// the second 64 × 128 bytes after the first. The same tile serves as a K-major operand (Q, K: rows
+// are M or N, head_dim is K; SBO = 1024, the 8-row groups; the start moved 32 bytes per 16 columns) and
+// as an MN-major one (V: rows are K; SBO = 1024, the 8-row groups; LBO = 64 × 128, the next 64
+// head_dim columns). The hardware XORs address bits 4-6 with bits 7-9, so tiles sit at 1024-byte
+// aligned shared addresses. h200-7: every wgmma forward without swizzle was 1.4-1.55x slower than
+// the mma.sync one, for reasons not yet measured (build/wgmma-rate times both layouts).
+constexpr uint32_t WG_SW_ATOM_COL = 64 * 128;  // bytes between a 64-row tile's two atom columns
+__device__ __forceinline__ uint64_t wg_desc_sw(const void* p, uint32_t lbo, uint32_t sbo) {
+  return (uint64_t)((wg_smem_offset(p) >> 4) & 0x3FFF) | ((uint64_t)((lbo >> 4) & 0x3FFF) << 16) |
+         ((uint64_t)((sbo >> 4) & 0x3FFF) << 32) | ((uint64_t)1 << 62);
+}
+// the K-major descriptor of head_dim columns [16kk, 16kk + 16) of a 64-row tile
+template <bool SW, int HD>
+__device__ __forceinline__ uint64_t wg_desc_k(const unsigned char* tile, int kk);
+// byte offset of 16-byte chunk c of row 8·rg + r8 (r8 < 8) in a tile of 64·n rows (n tiles one
+// after the other)
+template <bool SW, int HD>
+__device__ __forceinline__ uint32_t wg_chunk_off(int rg, int r8, int c);
+
 // cp.async's copies (generic proxy) → visible to wgmma's operand reads (async proxy); then a barrier
 __device__ __forceinline__ void wg_fence_smem() {
 #if !defined(LOCO_CUDA_EMULATE) && !defined(LOCO_WG_TRAP)
@@ -223,17 +245,28 @@ __device__ __forceinline__ uint64_t wg_desc_at(uint64_t desc, uint32_t o) {
   return r;
 #endif
 }
+template <bool SW, int HD>
+__device__ __forceinline__ uint64_t wg_desc_k(const unsigned char* tile, int kk) {
+  using W = WgShape<HD>;
+  if constexpr (SW) return wg_desc_sw(tile + (kk / 4) * WG_SW_ATOM_COL + (kk % 4) * 32, 16, 1024);
+  else return wg_desc(tile + kk * 2 * W::CS, W::CS, W::RS, true);
+}
+template <bool SW, int HD>
+__device__ __forceinline__ uint32_t wg_chunk_off(int rg, int r8, int c) {
+  using W = WgShape<HD>;
+  if constexpr (SW) return (rg / 8) * W::TILE + (c / 8) * WG_SW_ATOM_COL + (rg % 8) * 1024 + r8 * 128 + ((c % 8) ^ r8) * 16;
+  else return rg * W::RS + c * W::CS + r8 * 16;
+}
 // acc = A·Bᵀ over head_dim (64 × 64; A, B K-major 64-row tiles, with WGS > 1 A a_off·16 bytes after
 // A; acc's old values unused) as one group, issued and not waited for
-template <int HD, int WGS>
+template <int HD, int WGS, bool SW = false>
 __device__ __forceinline__ void wg_issue_scores(float (&acc)[8][4], const unsigned char* A, const unsigned char* B,
                                                 uint32_t a_off) {
-  using W = WgShape<HD>;
 #pragma unroll
   for (int kk = 0; kk < HD / 16; kk++) {  // 16 head_dim columns (two core matrices) per step
-    uint64_t da = wg_desc(A + kk * 2 * W::CS, W::CS, W::RS, true);
+    uint64_t da = wg_desc_k<SW, HD>(A, kk);
     if constexpr (WGS > 1) da = wg_desc_at(da, a_off);
-    wg_ss_n64(acc, da, wg_desc(B + kk * 2 * W::CS, W::CS, W::RS, true), kk > 0);
+    wg_ss_n64(acc, da, wg_desc_k<SW, HD>(B, kk), kk > 0);
   }
   wg_commit();
 }
@@ -249,11 +282,11 @@ __device__ __forceinline__ void wg_zero(float (&acc)[N][4]) {
 }
 // The forward's scores: acc = A·Bᵀ (Q against K), one group, not waited for. a_off: the warpgroup's
 // A tile is that many 16-byte units after A (wg_tile_off).
-template <int HD, int WGS>
+template <int HD, int WGS, bool SW = false>
 __device__ __forceinline__ void wg_scores(float (&acc)[8][4], const unsigned char* A, const unsigned char* B,
                                           uint32_t a_off) {
   wg_fence_regs();
-  wg_issue_scores<HD, WGS>(acc, A, B, a_off);
+  wg_issue_scores<HD, WGS, SW>(acc, A, B, a_off);
 }
 // The backward's two score-like products: acc1 = A1·B1ᵀ, then acc2 = A2·B2ᵀ, each its own group, not
 // waited for. dK/dV: (K, V) against (Q, dO) for Sᵀ, dPᵀ; dQ: (Q, dO) against (K, V) for S, dP. a_off
@@ -273,29 +306,30 @@ __device__ __forceinline__ uint32_t wg_tile_off(int wg) {
 }
 // The descriptor of rows [16j, 16j + 16) of a 64-row tile read MN-major (as B with K = its rows, N =
 // head_dim): dO, Q in dV, dK; K in dQ
-template <int HD>
+template <int HD, bool SW = false>
 __device__ __forceinline__ uint64_t wg_desc_rows(const unsigned char* tile, int j) {
   using W = WgShape<HD>;
-  return wg_desc(tile + j * 2 * W::RS, W::RS, W::CS, false);
+  if constexpr (SW) return wg_desc_sw(tile + j * 2 * 1024, WG_SW_ATOM_COL, 1024);
+  else return wg_desc(tile + j * 2 * W::RS, W::RS, W::CS, false);
 }
 // acc (64 × HD) += C·B: C the 64 × 64 accumulator fragments c (P, dS or their transposes), rounded
 // to bf16 into the A registers a — which the products read until they complete, so a must not
 // change before the wait that covers this group — and B a 64-row tile read MN-major (its rows are
 // the K index): one group, issued and not waited for. dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K, O += P·V.
-template <int HD>
+template <int HD, bool SW = false>
 __device__ __forceinline__ void wg_issue_rs_regs(float (&acc)[HD / 8][4], const uint32_t (&a)[4][4], const unsigned char* tile) {
   wg_fence_regs();
 #pragma unroll
   for (int j = 0; j < 4; j++)  // 16 rows of the tile (two 8-row groups) per step
-    wg_rs_tb<HD>(acc, a[j], wg_desc_rows<HD>(tile, j));
+    wg_rs_tb<HD>(acc, a[j], wg_desc_rows<HD, SW>(tile, j));
   wg_commit();
 }
-template <int HD>
+template <int HD, bool SW = false>
 __device__ __forceinline__ void wg_issue_rs(float (&acc)[HD / 8][4], uint32_t (&a)[4][4], const float (&c)[8][4],
                                             const unsigned char* tile) {
 #pragma unroll
   for (int j = 0; j < 4; j++) a_from_c(a[j], c, j);
-  wg_issue_rs_regs<HD>(acc, a, tile);
+  wg_issue_rs_regs<HD, SW>(acc, a, tile);
 }
 // stage i of S (i ≥ 0; unsigned, so that for S = 2 it is i & 1)
 template <int S>
@@ -328,7 +362,9 @@ __device__ __forceinline__ HeadIn head_in(const bf16* qkv, const bf16* dy, const
 // warp copies chunk L/8 (+ the warp's offset) of row L%8 of an 8-row group: the warp writes 512
 // contiguous bytes (no bank conflicts) and reads 64 contiguous bytes of each of 8 rows (whole
 // 32-byte sectors).
-template <int HD, int NT = 128, int ROWS = 64>
+// (SW: the 128-byte swizzle's places, wg_chunk_off; the 8 lanes of a chunk write 8 rows' chunks at
+// 8 different 16-byte bank groups, so no bank conflicts either)
+template <int HD, int NT = 128, int ROWS = 64, bool SW = false>
 __device__ __forceinline__ void wg_cp_tile(unsigned char* dst, const bf16* src, size_t ld, int r0, int Tn) {
   constexpr int NCH = HD / 8, GROUPS = NT / 8 / NCH, PASSES = ROWS / 8 / GROUPS;
   static_assert(GROUPS * NCH * 8 == NT && PASSES * GROUPS * 8 == ROWS, "wg_cp_tile: NT threads cover whole 8-row groups");
@@ -337,8 +373,7 @@ __device__ __forceinline__ void wg_cp_tile(unsigned char* dst, const bf16* src, 
   for (int p = 0; p < PASSES; p++) {
     const int rg = p * GROUPS + rg0, row = r0 + rg * 8 + r8;
     const bool ok = row < Tn;
-    cp_async16(reinterpret_cast<bf16*>(dst + rg * WgShape<HD>::RS + c * WgShape<HD>::CS + r8 * 16),
-               ok ? src + (size_t)row * ld + c * 8 : src, ok);
+    cp_async16(reinterpret_cast<bf16*>(dst + wg_chunk_off<SW, HD>(rg, r8, c)), ok ? src + (size_t)row * ld + c * 8 : src, ok);
   }
 }
 
@@ -465,12 +500,12 @@ __global__ void __launch_bounds__(128 * WGS)
 
 // wg_stage_kv: key tile kt's K and V into stage st of a K/V double buffer, one cp.async group (qh:
 // the head's q columns in qkv; k at + d, v at + 2d)
-template <int HD, int NT>
+template <int HD, int NT, bool SW = false>
 __device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const bf16* qh, size_t ld, int d, int kt, int Tn) {
   using W = WgShape<HD>;
   unsigned char* k = KV + st * 2 * W::TILE;
-  wg_cp_tile<HD, NT>(k, qh + d, ld, kt * W::ROWS, Tn);
-  wg_cp_tile<HD, NT>(k + W::TILE, qh + 2 * d, ld, kt * W::ROWS, Tn);
+  wg_cp_tile<HD, NT, 64, SW>(k, qh + d, ld, kt * W::ROWS, Tn);
+  wg_cp_tile<HD, NT, 64, SW>(k + W::TILE, qh + 2 * d, ld, kt * W::ROWS, Tn);
   cp_async_commit();
 }
 // dQ for a block of 64 queries on warpgroup MMA, streaming 64-key tiles up to the diagonal:
@@ -594,13 +629,17 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
 //   on o in the same order). Three K/V stages: tile kt + 2's copies start at the top of iteration kt
 //   (into the stage of tile kt − 1, whose P·V completed before the last iteration's barrier) and
 //   have a whole iteration to land.
-template <int HD, int WGS, bool PIPE>
+// SW (LOCO_CUDA_ATTN_FWD=wgmma-sw, wgmma2-sw; PIPE only): the tiles in the 128-byte swizzle (above),
+// from the first 1024-byte boundary of the block's shared memory (1 KB more is asked for).
+template <int HD, int WGS, bool PIPE, bool SW = false>
 __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
                                                               float scale_log2) {
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
   unsigned char* Qs = smraw;  // warpgroup w's queries at Qs + w·TILE
+  static_assert(PIPE || !SW, "the swizzled forward is the overlapped one");
+  if constexpr (SW) Qs += (1024 - (wg_smem_offset(smraw) & 1023)) & 1023;
   unsigned char* KV = Qs + WGS * W::TILE;  // stage st: K at KV + st·2·TILE, V TILE further
   const int qb = gridDim.x - 1 - blockIdx.x;  // the longest (latest) query blocks first
   const int bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
@@ -609,8 +648,8 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
   const int wg = wg_index<WGS>(), warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int q0 = qb * R * WGS, qlast = (q0 + R * WGS < Tn ? q0 + R * WGS : Tn) - 1, nkt = qlast / R + 1;
   const int wq = q0 + wg * R, wkt = wq < Tn ? ((wq + R < Tn ? wq + R : Tn) - 1) / R + 1 : 0;
-  wg_cp_tile<HD, NT, R * WGS>(Qs, qh, ld, q0, Tn);
-  wg_stage_kv<HD, NT>(KV, 0, qh, ld, d, 0, Tn);  // (one group with Q)
+  wg_cp_tile<HD, NT, R * WGS, SW>(Qs, qh, ld, q0, Tn);
+  wg_stage_kv<HD, NT, SW>(KV, 0, qh, ld, d, 0, Tn);  // (one group with Q)
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's Q tile (the scores' A)
   const int wq0 = wq + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
   float o[HD / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
@@ -639,11 +678,11 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       }
     }
   } else {
-    if (nkt > 1) wg_stage_kv<HD, NT>(KV, 1, qh, ld, d, 1, Tn);
+    if (nkt > 1) wg_stage_kv<HD, NT, SW>(KV, 1, qh, ld, d, 1, Tn);
     // tile 0: scores and softmax (o is zero: its rescale changes nothing)
     wg_tile_ready(nkt > 1);
     if (wkt > 0) {
-      wg_scores<HD, WGS>(s, Qs, KV, a_off);
+      wg_scores<HD, WGS, SW>(s, Qs, KV, a_off);
       wg_wait<0>();
       wg_fence_acc(s);
       float corr[2];
@@ -652,7 +691,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
     }
     for (int kt = 0; kt < nkt; kt++) {
       // tile kt + 2 into the stage tile kt − 1 had (its P·V completed before the last barrier)
-      if (kt + 2 < nkt) wg_stage_kv<HD, NT>(KV, wg_stage<3>(kt + 2), qh, ld, d, kt + 2, Tn);
+      if (kt + 2 < nkt) wg_stage_kv<HD, NT, SW>(KV, wg_stage<3>(kt + 2), qh, ld, d, kt + 2, Tn);
       const bool next = kt + 1 < nkt;
       if (next) wg_tile_ready(kt + 2 < nkt);  // tile kt + 1 (tile kt + 2's copies may stay in flight)
       const unsigned char* Vs = KV + wg_stage<3>(kt) * 2 * W::TILE + W::TILE;
@@ -665,13 +704,13 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       if (mine_next) {
 #pragma unroll
         for (int j = 0; j < 4; j++) a_from_c(pa[j], s, j);  // P of tile kt; s is free for the next scores
-        wg_scores<HD, WGS>(s, Qs, Kn, a_off);
-        wg_issue_rs_regs<HD>(o, pa, Vs);
+        wg_scores<HD, WGS, SW>(s, Qs, Kn, a_off);
+        wg_issue_rs_regs<HD, SW>(o, pa, Vs);
         wg_wait<1>();  // the next tile's scores (P·V runs on)
         wg_fence_acc(s);
         online_softmax_p<R>(s, m, l, corr, (kt + 1) * R, qi, Tn, t, scale_log2, masked((kt + 1) * R));
       } else if (mine) {  // this warpgroup's last tile
-        wg_issue_rs<HD>(o, pa, s, Vs);
+        wg_issue_rs<HD, SW>(o, pa, s, Vs);
       }
       wg_wait<0>();  // tile kt's P·V
       wg_fence_acc(o);
