@@ -608,7 +608,8 @@ cmp["wgmma2_same_as_one"] = {"bwd": same_parity(res("parity_wgmmabwd"), res("par
 cmp["wgmma_sw_same_as_plain"] = same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2swfwd"))
 wp = res("wgmma_probe")
 cmp["wgmma_layout"] = {k: wp.get(k) for k in ("d_layout_ok", "a_regs_layout_ok", "kmajor_lbo", "kmajor_lbo_b_only", "mnmajor_b_lbo",
-                                                "kernel_assumes", "kernel_layout_ok", "ok")} if wp else None
+                                                "kernel_assumes", "kernel_layout_ok", "sw128_kmajor_ok", "sw128_mnmajor_ok",
+                                                "ok")} if wp else None
 if cmp["wgmma_layout"] is not None:
     # the wgmma variants' build: the default one, or build-wgflip with the probe's readings
     cmp["wgmma_layout"]["variants_built_with"] = read(os.path.join(logdir, "build_wgflip.flags")).strip() \

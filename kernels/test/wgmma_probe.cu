@@ -33,12 +33,12 @@
 
 namespace {
 
-constexpr int M = 64, N = 64, K = 16, NT = 128, REGS = 32, IMG = 2048;
+constexpr int M = 64, N = 64, K = 16, NT = 128, REGS = 32, IMG = 8192;  // (the swizzled K-major images fill 8 KB)
 // each operand's shared-memory buffer: the image, then zeros far enough that the reading a case
 // tests wrongly still addresses inside it (MN-major B with the strides swapped reaches 7·1024 +
 // 128 + 126 bytes). With IMG-sized buffers that case read past the block's shared memory and the
 // whole probe died of an illegal memory access (h200-7) instead of reporting mismatches.
-constexpr int SMEM = 8192;
+constexpr int SMEM = IMG;
 
 // the operands (values exact in bf16): Σ_k a(m,k)·b(n,k) = m + 64·n + 3
 float a_val(int m, int k) {
@@ -94,11 +94,35 @@ std::vector<uint8_t> mnmajor_image_b() {
   return img;
 }
 
+// the 128-byte swizzle (LOCO_CUDA_ATTN_FWD=wgmma-sw; attention_wg_kernels.cuh): K-major, row r of
+// the 64 at (r/8)·1024 + (r%8)·128 + 2k; MN-major B, k row at (k/8)·1024 + (k%8)·128 + 2n (N = 64: one
+// atom column); then address bits 4-6 XOR bits 7-9
+constexpr uint32_t swz(uint32_t a) { return a ^ (((a >> 7) & 7u) << 4); }
+std::vector<uint8_t> kmajor_image_sw(float (*val)(int, int)) {
+  std::vector<uint8_t> img(IMG, 0);
+  for (int row = 0; row < 64; row++)
+    for (int k = 0; k < K; k++) {
+      const uint16_t b = bf16_bits(val(row, k));
+      std::memcpy(&img[swz((row / 8) * 1024 + (row % 8) * 128 + k * 2)], &b, 2);
+    }
+  return img;
+}
+std::vector<uint8_t> mnmajor_image_b_sw() {
+  std::vector<uint8_t> img(IMG, 0);
+  for (int n = 0; n < N; n++)
+    for (int k = 0; k < K; k++) {
+      const uint16_t b = bf16_bits(b_val(n, k));
+      std::memcpy(&img[swz((k / 8) * 1024 + (k % 8) * 128 + n * 2)], &b, 2);
+    }
+  return img;
+}
+
 struct Case {
   const char* name;
   bool a_regs;       // A from registers (else a K-major shared-memory descriptor)
   bool b_mn;         // B MN-major (imm-trans-b = 1)
   uint32_t a_lbo, a_sbo, b_lbo, b_sbo;
+  bool sw = false;   // the 128-byte swizzle (descriptor layout type 1) for the shared-memory operands
 };
 // each reading of LBO/SBO gives the same physical layout different descriptor fields
 const Case CASES[] = {
@@ -108,7 +132,12 @@ const Case CASES[] = {
     {"rs_kmajor_lbo_is_mn", true, false, 0, 0, KM_RSTRIDE, KM_KSTRIDE},
     {"rs_bmn_lbo_is_k", true, true, 0, 0, MN_KSTRIDE, MN_NSTRIDE},
     {"rs_bmn_lbo_is_mn", true, true, 0, 0, MN_NSTRIDE, MN_KSTRIDE},
+    // the swizzled readings the wgmma-sw forward is written for: K-major LBO unused (16), SBO 1024;
+    // MN-major SBO 1024 (8 k rows), LBO the next 64 columns (none here)
+    {"ss_kmajor_sw128", false, false, 16, 1024, 16, 1024, true},
+    {"rs_bmn_sw128", true, true, 0, 0, 4096, 1024, true},
 };
+constexpr int NCASES = sizeof CASES / sizeof CASES[0];
 
 struct Result {
   int mismatches = 0;
@@ -134,11 +163,12 @@ Result analyse(const std::vector<float>& out) {
   return res;
 }
 
-__device__ __forceinline__ uint64_t make_desc(const void* smem, uint32_t lbo, uint32_t sbo) {
+__device__ __forceinline__ uint64_t make_desc(const void* smem, uint32_t lbo, uint32_t sbo, bool sw) {
   const uint32_t a = (uint32_t)__cvta_generic_to_shared(smem);
-  // bits 0-13 start address, 16-29 LBO, 32-45 SBO (each in 16-byte units); base offset 0; swizzle 0
+  // bits 0-13 start address, 16-29 LBO, 32-45 SBO (each in 16-byte units); base offset 0; layout
+  // type (bits 62-63) 0, or 1 for the 128-byte swizzle
   return (uint64_t)((a >> 4) & 0x3FFF) | ((uint64_t)((lbo >> 4) & 0x3FFF) << 16) |
-         ((uint64_t)((sbo >> 4) & 0x3FFF) << 32);
+         ((uint64_t)((sbo >> 4) & 0x3FFF) << 32) | ((uint64_t)(sw ? 1 : 0) << 62);
 }
 __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
   const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
@@ -150,7 +180,7 @@ __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
 template <bool A_REGS, int TRANS_B>
 __global__ void __launch_bounds__(NT) probe_kernel(float* out, const uint8_t* a_img, const uint8_t* b_img,
                                                    const float* a_rows, uint32_t a_lbo, uint32_t a_sbo, uint32_t b_lbo,
-                                                   uint32_t b_sbo) {
+                                                   uint32_t b_sbo, bool sw) {
   __shared__ __align__(1024) uint8_t sa[SMEM];
   __shared__ __align__(1024) uint8_t sb[SMEM];
   for (int i = threadIdx.x; i < SMEM; i += NT) {
@@ -160,7 +190,7 @@ __global__ void __launch_bounds__(NT) probe_kernel(float* out, const uint8_t* a_
   // generic-proxy stores, then reads by the async proxy (wgmma)
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
   __syncthreads();
-  const uint64_t da = make_desc(sa, a_lbo, a_sbo), db = make_desc(sb, b_lbo, b_sbo);
+  const uint64_t da = make_desc(sa, a_lbo, a_sbo, sw), db = make_desc(sb, b_lbo, b_sbo, sw);
   float d[REGS];
 #pragma unroll
   for (int r = 0; r < REGS; r++) d[r] = 0.f;
@@ -202,7 +232,9 @@ __global__ void __launch_bounds__(NT) probe_kernel(float* out, const uint8_t* a_
   } while (0)
 
 std::vector<float> run_case(const Case& c) {
-  const std::vector<uint8_t> ai = kmajor_image(a_val), bi = c.b_mn ? mnmajor_image_b() : kmajor_image(b_val);
+  const std::vector<uint8_t> ai = c.sw ? kmajor_image_sw(a_val) : kmajor_image(a_val),
+                             bi = c.b_mn ? (c.sw ? mnmajor_image_b_sw() : mnmajor_image_b())
+                                         : (c.sw ? kmajor_image_sw(b_val) : kmajor_image(b_val));
   std::vector<float> rows(M * K);
   for (int m = 0; m < M; m++)
     for (int k = 0; k < K; k++) rows[m * K + k] = a_val(m, k);
@@ -216,9 +248,9 @@ std::vector<float> run_case(const Case& c) {
   CHECK(cudaMemcpy(db, bi.data(), IMG, cudaMemcpyHostToDevice));
   CHECK(cudaMemcpy(dr, rows.data(), rows.size() * 4, cudaMemcpyHostToDevice));
   CHECK(cudaMemset(dout, 0xff, NT * REGS * 4));
-  if (!c.a_regs) probe_kernel<false, 0><<<1, NT>>>(dout, da, db, dr, c.a_lbo, c.a_sbo, c.b_lbo, c.b_sbo);
-  else if (!c.b_mn) probe_kernel<true, 0><<<1, NT>>>(dout, da, db, dr, c.a_lbo, c.a_sbo, c.b_lbo, c.b_sbo);
-  else probe_kernel<true, 1><<<1, NT>>>(dout, da, db, dr, c.a_lbo, c.a_sbo, c.b_lbo, c.b_sbo);
+  if (!c.a_regs) probe_kernel<false, 0><<<1, NT>>>(dout, da, db, dr, c.a_lbo, c.a_sbo, c.b_lbo, c.b_sbo, c.sw);
+  else if (!c.b_mn) probe_kernel<true, 0><<<1, NT>>>(dout, da, db, dr, c.a_lbo, c.a_sbo, c.b_lbo, c.b_sbo, c.sw);
+  else probe_kernel<true, 1><<<1, NT>>>(dout, da, db, dr, c.a_lbo, c.a_sbo, c.b_lbo, c.b_sbo, c.sw);
   CHECK(cudaGetLastError());
   CHECK(cudaDeviceSynchronize());
   std::vector<float> out(NT * REGS);
@@ -287,8 +319,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string cases;
-  int mism[6];
-  for (int i = 0; i < 6; i++) {
+  int mism[NCASES];
+  for (int i = 0; i < NCASES; i++) {
     const Result r = analyse(run_case(CASES[i]));
     mism[i] = r.mismatches;
     char head[128];
@@ -306,10 +338,13 @@ int main(int argc, char** argv) {
   const char* want_mn = attn_tc2::WG_MNMAJOR_LBO_IS_K ? "\"k\"" : "\"mn\"";
   auto holds = [](const char* got, const char* want) { return std::string(got) == want || std::string(got) == "\"both\""; };
   const bool kernel_ok = ok && holds(kmajor, want_k) && holds(kmajor_rs, want_k) && holds(bmn, want_mn);
+  // the swizzled readings (the opt-in wgmma-sw forward; not part of ok: the default kernels do not use them)
+  const bool sw_kmajor = mism[6] == 0, sw_mnmajor = mism[7] == 0;
   printf("{\"tool\":\"wgmma-probe\",\"device\":\"%s\",\"cases\":[%s],\"d_layout_ok\":%s,\"a_regs_layout_ok\":%s,"
          "\"kmajor_lbo\":%s,\"kmajor_lbo_b_only\":%s,\"mnmajor_b_lbo\":%s,\"kernel_assumes\":{\"kmajor_lbo\":%s,"
-         "\"mnmajor_b_lbo\":%s},\"kernel_layout_ok\":%s,\"ok\":%s}\n",
+         "\"mnmajor_b_lbo\":%s},\"kernel_layout_ok\":%s,\"sw128_kmajor_ok\":%s,\"sw128_mnmajor_ok\":%s,\"ok\":%s}\n",
          p.name, cases.c_str(), d_layout ? "true" : "false", a_regs ? "true" : "false", kmajor, kmajor_rs, bmn, want_k,
-         want_mn, kernel_ok ? "true" : "false", ok ? "true" : "false");
+         want_mn, kernel_ok ? "true" : "false", sw_kmajor ? "true" : "false", sw_mnmajor ? "true" : "false",
+         ok ? "true" : "false");
   return ok ? 0 : 1;
 }
