@@ -40,7 +40,7 @@ echo "{\\"tool\\":\\"gpu-parity\\",\\"bin\\":\\"$0\\",\\"ok\\":${opts.parityOk},
   // wgmma-probe: the MN-major strides run the other way than the kernels read them (kernel_layout_ok
   // false); built with the probe's readings (build-wgflip, the stub make below) it says they hold
   script(join(k, 'build', 'wgmma-probe'), `lok=false; [[ "$0" == *build-wgflip* ]] && lok=true
-echo "{\\"tool\\":\\"wgmma-probe\\",\\"d_layout_ok\\":true,\\"a_regs_layout_ok\\":true,\\"kmajor_lbo\\":\\"k\\",\\"kmajor_lbo_b_only\\":\\"k\\",\\"mnmajor_b_lbo\\":\\"mn\\",\\"kernel_assumes\\":{\\"kmajor_lbo\\":\\"k\\",\\"mnmajor_b_lbo\\":\\"k\\"},\\"kernel_layout_ok\\":$lok,\\"ok\\":true}"`);
+echo "{\\"tool\\":\\"wgmma-probe\\",\\"d_layout_ok\\":true,\\"a_regs_layout_ok\\":true,\\"kmajor_lbo\\":\\"k\\",\\"kmajor_lbo_b_only\\":\\"k\\",\\"mnmajor_b_lbo\\":\\"mn\\",\\"kernel_assumes\\":{\\"kmajor_lbo\\":\\"k\\",\\"mnmajor_b_lbo\\":\\"k\\"},\\"kernel_layout_ok\\":$lok,\\"sw128_kmajor_ok\\":true,\\"sw128_mnmajor_ok\\":false,\\"ok\\":true}"`);
   script(join(k, 'build', 'wgmma-rate'), `echo '{"tool":"wgmma-rate","rows":[{"mode":"ss64","layout":"none","wg_per_sm":2,"tflops":300.5}],"ok":true}'`);
   script(join(k, 'build', 'codec-cuda'), `echo '{"tool":"codec-cuda","device_name":"Stub GPU","parity":{"ok":true},"bench":{"encode_ms":0.9,"aggregate_ms":0.4,"parity_ok":true,"ratio":214}}'`);
   const py = (json: string) => `import json\nprint(json.dumps(${json}))\n`;
@@ -222,7 +222,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   // probe's readings, whose probe then agrees; the other variants from the default build
   assert.deepEqual(j.comparison.wgmma_layout, {
     d_layout_ok: true, a_regs_layout_ok: true, kmajor_lbo: 'k', kmajor_lbo_b_only: 'k', mnmajor_b_lbo: 'mn',
-    kernel_assumes: { kmajor_lbo: 'k', mnmajor_b_lbo: 'k' }, kernel_layout_ok: false, ok: true,
+    kernel_assumes: { kmajor_lbo: 'k', mnmajor_b_lbo: 'k' }, kernel_layout_ok: false, sw128_kmajor_ok: true, sw128_mnmajor_ok: false, ok: true,
     variants_built_with: '-DLOCO_WG_KMAJOR_LBO_IS_K=1 -DLOCO_WG_MNMAJOR_LBO_IS_K=0', flipped_probe_kernel_layout_ok: true,
   });
   assert.equal(readFileSync(join(t.root, 'kernels', 'build-wgflip', 'flags'), 'utf8').trim(), '-DLOCO_WG_KMAJOR_LBO_IS_K=1 -DLOCO_WG_MNMAJOR_LBO_IS_K=0');
