@@ -497,6 +497,17 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
       launch(cdiv(Tn, 64 * wgs), gy, [&] { dqk(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, 128 * wgs);
     }
   }
+  // the dQ finish and reduce kernels (8 elements a thread, 256 a block) have no barriers: one host
+  // thread runs every thread of them in turn
+  auto dq_rows_kernel = [&](const std::function<void()>& body) {
+    blockDim = EmuDim{256, 1, 1};
+    for (unsigned bx = 0; bx * 256 * 8 < BT * d; bx++)
+      for (unsigned tx = 0; tx < 256; tx++) {
+        blockIdx = EmuDim{bx, 0, 0};
+        threadIdx = EmuDim{tx, 0, 0};
+        body();
+      }
+  };
   if (wg) {
   } else if (fused && atomic) {
     std::vector<float> dq_acc(BT * d, 0.f);  // zeroed, as bwd_tc2_atomic does
@@ -504,13 +515,7 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
       attn_tc2::attn2_bwd_dkv_kernel<HD, attn_tc2::ROPE_NONE, attn_tc2::DQ_ATOMIC>(
           dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, nullptr, nullptr, dq_acc.data());
     }, nt);
-    blockDim = EmuDim{256, 1, 1};  // the finish kernel has no barriers: one host thread runs it
-    for (unsigned bx = 0; bx * 256 * 8 < BT * d; bx++)
-      for (unsigned tx = 0; tx < 256; tx++) {
-        blockIdx = EmuDim{bx, 0, 0};
-        threadIdx = EmuDim{tx, 0, 0};
-        attn_tc2::attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc);
-      }
+    dq_rows_kernel([&] { attn_tc2::attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc); });
   } else if (fused && partials) {
     // partials nobody writes stay NaN: the reduce must read only those of key blocks that see the query
     const size_t nkb = cdiv(Tn, S2::BR);
@@ -519,13 +524,7 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
       attn_tc2::attn2_bwd_dkv_kernel<HD, attn_tc2::ROPE_NONE, attn_tc2::DQ_PARTIALS>(
           dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, nullptr, nullptr, part.data());
     }, nt);
-    blockDim = EmuDim{256, 1, 1};  // the reduce kernel has no barriers: one host thread runs it
-    for (unsigned bx = 0; bx * 256 * 8 < BT * d; bx++)
-      for (unsigned tx = 0; tx < 256; tx++) {
-        blockIdx = EmuDim{bx, 0, 0};
-        threadIdx = EmuDim{tx, 0, 0};
-        attn_tc2::attn2_dq_reduce_kernel<HD>(dqkv.data(), part.data(), BT, Tn, d, sc);
-      }
+    dq_rows_kernel([&] { attn_tc2::attn2_dq_reduce_kernel<HD>(dqkv.data(), part.data(), BT, Tn, d, sc); });
   } else if (fused) {
     // the accumulator starts as NaN: key block 0 must store, not add
     std::vector<float> dq_acc(BT * d, NAN);
@@ -541,13 +540,7 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
         fprintf(stderr, "attention-tc-emu: counter %zu is %d\n", i, sem[i]);
         return false;
       }
-    blockDim = EmuDim{256, 1, 1};  // the finish kernel has no barriers: one host thread runs it
-    for (unsigned bx = 0; bx * 256 * 8 < BT * d; bx++)
-      for (unsigned tx = 0; tx < 256; tx++) {
-        blockIdx = EmuDim{bx, 0, 0};
-        threadIdx = EmuDim{tx, 0, 0};
-        attn_tc2::attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc);
-      }
+    dq_rows_kernel([&] { attn_tc2::attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc); });
   } else {
     using namespace attn_tc2;
     constexpr int R_OUT = ROPE_OUT;

@@ -224,37 +224,26 @@ void bwd_tc2_fused(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, 
   CUDA_LAUNCH_CHECK("attn2_dq_finish");
 }
 
-template <int HD>
-void bwd_tc2_partials(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn,
-                      int H) {
+// DQ_PARTIALS and DQ_ATOMIC: the dK/dV kernel without waiting, then a kernel that turns its fp32
+// dQ scratch into dq (the reduce over the partials, or the finish of the atomic sums)
+template <int HD, int MODE>
+void bwd_tc2_dq_unordered(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn,
+                          int H) {
+  static_assert(MODE == DQ_PARTIALS || MODE == DQ_ATOMIC, "the modes without waiting");
   const float scale = 1.0f / sqrtf((float)HD);
   const int nkb = cdiv(Tn, Shape<HD>::BR), BH = B * H;
   const size_t rows = (size_t)B * Tn, d = (size_t)H * HD;
-  grow(g_fused.dq, g_fused.dq_cap, (size_t)nkb * rows * d);
-  constexpr size_t smem = dkv_smem<HD, DQ_PARTIALS>();
-  set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_PARTIALS>, smem);
-  attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_PARTIALS><<<dim3(nkb, BH), Shape<HD>::NT, smem>>>(
+  grow(g_fused.dq, g_fused.dq_cap, (MODE == DQ_PARTIALS ? (size_t)nkb : 1) * rows * d);
+  if (MODE == DQ_ATOMIC) CUDA_CHECK(cudaMemsetAsync(g_fused.dq, 0, rows * d * sizeof(float)));
+  constexpr size_t smem = dkv_smem<HD, MODE>();
+  set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE_NONE, MODE>, smem);
+  attn2_bwd_dkv_kernel<HD, ROPE_NONE, MODE><<<dim3(nkb, BH), Shape<HD>::NT, smem>>>(
       dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr, nullptr, g_fused.dq);
-  CUDA_LAUNCH_CHECK("attn2_bwd_dkv (dQ partials)");
-  attn2_dq_reduce_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, Tn, (int)d, scale);
-  CUDA_LAUNCH_CHECK("attn2_dq_reduce");
-}
-
-template <int HD>
-void bwd_tc2_atomic(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn,
-                    int H) {
-  const float scale = 1.0f / sqrtf((float)HD);
-  const int nkb = cdiv(Tn, Shape<HD>::BR), BH = B * H;
-  const size_t rows = (size_t)B * Tn, d = (size_t)H * HD;
-  grow(g_fused.dq, g_fused.dq_cap, rows * d);
-  CUDA_CHECK(cudaMemsetAsync(g_fused.dq, 0, rows * d * sizeof(float)));
-  constexpr size_t smem = dkv_smem<HD, DQ_ATOMIC>();
-  set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_ATOMIC>, smem);
-  attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_ATOMIC><<<dim3(nkb, BH), Shape<HD>::NT, smem>>>(
-      dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr, nullptr, g_fused.dq);
-  CUDA_LAUNCH_CHECK("attn2_bwd_dkv (dQ atomics)");
-  attn2_dq_finish_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, (int)d, scale);
-  CUDA_LAUNCH_CHECK("attn2_dq_finish");
+  CUDA_LAUNCH_CHECK(MODE == DQ_PARTIALS ? "attn2_bwd_dkv (dQ partials)" : "attn2_bwd_dkv (dQ atomics)");
+  const unsigned blocks = cdiv(rows * d / 8, 256);
+  if (MODE == DQ_PARTIALS) attn2_dq_reduce_kernel<HD><<<blocks, 256>>>(dqkv, g_fused.dq, rows, Tn, (int)d, scale);
+  else attn2_dq_finish_kernel<HD><<<blocks, 256>>>(dqkv, g_fused.dq, rows, (int)d, scale);
+  CUDA_LAUNCH_CHECK(MODE == DQ_PARTIALS ? "attn2_dq_reduce" : "attn2_dq_finish");
 }
 
 // the two backward kernels with each one's rows per warp (wide_parts) and RoPE mode R (ROPE_NONE or
@@ -297,8 +286,8 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
     }
   if (fused_bwd_opt_in()) {
     if (cs) throw std::runtime_error("tensor-core attention: the fused backward does not undo RoPE");
-    if (bwd_dq_mode() == DQ_PARTIALS) return bwd_tc2_partials<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
-    if (bwd_dq_mode() == DQ_ATOMIC) return bwd_tc2_atomic<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
+    if (bwd_dq_mode() == DQ_PARTIALS) return bwd_tc2_dq_unordered<HD, DQ_PARTIALS>(dqkv, D, qkv, dy, lse, B, Tn, H);
+    if (bwd_dq_mode() == DQ_ATOMIC) return bwd_tc2_dq_unordered<HD, DQ_ATOMIC>(dqkv, D, qkv, dy, lse, B, Tn, H);
     return bwd_tc2_fused<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
   }
   if (cs) return bwd_tc2_rows<HD, ROPE_OUT>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);

@@ -604,23 +604,32 @@ __device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16
   __syncthreads();
   if (threadIdx.x == 0) st_release(tsem, kb + 1);
 }
+// The share of the query tile in hand (dq_share), pair by pair: put(p, x, y) for the two floats of
+// each pair this thread holds, p their place in the row row_of(q) (DQ_PARTIALS, DQ_ATOMIC below).
+template <int HD, typename RowOf, typename Put>
+__device__ __forceinline__ void put_dq_share(const bf16* dSs, const bf16* Ks, int q0, int Tn, int warp, int lane,
+                                             RowOf row_of, Put put) {
+  float dq[1][HD / 8][4];
+  dq_share<HD>(dq, dSs, Ks, warp, lane);
+  const int g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    const int q = q0 + warp * 16 + g + 8 * r;
+    if (q >= Tn) continue;
+    float* row = row_of(q);
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++) put(row + n * 8 + 2 * t, dq[0][n][2 * r], dq[0][n][2 * r + 1]);
+  }
+}
 // DQ_PARTIALS: the share stored, without waiting, as key block kb's partial part[kb][b][q][h·HD + c]
 // (part: [⌈T/BR⌉][B·T][d] fp32); attn2_dq_reduce_kernel adds the partials in key-block order.
 template <int HD>
 __device__ __forceinline__ void store_dq_share(float* part, const bf16* dSs, const bf16* Ks, int kb, int b, int h,
                                                int q0, int Tn, int H, size_t BT, int warp, int lane) {
-  float dq[1][HD / 8][4];
-  dq_share<HD>(dq, dSs, Ks, warp, lane);
-  const int g = lane >> 2, t = lane & 3, d = H * HD;
-#pragma unroll
-  for (int r = 0; r < 2; r++) {
-    const int q = q0 + warp * 16 + g + 8 * r;
-    if (q >= Tn) continue;
-    float* row = part + ((size_t)kb * BT + (size_t)b * Tn + q) * d + (size_t)h * HD;
-#pragma unroll
-    for (int n = 0; n < HD / 8; n++)
-      *reinterpret_cast<float2*>(row + n * 8 + 2 * t) = make_float2(dq[0][n][2 * r], dq[0][n][2 * r + 1]);
-  }
+  const int d = H * HD;
+  put_dq_share<HD>(
+      dSs, Ks, q0, Tn, warp, lane, [&](int q) { return part + ((size_t)kb * BT + (size_t)b * Tn + q) * d + (size_t)h * HD; },
+      [](float* p, float x, float y) { *reinterpret_cast<float2*>(p) = make_float2(x, y); });
 }
 
 // DQ_ATOMIC: the share added into dq_acc [B, T, d] (zeroed before the kernel) by atomic adds, two
@@ -644,17 +653,10 @@ inline void red_add2(float* p, float a, float b) {
 template <int HD>
 __device__ __forceinline__ void red_dq_share(float* dq_acc, const bf16* dSs, const bf16* Ks, int b, int h, int q0,
                                              int Tn, int H, int warp, int lane) {
-  float dq[1][HD / 8][4];
-  dq_share<HD>(dq, dSs, Ks, warp, lane);
-  const int g = lane >> 2, t = lane & 3, d = H * HD;
-#pragma unroll
-  for (int r = 0; r < 2; r++) {
-    const int q = q0 + warp * 16 + g + 8 * r;
-    if (q >= Tn) continue;
-    float* row = dq_acc + ((size_t)b * Tn + q) * d + (size_t)h * HD;
-#pragma unroll
-    for (int n = 0; n < HD / 8; n++) red_add2(row + n * 8 + 2 * t, dq[0][n][2 * r], dq[0][n][2 * r + 1]);
-  }
+  const int d = H * HD;
+  put_dq_share<HD>(
+      dSs, Ks, q0, Tn, warp, lane, [&](int q) { return dq_acc + ((size_t)b * Tn + q) * d + (size_t)h * HD; },
+      [](float* p, float x, float y) { red_add2(p, x, y); });
 }
 
 // A query tile's lse and D (rows [q0, q0 + TKN), zeros from Tn on) into dst[0 … TKN) and
