@@ -75,46 +75,32 @@ uint16_t bf16_bits(float v) {
 // (row/8)·rstride + (k/8)·kstride + (row%8)·16 + (k%8)·2. MN-major B: element (n, k) at
 // (k/8)·kstride + (n/8)·nstride + (k%8)·16 + (n%8)·2.
 constexpr uint32_t KM_KSTRIDE = 128, KM_RSTRIDE = 256, MN_NSTRIDE = 128, MN_KSTRIDE = 1024;
-std::vector<uint8_t> kmajor_image(float (*val)(int, int)) {
-  std::vector<uint8_t> img(IMG, 0);
-  for (int row = 0; row < 64; row++)
-    for (int k = 0; k < K; k++) {
-      const uint16_t b = bf16_bits(val(row, k));
-      std::memcpy(&img[(row / 8) * KM_RSTRIDE + (k / 8) * KM_KSTRIDE + (row % 8) * 16 + (k % 8) * 2], &b, 2);
-    }
-  return img;
-}
-std::vector<uint8_t> mnmajor_image_b() {
-  std::vector<uint8_t> img(IMG, 0);
-  for (int n = 0; n < N; n++)
-    for (int k = 0; k < K; k++) {
-      const uint16_t b = bf16_bits(b_val(n, k));
-      std::memcpy(&img[(k / 8) * MN_KSTRIDE + (n / 8) * MN_NSTRIDE + (k % 8) * 16 + (n % 8) * 2], &b, 2);
-    }
-  return img;
-}
-
 // the 128-byte swizzle (LOCO_CUDA_ATTN_FWD=wgmma-sw; attention_wg_kernels.cuh): K-major, row r of
 // the 64 at (r/8)·1024 + (r%8)·128 + 2k; MN-major B, k row at (k/8)·1024 + (k%8)·128 + 2n (N = 64: one
 // atom column); then address bits 4-6 XOR bits 7-9
 constexpr uint32_t swz(uint32_t a) { return a ^ (((a >> 7) & 7u) << 4); }
-std::vector<uint8_t> kmajor_image_sw(float (*val)(int, int)) {
+// a shared-memory image: each element's bf16 at place(row or n, k)
+template <typename Place>
+std::vector<uint8_t> image(int rows, float (*val)(int, int), Place place) {
   std::vector<uint8_t> img(IMG, 0);
-  for (int row = 0; row < 64; row++)
+  for (int r = 0; r < rows; r++)
     for (int k = 0; k < K; k++) {
-      const uint16_t b = bf16_bits(val(row, k));
-      std::memcpy(&img[swz((row / 8) * 1024 + (row % 8) * 128 + k * 2)], &b, 2);
+      const uint16_t b = bf16_bits(val(r, k));
+      std::memcpy(&img[place(r, k)], &b, 2);
     }
   return img;
 }
-std::vector<uint8_t> mnmajor_image_b_sw() {
-  std::vector<uint8_t> img(IMG, 0);
-  for (int n = 0; n < N; n++)
-    for (int k = 0; k < K; k++) {
-      const uint16_t b = bf16_bits(b_val(n, k));
-      std::memcpy(&img[swz((k / 8) * 1024 + (k % 8) * 128 + n * 2)], &b, 2);
-    }
-  return img;
+std::vector<uint8_t> kmajor_image(float (*val)(int, int), bool sw) {
+  if (sw) return image(64, val, [](int row, int k) { return swz((row / 8) * 1024 + (row % 8) * 128 + k * 2); });
+  return image(64, val, [](int row, int k) {
+    return (row / 8) * KM_RSTRIDE + (k / 8) * KM_KSTRIDE + (row % 8) * 16 + (k % 8) * 2;
+  });
+}
+std::vector<uint8_t> mnmajor_image_b(bool sw) {
+  if (sw) return image(N, b_val, [](int n, int k) { return swz((k / 8) * 1024 + (k % 8) * 128 + n * 2); });
+  return image(N, b_val, [](int n, int k) {
+    return (k / 8) * MN_KSTRIDE + (n / 8) * MN_NSTRIDE + (k % 8) * 16 + (n % 8) * 2;
+  });
 }
 
 struct Case {
@@ -232,9 +218,7 @@ __global__ void __launch_bounds__(NT) probe_kernel(float* out, const uint8_t* a_
   } while (0)
 
 std::vector<float> run_case(const Case& c) {
-  const std::vector<uint8_t> ai = c.sw ? kmajor_image_sw(a_val) : kmajor_image(a_val),
-                             bi = c.b_mn ? (c.sw ? mnmajor_image_b_sw() : mnmajor_image_b())
-                                         : (c.sw ? kmajor_image_sw(b_val) : kmajor_image(b_val));
+  const std::vector<uint8_t> ai = kmajor_image(a_val, c.sw), bi = c.b_mn ? mnmajor_image_b(c.sw) : kmajor_image(b_val, c.sw);
   std::vector<float> rows(M * K);
   for (int m = 0; m < M; m++)
     for (int k = 0; k < K; k++) rows[m * K + k] = a_val(m, k);
