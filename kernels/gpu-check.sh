@@ -59,14 +59,16 @@
 #               warpgroups per block sharing the tiles they read; the same bits), the same checks
 #   parity_wgmma2swfwd, bench_*_wgmma2swfwd  optional: LOCO_CUDA_ATTN_FWD=wgmma2-sw (the two-warpgroup
 #               forward with its tiles in the 128-byte swizzle; the same bits: comparison.wgmma_sw_same_as_plain)
+#   parity_wgmma2swbwd, bench_*_wgmma2swbwd  optional: LOCO_CUDA_ATTN_BWD=wgmma2-sw, the same for the
+#               two-warpgroup backward (comparison.wgmma_sw_same_as_plain.bwd)
 #   parity_atomicbwd, bench_*_atomicbwd  optional: LOCO_CUDA_ATTN_BWD=atomic (the fused backward's dQ
 #               shares added by atomic adds, as FlashAttention-2 does), the same checks
 #   parity_tc2bwd, bench_*_tc2bwd  optional: LOCO_CUDA_ATTN_BWD=tc2 (the mma.sync backward where the
 #               default is wgmma2: head_dim 128 on an H100/H200), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials /
-#               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd / wgmma2swfwd / tc2bwd /
-#               atomicbwd
+#               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd / wgmma2swfwd /
+#               wgmma2swbwd / tc2bwd / atomicbwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -308,6 +310,8 @@ engine_variant wgmma2fwd LOCO_CUDA_ATTN_FWD=wgmma2 "$WG_BUILD"
 engine_variant wgmmasyncfwd LOCO_CUDA_ATTN_FWD=wgmma-sync "$WG_BUILD"
 # the two-warpgroup forward with its tiles in the 128-byte swizzle (the same bits)
 engine_variant wgmma2swfwd LOCO_CUDA_ATTN_FWD=wgmma2-sw "$WG_BUILD"
+# ... and the two-warpgroup backward (the default at head_dim 128 on an H100/H200) the same way
+engine_variant wgmma2swbwd LOCO_CUDA_ATTN_BWD=wgmma2-sw "$WG_BUILD"
 # the mma.sync backward where the default is wgmma2 (head_dim 128 on an H100/H200 since h200-7): the
 # previous default, measured in the same run as the new one
 engine_variant tc2bwd LOCO_CUDA_ATTN_BWD=tc2
@@ -328,6 +332,7 @@ stage_ok parity_wgmma2bwd && ATTN_VARIANTS+=,wgmma2bwd
 stage_ok parity_wgmma2fwd && ATTN_VARIANTS+=,wgmma2fwd
 stage_ok parity_wgmmasyncfwd && ATTN_VARIANTS+=,wgmmasyncfwd
 stage_ok parity_wgmma2swfwd && ATTN_VARIANTS+=,wgmma2swfwd
+stage_ok parity_wgmma2swbwd && ATTN_VARIANTS+=,wgmma2swbwd
 stage_ok parity_tc2bwd && ATTN_VARIANTS+=,tc2bwd
 optional attn_times
 run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
@@ -504,6 +509,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd"),
             "wgmma2_bwd": res(stage + "_wgmma2bwd"), "wgmma2_fwd": res(stage + "_wgmma2fwd"),
             "wgmma_sync_fwd": res(stage + "_wgmmasyncfwd"), "wgmma2_sw_fwd": res(stage + "_wgmma2swfwd"),
+            "wgmma2_sw_bwd": res(stage + "_wgmma2swbwd"),
             "tc2_bwd": res(stage + "_tc2bwd"), "dq_atomic": res(stage + "_atomicbwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
@@ -605,7 +611,8 @@ cmp["fat_build"] = {"env": fat_env or None, "ok": res("parity_fat").get("ok"),
 cmp["wgmma2_same_as_one"] = {"bwd": same_parity(res("parity_wgmmabwd"), res("parity_wgmma2bwd")),
                              "fwd": same_parity(res("parity_wgmmafwd"), res("parity_wgmma2fwd"))}
 # the 128-byte swizzle puts the same values elsewhere: the same gpu-parity numbers as without it
-cmp["wgmma_sw_same_as_plain"] = same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2swfwd"))
+cmp["wgmma_sw_same_as_plain"] = {"fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2swfwd")),
+                                 "bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2swbwd"))}
 wp = res("wgmma_probe")
 cmp["wgmma_layout"] = {k: wp.get(k) for k in ("d_layout_ok", "a_regs_layout_ok", "kmajor_lbo", "kmajor_lbo_b_only", "mnmajor_b_lbo",
                                                 "kernel_assumes", "kernel_layout_ok", "sw128_kmajor_ok", "sw128_mnmajor_ok",

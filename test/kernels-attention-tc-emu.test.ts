@@ -38,18 +38,19 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // the dQ shares stored as partials and added by a reduce kernel, two with them added by atomic
   // adds, three with the wgmma forward and
   // backward (overlapped), two with the wgmma forward and backward waiting for each batch,
-  // three with both on two warpgroups per block, and two with the forward's tiles swizzled
+  // three with both on two warpgroups per block, and three with the tiles swizzled
   const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.dq_atomic ? '+atomic' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.swizzle ? '+sw' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
   assert.deepEqual(j.cases.map(name), [
     '16', '32', '64', '128', '64', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused',
     '16+rows32', '32+rows32', '64+rows32', '128+rows32', '64+rope_out', '128+rope_out+rows32',
     '64+fused+partials', '128+fused+partials', '64+fused+atomic', '128+fused+atomic', '64+wgmma+wgmma_fwd', '64+wgmma+wgmma_fwd', '128+wgmma+wgmma_fwd',
     '64+wgmma-sync+wgmma_fwd', '128+wgmma-sync+wgmma_fwd', '64+wgmma+wgmma_fwdx2', '64+wgmma+wgmma_fwdx2', '128+wgmma+wgmma_fwdx2',
-    '64+wgmma+wgmma_fwd+sw', '128+wgmma+wgmma_fwdx2+sw',
+    '64+wgmma+wgmma_fwd+sw', '64+wgmma+wgmma_fwdx2+sw', '128+wgmma+wgmma_fwdx2+sw',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
   const shape = (c: Case) => `${c.head_dim}/${c.B}/${c.T}/${c.H}`;
-  // the swizzled forward holds the same values in other places: the unswizzled case's bits
+  // the swizzled kernels hold the same values in other places: the unswizzled case's bits (the
+  // forward with one warpgroup; forward and backward with two)
   for (const w of j.cases.filter((c) => c.swizzle)) {
     const plain = j.cases.find((c) => c.wgmma_fwd && !c.swizzle && !c.wgmma_sync && c.wgmma_groups === w.wgmma_groups && shape(c) === shape(w));
     assert.ok(plain, `no unswizzled case for ${shape(w)}`);

@@ -487,12 +487,16 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   if constexpr (HD == 64 || HD == 128) {
     if (wg) {  // the wgmma dK/dV and dQ kernels
       using namespace attn_tc2;
-      auto dkv = wgs == 2 ? attn3_bwd_dkv_kernel<HD, true, 2>
-                 : wg_sync ? attn3_bwd_dkv_kernel<HD, false, 1>
-                           : attn3_bwd_dkv_kernel<HD, true, 1>;
-      auto dqk = wgs == 2 ? attn3_bwd_dq_kernel<HD, true, 2>
-                 : wg_sync ? attn3_bwd_dq_kernel<HD, false, 1>
-                           : attn3_bwd_dq_kernel<HD, true, 1>;
+      // (the swizzled backward exists with two warpgroups: LOCO_CUDA_ATTN_BWD=wgmma2-sw)
+      const bool bwd_sw = variant.swizzle && wgs == 2;
+      auto dkv = bwd_sw     ? attn3_bwd_dkv_kernel<HD, true, 2, true>
+                 : wgs == 2 ? attn3_bwd_dkv_kernel<HD, true, 2>
+                 : wg_sync  ? attn3_bwd_dkv_kernel<HD, false, 1>
+                            : attn3_bwd_dkv_kernel<HD, true, 1>;
+      auto dqk = bwd_sw     ? attn3_bwd_dq_kernel<HD, true, 2, true>
+                 : wgs == 2 ? attn3_bwd_dq_kernel<HD, true, 2>
+                 : wg_sync  ? attn3_bwd_dq_kernel<HD, false, 1>
+                            : attn3_bwd_dq_kernel<HD, true, 1>;
       launch(cdiv(Tn, 64 * wgs), gy, [&] { dkv(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, 128 * wgs);
       launch(cdiv(Tn, 64 * wgs), gy, [&] { dqk(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, 128 * wgs);
     }
@@ -661,9 +665,10 @@ int main(int argc, char** argv) {
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2}));
     add(run_case<64>(1, 100, 1, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2}));
-    // the forward's tiles in the 128-byte swizzle, one and two warpgroups: the same values in other
-    // places of shared memory, so the same bits again
+    // the tiles in the 128-byte swizzle: the forward with one warpgroup, and forward and backward with
+    // two (wgmma-sw, wgmma2-sw): the same values in other places of shared memory, so the same bits again
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .swizzle = true}));
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .swizzle = true}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .swizzle = true}));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");

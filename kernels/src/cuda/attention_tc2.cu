@@ -180,7 +180,9 @@ int bwd_dq_mode() {
 // kernels (LOCO_CUDA_ROPE_FUSED, LOCO_CUDA_ROPE_BWD=fused) only the tc2 kernels have the tables.
 // LOCO_CUDA_ATTN_BWD=tc2 keeps the tc2 kernels everywhere.
 WgMode wgmma_mode_env() {
-  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_BWD", {"fused", "partials", "atomic", "tc2"});
+  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_BWD", {"fused", "partials", "atomic", "tc2"}, true);
+  // (the swizzled backward exists with two warpgroups only: wgmma2-sw)
+  if (m == WG_PIPE_SW) throw std::runtime_error("LOCO_CUDA_ATTN_BWD=wgmma-sw: the swizzled backward has two warpgroups, wgmma2-sw");
   return m;
 }
 WgMode wgmma_mode(int hd) {
@@ -261,16 +263,17 @@ void bwd_tc2_rows(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, c
   }
 }
 // LOCO_CUDA_ATTN_BWD=wgmma / wgmma-sync / wgmma2: attn3_bwd_dkv_kernel, then attn3_bwd_dq_kernel
-template <int HD, bool PIPE, int WGS = 1>
+template <int HD, bool PIPE, int WGS = 1, bool SW = false>
 void bwd_wgmma(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
   using W = WgShape<HD, WGS>;
   const float scale = 1.0f / sqrtf((float)HD);
   const dim3 grid(cdiv(Tn, W::ROWS * WGS), B * H);
-  set_dynamic_smem(attn3_bwd_dkv_kernel<HD, PIPE, WGS>, W::smem);
-  attn3_bwd_dkv_kernel<HD, PIPE, WGS><<<grid, W::NT, W::smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  constexpr size_t smem = W::smem + (SW ? 1024 : 0);  // (SW: the alignment)
+  set_dynamic_smem(attn3_bwd_dkv_kernel<HD, PIPE, WGS, SW>, smem);
+  attn3_bwd_dkv_kernel<HD, PIPE, WGS, SW><<<grid, W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma)");
-  set_dynamic_smem(attn3_bwd_dq_kernel<HD, PIPE, WGS>, W::smem);
-  attn3_bwd_dq_kernel<HD, PIPE, WGS><<<grid, W::NT, W::smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  set_dynamic_smem(attn3_bwd_dq_kernel<HD, PIPE, WGS, SW>, smem);
+  attn3_bwd_dq_kernel<HD, PIPE, WGS, SW><<<grid, W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dq (wgmma)");
 }
 template <int HD>
@@ -282,6 +285,8 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
       if (cs) throw std::runtime_error("tensor-core attention: the wgmma backward does not undo RoPE");
       if (wgmma_mode(HD) == WG_SYNC) return bwd_wgmma<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H);
       if (wgmma_mode(HD) == WG_PIPE2) return bwd_wgmma<HD, true, 2>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      if (wgmma_mode(HD) == WG_PIPE2_SW) return bwd_wgmma<HD, true, 2, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
+
       return bwd_wgmma<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
     }
   if (fused_bwd_opt_in()) {
@@ -322,6 +327,7 @@ const char* attention_tc2_bwd_name(int hd) {
   if (wgmma_bwd(hd))
     return !attention_tc2_wgmma_bwd(hd)         ? ""
            : wgmma_mode(hd) == WG_SYNC  ? "wgmma backward, sync"
+           : wgmma_mode(hd) == WG_PIPE2_SW ? "wgmma backward, 2 warpgroups, 128-byte swizzle"
            : wgmma_mode(hd) == WG_PIPE2 ? "wgmma backward, 2 warpgroups"
                                       : "wgmma backward";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials"

@@ -291,13 +291,13 @@ __device__ __forceinline__ void wg_scores(float (&acc)[8][4], const unsigned cha
 // The backward's two score-like products: acc1 = A1·B1ᵀ, then acc2 = A2·B2ᵀ, each its own group, not
 // waited for. dK/dV: (K, V) against (Q, dO) for Sᵀ, dPᵀ; dQ: (Q, dO) against (K, V) for S, dP. a_off
 // as in wg_scores, for A1 and A2.
-template <int HD, int WGS>
+template <int HD, int WGS, bool SW = false>
 __device__ __forceinline__ void wg_score_pair(float (&acc1)[8][4], float (&acc2)[8][4], const unsigned char* A1,
                                               const unsigned char* A2, const unsigned char* B1, const unsigned char* B2,
                                               uint32_t a_off) {
   wg_fence_regs();
-  wg_issue_scores<HD, WGS>(acc1, A1, B1, a_off);
-  wg_issue_scores<HD, WGS>(acc2, A2, B2, a_off);
+  wg_issue_scores<HD, WGS, SW>(acc1, A1, B1, a_off);
+  wg_issue_scores<HD, WGS, SW>(acc2, A2, B2, a_off);
 }
 // the offset of warpgroup wg's 64-row tile from the first, in a descriptor's 16-byte units
 template <int HD>
@@ -379,13 +379,13 @@ __device__ __forceinline__ void wg_cp_tile(unsigned char* dst, const bf16* src, 
 
 // wg_stage_qdo: query tile qt's Q, dO, lse and D into stage st of the dK/dV kernel's double buffer, one
 // cp.async group
-template <int HD, int NT>
+template <int HD, int NT, bool SW = false>
 __device__ __forceinline__ void wg_stage_qdo(unsigned char* QD, float* LD, int st, const HeadIn& in, size_t ld, int d,
                                              int qt, int Tn) {
   using W = WgShape<HD>;
   unsigned char* q = QD + st * 2 * W::TILE;
-  wg_cp_tile<HD, NT>(q, in.qkv, ld, qt * W::ROWS, Tn);
-  wg_cp_tile<HD, NT>(q + W::TILE, in.dy, d, qt * W::ROWS, Tn);
+  wg_cp_tile<HD, NT, 64, SW>(q, in.qkv, ld, qt * W::ROWS, Tn);
+  wg_cp_tile<HD, NT, 64, SW>(q + W::TILE, in.dy, d, qt * W::ROWS, Tn);
   cp_rows_lse_d<W::ROWS, NT>(LD + st * 2 * W::ROWS, in.lse, in.D, qt * W::ROWS, Tn);
   cp_async_commit();
 }
@@ -396,7 +396,9 @@ __device__ __forceinline__ void wg_stage_qdo(unsigned char* QD, float* LD, int s
 // query tile of the block, also those before its first key: their probabilities are all masked, so
 // its products add exact zeros (the same bits as starting later). Skipping them instead (as the dQ and
 // forward kernels skip their warpgroups' last tile) makes ptxas serialize this kernel's wgmma (C7515).
-template <int HD, bool PIPE, int WGS>
+// SW (LOCO_CUDA_ATTN_BWD=wgmma2-sw: two warpgroups, overlapped): the tiles in the 128-byte swizzle, as
+// in the forward.
+template <int HD, bool PIPE, int WGS, bool SW = false>
 __global__ void __launch_bounds__(128 * WGS)
     attn3_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
                          float scale, float scale_log2) {
@@ -404,6 +406,7 @@ __global__ void __launch_bounds__(128 * WGS)
   constexpr int R = W::ROWS, NT = W::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
   unsigned char* Ks = smraw;  // warpgroup w's keys at Ks + w·TILE (and Vs + w·TILE)
+  if constexpr (SW) Ks += (1024 - (wg_smem_offset(smraw) & 1023)) & 1023;
   unsigned char* Vs = Ks + WGS * W::TILE;
   unsigned char* QD = Vs + WGS * W::TILE;  // stage st: Q at QD + st·2·TILE, dO TILE further
   float* LD = reinterpret_cast<float*>(QD + 2 * W::STAGES * W::TILE);  // stage st: lse at LD + st·2·R, D R further
@@ -412,13 +415,13 @@ __global__ void __launch_bounds__(128 * WGS)
   const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);
   const int wg = wg_index<WGS>(), warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int k0 = kb * R * WGS, nq = (Tn + R - 1) / R, qt0 = kb * WGS;
-  wg_cp_tile<HD, NT, R * WGS>(Ks, in.qkv + d, ld, k0, Tn);
-  wg_cp_tile<HD, NT, R * WGS>(Vs, in.qkv + 2 * d, ld, k0, Tn);
-  wg_stage_qdo<HD, NT>(QD, LD, 0, in, ld, d, qt0, Tn);  // (one group with K and V)
+  wg_cp_tile<HD, NT, R * WGS, SW>(Ks, in.qkv + d, ld, k0, Tn);
+  wg_cp_tile<HD, NT, R * WGS, SW>(Vs, in.qkv + 2 * d, ld, k0, Tn);
+  wg_stage_qdo<HD, NT, SW>(QD, LD, 0, in, ld, d, qt0, Tn);  // (one group with K and V)
   // PIPE: the copies run AHEAD tiles ahead of the products (tile qt + AHEAD starts in iteration qt,
   // once the products of tile qt − 1, which read its stage, completed)
   constexpr int AHEAD = W::STAGES - 1;
-  if (PIPE && AHEAD > 1 && qt0 + 1 < nq) wg_stage_qdo<HD, NT>(QD, LD, 1, in, ld, d, qt0 + 1, Tn);
+  if (PIPE && AHEAD > 1 && qt0 + 1 < nq) wg_stage_qdo<HD, NT, SW>(QD, LD, 1, in, ld, d, qt0 + 1, Tn);
   const int wk = k0 + wg * R, wk0 = wk + warp * 16, key[2] = {wk0 + g, wk0 + g + 8};
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's K, V tiles (the scores' A)
   float dk[HD / 8][4], dv[HD / 8][4];
@@ -431,7 +434,7 @@ __global__ void __launch_bounds__(128 * WGS)
   for (int qt = qt0; qt < nq; qt++) {
     const int st = wg_stage<W::STAGES>(qt - qt0);
     // PIPE: a later tile's copies start below, once the products reading their stage completed
-    if (!PIPE && qt + 1 < nq) wg_stage_qdo<HD, NT>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
+    if (!PIPE && qt + 1 < nq) wg_stage_qdo<HD, NT, SW>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
     // (with PIPE and three stages tile qt + 1's copies, issued after tile qt's, may stay in flight)
     wg_tile_ready(PIPE ? AHEAD > 1 && qt + 1 < nq : qt + 1 < nq);
     const unsigned char* Qs = QD + st * 2 * W::TILE;
@@ -439,14 +442,14 @@ __global__ void __launch_bounds__(128 * WGS)
     const float* Lq = LD + st * 2 * R;
     const float* Dq = Lq + R;
     const int q0 = qt * R;
-    wg_score_pair<HD, WGS>(sT, dpT, Ks, Vs, Qs, dOs, a_off);
+    wg_score_pair<HD, WGS, SW>(sT, dpT, Ks, Vs, Qs, dOs, a_off);
     if constexpr (PIPE) {
       wg_wait<1>();  // Sᵀ (dPᵀ runs on); also the previous tile's dV, dK, the last readers of its stage
       wg_fence_acc(sT);
       wg_fence_a(pa);
       wg_fence_a(sa);
       __syncthreads();  // ... for every warp
-      if (qt + AHEAD < nq) wg_stage_qdo<HD, NT>(QD, LD, wg_stage<W::STAGES>(st + AHEAD), in, ld, d, qt + AHEAD, Tn);
+      if (qt + AHEAD < nq) wg_stage_qdo<HD, NT, SW>(QD, LD, wg_stage<W::STAGES>(st + AHEAD), in, ld, d, qt + AHEAD, Tn);
     } else {
       wg_wait<0>();
       wg_fence_acc(sT);
@@ -462,7 +465,7 @@ __global__ void __launch_bounds__(128 * WGS)
         const bool valid = !need_mask || (i >= j && i < Tn && j < Tn);
         sT[n][e] = valid ? exp2f(sT[n][e] * scale_log2 - __fmul_rn(Lq[qc], LOG2E)) : 0.f;
       }
-    wg_issue_rs<HD>(dv, pa, sT, dOs);
+    wg_issue_rs<HD, SW>(dv, pa, sT, dOs);
     if constexpr (PIPE) {
       wg_wait<1>();  // dPᵀ (dV runs on)
       wg_fence_acc(dpT);
@@ -471,7 +474,7 @@ __global__ void __launch_bounds__(128 * WGS)
     for (int n = 0; n < 8; n++)
 #pragma unroll
       for (int e = 0; e < 4; e++) dpT[n][e] = sT[n][e] * (dpT[n][e] - Dq[n * 8 + 2 * t + (e & 1)]);
-    wg_issue_rs<HD>(dk, sa, dpT, Qs);
+    wg_issue_rs<HD, SW>(dk, sa, dpT, Qs);
     if constexpr (!PIPE) {
       wg_wait<0>();
       wg_fence_a(pa);
@@ -515,13 +518,14 @@ __device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const bf1
 // scores issued.
 // WGS > 1: warpgroup w holds queries q0 + 64w … of the block's 64·WGS; a key tile after its last
 // query is skipped (it would add exact zeros).
-template <int HD, bool PIPE, int WGS>
+template <int HD, bool PIPE, int WGS, bool SW = false>
 __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse,
                                                                  const float* D, int Tn, int H, float scale, float scale_log2) {
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
   unsigned char* Qs = smraw;  // warpgroup w's queries at Qs + w·TILE (and dOs + w·TILE)
+  if constexpr (SW) Qs += (1024 - (wg_smem_offset(smraw) & 1023)) & 1023;
   unsigned char* dOs = Qs + WGS * W::TILE;
   unsigned char* KV = dOs + WGS * W::TILE;  // stage st: K at KV + st·2·TILE, V TILE further
   const int qb = gridDim.x - 1 - blockIdx.x;  // the latest queries (the most keys) first
@@ -532,11 +536,11 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   const int q0 = qb * R * WGS, qlast = (q0 + R * WGS < Tn ? q0 + R * WGS : Tn) - 1, nkt = qlast / R + 1;
   // this warpgroup's queries and how many key tiles they see
   const int wq = q0 + wg * R, wkt = wq < Tn ? ((wq + R < Tn ? wq + R : Tn) - 1) / R + 1 : 0;
-  wg_cp_tile<HD, NT, R * WGS>(Qs, in.qkv, ld, q0, Tn);
-  wg_cp_tile<HD, NT, R * WGS>(dOs, in.dy, d, q0, Tn);
-  wg_stage_kv<HD, NT>(KV, 0, in.qkv, ld, d, 0, Tn);  // (one group with Q and dO)
+  wg_cp_tile<HD, NT, R * WGS, SW>(Qs, in.qkv, ld, q0, Tn);
+  wg_cp_tile<HD, NT, R * WGS, SW>(dOs, in.dy, d, q0, Tn);
+  wg_stage_kv<HD, NT, SW>(KV, 0, in.qkv, ld, d, 0, Tn);  // (one group with Q and dO)
   constexpr int AHEAD = W::STAGES - 1;  // as in the dK/dV kernel
-  if (PIPE && AHEAD > 1 && 1 < nkt) wg_stage_kv<HD, NT>(KV, 1, in.qkv, ld, d, 1, Tn);
+  if (PIPE && AHEAD > 1 && 1 < nkt) wg_stage_kv<HD, NT, SW>(KV, 1, in.qkv, ld, d, 1, Tn);
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's Q, dO tiles (the scores' A)
   const int wq0 = wq + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
   float l2[2], dd[2];
@@ -551,13 +555,13 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   uint32_t sa[4][4] = {};  // dS as A fragments: with PIPE, read by products that complete in the next iteration
   for (int kt = 0; kt < nkt; kt++) {
     const int st = wg_stage<W::STAGES>(kt);
-    if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD, NT>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
+    if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD, NT, SW>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
     wg_tile_ready(PIPE ? AHEAD > 1 && kt + 1 < nkt : kt + 1 < nkt);
     const unsigned char* Ks = KV + st * 2 * W::TILE;
     const unsigned char* Vs = Ks + W::TILE;
     const int k0 = kt * R;
     const bool mine = WGS == 1 || kt < wkt;
-    if (mine) wg_score_pair<HD, WGS>(s, dp, Qs, dOs, Ks, Vs, a_off);
+    if (mine) wg_score_pair<HD, WGS, SW>(s, dp, Qs, dOs, Ks, Vs, a_off);
     if constexpr (PIPE) {
       // S (dP runs on); also the previous tile's dQ products, the last readers of its stage
       if (mine) wg_wait<1>();
@@ -565,7 +569,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
       wg_fence_acc(s);
       wg_fence_a(sa);
       __syncthreads();  // ... for every warp
-      if (kt + AHEAD < nkt) wg_stage_kv<HD, NT>(KV, wg_stage<W::STAGES>(st + AHEAD), in.qkv, ld, d, kt + AHEAD, Tn);
+      if (kt + AHEAD < nkt) wg_stage_kv<HD, NT, SW>(KV, wg_stage<W::STAGES>(st + AHEAD), in.qkv, ld, d, kt + AHEAD, Tn);
     } else {
       wg_wait<0>();
       wg_fence_acc(s);
@@ -587,7 +591,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
       for (int n = 0; n < 8; n++)
 #pragma unroll
         for (int e = 0; e < 4; e++) s[n][e] = s[n][e] * (dp[n][e] - dd[e >> 1]);
-      wg_issue_rs<HD>(dq, sa, s, Ks);
+      wg_issue_rs<HD, SW>(dq, sa, s, Ks);
     }
     if constexpr (!PIPE) {
       wg_wait<0>();
@@ -629,7 +633,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
 //   on o in the same order). Three K/V stages: tile kt + 2's copies start at the top of iteration kt
 //   (into the stage of tile kt − 1, whose P·V completed before the last iteration's barrier) and
 //   have a whole iteration to land.
-// SW (LOCO_CUDA_ATTN_FWD=wgmma-sw, wgmma2-sw; PIPE only): the tiles in the 128-byte swizzle (above),
+// SW (LOCO_CUDA_ATTN_FWD=wgmma-sw, wgmma2-sw; the overlapped schedule): the tiles in the 128-byte swizzle (above),
 // from the first 1024-byte boundary of the block's shared memory (1 KB more is asked for).
 template <int HD, int WGS, bool PIPE, bool SW = false>
 __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
@@ -638,7 +642,6 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
   constexpr int R = W::ROWS, NT = W::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
   unsigned char* Qs = smraw;  // warpgroup w's queries at Qs + w·TILE
-  static_assert(PIPE || !SW, "the swizzled forward is the overlapped one");
   if constexpr (SW) Qs += (1024 - (wg_smem_offset(smraw) & 1023)) & 1023;
   unsigned char* KV = Qs + WGS * W::TILE;  // stage st: K at KV + st·2·TILE, V TILE further
   const int qb = gridDim.x - 1 - blockIdx.x;  // the longest (latest) query blocks first
@@ -671,10 +674,10 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       wg_fence_acc(o);
       wg_fence_a(pa);
       __syncthreads();  // ... for every warp
-      if (kt + 1 < nkt) wg_stage_kv<HD, NT>(KV, st ^ 1, qh, ld, d, kt + 1, Tn);
+      if (kt + 1 < nkt) wg_stage_kv<HD, NT, SW>(KV, st ^ 1, qh, ld, d, kt + 1, Tn);
       if (mine) {
         online_softmax_tile<R, HD>(s, m, l, o, k0, qi, Tn, t, scale_log2, masked(k0));
-        wg_issue_rs<HD>(o, pa, s, Vs);
+        wg_issue_rs<HD, SW>(o, pa, s, Vs);
       }
     }
   } else {
