@@ -10,6 +10,9 @@
 //   ss128   m64n128k16, the same with 128 keys per tile (FA3's tile at head_dim 128)
 //   rs64    m64n64k16, A from registers, B K-major (S with Q held in registers)
 //   rs128mn m64n128k16, A from registers, B MN-major (P·V, dV, dK, dQ; no swizzle only)
+//   fwd     the forward's products per 64-key tile at head_dim 128: S = Q·Kᵀ (8 × ss64), then P·V
+//           (4 × m64n128k16, P from registers, V MN-major), each its own group, then one wait; with
+//           the swizzle V too is read swizzled (LBO 8 KB, the next 64 columns)
 // each without swizzle (the kernels' layout: 8-row × 16-byte core matrices) and, for the K-major
 // operands, with the 128-byte swizzle (8 rows × 128 bytes, 16-byte chunks XOR row % 8; descriptor
 // layout type 1, SBO 1024 bytes, the start moved 32 bytes per 16 k) that CUTLASS and FA3 use.
@@ -33,13 +36,17 @@ namespace {
 constexpr int NT = 128, KSTEPS = 8, SMEM = 48 * 1024 + 1024;  // (+1024: the 1024-byte alignment)
 constexpr uint32_t CS = 128, RS = 2048;  // no swizzle: K-direction core-matrix stride, 8-row-group stride (K = 128)
 
-enum Mode { SS64, SS128, RS64, RS128MN };
+enum Mode { SS64, SS128, RS64, RS128MN, FWD };
 
 // the 128-byte-swizzle K-major descriptor of rows [0, rows) at k = 16·kk: two 64-element atom
 // columns (rows × 128 bytes each), SBO 1024 (8 rows × 128 bytes), layout type 1 (bits 62-63)
 __device__ __forceinline__ uint64_t desc_sw128(const unsigned char* base, int rows, int kk) {
   const uint32_t a = (uint32_t)__cvta_generic_to_shared(base + (kk / 4) * rows * 128 + (kk % 4) * 32);
   return (uint64_t)((a >> 4) & 0x3FFF) | ((uint64_t)1 << 16) | ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
+}
+__device__ __forceinline__ uint64_t desc_sw_mn(const unsigned char* p) {  // V rows j·16 …: SBO 1024, LBO 8 KB
+  const uint32_t a = (uint32_t)__cvta_generic_to_shared(p);
+  return (uint64_t)((a >> 4) & 0x3FFF) | ((uint64_t)(8192 >> 4) << 16) | ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
 }
 __device__ __forceinline__ uint64_t desc_kmajor(const unsigned char* base, int rows, int kk, bool swz) {
   return swz ? desc_sw128(base, rows, kk) : attn_tc2::wg_desc(base + kk * 2 * CS, CS, RS, true);
@@ -85,6 +92,11 @@ template <Mode M>
 __host__ __device__ constexpr int n_of() {
   return M == SS64 || M == RS64 ? 64 : 128;
 }
+// products per batch and FLOP per batch
+template <Mode M>
+constexpr double flop_per_batch() {
+  return M == FWD ? KSTEPS * 2.0 * 64 * 64 * 16 + 4 * 2.0 * 64 * 128 * 16 : KSTEPS * 2.0 * 64 * n_of<M>() * 16;
+}
 
 template <Mode M, bool SWZ>
 __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
@@ -102,17 +114,37 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
   for (int i = 0; i < N / 2; i++) f[i] = 0.f;
   const uint32_t one = 0x3C003C00u;  // two bf16 ≈ 0.008
   const uint32_t a[4] = {one, one, one, one};
-  for (int it = 0; it < iters; it++) {
-    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+  if constexpr (M == FWD) {  // f: O (64 × 128); fs: S (64 × 64); K at B, V 16 KB after it
+    float fs[32];
 #pragma unroll
-    for (int kk = 0; kk < KSTEPS; kk++) {
-      if constexpr (M == SS64) ss_n64(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ));
-      else if constexpr (M == SS128) ss_n128(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 128, kk, SWZ));
-      else if constexpr (M == RS64) rs_n64_k(f, a, desc_kmajor(B, 64, kk, SWZ));
-      else rs_n128_mn(f, a, attn_tc2::wg_desc(B + kk * 2 * RS, RS, CS, false));  // the kernels' P·V operand
+    for (int i = 0; i < 32; i++) fs[i] = 0.f;
+    const unsigned char* V = B + 16 * 1024;
+    for (int it = 0; it < iters; it++) {
+      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+      for (int kk = 0; kk < KSTEPS; kk++) ss_n64(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ));
+      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+#pragma unroll
+      for (int j = 0; j < 4; j++)
+        rs_n128_mn(f, a, SWZ ? desc_sw_mn(V + j * 2 * 1024) : attn_tc2::wg_desc(V + j * 2 * RS, RS, CS, false));
+      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+      asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
     }
-    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+#pragma unroll
+    for (int i = 0; i < 32; i++) f[i] += fs[i];
+  } else {
+    for (int it = 0; it < iters; it++) {
+      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+      for (int kk = 0; kk < KSTEPS; kk++) {
+        if constexpr (M == SS64) ss_n64(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ));
+        else if constexpr (M == SS128) ss_n128(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 128, kk, SWZ));
+        else if constexpr (M == RS64) rs_n64_k(f, a, desc_kmajor(B, 64, kk, SWZ));
+        else rs_n128_mn(f, a, attn_tc2::wg_desc(B + kk * 2 * RS, RS, CS, false));  // the kernels' P·V operand
+      }
+      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+      asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+    }
   }
   float s = 0.f;
 #pragma unroll
@@ -147,7 +179,7 @@ double tflops(int sms, int wg_per_sm, int iters, float* sink) {
   CHECK(cudaEventElapsedTime(&ms, t0, t1));
   cudaEventDestroy(t0);
   cudaEventDestroy(t1);
-  const double flop = (double)grid * iters * KSTEPS * 2.0 * 64 * n_of<M>() * 16;
+  const double flop = (double)grid * iters * flop_per_batch<M>();
   return flop / (ms * 1e-3) / 1e12;
 }
 
@@ -185,6 +217,8 @@ int main(int argc, char** argv) {
     add("rs64", "none", wg, tflops<RS64, false>(p.multiProcessorCount, wg, iters, sink));
     add("rs64", "sw128", wg, tflops<RS64, true>(p.multiProcessorCount, wg, iters, sink));
     add("rs128mn", "none", wg, tflops<RS128MN, false>(p.multiProcessorCount, wg, iters, sink));
+    add("fwd", "none", wg, tflops<FWD, false>(p.multiProcessorCount, wg, iters, sink));
+    add("fwd", "sw128", wg, tflops<FWD, true>(p.multiProcessorCount, wg, iters, sink));
   }
   cudaFree(sink);
   printf("{\"tool\":\"wgmma-rate\",\"device_name\":\"%s\",\"sms\":%d,\"iters\":%d,\"rows\":[%s],\"ok\":true}\n", p.name,
