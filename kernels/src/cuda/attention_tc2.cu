@@ -72,10 +72,10 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // wgmma2 (overlapped, two warpgroups per block), wgmma-sync (waiting), or none. Asked for where they
 // cannot run (not an sm_90a build on a 9.0 GPU): none, the tc2 kernels run, and stderr says so.
 // Any other value is refused, except `others`: what another switch reads from the same variable
-// (LOCO_CUDA_ATTN_BWD's fused and partials: bwd_dq_mode), so a misspelt setting cannot quietly
+// (LOCO_CUDA_ATTN_BWD's fused, partials, atomic and tc2), so a misspelt setting cannot quietly
 // measure the default kernels.
-// (WG_PIPE_SW, WG_PIPE2_SW: the forward's tiles in the 128-byte swizzle, LOCO_CUDA_ATTN_FWD=wgmma-sw,
-// wgmma2-sw; swizzle: whether the variable takes them)
+// (WG_PIPE_SW, WG_PIPE2_SW: the tiles in the 128-byte swizzle, LOCO_CUDA_ATTN_FWD=wgmma-sw, wgmma2-sw
+// and LOCO_CUDA_ATTN_BWD=wgmma2-sw; swizzle: whether the variable takes them)
 enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW };
 WgMode wgmma_env(const char* var, std::initializer_list<const char*> others = {}, bool swizzle = false) {
   const WgMode want = env_is(var, "wgmma") ? WG_PIPE : env_is(var, "wgmma2") ? WG_PIPE2 : env_is(var, "wgmma-sync") ? WG_SYNC
