@@ -149,13 +149,6 @@ Result analyse(const std::vector<float>& out) {
   return res;
 }
 
-__device__ __forceinline__ uint64_t make_desc(const void* smem, uint32_t lbo, uint32_t sbo, bool sw) {
-  const uint32_t a = (uint32_t)__cvta_generic_to_shared(smem);
-  // bits 0-13 start address, 16-29 LBO, 32-45 SBO (each in 16-byte units); base offset 0; layout
-  // type (bits 62-63) 0, or 1 for the 128-byte swizzle
-  return (uint64_t)((a >> 4) & 0x3FFF) | ((uint64_t)((lbo >> 4) & 0x3FFF) << 16) |
-         ((uint64_t)((sbo >> 4) & 0x3FFF) << 32) | ((uint64_t)(sw ? 1 : 0) << 62);
-}
 __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
   const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
   uint32_t u;
@@ -176,7 +169,8 @@ __global__ void __launch_bounds__(NT) probe_kernel(float* out, const uint8_t* a_
   // generic-proxy stores, then reads by the async proxy (wgmma)
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
   __syncthreads();
-  const uint64_t da = make_desc(sa, a_lbo, a_sbo, sw), db = make_desc(sb, b_lbo, b_sbo, sw);
+  // the fields as written (attn_tc2::wg_desc_encode), whatever reading the kernels assume
+  const uint64_t da = attn_tc2::wg_desc_encode(sa, a_lbo, a_sbo, sw), db = attn_tc2::wg_desc_encode(sb, b_lbo, b_sbo, sw);
   float d[REGS];
 #pragma unroll
   for (int r = 0; r < REGS; r++) d[r] = 0.f;

@@ -23,7 +23,7 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
-#include "cuda/attention_wg_kernels.cuh"  // wg_desc: the no-swizzle descriptor the kernels use
+#include "cuda/attention_wg_kernels.cuh"  // the kernels' descriptors and instruction forms (attn_tc2::wg_*)
 
 #include <cstdint>
 #include <cstdio>
@@ -38,29 +38,14 @@ constexpr uint32_t CS = 128, RS = 2048;  // no swizzle: K-direction core-matrix 
 
 enum Mode { SS64, SS128, RS64, RS128MN, FWD };
 
-// the 128-byte-swizzle K-major descriptor of rows [0, rows) at k = 16·kk: two 64-element atom
-// columns (rows × 128 bytes each), SBO 1024 (8 rows × 128 bytes), layout type 1 (bits 62-63)
-__device__ __forceinline__ uint64_t desc_sw128(const unsigned char* base, int rows, int kk) {
-  const uint32_t a = (uint32_t)__cvta_generic_to_shared(base + (kk / 4) * rows * 128 + (kk % 4) * 32);
-  return (uint64_t)((a >> 4) & 0x3FFF) | ((uint64_t)1 << 16) | ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
-}
-__device__ __forceinline__ uint64_t desc_sw_mn(const unsigned char* p) {  // V rows j·16 …: SBO 1024, LBO 8 KB
-  const uint32_t a = (uint32_t)__cvta_generic_to_shared(p);
-  return (uint64_t)((a >> 4) & 0x3FFF) | ((uint64_t)(8192 >> 4) << 16) | ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
-}
+// the K-major descriptor of rows [0, rows) at k = 16·kk, as the kernels build it (attn_tc2::wg_desc,
+// wg_desc_sw); with the swizzle two 64-element atom columns rows × 128 bytes apart
 __device__ __forceinline__ uint64_t desc_kmajor(const unsigned char* base, int rows, int kk, bool swz) {
-  return swz ? desc_sw128(base, rows, kk) : attn_tc2::wg_desc(base + kk * 2 * CS, CS, RS, true);
+  if (swz) return attn_tc2::wg_desc_sw(base + (kk / 4) * rows * 128 + (kk % 4) * 32, 16, 1024);
+  return attn_tc2::wg_desc(base + kk * 2 * CS, CS, RS, true);
 }
 
-// d[64 × 64] (+)= A·Bᵀ over 16 k, A and B K-major in shared memory
-__device__ __forceinline__ void ss_n64(float* f, uint64_t da, uint64_t db) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
-      : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
-      : "l"(da), "l"(db), "r"(1));
-}
-
+// The two forms the kernels do not use (the kernels' own: attn_tc2::wg_ss_n64, wg_rs_tb<128>).
 // d[64 × 128] (+)= A·Bᵀ over 16 k, A and B K-major in shared memory
 __device__ __forceinline__ void ss_n128(float* f, uint64_t da, uint64_t db) {
   asm volatile(
@@ -76,15 +61,6 @@ __device__ __forceinline__ void rs_n64_k(float* f, const uint32_t (&a)[4], uint6
       "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
       : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
-}
-
-// d[64 × 128] += A·B over 16 k, A from registers, B MN-major in shared memory
-__device__ __forceinline__ void rs_n128_mn(float* f, const uint32_t (&a)[4], uint64_t db) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
-      : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31]), "+f"(f[32]), "+f"(f[33]), "+f"(f[34]), "+f"(f[35]), "+f"(f[36]), "+f"(f[37]), "+f"(f[38]), "+f"(f[39]), "+f"(f[40]), "+f"(f[41]), "+f"(f[42]), "+f"(f[43]), "+f"(f[44]), "+f"(f[45]), "+f"(f[46]), "+f"(f[47]), "+f"(f[48]), "+f"(f[49]), "+f"(f[50]), "+f"(f[51]), "+f"(f[52]), "+f"(f[53]), "+f"(f[54]), "+f"(f[55]), "+f"(f[56]), "+f"(f[57]), "+f"(f[58]), "+f"(f[59]), "+f"(f[60]), "+f"(f[61]), "+f"(f[62]), "+f"(f[63])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
 }
 
@@ -108,47 +84,47 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
   for (int i = threadIdx.x; i < 24 * 1024; i += NT) w[i] = (uint16_t)(0x3C00 + (i & 15));  // bf16 ≈ 0.008
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
   __syncthreads();
+  using namespace attn_tc2;
   constexpr int N = n_of<M>();
-  float f[N / 2];
-#pragma unroll
-  for (int i = 0; i < N / 2; i++) f[i] = 0.f;
+  float f[N / 8][4] = {};
   const uint32_t one = 0x3C003C00u;  // two bf16 ≈ 0.008
   const uint32_t a[4] = {one, one, one, one};
   if constexpr (M == FWD) {  // f: O (64 × 128); fs: S (64 × 64); K at B, V 16 KB after it
-    float fs[32];
-#pragma unroll
-    for (int i = 0; i < 32; i++) fs[i] = 0.f;
+    float fs[8][4] = {};
     const unsigned char* V = B + 16 * 1024;
     for (int it = 0; it < iters; it++) {
-      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+      wg_fence_regs();
 #pragma unroll
-      for (int kk = 0; kk < KSTEPS; kk++) ss_n64(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ));
-      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+      for (int kk = 0; kk < KSTEPS; kk++) wg_ss_n64(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ), true);
+      wg_commit();
 #pragma unroll
-      for (int j = 0; j < 4; j++)
-        rs_n128_mn(f, a, SWZ ? desc_sw_mn(V + j * 2 * 1024) : attn_tc2::wg_desc(V + j * 2 * RS, RS, CS, false));
-      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-      asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+      for (int j = 0; j < 4; j++) wg_rs_tb<128>(f, a, wg_desc_rows<128, SWZ>(V, j));  // P·V, as the forward issues it
+      wg_commit();
+      wg_wait<0>();
     }
 #pragma unroll
-    for (int i = 0; i < 32; i++) f[i] += fs[i];
+    for (int i = 0; i < 8; i++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) f[i][e] += fs[i][e];
   } else {
     for (int it = 0; it < iters; it++) {
-      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+      wg_fence_regs();
 #pragma unroll
       for (int kk = 0; kk < KSTEPS; kk++) {
-        if constexpr (M == SS64) ss_n64(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ));
-        else if constexpr (M == SS128) ss_n128(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 128, kk, SWZ));
-        else if constexpr (M == RS64) rs_n64_k(f, a, desc_kmajor(B, 64, kk, SWZ));
-        else rs_n128_mn(f, a, attn_tc2::wg_desc(B + kk * 2 * RS, RS, CS, false));  // the kernels' P·V operand
+        if constexpr (M == SS64) wg_ss_n64(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ), true);
+        else if constexpr (M == SS128) ss_n128(&f[0][0], desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 128, kk, SWZ));
+        else if constexpr (M == RS64) rs_n64_k(&f[0][0], a, desc_kmajor(B, 64, kk, SWZ));
+        else wg_rs_tb<128>(f, a, wg_desc_rows<128, false>(B, kk));  // the kernels' P·V operand, 16 k at a time
       }
-      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-      asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+      wg_commit();
+      wg_wait<0>();
     }
   }
   float s = 0.f;
 #pragma unroll
-  for (int i = 0; i < N / 2; i++) s += f[i];
+  for (int i = 0; i < N / 8; i++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) s += f[i][e];
   sink[blockIdx.x * NT + threadIdx.x] = s;
 }
 

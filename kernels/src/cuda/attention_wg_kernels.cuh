@@ -1,6 +1,7 @@
 // The attention kernels on Hopper's warpgroup MMA (wgmma; LOCO_CUDA_ATTN_BWD and _FWD = wgmma,
-// wgmma2, wgmma-sync; opt-in, written 2026-11-26 and 27 on machines without a GPU, checked by
-// attention-tc-emu only): dK/dV below, dQ (attn3_bwd_dq_kernel, the same design with the roles of
+// wgmma2, wgmma-sync, and the swizzled wgmma-sw, wgmma2-sw; written 2026-11-26 and 27, checked by
+// attention-tc-emu; the unswizzled ones passed gpu-parity on an H200 in h200-7, where the
+// two-warpgroup backward became the default at head_dim 128): dK/dV below, dQ (attn3_bwd_dq_kernel, the same design with the roles of
 // queries and keys exchanged) and the forward (attn3_fwd_kernel), each with one or two warpgroups
 // per block (WgShape's WGS). Why: the tc2 dK/dV kernel reads its B operands from shared memory with ldmatrix, each
 // of its four warps the same Q and dO tiles again, ≈ 2.5× the shared-memory time of its tensor time
@@ -13,7 +14,7 @@
 // accumulator fragment of warp w is that kernel's C fragment of its 16 keys). Tiles live in shared
 // memory as 8-row × 16-byte core matrices without swizzle (the 16-byte chunks of a row 128 bytes
 // apart, 8-row groups head_dim·16 bytes apart), filled by cp.async with each warp writing 512
-// contiguous bytes.
+// contiguous bytes; or, with SW, in the 128-byte swizzle (below).
 //
 // Two schedules of the same products (template PIPE; the same sums in the same order, so the same
 // bits): PIPE = false (LOCO_CUDA_ATTN_BWD=wgmma-sync) waits for each batch of products before the
@@ -93,16 +94,20 @@ __device__ __forceinline__ uint32_t wg_smem_offset(const void* p) {
   return (uint32_t)__cvta_generic_to_shared(p);
 #endif
 }
+// a shared-memory matrix descriptor's fields: bits 0-13 the start address, 16-29 LBO, 32-45 SBO (each
+// in 16-byte units), base offset 0, bits 62-63 the layout type (0 no swizzle, 1 the 128-byte swizzle)
+__device__ __forceinline__ uint64_t wg_desc_encode(const void* p, uint32_t lbo, uint32_t sbo, uint32_t layout) {
+  return (uint64_t)((wg_smem_offset(p) >> 4) & 0x3FFF) | ((uint64_t)((lbo >> 4) & 0x3FFF) << 16) |
+         ((uint64_t)((sbo >> 4) & 0x3FFF) << 32) | ((uint64_t)layout << 62);
+}
 // a no-swizzle shared-memory descriptor: start address, the core-matrix strides along K and along
-// M/N (bytes; all in 16-byte units, 14 bits each)
+// M/N (bytes)
 __device__ __forceinline__ uint64_t wg_desc(const void* p, uint32_t k_stride, uint32_t mn_stride, bool k_major) {
   const bool lbo_k = k_major ? WG_KMAJOR_LBO_IS_K : WG_MNMAJOR_LBO_IS_K;
-  const uint32_t lbo = lbo_k ? k_stride : mn_stride, sbo = lbo_k ? mn_stride : k_stride;
-  return (uint64_t)((wg_smem_offset(p) >> 4) & 0x3FFF) | ((uint64_t)((lbo >> 4) & 0x3FFF) << 16) |
-         ((uint64_t)((sbo >> 4) & 0x3FFF) << 32);
+  return wg_desc_encode(p, lbo_k ? k_stride : mn_stride, lbo_k ? mn_stride : k_stride, 0);
 }
-// The 128-byte swizzle (SW = true; the forward's opt-in LOCO_CUDA_ATTN_FWD=wgmma-sw / wgmma2-sw, the
-// layout CUTLASS and FA3 use): a 64-row tile is stored as atoms of 8 rows × 128 bytes (64 head_dim
+// The 128-byte swizzle (SW = true; the opt-in LOCO_CUDA_ATTN_FWD=wgmma-sw / wgmma2-sw and
+// LOCO_CUDA_ATTN_BWD=wgmma2-sw, the layout CUTLASS and FA3 use): a 64-row tile is stored as atoms of 8 rows × 128 bytes (64 head_dim
 // columns), 16-byte chunk c of row r at chunk c ^ (r % 8) of its row; at head_dim 128 two atom columns,
 // the second 64 × 128 bytes after the first. The same tile serves as a K-major operand (Q, K: rows
 // are M or N, head_dim is K; SBO = 1024, the 8-row groups; the start moved 32 bytes per 16 columns) and
@@ -112,8 +117,7 @@ __device__ __forceinline__ uint64_t wg_desc(const void* p, uint32_t k_stride, ui
 // the mma.sync one, for reasons not yet measured (build/wgmma-rate times both layouts).
 constexpr uint32_t WG_SW_ATOM_COL = 64 * 128;  // bytes between a 64-row tile's two atom columns
 __device__ __forceinline__ uint64_t wg_desc_sw(const void* p, uint32_t lbo, uint32_t sbo) {
-  return (uint64_t)((wg_smem_offset(p) >> 4) & 0x3FFF) | ((uint64_t)((lbo >> 4) & 0x3FFF) << 16) |
-         ((uint64_t)((sbo >> 4) & 0x3FFF) << 32) | ((uint64_t)1 << 62);
+  return wg_desc_encode(p, lbo, sbo, 1);
 }
 // the K-major descriptor of head_dim columns [16kk, 16kk + 16) of a 64-row tile
 template <bool SW, int HD>
@@ -614,13 +618,13 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
 }
 
 
-// The forward on warpgroup MMA (LOCO_CUDA_ATTN_FWD=wgmma, wgmma2, wgmma-sync; opt-in, not yet run on a
-// GPU): a block of 64 queries (one warpgroup, 16 rows per warp) streams 64-key tiles up to the
-// diagonal; S = Q·Kᵀ as m64n64k16 (both K-major), the online softmax exactly as attn2_fwd_kernel's,
-// O += P·V as m64nHDk16 with P from registers and V read MN-major. The same tiles, sums and order as
-// attn2_fwd_kernel with 16 rows per warp, so the same bits in the emulator. A warp whose rows see no
-// key of a tile still takes part (wgmma is warpgroup-wide): every score is masked, its p are 0, and
-// m, l, o stay as they were, bit for bit.
+// The forward on warpgroup MMA (LOCO_CUDA_ATTN_FWD=wgmma, wgmma2, wgmma-sync; opt-in; right on an H200
+// in h200-7, and 1.4-1.55x the tc2 forward's time there): a block of 64 queries (one warpgroup, 16
+// rows per warp) streams 64-key tiles up to the diagonal; S = Q·Kᵀ as m64n64k16 (both K-major), the
+// online softmax exactly as attn2_fwd_kernel's, O += P·V as m64nHDk16 with P from registers and V
+// read MN-major. The same tiles, sums and order as attn2_fwd_kernel with 16 rows per warp, so the same
+// bits in the emulator. A warp whose rows see no key of a tile still takes part (wgmma is
+// warpgroup-wide): every score is masked, its p are 0, and m, l, o stay as they were, bit for bit.
 // WGS > 1: warpgroup w holds queries q0 + 64w … of the block's 64·WGS (K and V copied once for all);
 // a key tile after its last query is skipped (m, l, o would stay as they are).
 // Two schedules of the same sums (PIPE):
@@ -633,8 +637,10 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
 //   on o in the same order). Three K/V stages: tile kt + 2's copies start at the top of iteration kt
 //   (into the stage of tile kt − 1, whose P·V completed before the last iteration's barrier) and
 //   have a whole iteration to land.
-// SW (LOCO_CUDA_ATTN_FWD=wgmma-sw, wgmma2-sw; the overlapped schedule): the tiles in the 128-byte swizzle (above),
-// from the first 1024-byte boundary of the block's shared memory (1 KB more is asked for).
+// SW (LOCO_CUDA_ATTN_FWD=wgmma-sw, wgmma2-sw; the overlapped schedule): the tiles in the 128-byte
+// swizzle (above), from the first 1024-byte boundary of the block's shared memory (1 KB more is asked
+// for). (The same two lines open each SW kernel: a helper returning that pointer made ptxas spill 32
+// bytes in the head_dim-128 swizzled dK/dV kernel.)
 template <int HD, int WGS, bool PIPE, bool SW = false>
 __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
                                                               float scale_log2) {
@@ -668,7 +674,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       const unsigned char* Vs = Ks + W::TILE;
       const int k0 = kt * R;
       const bool mine = WGS == 1 || kt < wkt;
-      if (mine) wg_scores<HD, WGS>(s, Qs, Ks, a_off);
+      if (mine) wg_scores<HD, WGS, SW>(s, Qs, Ks, a_off);
       wg_wait<0>();  // S; also the previous tile's P·V, the last reader of stage st ^ 1
       wg_fence_acc(s);
       wg_fence_acc(o);
