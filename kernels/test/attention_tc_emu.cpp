@@ -362,7 +362,8 @@ struct Variant {
                             // wgmma, LOCO_CUDA_ATTN_FWD=wgmma-sync with wgmma_fwd)
   bool wgmma_fwd = false;   // the forward on warpgroup MMA (attn3_fwd_kernel, LOCO_CUDA_ATTN_FWD=wgmma)
   int wgs = 1;              // warpgroups per block of the wgmma kernels (2: LOCO_CUDA_ATTN_{FWD,BWD}=wgmma2)
-  bool swizzle = false;     // the wgmma forward's tiles in the 128-byte swizzle (LOCO_CUDA_ATTN_FWD=wgmma-sw, wgmma2-sw)
+  bool swizzle = false;     // the wgmma kernels' tiles in the 128-byte swizzle (LOCO_CUDA_ATTN_FWD=wgmma-sw,
+                            // wgmma2-sw; with two warpgroups the backward too, LOCO_CUDA_ATTN_BWD=wgmma2-sw)
 };
 
 template <int HD>

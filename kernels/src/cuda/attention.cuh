@@ -46,22 +46,25 @@ bool attention_tc_supports(int hd);
 // variable and the values it takes) on a value none of the kernels answers to. The backend calls it
 // at start, so a misspelt setting stops the engine instead of measuring the default kernels.
 void attention_tc2_check_env();
-// LOCO_CUDA_ATTN_BWD=fused or partials: tc2's backward without the dQ kernel, dQ from the dK/dV
-// kernel's dS through an ordered accumulation or stored partials (attention_tc2.cu; opt-in, without
-// the fused RoPE)
+// LOCO_CUDA_ATTN_BWD=fused, partials or atomic: tc2's backward without the dQ kernel, dQ from the
+// dK/dV kernel's dS through an ordered accumulation, stored partials or atomic adds (attention_tc2.cu;
+// opt-in, without the fused RoPE)
 bool attention_tc2_fused_bwd();
-// LOCO_CUDA_ATTN_BWD=wgmma, wgmma-sync or wgmma2 at this head size (64, 128): the wgmma kernels run;
-// they do not undo RoPE
+// the wgmma backward runs at this head size: LOCO_CUDA_ATTN_BWD=wgmma, wgmma-sync, wgmma2 or wgmma2-sw
+// at 64 and 128, or unset at 128 on an H100/H200 without RoPE in the kernels (the default since
+// h200-7); it does not undo RoPE
 bool attention_tc2_wgmma_bwd(int hd);
-// LOCO_CUDA_ATTN_FWD=wgmma, wgmma2 or wgmma-sync at this head size (64, 128): the wgmma forward runs
+// LOCO_CUDA_ATTN_FWD=wgmma, wgmma2, wgmma-sync, wgmma-sw or wgmma2-sw at this head size (64, 128): the
+// wgmma forward runs
 // (unless RoPE is fused, LOCO_CUDA_ROPE_FUSED=1, whose tables the tc2 forward takes)
 bool attention_tc2_wgmma_fwd(int hd);
 // the wgmma forward in describe(): "wgmma forward", "wgmma forward, 2 warpgroups" (wgmma2), "wgmma
-// forward, sync" (wgmma-sync) or ""
+// forward, sync" (wgmma-sync), the same with ", 128-byte swizzle" (wgmma-sw, wgmma2-sw) or ""
 const char* attention_tc2_fwd_name(int hd);
 // the backward in describe(): "fused backward", "fused backward, dQ partials" (LOCO_CUDA_ATTN_BWD=partials),
-// "wgmma backward" (LOCO_CUDA_ATTN_BWD=wgmma, at head_dim 64 and 128), "wgmma backward, sync"
-// (wgmma-sync), "wgmma backward, 2 warpgroups" (wgmma2) or ""
+// "fused backward, dQ atomics" (atomic), "wgmma backward" (LOCO_CUDA_ATTN_BWD=wgmma, at head_dim 64 and
+// 128), "wgmma backward, sync" (wgmma-sync), "wgmma backward, 2 warpgroups" (wgmma2, and the default
+// at head_dim 128 on an H100/H200), the same with ", 128-byte swizzle" (wgmma2-sw) or ""
 const char* attention_tc2_bwd_name(int hd);
 // which tc2 kernels run with 32 rows per warp at head_dim hd (attn_tc2::Wide; a default per head size,
 // LOCO_CUDA_ATTN_ROWS overrides), in words ("32 rows per warp", "32 rows per warp in fwd,dq"), or ""

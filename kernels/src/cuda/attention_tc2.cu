@@ -74,17 +74,21 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // Any other value is refused, except `others`: what another switch reads from the same variable
 // (LOCO_CUDA_ATTN_BWD's fused, partials, atomic and tc2), so a misspelt setting cannot quietly
 // measure the default kernels.
-// (WG_PIPE_SW, WG_PIPE2_SW: the tiles in the 128-byte swizzle, LOCO_CUDA_ATTN_FWD=wgmma-sw, wgmma2-sw
-// and LOCO_CUDA_ATTN_BWD=wgmma2-sw; swizzle: whether the variable takes them)
+// `takes`: the kernels the variable can select (the swizzled backward exists with two warpgroups only).
+// (WG_PIPE_SW, WG_PIPE2_SW: the tiles in the 128-byte swizzle, wgmma-sw and wgmma2-sw.)
 enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW };
-WgMode wgmma_env(const char* var, std::initializer_list<const char*> others = {}, bool swizzle = false) {
-  const WgMode want = env_is(var, "wgmma") ? WG_PIPE : env_is(var, "wgmma2") ? WG_PIPE2 : env_is(var, "wgmma-sync") ? WG_SYNC
-                      : swizzle && env_is(var, "wgmma-sw")  ? WG_PIPE_SW
-                      : swizzle && env_is(var, "wgmma2-sw") ? WG_PIPE2_SW
-                                                            : WG_OFF;
+constexpr std::pair<const char*, WgMode> WG_NAMES[] = {
+    {"wgmma", WG_PIPE}, {"wgmma2", WG_PIPE2}, {"wgmma-sync", WG_SYNC}, {"wgmma-sw", WG_PIPE_SW}, {"wgmma2-sw", WG_PIPE2_SW}};
+WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::initializer_list<const char*> others = {}) {
+  auto taken = [&](WgMode m) { return std::find(takes.begin(), takes.end(), m) != takes.end(); };
+  WgMode want = WG_OFF;
+  for (const auto& [name, mode] : WG_NAMES)
+    if (taken(mode) && env_is(var, name)) want = mode;
   const char* v = getenv(var);
   if (want == WG_OFF && v && *v && std::none_of(others.begin(), others.end(), [&](const char* o) { return env_is(var, o); })) {
-    std::string expected = swizzle ? "wgmma, wgmma2, wgmma-sync, wgmma-sw, wgmma2-sw" : "wgmma, wgmma2, wgmma-sync";
+    std::string expected;
+    for (const auto& [name, mode] : WG_NAMES)
+      if (taken(mode)) expected += std::string(expected.empty() ? "" : ", ") + name;
     for (const char* o : others) expected += std::string(", ") + o;
     throw std::runtime_error(std::string(var) + "=" + v + ": expected " + expected + " (or unset)");
   }
@@ -94,7 +98,7 @@ WgMode wgmma_env(const char* var, std::initializer_list<const char*> others = {}
   return WG_OFF;
 }
 WgMode wgmma_fwd_mode() {
-  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {}, true);
+  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE_SW, WG_PIPE2_SW});
   return m;
 }
 bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }
@@ -180,14 +184,13 @@ int bwd_dq_mode() {
 // kernels (LOCO_CUDA_ROPE_FUSED, LOCO_CUDA_ROPE_BWD=fused) only the tc2 kernels have the tables.
 // LOCO_CUDA_ATTN_BWD=tc2 keeps the tc2 kernels everywhere.
 WgMode wgmma_mode_env() {
-  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_BWD", {"fused", "partials", "atomic", "tc2"}, true);
-  // (the swizzled backward exists with two warpgroups only: wgmma2-sw)
-  if (m == WG_PIPE_SW) throw std::runtime_error("LOCO_CUDA_ATTN_BWD=wgmma-sw: the swizzled backward has two warpgroups, wgmma2-sw");
+  static const WgMode m =
+      wgmma_env("LOCO_CUDA_ATTN_BWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE2_SW}, {"fused", "partials", "atomic", "tc2"});
   return m;
 }
 WgMode wgmma_mode(int hd) {
-  const char* v = getenv("LOCO_CUDA_ATTN_BWD");
-  if (v && *v) return wgmma_mode_env();
+  static const bool set = getenv("LOCO_CUDA_ATTN_BWD") && *getenv("LOCO_CUDA_ATTN_BWD");
+  if (set) return wgmma_mode_env();
   static const bool rope_in_kernels = env_is("LOCO_CUDA_ROPE_BWD", "fused") || env_is("LOCO_CUDA_ROPE_FUSED", "1");
   return hd == 128 && !rope_in_kernels && cuda_wgmma_here() ? WG_PIPE2 : WG_OFF;
 }
