@@ -27,15 +27,21 @@ function parsePtxas(log: string): Kernel[] {
   });
 }
 
-test('wgmma attention kernels: no spills and no C75xx (serialized or waited) note from ptxas for sm_90a', { timeout: 300_000, skip: NVCC ? false : 'no nvcc on this machine' }, () => {
-  const out = join(tempDir('loco-ptxas-'), 'attention_tc2.o');
-  const r = spawnSync(NVCC, ['-std=c++17', '-O3', '-gencode', 'arch=compute_90a,code=sm_90a', '-Isrc', '-Xptxas', '-v', '-c', 'src/cuda/attention_tc2.cu', '-o', out],
+/** `src` (under kernels/) compiled for sm_90a with -Xptxas -v: it must compile, and ptxas must give no
+ * C75xx note; its kernels as ptxas reports them. */
+function ptxasSm90a(src: string): Kernel[] {
+  const out = join(tempDir('loco-ptxas-'), 'k.o');
+  const r = spawnSync(NVCC, ['-std=c++17', '-O3', '-gencode', 'arch=compute_90a,code=sm_90a', '-Isrc', '-Xptxas', '-v', '-c', src, '-o', out],
     { cwd: KERNELS, encoding: 'utf8', timeout: 280_000 });
   assert.equal(r.status, 0, r.stderr.slice(-3000));
   const log = r.stdout + r.stderr;
   const notes = log.split('\n').filter((l) => /\(C75\d\d\)/.test(l));
-  assert.deepEqual(notes, [], 'ptxas serialized the wgmma or injected waits');
-  const wg = parsePtxas(log).filter((k) => k.name.includes('attn3_'));
+  assert.deepEqual(notes, [], `ptxas serialized the wgmma or injected waits in ${src}`);
+  return parsePtxas(log);
+}
+
+test('wgmma attention kernels: no spills and no C75xx (serialized or waited) note from ptxas for sm_90a', { timeout: 300_000, skip: NVCC ? false : 'no nvcc on this machine' }, () => {
+  const wg = ptxasSm90a('src/cuda/attention_tc2.cu').filter((k) => k.name.includes('attn3_'));
   // at head_dim 64 and 128: forward, dK/dV and dQ, each overlapped and waiting (PIPE true, false) with
   // one warpgroup per block, and overlapped with two; with the tiles in the 128-byte swizzle, the
   // overlapped forward with one and two warpgroups, the backward with two
@@ -47,13 +53,7 @@ test('wgmma attention kernels: no spills and no C75xx (serialized or waited) not
 });
 
 test('wgmma-rate: its nine timed kernels compile for sm_90a without spills or a C75xx note (a serialized wgmma would time the wrong thing)', { timeout: 300_000, skip: NVCC ? false : 'no nvcc on this machine' }, () => {
-  const out = join(tempDir('loco-ptxas-'), 'wgmma_rate.o');
-  const r = spawnSync(NVCC, ['-std=c++17', '-O3', '-gencode', 'arch=compute_90a,code=sm_90a', '-Isrc', '-Xptxas', '-v', '-c', 'test/wgmma_rate.cu', '-o', out],
-    { cwd: KERNELS, encoding: 'utf8', timeout: 280_000 });
-  assert.equal(r.status, 0, r.stderr.slice(-3000));
-  const log = r.stdout + r.stderr;
-  assert.deepEqual(log.split('\n').filter((l) => /\(C75\d\d\)/.test(l)), [], 'ptxas serialized the wgmma or injected waits');
-  const ks = parsePtxas(log).filter((k) => k.name.includes('rate_kernel'));
+  const ks = ptxasSm90a('test/wgmma_rate.cu').filter((k) => k.name.includes('rate_kernel'));
   assert.equal(ks.length, 9, ks.map((k) => k.name).join('\n'));
   for (const k of ks) assert.equal(k.spillStores + k.spillLoads, 0, `spills in ${k.name}`);
 });
