@@ -272,8 +272,10 @@ run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_
 # global-memory counters) last but one
 # engine_variant NAME VAR=VALUE: parity_NAME (gpu-parity at gpt2-124m shapes, with its attention check
 # at head dims 16-128), then bench_124m_NAME and bench_1b_NAME only if it passed
+declare -A VARIANT_SETTING  # variant name → its VAR=VALUE (attn_best: what a bench above already measured)
 engine_variant() {
   local v=$1 setting=$2 build=${3:-build}
+  VARIANT_SETTING[$v]=$setting
   optional "parity_$v" "bench_124m_$v" "bench_1b_$v"
   run_stage "parity_$v" 60 env "$setting" "$K/$build/gpu-parity" "${P124[@]}"
   if stage_ok "parity_$v"; then
@@ -363,15 +365,19 @@ attn_best() {
   if [[ "$words" != *LOCO_CUDA_ATTN_BWD* ]] && stage_ok "${prefix}_ropebwd" && faster "${prefix}_ropebwd" "$prefix"; then
     words="${words:+$words }LOCO_CUDA_ROPE_BWD=fused"
   fi
-  case "$words" in
-    "" | "LOCO_CUDA_ATTN_ROWS=32" | "LOCO_CUDA_ATTN_BWD=fused" | "LOCO_CUDA_ATTN_BWD=partials" | "LOCO_CUDA_ATTN_BWD=wgmma" | "LOCO_CUDA_ATTN_BWD=wgmma-sync" | "LOCO_CUDA_ATTN_FWD=wgmma" | \
-      "LOCO_CUDA_ATTN_BWD=wgmma2" | "LOCO_CUDA_ATTN_FWD=wgmma2" | "LOCO_CUDA_ATTN_FWD=wgmma-sync" | "LOCO_CUDA_ROPE_BWD=fused")
-      skip_stage "$stage" "no combination for $config beyond the variants benchmarked above" ;;
-    *)
-      echo "$words" > "$LOGDIR/$stage.env"
-      # shellcheck disable=SC2086  # the words are VAR=VALUE settings for env
-      run_stage "$stage" 45 env $words "$K/build/gpu-bench" "$@" ;;
-  esac
+  # the default, or one variant whose bench above ran: nothing new to measure
+  local v measured=
+  [[ -z "$words" ]] && measured=default
+  for v in "${!VARIANT_SETTING[@]}"; do
+    [[ "${VARIANT_SETTING[$v]}" == "$words" ]] && stage_ok "${prefix}_$v" && measured=$v
+  done
+  if [[ -n "$measured" ]]; then
+    skip_stage "$stage" "no combination for $config beyond the variants benchmarked above"
+  else
+    echo "$words" > "$LOGDIR/$stage.env"
+    # shellcheck disable=SC2086  # the words are VAR=VALUE settings for env
+    run_stage "$stage" 45 env $words "$K/build/gpu-bench" "$@"
+  fi
 }
 attn_best bench_124m_best gpt2-124m bench_124m "${B124[@]}"
 attn_best bench_1b_best 1b bench_1b "${B1B[@]}"
