@@ -63,12 +63,17 @@
 #               two-warpgroup backward (comparison.wgmma_sw_same_as_plain.bwd)
 #   parity_atomicbwd, bench_*_atomicbwd  optional: LOCO_CUDA_ATTN_BWD=atomic (the fused backward's dQ
 #               shares added by atomic adds, as FlashAttention-2 does), the same checks
+#   parity_wgmma2atomicbwd, bench_*_wgmma2atomicbwd  optional: LOCO_CUDA_ATTN_BWD=wgmma2-atomic (one
+#               two-warpgroup wgmma kernel for dK, dV and dQ, dQ by atomic adds: 5 products per tile
+#               pair instead of 7), the same checks
+#   parity_wgmma2k128fwd, bench_*_wgmma2k128fwd  optional: LOCO_CUDA_ATTN_FWD=wgmma2-k128 (the
+#               two-warpgroup wgmma forward with 128-key tiles), the same checks
 #   parity_tc2bwd, bench_*_tc2bwd  optional: LOCO_CUDA_ATTN_BWD=tc2 (the mma.sync backward where the
 #               default is wgmma2: head_dim 128 on an H100/H200), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials /
 #               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd / wgmma2swfwd /
-#               wgmma2swbwd / tc2bwd / atomicbwd
+#               wgmma2swbwd / tc2bwd / atomicbwd / wgmma2atomicbwd / wgmma2k128fwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -314,6 +319,10 @@ engine_variant wgmmasyncfwd LOCO_CUDA_ATTN_FWD=wgmma-sync "$WG_BUILD"
 engine_variant wgmma2swfwd LOCO_CUDA_ATTN_FWD=wgmma2-sw "$WG_BUILD"
 # ... and the two-warpgroup backward (the default at head_dim 128 on an H100/H200) the same way
 engine_variant wgmma2swbwd LOCO_CUDA_ATTN_BWD=wgmma2-sw "$WG_BUILD"
+# one two-warpgroup kernel for dK, dV and dQ (dS through shared memory, dQ by atomic adds)
+engine_variant wgmma2atomicbwd LOCO_CUDA_ATTN_BWD=wgmma2-atomic "$WG_BUILD"
+# the two-warpgroup forward with 128-key tiles (FlashAttention-3's tile at head_dim 128, causal)
+engine_variant wgmma2k128fwd LOCO_CUDA_ATTN_FWD=wgmma2-k128 "$WG_BUILD"
 # the mma.sync backward where the default is wgmma2 (head_dim 128 on an H100/H200 since h200-7): the
 # previous default, measured in the same run as the new one
 engine_variant tc2bwd LOCO_CUDA_ATTN_BWD=tc2
@@ -336,6 +345,8 @@ stage_ok parity_wgmmasyncfwd && ATTN_VARIANTS+=,wgmmasyncfwd
 stage_ok parity_wgmma2swfwd && ATTN_VARIANTS+=,wgmma2swfwd
 stage_ok parity_wgmma2swbwd && ATTN_VARIANTS+=,wgmma2swbwd
 stage_ok parity_tc2bwd && ATTN_VARIANTS+=,tc2bwd
+stage_ok parity_wgmma2atomicbwd && ATTN_VARIANTS+=,wgmma2atomicbwd
+stage_ok parity_wgmma2k128fwd && ATTN_VARIANTS+=,wgmma2k128fwd
 optional attn_times
 run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
 # faster A B: stages A and B both measured tokens/s, and A more
@@ -516,7 +527,8 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "wgmma2_bwd": res(stage + "_wgmma2bwd"), "wgmma2_fwd": res(stage + "_wgmma2fwd"),
             "wgmma_sync_fwd": res(stage + "_wgmmasyncfwd"), "wgmma2_sw_fwd": res(stage + "_wgmma2swfwd"),
             "wgmma2_sw_bwd": res(stage + "_wgmma2swbwd"),
-            "tc2_bwd": res(stage + "_tc2bwd"), "dq_atomic": res(stage + "_atomicbwd")}
+            "tc2_bwd": res(stage + "_tc2bwd"), "dq_atomic": res(stage + "_atomicbwd"),
+            "wgmma2_atomic_bwd": res(stage + "_wgmma2atomicbwd"), "wgmma2_k128_fwd": res(stage + "_wgmma2k128fwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")

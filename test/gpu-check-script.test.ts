@@ -110,6 +110,12 @@ if [[ -z "$log" || "$args" != *" regex:attn "* ]]; then echo "ncu: no GPU" >&2; 
   elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma-sync ]]; then
     row 0 'attn2_fwd_kernel<64, 0, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, 0, 1, 64>' 100
     row 2 'attn3_bwd_dkv_kernel<64, false>' ${opts.slowFused ? 5100 : 350}; row 3 'attn3_bwd_dq_kernel<64, false>' 280
+  elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma2-atomic ]]; then
+    row 0 'attn2_fwd_kernel<64, 0, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, 0, 1, 64>' 100
+    row 2 'attn3_bwd_dkv_kernel<64, true, 2, false, true>' ${opts.slowFused ? 4700 : 520}; row 3 'attn2_dq_finish_kernel<64>' 30
+  elif [[ "\${LOCO_CUDA_ATTN_FWD:-}" == wgmma2-k128 ]]; then
+    row 0 'attn3_fwd_kernel<64, 2, true, false, 128>' 95; row 1 'attn3_fwd_kernel<64, 2, true, false, 128>' 95
+    row 2 'attn2_bwd_dkv_kernel<64, false, false, 1, 64>' 500; row 3 'attn2_bwd_dq_kernel<64, false, 1, 64>' 400
   elif [[ "\${LOCO_CUDA_ATTN_BWD:-}" == atomic ]]; then
     row 0 'attn2_fwd_kernel<64, 0, 1, 64>' 100; row 1 'attn2_fwd_kernel<64, 0, 1, 64>' 100
     row 2 'attn2_bwd_dkv_kernel<64, 0, 3, 1, 64>' ${opts.slowFused ? 5000 : 500}; row 3 'attn2_dq_finish_kernel<64>' 30
@@ -154,7 +160,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials', 'parity_atomicbwd', 'bench_1b_atomicbwd', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd', 'parity_wgmmasyncfwd', 'bench_1b_wgmmasyncfwd', 'parity_wgmma2swfwd', 'bench_124m_wgmma2swfwd', 'parity_wgmma2swbwd', 'bench_1b_wgmma2swbwd', 'parity_tc2bwd', 'bench_1b_tc2bwd']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_partials', 'bench_1b_partials', 'parity_atomicbwd', 'bench_1b_atomicbwd', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd', 'parity_wgmmasyncfwd', 'bench_1b_wgmmasyncfwd', 'parity_wgmma2swfwd', 'bench_124m_wgmma2swfwd', 'parity_wgmma2swbwd', 'bench_1b_wgmma2swbwd', 'parity_tc2bwd', 'bench_1b_tc2bwd', 'parity_wgmma2atomicbwd', 'bench_1b_wgmma2atomicbwd', 'parity_wgmma2k128fwd', 'bench_124m_wgmma2k128fwd']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -183,15 +189,15 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
   assert.deepEqual(at.runs.map((r: { config: string; variant: string }) => `${r.config}/${r.variant}`),
     ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', 'gpt2-124m/atomicbwd', 'gpt2-124m/wgmmabwd', 'gpt2-124m/wgmmasync', 'gpt2-124m/wgmmafwd',
-      'gpt2-124m/wgmma2bwd', 'gpt2-124m/wgmma2fwd', 'gpt2-124m/wgmmasyncfwd', 'gpt2-124m/wgmma2swfwd', 'gpt2-124m/wgmma2swbwd', 'gpt2-124m/tc2bwd',
+      'gpt2-124m/wgmma2bwd', 'gpt2-124m/wgmma2fwd', 'gpt2-124m/wgmmasyncfwd', 'gpt2-124m/wgmma2swfwd', 'gpt2-124m/wgmma2swbwd', 'gpt2-124m/tc2bwd', 'gpt2-124m/wgmma2atomicbwd', 'gpt2-124m/wgmma2k128fwd',
       '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials', '1b/atomicbwd', '1b/wgmmabwd', '1b/wgmmasync', '1b/wgmmafwd', '1b/wgmma2bwd', '1b/wgmma2fwd',
-      '1b/wgmmasyncfwd', '1b/wgmma2swfwd', '1b/wgmma2swbwd', '1b/tc2bwd']);
+      '1b/wgmmasyncfwd', '1b/wgmma2swfwd', '1b/wgmma2swbwd', '1b/tc2bwd', '1b/wgmma2atomicbwd', '1b/wgmma2k128fwd']);
   const r32 = at.runs[1];
   assert.equal(r32.kernels.length, 3);
   assert.match(r32.kernels[2].name, /attn2_fwd_kernel<64, false, 2, 64>/);
   assert.equal(r32.kernels[2].count, 2);
   assert.ok(near(r32.total_ms, 0.9) && near(r32.parts.forward, 0.15) && near(r32.parts.backward, 0.75), JSON.stringify(r32));
-  assert.ok(near(at.runs[16].parts.backward, 2.4), JSON.stringify(at.runs[16]));
+  assert.ok(near(at.runs[18].parts.backward, 2.4), JSON.stringify(at.runs[18]));
   // the wgmma forward's kernel counts as the forward (slower than the 32-row one here: 160 µs against 150)
   assert.ok(near(at.runs[7].parts.forward, 0.16), JSON.stringify(at.runs[7]));
   // the wgmma kernels are counted as the dK/dV and dQ parts of a backward of their own
@@ -203,6 +209,10 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   // ... and so are the two-warpgroup kernels (a backward of 0.54 ms, a forward of 0.18: neither the best here)
   assert.ok(near(at.runs[8].parts.dkv, 0.29) && near(at.runs[8].parts.backward, 0.54), JSON.stringify(at.runs[8]));
   assert.ok(near(at.runs[9].parts.forward, 0.18), JSON.stringify(at.runs[9]));
+  // the fused wgmma backward is one dK/dV-part kernel plus the finish (0.55 ms), the 128-key forward a
+  // forward (0.19 ms): neither the best here
+  assert.ok(near(at.runs[14].parts.dkv, 0.52) && near(at.runs[14].parts.dq_finish, 0.03) && near(at.runs[14].parts.backward, 0.55), JSON.stringify(at.runs[14]));
+  assert.ok(near(at.runs[15].parts.forward, 0.19), JSON.stringify(at.runs[15]));
   // both wgmma schedules gave the same gpu-parity numbers (the same sums in the same order)
   assert.equal(j.comparison.wgmma_sync_same_as_overlapped, true);
   // ... and so did one and two warpgroups per block, backward and forward
@@ -210,7 +220,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(j.comparison.wgmma_sync_fwd_same_as_overlapped, true);
   // ... and so did the swizzled forward (the same values in other places)
   assert.deepEqual(j.comparison.wgmma_sw_same_as_plain, { fwd: true, bwd: true });
-  assert.ok('engine_dq_atomic_tokens_per_s' in j.comparison['1b'] && 'engine_tc2_bwd_tokens_per_s' in j.comparison['1b'], JSON.stringify(j.comparison['1b']));
+  assert.ok('engine_dq_atomic_tokens_per_s' in j.comparison['1b'] && 'engine_tc2_bwd_tokens_per_s' in j.comparison['1b'] && 'engine_wgmma2_atomic_bwd_tokens_per_s' in j.comparison['1b'] && 'engine_wgmma2_k128_fwd_tokens_per_s' in j.comparison['1b'], JSON.stringify(j.comparison['1b']));
   // the several-GPU build ran gpu-parity with the wgmma forward, as the one-target build did
   assert.deepEqual(j.comparison.fat_build, { env: 'LOCO_CUDA_ATTN_FWD=wgmma', ok: true, same_as_one_target: true });
   assert.match(j.stages.parity_fat.result.bin ?? '', /build-fat\/gpu-parity$/);

@@ -24,7 +24,7 @@ const KERNELS = join(ROOT, 'kernels');
 const EMU = join(KERNELS, 'build', 'attention-tc-emu');
 const HAVE_CUDA_HEADERS = existsSync('/usr/local/cuda/include/cuda_bf16.h');
 
-interface Case { rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; dq_atomic: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; wgmma_groups: number; swizzle: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
+interface Case { dkv_fnv1a: string; keys128: boolean; rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; dq_atomic: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; wgmma_groups: number; swizzle: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
 
 test('tensor-core attention (emulated) matches the CPU attention; an injected error fails', { timeout: 900_000, skip: HAVE_CUDA_HEADERS ? false : 'no CUDA headers on this machine' }, () => {
   const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/attention-tc-emu'], { encoding: 'utf8', timeout: 180_000 });
@@ -38,27 +38,30 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // the dQ shares stored as partials and added by a reduce kernel, two with them added by atomic
   // adds, three with the wgmma forward and
   // backward (overlapped), two with the wgmma forward and backward waiting for each batch,
-  // three with both on two warpgroups per block, and three with the tiles swizzled
-  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.dq_atomic ? '+atomic' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.swizzle ? '+sw' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
+  // three with both on two warpgroups per block, three with the tiles swizzled, three with the fused wgmma backward (dQ by atomic adds), and
+  // three with the two-warpgroup forward on 128-key tiles
+  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.dq_atomic ? '+atomic' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.swizzle ? '+sw' : ''}${c.keys128 ? '+k128' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
   assert.deepEqual(j.cases.map(name), [
     '16', '32', '64', '128', '64', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused',
     '16+rows32', '32+rows32', '64+rows32', '128+rows32', '64+rope_out', '128+rope_out+rows32',
     '64+fused+partials', '128+fused+partials', '64+fused+atomic', '128+fused+atomic', '64+wgmma+wgmma_fwd', '64+wgmma+wgmma_fwd', '128+wgmma+wgmma_fwd',
     '64+wgmma-sync+wgmma_fwd', '128+wgmma-sync+wgmma_fwd', '64+wgmma+wgmma_fwdx2', '64+wgmma+wgmma_fwdx2', '128+wgmma+wgmma_fwdx2',
     '64+wgmma+wgmma_fwd+sw', '64+wgmma+wgmma_fwdx2+sw', '128+wgmma+wgmma_fwdx2+sw',
+    '64+atomic+wgmma+wgmma_fwdx2', '64+atomic+wgmma+wgmma_fwdx2', '128+atomic+wgmma+wgmma_fwdx2',
+    '64+wgmma_fwdx2+k128', '64+wgmma_fwdx2+k128', '128+wgmma_fwdx2+k128',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
   const shape = (c: Case) => `${c.head_dim}/${c.B}/${c.T}/${c.H}`;
   // the swizzled kernels hold the same values in other places: the unswizzled case's bits (the
   // forward with one warpgroup; forward and backward with two)
   for (const w of j.cases.filter((c) => c.swizzle)) {
-    const plain = j.cases.find((c) => c.wgmma_fwd && !c.swizzle && !c.wgmma_sync && c.wgmma_groups === w.wgmma_groups && shape(c) === shape(w));
+    const plain = j.cases.find((c) => c.wgmma_fwd && !c.swizzle && !c.wgmma_sync && !c.dq_atomic && !c.keys128 && c.wgmma_groups === w.wgmma_groups && shape(c) === shape(w));
     assert.ok(plain, `no unswizzled case for ${shape(w)}`);
     assert.equal(w.output_fnv1a, plain.output_fnv1a, `the 128-byte swizzle changed the outputs at ${shape(w)}`);
   }
   for (const w of j.cases.filter((c) => c.rows_per_warp === 32)) {
     if (w.rope_out) continue;
-    const base = j.cases.find((c) => c.rows_per_warp === 16 && !c.rope && !c.rope_out && !c.fused_bwd && shape(c) === shape(w));
+    const base = j.cases.find((c) => c.rows_per_warp === 16 && !c.rope && !c.rope_out && !c.fused_bwd && !c.keys128 && shape(c) === shape(w));
     assert.ok(base, `no 16-row case for ${shape(w)}`);
     assert.equal(w.output_fnv1a, base.output_fnv1a, `32 rows per warp changed the outputs at ${shape(w)}`);
   }
@@ -66,7 +69,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // (key-block) order: the same bits as the ordered fused backward
   // ... and so do the atomic adds here, where the blocks run one after another in key-block order
   // (on a GPU their order, so the last bits of dQ, may change from run to run)
-  for (const p of j.cases.filter((c) => c.dq_partials || c.dq_atomic)) {
+  for (const p of j.cases.filter((c) => (c.dq_partials || c.dq_atomic) && !c.wgmma_bwd)) {
     const ordered = j.cases.find((c) => c.fused_bwd && !c.dq_partials && !c.dq_atomic && shape(c) === shape(p));
     assert.ok(ordered, `no ordered fused case for ${shape(p)}`);
     assert.equal(p.output_fnv1a, ordered.output_fnv1a, `the dQ ${p.dq_partials ? 'partials' : 'atomics'} changed the outputs at ${shape(p)}`);
@@ -74,7 +77,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // the emulated wgmma adds the same products in the same order as the emulated mma.sync: where a
   // default case has the same shape, the wgmma forward and backward give its bits
   const wgSame = j.cases.filter((w) => w.wgmma_bwd && !w.wgmma_sync && w.wgmma_groups === 1 && !w.swizzle).map((w) => {
-    const base = j.cases.find((c) => !c.wgmma_bwd && !c.rope && !c.rope_out && !c.fused_bwd && c.rows_per_warp === 16 && shape(c) === shape(w));
+    const base = j.cases.find((c) => !c.wgmma_bwd && !c.wgmma_fwd && !c.rope && !c.rope_out && !c.fused_bwd && c.rows_per_warp === 16 && shape(c) === shape(w));
     if (base) assert.equal(w.output_fnv1a, base.output_fnv1a, `the wgmma backward changed the outputs at ${shape(w)}`);
     return Boolean(base);
   });
@@ -88,13 +91,32 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   }
   // two warpgroups per block add the same products in the same order as one (a skipped tile would
   // only have added zeros): the one-warpgroup case's bits at each shape
-  const wg2 = j.cases.filter((c) => c.wgmma_groups === 2 && !c.swizzle);
+  const wg2 = j.cases.filter((c) => c.wgmma_groups === 2 && !c.swizzle && !c.dq_atomic && !c.keys128);
   assert.equal(wg2.length, 3);
   for (const w of wg2) {
     const one = j.cases.find((c) => c.wgmma_bwd && c.wgmma_fwd && c.wgmma_groups === 1 && shape(c) === shape(w));
     assert.ok(one, `no one-warpgroup wgmma case for ${shape(w)}`);
     assert.equal(w.output_fnv1a, one.output_fnv1a, `two warpgroups per block changed the outputs at ${shape(w)}`);
   }
+  // the fused wgmma backward (LOCO_CUDA_ATTN_BWD=wgmma2-atomic) runs the two-warpgroup dK/dV kernel's
+  // products in its order: its dK and dV bits. Its dQ adds per key block (8 products over 128 keys)
+  // and then across blocks, so it differs from the dQ kernel's in the last bits where a query sees two
+  // key blocks or more — except T = 100, one block, where the sums are the same
+  const fusedWg = j.cases.filter((c) => c.wgmma_bwd && c.dq_atomic);
+  assert.equal(fusedWg.length, 3);
+  for (const f of fusedWg) {
+    const two = j.cases.find((c) => c.wgmma_bwd && !c.dq_atomic && !c.swizzle && c.wgmma_groups === 2 && shape(c) === shape(f));
+    assert.ok(two, `no two-warpgroup wgmma case for ${shape(f)}`);
+    assert.equal(f.dkv_fnv1a, two.dkv_fnv1a, `the fused wgmma backward changed dk, dv at ${shape(f)}`);
+    if (f.T <= 128) assert.equal(f.output_fnv1a, two.output_fnv1a, `one key block: the fused dQ should be the dQ kernel's at ${shape(f)}`);
+    else assert.notEqual(f.output_fnv1a, two.output_fnv1a);
+  }
+  // the 128-key forward rescales once per 128 keys, not per 64: other sums than the 64-key forward's
+  // where a query sees more than 64 keys (its accuracy is checked below with every case's); its
+  // backward is the default kernels'
+  const k128 = j.cases.filter((c) => c.keys128);
+  assert.equal(k128.length, 3);
+  for (const k of k128) assert.ok(k.wgmma_fwd && !k.wgmma_bwd && k.wgmma_groups === 2, JSON.stringify(k));
   for (const c of j.cases) {
     // bf16 inputs and outputs: a few 1e-3 relative; a wrong index or mask gives O(1)
     // (a non-finite error prints as null, which must not pass for a small number)
@@ -106,7 +128,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   const hz = spawnSync(EMU, ['--inject-hazard'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(hz.status, 1, hz.stdout + hz.stderr);
   const hzj = JSON.parse(hz.stdout) as { ok: boolean; cases: Case[] };
-  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync+wgmma_fwd', true], ['128+wgmma-sync+wgmma_fwd', true], ['64+wgmma+wgmma_fwdx2', false]]);
+  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync+wgmma_fwd', true], ['128+wgmma-sync+wgmma_fwd', true], ['64+wgmma+wgmma_fwdx2', false], ['128+atomic+wgmmax2', false], ['128+wgmma_fwdx2+k128', false]]);
   const bad = spawnSync(EMU, ['--inject-bug'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(bad.status, 1, bad.stdout);
   const badj = JSON.parse(bad.stdout) as { ok: boolean; cases: Case[] };

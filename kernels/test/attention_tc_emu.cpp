@@ -356,7 +356,9 @@ struct Variant {
   bool partials = false;  // with fused: each key block's dQ share stored as a partial and added in
                           // key-block order by attn2_dq_reduce_kernel (LOCO_CUDA_ATTN_BWD=partials)
   bool atomic = false;    // with fused: each share added by atomic adds (LOCO_CUDA_ATTN_BWD=atomic); blocks
-                          // run here in key-block order, so the ordered sums, so the same bits
+                          // run here in key-block order, so the ordered sums, so the same bits. With
+                          // wgmma and wgs = 2: the fused wgmma backward (attn3_bwd_dkv_kernel's DQ,
+                          // LOCO_CUDA_ATTN_BWD=wgmma2-atomic), dK and dV the two-warpgroup kernel's bits
   bool wgmma = false;     // the backward on warpgroup MMA (attn3_bwd_{dkv,dq}_kernel, LOCO_CUDA_ATTN_BWD=wgmma)
   bool wgmma_sync = false;  // the wgmma kernels' waiting schedules (LOCO_CUDA_ATTN_BWD=wgmma-sync with
                             // wgmma, LOCO_CUDA_ATTN_FWD=wgmma-sync with wgmma_fwd)
@@ -364,6 +366,7 @@ struct Variant {
   int wgs = 1;              // warpgroups per block of the wgmma kernels (2: LOCO_CUDA_ATTN_{FWD,BWD}=wgmma2)
   bool swizzle = false;     // the wgmma kernels' tiles in the 128-byte swizzle (LOCO_CUDA_ATTN_FWD=wgmma-sw,
                             // wgmma2-sw; with two warpgroups the backward too, LOCO_CUDA_ATTN_BWD=wgmma2-sw)
+  bool keys128 = false;     // with wgmma_fwd and wgs = 2: the forward's 128-key tiles (LOCO_CUDA_ATTN_FWD=wgmma2-k128)
 };
 
 template <int HD>
@@ -461,7 +464,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   if constexpr (HD == 64 || HD == 128)
     if (wg_fwd) {
       using namespace attn_tc2;
-      auto fwd = variant.swizzle ? (wgs == 2 ? attn3_fwd_kernel<HD, 2, true, true> : attn3_fwd_kernel<HD, 1, true, true>)
+      if (variant.keys128 && wgs != 2) throw std::runtime_error("the 128-key forward has two warpgroups");
+      auto fwd = variant.keys128 ? attn3_fwd_kernel<HD, 2, true, false, 128>
+                 : variant.swizzle ? (wgs == 2 ? attn3_fwd_kernel<HD, 2, true, true> : attn3_fwd_kernel<HD, 1, true, true>)
                  : wgs == 2      ? attn3_fwd_kernel<HD, 2, true>
                  : wg_sync       ? attn3_fwd_kernel<HD, 1, false>
                                  : attn3_fwd_kernel<HD, 1, true>;
@@ -498,8 +503,24 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
                  : wgs == 2 ? attn3_bwd_dq_kernel<HD, true, 2>
                  : wg_sync  ? attn3_bwd_dq_kernel<HD, false, 1>
                             : attn3_bwd_dq_kernel<HD, true, 1>;
-      launch(cdiv(Tn, 64 * wgs), gy, [&] { dkv(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, 128 * wgs);
-      launch(cdiv(Tn, 64 * wgs), gy, [&] { dqk(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, 128 * wgs);
+      if (atomic) {  // the fused kernel (two warpgroups), dQ into the zeroed accumulator, then the finish
+        if (wgs != 2) throw std::runtime_error("the fused wgmma backward has two warpgroups");
+        std::vector<float> dq_acc(BT * d, 0.f);
+        launch(cdiv(Tn, 128), gy, [&] {
+          attn3_bwd_dkv_kernel<HD, true, 2, false, true>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc,
+                                                         sl, dq_acc.data());
+        }, 256);
+        blockDim = EmuDim{256, 1, 1};  // (the finish has no barriers: one host thread runs its threads in turn)
+        for (unsigned bx = 0; bx * 256 * 8 < BT * d; bx++)
+          for (unsigned tx = 0; tx < 256; tx++) {
+            blockIdx = EmuDim{bx, 0, 0};
+            threadIdx = EmuDim{tx, 0, 0};
+            attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc);
+          }
+      } else {
+        launch(cdiv(Tn, 64 * wgs), gy, [&] { dkv(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, nullptr); }, 128 * wgs);
+        launch(cdiv(Tn, 64 * wgs), gy, [&] { dqk(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, 128 * wgs);
+      }
     }
   }
   // the dQ finish and reduce kernels (8 elements a thread, 256 a block) have no barriers: one host
@@ -577,6 +598,8 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   sum = fnv1a(sum, y.data(), y.size() * sizeof(bf16));
   sum = fnv1a(sum, lse.data(), lse.size() * sizeof(float));
   sum = fnv1a(sum, dqkv.data(), dqkv.size() * sizeof(bf16));
+  uint64_t dkv_sum = FNV1A_BASIS;  // dk and dv alone (the fused wgmma backward: the two-warpgroup kernel's)
+  for (size_t r = 0; r < BT; r++) dkv_sum = fnv1a(dkv_sum, dqkv.data() + r * 3 * d + d, 2 * d * sizeof(bf16));
   // an error that is not a finite number (a kernel that read garbage: --inject-hazard) is null in JSON
   auto num = [](double v) {
     char b[32];
@@ -584,13 +607,13 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
     snprintf(b, sizeof b, "%.3g", v);
     return std::string(b);
   };
-  char buf[700];
+  char buf[900];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
-           "\"dk_rel\":%s,\"dv_rel\":%s,\"output_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"keys128\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
+           "\"dk_rel\":%s,\"dv_rel\":%s,\"output_fnv1a\":\"%016llx\",\"dkv_fnv1a\":\"%016llx\",\"ok\":%s}",
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", variant.keys128 ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
            num(ey).c_str(), num(lse_abs).c_str(), num(eq).c_str(), num(ek).c_str(), num(ev).c_str(), (unsigned long long)sum,
-           ok ? "true" : "false");
+           (unsigned long long)dkv_sum, ok ? "true" : "false");
   json = buf;
   return ok;
 }
@@ -613,6 +636,9 @@ int main(int argc, char** argv) {
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_sync = true, .wgmma_fwd = true}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_sync = true, .wgmma_fwd = true}));
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2}));
+    // (the fused backward after the default forward, so that its own waits are what fails)
+    add(run_case<128>(1, 200, 1, false, one, {.atomic = true, .wgmma = true, .wgs = 2}));
+    add(run_case<128>(1, 300, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .keys128 = true}));
   } else {
     add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
     add(run_case<32>(1, 77, 2, false, one));   // two heads
@@ -671,6 +697,17 @@ int main(int argc, char** argv) {
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .swizzle = true}));
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .swizzle = true}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .swizzle = true}));
+    // the fused wgmma backward (dQ by atomic adds from the dK/dV kernel; blocks here in order): the
+    // two-warpgroup shapes above, whose dK and dV it must give bit for bit; its dQ sums per key block
+    add(run_case<64>(2, 260, 2, false, one, {.atomic = true, .wgmma = true, .wgmma_fwd = true, .wgs = 2}));
+    add(run_case<64>(1, 100, 1, false, one, {.atomic = true, .wgmma = true, .wgmma_fwd = true, .wgs = 2}));
+    add(run_case<128>(1, 200, 1, false, one, {.atomic = true, .wgmma = true, .wgmma_fwd = true, .wgs = 2}));
+    // the forward's 128-key tiles (wgmma2-k128): three key tiles, the last partial, with two heads
+    // and sequences; one block of 100 whose second warpgroup has no row; and 300 at head_dim 128,
+    // whose third block sees three key tiles, the last partial (the backward: the default kernels)
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .keys128 = true}));
+    add(run_case<64>(1, 100, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .keys128 = true}));
+    add(run_case<128>(1, 300, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .keys128 = true}));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

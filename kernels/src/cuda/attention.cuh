@@ -50,21 +50,23 @@ void attention_tc2_check_env();
 // dK/dV kernel's dS through an ordered accumulation, stored partials or atomic adds (attention_tc2.cu;
 // opt-in, without the fused RoPE)
 bool attention_tc2_fused_bwd();
-// the wgmma backward runs at this head size: LOCO_CUDA_ATTN_BWD=wgmma, wgmma-sync, wgmma2 or wgmma2-sw
+// the wgmma backward runs at this head size: LOCO_CUDA_ATTN_BWD=wgmma, wgmma-sync, wgmma2, wgmma2-sw or wgmma2-atomic
 // at 64 and 128, or unset at 128 on an H100/H200 without RoPE in the kernels (the default since
 // h200-7); it does not undo RoPE
 bool attention_tc2_wgmma_bwd(int hd);
-// LOCO_CUDA_ATTN_FWD=wgmma, wgmma2, wgmma-sync, wgmma-sw or wgmma2-sw at this head size (64, 128): the
+// LOCO_CUDA_ATTN_FWD=wgmma, wgmma2, wgmma-sync, wgmma-sw, wgmma2-sw or wgmma2-k128 at this head size (64, 128): the
 // wgmma forward runs
 // (unless RoPE is fused, LOCO_CUDA_ROPE_FUSED=1, whose tables the tc2 forward takes)
 bool attention_tc2_wgmma_fwd(int hd);
 // the wgmma forward in describe(): "wgmma forward", "wgmma forward, 2 warpgroups" (wgmma2), "wgmma
-// forward, sync" (wgmma-sync), the same with ", 128-byte swizzle" (wgmma-sw, wgmma2-sw) or ""
+// forward, sync" (wgmma-sync), the same with ", 128-byte swizzle" (wgmma-sw, wgmma2-sw), "wgmma forward,
+// 2 warpgroups, 128-key tiles" (wgmma2-k128) or ""
 const char* attention_tc2_fwd_name(int hd);
 // the backward in describe(): "fused backward", "fused backward, dQ partials" (LOCO_CUDA_ATTN_BWD=partials),
 // "fused backward, dQ atomics" (atomic), "wgmma backward" (LOCO_CUDA_ATTN_BWD=wgmma, at head_dim 64 and
 // 128), "wgmma backward, sync" (wgmma-sync), "wgmma backward, 2 warpgroups" (wgmma2, and the default
-// at head_dim 128 on an H100/H200), the same with ", 128-byte swizzle" (wgmma2-sw) or ""
+// at head_dim 128 on an H100/H200), the same with ", 128-byte swizzle" (wgmma2-sw), "wgmma fused
+// backward, 2 warpgroups, dQ atomics" (wgmma2-atomic) or ""
 const char* attention_tc2_bwd_name(int hd);
 // which tc2 kernels run with 32 rows per warp at head_dim hd (attn_tc2::Wide; a default per head size,
 // LOCO_CUDA_ATTN_ROWS overrides), in words ("32 rows per warp", "32 rows per warp in fwd,dq"), or ""

@@ -3,7 +3,9 @@
 // attention-tc-emu; the unswizzled ones passed gpu-parity on an H200 in h200-7, where the
 // two-warpgroup backward became the default at head_dim 128): dK/dV below, dQ (attn3_bwd_dq_kernel, the same design with the roles of
 // queries and keys exchanged) and the forward (attn3_fwd_kernel), each with one or two warpgroups
-// per block (WgShape's WGS). Why: the tc2 dK/dV kernel reads its B operands from shared memory with ldmatrix, each
+// per block (WgShape's WGS); the dK/dV kernel can also compute dQ (its DQ, LOCO_CUDA_ATTN_BWD=
+// wgmma2-atomic) and the forward can take 128-key tiles (its KN, LOCO_CUDA_ATTN_FWD=wgmma2-k128),
+// both written 2026-11-27 and not yet run on a GPU. Why: the tc2 dK/dV kernel reads its B operands from shared memory with ldmatrix, each
 // of its four warps the same Q and dO tiles again, ≈ 2.5× the shared-memory time of its tensor time
 // (docs/cuda.md, "Why the attention backward stays slow"). Here one warpgroup (the block's 4 warps,
 // 64 keys) issues each product as wgmma.mma_async m64nNk16, which reads B from shared memory once per
@@ -77,6 +79,9 @@ struct WgShape {
   static constexpr size_t smem = (2 * WGS + 2 * STAGES) * (size_t)TILE + 2 * STAGES * ROWS * sizeof(float);
   static constexpr size_t fwd_smem = (WGS + 4) * (size_t)TILE;  // the forward: Q (WGS tiles), 2 × (K, V)
   static constexpr size_t fwd_smem_pipe = (WGS + 6) * (size_t)TILE;  // ... the overlapped one: 3 × (K, V)
+  static constexpr size_t fwd_smem_k128 = (WGS + 12) * (size_t)TILE;  // ... with 128-key tiles (224 KB at 128)
+  // the dK/dV kernel with dQ (DQ; two warpgroups): and the dS tile (64 queries × 128 keys)
+  static constexpr size_t fused_smem = smem + 64 * 128 * 2;
 };
 
 #ifdef LOCO_CUDA_EMULATE
@@ -176,10 +181,11 @@ __device__ __forceinline__ void wg_fence_acc(float (&d)[N][4]) {
 // After the wait that completes the products reading A registers a: the compiler sees them read when
 // the products issue and could reuse those registers for other values at once, while the products
 // still read them; this keeps them live (and unchanged) until here. No instruction is emitted.
-__device__ __forceinline__ void wg_fence_a(uint32_t (&a)[4][4]) {
+template <int J>
+__device__ __forceinline__ void wg_fence_a(uint32_t (&a)[J][4]) {
 #ifndef LOCO_CUDA_EMULATE
 #pragma unroll
-  for (int j = 0; j < 4; j++)
+  for (int j = 0; j < J; j++)
 #pragma unroll
     for (int e = 0; e < 4; e++) asm volatile("" : "+r"(a[j][e])::"memory");
 #endif
@@ -198,6 +204,22 @@ __device__ __forceinline__ void wg_ss_n64(float (&d)[8][4], uint64_t da, uint64_
       "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
       : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
+      : "l"(da), "l"(db), "r"((int)accumulate));
+#endif
+}
+// d[64 × 128] = A·Bᵀ (+ d) over 16 k, as wg_ss_n64 with 128 columns: the scores of the forward's
+// 128-key tiles (LOCO_CUDA_ATTN_FWD=wgmma2-k128)
+__device__ __forceinline__ void wg_ss_n128(float (&d)[16][4], uint64_t da, uint64_t db, bool accumulate) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_wgmma(&d[0][0], 128, nullptr, da, db, false, accumulate);
+#elif defined(LOCO_WG_TRAP)
+  __trap();
+#else
+  float* f = &d[0][0];
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31]), "+f"(f[32]), "+f"(f[33]), "+f"(f[34]), "+f"(f[35]), "+f"(f[36]), "+f"(f[37]), "+f"(f[38]), "+f"(f[39]), "+f"(f[40]), "+f"(f[41]), "+f"(f[42]), "+f"(f[43]), "+f"(f[44]), "+f"(f[45]), "+f"(f[46]), "+f"(f[47]), "+f"(f[48]), "+f"(f[49]), "+f"(f[50]), "+f"(f[51]), "+f"(f[52]), "+f"(f[53]), "+f"(f[54]), "+f"(f[55]), "+f"(f[56]), "+f"(f[57]), "+f"(f[58]), "+f"(f[59]), "+f"(f[60]), "+f"(f[61]), "+f"(f[62]), "+f"(f[63])
       : "l"(da), "l"(db), "r"((int)accumulate));
 #endif
 }
@@ -224,6 +246,34 @@ __device__ __forceinline__ void wg_rs_tb(float (&d)[HD / 8][4], const uint32_t (
         "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
         : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31]), "+f"(f[32]), "+f"(f[33]), "+f"(f[34]), "+f"(f[35]), "+f"(f[36]), "+f"(f[37]), "+f"(f[38]), "+f"(f[39]), "+f"(f[40]), "+f"(f[41]), "+f"(f[42]), "+f"(f[43]), "+f"(f[44]), "+f"(f[45]), "+f"(f[46]), "+f"(f[47]), "+f"(f[48]), "+f"(f[49]), "+f"(f[50]), "+f"(f[51]), "+f"(f[52]), "+f"(f[53]), "+f"(f[54]), "+f"(f[55]), "+f"(f[56]), "+f"(f[57]), "+f"(f[58]), "+f"(f[59]), "+f"(f[60]), "+f"(f[61]), "+f"(f[62]), "+f"(f[63])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "n"(1));
+  }
+#endif
+}
+
+// d[64 × N] (+)= A·B over 16 k, A K-major and B MN-major (imm-trans-b), both in shared memory: the
+// fused backward's dQ += dS·K, each warpgroup N = HD/2 of dQ's columns (N = 32 or 64). The first
+// product of a batch does not accumulate (scale-d = 0), as in wg_ss_n64.
+template <int N>
+__device__ __forceinline__ void wg_ss_tb(float (&d)[N / 8][4], uint64_t da, uint64_t db, bool accumulate) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_wgmma(&d[0][0], N, nullptr, da, db, true, accumulate);
+#elif defined(LOCO_WG_TRAP)
+  __trap();
+#else
+  float* f = &d[0][0];
+  if constexpr (N == 32) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, %16, %17, p, 1, 1, 0, 1;\n}\n"
+        : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15])
+        : "l"(da), "l"(db), "r"((int)accumulate));
+  } else {
+    static_assert(N == 64, "wg_ss_tb: N = 32 or 64");
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 1;\n}\n"
+        : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
+        : "l"(da), "l"(db), "r"((int)accumulate));
   }
 #endif
 }
@@ -263,14 +313,17 @@ __device__ __forceinline__ uint32_t wg_chunk_off(int rg, int r8, int c) {
 }
 // acc = A·Bᵀ over head_dim (64 × 64; A, B K-major 64-row tiles, with WGS > 1 A a_off·16 bytes after
 // A; acc's old values unused) as one group, issued and not waited for
-template <int HD, int WGS, bool SW = false>
-__device__ __forceinline__ void wg_issue_scores(float (&acc)[8][4], const unsigned char* A, const unsigned char* B,
+template <int HD, int WGS, bool SW = false, int NC>
+__device__ __forceinline__ void wg_issue_scores(float (&acc)[NC][4], const unsigned char* A, const unsigned char* B,
                                                 uint32_t a_off) {
+  static_assert(NC == 8 || (NC == 16 && !SW), "scores of 64 keys, or of 128 without swizzle (the 64-row tiles of "
+                                              "the no-swizzle layout continue each other; the swizzled ones do not)");
 #pragma unroll
   for (int kk = 0; kk < HD / 16; kk++) {  // 16 head_dim columns (two core matrices) per step
     uint64_t da = wg_desc_k<SW, HD>(A, kk);
     if constexpr (WGS > 1) da = wg_desc_at(da, a_off);
-    wg_ss_n64(acc, da, wg_desc_k<SW, HD>(B, kk), kk > 0);
+    if constexpr (NC == 8) wg_ss_n64(acc, da, wg_desc_k<SW, HD>(B, kk), kk > 0);
+    else wg_ss_n128(acc, da, wg_desc_k<SW, HD>(B, kk), kk > 0);
   }
   wg_commit();
 }
@@ -286,8 +339,8 @@ __device__ __forceinline__ void wg_zero(float (&acc)[N][4]) {
 }
 // The forward's scores: acc = A·Bᵀ (Q against K), one group, not waited for. a_off: the warpgroup's
 // A tile is that many 16-byte units after A (wg_tile_off).
-template <int HD, int WGS, bool SW = false>
-__device__ __forceinline__ void wg_scores(float (&acc)[8][4], const unsigned char* A, const unsigned char* B,
+template <int HD, int WGS, bool SW = false, int NC>
+__device__ __forceinline__ void wg_scores(float (&acc)[NC][4], const unsigned char* A, const unsigned char* B,
                                           uint32_t a_off) {
   wg_fence_regs();
   wg_issue_scores<HD, WGS, SW>(acc, A, B, a_off);
@@ -320,19 +373,22 @@ __device__ __forceinline__ uint64_t wg_desc_rows(const unsigned char* tile, int 
 // to bf16 into the A registers a — which the products read until they complete, so a must not
 // change before the wait that covers this group — and B a 64-row tile read MN-major (its rows are
 // the K index): one group, issued and not waited for. dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K, O += P·V.
-template <int HD, bool SW = false>
-__device__ __forceinline__ void wg_issue_rs_regs(float (&acc)[HD / 8][4], const uint32_t (&a)[4][4], const unsigned char* tile) {
+// (J = 8: a 128-row tile, the forward's 128-key tiles, two 64-row tiles one after the other, whose
+// 8-row groups without swizzle continue at the same stride)
+template <int HD, bool SW = false, int J>
+__device__ __forceinline__ void wg_issue_rs_regs(float (&acc)[HD / 8][4], const uint32_t (&a)[J][4], const unsigned char* tile) {
+  static_assert(J == 4 || (J == 8 && !SW), "a 64-row tile, or a 128-row one without swizzle");
   wg_fence_regs();
 #pragma unroll
-  for (int j = 0; j < 4; j++)  // 16 rows of the tile (two 8-row groups) per step
+  for (int j = 0; j < J; j++)  // 16 rows of the tile (two 8-row groups) per step
     wg_rs_tb<HD>(acc, a[j], wg_desc_rows<HD, SW>(tile, j));
   wg_commit();
 }
-template <int HD, bool SW = false>
-__device__ __forceinline__ void wg_issue_rs(float (&acc)[HD / 8][4], uint32_t (&a)[4][4], const float (&c)[8][4],
+template <int HD, bool SW = false, int J>
+__device__ __forceinline__ void wg_issue_rs(float (&acc)[HD / 8][4], uint32_t (&a)[J][4], const float (&c)[2 * J][4],
                                             const unsigned char* tile) {
 #pragma unroll
-  for (int j = 0; j < 4; j++) a_from_c(a[j], c, j);
+  for (int j = 0; j < J; j++) a_from_c(a[j], c, j);
   wg_issue_rs_regs<HD, SW>(acc, a, tile);
 }
 // stage i of S (i ≥ 0; unsigned, so that for S = 2 it is i & 1)
@@ -394,6 +450,23 @@ __device__ __forceinline__ void wg_stage_qdo(unsigned char* QD, float* LD, int s
   cp_async_commit();
 }
 
+// The fused backward's dS into the shared 64-query × 128-key tile (a head_dim-128 tile's layout, rows
+// are queries): sa[j][e] holds the bf16 pair (queries 8n + 2t and + 1, n = 2j + e / 2; key
+// 64·wg + 16·warp + g + 8·(e % 2)), two rows apart in a K-major tile, so two 2-byte stores (a store's
+// lanes fill 4 × 16 bytes of one 128-byte span: no bank conflict)
+__device__ __forceinline__ void wg_store_ds(unsigned char* DS, const uint32_t (&sa)[4][4], int wg, int warp, int g, int t) {
+  using WD = WgShape<128>;
+  const int kc = wg * 64 + warp * 16 + g;
+  unsigned char* th = DS + (kc / 8) * WD::CS + (kc % 8) * 2 + (2 * t) * 16;
+#pragma unroll
+  for (int j = 0; j < 4; j++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) {
+      unsigned char* p = th + (2 * j + (e >> 1)) * WD::RS + (e & 1) * WD::CS;
+      *reinterpret_cast<uint16_t*>(p) = (uint16_t)(sa[j][e] & 0xFFFF);
+      *reinterpret_cast<uint16_t*>(p + 16) = (uint16_t)(sa[j][e] >> 16);
+    }
+}
 // (Not bounded to 3 blocks per SM at head_dim 64: the overlapped schedule then fits in 164 registers
 // without spills, but ptxas serializes its wgmma for want of registers, C7512.)
 // WGS > 1: warpgroup w holds keys k0 + 64w … k0 + 64w + 63 of the block's 64·WGS. It works on every
@@ -402,10 +475,24 @@ __device__ __forceinline__ void wg_stage_qdo(unsigned char* QD, float* LD, int s
 // forward kernels skip their warpgroups' last tile) makes ptxas serialize this kernel's wgmma (C7515).
 // SW (LOCO_CUDA_ATTN_BWD=wgmma2-sw: two warpgroups, overlapped): the tiles in the 128-byte swizzle, as
 // in the forward.
-template <int HD, bool PIPE, int WGS, bool SW = false>
+// DQ (LOCO_CUDA_ATTN_BWD=wgmma2-atomic; two warpgroups, overlapped, no swizzle; written 2026-11-27,
+// checked by attention-tc-emu, not yet run on a GPU): the kernel also computes dQ, as
+// FlashAttention-2 and -3 do, instead of the dQ kernel computing S and dP once more — 5 products per
+// (key, query) tile pair instead of the two kernels' 7. Per query tile, after dSᵀ: each warpgroup
+// stores its 64 keys' dS (bf16, the values dK's product reads) into one shared 64-query × 128-key
+// tile, K-major (rows are queries); after a barrier, warpgroup w computes dQ's columns
+// [w·HD/2, (w+1)·HD/2) over all 128 keys (8 × m64n(HD/2)k16, A = that tile, B = the block's K tiles
+// read MN-major) and adds them into dq_acc [B, T, d] (fp32, zeroed before; attn2_dq_finish_kernel
+// converts it) with atomic adds. dQ's products are issued before dK's, so the wait that completes
+// them leaves dK's running while the adds go out; the next tile's first barrier (every warpgroup past
+// that wait) frees the dS tile for its stores. dQ is summed per key block, then across blocks in
+// whatever order the adds land: not bit-reproducible from run to run (in the emulator, blocks in
+// order, it is; dK and dV are the kernel's without DQ, bit for bit).
+template <int HD, bool PIPE, int WGS, bool SW = false, bool DQ = false>
 __global__ void __launch_bounds__(128 * WGS)
     attn3_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
-                         float scale, float scale_log2) {
+                         float scale, float scale_log2, float* dq_acc = nullptr) {
+  static_assert(!DQ || (PIPE && WGS == 2 && !SW), "dQ in the dK/dV kernel: two warpgroups, overlapped, no swizzle");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
@@ -414,6 +501,7 @@ __global__ void __launch_bounds__(128 * WGS)
   unsigned char* Vs = Ks + WGS * W::TILE;
   unsigned char* QD = Vs + WGS * W::TILE;  // stage st: Q at QD + st·2·TILE, dO TILE further
   float* LD = reinterpret_cast<float*>(QD + 2 * W::STAGES * W::TILE);  // stage st: lse at LD + st·2·R, D R further
+  unsigned char* DS = reinterpret_cast<unsigned char*>(LD + 2 * W::STAGES * R);  // DQ: dS, 64 queries × 128 keys
   const int kb = blockIdx.x, bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
   const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);
@@ -478,7 +566,36 @@ __global__ void __launch_bounds__(128 * WGS)
     for (int n = 0; n < 8; n++)
 #pragma unroll
       for (int e = 0; e < 4; e++) dpT[n][e] = sT[n][e] * (dpT[n][e] - Dq[n * 8 + 2 * t + (e & 1)]);
-    wg_issue_rs<HD, SW>(dk, sa, dpT, Qs);
+    if constexpr (DQ) {
+#pragma unroll
+      for (int j = 0; j < 4; j++) a_from_c(sa[j], dpT, j);
+      wg_store_ds(DS, sa, wg, warp, g, t);
+      wg_fence_smem();  // the stores (generic proxy) → visible to dQ's products (async proxy) ...
+      __syncthreads();  // ... once every warpgroup's are done
+      constexpr int NQ = HD / 2;  // dQ's columns per warpgroup
+      float dq[NQ / 8][4];
+      wg_fence_regs();
+#pragma unroll
+      for (int kk = 0; kk < 8; kk++)  // 16 keys per step: warpgroup kk / 4's K tile, its rows 16·(kk % 4) …
+        wg_ss_tb<NQ>(dq, wg_desc_k<false, 128>(DS, kk),
+                     wg_desc_at(wg_desc_rows<HD>(Ks + (kk / 4) * W::TILE, kk % 4), (uint32_t)(wg * NQ)), kk > 0);
+      wg_commit();
+      wg_issue_rs_regs<HD>(dk, sa, Qs);
+      wg_wait<1>();  // dV and dQ (dK runs on)
+      wg_fence_acc(dq);
+      wg_fence_a(pa);
+#pragma unroll
+      for (int r = 0; r < 2; r++) {
+        const int q = q0 + warp * 16 + g + 8 * r;
+        if (q >= Tn) continue;
+        // (computed here, not held across the loop: one 64-bit pointer fewer at the loop's peak)
+        float* row = dq_acc + ((size_t)b * Tn + q) * d + (size_t)h * HD + wg * NQ + 2 * t;
+#pragma unroll
+        for (int n = 0; n < NQ / 8; n++) red_add2(row + n * 8, dq[n][2 * r], dq[n][2 * r + 1]);
+      }
+    } else {
+      wg_issue_rs<HD, SW>(dk, sa, dpT, Qs);
+    }
     if constexpr (!PIPE) {
       wg_wait<0>();
       wg_fence_a(pa);
@@ -507,12 +624,13 @@ __global__ void __launch_bounds__(128 * WGS)
 
 // wg_stage_kv: key tile kt's K and V into stage st of a K/V double buffer, one cp.async group (qh:
 // the head's q columns in qkv; k at + d, v at + 2d)
-template <int HD, int NT, bool SW = false>
+// (KN = 128: the forward's 128-key tiles, LOCO_CUDA_ATTN_FWD=wgmma2-k128, each two 64-row tiles)
+template <int HD, int NT, bool SW = false, int KN = 64>
 __device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const bf16* qh, size_t ld, int d, int kt, int Tn) {
-  using W = WgShape<HD>;
-  unsigned char* k = KV + st * 2 * W::TILE;
-  wg_cp_tile<HD, NT, 64, SW>(k, qh + d, ld, kt * W::ROWS, Tn);
-  wg_cp_tile<HD, NT, 64, SW>(k + W::TILE, qh + 2 * d, ld, kt * W::ROWS, Tn);
+  constexpr size_t KT = (size_t)KN * HD * 2;  // bytes of a K or V tile
+  unsigned char* k = KV + st * 2 * KT;
+  wg_cp_tile<HD, NT, KN, SW>(k, qh + d, ld, kt * KN, Tn);
+  wg_cp_tile<HD, NT, KN, SW>(k + KT, qh + 2 * d, ld, kt * KN, Tn);
   cp_async_commit();
 }
 // dQ for a block of 64 queries on warpgroup MMA, streaming 64-key tiles up to the diagonal:
@@ -641,31 +759,38 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
 // swizzle (above), from the first 1024-byte boundary of the block's shared memory (1 KB more is asked
 // for). (The same two lines open each SW kernel: a helper returning that pointer made ptxas spill 32
 // bytes in the head_dim-128 swizzled dK/dV kernel.)
-template <int HD, int WGS, bool PIPE, bool SW = false>
+// KN = 128 (LOCO_CUDA_ATTN_FWD=wgmma2-k128; the overlapped schedule without swizzle; written
+// 2026-11-27, checked by attention-tc-emu, not yet run on a GPU): 128-key tiles, as FlashAttention-3
+// takes at head_dim 128 with a causal mask — the scores as m64n128k16, P·V over 128 keys, half the
+// barriers, softmax reductions and tile waits per key, and each score product reading 2 KB of Q for
+// 4 KB of K instead of 2 for 2. Its sums differ from the 64-key kernels' (a rescale per 128 keys).
+template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64>
 __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
                                                               float scale_log2) {
+  static_assert(KN == 64 || (KN == 128 && PIPE && !SW), "128-key tiles: the overlapped schedule, no swizzle");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
+  constexpr size_t KT = (size_t)KN * HD * 2;  // bytes of a K or V tile
   extern __shared__ __align__(16) unsigned char smraw[];
   unsigned char* Qs = smraw;  // warpgroup w's queries at Qs + w·TILE
   if constexpr (SW) Qs += (1024 - (wg_smem_offset(smraw) & 1023)) & 1023;
-  unsigned char* KV = Qs + WGS * W::TILE;  // stage st: K at KV + st·2·TILE, V TILE further
+  unsigned char* KV = Qs + WGS * W::TILE;  // stage st: K at KV + st·2·KT, V KT further
   const int qb = gridDim.x - 1 - blockIdx.x;  // the longest (latest) query blocks first
   const int bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
   const bf16* qh = qkv + (size_t)b * Tn * ld + (size_t)h * HD;
   const int wg = wg_index<WGS>(), warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
-  const int q0 = qb * R * WGS, qlast = (q0 + R * WGS < Tn ? q0 + R * WGS : Tn) - 1, nkt = qlast / R + 1;
-  const int wq = q0 + wg * R, wkt = wq < Tn ? ((wq + R < Tn ? wq + R : Tn) - 1) / R + 1 : 0;
+  const int q0 = qb * R * WGS, qlast = (q0 + R * WGS < Tn ? q0 + R * WGS : Tn) - 1, nkt = qlast / KN + 1;
+  const int wq = q0 + wg * R, wkt = wq < Tn ? ((wq + R < Tn ? wq + R : Tn) - 1) / KN + 1 : 0;
   wg_cp_tile<HD, NT, R * WGS, SW>(Qs, qh, ld, q0, Tn);
-  wg_stage_kv<HD, NT, SW>(KV, 0, qh, ld, d, 0, Tn);  // (one group with Q)
+  wg_stage_kv<HD, NT, SW, KN>(KV, 0, qh, ld, d, 0, Tn);  // (one group with Q)
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's Q tile (the scores' A)
   const int wq0 = wq + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
   float o[HD / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
   wg_zero(o);
-  float s[8][4];
-  uint32_t pa[4][4] = {};  // P as A fragments, read by products that complete in the next iteration
-  auto masked = [&](int k0) { return k0 + R - 1 > wq0 || k0 + R > Tn; };
+  float s[KN / 8][4];
+  uint32_t pa[KN / 16][4] = {};  // P as A fragments, read by products that complete in the next iteration
+  auto masked = [&](int k0) { return k0 + KN - 1 > wq0 || k0 + KN > Tn; };
   if constexpr (!PIPE) {
     for (int kt = 0; kt < nkt; kt++) {
       const int st = kt & 1;
@@ -687,7 +812,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       }
     }
   } else {
-    if (nkt > 1) wg_stage_kv<HD, NT, SW>(KV, 1, qh, ld, d, 1, Tn);
+    if (nkt > 1) wg_stage_kv<HD, NT, SW, KN>(KV, 1, qh, ld, d, 1, Tn);
     // tile 0: scores and softmax (o is zero: its rescale changes nothing)
     wg_tile_ready(nkt > 1);
     if (wkt > 0) {
@@ -695,16 +820,16 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       wg_wait<0>();
       wg_fence_acc(s);
       float corr[2];
-      online_softmax_p<R>(s, m, l, corr, 0, qi, Tn, t, scale_log2, masked(0));
+      online_softmax_p<KN>(s, m, l, corr, 0, qi, Tn, t, scale_log2, masked(0));
       rescale_rows<HD>(o, corr);
     }
     for (int kt = 0; kt < nkt; kt++) {
       // tile kt + 2 into the stage tile kt − 1 had (its P·V completed before the last barrier)
-      if (kt + 2 < nkt) wg_stage_kv<HD, NT, SW>(KV, wg_stage<3>(kt + 2), qh, ld, d, kt + 2, Tn);
+      if (kt + 2 < nkt) wg_stage_kv<HD, NT, SW, KN>(KV, wg_stage<3>(kt + 2), qh, ld, d, kt + 2, Tn);
       const bool next = kt + 1 < nkt;
       if (next) wg_tile_ready(kt + 2 < nkt);  // tile kt + 1 (tile kt + 2's copies may stay in flight)
-      const unsigned char* Vs = KV + wg_stage<3>(kt) * 2 * W::TILE + W::TILE;
-      const unsigned char* Kn = KV + wg_stage<3>(kt + 1) * 2 * W::TILE;
+      const unsigned char* Vs = KV + wg_stage<3>(kt) * 2 * KT + KT;
+      const unsigned char* Kn = KV + wg_stage<3>(kt + 1) * 2 * KT;
       // a warpgroup's tiles are 0 … wkt − 1: mine_next implies mine. (Each case issues and waits in
       // one straight line: with the issue and its wait under separate tests of the same condition,
       // ptxas cannot tell the scores are complete where the softmax reads them, and serializes, C7514.)
@@ -712,12 +837,12 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       float corr[2] = {1.f, 1.f};
       if (mine_next) {
 #pragma unroll
-        for (int j = 0; j < 4; j++) a_from_c(pa[j], s, j);  // P of tile kt; s is free for the next scores
+        for (int j = 0; j < KN / 16; j++) a_from_c(pa[j], s, j);  // P of tile kt; s is free for the next scores
         wg_scores<HD, WGS, SW>(s, Qs, Kn, a_off);
         wg_issue_rs_regs<HD, SW>(o, pa, Vs);
         wg_wait<1>();  // the next tile's scores (P·V runs on)
         wg_fence_acc(s);
-        online_softmax_p<R>(s, m, l, corr, (kt + 1) * R, qi, Tn, t, scale_log2, masked((kt + 1) * R));
+        online_softmax_p<KN>(s, m, l, corr, (kt + 1) * KN, qi, Tn, t, scale_log2, masked((kt + 1) * KN));
       } else if (mine) {  // this warpgroup's last tile
         wg_issue_rs<HD, SW>(o, pa, s, Vs);
       }
