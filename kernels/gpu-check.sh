@@ -68,12 +68,16 @@
 #               pair instead of 7), the same checks
 #   parity_wgmma2k128fwd, bench_*_wgmma2k128fwd  optional: LOCO_CUDA_ATTN_FWD=wgmma2-k128 (the
 #               two-warpgroup wgmma forward with 128-key tiles), the same checks
+#   parity_wgmma2atomicswbwd, parity_wgmma2k128swfwd, their benches  optional: LOCO_CUDA_ATTN_BWD=
+#               wgmma2-atomic-sw and LOCO_CUDA_ATTN_FWD=wgmma2-k128-sw, the same two in the 128-byte
+#               swizzle (the fused backward at head_dim 128; comparison.wgmma_sw_same_as_plain)
 #   parity_tc2bwd, bench_*_tc2bwd  optional: LOCO_CUDA_ATTN_BWD=tc2 (the mma.sync backward where the
 #               default is wgmma2: head_dim 128 on an H100/H200), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials /
 #               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd / wgmma2swfwd /
-#               wgmma2swbwd / tc2bwd / atomicbwd / wgmma2atomicbwd / wgmma2k128fwd
+#               wgmma2swbwd / tc2bwd / atomicbwd / wgmma2atomicbwd / wgmma2k128fwd / wgmma2atomicswbwd /
+#               wgmma2k128swfwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -323,6 +327,9 @@ engine_variant wgmma2swbwd LOCO_CUDA_ATTN_BWD=wgmma2-sw "$WG_BUILD"
 engine_variant wgmma2atomicbwd LOCO_CUDA_ATTN_BWD=wgmma2-atomic "$WG_BUILD"
 # the two-warpgroup forward with 128-key tiles (FlashAttention-3's tile at head_dim 128, causal)
 engine_variant wgmma2k128fwd LOCO_CUDA_ATTN_FWD=wgmma2-k128 "$WG_BUILD"
+# ... both with the tiles in the 128-byte swizzle (the same bits as unswizzled)
+engine_variant wgmma2atomicswbwd LOCO_CUDA_ATTN_BWD=wgmma2-atomic-sw "$WG_BUILD"
+engine_variant wgmma2k128swfwd LOCO_CUDA_ATTN_FWD=wgmma2-k128-sw "$WG_BUILD"
 # the mma.sync backward where the default is wgmma2 (head_dim 128 on an H100/H200 since h200-7): the
 # previous default, measured in the same run as the new one
 engine_variant tc2bwd LOCO_CUDA_ATTN_BWD=tc2
@@ -347,6 +354,8 @@ stage_ok parity_wgmma2swbwd && ATTN_VARIANTS+=,wgmma2swbwd
 stage_ok parity_tc2bwd && ATTN_VARIANTS+=,tc2bwd
 stage_ok parity_wgmma2atomicbwd && ATTN_VARIANTS+=,wgmma2atomicbwd
 stage_ok parity_wgmma2k128fwd && ATTN_VARIANTS+=,wgmma2k128fwd
+stage_ok parity_wgmma2atomicswbwd && ATTN_VARIANTS+=,wgmma2atomicswbwd
+stage_ok parity_wgmma2k128swfwd && ATTN_VARIANTS+=,wgmma2k128swfwd
 optional attn_times
 run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
 # faster A B: stages A and B both measured tokens/s, and A more
@@ -528,7 +537,8 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "wgmma_sync_fwd": res(stage + "_wgmmasyncfwd"), "wgmma2_sw_fwd": res(stage + "_wgmma2swfwd"),
             "wgmma2_sw_bwd": res(stage + "_wgmma2swbwd"),
             "tc2_bwd": res(stage + "_tc2bwd"), "dq_atomic": res(stage + "_atomicbwd"),
-            "wgmma2_atomic_bwd": res(stage + "_wgmma2atomicbwd"), "wgmma2_k128_fwd": res(stage + "_wgmma2k128fwd")}
+            "wgmma2_atomic_bwd": res(stage + "_wgmma2atomicbwd"), "wgmma2_k128_fwd": res(stage + "_wgmma2k128fwd"),
+            "wgmma2_atomic_sw_bwd": res(stage + "_wgmma2atomicswbwd"), "wgmma2_k128_sw_fwd": res(stage + "_wgmma2k128swfwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")
@@ -629,8 +639,10 @@ cmp["fat_build"] = {"env": fat_env or None, "ok": res("parity_fat").get("ok"),
 cmp["wgmma2_same_as_one"] = {"bwd": same_parity(res("parity_wgmmabwd"), res("parity_wgmma2bwd")),
                              "fwd": same_parity(res("parity_wgmmafwd"), res("parity_wgmma2fwd"))}
 # the 128-byte swizzle puts the same values elsewhere: the same gpu-parity numbers as without it
+# (not asked of the fused backward's pair: its atomic adds land in a different order each run)
 cmp["wgmma_sw_same_as_plain"] = {"fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2swfwd")),
-                                 "bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2swbwd"))}
+                                 "bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2swbwd")),
+                                 "k128_fwd": same_parity(res("parity_wgmma2k128fwd"), res("parity_wgmma2k128swfwd"))}
 wp = res("wgmma_probe")
 cmp["wgmma_layout"] = {k: wp.get(k) for k in ("d_layout_ok", "a_regs_layout_ok", "kmajor_lbo", "kmajor_lbo_b_only", "mnmajor_b_lbo",
                                                 "kernel_assumes", "kernel_layout_ok", "sw128_kmajor_ok", "sw128_mnmajor_ok",

@@ -47,15 +47,15 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
     '64+fused+partials', '128+fused+partials', '64+fused+atomic', '128+fused+atomic', '64+wgmma+wgmma_fwd', '64+wgmma+wgmma_fwd', '128+wgmma+wgmma_fwd',
     '64+wgmma-sync+wgmma_fwd', '128+wgmma-sync+wgmma_fwd', '64+wgmma+wgmma_fwdx2', '64+wgmma+wgmma_fwdx2', '128+wgmma+wgmma_fwdx2',
     '64+wgmma+wgmma_fwd+sw', '64+wgmma+wgmma_fwdx2+sw', '128+wgmma+wgmma_fwdx2+sw',
-    '64+atomic+wgmma+wgmma_fwdx2', '64+atomic+wgmma+wgmma_fwdx2', '128+atomic+wgmma+wgmma_fwdx2',
-    '64+wgmma_fwdx2+k128', '64+wgmma_fwdx2+k128', '128+wgmma_fwdx2+k128',
+    '64+atomic+wgmma+wgmma_fwdx2', '64+atomic+wgmma+wgmma_fwdx2', '128+atomic+wgmma+wgmma_fwdx2', '128+atomic+wgmma+wgmma_fwdx2+sw',
+    '64+wgmma_fwdx2+k128', '64+wgmma_fwdx2+k128', '128+wgmma_fwdx2+k128', '64+wgmma_fwdx2+sw+k128', '128+wgmma_fwdx2+sw+k128',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
   const shape = (c: Case) => `${c.head_dim}/${c.B}/${c.T}/${c.H}`;
   // the swizzled kernels hold the same values in other places: the unswizzled case's bits (the
-  // forward with one warpgroup; forward and backward with two)
+  // forward with one warpgroup; forward and backward with two; the fused backward; the 128-key forward)
   for (const w of j.cases.filter((c) => c.swizzle)) {
-    const plain = j.cases.find((c) => c.wgmma_fwd && !c.swizzle && !c.wgmma_sync && !c.dq_atomic && !c.keys128 && c.wgmma_groups === w.wgmma_groups && shape(c) === shape(w));
+    const plain = j.cases.find((c) => !c.swizzle && c.wgmma_fwd === w.wgmma_fwd && c.wgmma_bwd === w.wgmma_bwd && !c.wgmma_sync && c.dq_atomic === w.dq_atomic && c.keys128 === w.keys128 && c.wgmma_groups === w.wgmma_groups && shape(c) === shape(w));
     assert.ok(plain, `no unswizzled case for ${shape(w)}`);
     assert.equal(w.output_fnv1a, plain.output_fnv1a, `the 128-byte swizzle changed the outputs at ${shape(w)}`);
   }
@@ -103,7 +103,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // and then across blocks, so it differs from the dQ kernel's in the last bits where a query sees two
   // key blocks or more — except T = 100, one block, where the sums are the same
   const fusedWg = j.cases.filter((c) => c.wgmma_bwd && c.dq_atomic);
-  assert.equal(fusedWg.length, 3);
+  assert.equal(fusedWg.length, 4);
   for (const f of fusedWg) {
     const two = j.cases.find((c) => c.wgmma_bwd && !c.dq_atomic && !c.swizzle && c.wgmma_groups === 2 && shape(c) === shape(f));
     assert.ok(two, `no two-warpgroup wgmma case for ${shape(f)}`);
@@ -115,7 +115,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // where a query sees more than 64 keys (its accuracy is checked below with every case's); its
   // backward is the default kernels'
   const k128 = j.cases.filter((c) => c.keys128);
-  assert.equal(k128.length, 3);
+  assert.equal(k128.length, 5);
   for (const k of k128) assert.ok(k.wgmma_fwd && !k.wgmma_bwd && k.wgmma_groups === 2, JSON.stringify(k));
   for (const c of j.cases) {
     // bf16 inputs and outputs: a few 1e-3 relative; a wrong index or mask gives O(1)

@@ -465,7 +465,7 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
     if (wg_fwd) {
       using namespace attn_tc2;
       if (variant.keys128 && wgs != 2) throw std::runtime_error("the 128-key forward has two warpgroups");
-      auto fwd = variant.keys128 ? attn3_fwd_kernel<HD, 2, true, false, 128>
+      auto fwd = variant.keys128 ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 128> : attn3_fwd_kernel<HD, 2, true, false, 128>)
                  : variant.swizzle ? (wgs == 2 ? attn3_fwd_kernel<HD, 2, true, true> : attn3_fwd_kernel<HD, 1, true, true>)
                  : wgs == 2      ? attn3_fwd_kernel<HD, 2, true>
                  : wg_sync       ? attn3_fwd_kernel<HD, 1, false>
@@ -505,10 +505,11 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
                             : attn3_bwd_dq_kernel<HD, true, 1>;
       if (atomic) {  // the fused kernel (two warpgroups), dQ into the zeroed accumulator, then the finish
         if (wgs != 2) throw std::runtime_error("the fused wgmma backward has two warpgroups");
+        if (variant.swizzle && HD != 128) throw std::runtime_error("the swizzled fused wgmma backward is head_dim 128's");
+        auto fused = variant.swizzle ? attn3_bwd_dkv_kernel<HD, true, 2, HD == 128, true> : attn3_bwd_dkv_kernel<HD, true, 2, false, true>;
         std::vector<float> dq_acc(BT * d, 0.f);
         launch(cdiv(Tn, 128), gy, [&] {
-          attn3_bwd_dkv_kernel<HD, true, 2, false, true>(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc,
-                                                         sl, dq_acc.data());
+          fused(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, dq_acc.data());
         }, 256);
         blockDim = EmuDim{256, 1, 1};  // (the finish has no barriers: one host thread runs its threads in turn)
         for (unsigned bx = 0; bx * 256 * 8 < BT * d; bx++)
@@ -702,12 +703,17 @@ int main(int argc, char** argv) {
     add(run_case<64>(2, 260, 2, false, one, {.atomic = true, .wgmma = true, .wgmma_fwd = true, .wgs = 2}));
     add(run_case<64>(1, 100, 1, false, one, {.atomic = true, .wgmma = true, .wgmma_fwd = true, .wgs = 2}));
     add(run_case<128>(1, 200, 1, false, one, {.atomic = true, .wgmma = true, .wgmma_fwd = true, .wgs = 2}));
+    // ... with the tiles in the 128-byte swizzle (head_dim 128; the forward too): the same bits again
+    add(run_case<128>(1, 200, 1, false, one, {.atomic = true, .wgmma = true, .wgmma_fwd = true, .wgs = 2, .swizzle = true}));
     // the forward's 128-key tiles (wgmma2-k128): three key tiles, the last partial, with two heads
     // and sequences; one block of 100 whose second warpgroup has no row; and 300 at head_dim 128,
     // whose third block sees three key tiles, the last partial (the backward: the default kernels)
     add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .keys128 = true}));
     add(run_case<64>(1, 100, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .keys128 = true}));
     add(run_case<128>(1, 300, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .keys128 = true}));
+    // ... with the tiles in the 128-byte swizzle (K and V in 128-row atom columns): the same bits
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .keys128 = true}));
+    add(run_case<128>(1, 300, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .keys128 = true}));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

@@ -13,11 +13,14 @@
 //   fwd     the forward's products per 64-key tile at head_dim 128: S = Q·Kᵀ (8 × ss64), then P·V
 //           (4 × m64n128k16, P from registers, V MN-major), each its own group, then one wait; with
 //           the swizzle V too is read swizzled (LBO 8 KB, the next 64 columns)
+//   fwd128  the same per 128-key tile (LOCO_CUDA_ATTN_FWD=wgmma2-k128, -k128-sw): S as 8 × ss128,
+//           P·V as 8 × m64n128k16 over the 128 keys; K and V 128-row tiles (with the swizzle,
+//           128-row atom columns); 80 KB of operands, so 1 or 2 warpgroups per SM only
 // each without swizzle (the kernels' layout: 8-row × 16-byte core matrices) and, for the K-major
 // operands, with the 128-byte swizzle (8 rows × 128 bytes, 16-byte chunks XOR row % 8; descriptor
 // layout type 1, SBO 1024 bytes, the start moved 32 bytes per 16 k) that CUTLASS and FA3 use.
 // The operands' values do not matter for the time (they are small bf16 constants); only the
-// addresses do, and every descriptor stays inside the block's 48 KB.
+// addresses do, and every descriptor stays inside the block's 48 KB (80 KB for fwd128).
 // Prints one JSON line: per mode, layout and warpgroups per SM, TFLOP/s (dense bf16, 2·64·N·16 per
 // product). Exit 2 without a compute capability 9.0 GPU.
 #include <cuda_bf16.h>
@@ -33,10 +36,16 @@
 
 namespace {
 
-constexpr int NT = 128, KSTEPS = 8, SMEM = 48 * 1024 + 1024;  // (+1024: the 1024-byte alignment)
+constexpr int NT = 128, KSTEPS = 8;
 constexpr uint32_t CS = 128, RS = 2048;  // no swizzle: K-direction core-matrix stride, 8-row-group stride (K = 128)
 
-enum Mode { SS64, SS128, RS64, RS128MN, FWD };
+enum Mode { SS64, SS128, RS64, RS128MN, FWD, FWD128 };
+// shared memory per block: A (16 KB) and B (up to 32 KB); fwd128 A, K and V (16 + 32 + 32 KB); +1024
+// for the 1024-byte alignment
+template <Mode M>
+__host__ __device__ constexpr int smem_of() {
+  return (M == FWD128 ? 80 : 48) * 1024 + 1024;
+}
 
 // the K-major descriptor of rows [0, rows) at k = 16·kk, as the kernels build it (attn_tc2::wg_desc,
 // wg_desc_sw); with the swizzle two 64-element atom columns rows × 128 bytes apart
@@ -45,16 +54,7 @@ __device__ __forceinline__ uint64_t desc_kmajor(const unsigned char* base, int r
   return attn_tc2::wg_desc(base + kk * 2 * CS, CS, RS, true);
 }
 
-// The two forms the kernels do not use (the kernels' own: attn_tc2::wg_ss_n64, wg_rs_tb<128>).
-// d[64 × 128] (+)= A·Bᵀ over 16 k, A and B K-major in shared memory
-__device__ __forceinline__ void ss_n128(float* f, uint64_t da, uint64_t db) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
-      : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31]), "+f"(f[32]), "+f"(f[33]), "+f"(f[34]), "+f"(f[35]), "+f"(f[36]), "+f"(f[37]), "+f"(f[38]), "+f"(f[39]), "+f"(f[40]), "+f"(f[41]), "+f"(f[42]), "+f"(f[43]), "+f"(f[44]), "+f"(f[45]), "+f"(f[46]), "+f"(f[47]), "+f"(f[48]), "+f"(f[49]), "+f"(f[50]), "+f"(f[51]), "+f"(f[52]), "+f"(f[53]), "+f"(f[54]), "+f"(f[55]), "+f"(f[56]), "+f"(f[57]), "+f"(f[58]), "+f"(f[59]), "+f"(f[60]), "+f"(f[61]), "+f"(f[62]), "+f"(f[63])
-      : "l"(da), "l"(db), "r"(1));
-}
-
+// The form the kernels do not use (the kernels' own: attn_tc2::wg_ss_n64, wg_ss_n128, wg_rs_tb<128>).
 // d[64 × 64] += A·B over 16 k, A from registers, B K-major in shared memory
 __device__ __forceinline__ void rs_n64_k(float* f, const uint32_t (&a)[4], uint64_t db) {
   asm volatile(
@@ -71,7 +71,9 @@ __host__ __device__ constexpr int n_of() {
 // products per batch and FLOP per batch
 template <Mode M>
 constexpr double flop_per_batch() {
-  return M == FWD ? KSTEPS * 2.0 * 64 * 64 * 16 + 4 * 2.0 * 64 * 128 * 16 : KSTEPS * 2.0 * 64 * n_of<M>() * 16;
+  return M == FWD      ? KSTEPS * 2.0 * 64 * 64 * 16 + 4 * 2.0 * 64 * 128 * 16
+         : M == FWD128 ? 2 * KSTEPS * 2.0 * 64 * 128 * 16
+                       : KSTEPS * 2.0 * 64 * n_of<M>() * 16;
 }
 
 template <Mode M, bool SWZ>
@@ -81,7 +83,7 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
   unsigned char* A = sm;              // 64 rows × 128 k (16 KB)
   unsigned char* B = sm + 16 * 1024;  // up to 128 rows × 128 k (32 KB)
   uint16_t* w = reinterpret_cast<uint16_t*>(sm);
-  for (int i = threadIdx.x; i < 24 * 1024; i += NT) w[i] = (uint16_t)(0x3C00 + (i & 15));  // bf16 ≈ 0.008
+  for (int i = threadIdx.x; i < (smem_of<M>() - 1024) / 2; i += NT) w[i] = (uint16_t)(0x3C00 + (i & 15));  // bf16 ≈ 0.008
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
   __syncthreads();
   using namespace attn_tc2;
@@ -89,7 +91,24 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
   float f[N / 8][4] = {};
   const uint32_t one = 0x3C003C00u;  // two bf16 ≈ 0.008
   const uint32_t a[4] = {one, one, one, one};
-  if constexpr (M == FWD) {  // f: O (64 × 128); fs: S (64 × 64); K at B, V 16 KB after it
+  if constexpr (M == FWD128) {  // f: O (64 × 128); fs: S (64 × 128); K at B (128 rows), V 32 KB after it
+    float fs[16][4] = {};
+    const unsigned char* V = B + 32 * 1024;
+    for (int it = 0; it < iters; it++) {
+      wg_fence_regs();
+#pragma unroll
+      for (int kk = 0; kk < KSTEPS; kk++) wg_ss_n128(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 128, kk, SWZ), true);
+      wg_commit();
+#pragma unroll
+      for (int j = 0; j < 8; j++) wg_rs_tb<128>(f, a, wg_desc_rows<128, SWZ, 128>(V, j));  // P·V over 128 keys
+      wg_commit();
+      wg_wait<0>();
+    }
+#pragma unroll
+    for (int i = 0; i < 16; i++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) f[i][e] += fs[i][e];
+  } else if constexpr (M == FWD) {  // f: O (64 × 128); fs: S (64 × 64); K at B, V 16 KB after it
     float fs[8][4] = {};
     const unsigned char* V = B + 16 * 1024;
     for (int it = 0; it < iters; it++) {
@@ -112,7 +131,7 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
 #pragma unroll
       for (int kk = 0; kk < KSTEPS; kk++) {
         if constexpr (M == SS64) wg_ss_n64(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ), true);
-        else if constexpr (M == SS128) ss_n128(&f[0][0], desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 128, kk, SWZ));
+        else if constexpr (M == SS128) wg_ss_n128(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 128, kk, SWZ), true);
         else if constexpr (M == RS64) rs_n64_k(&f[0][0], a, desc_kmajor(B, 64, kk, SWZ));
         else wg_rs_tb<128>(f, a, wg_desc_rows<128, false>(B, kk));  // the kernels' P·V operand, 16 k at a time
       }
@@ -140,6 +159,7 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
 template <Mode M, bool SWZ>
 double tflops(int sms, int wg_per_sm, int iters, float* sink) {
   auto k = rate_kernel<M, SWZ>;
+  constexpr int SMEM = smem_of<M>();
   CHECK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, SMEM));
   const int grid = sms * wg_per_sm;
   k<<<grid, NT, SMEM>>>(sink, 4);  // warm-up (clocks, instruction cache)
@@ -195,6 +215,10 @@ int main(int argc, char** argv) {
     add("rs128mn", "none", wg, tflops<RS128MN, false>(p.multiProcessorCount, wg, iters, sink));
     add("fwd", "none", wg, tflops<FWD, false>(p.multiProcessorCount, wg, iters, sink));
     add("fwd", "sw128", wg, tflops<FWD, true>(p.multiProcessorCount, wg, iters, sink));
+    if (wg <= 2) {  // (80 KB per block: no more than 2 per SM)
+      add("fwd128", "none", wg, tflops<FWD128, false>(p.multiProcessorCount, wg, iters, sink));
+      add("fwd128", "sw128", wg, tflops<FWD128, true>(p.multiProcessorCount, wg, iters, sink));
+    }
   }
   cudaFree(sink);
   printf("{\"tool\":\"wgmma-rate\",\"device_name\":\"%s\",\"sms\":%d,\"iters\":%d,\"rows\":[%s],\"ok\":true}\n", p.name,

@@ -76,10 +76,11 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // measure the default kernels.
 // `takes`: the kernels the variable can select (the swizzled backward exists with two warpgroups only).
 // (WG_PIPE_SW, WG_PIPE2_SW: the tiles in the 128-byte swizzle, wgmma-sw and wgmma2-sw.)
-enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_K128 };
+enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW };
 constexpr std::pair<const char*, WgMode> WG_NAMES[] = {
     {"wgmma", WG_PIPE}, {"wgmma2", WG_PIPE2}, {"wgmma-sync", WG_SYNC}, {"wgmma-sw", WG_PIPE_SW}, {"wgmma2-sw", WG_PIPE2_SW},
-    {"wgmma2-atomic", WG_PIPE2_ATOMIC}, {"wgmma2-k128", WG_PIPE2_K128}};
+    {"wgmma2-atomic", WG_PIPE2_ATOMIC}, {"wgmma2-atomic-sw", WG_PIPE2_ATOMIC_SW}, {"wgmma2-k128", WG_PIPE2_K128},
+    {"wgmma2-k128-sw", WG_PIPE2_K128_SW}};
 WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::initializer_list<const char*> others = {}) {
   auto taken = [&](WgMode m) { return std::find(takes.begin(), takes.end(), m) != takes.end(); };
   WgMode want = WG_OFF;
@@ -99,7 +100,7 @@ WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::init
   return WG_OFF;
 }
 WgMode wgmma_fwd_mode() {
-  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_K128});
+  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW});
   return m;
 }
 bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }
@@ -123,8 +124,10 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
       case WG_PIPE_SW: return fwd_wgmma<HD, 1, true, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_SW: return fwd_wgmma<HD, 2, true, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_K128: return fwd_wgmma<HD, 2, true, false, 128>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2_K128_SW: return fwd_wgmma<HD, 2, true, true, 128>(y, lse, qkv, B, Tn, H);
       case WG_OFF:
-      case WG_PIPE2_ATOMIC: break;  // (a backward setting only)
+      case WG_PIPE2_ATOMIC:
+      case WG_PIPE2_ATOMIC_SW: break;  // (backward settings only)
     }
   if (wide_parts(HD) & WIDE_FWD) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
   fwd_tc2<HD, false>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
@@ -188,7 +191,7 @@ int bwd_dq_mode() {
 // LOCO_CUDA_ATTN_BWD=tc2 keeps the tc2 kernels everywhere.
 WgMode wgmma_mode_env() {
   static const WgMode m =
-      wgmma_env("LOCO_CUDA_ATTN_BWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE2_SW, WG_PIPE2_ATOMIC},
+      wgmma_env("LOCO_CUDA_ATTN_BWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW},
                 {"fused", "partials", "atomic", "tc2"});
   return m;
 }
@@ -284,17 +287,20 @@ void bwd_wgmma(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, cons
   CUDA_LAUNCH_CHECK("attn3_bwd_dq (wgmma)");
 }
 // LOCO_CUDA_ATTN_BWD=wgmma2-atomic: the two-warpgroup dK/dV kernel that also adds dQ into the fp32
-// scratch with atomic adds (its DQ), then the finish kernel that turns the scratch into dq
-template <int HD>
+// scratch with atomic adds (its DQ), then the finish kernel that turns the scratch into dq.
+// wgmma2-atomic-sw: the same with the tiles in the 128-byte swizzle, at head_dim 128 (at 64 the
+// unswizzled kernel runs: attn3_bwd_dkv_kernel's DQ says why)
+template <int HD, bool SW = false>
 void bwd_wgmma_atomic(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
   using W = WgShape<HD, 2>;
   const float scale = 1.0f / sqrtf((float)HD);
   const size_t rows = (size_t)B * Tn, d = (size_t)H * HD;
   grow(g_fused.dq, g_fused.dq_cap, rows * d);
   CUDA_CHECK(cudaMemsetAsync(g_fused.dq, 0, rows * d * sizeof(float)));
-  auto* kernel = attn3_bwd_dkv_kernel<HD, true, 2, false, true>;
-  set_dynamic_smem(kernel, W::fused_smem);
-  kernel<<<dim3(cdiv(Tn, W::ROWS * 2), B * H), W::NT, W::fused_smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E,
+  auto* kernel = attn3_bwd_dkv_kernel<HD, true, 2, SW, true>;
+  constexpr size_t smem = W::fused_smem + (SW ? 1024 : 0);  // (SW: the alignment)
+  set_dynamic_smem(kernel, smem);
+  kernel<<<dim3(cdiv(Tn, W::ROWS * 2), B * H), W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E,
                                                                        g_fused.dq);
   CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma, dQ atomics)");
   attn2_dq_finish_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, (int)d, scale);
@@ -311,6 +317,7 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
       if (wgmma_mode(HD) == WG_PIPE2) return bwd_wgmma<HD, true, 2>(dqkv, D, qkv, dy, lse, B, Tn, H);
       if (wgmma_mode(HD) == WG_PIPE2_SW) return bwd_wgmma<HD, true, 2, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
       if (wgmma_mode(HD) == WG_PIPE2_ATOMIC) return bwd_wgmma_atomic<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      if (wgmma_mode(HD) == WG_PIPE2_ATOMIC_SW) return bwd_wgmma_atomic<HD, HD == 128>(dqkv, D, qkv, dy, lse, B, Tn, H);
 
       return bwd_wgmma<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
     }
@@ -346,6 +353,7 @@ const char* attention_tc2_fwd_name(int hd) {
     case WG_PIPE_SW: return "wgmma forward, 128-byte swizzle";
     case WG_PIPE2_SW: return "wgmma forward, 2 warpgroups, 128-byte swizzle";
     case WG_PIPE2_K128: return "wgmma forward, 2 warpgroups, 128-key tiles";
+    case WG_PIPE2_K128_SW: return "wgmma forward, 2 warpgroups, 128-key tiles, 128-byte swizzle";
     default: return "wgmma forward";
   }
 }
@@ -354,7 +362,8 @@ const char* attention_tc2_bwd_name(int hd) {
     return !attention_tc2_wgmma_bwd(hd)         ? ""
            : wgmma_mode(hd) == WG_SYNC  ? "wgmma backward, sync"
            : wgmma_mode(hd) == WG_PIPE2_SW ? "wgmma backward, 2 warpgroups, 128-byte swizzle"
-           : wgmma_mode(hd) == WG_PIPE2_ATOMIC ? "wgmma fused backward, 2 warpgroups, dQ atomics"
+           : wgmma_mode(hd) == WG_PIPE2_ATOMIC_SW && hd == 128 ? "wgmma fused backward, 2 warpgroups, dQ atomics, 128-byte swizzle"
+           : wgmma_mode(hd) == WG_PIPE2_ATOMIC || wgmma_mode(hd) == WG_PIPE2_ATOMIC_SW ? "wgmma fused backward, 2 warpgroups, dQ atomics"
            : wgmma_mode(hd) == WG_PIPE2 ? "wgmma backward, 2 warpgroups"
                                       : "wgmma backward";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials"

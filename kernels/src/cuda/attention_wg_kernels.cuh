@@ -121,15 +121,19 @@ __device__ __forceinline__ uint64_t wg_desc(const void* p, uint32_t k_stride, ui
 // aligned shared addresses. h200-7: every wgmma forward without swizzle was 1.4-1.55x slower than
 // the mma.sync one, for reasons not yet measured (build/wgmma-rate times both layouts).
 constexpr uint32_t WG_SW_ATOM_COL = 64 * 128;  // bytes between a 64-row tile's two atom columns
+// AR below: the rows of a swizzled tile's atom columns — 64, or 128 for the forward's 128-key K and V
+// tiles (LOCO_CUDA_ATTN_FWD=wgmma2-k128-sw), whose score products read 128 rows as one operand at one
+// SBO, so their 8-row groups must follow each other at 1024 bytes for all 128 rows (two 64-row tiles
+// would put rows 64-127 of the first atom column after the second atom column at head_dim 128)
 __device__ __forceinline__ uint64_t wg_desc_sw(const void* p, uint32_t lbo, uint32_t sbo) {
   return wg_desc_encode(p, lbo, sbo, 1);
 }
-// the K-major descriptor of head_dim columns [16kk, 16kk + 16) of a 64-row tile
-template <bool SW, int HD>
+// the K-major descriptor of head_dim columns [16kk, 16kk + 16) of a 64-row tile (AR rows with SW)
+template <bool SW, int HD, int AR = 64>
 __device__ __forceinline__ uint64_t wg_desc_k(const unsigned char* tile, int kk);
 // byte offset of 16-byte chunk c of row 8·rg + r8 (r8 < 8) in a tile of 64·n rows (n tiles one
-// after the other)
-template <bool SW, int HD>
+// after the other; with SW, AR-row tiles)
+template <bool SW, int HD, int AR = 64>
 __device__ __forceinline__ uint32_t wg_chunk_off(int rg, int r8, int c);
 
 // cp.async's copies (generic proxy) → visible to wgmma's operand reads (async proxy); then a barrier
@@ -299,16 +303,18 @@ __device__ __forceinline__ uint64_t wg_desc_at(uint64_t desc, uint32_t o) {
   return r;
 #endif
 }
-template <bool SW, int HD>
+template <bool SW, int HD, int AR>
 __device__ __forceinline__ uint64_t wg_desc_k(const unsigned char* tile, int kk) {
   using W = WgShape<HD>;
-  if constexpr (SW) return wg_desc_sw(tile + (kk / 4) * WG_SW_ATOM_COL + (kk % 4) * 32, 16, 1024);
+  if constexpr (SW) return wg_desc_sw(tile + (kk / 4) * (AR * 128) + (kk % 4) * 32, 16, 1024);
   else return wg_desc(tile + kk * 2 * W::CS, W::CS, W::RS, true);
 }
-template <bool SW, int HD>
+template <bool SW, int HD, int AR>
 __device__ __forceinline__ uint32_t wg_chunk_off(int rg, int r8, int c) {
   using W = WgShape<HD>;
-  if constexpr (SW) return (rg / 8) * W::TILE + (c / 8) * WG_SW_ATOM_COL + (rg % 8) * 1024 + r8 * 128 + ((c % 8) ^ r8) * 16;
+  constexpr int G = AR / 8;  // 8-row groups per atom column
+  if constexpr (SW)
+    return (rg / G) * (AR * HD * 2) + (c / 8) * (AR * 128) + (rg % G) * 1024 + r8 * 128 + ((c % 8) ^ r8) * 16;
   else return rg * W::RS + c * W::CS + r8 * 16;
 }
 // acc = A·Bᵀ over head_dim (64 × 64; A, B K-major 64-row tiles, with WGS > 1 A a_off·16 bytes after
@@ -316,14 +322,13 @@ __device__ __forceinline__ uint32_t wg_chunk_off(int rg, int r8, int c) {
 template <int HD, int WGS, bool SW = false, int NC>
 __device__ __forceinline__ void wg_issue_scores(float (&acc)[NC][4], const unsigned char* A, const unsigned char* B,
                                                 uint32_t a_off) {
-  static_assert(NC == 8 || (NC == 16 && !SW), "scores of 64 keys, or of 128 without swizzle (the 64-row tiles of "
-                                              "the no-swizzle layout continue each other; the swizzled ones do not)");
+  static_assert(NC == 8 || NC == 16, "scores of 64 or 128 keys (B: 128-row atom columns with SW, AR)");
 #pragma unroll
   for (int kk = 0; kk < HD / 16; kk++) {  // 16 head_dim columns (two core matrices) per step
     uint64_t da = wg_desc_k<SW, HD>(A, kk);
     if constexpr (WGS > 1) da = wg_desc_at(da, a_off);
     if constexpr (NC == 8) wg_ss_n64(acc, da, wg_desc_k<SW, HD>(B, kk), kk > 0);
-    else wg_ss_n128(acc, da, wg_desc_k<SW, HD>(B, kk), kk > 0);
+    else wg_ss_n128(acc, da, wg_desc_k<SW, HD, 128>(B, kk), kk > 0);
   }
   wg_commit();
 }
@@ -363,25 +368,25 @@ __device__ __forceinline__ uint32_t wg_tile_off(int wg) {
 }
 // The descriptor of rows [16j, 16j + 16) of a 64-row tile read MN-major (as B with K = its rows, N =
 // head_dim): dO, Q in dV, dK; K in dQ
-template <int HD, bool SW = false>
+template <int HD, bool SW = false, int AR = 64>
 __device__ __forceinline__ uint64_t wg_desc_rows(const unsigned char* tile, int j) {
   using W = WgShape<HD>;
-  if constexpr (SW) return wg_desc_sw(tile + j * 2 * 1024, WG_SW_ATOM_COL, 1024);
+  if constexpr (SW) return wg_desc_sw(tile + j * 2 * 1024, AR * 128, 1024);
   else return wg_desc(tile + j * 2 * W::RS, W::RS, W::CS, false);
 }
 // acc (64 × HD) += C·B: C the 64 × 64 accumulator fragments c (P, dS or their transposes), rounded
 // to bf16 into the A registers a — which the products read until they complete, so a must not
 // change before the wait that covers this group — and B a 64-row tile read MN-major (its rows are
 // the K index): one group, issued and not waited for. dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K, O += P·V.
-// (J = 8: a 128-row tile, the forward's 128-key tiles, two 64-row tiles one after the other, whose
-// 8-row groups without swizzle continue at the same stride)
+// (J = 8: a 128-row tile, the forward's 128-key tiles: without swizzle two 64-row tiles one after the
+// other, whose 8-row groups continue at the same stride; with it, 128-row atom columns, AR)
 template <int HD, bool SW = false, int J>
 __device__ __forceinline__ void wg_issue_rs_regs(float (&acc)[HD / 8][4], const uint32_t (&a)[J][4], const unsigned char* tile) {
-  static_assert(J == 4 || (J == 8 && !SW), "a 64-row tile, or a 128-row one without swizzle");
+  static_assert(J == 4 || J == 8, "a 64-row tile or a 128-row one");
   wg_fence_regs();
 #pragma unroll
   for (int j = 0; j < J; j++)  // 16 rows of the tile (two 8-row groups) per step
-    wg_rs_tb<HD>(acc, a[j], wg_desc_rows<HD, SW>(tile, j));
+    wg_rs_tb<HD>(acc, a[j], wg_desc_rows<HD, SW, 16 * J>(tile, j));
   wg_commit();
 }
 template <int HD, bool SW = false, int J>
@@ -424,16 +429,19 @@ __device__ __forceinline__ HeadIn head_in(const bf16* qkv, const bf16* dy, const
 // 32-byte sectors).
 // (SW: the 128-byte swizzle's places, wg_chunk_off; the 8 lanes of a chunk write 8 rows' chunks at
 // 8 different 16-byte bank groups, so no bank conflicts either)
-template <int HD, int NT = 128, int ROWS = 64, bool SW = false>
+// (AR: wg_chunk_off's; the forward's 128-key K and V tiles with SW)
+template <int HD, int NT = 128, int ROWS = 64, bool SW = false, int AR = 64>
 __device__ __forceinline__ void wg_cp_tile(unsigned char* dst, const bf16* src, size_t ld, int r0, int Tn) {
   constexpr int NCH = HD / 8, GROUPS = NT / 8 / NCH, PASSES = ROWS / 8 / GROUPS;
   static_assert(GROUPS * NCH * 8 == NT && PASSES * GROUPS * 8 == ROWS, "wg_cp_tile: NT threads cover whole 8-row groups");
   const int r8 = threadIdx.x % 8, idx = threadIdx.x / 8, c = idx % NCH, rg0 = idx / NCH;
-#pragma unroll
+  // (a rolled loop for the 128-key tiles: unrolled, the swizzled forward's 16 copies per tile held
+  // their addresses across the loop, 16 bytes of spill at head_dim 128)
+#pragma unroll(AR == 128 ? 1 : PASSES)
   for (int p = 0; p < PASSES; p++) {
     const int rg = p * GROUPS + rg0, row = r0 + rg * 8 + r8;
     const bool ok = row < Tn;
-    cp_async16(reinterpret_cast<bf16*>(dst + wg_chunk_off<SW, HD>(rg, r8, c)), ok ? src + (size_t)row * ld + c * 8 : src, ok);
+    cp_async16(reinterpret_cast<bf16*>(dst + wg_chunk_off<SW, HD, AR>(rg, r8, c)), ok ? src + (size_t)row * ld + c * 8 : src, ok);
   }
 }
 
@@ -454,18 +462,34 @@ __device__ __forceinline__ void wg_stage_qdo(unsigned char* QD, float* LD, int s
 // are queries): sa[j][e] holds the bf16 pair (queries 8n + 2t and + 1, n = 2j + e / 2; key
 // 64·wg + 16·warp + g + 8·(e % 2)), two rows apart in a K-major tile, so two 2-byte stores (a store's
 // lanes fill 4 × 16 bytes of one 128-byte span: no bank conflict)
+// (SW: the tile in the 128-byte swizzle, keys 0-63 and 64-127 its two atom columns; the 4 rows of a
+// store's lanes land in 4 different 16-byte chunks: no bank conflict either)
+template <bool SW>
 __device__ __forceinline__ void wg_store_ds(unsigned char* DS, const uint32_t (&sa)[4][4], int wg, int warp, int g, int t) {
   using WD = WgShape<128>;
   const int kc = wg * 64 + warp * 16 + g;
-  unsigned char* th = DS + (kc / 8) * WD::CS + (kc % 8) * 2 + (2 * t) * 16;
+  if constexpr (!SW) {
+    unsigned char* th = DS + (kc / 8) * WD::CS + (kc % 8) * 2 + (2 * t) * 16;
 #pragma unroll
-  for (int j = 0; j < 4; j++)
+    for (int j = 0; j < 4; j++)
 #pragma unroll
-    for (int e = 0; e < 4; e++) {
-      unsigned char* p = th + (2 * j + (e >> 1)) * WD::RS + (e & 1) * WD::CS;
-      *reinterpret_cast<uint16_t*>(p) = (uint16_t)(sa[j][e] & 0xFFFF);
-      *reinterpret_cast<uint16_t*>(p + 16) = (uint16_t)(sa[j][e] >> 16);
-    }
+      for (int e = 0; e < 4; e++) {
+        unsigned char* p = th + (2 * j + (e >> 1)) * WD::RS + (e & 1) * WD::CS;
+        *reinterpret_cast<uint16_t*>(p) = (uint16_t)(sa[j][e] & 0xFFFF);
+        *reinterpret_cast<uint16_t*>(p + 16) = (uint16_t)(sa[j][e] >> 16);
+      }
+  } else {
+#pragma unroll
+    for (int j = 0; j < 4; j++)
+#pragma unroll
+      for (int e = 0; e < 4; e++)
+#pragma unroll
+        for (int u = 0; u < 2; u++) {
+          const int q = 8 * (2 * j + (e >> 1)) + 2 * t + u, c = kc / 8 + (e & 1);  // query row, key chunk
+          *reinterpret_cast<uint16_t*>(DS + wg_chunk_off<true, 128>(q / 8, q % 8, c) + (kc % 8) * 2) =
+              (uint16_t)(sa[j][e] >> (16 * u));
+        }
+  }
 }
 // (Not bounded to 3 blocks per SM at head_dim 64: the overlapped schedule then fits in 164 registers
 // without spills, but ptxas serializes its wgmma for want of registers, C7512.)
@@ -492,7 +516,9 @@ template <int HD, bool PIPE, int WGS, bool SW = false, bool DQ = false>
 __global__ void __launch_bounds__(128 * WGS)
     attn3_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
                          float scale, float scale_log2, float* dq_acc = nullptr) {
-  static_assert(!DQ || (PIPE && WGS == 2 && !SW), "dQ in the dK/dV kernel: two warpgroups, overlapped, no swizzle");
+  // (with SW at head_dim 128 only: there each warpgroup's dQ columns are one atom column of K; at 64
+  // they would start mid-atom, a descriptor start no kernel here has checked on a GPU)
+  static_assert(!DQ || (PIPE && WGS == 2 && (!SW || HD == 128)), "dQ in the dK/dV kernel: two warpgroups, overlapped");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
@@ -500,8 +526,8 @@ __global__ void __launch_bounds__(128 * WGS)
   if constexpr (SW) Ks += (1024 - (wg_smem_offset(smraw) & 1023)) & 1023;
   unsigned char* Vs = Ks + WGS * W::TILE;
   unsigned char* QD = Vs + WGS * W::TILE;  // stage st: Q at QD + st·2·TILE, dO TILE further
-  float* LD = reinterpret_cast<float*>(QD + 2 * W::STAGES * W::TILE);  // stage st: lse at LD + st·2·R, D R further
-  unsigned char* DS = reinterpret_cast<unsigned char*>(LD + 2 * W::STAGES * R);  // DQ: dS, 64 queries × 128 keys
+  unsigned char* DS = QD + 2 * W::STAGES * W::TILE;  // DQ: dS, 64 queries × 128 keys (1024-aligned, as SW needs)
+  float* LD = reinterpret_cast<float*>(DS + (DQ ? 64 * 128 * 2 : 0));  // stage st: lse at LD + st·2·R, D R further
   const int kb = blockIdx.x, bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
   const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);
@@ -569,18 +595,21 @@ __global__ void __launch_bounds__(128 * WGS)
     if constexpr (DQ) {
 #pragma unroll
       for (int j = 0; j < 4; j++) a_from_c(sa[j], dpT, j);
-      wg_store_ds(DS, sa, wg, warp, g, t);
+      wg_store_ds<SW>(DS, sa, wg, warp, g, t);
       wg_fence_smem();  // the stores (generic proxy) → visible to dQ's products (async proxy) ...
       __syncthreads();  // ... once every warpgroup's are done
       constexpr int NQ = HD / 2;  // dQ's columns per warpgroup
+      // where this warpgroup's columns start in a K tile read MN-major, in 16-byte units: 8 columns
+      // per 128 bytes without swizzle; with it (head_dim 128), the next atom column
+      const uint32_t nq_off = SW ? wg * (WG_SW_ATOM_COL >> 4) : wg * NQ;
       float dq[NQ / 8][4];
       wg_fence_regs();
 #pragma unroll
       for (int kk = 0; kk < 8; kk++)  // 16 keys per step: warpgroup kk / 4's K tile, its rows 16·(kk % 4) …
-        wg_ss_tb<NQ>(dq, wg_desc_k<false, 128>(DS, kk),
-                     wg_desc_at(wg_desc_rows<HD>(Ks + (kk / 4) * W::TILE, kk % 4), (uint32_t)(wg * NQ)), kk > 0);
+        wg_ss_tb<NQ>(dq, wg_desc_k<SW, 128>(DS, kk), wg_desc_at(wg_desc_rows<HD, SW>(Ks + (kk / 4) * W::TILE, kk % 4), nq_off),
+                     kk > 0);
       wg_commit();
-      wg_issue_rs_regs<HD>(dk, sa, Qs);
+      wg_issue_rs_regs<HD, SW>(dk, sa, Qs);
       wg_wait<1>();  // dV and dQ (dK runs on)
       wg_fence_acc(dq);
       wg_fence_a(pa);
@@ -629,8 +658,8 @@ template <int HD, int NT, bool SW = false, int KN = 64>
 __device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const bf16* qh, size_t ld, int d, int kt, int Tn) {
   constexpr size_t KT = (size_t)KN * HD * 2;  // bytes of a K or V tile
   unsigned char* k = KV + st * 2 * KT;
-  wg_cp_tile<HD, NT, KN, SW>(k, qh + d, ld, kt * KN, Tn);
-  wg_cp_tile<HD, NT, KN, SW>(k + KT, qh + 2 * d, ld, kt * KN, Tn);
+  wg_cp_tile<HD, NT, KN, SW, KN>(k, qh + d, ld, kt * KN, Tn);
+  wg_cp_tile<HD, NT, KN, SW, KN>(k + KT, qh + 2 * d, ld, kt * KN, Tn);
   cp_async_commit();
 }
 // dQ for a block of 64 queries on warpgroup MMA, streaming 64-key tiles up to the diagonal:
@@ -759,15 +788,16 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
 // swizzle (above), from the first 1024-byte boundary of the block's shared memory (1 KB more is asked
 // for). (The same two lines open each SW kernel: a helper returning that pointer made ptxas spill 32
 // bytes in the head_dim-128 swizzled dK/dV kernel.)
-// KN = 128 (LOCO_CUDA_ATTN_FWD=wgmma2-k128; the overlapped schedule without swizzle; written
-// 2026-11-27, checked by attention-tc-emu, not yet run on a GPU): 128-key tiles, as FlashAttention-3
+// KN = 128 (LOCO_CUDA_ATTN_FWD=wgmma2-k128, and wgmma2-k128-sw with SW, whose K and V tiles then have
+// 128-row atom columns; the overlapped schedule; written 2026-11-27, checked by attention-tc-emu, not
+// yet run on a GPU): 128-key tiles, as FlashAttention-3
 // takes at head_dim 128 with a causal mask — the scores as m64n128k16, P·V over 128 keys, half the
 // barriers, softmax reductions and tile waits per key, and each score product reading 2 KB of Q for
 // 4 KB of K instead of 2 for 2. Its sums differ from the 64-key kernels' (a rescale per 128 keys).
 template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64>
 __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
                                                               float scale_log2) {
-  static_assert(KN == 64 || (KN == 128 && PIPE && !SW), "128-key tiles: the overlapped schedule, no swizzle");
+  static_assert(KN == 64 || (KN == 128 && PIPE), "128-key tiles: the overlapped schedule");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   constexpr size_t KT = (size_t)KN * HD * 2;  // bytes of a K or V tile
