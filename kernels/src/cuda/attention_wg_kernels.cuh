@@ -781,9 +781,10 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
 // - PIPE = true (wgmma, wgmma2; FA3's overlap within a warpgroup): tile kt's P goes to registers, the
 //   next tile's scores are issued, then tile kt's P·V; the next tile's softmax runs while P·V does,
 //   and o is rescaled once P·V completed (o·corr after the sum it scaled before: the same operations
-//   on o in the same order). Three K/V stages: tile kt + 2's copies start at the top of iteration kt
-//   (into the stage of tile kt − 1, whose P·V completed before the last iteration's barrier) and
-//   have a whole iteration to land.
+//   on o in the same order). Three K/V stages and one block barrier per tile: at the top of
+//   iteration kt, once tile kt + 1 landed and every warp is past iteration kt − 1 (the barrier),
+//   tile kt + 2's copies start into the stage of tile kt − 1, whose P·V completed there, and have a
+//   whole iteration to land.
 // SW (LOCO_CUDA_ATTN_FWD=wgmma-sw, wgmma2-sw; the overlapped schedule): the tiles in the 128-byte
 // swizzle (above), from the first 1024-byte boundary of the block's shared memory (1 KB more is asked
 // for). (The same two lines open each SW kernel: a helper returning that pointer made ptxas spill 32
@@ -854,10 +855,13 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       rescale_rows<HD>(o, corr);
     }
     for (int kt = 0; kt < nkt; kt++) {
-      // tile kt + 2 into the stage tile kt − 1 had (its P·V completed before the last barrier)
-      if (kt + 2 < nkt) wg_stage_kv<HD, NT, SW, KN>(KV, wg_stage<3>(kt + 2), qh, ld, d, kt + 2, Tn);
       const bool next = kt + 1 < nkt;
-      if (next) wg_tile_ready(kt + 2 < nkt);  // tile kt + 1 (tile kt + 2's copies may stay in flight)
+      // One barrier per tile: tile kt + 1 landed, and every warp is past iteration kt − 1, whose P·V
+      // was the last reader of the stage tile kt + 2 then goes into. (Until the second session after
+      // h200-7 a second barrier ended each iteration, and the copies went out before this one: the
+      // same distance ahead.)
+      if (next) wg_tile_ready(false);
+      if (kt + 2 < nkt) wg_stage_kv<HD, NT, SW, KN>(KV, wg_stage<3>(kt + 2), qh, ld, d, kt + 2, Tn);
       const unsigned char* Vs = KV + wg_stage<3>(kt) * 2 * KT + KT;
       const unsigned char* Kn = KV + wg_stage<3>(kt + 1) * 2 * KT;
       // a warpgroup's tiles are 0 … wkt − 1: mine_next implies mine. (Each case issues and waits in
@@ -880,7 +884,6 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       wg_fence_acc(o);
       wg_fence_a(pa);
       if (mine_next) rescale_rows<HD>(o, corr);
-      __syncthreads();  // every warp's P·V of tile kt completed: its stage may be refilled
     }
   }
   wg_wait<0>();
