@@ -338,26 +338,18 @@ optional tune_repeat
 run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" "$WORK"
 # GPU time of each attention kernel in one step, default and each opt-in variant, gpt2-124m and 1b
 # (Nsight Compute, attn_times under the stage's result): which variant wins for which kernel; optional
+# (newest first: the runs go config by config, gpt2-124m then 1b, and a cut takes the last)
 ATTN_VARIANTS=default
-stage_ok parity_rows32 && ATTN_VARIANTS+=,rows32
-stage_ok parity_fusedbwd && ATTN_VARIANTS+=,fusedbwd
-stage_ok parity_partials && ATTN_VARIANTS+=,partials
-stage_ok parity_atomicbwd && ATTN_VARIANTS+=,atomicbwd
-stage_ok parity_wgmmabwd && ATTN_VARIANTS+=,wgmmabwd
-stage_ok parity_wgmmasync && ATTN_VARIANTS+=,wgmmasync
-stage_ok parity_wgmmafwd && ATTN_VARIANTS+=,wgmmafwd
-stage_ok parity_wgmma2bwd && ATTN_VARIANTS+=,wgmma2bwd
-stage_ok parity_wgmma2fwd && ATTN_VARIANTS+=,wgmma2fwd
-stage_ok parity_wgmmasyncfwd && ATTN_VARIANTS+=,wgmmasyncfwd
-stage_ok parity_wgmma2swfwd && ATTN_VARIANTS+=,wgmma2swfwd
-stage_ok parity_wgmma2swbwd && ATTN_VARIANTS+=,wgmma2swbwd
-stage_ok parity_tc2bwd && ATTN_VARIANTS+=,tc2bwd
-stage_ok parity_wgmma2atomicbwd && ATTN_VARIANTS+=,wgmma2atomicbwd
-stage_ok parity_wgmma2k128fwd && ATTN_VARIANTS+=,wgmma2k128fwd
-stage_ok parity_wgmma2atomicswbwd && ATTN_VARIANTS+=,wgmma2atomicswbwd
-stage_ok parity_wgmma2k128swfwd && ATTN_VARIANTS+=,wgmma2k128swfwd
+for v in wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
+  wgmma2swbwd wgmma2bwd wgmmafwd wgmmasyncfwd wgmmabwd wgmmasync rows32 fusedbwd partials; do
+  stage_ok "parity_$v" && ATTN_VARIANTS+=",$v"
+done
+# about 10 s per (config, variant) run (h200-7 ran 14 within 150 s)
+ATTN_RUNS=$(( 2 * $(tr ',' '\n' <<< "$ATTN_VARIANTS" | wc -l) ))
+ATTN_BOX=$(( ATTN_RUNS * 10 ))
+(( ATTN_BOX < 150 )) && ATTN_BOX=150
 optional attn_times
-run_stage attn_times 150 python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
+run_stage attn_times "$ATTN_BOX" python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
 # faster A B: stages A and B both measured tokens/s, and A more
 faster() {
   python3 - "$LOGDIR/$1.out" "$LOGDIR/$2.out" <<'PY' 2>/dev/null

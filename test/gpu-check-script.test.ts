@@ -187,32 +187,39 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   // attention kernel times: every config × variant, summed per kernel from the CSV and per part
   const at = j.stages.attn_times.result;
   assert.equal(at.ok, true, JSON.stringify(j.stages.attn_times));
+  // config by config, and within each the default, then the newest variants first (a cut takes the last)
+  const order = ['default', 'wgmma2atomicbwd', 'wgmma2atomicswbwd', 'wgmma2k128fwd', 'wgmma2k128swfwd', 'atomicbwd', 'tc2bwd', 'wgmma2fwd',
+    'wgmma2swfwd', 'wgmma2swbwd', 'wgmma2bwd', 'wgmmafwd', 'wgmmasyncfwd', 'wgmmabwd', 'wgmmasync', 'rows32', 'fusedbwd', 'partials'];
   assert.deepEqual(at.runs.map((r: { config: string; variant: string }) => `${r.config}/${r.variant}`),
-    ['gpt2-124m/default', 'gpt2-124m/rows32', 'gpt2-124m/fusedbwd', 'gpt2-124m/partials', 'gpt2-124m/atomicbwd', 'gpt2-124m/wgmmabwd', 'gpt2-124m/wgmmasync', 'gpt2-124m/wgmmafwd',
-      'gpt2-124m/wgmma2bwd', 'gpt2-124m/wgmma2fwd', 'gpt2-124m/wgmmasyncfwd', 'gpt2-124m/wgmma2swfwd', 'gpt2-124m/wgmma2swbwd', 'gpt2-124m/tc2bwd', 'gpt2-124m/wgmma2atomicbwd', 'gpt2-124m/wgmma2k128fwd', 'gpt2-124m/wgmma2atomicswbwd', 'gpt2-124m/wgmma2k128swfwd',
-      '1b/default', '1b/rows32', '1b/fusedbwd', '1b/partials', '1b/atomicbwd', '1b/wgmmabwd', '1b/wgmmasync', '1b/wgmmafwd', '1b/wgmma2bwd', '1b/wgmma2fwd',
-      '1b/wgmmasyncfwd', '1b/wgmma2swfwd', '1b/wgmma2swbwd', '1b/tc2bwd', '1b/wgmma2atomicbwd', '1b/wgmma2k128fwd', '1b/wgmma2atomicswbwd', '1b/wgmma2k128swfwd']);
-  const r32 = at.runs[1];
+    [...order.map((v) => `gpt2-124m/${v}`), ...order.map((v) => `1b/${v}`)]);
+  // its time box: 10 s per run (36 here: 360 s) or what is left of the budget, either more than the
+  // 150 s it had
+  const box = j.stages.attn_times.time_box_s;
+  assert.ok(box > 150 && box <= 360, JSON.stringify(j.stages.attn_times));
+  const run = (config: string, variant: string) => at.runs.find((r: { config: string; variant: string }) => r.config === config && r.variant === variant);
+  const r32 = run('gpt2-124m', 'rows32');
   assert.equal(r32.kernels.length, 3);
   assert.match(r32.kernels[2].name, /attn2_fwd_kernel<64, false, 2, 64>/);
   assert.equal(r32.kernels[2].count, 2);
   assert.ok(near(r32.total_ms, 0.9) && near(r32.parts.forward, 0.15) && near(r32.parts.backward, 0.75), JSON.stringify(r32));
-  assert.ok(near(at.runs[20].parts.backward, 2.4), JSON.stringify(at.runs[20]));
+  assert.ok(near(run('1b', 'fusedbwd').parts.backward, 2.4), JSON.stringify(run('1b', 'fusedbwd')));
+  const g = (v: string) => run('gpt2-124m', v);
   // the wgmma forward's kernel counts as the forward (slower than the 32-row one here: 160 µs against 150)
-  assert.ok(near(at.runs[7].parts.forward, 0.16), JSON.stringify(at.runs[7]));
+  assert.ok(near(g('wgmmafwd').parts.forward, 0.16), JSON.stringify(g('wgmmafwd')));
   // the wgmma kernels are counted as the dK/dV and dQ parts of a backward of their own
-  assert.ok(near(at.runs[5].parts.dkv, 0.3) && near(at.runs[5].parts.dq, 0.25) && near(at.runs[5].parts.backward, 0.55), JSON.stringify(at.runs[5]));
-  assert.ok(near(at.runs[3].parts.backward, 0.52), JSON.stringify(at.runs[3]));
+  assert.ok(near(g('wgmmabwd').parts.dkv, 0.3) && near(g('wgmmabwd').parts.dq, 0.25) && near(g('wgmmabwd').parts.backward, 0.55), JSON.stringify(g('wgmmabwd')));
+  assert.ok(near(g('partials').parts.backward, 0.52), JSON.stringify(g('partials')));
   // the atomic adds' backward: the dK/dV kernel and the finish kernel (0.53 ms: not the best here)
-  assert.ok(near(at.runs[4].parts.dq_finish, 0.03) && near(at.runs[4].parts.backward, 0.53), JSON.stringify(at.runs[4]));
-  assert.ok(near(at.runs[6].parts.dkv, 0.35) && near(at.runs[6].parts.backward, 0.63), JSON.stringify(at.runs[6]));
+  assert.ok(near(g('atomicbwd').parts.dq_finish, 0.03) && near(g('atomicbwd').parts.backward, 0.53), JSON.stringify(g('atomicbwd')));
+  assert.ok(near(g('wgmmasync').parts.dkv, 0.35) && near(g('wgmmasync').parts.backward, 0.63), JSON.stringify(g('wgmmasync')));
   // ... and so are the two-warpgroup kernels (a backward of 0.54 ms, a forward of 0.18: neither the best here)
-  assert.ok(near(at.runs[8].parts.dkv, 0.29) && near(at.runs[8].parts.backward, 0.54), JSON.stringify(at.runs[8]));
-  assert.ok(near(at.runs[9].parts.forward, 0.18), JSON.stringify(at.runs[9]));
+  assert.ok(near(g('wgmma2bwd').parts.dkv, 0.29) && near(g('wgmma2bwd').parts.backward, 0.54), JSON.stringify(g('wgmma2bwd')));
+  assert.ok(near(g('wgmma2fwd').parts.forward, 0.18), JSON.stringify(g('wgmma2fwd')));
   // the fused wgmma backward is one dK/dV-part kernel plus the finish (0.55 ms), the 128-key forward a
   // forward (0.19 ms): neither the best here
-  assert.ok(near(at.runs[14].parts.dkv, 0.52) && near(at.runs[14].parts.dq_finish, 0.03) && near(at.runs[14].parts.backward, 0.55), JSON.stringify(at.runs[14]));
-  assert.ok(near(at.runs[15].parts.forward, 0.19), JSON.stringify(at.runs[15]));
+  const fw = g('wgmma2atomicbwd');
+  assert.ok(near(fw.parts.dkv, 0.52) && near(fw.parts.dq_finish, 0.03) && near(fw.parts.backward, 0.55), JSON.stringify(fw));
+  assert.ok(near(g('wgmma2k128fwd').parts.forward, 0.19), JSON.stringify(g('wgmma2k128fwd')));
   // both wgmma schedules gave the same gpu-parity numbers (the same sums in the same order)
   assert.equal(j.comparison.wgmma_sync_same_as_overlapped, true);
   // ... and so did one and two warpgroups per block, backward and forward
