@@ -566,8 +566,10 @@ __global__ void __launch_bounds__(128 * WGS)
       wg_fence_acc(sT);
       wg_fence_a(pa);
       wg_fence_a(sa);
-      __syncthreads();  // ... for every warp
-      if (qt + AHEAD < nq) wg_stage_qdo<HD, NT, SW>(QD, LD, wg_stage<W::STAGES>(st + AHEAD), in, ld, d, qt + AHEAD, Tn);
+      if constexpr (!DQ) {  // (DQ: after the dS barrier below, which every warp also reaches past this wait)
+        __syncthreads();  // ... for every warp
+        if (qt + AHEAD < nq) wg_stage_qdo<HD, NT, SW>(QD, LD, wg_stage<W::STAGES>(st + AHEAD), in, ld, d, qt + AHEAD, Tn);
+      }
     } else {
       wg_wait<0>();
       wg_fence_acc(sT);
@@ -598,6 +600,10 @@ __global__ void __launch_bounds__(128 * WGS)
       wg_store_ds<SW>(DS, sa, wg, warp, g, t);
       wg_fence_smem();  // the stores (generic proxy) → visible to dQ's products (async proxy) ...
       __syncthreads();  // ... once every warpgroup's are done
+      // every warp is past this tile's first wait, so the previous tile's dK, dV completed: its stage
+      // may be refilled (one barrier fewer per tile than the split kernel's schedule; the copies
+      // still have the rest of this tile and all of the next to land)
+      if (qt + AHEAD < nq) wg_stage_qdo<HD, NT, SW>(QD, LD, wg_stage<W::STAGES>(st + AHEAD), in, ld, d, qt + AHEAD, Tn);
       constexpr int NQ = HD / 2;  // dQ's columns per warpgroup
       // where this warpgroup's columns start in a K tile read MN-major, in 16-byte units: 8 columns
       // per 128 bytes without swizzle; with it (head_dim 128), the next atom column
