@@ -75,7 +75,9 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // (LOCO_CUDA_ATTN_BWD's fused, partials, atomic and tc2), so a misspelt setting cannot quietly
 // measure the default kernels.
 // `takes`: the kernels the variable can select (the swizzled backward exists with two warpgroups only).
-// (WG_PIPE_SW, WG_PIPE2_SW: the tiles in the 128-byte swizzle, wgmma-sw and wgmma2-sw.)
+// (WG_PIPE_SW, WG_PIPE2_SW: the tiles in the 128-byte swizzle, wgmma-sw and wgmma2-sw; WG_PIPE2_ATOMIC
+// and _SW: the backward as one kernel with dQ by atomic adds, wgmma2-atomic and wgmma2-atomic-sw;
+// WG_PIPE2_K128 and _SW: the forward on 128-key tiles, wgmma2-k128 and wgmma2-k128-sw.)
 enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW };
 constexpr std::pair<const char*, WgMode> WG_NAMES[] = {
     {"wgmma", WG_PIPE}, {"wgmma2", WG_PIPE2}, {"wgmma-sync", WG_SYNC}, {"wgmma-sw", WG_PIPE_SW}, {"wgmma2-sw", WG_PIPE2_SW},

@@ -367,7 +367,8 @@ __device__ __forceinline__ uint32_t wg_tile_off(int wg) {
   return (uint32_t)wg * (WgShape<HD>::TILE >> 4);
 }
 // The descriptor of rows [16j, 16j + 16) of a 64-row tile read MN-major (as B with K = its rows, N =
-// head_dim): dO, Q in dV, dK; K in dQ
+// head_dim): dO, Q in dV, dK; K in dQ (AR: the rows of a swizzled tile's atom columns, 128 for the
+// forward's 128-key V)
 template <int HD, bool SW = false, int AR = 64>
 __device__ __forceinline__ uint64_t wg_desc_rows(const unsigned char* tile, int j) {
   using W = WgShape<HD>;
@@ -499,8 +500,9 @@ __device__ __forceinline__ void wg_store_ds(unsigned char* DS, const uint32_t (&
 // forward kernels skip their warpgroups' last tile) makes ptxas serialize this kernel's wgmma (C7515).
 // SW (LOCO_CUDA_ATTN_BWD=wgmma2-sw: two warpgroups, overlapped): the tiles in the 128-byte swizzle, as
 // in the forward.
-// DQ (LOCO_CUDA_ATTN_BWD=wgmma2-atomic; two warpgroups, overlapped, no swizzle; written 2026-11-27,
-// checked by attention-tc-emu, not yet run on a GPU): the kernel also computes dQ, as
+// DQ (LOCO_CUDA_ATTN_BWD=wgmma2-atomic; two warpgroups, overlapped; swizzled at head_dim 128 only,
+// wgmma2-atomic-sw; written 2026-11-27, checked by attention-tc-emu, not yet run on a GPU): the
+// kernel also computes dQ, as
 // FlashAttention-2 and -3 do, instead of the dQ kernel computing S and dP once more — 5 products per
 // (key, query) tile pair instead of the two kernels' 7. Per query tile, after dSᵀ: each warpgroup
 // stores its 64 keys' dS (bf16, the values dK's product reads) into one shared 64-query × 128-key
@@ -509,7 +511,8 @@ __device__ __forceinline__ void wg_store_ds(unsigned char* DS, const uint32_t (&
 // read MN-major) and adds them into dq_acc [B, T, d] (fp32, zeroed before; attn2_dq_finish_kernel
 // converts it) with atomic adds. dQ's products are issued before dK's, so the wait that completes
 // them leaves dK's running while the adds go out; the next tile's first barrier (every warpgroup past
-// that wait) frees the dS tile for its stores. dQ is summed per key block, then across blocks in
+// that wait) frees the dS tile for its stores, and the dS barrier is also the one after which the
+// next Q/dO tile's copies go out. dQ is summed per key block, then across blocks in
 // whatever order the adds land: not bit-reproducible from run to run (in the emulator, blocks in
 // order, it is; dK and dV are the kernel's without DQ, bit for bit).
 template <int HD, bool PIPE, int WGS, bool SW = false, bool DQ = false>
@@ -659,7 +662,8 @@ __global__ void __launch_bounds__(128 * WGS)
 
 // wg_stage_kv: key tile kt's K and V into stage st of a K/V double buffer, one cp.async group (qh:
 // the head's q columns in qkv; k at + d, v at + 2d)
-// (KN = 128: the forward's 128-key tiles, LOCO_CUDA_ATTN_FWD=wgmma2-k128, each two 64-row tiles)
+// (KN = 128: the forward's 128-key tiles, LOCO_CUDA_ATTN_FWD=wgmma2-k128, each two 64-row tiles, or
+// with SW 128-row atom columns)
 template <int HD, int NT, bool SW = false, int KN = 64>
 __device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const bf16* qh, size_t ld, int d, int kt, int Tn) {
   constexpr size_t KT = (size_t)KN * HD * 2;  // bytes of a K or V tile
