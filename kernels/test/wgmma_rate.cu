@@ -91,38 +91,25 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
   float f[N / 8][4] = {};
   const uint32_t one = 0x3C003C00u;  // two bf16 ≈ 0.008
   const uint32_t a[4] = {one, one, one, one};
-  if constexpr (M == FWD128) {  // f: O (64 × 128); fs: S (64 × 128); K at B (128 rows), V 32 KB after it
-    float fs[16][4] = {};
-    const unsigned char* V = B + 32 * 1024;
+  if constexpr (M == FWD || M == FWD128) {  // f: O (64 × 128); fs: S (64 × KEYS); K at B (KEYS rows), V after it
+    constexpr int KEYS = M == FWD128 ? 128 : 64;
+    float fs[KEYS / 8][4] = {};
+    const unsigned char* V = B + KEYS * 128 * 2;
     for (int it = 0; it < iters; it++) {
       wg_fence_regs();
 #pragma unroll
-      for (int kk = 0; kk < KSTEPS; kk++) wg_ss_n128(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 128, kk, SWZ), true);
+      for (int kk = 0; kk < KSTEPS; kk++) {
+        if constexpr (KEYS == 64) wg_ss_n64(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ), true);
+        else wg_ss_n128(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 128, kk, SWZ), true);
+      }
       wg_commit();
 #pragma unroll
-      for (int j = 0; j < 8; j++) wg_rs_tb<128>(f, a, wg_desc_rows<128, SWZ, 128>(V, j));  // P·V over 128 keys
+      for (int j = 0; j < KEYS / 16; j++) wg_rs_tb<128>(f, a, wg_desc_rows<128, SWZ, KEYS>(V, j));  // P·V, as the forward issues it
       wg_commit();
       wg_wait<0>();
     }
 #pragma unroll
-    for (int i = 0; i < 16; i++)
-#pragma unroll
-      for (int e = 0; e < 4; e++) f[i][e] += fs[i][e];
-  } else if constexpr (M == FWD) {  // f: O (64 × 128); fs: S (64 × 64); K at B, V 16 KB after it
-    float fs[8][4] = {};
-    const unsigned char* V = B + 16 * 1024;
-    for (int it = 0; it < iters; it++) {
-      wg_fence_regs();
-#pragma unroll
-      for (int kk = 0; kk < KSTEPS; kk++) wg_ss_n64(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ), true);
-      wg_commit();
-#pragma unroll
-      for (int j = 0; j < 4; j++) wg_rs_tb<128>(f, a, wg_desc_rows<128, SWZ>(V, j));  // P·V, as the forward issues it
-      wg_commit();
-      wg_wait<0>();
-    }
-#pragma unroll
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < KEYS / 8; i++)
 #pragma unroll
       for (int e = 0; e < 4; e++) f[i][e] += fs[i][e];
   } else {
