@@ -559,17 +559,21 @@ __global__ void __launch_bounds__(Shape<HD>::NT) attn2_fwd_kernel(bf16* y, float
 
 // The fused backward's dQ share (FUSED_DQ below) for the query tile in hand: dq = Σ_k dS[q][k]·K[k]
 // over this block's BR keys (dSs holds dSᵀ, every warp's rows; warp w takes queries 16w…16w+15).
-template <int HD>
-__device__ __forceinline__ void dq_share(float (&dq)[1][HD / 8][4], const bf16* dSs, const bf16* Ks, int warp, int lane) {
+// NC < HD: only columns [0, NC) of Ks (the caller offsets Ks to the columns it wants), each column
+// summed over the keys in the same order as with all HD, so the same bits; sync: whether to wait for
+// every warp's dS rows first (the first pass only).
+template <int HD, int NC = HD>
+__device__ __forceinline__ void dq_share(float (&dq)[1][NC / 8][4], const bf16* dSs, const bf16* Ks, int warp, int lane,
+                                         bool sync = true) {
   constexpr int S = Shape<HD>::S, BR = Shape<HD>::BR, SD = TK + 8;
-  __syncthreads();  // every warp's dS rows are in
+  if (sync) __syncthreads();  // every warp's dS rows are in
 #pragma unroll
-  for (int n = 0; n < HD / 8; n++) dq[0][n][0] = dq[0][n][1] = dq[0][n][2] = dq[0][n][3] = 0.f;
+  for (int n = 0; n < NC / 8; n++) dq[0][n][0] = dq[0][n][1] = dq[0][n][2] = dq[0][n][3] = 0.f;
 #pragma unroll
   for (int jk = 0; jk < BR / 16; jk++) {
     uint32_t a[1][4];
     ldsm_x4_t(a[0], frag_at(dSs, SD, warp * 16, jk * 16, lane));
-    mma_a_bt<HD, 1>(dq, a, Ks, S, jk * 16, lane);
+    mma_a_bt<NC, 1>(dq, a, Ks, S, jk * 16, lane);
   }
 }
 // DQ_ORDERED: the share of query tile qt added into dq_acc [B, T, d] after key blocks 0 … kb−1 added
@@ -606,19 +610,25 @@ __device__ __forceinline__ void add_dq_share(float* dq_acc, int* sem, const bf16
 }
 // The share of the query tile in hand (dq_share), pair by pair: put(p, x, y) for the two floats of
 // each pair this thread holds, p their place in the row row_of(q) (DQ_PARTIALS, DQ_ATOMIC below).
-template <int HD, typename RowOf, typename Put>
+// PASSES > 1: the columns in that many passes, each holding HD / PASSES of them (fewer registers:
+// the atomic kernel at head_dim 64 then fits three blocks per SM; the same sums, so the same bits).
+template <int HD, int PASSES = 1, typename RowOf, typename Put>
 __device__ __forceinline__ void put_dq_share(const bf16* dSs, const bf16* Ks, int q0, int Tn, int warp, int lane,
                                              RowOf row_of, Put put) {
-  float dq[1][HD / 8][4];
-  dq_share<HD>(dq, dSs, Ks, warp, lane);
+  constexpr int NC = HD / PASSES;
   const int g = lane >> 2, t = lane & 3;
 #pragma unroll
-  for (int r = 0; r < 2; r++) {
-    const int q = q0 + warp * 16 + g + 8 * r;
-    if (q >= Tn) continue;
-    float* row = row_of(q);
+  for (int c0 = 0; c0 < HD; c0 += NC) {
+    float dq[1][NC / 8][4];
+    dq_share<HD, NC>(dq, dSs, Ks + c0, warp, lane, c0 == 0);
 #pragma unroll
-    for (int n = 0; n < HD / 8; n++) put(row + n * 8 + 2 * t, dq[0][n][2 * r], dq[0][n][2 * r + 1]);
+    for (int r = 0; r < 2; r++) {
+      const int q = q0 + warp * 16 + g + 8 * r;
+      if (q >= Tn) continue;
+      float* row = row_of(q) + c0;
+#pragma unroll
+      for (int n = 0; n < NC / 8; n++) put(row + n * 8 + 2 * t, dq[0][n][2 * r], dq[0][n][2 * r + 1]);
+    }
   }
 }
 // DQ_PARTIALS: the share stored, without waiting, as key block kb's partial part[kb][b][q][h·HD + c]
@@ -650,11 +660,16 @@ inline void red_add2(float* p, float a, float b) {
   p[1] += b;
 }
 #endif
+// the atomic kernel's dQ passes (put_dq_share's PASSES): two at head_dim 64, where they let it keep
+// the three blocks per SM of the kernel without dQ (Shape's DKV_MIN_BLOCKS; one pass took 220
+// registers, two blocks), one elsewhere
+template <int HD>
+constexpr int ATOMIC_DQ_PASSES = HD == 64 ? 2 : 1;
 template <int HD>
 __device__ __forceinline__ void red_dq_share(float* dq_acc, const bf16* dSs, const bf16* Ks, int b, int h, int q0,
                                              int Tn, int H, int warp, int lane) {
   const int d = H * HD;
-  put_dq_share<HD>(
+  put_dq_share<HD, ATOMIC_DQ_PASSES<HD>>(
       dSs, Ks, q0, Tn, warp, lane, [&](int q) { return dq_acc + ((size_t)b * Tn + q) * d + (size_t)h * HD; },
       [](float* p, float x, float y) { red_add2(p, x, y); });
 }
@@ -691,7 +706,9 @@ __device__ __forceinline__ void cp_rows_lse_d(float* dst, const float* lse, cons
 // ticket in the order they start, earliest keys first, so a block waits only on blocks that are
 // already running — no deadlock, whatever order the hardware starts them in.
 template <int HD, int ROPE, int FUSED_DQ = DQ_SEPARATE, int MT = 1, int TKN = TK>
-__global__ void __launch_bounds__(Shape<HD>::NT, ROPE == ROPE_FULL || FUSED_DQ || MT > 1 ? 1 : Shape<HD>::DKV_MIN_BLOCKS)
+__global__ void __launch_bounds__(Shape<HD>::NT, ROPE == ROPE_FULL || (FUSED_DQ && !(FUSED_DQ == DQ_ATOMIC && ATOMIC_DQ_PASSES<HD> > 1)) || MT > 1
+                                                    ? 1
+                                                    : Shape<HD>::DKV_MIN_BLOCKS)
     attn2_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
                          float scale, float scale_log2, const float* cs, const float* sn, float* dq_acc = nullptr,
                          int* sem = nullptr, int* ticket = nullptr) {
