@@ -662,9 +662,9 @@ inline void red_add2(float* p, float a, float b) {
 #endif
 // the atomic kernel's dQ passes (put_dq_share's PASSES): two at head_dim 64, where they let it keep
 // the three blocks per SM of the kernel without dQ (Shape's DKV_MIN_BLOCKS; one pass took 220
-// registers, two blocks), one elsewhere
+// registers, two blocks), and at 128, where one pass spilled 12 bytes at 255 registers; one at 16, 32
 template <int HD>
-constexpr int ATOMIC_DQ_PASSES = HD == 64 ? 2 : 1;
+constexpr int ATOMIC_DQ_PASSES = HD == 64 || HD == 128 ? 2 : 1;
 template <int HD>
 __device__ __forceinline__ void red_dq_share(float* dq_acc, const bf16* dSs, const bf16* Ks, int b, int h, int q0,
                                              int Tn, int H, int warp, int lane) {
