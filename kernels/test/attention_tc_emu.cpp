@@ -490,6 +490,17 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
         }
         D[((size_t)b * H + h) * Tn + t] = acc;
       }
+  // the dQ finish and reduce kernels (8 elements a thread, 256 a block) have no barriers: one host
+  // thread runs every thread of them in turn
+  auto dq_rows_kernel = [&](const std::function<void()>& body) {
+    blockDim = EmuDim{256, 1, 1};
+    for (unsigned bx = 0; bx * 256 * 8 < BT * d; bx++)
+      for (unsigned tx = 0; tx < 256; tx++) {
+        blockIdx = EmuDim{bx, 0, 0};
+        threadIdx = EmuDim{tx, 0, 0};
+        body();
+      }
+  };
   if constexpr (HD == 64 || HD == 128) {
     if (wg) {  // the wgmma dK/dV and dQ kernels
       using namespace attn_tc2;
@@ -511,33 +522,16 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
         launch(cdiv(Tn, 128), gy, [&] {
           fused(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, dq_acc.data());
         }, 256);
-        blockDim = EmuDim{256, 1, 1};  // (the finish has no barriers: one host thread runs its threads in turn)
-        for (unsigned bx = 0; bx * 256 * 8 < BT * d; bx++)
-          for (unsigned tx = 0; tx < 256; tx++) {
-            blockIdx = EmuDim{bx, 0, 0};
-            threadIdx = EmuDim{tx, 0, 0};
-            attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc);
-          }
+        dq_rows_kernel([&] { attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc); });
       } else {
         launch(cdiv(Tn, 64 * wgs), gy, [&] { dkv(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, nullptr); }, 128 * wgs);
         launch(cdiv(Tn, 64 * wgs), gy, [&] { dqk(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, 128 * wgs);
       }
     }
   }
-  // the dQ finish and reduce kernels (8 elements a thread, 256 a block) have no barriers: one host
-  // thread runs every thread of them in turn
-  auto dq_rows_kernel = [&](const std::function<void()>& body) {
-    blockDim = EmuDim{256, 1, 1};
-    for (unsigned bx = 0; bx * 256 * 8 < BT * d; bx++)
-      for (unsigned tx = 0; tx < 256; tx++) {
-        blockIdx = EmuDim{bx, 0, 0};
-        threadIdx = EmuDim{tx, 0, 0};
-        body();
-      }
-  };
   if (wg) {
   } else if (fused && atomic) {
-    std::vector<float> dq_acc(BT * d, 0.f);  // zeroed, as bwd_tc2_atomic does
+    std::vector<float> dq_acc(BT * d, 0.f);  // zeroed, as zeroed_dq_scratch does
     launch(gx, gy, [&] {
       attn_tc2::attn2_bwd_dkv_kernel<HD, attn_tc2::ROPE_NONE, attn_tc2::DQ_ATOMIC>(
           dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, nullptr, nullptr, dq_acc.data());

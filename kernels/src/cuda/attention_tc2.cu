@@ -220,6 +220,20 @@ void grow(P*& p, size_t& cap, size_t n) {
   cap = n;
 }
 
+// the atomic backwards' fp32 dQ scratch (rows · d floats, grown and kept), zeroed for the adds
+float* zeroed_dq_scratch(size_t n) {
+  grow(g_fused.dq, g_fused.dq_cap, n);
+  CUDA_CHECK(cudaMemsetAsync(g_fused.dq, 0, n * sizeof(float)));
+  return g_fused.dq;
+}
+// dq (the q columns of dqkv) = bf16(scratch · scale): the last kernel of the backwards that sum dQ
+// in the fp32 scratch (ordered or by atomic adds)
+template <int HD>
+void dq_finish(bf16* dqkv, size_t rows, size_t d, float scale) {
+  attn2_dq_finish_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, (int)d, scale);
+  CUDA_LAUNCH_CHECK("attn2_dq_finish");
+}
+
 template <int HD>
 void bwd_tc2_fused(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
   const float scale = 1.0f / sqrtf((float)HD);
@@ -234,8 +248,7 @@ void bwd_tc2_fused(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, 
       dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr, nullptr, g_fused.dq, g_fused.sem,
       g_fused.sem + counters);
   CUDA_LAUNCH_CHECK("attn2_bwd_dkv (fused dQ)");
-  attn2_dq_finish_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, (int)d, scale);
-  CUDA_LAUNCH_CHECK("attn2_dq_finish");
+  dq_finish<HD>(dqkv, rows, d, scale);
 }
 
 // DQ_PARTIALS and DQ_ATOMIC: the dK/dV kernel without waiting, then a kernel that turns its fp32
@@ -247,17 +260,16 @@ void bwd_tc2_dq_unordered(bf16* dqkv, const float* D, const bf16* qkv, const bf1
   const float scale = 1.0f / sqrtf((float)HD);
   const int nkb = cdiv(Tn, Shape<HD>::BR), BH = B * H;
   const size_t rows = (size_t)B * Tn, d = (size_t)H * HD;
-  grow(g_fused.dq, g_fused.dq_cap, (MODE == DQ_PARTIALS ? (size_t)nkb : 1) * rows * d);
-  if (MODE == DQ_ATOMIC) CUDA_CHECK(cudaMemsetAsync(g_fused.dq, 0, rows * d * sizeof(float)));
+  if (MODE == DQ_PARTIALS) grow(g_fused.dq, g_fused.dq_cap, (size_t)nkb * rows * d);
+  else zeroed_dq_scratch(rows * d);
   constexpr size_t smem = dkv_smem<HD, MODE>();
   set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE_NONE, MODE>, smem);
   attn2_bwd_dkv_kernel<HD, ROPE_NONE, MODE><<<dim3(nkb, BH), Shape<HD>::NT, smem>>>(
       dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr, nullptr, g_fused.dq);
   CUDA_LAUNCH_CHECK(MODE == DQ_PARTIALS ? "attn2_bwd_dkv (dQ partials)" : "attn2_bwd_dkv (dQ atomics)");
-  const unsigned blocks = cdiv(rows * d / 8, 256);
-  if (MODE == DQ_PARTIALS) attn2_dq_reduce_kernel<HD><<<blocks, 256>>>(dqkv, g_fused.dq, rows, Tn, (int)d, scale);
-  else attn2_dq_finish_kernel<HD><<<blocks, 256>>>(dqkv, g_fused.dq, rows, (int)d, scale);
-  CUDA_LAUNCH_CHECK(MODE == DQ_PARTIALS ? "attn2_dq_reduce" : "attn2_dq_finish");
+  if (MODE == DQ_ATOMIC) return dq_finish<HD>(dqkv, rows, d, scale);
+  attn2_dq_reduce_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, Tn, (int)d, scale);
+  CUDA_LAUNCH_CHECK("attn2_dq_reduce");
 }
 
 // the two backward kernels with each one's rows per warp (wide_parts) and RoPE mode R (ROPE_NONE or
@@ -297,16 +309,13 @@ void bwd_wgmma_atomic(bf16* dqkv, const float* D, const bf16* qkv, const bf16* d
   using W = WgShape<HD, 2>;
   const float scale = 1.0f / sqrtf((float)HD);
   const size_t rows = (size_t)B * Tn, d = (size_t)H * HD;
-  grow(g_fused.dq, g_fused.dq_cap, rows * d);
-  CUDA_CHECK(cudaMemsetAsync(g_fused.dq, 0, rows * d * sizeof(float)));
+  float* dq_acc = zeroed_dq_scratch(rows * d);
   auto* kernel = attn3_bwd_dkv_kernel<HD, true, 2, SW, true>;
   constexpr size_t smem = W::fused_smem + (SW ? 1024 : 0);  // (SW: the alignment)
   set_dynamic_smem(kernel, smem);
-  kernel<<<dim3(cdiv(Tn, W::ROWS * 2), B * H), W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E,
-                                                                       g_fused.dq);
+  kernel<<<dim3(cdiv(Tn, W::ROWS * 2), B * H), W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, dq_acc);
   CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma, dQ atomics)");
-  attn2_dq_finish_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, (int)d, scale);
-  CUDA_LAUNCH_CHECK("attn2_dq_finish");
+  dq_finish<HD>(dqkv, rows, d, scale);
 }
 template <int HD>
 void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H,

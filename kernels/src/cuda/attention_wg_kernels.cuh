@@ -460,37 +460,23 @@ __device__ __forceinline__ void wg_stage_qdo(unsigned char* QD, float* LD, int s
 }
 
 // The fused backward's dS into the shared 64-query × 128-key tile (a head_dim-128 tile's layout, rows
-// are queries): sa[j][e] holds the bf16 pair (queries 8n + 2t and + 1, n = 2j + e / 2; key
-// 64·wg + 16·warp + g + 8·(e % 2)), two rows apart in a K-major tile, so two 2-byte stores (a store's
-// lanes fill 4 × 16 bytes of one 128-byte span: no bank conflict)
-// (SW: the tile in the 128-byte swizzle, keys 0-63 and 64-127 its two atom columns; the 4 rows of a
-// store's lanes land in 4 different 16-byte chunks: no bank conflict either)
+// are queries; with SW in the 128-byte swizzle, keys 0-63 and 64-127 its two atom columns): sa[j][e]
+// holds the bf16 pair (queries 8n + 2t and + 1, n = 2j + e / 2; key 64·wg + 16·warp + g + 8·(e % 2)),
+// two rows apart in a K-major tile, so two 2-byte stores. A store's lanes fill 4 × 16 bytes of one
+// 128-byte span, the 4 rows' chunks different with the swizzle too: no bank conflict.
 template <bool SW>
 __device__ __forceinline__ void wg_store_ds(unsigned char* DS, const uint32_t (&sa)[4][4], int wg, int warp, int g, int t) {
-  using WD = WgShape<128>;
   const int kc = wg * 64 + warp * 16 + g;
-  if constexpr (!SW) {
-    unsigned char* th = DS + (kc / 8) * WD::CS + (kc % 8) * 2 + (2 * t) * 16;
 #pragma unroll
-    for (int j = 0; j < 4; j++)
+  for (int j = 0; j < 4; j++)
 #pragma unroll
-      for (int e = 0; e < 4; e++) {
-        unsigned char* p = th + (2 * j + (e >> 1)) * WD::RS + (e & 1) * WD::CS;
-        *reinterpret_cast<uint16_t*>(p) = (uint16_t)(sa[j][e] & 0xFFFF);
-        *reinterpret_cast<uint16_t*>(p + 16) = (uint16_t)(sa[j][e] >> 16);
+    for (int e = 0; e < 4; e++)
+#pragma unroll
+      for (int u = 0; u < 2; u++) {
+        const int q = 8 * (2 * j + (e >> 1)) + 2 * t + u, c = kc / 8 + (e & 1);  // query row, key chunk
+        *reinterpret_cast<uint16_t*>(DS + wg_chunk_off<SW, 128>(q / 8, q % 8, c) + (kc % 8) * 2) =
+            (uint16_t)(sa[j][e] >> (16 * u));
       }
-  } else {
-#pragma unroll
-    for (int j = 0; j < 4; j++)
-#pragma unroll
-      for (int e = 0; e < 4; e++)
-#pragma unroll
-        for (int u = 0; u < 2; u++) {
-          const int q = 8 * (2 * j + (e >> 1)) + 2 * t + u, c = kc / 8 + (e & 1);  // query row, key chunk
-          *reinterpret_cast<uint16_t*>(DS + wg_chunk_off<true, 128>(q / 8, q % 8, c) + (kc % 8) * 2) =
-              (uint16_t)(sa[j][e] >> (16 * u));
-        }
-  }
 }
 // (Not bounded to 3 blocks per SM at head_dim 64: the overlapped schedule then fits in 164 registers
 // without spills, but ptxas serializes its wgmma for want of registers, C7512.)
