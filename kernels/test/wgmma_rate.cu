@@ -54,7 +54,7 @@ __device__ __forceinline__ uint64_t desc_kmajor(const unsigned char* base, int r
   return attn_tc2::wg_desc(base + kk * 2 * CS, CS, RS, true);
 }
 
-// The form the kernels do not use (the kernels' own: attn_tc2::wg_ss_n64, wg_ss_n128, wg_rs_tb<128>).
+// The form the kernels do not use (the kernels' own: attn_tc2::wg_ss<64>, wg_ss<128>, wg_rs_tb<128>).
 // d[64 × 64] += A·B over 16 k, A from registers, B K-major in shared memory
 __device__ __forceinline__ void rs_n64_k(float* f, const uint32_t (&a)[4], uint64_t db) {
   asm volatile(
@@ -99,8 +99,7 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
       wg_fence_regs();
 #pragma unroll
       for (int kk = 0; kk < KSTEPS; kk++) {
-        if constexpr (KEYS == 64) wg_ss_n64(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ), true);
-        else wg_ss_n128(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 128, kk, SWZ), true);
+        wg_ss<KEYS>(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, KEYS, kk, SWZ), true);
       }
       wg_commit();
 #pragma unroll
@@ -117,8 +116,7 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
       wg_fence_regs();
 #pragma unroll
       for (int kk = 0; kk < KSTEPS; kk++) {
-        if constexpr (M == SS64) wg_ss_n64(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 64, kk, SWZ), true);
-        else if constexpr (M == SS128) wg_ss_n128(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, 128, kk, SWZ), true);
+        if constexpr (M == SS64 || M == SS128) wg_ss<N>(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, N, kk, SWZ), true);
         else if constexpr (M == RS64) rs_n64_k(&f[0][0], a, desc_kmajor(B, 64, kk, SWZ));
         else wg_rs_tb<128>(f, a, wg_desc_rows<128, false>(B, kk));  // the kernels' P·V operand, 16 k at a time
       }

@@ -194,37 +194,39 @@ __device__ __forceinline__ void wg_fence_a(uint32_t (&a)[J][4]) {
     for (int e = 0; e < 4; e++) asm volatile("" : "+r"(a[j][e])::"memory");
 #endif
 }
-// d[64 × 64] = A·Bᵀ (+ d where accumulate) over 16 k, A and B K-major in shared memory. The first
-// product of a batch does not accumulate (wgmma's scale-d = 0), so the scores need no zeroing: zeros
-// written into registers while earlier products run made ptxas inject waits (C7517).
-__device__ __forceinline__ void wg_ss_n64(float (&d)[8][4], uint64_t da, uint64_t db, bool accumulate) {
+// d[64 × N] = A·B (+ d where accumulate) over 16 k, both operands in shared memory, A K-major; B
+// K-major (the scores, A·Bᵀ: N = 64, or 128 for the forward's 128-key tiles) or, TRANS_B, MN-major
+// (imm-trans-b: the fused backward's dQ += dS·K, each warpgroup N = HD/2 of dQ's columns, 32 or 64).
+// The first product of a batch does not accumulate (wgmma's scale-d = 0), so the scores need no
+// zeroing: zeros written into registers while earlier products run made ptxas inject waits (C7517).
+template <int N, bool TRANS_B = false>
+__device__ __forceinline__ void wg_ss(float (&d)[N / 8][4], uint64_t da, uint64_t db, bool accumulate) {
 #ifdef LOCO_CUDA_EMULATE
-  emu_wgmma(&d[0][0], 64, nullptr, da, db, false, accumulate);
+  emu_wgmma(&d[0][0], N, nullptr, da, db, TRANS_B, accumulate);
 #elif defined(LOCO_WG_TRAP)
   __trap();
 #else
   float* f = &d[0][0];
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
-      : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
-      : "l"(da), "l"(db), "r"((int)accumulate));
-#endif
-}
-// d[64 × 128] = A·Bᵀ (+ d) over 16 k, as wg_ss_n64 with 128 columns: the scores of the forward's
-// 128-key tiles (LOCO_CUDA_ATTN_FWD=wgmma2-k128)
-__device__ __forceinline__ void wg_ss_n128(float (&d)[16][4], uint64_t da, uint64_t db, bool accumulate) {
-#ifdef LOCO_CUDA_EMULATE
-  emu_wgmma(&d[0][0], 128, nullptr, da, db, false, accumulate);
-#elif defined(LOCO_WG_TRAP)
-  __trap();
-#else
-  float* f = &d[0][0];
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
-      : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31]), "+f"(f[32]), "+f"(f[33]), "+f"(f[34]), "+f"(f[35]), "+f"(f[36]), "+f"(f[37]), "+f"(f[38]), "+f"(f[39]), "+f"(f[40]), "+f"(f[41]), "+f"(f[42]), "+f"(f[43]), "+f"(f[44]), "+f"(f[45]), "+f"(f[46]), "+f"(f[47]), "+f"(f[48]), "+f"(f[49]), "+f"(f[50]), "+f"(f[51]), "+f"(f[52]), "+f"(f[53]), "+f"(f[54]), "+f"(f[55]), "+f"(f[56]), "+f"(f[57]), "+f"(f[58]), "+f"(f[59]), "+f"(f[60]), "+f"(f[61]), "+f"(f[62]), "+f"(f[63])
-      : "l"(da), "l"(db), "r"((int)accumulate));
+  if constexpr (N == 32) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, %16, %17, p, 1, 1, 0, %19;\n}\n"
+        : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15])
+        : "l"(da), "l"(db), "r"((int)accumulate), "n"((int)TRANS_B));
+  } else if constexpr (N == 64) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, %35;\n}\n"
+        : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
+        : "l"(da), "l"(db), "r"((int)accumulate), "n"((int)TRANS_B));
+  } else {
+    static_assert(N == 128, "wg_ss: N = 32, 64 or 128");
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, %67;\n}\n"
+        : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31]), "+f"(f[32]), "+f"(f[33]), "+f"(f[34]), "+f"(f[35]), "+f"(f[36]), "+f"(f[37]), "+f"(f[38]), "+f"(f[39]), "+f"(f[40]), "+f"(f[41]), "+f"(f[42]), "+f"(f[43]), "+f"(f[44]), "+f"(f[45]), "+f"(f[46]), "+f"(f[47]), "+f"(f[48]), "+f"(f[49]), "+f"(f[50]), "+f"(f[51]), "+f"(f[52]), "+f"(f[53]), "+f"(f[54]), "+f"(f[55]), "+f"(f[56]), "+f"(f[57]), "+f"(f[58]), "+f"(f[59]), "+f"(f[60]), "+f"(f[61]), "+f"(f[62]), "+f"(f[63])
+        : "l"(da), "l"(db), "r"((int)accumulate), "n"((int)TRANS_B));
+  }
 #endif
 }
 // d[64 × HD] += A·B over 16 k, A from registers (mma.m16n8k16's A fragment of warp w's 16 rows), B
@@ -250,34 +252,6 @@ __device__ __forceinline__ void wg_rs_tb(float (&d)[HD / 8][4], const uint32_t (
         "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
         : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31]), "+f"(f[32]), "+f"(f[33]), "+f"(f[34]), "+f"(f[35]), "+f"(f[36]), "+f"(f[37]), "+f"(f[38]), "+f"(f[39]), "+f"(f[40]), "+f"(f[41]), "+f"(f[42]), "+f"(f[43]), "+f"(f[44]), "+f"(f[45]), "+f"(f[46]), "+f"(f[47]), "+f"(f[48]), "+f"(f[49]), "+f"(f[50]), "+f"(f[51]), "+f"(f[52]), "+f"(f[53]), "+f"(f[54]), "+f"(f[55]), "+f"(f[56]), "+f"(f[57]), "+f"(f[58]), "+f"(f[59]), "+f"(f[60]), "+f"(f[61]), "+f"(f[62]), "+f"(f[63])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "n"(1));
-  }
-#endif
-}
-
-// d[64 × N] (+)= A·B over 16 k, A K-major and B MN-major (imm-trans-b), both in shared memory: the
-// fused backward's dQ += dS·K, each warpgroup N = HD/2 of dQ's columns (N = 32 or 64). The first
-// product of a batch does not accumulate (scale-d = 0), as in wg_ss_n64.
-template <int N>
-__device__ __forceinline__ void wg_ss_tb(float (&d)[N / 8][4], uint64_t da, uint64_t db, bool accumulate) {
-#ifdef LOCO_CUDA_EMULATE
-  emu_wgmma(&d[0][0], N, nullptr, da, db, true, accumulate);
-#elif defined(LOCO_WG_TRAP)
-  __trap();
-#else
-  float* f = &d[0][0];
-  if constexpr (N == 32) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, %16, %17, p, 1, 1, 0, 1;\n}\n"
-        : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15])
-        : "l"(da), "l"(db), "r"((int)accumulate));
-  } else {
-    static_assert(N == 64, "wg_ss_tb: N = 32 or 64");
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 1;\n}\n"
-        : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
-        : "l"(da), "l"(db), "r"((int)accumulate));
   }
 #endif
 }
@@ -327,8 +301,7 @@ __device__ __forceinline__ void wg_issue_scores(float (&acc)[NC][4], const unsig
   for (int kk = 0; kk < HD / 16; kk++) {  // 16 head_dim columns (two core matrices) per step
     uint64_t da = wg_desc_k<SW, HD>(A, kk);
     if constexpr (WGS > 1) da = wg_desc_at(da, a_off);
-    if constexpr (NC == 8) wg_ss_n64(acc, da, wg_desc_k<SW, HD>(B, kk), kk > 0);
-    else wg_ss_n128(acc, da, wg_desc_k<SW, HD, 128>(B, kk), kk > 0);
+    wg_ss<8 * NC>(acc, da, wg_desc_k<SW, HD, 8 * NC>(B, kk), kk > 0);
   }
   wg_commit();
 }
@@ -601,7 +574,7 @@ __global__ void __launch_bounds__(128 * WGS)
       wg_fence_regs();
 #pragma unroll
       for (int kk = 0; kk < 8; kk++)  // 16 keys per step: warpgroup kk / 4's K tile, its rows 16·(kk % 4) …
-        wg_ss_tb<NQ>(dq, wg_desc_k<SW, 128>(DS, kk), wg_desc_at(wg_desc_rows<HD, SW>(Ks + (kk / 4) * W::TILE, kk % 4), nq_off),
+        wg_ss<NQ, true>(dq, wg_desc_k<SW, 128>(DS, kk), wg_desc_at(wg_desc_rows<HD, SW>(Ks + (kk / 4) * W::TILE, kk % 4), nq_off),
                      kk > 0);
       wg_commit();
       wg_issue_rs_regs<HD, SW>(dk, sa, Qs);
