@@ -23,6 +23,7 @@
 #include <cuda_runtime.h>
 
 #include "cuda/attention_wg_kernels.cuh"  // the readings attn3_bwd_dkv_kernel is written for (WG_*_LBO_IS_K)
+#include "cuda_tool_check.h"
 
 #include <cmath>
 #include <cstdint>
@@ -202,14 +203,7 @@ __global__ void __launch_bounds__(NT) probe_kernel(float* out, const uint8_t* a_
   for (int r = 0; r < REGS; r++) out[threadIdx.x * REGS + r] = d[r];
 }
 
-#define CHECK(x)                                                                                  \
-  do {                                                                                            \
-    const cudaError_t e_ = (x);                                                                   \
-    if (e_ != cudaSuccess) {                                                                      \
-      printf("{\"tool\":\"wgmma-probe\",\"ok\":false,\"error\":\"%s: %s\"}\n", #x, cudaGetErrorString(e_)); \
-      exit(1);                                                                                    \
-    }                                                                                             \
-  } while (0)
+#define CHECK(x) TOOL_CUDA_CHECK("wgmma-probe", x)
 
 std::vector<float> run_case(const Case& c) {
   const std::vector<uint8_t> ai = kmajor_image(a_val, c.sw), bi = c.b_mn ? mnmajor_image_b(c.sw) : kmajor_image(b_val, c.sw);

@@ -27,6 +27,7 @@
 #include <cuda_runtime.h>
 
 #include "cuda/attention_wg_kernels.cuh"  // the kernels' descriptors and instruction forms (attn_tc2::wg_*)
+#include "cuda_tool_check.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -132,14 +133,7 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
   sink[blockIdx.x * NT + threadIdx.x] = s;
 }
 
-#define CHECK(x)                                                                                   \
-  do {                                                                                             \
-    const cudaError_t e_ = (x);                                                                    \
-    if (e_ != cudaSuccess) {                                                                       \
-      printf("{\"tool\":\"wgmma-rate\",\"ok\":false,\"error\":\"%s: %s\"}\n", #x, cudaGetErrorString(e_)); \
-      exit(1);                                                                                     \
-    }                                                                                              \
-  } while (0)
+#define CHECK(x) TOOL_CUDA_CHECK("wgmma-rate", x)
 
 template <Mode M, bool SWZ>
 double tflops(int sms, int wg_per_sm, int iters, float* sink) {
