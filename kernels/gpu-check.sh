@@ -71,13 +71,18 @@
 #   parity_wgmma2atomicswbwd, parity_wgmma2k128swfwd, their benches  optional: LOCO_CUDA_ATTN_BWD=
 #               wgmma2-atomic-sw and LOCO_CUDA_ATTN_FWD=wgmma2-k128-sw, the same two in the 128-byte
 #               swizzle (the fused backward at head_dim 128; comparison.wgmma_sw_same_as_plain)
+#   parity_wgmma2aregfwd, parity_wgmma2aregswfwd, parity_wgmma2aregbwd, parity_wgmma2atomicaregbwd,
+#               their benches  optional: LOCO_CUDA_ATTN_FWD=wgmma2-areg, wgmma2-areg-sw and
+#               LOCO_CUDA_ATTN_BWD=wgmma2-areg, wgmma2-atomic-areg (the score products' A operand held in
+#               registers: Q in the forward, K, V and Q, dO in the backward at head_dim 64; only B read
+#               from shared memory), the same checks, and comparison.wgmma_areg_same_as_smem
 #   parity_tc2bwd, bench_*_tc2bwd  optional: LOCO_CUDA_ATTN_BWD=tc2 (the mma.sync backward where the
 #               default is wgmma2: head_dim 128 on an H100/H200), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
 #   attn_times  optional: ncu time of each attention kernel in one step, default / rows32 / fusedbwd / partials /
 #               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd / wgmma2swfwd /
 #               wgmma2swbwd / tc2bwd / atomicbwd / wgmma2atomicbwd / wgmma2k128fwd / wgmma2atomicswbwd /
-#               wgmma2k128swfwd
+#               wgmma2k128swfwd / wgmma2aregfwd / wgmma2aregswfwd / wgmma2aregbwd / wgmma2atomicaregbwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -100,6 +105,8 @@
 #               comparison.fat_build.same_as_one_target
 # Environment: GPU_CHECK_BUDGET_S (default 265: the whole script's wall-clock budget; later stages
 # get what is left), LOCO_CUDA_ARCH (default 90a), GPU_CHECK_SKIP (space-separated stage names),
+# GPU_CHECK_ONLY (space-separated stage names: every other stage is skipped; for a second call on a
+# warm machine, e.g. "build parity_wgmma2aregfwd bench_124m_wgmma2aregfwd ... attn_times"),
 # GPU_CHECK_BASELINE, GPU_CHECK_BASELINE_ATTN, GPU_CHECK_TORCH_ARGS (extra bench.py arguments), GPU_CHECK_1B_STEPS (default 3),
 # GPU_CHECK_NCU_ARGS (extra gpu-bench arguments for the ncu stage).
 set -u
@@ -107,6 +114,7 @@ START=$(date +%s)
 BUDGET=${GPU_CHECK_BUDGET_S:-265}
 ARCH=${LOCO_CUDA_ARCH:-90a}
 SKIP=" ${GPU_CHECK_SKIP:-} "
+ONLY=" ${GPU_CHECK_ONLY:-} "
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 K="$ROOT/kernels"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check.XXXXXX")
@@ -144,6 +152,10 @@ run_stage() {
   shift 2
   if [[ "$SKIP" == *" $name "* ]]; then
     skip_stage "$name" GPU_CHECK_SKIP
+    return 0
+  fi
+  if [[ -n "${GPU_CHECK_ONLY:-}" && "$ONLY" != *" $name "* ]]; then
+    skip_stage "$name" "not in GPU_CHECK_ONLY"
     return 0
   fi
   local lim
@@ -330,6 +342,13 @@ engine_variant wgmma2k128fwd LOCO_CUDA_ATTN_FWD=wgmma2-k128 "$WG_BUILD"
 # ... both with the tiles in the 128-byte swizzle (the same bits as unswizzled)
 engine_variant wgmma2atomicswbwd LOCO_CUDA_ATTN_BWD=wgmma2-atomic-sw "$WG_BUILD"
 engine_variant wgmma2k128swfwd LOCO_CUDA_ATTN_FWD=wgmma2-k128-sw "$WG_BUILD"
+# the score products' A operand held in registers, only B read from shared memory (Q in the forward;
+# K, V in the dK/dV kernel and Q, dO in the dQ kernel at head_dim 64; the same bits as from shared
+# memory); the forward also swizzled, and the fused backward with K, V in registers
+engine_variant wgmma2aregfwd LOCO_CUDA_ATTN_FWD=wgmma2-areg "$WG_BUILD"
+engine_variant wgmma2aregswfwd LOCO_CUDA_ATTN_FWD=wgmma2-areg-sw "$WG_BUILD"
+engine_variant wgmma2aregbwd LOCO_CUDA_ATTN_BWD=wgmma2-areg "$WG_BUILD"
+engine_variant wgmma2atomicaregbwd LOCO_CUDA_ATTN_BWD=wgmma2-atomic-areg "$WG_BUILD"
 # the mma.sync backward where the default is wgmma2 (head_dim 128 on an H100/H200 since h200-7): the
 # previous default, measured in the same run as the new one
 engine_variant tc2bwd LOCO_CUDA_ATTN_BWD=tc2
@@ -340,7 +359,7 @@ run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" 
 # (Nsight Compute, attn_times under the stage's result): which variant wins for which kernel; optional
 # (newest first: the runs go config by config, gpt2-124m then 1b, and a cut takes the last)
 ATTN_VARIANTS=default
-for v in wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
+for v in wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
   wgmma2swbwd wgmma2bwd wgmmafwd wgmmasyncfwd wgmmabwd wgmmasync rows32 fusedbwd partials; do
   stage_ok "parity_$v" && ATTN_VARIANTS+=",$v"
 done
@@ -530,7 +549,9 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "wgmma2_sw_bwd": res(stage + "_wgmma2swbwd"),
             "tc2_bwd": res(stage + "_tc2bwd"), "dq_atomic": res(stage + "_atomicbwd"),
             "wgmma2_atomic_bwd": res(stage + "_wgmma2atomicbwd"), "wgmma2_k128_fwd": res(stage + "_wgmma2k128fwd"),
-            "wgmma2_atomic_sw_bwd": res(stage + "_wgmma2atomicswbwd"), "wgmma2_k128_sw_fwd": res(stage + "_wgmma2k128swfwd")}
+            "wgmma2_atomic_sw_bwd": res(stage + "_wgmma2atomicswbwd"), "wgmma2_k128_sw_fwd": res(stage + "_wgmma2k128swfwd"),
+            "wgmma2_areg_fwd": res(stage + "_wgmma2aregfwd"), "wgmma2_areg_sw_fwd": res(stage + "_wgmma2aregswfwd"),
+            "wgmma2_areg_bwd": res(stage + "_wgmma2aregbwd"), "wgmma2_atomic_areg_bwd": res(stage + "_wgmma2atomicaregbwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")
@@ -634,7 +655,12 @@ cmp["wgmma2_same_as_one"] = {"bwd": same_parity(res("parity_wgmmabwd"), res("par
 # (not asked of the fused backward's pair: its atomic adds land in a different order each run)
 cmp["wgmma_sw_same_as_plain"] = {"fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2swfwd")),
                                  "bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2swbwd")),
-                                 "k128_fwd": same_parity(res("parity_wgmma2k128fwd"), res("parity_wgmma2k128swfwd"))}
+                                 "k128_fwd": same_parity(res("parity_wgmma2k128fwd"), res("parity_wgmma2k128swfwd")),
+                                 "areg_fwd": same_parity(res("parity_wgmma2aregfwd"), res("parity_wgmma2aregswfwd"))}
+# the score products' A operand from registers instead of shared memory: the same products, so the
+# same gpu-parity numbers as the two-warpgroup kernels reading it from shared memory
+cmp["wgmma_areg_same_as_smem"] = {"fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2aregfwd")),
+                                  "bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2aregbwd"))}
 wp = res("wgmma_probe")
 cmp["wgmma_layout"] = {k: wp.get(k) for k in ("d_layout_ok", "a_regs_layout_ok", "kmajor_lbo", "kmajor_lbo_b_only", "mnmajor_b_lbo",
                                                 "kernel_assumes", "kernel_layout_ok", "sw128_kmajor_ok", "sw128_mnmajor_ok",

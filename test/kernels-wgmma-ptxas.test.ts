@@ -46,16 +46,18 @@ test('wgmma attention kernels: no spills and no C75xx (serialized or waited) not
   // one warpgroup per block, and overlapped with two; with the tiles in the 128-byte swizzle, the
   // overlapped forward with one and two warpgroups, the backward with two; the fused backward (dK, dV
   // and dQ in one two-warpgroup kernel, dQ by atomic adds; swizzled at head_dim 128 only); and the
-  // two-warpgroup forward with 128-key tiles, swizzled or not
-  assert.equal(wg.length, 33, wg.map((k) => k.name).join('\n'));
+  // two-warpgroup forward with 128-key tiles, swizzled or not; and the score products' A operands in
+  // registers (wgmma2-areg): the two-warpgroup forward at both head dims, the dK/dV and dQ kernels at
+  // head_dim 64, each swizzled or not, and the fused backward at head_dim 64
+  assert.equal(wg.length, 42, wg.map((k) => k.name).join('\n'));
   for (const k of wg) {
     assert.ok(Number.isFinite(k.registers) && k.registers <= 255, JSON.stringify(k));
     assert.equal(k.spillStores + k.spillLoads, 0, `spills in ${k.name}`);
   }
 });
 
-test('wgmma-rate: its eleven timed kernels compile for sm_90a without spills or a C75xx note (a serialized wgmma would time the wrong thing)', { timeout: 300_000, skip: NVCC ? false : 'no nvcc on this machine' }, () => {
+test('wgmma-rate: its thirteen timed kernels compile for sm_90a without spills or a C75xx note (a serialized wgmma would time the wrong thing)', { timeout: 300_000, skip: NVCC ? false : 'no nvcc on this machine' }, () => {
   const ks = ptxasSm90a('test/wgmma_rate.cu').filter((k) => k.name.includes('rate_kernel'));
-  assert.equal(ks.length, 11, ks.map((k) => k.name).join('\n'));
+  assert.equal(ks.length, 13, ks.map((k) => k.name).join('\n'));
   for (const k of ks) assert.equal(k.spillStores + k.spillLoads, 0, `spills in ${k.name}`);
 });

@@ -367,6 +367,9 @@ struct Variant {
   bool swizzle = false;     // the wgmma kernels' tiles in the 128-byte swizzle (LOCO_CUDA_ATTN_FWD=wgmma-sw,
                             // wgmma2-sw; with two warpgroups the backward too, LOCO_CUDA_ATTN_BWD=wgmma2-sw)
   bool keys128 = false;     // with wgmma_fwd and wgs = 2: the forward's 128-key tiles (LOCO_CUDA_ATTN_FWD=wgmma2-k128)
+  bool areg = false;        // with wgs = 2: the score products' A operands held in registers
+                            // (LOCO_CUDA_ATTN_FWD/BWD=wgmma2-areg; the backward at head_dim 64 only, with
+                            // atomic too: wgmma2-atomic-areg)
 };
 
 template <int HD>
@@ -465,7 +468,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
     if (wg_fwd) {
       using namespace attn_tc2;
       if (variant.keys128 && wgs != 2) throw std::runtime_error("the 128-key forward has two warpgroups");
-      auto fwd = variant.keys128 ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 128> : attn3_fwd_kernel<HD, 2, true, false, 128>)
+      if (variant.areg && (wgs != 2 || variant.keys128)) throw std::runtime_error("Q in registers: the 64-key forward with two warpgroups");
+      auto fwd = variant.areg ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, true> : attn3_fwd_kernel<HD, 2, true, false, 64, true>)
+                 : variant.keys128 ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 128> : attn3_fwd_kernel<HD, 2, true, false, 128>)
                  : variant.swizzle ? (wgs == 2 ? attn3_fwd_kernel<HD, 2, true, true> : attn3_fwd_kernel<HD, 1, true, true>)
                  : wgs == 2      ? attn3_fwd_kernel<HD, 2, true>
                  : wg_sync       ? attn3_fwd_kernel<HD, 1, false>
@@ -506,18 +511,25 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
       using namespace attn_tc2;
       // (the swizzled backward exists with two warpgroups: LOCO_CUDA_ATTN_BWD=wgmma2-sw)
       const bool bwd_sw = variant.swizzle && wgs == 2;
-      auto dkv = bwd_sw     ? attn3_bwd_dkv_kernel<HD, true, 2, true>
+      constexpr bool AREG = HD == 64;  // (the backward holds its A operands in registers at head_dim 64 only)
+      if (variant.areg && (wgs != 2 || HD != 64)) throw std::runtime_error("the backward's A operands in registers: head_dim 64, two warpgroups");
+      auto dkv = variant.areg ? (bwd_sw ? attn3_bwd_dkv_kernel<HD, true, 2, true, false, AREG> : attn3_bwd_dkv_kernel<HD, true, 2, false, false, AREG>)
+                 : bwd_sw     ? attn3_bwd_dkv_kernel<HD, true, 2, true>
                  : wgs == 2 ? attn3_bwd_dkv_kernel<HD, true, 2>
                  : wg_sync  ? attn3_bwd_dkv_kernel<HD, false, 1>
                             : attn3_bwd_dkv_kernel<HD, true, 1>;
-      auto dqk = bwd_sw     ? attn3_bwd_dq_kernel<HD, true, 2, true>
+      auto dqk = variant.areg ? (bwd_sw ? attn3_bwd_dq_kernel<HD, true, 2, true, AREG> : attn3_bwd_dq_kernel<HD, true, 2, false, AREG>)
+                 : bwd_sw     ? attn3_bwd_dq_kernel<HD, true, 2, true>
                  : wgs == 2 ? attn3_bwd_dq_kernel<HD, true, 2>
                  : wg_sync  ? attn3_bwd_dq_kernel<HD, false, 1>
                             : attn3_bwd_dq_kernel<HD, true, 1>;
       if (atomic) {  // the fused kernel (two warpgroups), dQ into the zeroed accumulator, then the finish
         if (wgs != 2) throw std::runtime_error("the fused wgmma backward has two warpgroups");
         if (variant.swizzle && HD != 128) throw std::runtime_error("the swizzled fused wgmma backward is head_dim 128's");
-        auto fused = variant.swizzle ? attn3_bwd_dkv_kernel<HD, true, 2, HD == 128, true> : attn3_bwd_dkv_kernel<HD, true, 2, false, true>;
+        if (variant.areg && variant.swizzle) throw std::runtime_error("the fused wgmma backward with K, V in registers is unswizzled");
+        auto fused = variant.areg    ? attn3_bwd_dkv_kernel<HD, true, 2, false, true, AREG>
+                     : variant.swizzle ? attn3_bwd_dkv_kernel<HD, true, 2, HD == 128, true>
+                                       : attn3_bwd_dkv_kernel<HD, true, 2, false, true>;
         std::vector<float> dq_acc(BT * d, 0.f);
         launch(cdiv(Tn, 128), gy, [&] {
           fused(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, dq_acc.data());
@@ -602,11 +614,11 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
     snprintf(b, sizeof b, "%.3g", v);
     return std::string(b);
   };
-  char buf[900];
+  char buf[960];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"keys128\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"keys128\":%s,\"areg\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
            "\"dk_rel\":%s,\"dv_rel\":%s,\"output_fnv1a\":\"%016llx\",\"dkv_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", variant.keys128 ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", variant.keys128 ? "true" : "false", variant.areg ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
            num(ey).c_str(), num(lse_abs).c_str(), num(eq).c_str(), num(ek).c_str(), num(ev).c_str(), (unsigned long long)sum,
            (unsigned long long)dkv_sum, ok ? "true" : "false");
   json = buf;
@@ -634,6 +646,8 @@ int main(int argc, char** argv) {
     // (the fused backward after the default forward, so that its own waits are what fails)
     add(run_case<128>(1, 200, 1, false, one, {.atomic = true, .wgmma = true, .wgs = 2}));
     add(run_case<128>(1, 300, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .keys128 = true}));
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .areg = true}));
+    add(run_case<64>(2, 260, 2, false, one, {.atomic = true, .wgmma = true, .wgs = 2, .areg = true}));
   } else {
     add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
     add(run_case<32>(1, 77, 2, false, one));   // two heads
@@ -708,6 +722,16 @@ int main(int argc, char** argv) {
     // ... with the tiles in the 128-byte swizzle (K and V in 128-row atom columns): the same bits
     add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .keys128 = true}));
     add(run_case<128>(1, 300, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .keys128 = true}));
+    // the score products' A operands held in registers (wgmma2-areg): the two-warpgroup shapes above,
+    // the forward at both head dims and the backward at head_dim 64, unswizzled and swizzled, and the
+    // fused backward (wgmma2-atomic-areg): the same products from registers, so the same bits as the
+    // cases without (at head_dim 128 the backward is the default's, as the engine runs it there)
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .areg = true}));
+    add(run_case<64>(1, 100, 1, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .areg = true}));
+    add(run_case<128>(1, 200, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .areg = true}));
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .swizzle = true, .areg = true}));
+    add(run_case<128>(1, 200, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .areg = true}));
+    add(run_case<64>(2, 260, 2, false, one, {.atomic = true, .wgmma = true, .wgmma_fwd = true, .wgs = 2, .areg = true}));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

@@ -13,6 +13,7 @@
 //   fwd     the forward's products per 64-key tile at head_dim 128: S = Q·Kᵀ (8 × ss64), then P·V
 //           (4 × m64n128k16, P from registers, V MN-major), each its own group, then one wait; with
 //           the swizzle V too is read swizzled (LBO 8 KB, the next 64 columns)
+//   fwdareg the same with Q held in registers (LOCO_CUDA_ATTN_FWD=wgmma2-areg): S as 8 × rs64
 //   fwd128  the same per 128-key tile (LOCO_CUDA_ATTN_FWD=wgmma2-k128, -k128-sw): S as 8 × ss128,
 //           P·V as 8 × m64n128k16 over the 128 keys; K and V 128-row tiles (with the swizzle,
 //           128-row atom columns); 80 KB of operands, so 1 or 2 warpgroups per SM only
@@ -40,7 +41,7 @@ namespace {
 constexpr int NT = 128, KSTEPS = 8;
 constexpr uint32_t CS = 128, RS = 2048;  // no swizzle: K-direction core-matrix stride, 8-row-group stride (K = 128)
 
-enum Mode { SS64, SS128, RS64, RS128MN, FWD, FWD128 };
+enum Mode { SS64, SS128, RS64, RS128MN, FWD, FWD_AREG, FWD128 };
 // shared memory per block: A (16 KB) and B (up to 32 KB); fwd128 A, K and V (16 + 32 + 32 KB); +1024
 // for the 1024-byte alignment
 template <Mode M>
@@ -55,16 +56,6 @@ __device__ __forceinline__ uint64_t desc_kmajor(const unsigned char* base, int r
   return attn_tc2::wg_desc(base + kk * 2 * CS, CS, RS, true);
 }
 
-// The form the kernels do not use (the kernels' own: attn_tc2::wg_ss<64>, wg_ss<128>, wg_rs_tb<128>).
-// d[64 × 64] += A·B over 16 k, A from registers, B K-major in shared memory
-__device__ __forceinline__ void rs_n64_k(float* f, const uint32_t (&a)[4], uint64_t db) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
-      : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
-}
-
 template <Mode M>
 __host__ __device__ constexpr int n_of() {
   return M == SS64 || M == RS64 ? 64 : 128;
@@ -72,7 +63,7 @@ __host__ __device__ constexpr int n_of() {
 // products per batch and FLOP per batch
 template <Mode M>
 constexpr double flop_per_batch() {
-  return M == FWD      ? KSTEPS * 2.0 * 64 * 64 * 16 + 4 * 2.0 * 64 * 128 * 16
+  return M == FWD || M == FWD_AREG ? KSTEPS * 2.0 * 64 * 64 * 16 + 4 * 2.0 * 64 * 128 * 16
          : M == FWD128 ? 2 * KSTEPS * 2.0 * 64 * 128 * 16
                        : KSTEPS * 2.0 * 64 * n_of<M>() * 16;
 }
@@ -92,7 +83,7 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
   float f[N / 8][4] = {};
   const uint32_t one = 0x3C003C00u;  // two bf16 ≈ 0.008
   const uint32_t a[4] = {one, one, one, one};
-  if constexpr (M == FWD || M == FWD128) {  // f: O (64 × 128); fs: S (64 × KEYS); K at B (KEYS rows), V after it
+  if constexpr (M == FWD || M == FWD_AREG || M == FWD128) {  // f: O (64 × 128); fs: S (64 × KEYS); K at B (KEYS rows), V after it
     constexpr int KEYS = M == FWD128 ? 128 : 64;
     float fs[KEYS / 8][4] = {};
     const unsigned char* V = B + KEYS * 128 * 2;
@@ -100,11 +91,12 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
       wg_fence_regs();
 #pragma unroll
       for (int kk = 0; kk < KSTEPS; kk++) {
-        wg_ss<KEYS>(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, KEYS, kk, SWZ), true);
+        if constexpr (M == FWD_AREG) wg_rs<KEYS, false>(fs, a, desc_kmajor(B, KEYS, kk, SWZ), true);  // Q from registers
+        else wg_ss<KEYS>(fs, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, KEYS, kk, SWZ), true);
       }
       wg_commit();
 #pragma unroll
-      for (int j = 0; j < KEYS / 16; j++) wg_rs_tb<128>(f, a, wg_desc_rows<128, SWZ, KEYS>(V, j));  // P·V, as the forward issues it
+      for (int j = 0; j < KEYS / 16; j++) wg_rs<128, true>(f, a, wg_desc_rows<128, SWZ, KEYS>(V, j), true);  // P·V, as the forward issues it
       wg_commit();
       wg_wait<0>();
     }
@@ -118,8 +110,8 @@ __global__ void __launch_bounds__(NT) rate_kernel(float* sink, int iters) {
 #pragma unroll
       for (int kk = 0; kk < KSTEPS; kk++) {
         if constexpr (M == SS64 || M == SS128) wg_ss<N>(f, desc_kmajor(A, 64, kk, SWZ), desc_kmajor(B, N, kk, SWZ), true);
-        else if constexpr (M == RS64) rs_n64_k(&f[0][0], a, desc_kmajor(B, 64, kk, SWZ));
-        else wg_rs_tb<128>(f, a, wg_desc_rows<128, false>(B, kk));  // the kernels' P·V operand, 16 k at a time
+        else if constexpr (M == RS64) wg_rs<64, false>(f, a, desc_kmajor(B, 64, kk, SWZ), true);
+        else wg_rs<128, true>(f, a, wg_desc_rows<128, false>(B, kk), true);  // the kernels' P·V operand, 16 k at a time
       }
       wg_commit();
       wg_wait<0>();
@@ -194,6 +186,8 @@ int main(int argc, char** argv) {
     add("rs128mn", "none", wg, tflops<RS128MN, false>(p.multiProcessorCount, wg, iters, sink));
     add("fwd", "none", wg, tflops<FWD, false>(p.multiProcessorCount, wg, iters, sink));
     add("fwd", "sw128", wg, tflops<FWD, true>(p.multiProcessorCount, wg, iters, sink));
+    add("fwdareg", "none", wg, tflops<FWD_AREG, false>(p.multiProcessorCount, wg, iters, sink));
+    add("fwdareg", "sw128", wg, tflops<FWD_AREG, true>(p.multiProcessorCount, wg, iters, sink));
     if (wg <= 2) {  // (80 KB per block: no more than 2 per SM)
       add("fwd128", "none", wg, tflops<FWD128, false>(p.multiProcessorCount, wg, iters, sink));
       add("fwd128", "sw128", wg, tflops<FWD128, true>(p.multiProcessorCount, wg, iters, sink));

@@ -34,19 +34,27 @@ VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": 
             "wgmma2swbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-sw"}, "wgmma2atomicbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-atomic"},
             "wgmma2k128fwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-k128"},
             "wgmma2atomicswbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-atomic-sw"},
-            "wgmma2k128swfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-k128-sw"}}
+            "wgmma2k128swfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-k128-sw"},
+            "wgmma2aregfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-areg"},
+            "wgmma2aregswfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-areg-sw"},
+            "wgmma2aregbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-areg"},
+            "wgmma2atomicaregbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-atomic-areg"}}
 # a forward of its own, combinable with any backward (wgmmafwd: the forward on warpgroup MMA, wgmma2fwd
 # the same with two warpgroups per block, wgmmasyncfwd with the softmax after the products; their
 # backward is the default one; wgmma2swfwd: wgmma2fwd with its tiles in the 128-byte swizzle;
-# wgmma2k128fwd: wgmma2fwd with 128-key tiles, wgmma2k128swfwd the same swizzled)
-FORWARD_ONLY_VARIANTS = ("wgmmafwd", "wgmma2fwd", "wgmmasyncfwd", "wgmma2swfwd", "wgmma2k128fwd", "wgmma2k128swfwd")
+# wgmma2k128fwd: wgmma2fwd with 128-key tiles, wgmma2k128swfwd the same swizzled; wgmma2aregfwd:
+# wgmma2fwd with Q held in registers, wgmma2aregswfwd the same swizzled)
+FORWARD_ONLY_VARIANTS = ("wgmmafwd", "wgmma2fwd", "wgmmasyncfwd", "wgmma2swfwd", "wgmma2k128fwd", "wgmma2k128swfwd",
+                         "wgmma2aregfwd", "wgmma2aregswfwd")
 # a whole backward of their own (dK/dV kernel + dQ finish or reduce; wgmma: both kernels on warpgroup
 # MMA, wgmma2 with two warpgroups per block; tc2bwd: the mma.sync pair where the default is wgmma2,
 # head_dim 128 on an H100/H200 since h200-7; atomicbwd: the fused backward with dQ by atomic adds;
 # wgmma2swbwd: wgmma2bwd with its tiles in the 128-byte swizzle; wgmma2atomicbwd: one two-warpgroup
-# wgmma kernel for dK, dV and dQ, dQ by atomic adds; wgmma2atomicswbwd the same swizzled at head_dim 128)
+# wgmma kernel for dK, dV and dQ, dQ by atomic adds; wgmma2atomicswbwd the same swizzled at head_dim 128;
+# wgmma2aregbwd: wgmma2bwd with the score products' A operands in registers at head_dim 64,
+# wgmma2atomicaregbwd: wgmma2atomicbwd with K, V in registers at head_dim 64)
 FUSED_VARIANTS = ("fusedbwd", "partials", "wgmmabwd", "wgmmasync", "wgmma2bwd", "wgmma2swbwd", "tc2bwd", "atomicbwd",
-                  "wgmma2atomicbwd", "wgmma2atomicswbwd")
+                  "wgmma2atomicbwd", "wgmma2atomicswbwd", "wgmma2aregbwd", "wgmma2atomicaregbwd")
 RUN_TIMEOUT_S = 45
 CONFIGS = ["gpt2-124m", "1b"]
 

@@ -77,12 +77,16 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // `takes`: the kernels the variable can select (the swizzled backward exists with two warpgroups only).
 // (WG_PIPE_SW, WG_PIPE2_SW: the tiles in the 128-byte swizzle, wgmma-sw and wgmma2-sw; WG_PIPE2_ATOMIC
 // and _SW: the backward as one kernel with dQ by atomic adds, wgmma2-atomic and wgmma2-atomic-sw;
-// WG_PIPE2_K128 and _SW: the forward on 128-key tiles, wgmma2-k128 and wgmma2-k128-sw.)
-enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW };
+// WG_PIPE2_K128 and _SW: the forward on 128-key tiles, wgmma2-k128 and wgmma2-k128-sw; WG_PIPE2_AREG
+// and _SW: the score-like products' A operand held in registers, wgmma2-areg and wgmma2-areg-sw;
+// WG_PIPE2_ATOMIC_AREG: the one-kernel backward with K and V in registers, wgmma2-atomic-areg.)
+enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
+              WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG };
 constexpr std::pair<const char*, WgMode> WG_NAMES[] = {
     {"wgmma", WG_PIPE}, {"wgmma2", WG_PIPE2}, {"wgmma-sync", WG_SYNC}, {"wgmma-sw", WG_PIPE_SW}, {"wgmma2-sw", WG_PIPE2_SW},
     {"wgmma2-atomic", WG_PIPE2_ATOMIC}, {"wgmma2-atomic-sw", WG_PIPE2_ATOMIC_SW}, {"wgmma2-k128", WG_PIPE2_K128},
-    {"wgmma2-k128-sw", WG_PIPE2_K128_SW}};
+    {"wgmma2-k128-sw", WG_PIPE2_K128_SW}, {"wgmma2-areg", WG_PIPE2_AREG}, {"wgmma2-areg-sw", WG_PIPE2_AREG_SW},
+    {"wgmma2-atomic-areg", WG_PIPE2_ATOMIC_AREG}};
 WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::initializer_list<const char*> others = {}) {
   auto taken = [&](WgMode m) { return std::find(takes.begin(), takes.end(), m) != takes.end(); };
   WgMode want = WG_OFF;
@@ -102,17 +106,18 @@ WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::init
   return WG_OFF;
 }
 WgMode wgmma_fwd_mode() {
-  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW});
+  static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
+                                                      WG_PIPE2_AREG, WG_PIPE2_AREG_SW});
   return m;
 }
 bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }
-template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64>
+template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false>
 void fwd_wgmma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   using W = WgShape<HD, WGS>;
   constexpr size_t smem = (KN == 128 ? W::fwd_smem_k128 : PIPE ? W::fwd_smem_pipe : W::fwd_smem) + (SW ? 1024 : 0);  // (SW: the alignment)
-  set_dynamic_smem(attn3_fwd_kernel<HD, WGS, PIPE, SW, KN>, smem);
-  attn3_fwd_kernel<HD, WGS, PIPE, SW, KN><<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT, smem>>>(y, lse, qkv, Tn, H,
-                                                                                                 LOG2E / sqrtf((float)HD));
+  auto kernel = attn3_fwd_kernel<HD, WGS, PIPE, SW, KN, AREG>;
+  set_dynamic_smem(kernel, smem);
+  kernel<<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn3_fwd (wgmma)");
 }
 template <int HD>
@@ -127,9 +132,12 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
       case WG_PIPE2_SW: return fwd_wgmma<HD, 2, true, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_K128: return fwd_wgmma<HD, 2, true, false, 128>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_K128_SW: return fwd_wgmma<HD, 2, true, true, 128>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2_AREG: return fwd_wgmma<HD, 2, true, false, 64, true>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2_AREG_SW: return fwd_wgmma<HD, 2, true, true, 64, true>(y, lse, qkv, B, Tn, H);
       case WG_OFF:
       case WG_PIPE2_ATOMIC:
-      case WG_PIPE2_ATOMIC_SW: break;  // (backward settings only)
+      case WG_PIPE2_ATOMIC_SW:
+      case WG_PIPE2_ATOMIC_AREG: break;  // (backward settings only)
     }
   if (wide_parts(HD) & WIDE_FWD) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
   fwd_tc2<HD, false>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
@@ -193,7 +201,8 @@ int bwd_dq_mode() {
 // LOCO_CUDA_ATTN_BWD=tc2 keeps the tc2 kernels everywhere.
 WgMode wgmma_mode_env() {
   static const WgMode m =
-      wgmma_env("LOCO_CUDA_ATTN_BWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW},
+      wgmma_env("LOCO_CUDA_ATTN_BWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW,
+                                       WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG},
                 {"fused", "partials", "atomic", "tc2"});
   return m;
 }
@@ -287,30 +296,34 @@ void bwd_tc2_rows(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, c
   }
 }
 // LOCO_CUDA_ATTN_BWD=wgmma / wgmma-sync / wgmma2: attn3_bwd_dkv_kernel, then attn3_bwd_dq_kernel
-template <int HD, bool PIPE, int WGS = 1, bool SW = false>
+// (AREG, wgmma2-areg at head_dim 64: K, V and Q, dO held in registers as the score products' A)
+template <int HD, bool PIPE, int WGS = 1, bool SW = false, bool AREG = false>
 void bwd_wgmma(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
   using W = WgShape<HD, WGS>;
   const float scale = 1.0f / sqrtf((float)HD);
   const dim3 grid(cdiv(Tn, W::ROWS * WGS), B * H);
   constexpr size_t smem = W::smem + (SW ? 1024 : 0);  // (SW: the alignment)
-  set_dynamic_smem(attn3_bwd_dkv_kernel<HD, PIPE, WGS, SW>, smem);
-  attn3_bwd_dkv_kernel<HD, PIPE, WGS, SW><<<grid, W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  auto dkv = attn3_bwd_dkv_kernel<HD, PIPE, WGS, SW, false, AREG>;
+  set_dynamic_smem(dkv, smem);
+  dkv<<<grid, W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr);
   CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma)");
-  set_dynamic_smem(attn3_bwd_dq_kernel<HD, PIPE, WGS, SW>, smem);
-  attn3_bwd_dq_kernel<HD, PIPE, WGS, SW><<<grid, W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  auto dq = attn3_bwd_dq_kernel<HD, PIPE, WGS, SW, AREG>;
+  set_dynamic_smem(dq, smem);
+  dq<<<grid, W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dq (wgmma)");
 }
 // LOCO_CUDA_ATTN_BWD=wgmma2-atomic: the two-warpgroup dK/dV kernel that also adds dQ into the fp32
 // scratch with atomic adds (its DQ), then the finish kernel that turns the scratch into dq.
 // wgmma2-atomic-sw: the same with the tiles in the 128-byte swizzle, at head_dim 128 (at 64 the
-// unswizzled kernel runs: attn3_bwd_dkv_kernel's DQ says why)
-template <int HD, bool SW = false>
+// unswizzled kernel runs: attn3_bwd_dkv_kernel's DQ says why). AREG (wgmma2-atomic-areg, head_dim
+// 64): K and V held in registers as Sᵀ's and dPᵀ's A.
+template <int HD, bool SW = false, bool AREG = false>
 void bwd_wgmma_atomic(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
   using W = WgShape<HD, 2>;
   const float scale = 1.0f / sqrtf((float)HD);
   const size_t rows = (size_t)B * Tn, d = (size_t)H * HD;
   float* dq_acc = zeroed_dq_scratch(rows * d);
-  auto* kernel = attn3_bwd_dkv_kernel<HD, true, 2, SW, true>;
+  auto* kernel = attn3_bwd_dkv_kernel<HD, true, 2, SW, true, AREG>;
   constexpr size_t smem = W::fused_smem + (SW ? 1024 : 0);  // (SW: the alignment)
   set_dynamic_smem(kernel, smem);
   kernel<<<dim3(cdiv(Tn, W::ROWS * 2), B * H), W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, dq_acc);
@@ -329,6 +342,10 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
       if (wgmma_mode(HD) == WG_PIPE2_SW) return bwd_wgmma<HD, true, 2, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
       if (wgmma_mode(HD) == WG_PIPE2_ATOMIC) return bwd_wgmma_atomic<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
       if (wgmma_mode(HD) == WG_PIPE2_ATOMIC_SW) return bwd_wgmma_atomic<HD, HD == 128>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      // the A operands in registers at head_dim 64; at 128 (too few registers left) the same kernels without
+      if (wgmma_mode(HD) == WG_PIPE2_AREG) return bwd_wgmma<HD, true, 2, false, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      if (wgmma_mode(HD) == WG_PIPE2_AREG_SW) return bwd_wgmma<HD, true, 2, true, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      if (wgmma_mode(HD) == WG_PIPE2_ATOMIC_AREG) return bwd_wgmma_atomic<HD, false, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
 
       return bwd_wgmma<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
     }
@@ -365,6 +382,8 @@ const char* attention_tc2_fwd_name(int hd) {
     case WG_PIPE2_SW: return "wgmma forward, 2 warpgroups, 128-byte swizzle";
     case WG_PIPE2_K128: return "wgmma forward, 2 warpgroups, 128-key tiles";
     case WG_PIPE2_K128_SW: return "wgmma forward, 2 warpgroups, 128-key tiles, 128-byte swizzle";
+    case WG_PIPE2_AREG: return "wgmma forward, 2 warpgroups, Q in registers";
+    case WG_PIPE2_AREG_SW: return "wgmma forward, 2 warpgroups, Q in registers, 128-byte swizzle";
     default: return "wgmma forward";
   }
 }
@@ -375,6 +394,9 @@ const char* attention_tc2_bwd_name(int hd) {
            : wgmma_mode(hd) == WG_PIPE2_SW ? "wgmma backward, 2 warpgroups, 128-byte swizzle"
            : wgmma_mode(hd) == WG_PIPE2_ATOMIC_SW && hd == 128 ? "wgmma fused backward, 2 warpgroups, dQ atomics, 128-byte swizzle"
            : wgmma_mode(hd) == WG_PIPE2_ATOMIC || wgmma_mode(hd) == WG_PIPE2_ATOMIC_SW ? "wgmma fused backward, 2 warpgroups, dQ atomics"
+           : wgmma_mode(hd) == WG_PIPE2_AREG ? (hd == 64 ? "wgmma backward, 2 warpgroups, A operands in registers" : "wgmma backward, 2 warpgroups")
+           : wgmma_mode(hd) == WG_PIPE2_AREG_SW ? (hd == 64 ? "wgmma backward, 2 warpgroups, A operands in registers, 128-byte swizzle" : "wgmma backward, 2 warpgroups, 128-byte swizzle")
+           : wgmma_mode(hd) == WG_PIPE2_ATOMIC_AREG ? (hd == 64 ? "wgmma fused backward, 2 warpgroups, dQ atomics, K and V in registers" : "wgmma fused backward, 2 warpgroups, dQ atomics")
            : wgmma_mode(hd) == WG_PIPE2 ? "wgmma backward, 2 warpgroups"
                                       : "wgmma backward";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials"

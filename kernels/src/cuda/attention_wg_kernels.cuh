@@ -229,29 +229,31 @@ __device__ __forceinline__ void wg_ss(float (&d)[N / 8][4], uint64_t da, uint64_
   }
 #endif
 }
-// d[64 × HD] += A·B over 16 k, A from registers (mma.m16n8k16's A fragment of warp w's 16 rows), B
-// MN-major in shared memory
-template <int HD>
-__device__ __forceinline__ void wg_rs_tb(float (&d)[HD / 8][4], const uint32_t (&a)[4], uint64_t db) {
+// d[64 × N] = A·B (+ d where accumulate) over 16 k, A from registers (mma.m16n8k16's A fragment of
+// warp w's 16 rows), B in shared memory: MN-major (TRANS_B; O += P·V, dV += Pᵀ·dO, dK += dSᵀ·Q, dQ +=
+// dS·K with N = HD) or K-major (the scores with A held in registers, LOCO_CUDA_ATTN_*=wgmma2-areg: N =
+// 64 or 128 keys or queries). RS reads only B from shared memory: 2 KB per m64n64k16 against SS's 4.
+template <int N, bool TRANS_B>
+__device__ __forceinline__ void wg_rs(float (&d)[N / 8][4], const uint32_t (&a)[4], uint64_t db, bool accumulate) {
 #ifdef LOCO_CUDA_EMULATE
-  emu_wgmma(&d[0][0], HD, a, 0, db, true, true);
+  emu_wgmma(&d[0][0], N, a, 0, db, TRANS_B, accumulate);
 #elif defined(LOCO_WG_TRAP)
   __trap();
 #else
   float* f = &d[0][0];
-  if constexpr (HD == 64) {
+  if constexpr (N == 64) {
     asm volatile(
         "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, %38;\n}\n"
         : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "n"(1));
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"((int)accumulate), "n"((int)TRANS_B));
   } else {
-    static_assert(HD == 128, "wgmma backward: head_dim 64 or 128");
+    static_assert(N == 128, "wg_rs: N = 64 or 128");
     asm volatile(
         "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, %70;\n}\n"
         : "+f"(f[0]), "+f"(f[1]), "+f"(f[2]), "+f"(f[3]), "+f"(f[4]), "+f"(f[5]), "+f"(f[6]), "+f"(f[7]), "+f"(f[8]), "+f"(f[9]), "+f"(f[10]), "+f"(f[11]), "+f"(f[12]), "+f"(f[13]), "+f"(f[14]), "+f"(f[15]), "+f"(f[16]), "+f"(f[17]), "+f"(f[18]), "+f"(f[19]), "+f"(f[20]), "+f"(f[21]), "+f"(f[22]), "+f"(f[23]), "+f"(f[24]), "+f"(f[25]), "+f"(f[26]), "+f"(f[27]), "+f"(f[28]), "+f"(f[29]), "+f"(f[30]), "+f"(f[31]), "+f"(f[32]), "+f"(f[33]), "+f"(f[34]), "+f"(f[35]), "+f"(f[36]), "+f"(f[37]), "+f"(f[38]), "+f"(f[39]), "+f"(f[40]), "+f"(f[41]), "+f"(f[42]), "+f"(f[43]), "+f"(f[44]), "+f"(f[45]), "+f"(f[46]), "+f"(f[47]), "+f"(f[48]), "+f"(f[49]), "+f"(f[50]), "+f"(f[51]), "+f"(f[52]), "+f"(f[53]), "+f"(f[54]), "+f"(f[55]), "+f"(f[56]), "+f"(f[57]), "+f"(f[58]), "+f"(f[59]), "+f"(f[60]), "+f"(f[61]), "+f"(f[62]), "+f"(f[63])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "n"(1));
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"((int)accumulate), "n"((int)TRANS_B));
   }
 #endif
 }
@@ -323,6 +325,32 @@ __device__ __forceinline__ void wg_scores(float (&acc)[NC][4], const unsigned ch
   wg_fence_regs();
   wg_issue_scores<HD, WGS, SW>(acc, A, B, a_off);
 }
+// The A fragments (mma.m16n8k16's: warp w's rows 16w…16w+15) of a 64-row tile in shared memory, for
+// every 16 head_dim columns: a[kk] holds columns [16kk, 16kk + 16). Read once per block by the
+// kernels that hold an operand in registers (AREG), after the barrier that follows its copies.
+template <bool SW, int HD>
+__device__ __forceinline__ void wg_load_a(uint32_t (&a)[HD / 16][4], const unsigned char* tile, int warp, int g, int t) {
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; kk++)
+#pragma unroll
+    for (int e = 0; e < 4; e++)  // e: rows g, g + 8 (bit 0), columns 2t, 2t + 8 (bit 1)
+      a[kk][e] = *reinterpret_cast<const uint32_t*>(tile + wg_chunk_off<SW, HD>(2 * warp + (e & 1), g, 2 * kk + (e >> 1)) + 4 * t);
+}
+// acc = A·Bᵀ over head_dim with A from registers (wg_load_a's fragments; B K-major: 64 rows, or 128
+// with NC = 16, AR as in wg_issue_scores), one group, issued and not waited for: only B is read from
+// shared memory. The registers a must stay unchanged until the wait that covers the group
+// (wg_fence_a after it).
+template <int HD, bool SW = false, int NC>
+__device__ __forceinline__ void wg_issue_scores_regs(float (&acc)[NC][4], const uint32_t (&a)[HD / 16][4], const unsigned char* B) {
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; kk++) wg_rs<8 * NC, false>(acc, a[kk], wg_desc_k<SW, HD, 8 * NC>(B, kk), kk > 0);
+  wg_commit();
+}
+template <int HD, bool SW = false, int NC>
+__device__ __forceinline__ void wg_scores_regs(float (&acc)[NC][4], const uint32_t (&a)[HD / 16][4], const unsigned char* B) {
+  wg_fence_regs();
+  wg_issue_scores_regs<HD, SW>(acc, a, B);
+}
 // The backward's two score-like products: acc1 = A1·B1ᵀ, then acc2 = A2·B2ᵀ, each its own group, not
 // waited for. dK/dV: (K, V) against (Q, dO) for Sᵀ, dPᵀ; dQ: (Q, dO) against (K, V) for S, dP. a_off
 // as in wg_scores, for A1 and A2.
@@ -333,6 +361,16 @@ __device__ __forceinline__ void wg_score_pair(float (&acc1)[8][4], float (&acc2)
   wg_fence_regs();
   wg_issue_scores<HD, WGS, SW>(acc1, A1, B1, a_off);
   wg_issue_scores<HD, WGS, SW>(acc2, A2, B2, a_off);
+}
+// ... with A1, A2 held in registers (AREG; wg_load_a's fragments, unchanged until the wait that
+// completes acc2)
+template <int HD, bool SW = false>
+__device__ __forceinline__ void wg_score_pair_regs(float (&acc1)[8][4], float (&acc2)[8][4], const uint32_t (&a1)[HD / 16][4],
+                                                   const uint32_t (&a2)[HD / 16][4], const unsigned char* B1,
+                                                   const unsigned char* B2) {
+  wg_fence_regs();
+  wg_issue_scores_regs<HD, SW>(acc1, a1, B1);
+  wg_issue_scores_regs<HD, SW>(acc2, a2, B2);
 }
 // the offset of warpgroup wg's 64-row tile from the first, in a descriptor's 16-byte units
 template <int HD>
@@ -360,7 +398,7 @@ __device__ __forceinline__ void wg_issue_rs_regs(float (&acc)[HD / 8][4], const 
   wg_fence_regs();
 #pragma unroll
   for (int j = 0; j < J; j++)  // 16 rows of the tile (two 8-row groups) per step
-    wg_rs_tb<HD>(acc, a[j], wg_desc_rows<HD, SW, 16 * J>(tile, j));
+    wg_rs<HD, true>(acc, a[j], wg_desc_rows<HD, SW, 16 * J>(tile, j), true);
   wg_commit();
 }
 template <int HD, bool SW = false, int J>
@@ -474,13 +512,14 @@ __device__ __forceinline__ void wg_store_ds(unsigned char* DS, const uint32_t (&
 // next Q/dO tile's copies go out. dQ is summed per key block, then across blocks in
 // whatever order the adds land: not bit-reproducible from run to run (in the emulator, blocks in
 // order, it is; dK and dV are the kernel's without DQ, bit for bit).
-template <int HD, bool PIPE, int WGS, bool SW = false, bool DQ = false>
+template <int HD, bool PIPE, int WGS, bool SW = false, bool DQ = false, bool AREG = false>
 __global__ void __launch_bounds__(128 * WGS)
     attn3_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
                          float scale, float scale_log2, float* dq_acc = nullptr) {
   // (with SW at head_dim 128 only: there each warpgroup's dQ columns are one atom column of K; at 64
   // they would start mid-atom, a descriptor start no kernel here has checked on a GPU)
   static_assert(!DQ || (PIPE && WGS == 2 && (!SW || HD == 128)), "dQ in the dK/dV kernel: two warpgroups, overlapped");
+  static_assert(!AREG || (PIPE && WGS == 2 && HD == 64), "K and V in registers: head_dim 64, two warpgroups, overlapped");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
@@ -511,6 +550,14 @@ __global__ void __launch_bounds__(128 * WGS)
   // PIPE a batch of products reading pa or sa completes in the next iteration
   float sT[8][4], dpT[8][4];
   uint32_t pa[4][4] = {}, sa[4][4] = {};
+  // AREG: this warp's keys of K and V as A fragments, for every query tile's Sᵀ and dPᵀ (read once the
+  // first group landed; the first iteration's wait then finds it done)
+  uint32_t ka[AREG ? HD / 16 : 1][4], va[AREG ? HD / 16 : 1][4];
+  if constexpr (AREG) {
+    wg_tile_ready(AHEAD > 1 && qt0 + 1 < nq);
+    wg_load_a<SW, HD>(ka, Ks + wg * W::TILE, warp, g, t);
+    wg_load_a<SW, HD>(va, Vs + wg * W::TILE, warp, g, t);
+  }
   for (int qt = qt0; qt < nq; qt++) {
     const int st = wg_stage<W::STAGES>(qt - qt0);
     // PIPE: a later tile's copies start below, once the products reading their stage completed
@@ -522,7 +569,8 @@ __global__ void __launch_bounds__(128 * WGS)
     const float* Lq = LD + st * 2 * R;
     const float* Dq = Lq + R;
     const int q0 = qt * R;
-    wg_score_pair<HD, WGS, SW>(sT, dpT, Ks, Vs, Qs, dOs, a_off);
+    if constexpr (AREG) wg_score_pair_regs<HD, SW>(sT, dpT, ka, va, Qs, dOs);
+    else wg_score_pair<HD, WGS, SW>(sT, dpT, Ks, Vs, Qs, dOs, a_off);
     if constexpr (PIPE) {
       wg_wait<1>();  // Sᵀ (dPᵀ runs on); also the previous tile's dV, dK, the last readers of its stage
       wg_fence_acc(sT);
@@ -551,6 +599,10 @@ __global__ void __launch_bounds__(128 * WGS)
     if constexpr (PIPE) {
       wg_wait<1>();  // dPᵀ (dV runs on)
       wg_fence_acc(dpT);
+      if constexpr (AREG) {
+        wg_fence_a(ka);
+        wg_fence_a(va);
+      }
     }
 #pragma unroll
     for (int n = 0; n < 8; n++)
@@ -605,6 +657,10 @@ __global__ void __launch_bounds__(128 * WGS)
   wg_fence_a(sa);
   wg_fence_acc(dk);
   wg_fence_acc(dv);
+  if constexpr (AREG) {
+    wg_fence_a(ka);
+    wg_fence_a(va);
+  }
   bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
 #pragma unroll
   for (int r = 0; r < 2; r++) {
@@ -638,9 +694,10 @@ __device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const bf1
 // scores issued.
 // WGS > 1: warpgroup w holds queries q0 + 64w … of the block's 64·WGS; a key tile after its last
 // query is skipped (it would add exact zeros).
-template <int HD, bool PIPE, int WGS, bool SW = false>
+template <int HD, bool PIPE, int WGS, bool SW = false, bool AREG = false>
 __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse,
                                                                  const float* D, int Tn, int H, float scale, float scale_log2) {
+  static_assert(!AREG || (PIPE && WGS == 2 && HD == 64), "Q and dO in registers: head_dim 64, two warpgroups, overlapped");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   extern __shared__ __align__(16) unsigned char smraw[];
@@ -673,6 +730,13 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   wg_zero(dq);
   float s[8][4], dp[8][4];  // S, dP; then P, dS in s
   uint32_t sa[4][4] = {};  // dS as A fragments: with PIPE, read by products that complete in the next iteration
+  // AREG: this warp's queries of Q and dO as A fragments, for every key tile's S and dP
+  uint32_t qa[AREG ? HD / 16 : 1][4], oa[AREG ? HD / 16 : 1][4];
+  if constexpr (AREG) {
+    wg_tile_ready(AHEAD > 1 && 1 < nkt);
+    wg_load_a<SW, HD>(qa, Qs + wg * W::TILE, warp, g, t);
+    wg_load_a<SW, HD>(oa, dOs + wg * W::TILE, warp, g, t);
+  }
   for (int kt = 0; kt < nkt; kt++) {
     const int st = wg_stage<W::STAGES>(kt);
     if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD, NT, SW>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
@@ -681,7 +745,10 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
     const unsigned char* Vs = Ks + W::TILE;
     const int k0 = kt * R;
     const bool mine = WGS == 1 || kt < wkt;
-    if (mine) wg_score_pair<HD, WGS, SW>(s, dp, Qs, dOs, Ks, Vs, a_off);
+    if (mine) {
+      if constexpr (AREG) wg_score_pair_regs<HD, SW>(s, dp, qa, oa, Ks, Vs);
+      else wg_score_pair<HD, WGS, SW>(s, dp, Qs, dOs, Ks, Vs, a_off);
+    }
     if constexpr (PIPE) {
       // S (dP runs on); also the previous tile's dQ products, the last readers of its stage
       if (mine) wg_wait<1>();
@@ -707,6 +774,10 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
         }
       if constexpr (PIPE) wg_wait<0>();  // dP
       wg_fence_acc(dp);
+      if constexpr (AREG) {
+        wg_fence_a(qa);
+        wg_fence_a(oa);
+      }
 #pragma unroll
       for (int n = 0; n < 8; n++)
 #pragma unroll
@@ -722,6 +793,10 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   wg_wait<0>();
   wg_fence_a(sa);
   wg_fence_acc(dq);
+  if constexpr (AREG) {
+    wg_fence_a(qa);
+    wg_fence_a(oa);
+  }
   bf16* out = dqkv + (size_t)b * Tn * ld + (size_t)h * HD;
 #pragma unroll
   for (int r = 0; r < 2; r++) {
@@ -764,10 +839,11 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
 // takes at head_dim 128 with a causal mask — the scores as m64n128k16, P·V over 128 keys, half the
 // barriers, softmax reductions and tile waits per key, and each score product reading 2 KB of Q for
 // 4 KB of K instead of 2 for 2. Its sums differ from the 64-key kernels' (a rescale per 128 keys).
-template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64>
+template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false>
 __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
                                                               float scale_log2) {
   static_assert(KN == 64 || (KN == 128 && PIPE), "128-key tiles: the overlapped schedule");
+  static_assert(!AREG || PIPE, "Q in registers: the overlapped schedule");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   constexpr size_t KT = (size_t)KN * HD * 2;  // bytes of a K or V tile
@@ -790,6 +866,12 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
   wg_zero(o);
   float s[KN / 8][4];
   uint32_t pa[KN / 16][4] = {};  // P as A fragments, read by products that complete in the next iteration
+  uint32_t qa[AREG ? HD / 16 : 1][4];  // AREG: this warp's Q rows as A fragments, for every tile's scores
+  // the scores of the K tile at Ks, from Q in shared memory or (AREG) in registers
+  auto scores = [&](const unsigned char* Ks) {
+    if constexpr (AREG) wg_scores_regs<HD, SW>(s, qa, Ks);
+    else wg_scores<HD, WGS, SW>(s, Qs, Ks, a_off);
+  };
   auto masked = [&](int k0) { return k0 + KN - 1 > wq0 || k0 + KN > Tn; };
   if constexpr (!PIPE) {
     for (int kt = 0; kt < nkt; kt++) {
@@ -815,10 +897,12 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
     if (nkt > 1) wg_stage_kv<HD, NT, SW, KN>(KV, 1, qh, ld, d, 1, Tn);
     // tile 0: scores and softmax (o is zero: its rescale changes nothing)
     wg_tile_ready(nkt > 1);
+    if constexpr (AREG) wg_load_a<SW, HD>(qa, Qs + wg * W::TILE, warp, g, t);
     if (wkt > 0) {
-      wg_scores<HD, WGS, SW>(s, Qs, KV, a_off);
+      scores(KV);
       wg_wait<0>();
       wg_fence_acc(s);
+      if constexpr (AREG) wg_fence_a(qa);
       float corr[2];
       online_softmax_p<KN>(s, m, l, corr, 0, qi, Tn, t, scale_log2, masked(0));
       rescale_rows<HD>(o, corr);
@@ -841,10 +925,11 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       if (mine_next) {
 #pragma unroll
         for (int j = 0; j < KN / 16; j++) a_from_c(pa[j], s, j);  // P of tile kt; s is free for the next scores
-        wg_scores<HD, WGS, SW>(s, Qs, Kn, a_off);
+        scores(Kn);
         wg_issue_rs_regs<HD, SW>(o, pa, Vs);
         wg_wait<1>();  // the next tile's scores (P·V runs on)
         wg_fence_acc(s);
+        if constexpr (AREG) wg_fence_a(qa);
         online_softmax_p<KN>(s, m, l, corr, (kt + 1) * KN, qi, Tn, t, scale_log2, masked((kt + 1) * KN));
       } else if (mine) {  // this warpgroup's last tile
         wg_issue_rs<HD, SW>(o, pa, s, Vs);
