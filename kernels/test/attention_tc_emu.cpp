@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -45,6 +46,8 @@ static void warp_barrier(int w) { g_fibers.barrier(1 + w); }
 // barrier WG_BARRIER + i: warpgroup i's 128 threads (the emulated wgmma's exchanges)
 static constexpr int WG_BARRIER = 1 + EMU_THREADS / 32;
 static void __syncthreads() { g_fibers.barrier(0); }
+// barrier NAMED_BARRIER + i: the kernel's named barrier i (bar.sync / bar.arrive i, n), n = the block
+static constexpr int NAMED_BARRIER = WG_BARRIER + EMU_THREADS / 128;
 // The asynchronous operations of each emulated thread (cp.async copies, wgmma products), as the
 // hardware groups them: issued into an open group, closed by a commit, and done at the wait_group N
 // that covers them (every committed group but the newest N) — the latest moment a GPU may.
@@ -66,6 +69,12 @@ struct AsyncGroups {
       groups.erase(groups.begin());
     }
     return run;
+  }
+  // every operation issued and not yet taken, the open group's too, without running them (the
+  // operations an mbarrier arrival of cp.async waits for: all of this thread's earlier copies)
+  std::vector<Op> take_all() {
+    commit();
+    return take(0);
   }
   // at a kernel's exit: whether any were issued and never waited for (forgotten either way)
   bool outstanding() {
@@ -123,6 +132,56 @@ void emu_cp_async_wait(int pending) {
 }
 // at a kernel's exit: copies issued and never waited for
 bool emu_cp_outstanding() { return g_cp.outstanding(); }
+// mbarriers (keyed by their shared-memory address; cleared per block): arrivals count down, and once
+// all are in, the phase completes — running the cp.async copies that arrived on it — as late as the
+// hardware may: when a thread first waits on it, or when the next phase's first arrival comes. A tile
+// read without waiting for its phase, or a stage refilled before every reader arrived on its empty
+// barrier, gives wrong numbers here.
+struct EmuMbar {
+  int count = 0, pending = 0;
+  unsigned phase = 0;   // completed phases
+  bool all_in = false;  // the current phase has all its arrivals, not yet completed
+  std::vector<CpOp> copies;
+};
+static std::map<const void*, EmuMbar> g_mbar;
+void emu_mbar_reset() { g_mbar.clear(); }
+static EmuMbar& mbar_at(const void* bar) {
+  auto it = g_mbar.find(bar);
+  if (it == g_mbar.end()) throw std::runtime_error("mbarrier: used before mbarrier.init");
+  return it->second;
+}
+static void mbar_complete(EmuMbar& b) {
+  for (const CpOp& c : b.copies) {
+    if (c.src) std::memcpy(c.dst, c.src, c.bytes);
+    else std::memset(c.dst, 0, c.bytes);
+  }
+  b.copies.clear();
+  b.phase++;
+  b.pending = b.count;
+  b.all_in = false;
+}
+static void mbar_arrive_on(EmuMbar& b) {
+  if (b.all_in) mbar_complete(b);  // an arrival on the next phase: the last one is over
+  if (--b.pending == 0) b.all_in = true;
+}
+void emu_mbar_init(uint64_t* bar, int count) { g_mbar[bar] = EmuMbar{count, count, 0, false, {}}; }
+void emu_mbar_arrive(uint64_t* bar) { mbar_arrive_on(mbar_at(bar)); }
+void emu_cp_async_mbar_arrive(uint64_t* bar) {
+  EmuMbar& b = mbar_at(bar);
+  if (b.all_in) mbar_complete(b);
+  for (const CpOp& c : g_cp.take_all()) b.copies.push_back(c);
+  mbar_arrive_on(b);
+}
+// the phase of parity `parity` completed: earlier, or now, its arrivals all in
+void emu_mbar_wait(uint64_t* bar, int parity) {
+  EmuMbar& b = mbar_at(bar);
+  g_fibers.wait_until([&b, parity] {
+    if ((int)(b.phase & 1) != parity) return true;
+    if (!b.all_in) return false;
+    mbar_complete(b);
+    return true;
+  });
+}
 }
 
 // common.cuh's declarations need these names; their CUDA definitions are not used here.
@@ -203,6 +262,7 @@ void emu_ldmatrix_x4(uint32_t r[4], const bf16* row_addr, bool trans) {
 namespace attn_tc2 {
 bool emu_wgmma_outstanding();
 bool emu_cp_outstanding();
+void emu_mbar_reset();
 }
 static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, int nthreads = 128) {
   gridDim = EmuDim{gx, gy, 1};
@@ -216,6 +276,8 @@ static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, 
       g_fibers.set_barrier(0, nthreads);
       for (int w = 0; w < nthreads / 32; w++) g_fibers.set_barrier(1 + w, 32);
       for (int wg = 0; wg < nthreads / 128; wg++) g_fibers.set_barrier(WG_BARRIER + wg, 128);
+      for (int id = 1; id <= 15; id++) g_fibers.set_barrier(NAMED_BARRIER + id, nthreads);
+      attn_tc2::emu_mbar_reset();
       g_fibers.run(nthreads, [&](int) {
         body();
         if (attn_tc2::emu_wgmma_outstanding()) {
@@ -308,6 +370,14 @@ void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db
   g_wg.issue({d, N, a_regs, da, db, trans_b, accumulate});
 }
 void emu_wgmma_commit() { g_wg.commit(); }
+void emu_named_sync(int id, int count) {
+  if (count != g_block_threads || id < 1 || id > 15) throw std::runtime_error("bar.sync: a named barrier of the whole block, id 1-15");
+  g_fibers.barrier(NAMED_BARRIER + id);
+}
+void emu_named_arrive(int id, int count) {
+  if (count != g_block_threads || id < 1 || id > 15) throw std::runtime_error("bar.arrive: a named barrier of the whole block, id 1-15");
+  g_fibers.arrive(NAMED_BARRIER + id);
+}
 static bool g_weaker_waits = false;  // --inject-hazard
 // Runs the products the wait completes, in issue order: every thread first publishes the A registers
 // they read (as they are now), then all compute, then all have read them before a later wait reuses
@@ -370,6 +440,8 @@ struct Variant {
   bool areg = false;        // with wgs = 2: the score products' A operands held in registers
                             // (LOCO_CUDA_ATTN_FWD/BWD=wgmma2-areg; the backward at head_dim 64 only, with
                             // atomic too: wgmma2-atomic-areg)
+  bool pingpong = false;    // with wgmma_fwd and wgs = 2: the forward's K/V stages handed over by
+                            // mbarriers and its warpgroups' products in turns (LOCO_CUDA_ATTN_FWD=wgmma2-pp)
 };
 
 template <int HD>
@@ -469,7 +541,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
       using namespace attn_tc2;
       if (variant.keys128 && wgs != 2) throw std::runtime_error("the 128-key forward has two warpgroups");
       if (variant.areg && (wgs != 2 || variant.keys128)) throw std::runtime_error("Q in registers: the 64-key forward with two warpgroups");
-      auto fwd = variant.areg ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, true> : attn3_fwd_kernel<HD, 2, true, false, 64, true>)
+      if (variant.pingpong && (wgs != 2 || variant.keys128 || variant.areg)) throw std::runtime_error("the ping-pong forward: 64-key tiles, two warpgroups");
+      auto fwd = variant.pingpong ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, false, true> : attn3_fwd_kernel<HD, 2, true, false, 64, false, true>)
+                 : variant.areg ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, true> : attn3_fwd_kernel<HD, 2, true, false, 64, true>)
                  : variant.keys128 ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 128> : attn3_fwd_kernel<HD, 2, true, false, 128>)
                  : variant.swizzle ? (wgs == 2 ? attn3_fwd_kernel<HD, 2, true, true> : attn3_fwd_kernel<HD, 1, true, true>)
                  : wgs == 2      ? attn3_fwd_kernel<HD, 2, true>
@@ -614,11 +688,11 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
     snprintf(b, sizeof b, "%.3g", v);
     return std::string(b);
   };
-  char buf[960];
+  char buf[1024];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"keys128\":%s,\"areg\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"keys128\":%s,\"areg\":%s,\"pingpong\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
            "\"dk_rel\":%s,\"dv_rel\":%s,\"output_fnv1a\":\"%016llx\",\"dkv_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", variant.keys128 ? "true" : "false", variant.areg ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", variant.keys128 ? "true" : "false", variant.areg ? "true" : "false", variant.pingpong ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
            num(ey).c_str(), num(lse_abs).c_str(), num(eq).c_str(), num(ek).c_str(), num(ev).c_str(), (unsigned long long)sum,
            (unsigned long long)dkv_sum, ok ? "true" : "false");
   json = buf;
@@ -648,6 +722,7 @@ int main(int argc, char** argv) {
     add(run_case<128>(1, 300, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .keys128 = true}));
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .areg = true}));
     add(run_case<64>(2, 260, 2, false, one, {.atomic = true, .wgmma = true, .wgs = 2, .areg = true}));
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true}));
   } else {
     add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
     add(run_case<32>(1, 77, 2, false, one));   // two heads
@@ -732,6 +807,14 @@ int main(int argc, char** argv) {
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .swizzle = true, .areg = true}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .areg = true}));
     add(run_case<64>(2, 260, 2, false, one, {.atomic = true, .wgmma = true, .wgmma_fwd = true, .wgs = 2, .areg = true}));
+    // the forward's stages handed over by mbarriers, its warpgroups' products in turns (wgmma2-pp):
+    // the two-warpgroup shapes above (T = 260: five key tiles, so every stage is refilled after its
+    // empty phase; T = 100: one block whose first warpgroup has an empty last turn), and T = 200 at
+    // head_dim 128 (four key tiles), swizzled too — the same sums as wgmma2, so the same bits
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true}));
+    add(run_case<64>(1, 100, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true}));
+    add(run_case<128>(1, 200, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true}));
+    add(run_case<128>(1, 200, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true}));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

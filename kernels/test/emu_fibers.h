@@ -16,6 +16,11 @@
 //   f.barrier(id)          // inside a body: wait until every participant of `id` arrived
 //   f.drop(id)             // a participant leaves (a thread that exited): later phases wait for
 //                          // one fewer, and the current one completes if the others are in
+//   f.arrive(id)           // count as arrived at `id` without waiting (PTX bar.arrive)
+//   f.wait_until(ready)    // wait until ready() holds (an mbarrier's phase). The scheduler calls
+//                          // ready() while no fiber can run otherwise, and resumes the first
+//                          // waiter whose ready() holds; ready() may change state only when it
+//                          // returns true (the emulated mbarrier completes its phase there)
 //
 // A barrier that can never complete (some fiber returned or waits elsewhere) is a deadlock in the
 // kernel: it is reported and the process aborts.
@@ -105,6 +110,17 @@ class EmuFibers {
     f.wait_id = id;
     to_main(f);  // back when run() resumes this fiber (it sets cur_ and calls on_resume first)
   }
+  void arrive(int id) {
+    if (++arrived_[id] >= participants_[id]) release(id);
+  }
+  void wait_until(const std::function<bool()>& ready) {
+    if (ready()) return;
+    Fiber& f = *fibers_[cur_];
+    f.state = WAITING;
+    f.wait_id = -1;
+    f.ready = &ready;
+    to_main(f);
+  }
   void drop(int id) {
     participants_[id]--;
     if (arrived_[id] > 0 && arrived_[id] >= participants_[id]) release(id);
@@ -116,6 +132,7 @@ class EmuFibers {
     std::unique_ptr<char[]> stack{new char[STACK]};
     State state = READY;
     int wait_id = -1;
+    const std::function<bool()>* ready = nullptr;  // wait_until's condition, while it waits there
 #ifdef EMU_FIBERS_ASM
     void* sp = nullptr;
 #else
@@ -168,11 +185,21 @@ class EmuFibers {
     for (int i = 0; i < n_; i++)
       if (fibers_[i]->state == WAITING && fibers_[i]->wait_id == id) fibers_[i]->state = READY, fibers_[i]->wait_id = -1;
   }
-  // the next ready fiber after `from`, round robin; -1 if none
+  // the next ready fiber after `from`, round robin; else the next whose wait_until condition now
+  // holds; -1 if none
   int pick(int from) const {
     for (int k = 1; k <= n_; k++) {
       const int i = (from + k + n_) % n_;
       if (fibers_[i]->state == READY) return i;
+    }
+    for (int k = 1; k <= n_; k++) {
+      const int i = (from + k + n_) % n_;
+      Fiber& f = *fibers_[i];
+      if (f.state == WAITING && f.ready && (*f.ready)()) {
+        f.state = READY;
+        f.ready = nullptr;
+        return i;
+      }
     }
     return -1;
   }

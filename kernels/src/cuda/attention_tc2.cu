@@ -79,14 +79,16 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // and _SW: the backward as one kernel with dQ by atomic adds, wgmma2-atomic and wgmma2-atomic-sw;
 // WG_PIPE2_K128 and _SW: the forward on 128-key tiles, wgmma2-k128 and wgmma2-k128-sw; WG_PIPE2_AREG
 // and _SW: the score-like products' A operand held in registers, wgmma2-areg and wgmma2-areg-sw;
-// WG_PIPE2_ATOMIC_AREG: the one-kernel backward with K and V in registers, wgmma2-atomic-areg.)
+// WG_PIPE2_ATOMIC_AREG: the one-kernel backward with K and V in registers, wgmma2-atomic-areg;
+// WG_PIPE2_PP and _SW: the two-warpgroup forward with mbarrier stages and its products in turns,
+// wgmma2-pp and wgmma2-pp-sw.)
 enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
-              WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG };
+              WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_PP, WG_PIPE2_PP_SW };
 constexpr std::pair<const char*, WgMode> WG_NAMES[] = {
     {"wgmma", WG_PIPE}, {"wgmma2", WG_PIPE2}, {"wgmma-sync", WG_SYNC}, {"wgmma-sw", WG_PIPE_SW}, {"wgmma2-sw", WG_PIPE2_SW},
     {"wgmma2-atomic", WG_PIPE2_ATOMIC}, {"wgmma2-atomic-sw", WG_PIPE2_ATOMIC_SW}, {"wgmma2-k128", WG_PIPE2_K128},
     {"wgmma2-k128-sw", WG_PIPE2_K128_SW}, {"wgmma2-areg", WG_PIPE2_AREG}, {"wgmma2-areg-sw", WG_PIPE2_AREG_SW},
-    {"wgmma2-atomic-areg", WG_PIPE2_ATOMIC_AREG}};
+    {"wgmma2-atomic-areg", WG_PIPE2_ATOMIC_AREG}, {"wgmma2-pp", WG_PIPE2_PP}, {"wgmma2-pp-sw", WG_PIPE2_PP_SW}};
 WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::initializer_list<const char*> others = {}) {
   auto taken = [&](WgMode m) { return std::find(takes.begin(), takes.end(), m) != takes.end(); };
   WgMode want = WG_OFF;
@@ -107,15 +109,16 @@ WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::init
 }
 WgMode wgmma_fwd_mode() {
   static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
-                                                      WG_PIPE2_AREG, WG_PIPE2_AREG_SW});
+                                                      WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_PP, WG_PIPE2_PP_SW});
   return m;
 }
 bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }
-template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false>
+template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false, bool MB = false>
 void fwd_wgmma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   using W = WgShape<HD, WGS>;
-  constexpr size_t smem = (KN == 128 ? W::fwd_smem_k128 : PIPE ? W::fwd_smem_pipe : W::fwd_smem) + (SW ? 1024 : 0);  // (SW: the alignment)
-  auto kernel = attn3_fwd_kernel<HD, WGS, PIPE, SW, KN, AREG>;
+  // (SW: the alignment; MB: six mbarriers after the stages)
+  constexpr size_t smem = (KN == 128 ? W::fwd_smem_k128 : PIPE ? W::fwd_smem_pipe : W::fwd_smem) + (SW ? 1024 : 0) + (MB ? 64 : 0);
+  auto kernel = attn3_fwd_kernel<HD, WGS, PIPE, SW, KN, AREG, MB>;
   set_dynamic_smem(kernel, smem);
   kernel<<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn3_fwd (wgmma)");
@@ -134,6 +137,8 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
       case WG_PIPE2_K128_SW: return fwd_wgmma<HD, 2, true, true, 128>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_AREG: return fwd_wgmma<HD, 2, true, false, 64, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_AREG_SW: return fwd_wgmma<HD, 2, true, true, 64, true>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2_PP: return fwd_wgmma<HD, 2, true, false, 64, false, true>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2_PP_SW: return fwd_wgmma<HD, 2, true, true, 64, false, true>(y, lse, qkv, B, Tn, H);
       case WG_OFF:
       case WG_PIPE2_ATOMIC:
       case WG_PIPE2_ATOMIC_SW:
@@ -384,6 +389,8 @@ const char* attention_tc2_fwd_name(int hd) {
     case WG_PIPE2_K128_SW: return "wgmma forward, 2 warpgroups, 128-key tiles, 128-byte swizzle";
     case WG_PIPE2_AREG: return "wgmma forward, 2 warpgroups, Q in registers";
     case WG_PIPE2_AREG_SW: return "wgmma forward, 2 warpgroups, Q in registers, 128-byte swizzle";
+    case WG_PIPE2_PP: return "wgmma forward, 2 warpgroups in turns, mbarrier stages";
+    case WG_PIPE2_PP_SW: return "wgmma forward, 2 warpgroups in turns, mbarrier stages, 128-byte swizzle";
     default: return "wgmma forward";
   }
 }

@@ -258,6 +258,81 @@ __device__ __forceinline__ void wg_rs(float (&d)[N / 8][4], const uint32_t (&a)[
 #endif
 }
 
+// mbarriers and named barriers (LOCO_CUDA_ATTN_FWD=wgmma2-pp: the forward's K/V stages handed over by
+// mbarriers instead of a block barrier per tile, and the two warpgroups' products in turns)
+#ifdef LOCO_CUDA_EMULATE
+// test/attention_tc_emu.cpp: an mbarrier's phases, cp.async copies done when the phase they arrive
+// on completes, bar.sync / bar.arrive on the emulated block's named barriers
+void emu_mbar_init(uint64_t* bar, int count);
+void emu_mbar_arrive(uint64_t* bar);
+void emu_mbar_wait(uint64_t* bar, int parity);
+void emu_cp_async_mbar_arrive(uint64_t* bar);
+void emu_named_sync(int id, int count);
+void emu_named_arrive(int id, int count);
+#endif
+// an mbarrier expecting `count` arrivals per phase (one thread initializes; a block barrier after it)
+__device__ __forceinline__ void mbar_init(uint64_t* bar, int count) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_mbar_init(bar, count);
+#elif defined(LOCO_WG_TRAP)
+  __trap();
+#else
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(wg_smem_offset(bar)), "r"(count) : "memory");
+#endif
+}
+// this thread's arrival on the current phase
+__device__ __forceinline__ void mbar_arrive(uint64_t* bar) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_mbar_arrive(bar);
+#elif defined(LOCO_WG_TRAP)
+  __trap();
+#else
+  asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" ::"r"(wg_smem_offset(bar)) : "memory");
+#endif
+}
+// this thread's arrival once all its earlier cp.async copies have landed (.noinc: the arrival is one
+// of the `count` the mbarrier was initialized with)
+__device__ __forceinline__ void cp_async_mbar_arrive(uint64_t* bar) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_cp_async_mbar_arrive(bar);
+#elif defined(LOCO_WG_TRAP)
+  __trap();
+#else
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(wg_smem_offset(bar)) : "memory");
+#endif
+}
+// wait until the phase of parity `parity` has completed (with acquire semantics: what the arriving
+// threads wrote before their arrival is visible)
+__device__ __forceinline__ void mbar_wait(uint64_t* bar, int parity) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_mbar_wait(bar, parity);
+#elif defined(LOCO_WG_TRAP)
+  __trap();
+#else
+  uint32_t done = 0;
+  while (!done)
+    asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+                 : "=r"(done) : "r"(wg_smem_offset(bar)), "r"(parity) : "memory");
+#endif
+}
+// named barrier `id` (1 … 15; 0 is __syncthreads') of `N` threads: wait there, or only count as arrived
+template <int N>
+__device__ __forceinline__ void named_sync(int id) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_named_sync(id, N);
+#else
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "n"(N) : "memory");
+#endif
+}
+template <int N>
+__device__ __forceinline__ void named_arrive(int id) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_named_arrive(id, N);
+#else
+  asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "n"(N) : "memory");
+#endif
+}
+
 // The pipeline's wait for the tile in hand (more: a later tile's copies were issued after it, and
 // may stay in flight): this thread's copies done, visible to wgmma, then everyone's.
 __device__ __forceinline__ void wg_tile_ready(bool more) {
@@ -839,11 +914,12 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
 // takes at head_dim 128 with a causal mask — the scores as m64n128k16, P·V over 128 keys, half the
 // barriers, softmax reductions and tile waits per key, and each score product reading 2 KB of Q for
 // 4 KB of K instead of 2 for 2. Its sums differ from the 64-key kernels' (a rescale per 128 keys).
-template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false>
+template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false, bool MB = false>
 __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
                                                               float scale_log2) {
   static_assert(KN == 64 || (KN == 128 && PIPE), "128-key tiles: the overlapped schedule");
   static_assert(!AREG || PIPE, "Q in registers: the overlapped schedule");
+  static_assert(!MB || (PIPE && WGS == 2), "mbarrier stages and turns: two warpgroups, overlapped");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   constexpr size_t KT = (size_t)KN * HD * 2;  // bytes of a K or V tile
@@ -858,8 +934,18 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
   const int wg = wg_index<WGS>(), warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int q0 = qb * R * WGS, qlast = (q0 + R * WGS < Tn ? q0 + R * WGS : Tn) - 1, nkt = qlast / KN + 1;
   const int wq = q0 + wg * R, wkt = wq < Tn ? ((wq + R < Tn ? wq + R : Tn) - 1) / KN + 1 : 0;
+  // MB: after the three K/V stages, full[st] (its tile landed: every thread's copies) and empty[st]
+  // (every thread is done reading it), NT arrivals each
+  uint64_t* full = reinterpret_cast<uint64_t*>(KV + 3 * 2 * KT);
+  uint64_t* empty = full + 3;
+  if constexpr (MB) {
+    if (threadIdx.x == 0)
+      for (int i = 0; i < 6; i++) mbar_init(full + i, NT);
+    __syncthreads();
+  }
   wg_cp_tile<HD, NT, R * WGS, SW>(Qs, qh, ld, q0, Tn);
   wg_stage_kv<HD, NT, SW, KN>(KV, 0, qh, ld, d, 0, Tn);  // (one group with Q)
+  if constexpr (MB) cp_async_mbar_arrive(full);
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's Q tile (the scores' A)
   const int wq0 = wq + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
   float o[HD / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
@@ -894,9 +980,18 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       }
     }
   } else {
-    if (nkt > 1) wg_stage_kv<HD, NT, SW, KN>(KV, 1, qh, ld, d, 1, Tn);
+    if (nkt > 1) {
+      wg_stage_kv<HD, NT, SW, KN>(KV, 1, qh, ld, d, 1, Tn);
+      if constexpr (MB) cp_async_mbar_arrive(full + 1);
+    }
+    // tile j's copies landed, visible to wgmma: with MB, full[j % 3]'s phase j / 3
+    auto landed = [&](int j) {
+      mbar_wait(full + j % 3, (j / 3) & 1);
+      wg_fence_smem();
+    };
     // tile 0: scores and softmax (o is zero: its rescale changes nothing)
-    wg_tile_ready(nkt > 1);
+    if constexpr (MB) landed(0);
+    else wg_tile_ready(nkt > 1);
     if constexpr (AREG) wg_load_a<SW, HD>(qa, Qs + wg * W::TILE, warp, g, t);
     if (wkt > 0) {
       scores(KV);
@@ -907,14 +1002,36 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       online_softmax_p<KN>(s, m, l, corr, 0, qi, Tn, t, scale_log2, masked(0));
       rescale_rows<HD>(o, corr);
     }
+    // MB: the warpgroups issue their products in turns, 0, 1, 0, 1, … one turn each per iteration
+    // (named barrier 1 + w: warpgroup w's turn), so that one's softmax runs while the other's
+    // products do (FlashAttention-3's ping-pong); warpgroup 1 opens the first turn for 0, and does not
+    // hand on its last (every bar.sync then meets exactly its 128 arrivals)
+    if constexpr (MB)
+      if (wg == 1) named_arrive<NT>(1);
+    auto turn_begin = [&]() {
+      if constexpr (MB) named_sync<NT>(1 + wg);
+    };
+    auto turn_end = [&](int kt) {
+      if constexpr (MB)
+        if (wg == 0 || kt + 1 < nkt) named_arrive<NT>(2 - wg);
+    };
     for (int kt = 0; kt < nkt; kt++) {
       const bool next = kt + 1 < nkt;
       // One barrier per tile: tile kt + 1 landed, and every warp is past iteration kt − 1, whose P·V
       // was the last reader of the stage tile kt + 2 then goes into. (Until the second session after
       // h200-7 a second barrier ended each iteration, and the copies went out before this one: the
-      // same distance ahead.)
-      if (next) wg_tile_ready(false);
-      if (kt + 2 < nkt) wg_stage_kv<HD, NT, SW, KN>(KV, wg_stage<3>(kt + 2), qh, ld, d, kt + 2, Tn);
+      // same distance ahead.) MB: no block barrier; tile kt + 1's full phase, and before the copies
+      // into tile kt − 1's stage, that tile's empty phase (every thread past iteration kt − 1).
+      if (next) {
+        if constexpr (MB) landed(kt + 1);
+        else wg_tile_ready(false);
+      }
+      if (kt + 2 < nkt) {
+        if constexpr (MB)
+          if (kt >= 1) mbar_wait(empty + wg_stage<3>(kt + 2), ((kt + 2) / 3 - 1) & 1);
+        wg_stage_kv<HD, NT, SW, KN>(KV, wg_stage<3>(kt + 2), qh, ld, d, kt + 2, Tn);
+        if constexpr (MB) cp_async_mbar_arrive(full + wg_stage<3>(kt + 2));
+      }
       const unsigned char* Vs = KV + wg_stage<3>(kt) * 2 * KT + KT;
       const unsigned char* Kn = KV + wg_stage<3>(kt + 1) * 2 * KT;
       // a warpgroup's tiles are 0 … wkt − 1: mine_next implies mine. (Each case issues and waits in
@@ -925,18 +1042,28 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       if (mine_next) {
 #pragma unroll
         for (int j = 0; j < KN / 16; j++) a_from_c(pa[j], s, j);  // P of tile kt; s is free for the next scores
+        turn_begin();
         scores(Kn);
         wg_issue_rs_regs<HD, SW>(o, pa, Vs);
+        turn_end(kt);
         wg_wait<1>();  // the next tile's scores (P·V runs on)
         wg_fence_acc(s);
         if constexpr (AREG) wg_fence_a(qa);
         online_softmax_p<KN>(s, m, l, corr, (kt + 1) * KN, qi, Tn, t, scale_log2, masked((kt + 1) * KN));
       } else if (mine) {  // this warpgroup's last tile
-        wg_issue_rs<HD, SW>(o, pa, s, Vs);
+#pragma unroll
+        for (int j = 0; j < KN / 16; j++) a_from_c(pa[j], s, j);
+        turn_begin();
+        wg_issue_rs_regs<HD, SW>(o, pa, Vs);
+        turn_end(kt);
+      } else {  // nothing to issue: an empty turn
+        turn_begin();
+        turn_end(kt);
       }
       wg_wait<0>();  // tile kt's P·V
       wg_fence_acc(o);
       wg_fence_a(pa);
+      if constexpr (MB) mbar_arrive(empty + wg_stage<3>(kt));  // this thread is done with tile kt's stage
       if (mine_next) rescale_rows<HD>(o, corr);
     }
   }
