@@ -80,6 +80,9 @@
 #               wgmma2-pp-sw (the two-warpgroup forward with its K/V stages handed over by mbarriers
 #               instead of a block barrier per tile, and the warpgroups' products in turns), the same
 #               checks, and comparison.wgmma_pp_same_as_plain
+#   parity_wgmma2mbbwd, parity_wgmma2mbswbwd, their benches  optional: LOCO_CUDA_ATTN_BWD=wgmma2-mb and
+#               wgmma2-mb-sw (the two-warpgroup backward with its stages handed over by mbarriers
+#               instead of block barriers), the same checks, and comparison.wgmma_mb_same_as_plain
 #   parity_tc2bwd, bench_*_tc2bwd  optional: LOCO_CUDA_ATTN_BWD=tc2 (the mma.sync backward where the
 #               default is wgmma2: head_dim 128 on an H100/H200), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
@@ -87,7 +90,7 @@
 #               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd / wgmma2swfwd /
 #               wgmma2swbwd / tc2bwd / atomicbwd / wgmma2atomicbwd / wgmma2k128fwd / wgmma2atomicswbwd /
 #               wgmma2k128swfwd / wgmma2aregfwd / wgmma2aregswfwd / wgmma2aregbwd / wgmma2atomicaregbwd /
-#               wgmma2ppfwd / wgmma2ppswfwd
+#               wgmma2ppfwd / wgmma2ppswfwd / wgmma2mbbwd / wgmma2mbswbwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -358,6 +361,9 @@ engine_variant wgmma2atomicaregbwd LOCO_CUDA_ATTN_BWD=wgmma2-atomic-areg "$WG_BU
 # the warpgroups' products in turns (FlashAttention-3's ping-pong); unswizzled and swizzled
 engine_variant wgmma2ppfwd LOCO_CUDA_ATTN_FWD=wgmma2-pp "$WG_BUILD"
 engine_variant wgmma2ppswfwd LOCO_CUDA_ATTN_FWD=wgmma2-pp-sw "$WG_BUILD"
+# the two-warpgroup backward (dK/dV and dQ kernels) without block barriers: stages by mbarrier
+engine_variant wgmma2mbbwd LOCO_CUDA_ATTN_BWD=wgmma2-mb "$WG_BUILD"
+engine_variant wgmma2mbswbwd LOCO_CUDA_ATTN_BWD=wgmma2-mb-sw "$WG_BUILD"
 # the mma.sync backward where the default is wgmma2 (head_dim 128 on an H100/H200 since h200-7): the
 # previous default, measured in the same run as the new one
 engine_variant tc2bwd LOCO_CUDA_ATTN_BWD=tc2
@@ -368,7 +374,7 @@ run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" 
 # (Nsight Compute, attn_times under the stage's result): which variant wins for which kernel; optional
 # (newest first: the runs go config by config, gpt2-124m then 1b, and a cut takes the last)
 ATTN_VARIANTS=default
-for v in wgmma2ppfwd wgmma2ppswfwd wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
+for v in wgmma2ppfwd wgmma2ppswfwd wgmma2mbbwd wgmma2mbswbwd wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
   wgmma2swbwd wgmma2bwd wgmmafwd wgmmasyncfwd wgmmabwd wgmmasync rows32 fusedbwd partials; do
   stage_ok "parity_$v" && ATTN_VARIANTS+=",$v"
 done
@@ -561,7 +567,8 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "wgmma2_atomic_sw_bwd": res(stage + "_wgmma2atomicswbwd"), "wgmma2_k128_sw_fwd": res(stage + "_wgmma2k128swfwd"),
             "wgmma2_areg_fwd": res(stage + "_wgmma2aregfwd"), "wgmma2_areg_sw_fwd": res(stage + "_wgmma2aregswfwd"),
             "wgmma2_areg_bwd": res(stage + "_wgmma2aregbwd"), "wgmma2_atomic_areg_bwd": res(stage + "_wgmma2atomicaregbwd"),
-            "wgmma2_pp_fwd": res(stage + "_wgmma2ppfwd"), "wgmma2_pp_sw_fwd": res(stage + "_wgmma2ppswfwd")}
+            "wgmma2_pp_fwd": res(stage + "_wgmma2ppfwd"), "wgmma2_pp_sw_fwd": res(stage + "_wgmma2ppswfwd"),
+            "wgmma2_mb_bwd": res(stage + "_wgmma2mbbwd"), "wgmma2_mb_sw_bwd": res(stage + "_wgmma2mbswbwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")
@@ -676,6 +683,9 @@ cmp["wgmma_areg_same_as_smem"] = {"fwd": same_parity(res("parity_wgmma2fwd"), re
 # while read
 cmp["wgmma_pp_same_as_plain"] = {"fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2ppfwd")),
                                  "sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2ppswfwd"))}
+# ... and so does the backward with mbarrier stages (swizzled or not)
+cmp["wgmma_mb_same_as_plain"] = {"bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2mbbwd")),
+                                 "sw_bwd": same_parity(res("parity_wgmma2mbbwd"), res("parity_wgmma2mbswbwd"))}
 wp = res("wgmma_probe")
 cmp["wgmma_layout"] = {k: wp.get(k) for k in ("d_layout_ok", "a_regs_layout_ok", "kmajor_lbo", "kmajor_lbo_b_only", "mnmajor_b_lbo",
                                                 "kernel_assumes", "kernel_layout_ok", "sw128_kmajor_ok", "sw128_mnmajor_ok",

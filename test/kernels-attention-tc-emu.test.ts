@@ -24,7 +24,7 @@ const KERNELS = join(ROOT, 'kernels');
 const EMU = join(KERNELS, 'build', 'attention-tc-emu');
 const HAVE_CUDA_HEADERS = existsSync('/usr/local/cuda/include/cuda_bf16.h');
 
-interface Case { dkv_fnv1a: string; keys128: boolean; areg: boolean; pingpong: boolean; rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; dq_atomic: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; wgmma_groups: number; swizzle: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
+interface Case { dkv_fnv1a: string; keys128: boolean; areg: boolean; pingpong: boolean; mbar_bwd: boolean; rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; dq_atomic: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; wgmma_groups: number; swizzle: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
 
 test('tensor-core attention (emulated) matches the CPU attention; an injected error fails', { timeout: 900_000, skip: HAVE_CUDA_HEADERS ? false : 'no CUDA headers on this machine' }, () => {
   const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/attention-tc-emu'], { encoding: 'utf8', timeout: 180_000 });
@@ -41,8 +41,9 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // three with both on two warpgroups per block, three with the tiles swizzled, three with the fused wgmma backward (dQ by atomic adds), and
   // five with the two-warpgroup forward on 128-key tiles, and six with the score products' A operands
   // held in registers (LOCO_CUDA_ATTN_FWD/BWD=wgmma2-areg, wgmma2-atomic-areg), and four with the
-  // forward's stages handed over by mbarriers and its warpgroups' products in turns (wgmma2-pp)
-  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.dq_atomic ? '+atomic' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.swizzle ? '+sw' : ''}${c.keys128 ? '+k128' : ''}${c.areg ? '+areg' : ''}${c.pingpong ? '+pp' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
+  // forward's stages handed over by mbarriers and its warpgroups' products in turns (wgmma2-pp), and
+  // the backward's stages by mbarrier (wgmma2-mb)
+  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.dq_atomic ? '+atomic' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.swizzle ? '+sw' : ''}${c.keys128 ? '+k128' : ''}${c.areg ? '+areg' : ''}${c.pingpong ? '+pp' : ''}${c.mbar_bwd ? '+mb' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
   assert.deepEqual(j.cases.map(name), [
     '16', '32', '64', '128', '64', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused',
     '16+rows32', '32+rows32', '64+rows32', '128+rows32', '64+rope_out', '128+rope_out+rows32',
@@ -54,13 +55,16 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
     '64+wgmma+wgmma_fwdx2+areg', '64+wgmma+wgmma_fwdx2+areg', '128+wgmma_fwdx2+areg', '64+wgmma+wgmma_fwdx2+sw+areg', '128+wgmma_fwdx2+sw+areg',
     '64+atomic+wgmma+wgmma_fwdx2+areg',
     '64+wgmma_fwdx2+pp', '64+wgmma_fwdx2+pp', '128+wgmma_fwdx2+pp', '128+wgmma_fwdx2+sw+pp',
+    '64+wgmma_fwdx2', '64+wgmma_fwdx2+pp', '128+wgmma_fwdx2', '128+wgmma_fwdx2+sw+pp',
+    '64+wgmma+wgmma_fwdx2+mb', '64+wgmmax2', '64+wgmmax2+mb', '128+wgmmax2', '128+wgmmax2+mb', '128+wgmmax2+sw+mb',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
   const shape = (c: Case) => `${c.head_dim}/${c.B}/${c.T}/${c.H}`;
   // the swizzled kernels hold the same values in other places: the unswizzled case's bits (the
   // forward with one warpgroup; forward and backward with two; the fused backward; the 128-key forward)
-  for (const w of j.cases.filter((c) => c.swizzle)) {
-    const plain = j.cases.find((c) => !c.swizzle && c.wgmma_fwd === w.wgmma_fwd && c.wgmma_bwd === w.wgmma_bwd && !c.wgmma_sync && c.dq_atomic === w.dq_atomic && c.keys128 === w.keys128 && c.areg === w.areg && c.pingpong === w.pingpong && c.wgmma_groups === w.wgmma_groups && shape(c) === shape(w));
+  // (the swizzled mbarrier cases are held to the plain kernels' bits below)
+  for (const w of j.cases.filter((c) => c.swizzle && !c.pingpong && !c.mbar_bwd)) {
+    const plain = j.cases.find((c) => !c.swizzle && c.wgmma_fwd === w.wgmma_fwd && c.wgmma_bwd === w.wgmma_bwd && !c.wgmma_sync && c.dq_atomic === w.dq_atomic && c.keys128 === w.keys128 && c.areg === w.areg && c.wgmma_groups === w.wgmma_groups && shape(c) === shape(w));
     assert.ok(plain, `no unswizzled case for ${shape(w)}`);
     assert.equal(w.output_fnv1a, plain.output_fnv1a, `the 128-byte swizzle changed the outputs at ${shape(w)}`);
   }
@@ -96,7 +100,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   }
   // two warpgroups per block add the same products in the same order as one (a skipped tile would
   // only have added zeros): the one-warpgroup case's bits at each shape
-  const wg2 = j.cases.filter((c) => c.wgmma_groups === 2 && !c.swizzle && !c.dq_atomic && !c.keys128 && !c.areg && !c.pingpong);
+  const wg2 = j.cases.filter((c) => c.wgmma_groups === 2 && c.wgmma_bwd && c.wgmma_fwd && !c.swizzle && !c.dq_atomic && !c.keys128 && !c.areg && !c.pingpong && !c.mbar_bwd);
   assert.equal(wg2.length, 3);
   for (const w of wg2) {
     const one = j.cases.find((c) => c.wgmma_bwd && c.wgmma_fwd && c.wgmma_groups === 1 && shape(c) === shape(w));
@@ -110,7 +114,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   const fusedWg = j.cases.filter((c) => c.wgmma_bwd && c.dq_atomic);
   assert.equal(fusedWg.length, 5);
   for (const f of fusedWg) {
-    const two = j.cases.find((c) => c.wgmma_bwd && !c.dq_atomic && !c.swizzle && !c.areg && c.wgmma_groups === 2 && shape(c) === shape(f));
+    const two = j.cases.find((c) => c.wgmma_bwd && !c.dq_atomic && !c.swizzle && !c.areg && !c.mbar_bwd && c.wgmma_groups === 2 && shape(c) === shape(f));
     assert.ok(two, `no two-warpgroup wgmma case for ${shape(f)}`);
     assert.equal(f.dkv_fnv1a, two.dkv_fnv1a, `the fused wgmma backward changed dk, dv at ${shape(f)}`);
     if (f.T <= 128) assert.equal(f.output_fnv1a, two.output_fnv1a, `one key block: the fused dQ should be the dQ kernel's at ${shape(f)}`);
@@ -128,19 +132,29 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   assert.equal(areg.length, 6);
   for (const a of areg) {
     assert.ok(a.wgmma_fwd && a.wgmma_groups === 2 && !a.keys128, JSON.stringify(a));
-    const plain = j.cases.find((c) => !c.areg && !c.keys128 && !c.pingpong && c.wgmma_fwd && c.wgmma_groups === 2 && c.dq_atomic === a.dq_atomic && shape(c) === shape(a));
+    const plain = j.cases.find((c) => !c.areg && !c.keys128 && !c.pingpong && !c.mbar_bwd && c.wgmma_fwd && c.wgmma_groups === 2 && c.dq_atomic === a.dq_atomic && shape(c) === shape(a));
     assert.ok(plain, `no two-warpgroup case for ${shape(a)}`);
     assert.equal(a.output_fnv1a, plain.output_fnv1a, `A in registers changed the outputs at ${shape(a)}`);
   }
   // mbarrier stages and turns change when things happen, not what is added: the two-warpgroup
-  // forward's bits at each shape (T = 260: five key tiles, every stage refilled after its empty phase)
+  // forward's bits at each shape (T = 260, 520 and 330: stages refilled after their empty phase)
   const pp = j.cases.filter((c) => c.pingpong);
-  assert.equal(pp.length, 4);
+  assert.equal(pp.length, 6);
   for (const p of pp) {
     assert.ok(p.wgmma_fwd && p.wgmma_groups === 2 && !p.keys128 && !p.areg, JSON.stringify(p));
-    const plain = j.cases.find((c) => !c.pingpong && !c.areg && !c.keys128 && !c.dq_atomic && c.wgmma_fwd && c.wgmma_groups === 2 && shape(c) === shape(p));
+    const plain = j.cases.find((c) => !c.pingpong && !c.areg && !c.keys128 && !c.dq_atomic && !c.mbar_bwd && c.wgmma_fwd && c.wgmma_groups === 2 && shape(c) === shape(p));
     assert.ok(plain, `no two-warpgroup case for ${shape(p)}`);
     assert.equal(p.output_fnv1a, plain.output_fnv1a, `mbarrier stages and turns changed the outputs at ${shape(p)}`);
+  }
+  // the backward's stages by mbarrier: the two-warpgroup backward's bits at each shape (T = 520 and 330:
+  // stages refilled after their empty phase)
+  const mb = j.cases.filter((c) => c.mbar_bwd);
+  assert.equal(mb.length, 4);
+  for (const m of mb) {
+    assert.ok(m.wgmma_bwd && m.wgmma_groups === 2 && !m.dq_atomic && !m.areg, JSON.stringify(m));
+    const plain = j.cases.find((c) => !c.mbar_bwd && !c.areg && !c.dq_atomic && c.wgmma_bwd && c.wgmma_groups === 2 && shape(c) === shape(m));
+    assert.ok(plain, `no two-warpgroup backward case for ${shape(m)}`);
+    assert.equal(m.output_fnv1a, plain.output_fnv1a, `mbarrier stages changed the backward's outputs at ${shape(m)}`);
   }
   for (const c of j.cases) {
     // bf16 inputs and outputs: a few 1e-3 relative; a wrong index or mask gives O(1)
@@ -153,7 +167,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   const hz = spawnSync(EMU, ['--inject-hazard'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(hz.status, 1, hz.stdout + hz.stderr);
   const hzj = JSON.parse(hz.stdout) as { ok: boolean; cases: Case[] };
-  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync+wgmma_fwd', true], ['128+wgmma-sync+wgmma_fwd', true], ['64+wgmma+wgmma_fwdx2', false], ['128+atomic+wgmmax2', false], ['128+wgmma_fwdx2+k128', false], ['64+wgmma+wgmma_fwdx2+areg', false], ['64+atomic+wgmmax2+areg', false], ['64+wgmma_fwdx2+pp', false]]);
+  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync+wgmma_fwd', true], ['128+wgmma-sync+wgmma_fwd', true], ['64+wgmma+wgmma_fwdx2', false], ['128+atomic+wgmmax2', false], ['128+wgmma_fwdx2+k128', false], ['64+wgmma+wgmma_fwdx2+areg', false], ['64+atomic+wgmmax2+areg', false], ['64+wgmma_fwdx2+pp', false], ['64+wgmmax2+mb', false]]);
   const bad = spawnSync(EMU, ['--inject-bug'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(bad.status, 1, bad.stdout);
   const badj = JSON.parse(bad.stdout) as { ok: boolean; cases: Case[] };

@@ -143,9 +143,9 @@ struct EmuMbar {
   bool all_in = false;  // the current phase has all its arrivals, not yet completed
   std::vector<CpOp> copies;
 };
-static std::map<const void*, EmuMbar> g_mbar;
+static std::map<uint32_t, EmuMbar> g_mbar;  // by shared-memory address
 void emu_mbar_reset() { g_mbar.clear(); }
-static EmuMbar& mbar_at(const void* bar) {
+static EmuMbar& mbar_at(uint32_t bar) {
   auto it = g_mbar.find(bar);
   if (it == g_mbar.end()) throw std::runtime_error("mbarrier: used before mbarrier.init");
   return it->second;
@@ -164,16 +164,19 @@ static void mbar_arrive_on(EmuMbar& b) {
   if (b.all_in) mbar_complete(b);  // an arrival on the next phase: the last one is over
   if (--b.pending == 0) b.all_in = true;
 }
-void emu_mbar_init(uint64_t* bar, int count) { g_mbar[bar] = EmuMbar{count, count, 0, false, {}}; }
-void emu_mbar_arrive(uint64_t* bar) { mbar_arrive_on(mbar_at(bar)); }
-void emu_cp_async_mbar_arrive(uint64_t* bar) {
+void emu_mbar_init(uint32_t bar, int count) {
+  if (bar % 8 || bar + 8 > sizeof smraw) throw std::runtime_error("mbarrier.init: not an 8-byte aligned shared-memory address");
+  g_mbar[bar] = EmuMbar{count, count, 0, false, {}};
+}
+void emu_mbar_arrive(uint32_t bar) { mbar_arrive_on(mbar_at(bar)); }
+void emu_cp_async_mbar_arrive(uint32_t bar) {
   EmuMbar& b = mbar_at(bar);
   if (b.all_in) mbar_complete(b);
   for (const CpOp& c : g_cp.take_all()) b.copies.push_back(c);
   mbar_arrive_on(b);
 }
 // the phase of parity `parity` completed: earlier, or now, its arrivals all in
-void emu_mbar_wait(uint64_t* bar, int parity) {
+void emu_mbar_wait(uint32_t bar, int parity) {
   EmuMbar& b = mbar_at(bar);
   g_fibers.wait_until([&b, parity] {
     if ((int)(b.phase & 1) != parity) return true;
@@ -442,6 +445,8 @@ struct Variant {
                             // atomic too: wgmma2-atomic-areg)
   bool pingpong = false;    // with wgmma_fwd and wgs = 2: the forward's K/V stages handed over by
                             // mbarriers and its warpgroups' products in turns (LOCO_CUDA_ATTN_FWD=wgmma2-pp)
+  bool mbar_bwd = false;    // with wgmma and wgs = 2: the backward kernels' stages handed over by
+                            // mbarriers (LOCO_CUDA_ATTN_BWD=wgmma2-mb)
 };
 
 template <int HD>
@@ -587,12 +592,15 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
       const bool bwd_sw = variant.swizzle && wgs == 2;
       constexpr bool AREG = HD == 64;  // (the backward holds its A operands in registers at head_dim 64 only)
       if (variant.areg && (wgs != 2 || HD != 64)) throw std::runtime_error("the backward's A operands in registers: head_dim 64, two warpgroups");
-      auto dkv = variant.areg ? (bwd_sw ? attn3_bwd_dkv_kernel<HD, true, 2, true, false, AREG> : attn3_bwd_dkv_kernel<HD, true, 2, false, false, AREG>)
+      if (variant.mbar_bwd && (wgs != 2 || variant.areg || atomic)) throw std::runtime_error("the mbarrier backward: two warpgroups, A from shared memory, without dQ");
+      auto dkv = variant.mbar_bwd ? (bwd_sw ? attn3_bwd_dkv_kernel<HD, true, 2, true, false, false, true> : attn3_bwd_dkv_kernel<HD, true, 2, false, false, false, true>)
+                 : variant.areg ? (bwd_sw ? attn3_bwd_dkv_kernel<HD, true, 2, true, false, AREG> : attn3_bwd_dkv_kernel<HD, true, 2, false, false, AREG>)
                  : bwd_sw     ? attn3_bwd_dkv_kernel<HD, true, 2, true>
                  : wgs == 2 ? attn3_bwd_dkv_kernel<HD, true, 2>
                  : wg_sync  ? attn3_bwd_dkv_kernel<HD, false, 1>
                             : attn3_bwd_dkv_kernel<HD, true, 1>;
-      auto dqk = variant.areg ? (bwd_sw ? attn3_bwd_dq_kernel<HD, true, 2, true, AREG> : attn3_bwd_dq_kernel<HD, true, 2, false, AREG>)
+      auto dqk = variant.mbar_bwd ? (bwd_sw ? attn3_bwd_dq_kernel<HD, true, 2, true, false, true> : attn3_bwd_dq_kernel<HD, true, 2, false, false, true>)
+                 : variant.areg ? (bwd_sw ? attn3_bwd_dq_kernel<HD, true, 2, true, AREG> : attn3_bwd_dq_kernel<HD, true, 2, false, AREG>)
                  : bwd_sw     ? attn3_bwd_dq_kernel<HD, true, 2, true>
                  : wgs == 2 ? attn3_bwd_dq_kernel<HD, true, 2>
                  : wg_sync  ? attn3_bwd_dq_kernel<HD, false, 1>
@@ -688,11 +696,11 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
     snprintf(b, sizeof b, "%.3g", v);
     return std::string(b);
   };
-  char buf[1024];
+  char buf[1100];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"keys128\":%s,\"areg\":%s,\"pingpong\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"keys128\":%s,\"areg\":%s,\"pingpong\":%s,\"mbar_bwd\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
            "\"dk_rel\":%s,\"dv_rel\":%s,\"output_fnv1a\":\"%016llx\",\"dkv_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", variant.keys128 ? "true" : "false", variant.areg ? "true" : "false", variant.pingpong ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", variant.keys128 ? "true" : "false", variant.areg ? "true" : "false", variant.pingpong ? "true" : "false", variant.mbar_bwd ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
            num(ey).c_str(), num(lse_abs).c_str(), num(eq).c_str(), num(ek).c_str(), num(ev).c_str(), (unsigned long long)sum,
            (unsigned long long)dkv_sum, ok ? "true" : "false");
   json = buf;
@@ -723,6 +731,7 @@ int main(int argc, char** argv) {
     add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .areg = true}));
     add(run_case<64>(2, 260, 2, false, one, {.atomic = true, .wgmma = true, .wgs = 2, .areg = true}));
     add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true}));
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma = true, .wgs = 2, .mbar_bwd = true}));
   } else {
     add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
     add(run_case<32>(1, 77, 2, false, one));   // two heads
@@ -810,11 +819,26 @@ int main(int argc, char** argv) {
     // the forward's stages handed over by mbarriers, its warpgroups' products in turns (wgmma2-pp):
     // the two-warpgroup shapes above (T = 260: five key tiles, so every stage is refilled after its
     // empty phase; T = 100: one block whose first warpgroup has an empty last turn), and T = 200 at
-    // head_dim 128 (four key tiles), swizzled too — the same sums as wgmma2, so the same bits
+    // head_dim 128, swizzled too — the same sums as wgmma2, so the same bits. With four stages a
+    // stage is refilled from the fifth key tile on: T = 520 (nine tiles) and, at head_dim 128, 330
+    // (six), each beside the two-warpgroup forward without mbarriers
     add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true}));
     add(run_case<64>(1, 100, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true}));
     add(run_case<128>(1, 200, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true}));
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2}));
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true}));
+    add(run_case<128>(1, 330, 1, false, one, {.wgmma_fwd = true, .wgs = 2}));
+    add(run_case<128>(1, 330, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true}));
+    // the backward's stages handed over by mbarriers (wgmma2-mb; four stages, so a stage is refilled
+    // from the fifth tile on): T = 260 and 520 at head_dim 64, 330 at 128 (swizzled too), beside the
+    // two-warpgroup backward without mbarriers: the same sums, so the same bits
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgmma_fwd = true, .wgs = 2, .mbar_bwd = true}));
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma = true, .wgs = 2}));
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma = true, .wgs = 2, .mbar_bwd = true}));
+    add(run_case<128>(1, 330, 1, false, one, {.wgmma = true, .wgs = 2}));
+    add(run_case<128>(1, 330, 1, false, one, {.wgmma = true, .wgs = 2, .mbar_bwd = true}));
+    add(run_case<128>(1, 330, 1, false, one, {.wgmma = true, .wgs = 2, .swizzle = true, .mbar_bwd = true}));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

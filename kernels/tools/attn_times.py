@@ -40,7 +40,9 @@ VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": 
             "wgmma2aregbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-areg"},
             "wgmma2atomicaregbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-atomic-areg"},
             "wgmma2ppfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-pp"},
-            "wgmma2ppswfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-pp-sw"}}
+            "wgmma2ppswfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-pp-sw"},
+            "wgmma2mbbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-mb"},
+            "wgmma2mbswbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-mb-sw"}}
 # a forward of its own, combinable with any backward (wgmmafwd: the forward on warpgroup MMA, wgmma2fwd
 # the same with two warpgroups per block, wgmmasyncfwd with the softmax after the products; their
 # backward is the default one; wgmma2swfwd: wgmma2fwd with its tiles in the 128-byte swizzle;
@@ -55,9 +57,10 @@ FORWARD_ONLY_VARIANTS = ("wgmmafwd", "wgmma2fwd", "wgmmasyncfwd", "wgmma2swfwd",
 # wgmma2swbwd: wgmma2bwd with its tiles in the 128-byte swizzle; wgmma2atomicbwd: one two-warpgroup
 # wgmma kernel for dK, dV and dQ, dQ by atomic adds; wgmma2atomicswbwd the same swizzled at head_dim 128;
 # wgmma2aregbwd: wgmma2bwd with the score products' A operands in registers at head_dim 64,
-# wgmma2atomicaregbwd: wgmma2atomicbwd with K, V in registers at head_dim 64)
+# wgmma2atomicaregbwd: wgmma2atomicbwd with K, V in registers at head_dim 64; wgmma2mbbwd: wgmma2bwd
+# with its stages handed over by mbarriers, wgmma2mbswbwd the same swizzled)
 FUSED_VARIANTS = ("fusedbwd", "partials", "wgmmabwd", "wgmmasync", "wgmma2bwd", "wgmma2swbwd", "tc2bwd", "atomicbwd",
-                  "wgmma2atomicbwd", "wgmma2atomicswbwd", "wgmma2aregbwd", "wgmma2atomicaregbwd")
+                  "wgmma2atomicbwd", "wgmma2atomicswbwd", "wgmma2aregbwd", "wgmma2atomicaregbwd", "wgmma2mbbwd", "wgmma2mbswbwd")
 RUN_TIMEOUT_S = 45
 CONFIGS = ["gpt2-124m", "1b"]
 

@@ -81,14 +81,17 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // and _SW: the score-like products' A operand held in registers, wgmma2-areg and wgmma2-areg-sw;
 // WG_PIPE2_ATOMIC_AREG: the one-kernel backward with K and V in registers, wgmma2-atomic-areg;
 // WG_PIPE2_PP and _SW: the two-warpgroup forward with mbarrier stages and its products in turns,
-// wgmma2-pp and wgmma2-pp-sw.)
+// wgmma2-pp and wgmma2-pp-sw; WG_PIPE2_MB and _SW: the two-warpgroup backward with mbarrier stages,
+// wgmma2-mb and wgmma2-mb-sw.)
 enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
-              WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_PP, WG_PIPE2_PP_SW };
+              WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_PP, WG_PIPE2_PP_SW,
+              WG_PIPE2_MB, WG_PIPE2_MB_SW };
 constexpr std::pair<const char*, WgMode> WG_NAMES[] = {
     {"wgmma", WG_PIPE}, {"wgmma2", WG_PIPE2}, {"wgmma-sync", WG_SYNC}, {"wgmma-sw", WG_PIPE_SW}, {"wgmma2-sw", WG_PIPE2_SW},
     {"wgmma2-atomic", WG_PIPE2_ATOMIC}, {"wgmma2-atomic-sw", WG_PIPE2_ATOMIC_SW}, {"wgmma2-k128", WG_PIPE2_K128},
     {"wgmma2-k128-sw", WG_PIPE2_K128_SW}, {"wgmma2-areg", WG_PIPE2_AREG}, {"wgmma2-areg-sw", WG_PIPE2_AREG_SW},
-    {"wgmma2-atomic-areg", WG_PIPE2_ATOMIC_AREG}, {"wgmma2-pp", WG_PIPE2_PP}, {"wgmma2-pp-sw", WG_PIPE2_PP_SW}};
+    {"wgmma2-atomic-areg", WG_PIPE2_ATOMIC_AREG}, {"wgmma2-pp", WG_PIPE2_PP}, {"wgmma2-pp-sw", WG_PIPE2_PP_SW},
+    {"wgmma2-mb", WG_PIPE2_MB}, {"wgmma2-mb-sw", WG_PIPE2_MB_SW}};
 WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::initializer_list<const char*> others = {}) {
   auto taken = [&](WgMode m) { return std::find(takes.begin(), takes.end(), m) != takes.end(); };
   WgMode want = WG_OFF;
@@ -116,8 +119,8 @@ bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }
 template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false, bool MB = false>
 void fwd_wgmma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   using W = WgShape<HD, WGS>;
-  // (SW: the alignment; MB: six mbarriers after the stages)
-  constexpr size_t smem = (KN == 128 ? W::fwd_smem_k128 : PIPE ? W::fwd_smem_pipe : W::fwd_smem) + (SW ? 1024 : 0) + (MB ? 64 : 0);
+  // (SW: the alignment; MB: a fourth K/V stage and eight mbarriers after the stages)
+  constexpr size_t smem = (KN == 128 ? W::fwd_smem_k128 : MB ? W::fwd_smem_mb : PIPE ? W::fwd_smem_pipe : W::fwd_smem) + (SW ? 1024 : 0);
   auto kernel = attn3_fwd_kernel<HD, WGS, PIPE, SW, KN, AREG, MB>;
   set_dynamic_smem(kernel, smem);
   kernel<<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
@@ -142,7 +145,9 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
       case WG_OFF:
       case WG_PIPE2_ATOMIC:
       case WG_PIPE2_ATOMIC_SW:
-      case WG_PIPE2_ATOMIC_AREG: break;  // (backward settings only)
+      case WG_PIPE2_ATOMIC_AREG:
+      case WG_PIPE2_MB:
+      case WG_PIPE2_MB_SW: break;  // (backward settings only)
     }
   if (wide_parts(HD) & WIDE_FWD) return fwd_tc2<HD, false, Wide<HD>::FWD_MT, Wide<HD>::FWD_TK>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
   fwd_tc2<HD, false>(y, lse, qkv, B, Tn, H, nullptr, nullptr);
@@ -207,7 +212,7 @@ int bwd_dq_mode() {
 WgMode wgmma_mode_env() {
   static const WgMode m =
       wgmma_env("LOCO_CUDA_ATTN_BWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW,
-                                       WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG},
+                                       WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_MB, WG_PIPE2_MB_SW},
                 {"fused", "partials", "atomic", "tc2"});
   return m;
 }
@@ -301,18 +306,19 @@ void bwd_tc2_rows(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, c
   }
 }
 // LOCO_CUDA_ATTN_BWD=wgmma / wgmma-sync / wgmma2: attn3_bwd_dkv_kernel, then attn3_bwd_dq_kernel
-// (AREG, wgmma2-areg at head_dim 64: K, V and Q, dO held in registers as the score products' A)
-template <int HD, bool PIPE, int WGS = 1, bool SW = false, bool AREG = false>
+// (AREG, wgmma2-areg at head_dim 64: K, V and Q, dO held in registers as the score products' A; MB,
+// wgmma2-mb: both kernels' stages handed over by mbarriers instead of block barriers)
+template <int HD, bool PIPE, int WGS = 1, bool SW = false, bool AREG = false, bool MB = false>
 void bwd_wgmma(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
   using W = WgShape<HD, WGS>;
   const float scale = 1.0f / sqrtf((float)HD);
   const dim3 grid(cdiv(Tn, W::ROWS * WGS), B * H);
-  constexpr size_t smem = W::smem + (SW ? 1024 : 0);  // (SW: the alignment)
-  auto dkv = attn3_bwd_dkv_kernel<HD, PIPE, WGS, SW, false, AREG>;
+  constexpr size_t smem = (MB ? W::smem_mb : W::smem) + (SW ? 1024 : 0);  // (SW: the alignment)
+  auto dkv = attn3_bwd_dkv_kernel<HD, PIPE, WGS, SW, false, AREG, MB>;
   set_dynamic_smem(dkv, smem);
   dkv<<<grid, W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr);
   CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma)");
-  auto dq = attn3_bwd_dq_kernel<HD, PIPE, WGS, SW, AREG>;
+  auto dq = attn3_bwd_dq_kernel<HD, PIPE, WGS, SW, AREG, MB>;
   set_dynamic_smem(dq, smem);
   dq<<<grid, W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dq (wgmma)");
@@ -351,6 +357,8 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
       if (wgmma_mode(HD) == WG_PIPE2_AREG) return bwd_wgmma<HD, true, 2, false, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
       if (wgmma_mode(HD) == WG_PIPE2_AREG_SW) return bwd_wgmma<HD, true, 2, true, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
       if (wgmma_mode(HD) == WG_PIPE2_ATOMIC_AREG) return bwd_wgmma_atomic<HD, false, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      if (wgmma_mode(HD) == WG_PIPE2_MB) return bwd_wgmma<HD, true, 2, false, false, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      if (wgmma_mode(HD) == WG_PIPE2_MB_SW) return bwd_wgmma<HD, true, 2, true, false, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
 
       return bwd_wgmma<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
     }
@@ -404,6 +412,8 @@ const char* attention_tc2_bwd_name(int hd) {
            : wgmma_mode(hd) == WG_PIPE2_AREG ? (hd == 64 ? "wgmma backward, 2 warpgroups, A operands in registers" : "wgmma backward, 2 warpgroups")
            : wgmma_mode(hd) == WG_PIPE2_AREG_SW ? (hd == 64 ? "wgmma backward, 2 warpgroups, A operands in registers, 128-byte swizzle" : "wgmma backward, 2 warpgroups, 128-byte swizzle")
            : wgmma_mode(hd) == WG_PIPE2_ATOMIC_AREG ? (hd == 64 ? "wgmma fused backward, 2 warpgroups, dQ atomics, K and V in registers" : "wgmma fused backward, 2 warpgroups, dQ atomics")
+           : wgmma_mode(hd) == WG_PIPE2_MB ? "wgmma backward, 2 warpgroups, mbarrier stages"
+           : wgmma_mode(hd) == WG_PIPE2_MB_SW ? "wgmma backward, 2 warpgroups, mbarrier stages, 128-byte swizzle"
            : wgmma_mode(hd) == WG_PIPE2 ? "wgmma backward, 2 warpgroups"
                                       : "wgmma backward";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials"

@@ -80,8 +80,14 @@ struct WgShape {
   static constexpr size_t fwd_smem = (WGS + 4) * (size_t)TILE;  // the forward: Q (WGS tiles), 2 × (K, V)
   static constexpr size_t fwd_smem_pipe = (WGS + 6) * (size_t)TILE;  // ... the overlapped one: 3 × (K, V)
   static constexpr size_t fwd_smem_k128 = (WGS + 12) * (size_t)TILE;  // ... with 128-key tiles (224 KB at 128)
+  static constexpr size_t fwd_smem_mb = (WGS + 8) * (size_t)TILE + 64;  // ... by mbarrier: 4 × (K, V), 4 mbarriers
   // the dK/dV kernel with dQ (DQ; two warpgroups): and the dS tile (64 queries × 128 keys)
   static constexpr size_t fused_smem = smem + 64 * 128 * 2;
+  // the backward by mbarrier (MB, LOCO_CUDA_ATTN_BWD=wgmma2-mb): four stages, and full and empty
+  // mbarriers for each
+  static constexpr int MB_STAGES = 4;
+  static constexpr size_t smem_mb = (2 * WGS + 2 * MB_STAGES) * (size_t)TILE + 2 * MB_STAGES * ROWS * sizeof(float) +
+                                    2 * MB_STAGES * sizeof(uint64_t);
 };
 
 #ifdef LOCO_CUDA_EMULATE
@@ -259,51 +265,54 @@ __device__ __forceinline__ void wg_rs(float (&d)[N / 8][4], const uint32_t (&a)[
 }
 
 // mbarriers and named barriers (LOCO_CUDA_ATTN_FWD=wgmma2-pp: the forward's K/V stages handed over by
-// mbarriers instead of a block barrier per tile, and the two warpgroups' products in turns)
+// mbarriers instead of a block barrier per tile, and the two warpgroups' products in turns;
+// LOCO_CUDA_ATTN_BWD=wgmma2-mb: the backward's stages by mbarrier). An mbarrier is named by its
+// shared-memory address (wg_smem_offset; 8-byte aligned): one 32-bit register for all of a kernel's,
+// where pointers would take two each (the head_dim-128 dK/dV kernel is at 255 registers).
 #ifdef LOCO_CUDA_EMULATE
 // test/attention_tc_emu.cpp: an mbarrier's phases, cp.async copies done when the phase they arrive
 // on completes, bar.sync / bar.arrive on the emulated block's named barriers
-void emu_mbar_init(uint64_t* bar, int count);
-void emu_mbar_arrive(uint64_t* bar);
-void emu_mbar_wait(uint64_t* bar, int parity);
-void emu_cp_async_mbar_arrive(uint64_t* bar);
+void emu_mbar_init(uint32_t bar, int count);
+void emu_mbar_arrive(uint32_t bar);
+void emu_mbar_wait(uint32_t bar, int parity);
+void emu_cp_async_mbar_arrive(uint32_t bar);
 void emu_named_sync(int id, int count);
 void emu_named_arrive(int id, int count);
 #endif
 // an mbarrier expecting `count` arrivals per phase (one thread initializes; a block barrier after it)
-__device__ __forceinline__ void mbar_init(uint64_t* bar, int count) {
+__device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
 #ifdef LOCO_CUDA_EMULATE
   emu_mbar_init(bar, count);
 #elif defined(LOCO_WG_TRAP)
   __trap();
 #else
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(wg_smem_offset(bar)), "r"(count) : "memory");
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
 #endif
 }
 // this thread's arrival on the current phase
-__device__ __forceinline__ void mbar_arrive(uint64_t* bar) {
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
 #ifdef LOCO_CUDA_EMULATE
   emu_mbar_arrive(bar);
 #elif defined(LOCO_WG_TRAP)
   __trap();
 #else
-  asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" ::"r"(wg_smem_offset(bar)) : "memory");
+  asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" ::"r"(bar) : "memory");
 #endif
 }
 // this thread's arrival once all its earlier cp.async copies have landed (.noinc: the arrival is one
 // of the `count` the mbarrier was initialized with)
-__device__ __forceinline__ void cp_async_mbar_arrive(uint64_t* bar) {
+__device__ __forceinline__ void cp_async_mbar_arrive(uint32_t bar) {
 #ifdef LOCO_CUDA_EMULATE
   emu_cp_async_mbar_arrive(bar);
 #elif defined(LOCO_WG_TRAP)
   __trap();
 #else
-  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(wg_smem_offset(bar)) : "memory");
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(bar) : "memory");
 #endif
 }
 // wait until the phase of parity `parity` has completed (with acquire semantics: what the arriving
 // threads wrote before their arrival is visible)
-__device__ __forceinline__ void mbar_wait(uint64_t* bar, int parity) {
+__device__ __forceinline__ void mbar_wait(uint32_t bar, int parity) {
 #ifdef LOCO_CUDA_EMULATE
   emu_mbar_wait(bar, parity);
 #elif defined(LOCO_WG_TRAP)
@@ -312,7 +321,7 @@ __device__ __forceinline__ void mbar_wait(uint64_t* bar, int parity) {
   uint32_t done = 0;
   while (!done)
     asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
-                 : "=r"(done) : "r"(wg_smem_offset(bar)), "r"(parity) : "memory");
+                 : "=r"(done) : "r"(bar), "r"(parity) : "memory");
 #endif
 }
 // named barrier `id` (1 … 15; 0 is __syncthreads') of `N` threads: wait there, or only count as arrived
@@ -587,7 +596,7 @@ __device__ __forceinline__ void wg_store_ds(unsigned char* DS, const uint32_t (&
 // next Q/dO tile's copies go out. dQ is summed per key block, then across blocks in
 // whatever order the adds land: not bit-reproducible from run to run (in the emulator, blocks in
 // order, it is; dK and dV are the kernel's without DQ, bit for bit).
-template <int HD, bool PIPE, int WGS, bool SW = false, bool DQ = false, bool AREG = false>
+template <int HD, bool PIPE, int WGS, bool SW = false, bool DQ = false, bool AREG = false, bool MB = false>
 __global__ void __launch_bounds__(128 * WGS)
     attn3_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
                          float scale, float scale_log2, float* dq_acc = nullptr) {
@@ -595,15 +604,25 @@ __global__ void __launch_bounds__(128 * WGS)
   // they would start mid-atom, a descriptor start no kernel here has checked on a GPU)
   static_assert(!DQ || (PIPE && WGS == 2 && (!SW || HD == 128)), "dQ in the dK/dV kernel: two warpgroups, overlapped");
   static_assert(!AREG || (PIPE && WGS == 2 && HD == 64), "K and V in registers: head_dim 64, two warpgroups, overlapped");
+  static_assert(!MB || (PIPE && WGS == 2 && !DQ), "stages by mbarrier: two warpgroups, overlapped, without dQ");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
+  constexpr int NS = MB ? W::MB_STAGES : W::STAGES;  // stages of Q, dO, lse, D
   extern __shared__ __align__(16) unsigned char smraw[];
   unsigned char* Ks = smraw;  // warpgroup w's keys at Ks + w·TILE (and Vs + w·TILE)
   if constexpr (SW) Ks += (1024 - (wg_smem_offset(smraw) & 1023)) & 1023;
   unsigned char* Vs = Ks + WGS * W::TILE;
   unsigned char* QD = Vs + WGS * W::TILE;  // stage st: Q at QD + st·2·TILE, dO TILE further
-  unsigned char* DS = QD + 2 * W::STAGES * W::TILE;  // DQ: dS, 64 queries × 128 keys (1024-aligned, as SW needs)
+  unsigned char* DS = QD + 2 * NS * W::TILE;  // DQ: dS, 64 queries × 128 keys (1024-aligned, as SW needs)
   float* LD = reinterpret_cast<float*>(DS + (DQ ? 64 * 128 * 2 : 0));  // stage st: lse at LD + st·2·R, D R further
+  // MB: full[st] (the stage's tile landed: every thread's copies) and empty[st] (every thread's
+  // products reading it completed), NT arrivals each
+  const uint32_t full = wg_smem_offset(LD + 2 * NS * R), empty = full + 8 * NS;  // [st] at + 8·st
+  if constexpr (MB) {
+    if (threadIdx.x == 0)
+      for (int i = 0; i < 2 * NS; i++) mbar_init(full + 8 * i, NT);
+    __syncthreads();
+  }
   const int kb = blockIdx.x, bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
   const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);
@@ -612,10 +631,21 @@ __global__ void __launch_bounds__(128 * WGS)
   wg_cp_tile<HD, NT, R * WGS, SW>(Ks, in.qkv + d, ld, k0, Tn);
   wg_cp_tile<HD, NT, R * WGS, SW>(Vs, in.qkv + 2 * d, ld, k0, Tn);
   wg_stage_qdo<HD, NT, SW>(QD, LD, 0, in, ld, d, qt0, Tn);  // (one group with K and V)
+  if constexpr (MB) cp_async_mbar_arrive(full);
   // PIPE: the copies run AHEAD tiles ahead of the products (tile qt + AHEAD starts in iteration qt,
-  // once the products of tile qt − 1, which read its stage, completed)
-  constexpr int AHEAD = W::STAGES - 1;
-  if (PIPE && AHEAD > 1 && qt0 + 1 < nq) wg_stage_qdo<HD, NT, SW>(QD, LD, 1, in, ld, d, qt0 + 1, Tn);
+  // once the products of tile qt − 1, which read its stage, completed). MB: 2 ahead with 4 stages,
+  // into the stage of tile qt − 2, once every thread arrived on its empty barrier (in iteration
+  // qt − 1, after the wait that completed its products): a warpgroup may run a tile ahead.
+  constexpr int AHEAD = MB ? 2 : W::STAGES - 1;
+  if (PIPE && AHEAD > 1 && qt0 + 1 < nq) {
+    wg_stage_qdo<HD, NT, SW>(QD, LD, 1, in, ld, d, qt0 + 1, Tn);
+    if constexpr (MB) cp_async_mbar_arrive(full + 8);
+  }
+  // MB: tile j (from qt0) landed, visible to wgmma
+  auto landed = [&](int j) {
+    mbar_wait(full + 8 * (j % NS), (j / NS) & 1);
+    wg_fence_smem();
+  };
   const int wk = k0 + wg * R, wk0 = wk + warp * 16, key[2] = {wk0 + g, wk0 + g + 8};
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's K, V tiles (the scores' A)
   float dk[HD / 8][4], dv[HD / 8][4];
@@ -629,16 +659,18 @@ __global__ void __launch_bounds__(128 * WGS)
   // first group landed; the first iteration's wait then finds it done)
   uint32_t ka[AREG ? HD / 16 : 1][4], va[AREG ? HD / 16 : 1][4];
   if constexpr (AREG) {
-    wg_tile_ready(AHEAD > 1 && qt0 + 1 < nq);
+    if constexpr (MB) landed(0);
+    else wg_tile_ready(AHEAD > 1 && qt0 + 1 < nq);
     wg_load_a<SW, HD>(ka, Ks + wg * W::TILE, warp, g, t);
     wg_load_a<SW, HD>(va, Vs + wg * W::TILE, warp, g, t);
   }
   for (int qt = qt0; qt < nq; qt++) {
-    const int st = wg_stage<W::STAGES>(qt - qt0);
+    const int st = wg_stage<NS>(qt - qt0);
     // PIPE: a later tile's copies start below, once the products reading their stage completed
     if (!PIPE && qt + 1 < nq) wg_stage_qdo<HD, NT, SW>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
     // (with PIPE and three stages tile qt + 1's copies, issued after tile qt's, may stay in flight)
-    wg_tile_ready(PIPE ? AHEAD > 1 && qt + 1 < nq : qt + 1 < nq);
+    if constexpr (MB) landed(qt - qt0);
+    else wg_tile_ready(PIPE ? AHEAD > 1 && qt + 1 < nq : qt + 1 < nq);
     const unsigned char* Qs = QD + st * 2 * W::TILE;
     const unsigned char* dOs = Qs + W::TILE;
     const float* Lq = LD + st * 2 * R;
@@ -651,7 +683,11 @@ __global__ void __launch_bounds__(128 * WGS)
       wg_fence_acc(sT);
       wg_fence_a(pa);
       wg_fence_a(sa);
-      if constexpr (!DQ) {  // (DQ: after the dS barrier below, which every warp also reaches past this wait)
+      if constexpr (MB) {
+        // this thread's products on tile j − 1 completed (its copies go out at the end of the
+        // iteration, where fewer registers are live: here they spilled at head_dim 128)
+        if (qt > qt0) mbar_arrive(empty + 8 * wg_stage<NS>(qt - qt0 - 1));
+      } else if constexpr (!DQ) {  // (DQ: after the dS barrier below, which every warp also reaches past this wait)
         __syncthreads();  // ... for every warp
         if (qt + AHEAD < nq) wg_stage_qdo<HD, NT, SW>(QD, LD, wg_stage<W::STAGES>(st + AHEAD), in, ld, d, qt + AHEAD, Tn);
       }
@@ -720,6 +756,14 @@ __global__ void __launch_bounds__(128 * WGS)
     } else {
       wg_issue_rs<HD, SW>(dk, sa, dpT, Qs);
     }
+    if constexpr (MB) {  // tile qt + 2 into the stage of tile qt − 2, once every thread is done with it
+      const int j = qt - qt0 + AHEAD;
+      if (qt + AHEAD < nq) {
+        if (j >= NS) mbar_wait(empty + 8 * wg_stage<NS>(j), (j / NS - 1) & 1);
+        wg_stage_qdo<HD, NT, SW>(QD, LD, wg_stage<NS>(j), in, ld, d, qt + AHEAD, Tn);
+        cp_async_mbar_arrive(full + 8 * wg_stage<NS>(j));
+      }
+    }
     if constexpr (!PIPE) {
       wg_wait<0>();
       wg_fence_a(pa);
@@ -769,17 +813,26 @@ __device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const bf1
 // scores issued.
 // WGS > 1: warpgroup w holds queries q0 + 64w … of the block's 64·WGS; a key tile after its last
 // query is skipped (it would add exact zeros).
-template <int HD, bool PIPE, int WGS, bool SW = false, bool AREG = false>
+template <int HD, bool PIPE, int WGS, bool SW = false, bool AREG = false, bool MB = false>
 __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse,
                                                                  const float* D, int Tn, int H, float scale, float scale_log2) {
   static_assert(!AREG || (PIPE && WGS == 2 && HD == 64), "Q and dO in registers: head_dim 64, two warpgroups, overlapped");
+  static_assert(!MB || (PIPE && WGS == 2), "stages by mbarrier: two warpgroups, overlapped");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
+  constexpr int NS = MB ? W::MB_STAGES : W::STAGES;  // stages of K, V
   extern __shared__ __align__(16) unsigned char smraw[];
   unsigned char* Qs = smraw;  // warpgroup w's queries at Qs + w·TILE (and dOs + w·TILE)
   if constexpr (SW) Qs += (1024 - (wg_smem_offset(smraw) & 1023)) & 1023;
   unsigned char* dOs = Qs + WGS * W::TILE;
   unsigned char* KV = dOs + WGS * W::TILE;  // stage st: K at KV + st·2·TILE, V TILE further
+  // MB: full[st] and empty[st] as in the dK/dV kernel
+  const uint32_t full = wg_smem_offset(KV + 2 * NS * W::TILE), empty = full + 8 * NS;  // [st] at + 8·st
+  if constexpr (MB) {
+    if (threadIdx.x == 0)
+      for (int i = 0; i < 2 * NS; i++) mbar_init(full + 8 * i, NT);
+    __syncthreads();
+  }
   const int qb = gridDim.x - 1 - blockIdx.x;  // the latest queries (the most keys) first
   const int bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
@@ -791,8 +844,17 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   wg_cp_tile<HD, NT, R * WGS, SW>(Qs, in.qkv, ld, q0, Tn);
   wg_cp_tile<HD, NT, R * WGS, SW>(dOs, in.dy, d, q0, Tn);
   wg_stage_kv<HD, NT, SW>(KV, 0, in.qkv, ld, d, 0, Tn);  // (one group with Q and dO)
-  constexpr int AHEAD = W::STAGES - 1;  // as in the dK/dV kernel
-  if (PIPE && AHEAD > 1 && 1 < nkt) wg_stage_kv<HD, NT, SW>(KV, 1, in.qkv, ld, d, 1, Tn);
+  if constexpr (MB) cp_async_mbar_arrive(full);
+  constexpr int AHEAD = MB ? 2 : W::STAGES - 1;  // as in the dK/dV kernel
+  if (PIPE && AHEAD > 1 && 1 < nkt) {
+    wg_stage_kv<HD, NT, SW>(KV, 1, in.qkv, ld, d, 1, Tn);
+    if constexpr (MB) cp_async_mbar_arrive(full + 8);
+  }
+  // MB: key tile j landed, visible to wgmma
+  auto landed = [&](int j) {
+    mbar_wait(full + 8 * (j % NS), (j / NS) & 1);
+    wg_fence_smem();
+  };
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's Q, dO tiles (the scores' A)
   const int wq0 = wq + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
   float l2[2], dd[2];
@@ -808,14 +870,16 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   // AREG: this warp's queries of Q and dO as A fragments, for every key tile's S and dP
   uint32_t qa[AREG ? HD / 16 : 1][4], oa[AREG ? HD / 16 : 1][4];
   if constexpr (AREG) {
-    wg_tile_ready(AHEAD > 1 && 1 < nkt);
+    if constexpr (MB) landed(0);
+    else wg_tile_ready(AHEAD > 1 && 1 < nkt);
     wg_load_a<SW, HD>(qa, Qs + wg * W::TILE, warp, g, t);
     wg_load_a<SW, HD>(oa, dOs + wg * W::TILE, warp, g, t);
   }
   for (int kt = 0; kt < nkt; kt++) {
-    const int st = wg_stage<W::STAGES>(kt);
+    const int st = wg_stage<NS>(kt);
     if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD, NT, SW>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
-    wg_tile_ready(PIPE ? AHEAD > 1 && kt + 1 < nkt : kt + 1 < nkt);
+    if constexpr (MB) landed(kt);
+    else wg_tile_ready(PIPE ? AHEAD > 1 && kt + 1 < nkt : kt + 1 < nkt);
     const unsigned char* Ks = KV + st * 2 * W::TILE;
     const unsigned char* Vs = Ks + W::TILE;
     const int k0 = kt * R;
@@ -830,8 +894,17 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
       else wg_wait<0>();
       wg_fence_acc(s);
       wg_fence_a(sa);
-      __syncthreads();  // ... for every warp
-      if (kt + AHEAD < nkt) wg_stage_kv<HD, NT, SW>(KV, wg_stage<W::STAGES>(st + AHEAD), in.qkv, ld, d, kt + AHEAD, Tn);
+      if constexpr (MB) {
+        if (kt >= 1) mbar_arrive(empty + 8 * wg_stage<NS>(kt - 1));  // this thread's products on tile kt − 1 completed
+        if (kt + AHEAD < nkt) {
+          if (kt + AHEAD >= NS) mbar_wait(empty + 8 * wg_stage<NS>(kt + AHEAD), ((kt + AHEAD) / NS - 1) & 1);
+          wg_stage_kv<HD, NT, SW>(KV, wg_stage<NS>(kt + AHEAD), in.qkv, ld, d, kt + AHEAD, Tn);
+          cp_async_mbar_arrive(full + 8 * wg_stage<NS>(kt + AHEAD));
+        }
+      } else {
+        __syncthreads();  // ... for every warp
+        if (kt + AHEAD < nkt) wg_stage_kv<HD, NT, SW>(KV, wg_stage<W::STAGES>(st + AHEAD), in.qkv, ld, d, kt + AHEAD, Tn);
+      }
     } else {
       wg_wait<0>();
       wg_fence_acc(s);
@@ -934,13 +1007,18 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
   const int wg = wg_index<WGS>(), warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int q0 = qb * R * WGS, qlast = (q0 + R * WGS < Tn ? q0 + R * WGS : Tn) - 1, nkt = qlast / KN + 1;
   const int wq = q0 + wg * R, wkt = wq < Tn ? ((wq + R < Tn ? wq + R : Tn) - 1) / KN + 1 : 0;
-  // MB: after the three K/V stages, full[st] (its tile landed: every thread's copies) and empty[st]
-  // (every thread is done reading it), NT arrivals each
-  uint64_t* full = reinterpret_cast<uint64_t*>(KV + 3 * 2 * KT);
-  uint64_t* empty = full + 3;
+  // the overlapped schedule's K/V stages: 3, or with MB 4 (tile kt + 2's copies go into the stage of
+  // tile kt − 2). MB: after the stages, full[st], NT arrivals: its tile landed, every thread's copies.
+  // No "empty" barrier is needed: a thread issues tile kt + 2's copies after the wait for tile
+  // kt + 1's full phase, which completes only once every thread issued tile kt + 1's copies at the
+  // top of its iteration kt − 1 — after its iteration kt − 2, whose last wait completed the products
+  // that read tile kt − 2's stage. (With three stages that stage would be tile kt − 1's, which the
+  // other warpgroup may still be reading.)
+  constexpr int NS = MB ? 4 : 3;
+  const uint32_t full = wg_smem_offset(KV + NS * 2 * KT);  // full[st] at full + 8·st
   if constexpr (MB) {
     if (threadIdx.x == 0)
-      for (int i = 0; i < 6; i++) mbar_init(full + i, NT);
+      for (int i = 0; i < NS; i++) mbar_init(full + 8 * i, NT);
     __syncthreads();
   }
   wg_cp_tile<HD, NT, R * WGS, SW>(Qs, qh, ld, q0, Tn);
@@ -982,11 +1060,11 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
   } else {
     if (nkt > 1) {
       wg_stage_kv<HD, NT, SW, KN>(KV, 1, qh, ld, d, 1, Tn);
-      if constexpr (MB) cp_async_mbar_arrive(full + 1);
+      if constexpr (MB) cp_async_mbar_arrive(full + 8);
     }
-    // tile j's copies landed, visible to wgmma: with MB, full[j % 3]'s phase j / 3
+    // tile j's copies landed, visible to wgmma: with MB, full[j % NS]'s phase j / NS
     auto landed = [&](int j) {
-      mbar_wait(full + j % 3, (j / 3) & 1);
+      mbar_wait(full + 8 * (j % NS), (j / NS) & 1);
       wg_fence_smem();
     };
     // tile 0: scores and softmax (o is zero: its rescale changes nothing)
@@ -1020,20 +1098,18 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       // One barrier per tile: tile kt + 1 landed, and every warp is past iteration kt − 1, whose P·V
       // was the last reader of the stage tile kt + 2 then goes into. (Until the second session after
       // h200-7 a second barrier ended each iteration, and the copies went out before this one: the
-      // same distance ahead.) MB: no block barrier; tile kt + 1's full phase, and before the copies
-      // into tile kt − 1's stage, that tile's empty phase (every thread past iteration kt − 1).
+      // same distance ahead.) MB: no block barrier; tile kt + 1's full phase, which also frees the
+      // stage of tile kt − 2 that tile kt + 2 goes into (above: so this wait comes first).
       if (next) {
         if constexpr (MB) landed(kt + 1);
         else wg_tile_ready(false);
       }
       if (kt + 2 < nkt) {
-        if constexpr (MB)
-          if (kt >= 1) mbar_wait(empty + wg_stage<3>(kt + 2), ((kt + 2) / 3 - 1) & 1);
-        wg_stage_kv<HD, NT, SW, KN>(KV, wg_stage<3>(kt + 2), qh, ld, d, kt + 2, Tn);
-        if constexpr (MB) cp_async_mbar_arrive(full + wg_stage<3>(kt + 2));
+        wg_stage_kv<HD, NT, SW, KN>(KV, wg_stage<NS>(kt + 2), qh, ld, d, kt + 2, Tn);
+        if constexpr (MB) cp_async_mbar_arrive(full + 8 * wg_stage<NS>(kt + 2));
       }
-      const unsigned char* Vs = KV + wg_stage<3>(kt) * 2 * KT + KT;
-      const unsigned char* Kn = KV + wg_stage<3>(kt + 1) * 2 * KT;
+      const unsigned char* Vs = KV + wg_stage<NS>(kt) * 2 * KT + KT;
+      const unsigned char* Kn = KV + wg_stage<NS>(kt + 1) * 2 * KT;
       // a warpgroup's tiles are 0 … wkt − 1: mine_next implies mine. (Each case issues and waits in
       // one straight line: with the issue and its wait under separate tests of the same condition,
       // ptxas cannot tell the scores are complete where the softmax reads them, and serializes, C7514.)
@@ -1063,7 +1139,6 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       wg_wait<0>();  // tile kt's P·V
       wg_fence_acc(o);
       wg_fence_a(pa);
-      if constexpr (MB) mbar_arrive(empty + wg_stage<3>(kt));  // this thread is done with tile kt's stage
       if (mine_next) rescale_rows<HD>(o, corr);
     }
   }
