@@ -79,7 +79,8 @@
 #   parity_wgmma2ppfwd, parity_wgmma2ppswfwd, their benches  optional: LOCO_CUDA_ATTN_FWD=wgmma2-pp and
 #               wgmma2-pp-sw (the two-warpgroup forward with its K/V stages handed over by mbarriers
 #               instead of a block barrier per tile, and the warpgroups' products in turns), the same
-#               checks, and comparison.wgmma_pp_same_as_plain
+#               checks, and comparison.wgmma_pp_same_as_plain; parity_wgmma2pparegswfwd and its benches:
+#               LOCO_CUDA_ATTN_FWD=wgmma2-pp-areg-sw, the same with Q in registers
 #   parity_wgmma2mbbwd, parity_wgmma2mbswbwd, their benches  optional: LOCO_CUDA_ATTN_BWD=wgmma2-mb and
 #               wgmma2-mb-sw (the two-warpgroup backward with its stages handed over by mbarriers
 #               instead of block barriers), the same checks, and comparison.wgmma_mb_same_as_plain
@@ -90,7 +91,7 @@
 #               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd / wgmma2swfwd /
 #               wgmma2swbwd / tc2bwd / atomicbwd / wgmma2atomicbwd / wgmma2k128fwd / wgmma2atomicswbwd /
 #               wgmma2k128swfwd / wgmma2aregfwd / wgmma2aregswfwd / wgmma2aregbwd / wgmma2atomicaregbwd /
-#               wgmma2ppfwd / wgmma2ppswfwd / wgmma2mbbwd / wgmma2mbswbwd
+#               wgmma2ppfwd / wgmma2ppswfwd / wgmma2pparegswfwd / wgmma2mbbwd / wgmma2mbswbwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -361,6 +362,8 @@ engine_variant wgmma2atomicaregbwd LOCO_CUDA_ATTN_BWD=wgmma2-atomic-areg "$WG_BU
 # the warpgroups' products in turns (FlashAttention-3's ping-pong); unswizzled and swizzled
 engine_variant wgmma2ppfwd LOCO_CUDA_ATTN_FWD=wgmma2-pp "$WG_BUILD"
 engine_variant wgmma2ppswfwd LOCO_CUDA_ATTN_FWD=wgmma2-pp-sw "$WG_BUILD"
+# ... and with Q in registers too (all three: mbarrier stages and turns, A in registers, the swizzle)
+engine_variant wgmma2pparegswfwd LOCO_CUDA_ATTN_FWD=wgmma2-pp-areg-sw "$WG_BUILD"
 # the two-warpgroup backward (dK/dV and dQ kernels) without block barriers: stages by mbarrier
 engine_variant wgmma2mbbwd LOCO_CUDA_ATTN_BWD=wgmma2-mb "$WG_BUILD"
 engine_variant wgmma2mbswbwd LOCO_CUDA_ATTN_BWD=wgmma2-mb-sw "$WG_BUILD"
@@ -374,7 +377,7 @@ run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" 
 # (Nsight Compute, attn_times under the stage's result): which variant wins for which kernel; optional
 # (newest first: the runs go config by config, gpt2-124m then 1b, and a cut takes the last)
 ATTN_VARIANTS=default
-for v in wgmma2ppfwd wgmma2ppswfwd wgmma2mbbwd wgmma2mbswbwd wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
+for v in wgmma2ppfwd wgmma2ppswfwd wgmma2pparegswfwd wgmma2mbbwd wgmma2mbswbwd wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
   wgmma2swbwd wgmma2bwd wgmmafwd wgmmasyncfwd wgmmabwd wgmmasync rows32 fusedbwd partials; do
   stage_ok "parity_$v" && ATTN_VARIANTS+=",$v"
 done
@@ -568,6 +571,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "wgmma2_areg_fwd": res(stage + "_wgmma2aregfwd"), "wgmma2_areg_sw_fwd": res(stage + "_wgmma2aregswfwd"),
             "wgmma2_areg_bwd": res(stage + "_wgmma2aregbwd"), "wgmma2_atomic_areg_bwd": res(stage + "_wgmma2atomicaregbwd"),
             "wgmma2_pp_fwd": res(stage + "_wgmma2ppfwd"), "wgmma2_pp_sw_fwd": res(stage + "_wgmma2ppswfwd"),
+            "wgmma2_pp_areg_sw_fwd": res(stage + "_wgmma2pparegswfwd"),
             "wgmma2_mb_bwd": res(stage + "_wgmma2mbbwd"), "wgmma2_mb_sw_bwd": res(stage + "_wgmma2mbswbwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
@@ -682,7 +686,8 @@ cmp["wgmma_areg_same_as_smem"] = {"fwd": same_parity(res("parity_wgmma2fwd"), re
 # the same gpu-parity numbers (swizzled or not), or a stage was read before it landed or refilled
 # while read
 cmp["wgmma_pp_same_as_plain"] = {"fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2ppfwd")),
-                                 "sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2ppswfwd"))}
+                                 "sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2ppswfwd")),
+                                 "areg_sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2pparegswfwd"))}
 # ... and so does the backward with mbarrier stages (swizzled or not)
 cmp["wgmma_mb_same_as_plain"] = {"bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2mbbwd")),
                                  "sw_bwd": same_parity(res("parity_wgmma2mbbwd"), res("parity_wgmma2mbswbwd"))}

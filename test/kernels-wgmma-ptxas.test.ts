@@ -49,9 +49,10 @@ test('wgmma attention kernels: no spills and no C75xx (serialized or waited) not
   // two-warpgroup forward with 128-key tiles, swizzled or not; and the score products' A operands in
   // registers (wgmma2-areg): the two-warpgroup forward at both head dims, the dK/dV and dQ kernels at
   // head_dim 64, each swizzled or not, and the fused backward at head_dim 64; and the two-warpgroup
-  // forward with mbarrier stages and its products in turns (wgmma2-pp), both head dims, swizzled or not;
+  // forward with mbarrier stages and its products in turns (wgmma2-pp), both head dims, swizzled or not,
+  // and with Q in registers (wgmma2-pp-areg-sw, swizzled, both head dims);
   // and the two-warpgroup dK/dV and dQ kernels with mbarrier stages (wgmma2-mb), the same four ways
-  assert.equal(wg.length, 54, wg.map((k) => k.name).join('\n'));
+  assert.equal(wg.length, 56, wg.map((k) => k.name).join('\n'));
   for (const k of wg) {
     assert.ok(Number.isFinite(k.registers) && k.registers <= 255, JSON.stringify(k));
     assert.equal(k.spillStores + k.spillLoads, 0, `spills in ${k.name}`);

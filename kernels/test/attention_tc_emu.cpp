@@ -546,8 +546,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
       using namespace attn_tc2;
       if (variant.keys128 && wgs != 2) throw std::runtime_error("the 128-key forward has two warpgroups");
       if (variant.areg && (wgs != 2 || variant.keys128)) throw std::runtime_error("Q in registers: the 64-key forward with two warpgroups");
-      if (variant.pingpong && (wgs != 2 || variant.keys128 || variant.areg)) throw std::runtime_error("the ping-pong forward: 64-key tiles, two warpgroups");
-      auto fwd = variant.pingpong ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, false, true> : attn3_fwd_kernel<HD, 2, true, false, 64, false, true>)
+      if (variant.pingpong && (wgs != 2 || variant.keys128 || (variant.areg && !variant.swizzle))) throw std::runtime_error("the ping-pong forward: 64-key tiles, two warpgroups (with Q in registers: swizzled)");
+      auto fwd = variant.pingpong ? (variant.areg ? attn3_fwd_kernel<HD, 2, true, true, 64, true, true>
+                                     : variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, false, true> : attn3_fwd_kernel<HD, 2, true, false, 64, false, true>)
                  : variant.areg ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, true> : attn3_fwd_kernel<HD, 2, true, false, 64, true>)
                  : variant.keys128 ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 128> : attn3_fwd_kernel<HD, 2, true, false, 128>)
                  : variant.swizzle ? (wgs == 2 ? attn3_fwd_kernel<HD, 2, true, true> : attn3_fwd_kernel<HD, 1, true, true>)
@@ -830,6 +831,9 @@ int main(int argc, char** argv) {
     add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true}));
     add(run_case<128>(1, 330, 1, false, one, {.wgmma_fwd = true, .wgs = 2}));
     add(run_case<128>(1, 330, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true}));
+    // ... with Q in registers too (wgmma2-pp-areg-sw)
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .areg = true, .pingpong = true}));
+    add(run_case<128>(1, 330, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .areg = true, .pingpong = true}));
     // the backward's stages handed over by mbarriers (wgmma2-mb; four stages, so a stage is refilled
     // from the fifth tile on): T = 260 and 520 at head_dim 64, 330 at 128 (swizzled too), beside the
     // two-warpgroup backward without mbarriers: the same sums, so the same bits

@@ -82,16 +82,17 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // WG_PIPE2_ATOMIC_AREG: the one-kernel backward with K and V in registers, wgmma2-atomic-areg;
 // WG_PIPE2_PP and _SW: the two-warpgroup forward with mbarrier stages and its products in turns,
 // wgmma2-pp and wgmma2-pp-sw; WG_PIPE2_MB and _SW: the two-warpgroup backward with mbarrier stages,
-// wgmma2-mb and wgmma2-mb-sw.)
+// wgmma2-mb and wgmma2-mb-sw; WG_PIPE2_PP_AREG_SW: the forward with all three, mbarrier stages and
+// turns, Q in registers, the 128-byte swizzle, wgmma2-pp-areg-sw.)
 enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
               WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_PP, WG_PIPE2_PP_SW,
-              WG_PIPE2_MB, WG_PIPE2_MB_SW };
+              WG_PIPE2_MB, WG_PIPE2_MB_SW, WG_PIPE2_PP_AREG_SW };
 constexpr std::pair<const char*, WgMode> WG_NAMES[] = {
     {"wgmma", WG_PIPE}, {"wgmma2", WG_PIPE2}, {"wgmma-sync", WG_SYNC}, {"wgmma-sw", WG_PIPE_SW}, {"wgmma2-sw", WG_PIPE2_SW},
     {"wgmma2-atomic", WG_PIPE2_ATOMIC}, {"wgmma2-atomic-sw", WG_PIPE2_ATOMIC_SW}, {"wgmma2-k128", WG_PIPE2_K128},
     {"wgmma2-k128-sw", WG_PIPE2_K128_SW}, {"wgmma2-areg", WG_PIPE2_AREG}, {"wgmma2-areg-sw", WG_PIPE2_AREG_SW},
     {"wgmma2-atomic-areg", WG_PIPE2_ATOMIC_AREG}, {"wgmma2-pp", WG_PIPE2_PP}, {"wgmma2-pp-sw", WG_PIPE2_PP_SW},
-    {"wgmma2-mb", WG_PIPE2_MB}, {"wgmma2-mb-sw", WG_PIPE2_MB_SW}};
+    {"wgmma2-mb", WG_PIPE2_MB}, {"wgmma2-mb-sw", WG_PIPE2_MB_SW}, {"wgmma2-pp-areg-sw", WG_PIPE2_PP_AREG_SW}};
 WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::initializer_list<const char*> others = {}) {
   auto taken = [&](WgMode m) { return std::find(takes.begin(), takes.end(), m) != takes.end(); };
   WgMode want = WG_OFF;
@@ -112,7 +113,7 @@ WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::init
 }
 WgMode wgmma_fwd_mode() {
   static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
-                                                      WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_PP, WG_PIPE2_PP_SW});
+                                                      WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_PP, WG_PIPE2_PP_SW, WG_PIPE2_PP_AREG_SW});
   return m;
 }
 bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }
@@ -142,6 +143,7 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
       case WG_PIPE2_AREG_SW: return fwd_wgmma<HD, 2, true, true, 64, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_PP: return fwd_wgmma<HD, 2, true, false, 64, false, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_PP_SW: return fwd_wgmma<HD, 2, true, true, 64, false, true>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2_PP_AREG_SW: return fwd_wgmma<HD, 2, true, true, 64, true, true>(y, lse, qkv, B, Tn, H);
       case WG_OFF:
       case WG_PIPE2_ATOMIC:
       case WG_PIPE2_ATOMIC_SW:
@@ -399,6 +401,7 @@ const char* attention_tc2_fwd_name(int hd) {
     case WG_PIPE2_AREG_SW: return "wgmma forward, 2 warpgroups, Q in registers, 128-byte swizzle";
     case WG_PIPE2_PP: return "wgmma forward, 2 warpgroups in turns, mbarrier stages";
     case WG_PIPE2_PP_SW: return "wgmma forward, 2 warpgroups in turns, mbarrier stages, 128-byte swizzle";
+    case WG_PIPE2_PP_AREG_SW: return "wgmma forward, 2 warpgroups in turns, mbarrier stages, Q in registers, 128-byte swizzle";
     default: return "wgmma forward";
   }
 }
