@@ -295,6 +295,15 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.ok(Math.abs(j.comparison['1b'].speedup_vs_torch_compile - 0.85) < 1e-9);
   assert.ok(Math.abs(j.comparison.sparseloco_124m.compress_speedup_vs_torch - 30) < 1e-9);
   assert.equal(j.device_name, 'Stub GPU');
+  // tools/gpu_report.py turns the summary into docs/benchmarks.md's tables: every engine setting with
+  // its ratio to torch.compile, every attn_times run, wgmma_rate's rows, the checks
+  const rep = spawnSync('python3', [join(ROOT, 'kernels', 'tools', 'gpu_report.py'), join(out, 'gpu-check.json')], { encoding: 'utf8' });
+  assert.equal(rep.status, 0, rep.stderr);
+  const lines = rep.stdout.split('\n');
+  assert.ok(lines.includes(`| 1 | gpt2-124m | default | 400.0k | ${c.engine_default_step_ms.toFixed(2)} | ${(100 * c.engine_default_mfu).toFixed(1)} % | ${(400_000 / c.torch_compile_tokens_per_s).toFixed(3)} |`), rep.stdout);
+  assert.equal(lines.filter((l) => /^\| 1 \| (gpt2-124m|1b) \| [a-z0-9]+ \| [0-9.—]+ \|/.test(l)).length, at.runs.length, rep.stdout);
+  assert.ok(lines.includes('| 1 | ss64 | none | 2 | 300.5 |'), rep.stdout);
+  assert.ok(lines.includes('- summary 1, `wgmma_pp_same_as_plain`: {"fwd": true, "sw_fwd": true, "areg_sw_fwd": true}'), rep.stdout);
 });
 
 test('gpu-check.sh: a failing required stage fails the run (exit 1, "ok": false) and the later stages still run', () => {
