@@ -80,7 +80,9 @@
 #               wgmma2-pp-sw (the two-warpgroup forward with its K/V stages handed over by mbarriers
 #               instead of a block barrier per tile, and the warpgroups' products in turns), the same
 #               checks, and comparison.wgmma_pp_same_as_plain; parity_wgmma2pparegswfwd and its benches:
-#               LOCO_CUDA_ATTN_FWD=wgmma2-pp-areg-sw, the same with Q in registers
+#               LOCO_CUDA_ATTN_FWD=wgmma2-pp-areg-sw, the same with Q in registers; parity_wgmma2wsfwd,
+#               parity_wgmma2wsswfwd and their benches: wgmma2-ws, wgmma2-ws-sw (a producer warpgroup
+#               issues every copy)
 #   parity_wgmma2mbbwd, parity_wgmma2mbswbwd, their benches  optional: LOCO_CUDA_ATTN_BWD=wgmma2-mb and
 #               wgmma2-mb-sw (the two-warpgroup backward with its stages handed over by mbarriers
 #               instead of block barriers), the same checks, and comparison.wgmma_mb_same_as_plain
@@ -91,7 +93,8 @@
 #               wgmmabwd / wgmmasync / wgmmafwd / wgmma2bwd / wgmma2fwd / wgmmasyncfwd / wgmma2swfwd /
 #               wgmma2swbwd / tc2bwd / atomicbwd / wgmma2atomicbwd / wgmma2k128fwd / wgmma2atomicswbwd /
 #               wgmma2k128swfwd / wgmma2aregfwd / wgmma2aregswfwd / wgmma2aregbwd / wgmma2atomicaregbwd /
-#               wgmma2ppfwd / wgmma2ppswfwd / wgmma2pparegswfwd / wgmma2mbbwd / wgmma2mbswbwd
+#               wgmma2ppfwd / wgmma2ppswfwd / wgmma2pparegswfwd / wgmma2mbbwd / wgmma2mbswbwd /
+#               wgmma2wsfwd / wgmma2wsswfwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -364,6 +367,10 @@ engine_variant wgmma2ppfwd LOCO_CUDA_ATTN_FWD=wgmma2-pp "$WG_BUILD"
 engine_variant wgmma2ppswfwd LOCO_CUDA_ATTN_FWD=wgmma2-pp-sw "$WG_BUILD"
 # ... and with Q in registers too (all three: mbarrier stages and turns, A in registers, the swizzle)
 engine_variant wgmma2pparegswfwd LOCO_CUDA_ATTN_FWD=wgmma2-pp-areg-sw "$WG_BUILD"
+# ... and with a producer warpgroup issuing every copy (FlashAttention-3's warp specialization, with
+# cp.async instead of TMA), unswizzled and swizzled
+engine_variant wgmma2wsfwd LOCO_CUDA_ATTN_FWD=wgmma2-ws "$WG_BUILD"
+engine_variant wgmma2wsswfwd LOCO_CUDA_ATTN_FWD=wgmma2-ws-sw "$WG_BUILD"
 # the two-warpgroup backward (dK/dV and dQ kernels) without block barriers: stages by mbarrier
 engine_variant wgmma2mbbwd LOCO_CUDA_ATTN_BWD=wgmma2-mb "$WG_BUILD"
 engine_variant wgmma2mbswbwd LOCO_CUDA_ATTN_BWD=wgmma2-mb-sw "$WG_BUILD"
@@ -377,7 +384,7 @@ run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" 
 # (Nsight Compute, attn_times under the stage's result): which variant wins for which kernel; optional
 # (newest first: the runs go config by config, gpt2-124m then 1b, and a cut takes the last)
 ATTN_VARIANTS=default
-for v in wgmma2ppfwd wgmma2ppswfwd wgmma2pparegswfwd wgmma2mbbwd wgmma2mbswbwd wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
+for v in wgmma2wsfwd wgmma2wsswfwd wgmma2ppfwd wgmma2ppswfwd wgmma2pparegswfwd wgmma2mbbwd wgmma2mbswbwd wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
   wgmma2swbwd wgmma2bwd wgmmafwd wgmmasyncfwd wgmmabwd wgmmasync rows32 fusedbwd partials; do
   stage_ok "parity_$v" && ATTN_VARIANTS+=",$v"
 done
@@ -572,6 +579,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "wgmma2_areg_bwd": res(stage + "_wgmma2aregbwd"), "wgmma2_atomic_areg_bwd": res(stage + "_wgmma2atomicaregbwd"),
             "wgmma2_pp_fwd": res(stage + "_wgmma2ppfwd"), "wgmma2_pp_sw_fwd": res(stage + "_wgmma2ppswfwd"),
             "wgmma2_pp_areg_sw_fwd": res(stage + "_wgmma2pparegswfwd"),
+            "wgmma2_ws_fwd": res(stage + "_wgmma2wsfwd"), "wgmma2_ws_sw_fwd": res(stage + "_wgmma2wsswfwd"),
             "wgmma2_mb_bwd": res(stage + "_wgmma2mbbwd"), "wgmma2_mb_sw_bwd": res(stage + "_wgmma2mbswbwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
@@ -687,7 +695,9 @@ cmp["wgmma_areg_same_as_smem"] = {"fwd": same_parity(res("parity_wgmma2fwd"), re
 # while read
 cmp["wgmma_pp_same_as_plain"] = {"fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2ppfwd")),
                                  "sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2ppswfwd")),
-                                 "areg_sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2pparegswfwd"))}
+                                 "areg_sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2pparegswfwd")),
+                                 "ws_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2wsfwd")),
+                                 "ws_sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2wsswfwd"))}
 # ... and so does the backward with mbarrier stages (swizzled or not)
 cmp["wgmma_mb_same_as_plain"] = {"bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2mbbwd")),
                                  "sw_bwd": same_parity(res("parity_wgmma2mbbwd"), res("parity_wgmma2mbswbwd"))}

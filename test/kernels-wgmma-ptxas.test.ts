@@ -50,9 +50,10 @@ test('wgmma attention kernels: no spills and no C75xx (serialized or waited) not
   // registers (wgmma2-areg): the two-warpgroup forward at both head dims, the dK/dV and dQ kernels at
   // head_dim 64, each swizzled or not, and the fused backward at head_dim 64; and the two-warpgroup
   // forward with mbarrier stages and its products in turns (wgmma2-pp), both head dims, swizzled or not,
-  // and with Q in registers (wgmma2-pp-areg-sw, swizzled, both head dims);
+  // with Q in registers (wgmma2-pp-areg-sw, swizzled, both head dims) and with a producer warpgroup
+  // (wgmma2-ws, both head dims, swizzled or not: its setmaxnreg honoured, no spill in either role);
   // and the two-warpgroup dK/dV and dQ kernels with mbarrier stages (wgmma2-mb), the same four ways
-  assert.equal(wg.length, 56, wg.map((k) => k.name).join('\n'));
+  assert.equal(wg.length, 60, wg.map((k) => k.name).join('\n'));
   for (const k of wg) {
     assert.ok(Number.isFinite(k.registers) && k.registers <= 255, JSON.stringify(k));
     assert.equal(k.spillStores + k.spillLoads, 0, `spills in ${k.name}`);

@@ -37,7 +37,7 @@
 struct EmuDim { unsigned x = 0, y = 0, z = 0; };
 static EmuDim threadIdx, blockIdx;  // of the fiber running (emu_fibers.h: one fiber per CUDA thread)
 static EmuDim gridDim, blockDim;
-static constexpr int EMU_THREADS = 256;  // the most threads a block may have
+static constexpr int EMU_THREADS = 384;  // the most threads a block may have (three warpgroups: LOCO_CUDA_ATTN_FWD=wgmma2-ws)
 static int g_block_threads = 128;
 static EmuFibers g_fibers;
 static float g_shfl[EMU_THREADS];
@@ -373,12 +373,17 @@ void emu_wgmma(float* d, int N, const uint32_t* a_regs, uint64_t da, uint64_t db
   g_wg.issue({d, N, a_regs, da, db, trans_b, accumulate});
 }
 void emu_wgmma_commit() { g_wg.commit(); }
+// (the count, a multiple of 32 up to the block, comes with each use; a phase in progress keeps its own)
+static void named_check(int id, int count) {
+  if (id < 1 || id > 15 || count % 32 || count > g_block_threads || !g_fibers.ensure_participants(NAMED_BARRIER + id, count))
+    throw std::runtime_error("bar.sync / bar.arrive: id 1-15, a count of whole warps, the same count within a phase");
+}
 void emu_named_sync(int id, int count) {
-  if (count != g_block_threads || id < 1 || id > 15) throw std::runtime_error("bar.sync: a named barrier of the whole block, id 1-15");
+  named_check(id, count);
   g_fibers.barrier(NAMED_BARRIER + id);
 }
 void emu_named_arrive(int id, int count) {
-  if (count != g_block_threads || id < 1 || id > 15) throw std::runtime_error("bar.arrive: a named barrier of the whole block, id 1-15");
+  named_check(id, count);
   g_fibers.arrive(NAMED_BARRIER + id);
 }
 static bool g_weaker_waits = false;  // --inject-hazard
@@ -447,6 +452,8 @@ struct Variant {
                             // mbarriers and its warpgroups' products in turns (LOCO_CUDA_ATTN_FWD=wgmma2-pp)
   bool mbar_bwd = false;    // with wgmma and wgs = 2: the backward kernels' stages handed over by
                             // mbarriers (LOCO_CUDA_ATTN_BWD=wgmma2-mb)
+  bool producer = false;    // with pingpong: a producer warpgroup issues every copy, 384 threads
+                            // (LOCO_CUDA_ATTN_FWD=wgmma2-ws)
 };
 
 template <int HD>
@@ -547,7 +554,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
       if (variant.keys128 && wgs != 2) throw std::runtime_error("the 128-key forward has two warpgroups");
       if (variant.areg && (wgs != 2 || variant.keys128)) throw std::runtime_error("Q in registers: the 64-key forward with two warpgroups");
       if (variant.pingpong && (wgs != 2 || variant.keys128 || (variant.areg && !variant.swizzle))) throw std::runtime_error("the ping-pong forward: 64-key tiles, two warpgroups (with Q in registers: swizzled)");
-      auto fwd = variant.pingpong ? (variant.areg ? attn3_fwd_kernel<HD, 2, true, true, 64, true, true>
+      if (variant.producer && (!variant.pingpong || variant.areg)) throw std::runtime_error("the producer warpgroup: with the ping-pong forward, Q from shared memory");
+      auto fwd = variant.producer ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, false, true, true> : attn3_fwd_kernel<HD, 2, true, false, 64, false, true, true>)
+                 : variant.pingpong ? (variant.areg ? attn3_fwd_kernel<HD, 2, true, true, 64, true, true>
                                      : variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, false, true> : attn3_fwd_kernel<HD, 2, true, false, 64, false, true>)
                  : variant.areg ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, true> : attn3_fwd_kernel<HD, 2, true, false, 64, true>)
                  : variant.keys128 ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 128> : attn3_fwd_kernel<HD, 2, true, false, 128>)
@@ -555,7 +564,7 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
                  : wgs == 2      ? attn3_fwd_kernel<HD, 2, true>
                  : wg_sync       ? attn3_fwd_kernel<HD, 1, false>
                                  : attn3_fwd_kernel<HD, 1, true>;
-      launch(cdiv(Tn, 64 * wgs), gy, [&] { fwd(y.data(), lse.data(), qkv.data(), Tn, H, sl); }, 128 * wgs);
+      launch(cdiv(Tn, 64 * wgs), gy, [&] { fwd(y.data(), lse.data(), qkv.data(), Tn, H, sl); }, 128 * wgs + (variant.producer ? 128 : 0));
       fwd_done = true;
     }
   if (!fwd_done) launch(gx_fwd, gy, [&] {
@@ -697,11 +706,11 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
     snprintf(b, sizeof b, "%.3g", v);
     return std::string(b);
   };
-  char buf[1100];
+  char buf[1200];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"keys128\":%s,\"areg\":%s,\"pingpong\":%s,\"mbar_bwd\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"keys128\":%s,\"areg\":%s,\"pingpong\":%s,\"mbar_bwd\":%s,\"producer\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
            "\"dk_rel\":%s,\"dv_rel\":%s,\"output_fnv1a\":\"%016llx\",\"dkv_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", variant.keys128 ? "true" : "false", variant.areg ? "true" : "false", variant.pingpong ? "true" : "false", variant.mbar_bwd ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", variant.keys128 ? "true" : "false", variant.areg ? "true" : "false", variant.pingpong ? "true" : "false", variant.mbar_bwd ? "true" : "false", variant.producer ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
            num(ey).c_str(), num(lse_abs).c_str(), num(eq).c_str(), num(ek).c_str(), num(ev).c_str(), (unsigned long long)sum,
            (unsigned long long)dkv_sum, ok ? "true" : "false");
   json = buf;
@@ -733,6 +742,7 @@ int main(int argc, char** argv) {
     add(run_case<64>(2, 260, 2, false, one, {.atomic = true, .wgmma = true, .wgs = 2, .areg = true}));
     add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true}));
     add(run_case<64>(1, 520, 1, false, one, {.wgmma = true, .wgs = 2, .mbar_bwd = true}));
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true, .producer = true}));
   } else {
     add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
     add(run_case<32>(1, 77, 2, false, one));   // two heads
@@ -834,6 +844,11 @@ int main(int argc, char** argv) {
     // ... with Q in registers too (wgmma2-pp-areg-sw)
     add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .areg = true, .pingpong = true}));
     add(run_case<128>(1, 330, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .areg = true, .pingpong = true}));
+    // ... with a producer warpgroup issuing every copy (wgmma2-ws, 384 threads): consumers wait on
+    // full, the producer on empty (four stages: refilled from the fifth tile, T = 520 and 330)
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true, .producer = true}));
+    add(run_case<64>(1, 100, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true, .producer = true}));
+    add(run_case<128>(1, 330, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true, .producer = true}));
     // the backward's stages handed over by mbarriers (wgmma2-mb; four stages, so a stage is refilled
     // from the fifth tile on): T = 260 and 520 at head_dim 64, 330 at 128 (swizzled too), beside the
     // two-warpgroup backward without mbarriers: the same sums, so the same bits

@@ -110,6 +110,14 @@ class EmuFibers {
     f.wait_id = id;
     to_main(f);  // back when run() resumes this fiber (it sets cur_ and calls on_resume first)
   }
+  // barrier `id` to have n participants: set while no phase is in progress, else it must already
+  // have n (a named barrier's count comes with each bar.sync / bar.arrive)
+  bool ensure_participants(int id, int n) {
+    if (participants_[id] == n) return true;
+    if (arrived_[id] != 0) return false;
+    participants_[id] = n;
+    return true;
+  }
   void arrive(int id) {
     if (++arrived_[id] >= participants_[id]) release(id);
   }

@@ -42,6 +42,8 @@ VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": 
             "wgmma2ppfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-pp"},
             "wgmma2ppswfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-pp-sw"},
             "wgmma2pparegswfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-pp-areg-sw"},
+            "wgmma2wsfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-ws"},
+            "wgmma2wsswfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-ws-sw"},
             "wgmma2mbbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-mb"},
             "wgmma2mbswbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-mb-sw"}}
 # a forward of its own, combinable with any backward (wgmmafwd: the forward on warpgroup MMA, wgmma2fwd
@@ -50,9 +52,11 @@ VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": 
 # wgmma2k128fwd: wgmma2fwd with 128-key tiles, wgmma2k128swfwd the same swizzled; wgmma2aregfwd:
 # wgmma2fwd with Q held in registers, wgmma2aregswfwd the same swizzled; wgmma2ppfwd: wgmma2fwd with
 # mbarrier stages and its warpgroups' products in turns, wgmma2ppswfwd the same swizzled,
-# wgmma2pparegswfwd that with Q in registers)
+# wgmma2pparegswfwd that with Q in registers; wgmma2wsfwd, wgmma2wsswfwd: wgmma2ppfwd, -sw with a
+# producer warpgroup issuing every copy)
 FORWARD_ONLY_VARIANTS = ("wgmmafwd", "wgmma2fwd", "wgmmasyncfwd", "wgmma2swfwd", "wgmma2k128fwd", "wgmma2k128swfwd",
-                         "wgmma2aregfwd", "wgmma2aregswfwd", "wgmma2ppfwd", "wgmma2ppswfwd", "wgmma2pparegswfwd")
+                         "wgmma2aregfwd", "wgmma2aregswfwd", "wgmma2ppfwd", "wgmma2ppswfwd", "wgmma2pparegswfwd",
+                         "wgmma2wsfwd", "wgmma2wsswfwd")
 # a whole backward of their own (dK/dV kernel + dQ finish or reduce; wgmma: both kernels on warpgroup
 # MMA, wgmma2 with two warpgroups per block; tc2bwd: the mma.sync pair where the default is wgmma2,
 # head_dim 128 on an H100/H200 since h200-7; atomicbwd: the fused backward with dQ by atomic adds;

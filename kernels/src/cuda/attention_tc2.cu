@@ -83,16 +83,18 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // WG_PIPE2_PP and _SW: the two-warpgroup forward with mbarrier stages and its products in turns,
 // wgmma2-pp and wgmma2-pp-sw; WG_PIPE2_MB and _SW: the two-warpgroup backward with mbarrier stages,
 // wgmma2-mb and wgmma2-mb-sw; WG_PIPE2_PP_AREG_SW: the forward with all three, mbarrier stages and
-// turns, Q in registers, the 128-byte swizzle, wgmma2-pp-areg-sw.)
+// turns, Q in registers, the 128-byte swizzle, wgmma2-pp-areg-sw; WG_PIPE2_WS and _SW: wgmma2-pp with
+// a producer warpgroup issuing every copy, wgmma2-ws and wgmma2-ws-sw.)
 enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
               WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_PP, WG_PIPE2_PP_SW,
-              WG_PIPE2_MB, WG_PIPE2_MB_SW, WG_PIPE2_PP_AREG_SW };
+              WG_PIPE2_MB, WG_PIPE2_MB_SW, WG_PIPE2_PP_AREG_SW, WG_PIPE2_WS, WG_PIPE2_WS_SW };
 constexpr std::pair<const char*, WgMode> WG_NAMES[] = {
     {"wgmma", WG_PIPE}, {"wgmma2", WG_PIPE2}, {"wgmma-sync", WG_SYNC}, {"wgmma-sw", WG_PIPE_SW}, {"wgmma2-sw", WG_PIPE2_SW},
     {"wgmma2-atomic", WG_PIPE2_ATOMIC}, {"wgmma2-atomic-sw", WG_PIPE2_ATOMIC_SW}, {"wgmma2-k128", WG_PIPE2_K128},
     {"wgmma2-k128-sw", WG_PIPE2_K128_SW}, {"wgmma2-areg", WG_PIPE2_AREG}, {"wgmma2-areg-sw", WG_PIPE2_AREG_SW},
     {"wgmma2-atomic-areg", WG_PIPE2_ATOMIC_AREG}, {"wgmma2-pp", WG_PIPE2_PP}, {"wgmma2-pp-sw", WG_PIPE2_PP_SW},
-    {"wgmma2-mb", WG_PIPE2_MB}, {"wgmma2-mb-sw", WG_PIPE2_MB_SW}, {"wgmma2-pp-areg-sw", WG_PIPE2_PP_AREG_SW}};
+    {"wgmma2-mb", WG_PIPE2_MB}, {"wgmma2-mb-sw", WG_PIPE2_MB_SW}, {"wgmma2-pp-areg-sw", WG_PIPE2_PP_AREG_SW},
+    {"wgmma2-ws", WG_PIPE2_WS}, {"wgmma2-ws-sw", WG_PIPE2_WS_SW}};
 WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::initializer_list<const char*> others = {}) {
   auto taken = [&](WgMode m) { return std::find(takes.begin(), takes.end(), m) != takes.end(); };
   WgMode want = WG_OFF;
@@ -113,18 +115,20 @@ WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::init
 }
 WgMode wgmma_fwd_mode() {
   static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
-                                                      WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_PP, WG_PIPE2_PP_SW, WG_PIPE2_PP_AREG_SW});
+                                                      WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_PP, WG_PIPE2_PP_SW, WG_PIPE2_PP_AREG_SW,
+                                                      WG_PIPE2_WS, WG_PIPE2_WS_SW});
   return m;
 }
 bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }
-template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false, bool MB = false>
+template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false, bool MB = false, bool WS = false>
 void fwd_wgmma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   using W = WgShape<HD, WGS>;
   // (SW: the alignment; MB: a fourth K/V stage and eight mbarriers after the stages)
   constexpr size_t smem = (KN == 128 ? W::fwd_smem_k128 : MB ? W::fwd_smem_mb : PIPE ? W::fwd_smem_pipe : W::fwd_smem) + (SW ? 1024 : 0);
-  auto kernel = attn3_fwd_kernel<HD, WGS, PIPE, SW, KN, AREG, MB>;
+  auto kernel = attn3_fwd_kernel<HD, WGS, PIPE, SW, KN, AREG, MB, WS>;
   set_dynamic_smem(kernel, smem);
-  kernel<<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
+  // (WS: and the producer warpgroup)
+  kernel<<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT + (WS ? 128 : 0), smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn3_fwd (wgmma)");
 }
 template <int HD>
@@ -144,6 +148,8 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
       case WG_PIPE2_PP: return fwd_wgmma<HD, 2, true, false, 64, false, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_PP_SW: return fwd_wgmma<HD, 2, true, true, 64, false, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_PP_AREG_SW: return fwd_wgmma<HD, 2, true, true, 64, true, true>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2_WS: return fwd_wgmma<HD, 2, true, false, 64, false, true, true>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2_WS_SW: return fwd_wgmma<HD, 2, true, true, 64, false, true, true>(y, lse, qkv, B, Tn, H);
       case WG_OFF:
       case WG_PIPE2_ATOMIC:
       case WG_PIPE2_ATOMIC_SW:
@@ -402,6 +408,8 @@ const char* attention_tc2_fwd_name(int hd) {
     case WG_PIPE2_PP: return "wgmma forward, 2 warpgroups in turns, mbarrier stages";
     case WG_PIPE2_PP_SW: return "wgmma forward, 2 warpgroups in turns, mbarrier stages, 128-byte swizzle";
     case WG_PIPE2_PP_AREG_SW: return "wgmma forward, 2 warpgroups in turns, mbarrier stages, Q in registers, 128-byte swizzle";
+    case WG_PIPE2_WS: return "wgmma forward, producer warpgroup, 2 warpgroups in turns";
+    case WG_PIPE2_WS_SW: return "wgmma forward, producer warpgroup, 2 warpgroups in turns, 128-byte swizzle";
     default: return "wgmma forward";
   }
 }

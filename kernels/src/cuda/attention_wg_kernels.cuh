@@ -324,6 +324,21 @@ __device__ __forceinline__ void mbar_wait(uint32_t bar, int parity) {
                  : "=r"(done) : "r"(bar), "r"(parity) : "memory");
 #endif
 }
+// a warpgroup's register budget from here on (sm_90a setmaxnreg; all 128 threads at once): the
+// warp-specialized forward's producer gives registers up, its consumers take them (ptxas allocates
+// the code after each for its new count)
+template <int N>
+__device__ __forceinline__ void setmaxnreg_dec() {
+#if !defined(LOCO_CUDA_EMULATE) && !defined(LOCO_WG_TRAP)
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(N));
+#endif
+}
+template <int N>
+__device__ __forceinline__ void setmaxnreg_inc() {
+#if !defined(LOCO_CUDA_EMULATE) && !defined(LOCO_WG_TRAP)
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(N));
+#endif
+}
 // named barrier `id` (1 … 15; 0 is __syncthreads') of `N` threads: wait there, or only count as arrived
 template <int N>
 __device__ __forceinline__ void named_sync(int id) {
@@ -526,14 +541,15 @@ __device__ __forceinline__ HeadIn head_in(const bf16* qkv, const bf16* dy, const
 // (SW: the 128-byte swizzle's places, wg_chunk_off; the 8 lanes of a chunk write 8 rows' chunks at
 // 8 different 16-byte bank groups, so no bank conflicts either)
 // (AR: wg_chunk_off's; the forward's 128-key K and V tiles with SW)
-template <int HD, int NT = 128, int ROWS = 64, bool SW = false, int AR = 64>
+// (ROLLED: a rolled loop always: the warp-specialized forward's producer, at 40 registers)
+template <int HD, int NT = 128, int ROWS = 64, bool SW = false, int AR = 64, bool ROLLED = false>
 __device__ __forceinline__ void wg_cp_tile(unsigned char* dst, const bf16* src, size_t ld, int r0, int Tn) {
   constexpr int NCH = HD / 8, GROUPS = NT / 8 / NCH, PASSES = ROWS / 8 / GROUPS;
   static_assert(GROUPS * NCH * 8 == NT && PASSES * GROUPS * 8 == ROWS, "wg_cp_tile: NT threads cover whole 8-row groups");
   const int r8 = threadIdx.x % 8, idx = threadIdx.x / 8, c = idx % NCH, rg0 = idx / NCH;
   // (a rolled loop for the 128-key tiles: unrolled, the swizzled forward's 16 copies per tile held
   // their addresses across the loop, 16 bytes of spill at head_dim 128)
-#pragma unroll(AR == 128 ? 1 : PASSES)
+#pragma unroll((AR == 128 || ROLLED) ? 1 : PASSES)
   for (int p = 0; p < PASSES; p++) {
     const int rg = p * GROUPS + rg0, row = r0 + rg * 8 + r8;
     const bool ok = row < Tn;
@@ -798,12 +814,12 @@ __global__ void __launch_bounds__(128 * WGS)
 // the head's q columns in qkv; k at + d, v at + 2d)
 // (KN = 128: the forward's 128-key tiles, LOCO_CUDA_ATTN_FWD=wgmma2-k128, each two 64-row tiles, or
 // with SW 128-row atom columns)
-template <int HD, int NT, bool SW = false, int KN = 64>
+template <int HD, int NT, bool SW = false, int KN = 64, bool ROLLED = false>
 __device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const bf16* qh, size_t ld, int d, int kt, int Tn) {
   constexpr size_t KT = (size_t)KN * HD * 2;  // bytes of a K or V tile
   unsigned char* k = KV + st * 2 * KT;
-  wg_cp_tile<HD, NT, KN, SW, KN>(k, qh + d, ld, kt * KN, Tn);
-  wg_cp_tile<HD, NT, KN, SW, KN>(k + KT, qh + 2 * d, ld, kt * KN, Tn);
+  wg_cp_tile<HD, NT, KN, SW, KN, ROLLED>(k, qh + d, ld, kt * KN, Tn);
+  wg_cp_tile<HD, NT, KN, SW, KN, ROLLED>(k + KT, qh + 2 * d, ld, kt * KN, Tn);
   cp_async_commit();
 }
 // dQ for a block of 64 queries on warpgroup MMA, streaming 64-key tiles up to the diagonal:
@@ -987,12 +1003,14 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
 // takes at head_dim 128 with a causal mask — the scores as m64n128k16, P·V over 128 keys, half the
 // barriers, softmax reductions and tile waits per key, and each score product reading 2 KB of Q for
 // 4 KB of K instead of 2 for 2. Its sums differ from the 64-key kernels' (a rescale per 128 keys).
-template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false, bool MB = false>
-__global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H,
-                                                              float scale_log2) {
+template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false, bool MB = false, bool WS = false>
+// (WS: one block per SM declared, which tells ptxas the register count its setmaxnreg starts from)
+__global__ void __launch_bounds__(128 * WGS + (WS ? 128 : 0), WS ? 1 : 0)
+    attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H, float scale_log2) {
   static_assert(KN == 64 || (KN == 128 && PIPE), "128-key tiles: the overlapped schedule");
   static_assert(!AREG || PIPE, "Q in registers: the overlapped schedule");
   static_assert(!MB || (PIPE && WGS == 2), "mbarrier stages and turns: two warpgroups, overlapped");
+  static_assert(!WS || MB, "a producer warpgroup: with mbarrier stages");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   constexpr size_t KT = (size_t)KN * HD * 2;  // bytes of a K or V tile
@@ -1004,7 +1022,11 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
   const int bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
   const bf16* qh = qkv + (size_t)b * Tn * ld + (size_t)h * HD;
-  const int wg = wg_index<WGS>(), warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  // WS: warpgroup 0 the producer, 1 and 2 the consumers (this kernel's warpgroups 0 and 1)
+  // (unsigned, as threadIdx.x: signed divisions and remainders would cost instructions and registers)
+  const unsigned tid = WS ? threadIdx.x - 128 : threadIdx.x;
+  const int wg = WGS == 1 ? 0 : (int)tid / 128, warp = (int)((tid / 32) % 4), lane = (int)(tid % 32), g = lane >> 2,
+            t = lane & 3;  // (wg as wg_index computes it, the others as the kernels always have)
   const int q0 = qb * R * WGS, qlast = (q0 + R * WGS < Tn ? q0 + R * WGS : Tn) - 1, nkt = qlast / KN + 1;
   const int wq = q0 + wg * R, wkt = wq < Tn ? ((wq + R < Tn ? wq + R : Tn) - 1) / KN + 1 : 0;
   // the overlapped schedule's K/V stages: 3, or with MB 4 (tile kt + 2's copies go into the stage of
@@ -1016,14 +1038,39 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
   // other warpgroup may still be reading.)
   constexpr int NS = MB ? 4 : 3;
   const uint32_t full = wg_smem_offset(KV + NS * 2 * KT);  // full[st] at full + 8·st
+  // WS (LOCO_CUDA_ATTN_FWD=wgmma2-ws): a third warpgroup, the producer, issues every copy: Q and each
+  // K/V tile into its stage once empty[st] (256 arrivals: every consumer thread done with the
+  // stage's last tile) completed, then arrives on full[st] (its 128 threads); the consumers only
+  // wait, compute, and arrive on empty. The producer gives its registers up (40), the consumers take
+  // them (232), as FlashAttention-3 does.
+  const uint32_t empty = full + 8 * NS;
   if constexpr (MB) {
-    if (threadIdx.x == 0)
-      for (int i = 0; i < NS; i++) mbar_init(full + 8 * i, NT);
+    if (threadIdx.x == 0) {
+      for (int i = 0; i < NS; i++) mbar_init(full + 8 * i, WS ? 128 : NT);
+      if constexpr (WS)
+        for (int i = 0; i < NS; i++) mbar_init(empty + 8 * i, NT);
+    }
     __syncthreads();
   }
-  wg_cp_tile<HD, NT, R * WGS, SW>(Qs, qh, ld, q0, Tn);
-  wg_stage_kv<HD, NT, SW, KN>(KV, 0, qh, ld, d, 0, Tn);  // (one group with Q)
-  if constexpr (MB) cp_async_mbar_arrive(full);
+  if constexpr (WS) {
+    if (threadIdx.x < 128) {
+      setmaxnreg_dec<40>();
+      for (int j = 0; j < nkt; j++) {
+        const int st = wg_stage<NS>(j);
+        if (j >= NS) mbar_wait(empty + 8 * st, (j / NS - 1) & 1);
+        if (j == 0) wg_cp_tile<HD, 128, R * WGS, SW, 64, true>(Qs, qh, ld, q0, Tn);
+        wg_stage_kv<HD, 128, SW, KN, true>(KV, st, qh, ld, d, j, Tn);
+        cp_async_mbar_arrive(full + 8 * st);
+      }
+      cp_async_wait<0>();
+      return;
+    }
+    setmaxnreg_inc<232>();
+  } else {
+    wg_cp_tile<HD, NT, R * WGS, SW>(Qs, qh, ld, q0, Tn);
+    wg_stage_kv<HD, NT, SW, KN>(KV, 0, qh, ld, d, 0, Tn);  // (one group with Q)
+    if constexpr (MB) cp_async_mbar_arrive(full);
+  }
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's Q tile (the scores' A)
   const int wq0 = wq + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
   float o[HD / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
@@ -1058,7 +1105,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       }
     }
   } else {
-    if (nkt > 1) {
+    if (!WS && nkt > 1) {
       wg_stage_kv<HD, NT, SW, KN>(KV, 1, qh, ld, d, 1, Tn);
       if constexpr (MB) cp_async_mbar_arrive(full + 8);
     }
@@ -1104,7 +1151,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
         if constexpr (MB) landed(kt + 1);
         else wg_tile_ready(false);
       }
-      if (kt + 2 < nkt) {
+      if (!WS && kt + 2 < nkt) {
         wg_stage_kv<HD, NT, SW, KN>(KV, wg_stage<NS>(kt + 2), qh, ld, d, kt + 2, Tn);
         if constexpr (MB) cp_async_mbar_arrive(full + 8 * wg_stage<NS>(kt + 2));
       }
@@ -1139,6 +1186,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_fwd_kernel(bf16* y, float* ls
       wg_wait<0>();  // tile kt's P·V
       wg_fence_acc(o);
       wg_fence_a(pa);
+      if constexpr (WS) mbar_arrive(empty + 8 * wg_stage<NS>(kt));  // this thread is done with tile kt's stage
       if (mine_next) rescale_rows<HD>(o, corr);
     }
   }
