@@ -5,7 +5,11 @@
 // queries and keys exchanged) and the forward (attn3_fwd_kernel), each with one or two warpgroups
 // per block (WgShape's WGS); the dK/dV kernel can also compute dQ (its DQ, LOCO_CUDA_ATTN_BWD=
 // wgmma2-atomic) and the forward can take 128-key tiles (its KN, LOCO_CUDA_ATTN_FWD=wgmma2-k128),
-// both written 2026-11-27 and not yet run on a GPU. Why: the tc2 dK/dV kernel reads its B operands from shared memory with ldmatrix, each
+// both written 2026-11-27 and not yet run on a GPU; nor have these, from the session after: the
+// score products' A operand held in registers (AREG: wgmma2-areg), the stages handed over by
+// mbarriers instead of block barriers, with the forward's two warpgroups issuing in turns (MB:
+// LOCO_CUDA_ATTN_FWD=wgmma2-pp, LOCO_CUDA_ATTN_BWD=wgmma2-mb), and the forward's copies issued by a
+// producer warpgroup (WS: wgmma2-ws; docs/cuda.md, "wgmma forward"). Why: the tc2 dK/dV kernel reads its B operands from shared memory with ldmatrix, each
 // of its four warps the same Q and dO tiles again, ≈ 2.5× the shared-memory time of its tensor time
 // (docs/cuda.md, "Why the attention backward stays slow"). Here one warpgroup (the block's 4 warps,
 // 64 keys) issues each product as wgmma.mma_async m64nNk16, which reads B from shared memory once per
