@@ -378,13 +378,10 @@ static void named_check(int id, int count) {
   if (id < 1 || id > 15 || count % 32 || count > g_block_threads || !g_fibers.ensure_participants(NAMED_BARRIER + id, count))
     throw std::runtime_error("bar.sync / bar.arrive: id 1-15, a count of whole warps, the same count within a phase");
 }
-void emu_named_sync(int id, int count) {
+void emu_named_barrier(int id, int count, bool wait) {
   named_check(id, count);
-  g_fibers.barrier(NAMED_BARRIER + id);
-}
-void emu_named_arrive(int id, int count) {
-  named_check(id, count);
-  g_fibers.arrive(NAMED_BARRIER + id);
+  if (wait) g_fibers.barrier(NAMED_BARRIER + id);
+  else g_fibers.arrive(NAMED_BARRIER + id);
 }
 static bool g_weaker_waits = false;  // --inject-hazard
 // Runs the products the wait completes, in issue order: every thread first publishes the A registers

@@ -18,17 +18,8 @@ import sys
 
 
 def load(path):
-    with open(path) as f:
-        text = f.read().strip()
-    # gpu-check.sh's stdout may carry other lines before the summary: the last JSON line
-    for line in reversed(text.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                pass
-    return json.loads(text)
+    with open(path) as f:  # (gpu-check.sh's stdout is its summary alone, as is gpu-check.json)
+        return json.load(f)
 
 
 def fmt(v, spec):

@@ -280,8 +280,7 @@ void emu_mbar_init(uint32_t bar, int count);
 void emu_mbar_arrive(uint32_t bar);
 void emu_mbar_wait(uint32_t bar, int parity);
 void emu_cp_async_mbar_arrive(uint32_t bar);
-void emu_named_sync(int id, int count);
-void emu_named_arrive(int id, int count);
+void emu_named_barrier(int id, int count, bool wait);
 #endif
 // an mbarrier expecting `count` arrivals per phase (one thread initializes; a block barrier after it)
 __device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
@@ -343,21 +342,15 @@ __device__ __forceinline__ void setmaxnreg_inc() {
   asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(N));
 #endif
 }
-// named barrier `id` (1 … 15; 0 is __syncthreads') of `N` threads: wait there, or only count as arrived
-template <int N>
-__device__ __forceinline__ void named_sync(int id) {
+// named barrier `id` (1 … 15; 0 is __syncthreads') of `N` threads: WAIT there (bar.sync), or only
+// count as arrived (bar.arrive)
+template <int N, bool WAIT>
+__device__ __forceinline__ void named_barrier(int id) {
 #ifdef LOCO_CUDA_EMULATE
-  emu_named_sync(id, N);
+  emu_named_barrier(id, N, WAIT);
 #else
-  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "n"(N) : "memory");
-#endif
-}
-template <int N>
-__device__ __forceinline__ void named_arrive(int id) {
-#ifdef LOCO_CUDA_EMULATE
-  emu_named_arrive(id, N);
-#else
-  asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "n"(N) : "memory");
+  if constexpr (WAIT) asm volatile("bar.sync %0, %1;\n" ::"r"(id), "n"(N) : "memory");
+  else asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "n"(N) : "memory");
 #endif
 }
 
@@ -1136,13 +1129,13 @@ __global__ void __launch_bounds__(128 * WGS + (WS ? 128 : 0), WS ? 1 : 0)
     // products do (FlashAttention-3's ping-pong); warpgroup 1 opens the first turn for 0, and does not
     // hand on its last (every bar.sync then meets exactly its 128 arrivals)
     if constexpr (MB)
-      if (wg == 1) named_arrive<NT>(1);
+      if (wg == 1) named_barrier<NT, false>(1);
     auto turn_begin = [&]() {
-      if constexpr (MB) named_sync<NT>(1 + wg);
+      if constexpr (MB) named_barrier<NT, true>(1 + wg);
     };
     auto turn_end = [&](int kt) {
       if constexpr (MB)
-        if (wg == 0 || kt + 1 < nkt) named_arrive<NT>(2 - wg);
+        if (wg == 0 || kt + 1 < nkt) named_barrier<NT, false>(2 - wg);
     };
     for (int kt = 0; kt < nkt; kt++) {
       const bool next = kt + 1 < nkt;
