@@ -295,6 +295,13 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.ok(Math.abs(j.comparison['1b'].speedup_vs_torch_compile - 0.85) < 1e-9);
   assert.ok(Math.abs(j.comparison.sparseloco_124m.compress_speedup_vs_torch - 30) < 1e-9);
   assert.equal(j.device_name, 'Stub GPU');
+  // the next GPU run's commands (docs/benchmarks.md, "The next GPU run") name only stages that exist:
+  // a misspelt name in GPU_CHECK_SKIP or GPU_CHECK_ONLY would silently run or skip the wrong ones
+  const doc = readFileSync(join(ROOT, 'docs', 'benchmarks.md'), 'utf8');
+  const plan = doc.slice(doc.lastIndexOf('**The next GPU run.**'));
+  const named = [...plan.matchAll(/GPU_CHECK_(SKIP|ONLY)="([^"]*)"/g)];
+  assert.ok(named.length >= 2, 'the next run names its stages');
+  for (const m of named) for (const st of m[2].split(/\s+/).filter(Boolean)) assert.ok(stages.includes(st), `GPU_CHECK_${m[1]} names ${st}, not a stage of gpu-check.sh`);
   // tools/gpu_report.py turns the summary into docs/benchmarks.md's tables: every engine setting with
   // its ratio to torch.compile, every attn_times run, wgmma_rate's rows, the checks
   const rep = spawnSync('python3', [join(ROOT, 'kernels', 'tools', 'gpu_report.py'), join(out, 'gpu-check.json')], { encoding: 'utf8' });
