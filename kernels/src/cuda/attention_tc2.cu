@@ -356,19 +356,20 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
   if constexpr (HD == 64 || HD == 128)  // (attention_rope_bwd_fused is off with it: no tables here)
     if (wgmma_bwd(HD)) {
       if (cs) throw std::runtime_error("tensor-core attention: the wgmma backward does not undo RoPE");
-      if (wgmma_mode(HD) == WG_SYNC) return bwd_wgmma<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H);
-      if (wgmma_mode(HD) == WG_PIPE2) return bwd_wgmma<HD, true, 2>(dqkv, D, qkv, dy, lse, B, Tn, H);
-      if (wgmma_mode(HD) == WG_PIPE2_SW) return bwd_wgmma<HD, true, 2, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
-      if (wgmma_mode(HD) == WG_PIPE2_ATOMIC) return bwd_wgmma_atomic<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
-      if (wgmma_mode(HD) == WG_PIPE2_ATOMIC_SW) return bwd_wgmma_atomic<HD, HD == 128>(dqkv, D, qkv, dy, lse, B, Tn, H);
-      // the A operands in registers at head_dim 64; at 128 (too few registers left) the same kernels without
-      if (wgmma_mode(HD) == WG_PIPE2_AREG) return bwd_wgmma<HD, true, 2, false, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
-      if (wgmma_mode(HD) == WG_PIPE2_AREG_SW) return bwd_wgmma<HD, true, 2, true, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
-      if (wgmma_mode(HD) == WG_PIPE2_ATOMIC_AREG) return bwd_wgmma_atomic<HD, false, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
-      if (wgmma_mode(HD) == WG_PIPE2_MB) return bwd_wgmma<HD, true, 2, false, false, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
-      if (wgmma_mode(HD) == WG_PIPE2_MB_SW) return bwd_wgmma<HD, true, 2, true, false, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
-
-      return bwd_wgmma<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
+      switch (wgmma_mode(HD)) {
+        case WG_SYNC: return bwd_wgmma<HD, false>(dqkv, D, qkv, dy, lse, B, Tn, H);
+        case WG_PIPE2: return bwd_wgmma<HD, true, 2>(dqkv, D, qkv, dy, lse, B, Tn, H);
+        case WG_PIPE2_SW: return bwd_wgmma<HD, true, 2, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
+        case WG_PIPE2_ATOMIC: return bwd_wgmma_atomic<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
+        case WG_PIPE2_ATOMIC_SW: return bwd_wgmma_atomic<HD, HD == 128>(dqkv, D, qkv, dy, lse, B, Tn, H);
+        // the A operands in registers at head_dim 64; at 128 (too few registers left) the same kernels without
+        case WG_PIPE2_AREG: return bwd_wgmma<HD, true, 2, false, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
+        case WG_PIPE2_AREG_SW: return bwd_wgmma<HD, true, 2, true, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
+        case WG_PIPE2_ATOMIC_AREG: return bwd_wgmma_atomic<HD, false, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
+        case WG_PIPE2_MB: return bwd_wgmma<HD, true, 2, false, false, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
+        case WG_PIPE2_MB_SW: return bwd_wgmma<HD, true, 2, true, false, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
+        default: return bwd_wgmma<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H);  // WG_PIPE (the forward-only modes never get here)
+      }
     }
   if (fused_bwd_opt_in()) {
     if (cs) throw std::runtime_error("tensor-core attention: the fused backward does not undo RoPE");

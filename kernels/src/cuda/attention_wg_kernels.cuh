@@ -509,6 +509,20 @@ template <int S>
 __device__ __forceinline__ int wg_stage(int i) {
   return (int)((unsigned)i % S);
 }
+// Stages handed over by mbarriers (MB, WS): tile j (j ≥ 0) in stage j % NS, whose full and empty
+// barriers sit at full + 8·stage and empty + 8·stage.
+// Tile j landed (full's phase j / NS completed) and is visible to wgmma.
+template <int NS>
+__device__ __forceinline__ void wg_stage_landed(uint32_t full, int j) {
+  mbar_wait(full + 8 * wg_stage<NS>(j), (j / NS) & 1);
+  wg_fence_smem();
+}
+// Tile j's stage is free: every reader of tile j − NS, its last tile, arrived on its empty barrier
+// (the first NS tiles find their stages unused).
+template <int NS>
+__device__ __forceinline__ void wg_stage_free(uint32_t empty, int j) {
+  if (j >= NS) mbar_wait(empty + 8 * wg_stage<NS>(j), (j / NS - 1) & 1);
+}
 
 // this thread's warpgroup (0 in a one-warpgroup block: the compiler cannot know threadIdx.x < 128)
 template <int WGS>
@@ -654,11 +668,6 @@ __global__ void __launch_bounds__(128 * WGS)
     wg_stage_qdo<HD, NT, SW>(QD, LD, 1, in, ld, d, qt0 + 1, Tn);
     if constexpr (MB) cp_async_mbar_arrive(full + 8);
   }
-  // MB: tile j (from qt0) landed, visible to wgmma
-  auto landed = [&](int j) {
-    mbar_wait(full + 8 * (j % NS), (j / NS) & 1);
-    wg_fence_smem();
-  };
   const int wk = k0 + wg * R, wk0 = wk + warp * 16, key[2] = {wk0 + g, wk0 + g + 8};
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's K, V tiles (the scores' A)
   float dk[HD / 8][4], dv[HD / 8][4];
@@ -672,7 +681,7 @@ __global__ void __launch_bounds__(128 * WGS)
   // first group landed; the first iteration's wait then finds it done)
   uint32_t ka[AREG ? HD / 16 : 1][4], va[AREG ? HD / 16 : 1][4];
   if constexpr (AREG) {
-    if constexpr (MB) landed(0);
+    if constexpr (MB) wg_stage_landed<NS>(full, 0);
     else wg_tile_ready(AHEAD > 1 && qt0 + 1 < nq);
     wg_load_a<SW, HD>(ka, Ks + wg * W::TILE, warp, g, t);
     wg_load_a<SW, HD>(va, Vs + wg * W::TILE, warp, g, t);
@@ -682,7 +691,7 @@ __global__ void __launch_bounds__(128 * WGS)
     // PIPE: a later tile's copies start below, once the products reading their stage completed
     if (!PIPE && qt + 1 < nq) wg_stage_qdo<HD, NT, SW>(QD, LD, st ^ 1, in, ld, d, qt + 1, Tn);
     // (with PIPE and three stages tile qt + 1's copies, issued after tile qt's, may stay in flight)
-    if constexpr (MB) landed(qt - qt0);
+    if constexpr (MB) wg_stage_landed<NS>(full, qt - qt0);  // (tiles counted from this block's first)
     else wg_tile_ready(PIPE ? AHEAD > 1 && qt + 1 < nq : qt + 1 < nq);
     const unsigned char* Qs = QD + st * 2 * W::TILE;
     const unsigned char* dOs = Qs + W::TILE;
@@ -772,7 +781,7 @@ __global__ void __launch_bounds__(128 * WGS)
     if constexpr (MB) {  // tile qt + 2 into the stage of tile qt − 2, once every thread is done with it
       const int j = qt - qt0 + AHEAD;
       if (qt + AHEAD < nq) {
-        if (j >= NS) mbar_wait(empty + 8 * wg_stage<NS>(j), (j / NS - 1) & 1);
+        wg_stage_free<NS>(empty, j);
         wg_stage_qdo<HD, NT, SW>(QD, LD, wg_stage<NS>(j), in, ld, d, qt + AHEAD, Tn);
         cp_async_mbar_arrive(full + 8 * wg_stage<NS>(j));
       }
@@ -863,11 +872,6 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
     wg_stage_kv<HD, NT, SW>(KV, 1, in.qkv, ld, d, 1, Tn);
     if constexpr (MB) cp_async_mbar_arrive(full + 8);
   }
-  // MB: key tile j landed, visible to wgmma
-  auto landed = [&](int j) {
-    mbar_wait(full + 8 * (j % NS), (j / NS) & 1);
-    wg_fence_smem();
-  };
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's Q, dO tiles (the scores' A)
   const int wq0 = wq + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
   float l2[2], dd[2];
@@ -883,7 +887,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   // AREG: this warp's queries of Q and dO as A fragments, for every key tile's S and dP
   uint32_t qa[AREG ? HD / 16 : 1][4], oa[AREG ? HD / 16 : 1][4];
   if constexpr (AREG) {
-    if constexpr (MB) landed(0);
+    if constexpr (MB) wg_stage_landed<NS>(full, 0);
     else wg_tile_ready(AHEAD > 1 && 1 < nkt);
     wg_load_a<SW, HD>(qa, Qs + wg * W::TILE, warp, g, t);
     wg_load_a<SW, HD>(oa, dOs + wg * W::TILE, warp, g, t);
@@ -891,7 +895,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   for (int kt = 0; kt < nkt; kt++) {
     const int st = wg_stage<NS>(kt);
     if (!PIPE && kt + 1 < nkt) wg_stage_kv<HD, NT, SW>(KV, st ^ 1, in.qkv, ld, d, kt + 1, Tn);
-    if constexpr (MB) landed(kt);
+    if constexpr (MB) wg_stage_landed<NS>(full, kt);
     else wg_tile_ready(PIPE ? AHEAD > 1 && kt + 1 < nkt : kt + 1 < nkt);
     const unsigned char* Ks = KV + st * 2 * W::TILE;
     const unsigned char* Vs = Ks + W::TILE;
@@ -910,7 +914,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
       if constexpr (MB) {
         if (kt >= 1) mbar_arrive(empty + 8 * wg_stage<NS>(kt - 1));  // this thread's products on tile kt − 1 completed
         if (kt + AHEAD < nkt) {
-          if (kt + AHEAD >= NS) mbar_wait(empty + 8 * wg_stage<NS>(kt + AHEAD), ((kt + AHEAD) / NS - 1) & 1);
+          wg_stage_free<NS>(empty, kt + AHEAD);
           wg_stage_kv<HD, NT, SW>(KV, wg_stage<NS>(kt + AHEAD), in.qkv, ld, d, kt + AHEAD, Tn);
           cp_async_mbar_arrive(full + 8 * wg_stage<NS>(kt + AHEAD));
         }
@@ -1054,7 +1058,7 @@ __global__ void __launch_bounds__(128 * WGS + (WS ? 128 : 0), WS ? 1 : 0)
       setmaxnreg_dec<40>();
       for (int j = 0; j < nkt; j++) {
         const int st = wg_stage<NS>(j);
-        if (j >= NS) mbar_wait(empty + 8 * st, (j / NS - 1) & 1);
+        wg_stage_free<NS>(empty, j);
         if (j == 0) wg_cp_tile<HD, 128, R * WGS, SW, 64, true>(Qs, qh, ld, q0, Tn);
         wg_stage_kv<HD, 128, SW, KN, true>(KV, st, qh, ld, d, j, Tn);
         cp_async_mbar_arrive(full + 8 * st);
@@ -1106,13 +1110,8 @@ __global__ void __launch_bounds__(128 * WGS + (WS ? 128 : 0), WS ? 1 : 0)
       wg_stage_kv<HD, NT, SW, KN>(KV, 1, qh, ld, d, 1, Tn);
       if constexpr (MB) cp_async_mbar_arrive(full + 8);
     }
-    // tile j's copies landed, visible to wgmma: with MB, full[j % NS]'s phase j / NS
-    auto landed = [&](int j) {
-      mbar_wait(full + 8 * (j % NS), (j / NS) & 1);
-      wg_fence_smem();
-    };
     // tile 0: scores and softmax (o is zero: its rescale changes nothing)
-    if constexpr (MB) landed(0);
+    if constexpr (MB) wg_stage_landed<NS>(full, 0);
     else wg_tile_ready(nkt > 1);
     if constexpr (AREG) wg_load_a<SW, HD>(qa, Qs + wg * W::TILE, warp, g, t);
     if (wkt > 0) {
@@ -1145,7 +1144,7 @@ __global__ void __launch_bounds__(128 * WGS + (WS ? 128 : 0), WS ? 1 : 0)
       // same distance ahead.) MB: no block barrier; tile kt + 1's full phase, which also frees the
       // stage of tile kt − 2 that tile kt + 2 goes into (above: so this wait comes first).
       if (next) {
-        if constexpr (MB) landed(kt + 1);
+        if constexpr (MB) wg_stage_landed<NS>(full, kt + 1);
         else wg_tile_ready(false);
       }
       if (!WS && kt + 2 < nkt) {
