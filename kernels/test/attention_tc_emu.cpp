@@ -124,11 +124,13 @@ void emu_cp_async(void* dst, const void* src, int bytes) {
   g_cp.issue({dst, src, bytes});
 }
 void emu_cp_async_commit() { g_cp.commit(); }
+// a copy lands (a null source: the zeros cp.async's src-size 0 writes)
+static void cp_land(const CpOp& c) {
+  if (c.src) std::memcpy(c.dst, c.src, c.bytes);
+  else std::memset(c.dst, 0, c.bytes);
+}
 void emu_cp_async_wait(int pending) {
-  for (const CpOp& c : g_cp.take(pending)) {
-    if (c.src) std::memcpy(c.dst, c.src, c.bytes);
-    else std::memset(c.dst, 0, c.bytes);
-  }
+  for (const CpOp& c : g_cp.take(pending)) cp_land(c);
 }
 // at a kernel's exit: copies issued and never waited for
 bool emu_cp_outstanding() { return g_cp.outstanding(); }
@@ -151,10 +153,7 @@ static EmuMbar& mbar_at(uint32_t bar) {
   return it->second;
 }
 static void mbar_complete(EmuMbar& b) {
-  for (const CpOp& c : b.copies) {
-    if (c.src) std::memcpy(c.dst, c.src, c.bytes);
-    else std::memset(c.dst, 0, c.bytes);
-  }
+  for (const CpOp& c : b.copies) cp_land(c);
   b.copies.clear();
   b.phase++;
   b.pending = b.count;
