@@ -82,7 +82,8 @@
 #               checks, and comparison.wgmma_pp_same_as_plain; parity_wgmma2pparegswfwd and its benches:
 #               LOCO_CUDA_ATTN_FWD=wgmma2-pp-areg-sw, the same with Q in registers; parity_wgmma2wsfwd,
 #               parity_wgmma2wsswfwd and their benches: wgmma2-ws, wgmma2-ws-sw (a producer warpgroup
-#               issues every copy)
+#               issues every copy); parity_wgmma2tmafwd and its benches: wgmma2-tma (wgmma2-ws-sw with
+#               the copies TMA boxes issued by one thread)
 #   parity_wgmma2mbbwd, parity_wgmma2mbswbwd, their benches  optional: LOCO_CUDA_ATTN_BWD=wgmma2-mb and
 #               wgmma2-mb-sw (the two-warpgroup backward with its stages handed over by mbarriers
 #               instead of block barriers), the same checks, and comparison.wgmma_mb_same_as_plain
@@ -94,7 +95,7 @@
 #               wgmma2swbwd / tc2bwd / atomicbwd / wgmma2atomicbwd / wgmma2k128fwd / wgmma2atomicswbwd /
 #               wgmma2k128swfwd / wgmma2aregfwd / wgmma2aregswfwd / wgmma2aregbwd / wgmma2atomicaregbwd /
 #               wgmma2ppfwd / wgmma2ppswfwd / wgmma2pparegswfwd / wgmma2mbbwd / wgmma2mbswbwd /
-#               wgmma2wsfwd / wgmma2wsswfwd
+#               wgmma2wsfwd / wgmma2wsswfwd / wgmma2tmafwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -371,6 +372,8 @@ engine_variant wgmma2pparegswfwd LOCO_CUDA_ATTN_FWD=wgmma2-pp-areg-sw "$WG_BUILD
 # cp.async instead of TMA), unswizzled and swizzled
 engine_variant wgmma2wsfwd LOCO_CUDA_ATTN_FWD=wgmma2-ws "$WG_BUILD"
 engine_variant wgmma2wsswfwd LOCO_CUDA_ATTN_FWD=wgmma2-ws-sw "$WG_BUILD"
+# ... its copies by the Tensor Memory Accelerator: one thread issues 64 × 64 boxes of a tensor map
+engine_variant wgmma2tmafwd LOCO_CUDA_ATTN_FWD=wgmma2-tma "$WG_BUILD"
 # the two-warpgroup backward (dK/dV and dQ kernels) without block barriers: stages by mbarrier
 engine_variant wgmma2mbbwd LOCO_CUDA_ATTN_BWD=wgmma2-mb "$WG_BUILD"
 engine_variant wgmma2mbswbwd LOCO_CUDA_ATTN_BWD=wgmma2-mb-sw "$WG_BUILD"
@@ -384,7 +387,7 @@ run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" 
 # (Nsight Compute, attn_times under the stage's result): which variant wins for which kernel; optional
 # (newest first: the runs go config by config, gpt2-124m then 1b, and a cut takes the last)
 ATTN_VARIANTS=default
-for v in wgmma2wsfwd wgmma2wsswfwd wgmma2ppfwd wgmma2ppswfwd wgmma2pparegswfwd wgmma2mbbwd wgmma2mbswbwd wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
+for v in wgmma2tmafwd wgmma2wsfwd wgmma2wsswfwd wgmma2ppfwd wgmma2ppswfwd wgmma2pparegswfwd wgmma2mbbwd wgmma2mbswbwd wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
   wgmma2swbwd wgmma2bwd wgmmafwd wgmmasyncfwd wgmmabwd wgmmasync rows32 fusedbwd partials; do
   stage_ok "parity_$v" && ATTN_VARIANTS+=",$v"
 done
@@ -580,6 +583,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "wgmma2_pp_fwd": res(stage + "_wgmma2ppfwd"), "wgmma2_pp_sw_fwd": res(stage + "_wgmma2ppswfwd"),
             "wgmma2_pp_areg_sw_fwd": res(stage + "_wgmma2pparegswfwd"),
             "wgmma2_ws_fwd": res(stage + "_wgmma2wsfwd"), "wgmma2_ws_sw_fwd": res(stage + "_wgmma2wsswfwd"),
+            "wgmma2_tma_fwd": res(stage + "_wgmma2tmafwd"),
             "wgmma2_mb_bwd": res(stage + "_wgmma2mbbwd"), "wgmma2_mb_sw_bwd": res(stage + "_wgmma2mbswbwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
@@ -697,7 +701,8 @@ cmp["wgmma_pp_same_as_plain"] = {"fwd": same_parity(res("parity_wgmma2fwd"), res
                                  "sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2ppswfwd")),
                                  "areg_sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2pparegswfwd")),
                                  "ws_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2wsfwd")),
-                                 "ws_sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2wsswfwd"))}
+                                 "ws_sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2wsswfwd")),
+                                 "tma_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2tmafwd"))}
 # ... and so does the backward with mbarrier stages (swizzled or not)
 cmp["wgmma_mb_same_as_plain"] = {"bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2mbbwd")),
                                  "sw_bwd": same_parity(res("parity_wgmma2mbbwd"), res("parity_wgmma2mbswbwd"))}

@@ -24,7 +24,7 @@ const KERNELS = join(ROOT, 'kernels');
 const EMU = join(KERNELS, 'build', 'attention-tc-emu');
 const HAVE_CUDA_HEADERS = existsSync('/usr/local/cuda/include/cuda_bf16.h');
 
-interface Case { dkv_fnv1a: string; keys128: boolean; areg: boolean; pingpong: boolean; mbar_bwd: boolean; producer: boolean; rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; dq_atomic: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; wgmma_groups: number; swizzle: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
+interface Case { dkv_fnv1a: string; keys128: boolean; areg: boolean; pingpong: boolean; mbar_bwd: boolean; producer: boolean; tma: boolean; rope: boolean; rope_out: boolean; fused_bwd: boolean; dq_partials: boolean; dq_atomic: boolean; wgmma_bwd: boolean; wgmma_sync: boolean; wgmma_fwd: boolean; wgmma_groups: number; swizzle: boolean; rows_per_warp: number; head_dim: number; H: number; B: number; output_fnv1a: string; T: number; y_rel: number; dq_rel: number; dk_rel: number; dv_rel: number; lse_max_abs: number; ok: boolean }
 
 test('tensor-core attention (emulated) matches the CPU attention; an injected error fails', { timeout: 900_000, skip: HAVE_CUDA_HEADERS ? false : 'no CUDA headers on this machine' }, () => {
   const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/attention-tc-emu'], { encoding: 'utf8', timeout: 180_000 });
@@ -42,8 +42,8 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // five with the two-warpgroup forward on 128-key tiles, and six with the score products' A operands
   // held in registers (LOCO_CUDA_ATTN_FWD/BWD=wgmma2-areg, wgmma2-atomic-areg), and four with the
   // forward's stages handed over by mbarriers and its warpgroups' products in turns (wgmma2-pp), and
-  // the backward's stages by mbarrier (wgmma2-mb)
-  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.dq_atomic ? '+atomic' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.swizzle ? '+sw' : ''}${c.keys128 ? '+k128' : ''}${c.areg ? '+areg' : ''}${c.pingpong ? '+pp' : ''}${c.mbar_bwd ? '+mb' : ''}${c.producer ? '+ws' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
+  // the backward's stages by mbarrier (wgmma2-mb), and four with the forward's copies by TMA (wgmma2-tma)
+  const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.dq_atomic ? '+atomic' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.swizzle ? '+sw' : ''}${c.keys128 ? '+k128' : ''}${c.areg ? '+areg' : ''}${c.pingpong ? '+pp' : ''}${c.mbar_bwd ? '+mb' : ''}${c.producer ? '+ws' : ''}${c.tma ? '+tma' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
   assert.deepEqual(j.cases.map(name), [
     '16', '32', '64', '128', '64', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused',
     '16+rows32', '32+rows32', '64+rows32', '128+rows32', '64+rope_out', '128+rope_out+rows32',
@@ -58,6 +58,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
     '64+wgmma_fwdx2', '64+wgmma_fwdx2+pp', '128+wgmma_fwdx2', '128+wgmma_fwdx2+sw+pp',
     '64+wgmma_fwdx2+sw+areg+pp', '128+wgmma_fwdx2+sw+areg+pp',
     '64+wgmma_fwdx2+pp+ws', '64+wgmma_fwdx2+pp+ws', '128+wgmma_fwdx2+sw+pp+ws',
+    '64+wgmma_fwdx2+sw+pp+ws+tma', '64+wgmma_fwdx2+sw+pp+ws+tma', '64+wgmma_fwdx2+sw+pp+ws+tma', '128+wgmma_fwdx2+sw+pp+ws+tma',
     '64+wgmma+wgmma_fwdx2+mb', '64+wgmmax2', '64+wgmmax2+mb', '128+wgmmax2', '128+wgmmax2+mb', '128+wgmmax2+sw+mb',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
@@ -141,9 +142,13 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // mbarrier stages and turns change when things happen, not what is added: the two-warpgroup
   // forward's bits at each shape (T = 260, 520 and 330: stages refilled after their empty phase)
   // (two with Q in registers too, swizzled: wgmma2-pp-areg-sw; three with a producer warpgroup
-  // issuing every copy: wgmma2-ws, 384 threads, the consumers' bits the same)
+  // issuing every copy: wgmma2-ws, 384 threads, the consumers' bits the same; four with the
+  // producer's copies TMA boxes, wgmma2-tma: the emulated TMA's swizzle and zero fill must put every
+  // value where the cp.async copies did)
   const pp = j.cases.filter((c) => c.pingpong);
-  assert.equal(pp.length, 11);
+  assert.equal(pp.length, 15);
+  assert.equal(pp.filter((c) => c.tma).length, 4);
+  for (const c of j.cases.filter((c) => c.tma)) assert.ok(c.producer && c.swizzle, JSON.stringify(c));
   for (const p of pp) {
     assert.ok(p.wgmma_fwd && p.wgmma_groups === 2 && !p.keys128 && (!p.areg || p.swizzle), JSON.stringify(p));
     const plain = j.cases.find((c) => !c.pingpong && !c.areg && !c.keys128 && !c.dq_atomic && !c.mbar_bwd && c.wgmma_fwd && c.wgmma_groups === 2 && shape(c) === shape(p));
@@ -171,7 +176,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   const hz = spawnSync(EMU, ['--inject-hazard'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(hz.status, 1, hz.stdout + hz.stderr);
   const hzj = JSON.parse(hz.stdout) as { ok: boolean; cases: Case[] };
-  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync+wgmma_fwd', true], ['128+wgmma-sync+wgmma_fwd', true], ['64+wgmma+wgmma_fwdx2', false], ['128+atomic+wgmmax2', false], ['128+wgmma_fwdx2+k128', false], ['64+wgmma+wgmma_fwdx2+areg', false], ['64+atomic+wgmmax2+areg', false], ['64+wgmma_fwdx2+pp', false], ['64+wgmmax2+mb', false], ['64+wgmma_fwdx2+pp+ws', false]]);
+  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync+wgmma_fwd', true], ['128+wgmma-sync+wgmma_fwd', true], ['64+wgmma+wgmma_fwdx2', false], ['128+atomic+wgmmax2', false], ['128+wgmma_fwdx2+k128', false], ['64+wgmma+wgmma_fwdx2+areg', false], ['64+atomic+wgmmax2+areg', false], ['64+wgmma_fwdx2+pp', false], ['64+wgmmax2+mb', false], ['64+wgmma_fwdx2+pp+ws', false], ['64+wgmma_fwdx2+sw+pp+ws+tma', false]]);
   const bad = spawnSync(EMU, ['--inject-bug'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(bad.status, 1, bad.stdout);
   const badj = JSON.parse(bad.stdout) as { ok: boolean; cases: Case[] };

@@ -52,8 +52,10 @@ test('wgmma attention kernels: no spills and no C75xx (serialized or waited) not
   // forward with mbarrier stages and its products in turns (wgmma2-pp), both head dims, swizzled or not,
   // with Q in registers (wgmma2-pp-areg-sw, swizzled, both head dims) and with a producer warpgroup
   // (wgmma2-ws, both head dims, swizzled or not: its setmaxnreg honoured, no spill in either role);
-  // and the two-warpgroup dK/dV and dQ kernels with mbarrier stages (wgmma2-mb), the same four ways
-  assert.equal(wg.length, 60, wg.map((k) => k.name).join('\n'));
+  // and the two-warpgroup dK/dV and dQ kernels with mbarrier stages (wgmma2-mb), the same four ways;
+  // and the forward whose producer issues TMA boxes (wgmma2-tma, both head dims)
+  assert.equal(wg.length, 62, wg.map((k) => k.name).join('\n'));
+  assert.equal(wg.filter((k) => k.name.includes('attn3_fwd_tma_kernel')).length, 2);
   for (const k of wg) {
     assert.ok(Number.isFinite(k.registers) && k.registers <= 255, JSON.stringify(k));
     assert.equal(k.spillStores + k.spillLoads, 0, `spills in ${k.name}`);

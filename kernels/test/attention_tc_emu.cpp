@@ -18,6 +18,7 @@
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 #define __shared__
+#define __grid_constant__
 
 #include "emu_fibers.h"
 #include "fnv1a.h"
@@ -98,6 +99,14 @@ static float __shfl_xor_sync(unsigned, float v, int m) {
 
 // The dynamic shared memory of the block being run (blocks run one after another).
 namespace attn_tc2 {
+// the emulated TMA's tensor map (attention_wg_kernels.cuh's TmaMap; the engine's is a CUtensorMap
+// that attention_tc2.cu's qkv_map fills with the same numbers): bf16, the 128-byte swizzle, zero fill
+struct TmaMap {
+  const void* base;
+  uint64_t dim[3];     // elements: columns, rows, sequences
+  uint64_t stride[2];  // bytes from one row to the next, and from one sequence to the next
+  uint32_t box[2];     // columns, rows
+};
 alignas(16) unsigned char smraw[256 * 1024];
 // the fused backward's ticket and ordered counters; blocks run one after another in launch order,
 // which is ticket order, so a wait must end at once — one that does not is an ordering bug
@@ -134,16 +143,27 @@ void emu_cp_async_wait(int pending) {
 }
 // at a kernel's exit: copies issued and never waited for
 bool emu_cp_outstanding() { return g_cp.outstanding(); }
+// A TMA copy (cp.async.bulk.tensor): a box of a map (TmaMap, attention_wg_kernels.cuh) landing at a
+// shared-memory address in the 128-byte swizzle
+struct TmaOp {
+  uint32_t dst;
+  TmaMap map;
+  int c0, c1, c2;
+};
 // mbarriers (keyed by their shared-memory address; cleared per block): arrivals count down, and once
 // all are in, the phase completes — running the cp.async copies that arrived on it — as late as the
 // hardware may: when a thread first waits on it, or when the next phase's first arrival comes. A tile
 // read without waiting for its phase, or a stage refilled before every reader arrived on its empty
-// barrier, gives wrong numbers here.
+// barrier, gives wrong numbers here. TMA copies count their bytes on the phase (tx: the bytes
+// announced by mbarrier.arrive.expect_tx less those issued), which needs them all, with its
+// arrivals, to complete; they land then (their destination holds garbage from the issue on).
 struct EmuMbar {
   int count = 0, pending = 0;
   unsigned phase = 0;   // completed phases
-  bool all_in = false;  // the current phase has all its arrivals, not yet completed
+  bool all_in = false;  // the current phase has all its arrivals and bytes, not yet completed
   std::vector<CpOp> copies;
+  long long tx = 0;  // bytes announced and not yet issued (the hardware's count goes below 0 too)
+  std::vector<TmaOp> tma;
 };
 static std::map<uint32_t, EmuMbar> g_mbar;  // by shared-memory address
 void emu_mbar_reset() { g_mbar.clear(); }
@@ -152,20 +172,45 @@ static EmuMbar& mbar_at(uint32_t bar) {
   if (it == g_mbar.end()) throw std::runtime_error("mbarrier: used before mbarrier.init");
   return it->second;
 }
+// a box lands: every element inside the map read, every one outside it zero; box row r at dst + 128·r,
+// its 16-byte chunks swizzled as the hardware does, by the shared-memory address's bits 7-9
+static void tma_land(const TmaOp& op) {
+  const TmaMap& m = op.map;
+  for (uint32_t r = 0; r < m.box[1]; r++)
+    for (uint32_t c = 0; c < m.box[0]; c++) {
+      const long long col = (long long)op.c0 + c, row = (long long)op.c1 + r, seq = op.c2;
+      uint16_t v = 0;
+      if (col >= 0 && row >= 0 && seq >= 0 && (uint64_t)col < m.dim[0] && (uint64_t)row < m.dim[1] && (uint64_t)seq < m.dim[2])
+        std::memcpy(&v, static_cast<const unsigned char*>(m.base) + seq * m.stride[1] + row * m.stride[0] + col * 2, 2);
+      const uint32_t a = op.dst + 128 * r + 2 * c;
+      std::memcpy(smraw + (a ^ (((a >> 7) & 7u) << 4)), &v, 2);
+    }
+}
 static void mbar_complete(EmuMbar& b) {
   for (const CpOp& c : b.copies) cp_land(c);
+  for (const TmaOp& t : b.tma) tma_land(t);
   b.copies.clear();
+  b.tma.clear();
   b.phase++;
   b.pending = b.count;
   b.all_in = false;
 }
+static void mbar_check_in(EmuMbar& b) { b.all_in = b.pending == 0 && b.tx == 0; }
 static void mbar_arrive_on(EmuMbar& b) {
   if (b.all_in) mbar_complete(b);  // an arrival on the next phase: the last one is over
-  if (--b.pending == 0) b.all_in = true;
+  --b.pending;
+  mbar_check_in(b);
 }
 void emu_mbar_init(uint32_t bar, int count) {
   if (bar % 8 || bar + 8 > sizeof smraw) throw std::runtime_error("mbarrier.init: not an 8-byte aligned shared-memory address");
-  g_mbar[bar] = EmuMbar{count, count, 0, false, {}};
+  g_mbar[bar] = EmuMbar{count, count, 0, false, {}, 0, {}};
+}
+// at a block's end: a barrier with copies issued on it that never landed (their phase never waited
+// for: on a GPU the block may have ended before they did)
+bool emu_mbar_outstanding() {
+  for (const auto& [bar, b] : g_mbar)
+    if (!b.copies.empty() || !b.tma.empty() || b.tx != 0) return true;
+  return false;
 }
 void emu_mbar_arrive(uint32_t bar) { mbar_arrive_on(mbar_at(bar)); }
 void emu_cp_async_mbar_arrive(uint32_t bar) {
@@ -173,6 +218,23 @@ void emu_cp_async_mbar_arrive(uint32_t bar) {
   if (b.all_in) mbar_complete(b);
   for (const CpOp& c : g_cp.take_all()) b.copies.push_back(c);
   mbar_arrive_on(b);
+}
+void emu_mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
+  EmuMbar& b = mbar_at(bar);
+  if (b.all_in) mbar_complete(b);
+  b.tx += bytes;
+  mbar_arrive_on(b);
+}
+void emu_tma_load_3d(uint32_t dst, const TmaMap* map, int c0, int c1, int c2, uint32_t bar) {
+  // (the hardware needs 128-byte alignment; the kernels' swizzle pattern, the wgmma layout's, 1024)
+  if (dst % 1024 || map->box[0] * 2 != 128 || dst + 128 * map->box[1] > sizeof smraw)
+    throw std::runtime_error("cp.async.bulk.tensor: a box of 128-byte rows to a 1024-byte aligned shared-memory address");
+  EmuMbar& b = mbar_at(bar);
+  if (b.all_in) mbar_complete(b);
+  std::memset(smraw + dst, 0xcd, 128 * map->box[1]);
+  b.tma.push_back({dst, *map, c0, c1, c2});
+  b.tx -= 128LL * map->box[1];
+  mbar_check_in(b);
 }
 // the phase of parity `parity` completed: earlier, or now, its arrivals all in
 void emu_mbar_wait(uint32_t bar, int parity) {
@@ -264,6 +326,7 @@ void emu_ldmatrix_x4(uint32_t r[4], const bf16* row_addr, bool trans) {
 namespace attn_tc2 {
 bool emu_wgmma_outstanding();
 bool emu_cp_outstanding();
+bool emu_mbar_outstanding();
 void emu_mbar_reset();
 }
 static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, int nthreads = 128) {
@@ -291,6 +354,10 @@ static void launch(unsigned gx, unsigned gy, const std::function<void()>& body, 
           std::abort();
         }
       });
+      if (attn_tc2::emu_mbar_outstanding()) {
+        fprintf(stderr, "attention-tc-emu: a block ended with copies on an mbarrier phase nobody waited for\n");
+        std::abort();
+      }
     }
 }
 
@@ -450,6 +517,8 @@ struct Variant {
                             // mbarriers (LOCO_CUDA_ATTN_BWD=wgmma2-mb)
   bool producer = false;    // with pingpong: a producer warpgroup issues every copy, 384 threads
                             // (LOCO_CUDA_ATTN_FWD=wgmma2-ws)
+  bool tma = false;         // with producer and swizzle: its copies TMA boxes issued by one thread
+                            // (LOCO_CUDA_ATTN_FWD=wgmma2-tma)
 };
 
 template <int HD>
@@ -551,6 +620,7 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
       if (variant.areg && (wgs != 2 || variant.keys128)) throw std::runtime_error("Q in registers: the 64-key forward with two warpgroups");
       if (variant.pingpong && (wgs != 2 || variant.keys128 || (variant.areg && !variant.swizzle))) throw std::runtime_error("the ping-pong forward: 64-key tiles, two warpgroups (with Q in registers: swizzled)");
       if (variant.producer && (!variant.pingpong || variant.areg)) throw std::runtime_error("the producer warpgroup: with the ping-pong forward, Q from shared memory");
+      if (variant.tma && !(variant.producer && variant.swizzle)) throw std::runtime_error("TMA: the producer warpgroup's copies, swizzled");
       auto fwd = variant.producer ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, false, true, true> : attn3_fwd_kernel<HD, 2, true, false, 64, false, true, true>)
                  : variant.pingpong ? (variant.areg ? attn3_fwd_kernel<HD, 2, true, true, 64, true, true>
                                      : variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, false, true> : attn3_fwd_kernel<HD, 2, true, false, 64, false, true>)
@@ -560,7 +630,13 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
                  : wgs == 2      ? attn3_fwd_kernel<HD, 2, true>
                  : wg_sync       ? attn3_fwd_kernel<HD, 1, false>
                                  : attn3_fwd_kernel<HD, 1, true>;
-      launch(cdiv(Tn, 64 * wgs), gy, [&] { fwd(y.data(), lse.data(), qkv.data(), Tn, H, sl); }, 128 * wgs + (variant.producer ? 128 : 0));
+      // (TMA: qkv through a map, as attention_tc2.cu's qkv_map describes it)
+      const uint64_t cols = 3 * (uint64_t)d;
+      const TmaMap map{qkv.data(), {cols, (uint64_t)Tn, (uint64_t)B}, {cols * 2, (uint64_t)Tn * cols * 2}, {64, 64}};
+      launch(cdiv(Tn, 64 * wgs), gy, [&] {
+        if (variant.tma) attn3_fwd_tma_kernel<HD>(y.data(), lse.data(), map, Tn, H, sl);
+        else fwd(y.data(), lse.data(), qkv.data(), Tn, H, sl);
+      }, 128 * wgs + (variant.producer ? 128 : 0));
       fwd_done = true;
     }
   if (!fwd_done) launch(gx_fwd, gy, [&] {
@@ -704,9 +780,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   };
   char buf[1200];
   snprintf(buf, sizeof buf,
-           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"keys128\":%s,\"areg\":%s,\"pingpong\":%s,\"mbar_bwd\":%s,\"producer\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
+           "{\"rope\":%s,\"rope_out\":%s,\"fused_bwd\":%s,\"dq_partials\":%s,\"dq_atomic\":%s,\"wgmma_bwd\":%s,\"wgmma_sync\":%s,\"wgmma_fwd\":%s,\"wgmma_groups\":%d,\"swizzle\":%s,\"keys128\":%s,\"areg\":%s,\"pingpong\":%s,\"mbar_bwd\":%s,\"producer\":%s,\"tma\":%s,\"rows_per_warp\":%d,\"B\":%d,\"T\":%d,\"H\":%d,\"head_dim\":%d,\"y_rel\":%s,\"lse_max_abs\":%s,\"dq_rel\":%s,"
            "\"dk_rel\":%s,\"dv_rel\":%s,\"output_fnv1a\":\"%016llx\",\"dkv_fnv1a\":\"%016llx\",\"ok\":%s}",
-           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", variant.keys128 ? "true" : "false", variant.areg ? "true" : "false", variant.pingpong ? "true" : "false", variant.mbar_bwd ? "true" : "false", variant.producer ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
+           rope ? "true" : "false", rope_out ? "true" : "false", fused ? "true" : "false", partials ? "true" : "false", atomic ? "true" : "false", wg ? "true" : "false", wg_sync ? "true" : "false", wg_fwd ? "true" : "false", wgs, variant.swizzle ? "true" : "false", variant.keys128 ? "true" : "false", variant.areg ? "true" : "false", variant.pingpong ? "true" : "false", variant.mbar_bwd ? "true" : "false", variant.producer ? "true" : "false", variant.tma ? "true" : "false", wide ? 32 : 16, B, Tn, H, HD,
            num(ey).c_str(), num(lse_abs).c_str(), num(eq).c_str(), num(ek).c_str(), num(ev).c_str(), (unsigned long long)sum,
            (unsigned long long)dkv_sum, ok ? "true" : "false");
   json = buf;
@@ -739,6 +815,7 @@ int main(int argc, char** argv) {
     add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true}));
     add(run_case<64>(1, 520, 1, false, one, {.wgmma = true, .wgs = 2, .mbar_bwd = true}));
     add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true, .producer = true}));
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true, .producer = true, .tma = true}));
   } else {
     add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
     add(run_case<32>(1, 77, 2, false, one));   // two heads
@@ -845,6 +922,14 @@ int main(int argc, char** argv) {
     add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true, .producer = true}));
     add(run_case<64>(1, 100, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true, .producer = true}));
     add(run_case<128>(1, 330, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true, .producer = true}));
+    // ... its copies TMA boxes issued by one thread (wgmma2-tma): the swizzled layout written by the
+    // emulated TMA (zeros past the end: T = 100 and 330 end mid-tile, and at T = 100 the second
+    // warpgroup's Q box lies wholly past the end), refilled stages (T = 520, 330); two sequences and
+    // heads (T = 260), whose boxes must not cross into the next sequence
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true, .producer = true, .tma = true}));
+    add(run_case<64>(1, 100, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true, .producer = true, .tma = true}));
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true, .producer = true, .tma = true}));
+    add(run_case<128>(1, 330, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true, .producer = true, .tma = true}));
     // the backward's stages handed over by mbarriers (wgmma2-mb; four stages, so a stage is refilled
     // from the fifth tile on): T = 260 and 520 at head_dim 64, 330 at 128 (swizzled too), beside the
     // two-warpgroup backward without mbarriers: the same sums, so the same bits

@@ -44,6 +44,7 @@ VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": 
             "wgmma2pparegswfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-pp-areg-sw"},
             "wgmma2wsfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-ws"},
             "wgmma2wsswfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-ws-sw"},
+            "wgmma2tmafwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-tma"},
             "wgmma2mbbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-mb"},
             "wgmma2mbswbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-mb-sw"}}
 # a forward of its own, combinable with any backward (wgmmafwd: the forward on warpgroup MMA, wgmma2fwd
@@ -53,10 +54,10 @@ VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": 
 # wgmma2fwd with Q held in registers, wgmma2aregswfwd the same swizzled; wgmma2ppfwd: wgmma2fwd with
 # mbarrier stages and its warpgroups' products in turns, wgmma2ppswfwd the same swizzled,
 # wgmma2pparegswfwd that with Q in registers; wgmma2wsfwd, wgmma2wsswfwd: wgmma2ppfwd, -sw with a
-# producer warpgroup issuing every copy)
+# producer warpgroup issuing every copy; wgmma2tmafwd: wgmma2wsswfwd with TMA copies)
 FORWARD_ONLY_VARIANTS = ("wgmmafwd", "wgmma2fwd", "wgmmasyncfwd", "wgmma2swfwd", "wgmma2k128fwd", "wgmma2k128swfwd",
                          "wgmma2aregfwd", "wgmma2aregswfwd", "wgmma2ppfwd", "wgmma2ppswfwd", "wgmma2pparegswfwd",
-                         "wgmma2wsfwd", "wgmma2wsswfwd")
+                         "wgmma2wsfwd", "wgmma2wsswfwd", "wgmma2tmafwd")
 # a whole backward of their own (dK/dV kernel + dQ finish or reduce; wgmma: both kernels on warpgroup
 # MMA, wgmma2 with two warpgroups per block; tc2bwd: the mma.sync pair where the default is wgmma2,
 # head_dim 128 on an H100/H200 since h200-7; atomicbwd: the fused backward with dQ by atomic adds;
@@ -73,7 +74,8 @@ CONFIGS = ["gpt2-124m", "1b"]
 
 # kernel name → part of the attention step (attn_bwd_pre: D = Σ dy·y, before either backward);
 # "backward" is the sum of the backward kernels
-PARTS = [("attn2_fwd_kernel", "forward"), ("attn3_fwd_kernel", "forward"), ("attn2_bwd_dkv_kernel", "dkv"), ("attn3_bwd_dkv_kernel", "dkv"),
+PARTS = [("attn2_fwd_kernel", "forward"), ("attn3_fwd_kernel", "forward"), ("attn3_fwd_tma_kernel", "forward"),
+         ("attn2_bwd_dkv_kernel", "dkv"), ("attn3_bwd_dkv_kernel", "dkv"),
          ("attn2_bwd_dq_kernel", "dq"), ("attn3_bwd_dq_kernel", "dq"),
          ("attn2_dq_finish_kernel", "dq_finish"), ("attn2_dq_reduce_kernel", "dq_finish"), ("attn_bwd_pre_kernel", "pre")]
 BACKWARD_PARTS = ("dkv", "dq", "dq_finish")

@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled
+
 #include "attention.cuh"
 #include "attention_tc2_kernels.cuh"
 #include "attention_wg_kernels.cuh"
@@ -84,17 +86,18 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // wgmma2-pp and wgmma2-pp-sw; WG_PIPE2_MB and _SW: the two-warpgroup backward with mbarrier stages,
 // wgmma2-mb and wgmma2-mb-sw; WG_PIPE2_PP_AREG_SW: the forward with all three, mbarrier stages and
 // turns, Q in registers, the 128-byte swizzle, wgmma2-pp-areg-sw; WG_PIPE2_WS and _SW: wgmma2-pp with
-// a producer warpgroup issuing every copy, wgmma2-ws and wgmma2-ws-sw.)
+// a producer warpgroup issuing every copy, wgmma2-ws and wgmma2-ws-sw; WG_PIPE2_TMA: wgmma2-ws-sw with
+// every copy a TMA box issued by one thread, wgmma2-tma.)
 enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
               WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_PP, WG_PIPE2_PP_SW,
-              WG_PIPE2_MB, WG_PIPE2_MB_SW, WG_PIPE2_PP_AREG_SW, WG_PIPE2_WS, WG_PIPE2_WS_SW };
+              WG_PIPE2_MB, WG_PIPE2_MB_SW, WG_PIPE2_PP_AREG_SW, WG_PIPE2_WS, WG_PIPE2_WS_SW, WG_PIPE2_TMA };
 constexpr std::pair<const char*, WgMode> WG_NAMES[] = {
     {"wgmma", WG_PIPE}, {"wgmma2", WG_PIPE2}, {"wgmma-sync", WG_SYNC}, {"wgmma-sw", WG_PIPE_SW}, {"wgmma2-sw", WG_PIPE2_SW},
     {"wgmma2-atomic", WG_PIPE2_ATOMIC}, {"wgmma2-atomic-sw", WG_PIPE2_ATOMIC_SW}, {"wgmma2-k128", WG_PIPE2_K128},
     {"wgmma2-k128-sw", WG_PIPE2_K128_SW}, {"wgmma2-areg", WG_PIPE2_AREG}, {"wgmma2-areg-sw", WG_PIPE2_AREG_SW},
     {"wgmma2-atomic-areg", WG_PIPE2_ATOMIC_AREG}, {"wgmma2-pp", WG_PIPE2_PP}, {"wgmma2-pp-sw", WG_PIPE2_PP_SW},
     {"wgmma2-mb", WG_PIPE2_MB}, {"wgmma2-mb-sw", WG_PIPE2_MB_SW}, {"wgmma2-pp-areg-sw", WG_PIPE2_PP_AREG_SW},
-    {"wgmma2-ws", WG_PIPE2_WS}, {"wgmma2-ws-sw", WG_PIPE2_WS_SW}};
+    {"wgmma2-ws", WG_PIPE2_WS}, {"wgmma2-ws-sw", WG_PIPE2_WS_SW}, {"wgmma2-tma", WG_PIPE2_TMA}};
 WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::initializer_list<const char*> others = {}) {
   auto taken = [&](WgMode m) { return std::find(takes.begin(), takes.end(), m) != takes.end(); };
   WgMode want = WG_OFF;
@@ -116,7 +119,7 @@ WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::init
 WgMode wgmma_fwd_mode() {
   static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
                                                       WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_PP, WG_PIPE2_PP_SW, WG_PIPE2_PP_AREG_SW,
-                                                      WG_PIPE2_WS, WG_PIPE2_WS_SW});
+                                                      WG_PIPE2_WS, WG_PIPE2_WS_SW, WG_PIPE2_TMA});
   return m;
 }
 bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }
@@ -130,6 +133,42 @@ void fwd_wgmma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   // (WS: and the producer warpgroup)
   kernel<<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT + (WS ? 128 : 0), smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn3_fwd (wgmma)");
+}
+// qkv as attn3_fwd_tma_kernel reads it (attention_wg_kernels.cuh, "TMA"): a 3-D bf16 tensor of 3·d
+// columns, Tn rows, B sequences, read in 64 × 64 boxes in the 128-byte swizzle, zeros past its end.
+// Made for each launch (host work only: qkv's address is in the map) by the driver's
+// cuTensorMapEncodeTiled, reached through the runtime, so that the build needs no libcuda.
+CUtensorMap qkv_map(const bf16* qkv, int B, int Tn, int H, int HD) {
+  static const PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
+    void* fn = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess || !fn)
+      throw std::runtime_error("LOCO_CUDA_ATTN_FWD=wgmma2-tma: this CUDA driver has no cuTensorMapEncodeTiled (it needs CUDA 12.0 or later)");
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+  }();
+  const cuuint64_t cols = 3 * (cuuint64_t)H * HD;
+  const cuuint64_t dim[3] = {cols, (cuuint64_t)Tn, (cuuint64_t)B};
+  const cuuint64_t stride[2] = {cols * sizeof(bf16), (cuuint64_t)Tn * cols * sizeof(bf16)};  // bytes; dims 1, 2
+  const cuuint32_t box[3] = {64, 64, 1}, elem_stride[3] = {1, 1, 1};
+  CUtensorMap map;
+  const CUresult r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<bf16*>(qkv), dim, stride, box, elem_stride,
+                            CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+                            CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS)
+    throw std::runtime_error("LOCO_CUDA_ATTN_FWD=wgmma2-tma: cuTensorMapEncodeTiled failed (CUresult " + std::to_string((int)r) +
+                             ") for qkv at " + std::to_string((uintptr_t)qkv) + ", " + std::to_string(B) + " × " + std::to_string(Tn) +
+                             " × " + std::to_string(cols) + " (it needs a 16-byte aligned address)");
+  return map;
+}
+template <int HD>
+void fwd_wgmma_tma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
+  using W = WgShape<HD, 2>;
+  constexpr size_t smem = W::fwd_smem_mb + 1024;  // (the swizzle's alignment)
+  set_dynamic_smem(attn3_fwd_tma_kernel<HD>, smem);
+  attn3_fwd_tma_kernel<HD><<<dim3(cdiv(Tn, W::ROWS * 2), B * H), W::NT + 128, smem>>>(y, lse, qkv_map(qkv, B, Tn, H, HD), Tn, H,
+                                                                                     LOG2E / sqrtf((float)HD));
+  CUDA_LAUNCH_CHECK("attn3_fwd (wgmma, TMA)");
 }
 template <int HD>
 void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const float* cs, const float* sn) {
@@ -150,6 +189,7 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
       case WG_PIPE2_PP_AREG_SW: return fwd_wgmma<HD, 2, true, true, 64, true, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_WS: return fwd_wgmma<HD, 2, true, false, 64, false, true, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_WS_SW: return fwd_wgmma<HD, 2, true, true, 64, false, true, true>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2_TMA: return fwd_wgmma_tma<HD>(y, lse, qkv, B, Tn, H);
       case WG_OFF:
       case WG_PIPE2_ATOMIC:
       case WG_PIPE2_ATOMIC_SW:
@@ -411,6 +451,7 @@ const char* attention_tc2_fwd_name(int hd) {
     case WG_PIPE2_PP_AREG_SW: return "wgmma forward, 2 warpgroups in turns, mbarrier stages, Q in registers, 128-byte swizzle";
     case WG_PIPE2_WS: return "wgmma forward, producer warpgroup, 2 warpgroups in turns";
     case WG_PIPE2_WS_SW: return "wgmma forward, producer warpgroup, 2 warpgroups in turns, 128-byte swizzle";
+    case WG_PIPE2_TMA: return "wgmma forward, TMA producer, 2 warpgroups in turns, 128-byte swizzle";
     default: return "wgmma forward";
   }
 }

@@ -9,7 +9,8 @@
 // score products' A operand held in registers (AREG: wgmma2-areg), the stages handed over by
 // mbarriers instead of block barriers, with the forward's two warpgroups issuing in turns (MB:
 // LOCO_CUDA_ATTN_FWD=wgmma2-pp, LOCO_CUDA_ATTN_BWD=wgmma2-mb), and the forward's copies issued by a
-// producer warpgroup (WS: wgmma2-ws; docs/cuda.md, "wgmma forward"). Why: the tc2 dK/dV kernel reads its B operands from shared memory with ldmatrix, each
+// producer warpgroup (WS: wgmma2-ws), or as TMA boxes by one of its threads (TMA: wgmma2-tma, the
+// session after; docs/cuda.md, "wgmma forward"). Why: the tc2 dK/dV kernel reads its B operands from shared memory with ldmatrix, each
 // of its four warps the same Q and dO tiles again, ≈ 2.5× the shared-memory time of its tensor time
 // (docs/cuda.md, "Why the attention backward stays slow"). Here one warpgroup (the block's 4 warps,
 // 64 keys) issues each product as wgmma.mma_async m64nNk16, which reads B from shared memory once per
@@ -40,6 +41,9 @@
 // kernel's waits allow (at the wait), so a register or tile reused before its products completed
 // gives wrong numbers there.
 #pragma once
+#ifndef LOCO_CUDA_EMULATE
+#include <cuda.h>  // CUtensorMap (the type only: the map is made through the runtime's driver entry point)
+#endif
 #include "attention_tc2_kernels.cuh"
 
 namespace attn_tc2 {
@@ -351,6 +355,54 @@ __device__ __forceinline__ void named_barrier(int id) {
 #else
   if constexpr (WAIT) asm volatile("bar.sync %0, %1;\n" ::"r"(id), "n"(N) : "memory");
   else asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "n"(N) : "memory");
+#endif
+}
+
+// The forward's copies by the Tensor Memory Accelerator (TMA; LOCO_CUDA_ATTN_FWD=wgmma2-tma): one
+// thread issues each 64-row × 64-column box of qkv as one cp.async.bulk.tensor, which writes it in the
+// 128-byte swizzle (box row r at 128·r, its 16-byte chunk c at c ^ (r % 8): the hardware XORs address
+// bits 4-6 with bits 7-9, so at a 1024-byte aligned destination it is the SW layout's atom column) and
+// fills rows past the map's end with zeros, as the cp.async copies do; the copies' bytes count on an
+// mbarrier, whose phase completes once its arrivals are in and the bytes it was told to expect
+// (mbarrier.arrive.expect_tx) have landed. The map (attention_tc2.cu's qkv_map): qkv as a 3-D bf16
+// tensor of 3·d columns (q, k, v of every head), Tn rows, B sequences; a box is 64 × 64 × 1.
+#ifdef LOCO_CUDA_EMULATE
+// (TmaMap: test/attention_tc_emu.cpp's, defined before this header: what a box reads)
+void emu_mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes);
+void emu_tma_load_3d(uint32_t dst, const TmaMap* map, int c0, int c1, int c2, uint32_t bar);
+#else
+using TmaMap = CUtensorMap;
+#endif
+// this thread's arrival on the current phase, which from now on also waits for `bytes` more bytes of
+// TMA copies to land
+__device__ __forceinline__ void mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_mbar_arrive_expect_tx(bar, bytes);
+#elif defined(LOCO_WG_TRAP)
+  __trap();
+#else
+  asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.expect_tx.shared::cta.b64 state, [%0], %1;\n}\n" ::"r"(bar), "r"(bytes)
+               : "memory");
+#endif
+}
+// box (c0, c1, c2) (column, row, sequence of its first element) of the map into shared memory at dst
+// (a shared-memory address), its bytes counted on the mbarrier at bar
+__device__ __forceinline__ void tma_load_3d(uint32_t dst, const TmaMap* map, int c0, int c1, int c2, uint32_t bar) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_tma_load_3d(dst, map, c0, c1, c2, bar);
+#elif defined(LOCO_WG_TRAP)
+  __trap();
+#else
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(dst),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
+      : "memory");
+#endif
+}
+// the map's 128 bytes fetched ahead of the first copy that reads them (no effect on results)
+__device__ __forceinline__ void tma_prefetch_map(const TmaMap* map) {
+#if !defined(LOCO_CUDA_EMULATE) && !defined(LOCO_WG_TRAP)
+  asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<uint64_t>(map)) : "memory");
 #endif
 }
 
@@ -1004,14 +1056,19 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
 // takes at head_dim 128 with a causal mask — the scores as m64n128k16, P·V over 128 keys, half the
 // barriers, softmax reductions and tile waits per key, and each score product reading 2 KB of Q for
 // 4 KB of K instead of 2 for 2. Its sums differ from the 64-key kernels' (a rescale per 128 keys).
-template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false, bool MB = false, bool WS = false>
-// (WS: one block per SM declared, which tells ptxas the register count its setmaxnreg starts from)
-__global__ void __launch_bounds__(128 * WGS + (WS ? 128 : 0), WS ? 1 : 0)
-    attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H, float scale_log2) {
+// TMA (LOCO_CUDA_ATTN_FWD=wgmma2-tma; attn3_fwd_tma_kernel, which takes the map in place of qkv):
+// wgmma2-ws-sw with every copy a TMA box issued by one thread of the producer warpgroup (above,
+// tma_load_3d): no address arithmetic or zero-fill tests per 16 bytes, 13 copy instructions per
+// head_dim-128 block where 128 threads issued 16 cp.async each per tile.
+template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false, bool MB = false, bool WS = false,
+          bool TMA = false>
+__device__ __forceinline__ void attn3_fwd(bf16* y, float* lse, const bf16* qkv, int Tn, int H, float scale_log2,
+                                          const TmaMap* map) {
   static_assert(KN == 64 || (KN == 128 && PIPE), "128-key tiles: the overlapped schedule");
   static_assert(!AREG || PIPE, "Q in registers: the overlapped schedule");
   static_assert(!MB || (PIPE && WGS == 2), "mbarrier stages and turns: two warpgroups, overlapped");
   static_assert(!WS || MB, "a producer warpgroup: with mbarrier stages");
+  static_assert(!TMA || (WS && SW && KN == 64 && !AREG), "TMA: the producer warpgroup's copies, 64-key swizzled tiles");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   constexpr size_t KT = (size_t)KN * HD * 2;  // bytes of a K or V tile
@@ -1022,7 +1079,7 @@ __global__ void __launch_bounds__(128 * WGS + (WS ? 128 : 0), WS ? 1 : 0)
   const int qb = gridDim.x - 1 - blockIdx.x;  // the longest (latest) query blocks first
   const int bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
-  const bf16* qh = qkv + (size_t)b * Tn * ld + (size_t)h * HD;
+  const bf16* qh = TMA ? nullptr : qkv + (size_t)b * Tn * ld + (size_t)h * HD;  // (TMA: qkv is null)
   // WS: warpgroup 0 the producer, 1 and 2 the consumers (this kernel's warpgroups 0 and 1)
   // (unsigned, as threadIdx.x: signed divisions and remainders would cost instructions and registers)
   const unsigned tid = WS ? threadIdx.x - 128 : threadIdx.x;
@@ -1044,10 +1101,11 @@ __global__ void __launch_bounds__(128 * WGS + (WS ? 128 : 0), WS ? 1 : 0)
   // stage's last tile) completed, then arrives on full[st] (its 128 threads); the consumers only
   // wait, compute, and arrive on empty. The producer gives its registers up (40), the consumers take
   // them (232), as FlashAttention-3 does.
+  // TMA: full[st] has one arrival, the issuing thread's, and the bytes it announces.
   const uint32_t empty = full + 8 * NS;
   if constexpr (MB) {
     if (threadIdx.x == 0) {
-      for (int i = 0; i < NS; i++) mbar_init(full + 8 * i, WS ? 128 : NT);
+      for (int i = 0; i < NS; i++) mbar_init(full + 8 * i, TMA ? 1 : WS ? 128 : NT);
       if constexpr (WS)
         for (int i = 0; i < NS; i++) mbar_init(empty + 8 * i, NT);
     }
@@ -1055,18 +1113,42 @@ __global__ void __launch_bounds__(128 * WGS + (WS ? 128 : 0), WS ? 1 : 0)
   }
   if constexpr (WS) {
     if (threadIdx.x < 128) {
-      setmaxnreg_dec<40>();
-      for (int j = 0; j < nkt; j++) {
-        const int st = wg_stage<NS>(j);
-        wg_stage_free<NS>(empty, j);
-        if (j == 0) wg_cp_tile<HD, 128, R * WGS, SW, 64, true>(Qs, qh, ld, q0, Tn);
-        wg_stage_kv<HD, 128, SW, KN, true>(KV, st, qh, ld, d, j, Tn);
-        cp_async_mbar_arrive(full + 8 * st);
+      setmaxnreg_dec<TMA ? 24 : 40>();
+      if constexpr (TMA) {
+        // thread 0 issues tile j's K and V boxes (with tile 0, Q's) once its stage is free; the others
+        // have nothing to do
+        if (threadIdx.x == 0) {
+          tma_prefetch_map(map);
+          const uint32_t q_at = wg_smem_offset(Qs), kv_at = wg_smem_offset(KV);
+          constexpr int BOX = 64 * 128;  // bytes of one 64 × 64 box: one atom column of a 64-row tile
+          for (int j = 0; j < nkt; j++) {
+            const int st = wg_stage<NS>(j);
+            wg_stage_free<NS>(empty, j);
+            const uint32_t fb = full + 8 * st;
+            mbar_arrive_expect_tx(fb, (uint32_t)(2 * KT + (j == 0 ? WGS * W::TILE : 0)));
+            if (j == 0)
+              for (int w = 0; w < WGS; w++)
+                for (int c = 0; c < HD / 64; c++) tma_load_3d(q_at + w * W::TILE + c * BOX, map, h * HD + 64 * c, q0 + R * w, b, fb);
+            for (int c = 0; c < HD / 64; c++) {
+              const uint32_t k_at = kv_at + (uint32_t)(st * 2 * KT) + c * BOX;
+              tma_load_3d(k_at, map, d + h * HD + 64 * c, j * KN, b, fb);
+              tma_load_3d(k_at + (uint32_t)KT, map, 2 * d + h * HD + 64 * c, j * KN, b, fb);
+            }
+          }
+        }
+      } else {
+        for (int j = 0; j < nkt; j++) {
+          const int st = wg_stage<NS>(j);
+          wg_stage_free<NS>(empty, j);
+          if (j == 0) wg_cp_tile<HD, 128, R * WGS, SW, 64, true>(Qs, qh, ld, q0, Tn);
+          wg_stage_kv<HD, 128, SW, KN, true>(KV, st, qh, ld, d, j, Tn);
+          cp_async_mbar_arrive(full + 8 * st);
+        }
+        cp_async_wait<0>();
       }
-      cp_async_wait<0>();
       return;
     }
-    setmaxnreg_inc<232>();
+    setmaxnreg_inc<TMA ? 240 : 232>();
   } else {
     wg_cp_tile<HD, NT, R * WGS, SW>(Qs, qh, ld, q0, Tn);
     wg_stage_kv<HD, NT, SW, KN>(KV, 0, qh, ld, d, 0, Tn);  // (one group with Q)
@@ -1190,6 +1272,18 @@ __global__ void __launch_bounds__(128 * WGS + (WS ? 128 : 0), WS ? 1 : 0)
   wg_fence_a(pa);
   wg_fence_acc(o);
   write_forward_rows<HD>(y, lse, o, m, l, qi, Tn, b, h, d, bh, t);
+}
+template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false, bool MB = false, bool WS = false>
+// (WS: one block per SM declared, which tells ptxas the register count its setmaxnreg starts from)
+__global__ void __launch_bounds__(128 * WGS + (WS ? 128 : 0), WS ? 1 : 0)
+    attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H, float scale_log2) {
+  attn3_fwd<HD, WGS, PIPE, SW, KN, AREG, MB, WS>(y, lse, qkv, Tn, H, scale_log2, nullptr);
+}
+// LOCO_CUDA_ATTN_FWD=wgmma2-tma: qkv read through the map only (its address is in the map)
+template <int HD>
+__global__ void __launch_bounds__(384, 1)
+    attn3_fwd_tma_kernel(bf16* y, float* lse, const __grid_constant__ TmaMap qkv_map, int Tn, int H, float scale_log2) {
+  attn3_fwd<HD, 2, true, true, 64, false, true, true, true>(y, lse, nullptr, Tn, H, scale_log2, &qkv_map);
 }
 
 }  // namespace attn_tc2
