@@ -83,7 +83,8 @@
 #               LOCO_CUDA_ATTN_FWD=wgmma2-pp-areg-sw, the same with Q in registers; parity_wgmma2wsfwd,
 #               parity_wgmma2wsswfwd and their benches: wgmma2-ws, wgmma2-ws-sw (a producer warpgroup
 #               issues every copy); parity_wgmma2tmafwd and its benches: wgmma2-tma (wgmma2-ws-sw with
-#               the copies TMA boxes issued by one thread)
+#               the copies TMA boxes issued by one thread); parity_wgmma2tmak128fwd and its benches:
+#               wgmma2-tma-k128 (that on 128-key tiles)
 #   parity_wgmma2mbbwd, parity_wgmma2mbswbwd, their benches  optional: LOCO_CUDA_ATTN_BWD=wgmma2-mb and
 #               wgmma2-mb-sw (the two-warpgroup backward with its stages handed over by mbarriers
 #               instead of block barriers), the same checks, and comparison.wgmma_mb_same_as_plain
@@ -95,7 +96,7 @@
 #               wgmma2swbwd / tc2bwd / atomicbwd / wgmma2atomicbwd / wgmma2k128fwd / wgmma2atomicswbwd /
 #               wgmma2k128swfwd / wgmma2aregfwd / wgmma2aregswfwd / wgmma2aregbwd / wgmma2atomicaregbwd /
 #               wgmma2ppfwd / wgmma2ppswfwd / wgmma2pparegswfwd / wgmma2mbbwd / wgmma2mbswbwd /
-#               wgmma2wsfwd / wgmma2wsswfwd / wgmma2tmafwd
+#               wgmma2wsfwd / wgmma2wsswfwd / wgmma2tmafwd / wgmma2tmak128fwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -374,6 +375,8 @@ engine_variant wgmma2wsfwd LOCO_CUDA_ATTN_FWD=wgmma2-ws "$WG_BUILD"
 engine_variant wgmma2wsswfwd LOCO_CUDA_ATTN_FWD=wgmma2-ws-sw "$WG_BUILD"
 # ... its copies by the Tensor Memory Accelerator: one thread issues 64 × 64 boxes of a tensor map
 engine_variant wgmma2tmafwd LOCO_CUDA_ATTN_FWD=wgmma2-tma "$WG_BUILD"
+# ... on 128-key tiles (FlashAttention-3's tile at head_dim 128)
+engine_variant wgmma2tmak128fwd LOCO_CUDA_ATTN_FWD=wgmma2-tma-k128 "$WG_BUILD"
 # the two-warpgroup backward (dK/dV and dQ kernels) without block barriers: stages by mbarrier
 engine_variant wgmma2mbbwd LOCO_CUDA_ATTN_BWD=wgmma2-mb "$WG_BUILD"
 engine_variant wgmma2mbswbwd LOCO_CUDA_ATTN_BWD=wgmma2-mb-sw "$WG_BUILD"
@@ -387,7 +390,7 @@ run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" 
 # (Nsight Compute, attn_times under the stage's result): which variant wins for which kernel; optional
 # (newest first: the runs go config by config, gpt2-124m then 1b, and a cut takes the last)
 ATTN_VARIANTS=default
-for v in wgmma2tmafwd wgmma2wsfwd wgmma2wsswfwd wgmma2ppfwd wgmma2ppswfwd wgmma2pparegswfwd wgmma2mbbwd wgmma2mbswbwd wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
+for v in wgmma2tmak128fwd wgmma2tmafwd wgmma2wsfwd wgmma2wsswfwd wgmma2ppfwd wgmma2ppswfwd wgmma2pparegswfwd wgmma2mbbwd wgmma2mbswbwd wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
   wgmma2swbwd wgmma2bwd wgmmafwd wgmmasyncfwd wgmmabwd wgmmasync rows32 fusedbwd partials; do
   stage_ok "parity_$v" && ATTN_VARIANTS+=",$v"
 done
@@ -583,7 +586,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "wgmma2_pp_fwd": res(stage + "_wgmma2ppfwd"), "wgmma2_pp_sw_fwd": res(stage + "_wgmma2ppswfwd"),
             "wgmma2_pp_areg_sw_fwd": res(stage + "_wgmma2pparegswfwd"),
             "wgmma2_ws_fwd": res(stage + "_wgmma2wsfwd"), "wgmma2_ws_sw_fwd": res(stage + "_wgmma2wsswfwd"),
-            "wgmma2_tma_fwd": res(stage + "_wgmma2tmafwd"),
+            "wgmma2_tma_fwd": res(stage + "_wgmma2tmafwd"), "wgmma2_tma_k128_fwd": res(stage + "_wgmma2tmak128fwd"),
             "wgmma2_mb_bwd": res(stage + "_wgmma2mbbwd"), "wgmma2_mb_sw_bwd": res(stage + "_wgmma2mbswbwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
@@ -695,14 +698,16 @@ cmp["wgmma_sw_same_as_plain"] = {"fwd": same_parity(res("parity_wgmma2fwd"), res
 cmp["wgmma_areg_same_as_smem"] = {"fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2aregfwd")),
                                   "bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2aregbwd"))}
 # the forward with mbarrier stages and turns adds the same products in the same order as wgmma2's:
-# the same gpu-parity numbers (swizzled or not), or a stage was read before it landed or refilled
-# while read
+# the same gpu-parity numbers (swizzled or not, with a producer, its copies by TMA), or a stage was
+# read before it landed or refilled while read; on 128-key tiles, wgmma2-k128's. (Each against the
+# plain kernel, which a second call's GPU_CHECK_ONLY can run beside them.)
 cmp["wgmma_pp_same_as_plain"] = {"fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2ppfwd")),
-                                 "sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2ppswfwd")),
-                                 "areg_sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2pparegswfwd")),
-                                 "ws_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2wsfwd")),
-                                 "ws_sw_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2wsswfwd")),
-                                 "tma_fwd": same_parity(res("parity_wgmma2ppfwd"), res("parity_wgmma2tmafwd"))}
+                                 "sw_fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2ppswfwd")),
+                                 "areg_sw_fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2pparegswfwd")),
+                                 "ws_fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2wsfwd")),
+                                 "ws_sw_fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2wsswfwd")),
+                                 "tma_fwd": same_parity(res("parity_wgmma2fwd"), res("parity_wgmma2tmafwd")),
+                                 "tma_k128_fwd": same_parity(res("parity_wgmma2k128fwd"), res("parity_wgmma2tmak128fwd"))}
 # ... and so does the backward with mbarrier stages (swizzled or not)
 cmp["wgmma_mb_same_as_plain"] = {"bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2mbbwd")),
                                  "sw_bwd": same_parity(res("parity_wgmma2mbbwd"), res("parity_wgmma2mbswbwd"))}

@@ -42,7 +42,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // five with the two-warpgroup forward on 128-key tiles, and six with the score products' A operands
   // held in registers (LOCO_CUDA_ATTN_FWD/BWD=wgmma2-areg, wgmma2-atomic-areg), and four with the
   // forward's stages handed over by mbarriers and its warpgroups' products in turns (wgmma2-pp), and
-  // the backward's stages by mbarrier (wgmma2-mb), and four with the forward's copies by TMA (wgmma2-tma)
+  // the backward's stages by mbarrier (wgmma2-mb), and nine with the forward's copies by TMA (wgmma2-tma, -tma-k128)
   const name = (c: Case) => `${c.head_dim}${c.rope ? '+rope' : ''}${c.rope_out ? '+rope_out' : ''}${c.fused_bwd ? '+fused' : ''}${c.dq_partials ? '+partials' : ''}${c.dq_atomic ? '+atomic' : ''}${c.wgmma_bwd ? '+wgmma' : ''}${c.wgmma_sync ? '-sync' : ''}${c.wgmma_fwd ? '+wgmma_fwd' : ''}${c.wgmma_groups === 2 ? 'x2' : ''}${c.swizzle ? '+sw' : ''}${c.keys128 ? '+k128' : ''}${c.areg ? '+areg' : ''}${c.pingpong ? '+pp' : ''}${c.mbar_bwd ? '+mb' : ''}${c.producer ? '+ws' : ''}${c.tma ? '+tma' : ''}${c.rows_per_warp === 32 ? '+rows32' : ''}`;
   assert.deepEqual(j.cases.map(name), [
     '16', '32', '64', '128', '64', '64+rope', '128+rope', '16+fused', '32+fused', '64+fused', '128+fused',
@@ -59,6 +59,8 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
     '64+wgmma_fwdx2+sw+areg+pp', '128+wgmma_fwdx2+sw+areg+pp',
     '64+wgmma_fwdx2+pp+ws', '64+wgmma_fwdx2+pp+ws', '128+wgmma_fwdx2+sw+pp+ws',
     '64+wgmma_fwdx2+sw+pp+ws+tma', '64+wgmma_fwdx2+sw+pp+ws+tma', '64+wgmma_fwdx2+sw+pp+ws+tma', '128+wgmma_fwdx2+sw+pp+ws+tma',
+    '64+wgmma_fwdx2+sw+k128+pp+ws+tma', '64+wgmma_fwdx2+sw+k128+pp+ws+tma', '128+wgmma_fwdx2+sw+k128+pp+ws+tma',
+    '64+wgmma_fwdx2+k128', '64+wgmma_fwdx2+sw+k128+pp+ws+tma', '128+wgmma_fwdx2+k128', '128+wgmma_fwdx2+sw+k128+pp+ws+tma',
     '64+wgmma+wgmma_fwdx2+mb', '64+wgmmax2', '64+wgmmax2+mb', '128+wgmmax2', '128+wgmmax2+mb', '128+wgmmax2+sw+mb',
   ]);
   // the 32-row kernels add in the same order as the 16-row ones: same bits
@@ -126,8 +128,10 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // the 128-key forward rescales once per 128 keys, not per 64: other sums than the 64-key forward's
   // where a query sees more than 64 keys (its accuracy is checked below with every case's); its
   // backward is the default kernels'
+  // (and five more with the TMA producer, and two plain ones beside them: held to the 128-key
+  // forward's bits below)
   const k128 = j.cases.filter((c) => c.keys128);
-  assert.equal(k128.length, 5);
+  assert.equal(k128.length, 12);
   for (const k of k128) assert.ok(k.wgmma_fwd && !k.wgmma_bwd && k.wgmma_groups === 2, JSON.stringify(k));
   // the score products' A operands from registers instead of shared memory: the same products in the
   // same order, so the bits of the two-warpgroup case of the same shape (forward, backward, fused)
@@ -145,13 +149,14 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   // issuing every copy: wgmma2-ws, 384 threads, the consumers' bits the same; four with the
   // producer's copies TMA boxes, wgmma2-tma: the emulated TMA's swizzle and zero fill must put every
   // value where the cp.async copies did)
+  // (five more on 128-key tiles, wgmma2-tma-k128: the 128-key forward's bits)
   const pp = j.cases.filter((c) => c.pingpong);
-  assert.equal(pp.length, 15);
-  assert.equal(pp.filter((c) => c.tma).length, 4);
+  assert.equal(pp.length, 20);
+  assert.equal(pp.filter((c) => c.tma).length, 9);
   for (const c of j.cases.filter((c) => c.tma)) assert.ok(c.producer && c.swizzle, JSON.stringify(c));
   for (const p of pp) {
-    assert.ok(p.wgmma_fwd && p.wgmma_groups === 2 && !p.keys128 && (!p.areg || p.swizzle), JSON.stringify(p));
-    const plain = j.cases.find((c) => !c.pingpong && !c.areg && !c.keys128 && !c.dq_atomic && !c.mbar_bwd && c.wgmma_fwd && c.wgmma_groups === 2 && shape(c) === shape(p));
+    assert.ok(p.wgmma_fwd && p.wgmma_groups === 2 && (!p.keys128 || p.tma) && (!p.areg || p.swizzle), JSON.stringify(p));
+    const plain = j.cases.find((c) => !c.pingpong && !c.areg && c.keys128 === p.keys128 && !c.dq_atomic && !c.mbar_bwd && c.wgmma_fwd && c.wgmma_groups === 2 && shape(c) === shape(p));
     assert.ok(plain, `no two-warpgroup case for ${shape(p)}`);
     assert.equal(p.output_fnv1a, plain.output_fnv1a, `mbarrier stages and turns changed the outputs at ${shape(p)}`);
   }
@@ -176,7 +181,7 @@ test('tensor-core attention (emulated) matches the CPU attention; an injected er
   const hz = spawnSync(EMU, ['--inject-hazard'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(hz.status, 1, hz.stdout + hz.stderr);
   const hzj = JSON.parse(hz.stdout) as { ok: boolean; cases: Case[] };
-  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync+wgmma_fwd', true], ['128+wgmma-sync+wgmma_fwd', true], ['64+wgmma+wgmma_fwdx2', false], ['128+atomic+wgmmax2', false], ['128+wgmma_fwdx2+k128', false], ['64+wgmma+wgmma_fwdx2+areg', false], ['64+atomic+wgmmax2+areg', false], ['64+wgmma_fwdx2+pp', false], ['64+wgmmax2+mb', false], ['64+wgmma_fwdx2+pp+ws', false], ['64+wgmma_fwdx2+sw+pp+ws+tma', false]]);
+  assert.deepEqual(hzj.cases.map((c) => [name(c), c.ok]), [['64+wgmma+wgmma_fwd', false], ['128+wgmma+wgmma_fwd', false], ['64+wgmma-sync+wgmma_fwd', true], ['128+wgmma-sync+wgmma_fwd', true], ['64+wgmma+wgmma_fwdx2', false], ['128+atomic+wgmmax2', false], ['128+wgmma_fwdx2+k128', false], ['64+wgmma+wgmma_fwdx2+areg', false], ['64+atomic+wgmmax2+areg', false], ['64+wgmma_fwdx2+pp', false], ['64+wgmmax2+mb', false], ['64+wgmma_fwdx2+pp+ws', false], ['64+wgmma_fwdx2+sw+pp+ws+tma', false], ['64+wgmma_fwdx2+sw+k128+pp+ws+tma', false]]);
   const bad = spawnSync(EMU, ['--inject-bug'], { encoding: 'utf8', timeout: 400_000 });
   assert.equal(bad.status, 1, bad.stdout);
   const badj = JSON.parse(bad.stdout) as { ok: boolean; cases: Case[] };

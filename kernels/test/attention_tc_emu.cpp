@@ -618,7 +618,7 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
       using namespace attn_tc2;
       if (variant.keys128 && wgs != 2) throw std::runtime_error("the 128-key forward has two warpgroups");
       if (variant.areg && (wgs != 2 || variant.keys128)) throw std::runtime_error("Q in registers: the 64-key forward with two warpgroups");
-      if (variant.pingpong && (wgs != 2 || variant.keys128 || (variant.areg && !variant.swizzle))) throw std::runtime_error("the ping-pong forward: 64-key tiles, two warpgroups (with Q in registers: swizzled)");
+      if (variant.pingpong && (wgs != 2 || (variant.keys128 && !variant.tma) || (variant.areg && !variant.swizzle))) throw std::runtime_error("the ping-pong forward: 64-key tiles (128 with TMA), two warpgroups (with Q in registers: swizzled)");
       if (variant.producer && (!variant.pingpong || variant.areg)) throw std::runtime_error("the producer warpgroup: with the ping-pong forward, Q from shared memory");
       if (variant.tma && !(variant.producer && variant.swizzle)) throw std::runtime_error("TMA: the producer warpgroup's copies, swizzled");
       auto fwd = variant.producer ? (variant.swizzle ? attn3_fwd_kernel<HD, 2, true, true, 64, false, true, true> : attn3_fwd_kernel<HD, 2, true, false, 64, false, true, true>)
@@ -634,7 +634,8 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
       const uint64_t cols = 3 * (uint64_t)d;
       const TmaMap map{qkv.data(), {cols, (uint64_t)Tn, (uint64_t)B}, {cols * 2, (uint64_t)Tn * cols * 2}, {64, 64}};
       launch(cdiv(Tn, 64 * wgs), gy, [&] {
-        if (variant.tma) attn3_fwd_tma_kernel<HD>(y.data(), lse.data(), map, Tn, H, sl);
+        if (variant.tma && variant.keys128) attn3_fwd_tma_kernel<HD, 128>(y.data(), lse.data(), map, Tn, H, sl);
+        else if (variant.tma) attn3_fwd_tma_kernel<HD>(y.data(), lse.data(), map, Tn, H, sl);
         else fwd(y.data(), lse.data(), qkv.data(), Tn, H, sl);
       }, 128 * wgs + (variant.producer ? 128 : 0));
       fwd_done = true;
@@ -816,6 +817,7 @@ int main(int argc, char** argv) {
     add(run_case<64>(1, 520, 1, false, one, {.wgmma = true, .wgs = 2, .mbar_bwd = true}));
     add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true, .producer = true}));
     add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true, .producer = true, .tma = true}));
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .keys128 = true, .pingpong = true, .producer = true, .tma = true}));
   } else {
     add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
     add(run_case<32>(1, 77, 2, false, one));   // two heads
@@ -930,6 +932,16 @@ int main(int argc, char** argv) {
     add(run_case<64>(1, 100, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true, .producer = true, .tma = true}));
     add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true, .producer = true, .tma = true}));
     add(run_case<128>(1, 330, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true, .producer = true, .tma = true}));
+    // ... on 128-key tiles (wgmma2-tma-k128; three stages): the 128-key forward's bits at its shapes
+    // (two sequences and heads, T = 260; T = 100, one block; 300 at head_dim 128), and with stages
+    // refilled (T = 520: five tiles), beside the 128-key forward without mbarriers
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .keys128 = true, .pingpong = true, .producer = true, .tma = true}));
+    add(run_case<64>(1, 100, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .keys128 = true, .pingpong = true, .producer = true, .tma = true}));
+    add(run_case<128>(1, 300, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .keys128 = true, .pingpong = true, .producer = true, .tma = true}));
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .keys128 = true}));
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .keys128 = true, .pingpong = true, .producer = true, .tma = true}));
+    add(run_case<128>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .keys128 = true}));
+    add(run_case<128>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .keys128 = true, .pingpong = true, .producer = true, .tma = true}));
     // the backward's stages handed over by mbarriers (wgmma2-mb; four stages, so a stage is refilled
     // from the fifth tile on): T = 260 and 520 at head_dim 64, 330 at 128 (swizzled too), beside the
     // two-warpgroup backward without mbarriers: the same sums, so the same bits

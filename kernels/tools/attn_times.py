@@ -45,6 +45,7 @@ VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": 
             "wgmma2wsfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-ws"},
             "wgmma2wsswfwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-ws-sw"},
             "wgmma2tmafwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-tma"},
+            "wgmma2tmak128fwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-tma-k128"},
             "wgmma2mbbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-mb"},
             "wgmma2mbswbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-mb-sw"}}
 # a forward of its own, combinable with any backward (wgmmafwd: the forward on warpgroup MMA, wgmma2fwd
@@ -54,10 +55,11 @@ VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": 
 # wgmma2fwd with Q held in registers, wgmma2aregswfwd the same swizzled; wgmma2ppfwd: wgmma2fwd with
 # mbarrier stages and its warpgroups' products in turns, wgmma2ppswfwd the same swizzled,
 # wgmma2pparegswfwd that with Q in registers; wgmma2wsfwd, wgmma2wsswfwd: wgmma2ppfwd, -sw with a
-# producer warpgroup issuing every copy; wgmma2tmafwd: wgmma2wsswfwd with TMA copies)
+# producer warpgroup issuing every copy; wgmma2tmafwd: wgmma2wsswfwd with TMA copies, wgmma2tmak128fwd
+# that on 128-key tiles)
 FORWARD_ONLY_VARIANTS = ("wgmmafwd", "wgmma2fwd", "wgmmasyncfwd", "wgmma2swfwd", "wgmma2k128fwd", "wgmma2k128swfwd",
                          "wgmma2aregfwd", "wgmma2aregswfwd", "wgmma2ppfwd", "wgmma2ppswfwd", "wgmma2pparegswfwd",
-                         "wgmma2wsfwd", "wgmma2wsswfwd", "wgmma2tmafwd")
+                         "wgmma2wsfwd", "wgmma2wsswfwd", "wgmma2tmafwd", "wgmma2tmak128fwd")
 # a whole backward of their own (dK/dV kernel + dQ finish or reduce; wgmma: both kernels on warpgroup
 # MMA, wgmma2 with two warpgroups per block; tc2bwd: the mma.sync pair where the default is wgmma2,
 # head_dim 128 on an H100/H200 since h200-7; atomicbwd: the fused backward with dQ by atomic adds;

@@ -87,17 +87,19 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // wgmma2-mb and wgmma2-mb-sw; WG_PIPE2_PP_AREG_SW: the forward with all three, mbarrier stages and
 // turns, Q in registers, the 128-byte swizzle, wgmma2-pp-areg-sw; WG_PIPE2_WS and _SW: wgmma2-pp with
 // a producer warpgroup issuing every copy, wgmma2-ws and wgmma2-ws-sw; WG_PIPE2_TMA: wgmma2-ws-sw with
-// every copy a TMA box issued by one thread, wgmma2-tma.)
+// every copy a TMA box issued by one thread, wgmma2-tma; WG_PIPE2_TMA_K128: that on 128-key tiles,
+// wgmma2-tma-k128.)
 enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
               WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_PP, WG_PIPE2_PP_SW,
-              WG_PIPE2_MB, WG_PIPE2_MB_SW, WG_PIPE2_PP_AREG_SW, WG_PIPE2_WS, WG_PIPE2_WS_SW, WG_PIPE2_TMA };
+              WG_PIPE2_MB, WG_PIPE2_MB_SW, WG_PIPE2_PP_AREG_SW, WG_PIPE2_WS, WG_PIPE2_WS_SW, WG_PIPE2_TMA, WG_PIPE2_TMA_K128 };
 constexpr std::pair<const char*, WgMode> WG_NAMES[] = {
     {"wgmma", WG_PIPE}, {"wgmma2", WG_PIPE2}, {"wgmma-sync", WG_SYNC}, {"wgmma-sw", WG_PIPE_SW}, {"wgmma2-sw", WG_PIPE2_SW},
     {"wgmma2-atomic", WG_PIPE2_ATOMIC}, {"wgmma2-atomic-sw", WG_PIPE2_ATOMIC_SW}, {"wgmma2-k128", WG_PIPE2_K128},
     {"wgmma2-k128-sw", WG_PIPE2_K128_SW}, {"wgmma2-areg", WG_PIPE2_AREG}, {"wgmma2-areg-sw", WG_PIPE2_AREG_SW},
     {"wgmma2-atomic-areg", WG_PIPE2_ATOMIC_AREG}, {"wgmma2-pp", WG_PIPE2_PP}, {"wgmma2-pp-sw", WG_PIPE2_PP_SW},
     {"wgmma2-mb", WG_PIPE2_MB}, {"wgmma2-mb-sw", WG_PIPE2_MB_SW}, {"wgmma2-pp-areg-sw", WG_PIPE2_PP_AREG_SW},
-    {"wgmma2-ws", WG_PIPE2_WS}, {"wgmma2-ws-sw", WG_PIPE2_WS_SW}, {"wgmma2-tma", WG_PIPE2_TMA}};
+    {"wgmma2-ws", WG_PIPE2_WS}, {"wgmma2-ws-sw", WG_PIPE2_WS_SW}, {"wgmma2-tma", WG_PIPE2_TMA},
+    {"wgmma2-tma-k128", WG_PIPE2_TMA_K128}};
 WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::initializer_list<const char*> others = {}) {
   auto taken = [&](WgMode m) { return std::find(takes.begin(), takes.end(), m) != takes.end(); };
   WgMode want = WG_OFF;
@@ -119,7 +121,7 @@ WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::init
 WgMode wgmma_fwd_mode() {
   static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
                                                       WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_PP, WG_PIPE2_PP_SW, WG_PIPE2_PP_AREG_SW,
-                                                      WG_PIPE2_WS, WG_PIPE2_WS_SW, WG_PIPE2_TMA});
+                                                      WG_PIPE2_WS, WG_PIPE2_WS_SW, WG_PIPE2_TMA, WG_PIPE2_TMA_K128});
   return m;
 }
 bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }
@@ -161,12 +163,12 @@ CUtensorMap qkv_map(const bf16* qkv, int B, int Tn, int H, int HD) {
                              " × " + std::to_string(cols) + " (it needs a 16-byte aligned address)");
   return map;
 }
-template <int HD>
+template <int HD, int KN>
 void fwd_wgmma_tma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   using W = WgShape<HD, 2>;
-  constexpr size_t smem = W::fwd_smem_mb + 1024;  // (the swizzle's alignment)
-  set_dynamic_smem(attn3_fwd_tma_kernel<HD>, smem);
-  attn3_fwd_tma_kernel<HD><<<dim3(cdiv(Tn, W::ROWS * 2), B * H), W::NT + 128, smem>>>(y, lse, qkv_map(qkv, B, Tn, H, HD), Tn, H,
+  constexpr size_t smem = (KN == 128 ? W::fwd_smem_ws_k128 : W::fwd_smem_mb) + 1024;  // (the swizzle's alignment)
+  set_dynamic_smem(attn3_fwd_tma_kernel<HD, KN>, smem);
+  attn3_fwd_tma_kernel<HD, KN><<<dim3(cdiv(Tn, W::ROWS * 2), B * H), W::NT + 128, smem>>>(y, lse, qkv_map(qkv, B, Tn, H, HD), Tn, H,
                                                                                      LOG2E / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn3_fwd (wgmma, TMA)");
 }
@@ -189,7 +191,8 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
       case WG_PIPE2_PP_AREG_SW: return fwd_wgmma<HD, 2, true, true, 64, true, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_WS: return fwd_wgmma<HD, 2, true, false, 64, false, true, true>(y, lse, qkv, B, Tn, H);
       case WG_PIPE2_WS_SW: return fwd_wgmma<HD, 2, true, true, 64, false, true, true>(y, lse, qkv, B, Tn, H);
-      case WG_PIPE2_TMA: return fwd_wgmma_tma<HD>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2_TMA: return fwd_wgmma_tma<HD, 64>(y, lse, qkv, B, Tn, H);
+      case WG_PIPE2_TMA_K128: return fwd_wgmma_tma<HD, 128>(y, lse, qkv, B, Tn, H);
       case WG_OFF:
       case WG_PIPE2_ATOMIC:
       case WG_PIPE2_ATOMIC_SW:
@@ -452,6 +455,7 @@ const char* attention_tc2_fwd_name(int hd) {
     case WG_PIPE2_WS: return "wgmma forward, producer warpgroup, 2 warpgroups in turns";
     case WG_PIPE2_WS_SW: return "wgmma forward, producer warpgroup, 2 warpgroups in turns, 128-byte swizzle";
     case WG_PIPE2_TMA: return "wgmma forward, TMA producer, 2 warpgroups in turns, 128-byte swizzle";
+    case WG_PIPE2_TMA_K128: return "wgmma forward, TMA producer, 2 warpgroups in turns, 128-key tiles, 128-byte swizzle";
     default: return "wgmma forward";
   }
 }

@@ -89,6 +89,8 @@ struct WgShape {
   static constexpr size_t fwd_smem_pipe = (WGS + 6) * (size_t)TILE;  // ... the overlapped one: 3 × (K, V)
   static constexpr size_t fwd_smem_k128 = (WGS + 12) * (size_t)TILE;  // ... with 128-key tiles (224 KB at 128)
   static constexpr size_t fwd_smem_mb = (WGS + 8) * (size_t)TILE + 64;  // ... by mbarrier: 4 × (K, V), 4 mbarriers
+  // ... with a producer and 128-key tiles (wgmma2-tma-k128): 3 × (K, V), 3 full and 3 empty mbarriers
+  static constexpr size_t fwd_smem_ws_k128 = (WGS + 12) * (size_t)TILE + 48;
   // the dK/dV kernel with dQ (DQ; two warpgroups): and the dS tile (64 queries × 128 keys)
   static constexpr size_t fused_smem = smem + 64 * 128 * 2;
   // the backward by mbarrier (MB, LOCO_CUDA_ATTN_BWD=wgmma2-mb): four stages, and full and empty
@@ -1068,7 +1070,8 @@ __device__ __forceinline__ void attn3_fwd(bf16* y, float* lse, const bf16* qkv, 
   static_assert(!AREG || PIPE, "Q in registers: the overlapped schedule");
   static_assert(!MB || (PIPE && WGS == 2), "mbarrier stages and turns: two warpgroups, overlapped");
   static_assert(!WS || MB, "a producer warpgroup: with mbarrier stages");
-  static_assert(!TMA || (WS && SW && KN == 64 && !AREG), "TMA: the producer warpgroup's copies, 64-key swizzled tiles");
+  static_assert(!TMA || (WS && SW && !AREG), "TMA: the producer warpgroup's copies, swizzled tiles");
+  static_assert(!MB || KN == 64 || TMA, "128-key tiles by mbarrier: with the TMA producer (three stages, empty barriers)");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   constexpr size_t KT = (size_t)KN * HD * 2;  // bytes of a K or V tile
@@ -1093,8 +1096,9 @@ __device__ __forceinline__ void attn3_fwd(bf16* y, float* lse, const bf16* qkv, 
   // kt + 1's full phase, which completes only once every thread issued tile kt + 1's copies at the
   // top of its iteration kt − 1 — after its iteration kt − 2, whose last wait completed the products
   // that read tile kt − 2's stage. (With three stages that stage would be tile kt − 1's, which the
-  // other warpgroup may still be reading.)
-  constexpr int NS = MB ? 4 : 3;
+  // other warpgroup may still be reading.) With a producer (WS) the empty barriers guard every
+  // refill, so 128-key tiles (wgmma2-tma-k128) take three stages: 224 KB at head_dim 128.
+  constexpr int NS = MB && KN == 64 ? 4 : 3;
   const uint32_t full = wg_smem_offset(KV + NS * 2 * KT);  // full[st] at full + 8·st
   // WS (LOCO_CUDA_ATTN_FWD=wgmma2-ws): a third warpgroup, the producer, issues every copy: Q and each
   // K/V tile into its stage once empty[st] (256 arrivals: every consumer thread done with the
@@ -1113,14 +1117,16 @@ __device__ __forceinline__ void attn3_fwd(bf16* y, float* lse, const bf16* qkv, 
   }
   if constexpr (WS) {
     if (threadIdx.x < 128) {
-      setmaxnreg_dec<TMA ? 24 : 40>();
+      setmaxnreg_dec<TMA ? 32 : 40>();
       if constexpr (TMA) {
         // thread 0 issues tile j's K and V boxes (with tile 0, Q's) once its stage is free; the others
         // have nothing to do
         if (threadIdx.x == 0) {
           tma_prefetch_map(map);
           const uint32_t q_at = wg_smem_offset(Qs), kv_at = wg_smem_offset(KV);
-          constexpr int BOX = 64 * 128;  // bytes of one 64 × 64 box: one atom column of a 64-row tile
+          // bytes of one 64 × 64 box: an atom column of a 64-row tile, or half of one of a 128-row
+          // tile (KN = 128; AR: its 128 rows follow each other, the next 64 columns 16 KB on)
+          constexpr int BOX = 64 * 128;
           for (int j = 0; j < nkt; j++) {
             const int st = wg_stage<NS>(j);
             wg_stage_free<NS>(empty, j);
@@ -1129,11 +1135,12 @@ __device__ __forceinline__ void attn3_fwd(bf16* y, float* lse, const bf16* qkv, 
             if (j == 0)
               for (int w = 0; w < WGS; w++)
                 for (int c = 0; c < HD / 64; c++) tma_load_3d(q_at + w * W::TILE + c * BOX, map, h * HD + 64 * c, q0 + R * w, b, fb);
-            for (int c = 0; c < HD / 64; c++) {
-              const uint32_t k_at = kv_at + (uint32_t)(st * 2 * KT) + c * BOX;
-              tma_load_3d(k_at, map, d + h * HD + 64 * c, j * KN, b, fb);
-              tma_load_3d(k_at + (uint32_t)KT, map, 2 * d + h * HD + 64 * c, j * KN, b, fb);
-            }
+            for (int c = 0; c < HD / 64; c++)
+              for (int r = 0; r < KN / 64; r++) {
+                const uint32_t k_at = kv_at + (uint32_t)(st * 2 * KT) + (c * KN / 64 + r) * BOX;
+                tma_load_3d(k_at, map, d + h * HD + 64 * c, j * KN + 64 * r, b, fb);
+                tma_load_3d(k_at + (uint32_t)KT, map, 2 * d + h * HD + 64 * c, j * KN + 64 * r, b, fb);
+              }
           }
         }
       } else {
@@ -1279,11 +1286,12 @@ __global__ void __launch_bounds__(128 * WGS + (WS ? 128 : 0), WS ? 1 : 0)
     attn3_fwd_kernel(bf16* y, float* lse, const bf16* qkv, int Tn, int H, float scale_log2) {
   attn3_fwd<HD, WGS, PIPE, SW, KN, AREG, MB, WS>(y, lse, qkv, Tn, H, scale_log2, nullptr);
 }
-// LOCO_CUDA_ATTN_FWD=wgmma2-tma: qkv read through the map only (its address is in the map)
-template <int HD>
+// LOCO_CUDA_ATTN_FWD=wgmma2-tma (KN = 128: wgmma2-tma-k128): qkv read through the map only (its
+// address is in the map)
+template <int HD, int KN = 64>
 __global__ void __launch_bounds__(384, 1)
     attn3_fwd_tma_kernel(bf16* y, float* lse, const __grid_constant__ TmaMap qkv_map, int Tn, int H, float scale_log2) {
-  attn3_fwd<HD, 2, true, true, 64, false, true, true, true>(y, lse, nullptr, Tn, H, scale_log2, &qkv_map);
+  attn3_fwd<HD, 2, true, true, KN, false, true, true, true>(y, lse, nullptr, Tn, H, scale_log2, &qkv_map);
 }
 
 }  // namespace attn_tc2
