@@ -87,7 +87,9 @@
 #               wgmma2-tma-k128 (that on 128-key tiles)
 #   parity_wgmma2mbbwd, parity_wgmma2mbswbwd, their benches  optional: LOCO_CUDA_ATTN_BWD=wgmma2-mb and
 #               wgmma2-mb-sw (the two-warpgroup backward with its stages handed over by mbarriers
-#               instead of block barriers), the same checks, and comparison.wgmma_mb_same_as_plain
+#               instead of block barriers), the same checks, and comparison.wgmma_mb_same_as_plain;
+#               parity_wgmma2tmabwd and its benches: LOCO_CUDA_ATTN_BWD=wgmma2-tma (wgmma2-mb-sw with
+#               its tiles TMA boxes issued by one thread)
 #   parity_tc2bwd, bench_*_tc2bwd  optional: LOCO_CUDA_ATTN_BWD=tc2 (the mma.sync backward where the
 #               default is wgmma2: head_dim 128 on an H100/H200), the same checks
 #   parity_rows32, bench_*_rows32  optional: LOCO_CUDA_ATTN_ROWS=32 (32 rows per warp), the same checks
@@ -96,7 +98,7 @@
 #               wgmma2swbwd / tc2bwd / atomicbwd / wgmma2atomicbwd / wgmma2k128fwd / wgmma2atomicswbwd /
 #               wgmma2k128swfwd / wgmma2aregfwd / wgmma2aregswfwd / wgmma2aregbwd / wgmma2atomicaregbwd /
 #               wgmma2ppfwd / wgmma2ppswfwd / wgmma2pparegswfwd / wgmma2mbbwd / wgmma2mbswbwd /
-#               wgmma2wsfwd / wgmma2wsswfwd / wgmma2tmafwd / wgmma2tmak128fwd
+#               wgmma2wsfwd / wgmma2wsswfwd / wgmma2tmafwd / wgmma2tmak128fwd / wgmma2tmabwd
 #               (those whose parity stage passed; the benches of a variant also need it), gpt2-124m
 #               and 1b (tools/attn_times.py)
 #   bench_*_best  optional: gpu-bench with the fastest combination of the opt-ins measured above: the
@@ -122,7 +124,8 @@
 # GPU_CHECK_ONLY (space-separated stage names: every other stage is skipped; for a second call on a
 # warm machine, e.g. "build parity_wgmma2aregfwd bench_124m_wgmma2aregfwd ... attn_times"),
 # GPU_CHECK_BASELINE, GPU_CHECK_BASELINE_ATTN, GPU_CHECK_TORCH_ARGS (extra bench.py arguments), GPU_CHECK_1B_STEPS (default 3),
-# GPU_CHECK_NCU_ARGS (extra gpu-bench arguments for the ncu stage).
+# GPU_CHECK_NCU_ARGS (extra gpu-bench arguments for the ncu stage), GPU_CHECK_ATTN_CONFIGS (attn_times'
+# configs, default "gpt2-124m,1b").
 set -u
 START=$(date +%s)
 BUDGET=${GPU_CHECK_BUDGET_S:-265}
@@ -380,6 +383,8 @@ engine_variant wgmma2tmak128fwd LOCO_CUDA_ATTN_FWD=wgmma2-tma-k128 "$WG_BUILD"
 # the two-warpgroup backward (dK/dV and dQ kernels) without block barriers: stages by mbarrier
 engine_variant wgmma2mbbwd LOCO_CUDA_ATTN_BWD=wgmma2-mb "$WG_BUILD"
 engine_variant wgmma2mbswbwd LOCO_CUDA_ATTN_BWD=wgmma2-mb-sw "$WG_BUILD"
+# ... its tiles by the Tensor Memory Accelerator, issued by one thread
+engine_variant wgmma2tmabwd LOCO_CUDA_ATTN_BWD=wgmma2-tma "$WG_BUILD"
 # the mma.sync backward where the default is wgmma2 (head_dim 128 on an H100/H200 since h200-7): the
 # previous default, measured in the same run as the new one
 engine_variant tc2bwd LOCO_CUDA_ATTN_BWD=tc2
@@ -390,16 +395,18 @@ run_stage tune_repeat 60 python3 "$K/tools/tune_repeat.py" "$K/build/gpu-bench" 
 # (Nsight Compute, attn_times under the stage's result): which variant wins for which kernel; optional
 # (newest first: the runs go config by config, gpt2-124m then 1b, and a cut takes the last)
 ATTN_VARIANTS=default
-for v in wgmma2tmak128fwd wgmma2tmafwd wgmma2wsfwd wgmma2wsswfwd wgmma2ppfwd wgmma2ppswfwd wgmma2pparegswfwd wgmma2mbbwd wgmma2mbswbwd wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
+for v in wgmma2tmabwd wgmma2tmak128fwd wgmma2tmafwd wgmma2wsfwd wgmma2wsswfwd wgmma2ppfwd wgmma2ppswfwd wgmma2pparegswfwd wgmma2mbbwd wgmma2mbswbwd wgmma2aregfwd wgmma2aregbwd wgmma2atomicaregbwd wgmma2aregswfwd wgmma2atomicbwd wgmma2atomicswbwd wgmma2k128fwd wgmma2k128swfwd atomicbwd tc2bwd wgmma2fwd wgmma2swfwd \
   wgmma2swbwd wgmma2bwd wgmmafwd wgmmasyncfwd wgmmabwd wgmmasync rows32 fusedbwd partials; do
   stage_ok "parity_$v" && ATTN_VARIANTS+=",$v"
 done
 # about 10 s per (config, variant) run (h200-7 ran 14 within 150 s)
-ATTN_RUNS=$(( 2 * $(tr ',' '\n' <<< "$ATTN_VARIANTS" | wc -l) ))
+# GPU_CHECK_ATTN_CONFIGS (a comma list, gpt2-124m and/or 1b; default both): the configs it times
+ATTN_CONFIGS=${GPU_CHECK_ATTN_CONFIGS:-gpt2-124m,1b}
+ATTN_RUNS=$(( $(tr ',' '\n' <<< "$ATTN_CONFIGS" | wc -l) * $(tr ',' '\n' <<< "$ATTN_VARIANTS" | wc -l) ))
 ATTN_BOX=$(( ATTN_RUNS * 10 ))
 (( ATTN_BOX < 150 )) && ATTN_BOX=150
 optional attn_times
-run_stage attn_times "$ATTN_BOX" python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS"
+run_stage attn_times "$ATTN_BOX" python3 "$K/tools/attn_times.py" "$K/build/gpu-bench" "$LOGDIR" --variants "$ATTN_VARIANTS" --configs "$ATTN_CONFIGS"
 # faster A B: stages A and B both measured tokens/s, and A more
 faster() {
   python3 - "$LOGDIR/$1.out" "$LOGDIR/$2.out" <<'PY' 2>/dev/null
@@ -587,6 +594,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "wgmma2_pp_areg_sw_fwd": res(stage + "_wgmma2pparegswfwd"),
             "wgmma2_ws_fwd": res(stage + "_wgmma2wsfwd"), "wgmma2_ws_sw_fwd": res(stage + "_wgmma2wsswfwd"),
             "wgmma2_tma_fwd": res(stage + "_wgmma2tmafwd"), "wgmma2_tma_k128_fwd": res(stage + "_wgmma2tmak128fwd"),
+            "wgmma2_tma_bwd": res(stage + "_wgmma2tmabwd"),
             "wgmma2_mb_bwd": res(stage + "_wgmma2mbbwd"), "wgmma2_mb_sw_bwd": res(stage + "_wgmma2mbswbwd")}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
@@ -710,7 +718,8 @@ cmp["wgmma_pp_same_as_plain"] = {"fwd": same_parity(res("parity_wgmma2fwd"), res
                                  "tma_k128_fwd": same_parity(res("parity_wgmma2k128fwd"), res("parity_wgmma2tmak128fwd"))}
 # ... and so does the backward with mbarrier stages (swizzled or not)
 cmp["wgmma_mb_same_as_plain"] = {"bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2mbbwd")),
-                                 "sw_bwd": same_parity(res("parity_wgmma2mbbwd"), res("parity_wgmma2mbswbwd"))}
+                                 "sw_bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2mbswbwd")),
+                                 "tma_bwd": same_parity(res("parity_wgmma2bwd"), res("parity_wgmma2tmabwd"))}
 wp = res("wgmma_probe")
 cmp["wgmma_layout"] = {k: wp.get(k) for k in ("d_layout_ok", "a_regs_layout_ok", "kmajor_lbo", "kmajor_lbo_b_only", "mnmajor_b_lbo",
                                                 "kernel_assumes", "kernel_layout_ok", "sw128_kmajor_ok", "sw128_mnmajor_ok",

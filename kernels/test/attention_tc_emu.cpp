@@ -225,6 +225,12 @@ void emu_mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
   b.tx += bytes;
   mbar_arrive_on(b);
 }
+void emu_mbar_expect_tx(uint32_t bar, uint32_t bytes) {
+  EmuMbar& b = mbar_at(bar);
+  if (b.all_in) mbar_complete(b);
+  b.tx += bytes;
+  mbar_check_in(b);
+}
 void emu_tma_load_3d(uint32_t dst, const TmaMap* map, int c0, int c1, int c2, uint32_t bar) {
   // (the hardware needs 128-byte alignment; the kernels' swizzle pattern, the wgmma layout's, 1024)
   if (dst % 1024 || map->box[0] * 2 != 128 || dst + 128 * map->box[1] > sizeof smraw)
@@ -518,7 +524,8 @@ struct Variant {
   bool producer = false;    // with pingpong: a producer warpgroup issues every copy, 384 threads
                             // (LOCO_CUDA_ATTN_FWD=wgmma2-ws)
   bool tma = false;         // with producer and swizzle: its copies TMA boxes issued by one thread
-                            // (LOCO_CUDA_ATTN_FWD=wgmma2-tma)
+                            // (LOCO_CUDA_ATTN_FWD=wgmma2-tma); with mbar_bwd and swizzle, the
+                            // backward's (LOCO_CUDA_ATTN_BWD=wgmma2-tma)
 };
 
 template <int HD>
@@ -700,6 +707,13 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
           fused(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, dq_acc.data());
         }, 256);
         dq_rows_kernel([&] { attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc); });
+      } else if (variant.tma) {  // (LOCO_CUDA_ATTN_BWD=wgmma2-tma: qkv and dy through maps)
+        if (!variant.mbar_bwd || !variant.swizzle || wgs != 2 || variant.areg) throw std::runtime_error("the TMA backward: wgmma2-mb-sw's");
+        const uint64_t cols = 3 * (uint64_t)d;
+        const TmaMap qm{qkv.data(), {cols, (uint64_t)Tn, (uint64_t)B}, {cols * 2, (uint64_t)Tn * cols * 2}, {64, 64}};
+        const TmaMap dm{dyb.data(), {(uint64_t)d, (uint64_t)Tn, (uint64_t)B}, {(uint64_t)d * 2, (uint64_t)Tn * d * 2}, {64, 64}};
+        launch(cdiv(Tn, 128), gy, [&] { attn3_bwd_dkv_tma_kernel<HD>(dqkv.data(), qm, dm, lse.data(), D.data(), Tn, H, sc, sl); }, 256);
+        launch(cdiv(Tn, 128), gy, [&] { attn3_bwd_dq_tma_kernel<HD>(dqkv.data(), qm, dm, lse.data(), D.data(), Tn, H, sc, sl); }, 256);
       } else {
         launch(cdiv(Tn, 64 * wgs), gy, [&] { dkv(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, nullptr); }, 128 * wgs);
         launch(cdiv(Tn, 64 * wgs), gy, [&] { dqk(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, 128 * wgs);
@@ -818,6 +832,7 @@ int main(int argc, char** argv) {
     add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .pingpong = true, .producer = true}));
     add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .pingpong = true, .producer = true, .tma = true}));
     add(run_case<64>(1, 520, 1, false, one, {.wgmma_fwd = true, .wgs = 2, .swizzle = true, .keys128 = true, .pingpong = true, .producer = true, .tma = true}));
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma = true, .wgs = 2, .swizzle = true, .mbar_bwd = true, .tma = true}));
   } else {
     add(run_case<16>(2, 130, 1, false, one));  // three query/key tiles, the last partial; two sequences
     add(run_case<32>(1, 77, 2, false, one));   // two heads
@@ -951,6 +966,13 @@ int main(int argc, char** argv) {
     add(run_case<128>(1, 330, 1, false, one, {.wgmma = true, .wgs = 2}));
     add(run_case<128>(1, 330, 1, false, one, {.wgmma = true, .wgs = 2, .mbar_bwd = true}));
     add(run_case<128>(1, 330, 1, false, one, {.wgmma = true, .wgs = 2, .swizzle = true, .mbar_bwd = true}));
+    // ... its tiles TMA boxes issued by thread 0 (wgmma2-tma; lse and D still cp.async): the same
+    // bits again, at T = 260 with two sequences and heads, 520 (stages refilled) and 100 (one block,
+    // whose second warpgroup's keys and queries lie past the end) at head_dim 64, and 330 at 128
+    add(run_case<64>(2, 260, 2, false, one, {.wgmma = true, .wgs = 2, .swizzle = true, .mbar_bwd = true, .tma = true}));
+    add(run_case<64>(1, 520, 1, false, one, {.wgmma = true, .wgs = 2, .swizzle = true, .mbar_bwd = true, .tma = true}));
+    add(run_case<64>(1, 100, 1, false, one, {.wgmma = true, .wgs = 2, .swizzle = true, .mbar_bwd = true, .tma = true}));
+    add(run_case<128>(1, 330, 1, false, one, {.wgmma = true, .wgs = 2, .swizzle = true, .mbar_bwd = true, .tma = true}));
   }
   printf("{\"tool\":\"attention-tc-emu\",\"cases\":[%s],\"ok\":%s}\n", all.c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;

@@ -47,7 +47,8 @@ VARIANTS = {"default": {}, "rows32": {"LOCO_CUDA_ATTN_ROWS": "32"}, "fusedbwd": 
             "wgmma2tmafwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-tma"},
             "wgmma2tmak128fwd": {"LOCO_CUDA_ATTN_FWD": "wgmma2-tma-k128"},
             "wgmma2mbbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-mb"},
-            "wgmma2mbswbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-mb-sw"}}
+            "wgmma2mbswbwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-mb-sw"},
+            "wgmma2tmabwd": {"LOCO_CUDA_ATTN_BWD": "wgmma2-tma"}}
 # a forward of its own, combinable with any backward (wgmmafwd: the forward on warpgroup MMA, wgmma2fwd
 # the same with two warpgroups per block, wgmmasyncfwd with the softmax after the products; their
 # backward is the default one; wgmma2swfwd: wgmma2fwd with its tiles in the 128-byte swizzle;
@@ -67,9 +68,10 @@ FORWARD_ONLY_VARIANTS = ("wgmmafwd", "wgmma2fwd", "wgmmasyncfwd", "wgmma2swfwd",
 # wgmma kernel for dK, dV and dQ, dQ by atomic adds; wgmma2atomicswbwd the same swizzled at head_dim 128;
 # wgmma2aregbwd: wgmma2bwd with the score products' A operands in registers at head_dim 64,
 # wgmma2atomicaregbwd: wgmma2atomicbwd with K, V in registers at head_dim 64; wgmma2mbbwd: wgmma2bwd
-# with its stages handed over by mbarriers, wgmma2mbswbwd the same swizzled)
+# with its stages handed over by mbarriers, wgmma2mbswbwd the same swizzled, wgmma2tmabwd that with its
+# tiles by TMA)
 FUSED_VARIANTS = ("fusedbwd", "partials", "wgmmabwd", "wgmmasync", "wgmma2bwd", "wgmma2swbwd", "tc2bwd", "atomicbwd",
-                  "wgmma2atomicbwd", "wgmma2atomicswbwd", "wgmma2aregbwd", "wgmma2atomicaregbwd", "wgmma2mbbwd", "wgmma2mbswbwd")
+                  "wgmma2atomicbwd", "wgmma2atomicswbwd", "wgmma2aregbwd", "wgmma2atomicaregbwd", "wgmma2mbbwd", "wgmma2mbswbwd", "wgmma2tmabwd")
 RUN_TIMEOUT_S = 45
 CONFIGS = ["gpt2-124m", "1b"]
 
@@ -77,8 +79,8 @@ CONFIGS = ["gpt2-124m", "1b"]
 # kernel name → part of the attention step (attn_bwd_pre: D = Σ dy·y, before either backward);
 # "backward" is the sum of the backward kernels
 PARTS = [("attn2_fwd_kernel", "forward"), ("attn3_fwd_kernel", "forward"), ("attn3_fwd_tma_kernel", "forward"),
-         ("attn2_bwd_dkv_kernel", "dkv"), ("attn3_bwd_dkv_kernel", "dkv"),
-         ("attn2_bwd_dq_kernel", "dq"), ("attn3_bwd_dq_kernel", "dq"),
+         ("attn2_bwd_dkv_kernel", "dkv"), ("attn3_bwd_dkv_kernel", "dkv"), ("attn3_bwd_dkv_tma_kernel", "dkv"),
+         ("attn2_bwd_dq_kernel", "dq"), ("attn3_bwd_dq_kernel", "dq"), ("attn3_bwd_dq_tma_kernel", "dq"),
          ("attn2_dq_finish_kernel", "dq_finish"), ("attn2_dq_reduce_kernel", "dq_finish"), ("attn_bwd_pre_kernel", "pre")]
 BACKWARD_PARTS = ("dkv", "dq", "dq_finish")
 # the kernels LOCO_CUDA_ATTN_ROWS can give 32 rows one by one (its comma list), by part
@@ -145,8 +147,10 @@ def main(argv):
         return 0
     bench, logdir = argv[0], argv[1]
     variants = argv[argv.index("--variants") + 1].split(",") if "--variants" in argv else list(VARIANTS)
+    # --configs: some of CONFIGS, in their order (a second call with little time left: 1b alone)
+    configs = [c for c in CONFIGS if c in argv[argv.index("--configs") + 1].split(",")] if "--configs" in argv else CONFIGS
     runs, ok = [], True
-    for config in CONFIGS:
+    for config in configs:
         for variant in variants:
             log = os.path.join(logdir, f"attn-times-{config}-{variant}.csv")
             cmd = ["ncu", "--clock-control", "none", "--profile-from-start", "off", "-k", "regex:attn", "--metrics",

@@ -87,7 +87,8 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
 // wgmma2-mb and wgmma2-mb-sw; WG_PIPE2_PP_AREG_SW: the forward with all three, mbarrier stages and
 // turns, Q in registers, the 128-byte swizzle, wgmma2-pp-areg-sw; WG_PIPE2_WS and _SW: wgmma2-pp with
 // a producer warpgroup issuing every copy, wgmma2-ws and wgmma2-ws-sw; WG_PIPE2_TMA: wgmma2-ws-sw with
-// every copy a TMA box issued by one thread, wgmma2-tma; WG_PIPE2_TMA_K128: that on 128-key tiles,
+// every copy a TMA box issued by one thread, wgmma2-tma (LOCO_CUDA_ATTN_BWD=wgmma2-tma: wgmma2-mb-sw
+// with its tiles TMA boxes issued by thread 0); WG_PIPE2_TMA_K128: the forward on 128-key tiles,
 // wgmma2-tma-k128.)
 enum WgMode { WG_OFF, WG_SYNC, WG_PIPE, WG_PIPE2, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
               WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_PP, WG_PIPE2_PP_SW,
@@ -136,33 +137,35 @@ void fwd_wgmma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   kernel<<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT + (WS ? 128 : 0), smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn3_fwd (wgmma)");
 }
-// qkv as attn3_fwd_tma_kernel reads it (attention_wg_kernels.cuh, "TMA"): a 3-D bf16 tensor of 3·d
-// columns, Tn rows, B sequences, read in 64 × 64 boxes in the 128-byte swizzle, zeros past its end.
-// Made for each launch (host work only: qkv's address is in the map) by the driver's
-// cuTensorMapEncodeTiled, reached through the runtime, so that the build needs no libcuda.
-CUtensorMap qkv_map(const bf16* qkv, int B, int Tn, int H, int HD) {
+// A bf16 tensor [B, Tn, cols] as the TMA kernels read it (attention_wg_kernels.cuh, "TMA"): 3-D,
+// read in 64 × 64 boxes in the 128-byte swizzle, zeros past its end. Made for each launch (host work
+// only: the tensor's address is in the map) by the driver's cuTensorMapEncodeTiled, reached through
+// the runtime, so that the build needs no libcuda.
+CUtensorMap bf16_map(const bf16* base, int B, int Tn, uint64_t cols) {
   static const PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
     void* fn = nullptr;
     cudaDriverEntryPointQueryResult found{};
     if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &found) != cudaSuccess ||
         found != cudaDriverEntryPointSuccess || !fn)
-      throw std::runtime_error("LOCO_CUDA_ATTN_FWD=wgmma2-tma: this CUDA driver has no cuTensorMapEncodeTiled (it needs CUDA 12.0 or later)");
+      throw std::runtime_error("wgmma2-tma: this CUDA driver has no cuTensorMapEncodeTiled (it needs CUDA 12.0 or later)");
     return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
   }();
-  const cuuint64_t cols = 3 * (cuuint64_t)H * HD;
   const cuuint64_t dim[3] = {cols, (cuuint64_t)Tn, (cuuint64_t)B};
   const cuuint64_t stride[2] = {cols * sizeof(bf16), (cuuint64_t)Tn * cols * sizeof(bf16)};  // bytes; dims 1, 2
   const cuuint32_t box[3] = {64, 64, 1}, elem_stride[3] = {1, 1, 1};
   CUtensorMap map;
-  const CUresult r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<bf16*>(qkv), dim, stride, box, elem_stride,
+  const CUresult r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<bf16*>(base), dim, stride, box, elem_stride,
                             CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
                             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS)
-    throw std::runtime_error("LOCO_CUDA_ATTN_FWD=wgmma2-tma: cuTensorMapEncodeTiled failed (CUresult " + std::to_string((int)r) +
-                             ") for qkv at " + std::to_string((uintptr_t)qkv) + ", " + std::to_string(B) + " × " + std::to_string(Tn) +
-                             " × " + std::to_string(cols) + " (it needs a 16-byte aligned address)");
+    throw std::runtime_error("wgmma2-tma: cuTensorMapEncodeTiled failed (CUresult " + std::to_string((int)r) + ") for a tensor at " +
+                             std::to_string((uintptr_t)base) + ", " + std::to_string(B) + " × " + std::to_string(Tn) + " × " +
+                             std::to_string(cols) + " (it needs a 16-byte aligned address)");
   return map;
 }
+// qkv [B, Tn, 3·d] and dy [B, Tn, d], as the TMA kernels read them
+CUtensorMap qkv_map(const bf16* qkv, int B, int Tn, int H, int HD) { return bf16_map(qkv, B, Tn, 3 * (uint64_t)H * HD); }
+CUtensorMap dy_map(const bf16* dy, int B, int Tn, int H, int HD) { return bf16_map(dy, B, Tn, (uint64_t)H * HD); }
 template <int HD, int KN>
 void fwd_wgmma_tma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   using W = WgShape<HD, 2>;
@@ -263,7 +266,7 @@ int bwd_dq_mode() {
 WgMode wgmma_mode_env() {
   static const WgMode m =
       wgmma_env("LOCO_CUDA_ATTN_BWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW,
-                                       WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_MB, WG_PIPE2_MB_SW},
+                                       WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_MB, WG_PIPE2_MB_SW, WG_PIPE2_TMA},
                 {"fused", "partials", "atomic", "tc2"});
   return m;
 }
@@ -374,6 +377,21 @@ void bwd_wgmma(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, cons
   dq<<<grid, W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dq (wgmma)");
 }
+// LOCO_CUDA_ATTN_BWD=wgmma2-tma: wgmma2-mb-sw with the tiles TMA boxes (attn3_bwd_{dkv,dq}_tma_kernel)
+template <int HD>
+void bwd_wgmma_tma(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const float* lse, int B, int Tn, int H) {
+  using W = WgShape<HD, 2>;
+  const float scale = 1.0f / sqrtf((float)HD);
+  const dim3 grid(cdiv(Tn, W::ROWS * 2), B * H);
+  constexpr size_t smem = W::smem_mb + 1024;  // (the swizzle's alignment)
+  const CUtensorMap qm = qkv_map(qkv, B, Tn, H, HD), dm = dy_map(dy, B, Tn, H, HD);
+  set_dynamic_smem(attn3_bwd_dkv_tma_kernel<HD>, smem);
+  attn3_bwd_dkv_tma_kernel<HD><<<grid, W::NT, smem>>>(dqkv, qm, dm, lse, D, Tn, H, scale, scale * LOG2E);
+  CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma, TMA)");
+  set_dynamic_smem(attn3_bwd_dq_tma_kernel<HD>, smem);
+  attn3_bwd_dq_tma_kernel<HD><<<grid, W::NT, smem>>>(dqkv, qm, dm, lse, D, Tn, H, scale, scale * LOG2E);
+  CUDA_LAUNCH_CHECK("attn3_bwd_dq (wgmma, TMA)");
+}
 // LOCO_CUDA_ATTN_BWD=wgmma2-atomic: the two-warpgroup dK/dV kernel that also adds dQ into the fp32
 // scratch with atomic adds (its DQ), then the finish kernel that turns the scratch into dq.
 // wgmma2-atomic-sw: the same with the tiles in the 128-byte swizzle, at head_dim 128 (at 64 the
@@ -411,6 +429,7 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
         case WG_PIPE2_ATOMIC_AREG: return bwd_wgmma_atomic<HD, false, HD == 64>(dqkv, D, qkv, dy, lse, B, Tn, H);
         case WG_PIPE2_MB: return bwd_wgmma<HD, true, 2, false, false, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
         case WG_PIPE2_MB_SW: return bwd_wgmma<HD, true, 2, true, false, true>(dqkv, D, qkv, dy, lse, B, Tn, H);
+        case WG_PIPE2_TMA: return bwd_wgmma_tma<HD>(dqkv, D, qkv, dy, lse, B, Tn, H);
         default: return bwd_wgmma<HD, true>(dqkv, D, qkv, dy, lse, B, Tn, H);  // WG_PIPE (the forward-only modes never get here)
       }
     }
@@ -471,6 +490,7 @@ const char* attention_tc2_bwd_name(int hd) {
            : wgmma_mode(hd) == WG_PIPE2_ATOMIC_AREG ? (hd == 64 ? "wgmma fused backward, 2 warpgroups, dQ atomics, K and V in registers" : "wgmma fused backward, 2 warpgroups, dQ atomics")
            : wgmma_mode(hd) == WG_PIPE2_MB ? "wgmma backward, 2 warpgroups, mbarrier stages"
            : wgmma_mode(hd) == WG_PIPE2_MB_SW ? "wgmma backward, 2 warpgroups, mbarrier stages, 128-byte swizzle"
+           : wgmma_mode(hd) == WG_PIPE2_TMA ? "wgmma backward, 2 warpgroups, mbarrier stages, TMA copies, 128-byte swizzle"
            : wgmma_mode(hd) == WG_PIPE2 ? "wgmma backward, 2 warpgroups"
                                       : "wgmma backward";
   return bwd_dq_mode() == DQ_PARTIALS ? "fused backward, dQ partials"

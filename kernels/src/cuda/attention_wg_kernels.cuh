@@ -371,6 +371,7 @@ __device__ __forceinline__ void named_barrier(int id) {
 #ifdef LOCO_CUDA_EMULATE
 // (TmaMap: test/attention_tc_emu.cpp's, defined before this header: what a box reads)
 void emu_mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes);
+void emu_mbar_expect_tx(uint32_t bar, uint32_t bytes);
 void emu_tma_load_3d(uint32_t dst, const TmaMap* map, int c0, int c1, int c2, uint32_t bar);
 #else
 using TmaMap = CUtensorMap;
@@ -387,6 +388,16 @@ __device__ __forceinline__ void mbar_arrive_expect_tx(uint32_t bar, uint32_t byt
                : "memory");
 #endif
 }
+// `bytes` more for the current phase to wait for, without an arrival
+__device__ __forceinline__ void mbar_expect_tx(uint32_t bar, uint32_t bytes) {
+#ifdef LOCO_CUDA_EMULATE
+  emu_mbar_expect_tx(bar, bytes);
+#elif defined(LOCO_WG_TRAP)
+  __trap();
+#else
+  asm volatile("mbarrier.expect_tx.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+#endif
+}
 // box (c0, c1, c2) (column, row, sequence of its first element) of the map into shared memory at dst
 // (a shared-memory address), its bytes counted on the mbarrier at bar
 __device__ __forceinline__ void tma_load_3d(uint32_t dst, const TmaMap* map, int c0, int c1, int c2, uint32_t bar) {
@@ -400,6 +411,14 @@ __device__ __forceinline__ void tma_load_3d(uint32_t dst, const TmaMap* map, int
       "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
       : "memory");
 #endif
+}
+// TMA: rows [r0, r0 + 64·N) of columns [c0, c0 + HD) of sequence `seq` of a map into N 64-row
+// tiles at dst, one after the other, in the SW layout (HD / 64 boxes each: its atom columns), their
+// bytes counted on the mbarrier at bar
+template <int HD, int N = 1>
+__device__ __forceinline__ void tma_tiles(uint32_t dst, const TmaMap* map, int c0, int r0, int seq, uint32_t bar) {
+  for (int n = 0; n < N; n++)
+    for (int c = 0; c < HD / 64; c++) tma_load_3d(dst + (n * HD / 64 + c) * 64 * 128, map, c0 + 64 * c, r0 + 64 * n, seq, bar);
 }
 // the map's 128 bytes fetched ahead of the first copy that reads them (no effect on results)
 __device__ __forceinline__ void tma_prefetch_map(const TmaMap* map) {
@@ -677,15 +696,20 @@ __device__ __forceinline__ void wg_store_ds(unsigned char* DS, const uint32_t (&
 // next Q/dO tile's copies go out. dQ is summed per key block, then across blocks in
 // whatever order the adds land: not bit-reproducible from run to run (in the emulator, blocks in
 // order, it is; dK and dV are the kernel's without DQ, bit for bit).
-template <int HD, bool PIPE, int WGS, bool SW = false, bool DQ = false, bool AREG = false, bool MB = false>
-__global__ void __launch_bounds__(128 * WGS)
-    attn3_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
-                         float scale, float scale_log2, float* dq_acc = nullptr) {
+// TMA (LOCO_CUDA_ATTN_BWD=wgmma2-tma; attn3_bwd_dkv_tma_kernel, which takes maps of qkv and dy): MB
+// with the tiles' copies TMA boxes issued by thread 0 (tma_tiles), once the stage is free; lse and D
+// stay cp.async copies of every thread (their rows need not be 16-byte aligned), so full[st] has
+// NT + 1 arrivals: every thread's copies and thread 0's byte count.
+template <int HD, bool PIPE, int WGS, bool SW = false, bool DQ = false, bool AREG = false, bool MB = false, bool TMA = false>
+__device__ __forceinline__ void attn3_bwd_dkv(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn,
+                                              int H, float scale, float scale_log2, float* dq_acc, const TmaMap* qkv_map,
+                                              const TmaMap* dy_map) {
   // (with SW at head_dim 128 only: there each warpgroup's dQ columns are one atom column of K; at 64
   // they would start mid-atom, a descriptor start no kernel here has checked on a GPU)
   static_assert(!DQ || (PIPE && WGS == 2 && (!SW || HD == 128)), "dQ in the dK/dV kernel: two warpgroups, overlapped");
   static_assert(!AREG || (PIPE && WGS == 2 && HD == 64), "K and V in registers: head_dim 64, two warpgroups, overlapped");
   static_assert(!MB || (PIPE && WGS == 2 && !DQ), "stages by mbarrier: two warpgroups, overlapped, without dQ");
+  static_assert(!TMA || (MB && SW && !AREG), "TMA: the swizzled kernel with mbarrier stages");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   constexpr int NS = MB ? W::MB_STAGES : W::STAGES;  // stages of Q, dO, lse, D
@@ -701,26 +725,56 @@ __global__ void __launch_bounds__(128 * WGS)
   const uint32_t full = wg_smem_offset(LD + 2 * NS * R), empty = full + 8 * NS;  // [st] at + 8·st
   if constexpr (MB) {
     if (threadIdx.x == 0)
-      for (int i = 0; i < 2 * NS; i++) mbar_init(full + 8 * i, NT);
+      for (int i = 0; i < 2 * NS; i++) mbar_init(full + 8 * i, TMA && i < NS ? NT + 1 : NT);
     __syncthreads();
   }
   const int kb = blockIdx.x, bh = blockIdx.y, b = bh / H, h = bh % H, d = H * HD;
   const size_t ld = 3 * (size_t)d;
-  const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);
+  const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);  // (TMA: qkv, dy are null, only lse and D read)
   const int wg = wg_index<WGS>(), warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int k0 = kb * R * WGS, nq = (Tn + R - 1) / R, qt0 = kb * WGS;
-  wg_cp_tile<HD, NT, R * WGS, SW>(Ks, in.qkv + d, ld, k0, Tn);
-  wg_cp_tile<HD, NT, R * WGS, SW>(Vs, in.qkv + 2 * d, ld, k0, Tn);
-  wg_stage_qdo<HD, NT, SW>(QD, LD, 0, in, ld, d, qt0, Tn);  // (one group with K and V)
-  if constexpr (MB) cp_async_mbar_arrive(full);
+  // TMA: stage st's Q and dO tiles for query tile qt, by thread 0 (lse and D: stage_ld)
+  auto stage_qdo_tma = [&](int st, int qt) {
+    if (threadIdx.x != 0) return;
+    const uint32_t q = wg_smem_offset(QD + st * 2 * W::TILE), bar = full + 8 * st;
+    mbar_arrive_expect_tx(bar, 2 * W::TILE);
+    tma_tiles<HD>(q, qkv_map, h * HD, qt * R, b, bar);
+    tma_tiles<HD>(q + W::TILE, dy_map, h * HD, qt * R, b, bar);
+  };
+  auto stage_ld = [&](int st, int qt) {
+    cp_rows_lse_d<W::ROWS, NT>(LD + st * 2 * R, in.lse, in.D, qt * R, Tn);
+    cp_async_commit();
+    cp_async_mbar_arrive(full + 8 * st);
+  };
+  if constexpr (TMA) {
+    if (threadIdx.x == 0) {
+      tma_prefetch_map(qkv_map);
+      tma_prefetch_map(dy_map);
+      mbar_expect_tx(full, 2 * WGS * W::TILE);  // K and V: bytes on stage 0's phase, no arrival
+      tma_tiles<HD, WGS>(wg_smem_offset(Ks), qkv_map, d + h * HD, k0, b, full);
+      tma_tiles<HD, WGS>(wg_smem_offset(Vs), qkv_map, 2 * d + h * HD, k0, b, full);
+    }
+    stage_qdo_tma(0, qt0);
+    stage_ld(0, qt0);
+  } else {
+    wg_cp_tile<HD, NT, R * WGS, SW>(Ks, in.qkv + d, ld, k0, Tn);
+    wg_cp_tile<HD, NT, R * WGS, SW>(Vs, in.qkv + 2 * d, ld, k0, Tn);
+    wg_stage_qdo<HD, NT, SW>(QD, LD, 0, in, ld, d, qt0, Tn);  // (one group with K and V)
+    if constexpr (MB) cp_async_mbar_arrive(full);
+  }
   // PIPE: the copies run AHEAD tiles ahead of the products (tile qt + AHEAD starts in iteration qt,
   // once the products of tile qt − 1, which read its stage, completed). MB: 2 ahead with 4 stages,
   // into the stage of tile qt − 2, once every thread arrived on its empty barrier (in iteration
   // qt − 1, after the wait that completed its products): a warpgroup may run a tile ahead.
   constexpr int AHEAD = MB ? 2 : W::STAGES - 1;
   if (PIPE && AHEAD > 1 && qt0 + 1 < nq) {
-    wg_stage_qdo<HD, NT, SW>(QD, LD, 1, in, ld, d, qt0 + 1, Tn);
-    if constexpr (MB) cp_async_mbar_arrive(full + 8);
+    if constexpr (TMA) {
+      stage_qdo_tma(1, qt0 + 1);
+      stage_ld(1, qt0 + 1);
+    } else {
+      wg_stage_qdo<HD, NT, SW>(QD, LD, 1, in, ld, d, qt0 + 1, Tn);
+      if constexpr (MB) cp_async_mbar_arrive(full + 8);
+    }
   }
   const int wk = k0 + wg * R, wk0 = wk + warp * 16, key[2] = {wk0 + g, wk0 + g + 8};
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's K, V tiles (the scores' A)
@@ -836,8 +890,13 @@ __global__ void __launch_bounds__(128 * WGS)
       const int j = qt - qt0 + AHEAD;
       if (qt + AHEAD < nq) {
         wg_stage_free<NS>(empty, j);
-        wg_stage_qdo<HD, NT, SW>(QD, LD, wg_stage<NS>(j), in, ld, d, qt + AHEAD, Tn);
-        cp_async_mbar_arrive(full + 8 * wg_stage<NS>(j));
+        if constexpr (TMA) {
+          stage_qdo_tma(wg_stage<NS>(j), qt + AHEAD);
+          stage_ld(wg_stage<NS>(j), qt + AHEAD);
+        } else {
+          wg_stage_qdo<HD, NT, SW>(QD, LD, wg_stage<NS>(j), in, ld, d, qt + AHEAD, Tn);
+          cp_async_mbar_arrive(full + 8 * wg_stage<NS>(j));
+        }
       }
     }
     if constexpr (!PIPE) {
@@ -870,6 +929,21 @@ __global__ void __launch_bounds__(128 * WGS)
   }
 }
 
+template <int HD, bool PIPE, int WGS, bool SW = false, bool DQ = false, bool AREG = false, bool MB = false>
+__global__ void __launch_bounds__(128 * WGS)
+    attn3_bwd_dkv_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn, int H,
+                         float scale, float scale_log2, float* dq_acc = nullptr) {
+  attn3_bwd_dkv<HD, PIPE, WGS, SW, DQ, AREG, MB>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale_log2, dq_acc, nullptr, nullptr);
+}
+// LOCO_CUDA_ATTN_BWD=wgmma2-tma: qkv and dy read through their maps only
+template <int HD>
+__global__ void __launch_bounds__(256)
+    attn3_bwd_dkv_tma_kernel(bf16* dqkv, const __grid_constant__ TmaMap qkv_map, const __grid_constant__ TmaMap dy_map,
+                             const float* lse, const float* D, int Tn, int H, float scale, float scale_log2) {
+  attn3_bwd_dkv<HD, true, 2, true, false, false, true, true>(dqkv, nullptr, nullptr, lse, D, Tn, H, scale, scale_log2, nullptr,
+                                                             &qkv_map, &dy_map);
+}
+
 // wg_stage_kv: key tile kt's K and V into stage st of a K/V double buffer, one cp.async group (qh:
 // the head's q columns in qkv; k at + d, v at + 2d)
 // (KN = 128: the forward's 128-key tiles, LOCO_CUDA_ATTN_FWD=wgmma2-k128, each two 64-row tiles, or
@@ -889,11 +963,14 @@ __device__ __forceinline__ void wg_stage_kv(unsigned char* KV, int st, const bf1
 // scores issued.
 // WGS > 1: warpgroup w holds queries q0 + 64w … of the block's 64·WGS; a key tile after its last
 // query is skipped (it would add exact zeros).
-template <int HD, bool PIPE, int WGS, bool SW = false, bool AREG = false, bool MB = false>
-__global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse,
-                                                                 const float* D, int Tn, int H, float scale, float scale_log2) {
+// TMA (LOCO_CUDA_ATTN_BWD=wgmma2-tma; attn3_bwd_dq_tma_kernel): MB with every tile a TMA copy issued
+// by thread 0 once its stage is free; full[st] has one arrival, thread 0's byte count.
+template <int HD, bool PIPE, int WGS, bool SW = false, bool AREG = false, bool MB = false, bool TMA = false>
+__device__ __forceinline__ void attn3_bwd_dq(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse, const float* D, int Tn,
+                                             int H, float scale, float scale_log2, const TmaMap* qkv_map, const TmaMap* dy_map) {
   static_assert(!AREG || (PIPE && WGS == 2 && HD == 64), "Q and dO in registers: head_dim 64, two warpgroups, overlapped");
   static_assert(!MB || (PIPE && WGS == 2), "stages by mbarrier: two warpgroups, overlapped");
+  static_assert(!TMA || (MB && SW && !AREG), "TMA: the swizzled kernel with mbarrier stages");
   using W = WgShape<HD, WGS>;
   constexpr int R = W::ROWS, NT = W::NT;
   constexpr int NS = MB ? W::MB_STAGES : W::STAGES;  // stages of K, V
@@ -906,7 +983,7 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   const uint32_t full = wg_smem_offset(KV + 2 * NS * W::TILE), empty = full + 8 * NS;  // [st] at + 8·st
   if constexpr (MB) {
     if (threadIdx.x == 0)
-      for (int i = 0; i < 2 * NS; i++) mbar_init(full + 8 * i, NT);
+      for (int i = 0; i < 2 * NS; i++) mbar_init(full + 8 * i, TMA && i < NS ? 1 : NT);
     __syncthreads();
   }
   const int qb = gridDim.x - 1 - blockIdx.x;  // the latest queries (the most keys) first
@@ -917,14 +994,37 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   const int q0 = qb * R * WGS, qlast = (q0 + R * WGS < Tn ? q0 + R * WGS : Tn) - 1, nkt = qlast / R + 1;
   // this warpgroup's queries and how many key tiles they see
   const int wq = q0 + wg * R, wkt = wq < Tn ? ((wq + R < Tn ? wq + R : Tn) - 1) / R + 1 : 0;
-  wg_cp_tile<HD, NT, R * WGS, SW>(Qs, in.qkv, ld, q0, Tn);
-  wg_cp_tile<HD, NT, R * WGS, SW>(dOs, in.dy, d, q0, Tn);
-  wg_stage_kv<HD, NT, SW>(KV, 0, in.qkv, ld, d, 0, Tn);  // (one group with Q and dO)
-  if constexpr (MB) cp_async_mbar_arrive(full);
+  // TMA: key tile kt's K and V into stage st, by thread 0 (extra: more bytes on the phase, Q's and dO's)
+  auto stage_kv_tma = [&](int st, int kt, uint32_t extra) {
+    if (threadIdx.x != 0) return;
+    const uint32_t kv = wg_smem_offset(KV + st * 2 * W::TILE), bar = full + 8 * st;
+    mbar_arrive_expect_tx(bar, 2 * W::TILE + extra);
+    tma_tiles<HD>(kv, qkv_map, d + h * HD, kt * R, b, bar);
+    tma_tiles<HD>(kv + W::TILE, qkv_map, 2 * d + h * HD, kt * R, b, bar);
+  };
+  if constexpr (TMA) {
+    if (threadIdx.x == 0) {
+      tma_prefetch_map(qkv_map);
+      tma_prefetch_map(dy_map);
+    }
+    stage_kv_tma(0, 0, 2 * WGS * W::TILE);  // (its byte count covers Q's and dO's boxes too, issued after it)
+    if (threadIdx.x == 0) {
+      tma_tiles<HD, WGS>(wg_smem_offset(Qs), qkv_map, h * HD, q0, b, full);
+      tma_tiles<HD, WGS>(wg_smem_offset(dOs), dy_map, h * HD, q0, b, full);
+    }
+  } else {
+    wg_cp_tile<HD, NT, R * WGS, SW>(Qs, in.qkv, ld, q0, Tn);
+    wg_cp_tile<HD, NT, R * WGS, SW>(dOs, in.dy, d, q0, Tn);
+    wg_stage_kv<HD, NT, SW>(KV, 0, in.qkv, ld, d, 0, Tn);  // (one group with Q and dO)
+    if constexpr (MB) cp_async_mbar_arrive(full);
+  }
   constexpr int AHEAD = MB ? 2 : W::STAGES - 1;  // as in the dK/dV kernel
   if (PIPE && AHEAD > 1 && 1 < nkt) {
-    wg_stage_kv<HD, NT, SW>(KV, 1, in.qkv, ld, d, 1, Tn);
-    if constexpr (MB) cp_async_mbar_arrive(full + 8);
+    if constexpr (TMA) stage_kv_tma(1, 1, 0);
+    else {
+      wg_stage_kv<HD, NT, SW>(KV, 1, in.qkv, ld, d, 1, Tn);
+      if constexpr (MB) cp_async_mbar_arrive(full + 8);
+    }
   }
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's Q, dO tiles (the scores' A)
   const int wq0 = wq + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
@@ -968,9 +1068,16 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
       if constexpr (MB) {
         if (kt >= 1) mbar_arrive(empty + 8 * wg_stage<NS>(kt - 1));  // this thread's products on tile kt − 1 completed
         if (kt + AHEAD < nkt) {
-          wg_stage_free<NS>(empty, kt + AHEAD);
-          wg_stage_kv<HD, NT, SW>(KV, wg_stage<NS>(kt + AHEAD), in.qkv, ld, d, kt + AHEAD, Tn);
-          cp_async_mbar_arrive(full + 8 * wg_stage<NS>(kt + AHEAD));
+          if constexpr (TMA) {  // (thread 0 alone waits for the stage and fills it)
+            if (threadIdx.x == 0) {
+              wg_stage_free<NS>(empty, kt + AHEAD);
+              stage_kv_tma(wg_stage<NS>(kt + AHEAD), kt + AHEAD, 0);
+            }
+          } else {
+            wg_stage_free<NS>(empty, kt + AHEAD);
+            wg_stage_kv<HD, NT, SW>(KV, wg_stage<NS>(kt + AHEAD), in.qkv, ld, d, kt + AHEAD, Tn);
+            cp_async_mbar_arrive(full + 8 * wg_stage<NS>(kt + AHEAD));
+          }
         }
       } else {
         __syncthreads();  // ... for every warp
@@ -1027,6 +1134,18 @@ __global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, con
   }
 }
 
+template <int HD, bool PIPE, int WGS, bool SW = false, bool AREG = false, bool MB = false>
+__global__ void __launch_bounds__(128 * WGS) attn3_bwd_dq_kernel(bf16* dqkv, const bf16* qkv, const bf16* dy, const float* lse,
+                                                                 const float* D, int Tn, int H, float scale, float scale_log2) {
+  attn3_bwd_dq<HD, PIPE, WGS, SW, AREG, MB>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale_log2, nullptr, nullptr);
+}
+// LOCO_CUDA_ATTN_BWD=wgmma2-tma: qkv and dy read through their maps only
+template <int HD>
+__global__ void __launch_bounds__(256)
+    attn3_bwd_dq_tma_kernel(bf16* dqkv, const __grid_constant__ TmaMap qkv_map, const __grid_constant__ TmaMap dy_map,
+                            const float* lse, const float* D, int Tn, int H, float scale, float scale_log2) {
+  attn3_bwd_dq<HD, true, 2, true, false, true, true>(dqkv, nullptr, nullptr, lse, D, Tn, H, scale, scale_log2, &qkv_map, &dy_map);
+}
 
 // The forward on warpgroup MMA (LOCO_CUDA_ATTN_FWD=wgmma, wgmma2, wgmma-sync; opt-in; right on an H200
 // in h200-7, and 1.4-1.55x the tc2 forward's time there): a block of 64 queries (one warpgroup, 16
@@ -1131,10 +1250,11 @@ __device__ __forceinline__ void attn3_fwd(bf16* y, float* lse, const bf16* qkv, 
             const int st = wg_stage<NS>(j);
             wg_stage_free<NS>(empty, j);
             const uint32_t fb = full + 8 * st;
-            mbar_arrive_expect_tx(fb, (uint32_t)(2 * KT + (j == 0 ? WGS * W::TILE : 0)));
-            if (j == 0)
-              for (int w = 0; w < WGS; w++)
-                for (int c = 0; c < HD / 64; c++) tma_load_3d(q_at + w * W::TILE + c * BOX, map, h * HD + 64 * c, q0 + R * w, b, fb);
+            // (a warpgroup whose queries all lie past the end gets no Q: it never reads it)
+            const int qw = j == 0 ? (Tn - q0 + R - 1) / R : 0, nqw = qw < WGS ? qw : WGS;
+            mbar_arrive_expect_tx(fb, (uint32_t)(2 * KT + nqw * W::TILE));
+            for (int w = 0; w < nqw; w++)
+              for (int c = 0; c < HD / 64; c++) tma_load_3d(q_at + w * W::TILE + c * BOX, map, h * HD + 64 * c, q0 + R * w, b, fb);
             for (int c = 0; c < HD / 64; c++)
               for (int r = 0; r < KN / 64; r++) {
                 const uint32_t k_at = kv_at + (uint32_t)(st * 2 * KT) + (c * KN / 64 + r) * BOX;
