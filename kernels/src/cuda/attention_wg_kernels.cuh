@@ -1179,8 +1179,8 @@ __global__ void __launch_bounds__(256)
 // 4 KB of K instead of 2 for 2. Its sums differ from the 64-key kernels' (a rescale per 128 keys).
 // TMA (LOCO_CUDA_ATTN_FWD=wgmma2-tma; attn3_fwd_tma_kernel, which takes the map in place of qkv):
 // wgmma2-ws-sw with every copy a TMA box issued by one thread of the producer warpgroup (above,
-// tma_load_3d): no address arithmetic or zero-fill tests per 16 bytes, 13 copy instructions per
-// head_dim-128 block where 128 threads issued 16 cp.async each per tile.
+// tma_load_3d): no address arithmetic or zero-fill tests per 16 bytes; at head_dim 128, 4 copy
+// instructions per key tile (and 4 for Q) where 128 threads issued 16 cp.async each per tile.
 template <int HD, int WGS, bool PIPE, bool SW = false, int KN = 64, bool AREG = false, bool MB = false, bool WS = false,
           bool TMA = false>
 __device__ __forceinline__ void attn3_fwd(bf16* y, float* lse, const bf16* qkv, int Tn, int H, float scale_log2,
