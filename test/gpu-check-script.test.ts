@@ -310,6 +310,10 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.ok(lines.includes(`| 1 | gpt2-124m | default | 400.0k | ${c.engine_default_step_ms.toFixed(2)} | ${(100 * c.engine_default_mfu).toFixed(1)} % | ${(400_000 / c.torch_compile_tokens_per_s).toFixed(3)} |`), rep.stdout);
   assert.equal(lines.filter((l) => /^\| 1 \| (gpt2-124m|1b) \| [a-z0-9]+ \| [0-9.—]+ \|/.test(l)).length, at.runs.length, rep.stdout);
   assert.ok(lines.includes('| 1 | ss64 | none | 2 | 300.5 |'), rep.stdout);
+  // a decision row per timed variant and config (the stub benches are all equal: keep the default)
+  const decided = lines.filter((l) => /^\| 1 \| (gpt2-124m|1b) \| [a-z0-9]+ \| (passed|failed|not run) \|/.test(l) && !l.includes('| best |'));
+  assert.equal(decided.length, at.runs.filter((r: { variant: string }) => r.variant !== 'default').length, rep.stdout);
+  assert.ok(decided.every((l) => l.includes('keep the default')), decided.join('\n'));
   assert.ok(lines.includes('- summary 1, `wgmma_pp_same_as_plain`: {"fwd": true, "sw_fwd": true, "areg_sw_fwd": true, "ws_fwd": true, "ws_sw_fwd": true, "tma_fwd": true, "tma_k128_fwd": true}'), rep.stdout);
 });
 
@@ -361,4 +365,39 @@ test('gpu-check.sh: GPU_CHECK_ONLY runs the stages it names and records every ot
   // configs GPU_CHECK_ATTN_CONFIGS names (the first test: both by default)
   assert.deepEqual(j.stages.attn_times.result.runs.map((x: { config: string; variant: string }) => `${x.config}/${x.variant}`),
     ['1b/default', '1b/wgmma2aregfwd', '1b/wgmma2aregbwd']);
+});
+
+test('gpu_report.py applies the decision rules written before the run: parity, a faster part, a bench more than 1 % faster', () => {
+  const dir = tempDir('loco-gpureport-');
+  const tps = (t: number) => ({ rc: 0, result: { tokens_per_s: t } });
+  const run = (variant: string, forward: number, backward: number) => ({ config: '1b', variant, parts: { forward, backward }, total_ms: forward + backward });
+  const first = {
+    stages: {
+      bench_1b: tps(80_000), bench_1b_best: tps(86_000),
+      parity_wgmma2tmafwd: { rc: 0 }, bench_1b_wgmma2tmafwd: tps(84_000),
+      parity_wgmma2tmabwd: { rc: 0 }, bench_1b_wgmma2tmabwd: tps(80_400),
+      parity_wgmma2mbswbwd: { rc: 1 }, bench_1b_wgmma2mbswbwd: tps(90_000),
+      parity_wgmma2atomicbwd: { rc: 0 }, bench_1b_wgmma2atomicbwd: tps(88_000),
+      attn_times: { rc: 0, result: { runs: [run('default', 10, 40), run('wgmma2tmafwd', 8, 40), run('wgmma2tmabwd', 10, 38),
+        run('wgmma2mbswbwd', 10, 37), run('wgmma2atomicbwd', 10, 30), run('wgmma2aregfwd', 11, 40)] } },
+    },
+    comparison: { '1b': { engine_attn_best_env: 'LOCO_CUDA_ATTN_FWD=wgmma2-tma' } },
+  };
+  // a second call without a default bench of its own: the first summary's stands in, marked
+  const second = { stages: { parity_wgmma2tmafwd: { rc: 0 }, bench_1b_wgmma2tmafwd: tps(84_000),
+    attn_times: { rc: 0, result: { runs: [run('default', 10, 40), run('wgmma2tmafwd', 8, 40)] } } } };
+  writeFileSync(join(dir, 's1.json'), JSON.stringify(first));
+  writeFileSync(join(dir, 's2.json'), JSON.stringify(second));
+  const rep = spawnSync('python3', [join(ROOT, 'kernels', 'tools', 'gpu_report.py'), join(dir, 's1.json'), join(dir, 's2.json')], { encoding: 'utf8' });
+  assert.equal(rep.status, 0, rep.stderr);
+  const rows = rep.stdout.split('\n').filter((l) => /^\| [12] \| 1b \| /.test(l) && l.split('|').length === 11);
+  assert.deepEqual(rows, [
+    '| 1 | 1b | wgmma2tmafwd | passed | forward | 8.00 | 10.00 | 1.050 | adopt |',
+    '| 1 | 1b | wgmma2tmabwd | passed | backward | 38.00 | 40.00 | 1.005 | keep the default: bench +0.5 %, within the 1 % noise |',
+    '| 1 | 1b | wgmma2mbswbwd | failed | backward | 37.00 | 40.00 | 1.125 | keep the default: parity failed |',
+    "| 1 | 1b | wgmma2atomicbwd | passed | backward | 30.00 | 40.00 | 1.100 | adopt only if no deterministic setting comes within 1 % (dQ's last bits vary run to run) |",
+    '| 1 | 1b | wgmma2aregfwd | not run | forward | 11.00 | 10.00 | — | keep the default: parity not run; forward +1.00 ms; no bench |',
+    '| 1 | 1b | best | not run | total | — | — | 1.075 | adopt (LOCO_CUDA_ATTN_FWD=wgmma2-tma) |',
+    '| 2 | 1b | wgmma2tmafwd | passed | forward | 8.00 | 10.00 | 1.050 (default from another summary) | adopt |',
+  ], rep.stdout);
 });

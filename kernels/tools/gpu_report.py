@@ -9,7 +9,12 @@ several when one run took several calls, e.g. the second call with GPU_CHECK_ONL
   variant and config, with the change against that summary's default run;
 - wgmma_rate's TFLOP/s per mode, layout and warpgroups per SM;
 - the comparisons that must hold (same gpu-parity numbers, the probe's layout checks) and any stage
-  that failed.
+  that failed;
+- the decision rules docs/benchmarks.md wrote down before the run ("How the numbers decide"),
+  applied to every attention variant attn_times timed: parity passed, its part of the step faster
+  than the same summary's default run, and its whole-step bench more than 1 % faster than the
+  default bench (of the same summary where it has one); atomic-dQ backwards are flagged, since
+  their dQ's last bits change from run to run.
 
 Numbers are copied, never computed anew except the ratios; a value a summary lacks prints as "—".
 """
@@ -100,6 +105,74 @@ def checks(summaries):
     return out
 
 
+BENCH = {"gpt2-124m": "bench_124m", "1b": "bench_1b"}  # (head_dim 64 and 128)
+NOISE = 0.01  # two benches of one setting differed by 1 % in h200-7
+
+
+def part_of(variant):
+    """The part of the step a variant changes: the forward, the backward, or (None) the whole."""
+    if "fwd" in variant:
+        return "forward"
+    if "bwd" in variant or variant in ("wgmmasync", "fusedbwd", "partials"):
+        return "backward"
+    return None
+
+
+def stage_tps(s, name):
+    st = s.get("stages", {}).get(name) or {}
+    return (st.get("result") or {}).get("tokens_per_s") if st.get("rc") == 0 else None
+
+
+def decisions(summaries):
+    out = ["| summary | config | variant | parity | part | ms | default ms | bench / default | verdict |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for i, s in enumerate(summaries, 1):
+        runs = (s.get("stages", {}).get("attn_times", {}).get("result") or {}).get("runs", [])
+        for cfg, bench in BENCH.items():
+            default = next((r for r in runs if r.get("config") == cfg and r.get("variant") == "default" and "parts" in r), None)
+            # the default bench of this summary, else of the first that has one (marked: another call)
+            base, note = stage_tps(s, bench), ""
+            if base is None:
+                base = next((t for t in (stage_tps(o, bench) for o in summaries) if t is not None), None)
+                note = " (default from another summary)" if base is not None else ""
+            rows = [r for r in runs if r.get("config") == cfg and r.get("variant") != "default"]
+            best = stage_tps(s, bench + "_best")
+            if best is not None:
+                rows.append({"config": cfg, "variant": "best", "env": (s.get("comparison", {}).get(cfg) or {}).get("engine_attn_best_env")})
+            for r in rows:
+                v = r["variant"]
+                part = part_of(v)
+                ms = dms = None
+                if v != "best" and "parts" in r and default is not None:
+                    ms = r["parts"].get(part) if part else r.get("total_ms")
+                    dms = default["parts"].get(part) if part else default.get("total_ms")
+                pst = s.get("stages", {}).get("parity_" + v)
+                parity = "not run" if not isinstance(pst, dict) or "rc" not in pst else "passed" if pst["rc"] == 0 else "failed"
+                tps = best if v == "best" else stage_tps(s, f"{bench}_{v}")
+                ratio = tps / base if tps is not None and base else None
+                why = []
+                if v != "best":
+                    if parity != "passed":
+                        why.append(f"parity {parity}")
+                    if ms is None or dms is None:
+                        why.append("no part time")
+                    elif ms >= dms:
+                        why.append(f"{part or 'attention'} {ms - dms:+.2f} ms")
+                if ratio is None:
+                    why.append("no bench")
+                elif ratio <= 1 + NOISE:
+                    why.append(f"bench {100 * (ratio - 1):+.1f} %, within the 1 % noise" if ratio > 1 else f"bench {100 * (ratio - 1):+.1f} %")
+                if why:
+                    verdict = "keep the default: " + "; ".join(why)
+                elif "atomic" in v or "atomic" in str(r.get("env")):
+                    verdict = "adopt only if no deterministic setting comes within 1 % (dQ's last bits vary run to run)"
+                else:
+                    verdict = "adopt" + (f" ({r['env']})" if v == "best" and r.get("env") else "")
+                out.append(f"| {i} | {cfg} | {v} | {parity} | {part or 'total'} | {fmt(ms, '.2f')} | {fmt(dms, '.2f')} | "
+                           f"{fmt(ratio, '.3f')}{note} | {verdict} |")
+    return out
+
+
 def main(argv):
     if not argv:
         print(__doc__.strip().splitlines()[0], file=sys.stderr)
@@ -108,7 +181,8 @@ def main(argv):
     sections = [("Speed (gpu-bench, 16,384 tokens per step)", speed_table(summaries)),
                 ("Attention per step (ms; attn_times)", attention_table(summaries)),
                 ("wgmma alone (wgmma_rate)", rate_table(summaries)),
-                ("Checks", checks(summaries))]
+                ("Checks", checks(summaries)),
+                ("Decisions (the rules written before the run; gpt2-124m is head_dim 64, 1b 128)", decisions(summaries))]
     for title, lines in sections:
         print(f"### {title}\n")
         print("\n".join(lines))
