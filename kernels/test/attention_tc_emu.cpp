@@ -219,17 +219,15 @@ void emu_cp_async_mbar_arrive(uint32_t bar) {
   for (const CpOp& c : g_cp.take_all()) b.copies.push_back(c);
   mbar_arrive_on(b);
 }
-void emu_mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
-  EmuMbar& b = mbar_at(bar);
-  if (b.all_in) mbar_complete(b);
-  b.tx += bytes;
-  mbar_arrive_on(b);
-}
 void emu_mbar_expect_tx(uint32_t bar, uint32_t bytes) {
   EmuMbar& b = mbar_at(bar);
   if (b.all_in) mbar_complete(b);
   b.tx += bytes;
   mbar_check_in(b);
+}
+void emu_mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
+  emu_mbar_expect_tx(bar, bytes);
+  mbar_arrive_on(mbar_at(bar));
 }
 void emu_tma_load_3d(uint32_t dst, const TmaMap* map, int c0, int c1, int c2, uint32_t bar) {
   // (the hardware needs 128-byte alignment; the kernels' swizzle pattern, the wgmma layout's, 1024)
@@ -619,6 +617,11 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
   const unsigned gx_dkv = cdiv(Tn, S2::rows(wide ? W::DKV_MT : 1));
   const unsigned gx_dq = cdiv(Tn, S2::rows(wide ? W::DQ_MT : 1));
   const int nt = S2::NT;
+  // the TMA kernels' maps of qkv and dy (attention_tc2.cu's qkv_map, dy_map: [B, Tn, cols] bf16)
+  auto bf16_map = [&](const bf16* base, uint64_t cols) {
+    return attn_tc2::TmaMap{base, {cols, (uint64_t)Tn, (uint64_t)B}, {cols * 2, (uint64_t)Tn * cols * 2}, {64, 64}};
+  };
+  const attn_tc2::TmaMap qkv_map = bf16_map(qkv.data(), 3 * (uint64_t)d), dy_map = bf16_map(dyb.data(), d);
   bool fwd_done = false;
   if constexpr (HD == 64 || HD == 128)
     if (wg_fwd) {
@@ -637,12 +640,9 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
                  : wgs == 2      ? attn3_fwd_kernel<HD, 2, true>
                  : wg_sync       ? attn3_fwd_kernel<HD, 1, false>
                                  : attn3_fwd_kernel<HD, 1, true>;
-      // (TMA: qkv through a map, as attention_tc2.cu's qkv_map describes it)
-      const uint64_t cols = 3 * (uint64_t)d;
-      const TmaMap map{qkv.data(), {cols, (uint64_t)Tn, (uint64_t)B}, {cols * 2, (uint64_t)Tn * cols * 2}, {64, 64}};
       launch(cdiv(Tn, 64 * wgs), gy, [&] {
-        if (variant.tma && variant.keys128) attn3_fwd_tma_kernel<HD, 128>(y.data(), lse.data(), map, Tn, H, sl);
-        else if (variant.tma) attn3_fwd_tma_kernel<HD>(y.data(), lse.data(), map, Tn, H, sl);
+        if (variant.tma && variant.keys128) attn3_fwd_tma_kernel<HD, 128>(y.data(), lse.data(), qkv_map, Tn, H, sl);
+        else if (variant.tma) attn3_fwd_tma_kernel<HD>(y.data(), lse.data(), qkv_map, Tn, H, sl);
         else fwd(y.data(), lse.data(), qkv.data(), Tn, H, sl);
       }, 128 * wgs + (variant.producer ? 128 : 0));
       fwd_done = true;
@@ -709,11 +709,8 @@ static bool run_case(int B, int Tn, int H, bool inject, std::string& json, Varia
         dq_rows_kernel([&] { attn2_dq_finish_kernel<HD>(dqkv.data(), dq_acc.data(), BT, d, sc); });
       } else if (variant.tma) {  // (LOCO_CUDA_ATTN_BWD=wgmma2-tma: qkv and dy through maps)
         if (!variant.mbar_bwd || !variant.swizzle || wgs != 2 || variant.areg) throw std::runtime_error("the TMA backward: wgmma2-mb-sw's");
-        const uint64_t cols = 3 * (uint64_t)d;
-        const TmaMap qm{qkv.data(), {cols, (uint64_t)Tn, (uint64_t)B}, {cols * 2, (uint64_t)Tn * cols * 2}, {64, 64}};
-        const TmaMap dm{dyb.data(), {(uint64_t)d, (uint64_t)Tn, (uint64_t)B}, {(uint64_t)d * 2, (uint64_t)Tn * d * 2}, {64, 64}};
-        launch(cdiv(Tn, 128), gy, [&] { attn3_bwd_dkv_tma_kernel<HD>(dqkv.data(), qm, dm, lse.data(), D.data(), Tn, H, sc, sl); }, 256);
-        launch(cdiv(Tn, 128), gy, [&] { attn3_bwd_dq_tma_kernel<HD>(dqkv.data(), qm, dm, lse.data(), D.data(), Tn, H, sc, sl); }, 256);
+        launch(cdiv(Tn, 128), gy, [&] { attn3_bwd_dkv_tma_kernel<HD>(dqkv.data(), qkv_map, dy_map, lse.data(), D.data(), Tn, H, sc, sl); }, 256);
+        launch(cdiv(Tn, 128), gy, [&] { attn3_bwd_dq_tma_kernel<HD>(dqkv.data(), qkv_map, dy_map, lse.data(), D.data(), Tn, H, sc, sl); }, 256);
       } else {
         launch(cdiv(Tn, 64 * wgs), gy, [&] { dkv(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl, nullptr); }, 128 * wgs);
         launch(cdiv(Tn, 64 * wgs), gy, [&] { dqk(dqkv.data(), qkv.data(), dyb.data(), lse.data(), D.data(), Tn, H, sc, sl); }, 128 * wgs);

@@ -412,13 +412,14 @@ __device__ __forceinline__ void tma_load_3d(uint32_t dst, const TmaMap* map, int
       : "memory");
 #endif
 }
-// TMA: rows [r0, r0 + 64·N) of columns [c0, c0 + HD) of sequence `seq` of a map into N 64-row
-// tiles at dst, one after the other, in the SW layout (HD / 64 boxes each: its atom columns), their
-// bytes counted on the mbarrier at bar
-template <int HD, int N = 1>
+// TMA: rows [r0, r0 + ROWS) of columns [c0, c0 + HD) of sequence `seq` of a map into the SW layout
+// at dst (AR-row atom columns, as wg_cp_tile writes it), their bytes counted on the mbarrier at bar:
+// a 64 × 64 box per 64 rows and 64 columns, placed where wg_chunk_off puts its first row's first chunk
+template <int HD, int ROWS, int AR = 64>
 __device__ __forceinline__ void tma_tiles(uint32_t dst, const TmaMap* map, int c0, int r0, int seq, uint32_t bar) {
-  for (int n = 0; n < N; n++)
-    for (int c = 0; c < HD / 64; c++) tma_load_3d(dst + (n * HD / 64 + c) * 64 * 128, map, c0 + 64 * c, r0 + 64 * n, seq, bar);
+  for (int rb = 0; rb < ROWS / 64; rb++)
+    for (int c = 0; c < HD / 64; c++)
+      tma_load_3d(dst + wg_chunk_off<true, HD, AR>(8 * rb, 0, 8 * c), map, c0 + 64 * c, r0 + 64 * rb, seq, bar);
 }
 // the map's 128 bytes fetched ahead of the first copy that reads them (no effect on results)
 __device__ __forceinline__ void tma_prefetch_map(const TmaMap* map) {
@@ -733,49 +734,42 @@ __device__ __forceinline__ void attn3_bwd_dkv(bf16* dqkv, const bf16* qkv, const
   const HeadIn in = head_in<HD>(qkv, dy, lse, D, bh, Tn, H);  // (TMA: qkv, dy are null, only lse and D read)
   const int wg = wg_index<WGS>(), warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int k0 = kb * R * WGS, nq = (Tn + R - 1) / R, qt0 = kb * WGS;
-  // TMA: stage st's Q and dO tiles for query tile qt, by thread 0 (lse and D: stage_ld)
-  auto stage_qdo_tma = [&](int st, int qt) {
-    if (threadIdx.x != 0) return;
-    const uint32_t q = wg_smem_offset(QD + st * 2 * W::TILE), bar = full + 8 * st;
-    mbar_arrive_expect_tx(bar, 2 * W::TILE);
-    tma_tiles<HD>(q, qkv_map, h * HD, qt * R, b, bar);
-    tma_tiles<HD>(q + W::TILE, dy_map, h * HD, qt * R, b, bar);
-  };
-  auto stage_ld = [&](int st, int qt) {
-    cp_rows_lse_d<W::ROWS, NT>(LD + st * 2 * R, in.lse, in.D, qt * R, Tn);
-    cp_async_commit();
-    cp_async_mbar_arrive(full + 8 * st);
+  // query tile qt's Q, dO, lse and D into stage st, one cp.async group; with MB, arriving on full[st]
+  // once landed. TMA: Q and dO as boxes by thread 0, lse and D by cp.async.
+  auto stage_qdo_mb = [&](int st, int qt) {
+    if constexpr (TMA) {
+      if (threadIdx.x == 0) {
+        const uint32_t q = wg_smem_offset(QD + st * 2 * W::TILE), bar = full + 8 * st;
+        mbar_arrive_expect_tx(bar, 2 * W::TILE);
+        tma_tiles<HD, R>(q, qkv_map, h * HD, qt * R, b, bar);
+        tma_tiles<HD, R>(q + W::TILE, dy_map, h * HD, qt * R, b, bar);
+      }
+      cp_rows_lse_d<W::ROWS, NT>(LD + st * 2 * R, in.lse, in.D, qt * R, Tn);
+      cp_async_commit();
+    } else {
+      wg_stage_qdo<HD, NT, SW>(QD, LD, st, in, ld, d, qt, Tn);
+    }
+    if constexpr (MB) cp_async_mbar_arrive(full + 8 * st);
   };
   if constexpr (TMA) {
     if (threadIdx.x == 0) {
       tma_prefetch_map(qkv_map);
       tma_prefetch_map(dy_map);
       mbar_expect_tx(full, 2 * WGS * W::TILE);  // K and V: bytes on stage 0's phase, no arrival
-      tma_tiles<HD, WGS>(wg_smem_offset(Ks), qkv_map, d + h * HD, k0, b, full);
-      tma_tiles<HD, WGS>(wg_smem_offset(Vs), qkv_map, 2 * d + h * HD, k0, b, full);
+      tma_tiles<HD, R * WGS>(wg_smem_offset(Ks), qkv_map, d + h * HD, k0, b, full);
+      tma_tiles<HD, R * WGS>(wg_smem_offset(Vs), qkv_map, 2 * d + h * HD, k0, b, full);
     }
-    stage_qdo_tma(0, qt0);
-    stage_ld(0, qt0);
   } else {
     wg_cp_tile<HD, NT, R * WGS, SW>(Ks, in.qkv + d, ld, k0, Tn);
     wg_cp_tile<HD, NT, R * WGS, SW>(Vs, in.qkv + 2 * d, ld, k0, Tn);
-    wg_stage_qdo<HD, NT, SW>(QD, LD, 0, in, ld, d, qt0, Tn);  // (one group with K and V)
-    if constexpr (MB) cp_async_mbar_arrive(full);
   }
+  stage_qdo_mb(0, qt0);  // (one group with K and V)
   // PIPE: the copies run AHEAD tiles ahead of the products (tile qt + AHEAD starts in iteration qt,
   // once the products of tile qt − 1, which read its stage, completed). MB: 2 ahead with 4 stages,
   // into the stage of tile qt − 2, once every thread arrived on its empty barrier (in iteration
   // qt − 1, after the wait that completed its products): a warpgroup may run a tile ahead.
   constexpr int AHEAD = MB ? 2 : W::STAGES - 1;
-  if (PIPE && AHEAD > 1 && qt0 + 1 < nq) {
-    if constexpr (TMA) {
-      stage_qdo_tma(1, qt0 + 1);
-      stage_ld(1, qt0 + 1);
-    } else {
-      wg_stage_qdo<HD, NT, SW>(QD, LD, 1, in, ld, d, qt0 + 1, Tn);
-      if constexpr (MB) cp_async_mbar_arrive(full + 8);
-    }
-  }
+  if (PIPE && AHEAD > 1 && qt0 + 1 < nq) stage_qdo_mb(1, qt0 + 1);
   const int wk = k0 + wg * R, wk0 = wk + warp * 16, key[2] = {wk0 + g, wk0 + g + 8};
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's K, V tiles (the scores' A)
   float dk[HD / 8][4], dv[HD / 8][4];
@@ -890,13 +884,7 @@ __device__ __forceinline__ void attn3_bwd_dkv(bf16* dqkv, const bf16* qkv, const
       const int j = qt - qt0 + AHEAD;
       if (qt + AHEAD < nq) {
         wg_stage_free<NS>(empty, j);
-        if constexpr (TMA) {
-          stage_qdo_tma(wg_stage<NS>(j), qt + AHEAD);
-          stage_ld(wg_stage<NS>(j), qt + AHEAD);
-        } else {
-          wg_stage_qdo<HD, NT, SW>(QD, LD, wg_stage<NS>(j), in, ld, d, qt + AHEAD, Tn);
-          cp_async_mbar_arrive(full + 8 * wg_stage<NS>(j));
-        }
+        stage_qdo_mb(wg_stage<NS>(j), qt + AHEAD);
       }
     }
     if constexpr (!PIPE) {
@@ -994,37 +982,35 @@ __device__ __forceinline__ void attn3_bwd_dq(bf16* dqkv, const bf16* qkv, const 
   const int q0 = qb * R * WGS, qlast = (q0 + R * WGS < Tn ? q0 + R * WGS : Tn) - 1, nkt = qlast / R + 1;
   // this warpgroup's queries and how many key tiles they see
   const int wq = q0 + wg * R, wkt = wq < Tn ? ((wq + R < Tn ? wq + R : Tn) - 1) / R + 1 : 0;
-  // TMA: key tile kt's K and V into stage st, by thread 0 (extra: more bytes on the phase, Q's and dO's)
-  auto stage_kv_tma = [&](int st, int kt, uint32_t extra) {
-    if (threadIdx.x != 0) return;
-    const uint32_t kv = wg_smem_offset(KV + st * 2 * W::TILE), bar = full + 8 * st;
-    mbar_arrive_expect_tx(bar, 2 * W::TILE + extra);
-    tma_tiles<HD>(kv, qkv_map, d + h * HD, kt * R, b, bar);
-    tma_tiles<HD>(kv + W::TILE, qkv_map, 2 * d + h * HD, kt * R, b, bar);
+  // key tile kt's K and V into stage st, one cp.async group; with MB, arriving on full[st] once
+  // landed. TMA: boxes by thread 0 (the only thread that calls it), `extra` more bytes on the phase
+  // (stage 0's: Q's and dO's, issued after it).
+  auto stage_kv_mb = [&](int st, int kt, uint32_t extra) {
+    if constexpr (TMA) {
+      const uint32_t kv = wg_smem_offset(KV + st * 2 * W::TILE), bar = full + 8 * st;
+      mbar_arrive_expect_tx(bar, 2 * W::TILE + extra);
+      tma_tiles<HD, R>(kv, qkv_map, d + h * HD, kt * R, b, bar);
+      tma_tiles<HD, R>(kv + W::TILE, qkv_map, 2 * d + h * HD, kt * R, b, bar);
+    } else {
+      wg_stage_kv<HD, NT, SW>(KV, st, in.qkv, ld, d, kt, Tn);
+      if constexpr (MB) cp_async_mbar_arrive(full + 8 * st);
+    }
   };
+  constexpr int AHEAD = MB ? 2 : W::STAGES - 1;  // as in the dK/dV kernel
   if constexpr (TMA) {
     if (threadIdx.x == 0) {
       tma_prefetch_map(qkv_map);
       tma_prefetch_map(dy_map);
-    }
-    stage_kv_tma(0, 0, 2 * WGS * W::TILE);  // (its byte count covers Q's and dO's boxes too, issued after it)
-    if (threadIdx.x == 0) {
-      tma_tiles<HD, WGS>(wg_smem_offset(Qs), qkv_map, h * HD, q0, b, full);
-      tma_tiles<HD, WGS>(wg_smem_offset(dOs), dy_map, h * HD, q0, b, full);
+      stage_kv_mb(0, 0, 2 * WGS * W::TILE);
+      tma_tiles<HD, R * WGS>(wg_smem_offset(Qs), qkv_map, h * HD, q0, b, full);
+      tma_tiles<HD, R * WGS>(wg_smem_offset(dOs), dy_map, h * HD, q0, b, full);
+      if (1 < nkt) stage_kv_mb(1, 1, 0);
     }
   } else {
     wg_cp_tile<HD, NT, R * WGS, SW>(Qs, in.qkv, ld, q0, Tn);
     wg_cp_tile<HD, NT, R * WGS, SW>(dOs, in.dy, d, q0, Tn);
-    wg_stage_kv<HD, NT, SW>(KV, 0, in.qkv, ld, d, 0, Tn);  // (one group with Q and dO)
-    if constexpr (MB) cp_async_mbar_arrive(full);
-  }
-  constexpr int AHEAD = MB ? 2 : W::STAGES - 1;  // as in the dK/dV kernel
-  if (PIPE && AHEAD > 1 && 1 < nkt) {
-    if constexpr (TMA) stage_kv_tma(1, 1, 0);
-    else {
-      wg_stage_kv<HD, NT, SW>(KV, 1, in.qkv, ld, d, 1, Tn);
-      if constexpr (MB) cp_async_mbar_arrive(full + 8);
-    }
+    stage_kv_mb(0, 0, 0);  // (one group with Q and dO)
+    if (PIPE && AHEAD > 1 && 1 < nkt) stage_kv_mb(1, 1, 0);
   }
   const uint32_t a_off = wg_tile_off<HD>(wg);  // this warpgroup's Q, dO tiles (the scores' A)
   const int wq0 = wq + warp * 16, qi[2] = {wq0 + g, wq0 + g + 8};
@@ -1068,15 +1054,9 @@ __device__ __forceinline__ void attn3_bwd_dq(bf16* dqkv, const bf16* qkv, const 
       if constexpr (MB) {
         if (kt >= 1) mbar_arrive(empty + 8 * wg_stage<NS>(kt - 1));  // this thread's products on tile kt − 1 completed
         if (kt + AHEAD < nkt) {
-          if constexpr (TMA) {  // (thread 0 alone waits for the stage and fills it)
-            if (threadIdx.x == 0) {
-              wg_stage_free<NS>(empty, kt + AHEAD);
-              stage_kv_tma(wg_stage<NS>(kt + AHEAD), kt + AHEAD, 0);
-            }
-          } else {
+          if (!TMA || threadIdx.x == 0) {  // (TMA: thread 0 alone waits for the stage and fills it)
             wg_stage_free<NS>(empty, kt + AHEAD);
-            wg_stage_kv<HD, NT, SW>(KV, wg_stage<NS>(kt + AHEAD), in.qkv, ld, d, kt + AHEAD, Tn);
-            cp_async_mbar_arrive(full + 8 * wg_stage<NS>(kt + AHEAD));
+            stage_kv_mb(wg_stage<NS>(kt + AHEAD), kt + AHEAD, 0);
           }
         }
       } else {
@@ -1243,9 +1223,6 @@ __device__ __forceinline__ void attn3_fwd(bf16* y, float* lse, const bf16* qkv, 
         if (threadIdx.x == 0) {
           tma_prefetch_map(map);
           const uint32_t q_at = wg_smem_offset(Qs), kv_at = wg_smem_offset(KV);
-          // bytes of one 64 × 64 box: an atom column of a 64-row tile, or half of one of a 128-row
-          // tile (KN = 128; AR: its 128 rows follow each other, the next 64 columns 16 KB on)
-          constexpr int BOX = 64 * 128;
           for (int j = 0; j < nkt; j++) {
             const int st = wg_stage<NS>(j);
             wg_stage_free<NS>(empty, j);
@@ -1253,14 +1230,11 @@ __device__ __forceinline__ void attn3_fwd(bf16* y, float* lse, const bf16* qkv, 
             // (a warpgroup whose queries all lie past the end gets no Q: it never reads it)
             const int qw = j == 0 ? (Tn - q0 + R - 1) / R : 0, nqw = qw < WGS ? qw : WGS;
             mbar_arrive_expect_tx(fb, (uint32_t)(2 * KT + nqw * W::TILE));
-            for (int w = 0; w < nqw; w++)
-              for (int c = 0; c < HD / 64; c++) tma_load_3d(q_at + w * W::TILE + c * BOX, map, h * HD + 64 * c, q0 + R * w, b, fb);
-            for (int c = 0; c < HD / 64; c++)
-              for (int r = 0; r < KN / 64; r++) {
-                const uint32_t k_at = kv_at + (uint32_t)(st * 2 * KT) + (c * KN / 64 + r) * BOX;
-                tma_load_3d(k_at, map, d + h * HD + 64 * c, j * KN + 64 * r, b, fb);
-                tma_load_3d(k_at + (uint32_t)KT, map, 2 * d + h * HD + 64 * c, j * KN + 64 * r, b, fb);
-              }
+            for (int w = 0; w < nqw; w++) tma_tiles<HD, R>(q_at + w * W::TILE, map, h * HD, q0 + R * w, b, fb);
+            // (KN = 128: 128-row atom columns, as wg_stage_kv's)
+            const uint32_t k_at = kv_at + (uint32_t)(st * 2 * KT);
+            tma_tiles<HD, KN, KN>(k_at, map, d + h * HD, j * KN, b, fb);
+            tma_tiles<HD, KN, KN>(k_at + (uint32_t)KT, map, 2 * d + h * HD, j * KN, b, fb);
           }
         }
       } else {
