@@ -43,6 +43,9 @@
 #               kernel before the row-in-registers one; the same bits), the same checks
 #   parity_ropebwd, bench_*_ropebwd  optional: LOCO_CUDA_ROPE_BWD=fused (the backward kernels rotate dq, dk
 #               back before their store; no inverse RoPE pass), the same checks
+#   parity_cecp, bench_*_cecp  optional: LOCO_CUDA_CE=cpasync (the bf16-logits cross-entropy with the
+#               whole row copied to shared memory by cp.async before the first wait; the same bits),
+#               the same checks
 #   parity_partials, bench_*_partials  optional: LOCO_CUDA_ATTN_BWD=partials (the fused backward's dQ
 #               shares stored as partials, added in order by a reduce kernel), the same checks
 #   parity_wgmmabwd, bench_*_wgmmabwd  optional: LOCO_CUDA_ATTN_BWD=wgmma (the backward's kernels on
@@ -330,6 +333,8 @@ engine_variant logits32 LOCO_CUDA_LOGITS=fp32
 engine_variant normreread LOCO_CUDA_NORM_BWD=reread
 # RoPE undone on dq, dk in the backward kernels instead of the inverse k_rope pass
 engine_variant ropebwd LOCO_CUDA_ROPE_BWD=fused
+# the bf16-logits cross-entropy with each row by cp.async, all of it in flight at once (the same bits)
+engine_variant cecp LOCO_CUDA_CE=cpasync
 engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
 engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the same shares stored as partials and added by a reduce kernel (no waiting; the same bits)
@@ -579,7 +584,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
     runs = {"default": res(stage), "heuristic_gemm": res(stage + "_heur"), "ce_cluster": res(stage + "_ce"),
             "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
             "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
-            "rope_bwd_fused": res(stage + "_ropebwd"),
+            "rope_bwd_fused": res(stage + "_ropebwd"), "ce_cpasync": res(stage + "_cecp"),
             "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
             "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd"),
             "wgmma2_bwd": res(stage + "_wgmma2bwd"), "wgmma2_fwd": res(stage + "_wgmma2fwd"),

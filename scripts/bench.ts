@@ -2,10 +2,12 @@
 // docs/benchmarks.md. Each section measures its baseline in the same run.
 import { benchWallet } from './bench-wallet.js';
 import { benchComm } from './bench-comm.js';
+import { benchGroups } from './bench-groups.js';
 
 const sections: Record<string, () => Promise<string>> = {
   wallet: benchWallet,
   comm: benchComm,
+  groups: benchGroups,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -14,7 +14,9 @@ several when one run took several calls, e.g. the second call with GPU_CHECK_ONL
   applied to every attention variant attn_times timed: parity passed, its part of the step faster
   than the same summary's default run, and its whole-step bench more than 1 % faster than the
   default bench (of the same summary where it has one); atomic-dQ backwards are flagged, since
-  their dQ's last bits change from run to run.
+  their dQ's last bits change from run to run. Variants outside the attention (PROFILED_VARIANTS:
+  LOCO_CUDA_CE=cpasync) the same way, their part's time from gpu-bench's per-category profile of
+  their bench and of the same summary's default bench.
 
 Numbers are copied, never computed anew except the ratios; a value a summary lacks prints as "—".
 """
@@ -123,6 +125,42 @@ def stage_tps(s, name):
     return (st.get("result") or {}).get("tokens_per_s") if st.get("rc") == 0 else None
 
 
+# variants outside the attention, judged by their part of gpu-bench's per-category step profile
+# (profile_ms) against the default bench's, in place of attn_times
+PROFILED_VARIANTS = {"cecp": "crossentropy"}
+
+
+def stage_result(s, name):
+    st = s.get("stages", {}).get(name) or {}
+    return (st.get("result") or {}) if st.get("rc") == 0 else {}
+
+
+def verdict_row(i, s, cfg, v, part, ms, dms, tps, base, note, env=None):
+    pst = s.get("stages", {}).get("parity_" + v)
+    parity = "not run" if not isinstance(pst, dict) or "rc" not in pst else "passed" if pst["rc"] == 0 else "failed"
+    ratio = tps / base if tps is not None and base else None
+    why = []
+    if v != "best":
+        if parity != "passed":
+            why.append(f"parity {parity}")
+        if ms is None or dms is None:
+            why.append("no part time")
+        elif ms >= dms:
+            why.append(f"{part or 'attention'} {ms - dms:+.2f} ms")
+    if ratio is None:
+        why.append("no bench")
+    elif ratio <= 1 + NOISE:
+        why.append(f"bench {100 * (ratio - 1):+.1f} %, within the 1 % noise" if ratio > 1 else f"bench {100 * (ratio - 1):+.1f} %")
+    if why:
+        verdict = "keep the default: " + "; ".join(why)
+    elif "atomic" in v or "atomic" in str(env):
+        verdict = "adopt only if no deterministic setting comes within 1 % (dQ's last bits vary run to run)"
+    else:
+        verdict = "adopt" + (f" ({env})" if v == "best" and env else "")
+    return (f"| {i} | {cfg} | {v} | {parity} | {part or 'total'} | {fmt(ms, '.2f')} | {fmt(dms, '.2f')} | "
+            f"{fmt(ratio, '.3f')}{note} | {verdict} |")
+
+
 def decisions(summaries):
     out = ["| summary | config | variant | parity | part | ms | default ms | bench / default | verdict |",
            "|---|---|---|---|---|---|---|---|---|"]
@@ -146,30 +184,17 @@ def decisions(summaries):
                 if v != "best" and "parts" in r and default is not None:
                     ms = r["parts"].get(part) if part else r.get("total_ms")
                     dms = default["parts"].get(part) if part else default.get("total_ms")
-                pst = s.get("stages", {}).get("parity_" + v)
-                parity = "not run" if not isinstance(pst, dict) or "rc" not in pst else "passed" if pst["rc"] == 0 else "failed"
                 tps = best if v == "best" else stage_tps(s, f"{bench}_{v}")
-                ratio = tps / base if tps is not None and base else None
-                why = []
-                if v != "best":
-                    if parity != "passed":
-                        why.append(f"parity {parity}")
-                    if ms is None or dms is None:
-                        why.append("no part time")
-                    elif ms >= dms:
-                        why.append(f"{part or 'attention'} {ms - dms:+.2f} ms")
-                if ratio is None:
-                    why.append("no bench")
-                elif ratio <= 1 + NOISE:
-                    why.append(f"bench {100 * (ratio - 1):+.1f} %, within the 1 % noise" if ratio > 1 else f"bench {100 * (ratio - 1):+.1f} %")
-                if why:
-                    verdict = "keep the default: " + "; ".join(why)
-                elif "atomic" in v or "atomic" in str(r.get("env")):
-                    verdict = "adopt only if no deterministic setting comes within 1 % (dQ's last bits vary run to run)"
-                else:
-                    verdict = "adopt" + (f" ({r['env']})" if v == "best" and r.get("env") else "")
-                out.append(f"| {i} | {cfg} | {v} | {parity} | {part or 'total'} | {fmt(ms, '.2f')} | {fmt(dms, '.2f')} | "
-                           f"{fmt(ratio, '.3f')}{note} | {verdict} |")
+                out.append(verdict_row(i, s, cfg, v, part, ms, dms, tps, base, note, r.get("env")))
+            # the profiled variants this summary ran (its parity stage or its bench), against this
+            # summary's default bench only: their part times are from the same kind of run
+            for v, part in PROFILED_VARIANTS.items():
+                if ("parity_" + v) not in s.get("stages", {}) and f"{bench}_{v}" not in s.get("stages", {}):
+                    continue
+                mine, dflt = stage_result(s, f"{bench}_{v}"), stage_result(s, bench)
+                ms = (mine.get("profile_ms") or {}).get(part)
+                dms = (dflt.get("profile_ms") or {}).get(part)
+                out.append(verdict_row(i, s, cfg, v, part, ms, dms, mine.get("tokens_per_s"), dflt.get("tokens_per_s"), ""))
     return out
 
 

@@ -15,6 +15,7 @@
 #include "../ops.h"
 #include "../update.h"
 #include "../model.h"
+#include "../token_groups.h"
 #include "attention.cuh"
 #include "common.cuh"
 #include "cuda_api.h"
@@ -179,7 +180,8 @@ class CudaBackend final : public Backend {
   std::string describe() const override {
     return std::string("cuda, ") + prop_.name + ", " + std::to_string(prop_.multiProcessorCount) + " SMs, precision=" +
            (BF ? "bf16" : "fp32") + ", gemm=" + gemm_desc_ + ", attention=" + attention_impl_name(BF, cfg_.n_heads ? cfg_.head_dim() : 0) +  // 0: not configured yet
-           (logits_bf16() ? ", logits=bf16" : "");
+           (logits_bf16() ? ", logits=bf16" : "") +
+           (logits_bf16() && env_is("LOCO_CUDA_CE", "cpasync") ? ", ce=cpasync" : "");
   }
 
   void configure(const Config& c) override {
@@ -316,14 +318,16 @@ class CudaBackend final : public Backend {
   size_t cap_bt_ = 0, head_rows_ = 0;
   DevBuf res_, hmid_, a_, arstd_, qkv_, atty_, lse_, mln_, mrstd_, gu_, s_, hf_, frstd_;
   DevBuf dres_, dres_act_, dmf_, ds_, dgu_, dy_, dqkv_, dsc_, dgscr_;
-  // tok_: the step's integers, [x | y | pos | uniq | starts] (BT, BT, BT, BT, BT + 1), uploaded in one
-  // asynchronous copy from the pinned tok_h_; row losses come back into the pinned loss_h_.
+  // tok_: the step's integers, [x | y | pos | uniq | starts] (BT, BT, BT, BT, BT + 1), uploaded
+  // asynchronously from the pinned tok_h_ (x, y at the start, the groups before the embedding
+  // backward); row losses come back into the pinned loss_h_.
   DevBuf logits_, dlogits_, row_loss_, tok_;
   DevBuf* all_act_[26] = {&res_, &hmid_, &a_,     &arstd_,    &qkv_,      &atty_, &lse_,    &mln_,
                           &mrstd_, &gu_, &s_,   &hf_,    &frstd_,    &dres_,     &dres_act_, &dmf_,
                           &ds_,  &dgu_,  &dy_,    &dqkv_,     &dsc_,      &dgscr_, &logits_, &dlogits_,
                           &row_loss_, &tok_};
   PinnedBuf tok_h_, loss_h_;
+  std::vector<int> token_cursor_;  // group_positions_by_token's scratch (vocab ints), kept between steps
   bool in_flight_ = false;  // copies from/to the pinned buffers may still be pending
   struct LOff { size_t an, wq, wo, mn, wg, wd; };
   std::vector<LOff> lo_;
@@ -391,33 +395,17 @@ class CudaBackend final : public Backend {
     const int V = cfg_.vocab_size, Vp = cfg_.padded_vocab_size;
     const int N = (int)BT;
     const size_t A = BT * d;
-    // x, y and (for the backward) the embedding's grouping of positions by token, prepared on the
-    // host before anything is launched and uploaded in one asynchronous copy: the backward never
-    // waits for the host. Positions sorted by (token, position), so each token's rows are summed in
-    // position order (deterministic, no atomics).
+    // x and y checked (an id outside the vocabulary would read past the embedding and the logits)
+    // and uploaded in one asynchronous copy; the embedding backward's grouping of positions by token
+    // is made on the host once the whole step is queued, so the GPU never waits for it
+    check_token_ids(x, BT, cfg_.vocab_size, "input");
+    check_token_ids(y, BT, cfg_.vocab_size, "target");
     int* th = tok_h_.as<int>();
     int *hx = th, *hy = th + BT, *hpos = th + 2 * BT, *huniq = th + 3 * BT, *hstarts = th + 4 * BT;
     std::memcpy(hx, x, 4 * BT);
     std::memcpy(hy, y, 4 * BT);
-    int U = 0;
-    if (grad) {
-      std::vector<uint64_t> key(BT);
-      for (size_t i = 0; i < BT; i++) key[i] = ((uint64_t)(uint32_t)x[i] << 32) | (uint64_t)i;
-      std::sort(key.begin(), key.end());
-      for (size_t i = 0; i < BT; i++) {
-        hpos[i] = (int)(uint32_t)key[i];
-        if (i == 0 || (key[i] >> 32) != (key[i - 1] >> 32)) {
-          huniq[U] = (int)(uint32_t)(key[i] >> 32);
-          hstarts[U++] = (int)i;
-        }
-      }
-      hstarts[U] = (int)BT;
-    }
-    const size_t up_ints = grad ? 3 * BT + (size_t)U : 2 * BT;  // [x | y | pos | uniq[U]] ...
     in_flight_ = true;
-    CUDA_CHECK(cudaMemcpyAsync(tok_.p, th, 4 * up_ints, cudaMemcpyHostToDevice, 0));
-    if (grad)  // ... and starts[U + 1]
-      CUDA_CHECK(cudaMemcpyAsync(tok_.as<int>() + 4 * BT, hstarts, 4 * ((size_t)U + 1), cudaMemcpyHostToDevice, 0));
+    CUDA_CHECK(cudaMemcpyAsync(tok_.p, th, 4 * 2 * BT, cudaMemcpyHostToDevice, 0));
     const int* xd = tok_.as<int>();
     const int* yd = xd + BT;
     prof_mark("start");
@@ -540,8 +528,13 @@ class CudaBackend final : public Backend {
       gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
       k_rmsnorm_backward<T>(dres, dact, G + lo[l].an, dscr, dmf, hin, P + lo[l].an, arstd + l * BT, N, d); prof_mark("norm");
     }
-    // embedding: positions grouped by token on the host before the forward (uploaded with x, y)
-    const int* dpos = xd + 2 * BT;
+    // embedding: positions grouped by token (token_groups.h: pos sorted by (token, position), so each
+    // token's rows are summed in position order, deterministic with no atomics). The host makes the
+    // groups here, with the step queued ahead of it, and uploads [pos | uniq[U]] and starts[U + 1].
+    const int U = group_positions_by_token(x, BT, V, hpos, huniq, hstarts, token_cursor_);
+    int* dpos = tok_.as<int>() + 2 * BT;
+    CUDA_CHECK(cudaMemcpyAsync(dpos, hpos, 4 * (BT + (size_t)U), cudaMemcpyHostToDevice, 0));
+    CUDA_CHECK(cudaMemcpyAsync(dpos + 2 * BT, hstarts, 4 * ((size_t)U + 1), cudaMemcpyHostToDevice, 0));
     k_embed_backward(G, dres, dpos + BT, dpos + 2 * BT, dpos, U, d); prof_mark("embed");
     return finish();
   }

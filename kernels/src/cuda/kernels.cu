@@ -685,6 +685,23 @@ __global__ void CLUSTER2 __launch_bounds__(CE2_THREADS, 2)
 // from that kernel on purpose: one template for both compiled the bf16 one to 2,504 instructions
 // instead of these 1,768 (kernel_stats.py), and only these were measured.
 constexpr int CE16_THREADS = 512;
+// cp.async of 16 bytes, global → shared (L2 only: the logits are read once), and the wait for all of
+// the thread's copies; test/kernels_emu.cpp runs them as late as the hardware may (poison at the
+// issue, the data at the wait)
+#ifdef LOCO_CUDA_EMULATE
+void emu_ce_cp_async16(void* dst, const void* src);
+void emu_ce_cp_async_wait_all();
+__device__ __forceinline__ void ce_cp_async16(void* dst, const void* src) { emu_ce_cp_async16(dst, src); }
+__device__ __forceinline__ void ce_cp_async_wait_all() { emu_ce_cp_async_wait_all(); }
+#else
+__device__ __forceinline__ void ce_cp_async16(void* dst, const void* src) {
+  const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(src) : "memory");
+}
+__device__ __forceinline__ void ce_cp_async_wait_all() {
+  asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::: "memory");
+}
+#endif
 __device__ __forceinline__ void ce_unpack8(const uint4 u, float4& lo, float4& hi) {
   union {
     uint4 u;
@@ -696,12 +713,39 @@ __device__ __forceinline__ void ce_unpack8(const uint4 u, float4& lo, float4& hi
   lo = make_float4(a.x, a.y, b.x, b.y);
   hi = make_float4(c.x, c.y, d.x, d.y);
 }
+// The bf16 kernels' second half, from each thread's (max, Σexp) of the row staged in ce_row8: the
+// block's lse, the row's loss, and the dlogits (when asked for) from the staged row.
+template <typename T>
+__device__ __forceinline__ void ce_bf16_finish(const uint4* ce_row8, int r, int n8, float* red, float m, float s,
+                                               const bf16* logits, T* dlogits, float* row_loss, const int* y, int V,
+                                               int Vp, float scale) {
+  constexpr int NW = CE16_THREADS / 32;
+  float M, S;
+  ce_block_combine<NW>(m, s, red, M, S);  // its barrier: the whole row is in shared memory too
+  const int tgt = y[r];
+  if (threadIdx.x == 0) {
+    const float lse = M + logf(S);
+    red[2 * NW] = lse;
+    row_loss[r] = lse - __bfloat162float(logits[(size_t)r * Vp + tgt]);
+  }
+  __syncthreads();
+  if (!dlogits) return;  // the loss only (eval): same kernel, so the same loss bits as with the gradient
+  const float lse = red[2 * NW];
+  T* dl = dlogits + (size_t)r * Vp;
+  for (int q = threadIdx.x; q < n8; q += CE16_THREADS) {
+    float4 lo, hi;
+    ce_unpack8(ce_row8[q], lo, hi);
+    if (8 * q + 8 <= V)  // all 8 columns real vocabulary
+      store8(dl + 8 * q, ce_grad4<false>(lo, 8 * q, V, tgt, lse, scale), ce_grad4<false>(hi, 8 * q + 4, V, tgt, lse, scale));
+    else
+      store8(dl + 8 * q, ce_grad4(lo, 8 * q, V, tgt, lse, scale), ce_grad4(hi, 8 * q + 4, V, tgt, lse, scale));
+  }
+}
 template <typename T>
 __global__ void __launch_bounds__(CE16_THREADS, 2) crossentropy_bf16_kernel(const bf16* logits, T* dlogits,
                                                                            float* row_loss, const int* y, int V,
                                                                            int Vp, float scale) {
-  constexpr int NW = CE16_THREADS / 32;
-  DYN_SMEM(uint4, ce_row8);  // [Vp/8] the row, then 2·NW + 1 floats of reduction scratch
+  DYN_SMEM(uint4, ce_row8);  // [Vp/8] the row, then 2·(CE16_THREADS / 32) + 1 floats of reduction scratch
   const int n8 = Vp / 8;
   float* red = (float*)(ce_row8 + n8);
   const int r = blockIdx.x;
@@ -738,26 +782,40 @@ __global__ void __launch_bounds__(CE16_THREADS, 2) crossentropy_bf16_kernel(cons
     ce_online4(lo, 8 * i, V, m, s);
     ce_online4(hi, 8 * i + 4, V, m, s);
   }
-  float M, S;
-  ce_block_combine<NW>(m, s, red, M, S);  // its barrier: the whole row is in shared memory too
-  const int tgt = y[r];
-  if (threadIdx.x == 0) {
-    const float lse = M + logf(S);
-    red[2 * NW] = lse;
-    row_loss[r] = lse - __bfloat162float(logits[(size_t)r * Vp + tgt]);
-  }
-  __syncthreads();
-  if (!dlogits) return;  // the loss only (eval): same kernel, so the same loss bits as with the gradient
-  const float lse = red[2 * NW];
-  T* dl = dlogits + (size_t)r * Vp;
-  for (int q = threadIdx.x; q < n8; q += CE16_THREADS) {
+  ce_bf16_finish<T>(ce_row8, r, n8, red, m, s, logits, dlogits, row_loss, y, V, Vp, scale);
+}
+
+// The same with the row's 16-byte pieces copied straight to shared memory by cp.async, every one of
+// them issued before the first is waited for (opt-in, LOCO_CUDA_CE=cpasync; written 2026-11-27
+// without a GPU): the whole row (98 KB at gpt2's vocabulary) in flight per block, where
+// crossentropy_bf16_kernel has 32 KB (four 16-byte loads a thread) in flight per round. In h200-7
+// the cross-entropy moved its 3.3 GB per gpt2-124m step (bf16 logits in, dlogits out) in 1.55 ms:
+// 2.1 TB/s of the H200's 4.8. Each thread reads back only the pieces it copied, in the order
+// crossentropy_bf16_kernel reads them, so no barrier before the online pass and the same bits.
+template <typename T>
+__global__ void __launch_bounds__(CE16_THREADS, 2) crossentropy_bf16_cp_kernel(const bf16* logits, T* dlogits,
+                                                                              float* row_loss, const int* y, int V,
+                                                                              int Vp, float scale) {
+  DYN_SMEM(uint4, ce_row8);  // as crossentropy_bf16_kernel's
+  const int n8 = Vp / 8;
+  float* red = (float*)(ce_row8 + n8);
+  const int r = blockIdx.x;
+  const uint4* l8 = (const uint4*)(logits + (size_t)r * Vp);
+  for (int i = threadIdx.x; i < n8; i += CE16_THREADS) ce_cp_async16(ce_row8 + i, l8 + i);
+  ce_cp_async_wait_all();
+  float m = -INFINITY, s = 0.f;
+  for (int i = threadIdx.x; i < n8; i += CE16_THREADS) {
     float4 lo, hi;
-    ce_unpack8(ce_row8[q], lo, hi);
-    if (8 * q + 8 <= V)  // all 8 columns real vocabulary
-      store8(dl + 8 * q, ce_grad4<false>(lo, 8 * q, V, tgt, lse, scale), ce_grad4<false>(hi, 8 * q + 4, V, tgt, lse, scale));
-    else
-      store8(dl + 8 * q, ce_grad4(lo, 8 * q, V, tgt, lse, scale), ce_grad4(hi, 8 * q + 4, V, tgt, lse, scale));
+    ce_unpack8(ce_row8[i], lo, hi);
+    if (8 * i + 8 <= V) {  // all 8 columns real vocabulary: the online step without its column tests
+      ce_online4<false>(lo, 8 * i, V, m, s);
+      ce_online4<false>(hi, 8 * i + 4, V, m, s);
+    } else {
+      ce_online4(lo, 8 * i, V, m, s);
+      ce_online4(hi, 8 * i + 4, V, m, s);
+    }
   }
+  ce_bf16_finish<T>(ce_row8, r, n8, red, m, s, logits, dlogits, row_loss, y, V, Vp, scale);
 }
 
 // One AdamW element: the same operations and order as adamw.cpp, with explicit roundings (no
@@ -1036,7 +1094,11 @@ void k_crossentropy(const bf16* logits, T* dlogits, float* row_loss, const int* 
   static size_t allowed = 48 * 1024;
   const size_t smem = (size_t)Vp * sizeof(bf16) + (2 * CE16_THREADS / 32 + 1) * sizeof(float);
   const bool vec = Vp % 8 == 0 && aligned16(logits) && aligned16(dlogits);  // store8: 16-byte stores
-  if (vec && allow_smem(crossentropy_bf16_kernel<T>, smem, allowed))
+  static size_t allowed_cp = 48 * 1024;
+  static const bool cp = env_is("LOCO_CUDA_CE", "cpasync");
+  if (vec && cp && allow_smem(crossentropy_bf16_cp_kernel<T>, smem, allowed_cp))
+    crossentropy_bf16_cp_kernel<T><<<R, CE16_THREADS, smem>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+  else if (vec && allow_smem(crossentropy_bf16_kernel<T>, smem, allowed))
     crossentropy_bf16_kernel<T><<<R, CE16_THREADS, smem>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   else
     crossentropy_kernel<T, bf16><<<R, CE_THREADS>>>(logits, dlogits, row_loss, y, V, Vp, scale);
