@@ -430,7 +430,7 @@ PY
 # for CONFIG, end to end, where it is a mix that no stage above ran: each attention kernel's best shape
 # and backward (attn_times: LOCO_CUDA_ATTN_ROWS=fwd,dq and the like), plus LOCO_CUDA_ROPE_BWD=fused
 # where PREFIX_ropebwd beat PREFIX (the default) and the backward is not a fused one (which cannot
-# take it); optional. The candidate for the next default, measured in the same run as the rest.
+# take it), and LOCO_CUDA_CE=cpasync where PREFIX_cecp beat PREFIX; optional. The candidate for the next default, measured in the same run as the rest.
 attn_best() {
   local stage=$1 config=$2 prefix=$3 words
   shift 3
@@ -438,6 +438,10 @@ attn_best() {
   words=$(python3 "$K/tools/attn_times.py" --env "$config" < "$LOGDIR/attn_times.out" 2>/dev/null)
   if [[ "$words" != *LOCO_CUDA_ATTN_BWD* ]] && stage_ok "${prefix}_ropebwd" && faster "${prefix}_ropebwd" "$prefix"; then
     words="${words:+$words }LOCO_CUDA_ROPE_BWD=fused"
+  fi
+  # ... and the cross-entropy by cp.async where PREFIX_cecp beat PREFIX
+  if stage_ok "${prefix}_cecp" && faster "${prefix}_cecp" "$prefix"; then
+    words="${words:+$words }LOCO_CUDA_CE=cpasync"
   fi
   # the default, or one variant whose bench above ran: nothing new to measure
   local v measured=

@@ -28,8 +28,9 @@ function fakeTree(opts: { parityOk: boolean; slowFused?: boolean }): { root: str
 tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
 [[ "$*" == *"--attn tc "* || "$*" == *"--attn tc" ]] && tps=$((tps + 1000))
 [[ "\${LOCO_CUDA_ROPE_BWD:-}" == fused ]] && tps=$((tps + 5000))
+[[ "\${LOCO_CUDA_CE:-}" == cpasync ]] && tps=$((tps + 2000))
 [[ -n "\${LOCO_CUDA_GEMM_TUNE_CACHE:-}" ]] && printf 'loco-gemm-tune 1\\nkey 0 %s\\n' "$(printf '0%.0s' {1..16})" > "$LOCO_CUDA_GEMM_TUNE_CACHE"
-echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"bin\\":\\"$0\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}/\${LOCO_CUDA_ATTN_FWD:-}\\"}"`;
+echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"bin\\":\\"$0\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}/\${LOCO_CUDA_ATTN_FWD:-}/\${LOCO_CUDA_CE:-}\\"}"`;
   script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
   // gpu-parity: the per-precision numbers differ only under LOCO_CUDA_LOGITS=fp32 (and under
   // LOCO_CUDA_ATTN_BWD=wgmma-sync or wgmma2 where STUB_SYNC_DIFFERS is set)
@@ -265,10 +266,11 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(b124.dkv.variant, 'rows32');
   assert.equal(b124.dq.variant, 'rows32');
   assert.deepEqual(b124.env, { LOCO_CUDA_ATTN_ROWS: 'fwd', LOCO_CUDA_ATTN_BWD: 'partials' });
-  // (the backward is a fused one, which cannot take LOCO_CUDA_ROPE_BWD: not added though it was faster)
-  assert.equal(j.stages.bench_124m_best.result.attn_env, 'fwd/partials//');
-  assert.equal(j.stages.bench_1b_best.result.attn_env, 'fwd/partials//');
-  assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=fwd LOCO_CUDA_ATTN_BWD=partials');
+  // (the backward is a fused one, which cannot take LOCO_CUDA_ROPE_BWD: not added though it was
+  // faster; the stub is 2k tokens/s faster with LOCO_CUDA_CE=cpasync, which is added)
+  assert.equal(j.stages.bench_124m_best.result.attn_env, 'fwd/partials///cpasync');
+  assert.equal(j.stages.bench_1b_best.result.attn_env, 'fwd/partials///cpasync');
+  assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=fwd LOCO_CUDA_ATTN_BWD=partials LOCO_CUDA_CE=cpasync');
   assert.equal(j.comparison['gpt2-124m'].engine_dq_partials_tokens_per_s, 400_000);
   const c = j.comparison['gpt2-124m'];
   assert.equal(c.engine_default_tokens_per_s, 400_000);
@@ -334,7 +336,7 @@ test('gpu-check.sh: a failing required stage fails the run (exit 1, "ok": false)
   assert.equal(j.stages.bench_124m_best.status, 'skipped');
 });
 
-test('gpu-check.sh: bench_*_best adds LOCO_CUDA_ROPE_BWD=fused to the fastest split attention when bench_*_ropebwd beat the default', () => {
+test('gpu-check.sh: bench_*_best adds LOCO_CUDA_ROPE_BWD=fused to the fastest split attention when bench_*_ropebwd beat the default, and LOCO_CUDA_CE=cpasync when bench_*_cecp did', () => {
   const t = fakeTree({ parityOk: true, slowFused: true });
   const r = runCheck(t, join(t.root, 'out'), { STUB_SYNC_DIFFERS: '1' });
   assert.equal(r.status, 0, r.stderr.slice(-2000));
@@ -346,8 +348,8 @@ test('gpu-check.sh: bench_*_best adds LOCO_CUDA_ROPE_BWD=fused to the fastest sp
   assert.equal(b124.forward.variant, 'wgmma2fwd');
   assert.deepEqual(b124.env, { LOCO_CUDA_ATTN_ROWS: 'dkv,dq', LOCO_CUDA_ATTN_FWD: 'wgmma2' });
   // the stub gpu-bench is 5k tokens/s faster with LOCO_CUDA_ROPE_BWD=fused: the mix is benchmarked
-  assert.equal(j.stages.bench_124m_best.result.attn_env, 'dkv,dq//fused/wgmma2');
-  assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=dkv,dq LOCO_CUDA_ATTN_FWD=wgmma2 LOCO_CUDA_ROPE_BWD=fused');
+  assert.equal(j.stages.bench_124m_best.result.attn_env, 'dkv,dq//fused/wgmma2/cpasync');
+  assert.equal(j.comparison['gpt2-124m'].engine_attn_best_env, 'LOCO_CUDA_ATTN_ROWS=dkv,dq LOCO_CUDA_ATTN_FWD=wgmma2 LOCO_CUDA_ROPE_BWD=fused LOCO_CUDA_CE=cpasync');
   // the two wgmma schedules' gpu-parity numbers differ here, and so do one and two warpgroups' backward:
   // the comparisons say so
   assert.equal(j.comparison.wgmma_sync_same_as_overlapped, false);
