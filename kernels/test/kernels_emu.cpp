@@ -415,6 +415,14 @@ static void check_rmsnorm(int N, int C, uint64_t seed) {
                                                         count_diff(r_ovw, o_ovw) + count_diff(aro, ao) + count_diff(pro, po)), 0);
   }
   launch((C + 31) / 32, 1, 256, [&] { rmsnorm_dg_reduce_kernel(dg.data(), part.data(), (int)chunks, C); });
+  // the first backward after zero_grad overwrites dg (whatever it held) with what adding to zeros gives
+  {
+    std::vector<float> dz(C, 0.f), dw(C, NAN);
+    launch((C + 31) / 32, 1, 256, [&] { rmsnorm_dg_reduce_kernel(dz.data(), part.data(), (int)chunks, C); });
+    launch((C + 31) / 32, 1, 256, [&] { rmsnorm_dg_reduce_kernel(dw.data(), part.data(), (int)chunks, C, true); });
+    if (g_inject) dw[C - 1] = std::nextafter(dw[C - 1], INFINITY);
+    report(n + "_dg_overwrite_elements_differing", (double)count_diff(dz, dw), 0);
+  }
   // the old two-kernel dg path through the same reduce (its chunks of DG_ROWS rows)
   const unsigned chunks_old = (N + DG_ROWS - 1) / DG_ROWS;
   std::vector<float> part_old((size_t)chunks_old * C), dg_old(C, 0.25f);

@@ -228,7 +228,15 @@ class CudaBackend final : public Backend {
     write_params(p.data());
   }
   size_t num_params() const override { return P_; }
-  void zero_grad() override { CUDA_CHECK(cudaMemsetAsync(grads_.p, 0, 4 * P_, 0)); }  // stream-ordered, no host wait
+  // No memset: the next backward writes every gradient tensor instead of adding to it (the first
+  // matmul or reduce into each one with β = 0), and whatever reads the gradients before a backward
+  // has run zeroes them first (settle_grads). LOCO_CUDA_GRAD_ZERO=memset: the memset, and every
+  // backward adding, as before 2026-11-27.
+  void zero_grad() override {
+    static const bool memset = env_is("LOCO_CUDA_GRAD_ZERO", "memset");
+    grads_unset_ = true;
+    if (memset) settle_grads();
+  }
 
   double forward_backward(const int* x, const int* y, int B, int Tn, float loss_scale) override {
     return run(x, y, B, Tn, true, loss_scale);
@@ -236,6 +244,7 @@ class CudaBackend final : public Backend {
   double forward_loss(const int* x, const int* y, int B, int Tn) override { return run(x, y, B, Tn, false, 0.f); }
 
   double grad_norm_sq() override {
+    settle_grads();
     k_sum_squares(sumsq_.as<double>(), grads_.as<float>(), P_);
     double part[SUMSQ_BLOCKS];
     CUDA_CHECK(cudaMemcpy(part, sumsq_.p, sizeof part, cudaMemcpyDeviceToHost));
@@ -245,6 +254,7 @@ class CudaBackend final : public Backend {
   }
 
   void optimizer_step(const AdamWHyper& h, float lr, float grad_scale, long t) override {
+    settle_grads();
     const float bc1 = (float)(1.0 - std::pow((double)h.beta1, (double)t));
     const float bc2 = (float)(1.0 - std::pow((double)h.beta2, (double)t));
     // element-wise, so consecutive tensors with the same weight decay go in one launch (wq…wo,
@@ -267,7 +277,10 @@ class CudaBackend final : public Backend {
     CUDA_CHECK(cudaMemcpy(params_.p, src, 4 * P_, cudaMemcpyHostToDevice));
     refresh_weights();
   }
-  void read_grads(float* dst) override { CUDA_CHECK(cudaMemcpy(dst, grads_.p, 4 * P_, cudaMemcpyDeviceToHost)); }
+  void read_grads(float* dst) override {
+    settle_grads();
+    CUDA_CHECK(cudaMemcpy(dst, grads_.p, 4 * P_, cudaMemcpyDeviceToHost));
+  }
   void read_optimizer(float* m, float* v) override {
     CUDA_CHECK(cudaMemcpy(m, m_.p, 4 * P_, cudaMemcpyDeviceToHost));
     CUDA_CHECK(cudaMemcpy(v, v_.p, 4 * P_, cudaMemcpyDeviceToHost));
@@ -327,6 +340,14 @@ class CudaBackend final : public Backend {
                           &ds_,  &dgu_,  &dy_,    &dqkv_,     &dsc_,      &dgscr_, &logits_, &dlogits_,
                           &row_loss_, &tok_};
   PinnedBuf tok_h_, loss_h_;
+  // zero_grad() was called and no backward has run since: the gradients are zero by contract, but
+  // their memory holds the last step's; the next backward overwrites them
+  bool grads_unset_ = false;
+  void settle_grads() {
+    if (!grads_unset_) return;
+    CUDA_CHECK(cudaMemsetAsync(grads_.p, 0, 4 * P_, 0));  // stream-ordered, no host wait
+    grads_unset_ = false;
+  }
   std::vector<int> token_cursor_;  // group_positions_by_token's scratch (vocab ints), kept between steps
   bool in_flight_ = false;  // copies from/to the pinned buffers may still be pending
   struct LOff { size_t an, wq, wo, mn, wg, wd; };
@@ -408,6 +429,10 @@ class CudaBackend final : public Backend {
     CUDA_CHECK(cudaMemcpyAsync(tok_.p, th, 4 * 2 * BT, cudaMemcpyHostToDevice, 0));
     const int* xd = tok_.as<int>();
     const int* yd = xd + BT;
+    // β of the first write into each gradient tensor: 0 right after zero_grad (overwrite: the same
+    // values as adding to zeros), else 1 (accumulate micro-batches)
+    const float gb = grad && grads_unset_ ? 0.f : 1.f;
+    if (grad) grads_unset_ = false;
     prof_mark("start");
     float* P = params_.as<float>();
     float* G = grads_.as<float>();
@@ -478,7 +503,7 @@ class CudaBackend final : public Backend {
       prof_mark("crossentropy");
       if (grad) {
         gemm(false, false, R, d, Vp, dlog, Vp, W, d, dhf + r0 * d, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("head_matmul");
-        gemm(true, false, Vp, d, R, dlog, Vp, hf + r0 * d, d, G, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("head_matmul");
+        gemm(true, false, Vp, d, R, dlog, Vp, hf + r0 * d, d, G, d, ACT, DType::F32, 1.f, r0 == 0 ? gb : 1.f, gopts_); prof_mark("head_matmul");
       }
     }
     // the row losses come back asynchronously; the host waits for them only at the end of run(),
@@ -500,7 +525,7 @@ class CudaBackend final : public Backend {
     T* dact = dres_act_.as<T>();
     float* dscr = dgscr_.as<float>();
     // the final norm's backward starts the residual gradient (overwrite: no memset, no read)
-    k_rmsnorm_backward<T>(dres, dact, G + fn, dscr, dhf, hlast, P + fn, frstd, N, d, true); prof_mark("norm");
+    k_rmsnorm_backward<T>(dres, dact, G + fn, dscr, dhf, hlast, P + fn, frstd, N, d, true, gb == 0.f); prof_mark("norm");
     float* dmf = dmf_.as<float>();  // dhf is no longer needed: reused for dm and da
     T *ds = ds_.as<T>(), *dgu = dgu_.as<T>(), *dy = dy_.as<T>(), *dqkv = dqkv_.as<T>();
     for (int l = L - 1; l >= 0; l--) {
@@ -513,22 +538,22 @@ class CudaBackend final : public Backend {
       T* gl = gu + l * 2 * BT * F;
       T* sl = s + l * BT * F;
       // MLP: h_out = h_mid + s·w_downᵀ
-      gemm(true, false, d, F, N, dact, d, sl, F, G + lo[l].wd, F, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
+      gemm(true, false, d, F, N, dact, d, sl, F, G + lo[l].wd, F, ACT, DType::F32, 1.f, gb, gopts_); prof_mark("matmul");
       gemm(false, false, N, F, d, dact, d, W + lo[l].wd, F, ds, F, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
       k_swiglu_backward<T>(dgu, ds, gl, N, F); prof_mark("swiglu");
-      gemm(true, false, 2 * F, d, N, dgu, 2 * F, ml, d, G + lo[l].wg, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
+      gemm(true, false, 2 * F, d, N, dgu, 2 * F, ml, d, G + lo[l].wg, d, ACT, DType::F32, 1.f, gb, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, 2 * F, dgu, 2 * F, W + lo[l].wg, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
-      k_rmsnorm_backward<T>(dres, dact, G + lo[l].mn, dscr, dmf, hm, P + lo[l].mn, mrstd + l * BT, N, d); prof_mark("norm");
+      k_rmsnorm_backward<T>(dres, dact, G + lo[l].mn, dscr, dmf, hm, P + lo[l].mn, mrstd + l * BT, N, d, false, gb == 0.f); prof_mark("norm");
       // attention: h_mid = h_in + y·woᵀ
-      gemm(true, false, d, d, N, dact, d, yl, d, G + lo[l].wo, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
+      gemm(true, false, d, d, N, dact, d, yl, d, G + lo[l].wo, d, ACT, DType::F32, 1.f, gb, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, d, dact, d, W + lo[l].wo, d, dy, d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
       k_attention_backward<T>(dqkv, dsc_.as<float>(), ql, yl, dy, lse + l * BT * H, B, Tn, H, hd, bwd_cs, bwd_sn); prof_mark("attention");
       if (!rope_fused && !rope_bwd_fused) { k_rope<T>(dqkv, cs, sn, B, Tn, H, hd, true); prof_mark("rope"); }
-      gemm(true, false, 3 * d, d, N, dqkv, 3 * d, al, d, G + lo[l].wq, d, ACT, DType::F32, 1.f, 1.f, gopts_); prof_mark("matmul");
+      gemm(true, false, 3 * d, d, N, dqkv, 3 * d, al, d, G + lo[l].wq, d, ACT, DType::F32, 1.f, gb, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
-      k_rmsnorm_backward<T>(dres, dact, G + lo[l].an, dscr, dmf, hin, P + lo[l].an, arstd + l * BT, N, d); prof_mark("norm");
+      k_rmsnorm_backward<T>(dres, dact, G + lo[l].an, dscr, dmf, hin, P + lo[l].an, arstd + l * BT, N, d, false, gb == 0.f); prof_mark("norm");
     }
-    // embedding: positions grouped by token (token_groups.h: pos sorted by (token, position), so each
+    // embedding (adds to the head matmul's dE, written or added above): positions grouped by token (token_groups.h: pos sorted by (token, position), so each
     // token's rows are summed in position order, deterministic with no atomics). The host makes the
     // groups here, with the step queued ahead of it, and uploads [pos | uniq[U]] and starts[U + 1].
     const int U = group_positions_by_token(x, BT, V, hpos, huniq, hstarts, token_cursor_);

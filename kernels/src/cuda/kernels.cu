@@ -427,7 +427,8 @@ bool rb_with_v4(int C, F&& f) {
 
 // dg[j] += Σ_c part[c, j], c in order: thread (tx, ty) sums c = ty, ty + 8, … (in order), then the
 // 8 sums are added in ty order. Block: 32 columns × 8.
-__global__ void __launch_bounds__(256) rmsnorm_dg_reduce_kernel(float* dg, const float* part, int chunks, int C) {
+__global__ void __launch_bounds__(256) rmsnorm_dg_reduce_kernel(float* dg, const float* part, int chunks, int C,
+                                                                bool dg_overwrite = false) {
   __shared__ float sh[8][33];
   const int tx = threadIdx.x % 32, ty = threadIdx.x / 32;
   const int j = blockIdx.x * 32 + tx;
@@ -440,7 +441,7 @@ __global__ void __launch_bounds__(256) rmsnorm_dg_reduce_kernel(float* dg, const
     float s = 0.f;
 #pragma unroll
     for (int k = 0; k < 8; k++) s += sh[k][tx];
-    dg[j] += s;
+    dg[j] = dg_overwrite ? s : dg[j] + s;  // overwrite: the first backward after zero_grad (no memset)
   }
 }
 
@@ -995,7 +996,7 @@ bool rmsnorm_backward_rows(float* dres, T* dres_act, float* part, const float* d
 size_t rmsnorm_dg_scratch(int N, int C) { return (size_t)cdiv(N, RB_ROWS) * C; }  // ≥ cdiv(N, DG_ROWS)·C
 template <typename T>
 void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const float* dy, const float* x,
-                        const float* g, const float* rstd, int N, int C, bool overwrite) {
+                        const float* g, const float* rstd, int N, int C, bool overwrite, bool dg_overwrite) {
   if (N == 0) return;
   static size_t allowed = 48 * 1024;
   const size_t smem = (size_t)RB_WARPS * C * sizeof(float);
@@ -1018,7 +1019,7 @@ void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, con
     rmsnorm_dg_partial_kernel<<<dim3(cdiv(C, 256), chunks), 256>>>(scratch, dy, x, rstd, N, C);
     CUDA_LAUNCH_CHECK("rmsnorm_dg_partial");
   }
-  rmsnorm_dg_reduce_kernel<<<cdiv(C, 32), 256>>>(dg, scratch, (int)chunks, C);
+  rmsnorm_dg_reduce_kernel<<<cdiv(C, 32), 256>>>(dg, scratch, (int)chunks, C, dg_overwrite);
   CUDA_LAUNCH_CHECK("rmsnorm_dg_reduce");
 }
 template <typename T>
@@ -1143,7 +1144,7 @@ void k_gather(float* out, const float* p, const uint64_t* idx, size_t n) {
 #define INST(T)                                                                                                     \
   template void k_rmsnorm_forward<T>(T*, float*, const float*, const float*, int, int, float);                      \
   template void k_rmsnorm_backward<T>(float*, T*, float*, float*, const float*, const float*, const float*,         \
-                                      const float*, int, int, bool);                                              \
+                                      const float*, int, int, bool, bool);                                        \
   template void k_rope<T>(T*, const float*, const float*, int, int, int, int, bool);                                \
   template void k_swiglu_forward<T>(T*, const T*, int, int);                                                        \
   template void k_swiglu_backward<T>(T*, const T*, const T*, int, int);                                             \

@@ -17,12 +17,14 @@ template <typename T>
 void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int N, int C, float eps);
 // dres += r·g⊙dy − (r³/C)·(Σ g·dy·x)·x (overwrite: dres = 0 + …, no read; the same bits as a zeroed
 // dres) ; dres_act = (T)dres (the next matmuls' input); and the
-// norm-scale gradient dg[j] += Σ_rows dy·x·rstd, summed in a fixed order (per-block partials in
-// scratch[rmsnorm_dg_scratch(N, C)], then the blocks in order: deterministic, no atomics). One pass
-// over dy and x when C % 4 == 0 (the partials are accumulated by the backward kernel itself).
+// norm-scale gradient dg[j] += Σ_rows dy·x·rstd (dg_overwrite: dg[j] = Σ…, for the first backward
+// after zero_grad), summed in a fixed order (per-block partials in scratch[rmsnorm_dg_scratch(N, C)],
+// then the blocks in order: deterministic, no atomics). One pass over dy and x when C % 4 == 0 (the
+// partials are accumulated by the backward kernel itself).
 template <typename T>
 void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const float* dy, const float* x,
-                        const float* g, const float* rstd, int N, int C, bool overwrite = false);
+                        const float* g, const float* rstd, int N, int C, bool overwrite = false,
+                        bool dg_overwrite = false);
 size_t rmsnorm_dg_scratch(int N, int C);
 // RoPE in place on the q and k parts of qkv[B,T,3·d] (inverse rotation for the backward).
 template <typename T>
