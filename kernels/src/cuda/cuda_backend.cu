@@ -553,9 +553,10 @@ class CudaBackend final : public Backend {
       gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
       k_rmsnorm_backward<T>(dres, dact, G + lo[l].an, dscr, dmf, hin, P + lo[l].an, arstd + l * BT, N, d, false, gb == 0.f); prof_mark("norm");
     }
-    // embedding (adds to the head matmul's dE, written or added above): positions grouped by token (token_groups.h: pos sorted by (token, position), so each
-    // token's rows are summed in position order, deterministic with no atomics). The host makes the
-    // groups here, with the step queued ahead of it, and uploads [pos | uniq[U]] and starts[U + 1].
+    // embedding, added to the head matmul's dE above: positions grouped by token (token_groups.h:
+    // pos sorted by (token, position), so each token's rows are summed in position order,
+    // deterministic with no atomics). The host makes the groups here, with the step queued ahead of
+    // it, and uploads [pos | uniq[U]] and starts[U + 1].
     const int U = group_positions_by_token(x, BT, V, hpos, huniq, hstarts, token_cursor_);
     int* dpos = tok_.as<int>() + 2 * BT;
     CUDA_CHECK(cudaMemcpyAsync(dpos, hpos, 4 * (BT + (size_t)U), cudaMemcpyHostToDevice, 0));
