@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "rng.h"
 #include "token_groups.h"
 
 static int g_checks = 0;
@@ -72,22 +73,15 @@ static Groups by_count(const std::vector<int>& x, int vocab, std::vector<int>& c
   return g;
 }
 
-static uint64_t splitmix64(uint64_t& s) {
-  uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 int main(int argc, char** argv) {
   const bool bench = argc > 1 && std::string(argv[1]) == "bench";
-  uint64_t s = 20261127;
+  SplitMix64 rng(20261127);
   std::vector<int> cursor;
   if (bench) {
     const size_t n = 16384;
     const int vocab = 50257;
     std::vector<int> x(n), pos(n), uniq(n), starts(n + 1);
-    for (auto& t : x) t = (int)(splitmix64(s) % (uint64_t)vocab);
+    for (auto& t : x) t = (int)(rng.next() % (uint64_t)vocab);
     const auto time = [&](auto&& f) {
       double best = 1e30;
       for (int r = 0; r < 50; r++) {
@@ -114,7 +108,7 @@ int main(int argc, char** argv) {
   for (int vocab : vocabs)
     for (size_t n : sizes) {
       std::vector<int> x(n);
-      for (auto& t : x) t = (int)(splitmix64(s) % (uint64_t)vocab);
+      for (auto& t : x) t = (int)(rng.next() % (uint64_t)vocab);
       const Groups a = by_sort(x), b = by_count(x, vocab, cursor);
       const std::string at = " (vocab " + std::to_string(vocab) + ", n " + std::to_string(n) + ")";
       check(a.pos == b.pos, "pos" + at);
