@@ -46,6 +46,8 @@
 #   parity_cecp, bench_*_cecp  optional: LOCO_CUDA_CE=cpasync (the bf16-logits cross-entropy with the
 #               whole row copied to shared memory by cp.async before the first wait; the same bits),
 #               the same checks
+#   parity_cudnnfwd, bench_*_cudnnfwd  optional: LOCO_CUDA_ATTN_FWD=cudnn (the attention forward through
+#               cuDNN's fused flash attention, loaded at run time; the backward ours), the same checks
 #   parity_partials, bench_*_partials  optional: LOCO_CUDA_ATTN_BWD=partials (the fused backward's dQ
 #               shares stored as partials, added in order by a reduce kernel), the same checks
 #   parity_wgmmabwd, bench_*_wgmmabwd  optional: LOCO_CUDA_ATTN_BWD=wgmma (the backward's kernels on
@@ -335,6 +337,9 @@ engine_variant normreread LOCO_CUDA_NORM_BWD=reread
 engine_variant ropebwd LOCO_CUDA_ROPE_BWD=fused
 # the bf16-logits cross-entropy with each row by cp.async, all of it in flight at once (the same bits)
 engine_variant cecp LOCO_CUDA_CE=cpasync
+# the attention forward through cuDNN's fused flash attention (libcudnn.so.9 loaded at run time; our
+# backward on its lse)
+engine_variant cudnnfwd LOCO_CUDA_ATTN_FWD=cudnn
 engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
 engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the same shares stored as partials and added by a reduce kernel (no waiting; the same bits)
@@ -442,6 +447,10 @@ attn_best() {
   # ... and the cross-entropy by cp.async where PREFIX_cecp beat PREFIX
   if stage_ok "${prefix}_cecp" && faster "${prefix}_cecp" "$prefix"; then
     words="${words:+$words }LOCO_CUDA_CE=cpasync"
+  fi
+  # ... and cuDNN's attention forward where PREFIX_cudnnfwd beat PREFIX and no forward was chosen above
+  if [[ "$words" != *LOCO_CUDA_ATTN_FWD* ]] && stage_ok "${prefix}_cudnnfwd" && faster "${prefix}_cudnnfwd" "$prefix"; then
+    words="${words:+$words }LOCO_CUDA_ATTN_FWD=cudnn"
   fi
   # the default, or one variant whose bench above ran: nothing new to measure
   local v measured=
@@ -589,6 +598,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
             "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
             "rope_bwd_fused": res(stage + "_ropebwd"), "ce_cpasync": res(stage + "_cecp"),
+            "cudnn_fwd": res(stage + "_cudnnfwd"),
             "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
             "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd"),
             "wgmma2_bwd": res(stage + "_wgmma2bwd"), "wgmma2_fwd": res(stage + "_wgmma2fwd"),

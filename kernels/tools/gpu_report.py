@@ -14,9 +14,10 @@ several when one run took several calls, e.g. the second call with GPU_CHECK_ONL
   applied to every attention variant attn_times timed: parity passed, its part of the step faster
   than the same summary's default run, and its whole-step bench more than 1 % faster than the
   default bench (of the same summary where it has one); atomic-dQ backwards are flagged, since
-  their dQ's last bits change from run to run. Variants outside the attention (PROFILED_VARIANTS:
-  LOCO_CUDA_CE=cpasync) the same way, their part's time from gpu-bench's per-category profile of
-  their bench and of the same summary's default bench.
+  their dQ's last bits change from run to run. Variants attn_times does not time
+  (PROFILED_VARIANTS: LOCO_CUDA_CE=cpasync, LOCO_CUDA_ATTN_FWD=cudnn) the same way, their part's
+  time from their gpu-bench run and the same summary's default bench (a category of the step
+  profile, or the attention forward timed alone).
 
 Numbers are copied, never computed anew except the ratios; a value a summary lacks prints as "—".
 """
@@ -125,9 +126,16 @@ def stage_tps(s, name):
     return (st.get("result") or {}).get("tokens_per_s") if st.get("rc") == 0 else None
 
 
-# variants outside the attention, judged by their part of gpu-bench's per-category step profile
-# (profile_ms) against the default bench's, in place of attn_times
-PROFILED_VARIANTS = {"cecp": "crossentropy"}
+# variants that attn_times does not time (their kernels are not ours, or not attention), judged by a
+# part time of their gpu-bench run against the default bench's: a category of its step profile
+# (profile_ms), or the attention forward it times alone (attention_fwd_ms_per_step)
+PROFILED_VARIANTS = {"cecp": "crossentropy", "cudnnfwd": "attention_fwd"}
+
+
+def part_ms(result, part):
+    if part == "attention_fwd":
+        return result.get("attention_fwd_ms_per_step")
+    return (result.get("profile_ms") or {}).get(part)
 
 
 def stage_result(s, name):
@@ -192,8 +200,7 @@ def decisions(summaries):
                 if ("parity_" + v) not in s.get("stages", {}) and f"{bench}_{v}" not in s.get("stages", {}):
                     continue
                 mine, dflt = stage_result(s, f"{bench}_{v}"), stage_result(s, bench)
-                ms = (mine.get("profile_ms") or {}).get(part)
-                dms = (dflt.get("profile_ms") or {}).get(part)
+                ms, dms = part_ms(mine, part), part_ms(dflt, part)
                 out.append(verdict_row(i, s, cfg, v, part, ms, dms, mine.get("tokens_per_s"), dflt.get("tokens_per_s"), ""))
     return out
 

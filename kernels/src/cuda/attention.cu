@@ -331,6 +331,7 @@ std::string attention_impl_name(bool half, int hd) {
   // hd 0: not known yet (a backend not configured)
   if (!half || attention_impl() != AttnImpl::TC2 || (hd && !attention_tc_supports(hd))) return "flash-simple";
   std::string extras = attention_tc2_wide(hd);
+  if (attention_cudnn_fwd_requested() && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + "cuDNN forward";
   // (with the fused RoPE, LOCO_CUDA_ROPE_FUSED=1, the tc2 forward runs whatever LOCO_CUDA_ATTN_FWD says)
   if (hd && attention_tc2_wgmma_fwd(hd) && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + attention_tc2_fwd_name(hd);
   const std::string bwd = attention_tc2_bwd_name(hd);
@@ -369,6 +370,9 @@ void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, i
     throw std::logic_error("k_attention_forward: RoPE tables given but RoPE is not fused");
   if constexpr (std::is_same<T, bf16>::value) {
     const AttnImpl a = attention_impl();
+    // cuDNN's forward where asked for, on q, k that k_rope rotated (with the fused RoPE, tc2's)
+    if (a == AttnImpl::TC2 && attention_cudnn_fwd_requested() && !rope_cs)
+      return k_attention_forward_cudnn(y, lse, qkv, B, Tn, H, hd);
     if (a == AttnImpl::TC2 && attention_tc_supports(hd))
       return k_attention_forward_tc2(y, lse, qkv, B, Tn, H, hd, rope_cs, rope_sn);
   }

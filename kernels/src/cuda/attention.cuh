@@ -3,6 +3,7 @@
 // query blocks for dQ: no atomics, deterministic). q, k, v live in qkv[B,T,3·d] (q at column 0,
 // k at d, v at 2d; head h at h·hd within each), y and dy are [B,T,d], lse and D are [B,H,T].
 #pragma once
+#include "attention_cudnn.h"
 #include "common.cuh"
 
 bool attention_supports_head_dim(int hd);

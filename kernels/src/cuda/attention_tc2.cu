@@ -122,7 +122,8 @@ WgMode wgmma_env(const char* var, std::initializer_list<WgMode> takes, std::init
 WgMode wgmma_fwd_mode() {
   static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
                                                       WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_PP, WG_PIPE2_PP_SW, WG_PIPE2_PP_AREG_SW,
-                                                      WG_PIPE2_WS, WG_PIPE2_WS_SW, WG_PIPE2_TMA, WG_PIPE2_TMA_K128});
+                                                      WG_PIPE2_WS, WG_PIPE2_WS_SW, WG_PIPE2_TMA, WG_PIPE2_TMA_K128},
+                                   {"cudnn"});  // attention_cudnn.cu's, chosen in attention.cu
   return m;
 }
 bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }

@@ -1,0 +1,383 @@
+// The causal attention forward through cuDNN's fused flash attention (opt-in:
+// LOCO_CUDA_ATTN_FWD=cudnn; written 2026-11-27 without a GPU, not yet run on one). libcudnn.so.9 is
+// loaded with dlopen at run time, so the build needs no cuDNN, as gemm.cu does for cuBLASLt.
+//
+// The graph is the one cudnn-frontend's sdpa node builds for cuDNN 9 before its single softmax
+// operation (9.21): S = Q·Kᵀ, S·scale, the causal mask (row index ≥ column index, else the lowest
+// float), the softmax as max and sum reductions with SUB, EXP, DIV, the statistics as max + log(sum),
+// and O = P·V with P in bf16. Its statistics are this engine's lse, [B, H, T] floats: the natural-log
+// logsumexp of the scaled scores. So the tc2 or wgmma backward runs on this forward's y and lse
+// unchanged. q, k, v are read in place from qkv [B, T, 3·d] (strided tensors), y written as [B, T, d].
+// One plan per (B, T, H, head_dim), built at the first call and kept.
+#include <dlfcn.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <cuda_runtime.h>
+
+#include "attention_cudnn.h"
+#include "cudnn_shim.h"
+
+namespace {
+
+struct CudnnApi {
+  bool tried = false;
+  std::string why;  // why it cannot be used; empty when loaded
+  void* lib = nullptr;
+  dnn::Handle handle = nullptr;
+  size_t version = 0;
+  dnn::CreateFn create = nullptr;
+  dnn::SetStreamFn set_stream = nullptr;
+  dnn::GetVersionFn get_version = nullptr;
+  dnn::GetErrorStringFn error_string = nullptr;
+  dnn::GetLastErrorStringFn last_error = nullptr;
+  dnn::BackendCreateDescriptorFn desc_create = nullptr;
+  dnn::BackendDestroyDescriptorFn desc_destroy = nullptr;
+  dnn::BackendFinalizeFn finalize = nullptr;
+  dnn::BackendSetAttributeFn set = nullptr;
+  dnn::BackendGetAttributeFn get = nullptr;
+  dnn::BackendExecuteFn execute = nullptr;
+};
+CudnnApi g_dnn;
+std::mutex g_dnn_mu;
+
+template <typename F>
+bool sym(F& f, const char* name) {
+  f = (F)dlsym(g_dnn.lib, name);
+  if (!f) g_dnn.why = std::string("libcudnn has no symbol ") + name;
+  return f != nullptr;
+}
+
+// loads libcudnn (no device needed); false (and g_dnn.why) when it cannot
+bool cudnn_load_lib() {
+  if (g_dnn.lib) return true;
+  if (g_dnn.tried) return false;
+  g_dnn.tried = true;
+  for (const char* n : {"libcudnn.so.9", "libcudnn.so"}) {
+    g_dnn.lib = dlopen(n, RTLD_NOW | RTLD_LOCAL);
+    if (g_dnn.lib) break;
+  }
+  if (!g_dnn.lib) {
+    const char* e = dlerror();
+    g_dnn.why = std::string("cannot load libcudnn.so.9: ") + (e ? e : "not found");
+    return false;
+  }
+  if (!(sym(g_dnn.create, "cudnnCreate") && sym(g_dnn.set_stream, "cudnnSetStream") &&
+        sym(g_dnn.get_version, "cudnnGetVersion") && sym(g_dnn.error_string, "cudnnGetErrorString") &&
+        sym(g_dnn.desc_create, "cudnnBackendCreateDescriptor") &&
+        sym(g_dnn.desc_destroy, "cudnnBackendDestroyDescriptor") && sym(g_dnn.finalize, "cudnnBackendFinalize") &&
+        sym(g_dnn.set, "cudnnBackendSetAttribute") && sym(g_dnn.get, "cudnnBackendGetAttribute") &&
+        sym(g_dnn.execute, "cudnnBackendExecute"))) {
+    g_dnn.lib = nullptr;
+    return false;
+  }
+  g_dnn.last_error = (dnn::GetLastErrorStringFn)dlsym(g_dnn.lib, "cudnnGetLastErrorString");  // 9.0 and later
+  g_dnn.version = g_dnn.get_version();
+  if (g_dnn.version < 90000) {
+    g_dnn.why = "libcudnn " + std::to_string(g_dnn.version) + " is older than cuDNN 9";
+    g_dnn.lib = nullptr;
+    return false;
+  }
+  return true;
+}
+
+// ... and makes the handle once (a device needed)
+bool cudnn_load() {
+  if (g_dnn.handle) return true;
+  if (!cudnn_load_lib()) return false;
+  if (!g_dnn.why.empty()) return false;  // an earlier cudnnCreate failed
+  const dnn::Status s = g_dnn.create(&g_dnn.handle);
+  if (s != 0) {
+    g_dnn.why = std::string("cudnnCreate: ") + g_dnn.error_string(s);
+    return false;
+  }
+  g_dnn.set_stream(g_dnn.handle, nullptr);  // the engine's stream: the legacy default stream
+  return true;
+}
+
+[[noreturn]] void fail(const char* what, dnn::Status s) {
+  std::string msg = std::string("cuDNN attention: ") + what + ": " + g_dnn.error_string(s);
+  if (g_dnn.last_error) {
+    char buf[1024] = {0};
+    g_dnn.last_error(buf, sizeof buf);
+    if (buf[0]) msg += std::string(" (") + buf + ")";
+  }
+  throw std::runtime_error(msg);
+}
+void check(dnn::Status s, const char* what) {
+  if (s != 0) fail(what, s);
+}
+
+// Descriptors of one graph, destroyed together (the plan keeps its graph's alive)
+struct Descs {
+  std::vector<dnn::Desc> all;
+  Descs() = default;
+  Descs(const Descs&) = delete;
+  Descs& operator=(const Descs&) = delete;
+  ~Descs() {
+    for (auto it = all.rbegin(); it != all.rend(); ++it) g_dnn.desc_destroy(*it);
+  }
+  dnn::Desc make(int type, const char* what) {
+    dnn::Desc d = nullptr;
+    check(g_dnn.desc_create(type, &d), what);
+    all.push_back(d);
+    return d;
+  }
+};
+void set(dnn::Desc d, int name, int type, int64_t n, const void* v, const char* what) {
+  check(g_dnn.set(d, name, type, n, v), what);
+}
+void set_desc(dnn::Desc d, int name, dnn::Desc v, const char* what) {
+  set(d, name, dnn::TYPE_BACKEND_DESCRIPTOR, 1, &v, what);
+}
+void set_type(dnn::Desc d, int name, int dtype, const char* what) {
+  set(d, name, dnn::TYPE_DATA_TYPE, 1, &dtype, what);
+}
+
+using Dims = std::array<int64_t, 4>;
+
+// The graph's builder: tensors by unique id, operations in the order the frontend makes them
+struct GraphBuilder {
+  Descs& ds;
+  std::vector<dnn::Desc> ops;
+  int64_t next_virtual = 100;
+
+  dnn::Desc tensor(int64_t uid, int dtype, const Dims& dims, const Dims& strides, bool is_virtual,
+                   bool by_value = false) {
+    dnn::Desc t = ds.make(dnn::TENSOR_DESCRIPTOR, "tensor descriptor");
+    const int64_t align = 16;
+    set_type(t, dnn::ATTR_TENSOR_DATA_TYPE, dtype, "tensor data type");
+    set(t, dnn::ATTR_TENSOR_DIMENSIONS, dnn::TYPE_INT64, 4, dims.data(), "tensor dimensions");
+    set(t, dnn::ATTR_TENSOR_STRIDES, dnn::TYPE_INT64, 4, strides.data(), "tensor strides");
+    set(t, dnn::ATTR_TENSOR_UNIQUE_ID, dnn::TYPE_INT64, 1, &uid, "tensor id");
+    set(t, dnn::ATTR_TENSOR_BYTE_ALIGNMENT, dnn::TYPE_INT64, 1, &align, "tensor alignment");
+    const bool v = is_virtual, bv = by_value;
+    if (v) set(t, dnn::ATTR_TENSOR_IS_VIRTUAL, dnn::TYPE_BOOLEAN, 1, &v, "tensor virtual");
+    if (bv) set(t, dnn::ATTR_TENSOR_IS_BY_VALUE, dnn::TYPE_BOOLEAN, 1, &bv, "tensor by value");
+    check(g_dnn.finalize(t), "tensor finalize");
+    return t;
+  }
+  dnn::Desc virt(int dtype, const Dims& dims, const Dims& strides) {
+    return tensor(next_virtual++, dtype, dims, strides, true);
+  }
+  // y = mode(x[, b][, t]) computed in `prec`; axis ≥ 0 for GEN_INDEX
+  void pointwise(int mode, int prec, dnn::Desc x, dnn::Desc b, dnn::Desc y, dnn::Desc t = nullptr, int64_t axis = -1) {
+    dnn::Desc pw = ds.make(dnn::POINTWISE_DESCRIPTOR, "pointwise descriptor");
+    set(pw, dnn::ATTR_POINTWISE_MODE, dnn::TYPE_POINTWISE_MODE, 1, &mode, "pointwise mode");
+    set_type(pw, dnn::ATTR_POINTWISE_MATH_PREC, prec, "pointwise precision");
+    if (axis >= 0) set(pw, dnn::ATTR_POINTWISE_AXIS, dnn::TYPE_INT64, 1, &axis, "pointwise axis");
+    check(g_dnn.finalize(pw), "pointwise finalize");
+    dnn::Desc op = ds.make(dnn::OPERATION_POINTWISE_DESCRIPTOR, "pointwise operation");
+    set_desc(op, dnn::ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, pw, "pointwise operation's descriptor");
+    set_desc(op, dnn::ATTR_OPERATION_POINTWISE_XDESC, x, "pointwise x");
+    if (b) set_desc(op, dnn::ATTR_OPERATION_POINTWISE_BDESC, b, "pointwise b");
+    set_desc(op, dnn::ATTR_OPERATION_POINTWISE_YDESC, y, "pointwise y");
+    if (t) set_desc(op, dnn::ATTR_OPERATION_POINTWISE_TDESC, t, "pointwise t");
+    check(g_dnn.finalize(op), "pointwise operation finalize");
+    ops.push_back(op);
+  }
+  void matmul(dnn::Desc a, dnn::Desc b, dnn::Desc c) {
+    dnn::Desc mm = ds.make(dnn::MATMUL_DESCRIPTOR, "matmul descriptor");
+    set_type(mm, dnn::ATTR_MATMUL_COMP_TYPE, dnn::DATA_FLOAT, "matmul compute type");
+    check(g_dnn.finalize(mm), "matmul finalize");
+    dnn::Desc op = ds.make(dnn::OPERATION_MATMUL_DESCRIPTOR, "matmul operation");
+    set_desc(op, dnn::ATTR_OPERATION_MATMUL_ADESC, a, "matmul a");
+    set_desc(op, dnn::ATTR_OPERATION_MATMUL_BDESC, b, "matmul b");
+    set_desc(op, dnn::ATTR_OPERATION_MATMUL_CDESC, c, "matmul c");
+    set_desc(op, dnn::ATTR_OPERATION_MATMUL_DESC, mm, "matmul operation's descriptor");
+    check(g_dnn.finalize(op), "matmul operation finalize");
+    ops.push_back(op);
+  }
+  void reduction(int reduce_op, dnn::Desc x, dnn::Desc y) {
+    dnn::Desc rd = ds.make(dnn::REDUCTION_DESCRIPTOR, "reduction descriptor");
+    set(rd, dnn::ATTR_REDUCTION_OPERATOR, dnn::TYPE_REDUCTION_OPERATOR_TYPE, 1, &reduce_op, "reduction operator");
+    set_type(rd, dnn::ATTR_REDUCTION_COMP_TYPE, dnn::DATA_FLOAT, "reduction compute type");
+    check(g_dnn.finalize(rd), "reduction finalize");
+    dnn::Desc op = ds.make(dnn::OPERATION_REDUCTION_DESCRIPTOR, "reduction operation");
+    set_desc(op, dnn::ATTR_OPERATION_REDUCTION_XDESC, x, "reduction x");
+    set_desc(op, dnn::ATTR_OPERATION_REDUCTION_YDESC, y, "reduction y");
+    set_desc(op, dnn::ATTR_OPERATION_REDUCTION_DESC, rd, "reduction operation's descriptor");
+    check(g_dnn.finalize(op), "reduction operation finalize");
+    ops.push_back(op);
+  }
+};
+
+// the tensors the caller binds at each run, by unique id
+enum Uid : int64_t { UID_Q = 1, UID_K = 2, UID_V = 3, UID_O = 4, UID_STATS = 5, UID_SCALE = 6, UID_LOWEST = 7 };
+
+struct FwdPlan {
+  Descs ds;
+  dnn::Desc plan = nullptr;
+  void* workspace = nullptr;
+  int64_t workspace_bytes = 0;
+  std::string engine;  // which heuristic result it is, for the log
+  ~FwdPlan() {
+    if (workspace) cudaFree(workspace);
+  }
+};
+
+// The forward graph's tensors and operations, each finalized; then (unless ops_only, which needs no
+// device) its operation graph, the engine heuristics and the first configuration that makes a plan.
+// Returns the number of operations.
+size_t build_forward(FwdPlan& p, int B, int Tn, int H, int hd, bool ops_only = false) {
+  const int64_t b = B, h = H, t = Tn, d = hd, D = (int64_t)H * hd;
+  GraphBuilder g{p.ds, {}, 100};
+  // q, k, v in place in qkv [B, T, 3·D]: head h's columns at h·hd of each third; Kᵀ by swapped strides
+  const Dims qv_dims{b, h, t, d}, qv_str{t * 3 * D, d, 3 * D, 1};
+  const Dims kt_dims{b, h, d, t}, kt_str{t * 3 * D, d, 1, 3 * D};
+  dnn::Desc Q = g.tensor(UID_Q, dnn::DATA_BFLOAT16, qv_dims, qv_str, false);
+  dnn::Desc KT = g.tensor(UID_K, dnn::DATA_BFLOAT16, kt_dims, kt_str, false);
+  dnn::Desc V = g.tensor(UID_V, dnn::DATA_BFLOAT16, qv_dims, qv_str, false);
+  dnn::Desc O = g.tensor(UID_O, dnn::DATA_BFLOAT16, qv_dims, Dims{t * D, d, D, 1}, false);
+  const Dims row_dims{b, h, t, 1}, row_str{h * t, t, 1, 1};
+  dnn::Desc stats = g.tensor(UID_STATS, dnn::DATA_FLOAT, row_dims, row_str, false);
+  const Dims one{1, 1, 1, 1};
+  dnn::Desc scale = g.tensor(UID_SCALE, dnn::DATA_FLOAT, one, one, false, true);
+  dnn::Desc lowest = g.tensor(UID_LOWEST, dnn::DATA_FLOAT, one, one, false, true);
+
+  const Dims s_dims{b, h, t, t}, s_str{h * t * t, t * t, t, 1};
+  dnn::Desc S = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.matmul(Q, KT, S);
+  dnn::Desc S_scaled = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_MUL, dnn::DATA_FLOAT, S, scale, S_scaled);
+  // causal: keep row ≥ column, else the lowest float
+  dnn::Desc row = g.virt(dnn::DATA_INT32, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_GEN_INDEX, dnn::DATA_INT32, S_scaled, nullptr, row, nullptr, 2);
+  dnn::Desc col = g.virt(dnn::DATA_INT32, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_GEN_INDEX, dnn::DATA_INT32, S_scaled, nullptr, col, nullptr, 3);
+  dnn::Desc keep = g.virt(dnn::DATA_BOOLEAN, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_CMP_GE, dnn::DATA_BOOLEAN, row, col, keep);
+  dnn::Desc S_masked = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_BINARY_SELECT, dnn::DATA_FLOAT, S_scaled, lowest, S_masked, keep);
+  // softmax, and the statistics max + log(Σ exp)
+  dnn::Desc mx = g.virt(dnn::DATA_FLOAT, row_dims, row_str);
+  g.reduction(dnn::REDUCE_TENSOR_MAX, S_masked, mx);
+  dnn::Desc sub = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_SUB, dnn::DATA_FLOAT, S_masked, mx, sub);
+  dnn::Desc ex = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_EXP, dnn::DATA_FLOAT, sub, nullptr, ex);
+  dnn::Desc sum = g.virt(dnn::DATA_FLOAT, row_dims, row_str);
+  g.reduction(dnn::REDUCE_TENSOR_ADD, ex, sum);
+  dnn::Desc lg = g.virt(dnn::DATA_FLOAT, row_dims, row_str);
+  g.pointwise(dnn::POINTWISE_LOG, dnn::DATA_FLOAT, sum, nullptr, lg);
+  g.pointwise(dnn::POINTWISE_ADD, dnn::DATA_FLOAT, mx, lg, stats);
+  dnn::Desc P = g.virt(dnn::DATA_BFLOAT16, s_dims, s_str);  // the second matmul's A in the i/o type
+  g.pointwise(dnn::POINTWISE_DIV, dnn::DATA_FLOAT, ex, sum, P);
+  g.matmul(P, V, O);
+  if (ops_only) return g.ops.size();
+
+  dnn::Desc graph = p.ds.make(dnn::OPERATIONGRAPH_DESCRIPTOR, "operation graph");
+  set(graph, dnn::ATTR_OPERATIONGRAPH_HANDLE, dnn::TYPE_HANDLE, 1, &g_dnn.handle, "graph handle");
+  set(graph, dnn::ATTR_OPERATIONGRAPH_OPS, dnn::TYPE_BACKEND_DESCRIPTOR, (int64_t)g.ops.size(), g.ops.data(), "graph operations");
+  check(g_dnn.finalize(graph), "operation graph finalize (the graph is not supported)");
+
+  dnn::Desc heur = p.ds.make(dnn::ENGINEHEUR_DESCRIPTOR, "engine heuristics");
+  set_desc(heur, dnn::ATTR_ENGINEHEUR_OPERATION_GRAPH, graph, "heuristics graph");
+  const int mode = dnn::HEUR_MODE_A;
+  set(heur, dnn::ATTR_ENGINEHEUR_MODE, dnn::TYPE_HEUR_MODE, 1, &mode, "heuristics mode");
+  check(g_dnn.finalize(heur), "engine heuristics finalize");
+  int64_t n = 0;
+  check(g_dnn.get(heur, dnn::ATTR_ENGINEHEUR_RESULTS, dnn::TYPE_BACKEND_DESCRIPTOR, 0, &n, nullptr), "heuristics count");
+  if (n <= 0) throw std::runtime_error("cuDNN attention: no engine for the forward graph");
+  std::vector<dnn::Desc> cfgs((size_t)n);
+  for (auto& c : cfgs) c = p.ds.make(dnn::ENGINECFG_DESCRIPTOR, "engine config");
+  int64_t got = 0;
+  check(g_dnn.get(heur, dnn::ATTR_ENGINEHEUR_RESULTS, dnn::TYPE_BACKEND_DESCRIPTOR, n, &got, cfgs.data()), "heuristics results");
+  // the first configuration that makes a plan (the heuristics' order)
+  std::string last;
+  for (int64_t i = 0; i < got; i++) {
+    dnn::Desc plan = nullptr;
+    check(g_dnn.desc_create(dnn::EXECUTION_PLAN_DESCRIPTOR, &plan), "execution plan");
+    dnn::Status s = g_dnn.set(plan, dnn::ATTR_EXECUTION_PLAN_HANDLE, dnn::TYPE_HANDLE, 1, &g_dnn.handle);
+    if (s == 0) s = g_dnn.set(plan, dnn::ATTR_EXECUTION_PLAN_ENGINE_CONFIG, dnn::TYPE_BACKEND_DESCRIPTOR, 1, &cfgs[(size_t)i]);
+    if (s == 0) s = g_dnn.finalize(plan);
+    if (s != 0) {
+      last = g_dnn.error_string(s);
+      g_dnn.desc_destroy(plan);
+      continue;
+    }
+    p.ds.all.push_back(plan);
+    p.plan = plan;
+    p.engine = "heuristic result " + std::to_string(i) + " of " + std::to_string(got);
+    int64_t ws = 0, cnt = 0;
+    check(g_dnn.get(plan, dnn::ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, dnn::TYPE_INT64, 1, &cnt, &ws), "workspace size");
+    p.workspace_bytes = ws;
+    if (ws > 0 && cudaMalloc(&p.workspace, (size_t)ws) != cudaSuccess) {
+      cudaGetLastError();
+      throw std::runtime_error("cuDNN attention: cannot allocate its " + std::to_string(ws) + "-byte workspace");
+    }
+    return g.ops.size();
+  }
+  throw std::runtime_error("cuDNN attention: none of the " + std::to_string(got) +
+                           " engine configurations makes a plan for the forward graph (last: " + last + ")");
+}
+
+std::map<std::tuple<int, int, int, int>, FwdPlan> g_fwd_plans;
+
+}  // namespace
+
+// The forward graph's descriptors without a device (kernels/test/cudnn_graph_check.cpp, with the
+// libraries of the cuDNN wheel): "" and the number of operations, or what failed.
+std::string attention_cudnn_graph_check(int B, int Tn, int H, int hd, size_t* ops, size_t* version) {
+  std::lock_guard<std::mutex> lock(g_dnn_mu);
+  if (!cudnn_load_lib()) return g_dnn.why;
+  if (version) *version = g_dnn.version;
+  try {
+    FwdPlan p;
+    const size_t n = build_forward(p, B, Tn, H, hd, true);
+    if (ops) *ops = n;
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool attention_cudnn_fwd_requested() {
+  static const bool on = [] {
+    const char* v = getenv("LOCO_CUDA_ATTN_FWD");
+    return v && std::string(v) == "cudnn";
+  }();
+  return on;
+}
+
+void k_attention_forward_cudnn(__nv_bfloat16* y, float* lse, const __nv_bfloat16* qkv, int B, int Tn, int H, int hd) {
+  std::lock_guard<std::mutex> lock(g_dnn_mu);
+  if (!cudnn_load()) throw std::runtime_error("LOCO_CUDA_ATTN_FWD=cudnn: " + g_dnn.why);
+  const auto key = std::make_tuple(B, Tn, H, hd);
+  auto it = g_fwd_plans.find(key);
+  if (it == g_fwd_plans.end()) {
+    it = g_fwd_plans.emplace(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple()).first;
+    try {
+      build_forward(it->second, B, Tn, H, hd);
+    } catch (...) {
+      g_fwd_plans.erase(it);
+      throw;
+    }
+    fprintf(stderr, "loco-engine: cuDNN %zu attention forward for B %d, T %d, %d heads of %d: %s, %lld-byte workspace\n",
+            g_dnn.version, B, Tn, H, hd, it->second.engine.c_str(), (long long)it->second.workspace_bytes);
+  }
+  FwdPlan& p = it->second;
+  const int64_t D = (int64_t)H * hd;
+  // by-value scalars: read from host memory when the call is made
+  const float scale = 1.0f / std::sqrt((float)hd), lowest = std::numeric_limits<float>::lowest();
+  const int64_t uids[7] = {UID_Q, UID_K, UID_V, UID_O, UID_STATS, UID_SCALE, UID_LOWEST};
+  void* ptrs[7] = {(void*)qkv, (void*)(qkv + D), (void*)(qkv + 2 * D), (void*)y, (void*)lse, (void*)&scale, (void*)&lowest};
+  Descs vp_owner;
+  dnn::Desc vp = vp_owner.make(dnn::VARIANT_PACK_DESCRIPTOR, "variant pack");
+  set(vp, dnn::ATTR_VARIANT_PACK_UNIQUE_IDS, dnn::TYPE_INT64, 7, uids, "variant pack ids");
+  set(vp, dnn::ATTR_VARIANT_PACK_DATA_POINTERS, dnn::TYPE_VOID_PTR, 7, ptrs, "variant pack pointers");
+  set(vp, dnn::ATTR_VARIANT_PACK_WORKSPACE, dnn::TYPE_VOID_PTR, 1, &p.workspace, "variant pack workspace");
+  check(g_dnn.finalize(vp), "variant pack finalize");
+  check(g_dnn.execute(g_dnn.handle, p.plan, vp), "execute");
+}

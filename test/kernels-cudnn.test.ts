@@ -1,0 +1,56 @@
+// The cuDNN attention forward (LOCO_CUDA_ATTN_FWD=cudnn, kernels/src/cuda/attention_cudnn.cu) loads
+// libcudnn.so.9 at run time and declares the backend API itself (src/cuda/cudnn_shim.h). Here, with
+// the headers and libraries of the cuDNN 9 wheel that this machine's local Python package index holds
+// (no network): the shim's enum values against cudnn_graph.h (a compile of static_asserts), and the
+// forward graph's 14 operations made and finalized by the real library at four shapes, without a
+// device — cuDNN checks each operation's tensors as it finalizes it (a wrong matmul shape, broadcast
+// or axis fails with its reason). The graph's engine and numbers need a GPU (gpu-check.sh, cudnnfwd).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, tempDir } from './helpers.js';
+
+const KERNELS = join(ROOT, 'kernels');
+
+// the wheel: pip's local index on this kind of machine
+function findWheel(): string | null {
+  for (const dir of ['/opt/pypi-more/files', '/opt/pypi/files', '/opt/wheels']) {
+    if (!existsSync(dir)) continue;
+    const w = readdirSync(dir).filter((f) => /^nvidia_cudnn_cu1[23]-9\..*\.whl$/.test(f)).sort().pop();
+    if (w) return join(dir, w);
+  }
+  return null;
+}
+
+test('cuDNN attention: the shim matches cudnn_graph.h, and the real library finalizes every tensor and operation of the forward graph', { timeout: 240_000 }, () => {
+  const wheel = findWheel();
+  assert.ok(wheel, 'no cuDNN 9 wheel in /opt/pypi-more/files, /opt/pypi/files or /opt/wheels');
+  const dir = tempDir('loco-cudnn-');
+  // headers and the three libraries a descriptor's finalize loads (about 160 MB of the wheel's 921)
+  const unzip = spawnSync('python3', ['-c', `
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+keep = ('libcudnn.so.9', 'libcudnn_graph.so.9', 'libcudnn_engines_runtime_compiled.so.9')
+for n in z.namelist():
+    if n.endswith('.h') or n.rsplit('/', 1)[-1] in keep:
+        z.extract(n, sys.argv[2])
+`, wheel!, dir], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(unzip.status, 0, unzip.stderr);
+  const inc = join(dir, 'nvidia', 'cudnn', 'include');
+  const lib = join(dir, 'nvidia', 'cudnn', 'lib');
+
+  const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/cudnn-abi-check', 'build/cudnn-graph-check', `CUDNN_INCLUDE=${inc}`], { encoding: 'utf8', timeout: 180_000 });
+  assert.equal(mk.status, 0, `make failed:\n${mk.stdout}\n${mk.stderr}`);
+  const abi = spawnSync(join(KERNELS, 'build', 'cudnn-abi-check'), [], { encoding: 'utf8' });
+  assert.equal(abi.status, 0, abi.stderr);
+  assert.match(abi.stdout, /"ok":true,"header_version":9\d{4}/);
+
+  const r = spawnSync(join(KERNELS, 'build', 'cudnn-graph-check'), [], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, LD_LIBRARY_PATH: lib } });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const j = JSON.parse(r.stdout) as { ok: boolean; cudnn_version: number; operations: Record<string, number> };
+  assert.equal(j.ok, true);
+  assert.ok(j.cudnn_version >= 90000, r.stdout);
+  assert.deepEqual(j.operations, { 'gpt2-124m': 14, '1b': 14, tiny: 14, odd: 14 });
+});
