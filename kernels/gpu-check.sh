@@ -48,6 +48,8 @@
 #               the same checks
 #   parity_cudnnfwd, bench_*_cudnnfwd  optional: LOCO_CUDA_ATTN_FWD=cudnn (the attention forward through
 #               cuDNN's fused flash attention, loaded at run time; the backward ours), the same checks
+#   parity_cudnnbwd, bench_*_cudnnbwd, parity_cudnn, bench_*_cudnn  optional: LOCO_CUDA_ATTN_BWD=cudnn
+#               (its backward, our forward), and both, the same checks
 #   parity_partials, bench_*_partials  optional: LOCO_CUDA_ATTN_BWD=partials (the fused backward's dQ
 #               shares stored as partials, added in order by a reduce kernel), the same checks
 #   parity_wgmmabwd, bench_*_wgmmabwd  optional: LOCO_CUDA_ATTN_BWD=wgmma (the backward's kernels on
@@ -313,17 +315,19 @@ run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_
 # fault there cannot cost the results above. Plain kernels first (nothing that can hang), the
 # one-kernel backward (LOCO_CUDA_ATTN_BWD=fused, whose blocks wait on each other through
 # global-memory counters) last but one
-# engine_variant NAME VAR=VALUE: parity_NAME (gpu-parity at gpt2-124m shapes, with its attention check
-# at head dims 16-128), then bench_124m_NAME and bench_1b_NAME only if it passed
-declare -A VARIANT_SETTING  # variant name → its VAR=VALUE (attn_best: what a bench above already measured)
+# engine_variant NAME "VAR=VALUE ...": parity_NAME (gpu-parity at gpt2-124m shapes, with its attention
+# check at head dims 16-128), then bench_124m_NAME and bench_1b_NAME only if it passed
+declare -A VARIANT_SETTING  # variant name → its VAR=VALUE words (attn_best: what a bench above already measured)
 engine_variant() {
   local v=$1 setting=$2 build=${3:-build}
+  local -a words
+  read -ra words <<< "$setting"
   VARIANT_SETTING[$v]=$setting
   optional "parity_$v" "bench_124m_$v" "bench_1b_$v"
-  run_stage "parity_$v" 60 env "$setting" "$K/$build/gpu-parity" "${P124[@]}"
+  run_stage "parity_$v" 60 env "${words[@]}" "$K/$build/gpu-parity" "${P124[@]}"
   if stage_ok "parity_$v"; then
-    run_stage "bench_124m_$v" 45 env "$setting" "$K/$build/gpu-bench" "${B124[@]}"
-    run_stage "bench_1b_$v" 45 env "$setting" "$K/$build/gpu-bench" "${B1B[@]}"
+    run_stage "bench_124m_$v" 45 env "${words[@]}" "$K/$build/gpu-bench" "${B124[@]}"
+    run_stage "bench_1b_$v" 45 env "${words[@]}" "$K/$build/gpu-bench" "${B1B[@]}"
   else
     skip_stage "bench_124m_$v" "parity_$v did not pass"
     skip_stage "bench_1b_$v" "parity_$v did not pass"
@@ -340,6 +344,9 @@ engine_variant cecp LOCO_CUDA_CE=cpasync
 # the attention forward through cuDNN's fused flash attention (libcudnn.so.9 loaded at run time; our
 # backward on its lse)
 engine_variant cudnnfwd LOCO_CUDA_ATTN_FWD=cudnn
+# ... its backward (our forward), and both
+engine_variant cudnnbwd LOCO_CUDA_ATTN_BWD=cudnn
+engine_variant cudnn "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn"
 engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
 engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the same shares stored as partials and added by a reduce kernel (no waiting; the same bits)
@@ -598,7 +605,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
             "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
             "rope_bwd_fused": res(stage + "_ropebwd"), "ce_cpasync": res(stage + "_cecp"),
-            "cudnn_fwd": res(stage + "_cudnnfwd"),
+            "cudnn_fwd": res(stage + "_cudnnfwd"), "cudnn_bwd": res(stage + "_cudnnbwd"), "cudnn": res(stage + "_cudnn"),
             "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
             "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd"),
             "wgmma2_bwd": res(stage + "_wgmma2bwd"), "wgmma2_fwd": res(stage + "_wgmma2fwd"),

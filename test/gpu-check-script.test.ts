@@ -161,7 +161,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_cecp', 'bench_124m_cecp', 'bench_1b_cecp', 'parity_cudnnfwd', 'bench_124m_cudnnfwd', 'bench_1b_cudnnfwd', 'parity_partials', 'bench_1b_partials', 'parity_atomicbwd', 'bench_1b_atomicbwd', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd', 'parity_wgmmasyncfwd', 'bench_1b_wgmmasyncfwd', 'parity_wgmma2swfwd', 'bench_124m_wgmma2swfwd', 'parity_wgmma2swbwd', 'bench_1b_wgmma2swbwd', 'parity_tc2bwd', 'bench_1b_tc2bwd', 'parity_wgmma2atomicbwd', 'bench_1b_wgmma2atomicbwd', 'parity_wgmma2k128fwd', 'bench_124m_wgmma2k128fwd', 'parity_wgmma2atomicswbwd', 'bench_1b_wgmma2atomicswbwd', 'parity_wgmma2k128swfwd', 'bench_124m_wgmma2k128swfwd', 'parity_wgmma2aregfwd', 'bench_1b_wgmma2aregfwd', 'parity_wgmma2aregswfwd', 'bench_124m_wgmma2aregswfwd', 'parity_wgmma2aregbwd', 'bench_124m_wgmma2aregbwd', 'parity_wgmma2atomicaregbwd', 'bench_124m_wgmma2atomicaregbwd', 'parity_wgmma2ppfwd', 'bench_1b_wgmma2ppfwd', 'parity_wgmma2ppswfwd', 'bench_124m_wgmma2ppswfwd', 'parity_wgmma2mbbwd', 'bench_1b_wgmma2mbbwd', 'parity_wgmma2mbswbwd', 'bench_124m_wgmma2mbswbwd', 'parity_wgmma2pparegswfwd', 'bench_1b_wgmma2pparegswfwd', 'parity_wgmma2wsfwd', 'bench_1b_wgmma2wsfwd', 'parity_wgmma2wsswfwd', 'bench_124m_wgmma2wsswfwd', 'parity_wgmma2tmafwd', 'bench_1b_wgmma2tmafwd', 'parity_wgmma2tmak128fwd', 'bench_1b_wgmma2tmak128fwd', 'parity_wgmma2tmabwd', 'bench_1b_wgmma2tmabwd']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_cecp', 'bench_124m_cecp', 'bench_1b_cecp', 'parity_cudnnfwd', 'bench_124m_cudnnfwd', 'bench_1b_cudnnfwd', 'parity_cudnnbwd', 'bench_1b_cudnnbwd', 'parity_cudnn', 'bench_124m_cudnn', 'parity_partials', 'bench_1b_partials', 'parity_atomicbwd', 'bench_1b_atomicbwd', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd', 'parity_wgmmasyncfwd', 'bench_1b_wgmmasyncfwd', 'parity_wgmma2swfwd', 'bench_124m_wgmma2swfwd', 'parity_wgmma2swbwd', 'bench_1b_wgmma2swbwd', 'parity_tc2bwd', 'bench_1b_tc2bwd', 'parity_wgmma2atomicbwd', 'bench_1b_wgmma2atomicbwd', 'parity_wgmma2k128fwd', 'bench_124m_wgmma2k128fwd', 'parity_wgmma2atomicswbwd', 'bench_1b_wgmma2atomicswbwd', 'parity_wgmma2k128swfwd', 'bench_124m_wgmma2k128swfwd', 'parity_wgmma2aregfwd', 'bench_1b_wgmma2aregfwd', 'parity_wgmma2aregswfwd', 'bench_124m_wgmma2aregswfwd', 'parity_wgmma2aregbwd', 'bench_124m_wgmma2aregbwd', 'parity_wgmma2atomicaregbwd', 'bench_124m_wgmma2atomicaregbwd', 'parity_wgmma2ppfwd', 'bench_1b_wgmma2ppfwd', 'parity_wgmma2ppswfwd', 'bench_124m_wgmma2ppswfwd', 'parity_wgmma2mbbwd', 'bench_1b_wgmma2mbbwd', 'parity_wgmma2mbswbwd', 'bench_124m_wgmma2mbswbwd', 'parity_wgmma2pparegswfwd', 'bench_1b_wgmma2pparegswfwd', 'parity_wgmma2wsfwd', 'bench_1b_wgmma2wsfwd', 'parity_wgmma2wsswfwd', 'bench_124m_wgmma2wsswfwd', 'parity_wgmma2tmafwd', 'bench_1b_wgmma2tmafwd', 'parity_wgmma2tmak128fwd', 'bench_1b_wgmma2tmak128fwd', 'parity_wgmma2tmabwd', 'bench_1b_wgmma2tmabwd']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -252,6 +252,9 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(readFileSync(join(t.root, 'kernels', 'build-wgflip', 'flags'), 'utf8').trim(), '-DLOCO_WG_KMAJOR_LBO_IS_K=1 -DLOCO_WG_MNMAJOR_LBO_IS_K=0');
   for (const st of ['bench_124m_wgmmabwd', 'bench_1b_wgmmasync', 'bench_124m_wgmmafwd', 'bench_1b_wgmma2bwd', 'bench_124m_wgmma2fwd']) assert.match(j.stages[st].result.bin, /build-wgflip\/gpu-bench$/, st);
   for (const st of ['bench_124m', 'bench_124m_ropebwd']) assert.match(j.stages[st].result.bin, /kernels\/build\/gpu-bench$/, st);
+  // a variant of two settings gets both (rows/bwd/rope/fwd/ce as the stub prints them)
+  assert.equal(j.stages.bench_124m_cudnn.result.attn_env, '/cudnn//cudnn/');
+  assert.equal(j.stages.bench_124m_cudnnfwd.result.attn_env, '///cudnn/');
   // variants whose parity numbers equal the default's to the last digit (fp32 logits round differently)
   assert.equal(j.comparison.parity_same_results_as_default.normreread, true);
   assert.equal(j.comparison.parity_same_results_as_default.logits32, false);
@@ -312,13 +315,15 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.ok(lines.includes(`| 1 | gpt2-124m | default | 400.0k | ${c.engine_default_step_ms.toFixed(2)} | ${(100 * c.engine_default_mfu).toFixed(1)} % | ${(400_000 / c.torch_compile_tokens_per_s).toFixed(3)} |`), rep.stdout);
   assert.equal(lines.filter((l) => /^\| 1 \| (gpt2-124m|1b) \| [a-z0-9]+ \| [0-9.—]+ \|/.test(l)).length, at.runs.length, rep.stdout);
   assert.ok(lines.includes('| 1 | ss64 | none | 2 | 300.5 |'), rep.stdout);
-  // a decision row per timed variant and config, and per config for LOCO_CUDA_CE=cpasync and
-  // LOCO_CUDA_ATTN_FWD=cudnn (judged by their benches' part times); the stub benches are all equal:
-  // keep the default
+  // a decision row per timed variant and config, and per config for LOCO_CUDA_CE=cpasync and the
+  // three cuDNN attention settings (judged by their benches' part times); the stub benches are all
+  // equal: keep the default
   const decided = lines.filter((l) => /^\| 1 \| (gpt2-124m|1b) \| [a-z0-9]+ \| (passed|failed|not run) \|/.test(l) && !l.includes('| best |'));
-  assert.equal(decided.length, at.runs.filter((r: { variant: string }) => r.variant !== 'default').length + 4, rep.stdout);
+  assert.equal(decided.length, at.runs.filter((r: { variant: string }) => r.variant !== 'default').length + 8, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| cecp | passed | crossentropy |')).length, 2, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| cudnnfwd | passed | attention_fwd |')).length, 2, rep.stdout);
+  assert.equal(decided.filter((l) => l.includes('| cudnnbwd | passed | attention_bwd |')).length, 2, rep.stdout);
+  assert.equal(decided.filter((l) => l.includes('| cudnn | passed | attention |')).length, 2, rep.stdout);
   assert.ok(decided.every((l) => l.includes('keep the default')), decided.join('\n'));
   assert.ok(lines.includes('- summary 1, `wgmma_pp_same_as_plain`: {"fwd": true, "sw_fwd": true, "areg_sw_fwd": true, "ws_fwd": true, "ws_sw_fwd": true, "tma_fwd": true, "tma_k128_fwd": true}'), rep.stdout);
 });

@@ -1,10 +1,11 @@
-// The cuDNN attention forward (LOCO_CUDA_ATTN_FWD=cudnn, kernels/src/cuda/attention_cudnn.cu) loads
+// The cuDNN attention (LOCO_CUDA_ATTN_FWD=cudnn, LOCO_CUDA_ATTN_BWD=cudnn; kernels/src/cuda/attention_cudnn.cu) loads
 // libcudnn.so.9 at run time and declares the backend API itself (src/cuda/cudnn_shim.h). Here, with
 // the headers and libraries of the cuDNN 9 wheel that this machine's local Python package index holds
 // (no network): the shim's enum values against cudnn_graph.h (a compile of static_asserts), and the
-// forward graph's 14 operations made and finalized by the real library at four shapes, without a
-// device — cuDNN checks each operation's tensors as it finalizes it (a wrong matmul shape, broadcast
-// or axis fails with its reason). The graph's engine and numbers need a GPU (gpu-check.sh, cudnnfwd).
+// forward graph's 14 operations and the backward's 22 made and finalized by the real library at four
+// shapes, without a device — cuDNN checks each operation's tensors as it finalizes it (a wrong matmul
+// shape, broadcast or axis fails with its reason). The graphs' engines and numbers need a GPU
+// (gpu-check.sh's cudnnfwd, cudnnbwd and cudnn variants).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -24,7 +25,7 @@ function findWheel(): string | null {
   return null;
 }
 
-test('cuDNN attention: the shim matches cudnn_graph.h, and the real library finalizes every tensor and operation of the forward graph', { timeout: 240_000 }, () => {
+test('cuDNN attention: the shim matches cudnn_graph.h, and the real library finalizes every tensor and operation of the forward and backward graphs', { timeout: 240_000 }, () => {
   const wheel = findWheel();
   assert.ok(wheel, 'no cuDNN 9 wheel in /opt/pypi-more/files, /opt/pypi/files or /opt/wheels');
   const dir = tempDir('loco-cudnn-');
@@ -49,8 +50,9 @@ for n in z.namelist():
 
   const r = spawnSync(join(KERNELS, 'build', 'cudnn-graph-check'), [], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, LD_LIBRARY_PATH: lib } });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-  const j = JSON.parse(r.stdout) as { ok: boolean; cudnn_version: number; operations: Record<string, number> };
+  const j = JSON.parse(r.stdout) as { ok: boolean; cudnn_version: number; operations: Record<string, number[]> };
   assert.equal(j.ok, true);
   assert.ok(j.cudnn_version >= 90000, r.stdout);
-  assert.deepEqual(j.operations, { 'gpt2-124m': 14, '1b': 14, tiny: 14, odd: 14 });
+  // [forward, backward] operations at each shape
+  assert.deepEqual(j.operations, { 'gpt2-124m': [14, 22], '1b': [14, 22], tiny: [14, 22], odd: [14, 22] });
 });

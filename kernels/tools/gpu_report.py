@@ -15,7 +15,7 @@ several when one run took several calls, e.g. the second call with GPU_CHECK_ONL
   than the same summary's default run, and its whole-step bench more than 1 % faster than the
   default bench (of the same summary where it has one); atomic-dQ backwards are flagged, since
   their dQ's last bits change from run to run. Variants attn_times does not time
-  (PROFILED_VARIANTS: LOCO_CUDA_CE=cpasync, LOCO_CUDA_ATTN_FWD=cudnn) the same way, their part's
+  (PROFILED_VARIANTS: LOCO_CUDA_CE=cpasync and cuDNN's attention) the same way, their part's
   time from their gpu-bench run and the same summary's default bench (a category of the step
   profile, or the attention forward timed alone).
 
@@ -129,12 +129,16 @@ def stage_tps(s, name):
 # variants that attn_times does not time (their kernels are not ours, or not attention), judged by a
 # part time of their gpu-bench run against the default bench's: a category of its step profile
 # (profile_ms), or the attention forward it times alone (attention_fwd_ms_per_step)
-PROFILED_VARIANTS = {"cecp": "crossentropy", "cudnnfwd": "attention_fwd"}
+PROFILED_VARIANTS = {"cecp": "crossentropy", "cudnnfwd": "attention_fwd", "cudnnbwd": "attention_bwd",
+                     "cudnn": "attention"}
 
 
 def part_ms(result, part):
-    if part == "attention_fwd":
-        return result.get("attention_fwd_ms_per_step")
+    if part in ("attention_fwd", "attention_bwd"):
+        return result.get(part + "_ms_per_step")
+    if part == "attention":
+        f, b = result.get("attention_fwd_ms_per_step"), result.get("attention_bwd_ms_per_step")
+        return None if f is None or b is None else f + b
     return (result.get("profile_ms") or {}).get(part)
 
 

@@ -332,6 +332,7 @@ std::string attention_impl_name(bool half, int hd) {
   if (!half || attention_impl() != AttnImpl::TC2 || (hd && !attention_tc_supports(hd))) return "flash-simple";
   std::string extras = attention_tc2_wide(hd);
   if (attention_cudnn_fwd_requested() && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + "cuDNN forward";
+  if (attention_cudnn_bwd_requested() && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + "cuDNN backward";
   // (with the fused RoPE, LOCO_CUDA_ROPE_FUSED=1, the tc2 forward runs whatever LOCO_CUDA_ATTN_FWD says)
   if (hd && attention_tc2_wgmma_fwd(hd) && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + attention_tc2_fwd_name(hd);
   const std::string bwd = attention_tc2_bwd_name(hd);
@@ -358,7 +359,8 @@ template <typename T>
 bool attention_rope_bwd_fused(int hd) {
   static const bool on = env_is("LOCO_CUDA_ROPE_BWD", "fused");
   return on && std::is_same<T, bf16>::value && attention_impl() == AttnImpl::TC2 && attention_tc_supports(hd) &&
-         !rope_fused_opt_in() && !attention_tc2_fused_bwd() && !attention_tc2_wgmma_bwd(hd);
+         !rope_fused_opt_in() && !attention_tc2_fused_bwd() && !attention_tc2_wgmma_bwd(hd) &&
+         !attention_cudnn_bwd_requested();
 }
 
 template <typename T>
@@ -386,6 +388,9 @@ void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* 
     throw std::logic_error("k_attention_backward: RoPE tables given but RoPE is not fused");
   if constexpr (std::is_same<T, bf16>::value) {
     const AttnImpl a = attention_impl();
+    // cuDNN's backward where asked for (its own D; dq, dk for the rotated q, k: k_rope undoes RoPE)
+    if (a == AttnImpl::TC2 && attention_cudnn_bwd_requested() && !rope_cs)
+      return k_attention_backward_cudnn(dqkv, D, qkv, y, dy, lse, B, Tn, H, hd);
     if (a != AttnImpl::Simple && attention_tc_supports(hd)) {
       k_attention_bwd_pre<bf16>(D, y, dy, B, Tn, H, hd);
       return k_attention_backward_tc2(dqkv, D, qkv, dy, lse, B, Tn, H, hd, rope_cs, rope_sn, rope_out && rope_cs);

@@ -1,5 +1,5 @@
-// The causal attention forward through cuDNN's fused flash attention (opt-in:
-// LOCO_CUDA_ATTN_FWD=cudnn; written 2026-11-27 without a GPU, not yet run on one). libcudnn.so.9 is
+// The causal attention through cuDNN's fused flash attention (opt-in: LOCO_CUDA_ATTN_FWD=cudnn,
+// LOCO_CUDA_ATTN_BWD=cudnn; written 2026-11-27 without a GPU, not yet run on one). libcudnn.so.9 is
 // loaded with dlopen at run time, so the build needs no cuDNN, as gemm.cu does for cuBLASLt.
 //
 // The graph is the one cudnn-frontend's sdpa node builds for cuDNN 9 before its single softmax
@@ -199,6 +199,14 @@ struct GraphBuilder {
     check(g_dnn.finalize(op), "matmul operation finalize");
     ops.push_back(op);
   }
+  // y: x seen with other dimensions and strides (the backward's transposes)
+  void reshape(dnn::Desc x, dnn::Desc y) {
+    dnn::Desc op = ds.make(dnn::OPERATION_RESHAPE_DESCRIPTOR, "reshape operation");
+    set_desc(op, dnn::ATTR_OPERATION_RESHAPE_XDESC, x, "reshape x");
+    set_desc(op, dnn::ATTR_OPERATION_RESHAPE_YDESC, y, "reshape y");
+    check(g_dnn.finalize(op), "reshape operation finalize");
+    ops.push_back(op);
+  }
   void reduction(int reduce_op, dnn::Desc x, dnn::Desc y) {
     dnn::Desc rd = ds.make(dnn::REDUCTION_DESCRIPTOR, "reduction descriptor");
     set(rd, dnn::ATTR_REDUCTION_OPERATOR, dnn::TYPE_REDUCTION_OPERATOR_TYPE, 1, &reduce_op, "reduction operator");
@@ -214,23 +222,78 @@ struct GraphBuilder {
 };
 
 // the tensors the caller binds at each run, by unique id
-enum Uid : int64_t { UID_Q = 1, UID_K = 2, UID_V = 3, UID_O = 4, UID_STATS = 5, UID_SCALE = 6, UID_LOWEST = 7 };
+enum Uid : int64_t {
+  UID_Q = 1, UID_K = 2, UID_V = 3, UID_O = 4, UID_STATS = 5, UID_SCALE = 6, UID_LOWEST = 7,
+  // the backward's
+  UID_DO = 8, UID_DQ = 9, UID_DK = 10, UID_DV = 11, UID_SOFTMAX_SUM = 12, UID_DQ_ACCUM = 13, UID_ONE = 14,
+};
 
-struct FwdPlan {
+struct Plan {
   Descs ds;
   dnn::Desc plan = nullptr;
   void* workspace = nullptr;
   int64_t workspace_bytes = 0;
-  std::string engine;  // which heuristic result it is, for the log
-  ~FwdPlan() {
+  float* dq_accum = nullptr;  // the backward's fp32 dQ, [B, H, T, head_dim]
+  std::string engine;         // which heuristic result it is, for the log
+  ~Plan() {
     if (workspace) cudaFree(workspace);
+    if (dq_accum) cudaFree(dq_accum);
   }
 };
+
+// The operation graph of `ops`, the engine heuristics (mode A), and the first of their
+// configurations that makes a plan; its workspace allocated
+void make_plan(Plan& p, const std::vector<dnn::Desc>& ops, const char* which) {
+  dnn::Desc graph = p.ds.make(dnn::OPERATIONGRAPH_DESCRIPTOR, "operation graph");
+  set(graph, dnn::ATTR_OPERATIONGRAPH_HANDLE, dnn::TYPE_HANDLE, 1, &g_dnn.handle, "graph handle");
+  set(graph, dnn::ATTR_OPERATIONGRAPH_OPS, dnn::TYPE_BACKEND_DESCRIPTOR, (int64_t)ops.size(), ops.data(), "graph operations");
+  check(g_dnn.finalize(graph), "operation graph finalize (the graph is not supported)");
+
+  dnn::Desc heur = p.ds.make(dnn::ENGINEHEUR_DESCRIPTOR, "engine heuristics");
+  set_desc(heur, dnn::ATTR_ENGINEHEUR_OPERATION_GRAPH, graph, "heuristics graph");
+  const int mode = dnn::HEUR_MODE_A;
+  set(heur, dnn::ATTR_ENGINEHEUR_MODE, dnn::TYPE_HEUR_MODE, 1, &mode, "heuristics mode");
+  check(g_dnn.finalize(heur), "engine heuristics finalize");
+  int64_t n = 0;
+  check(g_dnn.get(heur, dnn::ATTR_ENGINEHEUR_RESULTS, dnn::TYPE_BACKEND_DESCRIPTOR, 0, &n, nullptr), "heuristics count");
+  if (n <= 0) throw std::runtime_error(std::string("cuDNN attention: no engine for the ") + which + " graph");
+  std::vector<dnn::Desc> cfgs((size_t)n);
+  for (auto& c : cfgs) c = p.ds.make(dnn::ENGINECFG_DESCRIPTOR, "engine config");
+  int64_t got = 0;
+  check(g_dnn.get(heur, dnn::ATTR_ENGINEHEUR_RESULTS, dnn::TYPE_BACKEND_DESCRIPTOR, n, &got, cfgs.data()), "heuristics results");
+  // the first configuration that makes a plan (the heuristics' order)
+  std::string last;
+  for (int64_t i = 0; i < got; i++) {
+    dnn::Desc plan = nullptr;
+    check(g_dnn.desc_create(dnn::EXECUTION_PLAN_DESCRIPTOR, &plan), "execution plan");
+    dnn::Status s = g_dnn.set(plan, dnn::ATTR_EXECUTION_PLAN_HANDLE, dnn::TYPE_HANDLE, 1, &g_dnn.handle);
+    if (s == 0) s = g_dnn.set(plan, dnn::ATTR_EXECUTION_PLAN_ENGINE_CONFIG, dnn::TYPE_BACKEND_DESCRIPTOR, 1, &cfgs[(size_t)i]);
+    if (s == 0) s = g_dnn.finalize(plan);
+    if (s != 0) {
+      last = g_dnn.error_string(s);
+      g_dnn.desc_destroy(plan);
+      continue;
+    }
+    p.ds.all.push_back(plan);
+    p.plan = plan;
+    p.engine = "heuristic result " + std::to_string(i) + " of " + std::to_string(got);
+    int64_t ws = 0, cnt = 0;
+    check(g_dnn.get(plan, dnn::ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, dnn::TYPE_INT64, 1, &cnt, &ws), "workspace size");
+    p.workspace_bytes = ws;
+    if (ws > 0 && cudaMalloc(&p.workspace, (size_t)ws) != cudaSuccess) {
+      cudaGetLastError();
+      throw std::runtime_error("cuDNN attention: cannot allocate its " + std::to_string(ws) + "-byte workspace");
+    }
+    return;
+  }
+  throw std::runtime_error("cuDNN attention: none of the " + std::to_string(got) + " engine configurations makes a plan for the " +
+                           which + " graph (last: " + last + ")");
+}
 
 // The forward graph's tensors and operations, each finalized; then (unless ops_only, which needs no
 // device) its operation graph, the engine heuristics and the first configuration that makes a plan.
 // Returns the number of operations.
-size_t build_forward(FwdPlan& p, int B, int Tn, int H, int hd, bool ops_only = false) {
+size_t build_forward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = false) {
   const int64_t b = B, h = H, t = Tn, d = hd, D = (int64_t)H * hd;
   GraphBuilder g{p.ds, {}, 100};
   // q, k, v in place in qkv [B, T, 3·D]: head h's columns at h·hd of each third; Kᵀ by swapped strides
@@ -275,109 +338,189 @@ size_t build_forward(FwdPlan& p, int B, int Tn, int H, int hd, bool ops_only = f
   dnn::Desc P = g.virt(dnn::DATA_BFLOAT16, s_dims, s_str);  // the second matmul's A in the i/o type
   g.pointwise(dnn::POINTWISE_DIV, dnn::DATA_FLOAT, ex, sum, P);
   g.matmul(P, V, O);
-  if (ops_only) return g.ops.size();
-
-  dnn::Desc graph = p.ds.make(dnn::OPERATIONGRAPH_DESCRIPTOR, "operation graph");
-  set(graph, dnn::ATTR_OPERATIONGRAPH_HANDLE, dnn::TYPE_HANDLE, 1, &g_dnn.handle, "graph handle");
-  set(graph, dnn::ATTR_OPERATIONGRAPH_OPS, dnn::TYPE_BACKEND_DESCRIPTOR, (int64_t)g.ops.size(), g.ops.data(), "graph operations");
-  check(g_dnn.finalize(graph), "operation graph finalize (the graph is not supported)");
-
-  dnn::Desc heur = p.ds.make(dnn::ENGINEHEUR_DESCRIPTOR, "engine heuristics");
-  set_desc(heur, dnn::ATTR_ENGINEHEUR_OPERATION_GRAPH, graph, "heuristics graph");
-  const int mode = dnn::HEUR_MODE_A;
-  set(heur, dnn::ATTR_ENGINEHEUR_MODE, dnn::TYPE_HEUR_MODE, 1, &mode, "heuristics mode");
-  check(g_dnn.finalize(heur), "engine heuristics finalize");
-  int64_t n = 0;
-  check(g_dnn.get(heur, dnn::ATTR_ENGINEHEUR_RESULTS, dnn::TYPE_BACKEND_DESCRIPTOR, 0, &n, nullptr), "heuristics count");
-  if (n <= 0) throw std::runtime_error("cuDNN attention: no engine for the forward graph");
-  std::vector<dnn::Desc> cfgs((size_t)n);
-  for (auto& c : cfgs) c = p.ds.make(dnn::ENGINECFG_DESCRIPTOR, "engine config");
-  int64_t got = 0;
-  check(g_dnn.get(heur, dnn::ATTR_ENGINEHEUR_RESULTS, dnn::TYPE_BACKEND_DESCRIPTOR, n, &got, cfgs.data()), "heuristics results");
-  // the first configuration that makes a plan (the heuristics' order)
-  std::string last;
-  for (int64_t i = 0; i < got; i++) {
-    dnn::Desc plan = nullptr;
-    check(g_dnn.desc_create(dnn::EXECUTION_PLAN_DESCRIPTOR, &plan), "execution plan");
-    dnn::Status s = g_dnn.set(plan, dnn::ATTR_EXECUTION_PLAN_HANDLE, dnn::TYPE_HANDLE, 1, &g_dnn.handle);
-    if (s == 0) s = g_dnn.set(plan, dnn::ATTR_EXECUTION_PLAN_ENGINE_CONFIG, dnn::TYPE_BACKEND_DESCRIPTOR, 1, &cfgs[(size_t)i]);
-    if (s == 0) s = g_dnn.finalize(plan);
-    if (s != 0) {
-      last = g_dnn.error_string(s);
-      g_dnn.desc_destroy(plan);
-      continue;
-    }
-    p.ds.all.push_back(plan);
-    p.plan = plan;
-    p.engine = "heuristic result " + std::to_string(i) + " of " + std::to_string(got);
-    int64_t ws = 0, cnt = 0;
-    check(g_dnn.get(plan, dnn::ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, dnn::TYPE_INT64, 1, &cnt, &ws), "workspace size");
-    p.workspace_bytes = ws;
-    if (ws > 0 && cudaMalloc(&p.workspace, (size_t)ws) != cudaSuccess) {
-      cudaGetLastError();
-      throw std::runtime_error("cuDNN attention: cannot allocate its " + std::to_string(ws) + "-byte workspace");
-    }
-    return g.ops.size();
-  }
-  throw std::runtime_error("cuDNN attention: none of the " + std::to_string(got) +
-                           " engine configurations makes a plan for the forward graph (last: " + last + ")");
+  if (!ops_only) make_plan(p, g.ops, "forward");
+  return g.ops.size();
 }
 
-std::map<std::tuple<int, int, int, int>, FwdPlan> g_fwd_plans;
+// The backward's graph, as cudnn-frontend's sdpa_backward builds it for cuDNN 9 (no dropout, no
+// bias, dQ through an fp32 accumulator): the row sums of dO ⊙ O (into softmax_sum), P recomputed
+// from the scores and the statistics under the causal mask, dV = Pᵀ·dO, dP = dO·Vᵀ,
+// dS = P ⊙ (dP − softmax_sum)·scale, dK = dSᵀ·Q, dQ = dS·K. The transposes are reshapes (other
+// strides). dq, dk, dv are written in place into dqkv [B, T, 3·d].
+size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = false) {
+  const int64_t b = B, h = H, t = Tn, d = hd, D = (int64_t)H * hd;
+  GraphBuilder g{p.ds, {}, 100};
+  const Dims qv_dims{b, h, t, d}, qkv_str{t * 3 * D, d, 3 * D, 1}, y_str{t * D, d, D, 1};
+  const Dims t_dims{b, h, d, t}, t_str{t * 3 * D, d, 1, 3 * D};  // Kᵀ, Vᵀ by swapped strides
+  dnn::Desc Q = g.tensor(UID_Q, dnn::DATA_BFLOAT16, qv_dims, qkv_str, false);
+  dnn::Desc KT = g.tensor(UID_K, dnn::DATA_BFLOAT16, t_dims, t_str, false);
+  dnn::Desc VT = g.tensor(UID_V, dnn::DATA_BFLOAT16, t_dims, t_str, false);
+  dnn::Desc O = g.tensor(UID_O, dnn::DATA_BFLOAT16, qv_dims, y_str, false);
+  dnn::Desc dO = g.tensor(UID_DO, dnn::DATA_BFLOAT16, qv_dims, y_str, false);
+  const Dims row_dims{b, h, t, 1}, row_str{h * t, t, 1, 1};
+  dnn::Desc stats = g.tensor(UID_STATS, dnn::DATA_FLOAT, row_dims, row_str, false);
+  dnn::Desc dQ = g.tensor(UID_DQ, dnn::DATA_BFLOAT16, qv_dims, qkv_str, false);
+  dnn::Desc dK = g.tensor(UID_DK, dnn::DATA_BFLOAT16, qv_dims, qkv_str, false);
+  dnn::Desc dV = g.tensor(UID_DV, dnn::DATA_BFLOAT16, qv_dims, qkv_str, false);
+  dnn::Desc softmax_sum = g.tensor(UID_SOFTMAX_SUM, dnn::DATA_FLOAT, row_dims, row_str, false);
+  const Dims packed{h * t * d, t * d, d, 1};
+  dnn::Desc dq_accum = g.tensor(UID_DQ_ACCUM, dnn::DATA_FLOAT, qv_dims, packed, false);
+  const Dims one{1, 1, 1, 1};
+  dnn::Desc scale = g.tensor(UID_SCALE, dnn::DATA_FLOAT, one, one, false, true);
+  dnn::Desc lowest = g.tensor(UID_LOWEST, dnn::DATA_FLOAT, one, one, false, true);
+  dnn::Desc unit = g.tensor(UID_ONE, dnn::DATA_FLOAT, one, one, false, true);
+
+  // softmax_sum = Σ_d dO ⊙ O (the FlashAttention D)
+  dnn::Desc dOO = g.virt(dnn::DATA_FLOAT, qv_dims, packed);
+  g.pointwise(dnn::POINTWISE_MUL, dnn::DATA_FLOAT, dO, O, dOO);
+  dnn::Desc rsum = g.virt(dnn::DATA_FLOAT, row_dims, row_str);
+  g.reduction(dnn::REDUCE_TENSOR_ADD, dOO, rsum);
+  g.pointwise(dnn::POINTWISE_MUL, dnn::DATA_FLOAT, rsum, unit, softmax_sum);
+  // P = exp(S·scale − stats) under the causal mask
+  const Dims s_dims{b, h, t, t}, s_str{h * t * t, t * t, t, 1}, sT_str{h * t * t, t * t, 1, t};
+  dnn::Desc S = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.matmul(Q, KT, S);
+  dnn::Desc S_scaled = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_MUL, dnn::DATA_FLOAT, S, scale, S_scaled);
+  dnn::Desc S_sub = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_SUB, dnn::DATA_FLOAT, S_scaled, stats, S_sub);
+  dnn::Desc row = g.virt(dnn::DATA_INT32, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_GEN_INDEX, dnn::DATA_INT32, S_sub, nullptr, row, nullptr, 2);
+  dnn::Desc col = g.virt(dnn::DATA_INT32, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_GEN_INDEX, dnn::DATA_INT32, S_sub, nullptr, col, nullptr, 3);
+  dnn::Desc keep = g.virt(dnn::DATA_BOOLEAN, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_CMP_GE, dnn::DATA_BOOLEAN, row, col, keep);
+  dnn::Desc S_masked = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_BINARY_SELECT, dnn::DATA_FLOAT, S_sub, lowest, S_masked, keep);
+  dnn::Desc P = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_EXP, dnn::DATA_FLOAT, S_masked, nullptr, P);
+  // dV = Pᵀ·dO
+  dnn::Desc PT = g.virt(dnn::DATA_BFLOAT16, s_dims, sT_str);
+  g.reshape(P, PT);
+  g.matmul(PT, dO, dV);
+  // dS = P ⊙ (dO·Vᵀ − softmax_sum) · scale
+  dnn::Desc dP = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.matmul(dO, VT, dP);
+  dnn::Desc dP_sub = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_SUB, dnn::DATA_FLOAT, dP, softmax_sum, dP_sub);
+  dnn::Desc dS_unscaled = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_MUL, dnn::DATA_FLOAT, dP_sub, P, dS_unscaled);
+  dnn::Desc dS = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
+  g.pointwise(dnn::POINTWISE_MUL, dnn::DATA_FLOAT, dS_unscaled, scale, dS);
+  // dK = dSᵀ·Q
+  dnn::Desc dST = g.virt(dnn::DATA_BFLOAT16, s_dims, sT_str);
+  g.reshape(dS, dST);
+  g.matmul(dST, Q, dK);
+  // dQ = dS·K through the fp32 accumulator
+  dnn::Desc K = g.virt(dnn::DATA_BFLOAT16, qv_dims, qkv_str);
+  g.reshape(KT, K);
+  g.matmul(dS, K, dq_accum);
+  g.pointwise(dnn::POINTWISE_IDENTITY, dnn::DATA_FLOAT, dq_accum, nullptr, dQ);
+  if (ops_only) return g.ops.size();
+  make_plan(p, g.ops, "backward");
+  if (cudaMalloc(&p.dq_accum, (size_t)(b * h * t * d) * sizeof(float)) != cudaSuccess) {
+    cudaGetLastError();
+    throw std::runtime_error("cuDNN attention: cannot allocate the backward's fp32 dQ");
+  }
+  return g.ops.size();
+}
+
+std::map<std::tuple<int, int, int, int>, Plan> g_fwd_plans, g_bwd_plans;
+
+// the plan of `plans` for this shape, built at its first use
+Plan& plan_for(std::map<std::tuple<int, int, int, int>, Plan>& plans, bool backward, int B, int Tn, int H, int hd) {
+  const auto key = std::make_tuple(B, Tn, H, hd);
+  auto it = plans.find(key);
+  if (it != plans.end()) return it->second;
+  it = plans.emplace(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple()).first;
+  try {
+    if (backward) build_backward(it->second, B, Tn, H, hd);
+    else build_forward(it->second, B, Tn, H, hd);
+  } catch (...) {
+    plans.erase(it);
+    throw;
+  }
+  fprintf(stderr, "loco-engine: cuDNN %zu attention %s for B %d, T %d, %d heads of %d: %s, %lld-byte workspace\n",
+          g_dnn.version, backward ? "backward" : "forward", B, Tn, H, hd, it->second.engine.c_str(),
+          (long long)it->second.workspace_bytes);
+  return it->second;
+}
+
+// one execution of a plan with these tensors
+void run_plan(Plan& p, size_t n, const int64_t* uids, void* const* ptrs) {
+  Descs vp_owner;
+  dnn::Desc vp = vp_owner.make(dnn::VARIANT_PACK_DESCRIPTOR, "variant pack");
+  set(vp, dnn::ATTR_VARIANT_PACK_UNIQUE_IDS, dnn::TYPE_INT64, (int64_t)n, uids, "variant pack ids");
+  set(vp, dnn::ATTR_VARIANT_PACK_DATA_POINTERS, dnn::TYPE_VOID_PTR, (int64_t)n, ptrs, "variant pack pointers");
+  set(vp, dnn::ATTR_VARIANT_PACK_WORKSPACE, dnn::TYPE_VOID_PTR, 1, &p.workspace, "variant pack workspace");
+  check(g_dnn.finalize(vp), "variant pack finalize");
+  check(g_dnn.execute(g_dnn.handle, p.plan, vp), "execute");
+}
 
 }  // namespace
 
-// The forward graph's descriptors without a device (kernels/test/cudnn_graph_check.cpp, with the
-// libraries of the cuDNN wheel): "" and the number of operations, or what failed.
-std::string attention_cudnn_graph_check(int B, int Tn, int H, int hd, size_t* ops, size_t* version) {
+// The graphs' descriptors without a device (kernels/test/cudnn_graph_check.cpp, with the libraries
+// of the cuDNN wheel): "" and the number of operations of each, or what failed.
+std::string attention_cudnn_graph_check(int B, int Tn, int H, int hd, size_t* fwd_ops, size_t* bwd_ops, size_t* version) {
   std::lock_guard<std::mutex> lock(g_dnn_mu);
   if (!cudnn_load_lib()) return g_dnn.why;
   if (version) *version = g_dnn.version;
   try {
-    FwdPlan p;
-    const size_t n = build_forward(p, B, Tn, H, hd, true);
-    if (ops) *ops = n;
+    Plan f, b;
+    const size_t nf = build_forward(f, B, Tn, H, hd, true);
+    const size_t nb = build_backward(b, B, Tn, H, hd, true);
+    if (fwd_ops) *fwd_ops = nf;
+    if (bwd_ops) *bwd_ops = nb;
   } catch (const std::exception& e) {
     return e.what();
   }
   return "";
 }
 
+static bool env_says_cudnn(const char* var) {
+  const char* v = getenv(var);
+  return v && std::string(v) == "cudnn";
+}
 bool attention_cudnn_fwd_requested() {
-  static const bool on = [] {
-    const char* v = getenv("LOCO_CUDA_ATTN_FWD");
-    return v && std::string(v) == "cudnn";
-  }();
+  static const bool on = env_says_cudnn("LOCO_CUDA_ATTN_FWD");
+  return on;
+}
+bool attention_cudnn_bwd_requested() {
+  static const bool on = env_says_cudnn("LOCO_CUDA_ATTN_BWD");
   return on;
 }
 
 void k_attention_forward_cudnn(__nv_bfloat16* y, float* lse, const __nv_bfloat16* qkv, int B, int Tn, int H, int hd) {
   std::lock_guard<std::mutex> lock(g_dnn_mu);
   if (!cudnn_load()) throw std::runtime_error("LOCO_CUDA_ATTN_FWD=cudnn: " + g_dnn.why);
-  const auto key = std::make_tuple(B, Tn, H, hd);
-  auto it = g_fwd_plans.find(key);
-  if (it == g_fwd_plans.end()) {
-    it = g_fwd_plans.emplace(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple()).first;
-    try {
-      build_forward(it->second, B, Tn, H, hd);
-    } catch (...) {
-      g_fwd_plans.erase(it);
-      throw;
-    }
-    fprintf(stderr, "loco-engine: cuDNN %zu attention forward for B %d, T %d, %d heads of %d: %s, %lld-byte workspace\n",
-            g_dnn.version, B, Tn, H, hd, it->second.engine.c_str(), (long long)it->second.workspace_bytes);
-  }
-  FwdPlan& p = it->second;
+  Plan& p = plan_for(g_fwd_plans, false, B, Tn, H, hd);
   const int64_t D = (int64_t)H * hd;
   // by-value scalars: read from host memory when the call is made
   const float scale = 1.0f / std::sqrt((float)hd), lowest = std::numeric_limits<float>::lowest();
-  const int64_t uids[7] = {UID_Q, UID_K, UID_V, UID_O, UID_STATS, UID_SCALE, UID_LOWEST};
-  void* ptrs[7] = {(void*)qkv, (void*)(qkv + D), (void*)(qkv + 2 * D), (void*)y, (void*)lse, (void*)&scale, (void*)&lowest};
-  Descs vp_owner;
-  dnn::Desc vp = vp_owner.make(dnn::VARIANT_PACK_DESCRIPTOR, "variant pack");
-  set(vp, dnn::ATTR_VARIANT_PACK_UNIQUE_IDS, dnn::TYPE_INT64, 7, uids, "variant pack ids");
-  set(vp, dnn::ATTR_VARIANT_PACK_DATA_POINTERS, dnn::TYPE_VOID_PTR, 7, ptrs, "variant pack pointers");
-  set(vp, dnn::ATTR_VARIANT_PACK_WORKSPACE, dnn::TYPE_VOID_PTR, 1, &p.workspace, "variant pack workspace");
-  check(g_dnn.finalize(vp), "variant pack finalize");
-  check(g_dnn.execute(g_dnn.handle, p.plan, vp), "execute");
+  const int64_t uids[] = {UID_Q, UID_K, UID_V, UID_O, UID_STATS, UID_SCALE, UID_LOWEST};
+  void* const ptrs[] = {(void*)qkv, (void*)(qkv + D), (void*)(qkv + 2 * D), (void*)y, (void*)lse, (void*)&scale,
+                        (void*)&lowest};
+  run_plan(p, sizeof uids / sizeof uids[0], uids, ptrs);
+}
+
+void k_attention_backward_cudnn(__nv_bfloat16* dqkv, float* D_scratch, const __nv_bfloat16* qkv, const __nv_bfloat16* y,
+                                const __nv_bfloat16* dy, const float* lse, int B, int Tn, int H, int hd) {
+  std::lock_guard<std::mutex> lock(g_dnn_mu);
+  if (!cudnn_load()) throw std::runtime_error("LOCO_CUDA_ATTN_BWD=cudnn: " + g_dnn.why);
+  Plan& p = plan_for(g_bwd_plans, true, B, Tn, H, hd);
+  const int64_t D = (int64_t)H * hd;
+  // the accumulator starts at zero (before cuDNN 9.6 the frontend cleared it; a memset costs little)
+  if (cudaMemsetAsync(p.dq_accum, 0, (size_t)B * Tn * D * sizeof(float), nullptr) != cudaSuccess) {
+    cudaGetLastError();
+    throw std::runtime_error("cuDNN attention: clearing the backward's fp32 dQ failed");
+  }
+  const float scale = 1.0f / std::sqrt((float)hd), lowest = std::numeric_limits<float>::lowest(), unit = 1.0f;
+  const int64_t uids[] = {UID_Q,  UID_K,  UID_V,  UID_O,           UID_DO,       UID_STATS, UID_DQ,
+                          UID_DK, UID_DV, UID_SOFTMAX_SUM, UID_DQ_ACCUM, UID_SCALE, UID_LOWEST, UID_ONE};
+  void* const ptrs[] = {(void*)qkv,        (void*)(qkv + D),  (void*)(qkv + 2 * D), (void*)y,
+                        (void*)dy,         (void*)lse,        (void*)dqkv,          (void*)(dqkv + D),
+                        (void*)(dqkv + 2 * D), (void*)D_scratch, (void*)p.dq_accum, (void*)&scale,
+                        (void*)&lowest,    (void*)&unit};
+  static_assert(sizeof uids / sizeof uids[0] == sizeof ptrs / sizeof ptrs[0], "one pointer per tensor");
+  run_plan(p, sizeof uids / sizeof uids[0], uids, ptrs);
 }
