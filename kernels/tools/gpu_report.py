@@ -14,7 +14,7 @@ several when one run took several calls, e.g. the second call with GPU_CHECK_ONL
   applied to every attention variant attn_times timed: parity passed, its part of the step faster
   than the same summary's default run, and its whole-step bench more than 1 % faster than the
   default bench (of the same summary where it has one); atomic-dQ backwards are flagged, since
-  their dQ's last bits change from run to run. Variants attn_times does not time
+  their dQ's last bits change from run to run (and so are cuDNN's backward ones). Variants attn_times does not time
   (PROFILED_VARIANTS: LOCO_CUDA_CE=cpasync and cuDNN's attention) the same way, their part's
   time from their gpu-bench run and the same summary's default bench (a category of the step
   profile, or the attention forward timed alone).
@@ -129,6 +129,8 @@ def stage_tps(s, name):
 # variants that attn_times does not time (their kernels are not ours, or not attention), judged by a
 # part time of their gpu-bench run against the default bench's: a category of its step profile
 # (profile_ms), or the attention forward it times alone (attention_fwd_ms_per_step)
+# cuDNN's backward graph (the frontend's default, not its deterministic mode) adds dQ atomically
+NONDETERMINISTIC = ("cudnnbwd", "cudnn")
 PROFILED_VARIANTS = {"cecp": "crossentropy", "cudnnfwd": "attention_fwd", "cudnnbwd": "attention_bwd",
                      "cudnn": "attention"}
 
@@ -165,7 +167,7 @@ def verdict_row(i, s, cfg, v, part, ms, dms, tps, base, note, env=None):
         why.append(f"bench {100 * (ratio - 1):+.1f} %, within the 1 % noise" if ratio > 1 else f"bench {100 * (ratio - 1):+.1f} %")
     if why:
         verdict = "keep the default: " + "; ".join(why)
-    elif "atomic" in v or "atomic" in str(env):
+    elif "atomic" in v or "atomic" in str(env) or v in NONDETERMINISTIC or "LOCO_CUDA_ATTN_BWD=cudnn" in str(env):
         verdict = "adopt only if no deterministic setting comes within 1 % (dQ's last bits vary run to run)"
     else:
         verdict = "adopt" + (f" ({env})" if v == "best" and env else "")
