@@ -199,6 +199,29 @@ struct GraphBuilder {
     check(g_dnn.finalize(op), "matmul operation finalize");
     ops.push_back(op);
   }
+  // S·scale with S = Q·Kᵀ: [B, H, T, T] floats
+  dnn::Desc scaled_scores(dnn::Desc Q, dnn::Desc KT, dnn::Desc scale, const std::array<int64_t, 4>& dims,
+                          const std::array<int64_t, 4>& strides) {
+    dnn::Desc S = virt(dnn::DATA_FLOAT, dims, strides);
+    matmul(Q, KT, S);
+    dnn::Desc scaled = virt(dnn::DATA_FLOAT, dims, strides);
+    pointwise(dnn::POINTWISE_MUL, dnn::DATA_FLOAT, S, scale, scaled);
+    return scaled;
+  }
+  // the causal mask: x where row ≥ column, else `lowest` (the frontend's GEN_INDEX, CMP_GE,
+  // BINARY_SELECT)
+  dnn::Desc causal_mask(dnn::Desc x, dnn::Desc lowest, const std::array<int64_t, 4>& dims,
+                        const std::array<int64_t, 4>& strides) {
+    dnn::Desc row = virt(dnn::DATA_INT32, dims, strides);
+    pointwise(dnn::POINTWISE_GEN_INDEX, dnn::DATA_INT32, x, nullptr, row, nullptr, 2);
+    dnn::Desc col = virt(dnn::DATA_INT32, dims, strides);
+    pointwise(dnn::POINTWISE_GEN_INDEX, dnn::DATA_INT32, x, nullptr, col, nullptr, 3);
+    dnn::Desc keep = virt(dnn::DATA_BOOLEAN, dims, strides);
+    pointwise(dnn::POINTWISE_CMP_GE, dnn::DATA_BOOLEAN, row, col, keep);
+    dnn::Desc masked = virt(dnn::DATA_FLOAT, dims, strides);
+    pointwise(dnn::POINTWISE_BINARY_SELECT, dnn::DATA_FLOAT, x, lowest, masked, keep);
+    return masked;
+  }
   // y: x seen with other dimensions and strides (the backward's transposes)
   void reshape(dnn::Desc x, dnn::Desc y) {
     dnn::Desc op = ds.make(dnn::OPERATION_RESHAPE_DESCRIPTOR, "reshape operation");
@@ -310,19 +333,7 @@ size_t build_forward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fals
   dnn::Desc lowest = g.tensor(UID_LOWEST, dnn::DATA_FLOAT, one, one, false, true);
 
   const Dims s_dims{b, h, t, t}, s_str{h * t * t, t * t, t, 1};
-  dnn::Desc S = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
-  g.matmul(Q, KT, S);
-  dnn::Desc S_scaled = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
-  g.pointwise(dnn::POINTWISE_MUL, dnn::DATA_FLOAT, S, scale, S_scaled);
-  // causal: keep row ≥ column, else the lowest float
-  dnn::Desc row = g.virt(dnn::DATA_INT32, s_dims, s_str);
-  g.pointwise(dnn::POINTWISE_GEN_INDEX, dnn::DATA_INT32, S_scaled, nullptr, row, nullptr, 2);
-  dnn::Desc col = g.virt(dnn::DATA_INT32, s_dims, s_str);
-  g.pointwise(dnn::POINTWISE_GEN_INDEX, dnn::DATA_INT32, S_scaled, nullptr, col, nullptr, 3);
-  dnn::Desc keep = g.virt(dnn::DATA_BOOLEAN, s_dims, s_str);
-  g.pointwise(dnn::POINTWISE_CMP_GE, dnn::DATA_BOOLEAN, row, col, keep);
-  dnn::Desc S_masked = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
-  g.pointwise(dnn::POINTWISE_BINARY_SELECT, dnn::DATA_FLOAT, S_scaled, lowest, S_masked, keep);
+  dnn::Desc S_masked = g.causal_mask(g.scaled_scores(Q, KT, scale, s_dims, s_str), lowest, s_dims, s_str);
   // softmax, and the statistics max + log(Σ exp)
   dnn::Desc mx = g.virt(dnn::DATA_FLOAT, row_dims, row_str);
   g.reduction(dnn::REDUCE_TENSOR_MAX, S_masked, mx);
@@ -378,20 +389,9 @@ size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fal
   g.pointwise(dnn::POINTWISE_MUL, dnn::DATA_FLOAT, rsum, unit, softmax_sum);
   // P = exp(S·scale − stats) under the causal mask
   const Dims s_dims{b, h, t, t}, s_str{h * t * t, t * t, t, 1}, sT_str{h * t * t, t * t, 1, t};
-  dnn::Desc S = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
-  g.matmul(Q, KT, S);
-  dnn::Desc S_scaled = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
-  g.pointwise(dnn::POINTWISE_MUL, dnn::DATA_FLOAT, S, scale, S_scaled);
   dnn::Desc S_sub = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
-  g.pointwise(dnn::POINTWISE_SUB, dnn::DATA_FLOAT, S_scaled, stats, S_sub);
-  dnn::Desc row = g.virt(dnn::DATA_INT32, s_dims, s_str);
-  g.pointwise(dnn::POINTWISE_GEN_INDEX, dnn::DATA_INT32, S_sub, nullptr, row, nullptr, 2);
-  dnn::Desc col = g.virt(dnn::DATA_INT32, s_dims, s_str);
-  g.pointwise(dnn::POINTWISE_GEN_INDEX, dnn::DATA_INT32, S_sub, nullptr, col, nullptr, 3);
-  dnn::Desc keep = g.virt(dnn::DATA_BOOLEAN, s_dims, s_str);
-  g.pointwise(dnn::POINTWISE_CMP_GE, dnn::DATA_BOOLEAN, row, col, keep);
-  dnn::Desc S_masked = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
-  g.pointwise(dnn::POINTWISE_BINARY_SELECT, dnn::DATA_FLOAT, S_sub, lowest, S_masked, keep);
+  g.pointwise(dnn::POINTWISE_SUB, dnn::DATA_FLOAT, g.scaled_scores(Q, KT, scale, s_dims, s_str), stats, S_sub);
+  dnn::Desc S_masked = g.causal_mask(S_sub, lowest, s_dims, s_str);
   dnn::Desc P = g.virt(dnn::DATA_FLOAT, s_dims, s_str);
   g.pointwise(dnn::POINTWISE_EXP, dnn::DATA_FLOAT, S_masked, nullptr, P);
   // dV = Pᵀ·dO
