@@ -2,13 +2,14 @@
 // LOCO_CUDA_ATTN_BWD=cudnn; written 2026-11-27 without a GPU, not yet run on one). libcudnn.so.9 is
 // loaded with dlopen at run time, so the build needs no cuDNN, as gemm.cu does for cuBLASLt.
 //
-// The graph is the one cudnn-frontend's sdpa node builds for cuDNN 9 before its single softmax
-// operation (9.21): S = Q·Kᵀ, S·scale, the causal mask (row index ≥ column index, else the lowest
-// float), the softmax as max and sum reductions with SUB, EXP, DIV, the statistics as max + log(sum),
-// and O = P·V with P in bf16. Its statistics are this engine's lse, [B, H, T] floats: the natural-log
-// logsumexp of the scaled scores. So the tc2 or wgmma backward runs on this forward's y and lse
-// unchanged. q, k, v are read in place from qkv [B, T, 3·d] (strided tensors), y written as [B, T, d].
-// One plan per (B, T, H, head_dim), built at the first call and kept.
+// The graphs are the ones cudnn-frontend's sdpa and sdpa_backward nodes build for cuDNN 9 before its
+// single softmax operation (9.21). Forward: S = Q·Kᵀ, S·scale, the causal mask (row index ≥ column
+// index, else the lowest float), the softmax as max and sum reductions with SUB, EXP, DIV, the
+// statistics as max + log(sum), and O = P·V with P in bf16. Its statistics are this engine's lse,
+// [B, H, T] floats: the natural-log logsumexp of the scaled scores, so either direction runs beside
+// our kernels for the other. Backward: build_backward. q, k, v (and dq, dk, dv) are read (written) in
+// place in qkv (dqkv) [B, T, 3·d] as strided tensors; y and dy are [B, T, d]. One plan per direction
+// and (B, T, H, head_dim), built at the first call and kept.
 #include <dlfcn.h>
 
 #include <array>
@@ -425,10 +426,14 @@ size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fal
   return g.ops.size();
 }
 
-std::map<std::tuple<int, int, int, int>, Plan> g_fwd_plans, g_bwd_plans;
+// kept for the life of the process, never destroyed: at exit libcudnn's own state may be gone
+// before these destructors would run
+using Plans = std::map<std::tuple<int, int, int, int>, Plan>;
+Plans& g_fwd_plans = *new Plans;
+Plans& g_bwd_plans = *new Plans;
 
 // the plan of `plans` for this shape, built at its first use
-Plan& plan_for(std::map<std::tuple<int, int, int, int>, Plan>& plans, bool backward, int B, int Tn, int H, int hd) {
+Plan& plan_for(Plans& plans, bool backward, int B, int Tn, int H, int hd) {
   const auto key = std::make_tuple(B, Tn, H, hd);
   auto it = plans.find(key);
   if (it != plans.end()) return it->second;
