@@ -113,7 +113,7 @@ RunResult run_backend(Backend& be, const Config& cfg, const std::vector<float>& 
 
 // The tensor-core attention (attention_tc2.cu) against the CUDA-core one (both bf16 in and out) on
 // random inputs, for every supported head size and sequence lengths that are not multiples of the
-// 64-row tiles.
+// 64-row tiles; cuDNN's too where LOCO_CUDA_ATTN_FWD / _BWD=cudnn ask for it (not in the checksum).
 // sets fnv to the checksum (fnv1a.h) of every case's tensor-core outputs (y, lse, dqkv), in case
 // order: two runs with opt-in shapes that must give the same bits (LOCO_CUDA_ATTN_ROWS=32) are
 // compared through it by gpu-check
@@ -172,16 +172,43 @@ Json check_attention_tc(bool& ok, Json& failures, uint64_t& fnv) {
     Cmp cy = compare(fy2.data(), fy1.data(), ny), cl = compare(hl2.data(), hl1.data(), nl);
     Cmp cq = compare(parts2[0].data(), parts1[0].data(), ny), ck = compare(parts2[1].data(), parts1[1].data(), ny),
         cv = compare(parts2[2].data(), parts1[2].data(), ny);
-    const bool cok = cy.rel <= 1e-2 && cl.max_abs <= 1e-2 && cq.rel <= 2e-2 && ck.rel <= 2e-2 && cv.rel <= 2e-2;
+    bool cok = cy.rel <= 1e-2 && cl.max_abs <= 1e-2 && cq.rel <= 2e-2 && ck.rel <= 2e-2 && cv.rel <= 2e-2;
     Json j = Json::object();
     j.set("B", c.B); j.set("T", c.T); j.set("H", c.H); j.set("head_dim", c.hd);
     j.set("y_rel", cy.rel); j.set("lse_max_abs", cl.max_abs);
     j.set("dq_rel", cq.rel); j.set("dk_rel", ck.rel); j.set("dv_rel", cv.rel);
+    // cuDNN's attention where asked for (LOCO_CUDA_ATTN_FWD/BWD=cudnn), against the same CUDA-core
+    // reference and tolerances: its forward's y and lse; its backward on the reference's y and lse
+    if (attention_cudnn_fwd_requested()) {
+      k_attention_forward_cudnn(y2, l2, qkv, c.B, c.T, c.H, c.hd);
+      e = cudaDeviceSynchronize();
+      if (e != cudaSuccess) throw std::runtime_error(std::string("attention check (cuDNN forward): ") + cudaGetErrorString(e));
+      const std::vector<float> fy3 = get(y2, ny);
+      std::vector<float> hl3(nl);
+      cudaMemcpy(hl3.data(), l2, 4 * nl, cudaMemcpyDeviceToHost);
+      const Cmp dy3 = compare(fy3.data(), fy1.data(), ny), dl3 = compare(hl3.data(), hl1.data(), nl);
+      j.set("cudnn_y_rel", dy3.rel); j.set("cudnn_lse_max_abs", dl3.max_abs);
+      cok = cok && dy3.rel <= 1e-2 && dl3.max_abs <= 1e-2;
+    }
+    if (attention_cudnn_bwd_requested()) {
+      k_attention_backward_cudnn(dq2, D, qkv, y1, dy, l1, c.B, c.T, c.H, c.hd);
+      e = cudaDeviceSynchronize();
+      if (e != cudaSuccess) throw std::runtime_error(std::string("attention check (cuDNN backward): ") + cudaGetErrorString(e));
+      const std::vector<float> g3 = get(dq2, nq);
+      std::vector<float> parts3[3];
+      for (size_t r = 0; r < BT; r++)
+        for (int p = 0; p < 3; p++)
+          for (int jj = 0; jj < d; jj++) parts3[p].push_back(g3[r * 3 * d + p * d + jj]);
+      const Cmp q3 = compare(parts3[0].data(), parts1[0].data(), ny), k3 = compare(parts3[1].data(), parts1[1].data(), ny),
+                v3 = compare(parts3[2].data(), parts1[2].data(), ny);
+      j.set("cudnn_dq_rel", q3.rel); j.set("cudnn_dk_rel", k3.rel); j.set("cudnn_dv_rel", v3.rel);
+      cok = cok && q3.rel <= 2e-2 && k3.rel <= 2e-2 && v3.rel <= 2e-2;
+    }
     j.set("ok", cok);
     arr.push(j);
     if (!cok) {
       ok = false;
-      failures.push(Json("tensor-core attention differs from the CUDA-core one at head_dim " + std::to_string(c.hd) +
+      failures.push(Json("tensor-core (or cuDNN) attention differs from the CUDA-core one at head_dim " + std::to_string(c.hd) +
                          ", T " + std::to_string(c.T) + ": " + j.dump()));
     }
     cudaFree(qkv); cudaFree(dy); cudaFree(y1); cudaFree(y2); cudaFree(dq1); cudaFree(dq2);
