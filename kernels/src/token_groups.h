@@ -21,6 +21,13 @@ inline void check_token_ids(const int* ids, size_t n, int vocab, const char* wha
                                std::to_string(i) + " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
 }
 
+// Both arrays of a batch (inputs x, targets y, n each), as every backend checks them before its
+// forward.
+inline void check_batch_tokens(const int* x, const int* y, size_t n, int vocab) {
+  check_token_ids(x, n, vocab, "input");
+  check_token_ids(y, n, vocab, "target");
+}
+
 // x[n]: token ids in [0, vocab). Writes pos[n] (the positions, grouped by token, increasing within a
 // group), uniq[U] (the distinct tokens, increasing) and starts[U + 1] (group u is
 // pos[starts[u] .. starts[u + 1])); returns U. `cursor` is scratch (vocab ints) that the caller may

@@ -149,6 +149,14 @@ int main(int argc, char** argv) {
     }
     check(why == "target token id 5 at position 2 is outside the vocabulary [0, 5)", "check_token_ids: " + why);
     check_token_ids(y, 2, 5, "target");  // in range: no throw
+    why.clear();
+    const int x[] = {0, 1, 2};
+    try {
+      check_batch_tokens(x, y, 3, 5);
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    check(why == "target token id 5 at position 2 is outside the vocabulary [0, 5)", "check_batch_tokens: " + why);
   }
 
   printf("{\"tool\":\"token-groups-test\",\"ok\":true,\"checks\":%d}\n", g_checks);

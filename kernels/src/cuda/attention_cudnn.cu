@@ -80,6 +80,7 @@ bool cudnn_load_lib() {
         sym(g_dnn.desc_destroy, "cudnnBackendDestroyDescriptor") && sym(g_dnn.finalize, "cudnnBackendFinalize") &&
         sym(g_dnn.set, "cudnnBackendSetAttribute") && sym(g_dnn.get, "cudnnBackendGetAttribute") &&
         sym(g_dnn.execute, "cudnnBackendExecute"))) {
+    dlclose(g_dnn.lib);
     g_dnn.lib = nullptr;
     return false;
   }
@@ -87,6 +88,7 @@ bool cudnn_load_lib() {
   g_dnn.version = g_dnn.get_version();
   if (g_dnn.version < 90000) {
     g_dnn.why = "libcudnn " + std::to_string(g_dnn.version) + " is older than cuDNN 9";
+    dlclose(g_dnn.lib);
     g_dnn.lib = nullptr;
     return false;
   }
@@ -201,8 +203,7 @@ struct GraphBuilder {
     ops.push_back(op);
   }
   // S·scale with S = Q·Kᵀ: [B, H, T, T] floats
-  dnn::Desc scaled_scores(dnn::Desc Q, dnn::Desc KT, dnn::Desc scale, const std::array<int64_t, 4>& dims,
-                          const std::array<int64_t, 4>& strides) {
+  dnn::Desc scaled_scores(dnn::Desc Q, dnn::Desc KT, dnn::Desc scale, const Dims& dims, const Dims& strides) {
     dnn::Desc S = virt(dnn::DATA_FLOAT, dims, strides);
     matmul(Q, KT, S);
     dnn::Desc scaled = virt(dnn::DATA_FLOAT, dims, strides);
@@ -211,8 +212,7 @@ struct GraphBuilder {
   }
   // the causal mask: x where row ≥ column, else `lowest` (the frontend's GEN_INDEX, CMP_GE,
   // BINARY_SELECT)
-  dnn::Desc causal_mask(dnn::Desc x, dnn::Desc lowest, const std::array<int64_t, 4>& dims,
-                        const std::array<int64_t, 4>& strides) {
+  dnn::Desc causal_mask(dnn::Desc x, dnn::Desc lowest, const Dims& dims, const Dims& strides) {
     dnn::Desc row = virt(dnn::DATA_INT32, dims, strides);
     pointwise(dnn::POINTWISE_GEN_INDEX, dnn::DATA_INT32, x, nullptr, row, nullptr, 2);
     dnn::Desc col = virt(dnn::DATA_INT32, dims, strides);

@@ -419,8 +419,7 @@ class CudaBackend final : public Backend {
     // x and y checked (an id outside the vocabulary would read past the embedding and the logits)
     // and uploaded in one asynchronous copy; the embedding backward's grouping of positions by token
     // is made on the host once the whole step is queued, so the GPU never waits for it
-    check_token_ids(x, BT, cfg_.vocab_size, "input");
-    check_token_ids(y, BT, cfg_.vocab_size, "target");
+    check_batch_tokens(x, y, BT, cfg_.vocab_size);
     int* th = tok_h_.as<int>();
     int *hx = th, *hy = th + BT, *hpos = th + 2 * BT, *huniq = th + 3 * BT, *hstarts = th + 4 * BT;
     std::memcpy(hx, x, 4 * BT);
