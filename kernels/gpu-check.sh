@@ -583,6 +583,10 @@ for s in stages:
             rec["result"] = j
         if s == "info":
             rec["text"] = o.strip().splitlines()
+        # the cuDNN attention's plan choices (engine, workspace, what failed before it) or its error
+        cudnn = [l for l in e.splitlines() if l.startswith("loco-engine: cuDNN") or "cuDNN attention:" in l]
+        if cudnn:
+            rec["cudnn"] = [l[:2000] for l in cudnn[:8]]
         if rc != 0:
             ok = False
             rec["stderr_tail"] = e[-1500:]

@@ -29,6 +29,7 @@ tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
 [[ "$*" == *"--attn tc "* || "$*" == *"--attn tc" ]] && tps=$((tps + 1000))
 [[ "\${LOCO_CUDA_ROPE_BWD:-}" == fused ]] && tps=$((tps + 5000))
 [[ "\${LOCO_CUDA_CE:-}" == cpasync ]] && tps=$((tps + 2000))
+[[ "\${LOCO_CUDA_ATTN_FWD:-}" == cudnn ]] && echo "loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: 0-byte workspace, heuristics mode A 0 of 3 (engine 8)" >&2
 [[ -n "\${LOCO_CUDA_GEMM_TUNE_CACHE:-}" ]] && printf 'loco-gemm-tune 1\\nkey 0 %s\\n' "$(printf '0%.0s' {1..16})" > "$LOCO_CUDA_GEMM_TUNE_CACHE"
 echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"bin\\":\\"$0\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}/\${LOCO_CUDA_ATTN_FWD:-}/\${LOCO_CUDA_CE:-}\\"}"`;
   script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
@@ -325,6 +326,11 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(decided.filter((l) => l.includes('| cudnnbwd | passed | attention_bwd |')).length, 2, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| cudnn | passed | attention |')).length, 2, rep.stdout);
   assert.ok(decided.every((l) => l.includes('keep the default')), decided.join('\n'));
+  // the cuDNN attention's plan line (its engine) reaches the summary's stage record and the report, once
+  assert.deepEqual(j.stages.bench_124m_cudnnfwd.cudnn, ['loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: 0-byte workspace, heuristics mode A 0 of 3 (engine 8)']);
+  assert.equal(j.stages.bench_124m.cudnn, undefined);
+  assert.equal(lines.filter((l) => l.includes('attention forward for B 16, T 1024')).length, 1, rep.stdout);
+  assert.ok(lines.includes('- summary 1, `bench_124m_cudnnfwd`: loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: 0-byte workspace, heuristics mode A 0 of 3 (engine 8)'), rep.stdout);
   assert.ok(lines.includes('- summary 1, `wgmma_pp_same_as_plain`: {"fwd": true, "sw_fwd": true, "areg_sw_fwd": true, "ws_fwd": true, "ws_sw_fwd": true, "tma_fwd": true, "tma_k128_fwd": true}'), rep.stdout);
 });
 

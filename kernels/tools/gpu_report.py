@@ -8,8 +8,8 @@ several when one run took several calls, e.g. the second call with GPU_CHECK_ONL
 - each attention part per step (ms, Nsight Compute's kernel times summed per part: attn_times) per
   variant and config, with the change against that summary's default run;
 - wgmma_rate's TFLOP/s per mode, layout and warpgroups per SM;
-- the comparisons that must hold (same gpu-parity numbers, the probe's layout checks) and any stage
-  that failed;
+- the comparisons that must hold (same gpu-parity numbers, the probe's layout checks), any stage
+  that failed, and the cuDNN attention's plan lines (its engine, or why it had none);
 - the decision rules docs/benchmarks.md wrote down before the run ("How the numbers decide"),
   applied to every attention variant attn_times timed: parity passed, its part of the step faster
   than the same summary's default run, and its whole-step bench more than 1 % faster than the
@@ -104,6 +104,13 @@ def checks(summaries):
             out.append(f"- summary {i}, stages that failed or timed out: {', '.join(failed)}")
         if s.get("optional_failed"):
             out.append(f"- summary {i}, optional stages that failed: {', '.join(s['optional_failed'])}")
+        # what the cuDNN attention chose (or why it could not run), each line once, with its first stage
+        seen = set()
+        for n, st in s.get("stages", {}).items():
+            for line in (st.get("cudnn") or []) if isinstance(st, dict) else []:
+                if line not in seen:
+                    seen.add(line)
+                    out.append(f"- summary {i}, `{n}`: {line[:700]}")
         out.append(f"- summary {i}: ok {json.dumps(s.get('ok'))}, device {s.get('device_name', '—')}")
     return out
 

@@ -23,6 +23,7 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <cuda_runtime.h>
@@ -109,14 +110,18 @@ bool cudnn_load() {
   return true;
 }
 
-[[noreturn]] void fail(const char* what, dnn::Status s) {
-  std::string msg = std::string("cuDNN attention: ") + what + ": " + g_dnn.error_string(s);
+// cuDNN's status name and its last message (9.0 and later), for a log or an error
+std::string status_text(dnn::Status s) {
+  std::string msg = g_dnn.error_string(s);
   if (g_dnn.last_error) {
     char buf[1024] = {0};
     g_dnn.last_error(buf, sizeof buf);
     if (buf[0]) msg += std::string(" (") + buf + ")";
   }
-  throw std::runtime_error(msg);
+  return msg;
+}
+[[noreturn]] void fail(const char* what, dnn::Status s) {
+  throw std::runtime_error(std::string("cuDNN attention: ") + what + ": " + status_text(s));
 }
 void check(dnn::Status s, const char* what) {
   if (s != 0) fail(what, s);
@@ -265,53 +270,105 @@ struct Plan {
   }
 };
 
-// The operation graph of `ops`, the engine heuristics (mode A), and the first of their
-// configurations that makes a plan; its workspace allocated
+// An engine configuration's engine: its index in cuDNN's global list (-1 where it cannot be read)
+// and whether cuDNN notes it as not deterministic
+struct EngineInfo {
+  int64_t index = -1;
+  bool nondeterministic = false;
+};
+EngineInfo engine_of(dnn::Desc cfg) {
+  EngineInfo info;
+  dnn::Desc eng = nullptr;
+  if (g_dnn.desc_create(dnn::ENGINE_DESCRIPTOR, &eng) != 0) return info;
+  int64_t n = 0;
+  if (g_dnn.get(cfg, dnn::ATTR_ENGINECFG_ENGINE, dnn::TYPE_BACKEND_DESCRIPTOR, 1, &n, &eng) == 0 && n == 1) {
+    if (g_dnn.get(eng, dnn::ATTR_ENGINE_GLOBAL_INDEX, dnn::TYPE_INT64, 1, &n, &info.index) != 0) info.index = -1;
+    int notes[32];
+    int64_t n_notes = 0;
+    if (g_dnn.get(eng, dnn::ATTR_ENGINE_NUMERICAL_NOTE, dnn::TYPE_NUMERICAL_NOTE, 32, &n_notes, notes) == 0)
+      for (int64_t i = 0; i < n_notes && i < 32; i++)
+        if (notes[i] == dnn::NUMERICAL_NOTE_NONDETERMINISTIC) info.nondeterministic = true;
+  }
+  g_dnn.desc_destroy(eng);
+  return info;
+}
+
+// the start of a plan's JSON description (it names the engine's kernels and knobs), for the log
+std::string plan_json_head(dnn::Desc plan, size_t max_chars) {
+  int64_t n = 0;
+  if (g_dnn.get(plan, dnn::ATTR_EXECUTION_PLAN_JSON_REPRESENTATION, dnn::TYPE_CHAR, 0, &n, nullptr) != 0 || n <= 0) return "";
+  std::string json((size_t)n, '\0');
+  if (g_dnn.get(plan, dnn::ATTR_EXECUTION_PLAN_JSON_REPRESENTATION, dnn::TYPE_CHAR, n, &n, &json[0]) != 0) return "";
+  json.resize(strnlen(json.c_str(), json.size()));
+  return json.size() > max_chars ? json.substr(0, max_chars) + "…" : json;
+}
+
+// The operation graph of `ops`, then the engine heuristics: mode A's configurations in its order,
+// then mode FALLBACK's, until one makes a plan; its workspace allocated. What each configuration
+// that failed said is kept for the log (and for the error when none works), so that a graph the
+// GPU's cuDNN refuses is explained in one run.
 void make_plan(Plan& p, const std::vector<dnn::Desc>& ops, const char* which) {
   dnn::Desc graph = p.ds.make(dnn::OPERATIONGRAPH_DESCRIPTOR, "operation graph");
   set(graph, dnn::ATTR_OPERATIONGRAPH_HANDLE, dnn::TYPE_HANDLE, 1, &g_dnn.handle, "graph handle");
   set(graph, dnn::ATTR_OPERATIONGRAPH_OPS, dnn::TYPE_BACKEND_DESCRIPTOR, (int64_t)ops.size(), ops.data(), "graph operations");
   check(g_dnn.finalize(graph), "operation graph finalize (the graph is not supported)");
 
-  dnn::Desc heur = p.ds.make(dnn::ENGINEHEUR_DESCRIPTOR, "engine heuristics");
-  set_desc(heur, dnn::ATTR_ENGINEHEUR_OPERATION_GRAPH, graph, "heuristics graph");
-  const int mode = dnn::HEUR_MODE_A;
-  set(heur, dnn::ATTR_ENGINEHEUR_MODE, dnn::TYPE_HEUR_MODE, 1, &mode, "heuristics mode");
-  check(g_dnn.finalize(heur), "engine heuristics finalize");
-  int64_t n = 0;
-  check(g_dnn.get(heur, dnn::ATTR_ENGINEHEUR_RESULTS, dnn::TYPE_BACKEND_DESCRIPTOR, 0, &n, nullptr), "heuristics count");
-  if (n <= 0) throw std::runtime_error(std::string("cuDNN attention: no engine for the ") + which + " graph");
-  std::vector<dnn::Desc> cfgs((size_t)n);
-  for (auto& c : cfgs) c = p.ds.make(dnn::ENGINECFG_DESCRIPTOR, "engine config");
-  int64_t got = 0;
-  check(g_dnn.get(heur, dnn::ATTR_ENGINEHEUR_RESULTS, dnn::TYPE_BACKEND_DESCRIPTOR, n, &got, cfgs.data()), "heuristics results");
-  // the first configuration that makes a plan (the heuristics' order)
-  std::string last;
-  for (int64_t i = 0; i < got; i++) {
-    dnn::Desc plan = nullptr;
-    check(g_dnn.desc_create(dnn::EXECUTION_PLAN_DESCRIPTOR, &plan), "execution plan");
-    dnn::Status s = g_dnn.set(plan, dnn::ATTR_EXECUTION_PLAN_HANDLE, dnn::TYPE_HANDLE, 1, &g_dnn.handle);
-    if (s == 0) s = g_dnn.set(plan, dnn::ATTR_EXECUTION_PLAN_ENGINE_CONFIG, dnn::TYPE_BACKEND_DESCRIPTOR, 1, &cfgs[(size_t)i]);
-    if (s == 0) s = g_dnn.finalize(plan);
+  std::string tried;  // "mode A 0 (engine 8): CUDNN_STATUS_…; …"
+  auto note = [&tried](const std::string& what) {
+    if (tried.size() < 3000) tried += (tried.empty() ? "" : "; ") + what;
+  };
+  const std::pair<int, const char*> modes[] = {{dnn::HEUR_MODE_A, "A"}, {dnn::HEUR_MODE_FALLBACK, "fallback"}};
+  for (const auto& mode : modes) {
+    dnn::Desc heur = p.ds.make(dnn::ENGINEHEUR_DESCRIPTOR, "engine heuristics");
+    set_desc(heur, dnn::ATTR_ENGINEHEUR_OPERATION_GRAPH, graph, "heuristics graph");
+    set(heur, dnn::ATTR_ENGINEHEUR_MODE, dnn::TYPE_HEUR_MODE, 1, &mode.first, "heuristics mode");
+    dnn::Status s = g_dnn.finalize(heur);
+    int64_t n = 0;
+    if (s == 0) s = g_dnn.get(heur, dnn::ATTR_ENGINEHEUR_RESULTS, dnn::TYPE_BACKEND_DESCRIPTOR, 0, &n, nullptr);
     if (s != 0) {
-      last = g_dnn.error_string(s);
-      g_dnn.desc_destroy(plan);
+      note(std::string("mode ") + mode.second + " heuristics: " + status_text(s));
       continue;
     }
-    p.ds.all.push_back(plan);
-    p.plan = plan;
-    p.engine = "heuristic result " + std::to_string(i) + " of " + std::to_string(got);
-    int64_t ws = 0, cnt = 0;
-    check(g_dnn.get(plan, dnn::ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, dnn::TYPE_INT64, 1, &cnt, &ws), "workspace size");
-    p.workspace_bytes = ws;
-    if (ws > 0 && cudaMalloc(&p.workspace, (size_t)ws) != cudaSuccess) {
-      cudaGetLastError();
-      throw std::runtime_error("cuDNN attention: cannot allocate its " + std::to_string(ws) + "-byte workspace");
+    if (n <= 0) {
+      note(std::string("mode ") + mode.second + ": no configuration");
+      continue;
     }
-    return;
+    std::vector<dnn::Desc> cfgs((size_t)n);
+    for (auto& c : cfgs) c = p.ds.make(dnn::ENGINECFG_DESCRIPTOR, "engine config");
+    int64_t got = 0;
+    check(g_dnn.get(heur, dnn::ATTR_ENGINEHEUR_RESULTS, dnn::TYPE_BACKEND_DESCRIPTOR, n, &got, cfgs.data()), "heuristics results");
+    for (int64_t i = 0; i < got; i++) {
+      const EngineInfo eng = engine_of(cfgs[(size_t)i]);
+      const std::string name = std::string("mode ") + mode.second + " " + std::to_string(i) + " of " + std::to_string(got) +
+                               " (engine " + std::to_string(eng.index) + ")";
+      dnn::Desc plan = nullptr;
+      check(g_dnn.desc_create(dnn::EXECUTION_PLAN_DESCRIPTOR, &plan), "execution plan");
+      s = g_dnn.set(plan, dnn::ATTR_EXECUTION_PLAN_HANDLE, dnn::TYPE_HANDLE, 1, &g_dnn.handle);
+      if (s == 0) s = g_dnn.set(plan, dnn::ATTR_EXECUTION_PLAN_ENGINE_CONFIG, dnn::TYPE_BACKEND_DESCRIPTOR, 1, &cfgs[(size_t)i]);
+      if (s == 0) s = g_dnn.finalize(plan);
+      if (s != 0) {
+        note(name + ": " + status_text(s));
+        g_dnn.desc_destroy(plan);
+        continue;
+      }
+      p.ds.all.push_back(plan);
+      p.plan = plan;
+      p.engine = "heuristics " + name + (eng.nondeterministic ? ", not deterministic" : "");
+      if (!tried.empty()) p.engine += "; before it: " + tried;
+      const std::string json = plan_json_head(plan, 400);
+      if (!json.empty()) p.engine += "; plan " + json;
+      int64_t ws = 0, cnt = 0;
+      check(g_dnn.get(plan, dnn::ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, dnn::TYPE_INT64, 1, &cnt, &ws), "workspace size");
+      p.workspace_bytes = ws;
+      if (ws > 0 && cudaMalloc(&p.workspace, (size_t)ws) != cudaSuccess) {
+        cudaGetLastError();
+        throw std::runtime_error("cuDNN attention: cannot allocate its " + std::to_string(ws) + "-byte workspace");
+      }
+      return;
+    }
   }
-  throw std::runtime_error("cuDNN attention: none of the " + std::to_string(got) + " engine configurations makes a plan for the " +
-                           which + " graph (last: " + last + ")");
+  throw std::runtime_error(std::string("cuDNN attention: no engine configuration makes a plan for the ") + which +
+                           " graph: " + tried);
 }
 
 // The forward graph's tensors and operations, each finalized; then (unless ops_only, which needs no
@@ -445,9 +502,9 @@ Plan& plan_for(Plans& plans, bool backward, int B, int Tn, int H, int hd) {
     plans.erase(it);
     throw;
   }
-  fprintf(stderr, "loco-engine: cuDNN %zu attention %s for B %d, T %d, %d heads of %d: %s, %lld-byte workspace\n",
-          g_dnn.version, backward ? "backward" : "forward", B, Tn, H, hd, it->second.engine.c_str(),
-          (long long)it->second.workspace_bytes);
+  fprintf(stderr, "loco-engine: cuDNN %zu attention %s for B %d, T %d, %d heads of %d: %lld-byte workspace, %s\n",
+          g_dnn.version, backward ? "backward" : "forward", B, Tn, H, hd, (long long)it->second.workspace_bytes,
+          it->second.engine.c_str());
   return it->second;
 }
 
