@@ -50,6 +50,8 @@
 #               cuDNN's fused flash attention, loaded at run time; the backward ours), the same checks
 #   parity_cudnnbwd, bench_*_cudnnbwd, parity_cudnn, bench_*_cudnn  optional: LOCO_CUDA_ATTN_BWD=cudnn
 #               (its backward, our forward), and both, the same checks
+#   parity_cudnndet, bench_*_cudnndet  optional: LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det
+#               (both, the backward deterministic: gpu-parity requires the same bits twice)
 #   parity_partials, bench_*_partials  optional: LOCO_CUDA_ATTN_BWD=partials (the fused backward's dQ
 #               shares stored as partials, added in order by a reduce kernel), the same checks
 #   parity_wgmmabwd, bench_*_wgmmabwd  optional: LOCO_CUDA_ATTN_BWD=wgmma (the backward's kernels on
@@ -347,6 +349,8 @@ engine_variant cudnnfwd LOCO_CUDA_ATTN_FWD=cudnn
 # ... its backward (our forward), and both
 engine_variant cudnnbwd LOCO_CUDA_ATTN_BWD=cudnn
 engine_variant cudnn "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn"
+# ... both, with the deterministic backward (dQ from dP kept in cuDNN's workspace, no atomics)
+engine_variant cudnndet "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det"
 engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
 engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the same shares stored as partials and added by a reduce kernel (no waiting; the same bits)
@@ -610,6 +614,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
             "rope_bwd_fused": res(stage + "_ropebwd"), "ce_cpasync": res(stage + "_cecp"),
             "cudnn_fwd": res(stage + "_cudnnfwd"), "cudnn_bwd": res(stage + "_cudnnbwd"), "cudnn": res(stage + "_cudnn"),
+            "cudnn_det": res(stage + "_cudnndet"),
             "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
             "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd"),
             "wgmma2_bwd": res(stage + "_wgmma2bwd"), "wgmma2_fwd": res(stage + "_wgmma2fwd"),

@@ -162,7 +162,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_cecp', 'bench_124m_cecp', 'bench_1b_cecp', 'parity_cudnnfwd', 'bench_124m_cudnnfwd', 'bench_1b_cudnnfwd', 'parity_cudnnbwd', 'bench_1b_cudnnbwd', 'parity_cudnn', 'bench_124m_cudnn', 'parity_partials', 'bench_1b_partials', 'parity_atomicbwd', 'bench_1b_atomicbwd', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd', 'parity_wgmmasyncfwd', 'bench_1b_wgmmasyncfwd', 'parity_wgmma2swfwd', 'bench_124m_wgmma2swfwd', 'parity_wgmma2swbwd', 'bench_1b_wgmma2swbwd', 'parity_tc2bwd', 'bench_1b_tc2bwd', 'parity_wgmma2atomicbwd', 'bench_1b_wgmma2atomicbwd', 'parity_wgmma2k128fwd', 'bench_124m_wgmma2k128fwd', 'parity_wgmma2atomicswbwd', 'bench_1b_wgmma2atomicswbwd', 'parity_wgmma2k128swfwd', 'bench_124m_wgmma2k128swfwd', 'parity_wgmma2aregfwd', 'bench_1b_wgmma2aregfwd', 'parity_wgmma2aregswfwd', 'bench_124m_wgmma2aregswfwd', 'parity_wgmma2aregbwd', 'bench_124m_wgmma2aregbwd', 'parity_wgmma2atomicaregbwd', 'bench_124m_wgmma2atomicaregbwd', 'parity_wgmma2ppfwd', 'bench_1b_wgmma2ppfwd', 'parity_wgmma2ppswfwd', 'bench_124m_wgmma2ppswfwd', 'parity_wgmma2mbbwd', 'bench_1b_wgmma2mbbwd', 'parity_wgmma2mbswbwd', 'bench_124m_wgmma2mbswbwd', 'parity_wgmma2pparegswfwd', 'bench_1b_wgmma2pparegswfwd', 'parity_wgmma2wsfwd', 'bench_1b_wgmma2wsfwd', 'parity_wgmma2wsswfwd', 'bench_124m_wgmma2wsswfwd', 'parity_wgmma2tmafwd', 'bench_1b_wgmma2tmafwd', 'parity_wgmma2tmak128fwd', 'bench_1b_wgmma2tmak128fwd', 'parity_wgmma2tmabwd', 'bench_1b_wgmma2tmabwd']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_cecp', 'bench_124m_cecp', 'bench_1b_cecp', 'parity_cudnnfwd', 'bench_124m_cudnnfwd', 'bench_1b_cudnnfwd', 'parity_cudnnbwd', 'bench_1b_cudnnbwd', 'parity_cudnn', 'bench_124m_cudnn', 'parity_cudnndet', 'bench_1b_cudnndet', 'parity_partials', 'bench_1b_partials', 'parity_atomicbwd', 'bench_1b_atomicbwd', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd', 'parity_wgmmasyncfwd', 'bench_1b_wgmmasyncfwd', 'parity_wgmma2swfwd', 'bench_124m_wgmma2swfwd', 'parity_wgmma2swbwd', 'bench_1b_wgmma2swbwd', 'parity_tc2bwd', 'bench_1b_tc2bwd', 'parity_wgmma2atomicbwd', 'bench_1b_wgmma2atomicbwd', 'parity_wgmma2k128fwd', 'bench_124m_wgmma2k128fwd', 'parity_wgmma2atomicswbwd', 'bench_1b_wgmma2atomicswbwd', 'parity_wgmma2k128swfwd', 'bench_124m_wgmma2k128swfwd', 'parity_wgmma2aregfwd', 'bench_1b_wgmma2aregfwd', 'parity_wgmma2aregswfwd', 'bench_124m_wgmma2aregswfwd', 'parity_wgmma2aregbwd', 'bench_124m_wgmma2aregbwd', 'parity_wgmma2atomicaregbwd', 'bench_124m_wgmma2atomicaregbwd', 'parity_wgmma2ppfwd', 'bench_1b_wgmma2ppfwd', 'parity_wgmma2ppswfwd', 'bench_124m_wgmma2ppswfwd', 'parity_wgmma2mbbwd', 'bench_1b_wgmma2mbbwd', 'parity_wgmma2mbswbwd', 'bench_124m_wgmma2mbswbwd', 'parity_wgmma2pparegswfwd', 'bench_1b_wgmma2pparegswfwd', 'parity_wgmma2wsfwd', 'bench_1b_wgmma2wsfwd', 'parity_wgmma2wsswfwd', 'bench_124m_wgmma2wsswfwd', 'parity_wgmma2tmafwd', 'bench_1b_wgmma2tmafwd', 'parity_wgmma2tmak128fwd', 'bench_1b_wgmma2tmak128fwd', 'parity_wgmma2tmabwd', 'bench_1b_wgmma2tmabwd']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -256,6 +256,8 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   // a variant of two settings gets both (rows/bwd/rope/fwd/ce as the stub prints them)
   assert.equal(j.stages.bench_124m_cudnn.result.attn_env, '/cudnn//cudnn/');
   assert.equal(j.stages.bench_124m_cudnnfwd.result.attn_env, '///cudnn/');
+  assert.equal(j.stages.bench_124m_cudnndet.result.attn_env, '/cudnn-det//cudnn/');
+  assert.equal(j.comparison['gpt2-124m'].engine_cudnn_det_tokens_per_s, 400_000);
   // variants whose parity numbers equal the default's to the last digit (fp32 logits round differently)
   assert.equal(j.comparison.parity_same_results_as_default.normreread, true);
   assert.equal(j.comparison.parity_same_results_as_default.logits32, false);
@@ -317,14 +319,15 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(lines.filter((l) => /^\| 1 \| (gpt2-124m|1b) \| [a-z0-9]+ \| [0-9.—]+ \|/.test(l)).length, at.runs.length, rep.stdout);
   assert.ok(lines.includes('| 1 | ss64 | none | 2 | 300.5 |'), rep.stdout);
   // a decision row per timed variant and config, and per config for LOCO_CUDA_CE=cpasync and the
-  // three cuDNN attention settings (judged by their benches' part times); the stub benches are all
+  // four cuDNN attention settings (judged by their benches' part times); the stub benches are all
   // equal: keep the default
   const decided = lines.filter((l) => /^\| 1 \| (gpt2-124m|1b) \| [a-z0-9]+ \| (passed|failed|not run) \|/.test(l) && !l.includes('| best |'));
-  assert.equal(decided.length, at.runs.filter((r: { variant: string }) => r.variant !== 'default').length + 8, rep.stdout);
+  assert.equal(decided.length, at.runs.filter((r: { variant: string }) => r.variant !== 'default').length + 10, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| cecp | passed | crossentropy |')).length, 2, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| cudnnfwd | passed | attention_fwd |')).length, 2, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| cudnnbwd | passed | attention_bwd |')).length, 2, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| cudnn | passed | attention |')).length, 2, rep.stdout);
+  assert.equal(decided.filter((l) => l.includes('| cudnndet | passed | attention |')).length, 2, rep.stdout);
   assert.ok(decided.every((l) => l.includes('keep the default')), decided.join('\n'));
   // the cuDNN attention's plan line (its engine) reaches the summary's stage record and the report, once
   assert.deepEqual(j.stages.bench_124m_cudnnfwd.cudnn, ['loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: 0-byte workspace, heuristics mode A 0 of 3 (engine 8)']);
@@ -392,13 +395,18 @@ test('gpu_report.py applies the decision rules written before the run: parity, a
     stages: {
       bench_1b: tps(80_000), bench_1b_best: tps(86_000),
       // a variant outside the attention: judged by its part of gpu-bench's step profile
-      bench_124m: { rc: 0, result: { tokens_per_s: 450_000, profile_ms: { crossentropy: 1.55 }, attention_fwd_ms_per_step: 2.3 } },
+      bench_124m: { rc: 0, result: { tokens_per_s: 450_000, profile_ms: { crossentropy: 1.55 }, attention_fwd_ms_per_step: 2.3, attention_bwd_ms_per_step: 7.1 } },
       parity_cecp: { rc: 0 },
       bench_124m_cecp: { rc: 0, result: { tokens_per_s: 456_000, profile_ms: { crossentropy: 0.9 } } },
       bench_1b_cecp: { rc: 0, result: { tokens_per_s: 80_100, profile_ms: { crossentropy: 1.2 } } },
       // cuDNN's attention forward: judged by the forward gpu-bench times alone
       parity_cudnnfwd: { rc: 0 },
       bench_124m_cudnnfwd: { rc: 0, result: { tokens_per_s: 470_000, attention_fwd_ms_per_step: 1.4 } },
+      // both halves: the atomic-dQ backward is flagged, the deterministic one (cudnn-det) is not
+      parity_cudnn: { rc: 0 },
+      bench_124m_cudnn: { rc: 0, result: { tokens_per_s: 505_000, attention_fwd_ms_per_step: 1.4, attention_bwd_ms_per_step: 3.6 } },
+      parity_cudnndet: { rc: 0 },
+      bench_124m_cudnndet: { rc: 0, result: { tokens_per_s: 500_000, attention_fwd_ms_per_step: 1.4, attention_bwd_ms_per_step: 3.7 } },
       parity_wgmma2tmafwd: { rc: 0 }, bench_1b_wgmma2tmafwd: tps(84_000),
       parity_wgmma2tmabwd: { rc: 0 }, bench_1b_wgmma2tmabwd: tps(80_400),
       parity_wgmma2mbswbwd: { rc: 1 }, bench_1b_wgmma2mbswbwd: tps(90_000),
@@ -425,8 +433,12 @@ test('gpu_report.py applies the decision rules written before the run: parity, a
     '| 1 | 1b | best | not run | total | — | — | 1.075 | adopt (LOCO_CUDA_ATTN_FWD=wgmma2-tma) |',
     '| 1 | 1b | cecp | passed | crossentropy | 1.20 | — | 1.001 | keep the default: no part time; bench +0.1 %, within the 1 % noise |',
     '| 1 | 1b | cudnnfwd | passed | attention_fwd | — | — | — | keep the default: no part time; no bench |',
+    '| 1 | 1b | cudnn | passed | attention | — | — | — | keep the default: no part time; no bench |',
+    '| 1 | 1b | cudnndet | passed | attention | — | — | — | keep the default: no part time; no bench |',
     '| 2 | 1b | wgmma2tmafwd | passed | forward | 8.00 | 10.00 | 1.050 (default from another summary) | adopt |',
   ], rep.stdout);
   assert.ok(rep.stdout.includes('| 1 | gpt2-124m | cecp | passed | crossentropy | 0.90 | 1.55 | 1.013 | adopt |'), rep.stdout);
   assert.ok(rep.stdout.includes('| 1 | gpt2-124m | cudnnfwd | passed | attention_fwd | 1.40 | 2.30 | 1.044 | adopt |'), rep.stdout);
+  assert.ok(rep.stdout.includes("| 1 | gpt2-124m | cudnn | passed | attention | 5.00 | 9.40 | 1.122 | adopt only if no deterministic setting comes within 1 % (dQ's last bits vary run to run) |"), rep.stdout);
+  assert.ok(rep.stdout.includes('| 1 | gpt2-124m | cudnndet | passed | attention | 5.10 | 9.40 | 1.111 | adopt |'), rep.stdout);
 });

@@ -1,4 +1,4 @@
-// build/cudnn-graph-check: the cuDNN attention's forward and backward graphs (src/cuda/attention_cudnn.cu), every
+// build/cudnn-graph-check: the cuDNN attention's forward, backward and deterministic backward graphs (src/cuda/attention_cudnn.cu), every
 // tensor and operation descriptor made and finalized by the real libcudnn (found through
 // LD_LIBRARY_PATH; test/kernels-cudnn-abi.test.ts unpacks the cuDNN wheel's libraries), at the shapes
 // of gpt2-124m, 1b and two small ones. No device: the library checks each operation's tensors (the
@@ -18,13 +18,13 @@ int main() {
   std::string out;
   size_t version = 0;
   for (const Shape& s : shapes) {
-    size_t fwd = 0, bwd = 0;
-    const std::string why = attention_cudnn_graph_check(s.B, s.T, s.H, s.hd, &fwd, &bwd, &version);
+    size_t fwd = 0, bwd = 0, bwd_det = 0;
+    const std::string why = attention_cudnn_graph_check(s.B, s.T, s.H, s.hd, &fwd, &bwd, &bwd_det, &version);
     if (!why.empty()) {
       printf("{\"tool\":\"cudnn-graph-check\",\"ok\":false,\"shape\":\"%s\",\"error\":\"%s\"}\n", s.name, why.c_str());
       return 1;
     }
-    out += std::string(out.empty() ? "" : ",") + "\"" + s.name + "\":[" + std::to_string(fwd) + "," + std::to_string(bwd) + "]";
+    out += std::string(out.empty() ? "" : ",") + "\"" + s.name + "\":[" + std::to_string(fwd) + "," + std::to_string(bwd) + "," + std::to_string(bwd_det) + "]";
   }
   printf("{\"tool\":\"cudnn-graph-check\",\"ok\":true,\"cudnn_version\":%zu,\"operations\":{%s}}\n", version, out.c_str());
   return 0;

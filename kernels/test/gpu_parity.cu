@@ -203,6 +203,14 @@ Json check_attention_tc(bool& ok, Json& failures, uint64_t& fnv) {
                 v3 = compare(parts3[2].data(), parts1[2].data(), ny);
       j.set("cudnn_dq_rel", q3.rel); j.set("cudnn_dk_rel", k3.rel); j.set("cudnn_dv_rel", v3.rel);
       cok = cok && q3.rel <= 2e-2 && k3.rel <= 2e-2 && v3.rel <= 2e-2;
+      // the same call again: the same bits? Required of the deterministic backward (cudnn-det);
+      // reported for the default one, whose dQ is added atomically
+      k_attention_backward_cudnn(dq2, D, qkv, y1, dy, l1, c.B, c.T, c.H, c.hd);
+      e = cudaDeviceSynchronize();
+      if (e != cudaSuccess) throw std::runtime_error(std::string("attention check (cuDNN backward, again): ") + cudaGetErrorString(e));
+      const bool same = get(dq2, nq) == g3;
+      j.set("cudnn_bwd_repeat_same_bits", same);
+      if (attention_cudnn_bwd_deterministic()) cok = cok && same;
     }
     j.set("ok", cok);
     arr.push(j);

@@ -136,10 +136,11 @@ def stage_tps(s, name):
 # variants that attn_times does not time (their kernels are not ours, or not attention), judged by a
 # part time of their gpu-bench run against the default bench's: a category of its step profile
 # (profile_ms), or the attention forward it times alone (attention_fwd_ms_per_step)
-# cuDNN's backward graph (the frontend's default, not its deterministic mode) adds dQ atomically
+# cuDNN's backward graph (the frontend's default) adds dQ atomically; its deterministic graph
+# (LOCO_CUDA_ATTN_BWD=cudnn-det, the cudnndet variant with cuDNN's forward) does not
 NONDETERMINISTIC = ("cudnnbwd", "cudnn")
 PROFILED_VARIANTS = {"cecp": "crossentropy", "cudnnfwd": "attention_fwd", "cudnnbwd": "attention_bwd",
-                     "cudnn": "attention"}
+                     "cudnn": "attention", "cudnndet": "attention"}
 
 
 def part_ms(result, part):
@@ -174,7 +175,7 @@ def verdict_row(i, s, cfg, v, part, ms, dms, tps, base, note, env=None):
         why.append(f"bench {100 * (ratio - 1):+.1f} %, within the 1 % noise" if ratio > 1 else f"bench {100 * (ratio - 1):+.1f} %")
     if why:
         verdict = "keep the default: " + "; ".join(why)
-    elif "atomic" in v or "atomic" in str(env) or v in NONDETERMINISTIC or "LOCO_CUDA_ATTN_BWD=cudnn" in str(env):
+    elif "atomic" in v or "atomic" in str(env) or v in NONDETERMINISTIC or "LOCO_CUDA_ATTN_BWD=cudnn" in str(env).split():
         verdict = "adopt only if no deterministic setting comes within 1 % (dQ's last bits vary run to run)"
     else:
         verdict = "adopt" + (f" ({env})" if v == "best" and env else "")

@@ -332,7 +332,9 @@ std::string attention_impl_name(bool half, int hd) {
   if (!half || attention_impl() != AttnImpl::TC2 || (hd && !attention_tc_supports(hd))) return "flash-simple";
   std::string extras = attention_tc2_wide(hd);
   if (attention_cudnn_fwd_requested() && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + "cuDNN forward";
-  if (attention_cudnn_bwd_requested() && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + "cuDNN backward";
+  if (attention_cudnn_bwd_requested() && !rope_fused_opt_in())
+    extras += std::string(extras.empty() ? "" : ", ") +
+              (attention_cudnn_bwd_deterministic() ? "cuDNN backward (deterministic)" : "cuDNN backward");
   // (with the fused RoPE, LOCO_CUDA_ROPE_FUSED=1, the tc2 forward runs whatever LOCO_CUDA_ATTN_FWD says)
   if (hd && attention_tc2_wgmma_fwd(hd) && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + attention_tc2_fwd_name(hd);
   const std::string bwd = attention_tc2_bwd_name(hd);

@@ -1,5 +1,6 @@
 // The causal attention through cuDNN's fused flash attention (opt-in: LOCO_CUDA_ATTN_FWD=cudnn,
-// LOCO_CUDA_ATTN_BWD=cudnn; written 2026-11-27 without a GPU, not yet run on one). libcudnn.so.9 is
+// LOCO_CUDA_ATTN_BWD=cudnn or cudnn-det, the deterministic backward; written 2026-11-27 without a
+// GPU, not yet run on one). libcudnn.so.9 is
 // loaded with dlopen at run time, so the build needs no cuDNN, as gemm.cu does for cuBLASLt.
 //
 // The graphs are the ones cudnn-frontend's sdpa and sdpa_backward nodes build for cuDNN 9 before its
@@ -416,7 +417,7 @@ size_t build_forward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fals
 // from the scores and the statistics under the causal mask, dV = Pᵀ·dO, dP = dO·Vᵀ,
 // dS = P ⊙ (dP − softmax_sum)·scale, dK = dSᵀ·Q, dQ = dS·K. The transposes are reshapes (other
 // strides). dq, dk, dv are written in place into dqkv [B, T, 3·d].
-size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = false) {
+size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool deterministic, bool ops_only = false) {
   const int64_t b = B, h = H, t = Tn, d = hd, D = (int64_t)H * hd;
   GraphBuilder g{p.ds, {}, 100};
   const Dims qv_dims{b, h, t, d}, qkv_str{t * 3 * D, d, 3 * D, 1}, y_str{t * D, d, D, 1};
@@ -433,7 +434,6 @@ size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fal
   dnn::Desc dV = g.tensor(UID_DV, dnn::DATA_BFLOAT16, qv_dims, qkv_str, false);
   dnn::Desc softmax_sum = g.tensor(UID_SOFTMAX_SUM, dnn::DATA_FLOAT, row_dims, row_str, false);
   const Dims packed{h * t * d, t * d, d, 1};
-  dnn::Desc dq_accum = g.tensor(UID_DQ_ACCUM, dnn::DATA_FLOAT, qv_dims, packed, false);
   const Dims one{1, 1, 1, 1};
   dnn::Desc scale = g.tensor(UID_SCALE, dnn::DATA_FLOAT, one, one, false, true);
   dnn::Desc lowest = g.tensor(UID_LOWEST, dnn::DATA_FLOAT, one, one, false, true);
@@ -469,13 +469,21 @@ size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fal
   dnn::Desc dST = g.virt(dnn::DATA_BFLOAT16, s_dims, sT_str);
   g.reshape(dS, dST);
   g.matmul(dST, Q, dK);
-  // dQ = dS·K through the fp32 accumulator
+  // dQ = dS·K: through the fp32 accumulator, which cuDNN adds to atomically; or, deterministic,
+  // straight into dQ, which makes cuDNN keep dP in its workspace and compute dQ from it without
+  // atomics (the frontend's graph for is_deterministic_algorithm on Hopper before cuDNN 9.25)
   dnn::Desc K = g.virt(dnn::DATA_BFLOAT16, qv_dims, qkv_str);
   g.reshape(KT, K);
-  g.matmul(dS, K, dq_accum);
-  g.pointwise(dnn::POINTWISE_IDENTITY, dnn::DATA_FLOAT, dq_accum, nullptr, dQ);
+  if (deterministic) {
+    g.matmul(dS, K, dQ);
+  } else {
+    dnn::Desc dq_accum = g.tensor(UID_DQ_ACCUM, dnn::DATA_FLOAT, qv_dims, packed, false);
+    g.matmul(dS, K, dq_accum);
+    g.pointwise(dnn::POINTWISE_IDENTITY, dnn::DATA_FLOAT, dq_accum, nullptr, dQ);
+  }
   if (ops_only) return g.ops.size();
-  make_plan(p, g.ops, "backward");
+  make_plan(p, g.ops, deterministic ? "deterministic backward" : "backward");
+  if (deterministic) return g.ops.size();
   if (cudaMalloc(&p.dq_accum, (size_t)(b * h * t * d) * sizeof(float)) != cudaSuccess) {
     cudaGetLastError();
     throw std::runtime_error("cuDNN attention: cannot allocate the backward's fp32 dQ");
@@ -488,22 +496,27 @@ size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fal
 using Plans = std::map<std::tuple<int, int, int, int>, Plan>;
 Plans& g_fwd_plans = *new Plans;
 Plans& g_bwd_plans = *new Plans;
+Plans& g_bwd_det_plans = *new Plans;
+
+enum class Direction { Forward, Backward, BackwardDeterministic };
 
 // the plan of `plans` for this shape, built at its first use
-Plan& plan_for(Plans& plans, bool backward, int B, int Tn, int H, int hd) {
+Plan& plan_for(Plans& plans, Direction dir, int B, int Tn, int H, int hd) {
   const auto key = std::make_tuple(B, Tn, H, hd);
   auto it = plans.find(key);
   if (it != plans.end()) return it->second;
   it = plans.emplace(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple()).first;
   try {
-    if (backward) build_backward(it->second, B, Tn, H, hd);
-    else build_forward(it->second, B, Tn, H, hd);
+    if (dir == Direction::Forward) build_forward(it->second, B, Tn, H, hd);
+    else build_backward(it->second, B, Tn, H, hd, dir == Direction::BackwardDeterministic);
   } catch (...) {
     plans.erase(it);
     throw;
   }
   fprintf(stderr, "loco-engine: cuDNN %zu attention %s for B %d, T %d, %d heads of %d: %lld-byte workspace, %s\n",
-          g_dnn.version, backward ? "backward" : "forward", B, Tn, H, hd, (long long)it->second.workspace_bytes,
+          g_dnn.version,
+          dir == Direction::Forward ? "forward" : dir == Direction::Backward ? "backward" : "deterministic backward", B, Tn, H,
+          hd, (long long)it->second.workspace_bytes,
           it->second.engine.c_str());
   return it->second;
 }
@@ -523,39 +536,46 @@ void run_plan(Plan& p, size_t n, const int64_t* uids, void* const* ptrs) {
 
 // The graphs' descriptors without a device (kernels/test/cudnn_graph_check.cpp, with the libraries
 // of the cuDNN wheel): "" and the number of operations of each, or what failed.
-std::string attention_cudnn_graph_check(int B, int Tn, int H, int hd, size_t* fwd_ops, size_t* bwd_ops, size_t* version) {
+std::string attention_cudnn_graph_check(int B, int Tn, int H, int hd, size_t* fwd_ops, size_t* bwd_ops, size_t* bwd_det_ops,
+                                        size_t* version) {
   std::lock_guard<std::mutex> lock(g_dnn_mu);
   if (!cudnn_load_lib()) return g_dnn.why;
   if (version) *version = g_dnn.version;
   try {
-    Plan f, b;
+    Plan f, b, bd;
     const size_t nf = build_forward(f, B, Tn, H, hd, true);
-    const size_t nb = build_backward(b, B, Tn, H, hd, true);
+    const size_t nb = build_backward(b, B, Tn, H, hd, false, true);
+    const size_t nbd = build_backward(bd, B, Tn, H, hd, true, true);
     if (fwd_ops) *fwd_ops = nf;
     if (bwd_ops) *bwd_ops = nb;
+    if (bwd_det_ops) *bwd_det_ops = nbd;
   } catch (const std::exception& e) {
     return e.what();
   }
   return "";
 }
 
-static bool env_says_cudnn(const char* var) {
+static bool env_equals(const char* var, const char* value) {
   const char* v = getenv(var);
-  return v && std::string(v) == "cudnn";
+  return v && std::string(v) == value;
 }
 bool attention_cudnn_fwd_requested() {
-  static const bool on = env_says_cudnn("LOCO_CUDA_ATTN_FWD");
+  static const bool on = env_equals("LOCO_CUDA_ATTN_FWD", "cudnn");
+  return on;
+}
+bool attention_cudnn_bwd_deterministic() {
+  static const bool on = env_equals("LOCO_CUDA_ATTN_BWD", "cudnn-det");
   return on;
 }
 bool attention_cudnn_bwd_requested() {
-  static const bool on = env_says_cudnn("LOCO_CUDA_ATTN_BWD");
+  static const bool on = env_equals("LOCO_CUDA_ATTN_BWD", "cudnn") || attention_cudnn_bwd_deterministic();
   return on;
 }
 
 void k_attention_forward_cudnn(__nv_bfloat16* y, float* lse, const __nv_bfloat16* qkv, int B, int Tn, int H, int hd) {
   std::lock_guard<std::mutex> lock(g_dnn_mu);
   if (!cudnn_load()) throw std::runtime_error("LOCO_CUDA_ATTN_FWD=cudnn: " + g_dnn.why);
-  Plan& p = plan_for(g_fwd_plans, false, B, Tn, H, hd);
+  Plan& p = plan_for(g_fwd_plans, Direction::Forward, B, Tn, H, hd);
   const int64_t D = (int64_t)H * hd;
   // by-value scalars: read from host memory when the call is made
   const float scale = 1.0f / std::sqrt((float)hd), lowest = std::numeric_limits<float>::lowest();
@@ -568,21 +588,25 @@ void k_attention_forward_cudnn(__nv_bfloat16* y, float* lse, const __nv_bfloat16
 void k_attention_backward_cudnn(__nv_bfloat16* dqkv, float* D_scratch, const __nv_bfloat16* qkv, const __nv_bfloat16* y,
                                 const __nv_bfloat16* dy, const float* lse, int B, int Tn, int H, int hd) {
   std::lock_guard<std::mutex> lock(g_dnn_mu);
-  if (!cudnn_load()) throw std::runtime_error("LOCO_CUDA_ATTN_BWD=cudnn: " + g_dnn.why);
-  Plan& p = plan_for(g_bwd_plans, true, B, Tn, H, hd);
+  if (!cudnn_load())
+    throw std::runtime_error(std::string("LOCO_CUDA_ATTN_BWD=") + (attention_cudnn_bwd_deterministic() ? "cudnn-det: " : "cudnn: ") + g_dnn.why);
+  const bool det = attention_cudnn_bwd_deterministic();
+  Plan& p = plan_for(det ? g_bwd_det_plans : g_bwd_plans, det ? Direction::BackwardDeterministic : Direction::Backward, B,
+                     Tn, H, hd);
   const int64_t D = (int64_t)H * hd;
   // the accumulator starts at zero (before cuDNN 9.6 the frontend cleared it; a memset costs little)
-  if (cudaMemsetAsync(p.dq_accum, 0, (size_t)B * Tn * D * sizeof(float), nullptr) != cudaSuccess) {
+  if (!det && cudaMemsetAsync(p.dq_accum, 0, (size_t)B * Tn * D * sizeof(float), nullptr) != cudaSuccess) {
     cudaGetLastError();
     throw std::runtime_error("cuDNN attention: clearing the backward's fp32 dQ failed");
   }
   const float scale = 1.0f / std::sqrt((float)hd), lowest = std::numeric_limits<float>::lowest(), unit = 1.0f;
-  const int64_t uids[] = {UID_Q,  UID_K,  UID_V,  UID_O,           UID_DO,       UID_STATS, UID_DQ,
-                          UID_DK, UID_DV, UID_SOFTMAX_SUM, UID_DQ_ACCUM, UID_SCALE, UID_LOWEST, UID_ONE};
-  void* const ptrs[] = {(void*)qkv,        (void*)(qkv + D),  (void*)(qkv + 2 * D), (void*)y,
-                        (void*)dy,         (void*)lse,        (void*)dqkv,          (void*)(dqkv + D),
-                        (void*)(dqkv + 2 * D), (void*)D_scratch, (void*)p.dq_accum, (void*)&scale,
-                        (void*)&lowest,    (void*)&unit};
+  // the deterministic graph has no accumulator: its id is the last, left out there
+  const int64_t uids[] = {UID_Q,     UID_K,      UID_V,   UID_O,  UID_DO,          UID_STATS,   UID_DQ,
+                          UID_DK,    UID_DV,     UID_SOFTMAX_SUM, UID_SCALE, UID_LOWEST, UID_ONE, UID_DQ_ACCUM};
+  void* const ptrs[] = {(void*)qkv,       (void*)(qkv + D),  (void*)(qkv + 2 * D), (void*)y,
+                        (void*)dy,        (void*)lse,        (void*)dqkv,          (void*)(dqkv + D),
+                        (void*)(dqkv + 2 * D), (void*)D_scratch, (void*)&scale,    (void*)&lowest,
+                        (void*)&unit,     (void*)p.dq_accum};
   static_assert(sizeof uids / sizeof uids[0] == sizeof ptrs / sizeof ptrs[0], "one pointer per tensor");
-  run_plan(p, sizeof uids / sizeof uids[0], uids, ptrs);
+  run_plan(p, sizeof uids / sizeof uids[0] - (det ? 1 : 0), uids, ptrs);
 }

@@ -268,7 +268,7 @@ WgMode wgmma_mode_env() {
   static const WgMode m =
       wgmma_env("LOCO_CUDA_ATTN_BWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW,
                                        WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_MB, WG_PIPE2_MB_SW, WG_PIPE2_TMA},
-                {"fused", "partials", "atomic", "tc2", "cudnn"});  // (cudnn: attention_cudnn.cu's, chosen in attention.cu)
+                {"fused", "partials", "atomic", "tc2", "cudnn", "cudnn-det"});  // (cudnn*: attention_cudnn.cu's, chosen in attention.cu)
   return m;
 }
 WgMode wgmma_mode(int hd) {
