@@ -335,6 +335,14 @@ engine_variant() {
     skip_stage "bench_1b_$v" "parity_$v did not pass"
   fi
 }
+# first the attention through cuDNN's fused flash attention (libcudnn.so.9 loaded at run time), the
+# candidates h200-7's numbers favour most: its forward (our backward on its lse) ...
+engine_variant cudnnfwd LOCO_CUDA_ATTN_FWD=cudnn
+# ... its backward (our forward), and both
+engine_variant cudnnbwd LOCO_CUDA_ATTN_BWD=cudnn
+engine_variant cudnn "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn"
+# ... both, with the deterministic backward (dQ from dP kept in cuDNN's workspace, no atomics)
+engine_variant cudnndet "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det"
 # fp32 logits (LOCO_CUDA_LOGITS=fp32; the default is bf16 since h100-6), then the attention shapes
 engine_variant logits32 LOCO_CUDA_LOGITS=fp32
 # the RMSNorm backward that re-reads dy, x (the default until the row-in-registers kernel)
@@ -343,14 +351,6 @@ engine_variant normreread LOCO_CUDA_NORM_BWD=reread
 engine_variant ropebwd LOCO_CUDA_ROPE_BWD=fused
 # the bf16-logits cross-entropy with each row by cp.async, all of it in flight at once (the same bits)
 engine_variant cecp LOCO_CUDA_CE=cpasync
-# the attention forward through cuDNN's fused flash attention (libcudnn.so.9 loaded at run time; our
-# backward on its lse)
-engine_variant cudnnfwd LOCO_CUDA_ATTN_FWD=cudnn
-# ... its backward (our forward), and both
-engine_variant cudnnbwd LOCO_CUDA_ATTN_BWD=cudnn
-engine_variant cudnn "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn"
-# ... both, with the deterministic backward (dQ from dP kept in cuDNN's workspace, no atomics)
-engine_variant cudnndet "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det"
 engine_variant rows32 LOCO_CUDA_ATTN_ROWS=32
 engine_variant fusedbwd LOCO_CUDA_ATTN_BWD=fused
 # the same shares stored as partials and added by a reduce kernel (no waiting; the same bits)
