@@ -52,6 +52,8 @@
 #               (its backward, our forward), and both, the same checks
 #   parity_cudnndet, bench_*_cudnndet  optional: LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det
 #               (both, the backward deterministic: gpu-parity requires the same bits twice)
+#   parity_cudnntorch, bench_*_cudnntorch  optional: both (as cudnn) from PyTorch's own cuDNN
+#               (LOCO_CUDNN_LIB=its wheel's libcudnn.so.9; skipped where it has none)
 #   parity_partials, bench_*_partials  optional: LOCO_CUDA_ATTN_BWD=partials (the fused backward's dQ
 #               shares stored as partials, added in order by a reduce kernel), the same checks
 #   parity_wgmmabwd, bench_*_wgmmabwd  optional: LOCO_CUDA_ATTN_BWD=wgmma (the backward's kernels on
@@ -218,7 +220,7 @@ run_stage() {
 run_stage info 20 bash -c '
   nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader || echo "nvidia-smi failed"
   nvcc --version | tail -1 || echo "no nvcc"
-  python3 -c "import torch; print(\"torch\", torch.__version__, \"cuda\", torch.version.cuda, torch.cuda.is_available())" || echo "no torch"
+  python3 -c "import torch; print(\"torch\", torch.__version__, \"cuda\", torch.version.cuda, torch.cuda.is_available(), \"cudnn\", torch.backends.cudnn.version())" || echo "no torch"
   nproc'
 
 # ---- build ---------------------------------------------------------------------------------------
@@ -343,6 +345,29 @@ engine_variant cudnnbwd LOCO_CUDA_ATTN_BWD=cudnn
 engine_variant cudnn "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn"
 # ... both, with the deterministic backward (dQ from dP kept in cuDNN's workspace, no atomics)
 engine_variant cudnndet "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det"
+# ... both again from PyTorch's own cuDNN (its wheel's library: 9.19 beside the system's 9.14 on the
+# GPU machines, and the one its SDPA numbers come from), where it has one: LOCO_CUDNN_LIB names it
+TORCH_CUDNN=$(python3 - <<'PY' 2>/dev/null
+import os
+try:
+    import nvidia.cudnn as m
+except ImportError:
+    raise SystemExit(0)
+for d in m.__path__:
+    f = os.path.join(d, "lib", "libcudnn.so.9")
+    if os.path.exists(f):
+        print(f)
+        break
+PY
+)
+if [[ -n "$TORCH_CUDNN" && "$TORCH_CUDNN" != *[[:space:]]* ]]; then
+  engine_variant cudnntorch "LOCO_CUDNN_LIB=$TORCH_CUDNN LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn"
+else
+  optional parity_cudnntorch bench_124m_cudnntorch bench_1b_cudnntorch
+  for st in parity_cudnntorch bench_124m_cudnntorch bench_1b_cudnntorch; do
+    skip_stage "$st" "no libcudnn.so.9 in PyTorch's nvidia.cudnn package"
+  done
+fi
 # fp32 logits (LOCO_CUDA_LOGITS=fp32; the default is bf16 since h100-6), then the attention shapes
 engine_variant logits32 LOCO_CUDA_LOGITS=fp32
 # the RMSNorm backward that re-reads dy, x (the default until the row-in-registers kernel)
@@ -614,7 +639,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
             "rope_bwd_fused": res(stage + "_ropebwd"), "ce_cpasync": res(stage + "_cecp"),
             "cudnn_fwd": res(stage + "_cudnnfwd"), "cudnn_bwd": res(stage + "_cudnnbwd"), "cudnn": res(stage + "_cudnn"),
-            "cudnn_det": res(stage + "_cudnndet"),
+            "cudnn_det": res(stage + "_cudnndet"), "cudnn_torch_lib": res(stage + "_cudnntorch"),
             "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
             "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd"),
             "wgmma2_bwd": res(stage + "_wgmma2bwd"), "wgmma2_fwd": res(stage + "_wgmma2fwd"),

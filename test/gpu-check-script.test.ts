@@ -31,7 +31,7 @@ tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
 [[ "\${LOCO_CUDA_CE:-}" == cpasync ]] && tps=$((tps + 2000))
 [[ "\${LOCO_CUDA_ATTN_FWD:-}" == cudnn ]] && echo "loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: 0-byte workspace, heuristics mode A 0 of 3 (engine 8)" >&2
 [[ -n "\${LOCO_CUDA_GEMM_TUNE_CACHE:-}" ]] && printf 'loco-gemm-tune 1\\nkey 0 %s\\n' "$(printf '0%.0s' {1..16})" > "$LOCO_CUDA_GEMM_TUNE_CACHE"
-echo "{\\"tool\\":\\"gpu-bench\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"bin\\":\\"$0\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}/\${LOCO_CUDA_ATTN_FWD:-}/\${LOCO_CUDA_CE:-}\\"}"`;
+echo "{\\"tool\\":\\"gpu-bench\\",\\"cudnn_lib\\":\\"\${LOCO_CUDNN_LIB:-}\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"bin\\":\\"$0\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}/\${LOCO_CUDA_ATTN_FWD:-}/\${LOCO_CUDA_CE:-}\\"}"`;
   script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
   // gpu-parity: the per-precision numbers differ only under LOCO_CUDA_LOGITS=fp32 (and under
   // LOCO_CUDA_ATTN_BWD=wgmma-sync or wgmma2 where STUB_SYNC_DIFFERS is set)
@@ -154,7 +154,13 @@ function runCheck(t: { root: string; base: string; bin: string }, out: string, e
 test('gpu-check.sh: stage records, optional stages, baselines per attention and same-run ratios in its summary', () => {
   const t = fakeTree({ parityOk: true });
   const out = join(t.root, 'out');
-  const r = runCheck(t, out);
+  // PyTorch's own cuDNN, as its wheel lays it out (nvidia/cudnn/lib/libcudnn.so.9): the cudnntorch
+  // variant names it in LOCO_CUDNN_LIB
+  const py = join(t.root, 'site');
+  mkdirSync(join(py, 'nvidia', 'cudnn', 'lib'), { recursive: true });
+  writeFileSync(join(py, 'nvidia', 'cudnn', '__init__.py'), '');
+  writeFileSync(join(py, 'nvidia', 'cudnn', 'lib', 'libcudnn.so.9'), '');
+  const r = runCheck(t, out, { PYTHONPATH: py });
   assert.equal(r.status, 0, r.stderr.slice(-2000));
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
   assert.equal(j.ok, true);
@@ -162,7 +168,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_cecp', 'bench_124m_cecp', 'bench_1b_cecp', 'parity_cudnnfwd', 'bench_124m_cudnnfwd', 'bench_1b_cudnnfwd', 'parity_cudnnbwd', 'bench_1b_cudnnbwd', 'parity_cudnn', 'bench_124m_cudnn', 'parity_cudnndet', 'bench_1b_cudnndet', 'parity_partials', 'bench_1b_partials', 'parity_atomicbwd', 'bench_1b_atomicbwd', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd', 'parity_wgmmasyncfwd', 'bench_1b_wgmmasyncfwd', 'parity_wgmma2swfwd', 'bench_124m_wgmma2swfwd', 'parity_wgmma2swbwd', 'bench_1b_wgmma2swbwd', 'parity_tc2bwd', 'bench_1b_tc2bwd', 'parity_wgmma2atomicbwd', 'bench_1b_wgmma2atomicbwd', 'parity_wgmma2k128fwd', 'bench_124m_wgmma2k128fwd', 'parity_wgmma2atomicswbwd', 'bench_1b_wgmma2atomicswbwd', 'parity_wgmma2k128swfwd', 'bench_124m_wgmma2k128swfwd', 'parity_wgmma2aregfwd', 'bench_1b_wgmma2aregfwd', 'parity_wgmma2aregswfwd', 'bench_124m_wgmma2aregswfwd', 'parity_wgmma2aregbwd', 'bench_124m_wgmma2aregbwd', 'parity_wgmma2atomicaregbwd', 'bench_124m_wgmma2atomicaregbwd', 'parity_wgmma2ppfwd', 'bench_1b_wgmma2ppfwd', 'parity_wgmma2ppswfwd', 'bench_124m_wgmma2ppswfwd', 'parity_wgmma2mbbwd', 'bench_1b_wgmma2mbbwd', 'parity_wgmma2mbswbwd', 'bench_124m_wgmma2mbswbwd', 'parity_wgmma2pparegswfwd', 'bench_1b_wgmma2pparegswfwd', 'parity_wgmma2wsfwd', 'bench_1b_wgmma2wsfwd', 'parity_wgmma2wsswfwd', 'bench_124m_wgmma2wsswfwd', 'parity_wgmma2tmafwd', 'bench_1b_wgmma2tmafwd', 'parity_wgmma2tmak128fwd', 'bench_1b_wgmma2tmak128fwd', 'parity_wgmma2tmabwd', 'bench_1b_wgmma2tmabwd']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_cecp', 'bench_124m_cecp', 'bench_1b_cecp', 'parity_cudnnfwd', 'bench_124m_cudnnfwd', 'bench_1b_cudnnfwd', 'parity_cudnnbwd', 'bench_1b_cudnnbwd', 'parity_cudnn', 'bench_124m_cudnn', 'parity_cudnndet', 'bench_1b_cudnndet', 'parity_cudnntorch', 'bench_124m_cudnntorch', 'parity_partials', 'bench_1b_partials', 'parity_atomicbwd', 'bench_1b_atomicbwd', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd', 'parity_wgmmasyncfwd', 'bench_1b_wgmmasyncfwd', 'parity_wgmma2swfwd', 'bench_124m_wgmma2swfwd', 'parity_wgmma2swbwd', 'bench_1b_wgmma2swbwd', 'parity_tc2bwd', 'bench_1b_tc2bwd', 'parity_wgmma2atomicbwd', 'bench_1b_wgmma2atomicbwd', 'parity_wgmma2k128fwd', 'bench_124m_wgmma2k128fwd', 'parity_wgmma2atomicswbwd', 'bench_1b_wgmma2atomicswbwd', 'parity_wgmma2k128swfwd', 'bench_124m_wgmma2k128swfwd', 'parity_wgmma2aregfwd', 'bench_1b_wgmma2aregfwd', 'parity_wgmma2aregswfwd', 'bench_124m_wgmma2aregswfwd', 'parity_wgmma2aregbwd', 'bench_124m_wgmma2aregbwd', 'parity_wgmma2atomicaregbwd', 'bench_124m_wgmma2atomicaregbwd', 'parity_wgmma2ppfwd', 'bench_1b_wgmma2ppfwd', 'parity_wgmma2ppswfwd', 'bench_124m_wgmma2ppswfwd', 'parity_wgmma2mbbwd', 'bench_1b_wgmma2mbbwd', 'parity_wgmma2mbswbwd', 'bench_124m_wgmma2mbswbwd', 'parity_wgmma2pparegswfwd', 'bench_1b_wgmma2pparegswfwd', 'parity_wgmma2wsfwd', 'bench_1b_wgmma2wsfwd', 'parity_wgmma2wsswfwd', 'bench_124m_wgmma2wsswfwd', 'parity_wgmma2tmafwd', 'bench_1b_wgmma2tmafwd', 'parity_wgmma2tmak128fwd', 'bench_1b_wgmma2tmak128fwd', 'parity_wgmma2tmabwd', 'bench_1b_wgmma2tmabwd']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -258,6 +264,10 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(j.stages.bench_124m_cudnnfwd.result.attn_env, '///cudnn/');
   assert.equal(j.stages.bench_124m_cudnndet.result.attn_env, '/cudnn-det//cudnn/');
   assert.equal(j.comparison['gpt2-124m'].engine_cudnn_det_tokens_per_s, 400_000);
+  assert.equal(j.stages.bench_1b_cudnntorch.result.cudnn_lib, join(py, 'nvidia', 'cudnn', 'lib', 'libcudnn.so.9'));
+  assert.equal(j.stages.bench_1b_cudnntorch.result.attn_env, '/cudnn//cudnn/');
+  assert.equal(j.stages.bench_1b_cudnn.result.cudnn_lib, '');
+  assert.equal(j.comparison['1b'].engine_cudnn_torch_lib_tokens_per_s, 80_000);
   // variants whose parity numbers equal the default's to the last digit (fp32 logits round differently)
   assert.equal(j.comparison.parity_same_results_as_default.normreread, true);
   assert.equal(j.comparison.parity_same_results_as_default.logits32, false);
@@ -319,10 +329,10 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(lines.filter((l) => /^\| 1 \| (gpt2-124m|1b) \| [a-z0-9]+ \| [0-9.—]+ \|/.test(l)).length, at.runs.length, rep.stdout);
   assert.ok(lines.includes('| 1 | ss64 | none | 2 | 300.5 |'), rep.stdout);
   // a decision row per timed variant and config, and per config for LOCO_CUDA_CE=cpasync and the
-  // four cuDNN attention settings (judged by their benches' part times); the stub benches are all
+  // five cuDNN attention settings (judged by their benches' part times); the stub benches are all
   // equal: keep the default
   const decided = lines.filter((l) => /^\| 1 \| (gpt2-124m|1b) \| [a-z0-9]+ \| (passed|failed|not run) \|/.test(l) && !l.includes('| best |'));
-  assert.equal(decided.length, at.runs.filter((r: { variant: string }) => r.variant !== 'default').length + 10, rep.stdout);
+  assert.equal(decided.length, at.runs.filter((r: { variant: string }) => r.variant !== 'default').length + 12, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| cecp | passed | crossentropy |')).length, 2, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| cudnnfwd | passed | attention_fwd |')).length, 2, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| cudnnbwd | passed | attention_bwd |')).length, 2, rep.stdout);
@@ -347,6 +357,8 @@ test('gpu-check.sh: a failing required stage fails the run (exit 1, "ok": false)
   assert.equal(j.stages.bench_1b.result.tokens_per_s, 80_000);
   // a variant whose parity failed is not benchmarked nor profiled: no device time on it
   for (const s of ['bench_124m_rows32', 'bench_1b_rows32', 'bench_124m_fusedbwd', 'bench_1b_fusedbwd', 'bench_124m_logits32', 'bench_1b_ropebwd', 'bench_124m_partials']) assert.equal(j.stages[s].status, 'skipped', s);
+  // no PyTorch cuDNN package on this path: its variant is recorded as skipped
+  for (const s of ['parity_cudnntorch', 'bench_124m_cudnntorch', 'bench_1b_cudnntorch']) assert.equal(j.stages[s].status, 'skipped', s);
   assert.deepEqual(j.stages.attn_times.result.runs.map((r: { variant: string }) => r.variant), ['default', 'default']);
   // only the default ran: no combination to benchmark
   assert.equal(j.stages.bench_124m_best.status, 'skipped');

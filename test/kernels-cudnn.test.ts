@@ -48,11 +48,23 @@ for n in z.namelist():
   assert.equal(abi.status, 0, abi.stderr);
   assert.match(abi.stdout, /"ok":true,"header_version":9\d{4}/);
 
-  const r = spawnSync(join(KERNELS, 'build', 'cudnn-graph-check'), [], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, LD_LIBRARY_PATH: lib } });
+  // the library named by LOCO_CUDNN_LIB (how gpu-check.sh picks PyTorch's cuDNN), not found on the
+  // loader's path: its RPATH ($ORIGIN) finds the sub-libraries beside it
+  const env = { ...process.env, LD_LIBRARY_PATH: '' };
+  const r = spawnSync(join(KERNELS, 'build', 'cudnn-graph-check'), [], { encoding: 'utf8', timeout: 60_000, env: { ...env, LOCO_CUDNN_LIB: join(lib, 'libcudnn.so.9') } });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   const j = JSON.parse(r.stdout) as { ok: boolean; cudnn_version: number; operations: Record<string, number[]> };
   assert.equal(j.ok, true);
   assert.ok(j.cudnn_version >= 90000, r.stdout);
   // [forward, backward, deterministic backward] operations at each shape
   assert.deepEqual(j.operations, { 'gpt2-124m': [14, 22, 21], '1b': [14, 22, 21], tiny: [14, 22, 21], odd: [14, 22, 21] });
+  // a library that is not there, named or searched for (where the system has none): the reason, and exit 1
+  const systemHasCudnn = /libcudnn\.so\.9\b/.test(spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout ?? '');
+  const cases = [[{ LOCO_CUDNN_LIB: join(dir, 'none', 'libcudnn.so.9') }, /LOCO_CUDNN_LIB=.*none\/libcudnn\.so\.9: cannot load it/]] as [Record<string, string>, RegExp][];
+  if (!systemHasCudnn) cases.push([{}, /cannot load libcudnn\.so\.9: libcudnn\.so\.9: cannot open/]);
+  for (const [extra, want] of cases) {
+    const bad = spawnSync(join(KERNELS, 'build', 'cudnn-graph-check'), [], { encoding: 'utf8', env: { ...env, ...extra } });
+    assert.equal(bad.status, 1, bad.stdout);
+    assert.match(JSON.parse(bad.stdout).error, want);
+  }
 });

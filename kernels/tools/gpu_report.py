@@ -138,9 +138,10 @@ def stage_tps(s, name):
 # (profile_ms), or the attention forward it times alone (attention_fwd_ms_per_step)
 # cuDNN's backward graph (the frontend's default) adds dQ atomically; its deterministic graph
 # (LOCO_CUDA_ATTN_BWD=cudnn-det, the cudnndet variant with cuDNN's forward) does not
-NONDETERMINISTIC = ("cudnnbwd", "cudnn")
+# (cudnntorch: cudnn's settings from PyTorch's own cuDNN library)
+NONDETERMINISTIC = ("cudnnbwd", "cudnn", "cudnntorch")
 PROFILED_VARIANTS = {"cecp": "crossentropy", "cudnnfwd": "attention_fwd", "cudnnbwd": "attention_bwd",
-                     "cudnn": "attention", "cudnndet": "attention"}
+                     "cudnn": "attention", "cudnndet": "attention", "cudnntorch": "attention"}
 
 
 def part_ms(result, part):

@@ -67,14 +67,28 @@ bool cudnn_load_lib() {
   if (g_dnn.lib) return true;
   if (g_dnn.tried) return false;
   g_dnn.tried = true;
-  for (const char* n : {"libcudnn.so.9", "libcudnn.so"}) {
-    g_dnn.lib = dlopen(n, RTLD_NOW | RTLD_LOCAL);
-    if (g_dnn.lib) break;
-  }
-  if (!g_dnn.lib) {
-    const char* e = dlerror();
-    g_dnn.why = std::string("cannot load libcudnn.so.9: ") + (e ? e : "not found");
-    return false;
+  // LOCO_CUDNN_LIB: this library file (e.g. the newer cuDNN of PyTorch's wheel; its RPATH $ORIGIN
+  // finds the sub-libraries beside it); else the loader's search for libcudnn.so.9
+  const char* path = getenv("LOCO_CUDNN_LIB");
+  if (path && *path) {
+    g_dnn.lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!g_dnn.lib) {
+      const char* e = dlerror();
+      g_dnn.why = std::string("LOCO_CUDNN_LIB=") + path + ": cannot load it: " + (e ? e : "not found");
+      return false;
+    }
+  } else {
+    std::string first_error;  // libcudnn.so.9's, the one that matters
+    for (const char* n : {"libcudnn.so.9", "libcudnn.so"}) {
+      g_dnn.lib = dlopen(n, RTLD_NOW | RTLD_LOCAL);
+      if (g_dnn.lib) break;
+      const char* e = dlerror();
+      if (first_error.empty()) first_error = e ? e : "not found";
+    }
+    if (!g_dnn.lib) {
+      g_dnn.why = "cannot load libcudnn.so.9: " + first_error;
+      return false;
+    }
   }
   if (!(sym(g_dnn.create, "cudnnCreate") && sym(g_dnn.set_stream, "cudnnSetStream") &&
         sym(g_dnn.get_version, "cudnnGetVersion") && sym(g_dnn.error_string, "cudnnGetErrorString") &&
