@@ -319,16 +319,17 @@ run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_
 # fault there cannot cost the results above. Plain kernels first (nothing that can hang), the
 # one-kernel backward (LOCO_CUDA_ATTN_BWD=fused, whose blocks wait on each other through
 # global-memory counters) last but one
-# engine_variant NAME "VAR=VALUE ...": parity_NAME (gpu-parity at gpt2-124m shapes, with its attention
-# check at head dims 16-128), then bench_124m_NAME and bench_1b_NAME only if it passed
+# engine_variant NAME "VAR=VALUE ..." [BUILD] [PARITY_BOX]: parity_NAME (gpu-parity at gpt2-124m shapes,
+# with its attention check at head dims 16-128; time box PARITY_BOX, default 60 s), then bench_124m_NAME
+# and bench_1b_NAME only if it passed
 declare -A VARIANT_SETTING  # variant name → its VAR=VALUE words (attn_best: what a bench above already measured)
 engine_variant() {
-  local v=$1 setting=$2 build=${3:-build}
+  local v=$1 setting=$2 build=${3:-build} parity_box=${4:-60}
   local -a words
   read -ra words <<< "$setting"
   VARIANT_SETTING[$v]=$setting
   optional "parity_$v" "bench_124m_$v" "bench_1b_$v"
-  run_stage "parity_$v" 60 env "${words[@]}" "$K/$build/gpu-parity" "${P124[@]}"
+  run_stage "parity_$v" "$parity_box" env "${words[@]}" "$K/$build/gpu-parity" "${P124[@]}"
   if stage_ok "parity_$v"; then
     run_stage "bench_124m_$v" 45 env "${words[@]}" "$K/$build/gpu-bench" "${B124[@]}"
     run_stage "bench_1b_$v" 45 env "${words[@]}" "$K/$build/gpu-bench" "${B1B[@]}"
@@ -338,13 +339,15 @@ engine_variant() {
   fi
 }
 # first the attention through cuDNN's fused flash attention (libcudnn.so.9 loaded at run time), the
-# candidates h200-7's numbers favour most: its forward (our backward on its lse) ...
-engine_variant cudnnfwd LOCO_CUDA_ATTN_FWD=cudnn
+# candidates h200-7's numbers favour most: its forward (our backward on its lse) ... Their gpu-parity
+# gets 150 s: it makes a plan per shape (eight), and a plan may compile its kernels first
+CUDNN_PARITY_BOX=150
+engine_variant cudnnfwd LOCO_CUDA_ATTN_FWD=cudnn build "$CUDNN_PARITY_BOX"
 # ... its backward (our forward), and both
-engine_variant cudnnbwd LOCO_CUDA_ATTN_BWD=cudnn
-engine_variant cudnn "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn"
+engine_variant cudnnbwd LOCO_CUDA_ATTN_BWD=cudnn build "$CUDNN_PARITY_BOX"
+engine_variant cudnn "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn" build "$CUDNN_PARITY_BOX"
 # ... both, with the deterministic backward (dQ from dP kept in cuDNN's workspace, no atomics)
-engine_variant cudnndet "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det"
+engine_variant cudnndet "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det" build "$CUDNN_PARITY_BOX"
 # ... both again from PyTorch's own cuDNN (its wheel's library: 9.19 beside the system's 9.14 on the
 # GPU machines, and the one its SDPA numbers come from), where it has one: LOCO_CUDNN_LIB names it
 TORCH_CUDNN=$(python3 - <<'PY' 2>/dev/null
@@ -361,7 +364,7 @@ for d in m.__path__:
 PY
 )
 if [[ -n "$TORCH_CUDNN" && "$TORCH_CUDNN" != *[[:space:]]* ]]; then
-  engine_variant cudnntorch "LOCO_CUDNN_LIB=$TORCH_CUDNN LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn"
+  engine_variant cudnntorch "LOCO_CUDNN_LIB=$TORCH_CUDNN LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn" build "$CUDNN_PARITY_BOX"
 else
   optional parity_cudnntorch bench_124m_cudnntorch bench_1b_cudnntorch
   for st in parity_cudnntorch bench_124m_cudnntorch bench_1b_cudnntorch; do

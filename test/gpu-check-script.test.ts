@@ -29,7 +29,7 @@ tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
 [[ "$*" == *"--attn tc "* || "$*" == *"--attn tc" ]] && tps=$((tps + 1000))
 [[ "\${LOCO_CUDA_ROPE_BWD:-}" == fused ]] && tps=$((tps + 5000))
 [[ "\${LOCO_CUDA_CE:-}" == cpasync ]] && tps=$((tps + 2000))
-[[ "\${LOCO_CUDA_ATTN_FWD:-}" == cudnn ]] && echo "loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: 0-byte workspace, heuristics mode A 0 of 3 (engine 8)" >&2
+[[ "\${LOCO_CUDA_ATTN_FWD:-}" == cudnn ]] && echo "loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: built in 1200 ms, 0-byte workspace, heuristics mode A 0 of 3 (engine 8)" >&2
 [[ -n "\${LOCO_CUDA_GEMM_TUNE_CACHE:-}" ]] && printf 'loco-gemm-tune 1\\nkey 0 %s\\n' "$(printf '0%.0s' {1..16})" > "$LOCO_CUDA_GEMM_TUNE_CACHE"
 echo "{\\"tool\\":\\"gpu-bench\\",\\"cudnn_lib\\":\\"\${LOCO_CUDNN_LIB:-}\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"bin\\":\\"$0\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}/\${LOCO_CUDA_ATTN_FWD:-}/\${LOCO_CUDA_CE:-}\\"}"`;
   script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
@@ -268,6 +268,9 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(j.stages.bench_1b_cudnntorch.result.attn_env, '/cudnn//cudnn/');
   assert.equal(j.stages.bench_1b_cudnn.result.cudnn_lib, '');
   assert.equal(j.comparison['1b'].engine_cudnn_torch_lib_tokens_per_s, 80_000);
+  // the cuDNN variants' gpu-parity gets a longer time box (a plan per shape, each maybe compiled)
+  for (const v of ['cudnnfwd', 'cudnnbwd', 'cudnn', 'cudnndet', 'cudnntorch']) assert.ok(j.stages[`parity_${v}`].time_box_s > 60, v);
+  assert.equal(j.stages.parity_cecp.time_box_s, 60);
   // variants whose parity numbers equal the default's to the last digit (fp32 logits round differently)
   assert.equal(j.comparison.parity_same_results_as_default.normreread, true);
   assert.equal(j.comparison.parity_same_results_as_default.logits32, false);
@@ -340,10 +343,10 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(decided.filter((l) => l.includes('| cudnndet | passed | attention |')).length, 2, rep.stdout);
   assert.ok(decided.every((l) => l.includes('keep the default')), decided.join('\n'));
   // the cuDNN attention's plan line (its engine) reaches the summary's stage record and the report, once
-  assert.deepEqual(j.stages.bench_124m_cudnnfwd.cudnn, ['loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: 0-byte workspace, heuristics mode A 0 of 3 (engine 8)']);
+  assert.deepEqual(j.stages.bench_124m_cudnnfwd.cudnn, ['loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: built in 1200 ms, 0-byte workspace, heuristics mode A 0 of 3 (engine 8)']);
   assert.equal(j.stages.bench_124m.cudnn, undefined);
   assert.equal(lines.filter((l) => l.includes('attention forward for B 16, T 1024')).length, 1, rep.stdout);
-  assert.ok(lines.includes('- summary 1, `bench_124m_cudnnfwd`: loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: 0-byte workspace, heuristics mode A 0 of 3 (engine 8)'), rep.stdout);
+  assert.ok(lines.includes('- summary 1, `bench_124m_cudnnfwd`: loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: built in 1200 ms, 0-byte workspace, heuristics mode A 0 of 3 (engine 8)'), rep.stdout);
   assert.ok(lines.includes('- summary 1, `wgmma_pp_same_as_plain`: {"fwd": true, "sw_fwd": true, "areg_sw_fwd": true, "ws_fwd": true, "ws_sw_fwd": true, "tma_fwd": true, "tma_k128_fwd": true}'), rep.stdout);
 });
 

@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -520,6 +521,7 @@ Plan& plan_for(Plans& plans, Direction dir, int B, int Tn, int H, int hd) {
   auto it = plans.find(key);
   if (it != plans.end()) return it->second;
   it = plans.emplace(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple()).first;
+  const auto t0 = std::chrono::steady_clock::now();  // (a plan may compile its kernels: seconds)
   try {
     if (dir == Direction::Forward) build_forward(it->second, B, Tn, H, hd);
     else build_backward(it->second, B, Tn, H, hd, dir == Direction::BackwardDeterministic);
@@ -527,10 +529,12 @@ Plan& plan_for(Plans& plans, Direction dir, int B, int Tn, int H, int hd) {
     plans.erase(it);
     throw;
   }
-  fprintf(stderr, "loco-engine: cuDNN %zu attention %s for B %d, T %d, %d heads of %d: %lld-byte workspace, %s\n",
+  const long long build_ms =
+      (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  fprintf(stderr, "loco-engine: cuDNN %zu attention %s for B %d, T %d, %d heads of %d: built in %lld ms, %lld-byte workspace, %s\n",
           g_dnn.version,
           dir == Direction::Forward ? "forward" : dir == Direction::Backward ? "backward" : "deterministic backward", B, Tn, H,
-          hd, (long long)it->second.workspace_bytes,
+          hd, build_ms, (long long)it->second.workspace_bytes,
           it->second.engine.c_str());
   return it->second;
 }
