@@ -408,7 +408,7 @@ test('gpu_report.py applies the decision rules written before the run: parity, a
   const run = (variant: string, forward: number, backward: number) => ({ config: '1b', variant, parts: { forward, backward }, total_ms: forward + backward });
   const first = {
     stages: {
-      bench_1b: tps(80_000), bench_1b_best: tps(86_000),
+      bench_1b: tps(80_000), bench_1b_best: tps(86_000), bench_124m_best: tps(470_000),
       // a variant outside the attention: judged by its part of gpu-bench's step profile
       bench_124m: { rc: 0, result: { tokens_per_s: 450_000, profile_ms: { crossentropy: 1.55 }, attention_fwd_ms_per_step: 2.3, attention_bwd_ms_per_step: 7.1 } },
       parity_cecp: { rc: 0 },
@@ -429,7 +429,9 @@ test('gpu_report.py applies the decision rules written before the run: parity, a
       attn_times: { rc: 0, result: { runs: [run('default', 10, 40), run('wgmma2tmafwd', 8, 40), run('wgmma2tmabwd', 10, 38),
         run('wgmma2mbswbwd', 10, 37), run('wgmma2atomicbwd', 10, 30), run('wgmma2aregfwd', 11, 40)] } },
     },
-    comparison: { '1b': { engine_attn_best_env: 'LOCO_CUDA_ATTN_FWD=wgmma2-tma' } },
+    comparison: { '1b': { engine_attn_best_env: 'LOCO_CUDA_ATTN_FWD=wgmma2-tma' },
+      // a best mix with cuDNN's deterministic backward is not taken for the atomic one
+      'gpt2-124m': { engine_attn_best_env: 'LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det' } },
   };
   // a second call without a default bench of its own: the first summary's stands in, marked
   const second = { stages: { parity_wgmma2tmafwd: { rc: 0 }, bench_1b_wgmma2tmafwd: tps(84_000),
@@ -456,4 +458,5 @@ test('gpu_report.py applies the decision rules written before the run: parity, a
   assert.ok(rep.stdout.includes('| 1 | gpt2-124m | cudnnfwd | passed | attention_fwd | 1.40 | 2.30 | 1.044 | adopt |'), rep.stdout);
   assert.ok(rep.stdout.includes("| 1 | gpt2-124m | cudnn | passed | attention | 5.00 | 9.40 | 1.122 | adopt only if no deterministic setting comes within 1 % (dQ's last bits vary run to run) |"), rep.stdout);
   assert.ok(rep.stdout.includes('| 1 | gpt2-124m | cudnndet | passed | attention | 5.10 | 9.40 | 1.111 | adopt |'), rep.stdout);
+  assert.ok(rep.stdout.includes('| 1 | gpt2-124m | best | not run | total | — | — | 1.044 | adopt (LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det) |'), rep.stdout);
 });
