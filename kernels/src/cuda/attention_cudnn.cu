@@ -1,7 +1,7 @@
 // The causal attention through cuDNN's fused flash attention (opt-in: LOCO_CUDA_ATTN_FWD=cudnn,
 // LOCO_CUDA_ATTN_BWD=cudnn or cudnn-det, the deterministic backward; written 2026-11-27 without a
-// GPU, not yet run on one). libcudnn.so.9 is
-// loaded with dlopen at run time, so the build needs no cuDNN, as gemm.cu does for cuBLASLt.
+// GPU, not yet run on one). libcudnn.so.9 (or LOCO_CUDNN_LIB) is loaded with dlopen at run time, so
+// the build needs no cuDNN, as gemm.cu does for cuBLASLt.
 //
 // The graphs are the ones cudnn-frontend's sdpa and sdpa_backward nodes build for cuDNN 9 before its
 // single softmax operation (9.21). Forward: S = Q·Kᵀ, S·scale, the causal mask (row index ≥ column
@@ -9,8 +9,8 @@
 // statistics as max + log(sum), and O = P·V with P in bf16. Its statistics are this engine's lse,
 // [B, H, T] floats: the natural-log logsumexp of the scaled scores, so either direction runs beside
 // our kernels for the other. Backward: build_backward. q, k, v (and dq, dk, dv) are read (written) in
-// place in qkv (dqkv) [B, T, 3·d] as strided tensors; y and dy are [B, T, d]. One plan per direction
-// and (B, T, H, head_dim), built at the first call and kept.
+// place in qkv (dqkv) [B, T, 3·d] as strided tensors; y and dy are [B, T, d]. One plan per graph
+// (forward, backward, deterministic backward) and (B, T, H, head_dim), built at its first call and kept.
 #include <dlfcn.h>
 
 #include <array>
