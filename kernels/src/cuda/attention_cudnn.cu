@@ -13,6 +13,7 @@
 // (forward, backward, deterministic backward) and (B, T, H, head_dim), built at its first call and kept.
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -176,6 +177,7 @@ struct GraphBuilder {
   Descs& ds;
   std::vector<dnn::Desc> ops;
   int64_t next_virtual = 100;
+  std::vector<int64_t> bound;  // the non-virtual tensors' ids: what each execution must bind
 
   dnn::Desc tensor(int64_t uid, int dtype, const Dims& dims, const Dims& strides, bool is_virtual,
                    bool by_value = false) {
@@ -190,6 +192,7 @@ struct GraphBuilder {
     if (v) set(t, dnn::ATTR_TENSOR_IS_VIRTUAL, dnn::TYPE_BOOLEAN, 1, &v, "tensor virtual");
     if (bv) set(t, dnn::ATTR_TENSOR_IS_BY_VALUE, dnn::TYPE_BOOLEAN, 1, &bv, "tensor by value");
     check(g_dnn.finalize(t), "tensor finalize");
+    if (!is_virtual) bound.push_back(uid);
     return t;
   }
   dnn::Desc virt(int dtype, const Dims& dims, const Dims& strides) {
@@ -272,6 +275,29 @@ enum Uid : int64_t {
   // the backward's
   UID_DO = 8, UID_DQ = 9, UID_DK = 10, UID_DV = 11, UID_SOFTMAX_SUM = 12, UID_DQ_ACCUM = 13, UID_ONE = 14,
 };
+// ... in the order of the pointers each call passes; the deterministic backward binds all of the
+// backward's but the last, the accumulator. The graph check compares these with each graph's tensors
+constexpr int64_t kForwardUids[] = {UID_Q, UID_K, UID_V, UID_O, UID_STATS, UID_SCALE, UID_LOWEST};
+constexpr int64_t kBackwardUids[] = {UID_Q,  UID_K,  UID_V,           UID_O,     UID_DO,     UID_STATS, UID_DQ,
+                                     UID_DK, UID_DV, UID_SOFTMAX_SUM, UID_SCALE, UID_LOWEST, UID_ONE,   UID_DQ_ACCUM};
+constexpr size_t kForwardBinds = sizeof kForwardUids / sizeof kForwardUids[0];
+constexpr size_t backward_binds(bool deterministic) {
+  return sizeof kBackwardUids / sizeof kBackwardUids[0] - (deterministic ? 1 : 0);
+}
+
+// "" where the call's ids are the graph's non-virtual tensors (any order), else both lists
+std::string binding_mismatch(const int64_t* uids, size_t n, std::vector<int64_t> bound) {
+  std::vector<int64_t> call(uids, uids + n);
+  std::sort(call.begin(), call.end());
+  std::sort(bound.begin(), bound.end());
+  if (call == bound) return "";
+  auto list = [](const std::vector<int64_t>& v) {
+    std::string out;
+    for (int64_t u : v) out += (out.empty() ? "" : ",") + std::to_string(u);
+    return "{" + out + "}";
+  };
+  return "the call binds tensors " + list(call) + " but the graph's are " + list(bound);
+}
 
 struct Plan {
   Descs ds;
@@ -280,6 +306,7 @@ struct Plan {
   int64_t workspace_bytes = 0;
   float* dq_accum = nullptr;  // the backward's fp32 dQ, [B, H, T, head_dim]
   std::string engine;         // which heuristic result it is, for the log
+  std::vector<int64_t> bound;  // the graph's non-virtual tensors (GraphBuilder::bound)
   ~Plan() {
     if (workspace) cudaFree(workspace);
     if (dq_accum) cudaFree(dq_accum);
@@ -392,7 +419,7 @@ void make_plan(Plan& p, const std::vector<dnn::Desc>& ops, const char* which) {
 // Returns the number of operations.
 size_t build_forward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = false) {
   const int64_t b = B, h = H, t = Tn, d = hd, D = (int64_t)H * hd;
-  GraphBuilder g{p.ds, {}, 100};
+  GraphBuilder g{p.ds, {}, 100, {}};
   // q, k, v in place in qkv [B, T, 3·D]: head h's columns at h·hd of each third; Kᵀ by swapped strides
   const Dims qv_dims{b, h, t, d}, qv_str{t * 3 * D, d, 3 * D, 1};
   const Dims kt_dims{b, h, d, t}, kt_str{t * 3 * D, d, 1, 3 * D};
@@ -423,6 +450,7 @@ size_t build_forward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fals
   dnn::Desc P = g.virt(dnn::DATA_BFLOAT16, s_dims, s_str);  // the second matmul's A in the i/o type
   g.pointwise(dnn::POINTWISE_DIV, dnn::DATA_FLOAT, ex, sum, P);
   g.matmul(P, V, O);
+  p.bound = g.bound;
   if (!ops_only) make_plan(p, g.ops, "forward");
   return g.ops.size();
 }
@@ -434,7 +462,7 @@ size_t build_forward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fals
 // strides). dq, dk, dv are written in place into dqkv [B, T, 3·d].
 size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool deterministic, bool ops_only = false) {
   const int64_t b = B, h = H, t = Tn, d = hd, D = (int64_t)H * hd;
-  GraphBuilder g{p.ds, {}, 100};
+  GraphBuilder g{p.ds, {}, 100, {}};
   const Dims qv_dims{b, h, t, d}, qkv_str{t * 3 * D, d, 3 * D, 1}, y_str{t * D, d, D, 1};
   const Dims t_dims{b, h, d, t}, t_str{t * 3 * D, d, 1, 3 * D};  // Kᵀ, Vᵀ by swapped strides
   dnn::Desc Q = g.tensor(UID_Q, dnn::DATA_BFLOAT16, qv_dims, qkv_str, false);
@@ -496,6 +524,7 @@ size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool deterministic,
     g.matmul(dS, K, dq_accum);
     g.pointwise(dnn::POINTWISE_IDENTITY, dnn::DATA_FLOAT, dq_accum, nullptr, dQ);
   }
+  p.bound = g.bound;
   if (ops_only) return g.ops.size();
   make_plan(p, g.ops, deterministic ? "deterministic backward" : "backward");
   if (deterministic) return g.ops.size();
@@ -541,6 +570,8 @@ Plan& plan_for(Plans& plans, Direction dir, int B, int Tn, int H, int hd) {
 
 // one execution of a plan with these tensors
 void run_plan(Plan& p, size_t n, const int64_t* uids, void* const* ptrs) {
+  const std::string mismatch = binding_mismatch(uids, n, p.bound);
+  if (!mismatch.empty()) throw std::logic_error("cuDNN attention: " + mismatch);
   Descs vp_owner;
   dnn::Desc vp = vp_owner.make(dnn::VARIANT_PACK_DESCRIPTOR, "variant pack");
   set(vp, dnn::ATTR_VARIANT_PACK_UNIQUE_IDS, dnn::TYPE_INT64, (int64_t)n, uids, "variant pack ids");
@@ -567,6 +598,11 @@ std::string attention_cudnn_graph_check(int B, int Tn, int H, int hd, size_t* fw
     if (fwd_ops) *fwd_ops = nf;
     if (bwd_ops) *bwd_ops = nb;
     if (bwd_det_ops) *bwd_det_ops = nbd;
+    // what each call binds: every non-virtual tensor of its graph, and nothing else
+    std::string m = binding_mismatch(kForwardUids, kForwardBinds, f.bound);
+    if (m.empty()) m = binding_mismatch(kBackwardUids, backward_binds(false), b.bound);
+    if (m.empty()) m = binding_mismatch(kBackwardUids, backward_binds(true), bd.bound);
+    if (!m.empty()) return "cuDNN attention: " + m;
   } catch (const std::exception& e) {
     return e.what();
   }
@@ -597,10 +633,10 @@ void k_attention_forward_cudnn(__nv_bfloat16* y, float* lse, const __nv_bfloat16
   const int64_t D = (int64_t)H * hd;
   // by-value scalars: read from host memory when the call is made
   const float scale = 1.0f / std::sqrt((float)hd), lowest = std::numeric_limits<float>::lowest();
-  const int64_t uids[] = {UID_Q, UID_K, UID_V, UID_O, UID_STATS, UID_SCALE, UID_LOWEST};
   void* const ptrs[] = {(void*)qkv, (void*)(qkv + D), (void*)(qkv + 2 * D), (void*)y, (void*)lse, (void*)&scale,
                         (void*)&lowest};
-  run_plan(p, sizeof uids / sizeof uids[0], uids, ptrs);
+  static_assert(sizeof ptrs / sizeof ptrs[0] == kForwardBinds, "one pointer per tensor");
+  run_plan(p, kForwardBinds, kForwardUids, ptrs);
 }
 
 void k_attention_backward_cudnn(__nv_bfloat16* dqkv, float* D_scratch, const __nv_bfloat16* qkv, const __nv_bfloat16* y,
@@ -618,13 +654,11 @@ void k_attention_backward_cudnn(__nv_bfloat16* dqkv, float* D_scratch, const __n
     throw std::runtime_error("cuDNN attention: clearing the backward's fp32 dQ failed");
   }
   const float scale = 1.0f / std::sqrt((float)hd), lowest = std::numeric_limits<float>::lowest(), unit = 1.0f;
-  // the deterministic graph has no accumulator: its id is the last, left out there
-  const int64_t uids[] = {UID_Q,     UID_K,      UID_V,   UID_O,  UID_DO,          UID_STATS,   UID_DQ,
-                          UID_DK,    UID_DV,     UID_SOFTMAX_SUM, UID_SCALE, UID_LOWEST, UID_ONE, UID_DQ_ACCUM};
+  // (kBackwardUids' order; the deterministic graph has no accumulator, the last, left out there)
   void* const ptrs[] = {(void*)qkv,       (void*)(qkv + D),  (void*)(qkv + 2 * D), (void*)y,
                         (void*)dy,        (void*)lse,        (void*)dqkv,          (void*)(dqkv + D),
                         (void*)(dqkv + 2 * D), (void*)D_scratch, (void*)&scale,    (void*)&lowest,
                         (void*)&unit,     (void*)p.dq_accum};
-  static_assert(sizeof uids / sizeof uids[0] == sizeof ptrs / sizeof ptrs[0], "one pointer per tensor");
-  run_plan(p, sizeof uids / sizeof uids[0] - (det ? 1 : 0), uids, ptrs);
+  static_assert(sizeof ptrs / sizeof ptrs[0] == backward_binds(false), "one pointer per tensor");
+  run_plan(p, backward_binds(det), kBackwardUids, ptrs);
 }
