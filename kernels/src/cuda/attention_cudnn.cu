@@ -178,6 +178,16 @@ struct GraphBuilder {
   std::vector<dnn::Desc> ops;
   int64_t next_virtual = 100;
   std::vector<int64_t> bound;  // the non-virtual tensors' ids: what each execution must bind
+  // every tensor's id and whether it is virtual, and how often an operation writes and reads it:
+  // well_formed() checks the wiring that cuDNN's operation graph (a device needed) would
+  struct Use {
+    int64_t uid;
+    bool is_virtual;
+    int writes = 0, reads = 0;
+  };
+  std::map<dnn::Desc, Use> uses;
+  void read(dnn::Desc t) { uses.at(t).reads++; }
+  void write(dnn::Desc t) { uses.at(t).writes++; }
 
   dnn::Desc tensor(int64_t uid, int dtype, const Dims& dims, const Dims& strides, bool is_virtual,
                    bool by_value = false) {
@@ -193,6 +203,7 @@ struct GraphBuilder {
     if (bv) set(t, dnn::ATTR_TENSOR_IS_BY_VALUE, dnn::TYPE_BOOLEAN, 1, &bv, "tensor by value");
     check(g_dnn.finalize(t), "tensor finalize");
     if (!is_virtual) bound.push_back(uid);
+    uses.emplace(t, Use{uid, is_virtual});
     return t;
   }
   dnn::Desc virt(int dtype, const Dims& dims, const Dims& strides) {
@@ -213,6 +224,10 @@ struct GraphBuilder {
     if (t) set_desc(op, dnn::ATTR_OPERATION_POINTWISE_TDESC, t, "pointwise t");
     check(g_dnn.finalize(op), "pointwise operation finalize");
     ops.push_back(op);
+    read(x);
+    if (b) read(b);
+    if (t) read(t);
+    write(y);
   }
   void matmul(dnn::Desc a, dnn::Desc b, dnn::Desc c) {
     dnn::Desc mm = ds.make(dnn::MATMUL_DESCRIPTOR, "matmul descriptor");
@@ -225,6 +240,9 @@ struct GraphBuilder {
     set_desc(op, dnn::ATTR_OPERATION_MATMUL_DESC, mm, "matmul operation's descriptor");
     check(g_dnn.finalize(op), "matmul operation finalize");
     ops.push_back(op);
+    read(a);
+    read(b);
+    write(c);
   }
   // S·scale with S = Q·Kᵀ: [B, H, T, T] floats
   dnn::Desc scaled_scores(dnn::Desc Q, dnn::Desc KT, dnn::Desc scale, const Dims& dims, const Dims& strides) {
@@ -254,6 +272,8 @@ struct GraphBuilder {
     set_desc(op, dnn::ATTR_OPERATION_RESHAPE_YDESC, y, "reshape y");
     check(g_dnn.finalize(op), "reshape operation finalize");
     ops.push_back(op);
+    read(x);
+    write(y);
   }
   void reduction(int reduce_op, dnn::Desc x, dnn::Desc y) {
     dnn::Desc rd = ds.make(dnn::REDUCTION_DESCRIPTOR, "reduction descriptor");
@@ -266,6 +286,21 @@ struct GraphBuilder {
     set_desc(op, dnn::ATTR_OPERATION_REDUCTION_DESC, rd, "reduction operation's descriptor");
     check(g_dnn.finalize(op), "reduction operation finalize");
     ops.push_back(op);
+    read(x);
+    write(y);
+  }
+  // "" where every tensor is written at most once, every virtual one written once and read, and
+  // every non-virtual one used; else the first that is not
+  std::string well_formed() const {
+    for (const auto& kv : uses) {
+      const Use& u = kv.second;
+      const std::string id = (u.is_virtual ? "virtual tensor " : "tensor ") + std::to_string(u.uid);
+      if (u.writes > 1) return id + " is written by " + std::to_string(u.writes) + " operations";
+      if (u.writes + u.reads == 0) return id + " is used by no operation";
+      if (u.is_virtual && u.writes == 0) return id + " is read but never written";
+      if (u.is_virtual && u.reads == 0) return id + " is written but never read";
+    }
+    return "";
   }
 };
 
@@ -307,6 +342,7 @@ struct Plan {
   float* dq_accum = nullptr;  // the backward's fp32 dQ, [B, H, T, head_dim]
   std::string engine;         // which heuristic result it is, for the log
   std::vector<int64_t> bound;  // the graph's non-virtual tensors (GraphBuilder::bound)
+  std::string wiring;          // GraphBuilder::well_formed()
   ~Plan() {
     if (workspace) cudaFree(workspace);
     if (dq_accum) cudaFree(dq_accum);
@@ -419,7 +455,7 @@ void make_plan(Plan& p, const std::vector<dnn::Desc>& ops, const char* which) {
 // Returns the number of operations.
 size_t build_forward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = false) {
   const int64_t b = B, h = H, t = Tn, d = hd, D = (int64_t)H * hd;
-  GraphBuilder g{p.ds, {}, 100, {}};
+  GraphBuilder g{p.ds, {}, 100, {}, {}};
   // q, k, v in place in qkv [B, T, 3·D]: head h's columns at h·hd of each third; Kᵀ by swapped strides
   const Dims qv_dims{b, h, t, d}, qv_str{t * 3 * D, d, 3 * D, 1};
   const Dims kt_dims{b, h, d, t}, kt_str{t * 3 * D, d, 1, 3 * D};
@@ -451,7 +487,10 @@ size_t build_forward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fals
   g.pointwise(dnn::POINTWISE_DIV, dnn::DATA_FLOAT, ex, sum, P);
   g.matmul(P, V, O);
   p.bound = g.bound;
-  if (!ops_only) make_plan(p, g.ops, "forward");
+  p.wiring = g.well_formed();
+  if (ops_only) return g.ops.size();
+  if (!p.wiring.empty()) throw std::logic_error("cuDNN attention: the forward graph: " + p.wiring);
+  make_plan(p, g.ops, "forward");
   return g.ops.size();
 }
 
@@ -462,7 +501,7 @@ size_t build_forward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fals
 // strides). dq, dk, dv are written in place into dqkv [B, T, 3·d].
 size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool deterministic, bool ops_only = false) {
   const int64_t b = B, h = H, t = Tn, d = hd, D = (int64_t)H * hd;
-  GraphBuilder g{p.ds, {}, 100, {}};
+  GraphBuilder g{p.ds, {}, 100, {}, {}};
   const Dims qv_dims{b, h, t, d}, qkv_str{t * 3 * D, d, 3 * D, 1}, y_str{t * D, d, D, 1};
   const Dims t_dims{b, h, d, t}, t_str{t * 3 * D, d, 1, 3 * D};  // Kᵀ, Vᵀ by swapped strides
   dnn::Desc Q = g.tensor(UID_Q, dnn::DATA_BFLOAT16, qv_dims, qkv_str, false);
@@ -525,7 +564,9 @@ size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool deterministic,
     g.pointwise(dnn::POINTWISE_IDENTITY, dnn::DATA_FLOAT, dq_accum, nullptr, dQ);
   }
   p.bound = g.bound;
+  p.wiring = g.well_formed();
   if (ops_only) return g.ops.size();
+  if (!p.wiring.empty()) throw std::logic_error("cuDNN attention: the backward graph: " + p.wiring);
   make_plan(p, g.ops, deterministic ? "deterministic backward" : "backward");
   if (deterministic) return g.ops.size();
   if (cudaMalloc(&p.dq_accum, (size_t)(b * h * t * d) * sizeof(float)) != cudaSuccess) {
@@ -598,7 +639,11 @@ std::string attention_cudnn_graph_check(int B, int Tn, int H, int hd, size_t* fw
     if (fwd_ops) *fwd_ops = nf;
     if (bwd_ops) *bwd_ops = nb;
     if (bwd_det_ops) *bwd_det_ops = nbd;
-    // what each call binds: every non-virtual tensor of its graph, and nothing else
+    // each graph's wiring, and what each call binds: every non-virtual tensor of its graph, and
+    // nothing else
+    if (!f.wiring.empty()) return "cuDNN attention: the forward graph: " + f.wiring;
+    if (!b.wiring.empty()) return "cuDNN attention: the backward graph: " + b.wiring;
+    if (!bd.wiring.empty()) return "cuDNN attention: the deterministic backward graph: " + bd.wiring;
     std::string m = binding_mismatch(kForwardUids, kForwardBinds, f.bound);
     if (m.empty()) m = binding_mismatch(kBackwardUids, backward_binds(false), b.bound);
     if (m.empty()) m = binding_mismatch(kBackwardUids, backward_binds(true), bd.bound);
