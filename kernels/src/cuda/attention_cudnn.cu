@@ -177,17 +177,23 @@ struct GraphBuilder {
   Descs& ds;
   std::vector<dnn::Desc> ops;
   int64_t next_virtual = 100;
-  std::vector<int64_t> bound;  // the non-virtual tensors' ids: what each execution must bind
   // every tensor's id and whether it is virtual, and how often an operation writes and reads it:
-  // well_formed() checks the wiring that cuDNN's operation graph (a device needed) would
+  // finish() checks the wiring that cuDNN's operation graph (a device needed) would
   struct Use {
     int64_t uid;
     bool is_virtual;
     int writes = 0, reads = 0;
   };
   std::map<dnn::Desc, Use> uses;
-  void read(dnn::Desc t) { uses.at(t).reads++; }
-  void write(dnn::Desc t) { uses.at(t).writes++; }
+
+  // an operation made: finalized, added to the graph, its tensors' reads (null: none) and write counted
+  void add_op(dnn::Desc op, const char* what, std::initializer_list<dnn::Desc> in, dnn::Desc out) {
+    check(g_dnn.finalize(op), what);
+    ops.push_back(op);
+    for (dnn::Desc t : in)
+      if (t) uses.at(t).reads++;
+    uses.at(out).writes++;
+  }
 
   dnn::Desc tensor(int64_t uid, int dtype, const Dims& dims, const Dims& strides, bool is_virtual,
                    bool by_value = false) {
@@ -202,7 +208,6 @@ struct GraphBuilder {
     if (v) set(t, dnn::ATTR_TENSOR_IS_VIRTUAL, dnn::TYPE_BOOLEAN, 1, &v, "tensor virtual");
     if (bv) set(t, dnn::ATTR_TENSOR_IS_BY_VALUE, dnn::TYPE_BOOLEAN, 1, &bv, "tensor by value");
     check(g_dnn.finalize(t), "tensor finalize");
-    if (!is_virtual) bound.push_back(uid);
     uses.emplace(t, Use{uid, is_virtual});
     return t;
   }
@@ -222,12 +227,7 @@ struct GraphBuilder {
     if (b) set_desc(op, dnn::ATTR_OPERATION_POINTWISE_BDESC, b, "pointwise b");
     set_desc(op, dnn::ATTR_OPERATION_POINTWISE_YDESC, y, "pointwise y");
     if (t) set_desc(op, dnn::ATTR_OPERATION_POINTWISE_TDESC, t, "pointwise t");
-    check(g_dnn.finalize(op), "pointwise operation finalize");
-    ops.push_back(op);
-    read(x);
-    if (b) read(b);
-    if (t) read(t);
-    write(y);
+    add_op(op, "pointwise operation finalize", {x, b, t}, y);
   }
   void matmul(dnn::Desc a, dnn::Desc b, dnn::Desc c) {
     dnn::Desc mm = ds.make(dnn::MATMUL_DESCRIPTOR, "matmul descriptor");
@@ -238,11 +238,7 @@ struct GraphBuilder {
     set_desc(op, dnn::ATTR_OPERATION_MATMUL_BDESC, b, "matmul b");
     set_desc(op, dnn::ATTR_OPERATION_MATMUL_CDESC, c, "matmul c");
     set_desc(op, dnn::ATTR_OPERATION_MATMUL_DESC, mm, "matmul operation's descriptor");
-    check(g_dnn.finalize(op), "matmul operation finalize");
-    ops.push_back(op);
-    read(a);
-    read(b);
-    write(c);
+    add_op(op, "matmul operation finalize", {a, b}, c);
   }
   // S·scale with S = Q·Kᵀ: [B, H, T, T] floats
   dnn::Desc scaled_scores(dnn::Desc Q, dnn::Desc KT, dnn::Desc scale, const Dims& dims, const Dims& strides) {
@@ -270,10 +266,7 @@ struct GraphBuilder {
     dnn::Desc op = ds.make(dnn::OPERATION_RESHAPE_DESCRIPTOR, "reshape operation");
     set_desc(op, dnn::ATTR_OPERATION_RESHAPE_XDESC, x, "reshape x");
     set_desc(op, dnn::ATTR_OPERATION_RESHAPE_YDESC, y, "reshape y");
-    check(g_dnn.finalize(op), "reshape operation finalize");
-    ops.push_back(op);
-    read(x);
-    write(y);
+    add_op(op, "reshape operation finalize", {x}, y);
   }
   void reduction(int reduce_op, dnn::Desc x, dnn::Desc y) {
     dnn::Desc rd = ds.make(dnn::REDUCTION_DESCRIPTOR, "reduction descriptor");
@@ -284,23 +277,35 @@ struct GraphBuilder {
     set_desc(op, dnn::ATTR_OPERATION_REDUCTION_XDESC, x, "reduction x");
     set_desc(op, dnn::ATTR_OPERATION_REDUCTION_YDESC, y, "reduction y");
     set_desc(op, dnn::ATTR_OPERATION_REDUCTION_DESC, rd, "reduction operation's descriptor");
-    check(g_dnn.finalize(op), "reduction operation finalize");
-    ops.push_back(op);
-    read(x);
-    write(y);
+    add_op(op, "reduction operation finalize", {x}, y);
   }
-  // "" where every tensor is written at most once, every virtual one written once and read, and
-  // every non-virtual one used; else the first that is not
-  std::string well_formed() const {
+  // The whole graph's checks, before it is handed to cuDNN: every tensor written at most once, every
+  // virtual one written once and read, every non-virtual one used, and the call's tensor ids
+  // (`uids`, n) exactly the non-virtual tensors. Throws what is wrong, naming the graph (`which`).
+  void finish(const char* which, const int64_t* uids, size_t n) const {
+    std::vector<int64_t> bound;
     for (const auto& kv : uses) {
       const Use& u = kv.second;
       const std::string id = (u.is_virtual ? "virtual tensor " : "tensor ") + std::to_string(u.uid);
-      if (u.writes > 1) return id + " is written by " + std::to_string(u.writes) + " operations";
-      if (u.writes + u.reads == 0) return id + " is used by no operation";
-      if (u.is_virtual && u.writes == 0) return id + " is read but never written";
-      if (u.is_virtual && u.reads == 0) return id + " is written but never read";
+      std::string wrong;
+      if (u.writes > 1) wrong = id + " is written by " + std::to_string(u.writes) + " operations";
+      else if (u.writes + u.reads == 0) wrong = id + " is used by no operation";
+      else if (u.is_virtual && u.writes == 0) wrong = id + " is read but never written";
+      else if (u.is_virtual && u.reads == 0) wrong = id + " is written but never read";
+      if (!wrong.empty()) throw std::logic_error(std::string("cuDNN attention: the ") + which + " graph: " + wrong);
+      if (!u.is_virtual) bound.push_back(u.uid);
     }
-    return "";
+    std::vector<int64_t> call(uids, uids + n);
+    std::sort(call.begin(), call.end());
+    std::sort(bound.begin(), bound.end());
+    if (call == bound) return;
+    auto list = [](const std::vector<int64_t>& v) {
+      std::string out;
+      for (int64_t u : v) out += (out.empty() ? "" : ",") + std::to_string(u);
+      return "{" + out + "}";
+    };
+    throw std::logic_error(std::string("cuDNN attention: the ") + which + " call binds tensors " + list(call) +
+                           " but the graph's are " + list(bound));
   }
 };
 
@@ -311,27 +316,14 @@ enum Uid : int64_t {
   UID_DO = 8, UID_DQ = 9, UID_DK = 10, UID_DV = 11, UID_SOFTMAX_SUM = 12, UID_DQ_ACCUM = 13, UID_ONE = 14,
 };
 // ... in the order of the pointers each call passes; the deterministic backward binds all of the
-// backward's but the last, the accumulator. The graph check compares these with each graph's tensors
+// backward's but the last, the accumulator. GraphBuilder::finish compares these with each graph's
+// tensors before its plan is made (and in the graph check, without a device)
 constexpr int64_t kForwardUids[] = {UID_Q, UID_K, UID_V, UID_O, UID_STATS, UID_SCALE, UID_LOWEST};
 constexpr int64_t kBackwardUids[] = {UID_Q,  UID_K,  UID_V,           UID_O,     UID_DO,     UID_STATS, UID_DQ,
                                      UID_DK, UID_DV, UID_SOFTMAX_SUM, UID_SCALE, UID_LOWEST, UID_ONE,   UID_DQ_ACCUM};
 constexpr size_t kForwardBinds = sizeof kForwardUids / sizeof kForwardUids[0];
 constexpr size_t backward_binds(bool deterministic) {
   return sizeof kBackwardUids / sizeof kBackwardUids[0] - (deterministic ? 1 : 0);
-}
-
-// "" where the call's ids are the graph's non-virtual tensors (any order), else both lists
-std::string binding_mismatch(const int64_t* uids, size_t n, std::vector<int64_t> bound) {
-  std::vector<int64_t> call(uids, uids + n);
-  std::sort(call.begin(), call.end());
-  std::sort(bound.begin(), bound.end());
-  if (call == bound) return "";
-  auto list = [](const std::vector<int64_t>& v) {
-    std::string out;
-    for (int64_t u : v) out += (out.empty() ? "" : ",") + std::to_string(u);
-    return "{" + out + "}";
-  };
-  return "the call binds tensors " + list(call) + " but the graph's are " + list(bound);
 }
 
 struct Plan {
@@ -341,8 +333,6 @@ struct Plan {
   int64_t workspace_bytes = 0;
   float* dq_accum = nullptr;  // the backward's fp32 dQ, [B, H, T, head_dim]
   std::string engine;         // which heuristic result it is, for the log
-  std::vector<int64_t> bound;  // the graph's non-virtual tensors (GraphBuilder::bound)
-  std::string wiring;          // GraphBuilder::well_formed()
   ~Plan() {
     if (workspace) cudaFree(workspace);
     if (dq_accum) cudaFree(dq_accum);
@@ -390,7 +380,10 @@ void make_plan(Plan& p, const std::vector<dnn::Desc>& ops, const char* which) {
   dnn::Desc graph = p.ds.make(dnn::OPERATIONGRAPH_DESCRIPTOR, "operation graph");
   set(graph, dnn::ATTR_OPERATIONGRAPH_HANDLE, dnn::TYPE_HANDLE, 1, &g_dnn.handle, "graph handle");
   set(graph, dnn::ATTR_OPERATIONGRAPH_OPS, dnn::TYPE_BACKEND_DESCRIPTOR, (int64_t)ops.size(), ops.data(), "graph operations");
-  check(g_dnn.finalize(graph), "operation graph finalize (the graph is not supported)");
+  const dnn::Status graph_status = g_dnn.finalize(graph);
+  if (graph_status != 0)
+    throw CudnnNoPlan(std::string("cuDNN attention: operation graph finalize (the graph is not supported): ") +
+                      status_text(graph_status));
 
   std::string tried;  // "mode A 0 (engine 8): CUDNN_STATUS_…; …"
   auto note = [&tried](const std::string& what) {
@@ -446,8 +439,8 @@ void make_plan(Plan& p, const std::vector<dnn::Desc>& ops, const char* which) {
       return;
     }
   }
-  throw std::runtime_error(std::string("cuDNN attention: no engine configuration makes a plan for the ") + which +
-                           " graph: " + tried);
+  throw CudnnNoPlan(std::string("cuDNN attention: no engine configuration makes a plan for the ") + which + " graph: " +
+                    tried);
 }
 
 // The forward graph's tensors and operations, each finalized; then (unless ops_only, which needs no
@@ -455,7 +448,7 @@ void make_plan(Plan& p, const std::vector<dnn::Desc>& ops, const char* which) {
 // Returns the number of operations.
 size_t build_forward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = false) {
   const int64_t b = B, h = H, t = Tn, d = hd, D = (int64_t)H * hd;
-  GraphBuilder g{p.ds, {}, 100, {}, {}};
+  GraphBuilder g{p.ds, {}, 100, {}};
   // q, k, v in place in qkv [B, T, 3·D]: head h's columns at h·hd of each third; Kᵀ by swapped strides
   const Dims qv_dims{b, h, t, d}, qv_str{t * 3 * D, d, 3 * D, 1};
   const Dims kt_dims{b, h, d, t}, kt_str{t * 3 * D, d, 1, 3 * D};
@@ -486,10 +479,8 @@ size_t build_forward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fals
   dnn::Desc P = g.virt(dnn::DATA_BFLOAT16, s_dims, s_str);  // the second matmul's A in the i/o type
   g.pointwise(dnn::POINTWISE_DIV, dnn::DATA_FLOAT, ex, sum, P);
   g.matmul(P, V, O);
-  p.bound = g.bound;
-  p.wiring = g.well_formed();
+  g.finish("forward", kForwardUids, kForwardBinds);
   if (ops_only) return g.ops.size();
-  if (!p.wiring.empty()) throw std::logic_error("cuDNN attention: the forward graph: " + p.wiring);
   make_plan(p, g.ops, "forward");
   return g.ops.size();
 }
@@ -501,7 +492,7 @@ size_t build_forward(Plan& p, int B, int Tn, int H, int hd, bool ops_only = fals
 // strides). dq, dk, dv are written in place into dqkv [B, T, 3·d].
 size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool deterministic, bool ops_only = false) {
   const int64_t b = B, h = H, t = Tn, d = hd, D = (int64_t)H * hd;
-  GraphBuilder g{p.ds, {}, 100, {}, {}};
+  GraphBuilder g{p.ds, {}, 100, {}};
   const Dims qv_dims{b, h, t, d}, qkv_str{t * 3 * D, d, 3 * D, 1}, y_str{t * D, d, D, 1};
   const Dims t_dims{b, h, d, t}, t_str{t * 3 * D, d, 1, 3 * D};  // Kᵀ, Vᵀ by swapped strides
   dnn::Desc Q = g.tensor(UID_Q, dnn::DATA_BFLOAT16, qv_dims, qkv_str, false);
@@ -563,11 +554,10 @@ size_t build_backward(Plan& p, int B, int Tn, int H, int hd, bool deterministic,
     g.matmul(dS, K, dq_accum);
     g.pointwise(dnn::POINTWISE_IDENTITY, dnn::DATA_FLOAT, dq_accum, nullptr, dQ);
   }
-  p.bound = g.bound;
-  p.wiring = g.well_formed();
+  const char* which = deterministic ? "deterministic backward" : "backward";
+  g.finish(which, kBackwardUids, backward_binds(deterministic));
   if (ops_only) return g.ops.size();
-  if (!p.wiring.empty()) throw std::logic_error("cuDNN attention: the backward graph: " + p.wiring);
-  make_plan(p, g.ops, deterministic ? "deterministic backward" : "backward");
+  make_plan(p, g.ops, which);
   if (deterministic) return g.ops.size();
   if (cudaMalloc(&p.dq_accum, (size_t)(b * h * t * d) * sizeof(float)) != cudaSuccess) {
     cudaGetLastError();
@@ -611,8 +601,6 @@ Plan& plan_for(Plans& plans, Direction dir, int B, int Tn, int H, int hd) {
 
 // one execution of a plan with these tensors
 void run_plan(Plan& p, size_t n, const int64_t* uids, void* const* ptrs) {
-  const std::string mismatch = binding_mismatch(uids, n, p.bound);
-  if (!mismatch.empty()) throw std::logic_error("cuDNN attention: " + mismatch);
   Descs vp_owner;
   dnn::Desc vp = vp_owner.make(dnn::VARIANT_PACK_DESCRIPTOR, "variant pack");
   set(vp, dnn::ATTR_VARIANT_PACK_UNIQUE_IDS, dnn::TYPE_INT64, (int64_t)n, uids, "variant pack ids");
@@ -639,15 +627,6 @@ std::string attention_cudnn_graph_check(int B, int Tn, int H, int hd, size_t* fw
     if (fwd_ops) *fwd_ops = nf;
     if (bwd_ops) *bwd_ops = nb;
     if (bwd_det_ops) *bwd_det_ops = nbd;
-    // each graph's wiring, and what each call binds: every non-virtual tensor of its graph, and
-    // nothing else
-    if (!f.wiring.empty()) return "cuDNN attention: the forward graph: " + f.wiring;
-    if (!b.wiring.empty()) return "cuDNN attention: the backward graph: " + b.wiring;
-    if (!bd.wiring.empty()) return "cuDNN attention: the deterministic backward graph: " + bd.wiring;
-    std::string m = binding_mismatch(kForwardUids, kForwardBinds, f.bound);
-    if (m.empty()) m = binding_mismatch(kBackwardUids, backward_binds(false), b.bound);
-    if (m.empty()) m = binding_mismatch(kBackwardUids, backward_binds(true), bd.bound);
-    if (!m.empty()) return "cuDNN attention: " + m;
   } catch (const std::exception& e) {
     return e.what();
   }

@@ -5,12 +5,18 @@
 #include <cuda_bf16.h>
 
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 
 bool attention_cudnn_fwd_requested();
 // LOCO_CUDA_ATTN_BWD=cudnn or cudnn-det; cudnn-det: the deterministic backward (dQ without atomics)
 bool attention_cudnn_bwd_requested();
 bool attention_cudnn_bwd_deterministic();
+// What the calls below throw where cuDNN has no plan for a shape: its operation graph, or every
+// engine configuration, refused (before anything ran). Other failures throw std::runtime_error.
+struct CudnnNoPlan : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 // Throws, saying why, where cuDNN cannot be loaded or has no engine for the graph.
 void k_attention_forward_cudnn(__nv_bfloat16* y, float* lse, const __nv_bfloat16* qkv, int B, int Tn, int H, int hd);
 // dqkv [B, T, 3·d] overwritten; D_scratch: B·H·T floats (softmax_sum, FlashAttention's D). Throws as
