@@ -1,11 +1,12 @@
-// The cuDNN attention (LOCO_CUDA_ATTN_FWD=cudnn, LOCO_CUDA_ATTN_BWD=cudnn; kernels/src/cuda/attention_cudnn.cu) loads
+// The cuDNN attention (the default on an H100/H200 since h200-8, or LOCO_CUDA_ATTN_FWD=cudnn, LOCO_CUDA_ATTN_BWD=cudnn|cudnn-det;
+// kernels/src/cuda/attention_cudnn.cu) loads
 // libcudnn.so.9 at run time and declares the backend API itself (src/cuda/cudnn_shim.h). Here, with
 // the headers and libraries of the cuDNN 9 wheel that this machine's local Python package index holds
 // (no network): the shim's enum values against cudnn_graph.h (a compile of static_asserts), and the
 // forward graph's 14 operations and the backward's 22 made and finalized by the real library at four
 // shapes, without a device — cuDNN checks each operation's tensors as it finalizes it (a wrong matmul
 // shape, broadcast or axis fails with its reason). The graphs' engines and numbers need a GPU
-// (gpu-check.sh's cudnnfwd, cudnnbwd and cudnn variants).
+// (gpu-check.sh). Also without a device: what the calls do where cuDNN cannot start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -58,6 +59,28 @@ for n in z.namelist():
   assert.ok(j.cudnn_version >= 90000, r.stdout);
   // [forward, backward, deterministic backward] operations at each shape
   assert.deepEqual(j.operations, { 'gpt2-124m': [14, 22, 21], '1b': [14, 22, 21], tiny: [14, 22, 21], odd: [14, 22, 21] });
+  // the calls where cuDNN cannot start (here: no device, so cudnnCreate fails): the default's give way
+  // to our kernels (false, nothing run) and say why once per direction and shape; one the variables
+  // asked for stops with the reason
+  const calls = spawnSync(join(KERNELS, 'build', 'cudnn-graph-check'), ['--calls'], { encoding: 'utf8', timeout: 60_000, env: { ...env, LOCO_CUDNN_LIB: join(lib, 'libcudnn.so.9') } });
+  assert.equal(calls.status, 0, `${calls.stdout}\n${calls.stderr}`);
+  const c = JSON.parse(calls.stdout);
+  assert.equal(c.loads_before, true);
+  assert.deepEqual(c.forward_optional, [false, false]);
+  assert.equal(c.backward_det_optional, false);
+  assert.match(c.forward_required_error, /^LOCO_CUDA_ATTN_FWD=cudnn: cudnnCreate: CUDNN_STATUS_/);
+  assert.equal(c.loads_after, false);
+  assert.match(c.why_after, /^cudnnCreate: /);
+  const said = calls.stderr.split('\n').filter((l) => l.startsWith('loco-engine: cuDNN attention'));
+  assert.equal(said.length, 2, calls.stderr);
+  assert.match(said[0], /^loco-engine: cuDNN attention forward not used for B 2, T 64, 2 heads of 64 \(this engine's kernels run\): cudnnCreate: /);
+  assert.match(said[1], /^loco-engine: cuDNN attention deterministic backward not used for B 2, T 64, 2 heads of 64 /);
+  // ... and where the library does not load
+  const none = spawnSync(join(KERNELS, 'build', 'cudnn-graph-check'), ['--calls'], { encoding: 'utf8', env: { ...env, LOCO_CUDNN_LIB: join(dir, 'none', 'libcudnn.so.9') } });
+  assert.equal(none.status, 0, none.stderr);
+  assert.equal(JSON.parse(none.stdout).loads_before, false);
+  assert.deepEqual(JSON.parse(none.stdout).forward_optional, [false, false]);
+  assert.match(none.stderr, /cuDNN attention forward not used for B 2, T 64, 2 heads of 64 \(this engine's kernels run\): LOCO_CUDNN_LIB=.*none\/libcudnn\.so\.9: cannot load it/);
   // a library that is not there, named or searched for (where the system has none): the reason, and exit 1
   const systemHasCudnn = /libcudnn\.so\.9\b/.test(spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout ?? '');
   const cases = [[{ LOCO_CUDNN_LIB: join(dir, 'none', 'libcudnn.so.9') }, /LOCO_CUDNN_LIB=.*none\/libcudnn\.so\.9: cannot load it/]] as [Record<string, string>, RegExp][];

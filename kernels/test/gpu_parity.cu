@@ -114,7 +114,8 @@ RunResult run_backend(Backend& be, const Config& cfg, const std::vector<float>& 
 
 // The tensor-core attention (attention_tc2.cu) against the CUDA-core one (both bf16 in and out) on
 // random inputs, for every supported head size and sequence lengths that are not multiples of the
-// 64-row tiles; cuDNN's too where LOCO_CUDA_ATTN_FWD / _BWD=cudnn ask for it (not in the checksum).
+// 64-row tiles; cuDNN's too where it runs (the default on an H100/H200, or LOCO_CUDA_ATTN_FWD / _BWD=cudnn;
+// not in the checksum).
 // sets fnv to the checksum (fnv1a.h) of every case's tensor-core outputs (y, lse, dqkv), in case
 // order: two runs with opt-in shapes that must give the same bits (LOCO_CUDA_ATTN_ROWS=32) are
 // compared through it by gpu-check
@@ -179,7 +180,7 @@ Json check_attention_tc(bool& ok, Json& failures, uint64_t& fnv) {
     j.set("B", c.B); j.set("T", c.T); j.set("H", c.H); j.set("head_dim", c.hd);
     j.set("y_rel", cy.rel); j.set("lse_max_abs", cl.max_abs);
     j.set("dq_rel", cq.rel); j.set("dk_rel", ck.rel); j.set("dv_rel", cv.rel);
-    // cuDNN's attention where asked for (LOCO_CUDA_ATTN_FWD/BWD=cudnn), against the same CUDA-core
+    // cuDNN's attention where it runs (by default, or LOCO_CUDA_ATTN_FWD/BWD=cudnn), against the same CUDA-core
     // reference and tolerances: its forward's y and lse; its backward on the reference's y and lse
     // a shape cuDNN has no engine for (its plan refused, nothing run) fails the check at the models'
     // head dims (64, 128) and is recorded at the others, where the engine would stop with the same
@@ -188,7 +189,7 @@ Json check_attention_tc(bool& ok, Json& failures, uint64_t& fnv) {
       j.set(std::string("cudnn_") + half + "_error", std::string(ex.what()));
       if (!refused || c.hd == 64 || c.hd == 128) cok = false;
     };
-    if (attention_cudnn_fwd_requested()) try {
+    if (attention_cudnn_fwd_on()) try {
       k_attention_forward_cudnn(y2, l2, qkv, c.B, c.T, c.H, c.hd);
       e = cudaDeviceSynchronize();
       if (e != cudaSuccess) throw std::runtime_error(std::string("attention check (cuDNN forward): ") + cudaGetErrorString(e));
@@ -203,8 +204,8 @@ Json check_attention_tc(bool& ok, Json& failures, uint64_t& fnv) {
     } catch (const std::runtime_error& ex) {
       cudnn_failed("fwd", ex, false);
     }
-    if (attention_cudnn_bwd_requested()) try {
-      k_attention_backward_cudnn(dq2, D, qkv, y1, dy, l1, c.B, c.T, c.H, c.hd);
+    if (attention_cudnn_bwd_on()) try {
+      k_attention_backward_cudnn(dq2, D, qkv, y1, dy, l1, c.B, c.T, c.H, c.hd, attention_cudnn_bwd_deterministic());
       e = cudaDeviceSynchronize();
       if (e != cudaSuccess) throw std::runtime_error(std::string("attention check (cuDNN backward): ") + cudaGetErrorString(e));
       const std::vector<float> g3 = get(dq2, nq);
@@ -215,7 +216,7 @@ Json check_attention_tc(bool& ok, Json& failures, uint64_t& fnv) {
       cok = cok && q3.rel <= 2e-2 && k3.rel <= 2e-2 && v3.rel <= 2e-2;
       // the same call again: the same bits? Required of the deterministic backward (cudnn-det);
       // reported for the default one, whose dQ is added atomically
-      k_attention_backward_cudnn(dq2, D, qkv, y1, dy, l1, c.B, c.T, c.H, c.hd);
+      k_attention_backward_cudnn(dq2, D, qkv, y1, dy, l1, c.B, c.T, c.H, c.hd, attention_cudnn_bwd_deterministic());
       e = cudaDeviceSynchronize();
       if (e != cudaSuccess) throw std::runtime_error(std::string("attention check (cuDNN backward, again): ") + cudaGetErrorString(e));
       const bool same = get(dq2, nq) == g3;

@@ -327,19 +327,55 @@ AttnImpl attention_impl() {
 bool attention_tc_enabled() { return attention_impl() != AttnImpl::Simple; }
 
 static bool rope_fused_opt_in();
+static bool env_unset(const char* var) {
+  const char* v = getenv(var);
+  return !v || !*v;
+}
+// cuDNN's attention (attention_cudnn.cu) is the default, its forward and its deterministic backward,
+// where LOCO_CUDA_ATTN_FWD / _BWD are unset on a compute capability 9.x GPU (H100, H200) and
+// libcudnn.so.9 loads: h200-8 (one H200) measured the whole step at 1.13x torch.compile's on
+// gpt2-124m and 1.04x on 1b with it, against 0.99x and 0.91x with our kernels. On other GPUs it is
+// unmeasured, and our kernels stay the default. A shape cuDNN has no plan for runs on our kernels
+// (CudnnNeed::Optional); `own` (either variable) keeps our kernels without trying cuDNN; the fused
+// RoPE (LOCO_CUDA_ROPE_FUSED=1, LOCO_CUDA_ROPE_BWD=fused) needs our kernels' tables.
+static bool cudnn_default_here() {
+  static const bool on = [] {
+    if (attention_impl() != AttnImpl::TC2 || rope_fused_opt_in() || cuda_device_cc() / 10 != 9) return false;
+    std::string why;
+    if (attention_cudnn_loads(&why)) return true;
+    fprintf(stderr, "loco-engine: cuDNN attention not used (this engine's kernels run): %s\n", why.c_str());
+    return false;
+  }();
+  return on;
+}
+bool attention_cudnn_fwd_on() {
+  static const bool on = attention_cudnn_fwd_requested() || (env_unset("LOCO_CUDA_ATTN_FWD") && cudnn_default_here());
+  return on;
+}
+bool attention_cudnn_bwd_on() {
+  static const bool on = attention_cudnn_bwd_requested() || (env_unset("LOCO_CUDA_ATTN_BWD") &&
+                                                              !env_is("LOCO_CUDA_ROPE_BWD", "fused") && cudnn_default_here());
+  return on;
+}
+bool attention_cudnn_bwd_deterministic() {
+  return attention_cudnn_bwd_deterministic_requested() || (attention_cudnn_bwd_on() && !attention_cudnn_bwd_requested());
+}
+
 std::string attention_impl_name(bool half, int hd) {
   // hd 0: not known yet (a backend not configured)
   if (!half || attention_impl() != AttnImpl::TC2 || (hd && !attention_tc_supports(hd))) return "flash-simple";
-  std::string extras = attention_tc2_wide(hd);
-  if (attention_cudnn_fwd_requested() && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + "cuDNN forward";
-  if (attention_cudnn_bwd_requested() && !rope_fused_opt_in())
-    extras += std::string(extras.empty() ? "" : ", ") +
-              (attention_cudnn_bwd_deterministic() ? "cuDNN backward (deterministic)" : "cuDNN backward");
   // (with the fused RoPE, LOCO_CUDA_ROPE_FUSED=1, the tc2 forward runs whatever LOCO_CUDA_ATTN_FWD says)
-  if (hd && attention_tc2_wgmma_fwd(hd) && !rope_fused_opt_in()) extras += std::string(extras.empty() ? "" : ", ") + attention_tc2_fwd_name(hd);
-  const std::string bwd = attention_tc2_bwd_name(hd);
-  if (!bwd.empty()) extras += std::string(extras.empty() ? "" : ", ") + bwd;
-  if (hd && attention_rope_bwd_fused<bf16>(hd)) extras += std::string(extras.empty() ? "" : ", ") + "RoPE undone in the backward";
+  const bool dnn_fwd = attention_cudnn_fwd_on() && !rope_fused_opt_in(), dnn_bwd = attention_cudnn_bwd_on() && !rope_fused_opt_in();
+  // (the tc2 kernels' row shapes only where one of them runs)
+  std::string extras = dnn_fwd && dnn_bwd ? std::string() : attention_tc2_wide(hd);
+  auto add = [&](const std::string& x) {
+    if (!x.empty()) extras += (extras.empty() ? "" : ", ") + x;
+  };
+  if (dnn_fwd) add("cuDNN forward");
+  if (dnn_bwd) add(attention_cudnn_bwd_deterministic() ? "cuDNN backward (deterministic)" : "cuDNN backward");
+  if (hd && !dnn_fwd && attention_tc2_wgmma_fwd(hd) && !rope_fused_opt_in()) add(attention_tc2_fwd_name(hd));
+  if (!dnn_bwd) add(attention_tc2_bwd_name(hd));
+  if (hd && attention_rope_bwd_fused<bf16>(hd)) add("RoPE undone in the backward");
   return extras.empty() ? std::string("flash-tc2") : "flash-tc2 (" + extras + ")";
 }
 
@@ -362,7 +398,7 @@ bool attention_rope_bwd_fused(int hd) {
   static const bool on = env_is("LOCO_CUDA_ROPE_BWD", "fused");
   return on && std::is_same<T, bf16>::value && attention_impl() == AttnImpl::TC2 && attention_tc_supports(hd) &&
          !rope_fused_opt_in() && !attention_tc2_fused_bwd() && !attention_tc2_wgmma_bwd(hd) &&
-         !attention_cudnn_bwd_requested();
+         !attention_cudnn_bwd_on();
 }
 
 template <typename T>
@@ -374,9 +410,12 @@ void k_attention_forward(T* y, float* lse, const T* qkv, int B, int Tn, int H, i
     throw std::logic_error("k_attention_forward: RoPE tables given but RoPE is not fused");
   if constexpr (std::is_same<T, bf16>::value) {
     const AttnImpl a = attention_impl();
-    // cuDNN's forward where asked for, on q, k that k_rope rotated (with the fused RoPE, tc2's)
-    if (a == AttnImpl::TC2 && attention_cudnn_fwd_requested() && !rope_cs)
-      return k_attention_forward_cudnn(y, lse, qkv, B, Tn, H, hd);
+    // cuDNN's forward by default or where asked for, on q, k that k_rope rotated (with the fused RoPE,
+    // tc2's); by default, a shape cuDNN cannot run falls through to our kernels
+    if (a == AttnImpl::TC2 && attention_cudnn_fwd_on() && !rope_cs &&
+        k_attention_forward_cudnn(y, lse, qkv, B, Tn, H, hd,
+                                  attention_cudnn_fwd_requested() ? CudnnNeed::Required : CudnnNeed::Optional))
+      return;
     if (a == AttnImpl::TC2 && attention_tc_supports(hd))
       return k_attention_forward_tc2(y, lse, qkv, B, Tn, H, hd, rope_cs, rope_sn);
   }
@@ -390,9 +429,12 @@ void k_attention_backward(T* dqkv, float* D, const T* qkv, const T* y, const T* 
     throw std::logic_error("k_attention_backward: RoPE tables given but RoPE is not fused");
   if constexpr (std::is_same<T, bf16>::value) {
     const AttnImpl a = attention_impl();
-    // cuDNN's backward where asked for (its own D; dq, dk for the rotated q, k: k_rope undoes RoPE)
-    if (a == AttnImpl::TC2 && attention_cudnn_bwd_requested() && !rope_cs)
-      return k_attention_backward_cudnn(dqkv, D, qkv, y, dy, lse, B, Tn, H, hd);
+    // cuDNN's backward by default or where asked for (its own D; dq, dk for the rotated q, k: k_rope
+    // undoes RoPE); by default, a shape cuDNN cannot run falls through to our kernels
+    if (a == AttnImpl::TC2 && attention_cudnn_bwd_on() && !rope_cs &&
+        k_attention_backward_cudnn(dqkv, D, qkv, y, dy, lse, B, Tn, H, hd, attention_cudnn_bwd_deterministic(),
+                                   attention_cudnn_bwd_requested() ? CudnnNeed::Required : CudnnNeed::Optional))
+      return;
     if (a != AttnImpl::Simple && attention_tc_supports(hd)) {
       k_attention_bwd_pre<bf16>(D, y, dy, B, Tn, H, hd);
       return k_attention_backward_tc2(dqkv, D, qkv, dy, lse, B, Tn, H, hd, rope_cs, rope_sn, rope_out && rope_cs);

@@ -43,6 +43,12 @@ template <typename T>
 void k_attention_backward_simple(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* lse, int B,
                                  int Tn, int H, int hd);
 bool attention_tc_supports(int hd);
+// cuDNN's attention runs (attention.cu: the default on an H100/H200 where libcudnn.so.9 loads, or
+// LOCO_CUDA_ATTN_FWD=cudnn / LOCO_CUDA_ATTN_BWD=cudnn|cudnn-det), and its backward is the deterministic
+// one (the default's, or cudnn-det). A shape cuDNN has no plan for still runs on our kernels by default.
+bool attention_cudnn_fwd_on();
+bool attention_cudnn_bwd_on();
+bool attention_cudnn_bwd_deterministic();
 // Reads LOCO_CUDA_ATTN_ROWS, LOCO_CUDA_ATTN_FWD and LOCO_CUDA_ATTN_BWD once; throws (naming the
 // variable and the values it takes) on a value none of the kernels answers to. The backend calls it
 // at start, so a misspelt setting stops the engine instead of measuring the default kernels.

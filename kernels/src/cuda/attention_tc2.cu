@@ -123,7 +123,7 @@ WgMode wgmma_fwd_mode() {
   static const WgMode m = wgmma_env("LOCO_CUDA_ATTN_FWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE_SW, WG_PIPE2_SW, WG_PIPE2_K128, WG_PIPE2_K128_SW,
                                                       WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_PP, WG_PIPE2_PP_SW, WG_PIPE2_PP_AREG_SW,
                                                       WG_PIPE2_WS, WG_PIPE2_WS_SW, WG_PIPE2_TMA, WG_PIPE2_TMA_K128},
-                                   {"cudnn"});  // attention_cudnn.cu's, chosen in attention.cu
+                                   {"cudnn", "own"});  // (cudnn: attention_cudnn.cu's; own: ours, not cuDNN's default; attention.cu)
   return m;
 }
 bool wgmma_fwd() { return wgmma_fwd_mode() != WG_OFF; }
@@ -259,7 +259,8 @@ int bwd_dq_mode() {
 // each batch of products (the same bits); LOCO_CUDA_ATTN_BWD=wgmma2: overlapped, with two warpgroups
 // per block sharing each Q/dO (dK/dV) or K/V (dQ) tile (the same bits). Other head dims and the RoPE
 // variants keep the tc2 kernels.
-// Unset, the backward runs wgmma2 at head_dim 128 on a GPU that runs wgmma (h200-7, 1b: dK/dV 23.5
+// Unset or `own`, where cuDNN's backward does not run (attention.cu: its default on an H100/H200 since
+// h200-8), our backward runs wgmma2 at head_dim 128 on a GPU that runs wgmma (h200-7, 1b: dK/dV 23.5
 // and dQ 15.5 ms per step against the tc2 kernels' 24.5 and 16.5), the tc2 kernels elsewhere: at
 // head_dim 64 wgmma2 was slower (10.1 against 8.0 ms per gpt2-124m step), and with RoPE in the
 // kernels (LOCO_CUDA_ROPE_FUSED, LOCO_CUDA_ROPE_BWD=fused) only the tc2 kernels have the tables.
@@ -268,11 +269,12 @@ WgMode wgmma_mode_env() {
   static const WgMode m =
       wgmma_env("LOCO_CUDA_ATTN_BWD", {WG_PIPE, WG_PIPE2, WG_SYNC, WG_PIPE2_SW, WG_PIPE2_ATOMIC, WG_PIPE2_ATOMIC_SW,
                                        WG_PIPE2_AREG, WG_PIPE2_AREG_SW, WG_PIPE2_ATOMIC_AREG, WG_PIPE2_MB, WG_PIPE2_MB_SW, WG_PIPE2_TMA},
-                {"fused", "partials", "atomic", "tc2", "cudnn", "cudnn-det"});  // (cudnn*: attention_cudnn.cu's, chosen in attention.cu)
+                {"fused", "partials", "atomic", "tc2", "cudnn", "cudnn-det", "own"});  // (cudnn*: attention_cudnn.cu's; own: our default kernels; attention.cu)
   return m;
 }
 WgMode wgmma_mode(int hd) {
-  static const bool set = getenv("LOCO_CUDA_ATTN_BWD") && *getenv("LOCO_CUDA_ATTN_BWD");
+  // (own: our kernels' defaults, as unset, without cuDNN's default)
+  static const bool set = getenv("LOCO_CUDA_ATTN_BWD") && *getenv("LOCO_CUDA_ATTN_BWD") && !env_is("LOCO_CUDA_ATTN_BWD", "own");
   if (set) return wgmma_mode_env();
   static const bool rope_in_kernels = env_is("LOCO_CUDA_ROPE_BWD", "fused") || env_is("LOCO_CUDA_ROPE_FUSED", "1");
   return hd == 128 && !rope_in_kernels && cuda_wgmma_here() ? WG_PIPE2 : WG_OFF;
