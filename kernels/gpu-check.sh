@@ -46,13 +46,12 @@
 #   parity_cecp, bench_*_cecp  optional: LOCO_CUDA_CE=cpasync (the bf16-logits cross-entropy with the
 #               whole row copied to shared memory by cp.async before the first wait; the same bits),
 #               the same checks
-#   parity_cudnnfwd, bench_*_cudnnfwd  optional: LOCO_CUDA_ATTN_FWD=cudnn (the attention forward through
-#               cuDNN's fused flash attention, loaded at run time; the backward ours), the same checks
-#   parity_cudnnbwd, bench_*_cudnnbwd, parity_cudnn, bench_*_cudnn  optional: LOCO_CUDA_ATTN_BWD=cudnn
-#               (its backward, our forward), and both, the same checks
-#   parity_cudnndet, bench_*_cudnndet  optional: LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det
-#               (both, the backward deterministic: gpu-parity requires the same bits twice)
-#   parity_cudnntorch, bench_*_cudnntorch  optional: both (as cudnn) from PyTorch's own cuDNN
+#   parity_own, bench_*_own  optional: LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own (this engine's own
+#               attention kernels, the default before h200-8; where cuDNN's attention is the default:
+#               an H100/H200 with libcudnn.so.9), the same checks
+#   parity_cudnn, bench_*_cudnn  optional: LOCO_CUDA_ATTN_BWD=cudnn (cuDNN's backward with dQ by atomic
+#               adds, not the default's deterministic one), the same checks
+#   parity_cudnntorch, bench_*_cudnntorch  optional: the default's settings from PyTorch's own cuDNN
 #               (LOCO_CUDNN_LIB=its wheel's libcudnn.so.9; skipped where it has none)
 #   parity_partials, bench_*_partials  optional: LOCO_CUDA_ATTN_BWD=partials (the fused backward's dQ
 #               shares stored as partials, added in order by a reduce kernel), the same checks
@@ -338,18 +337,14 @@ engine_variant() {
     skip_stage "bench_1b_$v" "parity_$v did not pass"
   fi
 }
-# first the attention through cuDNN's fused flash attention (libcudnn.so.9 loaded at run time), the
-# candidates h200-7's numbers favour most: its forward (our backward on its lse) ... Their gpu-parity
-# gets 150 s: it makes a plan per shape (eight), and a plan may compile its kernels first
+# first the attention: this engine's own kernels (the default before h200-8; on an H100/H200 with
+# libcudnn.so.9 the default is cuDNN's forward and deterministic backward since then), cuDNN's backward
+# with dQ by atomic adds, and the default from PyTorch's own cuDNN (its wheel's library, 9.19 beside the
+# system's 9.14 on the GPU machines in h200-8), where it has one: LOCO_CUDNN_LIB names it. The cuDNN
+# variants' gpu-parity gets 150 s: a plan per shape (eight), and a plan may compile its kernels first
 CUDNN_PARITY_BOX=150
-engine_variant cudnnfwd LOCO_CUDA_ATTN_FWD=cudnn build "$CUDNN_PARITY_BOX"
-# ... its backward (our forward), and both
-engine_variant cudnnbwd LOCO_CUDA_ATTN_BWD=cudnn build "$CUDNN_PARITY_BOX"
-engine_variant cudnn "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn" build "$CUDNN_PARITY_BOX"
-# ... both, with the deterministic backward (dQ from dP kept in cuDNN's workspace, no atomics)
-engine_variant cudnndet "LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det" build "$CUDNN_PARITY_BOX"
-# ... both again from PyTorch's own cuDNN (its wheel's library: 9.19 beside the system's 9.14 on the
-# GPU machines, and the one its SDPA numbers come from), where it has one: LOCO_CUDNN_LIB names it
+engine_variant own "LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own"
+engine_variant cudnn LOCO_CUDA_ATTN_BWD=cudnn build "$CUDNN_PARITY_BOX"
 TORCH_CUDNN=$(python3 - <<'PY' 2>/dev/null
 import os
 try:
@@ -364,7 +359,7 @@ for d in m.__path__:
 PY
 )
 if [[ -n "$TORCH_CUDNN" && "$TORCH_CUDNN" != *[[:space:]]* ]]; then
-  engine_variant cudnntorch "LOCO_CUDNN_LIB=$TORCH_CUDNN LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn" build "$CUDNN_PARITY_BOX"
+  engine_variant cudnntorch "LOCO_CUDNN_LIB=$TORCH_CUDNN" build "$CUDNN_PARITY_BOX"
 else
   optional parity_cudnntorch bench_124m_cudnntorch bench_1b_cudnntorch
   for st in parity_cudnntorch bench_124m_cudnntorch bench_1b_cudnntorch; do
@@ -472,24 +467,23 @@ PY
 }
 # attn_best STAGE CONFIG PREFIX GPU_BENCH_ARGS...: the fastest combination of the opt-ins measured above
 # for CONFIG, end to end, where it is a mix that no stage above ran: each attention kernel's best shape
-# and backward (attn_times: LOCO_CUDA_ATTN_ROWS=fwd,dq and the like), plus LOCO_CUDA_ROPE_BWD=fused
+# and backward (attn_times: LOCO_CUDA_ATTN_ROWS=fwd,dq and the like, on our own kernels: `own` for a
+# direction it leaves; nothing where our default kernels were the best), plus LOCO_CUDA_ROPE_BWD=fused
 # where PREFIX_ropebwd beat PREFIX (the default) and the backward is not a fused one (which cannot
 # take it), and LOCO_CUDA_CE=cpasync where PREFIX_cecp beat PREFIX; optional. The candidate for the next default, measured in the same run as the rest.
 attn_best() {
   local stage=$1 config=$2 prefix=$3 words
   shift 3
   optional "$stage"
-  words=$(python3 "$K/tools/attn_times.py" --env "$config" < "$LOGDIR/attn_times.out" 2>/dev/null)
-  if [[ "$words" != *LOCO_CUDA_ATTN_BWD* ]] && stage_ok "${prefix}_ropebwd" && faster "${prefix}_ropebwd" "$prefix"; then
+  words=
+  [[ -f "$LOGDIR/attn_times.out" ]] && words=$(python3 "$K/tools/attn_times.py" --env "$config" < "$LOGDIR/attn_times.out" 2>/dev/null)
+  if [[ " $words " != *" LOCO_CUDA_ATTN_BWD="* || " $words " == *" LOCO_CUDA_ATTN_BWD=own "* ]] && stage_ok "${prefix}_ropebwd" &&
+    faster "${prefix}_ropebwd" "$prefix"; then
     words="${words:+$words }LOCO_CUDA_ROPE_BWD=fused"
   fi
   # ... and the cross-entropy by cp.async where PREFIX_cecp beat PREFIX
   if stage_ok "${prefix}_cecp" && faster "${prefix}_cecp" "$prefix"; then
     words="${words:+$words }LOCO_CUDA_CE=cpasync"
-  fi
-  # ... and cuDNN's attention forward where PREFIX_cudnnfwd beat PREFIX and no forward was chosen above
-  if [[ "$words" != *LOCO_CUDA_ATTN_FWD* ]] && stage_ok "${prefix}_cudnnfwd" && faster "${prefix}_cudnnfwd" "$prefix"; then
-    words="${words:+$words }LOCO_CUDA_ATTN_FWD=cudnn"
   fi
   # the default, or one variant whose bench above ran: nothing new to measure
   local v measured=
@@ -641,8 +635,8 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
             "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
             "rope_bwd_fused": res(stage + "_ropebwd"), "ce_cpasync": res(stage + "_cecp"),
-            "cudnn_fwd": res(stage + "_cudnnfwd"), "cudnn_bwd": res(stage + "_cudnnbwd"), "cudnn": res(stage + "_cudnn"),
-            "cudnn_det": res(stage + "_cudnndet"), "cudnn_torch_lib": res(stage + "_cudnntorch"),
+            "own_attention": res(stage + "_own"), "cudnn_atomic_bwd": res(stage + "_cudnn"),
+            "cudnn_torch_lib": res(stage + "_cudnntorch"),
             "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
             "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd"),
             "wgmma2_bwd": res(stage + "_wgmma2bwd"), "wgmma2_fwd": res(stage + "_wgmma2fwd"),

@@ -7,6 +7,9 @@
 set -u
 bench=$1 out=$2
 shift 2
+# this engine's own kernels: cuDNN's attention is the default on an H100/H200 since h200-8 (a variable
+# set by the caller, such as LOCO_CUDA_ATTN_FWD=wgmma2, is kept)
+export LOCO_CUDA_ATTN_FWD=${LOCO_CUDA_ATTN_FWD:-own} LOCO_CUDA_ATTN_BWD=${LOCO_CUDA_ATTN_BWD:-own}
 one=$(mktemp)
 trap 'rm -f "$one"' EXIT
 # attn2_*: the mma.sync kernels; attn3_*: the wgmma ones (LOCO_CUDA_ATTN_FWD / _BWD=wgmma…);

@@ -72,6 +72,9 @@ FORWARD_ONLY_VARIANTS = ("wgmmafwd", "wgmma2fwd", "wgmmasyncfwd", "wgmma2swfwd",
 # tiles by TMA)
 FUSED_VARIANTS = ("fusedbwd", "partials", "wgmmabwd", "wgmmasync", "wgmma2bwd", "wgmma2swbwd", "tc2bwd", "atomicbwd",
                   "wgmma2atomicbwd", "wgmma2atomicswbwd", "wgmma2aregbwd", "wgmma2atomicaregbwd", "wgmma2mbbwd", "wgmma2mbswbwd", "wgmma2tmabwd")
+# every run times this engine's own kernels (attn2_*, attn3_*): where cuDNN's attention is the default
+# (an H100/H200 with libcudnn.so.9, since h200-8) a direction a variant leaves unset would run cuDNN's
+OWN = {"LOCO_CUDA_ATTN_FWD": "own", "LOCO_CUDA_ATTN_BWD": "own"}
 RUN_TIMEOUT_S = 45
 CONFIGS = ["gpt2-124m", "1b"]
 
@@ -140,7 +143,9 @@ def best(runs):
 def main(argv):
     if argv and argv[0] == "--env":  # the best combination's settings of one config, from attn_times' JSON line
         row = json.loads(sys.stdin.read().strip().splitlines()[-1]).get("best", {}).get(argv[1], {})
-        print(" ".join(f"{k}={v}" for k, v in row.get("env", {}).items()))
+        # (nothing where our default kernels are the best; else on our kernels, as the runs were timed)
+        env = {**OWN, **row["env"]} if row.get("env") else {}
+        print(" ".join(f"{k}={v}" for k, v in env.items()))
         return 0
     if argv and argv[0] == "--summarize":
         print(json.dumps({"tool": "attn-times", "ok": True, "runs": [dict(log=p, **summarize(p)) for p in argv[1:]]}))
@@ -157,7 +162,7 @@ def main(argv):
                    "gpu__time_duration.sum", "--csv", "--log-file", log, bench, "--config", config, "--tokens", "16384",
                    "--steps", "1", "--warmup", "0"]  # matmul tuning in the first step does not touch attention
             try:
-                r = subprocess.run(cmd, env=dict(os.environ, **VARIANTS[variant]), capture_output=True, text=True,
+                r = subprocess.run(cmd, env={**os.environ, **OWN, **VARIANTS[variant]}, capture_output=True, text=True,
                                    timeout=RUN_TIMEOUT_S)
                 err = None if r.returncode == 0 and os.path.exists(log) else (r.stderr or r.stdout)[-400:]
             except subprocess.TimeoutExpired:

@@ -4,7 +4,8 @@ after a GPU run, from gpu-check.sh's summaries (the JSON it prints and writes as
 several when one run took several calls, e.g. the second call with GPU_CHECK_ONLY). Markdown on stdout:
 
 - tokens/s per engine setting and config, with step time, MFU and the ratio to PyTorch's
-  torch.compile measured in the same run (the first summary that has it);
+  torch.compile measured in the same call (the summary's own; where it has none, the first summary's
+  that has it, marked "(torch.compile of summary N)");
 - each attention part per step (ms, Nsight Compute's kernel times summed per part: attn_times) per
   variant and config, with the change against that summary's default run;
 - wgmma_rate's TFLOP/s per mode, layout and warpgroups per SM;
@@ -36,11 +37,11 @@ def fmt(v, spec):
 
 def speed_table(summaries):
     out = []
-    torch = {}
-    for s in summaries:
+    first = {}  # config -> (summary number, torch.compile tokens/s): for a summary without its own
+    for i, s in enumerate(summaries, 1):
         for cfg, row in s.get("comparison", {}).items():
-            if isinstance(row, dict) and row.get("torch_compile_tokens_per_s") and cfg not in torch:
-                torch[cfg] = row["torch_compile_tokens_per_s"]
+            if isinstance(row, dict) and row.get("torch_compile_tokens_per_s") and cfg not in first:
+                first[cfg] = (i, row["torch_compile_tokens_per_s"])
     out.append("| summary | config | setting | tokens/s | step ms | MFU | / torch.compile |")
     out.append("|---|---|---|---|---|---|---|")
     for i, s in enumerate(summaries, 1):
@@ -49,14 +50,17 @@ def speed_table(summaries):
             if not isinstance(row, dict):
                 continue
             names = [k[len("engine_"):-len("_tokens_per_s")] for k in row if k.startswith("engine_") and k.endswith("_tokens_per_s")]
+            base, note = row.get("torch_compile_tokens_per_s"), ""
+            if not base and cfg in first:
+                base, note = first[cfg][1], f" (torch.compile of summary {first[cfg][0]})"
             for name in names:
                 tps = row.get(f"engine_{name}_tokens_per_s")
                 if tps is None:
                     continue
                 mfu = row.get(f"engine_{name}_mfu")
-                ratio = tps / torch[cfg] if cfg in torch else None
+                ratio = tps / base if base else None
                 out.append(f"| {i} | {cfg} | {name} | {tps / 1e3:.1f}k | {fmt(row.get(f'engine_{name}_step_ms'), '.2f')} | "
-                           f"{fmt(None if mfu is None else 100 * mfu, '.1f')} % | {fmt(ratio, '.3f')} |")
+                           f"{fmt(None if mfu is None else 100 * mfu, '.1f')} % | {fmt(ratio, '.3f')}{note if ratio else ''} |")
             if row.get("torch_compile_tokens_per_s"):
                 out.append(f"| {i} | {cfg} | PyTorch torch.compile | {row['torch_compile_tokens_per_s'] / 1e3:.1f}k | | | 1.000 |")
     return out
@@ -97,7 +101,9 @@ def checks(summaries):
     for i, s in enumerate(summaries, 1):
         cmp = s.get("comparison", {})
         for key, val in cmp.items():
-            if isinstance(val, bool) or (isinstance(val, dict) and all(isinstance(v, (bool, type(None))) for v in val.values())):
+            # (a check whose stages did not run in this call has only nulls: left out)
+            if isinstance(val, bool) or (isinstance(val, dict) and all(isinstance(v, (bool, type(None))) for v in val.values())
+                                         and any(v is not None for v in val.values())):
                 out.append(f"- summary {i}, `{key}`: {json.dumps(val)}")
         failed = [n for n, st in s.get("stages", {}).items() if isinstance(st, dict) and st.get("rc") not in (None, 0)]
         if failed:
@@ -136,12 +142,11 @@ def stage_tps(s, name):
 # variants that attn_times does not time (their kernels are not ours, or not attention), judged by a
 # part time of their gpu-bench run against the default bench's: a category of its step profile
 # (profile_ms), or the attention forward it times alone (attention_fwd_ms_per_step)
-# cuDNN's backward graph (the frontend's default) adds dQ atomically; its deterministic graph
-# (LOCO_CUDA_ATTN_BWD=cudnn-det, the cudnndet variant with cuDNN's forward) does not
-# (cudnntorch: cudnn's settings from PyTorch's own cuDNN library)
-NONDETERMINISTIC = ("cudnnbwd", "cudnn", "cudnntorch")
-PROFILED_VARIANTS = {"cecp": "crossentropy", "cudnnfwd": "attention_fwd", "cudnnbwd": "attention_bwd",
-                     "cudnn": "attention", "cudnndet": "attention", "cudnntorch": "attention"}
+# cuDNN's backward graph (the frontend's default; the cudnn variant, LOCO_CUDA_ATTN_BWD=cudnn) adds dQ
+# atomically; its deterministic graph (the default on an H100/H200 since h200-8) does not. own: this
+# engine's own attention kernels; cudnntorch: the default's settings from PyTorch's own cuDNN library
+NONDETERMINISTIC = ("cudnn",)
+PROFILED_VARIANTS = {"cecp": "crossentropy", "own": "attention", "cudnn": "attention_bwd", "cudnntorch": "attention"}
 
 
 def part_ms(result, part):
