@@ -122,6 +122,9 @@
 #   kernels_base  optional, with GPU_CHECK_BASELINE: the same for the baseline tree (ncu_base.csv.gz;
 #               comparison.kernels_vs_base puts each kernel's two times side by side)
 #   kernels_1b, kernels_1b_base  optional: the same two for a 1b step (comparison.kernels_vs_base_1b)
+#   timeline    optional: Nsight Systems' trace of one gpt2-124m forward and backward, and the GPU's idle
+#               time between its kernels (tools/gaps.py; timeline.csv in $OUT/gpu-check-extras.tar.gz);
+#               skipped where nsys is not installed
 #   attn_profile_1b  optional: attn_profile for 1b's kernels (head_dim 128; attn_ncu_1b.txt)
 #   attn_profile_1b_wgfwd  optional: the same for LOCO_CUDA_ATTN_FWD=wgmma2's forward (attn_ncu_1b_wgfwd.txt)
 #   torch       reference/bench.py  (PyTorch eager/compile baselines and PyTorch SparseLoCo)
@@ -536,6 +539,20 @@ ncu_step kernels "$K/build/gpu-bench" gpt2-124m "$LOGDIR/ncu.csv"
 [[ -n "$BASE" ]] && ncu_step kernels_base "$BASE/build/gpu-bench" gpt2-124m "$LOGDIR/ncu_base.csv"
 ncu_step kernels_1b "$K/build/gpu-bench" 1b "$LOGDIR/ncu_1b.csv"
 [[ -n "$BASE" ]] && ncu_step kernels_1b_base "$BASE/build/gpu-bench" 1b "$LOGDIR/ncu_1b_base.csv"
+# the time between kernels: Nsight Systems' trace of one gpt2-124m forward and backward (gpu-bench's
+# profiled step, cudaProfilerStart to Stop, after two steps), every kernel and copy at the clocks of a
+# real run, where ncu times one kernel at a time (h200-8: ncu's kernel sum was 2.4 ms under the events
+# around the same work). tools/gaps.py: the span, the GPU's busy time, the gaps and the longest ones
+# (timeline.csv in $OUT/gpu-check-extras.tar.gz); optional, and skipped where nsys is not installed
+optional timeline
+if command -v nsys > /dev/null 2>&1; then
+  run_stage timeline 90 bash -c "nsys profile --capture-range=cudaProfilerApi --capture-range-end=stop --trace=cuda \
+    --force-overwrite=true --output='$LOGDIR/timeline' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 \
+    --warmup 2 > /dev/null && nsys stats --report cuda_gpu_trace --format csv '$LOGDIR/timeline.nsys-rep' > '$LOGDIR/timeline.csv' \
+    && python3 '$K/tools/gaps.py' '$LOGDIR/timeline.csv'"
+else
+  skip_stage timeline "no nsys (Nsight Systems) on this machine"
+fi
 # the same for the baseline tree's attention kernels (attn_ncu_base.txt), so registers, occupancy
 # and time per kernel are compared in one run; optional
 [[ -n "$BASE" ]] && run_stage attn_profile_base 60 bash "$K/tools/attn_ncu.sh" "$BASE/build/gpu-bench" "$LOGDIR/attn_ncu_base.txt" --attn tc2
@@ -825,7 +842,7 @@ if [[ -n "${OUT:-}" ]]; then
   # everything else in ONE archive: the device tool brings back at most 8 files from $OUT, and a run
   # that wrote 23 (h200-7: an attn-times CSV per config and variant) lost its gpu-check.json
   extras=()
-  for f in ncu.csv ncu_base.csv ncu_1b.csv ncu_1b_base.csv attn_ncu.txt attn_ncu_1b.txt attn_ncu_1b_wgfwd.txt attn_ncu_base.txt; do
+  for f in ncu.csv ncu_base.csv ncu_1b.csv ncu_1b_base.csv timeline.csv attn_ncu.txt attn_ncu_1b.txt attn_ncu_1b_wgfwd.txt attn_ncu_base.txt; do
     [[ -f "$LOGDIR/$f" ]] && extras+=("$f")
   done
   for f in "$LOGDIR"/attn-times-*.csv; do [[ -f "$f" ]] && extras+=("$(basename "$f")"); done

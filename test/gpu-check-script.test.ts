@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from './helpers.js';
 
@@ -51,7 +51,7 @@ echo "{\\"tool\\":\\"wgmma-probe\\",\\"d_layout_ok\\":true,\\"a_regs_layout_ok\\
   writeFileSync(join(k, 'reference', 'model.py'), py(`{"tool": "reference", "ok": True}`));
   writeFileSync(join(k, 'tools', 'engine_session.py'), py(`{"tool": "engine-session", "ok": True}`));
   // the stages' own scripts run for real, on the stubs
-  for (const f of ['tune_repeat.py', 'attn_ncu.sh', 'attn_times.py', 'ncu_summary.py']) copyFileSync(join(ROOT, 'kernels', 'tools', f), join(k, 'tools', f));
+  for (const f of ['tune_repeat.py', 'attn_ncu.sh', 'attn_times.py', 'ncu_summary.py', 'gaps.py']) copyFileSync(join(ROOT, 'kernels', 'tools', f), join(k, 'tools', f));
   writeFileSync(
     join(k, 'reference', 'bench.py'),
     py(`{"tool": "torch-bench", "runs": [{"config": "gpt2-124m", "mode": "compile", "tokens_per_s": 500000, "mfu": 0.43},
@@ -74,6 +74,17 @@ for a in "$@"; do case "$a" in BUILD=*) b=\${a#BUILD=};; NVCCFLAGS_EXTRA=*) f=\$
 [[ "$b" == build-wgflip || "$b" == build-fat ]] || exit 2
 mkdir -p "${k}/$b" && for t in gpu-parity gpu-bench wgmma-probe; do cp "${k}/build/$t" "${k}/$b/$t"; done
 echo "$f" > "${k}/$b/flags"`);
+  // nsys: a report file for profile, and for stats its progress line and a GPU trace (ns): a copy,
+  // then two kernels 1.5 µs and 1 µs apart
+  script(join(bin, 'nsys'), `case "$1" in
+  profile) for a in "$@"; do case "$a" in --output=*) : > "\${a#--output=}.nsys-rep";; esac; done;;
+  stats) echo "Generating SQLite file timeline.sqlite from timeline.nsys-rep"
+    echo 'Start (ns),Duration (ns),CorrId,Name'
+    echo '1000,500,1,[CUDA memcpy Host-to-Device]'
+    echo '3000,10000,2,"embed_forward_vec_kernel(float4 *, const int *)"'
+    echo '14000,5000,3,rmsnorm_forward_vec_kernel';;
+  *) exit 2;;
+esac`);
   script(join(bin, 'ncu'), `
 args=" $* "; log=""; prev=""
 for a in "$@"; do [[ "$prev" == "--log-file" ]] && log=$a; prev=$a; done
@@ -349,11 +360,21 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(j.stages.bench_124m_own.cudnn, undefined);
   assert.equal(lines.filter((l) => l.includes('attention forward for B 16, T 1024')).length, 1, rep.stdout);
   assert.ok(lines.includes('- summary 1, `bench_124m`: loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: built in 1200 ms, 0-byte workspace, heuristics mode A 0 of 3 (engine 8)'), rep.stdout);
+  // the step's timeline: the GPU's idle time between its activities (tools/gaps.py on nsys's trace),
+  // in the summary, the report and the extras archive
+  const tl = j.stages.timeline.result;
+  assert.equal(tl.activities, 3);
+  assert.equal(tl.kernels, 2);
+  assert.ok(near(tl.span_ms, 0.018) && near(tl.busy_ms, 0.0155) && near(tl.gaps_ms, 0.0025) && near(tl.kernel_sum_ms, 0.015), JSON.stringify(tl));
+  assert.deepEqual(tl.largest.map((g: { us: number }) => g.us), [1.5, 1]);
+  assert.ok(lines.some((l) => l.startsWith('- summary 1, `timeline`: 0.003 ms of 0.018 between activities')), rep.stdout);
+  assert.ok(spawnSync('tar', ['tzf', join(out, 'gpu-check-extras.tar.gz')], { encoding: 'utf8' }).stdout.split('\n').includes('timeline.csv'));
   assert.ok(lines.includes('- summary 1, `wgmma_pp_same_as_plain`: {"fwd": true, "sw_fwd": true, "areg_sw_fwd": true, "ws_fwd": true, "ws_sw_fwd": true, "tma_fwd": true, "tma_k128_fwd": true}'), rep.stdout);
 });
 
 test('gpu-check.sh: a failing required stage fails the run (exit 1, "ok": false) and the later stages still run', () => {
   const t = fakeTree({ parityOk: false });
+  rmSync(join(t.bin, 'nsys'));  // (and a machine without Nsight Systems: its stage is skipped)
   const r = runCheck(t, join(t.root, 'out'));
   assert.equal(r.status, 1, r.stderr.slice(-2000));
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -362,6 +383,7 @@ test('gpu-check.sh: a failing required stage fails the run (exit 1, "ok": false)
   assert.equal(j.stages.bench_1b.result.tokens_per_s, 80_000);
   // a variant whose parity failed is not benchmarked nor profiled: no device time on it
   for (const s of ['bench_124m_rows32', 'bench_1b_rows32', 'bench_124m_fusedbwd', 'bench_1b_fusedbwd', 'bench_124m_logits32', 'bench_1b_ropebwd', 'bench_124m_partials']) assert.equal(j.stages[s].status, 'skipped', s);
+  assert.equal(j.stages.timeline.status, 'skipped');
   // no PyTorch cuDNN package on this path: its variant is recorded as skipped
   for (const s of ['parity_cudnntorch', 'bench_124m_cudnntorch', 'bench_1b_cudnntorch']) assert.equal(j.stages[s].status, 'skipped', s);
   assert.deepEqual(j.stages.attn_times.result.runs.map((r: { variant: string }) => r.variant), ['default', 'default']);

@@ -117,6 +117,13 @@ def checks(summaries):
                 if line not in seen:
                     seen.add(line)
                     out.append(f"- summary {i}, `{n}`: {line[:700]}")
+        # the step's timeline (gaps.py): the GPU's idle time between its activities
+        tl = (s.get("stages", {}).get("timeline") or {}).get("result") or {}
+        if tl.get("tool") == "gaps":
+            out.append(f"- summary {i}, `timeline`: {tl['gaps_ms']:.3f} ms of {tl['span_ms']:.3f} between activities "
+                       f"({tl['gap_per_boundary_us']:.2f} µs per boundary, {tl['activities']} activities, "
+                       f"kernels {tl['kernel_sum_ms']:.3f} ms); longest: "
+                       + ", ".join(f"{g['us']:.1f} µs before {g['before'][:60]}" for g in tl.get("largest", [])[:3]))
         out.append(f"- summary {i}: ok {json.dumps(s.get('ok'))}, device {s.get('device_name', '—')}")
     return out
 
