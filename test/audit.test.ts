@@ -76,6 +76,10 @@ test('audit reproduces a validator\'s window; a replaced payload is reported for
       peers,
       workDir: join(dir, 'work-v'),
       events: (e) => e.event === 'weights' && weightsEvents.push(e),
+      // a fixed evaluation draw per window (the default is crypto random): with a random one, a rare
+      // draw scored every miner 0, the validator set no weights, and the weights checks below had
+      // nothing to compare (a CI run on 2026-11-27)
+      nonce: (w) => new Uint8Array(createHash('sha256').update(`loco-audit-test-nonce-${w}`).digest()),
     });
     await Promise.all([...miners.map((x) => x.initModel()), validator.initModel()]);
     for (let w = B; w < B + 2; w++) {
@@ -93,6 +97,7 @@ test('audit reproduces a validator\'s window; a replaced payload is reported for
     // what the validator "set on chain" for window 1: its weights event, u16-normalised as the SDK does
     const wev = weightsEvents.at(-1) as Extract<LocoEvent, { event: 'weights' }>;
     const sent = normaliseWeights(wev.uids, wev.weights);
+    assert.ok(sent.uids.length > 0, `the validator set no weights: ${JSON.stringify(wev)}`);
     const onChain: ChainWeights = { block: 123, uids: sent.uids, values: sent.values };
 
     const audit = (chainWeights?: () => Promise<ChainWeights[]>): Promise<AuditReport> =>
