@@ -327,10 +327,6 @@ AttnImpl attention_impl() {
 bool attention_tc_enabled() { return attention_impl() != AttnImpl::Simple; }
 
 static bool rope_fused_opt_in();
-static bool env_unset(const char* var) {
-  const char* v = getenv(var);
-  return !v || !*v;
-}
 // cuDNN's attention (attention_cudnn.cu) is the default, its forward and its deterministic backward,
 // where LOCO_CUDA_ATTN_FWD / _BWD are unset on a compute capability 9.x GPU (H100, H200) and
 // libcudnn.so.9 loads: h200-8 (one H200) measured the whole step at 1.13x torch.compile's on

@@ -24,6 +24,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -575,6 +576,9 @@ Plans& g_bwd_plans = *new Plans;
 Plans& g_bwd_det_plans = *new Plans;
 
 enum class Direction { Forward, Backward, BackwardDeterministic };
+const char* direction_name(Direction dir) {
+  return dir == Direction::Forward ? "forward" : dir == Direction::Backward ? "backward" : "deterministic backward";
+}
 
 // the plan of `plans` for this shape, built at its first use
 Plan& plan_for(Plans& plans, Direction dir, int B, int Tn, int H, int hd) {
@@ -593,9 +597,7 @@ Plan& plan_for(Plans& plans, Direction dir, int B, int Tn, int H, int hd) {
   const long long build_ms =
       (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
   fprintf(stderr, "loco-engine: cuDNN %zu attention %s for B %d, T %d, %d heads of %d: built in %lld ms, %lld-byte workspace, %s\n",
-          g_dnn.version,
-          dir == Direction::Forward ? "forward" : dir == Direction::Backward ? "backward" : "deterministic backward", B, Tn, H,
-          hd, build_ms, (long long)it->second.workspace_bytes,
+          g_dnn.version, direction_name(dir), B, Tn, H, hd, build_ms, (long long)it->second.workspace_bytes,
           it->second.engine.c_str());
   return it->second;
 }
@@ -661,8 +663,7 @@ namespace {
 // The plan of one call, or (Optional) nullptr where cuDNN cannot run this shape: the reason is said
 // once per direction and shape, and the shape is not tried again
 Plan* plan_or_fallback(Plans& plans, Direction dir, int B, int Tn, int H, int hd, CudnnNeed need) {
-  static std::map<std::tuple<int, int, int, int, int>, bool>& refused = *new std::map<std::tuple<int, int, int, int, int>, bool>;
-  const char* what = dir == Direction::Forward ? "forward" : dir == Direction::Backward ? "backward" : "deterministic backward";
+  static std::set<std::tuple<int, int, int, int, int>>& refused = *new std::set<std::tuple<int, int, int, int, int>>;
   const auto key = std::make_tuple((int)dir, B, Tn, H, hd);
   if (need == CudnnNeed::Optional && refused.count(key)) return nullptr;
   std::string why;
@@ -679,9 +680,9 @@ Plan* plan_or_fallback(Plans& plans, Direction dir, int B, int Tn, int H, int hd
       why = e.what();
     }
   }
-  refused[key] = true;
+  refused.insert(key);
   fprintf(stderr, "loco-engine: cuDNN attention %s not used for B %d, T %d, %d heads of %d (this engine's kernels run): %s\n",
-          what, B, Tn, H, hd, why.c_str());
+          direction_name(dir), B, Tn, H, hd, why.c_str());
   return nullptr;
 }
 }  // namespace

@@ -274,7 +274,7 @@ WgMode wgmma_mode_env() {
 }
 WgMode wgmma_mode(int hd) {
   // (own: our kernels' defaults, as unset, without cuDNN's default)
-  static const bool set = getenv("LOCO_CUDA_ATTN_BWD") && *getenv("LOCO_CUDA_ATTN_BWD") && !env_is("LOCO_CUDA_ATTN_BWD", "own");
+  static const bool set = !env_unset("LOCO_CUDA_ATTN_BWD") && !env_is("LOCO_CUDA_ATTN_BWD", "own");
   if (set) return wgmma_mode_env();
   static const bool rope_in_kernels = env_is("LOCO_CUDA_ROPE_BWD", "fused") || env_is("LOCO_CUDA_ROPE_FUSED", "1");
   return hd == 128 && !rope_in_kernels && cuda_wgmma_here() ? WG_PIPE2 : WG_OFF;

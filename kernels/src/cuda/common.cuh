@@ -53,6 +53,11 @@ static inline bool env_is(const char* name, const char* value) {
   const char* v = getenv(name);
   return v && std::string(v) == value;
 }
+// ... not set, or set to the empty string (its default applies)
+static inline bool env_unset(const char* name) {
+  const char* v = getenv(name);
+  return !v || !*v;
+}
 
 // A kernel launched with more than 48 KB of dynamic shared memory must first raise its limit.
 template <typename K>
