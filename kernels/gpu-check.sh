@@ -46,6 +46,9 @@
 #   parity_cecp, bench_*_cecp  optional: LOCO_CUDA_CE=cpasync (the bf16-logits cross-entropy with the
 #               whole row copied to shared memory by cp.async before the first wait; the same bits),
 #               the same checks
+#   parity_graph, bench_*_graph  optional: LOCO_CUDA_GRAPH=1 (each micro-batch step captured as a CUDA
+#               graph at its second call and replayed from then on; step_graph.h), the same checks.
+#               Every gpu-parity also runs the same steps with and without graphs: comparison.graphs
 #   parity_own, bench_*_own  optional: LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own (this engine's own
 #               attention kernels, the default before h200-8; where cuDNN's attention is the default:
 #               an H100/H200 with libcudnn.so.9), the same checks
@@ -122,9 +125,10 @@
 #   kernels_base  optional, with GPU_CHECK_BASELINE: the same for the baseline tree (ncu_base.csv.gz;
 #               comparison.kernels_vs_base puts each kernel's two times side by side)
 #   kernels_1b, kernels_1b_base  optional: the same two for a 1b step (comparison.kernels_vs_base_1b)
-#   timeline    optional: Nsight Systems' trace of one gpt2-124m forward and backward, and the GPU's idle
+#   timeline    optional: Nsight Systems' trace of one whole gpt2-124m training step, and the GPU's idle
 #               time between its kernels (tools/gaps.py; timeline.csv in $OUT/gpu-check-extras.tar.gz);
-#               skipped where nsys is not installed
+#               timeline_graph the same with LOCO_CUDA_GRAPH=1 (timeline_graph.csv); skipped where
+#               nsys is not installed
 #   attn_profile_1b  optional: attn_profile for 1b's kernels (head_dim 128; attn_ncu_1b.txt)
 #   attn_profile_1b_wgfwd  optional: the same for LOCO_CUDA_ATTN_FWD=wgmma2's forward (attn_ncu_1b_wgfwd.txt)
 #   torch       reference/bench.py  (PyTorch eager/compile baselines and PyTorch SparseLoCo)
@@ -298,7 +302,8 @@ run_stage codec 60 "$K/build/codec-cuda" parity bench --reps 10
 BASE_ATTNS=${GPU_CHECK_BASELINE_ATTN:-tc2}
 # gpu-bench's arguments for the two configs, the same in every speed stage
 B124=(--config gpt2-124m --tokens 16384 --steps 8)
-B1B=(--config 1b --tokens 16384 --steps "${GPU_CHECK_1B_STEPS:-3}" --warmup 1)
+# (two warmup steps: with LOCO_CUDA_GRAPH=1 the second captures the step's graph, outside the timing)
+B1B=(--config 1b --tokens 16384 --steps "${GPU_CHECK_1B_STEPS:-3}" --warmup 2)
 run_stage bench_124m 45 "$K/build/gpu-bench" "${B124[@]}"
 if [[ -n "$BASE" ]]; then
   for a in $BASE_ATTNS; do
@@ -346,6 +351,8 @@ engine_variant() {
 # system's 9.14 on the GPU machines in h200-8), where it has one: LOCO_CUDNN_LIB names it. The cuDNN
 # variants' gpu-parity gets 150 s: a plan per shape (eight), and a plan may compile its kernels first
 CUDNN_PARITY_BOX=150
+# the step as CUDA graphs (step_graph.h; every gpu-parity also checks that graphs change no bit)
+engine_variant graph LOCO_CUDA_GRAPH=1
 engine_variant own "LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own"
 engine_variant cudnn LOCO_CUDA_ATTN_BWD=cudnn build "$CUDNN_PARITY_BOX"
 TORCH_CUDNN=$(python3 - <<'PY' 2>/dev/null
@@ -539,19 +546,27 @@ ncu_step kernels "$K/build/gpu-bench" gpt2-124m "$LOGDIR/ncu.csv"
 [[ -n "$BASE" ]] && ncu_step kernels_base "$BASE/build/gpu-bench" gpt2-124m "$LOGDIR/ncu_base.csv"
 ncu_step kernels_1b "$K/build/gpu-bench" 1b "$LOGDIR/ncu_1b.csv"
 [[ -n "$BASE" ]] && ncu_step kernels_1b_base "$BASE/build/gpu-bench" 1b "$LOGDIR/ncu_1b_base.csv"
-# the time between kernels: Nsight Systems' trace of one gpt2-124m forward and backward (gpu-bench's
-# profiled step, cudaProfilerStart to Stop, after two steps), every kernel and copy at the clocks of a
-# real run, where ncu times one kernel at a time (h200-8: ncu's kernel sum was 2.4 ms under the events
-# around the same work). tools/gaps.py: the span, the GPU's busy time, the gaps and the longest ones
-# (timeline.csv in $OUT/gpu-check-extras.tar.gz); optional, and skipped where nsys is not installed
-optional timeline
+# the time between kernels: Nsight Systems' trace of one whole gpt2-124m training step (gpu-bench
+# --trace-timed: cudaProfilerStart to Stop around the last timed step, after two warmup steps), every
+# kernel and copy at the clocks of a real run, where ncu times one kernel at a time (h200-8: ncu's
+# kernel sum was 2.4 ms under the events around the same work). tools/gaps.py: the span, the GPU's
+# busy time, the gaps and the longest ones (timeline.csv in $OUT/gpu-check-extras.tar.gz).
+# timeline_graph: the same step as CUDA graphs (LOCO_CUDA_GRAPH=1; each graph's kernels traced one by
+# one). Optional, and skipped where nsys is not installed
+timeline_stage() {  # timeline_stage STAGE NAME [VAR=VALUE]
+  run_stage "$1" 90 bash -c "env ${3:-} nsys profile --capture-range=cudaProfilerApi --capture-range-end=stop --trace=cuda \
+    --cuda-graph-trace=node --force-overwrite=true --output='$LOGDIR/$2' '$K/build/gpu-bench' --config gpt2-124m \
+    --tokens 16384 --steps 1 --warmup 2 --trace-timed > /dev/null \
+    && nsys stats --report cuda_gpu_trace --format csv '$LOGDIR/$2.nsys-rep' > '$LOGDIR/$2.csv' \
+    && python3 '$K/tools/gaps.py' '$LOGDIR/$2.csv'"
+}
+optional timeline timeline_graph
 if command -v nsys > /dev/null 2>&1; then
-  run_stage timeline 90 bash -c "nsys profile --capture-range=cudaProfilerApi --capture-range-end=stop --trace=cuda \
-    --force-overwrite=true --output='$LOGDIR/timeline' '$K/build/gpu-bench' --config gpt2-124m --tokens 16384 --steps 1 \
-    --warmup 2 > /dev/null && nsys stats --report cuda_gpu_trace --format csv '$LOGDIR/timeline.nsys-rep' > '$LOGDIR/timeline.csv' \
-    && python3 '$K/tools/gaps.py' '$LOGDIR/timeline.csv'"
+  timeline_stage timeline timeline
+  timeline_stage timeline_graph timeline_graph LOCO_CUDA_GRAPH=1
 else
   skip_stage timeline "no nsys (Nsight Systems) on this machine"
+  skip_stage timeline_graph "no nsys (Nsight Systems) on this machine"
 fi
 # the same for the baseline tree's attention kernels (attn_ncu_base.txt), so registers, occupancy
 # and time per kernel are compared in one run; optional
@@ -652,7 +667,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
             "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
             "rope_bwd_fused": res(stage + "_ropebwd"), "ce_cpasync": res(stage + "_cecp"),
-            "own_attention": res(stage + "_own"), "cudnn_atomic_bwd": res(stage + "_cudnn"),
+            "own_attention": res(stage + "_own"), "graphs": res(stage + "_graph"), "cudnn_atomic_bwd": res(stage + "_cudnn"),
             "cudnn_torch_lib": res(stage + "_cudnntorch"),
             "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
             "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd"),
@@ -733,6 +748,11 @@ cmp["reference"] = {"ok": ref.get("ok"), "grads_cpu_max_rel": (ref.get("grads") 
                     "losses": ref.get("losses")}
 par = res("parity")
 cmp["engine_parity"] = {"ok": par.get("ok"), "failures": par.get("failures")}
+# CUDA graphs: gpu-parity's check that replayed steps give the eager steps' bits (tiny and gpt2-124m
+# shapes), and what the benches with LOCO_CUDA_GRAPH=1 captured, launched and why a capture failed
+cmp["graphs"] = {"parity_tiny": par.get("graphs"), "parity_124m": res("parity_124m").get("graphs"),
+                 "parity_graph_ok": res("parity_graph").get("ok"),
+                 "bench_124m": res("bench_124m_graph").get("graphs"), "bench_1b": res("bench_1b_graph").get("graphs")}
 # 32 rows per warp must give the 16-row kernels' bits (the same sums in the same order): the
 # checksums of gpu-parity's attention cases, default run against the LOCO_CUDA_ATTN_ROWS=32 run
 f16, f32 = res("parity_124m").get("attention_tc2_fnv1a"), res("parity_rows32").get("attention_tc2_fnv1a")
@@ -842,7 +862,7 @@ if [[ -n "${OUT:-}" ]]; then
   # everything else in ONE archive: the device tool brings back at most 8 files from $OUT, and a run
   # that wrote 23 (h200-7: an attn-times CSV per config and variant) lost its gpu-check.json
   extras=()
-  for f in ncu.csv ncu_base.csv ncu_1b.csv ncu_1b_base.csv timeline.csv attn_ncu.txt attn_ncu_1b.txt attn_ncu_1b_wgfwd.txt attn_ncu_base.txt; do
+  for f in ncu.csv ncu_base.csv ncu_1b.csv ncu_1b_base.csv timeline.csv timeline_graph.csv attn_ncu.txt attn_ncu_1b.txt attn_ncu_1b_wgfwd.txt attn_ncu_base.txt; do
     [[ -f "$LOGDIR/$f" ]] && extras+=("$f")
   done
   for f in "$LOGDIR"/attn-times-*.csv; do [[ -f "$f" ]] && extras+=("$(basename "$f")"); done

@@ -29,16 +29,17 @@ tps=${tps124}; [[ "$*" == *"--config 1b"* ]] && tps=${tps1b}
 [[ "$*" == *"--attn tc "* || "$*" == *"--attn tc" ]] && tps=$((tps + 1000))
 [[ "\${LOCO_CUDA_ROPE_BWD:-}" == fused ]] && tps=$((tps + 5000))
 [[ "\${LOCO_CUDA_CE:-}" == cpasync ]] && tps=$((tps + 2000))
+g=false; [[ "\${LOCO_CUDA_GRAPH:-}" == 1 ]] && g=true && tps=$((tps + 3000))
 [[ -z "\${LOCO_CUDA_ATTN_FWD:-}" ]] && echo "loco-engine: cuDNN 91400 attention forward for B 16, T 1024, 12 heads of 64: built in 1200 ms, 0-byte workspace, heuristics mode A 0 of 3 (engine 8)" >&2
 [[ -n "\${LOCO_CUDA_GEMM_TUNE_CACHE:-}" ]] && printf 'loco-gemm-tune 1\\nkey 0 %s\\n' "$(printf '0%.0s' {1..16})" > "$LOCO_CUDA_GEMM_TUNE_CACHE"
-echo "{\\"tool\\":\\"gpu-bench\\",\\"cudnn_lib\\":\\"\${LOCO_CUDNN_LIB:-}\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"args\\":\\"$*\\",\\"bin\\":\\"$0\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}/\${LOCO_CUDA_ATTN_FWD:-}/\${LOCO_CUDA_CE:-}\\"}"`;
+echo "{\\"tool\\":\\"gpu-bench\\",\\"cudnn_lib\\":\\"\${LOCO_CUDNN_LIB:-}\\",\\"tokens_per_s\\":$tps,\\"mfu\\":0.3,\\"step_ms\\":40,\\"loss_first\\":10.5,\\"loss_last\\":9.25,\\"ok\\":true,\\"graphs\\":{\\"enabled\\":$g,\\"captured\\":1,\\"launched\\":9,\\"capture_failures\\":0},\\"args\\":\\"$*\\",\\"bin\\":\\"$0\\",\\"attn_env\\":\\"\${LOCO_CUDA_ATTN_ROWS:-}/\${LOCO_CUDA_ATTN_BWD:-}/\${LOCO_CUDA_ROPE_BWD:-}/\${LOCO_CUDA_ATTN_FWD:-}/\${LOCO_CUDA_CE:-}\\"}"`;
   script(join(k, 'build', 'gpu-bench'), bench(400_000, 80_000));
   // gpu-parity: the per-precision numbers differ only under LOCO_CUDA_LOGITS=fp32 (and under
   // LOCO_CUDA_ATTN_BWD=wgmma-sync or wgmma2 where STUB_SYNC_DIFFERS is set)
   script(join(k, 'build', 'gpu-parity'), `loss=10.5; [[ "\${LOCO_CUDA_LOGITS:-}" == fp32 ]] && loss=10.25
 [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma-sync && -n "\${STUB_SYNC_DIFFERS:-}" ]] && loss=10.4
 [[ "\${LOCO_CUDA_ATTN_BWD:-}" == wgmma2 && -n "\${STUB_SYNC_DIFFERS:-}" ]] && loss=10.3
-echo "{\\"tool\\":\\"gpu-parity\\",\\"bin\\":\\"$0\\",\\"ok\\":${opts.parityOk},\\"failures\\":[],\\"attention_tc2_fnv1a\\":\\"00c0ffee00c0ffee\\",\\"precisions\\":{\\"bf16\\":{\\"loss\\":$loss}}}"`);
+echo "{\\"tool\\":\\"gpu-parity\\",\\"bin\\":\\"$0\\",\\"ok\\":${opts.parityOk},\\"failures\\":[],\\"attention_tc2_fnv1a\\":\\"00c0ffee00c0ffee\\",\\"graphs\\":{\\"captured\\":3,\\"launched\\":6,\\"capture_failures\\":0,\\"bit_identical\\":true,\\"ok\\":true},\\"precisions\\":{\\"bf16\\":{\\"loss\\":$loss}}}"`);
   // wgmma-probe: the MN-major strides run the other way than the kernels read them (kernel_layout_ok
   // false); built with the probe's readings (build-wgflip, the stub make below) it says they hold
   script(join(k, 'build', 'wgmma-probe'), `lok=false; [[ "$0" == *build-wgflip* ]] && lok=true
@@ -77,7 +78,8 @@ echo "$f" > "${k}/$b/flags"`);
   // nsys: a report file for profile, and for stats its progress line and a GPU trace (ns): a copy,
   // then two kernels 1.5 µs and 1 µs apart
   script(join(bin, 'nsys'), `case "$1" in
-  profile) for a in "$@"; do case "$a" in --output=*) : > "\${a#--output=}.nsys-rep";; esac; done;;
+  profile) [[ " $* " == *" --trace-timed "* && " $* " == *" --cuda-graph-trace=node "* ]] || exit 3
+    for a in "$@"; do case "$a" in --output=*) : > "\${a#--output=}.nsys-rep";; esac; done;;
   stats) echo "Generating SQLite file timeline.sqlite from timeline.nsys-rep"
     echo 'Start (ns),Duration (ns),CorrId,Name'
     echo '1000,500,1,[CUDA memcpy Host-to-Device]'
@@ -179,7 +181,7 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'gpu-check.json'), 'utf8')), j);
   assert.ok(existsSync(join(out, 'gpu-check.log')));
   const stages = Object.keys(j.stages);
-  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_cecp', 'bench_124m_cecp', 'bench_1b_cecp', 'parity_own', 'bench_124m_own', 'bench_1b_own', 'parity_cudnn', 'bench_124m_cudnn', 'bench_1b_cudnn', 'parity_cudnntorch', 'bench_124m_cudnntorch', 'parity_partials', 'bench_1b_partials', 'parity_atomicbwd', 'bench_1b_atomicbwd', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd', 'parity_wgmmasyncfwd', 'bench_1b_wgmmasyncfwd', 'parity_wgmma2swfwd', 'bench_124m_wgmma2swfwd', 'parity_wgmma2swbwd', 'bench_1b_wgmma2swbwd', 'parity_tc2bwd', 'bench_1b_tc2bwd', 'parity_wgmma2atomicbwd', 'bench_1b_wgmma2atomicbwd', 'parity_wgmma2k128fwd', 'bench_124m_wgmma2k128fwd', 'parity_wgmma2atomicswbwd', 'bench_1b_wgmma2atomicswbwd', 'parity_wgmma2k128swfwd', 'bench_124m_wgmma2k128swfwd', 'parity_wgmma2aregfwd', 'bench_1b_wgmma2aregfwd', 'parity_wgmma2aregswfwd', 'bench_124m_wgmma2aregswfwd', 'parity_wgmma2aregbwd', 'bench_124m_wgmma2aregbwd', 'parity_wgmma2atomicaregbwd', 'bench_124m_wgmma2atomicaregbwd', 'parity_wgmma2ppfwd', 'bench_1b_wgmma2ppfwd', 'parity_wgmma2ppswfwd', 'bench_124m_wgmma2ppswfwd', 'parity_wgmma2mbbwd', 'bench_1b_wgmma2mbbwd', 'parity_wgmma2mbswbwd', 'bench_124m_wgmma2mbswbwd', 'parity_wgmma2pparegswfwd', 'bench_1b_wgmma2pparegswfwd', 'parity_wgmma2wsfwd', 'bench_1b_wgmma2wsfwd', 'parity_wgmma2wsswfwd', 'bench_124m_wgmma2wsswfwd', 'parity_wgmma2tmafwd', 'bench_1b_wgmma2tmafwd', 'parity_wgmma2tmak128fwd', 'bench_1b_wgmma2tmak128fwd', 'parity_wgmma2tmabwd', 'bench_1b_wgmma2tmabwd']) {
+  for (const s of ['parity', 'parity_124m', 'bench_124m', 'bench_124m_base_tc2', 'bench_124m_base_tc', 'bench_1b_base_tc', 'torch', 'bench_124m_heur', 'parity_fusedbwd', 'bench_1b_fusedbwd', 'parity_rows32', 'bench_124m_rows32', 'bench_1b_rows32', 'attn_profile_base', 'parity_logits32', 'bench_1b_logits32', 'parity_normreread', 'bench_1b_normreread', 'parity_ropebwd', 'bench_124m_ropebwd', 'parity_cecp', 'bench_124m_cecp', 'bench_1b_cecp', 'parity_own', 'bench_124m_own', 'bench_1b_own', 'parity_cudnn', 'bench_124m_cudnn', 'bench_1b_cudnn', 'parity_cudnntorch', 'bench_124m_cudnntorch', 'parity_partials', 'bench_1b_partials', 'parity_atomicbwd', 'bench_1b_atomicbwd', 'parity_wgmmabwd', 'bench_124m_wgmmabwd', 'parity_wgmmasync', 'bench_1b_wgmmasync', 'parity_wgmmafwd', 'bench_124m_wgmmafwd', 'parity_wgmma2bwd', 'bench_1b_wgmma2bwd', 'parity_wgmma2fwd', 'bench_124m_wgmma2fwd', 'parity_wgmmasyncfwd', 'bench_1b_wgmmasyncfwd', 'parity_wgmma2swfwd', 'bench_124m_wgmma2swfwd', 'parity_wgmma2swbwd', 'bench_1b_wgmma2swbwd', 'parity_tc2bwd', 'bench_1b_tc2bwd', 'parity_wgmma2atomicbwd', 'bench_1b_wgmma2atomicbwd', 'parity_wgmma2k128fwd', 'bench_124m_wgmma2k128fwd', 'parity_wgmma2atomicswbwd', 'bench_1b_wgmma2atomicswbwd', 'parity_wgmma2k128swfwd', 'bench_124m_wgmma2k128swfwd', 'parity_wgmma2aregfwd', 'bench_1b_wgmma2aregfwd', 'parity_wgmma2aregswfwd', 'bench_124m_wgmma2aregswfwd', 'parity_wgmma2aregbwd', 'bench_124m_wgmma2aregbwd', 'parity_wgmma2atomicaregbwd', 'bench_124m_wgmma2atomicaregbwd', 'parity_wgmma2ppfwd', 'bench_1b_wgmma2ppfwd', 'parity_wgmma2ppswfwd', 'bench_124m_wgmma2ppswfwd', 'parity_wgmma2mbbwd', 'bench_1b_wgmma2mbbwd', 'parity_wgmma2mbswbwd', 'bench_124m_wgmma2mbswbwd', 'parity_wgmma2pparegswfwd', 'bench_1b_wgmma2pparegswfwd', 'parity_wgmma2wsfwd', 'bench_1b_wgmma2wsfwd', 'parity_wgmma2wsswfwd', 'bench_124m_wgmma2wsswfwd', 'parity_wgmma2tmafwd', 'bench_1b_wgmma2tmafwd', 'parity_wgmma2tmak128fwd', 'bench_1b_wgmma2tmak128fwd', 'parity_wgmma2tmabwd', 'bench_1b_wgmma2tmabwd', 'parity_graph', 'bench_124m_graph', 'bench_1b_graph', 'timeline_graph']) {
     assert.ok(stages.includes(s), `stage ${s} missing: ${stages.join(' ')}`);
   }
   assert.equal(j.stages.build.status, 'skipped');
@@ -348,7 +350,9 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   // three attention settings attn_times does not time (judged by their benches' part times); the stub
   // benches are all equal: keep the default
   const decided = lines.filter((l) => /^\| 1 \| (gpt2-124m|1b) \| [a-z0-9]+ \| (passed|failed|not run) \|/.test(l) && !l.includes('| best |'));
-  assert.equal(decided.length, at.runs.filter((r: { variant: string }) => r.variant !== 'default').length + 8, rep.stdout);
+  assert.equal(decided.length, at.runs.filter((r: { variant: string }) => r.variant !== 'default').length + 10, rep.stdout);
+  // CUDA graphs are judged by the whole step (the stub's step_ms is the same: keep the default)
+  assert.equal(decided.filter((l) => l.includes('| graph | passed | step | 40.00 | 40.00 | 1.008 |')).length, 1, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| cecp | passed | crossentropy |')).length, 2, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| own | passed | attention |')).length, 2, rep.stdout);
   assert.equal(decided.filter((l) => l.includes('| cudnn | passed | attention_bwd |')).length, 2, rep.stdout);
@@ -369,6 +373,18 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.deepEqual(tl.largest.map((g: { us: number }) => g.us), [1.5, 1]);
   assert.ok(lines.some((l) => l.startsWith('- summary 1, `timeline`: 0.003 ms of 0.018 between activities')), rep.stdout);
   assert.ok(spawnSync('tar', ['tzf', join(out, 'gpu-check-extras.tar.gz')], { encoding: 'utf8' }).stdout.split('\n').includes('timeline.csv'));
+  // ... and the same step as CUDA graphs
+  assert.equal(j.stages.timeline_graph.result.activities, 3);
+  assert.ok(lines.some((l) => l.startsWith('- summary 1, `timeline_graph`: 0.003 ms of 0.018 between activities')), rep.stdout);
+  assert.ok(extras.includes('timeline_graph.csv'), extras.join(' '));
+  // CUDA graphs: gpu-parity's bit-for-bit check and the benches' counts reach the summary and the report
+  assert.equal(j.stages.bench_124m_graph.result.graphs.enabled, true);
+  assert.equal(j.stages.bench_124m.result.graphs.enabled, false);
+  assert.equal(j.comparison.graphs.parity_124m.bit_identical, true);
+  assert.equal(j.comparison.graphs.parity_graph_ok, true);
+  assert.deepEqual(j.comparison.graphs.bench_1b, { enabled: true, captured: 1, launched: 9, capture_failures: 0 });
+  assert.equal(j.comparison['gpt2-124m'].engine_graphs_tokens_per_s, 403_000);
+  assert.ok(lines.some((l) => l.startsWith('- summary 1, `graphs`: {"parity_tiny": {"captured": 3')), rep.stdout);
   assert.ok(lines.includes('- summary 1, `wgmma_pp_same_as_plain`: {"fwd": true, "sw_fwd": true, "areg_sw_fwd": true, "ws_fwd": true, "ws_sw_fwd": true, "tma_fwd": true, "tma_k128_fwd": true}'), rep.stdout);
 });
 

@@ -1,10 +1,15 @@
 // build/gpu-bench: training throughput of the CUDA backend (docs/cuda.md, "Benchmark").
 //   gpu-bench --config gpt2-124m|1b --tokens 16384 --steps N [--micro B] [--warmup 2] [--precision bf16]
+//             [--trace-timed]
 // Trains N timed steps (after `warmup` untimed ones) of `tokens` tokens each on synthetic data —
 // x uniform over the vocabulary, y = (31·x + 7) mod vocab_size, a mapping the model can learn, so
 // the loss visibly falls — as micro-batches of `micro` sequences with gradient accumulation,
 // grad-norm clipping at 1 and AdamW, exactly as the engine's `train` does. Prints ONE JSON line.
 // MFU counts 6·N·tokens + 12·L·d·T·tokens (attention, PaLM convention) against the dense bf16 peak.
+// cudaProfilerStart/Stop (the range `ncu --profile-from-start off` and `nsys --capture-range=
+// cudaProfilerApi` record) go around the profiled step after the timed ones, or with --trace-timed
+// around the last timed step instead: a step as it runs, without the profile's events between
+// launches and with CUDA graphs where they are on (gpu-check.sh's timeline stages).
 #include <cuda_profiler_api.h>
 #include <cuda_runtime.h>
 
@@ -23,6 +28,7 @@ int main(int argc, char** argv) {
   std::string config = "gpt2-124m", precision = "bf16";
   long tokens = 16384;
   int steps = 10, micro = 0, warmup = 2, T = 0;
+  bool trace_timed = false;
   double lr = 3e-4;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
@@ -38,6 +44,7 @@ int main(int argc, char** argv) {
     else if (a == "--seq") T = atoi(val().c_str());
     else if (a == "--precision") precision = val();
     else if (a == "--lr") lr = atof(val().c_str());
+    else if (a == "--trace-timed") trace_timed = true;
     else if (a == "--attn") setenv("LOCO_CUDA_ATTN", val().c_str(), 1);  // tc2 | simple
     else fail_json("gpu-bench", "unknown argument " + a);
   }
@@ -74,6 +81,8 @@ int main(int argc, char** argv) {
         cudaDeviceSynchronize();
         t0 = std::chrono::steady_clock::now();
       }
+      const bool traced = trace_timed && step == total - 1;
+      if (traced) cudaProfilerStart();
       for (size_t i = 0; i < x.size(); i++) {
         x[i] = (int)(splitmix64(s) % (uint64_t)cfg.vocab_size);
         y[i] = (int)((31ULL * x[i] + 7) % (uint64_t)cfg.vocab_size);
@@ -86,6 +95,10 @@ int main(int argc, char** argv) {
       const double g = std::sqrt(be->grad_norm_sq());
       const float gs = g > 1.0 ? (float)(1.0 / (g + 1e-6)) : 1.0f;
       be->optimizer_step(h, (float)lr, gs, step + 1);
+      if (traced) {
+        cudaDeviceSynchronize();  // the range ends after the step's last kernel
+        cudaProfilerStop();
+      }
       losses.push_back(loss / (double)tokens);
     }
     cudaDeviceSynchronize();
@@ -94,12 +107,12 @@ int main(int argc, char** argv) {
     Json prof = Json::object();
     {
       cuda_profile_enable(true);
-      cudaProfilerStart();  // `ncu --profile-from-start off` profiles this step only
+      if (!trace_timed) cudaProfilerStart();  // `ncu --profile-from-start off` profiles this step only
       be->zero_grad();
       const float scale = (float)(1.0 / (double)tokens);
       for (int a = 0; a < accum; a++)
         be->forward_backward(&x[(size_t)a * micro * T], &y[(size_t)a * micro * T], micro, T, scale);
-      cudaProfilerStop();
+      if (!trace_timed) cudaProfilerStop();
       cuda_profile_enable(false);
       double sum = 0;
       for (auto& kv : cuda_profile_take()) {
@@ -168,6 +181,18 @@ int main(int argc, char** argv) {
     j.set("peak_mem_bytes", (double)(total_b - free_b));
     j.set("allocator_peak_bytes", (double)cuda_allocated_peak_bytes());
     j.set("profile_ms", prof);
+    {
+      // CUDA graphs (LOCO_CUDA_GRAPH=1): each micro-batch shape is captured at its second step (in the
+      // warmup when warmup >= 2), so the timed steps replay it
+      const CudaGraphStats gs = cuda_graph_stats();
+      Json gj = Json::object();
+      gj.set("enabled", cuda_graph_enabled());
+      gj.set("captured", (double)gs.captured);
+      gj.set("launched", (double)gs.launched);
+      gj.set("capture_failures", (double)gs.failed);
+      if (gs.failed > 0) gj.set("last_failure", gs.last_failure);
+      j.set("graphs", gj);
+    }
     j.set("attention_fwd_ms_per_step", att_fwd_ms);
     j.set("attention_bwd_ms_per_step", att_bwd_ms);
     j.set("loss_first", losses.front());

@@ -240,6 +240,91 @@ Json check_attention_tc(bool& ok, Json& failures, uint64_t& fnv) {
   return arr;
 }
 
+// CUDA graphs (step_graph.h) against the same calls launched one by one, on the bf16 backend: three
+// AdamW steps of two accumulated micro-batches and an eval each (so the keys "overwrite", "add" and
+// "forward only" are each run eagerly, captured, then replayed), every loss and the last gradients
+// and parameters compared bit for bit. Graphs must change no bit where two eager runs agree (where
+// they do not, an attention with atomic adds, the bf16 tolerance applies). A capture that fails is
+// reported (the engine falls back to launching) and does not fail the check; different numbers do.
+struct GraphRun {
+  std::vector<double> losses;
+  std::vector<float> grads, params;
+};
+GraphRun graph_run(const Config& cfg, const std::vector<float>& p0, const std::vector<int>& x, const std::vector<int>& y,
+                   int B, int T, float lr, bool graphs) {
+  const bool was = cuda_graph_enabled();
+  cuda_graph_enable(graphs);
+  GraphRun r;
+  {
+    auto be = make_cuda_backend("bf16");
+    be->configure(cfg);
+    be->write_params(p0.data());
+    be->write_optimizer(nullptr, nullptr);
+    const float scale = 1.0f / (float)(2 * B * T);
+    AdamWHyper h;
+    for (int t = 1; t <= 3; t++) {
+      be->zero_grad();
+      r.losses.push_back(be->forward_backward(x.data(), y.data(), B, T, scale));
+      r.losses.push_back(be->forward_backward(x.data(), y.data(), B, T, scale));
+      r.grads.resize(be->num_params());
+      be->read_grads(r.grads.data());
+      const double g = std::sqrt(be->grad_norm_sq());
+      be->optimizer_step(h, lr, g > 1.0 ? (float)(1.0 / (g + 1e-6)) : 1.0f, t);
+      r.losses.push_back(be->forward_loss(x.data(), y.data(), B, T));
+    }
+    r.params.resize(be->num_params());
+    be->read_params(r.params.data());
+  }
+  cuda_graph_enable(was);
+  return r;
+}
+Json check_graphs(const Config& cfg, const std::vector<float>& p0, const std::vector<int>& x, const std::vector<int>& y,
+                  int B, int T, float lr, bool& ok, Json& failures) {
+  const CudaGraphStats before = cuda_graph_stats();
+  const GraphRun eager1 = graph_run(cfg, p0, x, y, B, T, lr, false);
+  const GraphRun graphs = graph_run(cfg, p0, x, y, B, T, lr, true);
+  const GraphRun eager2 = graph_run(cfg, p0, x, y, B, T, lr, false);
+  const CudaGraphStats after = cuda_graph_stats();
+  auto same = [](const GraphRun& a, const GraphRun& b) {
+    return a.losses == b.losses && a.grads.size() == b.grads.size() &&
+           std::memcmp(a.grads.data(), b.grads.data(), 4 * a.grads.size()) == 0 &&
+           std::memcmp(a.params.data(), b.params.data(), 4 * a.params.size()) == 0;
+  };
+  Json j = Json::object();
+  const bool deterministic = same(eager1, eager2);
+  const long captured = after.captured - before.captured, launched = after.launched - before.launched,
+             failed = after.failed - before.failed;
+  j.set("captured", (double)captured);
+  j.set("launched", (double)launched);
+  j.set("capture_failures", (double)failed);
+  if (failed > 0) j.set("last_failure", after.last_failure);
+  j.set("eager_repeat_bit_identical", deterministic);
+  const bool bits = same(graphs, eager1);
+  j.set("bit_identical", bits);
+  if (deterministic) {
+    if (!bits) {
+      ok = false;
+      failures.push(Json("graphs: the steps replayed as CUDA graphs differ from the same steps launched one by one"));
+    }
+  } else {
+    Cmp c = compare(graphs.grads.data(), eager1.grads.data(), eager1.grads.size());
+    j.set("grads_rel_err", c.rel);
+    if (!(c.rel <= TOL_BF16.grad_rel)) {
+      ok = false;
+      failures.push(Json("graphs: gradients rel err " + std::to_string(c.rel) + " against the eager steps"));
+    }
+  }
+  // with no failed capture, every key (overwrite, add, forward only) is captured once and replayed in
+  // steps 2 and 3: fewer launches means a step ran eagerly where it should not have
+  if (failed == 0 && (captured != 3 || launched != 6)) {
+    ok = false;
+    failures.push(Json("graphs: " + std::to_string(captured) + " captured and " + std::to_string(launched) +
+                       " launched, expected 3 and 6"));
+  }
+  j.set("ok", ok);
+  return j;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -449,6 +534,11 @@ int main(int argc, char** argv) {
     }
     out.set("loss_cuda_fp32", loss_fp32);
     out.set("loss_cuda_bf16", loss_bf16);
+    {
+      bool graphs_ok = true;
+      out.set("graphs", check_graphs(cfg, p0, x, y, B, T, lr, graphs_ok, failures));
+      if (!graphs_ok) ok = false;
+    }
 
     // self-check: a 1% error in one small gradient tensor must be caught at the fp32 tolerance
     {

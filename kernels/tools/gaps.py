@@ -2,8 +2,9 @@
 """kernels/tools/gaps.py TRACE.csv — gpu-check.sh's timeline stage: how much of a profiled stretch
 the GPU sat idle between its activities.
 
-TRACE.csv is `nsys stats --report cuda_gpu_trace --format csv` of one captured step (gpu-bench's
-profiled forward and backward, between cudaProfilerStart and cudaProfilerStop): one row per kernel,
+TRACE.csv is `nsys stats --report cuda_gpu_trace --format csv` of one captured step (gpu-bench
+--trace-timed: its last timed step, between cudaProfilerStart and cudaProfilerStop; with
+--cuda-graph-trace=node a graph's kernels are rows of their own): one row per kernel,
 copy or memset with its start and duration in ns. Lines before the header (nsys prints its progress
 there) are skipped; the columns are found by name ("Start", "Duration", "Name", with or without
 " (ns)").

@@ -16,9 +16,9 @@ several when one run took several calls, e.g. the second call with GPU_CHECK_ONL
   than the same summary's default run, and its whole-step bench more than 1 % faster than the
   default bench (of the same summary where it has one); atomic-dQ backwards are flagged, since
   their dQ's last bits change from run to run (and so are cuDNN's backward ones). Variants attn_times does not time
-  (PROFILED_VARIANTS: LOCO_CUDA_CE=cpasync and cuDNN's attention) the same way, their part's
+  (PROFILED_VARIANTS: LOCO_CUDA_CE=cpasync, cuDNN's attention, CUDA graphs) the same way, their part's
   time from their gpu-bench run and the same summary's default bench (a category of the step
-  profile, or the attention forward timed alone).
+  profile, the attention forward timed alone, or for graphs the whole step).
 
 Numbers are copied, never computed anew except the ratios; a value a summary lacks prints as "—".
 """
@@ -117,13 +117,19 @@ def checks(summaries):
                 if line not in seen:
                     seen.add(line)
                     out.append(f"- summary {i}, `{n}`: {line[:700]}")
-        # the step's timeline (gaps.py): the GPU's idle time between its activities
-        tl = (s.get("stages", {}).get("timeline") or {}).get("result") or {}
-        if tl.get("tool") == "gaps":
-            out.append(f"- summary {i}, `timeline`: {tl['gaps_ms']:.3f} ms of {tl['span_ms']:.3f} between activities "
-                       f"({tl['gap_per_boundary_us']:.2f} µs per boundary, {tl['activities']} activities, "
-                       f"kernels {tl['kernel_sum_ms']:.3f} ms); longest: "
-                       + ", ".join(f"{g['us']:.1f} µs before {g['before'][:60]}" for g in tl.get("largest", [])[:3]))
+        # the step's timeline (gaps.py): the GPU's idle time between its activities, launched one by
+        # one and as CUDA graphs
+        for stage in ("timeline", "timeline_graph"):
+            tl = (s.get("stages", {}).get(stage) or {}).get("result") or {}
+            if tl.get("tool") == "gaps":
+                out.append(f"- summary {i}, `{stage}`: {tl['gaps_ms']:.3f} ms of {tl['span_ms']:.3f} between activities "
+                           f"({tl['gap_per_boundary_us']:.2f} µs per boundary, {tl['activities']} activities, "
+                           f"kernels {tl['kernel_sum_ms']:.3f} ms); longest: "
+                           + ", ".join(f"{g['us']:.1f} µs before {g['before'][:60]}" for g in tl.get("largest", [])[:3]))
+        # CUDA graphs: the same bits as launched one by one, and what the benches captured
+        gr = s.get("comparison", {}).get("graphs")
+        if isinstance(gr, dict) and any(v is not None for v in gr.values()):
+            out.append(f"- summary {i}, `graphs`: {json.dumps(gr)}")
         out.append(f"- summary {i}: ok {json.dumps(s.get('ok'))}, device {s.get('device_name', '—')}")
     return out
 
@@ -151,12 +157,16 @@ def stage_tps(s, name):
 # (profile_ms), or the attention forward it times alone (attention_fwd_ms_per_step)
 # cuDNN's backward graph (the frontend's default; the cudnn variant, LOCO_CUDA_ATTN_BWD=cudnn) adds dQ
 # atomically; its deterministic graph (the default on an H100/H200 since h200-8) does not. own: this
-# engine's own attention kernels; cudnntorch: the default's settings from PyTorch's own cuDNN library
+# engine's own attention kernels; cudnntorch: the default's settings from PyTorch's own cuDNN library;
+# graph: the step as CUDA graphs (LOCO_CUDA_GRAPH=1), judged by the whole step's time
 NONDETERMINISTIC = ("cudnn",)
-PROFILED_VARIANTS = {"cecp": "crossentropy", "own": "attention", "cudnn": "attention_bwd", "cudnntorch": "attention"}
+PROFILED_VARIANTS = {"cecp": "crossentropy", "own": "attention", "cudnn": "attention_bwd", "cudnntorch": "attention",
+                     "graph": "step"}
 
 
 def part_ms(result, part):
+    if part == "step":
+        return result.get("step_ms")
     if part in ("attention_fwd", "attention_bwd"):
         return result.get(part + "_ms_per_step")
     if part == "attention":

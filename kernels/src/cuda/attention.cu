@@ -251,7 +251,7 @@ void fwd(T* y, float* lse, const T* qkv, int B, int Tn, int H) {
   const size_t smem = (2 * R * (HD + 1) + 2 * KT * HD) * sizeof(float);
   set_dynamic_smem(attn_fwd_kernel<T, HD, R>, smem);
   dim3 grid(cdiv(Tn, R), B * H);
-  attn_fwd_kernel<T, HD, R><<<grid, R, smem>>>(y, lse, qkv, Tn, H, 1.0f / sqrtf((float)HD));
+  attn_fwd_kernel<T, HD, R><<<grid, R, smem, engine_stream()>>>(y, lse, qkv, Tn, H, 1.0f / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn_fwd");
 }
 
@@ -263,11 +263,11 @@ void bwd(T* dqkv, float* D, const T* qkv, const T* y, const T* dy, const float* 
   dim3 grid(cdiv(Tn, R), B * H);
   const size_t smem_q = (3 * R * (HD + 1) + 2 * KT * HD) * sizeof(float);
   set_dynamic_smem(attn_bwd_dq_kernel<T, HD, R>, smem_q);
-  attn_bwd_dq_kernel<T, HD, R><<<grid, R, smem_q>>>(dqkv, qkv, dy, lse, D, Tn, H, scale);
+  attn_bwd_dq_kernel<T, HD, R><<<grid, R, smem_q, engine_stream()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale);
   CUDA_LAUNCH_CHECK("attn_bwd_dq");
   const size_t smem_kv = (4 * R * (HD + 1) + 2 * KT * HD + 2 * KT) * sizeof(float);
   set_dynamic_smem(attn_bwd_dkv_kernel<T, HD, R>, smem_kv);
-  attn_bwd_dkv_kernel<T, HD, R><<<grid, R, smem_kv>>>(dqkv, qkv, dy, lse, D, Tn, H, scale);
+  attn_bwd_dkv_kernel<T, HD, R><<<grid, R, smem_kv, engine_stream()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale);
   CUDA_LAUNCH_CHECK("attn_bwd_dkv");
 }
 
@@ -279,7 +279,7 @@ template <typename T>
 void k_attention_bwd_pre(float* D, const T* y, const T* dy, int B, int Tn, int H, int hd) {
   if (k_attention_bwd_pre_vec<T>(D, y, dy, B, Tn, H, hd)) return;  // ops.cuh: 16-byte loads, coalesced stores
   const size_t rows = (size_t)B * Tn * H;
-  attn_bwd_pre_kernel<T><<<cdiv(rows, 8), 256>>>(D, y, dy, B, Tn, H, hd);
+  attn_bwd_pre_kernel<T><<<cdiv(rows, 8), 256, 0, engine_stream()>>>(D, y, dy, B, Tn, H, hd);
   CUDA_LAUNCH_CHECK("attn_bwd_pre");
 }
 

@@ -35,6 +35,7 @@
 
 #include "attention_cudnn.h"
 #include "cudnn_shim.h"
+#include "engine_stream.h"
 
 namespace {
 
@@ -125,7 +126,7 @@ bool cudnn_load() {
     g_dnn.why = std::string("cudnnCreate: ") + g_dnn.error_string(s);
     return false;
   }
-  g_dnn.set_stream(g_dnn.handle, nullptr);  // the engine's stream: the legacy default stream
+  g_dnn.set_stream(g_dnn.handle, engine_stream());  // where the engine queues everything (engine_stream.h)
   return true;
 }
 
@@ -338,6 +339,7 @@ struct Plan {
   ~Plan() {
     if (workspace) cudaFree(workspace);
     if (dq_accum) cudaFree(dq_accum);
+    if (workspace || dq_accum) engine_buffer_freed();
   }
 };
 
@@ -711,7 +713,7 @@ bool k_attention_backward_cudnn(__nv_bfloat16* dqkv, float* D_scratch, const __n
   if (!p) return false;
   const int64_t D = (int64_t)H * hd;
   // the accumulator starts at zero (before cuDNN 9.6 the frontend cleared it; a memset costs little)
-  if (!det && cudaMemsetAsync(p->dq_accum, 0, (size_t)B * Tn * D * sizeof(float), nullptr) != cudaSuccess) {
+  if (!det && cudaMemsetAsync(p->dq_accum, 0, (size_t)B * Tn * D * sizeof(float), engine_stream()) != cudaSuccess) {
     cudaGetLastError();
     throw std::runtime_error("cuDNN attention: clearing the backward's fp32 dQ failed");
   }

@@ -62,7 +62,7 @@ void fwd_tc2(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H, const f
   set_dynamic_smem(attn2_fwd_kernel<HD, ROPE, MT, TKN>, smem);
   dim3 grid(cdiv(Tn, Shape<HD>::rows(MT)), B * H);
   attn2_fwd_kernel<HD, ROPE, MT, TKN>
-      <<<grid, Shape<HD>::NT, smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD), cs, sn);
+      <<<grid, Shape<HD>::NT, smem, engine_stream()>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD), cs, sn);
   CUDA_LAUNCH_CHECK("attn2_fwd");
 }
 // LOCO_CUDA_ATTN_FWD=wgmma (opt-in; h200-7: right, and 1.4-1.5x slower than tc2 at head_dim 128): the forward on warpgroup MMA
@@ -135,7 +135,7 @@ void fwd_wgmma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   auto kernel = attn3_fwd_kernel<HD, WGS, PIPE, SW, KN, AREG, MB, WS>;
   set_dynamic_smem(kernel, smem);
   // (WS: and the producer warpgroup)
-  kernel<<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT + (WS ? 128 : 0), smem>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
+  kernel<<<dim3(cdiv(Tn, W::ROWS * WGS), B * H), W::NT + (WS ? 128 : 0), smem, engine_stream()>>>(y, lse, qkv, Tn, H, LOG2E / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn3_fwd (wgmma)");
 }
 // A bf16 tensor [B, Tn, cols] as the TMA kernels read it (attention_wg_kernels.cuh, "TMA"): 3-D,
@@ -172,7 +172,7 @@ void fwd_wgmma_tma(bf16* y, float* lse, const bf16* qkv, int B, int Tn, int H) {
   using W = WgShape<HD, 2>;
   constexpr size_t smem = (KN == 128 ? W::fwd_smem_ws_k128 : W::fwd_smem_mb) + 1024;  // (the swizzle's alignment)
   set_dynamic_smem(attn3_fwd_tma_kernel<HD, KN>, smem);
-  attn3_fwd_tma_kernel<HD, KN><<<dim3(cdiv(Tn, W::ROWS * 2), B * H), W::NT + 128, smem>>>(y, lse, qkv_map(qkv, B, Tn, H, HD), Tn, H,
+  attn3_fwd_tma_kernel<HD, KN><<<dim3(cdiv(Tn, W::ROWS * 2), B * H), W::NT + 128, smem, engine_stream()>>>(y, lse, qkv_map(qkv, B, Tn, H, HD), Tn, H,
                                                                                      LOG2E / sqrtf((float)HD));
   CUDA_LAUNCH_CHECK("attn3_fwd (wgmma, TMA)");
 }
@@ -216,7 +216,7 @@ void bwd_dq(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const f
   constexpr size_t dq = dq_smem<HD, DQ_MT, DQ_TK>();
   set_dynamic_smem(attn2_bwd_dq_kernel<HD, ROPE, DQ_MT, DQ_TK>, dq);
   attn2_bwd_dq_kernel<HD, ROPE, DQ_MT, DQ_TK>
-      <<<dim3(cdiv(Tn, Shape<HD>::rows(DQ_MT)), B * H), Shape<HD>::NT, dq>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
+      <<<dim3(cdiv(Tn, Shape<HD>::rows(DQ_MT)), B * H), Shape<HD>::NT, dq, engine_stream()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
                                                                                 scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dq");
 }
@@ -229,7 +229,7 @@ void bwd_tc2(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, const 
   constexpr size_t dkv = dkv_smem<HD, false, DKV_MT, DKV_TK>();
   set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE, false, DKV_MT, DKV_TK>, dkv);
   attn2_bwd_dkv_kernel<HD, ROPE, false, DKV_MT, DKV_TK>
-      <<<dim3(cdiv(Tn, Shape<HD>::rows(DKV_MT)), B * H), Shape<HD>::NT, dkv>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
+      <<<dim3(cdiv(Tn, Shape<HD>::rows(DKV_MT)), B * H), Shape<HD>::NT, dkv, engine_stream()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale,
                                                                                   scale * LOG2E, cs, sn);
   CUDA_LAUNCH_CHECK("attn2_bwd_dkv");
   bwd_dq<HD, ROPE, DQ_MT, DQ_TK>(dqkv, D, qkv, dy, lse, B, Tn, H, cs, sn);
@@ -290,7 +290,10 @@ FusedScratch g_fused;
 template <typename P>
 void grow(P*& p, size_t& cap, size_t n) {
   if (n <= cap) return;
-  if (p) CUDA_CHECK(cudaFree(p));
+  if (p) {
+    CUDA_CHECK(cudaFree(p));
+    engine_buffer_freed();
+  }
   p = nullptr;
   CUDA_CHECK(cudaMalloc(&p, n * sizeof(P)));
   cap = n;
@@ -299,14 +302,14 @@ void grow(P*& p, size_t& cap, size_t n) {
 // the atomic backwards' fp32 dQ scratch (rows · d floats, grown and kept), zeroed for the adds
 float* zeroed_dq_scratch(size_t n) {
   grow(g_fused.dq, g_fused.dq_cap, n);
-  CUDA_CHECK(cudaMemsetAsync(g_fused.dq, 0, n * sizeof(float)));
+  CUDA_CHECK(cudaMemsetAsync(g_fused.dq, 0, n * sizeof(float), engine_stream()));
   return g_fused.dq;
 }
 // dq (the q columns of dqkv) = bf16(scratch · scale): the last kernel of the backwards that sum dQ
 // in the fp32 scratch (ordered or by atomic adds)
 template <int HD>
 void dq_finish(bf16* dqkv, size_t rows, size_t d, float scale) {
-  attn2_dq_finish_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, (int)d, scale);
+  attn2_dq_finish_kernel<HD><<<cdiv(rows * d / 8, 256), 256, 0, engine_stream()>>>(dqkv, g_fused.dq, rows, (int)d, scale);
   CUDA_LAUNCH_CHECK("attn2_dq_finish");
 }
 
@@ -317,10 +320,10 @@ void bwd_tc2_fused(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, 
   const size_t rows = (size_t)B * Tn, d = (size_t)H * HD, counters = (size_t)BH * nq;
   grow(g_fused.dq, g_fused.dq_cap, rows * d);
   grow(g_fused.sem, g_fused.sem_cap, counters + 1);  // + the ticket
-  CUDA_CHECK(cudaMemsetAsync(g_fused.sem, 0, (counters + 1) * sizeof(int)));
+  CUDA_CHECK(cudaMemsetAsync(g_fused.sem, 0, (counters + 1) * sizeof(int), engine_stream()));
   constexpr size_t smem = dkv_smem<HD, DQ_ORDERED>();
   set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_ORDERED>, smem);
-  attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_ORDERED><<<nkb * BH, Shape<HD>::NT, smem>>>(
+  attn2_bwd_dkv_kernel<HD, ROPE_NONE, DQ_ORDERED><<<nkb * BH, Shape<HD>::NT, smem, engine_stream()>>>(
       dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr, nullptr, g_fused.dq, g_fused.sem,
       g_fused.sem + counters);
   CUDA_LAUNCH_CHECK("attn2_bwd_dkv (fused dQ)");
@@ -340,11 +343,11 @@ void bwd_tc2_dq_unordered(bf16* dqkv, const float* D, const bf16* qkv, const bf1
   else zeroed_dq_scratch(rows * d);
   constexpr size_t smem = dkv_smem<HD, MODE>();
   set_dynamic_smem(attn2_bwd_dkv_kernel<HD, ROPE_NONE, MODE>, smem);
-  attn2_bwd_dkv_kernel<HD, ROPE_NONE, MODE><<<dim3(nkb, BH), Shape<HD>::NT, smem>>>(
+  attn2_bwd_dkv_kernel<HD, ROPE_NONE, MODE><<<dim3(nkb, BH), Shape<HD>::NT, smem, engine_stream()>>>(
       dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr, nullptr, g_fused.dq);
   CUDA_LAUNCH_CHECK(MODE == DQ_PARTIALS ? "attn2_bwd_dkv (dQ partials)" : "attn2_bwd_dkv (dQ atomics)");
   if (MODE == DQ_ATOMIC) return dq_finish<HD>(dqkv, rows, d, scale);
-  attn2_dq_reduce_kernel<HD><<<cdiv(rows * d / 8, 256), 256>>>(dqkv, g_fused.dq, rows, Tn, (int)d, scale);
+  attn2_dq_reduce_kernel<HD><<<cdiv(rows * d / 8, 256), 256, 0, engine_stream()>>>(dqkv, g_fused.dq, rows, Tn, (int)d, scale);
   CUDA_LAUNCH_CHECK("attn2_dq_reduce");
 }
 
@@ -373,11 +376,11 @@ void bwd_wgmma(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, cons
   constexpr size_t smem = (MB ? W::smem_mb : W::smem) + (SW ? 1024 : 0);  // (SW: the alignment)
   auto dkv = attn3_bwd_dkv_kernel<HD, PIPE, WGS, SW, false, AREG, MB>;
   set_dynamic_smem(dkv, smem);
-  dkv<<<grid, W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr);
+  dkv<<<grid, W::NT, smem, engine_stream()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, nullptr);
   CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma)");
   auto dq = attn3_bwd_dq_kernel<HD, PIPE, WGS, SW, AREG, MB>;
   set_dynamic_smem(dq, smem);
-  dq<<<grid, W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
+  dq<<<grid, W::NT, smem, engine_stream()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dq (wgmma)");
 }
 // LOCO_CUDA_ATTN_BWD=wgmma2-tma: wgmma2-mb-sw with the tiles TMA boxes (attn3_bwd_{dkv,dq}_tma_kernel)
@@ -389,10 +392,10 @@ void bwd_wgmma_tma(bf16* dqkv, const float* D, const bf16* qkv, const bf16* dy, 
   constexpr size_t smem = W::smem_mb + 1024;  // (the swizzle's alignment)
   const CUtensorMap qm = qkv_map(qkv, B, Tn, H, HD), dm = dy_map(dy, B, Tn, H, HD);
   set_dynamic_smem(attn3_bwd_dkv_tma_kernel<HD>, smem);
-  attn3_bwd_dkv_tma_kernel<HD><<<grid, W::NT, smem>>>(dqkv, qm, dm, lse, D, Tn, H, scale, scale * LOG2E);
+  attn3_bwd_dkv_tma_kernel<HD><<<grid, W::NT, smem, engine_stream()>>>(dqkv, qm, dm, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma, TMA)");
   set_dynamic_smem(attn3_bwd_dq_tma_kernel<HD>, smem);
-  attn3_bwd_dq_tma_kernel<HD><<<grid, W::NT, smem>>>(dqkv, qm, dm, lse, D, Tn, H, scale, scale * LOG2E);
+  attn3_bwd_dq_tma_kernel<HD><<<grid, W::NT, smem, engine_stream()>>>(dqkv, qm, dm, lse, D, Tn, H, scale, scale * LOG2E);
   CUDA_LAUNCH_CHECK("attn3_bwd_dq (wgmma, TMA)");
 }
 // LOCO_CUDA_ATTN_BWD=wgmma2-atomic: the two-warpgroup dK/dV kernel that also adds dQ into the fp32
@@ -409,7 +412,7 @@ void bwd_wgmma_atomic(bf16* dqkv, const float* D, const bf16* qkv, const bf16* d
   auto* kernel = attn3_bwd_dkv_kernel<HD, true, 2, SW, true, AREG>;
   constexpr size_t smem = W::fused_smem + (SW ? 1024 : 0);  // (SW: the alignment)
   set_dynamic_smem(kernel, smem);
-  kernel<<<dim3(cdiv(Tn, W::ROWS * 2), B * H), W::NT, smem>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, dq_acc);
+  kernel<<<dim3(cdiv(Tn, W::ROWS * 2), B * H), W::NT, smem, engine_stream()>>>(dqkv, qkv, dy, lse, D, Tn, H, scale, scale * LOG2E, dq_acc);
   CUDA_LAUNCH_CHECK("attn3_bwd_dkv (wgmma, dQ atomics)");
   dq_finish<HD>(dqkv, rows, d, scale);
 }

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine_stream.h"
+
 typedef __nv_bfloat16 bf16;
 
 [[noreturn]] void cuda_fail(cudaError_t e, const char* what, const char* file, int line);

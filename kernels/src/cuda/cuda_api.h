@@ -21,3 +21,13 @@ size_t cuda_allocated_peak_bytes();
 // benchmarks only (it adds a synchronisation per pass). take() returns the sums and clears them.
 void cuda_profile_enable(bool on);
 std::vector<std::pair<std::string, double>> cuda_profile_take();
+// CUDA graphs of the training step (step_graph.h): on where LOCO_CUDA_GRAPH=1, or as set here (a
+// test compares the same steps with and without). Never while profiling or with LOCO_CUDA_SYNC=1.
+void cuda_graph_enable(bool on);
+bool cuda_graph_enabled();
+// How many steps were captured and launched as graphs, and how many captures failed (and why).
+struct CudaGraphStats {
+  long captured = 0, launched = 0, failed = 0;
+  std::string last_failure;
+};
+CudaGraphStats cuda_graph_stats();

@@ -22,6 +22,7 @@
 #include "cuda_targets.h"
 #include "gemm.h"
 #include "ops.cuh"
+#include "step_graph.h"
 
 // ---- errors and allocation ----------------------------------------------------------------------
 static bool g_sync_each = getenv("LOCO_CUDA_SYNC") && getenv("LOCO_CUDA_SYNC")[0] == '1';
@@ -58,7 +59,7 @@ static void prof_mark(const char* label) {
     g_prof_ev.push_back(e);
     g_prof_label.push_back(nullptr);
   }
-  CUDA_CHECK(cudaEventRecord(g_prof_ev[g_prof_n]));
+  CUDA_CHECK(cudaEventRecord(g_prof_ev[g_prof_n], engine_stream()));
   g_prof_label[g_prof_n++] = label;
 }
 // attributes the time between consecutive marks to the later mark's label
@@ -82,6 +83,14 @@ std::vector<std::pair<std::string, double>> cuda_profile_take() {
   return r;
 }
 
+// CUDA graphs of the step: LOCO_CUDA_GRAPH=1 or cuda_graph_enable (step_graph.h)
+static bool g_graphs_on = env_is("LOCO_CUDA_GRAPH", "1");
+void cuda_graph_enable(bool on) { g_graphs_on = on; }
+bool cuda_graph_enabled() { return g_graphs_on; }
+CudaGraphStats cuda_graph_stats() { return step_graph_stats(); }
+// ... where nothing else forbids them: the profile's events and LOCO_CUDA_SYNC's waits are per launch
+static bool graphs_now() { return g_graphs_on && !g_prof_on && !g_sync_each; }
+
 size_t cuda_allocated_bytes() { return g_alloc_now; }
 size_t cuda_allocated_peak_bytes() { return g_alloc_peak; }
 
@@ -98,6 +107,7 @@ struct DevBuf {
     if (p) {
       cudaFree(p);
       g_alloc_now -= bytes;
+      engine_buffer_freed();  // a CUDA graph that used it is captured again
     }
     p = nullptr;
     bytes = 0;
@@ -181,7 +191,8 @@ class CudaBackend final : public Backend {
     return std::string("cuda, ") + prop_.name + ", " + std::to_string(prop_.multiProcessorCount) + " SMs, precision=" +
            (BF ? "bf16" : "fp32") + ", gemm=" + gemm_desc_ + ", attention=" + attention_impl_name(BF, cfg_.n_heads ? cfg_.head_dim() : 0) +  // 0: not configured yet
            (logits_bf16() ? ", logits=bf16" : "") +
-           (logits_bf16() && env_is("LOCO_CUDA_CE", "cpasync") ? ", ce=cpasync" : "");
+           (logits_bf16() && env_is("LOCO_CUDA_CE", "cpasync") ? ", ce=cpasync" : "") +
+           (g_graphs_on ? ", graphs=on" : "");
   }
 
   void configure(const Config& c) override {
@@ -189,6 +200,7 @@ class CudaBackend final : public Backend {
       throw std::runtime_error("the CUDA backend supports head_dim 16, 32, 64 or 128; this config has " +
                                std::to_string(c.head_dim()));
     cfg_ = c;
+    step_graphs_.clear();  // captured with the old config's sizes
     layout_ = param_layout(c);
     P_ = layout_.back().offset + layout_.back().numel;
     lo_.assign(c.n_layers, LOff{});
@@ -340,12 +352,13 @@ class CudaBackend final : public Backend {
                           &ds_,  &dgu_,  &dy_,    &dqkv_,     &dsc_,      &dgscr_, &logits_, &dlogits_,
                           &row_loss_, &tok_};
   PinnedBuf tok_h_, loss_h_;
+  StepGraphs step_graphs_;
   // zero_grad() was called and no backward has run since: the gradients are zero by contract, but
   // their memory holds the last step's; the next backward overwrites them
   bool grads_unset_ = false;
   void settle_grads() {
     if (!grads_unset_) return;
-    CUDA_CHECK(cudaMemsetAsync(grads_.p, 0, 4 * P_, 0));  // stream-ordered, no host wait
+    CUDA_CHECK(cudaMemsetAsync(grads_.p, 0, 4 * P_, engine_stream()));  // stream-ordered, no host wait
     grads_unset_ = false;
   }
   std::vector<int> token_cursor_;  // group_positions_by_token's scratch (vocab ints), kept between steps
@@ -408,14 +421,10 @@ class CudaBackend final : public Backend {
     if (Tn > cfg_.seq_len) throw std::runtime_error("sequence longer than config.seq_len");
     const size_t BT = (size_t)B * Tn;
     if (in_flight_) {  // an earlier run() stopped by an exception: its copies may still use the pinned buffers
-      CUDA_CHECK(cudaStreamSynchronize(0));
+      CUDA_CHECK(cudaStreamSynchronize(engine_stream()));
       in_flight_ = false;
     }
     ensure(BT);
-    const int d = cfg_.d_model, F = cfg_.d_ff, L = cfg_.n_layers, H = cfg_.n_heads, hd = cfg_.head_dim();
-    const int V = cfg_.vocab_size, Vp = cfg_.padded_vocab_size;
-    const int N = (int)BT;
-    const size_t A = BT * d;
     // x and y checked (an id outside the vocabulary would read past the embedding and the logits)
     // and uploaded in one asynchronous copy; the embedding backward's grouping of positions by token
     // is made on the host once the whole step is queued, so the GPU never waits for it
@@ -425,14 +434,50 @@ class CudaBackend final : public Backend {
     std::memcpy(hx, x, 4 * BT);
     std::memcpy(hy, y, 4 * BT);
     in_flight_ = true;
-    CUDA_CHECK(cudaMemcpyAsync(tok_.p, th, 4 * 2 * BT, cudaMemcpyHostToDevice, 0));
-    const int* xd = tok_.as<int>();
-    const int* yd = xd + BT;
+    CUDA_CHECK(cudaMemcpyAsync(tok_.p, th, 4 * 2 * BT, cudaMemcpyHostToDevice, engine_stream()));
     // β of the first write into each gradient tensor: 0 right after zero_grad (overwrite: the same
     // values as adding to zeros), else 1 (accumulate micro-batches)
     const float gb = grad && grads_unset_ ? 0.f : 1.f;
     if (grad) grads_unset_ = false;
     prof_mark("start");
+    // everything from the embedding to the first layer's backward: replayed as a CUDA graph where
+    // graphs are on, else launched one by one
+    step_graphs_.run(StepKey{B, Tn, grad, gb == 0.f, loss_scale}, graphs_now(), [&] { enqueue_step(B, Tn, grad, loss_scale, gb); });
+    // the row losses come back asynchronously; the host waits for them only at the end of run()
+    CUDA_CHECK(cudaMemcpyAsync(loss_h_.p, row_loss_.p, 4 * BT, cudaMemcpyDeviceToHost, engine_stream()));
+    if (grad) {
+      // embedding, added to the head matmul's dE: positions grouped by token (token_groups.h: pos
+      // sorted by (token, position), so each token's rows are summed in position order, deterministic
+      // with no atomics). The host makes the groups here, with the step queued ahead of it, and
+      // uploads [pos | uniq[U]] and starts[U + 1]. Not in the graph: U and the groups change each step.
+      const int U = group_positions_by_token(x, BT, cfg_.vocab_size, hpos, huniq, hstarts, token_cursor_);
+      int* dpos = tok_.as<int>() + 2 * BT;
+      CUDA_CHECK(cudaMemcpyAsync(dpos, hpos, 4 * (BT + (size_t)U), cudaMemcpyHostToDevice, engine_stream()));
+      CUDA_CHECK(cudaMemcpyAsync(dpos + 2 * BT, hstarts, 4 * ((size_t)U + 1), cudaMemcpyHostToDevice, engine_stream()));
+      k_embed_backward(grads_.as<float>(), dres_.as<float>(), dpos + BT, dpos + 2 * BT, dpos, U, cfg_.d_model);
+      prof_mark("embed");
+    }
+    CUDA_CHECK(cudaStreamSynchronize(engine_stream()));
+    in_flight_ = false;
+    prof_collect();
+    double loss = 0;
+    const float* rl = loss_h_.as<float>();
+    for (size_t i = 0; i < BT; i++) loss += rl[i];
+    return loss;
+  }
+
+  // Queues one micro-batch's forward (and with grad its backward down to the embedding) on the
+  // engine's stream: only device work with sizes and addresses fixed by (B, Tn) and the buffers, and
+  // the values of grad, loss_scale and gb — what a CUDA graph of it replays (step_graph.h). The token
+  // ids are already in tok_ (x, y).
+  void enqueue_step(int B, int Tn, bool grad, float loss_scale, float gb) {
+    const size_t BT = (size_t)B * Tn;
+    const int d = cfg_.d_model, F = cfg_.d_ff, L = cfg_.n_layers, H = cfg_.n_heads, hd = cfg_.head_dim();
+    const int V = cfg_.vocab_size, Vp = cfg_.padded_vocab_size;
+    const int N = (int)BT;
+    const size_t A = BT * d;
+    const int* xd = tok_.as<int>();
+    const int* yd = xd + BT;
     float* P = params_.as<float>();
     float* G = grads_.as<float>();
     const T* W = weights();
@@ -505,19 +550,7 @@ class CudaBackend final : public Backend {
         gemm(true, false, Vp, d, R, dlog, Vp, hf + r0 * d, d, G, d, ACT, DType::F32, 1.f, r0 == 0 ? gb : 1.f, gopts_); prof_mark("head_matmul");
       }
     }
-    // the row losses come back asynchronously; the host waits for them only at the end of run(),
-    // after the whole backward is queued
-    CUDA_CHECK(cudaMemcpyAsync(loss_h_.p, row_loss_.p, 4 * BT, cudaMemcpyDeviceToHost, 0));
-    auto finish = [&]() {
-      CUDA_CHECK(cudaStreamSynchronize(0));
-      in_flight_ = false;
-      prof_collect();
-      double loss = 0;
-      const float* rl = loss_h_.as<float>();
-      for (size_t i = 0; i < BT; i++) loss += rl[i];
-      return loss;
-    };
-    if (!grad) return finish();
+    if (!grad) return;
 
     // ---- backward ----
     float* dres = dres_.as<float>();
@@ -552,16 +585,6 @@ class CudaBackend final : public Backend {
       gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
       k_rmsnorm_backward<T>(dres, dact, G + lo[l].an, dscr, dmf, hin, P + lo[l].an, arstd + l * BT, N, d, false, gb == 0.f); prof_mark("norm");
     }
-    // embedding, added to the head matmul's dE above: positions grouped by token (token_groups.h:
-    // pos sorted by (token, position), so each token's rows are summed in position order,
-    // deterministic with no atomics). The host makes the groups here, with the step queued ahead of
-    // it, and uploads [pos | uniq[U]] and starts[U + 1].
-    const int U = group_positions_by_token(x, BT, V, hpos, huniq, hstarts, token_cursor_);
-    int* dpos = tok_.as<int>() + 2 * BT;
-    CUDA_CHECK(cudaMemcpyAsync(dpos, hpos, 4 * (BT + (size_t)U), cudaMemcpyHostToDevice, 0));
-    CUDA_CHECK(cudaMemcpyAsync(dpos + 2 * BT, hstarts, 4 * ((size_t)U + 1), cudaMemcpyHostToDevice, 0));
-    k_embed_backward(G, dres, dpos + BT, dpos + 2 * BT, dpos, U, d); prof_mark("embed");
-    return finish();
   }
 };
 

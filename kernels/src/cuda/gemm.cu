@@ -86,7 +86,7 @@ void gemm_own(bool tA, bool tB, int M, int N, int K, const void* A, int lda, con
               const void* Cin, float alpha, float beta) {
   dim3 grid(cdiv(N, TN), cdiv(M, TM));
   if (grid.y > 65535) throw std::runtime_error("gemm: M too large for the fallback kernel");
-  gemm_tiled_kernel<TA, TC><<<grid, 256>>>(tA, tB, M, N, K, (const TA*)A, lda, (const TA*)B, ldb, (TC*)C, (const TC*)Cin,
+  gemm_tiled_kernel<TA, TC><<<grid, 256, 0, engine_stream()>>>(tA, tB, M, N, K, (const TA*)A, lda, (const TA*)B, ldb, (TC*)C, (const TC*)Cin,
                                            ldc, alpha, beta);
   CUDA_LAUNCH_CHECK("gemm_tiled_kernel");
 }
@@ -274,15 +274,15 @@ void lt_tune(LtPlan& p, const LtKey& k, const void* alpha, const void* A, const 
   for (size_t i = 0; i < p.cands.size(); i++) {
     auto run = [&]() {
       return g_lt.matmul(g_lt.handle, p.desc, alpha, B, p.a, A, p.b, beta, C_in, p.c, scratch, p.c, &p.cands[i],
-                         g_lt.workspace, g_lt.workspace_bytes, nullptr);
+                         g_lt.workspace, g_lt.workspace_bytes, engine_stream());
     };
     if (run() != 0) continue;
     float t[3];
     bool ok = true;
     for (float& x : t) {
-      cudaEventRecord(e0);
+      cudaEventRecord(e0, engine_stream());
       ok = ok && run() == 0;
-      cudaEventRecord(e1);
+      cudaEventRecord(e1, engine_stream());
       cudaEventSynchronize(e1);
       cudaEventElapsedTime(&x, e0, e1);
     }
@@ -366,7 +366,7 @@ void gemm(bool tA, bool tB, int M, int N, int K, const void* A, int lda, const v
     if (p.usable) {
       // their A = our B, their B = our A
       lt_check(g_lt.matmul(g_lt.handle, p.desc, &alpha, B, p.a, A, p.b, &beta, C_in, p.c, C, p.c, &p.algo, g_lt.workspace,
-                           g_lt.workspace_bytes, nullptr),
+                           g_lt.workspace_bytes, engine_stream()),
                "Matmul");
       return;
     }

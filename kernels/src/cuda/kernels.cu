@@ -958,24 +958,24 @@ unsigned grid_for(size_t n, int threads) { return (unsigned)std::min<size_t>(cdi
 void k_embed_forward(float* out, const float* E, const int* x, int N, int d) {
   if ((size_t)N * d == 0) return;
   if (d % 4 == 0 && aligned16(out) && aligned16(E) && (size_t)N * d / 4 < ((size_t)1 << 31))
-    embed_forward_vec_kernel<<<grid_for((size_t)N * d / 4, 256), 256>>>((float4*)out, (const float4*)E, x, N, d / 4);
+    embed_forward_vec_kernel<<<grid_for((size_t)N * d / 4, 256), 256, 0, engine_stream()>>>((float4*)out, (const float4*)E, x, N, d / 4);
   else
-    embed_forward_kernel<<<cdiv((size_t)N * d, 256), 256>>>(out, E, x, N, d);
+    embed_forward_kernel<<<cdiv((size_t)N * d, 256), 256, 0, engine_stream()>>>(out, E, x, N, d);
   CUDA_LAUNCH_CHECK("embed_forward");
 }
 void k_embed_backward(float* dE, const float* dres, const int* uniq, const int* starts, const int* pos, int U, int d) {
   if (U == 0) return;
   dim3 grid(U, cdiv(d, 256));
-  embed_backward_kernel<<<grid, 256>>>(dE, dres, uniq, starts, pos, d);
+  embed_backward_kernel<<<grid, 256, 0, engine_stream()>>>(dE, dres, uniq, starts, pos, d);
   CUDA_LAUNCH_CHECK("embed_backward");
 }
 template <typename T>
 void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int N, int C, float eps) {
   if (N == 0) return;
   if (C % 4 == 0 && aligned16(x) && aligned16(g) && ((uintptr_t)out % (4 * sizeof(T))) == 0)
-    rmsnorm_forward_vec_kernel<T><<<cdiv(N, 8), 256>>>(out, rstd, x, g, N, C, eps);
+    rmsnorm_forward_vec_kernel<T><<<cdiv(N, 8), 256, 0, engine_stream()>>>(out, rstd, x, g, N, C, eps);
   else
-    rmsnorm_forward_kernel<T><<<cdiv(N, 8), 256>>>(out, rstd, x, g, N, C, eps);
+    rmsnorm_forward_kernel<T><<<cdiv(N, 8), 256, 0, engine_stream()>>>(out, rstd, x, g, N, C, eps);
   CUDA_LAUNCH_CHECK("rmsnorm_forward");
 }
 // rmsnorm_backward_dg_kernel<T, V4> (rows in registers), V4 as rb_with_v4 picks it; false where the
@@ -987,7 +987,7 @@ bool rmsnorm_backward_rows(float* dres, T* dres_act, float* part, const float* d
     constexpr int V4 = decltype(v4)::value;
     static size_t allowed = 48 * 1024;
     if (!allow_smem(rmsnorm_backward_dg_kernel<T, V4>, smem, allowed)) return false;
-    rmsnorm_backward_dg_kernel<T, V4><<<cdiv(N, RB_ROWS), RB_WARPS * 32, smem>>>(dres, dres_act, part, dy, x, g, rstd,
+    rmsnorm_backward_dg_kernel<T, V4><<<cdiv(N, RB_ROWS), RB_WARPS * 32, smem, engine_stream()>>>(dres, dres_act, part, dy, x, g, rstd,
                                                                                   N, C, overwrite);
     CUDA_LAUNCH_CHECK("rmsnorm_backward_dg (rows in registers)");
     return true;
@@ -1009,17 +1009,17 @@ void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, con
     chunks = cdiv(N, RB_ROWS);
   } else if (vec && allow_smem(rmsnorm_backward_dg_kernel<T>, smem, allowed)) {
     chunks = cdiv(N, RB_ROWS);
-    rmsnorm_backward_dg_kernel<T><<<chunks, RB_WARPS * 32, smem>>>(dres, dres_act, scratch, dy, x, g, rstd, N, C,
+    rmsnorm_backward_dg_kernel<T><<<chunks, RB_WARPS * 32, smem, engine_stream()>>>(dres, dres_act, scratch, dy, x, g, rstd, N, C,
                                                                                overwrite);
     CUDA_LAUNCH_CHECK("rmsnorm_backward_dg");
   } else {
-    rmsnorm_backward_kernel<T><<<cdiv(N, 8), 256>>>(dres, dres_act, dy, x, g, rstd, N, C, overwrite);
+    rmsnorm_backward_kernel<T><<<cdiv(N, 8), 256, 0, engine_stream()>>>(dres, dres_act, dy, x, g, rstd, N, C, overwrite);
     CUDA_LAUNCH_CHECK("rmsnorm_backward");
     chunks = cdiv(N, DG_ROWS);
-    rmsnorm_dg_partial_kernel<<<dim3(cdiv(C, 256), chunks), 256>>>(scratch, dy, x, rstd, N, C);
+    rmsnorm_dg_partial_kernel<<<dim3(cdiv(C, 256), chunks), 256, 0, engine_stream()>>>(scratch, dy, x, rstd, N, C);
     CUDA_LAUNCH_CHECK("rmsnorm_dg_partial");
   }
-  rmsnorm_dg_reduce_kernel<<<cdiv(C, 32), 256>>>(dg, scratch, (int)chunks, C, dg_overwrite);
+  rmsnorm_dg_reduce_kernel<<<cdiv(C, 32), 256, 0, engine_stream()>>>(dg, scratch, (int)chunks, C, dg_overwrite);
   CUDA_LAUNCH_CHECK("rmsnorm_dg_reduce");
 }
 template <typename T>
@@ -1031,9 +1031,9 @@ void k_rope(T* qkv, const float* cs, const float* sn, int B, int Tn, int H, int 
   constexpr int VEC = Vec16<T>::N;
   if (half % VEC == 0 && total / VEC < ((size_t)1 << 31) && aligned16(qkv) && aligned16(cs) && aligned16(sn)) {
     const size_t n = total / VEC;
-    rope_vec_kernel<T><<<grid_for(n, 256), 256>>>(qkv, cs, sn, (unsigned)n, Tn, H, hd, sign);
+    rope_vec_kernel<T><<<grid_for(n, 256), 256, 0, engine_stream()>>>(qkv, cs, sn, (unsigned)n, Tn, H, hd, sign);
   } else {
-    rope_kernel<T><<<cdiv(total, 256), 256>>>(qkv, cs, sn, B, Tn, H, hd, sign);
+    rope_kernel<T><<<cdiv(total, 256), 256, 0, engine_stream()>>>(qkv, cs, sn, B, Tn, H, hd, sign);
   }
   CUDA_LAUNCH_CHECK("rope");
 }
@@ -1043,9 +1043,9 @@ void k_swiglu_forward(T* s, const T* gu, int N, int F) {
   if (n == 0) return;
   constexpr int VEC = Vec16<T>::N;
   if (F % VEC == 0 && n / VEC < ((size_t)1 << 31) && aligned16(s) && aligned16(gu))
-    swiglu_forward_vec_kernel<T><<<grid_for(n / VEC, 256), 256>>>(s, gu, N, F);
+    swiglu_forward_vec_kernel<T><<<grid_for(n / VEC, 256), 256, 0, engine_stream()>>>(s, gu, N, F);
   else
-    swiglu_forward_kernel<T><<<cdiv(n, 256), 256>>>(s, gu, N, F);
+    swiglu_forward_kernel<T><<<cdiv(n, 256), 256, 0, engine_stream()>>>(s, gu, N, F);
   CUDA_LAUNCH_CHECK("swiglu_forward");
 }
 template <typename T>
@@ -1054,9 +1054,9 @@ void k_swiglu_backward(T* dgu, const T* ds, const T* gu, int N, int F) {
   if (n == 0) return;
   constexpr int VEC = Vec16<T>::N;
   if (F % VEC == 0 && n / VEC < ((size_t)1 << 31) && aligned16(dgu) && aligned16(ds) && aligned16(gu))
-    swiglu_backward_vec_kernel<T><<<grid_for(n / VEC, 256), 256>>>(dgu, ds, gu, N, F);
+    swiglu_backward_vec_kernel<T><<<grid_for(n / VEC, 256), 256, 0, engine_stream()>>>(dgu, ds, gu, N, F);
   else
-    swiglu_backward_kernel<T><<<cdiv(n, 256), 256>>>(dgu, ds, gu, N, F);
+    swiglu_backward_kernel<T><<<cdiv(n, 256), 256, 0, engine_stream()>>>(dgu, ds, gu, N, F);
   CUDA_LAUNCH_CHECK("swiglu_backward");
 }
 template <typename T>
@@ -1066,7 +1066,7 @@ bool k_attention_bwd_pre_vec(float* D, const T* y, const T* dy, int B, int Tn, i
   const size_t threads = (size_t)B * H * Tn * lpr;
   if (hd % VEC || lpr < 1 || lpr > 32 || (lpr & (lpr - 1)) || !aligned16(y) || !aligned16(dy)) return false;
   if (threads == 0) return true;
-  attn_bwd_pre_vec_kernel<T><<<cdiv(threads, 256), 256>>>(D, y, dy, B, Tn, H, hd);
+  attn_bwd_pre_vec_kernel<T><<<cdiv(threads, 256), 256, 0, engine_stream()>>>(D, y, dy, B, Tn, H, hd);
   CUDA_LAUNCH_CHECK("attn_bwd_pre_vec");
   return true;
 }
@@ -1081,11 +1081,11 @@ void k_crossentropy(const float* logits, T* dlogits, float* row_loss, const int*
   static size_t allowed2 = 48 * 1024;
   const size_t smem2 = (size_t)((Vp / 4 + 1) / 2) * 16 + 34 * sizeof(float);
   if (cluster && vec && allow_smem(crossentropy_cluster_kernel<T>, smem2, allowed2)) {
-    crossentropy_cluster_kernel<T><<<2 * R, CE2_THREADS, smem2>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    crossentropy_cluster_kernel<T><<<2 * R, CE2_THREADS, smem2, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   } else if (vec && allow_smem(crossentropy_smem_kernel<T>, smem, allowed)) {
-    crossentropy_smem_kernel<T><<<R, CE1_THREADS, smem>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    crossentropy_smem_kernel<T><<<R, CE1_THREADS, smem, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   } else {
-    crossentropy_kernel<T><<<R, CE_THREADS>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    crossentropy_kernel<T><<<R, CE_THREADS, 0, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   }
   CUDA_LAUNCH_CHECK("crossentropy");
 }
@@ -1098,11 +1098,11 @@ void k_crossentropy(const bf16* logits, T* dlogits, float* row_loss, const int* 
   static size_t allowed_cp = 48 * 1024;
   static const bool cp = env_is("LOCO_CUDA_CE", "cpasync");
   if (vec && cp && allow_smem(crossentropy_bf16_cp_kernel<T>, smem, allowed_cp))
-    crossentropy_bf16_cp_kernel<T><<<R, CE16_THREADS, smem>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    crossentropy_bf16_cp_kernel<T><<<R, CE16_THREADS, smem, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   else if (vec && allow_smem(crossentropy_bf16_kernel<T>, smem, allowed))
-    crossentropy_bf16_kernel<T><<<R, CE16_THREADS, smem>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    crossentropy_bf16_kernel<T><<<R, CE16_THREADS, smem, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   else
-    crossentropy_kernel<T, bf16><<<R, CE_THREADS>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    crossentropy_kernel<T, bf16><<<R, CE_THREADS, 0, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   CUDA_LAUNCH_CHECK("crossentropy (bf16 logits)");
 }
 void k_adamw(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n, float lr, float beta1, float beta2,
@@ -1111,33 +1111,33 @@ void k_adamw(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n
   size_t done = 0;
   if (aligned16(p) && aligned16(g) && aligned16(m) && aligned16(v) && ((uintptr_t)pcopy % 8) == 0 && n >= 4) {
     const size_t n4 = n / 4;
-    adamw_vec_kernel<<<cdiv(n4, 256), 256>>>((float4*)p, (const float4*)g, (float4*)m, (float4*)v, pcopy, n4, lr, beta1,
+    adamw_vec_kernel<<<cdiv(n4, 256), 256, 0, engine_stream()>>>((float4*)p, (const float4*)g, (float4*)m, (float4*)v, pcopy, n4, lr, beta1,
                                              beta2, eps, weight_decay, grad_scale, bc1, bc2);
     CUDA_LAUNCH_CHECK("adamw");
     done = 4 * n4;
   }
   if (done < n) {
-    adamw_kernel<<<cdiv(n - done, 256), 256>>>(p + done, g + done, m + done, v + done, pcopy ? pcopy + done : nullptr,
+    adamw_kernel<<<cdiv(n - done, 256), 256, 0, engine_stream()>>>(p + done, g + done, m + done, v + done, pcopy ? pcopy + done : nullptr,
                                                n - done, lr, beta1, beta2, eps, weight_decay, grad_scale, bc1, bc2);
     CUDA_LAUNCH_CHECK("adamw");
   }
 }
 void k_sum_squares(double* partial, const float* x, size_t n) {
   if (!aligned16(x)) throw std::runtime_error("k_sum_squares: x must be 16-byte aligned");
-  sum_squares_kernel<<<SUMSQ_BLOCKS, 256>>>(partial, x, n);
+  sum_squares_kernel<<<SUMSQ_BLOCKS, 256, 0, engine_stream()>>>(partial, x, n);
   CUDA_LAUNCH_CHECK("sum_squares");
 }
 void k_to_bf16(bf16* dst, const float* src, size_t n) {
-  to_bf16_kernel<<<cdiv(n, 256), 256>>>(dst, src, n);
+  to_bf16_kernel<<<cdiv(n, 256), 256, 0, engine_stream()>>>(dst, src, n);
   CUDA_LAUNCH_CHECK("to_bf16");
 }
 void k_axpy(float* p, const float* u, float alpha, size_t n) {
-  axpy_kernel<<<cdiv(n, 256), 256>>>(p, u, alpha, n);
+  axpy_kernel<<<cdiv(n, 256), 256, 0, engine_stream()>>>(p, u, alpha, n);
   CUDA_LAUNCH_CHECK("axpy");
 }
 void k_gather(float* out, const float* p, const uint64_t* idx, size_t n) {
   if (n == 0) return;
-  gather_kernel<<<cdiv(n, 256), 256>>>(out, p, idx, n);
+  gather_kernel<<<cdiv(n, 256), 256, 0, engine_stream()>>>(out, p, idx, n);
   CUDA_LAUNCH_CHECK("gather");
 }
 
