@@ -11,6 +11,19 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCO = join(ROOT, 'bin', 'loco');
 export const SHARED = join(ROOT, '..', 'shared');
 
+/**
+ * Builds a host-only check of kernels/ (`make -C kernels build/NAME`) and runs it: both must exit 0,
+ * and the check prints ONE JSON line ({"ok", "checks", ...}), returned with the run (its stderr too).
+ */
+export function runKernelCheck<J extends { ok: boolean; checks: number }>(name: string, runTimeoutMs = 30_000): { json: J; run: SpawnSyncReturns<string> } {
+  const kernels = join(ROOT, 'kernels');
+  const mk = spawnSync('make', ['-s', '-C', kernels, `build/${name}`], { encoding: 'utf8', timeout: 150_000 });
+  if (mk.status !== 0) throw new Error(`make build/${name} failed:\n${mk.stdout}\n${mk.stderr}`);
+  const run = spawnSync(join(kernels, 'build', name), [], { encoding: 'utf8', timeout: runTimeoutMs });
+  if (run.status !== 0) throw new Error(`build/${name} exited ${run.status}:\n${run.stdout}\n${run.stderr}`);
+  return { json: JSON.parse(run.stdout) as J, run };
+}
+
 // Every test file runs in a process of its own: its temporary directories go when it exits
 // (LOCO_KEEP_TEST_TMP=1 keeps them to look at). They used to stay, and runs of the suite filled the
 // disk (77 GB in /tmp on a development machine, 2026-11-27).

@@ -4,19 +4,14 @@
 // sm_90a-only wgmma kernels are allowed on compute capability 9.0 only. Host-only C++, no GPU.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT, runKernelCheck } from './helpers.js';
 
 const KERNELS = join(ROOT, 'kernels');
 
 test('CUDA build targets: which GPUs run it, why not, where wgmma may run', { timeout: 180_000 }, () => {
-  const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/cuda-targets-test'], { encoding: 'utf8', timeout: 150_000 });
-  assert.equal(mk.status, 0, `make build/cuda-targets-test failed:\n${mk.stdout}\n${mk.stderr}`);
-  const r = spawnSync(join(KERNELS, 'build', 'cuda-targets-test'), [], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-  const j = JSON.parse(r.stdout) as { ok: boolean; checks: number };
+  const { json: j, run: r } = runKernelCheck<{ ok: boolean; checks: number }>('cuda-targets-test', 20_000);
   assert.equal(j.ok, true);
   assert.ok(j.checks >= 18, r.stdout);
   // the default target list the code's checks assume is the Makefile's

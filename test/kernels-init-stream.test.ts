@@ -5,18 +5,10 @@
 // and the real tiny layout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from './helpers.js';
-
-const KERNELS = join(ROOT, 'kernels');
+import { runKernelCheck } from './helpers.js';
 
 test('parallel parameter init gives the sequential stream\'s bits at any thread count', { timeout: 180_000 }, () => {
-  const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/init-stream-test'], { encoding: 'utf8', timeout: 150_000 });
-  assert.equal(mk.status, 0, `make build/init-stream-test failed:\n${mk.stdout}\n${mk.stderr}`);
-  const r = spawnSync(join(KERNELS, 'build', 'init-stream-test'), [], { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-  const j = JSON.parse(r.stdout) as { ok: boolean; checks: number };
+  const { json: j, run: r } = runKernelCheck<{ ok: boolean; checks: number }>('init-stream-test', 60_000);
   assert.equal(j.ok, true);
   assert.equal(j.checks, 27, r.stdout);  // 21 stream entries + 2 layouts × 3 thread counts
 });

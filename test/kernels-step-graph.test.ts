@@ -6,18 +6,10 @@
 // graphs bit for bit against eager steps (docs/cuda.md, "CUDA graphs of the step").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from './helpers.js';
-
-const KERNELS = join(ROOT, 'kernels');
+import { runKernelCheck } from './helpers.js';
 
 test('CUDA graphs of the step: eager first, captured second, replayed after; recaptured after a free; eager for good after a failed capture', { timeout: 180_000 }, () => {
-  const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/step-graph-test'], { encoding: 'utf8', timeout: 150_000 });
-  assert.equal(mk.status, 0, `make build/step-graph-test failed:\n${mk.stdout}\n${mk.stderr}`);
-  const r = spawnSync(join(KERNELS, 'build', 'step-graph-test'), [], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-  const j = JSON.parse(r.stdout) as { ok: boolean; checks: number; failures: string[] };
+  const { json: j, run: r } = runKernelCheck<{ ok: boolean; checks: number; failures: string[] }>('step-graph-test', 20_000);
   assert.deepEqual(j.failures, []);
   assert.equal(j.ok, true);
   assert.ok(j.checks >= 33, r.stdout);

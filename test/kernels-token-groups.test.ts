@@ -5,18 +5,10 @@
 // from one-token to 2^20-token vocabularies, and that ids outside the vocabulary get a clear error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from './helpers.js';
-
-const KERNELS = join(ROOT, 'kernels');
+import { runKernelCheck } from './helpers.js';
 
 test('token groups: the counting sort gives the sorted grouping, bad ids are refused', { timeout: 180_000 }, () => {
-  const mk = spawnSync('make', ['-s', '-C', KERNELS, 'build/token-groups-test'], { encoding: 'utf8', timeout: 150_000 });
-  assert.equal(mk.status, 0, `make build/token-groups-test failed:\n${mk.stdout}\n${mk.stderr}`);
-  const r = spawnSync(join(KERNELS, 'build', 'token-groups-test'), [], { encoding: 'utf8', timeout: 30_000 });
-  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-  const j = JSON.parse(r.stdout) as { ok: boolean; checks: number };
+  const { json: j, run: r } = runKernelCheck<{ ok: boolean; checks: number }>('token-groups-test');
   assert.equal(j.ok, true);
   assert.ok(j.checks >= 200, r.stdout);
 });
