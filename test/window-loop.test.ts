@@ -82,3 +82,29 @@ test('runMiner × 2 and runValidator on a manual clock: in sync, validator one w
     await Promise.all(engines.map((e) => e.shutdown()));
   }
 });
+
+test('runMiner after a restart replays every window that ended, also those that ended during the replay', async () => {
+  // a miner whose replay takes until the next window: the source moves on while catchUp runs
+  let now = 5;
+  const calls: string[] = [];
+  const source = {
+    current: async () => now,
+    waitFor: async (w: number) => { now = Math.max(now, w); },
+    startTime: async (w: number) => new Date(Date.now() - 1000 * (10 - w)),
+  };
+  const fake = {
+    o: { manifest: { manifest: defaultManifest({ name: 'replay-test', dataset: { name: 'synthetic', shards: ['x.bin'], sha256: '0'.repeat(64) } }) } },
+    ev: { window: null as number | null, emit: () => {} },
+    catchUp: async (from: number, to: number) => {
+      calls.push(`replay ${from}-${to}`);
+      if (from === 3) now = 6;  // the first replay ends in window 6
+      return to - from + 1;
+    },
+    train: async (w: number) => { calls.push(`train ${w}`); },
+    upload: async (w: number) => { calls.push(`upload ${w}`); },
+    sync: async (w: number) => { calls.push(`sync ${w}`); },
+  };
+  await runMiner(fake as unknown as Miner, source, { windows: 1, catchUpFrom: 3 });
+  // 3 and 4 (over at the restart), then 5 (over during that replay), then window 6 trained as usual
+  assert.deepEqual(calls, ['replay 3-4', 'replay 5-5', 'train 6', 'upload 6', 'sync 6']);
+});

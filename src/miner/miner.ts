@@ -287,10 +287,13 @@ export async function runMiner(
   let done = 0;
   let wasPaused = false;
   let w = await source.current();
-  // after a restart from a checkpoint of window c: replay c+1 … w−1 (their uploads are over)
-  if (opts.catchUpFrom !== undefined && opts.catchUpFrom < w) {
-    await miner.catchUp(opts.catchUpFrom, w - 1, (x) => source.startTime(x), { waitOpen: true, graceMs: opts.graceMs });
-    w = Math.max(w, await source.current()); // the replay may have taken a while
+  // after a restart from a checkpoint of window c: replay c+1 … w−1 (their uploads are over), then
+  // every window that ended while replaying: its outer step is part of the model too (a replay that
+  // crossed a window boundary once skipped that window's, and the miner stayed a step off)
+  for (let next = opts.catchUpFrom; next !== undefined && next < w; ) {
+    await miner.catchUp(next, w - 1, (x) => source.startTime(x), { waitOpen: true, graceMs: opts.graceMs });
+    next = w;
+    w = Math.max(w, await source.current());
   }
   while (!opts.signal?.aborted && (opts.windows === undefined || done < opts.windows)) {
     // paused (p on the live screen): from the next window on, no training and no upload, but the
