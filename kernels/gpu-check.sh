@@ -49,6 +49,9 @@
 #   parity_graph, bench_*_graph  optional: LOCO_CUDA_GRAPH=1 (each micro-batch step captured as a CUDA
 #               graph at its second call and replayed from then on; step_graph.h), the same checks.
 #               Every gpu-parity also runs the same steps with and without graphs: comparison.graphs
+#   parity_head4k, parity_head16k, bench_*_head4k, bench_*_head16k  optional: LOCO_CUDA_HEAD_ROWS=4096
+#               and 16384 (the head's matmuls and cross-entropy in four chunks and in one, instead of
+#               the default's nine of 1778 rows), the same checks
 #   parity_own, bench_*_own  optional: LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own (this engine's own
 #               attention kernels, the default before h200-8; where cuDNN's attention is the default:
 #               an H100/H200 with libcudnn.so.9), the same checks
@@ -353,6 +356,10 @@ engine_variant() {
 CUDNN_PARITY_BOX=150
 # the step as CUDA graphs (step_graph.h; every gpu-parity also checks that graphs change no bit)
 engine_variant graph LOCO_CUDA_GRAPH=1
+# the head in fewer, larger row chunks: 4096 rows (four chunks of a 16k-token step) and the whole step
+# at once, against the default's 1778 (nine): fewer passes over the fp32 dE, larger matmuls
+engine_variant head4k LOCO_CUDA_HEAD_ROWS=4096
+engine_variant head16k LOCO_CUDA_HEAD_ROWS=16384
 engine_variant own "LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own"
 engine_variant cudnn LOCO_CUDA_ATTN_BWD=cudnn build "$CUDNN_PARITY_BOX"
 TORCH_CUDNN=$(python3 - <<'PY' 2>/dev/null
@@ -667,7 +674,8 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
             "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
             "rope_bwd_fused": res(stage + "_ropebwd"), "ce_cpasync": res(stage + "_cecp"),
-            "own_attention": res(stage + "_own"), "graphs": res(stage + "_graph"), "cudnn_atomic_bwd": res(stage + "_cudnn"),
+            "own_attention": res(stage + "_own"), "graphs": res(stage + "_graph"),
+            "head_rows_4096": res(stage + "_head4k"), "head_rows_16384": res(stage + "_head16k"), "cudnn_atomic_bwd": res(stage + "_cudnn"),
             "cudnn_torch_lib": res(stage + "_cudnntorch"),
             "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
             "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd"),

@@ -16,7 +16,7 @@ several when one run took several calls, e.g. the second call with GPU_CHECK_ONL
   than the same summary's default run, and its whole-step bench more than 1 % faster than the
   default bench (of the same summary where it has one); atomic-dQ backwards are flagged, since
   their dQ's last bits change from run to run (and so are cuDNN's backward ones). Variants attn_times does not time
-  (PROFILED_VARIANTS: LOCO_CUDA_CE=cpasync, cuDNN's attention, CUDA graphs) the same way, their part's
+  (PROFILED_VARIANTS: LOCO_CUDA_CE=cpasync, cuDNN's attention, CUDA graphs, the head's chunk) the same way, their part's
   time from their gpu-bench run and the same summary's default bench (a category of the step
   profile, the attention forward timed alone, or for graphs the whole step).
 
@@ -158,10 +158,11 @@ def stage_tps(s, name):
 # cuDNN's backward graph (the frontend's default; the cudnn variant, LOCO_CUDA_ATTN_BWD=cudnn) adds dQ
 # atomically; its deterministic graph (the default on an H100/H200 since h200-8) does not. own: this
 # engine's own attention kernels; cudnntorch: the default's settings from PyTorch's own cuDNN library;
-# graph: the step as CUDA graphs (LOCO_CUDA_GRAPH=1), judged by the whole step's time
+# graph: the step as CUDA graphs (LOCO_CUDA_GRAPH=1), judged by the whole step's time; head4k, head16k:
+# the head in 4096-row chunks and in one (LOCO_CUDA_HEAD_ROWS), judged by the head's matmuls
 NONDETERMINISTIC = ("cudnn",)
 PROFILED_VARIANTS = {"cecp": "crossentropy", "own": "attention", "cudnn": "attention_bwd", "cudnntorch": "attention",
-                     "graph": "step"}
+                     "graph": "step", "head4k": "head_matmul", "head16k": "head_matmul"}
 
 
 def part_ms(result, part):

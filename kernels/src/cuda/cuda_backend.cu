@@ -160,6 +160,21 @@ class CudaBackend final : public Backend {
     static const bool on = BF && !env_is("LOCO_CUDA_LOGITS", "fp32");
     return on;
   }
+  // LOCO_CUDA_HEAD_ROWS=N: the head's row chunk (0, unset: what fits 512 MiB of logits, 1778 rows at
+  // gpt2's vocabulary: nine chunks of a 16k-token step, each a weight-gradient matmul whose fp32 dE is
+  // read and written again). Read at start: a value that is not a positive count stops the backend.
+  static size_t head_rows_setting() {
+    static const size_t rows = [] {
+      const char* v = getenv("LOCO_CUDA_HEAD_ROWS");
+      if (!v || !*v) return (size_t)0;
+      char* end = nullptr;
+      const long long n = strtoll(v, &end, 10);
+      if (*end || n <= 0 || n > (1LL << 24))
+        throw std::runtime_error(std::string("LOCO_CUDA_HEAD_ROWS must be a count of rows from 1 to 16777216, not \"") + v + "\"");
+      return (size_t)n;
+    }();
+    return rows;
+  }
 
  public:
   CudaBackend() {
@@ -167,6 +182,7 @@ class CudaBackend final : public Backend {
     CUDA_CHECK(cudaGetDevice(&dev));
     CUDA_CHECK(cudaGetDeviceProperties(&prop_, dev));
     attention_tc2_check_env();
+    head_rows_setting();
     gopts_.use_lt = false;
     if (BF) {
       const char* g = getenv("LOCO_CUDA_GEMM");
@@ -192,7 +208,8 @@ class CudaBackend final : public Backend {
            (BF ? "bf16" : "fp32") + ", gemm=" + gemm_desc_ + ", attention=" + attention_impl_name(BF, cfg_.n_heads ? cfg_.head_dim() : 0) +  // 0: not configured yet
            (logits_bf16() ? ", logits=bf16" : "") +
            (logits_bf16() && env_is("LOCO_CUDA_CE", "cpasync") ? ", ce=cpasync" : "") +
-           (g_graphs_on ? ", graphs=on" : "");
+           (g_graphs_on ? ", graphs=on" : "") +
+           (head_rows_setting() ? ", head rows " + std::to_string(head_rows_setting()) : "");
   }
 
   void configure(const Config& c) override {
@@ -399,10 +416,12 @@ class CudaBackend final : public Backend {
     dqkv_.ensure(t * BT * 3 * d);
     dsc_.ensure(4 * BT * H);
     dgscr_.ensure(4 * rmsnorm_dg_scratch((int)BT, (int)d));
-    // the head works on row chunks: fp32 logits + T dlogits of head_rows_ × Vp, about 512 MiB at most
+    // the head works on row chunks: fp32 logits + T dlogits of head_rows_ × Vp, about 512 MiB at most;
+    // with LOCO_CUDA_HEAD_ROWS, that many rows and logits of their own width (bf16 or fp32)
     const size_t budget = (size_t)512 << 20;
-    head_rows_ = std::max<size_t>(1, std::min<size_t>(BT, budget / (Vp * (4 + t))));
-    logits_.ensure(4 * head_rows_ * Vp);
+    const size_t set_rows = head_rows_setting();
+    head_rows_ = set_rows ? std::min<size_t>(BT, set_rows) : std::max<size_t>(1, std::min<size_t>(BT, budget / (Vp * (4 + t))));
+    logits_.ensure((set_rows && logits_bf16() ? 2 : 4) * head_rows_ * Vp);
     dlogits_.ensure(t * head_rows_ * Vp);
     row_loss_.ensure(4 * BT);
     tok_.ensure(4 * (5 * BT + 1));
