@@ -86,8 +86,8 @@ void gemm_own(bool tA, bool tB, int M, int N, int K, const void* A, int lda, con
               const void* Cin, float alpha, float beta) {
   dim3 grid(cdiv(N, TN), cdiv(M, TM));
   if (grid.y > 65535) throw std::runtime_error("gemm: M too large for the fallback kernel");
-  gemm_tiled_kernel<TA, TC><<<grid, 256, 0, engine_stream()>>>(tA, tB, M, N, K, (const TA*)A, lda, (const TA*)B, ldb, (TC*)C, (const TC*)Cin,
-                                           ldc, alpha, beta);
+  gemm_tiled_kernel<TA, TC><<<grid, 256, 0, engine_stream()>>>(tA, tB, M, N, K, (const TA*)A, lda, (const TA*)B, ldb,
+                                                              (TC*)C, (const TC*)Cin, ldc, alpha, beta);
   CUDA_LAUNCH_CHECK("gemm_tiled_kernel");
 }
 
