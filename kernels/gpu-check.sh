@@ -48,7 +48,8 @@
 #               the same checks
 #   parity_graph, bench_*_graph  optional: LOCO_CUDA_GRAPH=1 (each micro-batch step captured as a CUDA
 #               graph at its second call and replayed from then on; step_graph.h), the same checks.
-#               Every gpu-parity also runs the same steps with and without graphs: comparison.graphs
+#               Every gpu-parity also runs the same steps with and without graphs: comparison.graphs.
+#               engine_graph: the engine stage's line-protocol session with LOCO_CUDA_GRAPH=1
 #   parity_head4k, parity_head16k, bench_*_head4k, bench_*_head16k  optional: LOCO_CUDA_HEAD_ROWS=4096
 #               and 16384 (the head's matmuls and cross-entropy in four chunks and in one, instead of
 #               the default's nine of 1778 rows), the same checks
@@ -356,6 +357,9 @@ engine_variant() {
 CUDNN_PARITY_BOX=150
 # the step as CUDA graphs (step_graph.h; every gpu-parity also checks that graphs change no bit)
 engine_variant graph LOCO_CUDA_GRAPH=1
+# ... and a miner's window through the line protocol with graphs (the engine stage's session)
+optional engine_graph
+run_stage engine_graph 60 env LOCO_CUDA_GRAPH=1 python3 "$K/tools/engine_session.py" "$K/build/loco-engine"
 # the head in fewer, larger row chunks: 4096 rows (four chunks of a 16k-token step) and the whole step
 # at once, against the default's 1778 (nine): fewer passes over the fp32 dE, larger matmuls
 engine_variant head4k LOCO_CUDA_HEAD_ROWS=4096
@@ -759,7 +763,7 @@ cmp["engine_parity"] = {"ok": par.get("ok"), "failures": par.get("failures")}
 # CUDA graphs: gpu-parity's check that replayed steps give the eager steps' bits (tiny and gpt2-124m
 # shapes), and what the benches with LOCO_CUDA_GRAPH=1 captured, launched and why a capture failed
 cmp["graphs"] = {"parity_tiny": par.get("graphs"), "parity_124m": res("parity_124m").get("graphs"),
-                 "parity_graph_ok": res("parity_graph").get("ok"),
+                 "parity_graph_ok": res("parity_graph").get("ok"), "engine_session_ok": res("engine_graph").get("ok"),
                  "bench_124m": res("bench_124m_graph").get("graphs"), "bench_1b": res("bench_1b_graph").get("graphs")}
 # 32 rows per warp must give the 16-row kernels' bits (the same sums in the same order): the
 # checksums of gpu-parity's attention cases, default run against the LOCO_CUDA_ATTN_ROWS=32 run
