@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cuda/step_graph.h"
+#include "json.h"
 
 namespace {
 struct Fake {
@@ -188,14 +189,12 @@ int main() {
   failing("a buffer freed while capturing", [](Step& s) { s.free_in_capture = true; }, [](Step&) {},
           "freed while capturing");
 
-  std::string fails = "[";
-  for (size_t i = 0; i < g_failures.size(); i++) {
-    std::string esc;
-    for (char c : g_failures[i]) esc += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
-    fails += (i ? ",\"" : "\"") + esc + "\"";
-  }
-  fails += "]";
-  printf("{\"tool\":\"step-graph-test\",\"ok\":%s,\"checks\":%d,\"failures\":%s}\n", g_failures.empty() ? "true" : "false",
-         g_checks, fails.c_str());
+  Json out = Json::object(), fails = Json::array();
+  for (const std::string& f : g_failures) fails.push(Json(f));
+  out.set("tool", "step-graph-test");
+  out.set("ok", g_failures.empty());
+  out.set("checks", g_checks);
+  out.set("failures", fails);
+  printf("%s\n", out.dump().c_str());
   return g_failures.empty() ? 0 : 1;
 }

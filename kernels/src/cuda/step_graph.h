@@ -74,7 +74,6 @@ class StepGraphs {
     if (e.exec && e.epoch != now) {  // a buffer it used was freed: capture again, after an eager run
       cudaGraphExecDestroy(e.exec);
       e.exec = nullptr;
-      e.warm = false;
     }
     if (e.exec) {
       launch(e.exec);
