@@ -53,6 +53,11 @@
 #   parity_head4k, parity_head16k, bench_*_head4k, bench_*_head16k  optional: LOCO_CUDA_HEAD_ROWS=4096
 #               and 16384 (the head's matmuls and cross-entropy in four chunks and in one, instead of
 #               the default's nine of 1778 rows), the same checks
+#   parity_graphhead16k, bench_*_graphhead16k  optional: both at once (LOCO_CUDA_GRAPH=1
+#               LOCO_CUDA_HEAD_ROWS=16384), the same checks
+#   parity_adamwgrouped, bench_*_adamwgrouped  optional: LOCO_CUDA_ADAMW=grouped (AdamW in a launch per
+#               run of tensors with the same weight decay, the default before 2026-11-28, instead of
+#               one launch over all parameters), the same checks
 #   parity_own, bench_*_own  optional: LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own (this engine's own
 #               attention kernels, the default before h200-8; where cuDNN's attention is the default:
 #               an H100/H200 with libcudnn.so.9), the same checks
@@ -364,6 +369,12 @@ run_stage engine_graph 60 env LOCO_CUDA_GRAPH=1 python3 "$K/tools/engine_session
 # at once, against the default's 1778 (nine): fewer passes over the fp32 dE, larger matmuls
 engine_variant head4k LOCO_CUDA_HEAD_ROWS=4096
 engine_variant head16k LOCO_CUDA_HEAD_ROWS=16384
+# both at once: the two changes the 50 % MFU on gpt2-124m was left to (h200-8: 31.2 ms per step, 28.3
+# needed), so one bench answers whether together they reach it
+engine_variant graphhead16k "LOCO_CUDA_GRAPH=1 LOCO_CUDA_HEAD_ROWS=16384"
+# AdamW as before 2026-11-28, a launch per run of tensors with the same weight decay (about 50 per
+# gpt2-124m step), against the default's one launch over all parameters (the same bits)
+engine_variant adamwgrouped LOCO_CUDA_ADAMW=grouped
 engine_variant own "LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own"
 engine_variant cudnn LOCO_CUDA_ATTN_BWD=cudnn build "$CUDNN_PARITY_BOX"
 TORCH_CUDNN=$(python3 - <<'PY' 2>/dev/null
@@ -679,7 +690,9 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
             "rope_bwd_fused": res(stage + "_ropebwd"), "ce_cpasync": res(stage + "_cecp"),
             "own_attention": res(stage + "_own"), "graphs": res(stage + "_graph"),
-            "head_rows_4096": res(stage + "_head4k"), "head_rows_16384": res(stage + "_head16k"), "cudnn_atomic_bwd": res(stage + "_cudnn"),
+            "head_rows_4096": res(stage + "_head4k"), "head_rows_16384": res(stage + "_head16k"),
+            "graphs_head_rows_16384": res(stage + "_graphhead16k"), "adamw_grouped": res(stage + "_adamwgrouped"),
+            "cudnn_atomic_bwd": res(stage + "_cudnn"),
             "cudnn_torch_lib": res(stage + "_cudnntorch"),
             "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
             "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd"),

@@ -1,5 +1,6 @@
 // The CUDA backend's element-wise kernels (kernels/src/cuda/kernels.cu: one-read cross-entropy, the
-// RMSNorm backward with the fused norm-scale gradient, the 16-byte RoPE, SwiGLU, AdamW, Σx², the
+// RMSNorm backward with the fused norm-scale gradient, the 16-byte RoPE, SwiGLU, AdamW (and AdamW
+// over a whole model in one launch, each tensor's weight decay from a bit mask), Σx², the
 // embedding gather, the attention backward's row sums D = Σ dy·y) run on the CPU in an emulator (a thread per CUDA thread, barriers for
 // __syncthreads and shuffles, clusters of two blocks) against double-precision references and bit
 // for bit against the scalar kernels they replace; an injected error is caught. Needs the CUDA
@@ -28,7 +29,7 @@ test('CUDA element-wise kernels (emulated) match double references and the scala
   assert.match(j.crossentropy_outputs_fnv1a, /^[0-9a-f]{16}$/);
   assert.ok(j.checks.length >= 50, `only ${j.checks.length} checks`);
   for (const c of j.checks) assert.ok(c.ok && c.err <= c.tol, JSON.stringify(c));
-  for (const k of ['crossentropy', 'rmsnorm', 'rope', 'swiglu', 'adamw', 'sum_squares', 'embed', 'attn_bwd_pre']) {
+  for (const k of ['crossentropy', 'rmsnorm', 'rope', 'swiglu', 'adamw', 'adamw_pieces', 'sum_squares', 'embed', 'attn_bwd_pre']) {
     assert.ok(j.checks.some((c) => c.check.startsWith(k)), `no ${k} check`);
   }
   const bad = spawnSync(EMU, ['--inject-bug'], { encoding: 'utf8', timeout: 400_000 });

@@ -87,6 +87,7 @@ static inline float __fsqrt_rn(float a) { return std::sqrt(a); }
 
 #include "../src/cuda/kernels.cu"
 #include "ops.h"  // rope_tables (rope.cpp)
+#include "../src/cuda/adamw_pieces.h"  // decay_piece_bits; param_layout (config.cpp)
 
 // cp.async (the cross-entropy's ce_cp_async16), as late as the hardware may: from its issue the
 // destination holds garbage (0xcd), and the 16 bytes are read from the source and land only at the
@@ -553,6 +554,85 @@ static void check_adamw(size_t n, uint64_t seed) {
          (double)(count_diff(p1, p2) + count_diff(m1, m2) + count_diff(v1, v2) + count_diff(c1, c2)), 0);
 }
 
+// ---- AdamW over a whole model in one launch (decay per 4-element piece) vs a launch per run of tensors
+// with the same decay (the backend's grouped path: the 4-wide kernel plus a scalar tail), bit for bit;
+// and decay_piece_bits against each element's own tensor
+static void check_adamw_pieces(int d, int f, int layers, uint64_t seed) {
+  Config c;
+  c.vocab_size = 30;
+  c.padded_vocab_size = 32;
+  c.seq_len = 8;
+  c.d_model = d;
+  c.d_ff = f;
+  c.n_layers = layers;
+  c.n_heads = 1;
+  const std::vector<TensorInfo> layout = param_layout(c);
+  const size_t n = layout.back().offset + layout.back().numel;
+  const std::string name = "adamw_pieces_d" + std::to_string(d) + "_f" + std::to_string(f);
+  const std::vector<unsigned> bits = decay_piece_bits(layout);
+  if (d % 4) {  // a norm of d elements is not whole pieces: no mask, the backend keeps its grouped launches
+    report(name + "_mask_empty_where_not_whole_pieces", bits.empty() ? 0 : 1, 0);
+    return;
+  }
+  size_t wrong_bits = bits.size() == (n / 4 + 31) / 32 ? 0 : 1;
+  for (const TensorInfo& t : layout)
+    for (size_t e = t.offset; e < t.offset + t.numel && !wrong_bits; e++)
+      wrong_bits += ((bits[e / 128] >> ((e / 4) % 32)) & 1u) != (t.decay() ? 1u : 0u);
+  report(name + "_mask_bits_wrong", (double)wrong_bits, 0);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::vector<float> p(n), g(n), m(n), v(n);
+  for (size_t i = 0; i < n; i++) {
+    p[i] = nd(rng) * 0.02f;
+    g[i] = nd(rng) * 1e-3f;
+    m[i] = nd(rng) * 1e-4f;
+    v[i] = std::fabs(nd(rng)) * 1e-7f;
+  }
+  std::vector<float> p1 = p, m1 = m, v1 = v, p2 = p, m2 = m, v2 = v;
+  std::vector<bf16> c1(n), c2(n);
+  const float lr = 6e-4f, b1 = 0.9f, b2 = 0.95f, eps = 1e-8f, wd = 0.1f, gs = 0.7f, bc1 = 0.19f, bc2 = 0.0975f;
+  launch((unsigned)((n / 4 + 255) / 256), 1, 256, [&] {
+    adamw_vec_kernel((float4*)p1.data(), (const float4*)g.data(), (float4*)m1.data(), (float4*)v1.data(), c1.data(),
+                     n / 4, lr, b1, b2, eps, wd, gs, bc1, bc2, bits.data());
+  });
+  for (size_t i = 0; i < layout.size();) {
+    size_t j = i + 1;
+    while (j < layout.size() && layout[j].decay() == layout[i].decay()) j++;
+    const size_t o = layout[i].offset, k = layout[j - 1].offset + layout[j - 1].numel - o, k4 = k / 4;
+    const float w = layout[i].decay() ? wd : 0.f;
+    launch((unsigned)((k4 + 255) / 256), 1, 256, [&] {
+      adamw_vec_kernel((float4*)(p2.data() + o), (const float4*)(g.data() + o), (float4*)(m2.data() + o),
+                       (float4*)(v2.data() + o), c2.data() + o, k4, lr, b1, b2, eps, w, gs, bc1, bc2);
+    });
+    if (4 * k4 < k)
+      launch(1, 1, 32, [&] {
+        adamw_kernel(p2.data() + o + 4 * k4, g.data() + o + 4 * k4, m2.data() + o + 4 * k4, v2.data() + o + 4 * k4,
+                     c2.data() + o + 4 * k4, k - 4 * k4, lr, b1, b2, eps, w, gs, bc1, bc2);
+      });
+    i = j;
+  }
+  if (g_inject) p1[layout[1].offset + 1] = std::nextafter(p1[layout[1].offset + 1], 1.f);
+  // the mask routes the decay: against one launch with no bit set, every norm element is the same and
+  // most matrix elements are not (so a mask of all ones or all zeros would fail here)
+  std::vector<float> p3 = p, m3 = m, v3 = v;
+  std::vector<bf16> c3(n);
+  const std::vector<unsigned> none(bits.size(), 0u);
+  launch((unsigned)((n / 4 + 255) / 256), 1, 256, [&] {
+    adamw_vec_kernel((float4*)p3.data(), (const float4*)g.data(), (float4*)m3.data(), (float4*)v3.data(), c3.data(),
+                     n / 4, lr, b1, b2, eps, wd, gs, bc1, bc2, none.data());
+  });
+  size_t decayed_same = 0, decayed = 0, undecayed_moved = 0;
+  for (const TensorInfo& t : layout)
+    for (size_t e = t.offset; e < t.offset + t.numel; e++) {
+      if (t.decay()) decayed++, decayed_same += p1[e] == p3[e];
+      else undecayed_moved += p1[e] != p3[e];
+    }
+  report(name + "_elements_differing",
+         (double)(count_diff(p1, p2) + count_diff(m1, m2) + count_diff(v1, v2) + count_diff(c1, c2)), 0);
+  report(name + "_norm_elements_decayed", (double)undecayed_moved, 0);
+  report(name + "_matrix_elements_not_decayed_share", (double)decayed_same / (double)decayed, 0.01);
+}
+
 // ---- Σ x² (grid-stride float4 with a tail) vs a double sum ----------------------------------------------
 static void check_sum_squares(size_t n, unsigned grid, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -615,6 +695,9 @@ int main(int argc, char** argv) {
   run_all<float>();
   run_all<bf16>();
   check_adamw(1027, 12);
+  check_adamw_pieces(12, 20, 2, 20);   // every tensor whole pieces: one launch with the mask
+  check_adamw_pieces(132, 356, 3, 21); // runs of pieces across 32-bit words, partial words at either end
+  check_adamw_pieces(6, 20, 1, 22);    // a norm of 6 elements: no mask
   check_sum_squares(1027, 1, 13);    // tail of 3
   check_sum_squares(9001, 3, 14);    // several blocks, grid-stride
   check_embed_forward(300, 64, 97, 15);

@@ -159,10 +159,13 @@ def stage_tps(s, name):
 # atomically; its deterministic graph (the default on an H100/H200 since h200-8) does not. own: this
 # engine's own attention kernels; cudnntorch: the default's settings from PyTorch's own cuDNN library;
 # graph: the step as CUDA graphs (LOCO_CUDA_GRAPH=1), judged by the whole step's time; head4k, head16k:
-# the head in 4096-row chunks and in one (LOCO_CUDA_HEAD_ROWS), judged by the head's matmuls
+# the head in 4096-row chunks and in one (LOCO_CUDA_HEAD_ROWS), judged by the head's matmuls; graphhead16k:
+# graphs and the head in one chunk together, and adamwgrouped: AdamW in a launch per group of tensors (the
+# default before 2026-11-28), both judged by the whole step
 NONDETERMINISTIC = ("cudnn",)
 PROFILED_VARIANTS = {"cecp": "crossentropy", "own": "attention", "cudnn": "attention_bwd", "cudnntorch": "attention",
-                     "graph": "step", "head4k": "head_matmul", "head16k": "head_matmul"}
+                     "graph": "step", "head4k": "head_matmul", "head16k": "head_matmul",
+                     "graphhead16k": "step", "adamwgrouped": "step"}
 
 
 def part_ms(result, part):

@@ -844,12 +844,16 @@ __global__ void adamw_kernel(float* p, const float* g, float* m, float* v, bf16*
   p[i] = np;
   if (pcopy) pcopy[i] = __float2bfloat16_rn(np);
 }
-// The same on 4 elements per thread (16-byte loads and stores; n4 = n / 4, aligned pointers).
+// The same on 4 elements per thread (16-byte loads and stores; n4 = n / 4, aligned pointers). With
+// decay_bits, piece i (elements 4i…4i+3) takes weight_decay where bit i is set and 0 where it is not:
+// the whole flat parameter buffer in one launch, each tensor with its own decay (a tensor holds whole
+// pieces). 0 gives the same bits as a launch of its own with weight_decay 0 (decay = 1 − lr·0 = 1).
 __global__ void adamw_vec_kernel(float4* p, const float4* g, float4* m, float4* v, bf16* pcopy, size_t n4, float lr,
                                  float beta1, float beta2, float eps, float weight_decay, float grad_scale, float bc1,
-                                 float bc2) {
+                                 float bc2, const unsigned* decay_bits = nullptr) {
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n4) return;
+  if (decay_bits && !((decay_bits[i / 32] >> (i % 32)) & 1u)) weight_decay = 0.f;
   const float4 pp = p[i], gg = g[i];
   float4 mm = m[i], vv = v[i], np;
   np.x = adamw_one(pp.x, gg.x, mm.x, vv.x, lr, beta1, beta2, eps, weight_decay, grad_scale, bc1, bc2);
@@ -1121,6 +1125,18 @@ void k_adamw(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n
                                                n - done, lr, beta1, beta2, eps, weight_decay, grad_scale, bc1, bc2);
     CUDA_LAUNCH_CHECK("adamw");
   }
+}
+bool k_adamw_pieces(float* p, const float* g, float* m, float* v, bf16* pcopy, const unsigned* decay_bits, size_t n,
+                    float lr, float beta1, float beta2, float eps, float weight_decay, float grad_scale, float bc1,
+                    float bc2) {
+  if (n == 0 || n % 4 || !(aligned16(p) && aligned16(g) && aligned16(m) && aligned16(v) && ((uintptr_t)pcopy % 8) == 0))
+    return false;
+  const size_t n4 = n / 4;
+  adamw_vec_kernel<<<cdiv(n4, 256), 256, 0, engine_stream()>>>((float4*)p, (const float4*)g, (float4*)m, (float4*)v, pcopy, n4,
+                                                               lr, beta1, beta2, eps, weight_decay, grad_scale, bc1, bc2,
+                                                               decay_bits);
+  CUDA_LAUNCH_CHECK("adamw");
+  return true;
 }
 void k_sum_squares(double* partial, const float* x, size_t n) {
   if (!aligned16(x)) throw std::runtime_error("k_sum_squares: x must be 16-byte aligned");

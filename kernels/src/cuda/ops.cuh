@@ -50,6 +50,12 @@ void k_crossentropy(const bf16* logits, T* dlogits, float* row_loss, const int* 
 // receives the bf16 copy of the new parameters.
 void k_adamw(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n, float lr, float beta1, float beta2,
              float eps, float weight_decay, float grad_scale, float bc1, float bc2);
+// The same on n elements (a multiple of 4, 16-byte aligned) of several tensors in one launch: piece i
+// (elements 4i…4i+3) takes weight_decay where bit i of decay_bits (device memory) is set, else 0.
+// false, with nothing launched, where n or a pointer does not fit.
+bool k_adamw_pieces(float* p, const float* g, float* m, float* v, bf16* pcopy, const unsigned* decay_bits, size_t n,
+                    float lr, float beta1, float beta2, float eps, float weight_decay, float grad_scale, float bc1,
+                    float bc2);
 // Σ x² in double: per-block partials (fixed grid of SUMSQ_BLOCKS), summed on the host in order.
 constexpr int SUMSQ_BLOCKS = 1024;
 void k_sum_squares(double* partial, const float* x, size_t n);
