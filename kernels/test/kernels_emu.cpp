@@ -424,6 +424,25 @@ static void check_rmsnorm(int N, int C, uint64_t seed) {
     if (g_inject) dw[C - 1] = std::nextafter(dw[C - 1], INFINITY);
     report(n + "_dg_overwrite_elements_differing", (double)count_diff(dz, dw), 0);
   }
+  // several norms in one launch (the backend's one reduce at the end of the backward): two calls'
+  // partials in slots, added into two places of one gradient vector, the same bits as a reduce each,
+  // adding and overwriting; nothing else in the vector touched
+  {
+    const size_t slot = (size_t)chunks * C;
+    std::vector<float> parts(2 * slot);
+    for (size_t i = 0; i < slot; i++) parts[i] = part[i], parts[slot + i] = part[slot - 1 - i] * 0.5f;
+    const std::vector<size_t> off = {(size_t)C + 5, 2};
+    for (const bool ovw : {false, true}) {
+      std::vector<float> many(3 * (size_t)C + 5), each;
+      for (size_t i = 0; i < many.size(); i++) many[i] = ovw ? NAN : 0.25f + 1e-3f * (float)i;
+      each = many;
+      launch((C + 31) / 32, 2, 256, [&] { rmsnorm_dg_reduce_kernel(many.data(), parts.data(), (int)chunks, C, ovw, off.data(), slot); });
+      for (int k = 0; k < 2; k++)
+        launch((C + 31) / 32, 1, 256, [&] { rmsnorm_dg_reduce_kernel(each.data() + off[k], parts.data() + k * slot, (int)chunks, C, ovw); });
+      if (g_inject) many[off[1] + C / 2] = std::nextafter(many[off[1] + C / 2], INFINITY);
+      report(n + (ovw ? "_dg_many_overwrite_elements_differing" : "_dg_many_elements_differing"), (double)count_diff(many, each), 0);
+    }
+  }
   // the old two-kernel dg path through the same reduce (its chunks of DG_ROWS rows)
   const unsigned chunks_old = (N + DG_ROWS - 1) / DG_ROWS;
   std::vector<float> part_old((size_t)chunks_old * C), dg_old(C, 0.25f);

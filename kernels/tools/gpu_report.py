@@ -161,11 +161,13 @@ def stage_tps(s, name):
 # graph: the step as CUDA graphs (LOCO_CUDA_GRAPH=1), judged by the whole step's time; head4k, head16k:
 # the head in 4096-row chunks and in one (LOCO_CUDA_HEAD_ROWS), judged by the head's matmuls; graphhead16k:
 # graphs and the head in one chunk together, and adamwgrouped: AdamW in a launch per group of tensors (the
-# default before 2026-11-28), both judged by the whole step
+# default before 2026-11-28), both judged by the whole step; normdgeach: a norm-scale gradient reduce per
+# RMSNorm backward (the default before 2026-11-28), judged by the norms' time
 NONDETERMINISTIC = ("cudnn",)
 PROFILED_VARIANTS = {"cecp": "crossentropy", "own": "attention", "cudnn": "attention_bwd", "cudnntorch": "attention",
                      "graph": "step", "head4k": "head_matmul", "head16k": "head_matmul",
-                     "graphhead16k": "step", "adamwgrouped": "step"}
+                     "graphhead16k": "step", "adamwgrouped": "step",
+                     "normdgeach": "norm"}
 
 
 def part_ms(result, part):

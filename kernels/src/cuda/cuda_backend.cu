@@ -102,6 +102,18 @@ static bool adamw_grouped() {
   }();
   return grouped;
 }
+// LOCO_CUDA_NORM_DG=each: each RMSNorm backward adds its norm-scale gradient with a launch of its own,
+// as before 2026-11-28, instead of all 2·L + 1 of them in one launch at the end of the backward (the
+// same sums). Read at start: another value stops the backend.
+static bool norm_dg_each() {
+  static const bool each = [] {
+    const char* v = getenv("LOCO_CUDA_NORM_DG");
+    if (!v || !*v || std::string(v) == "one") return false;
+    if (std::string(v) == "each") return true;
+    throw std::runtime_error(std::string("LOCO_CUDA_NORM_DG must be one or each, not \"") + v + "\"");
+  }();
+  return each;
+}
 static bool graphs_now() { return g_graphs_on && !g_prof_on && !g_sync_each; }
 
 size_t cuda_allocated_bytes() { return g_alloc_now; }
@@ -197,6 +209,7 @@ class CudaBackend final : public Backend {
     attention_tc2_check_env();
     head_rows_setting();
     adamw_grouped();
+    norm_dg_each();
     gopts_.use_lt = false;
     if (BF) {
       const char* g = getenv("LOCO_CUDA_GEMM");
@@ -223,6 +236,7 @@ class CudaBackend final : public Backend {
            (logits_bf16() ? ", logits=bf16" : "") +
            (logits_bf16() && env_is("LOCO_CUDA_CE", "cpasync") ? ", ce=cpasync" : "") +
            (g_graphs_on ? ", graphs=on" : "") + (adamw_grouped() ? ", adamw=grouped" : "") +
+           (norm_dg_each() ? ", norm dg=each" : "") +
            (head_rows_setting() ? ", head rows " + std::to_string(head_rows_setting()) : "");
   }
 
@@ -256,6 +270,12 @@ class CudaBackend final : public Backend {
       CUDA_CHECK(cudaMemset(wbf_.p, 0, 2 * P_));
     }
     sumsq_.ensure(sizeof(double) * SUMSQ_BLOCKS);
+    // where each norm's scale gradient goes, in the backward's order (the final norm, then per layer
+    // from the last: mlp_norm, attn_norm): k_rmsnorm_dg_reduce_many's table
+    std::vector<size_t> norm_off{off("final_norm")};
+    for (int l = c.n_layers - 1; l >= 0; l--) norm_off.insert(norm_off.end(), {lo_[l].mn, lo_[l].an});
+    norm_off_.ensure(sizeof(size_t) * norm_off.size());
+    CUDA_CHECK(cudaMemcpy(norm_off_.p, norm_off.data(), sizeof(size_t) * norm_off.size(), cudaMemcpyHostToDevice));
     decay_bits_.release();
     if (!adamw_grouped()) {
       std::vector<unsigned> bits = decay_piece_bits(layout_);
@@ -387,6 +407,7 @@ class CudaBackend final : public Backend {
   // AdamW in one launch over all parameters (k_adamw_pieces): bit i set where elements 4i…4i+3 take
   // weight decay; empty where a tensor does not hold whole 4-element pieces, or LOCO_CUDA_ADAMW=grouped
   DevBuf decay_bits_;
+  DevBuf norm_off_;  // size_t[2·L + 1]: the norm-scale gradients' offsets in the backward's order
   // activations (per layer, contiguous) and backward scratch, sized for cap_bt_ = B·T tokens
   size_t cap_bt_ = 0, head_rows_ = 0;
   DevBuf res_, hmid_, a_, arstd_, qkv_, atty_, lse_, mln_, mrstd_, gu_, s_, hf_, frstd_;
@@ -446,7 +467,8 @@ class CudaBackend final : public Backend {
     dy_.ensure(t * BT * d);
     dqkv_.ensure(t * BT * 3 * d);
     dsc_.ensure(4 * BT * H);
-    dgscr_.ensure(4 * rmsnorm_dg_scratch((int)BT, (int)d));
+    // the norm-scale gradients' partials: one call's at a time, or every call's until the one reduce
+    dgscr_.ensure(4 * rmsnorm_dg_scratch((int)BT, (int)d) * (norm_dg_each() ? 1 : 2 * (size_t)cfg_.n_layers + 1));
     // the head works on row chunks: fp32 logits + T dlogits of head_rows_ × Vp, about 512 MiB at most;
     // with LOCO_CUDA_HEAD_ROWS, that many rows and logits of their own width (bf16 or fp32)
     const size_t budget = (size_t)512 << 20;
@@ -606,8 +628,21 @@ class CudaBackend final : public Backend {
     float* dres = dres_.as<float>();
     T* dact = dres_act_.as<T>();
     float* dscr = dgscr_.as<float>();
+    // each RMSNorm backward leaves its norm-scale gradient's partials in a slot of its own, added into
+    // the gradients by one launch at the end (the same sums as a reduce per call; LOCO_CUDA_NORM_DG=each:
+    // a reduce per call, one slot); norm_off_ lists the gradients in this order
+    const bool dg_each = norm_dg_each();
+    const size_t dg_slot = rmsnorm_dg_scratch(N, d);
+    int norms = 0;
+    unsigned dg_chunks = 0;
+    auto norm_backward = [&](float* dg, const float* dy_in, const float* x, const float* g, const float* rstd, bool overwrite) {
+      const unsigned c = k_rmsnorm_backward<T>(dres, dact, dg_each ? dg : nullptr, dscr + (dg_each ? 0 : norms * dg_slot),
+                                               dy_in, x, g, rstd, N, d, overwrite, gb == 0.f);
+      if (norms++ == 0) dg_chunks = c;
+      else if (c != dg_chunks) throw std::runtime_error("RMSNorm backward: partial rows differ between calls of one step");
+    };
     // the final norm's backward starts the residual gradient (overwrite: no memset, no read)
-    k_rmsnorm_backward<T>(dres, dact, G + fn, dscr, dhf, hlast, P + fn, frstd, N, d, true, gb == 0.f); prof_mark("norm");
+    norm_backward(G + fn, dhf, hlast, P + fn, frstd, true); prof_mark("norm");
     float* dmf = dmf_.as<float>();  // dhf is no longer needed: reused for dm and da
     T *ds = ds_.as<T>(), *dgu = dgu_.as<T>(), *dy = dy_.as<T>(), *dqkv = dqkv_.as<T>();
     for (int l = L - 1; l >= 0; l--) {
@@ -625,7 +660,7 @@ class CudaBackend final : public Backend {
       k_swiglu_backward<T>(dgu, ds, gl, N, F); prof_mark("swiglu");
       gemm(true, false, 2 * F, d, N, dgu, 2 * F, ml, d, G + lo[l].wg, d, ACT, DType::F32, 1.f, gb, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, 2 * F, dgu, 2 * F, W + lo[l].wg, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
-      k_rmsnorm_backward<T>(dres, dact, G + lo[l].mn, dscr, dmf, hm, P + lo[l].mn, mrstd + l * BT, N, d, false, gb == 0.f); prof_mark("norm");
+      norm_backward(G + lo[l].mn, dmf, hm, P + lo[l].mn, mrstd + l * BT, false); prof_mark("norm");
       // attention: h_mid = h_in + y·woᵀ
       gemm(true, false, d, d, N, dact, d, yl, d, G + lo[l].wo, d, ACT, DType::F32, 1.f, gb, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, d, dact, d, W + lo[l].wo, d, dy, d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
@@ -633,7 +668,11 @@ class CudaBackend final : public Backend {
       if (!rope_fused && !rope_bwd_fused) { k_rope<T>(dqkv, cs, sn, B, Tn, H, hd, true); prof_mark("rope"); }
       gemm(true, false, 3 * d, d, N, dqkv, 3 * d, al, d, G + lo[l].wq, d, ACT, DType::F32, 1.f, gb, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
-      k_rmsnorm_backward<T>(dres, dact, G + lo[l].an, dscr, dmf, hin, P + lo[l].an, arstd + l * BT, N, d, false, gb == 0.f); prof_mark("norm");
+      norm_backward(G + lo[l].an, dmf, hin, P + lo[l].an, arstd + l * BT, false); prof_mark("norm");
+    }
+    if (!dg_each) {
+      k_rmsnorm_dg_reduce_many(G, norm_off_.as<size_t>(), dscr, dg_slot, norms, dg_chunks, d, gb == 0.f);
+      prof_mark("norm");
     }
   }
 };

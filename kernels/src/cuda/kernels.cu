@@ -426,9 +426,16 @@ bool rb_with_v4(int C, F&& f) {
 }
 
 // dg[j] += Σ_c part[c, j], c in order: thread (tx, ty) sums c = ty, ty + 8, … (in order), then the
-// 8 sums are added in ty order. Block: 32 columns × 8.
+// 8 sums are added in ty order. Block: 32 columns × 8. With dg_off, several norms at once: row y of
+// the grid adds partials part + y·part_stride into dg + dg_off[y] (the same sums as a launch each).
 __global__ void __launch_bounds__(256) rmsnorm_dg_reduce_kernel(float* dg, const float* part, int chunks, int C,
-                                                                bool dg_overwrite = false) {
+                                                                bool dg_overwrite = false,
+                                                                const size_t* dg_off = nullptr,
+                                                                size_t part_stride = 0) {
+  if (dg_off) {
+    dg += dg_off[blockIdx.y];
+    part += blockIdx.y * part_stride;
+  }
   __shared__ float sh[8][33];
   const int tx = threadIdx.x % 32, ty = threadIdx.x / 32;
   const int j = blockIdx.x * 32 + tx;
@@ -999,9 +1006,9 @@ bool rmsnorm_backward_rows(float* dres, T* dres_act, float* part, const float* d
 }
 size_t rmsnorm_dg_scratch(int N, int C) { return (size_t)cdiv(N, RB_ROWS) * C; }  // ≥ cdiv(N, DG_ROWS)·C
 template <typename T>
-void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const float* dy, const float* x,
-                        const float* g, const float* rstd, int N, int C, bool overwrite, bool dg_overwrite) {
-  if (N == 0) return;
+unsigned k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const float* dy, const float* x,
+                            const float* g, const float* rstd, int N, int C, bool overwrite, bool dg_overwrite) {
+  if (N == 0) return 0;
   static size_t allowed = 48 * 1024;
   const size_t smem = (size_t)RB_WARPS * C * sizeof(float);
   const bool vec = C % 4 == 0 && aligned16(dres) && aligned16(dy) && aligned16(x) && aligned16(g) &&
@@ -1023,8 +1030,17 @@ void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, con
     rmsnorm_dg_partial_kernel<<<dim3(cdiv(C, 256), chunks), 256, 0, engine_stream()>>>(scratch, dy, x, rstd, N, C);
     CUDA_LAUNCH_CHECK("rmsnorm_dg_partial");
   }
+  if (!dg) return chunks;  // the caller adds the partials later (k_rmsnorm_dg_reduce_many)
   rmsnorm_dg_reduce_kernel<<<cdiv(C, 32), 256, 0, engine_stream()>>>(dg, scratch, (int)chunks, C, dg_overwrite);
   CUDA_LAUNCH_CHECK("rmsnorm_dg_reduce");
+  return chunks;
+}
+void k_rmsnorm_dg_reduce_many(float* G, const size_t* dg_off, const float* scratch, size_t part_stride, int count,
+                              unsigned chunks, int C, bool dg_overwrite) {
+  if (count == 0 || chunks == 0) return;
+  rmsnorm_dg_reduce_kernel<<<dim3(cdiv(C, 32), count), 256, 0, engine_stream()>>>(G, scratch, (int)chunks, C, dg_overwrite,
+                                                                                   dg_off, part_stride);
+  CUDA_LAUNCH_CHECK("rmsnorm_dg_reduce_many");
 }
 template <typename T>
 void k_rope(T* qkv, const float* cs, const float* sn, int B, int Tn, int H, int hd, bool inverse) {
@@ -1159,8 +1175,8 @@ void k_gather(float* out, const float* p, const uint64_t* idx, size_t n) {
 
 #define INST(T)                                                                                                     \
   template void k_rmsnorm_forward<T>(T*, float*, const float*, const float*, int, int, float);                      \
-  template void k_rmsnorm_backward<T>(float*, T*, float*, float*, const float*, const float*, const float*,         \
-                                      const float*, int, int, bool, bool);                                        \
+  template unsigned k_rmsnorm_backward<T>(float*, T*, float*, float*, const float*, const float*, const float*,     \
+                                          const float*, int, int, bool, bool);                                    \
   template void k_rope<T>(T*, const float*, const float*, int, int, int, int, bool);                                \
   template void k_swiglu_forward<T>(T*, const T*, int, int);                                                        \
   template void k_swiglu_backward<T>(T*, const T*, const T*, int, int);                                             \

@@ -20,12 +20,18 @@ void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int 
 // norm-scale gradient dg[j] += Σ_rows dy·x·rstd (dg_overwrite: dg[j] = Σ…, for the first backward
 // after zero_grad), summed in a fixed order (per-block partials in scratch[rmsnorm_dg_scratch(N, C)],
 // then the blocks in order: deterministic, no atomics). One pass over dy and x when C % 4 == 0 (the
-// partials are accumulated by the backward kernel itself).
+// partials are accumulated by the backward kernel itself). Returns the number of partial rows in
+// scratch; dg null: they are left there for k_rmsnorm_dg_reduce_many, and dg_overwrite is unused.
 template <typename T>
-void k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const float* dy, const float* x,
-                        const float* g, const float* rstd, int N, int C, bool overwrite = false,
-                        bool dg_overwrite = false);
+unsigned k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const float* dy, const float* x,
+                            const float* g, const float* rstd, int N, int C, bool overwrite = false,
+                            bool dg_overwrite = false);
 size_t rmsnorm_dg_scratch(int N, int C);
+// The norm-scale gradients of count k_rmsnorm_backward calls made with dg null, in one launch: the
+// partials of call y (chunks rows of C, at scratch + y·part_stride) added into G + dg_off[y] (dg_off in
+// device memory), the same sums in the same order as the calls' own reduce.
+void k_rmsnorm_dg_reduce_many(float* G, const size_t* dg_off, const float* scratch, size_t part_stride, int count,
+                              unsigned chunks, int C, bool dg_overwrite);
 // RoPE in place on the q and k parts of qkv[B,T,3·d] (inverse rotation for the backward).
 template <typename T>
 void k_rope(T* qkv, const float* cs, const float* sn, int B, int Tn, int H, int hd, bool inverse);
