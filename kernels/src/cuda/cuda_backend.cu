@@ -84,36 +84,34 @@ std::vector<std::pair<std::string, double>> cuda_profile_take() {
   return r;
 }
 
+// Whether the variable NAME asks for the way before a change (OLD) instead of the default (NEW, or
+// unset); read once, at the backend's start: another value stops it.
+static bool env_asks_old(const char* name, const char* new_value, const char* old_value) {
+  const char* v = getenv(name);
+  if (!v || !*v || std::string(v) == new_value) return false;
+  if (std::string(v) == old_value) return true;
+  throw std::runtime_error(std::string(name) + " must be " + new_value + " or " + old_value + ", not \"" + v + "\"");
+}
+// LOCO_CUDA_ADAMW=grouped: AdamW as before 2026-11-28, a launch per run of tensors with the same decay
+// (about 50 per gpt2-124m step), instead of one launch over all of them
+static bool adamw_grouped() {
+  static const bool grouped = env_asks_old("LOCO_CUDA_ADAMW", "one", "grouped");
+  return grouped;
+}
+// LOCO_CUDA_NORM_DG=each: each RMSNorm backward adds its norm-scale gradient with a launch of its own,
+// as before 2026-11-28, instead of all 2·L + 1 of them in one launch at the end of the backward (the
+// same sums)
+static bool norm_dg_each() {
+  static const bool each = env_asks_old("LOCO_CUDA_NORM_DG", "one", "each");
+  return each;
+}
+
 // CUDA graphs of the step: LOCO_CUDA_GRAPH=1 or cuda_graph_enable (step_graph.h)
 static bool g_graphs_on = env_is("LOCO_CUDA_GRAPH", "1");
 void cuda_graph_enable(bool on) { g_graphs_on = on; }
 bool cuda_graph_enabled() { return g_graphs_on; }
 CudaGraphStats cuda_graph_stats() { return step_graph_stats(); }
 // ... where nothing else forbids them: the profile's events and LOCO_CUDA_SYNC's waits are per launch
-// LOCO_CUDA_ADAMW=grouped: AdamW as before 2026-11-28, a launch per run of tensors with the same decay
-// (about 50 per step on gpt2-124m), instead of one launch over all of them. Read at start: another
-// value stops the backend.
-static bool adamw_grouped() {
-  static const bool grouped = [] {
-    const char* v = getenv("LOCO_CUDA_ADAMW");
-    if (!v || !*v || std::string(v) == "one") return false;
-    if (std::string(v) == "grouped") return true;
-    throw std::runtime_error(std::string("LOCO_CUDA_ADAMW must be one or grouped, not \"") + v + "\"");
-  }();
-  return grouped;
-}
-// LOCO_CUDA_NORM_DG=each: each RMSNorm backward adds its norm-scale gradient with a launch of its own,
-// as before 2026-11-28, instead of all 2·L + 1 of them in one launch at the end of the backward (the
-// same sums). Read at start: another value stops the backend.
-static bool norm_dg_each() {
-  static const bool each = [] {
-    const char* v = getenv("LOCO_CUDA_NORM_DG");
-    if (!v || !*v || std::string(v) == "one") return false;
-    if (std::string(v) == "each") return true;
-    throw std::runtime_error(std::string("LOCO_CUDA_NORM_DG must be one or each, not \"") + v + "\"");
-  }();
-  return each;
-}
 static bool graphs_now() { return g_graphs_on && !g_prof_on && !g_sync_each; }
 
 size_t cuda_allocated_bytes() { return g_alloc_now; }
@@ -334,8 +332,8 @@ class CudaBackend final : public Backend {
                                         BF ? wbf_.as<bf16>() : nullptr, decay_bits_.as<unsigned>(), P_, lr, h.beta1,
                                         h.beta2, h.eps, h.weight_decay, grad_scale, bc1, bc2))
       return;
-    // LOCO_CUDA_ADAMW=grouped (or a layout not in whole pieces): element-wise, so consecutive tensors with the same weight decay go in one launch (wq…wo,
-    // w_gate…w_down): about 4 launches per layer instead of 9, the same arithmetic per element
+    // LOCO_CUDA_ADAMW=grouped, or a layout not in whole pieces: consecutive tensors with the same
+    // weight decay in one launch (wq…wo, w_gate…w_down), about 4 launches per layer
     for (size_t i = 0; i < layout_.size();) {
       size_t j = i + 1;
       while (j < layout_.size() && layout_[j].decay() == layout_[i].decay() &&
