@@ -581,6 +581,12 @@ enum class Direction { Forward, Backward, BackwardDeterministic };
 const char* direction_name(Direction dir) {
   return dir == Direction::Forward ? "forward" : dir == Direction::Backward ? "backward" : "deterministic backward";
 }
+// the variable setting that asks for this direction from cuDNN (named in its errors)
+const char* direction_setting(Direction dir) {
+  return dir == Direction::Forward    ? "LOCO_CUDA_ATTN_FWD=cudnn"
+         : dir == Direction::Backward ? "LOCO_CUDA_ATTN_BWD=cudnn"
+                                      : "LOCO_CUDA_ATTN_BWD=cudnn-det";
+}
 
 // the plan of `plans` for this shape, built at its first use
 Plan& plan_for(Plans& plans, Direction dir, int B, int Tn, int H, int hd) {
@@ -672,8 +678,7 @@ Plan* plan_or_fallback(Plans& plans, Direction dir, int B, int Tn, int H, int hd
   if (!cudnn_load()) {
     why = g_dnn.why;
     if (need == CudnnNeed::Required)
-      throw std::runtime_error(std::string(dir == Direction::Forward ? "LOCO_CUDA_ATTN_FWD=cudnn: "
-                                           : dir == Direction::Backward ? "LOCO_CUDA_ATTN_BWD=cudnn: " : "LOCO_CUDA_ATTN_BWD=cudnn-det: ") + why);
+      throw std::runtime_error(std::string(direction_setting(dir)) + ": " + why);
   } else {
     try {
       return &plan_for(plans, dir, B, Tn, H, hd);
