@@ -58,6 +58,8 @@
 #   parity_adamwgrouped, bench_*_adamwgrouped  optional: LOCO_CUDA_ADAMW=grouped (AdamW in a launch per
 #               run of tensors with the same weight decay, the default before 2026-11-28, instead of
 #               one launch over all parameters), the same checks
+#   parity_ceexp2, bench_*_ceexp2  optional: LOCO_CUDA_CE=exp2 (the bf16-logits cross-entropy in base 2,
+#               2^(l·log2e − m·log2e) by the SFU's ex2, instead of expf), the same checks
 #   parity_normdgeach, bench_*_normdgeach  optional: LOCO_CUDA_NORM_DG=each (each RMSNorm backward adds
 #               its norm-scale gradient with a launch of its own, the default before 2026-11-28,
 #               instead of one launch for all at the end of the backward), the same checks
@@ -381,6 +383,9 @@ engine_variant adamwgrouped LOCO_CUDA_ADAMW=grouped
 # the norm-scale gradients added by a launch per RMSNorm backward (25 per gpt2-124m step, as before
 # 2026-11-28) against the default's one launch at the end of the backward (the same sums)
 engine_variant normdgeach LOCO_CUDA_NORM_DG=each
+# the bf16 cross-entropy in base 2 (one fused multiply-add and the SFU's ex2 per logit instead of expf:
+# 1,224 machine instructions against 2,376, kernel_stats.py), against the default's expf
+engine_variant ceexp2 LOCO_CUDA_CE=exp2
 engine_variant own "LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own"
 engine_variant cudnn LOCO_CUDA_ATTN_BWD=cudnn build "$CUDNN_PARITY_BOX"
 TORCH_CUDNN=$(python3 - <<'PY' 2>/dev/null
@@ -698,7 +703,7 @@ for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
             "own_attention": res(stage + "_own"), "graphs": res(stage + "_graph"),
             "head_rows_4096": res(stage + "_head4k"), "head_rows_16384": res(stage + "_head16k"),
             "graphs_head_rows_16384": res(stage + "_graphhead16k"), "adamw_grouped": res(stage + "_adamwgrouped"),
-            "norm_dg_each": res(stage + "_normdgeach"),
+            "norm_dg_each": res(stage + "_normdgeach"), "ce_exp2": res(stage + "_ceexp2"),
             "cudnn_atomic_bwd": res(stage + "_cudnn"),
             "cudnn_torch_lib": res(stage + "_cudnntorch"),
             "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),

@@ -312,16 +312,25 @@ static void check_crossentropy_bf16_logits(int R, int V, int Vp, uint64_t seed) 
   const double cp_loss_diff = (double)(std::memcmp(loss3.data(), loss.data(), R * sizeof(float)) != 0 ||
                                        std::memcmp(loss3_eval.data(), loss_eval.data(), R * sizeof(float)) != 0);
   if (g_inject) dl[(size_t)(R / 2) * Vp + V / 3] = ft<T>(tf(dl[(size_t)(R / 2) * Vp + V / 3]) + 0.01f * scale);
-  CeErr e, e2;
-  double gnorm = 0, same = 0;
+  // LOCO_CUDA_CE=exp2: the same kernel in base 2 (the SFU's ex2 here the host's exp2f, flushed below
+  // FLT_MIN), against the same reference; not the same bits as the default (kept out of the hash)
+  std::vector<T> dl4((size_t)R * Vp, ft<T>(99.f));
+  std::vector<float> loss4(R, -6.f), loss4_eval(R, -7.f);
+  launch(R, 1, CE16_THREADS, [&] { crossentropy_bf16_kernel<T, CeExp2>(logits.data(), dl4.data(), loss4.data(), y.data(), V, Vp, scale); });
+  launch(R, 1, CE16_THREADS, [&] { crossentropy_bf16_kernel<T, CeExp2>(logits.data(), (T*)nullptr, loss4_eval.data(), y.data(), V, Vp, scale); });
+  if (g_inject) loss4[0] *= 1.0001f;
+  CeErr e, e2, e4;
+  double gnorm = 0, same = 0, same4 = 0;
   for (int r = 0; r < R; r++) {
     std::vector<double> l(V);
     for (int j = 0; j < V; j++) l[j] = __bfloat162float(logits[(size_t)r * Vp + j]);
     const double lse = ce_ref_lse(l);
     e.add_row(l, Vp, y[r], lse, scale, loss[r], &dl[(size_t)r * Vp]);
     e2.add_row(l, Vp, y[r], lse, scale, loss2[r], &dl2[(size_t)r * Vp]);
+    e4.add_row(l, Vp, y[r], lse, scale, loss4[r], &dl4[(size_t)r * Vp]);
     gnorm += ce_ref_grad_norm2(l, Vp, y[r], lse, scale);
     same = std::max(same, (double)std::fabs(loss[r] - loss_eval[r]));
+    same4 = std::max(same4, (double)std::fabs(loss4[r] - loss4_eval[r]));
   }
   const std::string n = std::string("crossentropy_bf16_logits_") + tname<T>() + "_V" + std::to_string(V) + "_Vp" + std::to_string(Vp);
   const double gtol = std::is_same<T, float>::value ? 2e-6 : 4e-3;
@@ -332,6 +341,10 @@ static void check_crossentropy_bf16_logits(int R, int V, int Vp, uint64_t seed) 
   report(n + "_fallback_loss", e2.loss, 2e-6);
   report(n + "_fallback_dlogits", std::sqrt(e2.g2 / gnorm), gtol);
   report(n + "_fallback_padding_zero", e2.pad, 0);
+  report(n + "_exp2_loss", e4.loss, 2e-6);
+  report(n + "_exp2_loss_eval_same_bits", same4, 0);
+  report(n + "_exp2_dlogits", std::sqrt(e4.g2 / gnorm), gtol);
+  report(n + "_exp2_padding_zero", e4.pad, 0);
   report(n + "_cpasync_dlogits_same_bits", cp_dl_diff, 0);
   report(n + "_cpasync_loss_same_bits", cp_loss_diff, 0);
 }

@@ -162,12 +162,13 @@ def stage_tps(s, name):
 # the head in 4096-row chunks and in one (LOCO_CUDA_HEAD_ROWS), judged by the head's matmuls; graphhead16k:
 # graphs and the head in one chunk together, and adamwgrouped: AdamW in a launch per group of tensors (the
 # default before 2026-11-28), both judged by the whole step; normdgeach: a norm-scale gradient reduce per
-# RMSNorm backward (the default before 2026-11-28), judged by the norms' time
+# RMSNorm backward (the default before 2026-11-28), judged by the norms' time; ceexp2: the cross-entropy
+# in base 2 (LOCO_CUDA_CE=exp2), judged by the cross-entropy's time
 NONDETERMINISTIC = ("cudnn",)
 PROFILED_VARIANTS = {"cecp": "crossentropy", "own": "attention", "cudnn": "attention_bwd", "cudnntorch": "attention",
                      "graph": "step", "head4k": "head_matmul", "head16k": "head_matmul",
                      "graphhead16k": "step", "adamwgrouped": "step",
-                     "normdgeach": "norm"}
+                     "normdgeach": "norm", "ceexp2": "crossentropy"}
 
 
 def part_ms(result, part):

@@ -233,6 +233,7 @@ class CudaBackend final : public Backend {
            (BF ? "bf16" : "fp32") + ", gemm=" + gemm_desc_ + ", attention=" + attention_impl_name(BF, cfg_.n_heads ? cfg_.head_dim() : 0) +  // 0: not configured yet
            (logits_bf16() ? ", logits=bf16" : "") +
            (logits_bf16() && env_is("LOCO_CUDA_CE", "cpasync") ? ", ce=cpasync" : "") +
+           (logits_bf16() && env_is("LOCO_CUDA_CE", "exp2") ? ", ce=exp2" : "") +
            (g_graphs_on ? ", graphs=on" : "") + (adamw_grouped() ? ", adamw=grouped" : "") +
            (norm_dg_each() ? ", norm dg=each" : "") +
            (head_rows_setting() ? ", head rows " + std::to_string(head_rows_setting()) : "");

@@ -1,5 +1,6 @@
 // Element-wise and reduction kernels of the CUDA backend (ops.cuh).
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -214,11 +215,47 @@ __global__ void swiglu_backward_kernel(T* dgu, const T* ds, const T* gu, int N, 
 
 // Combines the (running max m, Σexp s) pairs of a warp's lanes (xor butterfly: every lane ends
 // with the warp's pair; the same order in every cross-entropy kernel, so their results agree).
+// The cross-entropy's exponentials. A thread keeps (m, s): m the largest logit it has seen, s the sum of
+// e^(l − m). CeNatExp (the default) takes expf of each difference; CeExp2 (LOCO_CUDA_CE=exp2, the bf16
+// kernel only) the same sums in base 2, s = Σ 2^(l·log2e − o(m)) with the offset o(m) = m·log2e rounded
+// once: one fused multiply-add and the SFU's ex2 (ce_ex2) per logit instead of expf's ten-odd
+// instructions, and o(m)'s rounding cancels between the sum and its logsumexp.
+struct CeNatExp {
+  __device__ static __forceinline__ float offset(float m) { return m; }
+  __device__ static __forceinline__ float exp_at(float l, float o) { return expf(l - o); }     // e^(l − m)
+  __device__ static __forceinline__ float exp_between(float o1, float o2) { return expf(o1 - o2); }  // e^(m1 − m2)
+  __device__ static __forceinline__ float log_sum(float o, float s) { return o + logf(s); }  // lse, in o's units
+  __device__ static __forceinline__ float natural(float lse) { return lse; }
+};
+// 2^x by the SFU's ex2 with results below FLT_MIN flushed to zero (a probability under 1e-38 adds
+// nothing to a sum that holds 1 for the largest logit); the emulator takes the host's exp2f, flushed
+#ifdef LOCO_CUDA_EMULATE
+__device__ __forceinline__ float ce_ex2(float x) {
+  const float r = exp2f(x);
+  return r < FLT_MIN ? 0.f : r;
+}
+#else
+__device__ __forceinline__ float ce_ex2(float x) {
+  float r;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x));
+  return r;
+}
+#endif
+struct CeExp2 {
+  static constexpr float LOG2E = 1.4426950408889634f, LN2 = 0.6931471805599453f;
+  __device__ static __forceinline__ float offset(float m) { return __fmul_rn(m, LOG2E); }
+  __device__ static __forceinline__ float exp_at(float l, float o) { return ce_ex2(fmaf(l, LOG2E, -o)); }
+  __device__ static __forceinline__ float exp_between(float o1, float o2) { return ce_ex2(o1 - o2); }
+  __device__ static __forceinline__ float log_sum(float o, float s) { return o + log2f(s); }
+  __device__ static __forceinline__ float natural(float lse2) { return __fmul_rn(lse2, LN2); }
+};
+template <typename E = CeNatExp>
 __device__ __forceinline__ void ce_warp_combine(float& m, float& s) {
   for (int o = 16; o > 0; o >>= 1) {
     const float m2 = __shfl_xor_sync(0xffffffffu, m, o), s2 = __shfl_xor_sync(0xffffffffu, s, o);
     const float mm = fmaxf(m, m2);
-    s = (m == -INFINITY ? 0.f : s * expf(m - mm)) + (m2 == -INFINITY ? 0.f : s2 * expf(m2 - mm));
+    s = (m == -INFINITY ? 0.f : s * E::exp_between(E::offset(m), E::offset(mm))) +
+        (m2 == -INFINITY ? 0.f : s2 * E::exp_between(E::offset(m2), E::offset(mm)));
     m = mm;
   }
 }
@@ -538,7 +575,7 @@ __global__ void swiglu_backward_vec_kernel(T* dgu, const T* ds, const T* gu, int
 constexpr int CE1_THREADS = 1024;
 // CHECK = false: the caller knows columns j … j+3 are all real vocabulary (j + 4 ≤ V), so the
 // column tests drop out; the same operations on the same values otherwise, so the same bits.
-template <bool CHECK = true>
+template <bool CHECK = true, typename E = CeNatExp>
 __device__ __forceinline__ void ce_online4(const float4 a, int j, int V, float& m, float& s) {
   const float v[4] = {a.x, a.y, a.z, a.w};
   float mx = -INFINITY;
@@ -547,19 +584,20 @@ __device__ __forceinline__ void ce_online4(const float4 a, int j, int V, float& 
     if (!CHECK || j + k < V) mx = fmaxf(mx, v[k]);
   if (mx == -INFINITY) return;  // no real-vocabulary column here (or all −inf)
   if (mx > m) {
-    s = s * expf(m - mx);  // m = −inf: expf(−inf) = 0 and s = 0
+    s = s * E::exp_between(E::offset(m), E::offset(mx));  // m = −inf: e^(−inf) = 0 and s = 0
     m = mx;
   }
+  const float o = E::offset(m);
 #pragma unroll
   for (int k = 0; k < 4; k++)
-    if (!CHECK || j + k < V) s += expf(v[k] - m);
+    if (!CHECK || j + k < V) s += E::exp_at(v[k], o);
 }
 // A block's (max, Σexp): each warp combines its lanes, lane 0 parks the warp's pair in red[w] and
 // red[NWARPS + w], and after the barrier thread 0 folds the warps in order into (M, S) (meaningful
 // in thread 0 only). Every cross-entropy kernel folds in this order, so their results agree.
-template <int NWARPS>
+template <int NWARPS, typename E = CeNatExp>
 __device__ __forceinline__ void ce_block_combine(float m, float s, float* red, float& M, float& S) {
-  ce_warp_combine(m, s);
+  ce_warp_combine<E>(m, s);
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
   if (lane == 0) {
     red[w] = m;
@@ -571,16 +609,17 @@ __device__ __forceinline__ void ce_block_combine(float m, float s, float* red, f
   if (threadIdx.x != 0) return;
   for (int k = 0; k < NWARPS; k++) M = fmaxf(M, red[k]);
   for (int k = 0; k < NWARPS; k++)
-    if (red[k] != -INFINITY) S += red[NWARPS + k] * expf(red[k] - M);
+    if (red[k] != -INFINITY) S += red[NWARPS + k] * E::exp_between(E::offset(red[k]), E::offset(M));
 }
-// dlogits of columns j … j+3: (softmax − onehot(tgt))·scale, 0 from column V on (CHECK as in ce_online4).
-template <bool CHECK = true>
+// dlogits of columns j … j+3: (softmax − onehot(tgt))·scale, 0 from column V on (CHECK as in ce_online4);
+// lse in E's units (E::log_sum)
+template <bool CHECK = true, typename E = CeNatExp>
 __device__ __forceinline__ float4 ce_grad4(const float4 a, int j, int V, int tgt, float lse, float scale) {
   float4 o;
-  o.x = !CHECK || j < V ? (expf(a.x - lse) - (j == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-  o.y = !CHECK || j + 1 < V ? (expf(a.y - lse) - (j + 1 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-  o.z = !CHECK || j + 2 < V ? (expf(a.z - lse) - (j + 2 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
-  o.w = !CHECK || j + 3 < V ? (expf(a.w - lse) - (j + 3 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+  o.x = !CHECK || j < V ? (E::exp_at(a.x, lse) - (j == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+  o.y = !CHECK || j + 1 < V ? (E::exp_at(a.y, lse) - (j + 1 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+  o.z = !CHECK || j + 2 < V ? (E::exp_at(a.z, lse) - (j + 2 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
+  o.w = !CHECK || j + 3 < V ? (E::exp_at(a.w, lse) - (j + 3 == tgt ? 1.0f : 0.0f)) * scale : 0.f;
   return o;
 }
 template <typename T>
@@ -723,18 +762,18 @@ __device__ __forceinline__ void ce_unpack8(const uint4 u, float4& lo, float4& hi
 }
 // The bf16 kernels' second half, from each thread's (max, Σexp) of the row staged in ce_row8: the
 // block's lse, the row's loss, and the dlogits (when asked for) from the staged row.
-template <typename T>
+template <typename T, typename E = CeNatExp>
 __device__ __forceinline__ void ce_bf16_finish(const uint4* ce_row8, int r, int n8, float* red, float m, float s,
                                                const bf16* logits, T* dlogits, float* row_loss, const int* y, int V,
                                                int Vp, float scale) {
   constexpr int NW = CE16_THREADS / 32;
   float M, S;
-  ce_block_combine<NW>(m, s, red, M, S);  // its barrier: the whole row is in shared memory too
+  ce_block_combine<NW, E>(m, s, red, M, S);  // its barrier: the whole row is in shared memory too
   const int tgt = y[r];
   if (threadIdx.x == 0) {
-    const float lse = M + logf(S);
+    const float lse = E::log_sum(E::offset(M), S);
     red[2 * NW] = lse;
-    row_loss[r] = lse - __bfloat162float(logits[(size_t)r * Vp + tgt]);
+    row_loss[r] = E::natural(lse) - __bfloat162float(logits[(size_t)r * Vp + tgt]);
   }
   __syncthreads();
   if (!dlogits) return;  // the loss only (eval): same kernel, so the same loss bits as with the gradient
@@ -744,12 +783,13 @@ __device__ __forceinline__ void ce_bf16_finish(const uint4* ce_row8, int r, int 
     float4 lo, hi;
     ce_unpack8(ce_row8[q], lo, hi);
     if (8 * q + 8 <= V)  // all 8 columns real vocabulary
-      store8(dl + 8 * q, ce_grad4<false>(lo, 8 * q, V, tgt, lse, scale), ce_grad4<false>(hi, 8 * q + 4, V, tgt, lse, scale));
+      store8(dl + 8 * q, ce_grad4<false, E>(lo, 8 * q, V, tgt, lse, scale), ce_grad4<false, E>(hi, 8 * q + 4, V, tgt, lse, scale));
     else
-      store8(dl + 8 * q, ce_grad4(lo, 8 * q, V, tgt, lse, scale), ce_grad4(hi, 8 * q + 4, V, tgt, lse, scale));
+      store8(dl + 8 * q, ce_grad4<true, E>(lo, 8 * q, V, tgt, lse, scale), ce_grad4<true, E>(hi, 8 * q + 4, V, tgt, lse, scale));
   }
 }
-template <typename T>
+// E: CeNatExp (the default), or CeExp2 (LOCO_CUDA_CE=exp2: the same kernel in base 2)
+template <typename T, typename E = CeNatExp>
 __global__ void __launch_bounds__(CE16_THREADS, 2) crossentropy_bf16_kernel(const bf16* logits, T* dlogits,
                                                                            float* row_loss, const int* y, int V,
                                                                            int Vp, float scale) {
@@ -774,11 +814,11 @@ __global__ void __launch_bounds__(CE16_THREADS, 2) crossentropy_bf16_kernel(cons
       ce_unpack8(a[u], lo, hi);
       const int j = 8 * (i + u * CE16_THREADS);
       if (all_real) {
-        ce_online4<false>(lo, j, V, m, s);
-        ce_online4<false>(hi, j + 4, V, m, s);
+        ce_online4<false, E>(lo, j, V, m, s);
+        ce_online4<false, E>(hi, j + 4, V, m, s);
       } else {
-        ce_online4(lo, j, V, m, s);
-        ce_online4(hi, j + 4, V, m, s);
+        ce_online4<true, E>(lo, j, V, m, s);
+        ce_online4<true, E>(hi, j + 4, V, m, s);
       }
     }
   }
@@ -787,10 +827,10 @@ __global__ void __launch_bounds__(CE16_THREADS, 2) crossentropy_bf16_kernel(cons
     if (dlogits) ce_row8[i] = a;
     float4 lo, hi;
     ce_unpack8(a, lo, hi);
-    ce_online4(lo, 8 * i, V, m, s);
-    ce_online4(hi, 8 * i + 4, V, m, s);
+    ce_online4<true, E>(lo, 8 * i, V, m, s);
+    ce_online4<true, E>(hi, 8 * i + 4, V, m, s);
   }
-  ce_bf16_finish<T>(ce_row8, r, n8, red, m, s, logits, dlogits, row_loss, y, V, Vp, scale);
+  ce_bf16_finish<T, E>(ce_row8, r, n8, red, m, s, logits, dlogits, row_loss, y, V, Vp, scale);
 }
 
 // The same with the row's 16-byte pieces copied straight to shared memory by cp.async, every one of
@@ -1117,8 +1157,12 @@ void k_crossentropy(const bf16* logits, T* dlogits, float* row_loss, const int* 
   const bool vec = Vp % 8 == 0 && aligned16(logits) && aligned16(dlogits);  // store8: 16-byte stores
   static size_t allowed_cp = 48 * 1024;
   static const bool cp = env_is("LOCO_CUDA_CE", "cpasync");
+  static size_t allowed_exp2 = 48 * 1024;
+  static const bool exp2 = env_is("LOCO_CUDA_CE", "exp2");
   if (vec && cp && allow_smem(crossentropy_bf16_cp_kernel<T>, smem, allowed_cp))
     crossentropy_bf16_cp_kernel<T><<<R, CE16_THREADS, smem, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+  else if (vec && exp2 && allow_smem(crossentropy_bf16_kernel<T, CeExp2>, smem, allowed_exp2))
+    crossentropy_bf16_kernel<T, CeExp2><<<R, CE16_THREADS, smem, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   else if (vec && allow_smem(crossentropy_bf16_kernel<T>, smem, allowed))
     crossentropy_bf16_kernel<T><<<R, CE16_THREADS, smem, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   else
