@@ -213,8 +213,6 @@ __global__ void swiglu_backward_kernel(T* dgu, const T* ds, const T* gu, int N, 
   dgu[r * 2 * F + j] = from_f<T>(d * u * sg * (1.0f + g * (1.0f - sg)));
 }
 
-// Combines the (running max m, Σexp s) pairs of a warp's lanes (xor butterfly: every lane ends
-// with the warp's pair; the same order in every cross-entropy kernel, so their results agree).
 // The cross-entropy's exponentials. A thread keeps (m, s): m the largest logit it has seen, s the sum of
 // e^(l − m). CeNatExp (the default) takes expf of each difference; CeExp2 (LOCO_CUDA_CE=exp2, the bf16
 // kernel only) the same sums in base 2, s = Σ 2^(l·log2e − o(m)) with the offset o(m) = m·log2e rounded
@@ -249,6 +247,8 @@ struct CeExp2 {
   __device__ static __forceinline__ float log_sum(float o, float s) { return o + log2f(s); }
   __device__ static __forceinline__ float natural(float lse2) { return __fmul_rn(lse2, LN2); }
 };
+// Combines the (running max m, Σexp s) pairs of a warp's lanes (xor butterfly: every lane ends
+// with the warp's pair; the same order in every cross-entropy kernel, so their results agree).
 template <typename E = CeNatExp>
 __device__ __forceinline__ void ce_warp_combine(float& m, float& s) {
   for (int o = 16; o > 0; o >>= 1) {
