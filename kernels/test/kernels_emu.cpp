@@ -555,20 +555,30 @@ static void check_attn_pre(int B, int Tn, int H, int hd, uint64_t seed) {
   report(std::string("attn_bwd_pre_") + tname<T>() + "_hd" + std::to_string(hd) + "_T" + std::to_string(Tn), err, 1e-5);
 }
 
+// ---- AdamW: the inputs both checks draw (parameters, gradients and moments at plausible scales) and
+// their hyper-parameters
+struct AdamWCase {
+  std::vector<float> p, g, m, v;
+  static constexpr float lr = 6e-4f, b1 = 0.9f, b2 = 0.95f, eps = 1e-8f, wd = 0.1f, gs = 0.7f, bc1 = 0.19f, bc2 = 0.0975f;
+  AdamWCase(size_t n, uint64_t seed) : p(n), g(n), m(n), v(n) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    for (size_t i = 0; i < n; i++) {
+      p[i] = nd(rng) * 0.02f;
+      g[i] = nd(rng) * 1e-3f;
+      m[i] = nd(rng) * 1e-4f;
+      v[i] = std::fabs(nd(rng)) * 1e-7f;
+    }
+  }
+};
+
 // ---- AdamW: the 4-wide kernel (plus a scalar tail) bit for bit against the scalar kernel -------------
 static void check_adamw(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> nd(0.f, 1.f);
-  std::vector<float> p(n), g(n), m(n), v(n);
-  for (size_t i = 0; i < n; i++) {
-    p[i] = nd(rng) * 0.02f;
-    g[i] = nd(rng) * 1e-3f;
-    m[i] = nd(rng) * 1e-4f;
-    v[i] = std::fabs(nd(rng)) * 1e-7f;
-  }
+  const AdamWCase a(n, seed);
+  const std::vector<float>& p = a.p, &g = a.g, &m = a.m, &v = a.v;
   std::vector<float> p1 = p, m1 = m, v1 = v, p2 = p, m2 = m, v2 = v;
   std::vector<bf16> c1(n), c2(n);
-  const float lr = 6e-4f, b1 = 0.9f, b2 = 0.95f, eps = 1e-8f, wd = 0.1f, gs = 0.7f, bc1 = 0.19f, bc2 = 0.0975f;
+  constexpr float lr = a.lr, b1 = a.b1, b2 = a.b2, eps = a.eps, wd = a.wd, gs = a.gs, bc1 = a.bc1, bc2 = a.bc2;
   const size_t n4 = n / 4;
   launch((unsigned)((n4 + 255) / 256), 1, 256, [&] {
     adamw_vec_kernel((float4*)p1.data(), (const float4*)g.data(), (float4*)m1.data(), (float4*)v1.data(), c1.data(), n4,
@@ -611,18 +621,11 @@ static void check_adamw_pieces(int d, int f, int layers, uint64_t seed) {
     for (size_t e = t.offset; e < t.offset + t.numel && !wrong_bits; e++)
       wrong_bits += ((bits[e / 128] >> ((e / 4) % 32)) & 1u) != (t.decay() ? 1u : 0u);
   report(name + "_mask_bits_wrong", (double)wrong_bits, 0);
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> nd(0.f, 1.f);
-  std::vector<float> p(n), g(n), m(n), v(n);
-  for (size_t i = 0; i < n; i++) {
-    p[i] = nd(rng) * 0.02f;
-    g[i] = nd(rng) * 1e-3f;
-    m[i] = nd(rng) * 1e-4f;
-    v[i] = std::fabs(nd(rng)) * 1e-7f;
-  }
+  const AdamWCase a(n, seed);
+  const std::vector<float>& p = a.p, &g = a.g, &m = a.m, &v = a.v;
   std::vector<float> p1 = p, m1 = m, v1 = v, p2 = p, m2 = m, v2 = v;
   std::vector<bf16> c1(n), c2(n);
-  const float lr = 6e-4f, b1 = 0.9f, b2 = 0.95f, eps = 1e-8f, wd = 0.1f, gs = 0.7f, bc1 = 0.19f, bc2 = 0.0975f;
+  constexpr float lr = a.lr, b1 = a.b1, b2 = a.b2, eps = a.eps, wd = a.wd, gs = a.gs, bc1 = a.bc1, bc2 = a.bc2;
   launch((unsigned)((n / 4 + 255) / 256), 1, 256, [&] {
     adamw_vec_kernel((float4*)p1.data(), (const float4*)g.data(), (float4*)m1.data(), (float4*)v1.data(), c1.data(),
                      n / 4, lr, b1, b2, eps, wd, gs, bc1, bc2, bits.data());
