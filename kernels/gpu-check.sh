@@ -587,7 +587,8 @@ ncu_step kernels_1b "$K/build/gpu-bench" 1b "$LOGDIR/ncu_1b.csv"
 # --trace-timed: cudaProfilerStart to Stop around the last timed step, after two warmup steps), every
 # kernel and copy at the clocks of a real run, where ncu times one kernel at a time (h200-8: ncu's
 # kernel sum was 2.4 ms under the events around the same work). tools/gaps.py: the span, the GPU's
-# busy time, the gaps and the longest ones (timeline.csv in $OUT/gpu-check-extras.tar.gz).
+# busy time, the gaps and the longest ones, and per kind of kernel its time and the idle time before
+# it (timeline.csv in $OUT/gpu-check-extras.tar.gz).
 # timeline_graph: the same step as CUDA graphs (LOCO_CUDA_GRAPH=1; each graph's kernels traced one by
 # one). Optional, and skipped where nsys is not installed
 timeline_stage() {  # timeline_stage STAGE NAME [VAR=VALUE]

@@ -381,6 +381,10 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(tl.kernels, 2);
   assert.ok(near(tl.span_ms, 0.018) && near(tl.busy_ms, 0.0155) && near(tl.gaps_ms, 0.0025) && near(tl.kernel_sum_ms, 0.015), JSON.stringify(tl));
   assert.deepEqual(tl.largest.map((g: { us: number }) => g.us), [1.5, 1]);
+  // ... and by kind: the copy, then the embedding 1.5 µs after it, the norm 1 µs after that
+  assert.deepEqual(Object.keys(tl.by_kind).sort(), ['copy', 'embed', 'norm']);
+  assert.ok(near(tl.by_kind.embed.ms, 0.01) && near(tl.by_kind.embed.gap_before_ms, 0.0015) && near(tl.by_kind.norm.gap_before_ms, 0.001) && tl.by_kind.copy.gap_before_ms === 0, JSON.stringify(tl.by_kind));
+  assert.ok(lines.includes('- summary 1, `timeline` by kind (count, ms, idle ms before): embed 1 0.010 0.002, norm 1 0.005 0.001, copy 1 0.001 0.000'), rep.stdout);
   assert.ok(lines.some((l) => l.startsWith('- summary 1, `timeline`: 0.003 ms of 0.018 between activities')), rep.stdout);
   assert.ok(spawnSync('tar', ['tzf', join(out, 'gpu-check-extras.tar.gz')], { encoding: 'utf8' }).stdout.split('\n').includes('timeline.csv'));
   // ... and the same step as CUDA graphs
@@ -534,4 +538,31 @@ test('gpu_report.py applies the decision rules written before the run: parity, a
   assert.ok(rep.stdout.includes('| 1 | gpt2-124m | best | not run | total | — | — | 1.044 | adopt (LOCO_CUDA_ATTN_FWD=cudnn LOCO_CUDA_ATTN_BWD=cudnn-det) |'), rep.stdout);
   const goal = rep.stdout.split('\n').filter((l) => l.startsWith('- summary ') && l.includes('at least 50 %'));
   assert.deepEqual(goal, ['- summary 1: default 45.8 %, best graphs_head_rows_16384 50.3 %; at least 50 %: graphs_head_rows_16384 (50.3 %)'], rep.stdout);
+});
+
+test('gaps.py sorts a step trace into kinds by kernel name: the time of each kind and the idle time before it', () => {
+  const dir = tempDir('loco-gaps-');
+  const names = [
+    '[CUDA memcpy Host-to-Device]', 'nvjet_sm90_tss_128x128_64x6_2x1_v_bx_TNT',
+    '"void cublasLt::splitKreduce_kernel<32, 16, int, float, float>(cublasLt::cublasSplitKParams<float>, const float *)"',
+    'cudnn_generated_fort_native_sdpa_sm90_flash_fprop_wgmma_f16_knob_3_64x64x64_4x1x1_kernel0_0',
+    '"void attn_tc2::attn2_bwd_dq_kernel<64, 0, 1, 64>(__nv_bfloat16 *, const __nv_bfloat16 *)"',
+    '"void <unnamed>::rmsnorm_backward_dg_kernel<__nv_bfloat16, 6>(float *, T1 *)"', '"void <unnamed>::rope_vec_kernel<__nv_bfloat16>(T1 *)"',
+    '"void <unnamed>::swiglu_forward_vec_kernel<__nv_bfloat16>(T1 *, const T1 *, int, int)"',
+    '"void <unnamed>::crossentropy_bf16_kernel<__nv_bfloat16, <unnamed>::CeExp2>(const __nv_bfloat16 *)"',
+    '"<unnamed>::adamw_vec_kernel(float4 *, const float4 *)"', '"<unnamed>::sum_squares_kernel(double *, const float *, unsigned long)"',
+    '"<unnamed>::embed_backward_kernel(float *, const float *, const int *)"', 'some_other_kernel',
+  ];
+  // each 1000 ns long, 500 ns apart, except the second matmul: it starts before the first ends
+  const rows = names.map((n, i) => `${i * 1500 - (i === 2 ? 800 : 0)},1000,${i},${n}`);
+  writeFileSync(join(dir, 't.csv'), ['Generating SQLite file', 'Start (ns),Duration (ns),CorrId,Name', ...rows].join('\n') + '\n');
+  const r = spawnSync('python3', [join(ROOT, 'kernels', 'tools', 'gaps.py'), join(dir, 't.csv')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const k = JSON.parse(r.stdout).by_kind as Record<string, { count: number; ms: number; gap_before_ms: number }>;
+  assert.deepEqual(Object.fromEntries(Object.entries(k).map(([n, v]) => [n, v.count])),
+    { copy: 1, matmul: 2, attention: 2, norm: 1, rope: 1, swiglu: 1, crossentropy: 1, optimizer: 2, embed: 1, other: 1 });
+  const near = (a: number, b: number) => Math.abs(a - b) < 1e-12;
+  assert.ok(near(k.attention.ms, 0.002) && near(k.optimizer.gap_before_ms, 0.001), JSON.stringify(k));
+  // the overlapping matmul adds no idle time; the first one's 500 ns do
+  assert.ok(near(k.matmul.gap_before_ms, 0.0005) && k.copy.gap_before_ms === 0, JSON.stringify(k));
 });

@@ -11,7 +11,10 @@ there) are skipped; the columns are found by name ("Start", "Duration", "Name", 
 
 Prints ONE JSON line: {"tool": "gaps", "ok", "activities", "kernels", "span_ms" (first start to last
 end), "busy_ms" (the union of the activities' intervals), "gaps_ms" (span − busy), "gap_per_boundary_us",
-"kernel_sum_ms", "largest": the five longest gaps with the activities on either side}.
+"kernel_sum_ms", "largest": the five longest gaps with the activities on either side, "by_kind": per
+kind of activity (kind_of: matmul, attention, norm, rope, swiglu, crossentropy, optimizer, embed,
+copy, other) its count, its activities' summed time and the idle time just before them, in ms — where
+the step's time goes, and which launches the gaps sit in front of}.
 """
 import csv
 import json
@@ -45,6 +48,36 @@ def read_rows(path):
     return rows
 
 
+# kinds by name: the first match wins (cuBLASLt's kernels are nvjet_* or *gemm*, its split-K reduce
+# splitKreduce; cuDNN's attention kernels name sdpa, fmha or flash; ours attn*)
+KINDS = (("copy", ("[CUDA ",)), ("matmul", ("nvjet", "gemm", "cutlass", "splitKreduce", "cublas")),
+         ("attention", ("sdpa", "fmha", "flash", "attn", "cudnn")), ("norm", ("rmsnorm",)), ("rope", ("rope",)),
+         ("swiglu", ("swiglu",)), ("crossentropy", ("crossentropy",)), ("optimizer", ("adamw", "sum_squares")),
+         ("embed", ("embed",)))
+
+
+def kind_of(name):
+    for kind, keys in KINDS:
+        if any((name.startswith(k) if k == "[CUDA " else k in name) for k in keys):
+            return kind
+    return "other"
+
+
+def by_kind(rows):
+    """{kind: {"count", "ms", "gap_before_ms"}}: rows sorted by start; a row's gap is the idle time
+    between the latest end before it and its start (0 where it overlaps)."""
+    out = {}
+    last_end = None
+    for start, dur, name in rows:
+        k = out.setdefault(kind_of(name), {"count": 0, "ms": 0.0, "gap_before_ms": 0.0})
+        k["count"] += 1
+        k["ms"] += dur / 1e6
+        if last_end is not None and start > last_end:
+            k["gap_before_ms"] += (start - last_end) / 1e6
+        last_end = start + dur if last_end is None else max(last_end, start + dur)
+    return out
+
+
 def gaps(rows):
     rows = sorted(rows)
     busy = 0.0
@@ -76,6 +109,7 @@ def gaps(rows):
         "gap_per_boundary_us": (span - busy) / 1e3 / max(len(rows) - 1, 1),
         "kernel_sum_ms": sum(d for _, d, _ in kernels) / 1e6,
         "largest": [{"us": g / 1e3, "after": a[:120], "before": b[:120]} for g, a, b in gap_list[:5]],
+        "by_kind": by_kind(rows),
     }
 
 

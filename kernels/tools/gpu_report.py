@@ -129,6 +129,10 @@ def checks(summaries):
                            f"({tl['gap_per_boundary_us']:.2f} µs per boundary, {tl['activities']} activities, "
                            f"kernels {tl['kernel_sum_ms']:.3f} ms); longest: "
                            + ", ".join(f"{g['us']:.1f} µs before {g['before'][:60]}" for g in tl.get("largest", [])[:3]))
+                kinds = sorted((tl.get("by_kind") or {}).items(), key=lambda kv: -kv[1]["ms"])
+                if kinds:
+                    out.append(f"- summary {i}, `{stage}` by kind (count, ms, idle ms before): "
+                               + ", ".join(f"{k} {v['count']} {v['ms']:.3f} {v['gap_before_ms']:.3f}" for k, v in kinds))
         # CUDA graphs: the same bits as launched one by one, and what the benches captured
         gr = s.get("comparison", {}).get("graphs")
         if isinstance(gr, dict) and any(v is not None for v in gr.values()):
