@@ -697,37 +697,34 @@ for s in stages:
 def res(name):
     return out["stages"].get(name, {}).get("result") or {}
 
+# each engine run of a config: its name in the comparison and its stage, the config's bench stage
+# (bench_124m, bench_1b) plus this suffix
+RUN_SUFFIXES = {"default": "", "heuristic_gemm": "_heur", "ce_cluster": "_ce", "fused_bwd": "_fusedbwd",
+                "rows32": "_rows32", "attn_best": "_best", "logits_fp32": "_logits32",
+                "norm_bwd_reread": "_normreread", "rope_bwd_fused": "_ropebwd", "ce_cpasync": "_cecp",
+                "own_attention": "_own", "graphs": "_graph", "head_rows_4096": "_head4k",
+                "head_rows_16384": "_head16k", "graphs_head_rows_16384": "_graphhead16k",
+                "graphs_head_rows_16384_ce_exp2": "_graphhead16kexp2", "adamw_grouped": "_adamwgrouped",
+                "norm_dg_each": "_normdgeach", "ce_exp2": "_ceexp2", "cudnn_atomic_bwd": "_cudnn",
+                "cudnn_torch_lib": "_cudnntorch", "dq_partials": "_partials", "wgmma_bwd": "_wgmmabwd",
+                "wgmma_sync_bwd": "_wgmmasync", "wgmma_fwd": "_wgmmafwd", "wgmma2_bwd": "_wgmma2bwd",
+                "wgmma2_fwd": "_wgmma2fwd", "wgmma_sync_fwd": "_wgmmasyncfwd",
+                "wgmma2_sw_fwd": "_wgmma2swfwd", "wgmma2_sw_bwd": "_wgmma2swbwd", "tc2_bwd": "_tc2bwd",
+                "dq_atomic": "_atomicbwd", "wgmma2_atomic_bwd": "_wgmma2atomicbwd",
+                "wgmma2_k128_fwd": "_wgmma2k128fwd", "wgmma2_atomic_sw_bwd": "_wgmma2atomicswbwd",
+                "wgmma2_k128_sw_fwd": "_wgmma2k128swfwd", "wgmma2_areg_fwd": "_wgmma2aregfwd",
+                "wgmma2_areg_sw_fwd": "_wgmma2aregswfwd", "wgmma2_areg_bwd": "_wgmma2aregbwd",
+                "wgmma2_atomic_areg_bwd": "_wgmma2atomicaregbwd", "wgmma2_pp_fwd": "_wgmma2ppfwd",
+                "wgmma2_pp_sw_fwd": "_wgmma2ppswfwd", "wgmma2_pp_areg_sw_fwd": "_wgmma2pparegswfwd",
+                "wgmma2_ws_fwd": "_wgmma2wsfwd", "wgmma2_ws_sw_fwd": "_wgmma2wsswfwd",
+                "wgmma2_tma_fwd": "_wgmma2tmafwd", "wgmma2_tma_k128_fwd": "_wgmma2tmak128fwd",
+                "wgmma2_tma_bwd": "_wgmma2tmabwd", "wgmma2_mb_bwd": "_wgmma2mbbwd",
+                "wgmma2_mb_sw_bwd": "_wgmma2mbswbwd"}
 # the comparisons the issue asks for, side by side
 cmp = {}
 torch_runs = {(r["config"], r["mode"]): r for r in res("torch").get("runs", [])}
 for cfg, stage in (("gpt2-124m", "bench_124m"), ("1b", "bench_1b")):
-    runs = {"default": res(stage), "heuristic_gemm": res(stage + "_heur"), "ce_cluster": res(stage + "_ce"),
-            "fused_bwd": res(stage + "_fusedbwd"), "rows32": res(stage + "_rows32"), "attn_best": res(stage + "_best"),
-            "logits_fp32": res(stage + "_logits32"), "norm_bwd_reread": res(stage + "_normreread"),
-            "rope_bwd_fused": res(stage + "_ropebwd"), "ce_cpasync": res(stage + "_cecp"),
-            "own_attention": res(stage + "_own"), "graphs": res(stage + "_graph"),
-            "head_rows_4096": res(stage + "_head4k"), "head_rows_16384": res(stage + "_head16k"),
-            "graphs_head_rows_16384": res(stage + "_graphhead16k"),
-            "graphs_head_rows_16384_ce_exp2": res(stage + "_graphhead16kexp2"), "adamw_grouped": res(stage + "_adamwgrouped"),
-            "norm_dg_each": res(stage + "_normdgeach"), "ce_exp2": res(stage + "_ceexp2"),
-            "cudnn_atomic_bwd": res(stage + "_cudnn"),
-            "cudnn_torch_lib": res(stage + "_cudnntorch"),
-            "dq_partials": res(stage + "_partials"), "wgmma_bwd": res(stage + "_wgmmabwd"),
-            "wgmma_sync_bwd": res(stage + "_wgmmasync"), "wgmma_fwd": res(stage + "_wgmmafwd"),
-            "wgmma2_bwd": res(stage + "_wgmma2bwd"), "wgmma2_fwd": res(stage + "_wgmma2fwd"),
-            "wgmma_sync_fwd": res(stage + "_wgmmasyncfwd"), "wgmma2_sw_fwd": res(stage + "_wgmma2swfwd"),
-            "wgmma2_sw_bwd": res(stage + "_wgmma2swbwd"),
-            "tc2_bwd": res(stage + "_tc2bwd"), "dq_atomic": res(stage + "_atomicbwd"),
-            "wgmma2_atomic_bwd": res(stage + "_wgmma2atomicbwd"), "wgmma2_k128_fwd": res(stage + "_wgmma2k128fwd"),
-            "wgmma2_atomic_sw_bwd": res(stage + "_wgmma2atomicswbwd"), "wgmma2_k128_sw_fwd": res(stage + "_wgmma2k128swfwd"),
-            "wgmma2_areg_fwd": res(stage + "_wgmma2aregfwd"), "wgmma2_areg_sw_fwd": res(stage + "_wgmma2aregswfwd"),
-            "wgmma2_areg_bwd": res(stage + "_wgmma2aregbwd"), "wgmma2_atomic_areg_bwd": res(stage + "_wgmma2atomicaregbwd"),
-            "wgmma2_pp_fwd": res(stage + "_wgmma2ppfwd"), "wgmma2_pp_sw_fwd": res(stage + "_wgmma2ppswfwd"),
-            "wgmma2_pp_areg_sw_fwd": res(stage + "_wgmma2pparegswfwd"),
-            "wgmma2_ws_fwd": res(stage + "_wgmma2wsfwd"), "wgmma2_ws_sw_fwd": res(stage + "_wgmma2wsswfwd"),
-            "wgmma2_tma_fwd": res(stage + "_wgmma2tmafwd"), "wgmma2_tma_k128_fwd": res(stage + "_wgmma2tmak128fwd"),
-            "wgmma2_tma_bwd": res(stage + "_wgmma2tmabwd"),
-            "wgmma2_mb_bwd": res(stage + "_wgmma2mbbwd"), "wgmma2_mb_sw_bwd": res(stage + "_wgmma2mbswbwd")}
+    runs = {name: res(stage + sfx) for name, sfx in RUN_SUFFIXES.items()}
     row = {"engine_attn_best_env": read(os.path.join(logdir, stage + "_best.env")).strip() or None}
     for name, r in runs.items():
         row[f"engine_{name}_tokens_per_s"] = r.get("tokens_per_s")

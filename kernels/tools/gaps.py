@@ -58,23 +58,21 @@ KINDS = (("copy", ("[CUDA ",)), ("matmul", ("nvjet", "gemm", "cutlass", "splitKr
 
 def kind_of(name):
     for kind, keys in KINDS:
-        if any((name.startswith(k) if k == "[CUDA " else k in name) for k in keys):
+        if any(k in name for k in keys):
             return kind
     return "other"
 
 
-def by_kind(rows):
-    """{kind: {"count", "ms", "gap_before_ms"}}: rows sorted by start; a row's gap is the idle time
-    between the latest end before it and its start (0 where it overlaps)."""
+def by_kind(rows, gap_list):
+    """{kind: {"count", "ms", "gap_before_ms"}}: each gap of gap_list ((ns, before, after), gaps())
+    counts for the kind of the activity after it."""
     out = {}
-    last_end = None
-    for start, dur, name in rows:
+    for _, dur, name in rows:
         k = out.setdefault(kind_of(name), {"count": 0, "ms": 0.0, "gap_before_ms": 0.0})
         k["count"] += 1
         k["ms"] += dur / 1e6
-        if last_end is not None and start > last_end:
-            k["gap_before_ms"] += (start - last_end) / 1e6
-        last_end = start + dur if last_end is None else max(last_end, start + dur)
+    for g, _, after in gap_list:
+        out[kind_of(after)]["gap_before_ms"] += g / 1e6
     return out
 
 
@@ -96,7 +94,7 @@ def gaps(rows):
     if cur_e is not None:
         busy += cur_e - cur_s
     span = (max(s + d for s, d, _ in rows) - rows[0][0]) if rows else 0.0
-    kernels = [r for r in rows if not r[2].startswith("[CUDA ")]  # copies and memsets: "[CUDA memcpy …]"
+    kernels = [r for r in rows if kind_of(r[2]) != "copy"]  # copies and memsets: "[CUDA memcpy …]"
     gap_list.sort(key=lambda g: -g[0])
     return {
         "tool": "gaps",
@@ -109,7 +107,7 @@ def gaps(rows):
         "gap_per_boundary_us": (span - busy) / 1e3 / max(len(rows) - 1, 1),
         "kernel_sum_ms": sum(d for _, d, _ in kernels) / 1e6,
         "largest": [{"us": g / 1e3, "after": a[:120], "before": b[:120]} for g, a, b in gap_list[:5]],
-        "by_kind": by_kind(rows),
+        "by_kind": by_kind(rows, gap_list),
     }
 
 

@@ -164,13 +164,13 @@ def stage_tps(s, name):
 # (profile_ms), or the attention forward it times alone (attention_fwd_ms_per_step)
 # cuDNN's backward graph (the frontend's default; the cudnn variant, LOCO_CUDA_ATTN_BWD=cudnn) adds dQ
 # atomically; its deterministic graph (the default on an H100/H200 since h200-8) does not. own: this
-# engine's own attention kernels; cudnntorch: the default's settings from PyTorch's own cuDNN library;
-# graph: the step as CUDA graphs (LOCO_CUDA_GRAPH=1), judged by the whole step's time; head4k, head16k:
-# the head in 4096-row chunks and in one (LOCO_CUDA_HEAD_ROWS), judged by the head's matmuls; graphhead16k:
-# graphs and the head in one chunk together (graphhead16kexp2: and LOCO_CUDA_CE=exp2), and adamwgrouped: AdamW in a launch per group of tensors (the
-# default before 2026-11-28), both judged by the whole step; normdgeach: a norm-scale gradient reduce per
-# RMSNorm backward (the default before 2026-11-28), judged by the norms' time; ceexp2: the cross-entropy
-# in base 2 (LOCO_CUDA_CE=exp2), judged by the cross-entropy's time
+# engine's own attention kernels; cudnntorch: the default's settings from PyTorch's own cuDNN library.
+# Judged by the whole step's time: graph (the step as CUDA graphs, LOCO_CUDA_GRAPH=1), graphhead16k
+# (and the head in one chunk), graphhead16kexp2 (and LOCO_CUDA_CE=exp2), adamwgrouped (AdamW in a launch
+# per group of tensors, the default before 2026-11-28). By the head's matmuls: head4k, head16k (the head
+# in 4096-row chunks and in one, LOCO_CUDA_HEAD_ROWS). By the norms' time: normdgeach (a norm-scale
+# gradient reduce per RMSNorm backward, the default before 2026-11-28). By the cross-entropy's: ceexp2
+# (the cross-entropy in base 2, LOCO_CUDA_CE=exp2).
 NONDETERMINISTIC = ("cudnn",)
 PROFILED_VARIANTS = {"cecp": "crossentropy", "own": "attention", "cudnn": "attention_bwd", "cudnntorch": "attention",
                      "graph": "step", "head4k": "head_matmul", "head16k": "head_matmul",
