@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import http from 'node:http';
 import S3rver from 's3rver';
 import { tempDir } from './helpers.js';
 import { FileStore, S3Store, mapLimit, openStore, type ObjectStore } from '../src/storage/index.js';
@@ -95,6 +96,60 @@ test('S3 backend: an unreachable endpoint fails after bounded retries with a cle
   await assert.rejects(store.put('k', Buffer.from('v')), (e: Error & { kind?: string }) => e.kind === 'io' && /put k on s3:\/\/nope/.test(e.message));
   assert.ok(Date.now() - t0 < 10_000);
   await store.close();
+});
+
+/** An HTTP proxy in front of s3rver whose first `staleHeads` HEADs of each object report 0 bytes:
+ *  a server that acknowledges a PUT before the bytes can be read back. */
+async function laggingProxy(target: string, staleHeads: number): Promise<{ endpoint: string; close: () => Promise<void> }> {
+  const heads = new Map<string, number>();
+  const srv = http.createServer((req, res) => {
+    const up = http.request(target + req.url, { method: req.method, headers: req.headers }, (answer) => {
+      const headers = { ...answer.headers };
+      if (req.method === 'HEAD' && answer.statusCode === 200) {
+        const n = heads.get(req.url ?? '') ?? 0;
+        heads.set(req.url ?? '', n + 1);
+        if (n < staleHeads) headers['content-length'] = '0';
+      }
+      res.writeHead(answer.statusCode ?? 502, headers);
+      answer.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise((r) => {
+      srv.close(() => r());
+      srv.closeAllConnections(); // the SDK keeps connections alive
+    }),
+  };
+}
+
+test('S3 backend: a put whose bytes show up late is looked at again; one that never shows up fails clearly', async () => {
+  const data = randomBytes(8211);
+  const late = await laggingProxy(endpoint, 2);
+  const ok = new S3Store({ bucket: 'lag', endpoint: late.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  try {
+    await ok.ensureBucket();
+    assert.equal((await ok.put('w/1/late.bin', data)).size, 8211);
+    assert.equal(sha((await ok.get('w/1/late.bin')).data), sha(data));
+  } finally {
+    await ok.close();
+    await late.close();
+  }
+
+  const never = await laggingProxy(endpoint, Infinity);
+  const short = new S3Store({ bucket: 'lag', endpoint: never.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  try {
+    const t0 = Date.now();
+    await assert.rejects(short.put('w/1/short.bin', data), (e: Error & { kind?: string }) => e.kind === 'io' && /put w\/1\/short.bin on s3:\/\/lag.*: stored 0 bytes, sent 8211/.test(e.message));
+    assert.ok(Date.now() - t0 < 10_000, 'the look-again is bounded');
+  } finally {
+    await short.close();
+    await never.close();
+  }
 });
 
 test('store URLs: file://, plain paths, s3:// with prefix and endpoint; credentials refused in the URL', () => {

@@ -80,7 +80,14 @@ export class S3Store implements ObjectStore {
     const { c, sdk } = await this.s3();
     const Key = this.objectKey(key);
     await this.retry(`put ${key}`, () => c.send(new sdk.PutObjectCommand({ Bucket: this.opts.bucket, Key, Body: data, ContentLength: data.byteLength })));
-    const info = await this.head(key);
+    // Some servers answer the PUT before the bytes can be read back (s3rver resolves before its
+    // file stream has flushed; some S3-compatible stores are eventually consistent): look again,
+    // for up to about 1.5 s, before calling the upload short.
+    let info = await this.head(key);
+    for (let waitMs = 50; info?.size !== data.byteLength && waitMs <= 800; waitMs *= 2) {
+      await new Promise((r) => setTimeout(r, waitMs));
+      info = await this.head(key);
+    }
     if (!info) throw new LocoError('io', `put ${key} on ${this.url}: the object is not there after the upload`);
     if (info.size !== data.byteLength) throw new LocoError('io', `put ${key} on ${this.url}: stored ${info.size} bytes, sent ${data.byteLength}`);
     return info;
