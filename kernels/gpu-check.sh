@@ -65,6 +65,10 @@
 #   parity_normdgeach, bench_*_normdgeach  optional: LOCO_CUDA_NORM_DG=each (each RMSNorm backward adds
 #               its norm-scale gradient with a launch of its own, the default before 2026-11-28,
 #               instead of one launch for all at the end of the backward), the same checks
+#   parity_normdybf16, bench_*_normdybf16  optional: LOCO_CUDA_NORM_DY=bf16 (the matmuls that give each
+#               RMSNorm backward its incoming gradient write it in bf16, not fp32), the same checks
+#   parity_graphhead16kexp2dy, bench_*_graphhead16kexp2dy  optional: graphhead16kexp2 and
+#               LOCO_CUDA_NORM_DY=bf16, the same checks
 #   parity_own, bench_*_own  optional: LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own (this engine's own
 #               attention kernels, the default before h200-8; where cuDNN's attention is the default:
 #               an H100/H200 with libcudnn.so.9), the same checks
@@ -390,6 +394,11 @@ engine_variant normdgeach LOCO_CUDA_NORM_DG=each
 # the bf16 cross-entropy in base 2 (one fused multiply-add and the SFU's ex2 per logit instead of expf:
 # 1,224 machine instructions against 2,376, kernel_stats.py), against the default's expf
 engine_variant ceexp2 LOCO_CUDA_CE=exp2
+# each norm's incoming gradient in bf16 (half the bytes of the matmul's write and the norm's read,
+# about 50 MB per norm at gpt2-124m's 16k tokens), against the default's fp32
+engine_variant normdybf16 LOCO_CUDA_NORM_DY=bf16
+# ... and every opt-in the goal may need at once: graphhead16kexp2 and that
+engine_variant graphhead16kexp2dy "LOCO_CUDA_GRAPH=1 LOCO_CUDA_HEAD_ROWS=16384 LOCO_CUDA_CE=exp2 LOCO_CUDA_NORM_DY=bf16"
 engine_variant own "LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own"
 engine_variant cudnn LOCO_CUDA_ATTN_BWD=cudnn build "$CUDNN_PARITY_BOX"
 TORCH_CUDNN=$(python3 - <<'PY' 2>/dev/null
@@ -705,7 +714,8 @@ RUN_SUFFIXES = {"default": "", "heuristic_gemm": "_heur", "ce_cluster": "_ce", "
                 "own_attention": "_own", "graphs": "_graph", "head_rows_4096": "_head4k",
                 "head_rows_16384": "_head16k", "graphs_head_rows_16384": "_graphhead16k",
                 "graphs_head_rows_16384_ce_exp2": "_graphhead16kexp2", "adamw_grouped": "_adamwgrouped",
-                "norm_dg_each": "_normdgeach", "ce_exp2": "_ceexp2", "cudnn_atomic_bwd": "_cudnn",
+                "norm_dg_each": "_normdgeach", "ce_exp2": "_ceexp2", "norm_dy_bf16": "_normdybf16",
+                "graphs_head_rows_16384_ce_exp2_norm_dy_bf16": "_graphhead16kexp2dy", "cudnn_atomic_bwd": "_cudnn",
                 "cudnn_torch_lib": "_cudnntorch", "dq_partials": "_partials", "wgmma_bwd": "_wgmmabwd",
                 "wgmma_sync_bwd": "_wgmmasync", "wgmma_fwd": "_wgmmafwd", "wgmma2_bwd": "_wgmma2bwd",
                 "wgmma2_fwd": "_wgmma2fwd", "wgmma_sync_fwd": "_wgmmasyncfwd",

@@ -351,15 +351,51 @@ static void check_crossentropy_bf16_logits(int R, int V, int Vp, uint64_t seed) 
 
 // ---- RMSNorm ----------------------------------------------------------------------------------------
 // rmsnorm_backward_dg_kernel with the V4 the launcher picks for C (rb_with_v4)
-template <typename T>
-static void rows_kernel(float* dres, T* da, float* part, const float* dy, const float* x, const float* g, const float* rstd,
+template <typename T, typename DY = float>
+static void rows_kernel(float* dres, T* da, float* part, const DY* dy, const float* x, const float* g, const float* rstd,
                         int N, int C, bool overwrite) {
   const bool ran = rb_with_v4(C, [&](auto v4) {
-    rmsnorm_backward_dg_kernel<T, decltype(v4)::value>(dres, da, part, dy, x, g, rstd, N, C, overwrite);
+    rmsnorm_backward_dg_kernel<T, decltype(v4)::value, DY>(dres, da, part, dy, x, g, rstd, N, C, overwrite);
     return true;
   });
   if (!ran) throw std::runtime_error("row wider than the rows kernel takes");
 }
+// LOCO_CUDA_NORM_DY=bf16: each of the three backward paths (rows in registers, the streaming kernel,
+// the scalar kernel with its separate partials) given dy in bf16 gives the bits it gives when handed
+// the same values widened to float, accumulating and overwriting
+static void check_rmsnorm_dy_bf16(const std::vector<float>& dres, const std::vector<float>& dy, const std::vector<float>& x,
+                                  const std::vector<float>& g, const std::vector<float>& rstd, int N, int C, const std::string& n) {
+  std::vector<bf16> dyb(dy.size());
+  std::vector<float> dyw(dy.size());
+  for (size_t i = 0; i < dy.size(); i++) dyb[i] = ft<bf16>(dy[i]), dyw[i] = tf(dyb[i]);
+  if (g_inject) dyw[dy.size() / 3] *= 1.001f;
+  const unsigned chunks = (N + RB_ROWS - 1) / RB_ROWS, chunks_old = (N + DG_ROWS - 1) / DG_ROWS;
+  size_t differing = 0;
+  for (const bool ovw : {false, true}) {
+    // run(dy) → dres, its bf16 copy and the partials of one path
+    auto compare = [&](auto run) {
+      std::vector<float> rb = dres, rw = dres, pb((size_t)std::max(chunks, chunks_old) * C), pw(pb.size());
+      std::vector<bf16> ab(dres.size()), aw(dres.size());
+      run(rb.data(), ab.data(), pb.data(), dyb.data());
+      run(rw.data(), aw.data(), pw.data(), dyw.data());
+      differing += count_diff(rb, rw) + count_diff(ab, aw) + count_diff(pb, pw);
+    };
+    compare([&](float* r, bf16* a, float* p, const auto* d) {
+      launch(chunks, 1, RB_WARPS * 32, [&] { rows_kernel<bf16>(r, a, p, d, x.data(), g.data(), rstd.data(), N, C, ovw); });
+    });
+    compare([&](float* r, bf16* a, float* p, const auto* d) {
+      using DY = std::remove_const_t<std::remove_pointer_t<decltype(d)>>;
+      launch(chunks, 1, RB_WARPS * 32, [&] { rmsnorm_backward_dg_kernel<bf16, 0, DY>(r, a, p, d, x.data(), g.data(), rstd.data(), N, C, ovw); });
+    });
+    compare([&](float* r, bf16* a, float* p, const auto* d) {
+      using DY = std::remove_const_t<std::remove_pointer_t<decltype(d)>>;
+      launch((N + 7) / 8, 1, 256, [&] { rmsnorm_backward_kernel<bf16, DY>(r, a, d, x.data(), g.data(), rstd.data(), N, C, ovw); });
+      launch((C + 255) / 256, chunks_old, 256, [&] { rmsnorm_dg_partial_kernel(p, d, x.data(), rstd.data(), N, C); });
+    });
+  }
+  report(n + "_bwd_dy_bf16_elements_differing", (double)differing, 0);
+}
+
 template <typename T>
 static void check_rmsnorm(int N, int C, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -428,6 +464,7 @@ static void check_rmsnorm(int N, int C, uint64_t seed) {
     report(n + "_bwd_rows_elements_differing", (double)(count_diff(r_acc, dres_new) + count_diff(ar, dact) + count_diff(pr, part) +
                                                         count_diff(r_ovw, o_ovw) + count_diff(aro, ao) + count_diff(pro, po)), 0);
   }
+  if constexpr (std::is_same<T, bf16>::value) check_rmsnorm_dy_bf16(dres, dy, x, g, rstd, N, C, n);
   launch((C + 31) / 32, 1, 256, [&] { rmsnorm_dg_reduce_kernel(dg.data(), part.data(), (int)chunks, C); });
   // the first backward after zero_grad overwrites dg (whatever it held) with what adding to zeros gives
   {

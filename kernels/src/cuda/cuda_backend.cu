@@ -84,26 +84,34 @@ std::vector<std::pair<std::string, double>> cuda_profile_take() {
   return r;
 }
 
-// Whether the variable NAME asks for the way before a change (OLD) instead of the default (NEW, or
-// unset); read once, at the backend's start: another value stops it.
-static bool env_asks_old(const char* name, const char* new_value, const char* old_value) {
+// Whether the variable NAME picks OTHER instead of the default (DEFAULT, or unset); read once, at the
+// backend's start: another value stops it.
+static bool env_picks(const char* name, const char* default_value, const char* other) {
   const char* v = getenv(name);
-  if (!v || !*v || std::string(v) == new_value) return false;
-  if (std::string(v) == old_value) return true;
-  throw std::runtime_error(std::string(name) + " must be " + new_value + " or " + old_value + ", not \"" + v + "\"");
+  if (!v || !*v || std::string(v) == default_value) return false;
+  if (std::string(v) == other) return true;
+  throw std::runtime_error(std::string(name) + " must be " + default_value + " or " + other + ", not \"" + v + "\"");
 }
 // LOCO_CUDA_ADAMW=grouped: AdamW as before 2026-11-28, a launch per run of tensors with the same decay
 // (about 50 per gpt2-124m step), instead of one launch over all of them
 static bool adamw_grouped() {
-  static const bool grouped = env_asks_old("LOCO_CUDA_ADAMW", "one", "grouped");
+  static const bool grouped = env_picks("LOCO_CUDA_ADAMW", "one", "grouped");
   return grouped;
 }
 // LOCO_CUDA_NORM_DG=each: each RMSNorm backward adds its norm-scale gradient with a launch of its own,
 // as before 2026-11-28, instead of all 2·L + 1 of them in one launch at the end of the backward (the
 // same sums)
 static bool norm_dg_each() {
-  static const bool each = env_asks_old("LOCO_CUDA_NORM_DG", "one", "each");
+  static const bool each = env_picks("LOCO_CUDA_NORM_DG", "one", "each");
   return each;
+}
+// LOCO_CUDA_NORM_DY=bf16 (opt-in; bf16 activations only): the matmuls that give each RMSNorm backward
+// its incoming gradient write it in bf16 instead of fp32, as PyTorch's autocast does: half the bytes of
+// that write and of the norm's read of it (about 50 MB per norm at gpt2-124m's 16k tokens). Not the same
+// bits: the gradient is rounded to bf16 before the norm (its residual gradient stays fp32).
+static bool norm_dy_bf16() {
+  static const bool on = env_picks("LOCO_CUDA_NORM_DY", "fp32", "bf16");
+  return on;
 }
 
 // CUDA graphs of the step: LOCO_CUDA_GRAPH=1 or cuda_graph_enable (step_graph.h)
@@ -208,6 +216,7 @@ class CudaBackend final : public Backend {
     head_rows_setting();
     adamw_grouped();
     norm_dg_each();
+    norm_dy_bf16();
     gopts_.use_lt = false;
     if (BF) {
       const char* g = getenv("LOCO_CUDA_GEMM");
@@ -235,7 +244,7 @@ class CudaBackend final : public Backend {
            (logits_bf16() && env_is("LOCO_CUDA_CE", "cpasync") ? ", ce=cpasync" : "") +
            (logits_bf16() && env_is("LOCO_CUDA_CE", "exp2") ? ", ce=exp2" : "") +
            (g_graphs_on ? ", graphs=on" : "") + (adamw_grouped() ? ", adamw=grouped" : "") +
-           (norm_dg_each() ? ", norm dg=each" : "") +
+           (norm_dg_each() ? ", norm dg=each" : "") + (BF && norm_dy_bf16() ? ", norm dy=bf16" : "") +
            (head_rows_setting() ? ", head rows " + std::to_string(head_rows_setting()) : "");
   }
 
@@ -634,7 +643,7 @@ class CudaBackend final : public Backend {
     const size_t dg_slot = rmsnorm_dg_scratch(N, d);
     int norms = 0;
     unsigned dg_chunks = 0;
-    auto norm_backward = [&](float* dg, const float* dy_in, const float* x, const float* g, const float* rstd, bool overwrite) {
+    auto norm_backward = [&](float* dg, const auto* dy_in, const float* x, const float* g, const float* rstd, bool overwrite) {
       const unsigned c = k_rmsnorm_backward<T>(dres, dact, dg_each ? dg : nullptr, dscr + (dg_each ? 0 : norms * dg_slot),
                                                dy_in, x, g, rstd, N, d, overwrite, gb == 0.f);
       if (norms++ == 0) dg_chunks = c;
@@ -642,7 +651,22 @@ class CudaBackend final : public Backend {
     };
     // the final norm's backward starts the residual gradient (overwrite: no memset, no read)
     norm_backward(G + fn, dhf, hlast, P + fn, frstd, true); prof_mark("norm");
-    float* dmf = dmf_.as<float>();  // dhf is no longer needed: reused for dm and da
+    // dhf is no longer needed: its buffer takes each norm's incoming gradient, fp32 or bf16
+    const bool dy_bf16 = BF && norm_dy_bf16();
+    // the gradient into a norm (dx of the matmul that read the norm's output: dA[N, K]·W[K, d]), then
+    // the norm's backward
+    auto into_norm = [&](const T* dA, int K, const T* w, float* dg, const float* x, const float* g, const float* rstd) {
+      if (dy_bf16) {
+        T* dm = dmf_.as<T>();
+        gemm(false, false, N, d, K, dA, K, w, d, dm, d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
+        norm_backward(dg, dm, x, g, rstd, false);
+      } else {
+        float* dm = dmf_.as<float>();
+        gemm(false, false, N, d, K, dA, K, w, d, dm, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
+        norm_backward(dg, dm, x, g, rstd, false);
+      }
+      prof_mark("norm");
+    };
     T *ds = ds_.as<T>(), *dgu = dgu_.as<T>(), *dy = dy_.as<T>(), *dqkv = dqkv_.as<T>();
     for (int l = L - 1; l >= 0; l--) {
       float* hin = res + l * A;
@@ -658,16 +682,14 @@ class CudaBackend final : public Backend {
       gemm(false, false, N, F, d, dact, d, W + lo[l].wd, F, ds, F, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
       k_swiglu_backward<T>(dgu, ds, gl, N, F); prof_mark("swiglu");
       gemm(true, false, 2 * F, d, N, dgu, 2 * F, ml, d, G + lo[l].wg, d, ACT, DType::F32, 1.f, gb, gopts_); prof_mark("matmul");
-      gemm(false, false, N, d, 2 * F, dgu, 2 * F, W + lo[l].wg, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
-      norm_backward(G + lo[l].mn, dmf, hm, P + lo[l].mn, mrstd + l * BT, false); prof_mark("norm");
+      into_norm(dgu, 2 * F, W + lo[l].wg, G + lo[l].mn, hm, P + lo[l].mn, mrstd + l * BT);
       // attention: h_mid = h_in + y·woᵀ
       gemm(true, false, d, d, N, dact, d, yl, d, G + lo[l].wo, d, ACT, DType::F32, 1.f, gb, gopts_); prof_mark("matmul");
       gemm(false, false, N, d, d, dact, d, W + lo[l].wo, d, dy, d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
       k_attention_backward<T>(dqkv, dsc_.as<float>(), ql, yl, dy, lse + l * BT * H, B, Tn, H, hd, bwd_cs, bwd_sn); prof_mark("attention");
       if (!rope_fused && !rope_bwd_fused) { k_rope<T>(dqkv, cs, sn, B, Tn, H, hd, true); prof_mark("rope"); }
       gemm(true, false, 3 * d, d, N, dqkv, 3 * d, al, d, G + lo[l].wq, d, ACT, DType::F32, 1.f, gb, gopts_); prof_mark("matmul");
-      gemm(false, false, N, d, 3 * d, dqkv, 3 * d, W + lo[l].wq, d, dmf, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
-      norm_backward(G + lo[l].an, dmf, hin, P + lo[l].an, arstd + l * BT, false); prof_mark("norm");
+      into_norm(dqkv, 3 * d, W + lo[l].wq, G + lo[l].an, hin, P + lo[l].an, arstd + l * BT);
     }
     if (!dg_each) {
       k_rmsnorm_dg_reduce_many(G, norm_off_.as<size_t>(), dscr, dg_slot, norms, dg_chunks, d, gb == 0.f);

@@ -86,6 +86,17 @@ __device__ __forceinline__ void store4(bf16* p, float4 v) {
   w.h[1] = __floats2bfloat162_rn(v.z, v.w);
   *(uint2*)p = w.u;
 }
+// 4 consecutive values as a float4: one 16-byte load of fp32, one 8-byte load of bf16 (exact)
+__device__ __forceinline__ float4 load4(const float* p) { return *(const float4*)p; }
+__device__ __forceinline__ float4 load4(const bf16* p) {
+  union {
+    uint2 u;
+    __nv_bfloat162 h[2];
+  } w;
+  w.u = *(const uint2*)p;
+  return make_float4(__bfloat162float(w.h[0].x), __bfloat162float(w.h[0].y), __bfloat162float(w.h[1].x),
+                     __bfloat162float(w.h[1].y));
+}
 // 8 consecutive T from two float4 (lo: columns 0-3, hi: 4-7), the same roundings as store4; for bf16
 // one 16-byte store, so a warp's store covers whole 32-byte sectors (two 8-byte store4 from lanes
 // 16 bytes apart each cover half of every sector they touch)
@@ -140,33 +151,35 @@ __global__ void rmsnorm_forward_kernel(T* out, float* rstd, const float* x, cons
   for (int j = lane; j < C; j += 32) o[j] = from_f<T>(xr[j] * r * g[j]);
 }
 
-template <typename T>
-__global__ void rmsnorm_backward_kernel(float* dres, T* dres_act, const float* dy, const float* x, const float* g,
+// DY: the type of the incoming gradient dy (float, or bf16 with LOCO_CUDA_NORM_DY=bf16); read as float
+template <typename T, typename DY = float>
+__global__ void rmsnorm_backward_kernel(float* dres, T* dres_act, const DY* dy, const float* x, const float* g,
                                         const float* rstd, int N, int C, bool overwrite) {
   const int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   if (row >= N) return;
   const size_t o = (size_t)row * C;
   float dot = 0.f;
-  for (int j = lane; j < C; j += 32) dot += g[j] * dy[o + j] * x[o + j];
+  for (int j = lane; j < C; j += 32) dot += g[j] * to_f(dy[o + j]) * x[o + j];
   dot = warp_sum(dot);
   const float r = rstd[row];
   const float coef = dot * r * r * r / C;
   for (int j = lane; j < C; j += 32) {
-    const float v = (overwrite ? 0.f : dres[o + j]) + (r * g[j] * dy[o + j] - coef * x[o + j]);
+    const float v = (overwrite ? 0.f : dres[o + j]) + (r * g[j] * to_f(dy[o + j]) - coef * x[o + j]);
     dres[o + j] = v;
     dres_act[o + j] = from_f<T>(v);
   }
 }
 
 constexpr int DG_ROWS = 128;
-__global__ void rmsnorm_dg_partial_kernel(float* scratch, const float* dy, const float* x, const float* rstd, int N,
+template <typename DY = float>
+__global__ void rmsnorm_dg_partial_kernel(float* scratch, const DY* dy, const float* x, const float* rstd, int N,
                                           int C) {
   const int j = blockIdx.x * blockDim.x + threadIdx.x;
   if (j >= C) return;
   const int r0 = blockIdx.y * DG_ROWS, r1 = min(N, r0 + DG_ROWS);
   float acc = 0.f;
-  for (int r = r0; r < r1; r++) acc += dy[(size_t)r * C + j] * x[(size_t)r * C + j] * rstd[r];
+  for (int r = r0; r < r1; r++) acc += to_f(dy[(size_t)r * C + j]) * x[(size_t)r * C + j] * rstd[r];
   scratch[(size_t)blockIdx.y * C + j] = acc;
 }
 
@@ -381,10 +394,11 @@ __device__ __forceinline__ void rb_update4(float4* dr, T* da, const float4 a, co
 // streaming version reads dy and x a second time in its update loop and loads dres there: at 1b's
 // width (a 16 KB row of dy and x per warp, 64 KB of shared memory per block) those re-reads miss L1,
 // and h100-6 measured 13.5 ms of norms per 1b step against ≈ 8 ms to move their bytes once. The same
-// rows per warp and the same operations in the same order, so the same bits (kernels-emu).
-template <typename T, int V4 = 0>
+// rows per warp and the same operations in the same order, so the same bits (kernels-emu). DY: the
+// type of dy (bf16 with LOCO_CUDA_NORM_DY=bf16: half its bytes, each value widened exactly to float).
+template <typename T, int V4 = 0, typename DY = float>
 __global__ void __launch_bounds__(RB_WARPS * 32) rmsnorm_backward_dg_kernel(float* dres, T* dres_act, float* part,
-                                                                           const float* dy, const float* x,
+                                                                           const DY* dy, const float* x,
                                                                            const float* g, const float* rstd, int N,
                                                                            int C, bool overwrite) {
   DYN_SMEM(float4, rb_acc4);  // [RB_WARPS][C/4]
@@ -397,27 +411,27 @@ __global__ void __launch_bounds__(RB_WARPS * 32) rmsnorm_backward_dg_kernel(floa
   const int r0 = blockIdx.x * RB_ROWS, r1 = min(N, r0 + RB_ROWS);
   for (int row = r0 + w; row < r1; row += RB_WARPS) {
     const size_t o = (size_t)row * C;
-    const float4* dy4 = (const float4*)(dy + o);
+    const DY* dyr = dy + o;
     const float4* x4 = (const float4*)(x + o);
     float4* dr4 = (float4*)(dres + o);
     T* da = dres_act + o;
     if constexpr (V4 == 0) {
       float dot = 0.f;
 #pragma unroll 4
-      for (int q = lane; q < C4; q += 32) rb_dot4(dot, g4[q], dy4[q], x4[q]);
+      for (int q = lane; q < C4; q += 32) rb_dot4(dot, g4[q], load4(dyr + 4 * q), x4[q]);
       dot = warp_sum(dot);
       const float r = rstd[row];
       const float coef = dot * r * r * r / C;
 #pragma unroll 2
       for (int q = lane; q < C4; q += 32)
-        rb_update4(dr4 + q, da + 4 * q, g4[q], dy4[q], x4[q], overwrite ? zero : dr4[q], r, coef, accw + q);
+        rb_update4(dr4 + q, da + 4 * q, g4[q], load4(dyr + 4 * q), x4[q], overwrite ? zero : dr4[q], r, coef, accw + q);
     } else {
       float4 b[V4], c[V4], d[V4];
 #pragma unroll
       for (int k = 0; k < V4; k++) {
         const int q = lane + 32 * k;
         if (q < C4) {
-          b[k] = dy4[q];
+          b[k] = load4(dyr + 4 * q);
           c[k] = x4[q];
           d[k] = overwrite ? zero : dr4[q];
         }
@@ -1031,43 +1045,43 @@ void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int 
 }
 // rmsnorm_backward_dg_kernel<T, V4> (rows in registers), V4 as rb_with_v4 picks it; false where the
 // row is wider than 2048 or the shared memory is not granted
-template <typename T>
-bool rmsnorm_backward_rows(float* dres, T* dres_act, float* part, const float* dy, const float* x, const float* g,
+template <typename T, typename DY>
+bool rmsnorm_backward_rows(float* dres, T* dres_act, float* part, const DY* dy, const float* x, const float* g,
                            const float* rstd, int N, int C, bool overwrite, size_t smem) {
   return rb_with_v4(C, [&](auto v4) {
     constexpr int V4 = decltype(v4)::value;
     static size_t allowed = 48 * 1024;
-    if (!allow_smem(rmsnorm_backward_dg_kernel<T, V4>, smem, allowed)) return false;
-    rmsnorm_backward_dg_kernel<T, V4><<<cdiv(N, RB_ROWS), RB_WARPS * 32, smem, engine_stream()>>>(dres, dres_act, part, dy, x, g, rstd,
+    if (!allow_smem(rmsnorm_backward_dg_kernel<T, V4, DY>, smem, allowed)) return false;
+    rmsnorm_backward_dg_kernel<T, V4, DY><<<cdiv(N, RB_ROWS), RB_WARPS * 32, smem, engine_stream()>>>(dres, dres_act, part, dy, x, g, rstd,
                                                                                   N, C, overwrite);
     CUDA_LAUNCH_CHECK("rmsnorm_backward_dg (rows in registers)");
     return true;
   });
 }
 size_t rmsnorm_dg_scratch(int N, int C) { return (size_t)cdiv(N, RB_ROWS) * C; }  // ≥ cdiv(N, DG_ROWS)·C
-template <typename T>
-unsigned k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const float* dy, const float* x,
+template <typename T, typename DY>
+unsigned k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const DY* dy, const float* x,
                             const float* g, const float* rstd, int N, int C, bool overwrite, bool dg_overwrite) {
   if (N == 0) return 0;
   static size_t allowed = 48 * 1024;
   const size_t smem = (size_t)RB_WARPS * C * sizeof(float);
-  const bool vec = C % 4 == 0 && aligned16(dres) && aligned16(dy) && aligned16(x) && aligned16(g) &&
+  const bool vec = C % 4 == 0 && aligned16(dres) && ((uintptr_t)dy % (4 * sizeof(DY))) == 0 && aligned16(x) && aligned16(g) &&
                    aligned16(scratch) && ((uintptr_t)dres_act % (4 * sizeof(T))) == 0;
   unsigned chunks;
   // LOCO_CUDA_NORM_BWD=reread: the kernel before the rows one (same bits), for a same-run comparison
   static const bool reread = env_is("LOCO_CUDA_NORM_BWD", "reread");
   if (vec && !reread && rmsnorm_backward_rows(dres, dres_act, scratch, dy, x, g, rstd, N, C, overwrite, smem)) {
     chunks = cdiv(N, RB_ROWS);
-  } else if (vec && allow_smem(rmsnorm_backward_dg_kernel<T>, smem, allowed)) {
+  } else if (vec && allow_smem(rmsnorm_backward_dg_kernel<T, 0, DY>, smem, allowed)) {
     chunks = cdiv(N, RB_ROWS);
-    rmsnorm_backward_dg_kernel<T><<<chunks, RB_WARPS * 32, smem, engine_stream()>>>(dres, dres_act, scratch, dy, x, g, rstd, N, C,
+    rmsnorm_backward_dg_kernel<T, 0, DY><<<chunks, RB_WARPS * 32, smem, engine_stream()>>>(dres, dres_act, scratch, dy, x, g, rstd, N, C,
                                                                                overwrite);
     CUDA_LAUNCH_CHECK("rmsnorm_backward_dg");
   } else {
-    rmsnorm_backward_kernel<T><<<cdiv(N, 8), 256, 0, engine_stream()>>>(dres, dres_act, dy, x, g, rstd, N, C, overwrite);
+    rmsnorm_backward_kernel<T, DY><<<cdiv(N, 8), 256, 0, engine_stream()>>>(dres, dres_act, dy, x, g, rstd, N, C, overwrite);
     CUDA_LAUNCH_CHECK("rmsnorm_backward");
     chunks = cdiv(N, DG_ROWS);
-    rmsnorm_dg_partial_kernel<<<dim3(cdiv(C, 256), chunks), 256, 0, engine_stream()>>>(scratch, dy, x, rstd, N, C);
+    rmsnorm_dg_partial_kernel<DY><<<dim3(cdiv(C, 256), chunks), 256, 0, engine_stream()>>>(scratch, dy, x, rstd, N, C);
     CUDA_LAUNCH_CHECK("rmsnorm_dg_partial");
   }
   if (!dg) return chunks;  // the caller adds the partials later (k_rmsnorm_dg_reduce_many)
@@ -1219,8 +1233,8 @@ void k_gather(float* out, const float* p, const uint64_t* idx, size_t n) {
 
 #define INST(T)                                                                                                     \
   template void k_rmsnorm_forward<T>(T*, float*, const float*, const float*, int, int, float);                      \
-  template unsigned k_rmsnorm_backward<T>(float*, T*, float*, float*, const float*, const float*, const float*,     \
-                                          const float*, int, int, bool, bool);                                    \
+  template unsigned k_rmsnorm_backward<T, float>(float*, T*, float*, float*, const float*, const float*,            \
+                                                 const float*, const float*, int, int, bool, bool);                \
   template void k_rope<T>(T*, const float*, const float*, int, int, int, int, bool);                                \
   template void k_swiglu_forward<T>(T*, const T*, int, int);                                                        \
   template void k_swiglu_backward<T>(T*, const T*, const T*, int, int);                                             \
@@ -1229,4 +1243,7 @@ void k_gather(float* out, const float* p, const uint64_t* idx, size_t n) {
   template bool k_attention_bwd_pre_vec<T>(float*, const T*, const T*, int, int, int, int);
 INST(float)
 INST(bf16)
+// bf16 activations with a bf16 dy into the norm backward (LOCO_CUDA_NORM_DY=bf16)
+template unsigned k_rmsnorm_backward<bf16, bf16>(float*, bf16*, float*, float*, const bf16*, const float*, const float*,
+                                                 const float*, int, int, bool, bool);
 #endif  // LOCO_CUDA_EMULATE

@@ -22,8 +22,9 @@ void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int 
 // then the blocks in order: deterministic, no atomics). One pass over dy and x when C % 4 == 0 (the
 // partials are accumulated by the backward kernel itself). Returns the number of partial rows in
 // scratch; dg null: they are left there for k_rmsnorm_dg_reduce_many, and dg_overwrite is unused.
-template <typename T>
-unsigned k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const float* dy, const float* x,
+// DY: float, or bf16 with bf16 activations (T = bf16, LOCO_CUDA_NORM_DY=bf16).
+template <typename T, typename DY>
+unsigned k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch, const DY* dy, const float* x,
                             const float* g, const float* rstd, int N, int C, bool overwrite = false,
                             bool dg_overwrite = false);
 size_t rmsnorm_dg_scratch(int N, int C);
