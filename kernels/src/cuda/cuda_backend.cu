@@ -282,6 +282,7 @@ class CudaBackend final : public Backend {
     // from the last: mlp_norm, attn_norm): k_rmsnorm_dg_reduce_many's table
     std::vector<size_t> norm_off{off("final_norm")};
     for (int l = c.n_layers - 1; l >= 0; l--) norm_off.insert(norm_off.end(), {lo_[l].mn, lo_[l].an});
+    norm_count_ = norm_off.size();
     norm_off_.ensure(sizeof(size_t) * norm_off.size());
     CUDA_CHECK(cudaMemcpy(norm_off_.p, norm_off.data(), sizeof(size_t) * norm_off.size(), cudaMemcpyHostToDevice));
     decay_bits_.release();
@@ -415,7 +416,8 @@ class CudaBackend final : public Backend {
   // AdamW in one launch over all parameters (k_adamw_pieces): bit i set where elements 4i…4i+3 take
   // weight decay; empty where a tensor does not hold whole 4-element pieces, or LOCO_CUDA_ADAMW=grouped
   DevBuf decay_bits_;
-  DevBuf norm_off_;  // size_t[2·L + 1]: the norm-scale gradients' offsets in the backward's order
+  DevBuf norm_off_;  // size_t[norm_count_]: the norm-scale gradients' offsets in the backward's order
+  size_t norm_count_ = 0;  // the model's RMSNorms, 2·L + 1
   // activations (per layer, contiguous) and backward scratch, sized for cap_bt_ = B·T tokens
   size_t cap_bt_ = 0, head_rows_ = 0;
   DevBuf res_, hmid_, a_, arstd_, qkv_, atty_, lse_, mln_, mrstd_, gu_, s_, hf_, frstd_;
@@ -476,7 +478,7 @@ class CudaBackend final : public Backend {
     dqkv_.ensure(t * BT * 3 * d);
     dsc_.ensure(4 * BT * H);
     // the norm-scale gradients' partials: one call's at a time, or every call's until the one reduce
-    dgscr_.ensure(4 * rmsnorm_dg_scratch((int)BT, (int)d) * (norm_dg_each() ? 1 : 2 * (size_t)cfg_.n_layers + 1));
+    dgscr_.ensure(4 * rmsnorm_dg_scratch((int)BT, (int)d) * (norm_dg_each() ? 1 : norm_count_));
     // the head works on row chunks: fp32 logits + T dlogits of head_rows_ × Vp, about 512 MiB at most;
     // with LOCO_CUDA_HEAD_ROWS, that many rows and logits of their own width (bf16 or fp32)
     const size_t budget = (size_t)512 << 20;
