@@ -164,7 +164,17 @@
 # GPU_CHECK_NCU_ARGS (extra gpu-bench arguments for the ncu stage), GPU_CHECK_ATTN_CONFIGS (attn_times'
 # configs, default "gpt2-124m,1b").
 set -u
-START=$(date +%s)
+# the clock without a process per reading (bash 5's EPOCHSECONDS, EPOCHREALTIME; date elsewhere): a
+# stage's bookkeeping forks little, so gpu-check.sh itself costs seconds of no device time
+if [[ -n "${EPOCHSECONDS:-}" && -n "${EPOCHREALTIME:-}" ]]; then
+  now() { NOW=$EPOCHSECONDS; }
+  now_us() { NOW_US=${EPOCHREALTIME//[^0-9]/}; }
+else
+  now() { NOW=$(date +%s); }
+  now_us() { NOW_US=$(date +%s%6N); }
+fi
+now
+START=$NOW
 BUDGET=${GPU_CHECK_BUDGET_S:-265}
 ARCH=${LOCO_CUDA_ARCH:-90a}
 SKIP=" ${GPU_CHECK_SKIP:-} "
@@ -174,17 +184,20 @@ K="$ROOT/kernels"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check.XXXXXX")
 LOGDIR="$WORK/logs"
 mkdir -p "$LOGDIR"
+[[ -n "${OUT:-}" ]] && mkdir -p "$OUT"
 # the matmul tuning cache of this run's processes (src/cuda/gemm_tune_cache.h): fresh, and nothing
 # written outside $WORK
 export LOCO_CUDA_GEMM_TUNE_CACHE="$WORK/gemm-tune.txt"
 STAGES=()
 
-log() { echo "gpu-check [$(( $(date +%s) - START ))s] $*" >&2; }
-left() { echo $(( BUDGET - ($(date +%s) - START) )); }
+log() { now; echo "gpu-check [$(( NOW - START ))s] $*" >&2; }
+left() { now; LEFT=$(( BUDGET - (NOW - START) )); }  # seconds of the budget left, in LEFT
 
 # stage_ok NAME — the stage ran, exited 0 and its JSON line reports no failed check
 stage_ok() {
-  [[ "$(cut -d' ' -f1 "$LOGDIR/$1.status" 2>/dev/null)" == 0 ]] && ! tail -n 1 "$LOGDIR/$1.out" | grep -q '"ok": *false'
+  local rc=""
+  { read -r rc _ < "$LOGDIR/$1.status"; } 2>/dev/null
+  [[ "$rc" == 0 ]] && ! tail -n 1 "$LOGDIR/$1.out" | grep -q '"ok": *false'
 }
 # optional NAME... — these stages are reported but not part of "ok" (opt-in kernels, profilers, tools
 # the GPU machine may lack); the summary reads the marker files
@@ -213,7 +226,8 @@ run_stage() {
     return 0
   fi
   local lim
-  lim=$(left)
+  left
+  lim=$LEFT
   (( lim > max )) && lim=$max
   if (( lim < 5 )); then
     echo "no_time" > "$LOGDIR/$name.status"
@@ -223,16 +237,17 @@ run_stage() {
   fi
   log "$name: start (time box ${lim}s)"
   local t0 rc
-  t0=$(date +%s%N)
+  now_us
+  t0=$NOW_US
   timeout -k 5 "$lim" "$@" > "$LOGDIR/$name.out" 2> "$LOGDIR/$name.err"
   rc=$?
   local ms dt
-  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  now_us
+  ms=$(( (NOW_US - t0) / 1000 ))
   dt=$(printf '%d.%03d' $(( ms / 1000 )) $(( ms % 1000 )))
   echo "$rc $dt $lim" > "$LOGDIR/$name.status"
   STAGES+=("$name")
   if [[ -n "${OUT:-}" ]]; then  # as we go, so a run cut off early still leaves what it measured
-    mkdir -p "$OUT"
     { echo "===== $name: status $rc $dt $lim ====="; echo "----- stdout -----"; cat "$LOGDIR/$name.out"
       echo "----- stderr -----"; tail -c 20000 "$LOGDIR/$name.err"; } >> "$OUT/gpu-check.partial.log"
   fi
@@ -337,9 +352,11 @@ if [[ -n "$BASE" ]]; then
   done
 fi
 # PyTorch on the same GPU, before the optional stages below
-TORCH_BUDGET=$(( $(left) - 70 ))
+left
+TORCH_BUDGET=$(( LEFT - 70 ))
 (( TORCH_BUDGET < 10 )) && TORCH_BUDGET=10
-TORCH_BOX=$(( $(left) - 40 ))
+left
+TORCH_BOX=$(( LEFT - 40 ))
 (( TORCH_BOX > 200 )) && TORCH_BOX=200
 run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_BUDGET" --out "$LOGDIR/torch.partial.json" ${GPU_CHECK_TORCH_ARGS:-}
 # the opt-in engine variants: correctness first, then speed only where it passed; optional, so a
@@ -640,7 +657,8 @@ fi
 
 # ---- summary -------------------------------------------------------------------------------------
 SUMMARY="$WORK/gpu-check.json"
-ELAPSED=$(( $(date +%s) - START ))
+now
+ELAPSED=$(( NOW - START ))
 python3 - "$LOGDIR" "$ELAPSED" "$BUDGET" "${STAGES[@]}" > "$SUMMARY" <<'PY' || echo "{\"tool\":\"gpu-check\",\"ok\":false,\"error\":\"summary failed\"}" > "$SUMMARY"
 import json, os, sys
 logdir, elapsed, budget, stages = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
@@ -902,25 +920,34 @@ PY
 if [[ -n "${OUT:-}" ]]; then
   mkdir -p "$OUT"
   cp "$SUMMARY" "$OUT/gpu-check.json"
-  {
-    for s in "${STAGES[@]}"; do
-      echo "===== $s: status $(cat "$LOGDIR/$s.status" 2>/dev/null) ====="
-      echo "----- stdout -----"; cat "$LOGDIR/$s.out" 2>/dev/null
-      echo "----- stderr -----"; cat "$LOGDIR/$s.err" 2>/dev/null
-    done
-  } > "$OUT/gpu-check.log"
+  # every stage's status, stdout and stderr, in the order they ran (one process, not three per stage)
+  python3 - "$LOGDIR" "${STAGES[@]}" > "$OUT/gpu-check.log" <<'PY'
+import os, sys
+logdir, out = sys.argv[1], sys.stdout.buffer
+def read(stage, ext):
+    try:
+        with open(os.path.join(logdir, stage + ext), "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+for stage in sys.argv[2:]:
+    out.write(b"===== " + stage.encode() + b": status " + read(stage, ".status").rstrip(b"\n") + b" =====\n")
+    out.write(b"----- stdout -----\n" + read(stage, ".out"))
+    out.write(b"----- stderr -----\n" + read(stage, ".err"))
+PY
   # everything else in ONE archive: the device tool brings back at most 8 files from $OUT, and a run
   # that wrote 23 (h200-7: an attn-times CSV per config and variant) lost its gpu-check.json
   extras=()
   for f in ncu.csv ncu_base.csv ncu_1b.csv ncu_1b_base.csv timeline.csv timeline_graph.csv attn_ncu.txt attn_ncu_1b.txt attn_ncu_1b_wgfwd.txt attn_ncu_base.txt; do
     [[ -f "$LOGDIR/$f" ]] && extras+=("$f")
   done
-  for f in "$LOGDIR"/attn-times-*.csv; do [[ -f "$f" ]] && extras+=("$(basename "$f")"); done
+  for f in "$LOGDIR"/attn-times-*.csv; do [[ -f "$f" ]] && extras+=("${f##*/}"); done
   (( ${#extras[@]} )) && tar czf "$OUT/gpu-check-extras.tar.gz" -C "$LOGDIR" "${extras[@]}"
   rm -f "$OUT/gpu-check.partial.log"
   log "wrote $OUT/gpu-check.json and $OUT/gpu-check.log"
 fi
-log "done in $(( $(date +%s) - START ))s"
+now
+log "done in $(( NOW - START ))s"
 cat "$SUMMARY"
 STATUS=1
 python3 -c "import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))['ok'] else 1)" "$SUMMARY" 2>/dev/null && STATUS=0

@@ -44,7 +44,8 @@ echo "{\\"tool\\":\\"gpu-parity\\",\\"bin\\":\\"$0\\",\\"ok\\":${opts.parityOk},
   // false); built with the probe's readings (build-wgflip, the stub make below) it says they hold
   script(join(k, 'build', 'wgmma-probe'), `lok=false; [[ "$0" == *build-wgflip* ]] && lok=true
 echo "{\\"tool\\":\\"wgmma-probe\\",\\"d_layout_ok\\":true,\\"a_regs_layout_ok\\":true,\\"kmajor_lbo\\":\\"k\\",\\"kmajor_lbo_b_only\\":\\"k\\",\\"mnmajor_b_lbo\\":\\"mn\\",\\"kernel_assumes\\":{\\"kmajor_lbo\\":\\"k\\",\\"mnmajor_b_lbo\\":\\"k\\"},\\"kernel_layout_ok\\":$lok,\\"sw128_kmajor_ok\\":true,\\"sw128_mnmajor_ok\\":false,\\"ok\\":true}"`);
-  script(join(k, 'build', 'wgmma-rate'), `echo '{"tool":"wgmma-rate","rows":[{"mode":"ss64","layout":"none","wg_per_sm":2,"tflops":300.5}],"ok":true}'`);
+  // wgmma-rate takes a quarter of a second: its stage's recorded seconds check the script's clock
+  script(join(k, 'build', 'wgmma-rate'), `sleep 0.25; echo '{"tool":"wgmma-rate","rows":[{"mode":"ss64","layout":"none","wg_per_sm":2,"tflops":300.5}],"ok":true}'`);
   script(join(k, 'build', 'codec-cuda'), `echo '{"tool":"codec-cuda","device_name":"Stub GPU","parity":{"ok":true},"bench":{"encode_ms":0.9,"aggregate_ms":0.4,"parity_ok":true,"ratio":214}}'`);
   const py = (json: string) => `import json\nprint(json.dumps(${json}))\n`;
   mkdirSync(join(k, 'reference'), { recursive: true });
@@ -187,6 +188,13 @@ test('gpu-check.sh: stage records, optional stages, baselines per attention and 
   assert.equal(j.stages.build.status, 'skipped');
   // the wgmma rate bench's rows reach the summary as its stage's result
   assert.equal(j.stages.wgmma_rate.result.rows[0].tflops, 300.5, JSON.stringify(j.stages.wgmma_rate));
+  // each stage that ran took between zero and its time box, by the script's clock; wgmma_rate's stub
+  // sleeps 0.25 s
+  const wr = j.stages.wgmma_rate;
+  assert.ok(wr.seconds >= 0.25 && wr.seconds < 5, JSON.stringify(wr));
+  for (const [name, st] of Object.entries(j.stages) as [string, { rc?: number; seconds?: number; time_box_s?: number }][]) {
+    if (typeof st.rc === 'number') assert.ok(st.seconds! >= 0 && st.seconds! <= st.time_box_s! + 5, `${name}: ${JSON.stringify(st)}`);
+  }
   // two processes sharing a tuning cache: the stage compares their losses and sees the cache written
   assert.equal(j.stages.tune_repeat.result.ok, true, JSON.stringify(j.stages.tune_repeat));
   assert.equal(j.stages.tune_repeat.result.cache_entries, 1);
