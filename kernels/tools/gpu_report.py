@@ -169,7 +169,8 @@ def stage_tps(s, name):
 # (and the head in one chunk), graphhead16kexp2 (and LOCO_CUDA_CE=exp2), graphhead16kexp2dy (and
 # LOCO_CUDA_NORM_DY=bf16), adamwgrouped (AdamW in a launch per group of tensors, the default before
 # 2026-11-28), normdybf16 (each norm's incoming gradient in bf16: its matmul's and its norm's time, so the
-# whole step). By the head's matmuls: head4k, head16k (the head
+# whole step), tune32 (32 timed matmul candidates per shape instead of 8: every matmul, so the whole
+# step). By the head's matmuls: head4k, head16k (the head
 # in 4096-row chunks and in one, LOCO_CUDA_HEAD_ROWS). By the norms' time: normdgeach (a norm-scale
 # gradient reduce per RMSNorm backward, the default before 2026-11-28). By the cross-entropy's: ceexp2
 # (the cross-entropy in base 2, LOCO_CUDA_CE=exp2).
@@ -177,7 +178,7 @@ NONDETERMINISTIC = ("cudnn",)
 PROFILED_VARIANTS = {"cecp": "crossentropy", "own": "attention", "cudnn": "attention_bwd", "cudnntorch": "attention",
                      "graph": "step", "head4k": "head_matmul", "head16k": "head_matmul",
                      "graphhead16k": "step", "graphhead16kexp2": "step", "graphhead16kexp2dy": "step",
-                     "adamwgrouped": "step", "normdybf16": "step", "normdgeach": "norm", "ceexp2": "crossentropy"}
+                     "adamwgrouped": "step", "normdybf16": "step", "tune32": "step", "normdgeach": "norm", "ceexp2": "crossentropy"}
 
 
 def part_ms(result, part):

@@ -217,6 +217,7 @@ class CudaBackend final : public Backend {
     adamw_grouped();
     norm_dg_each();
     norm_dy_bf16();
+    gemm_tune_algos();
     gopts_.use_lt = false;
     if (BF) {
       const char* g = getenv("LOCO_CUDA_GEMM");

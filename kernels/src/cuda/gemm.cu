@@ -150,12 +150,15 @@ struct TuneStore {
 };
 TuneStore g_store;
 
-// The cache key of a matmul: everything LtKey holds, with no spaces.
+// The cache key of a matmul: everything LtKey holds, with no spaces; with another number of timed
+// candidates than 8 (LOCO_CUDA_GEMM_TUNE_ALGOS) that number too, so a choice among 8 is never taken
+// for a choice among more.
 std::string tune_key(const LtKey& k) {
   char b[200];
   snprintf(b, sizeof b, "tA%d.tB%d.M%d.N%d.K%d.lda%d.ldb%d.ldc%d.ab%d.c%d.al%u.%u.%u.%u.b%d", k.tA, k.tB, k.M, k.N, k.K,
            k.lda, k.ldb, k.ldc, k.ab, k.c, k.alA, k.alB, k.alC, k.alCin, k.beta0);
-  return b;
+  const int n = gemm_tune_algos();
+  return n == 8 ? std::string(b) : std::string(b) + ".n" + std::to_string(n);
 }
 gemm_tune::Choice tune_choice(int index, const lt::MatmulAlgo& a) {
   gemm_tune::Choice c;
@@ -223,13 +226,14 @@ LtPlan& lt_plan(const LtKey& k) {
   lt_check(g_lt.pref_set(pref, lt::PREF_MIN_ALIGNMENT_B_BYTES, &alB, sizeof(alB)), "PreferenceSetAttribute(alignB)");
   lt_check(g_lt.pref_set(pref, lt::PREF_MIN_ALIGNMENT_C_BYTES, &alC, sizeof(alC)), "PreferenceSetAttribute(alignC)");
   lt_check(g_lt.pref_set(pref, lt::PREF_MIN_ALIGNMENT_D_BYTES, &alD, sizeof(alD)), "PreferenceSetAttribute(alignD)");
-  lt::MatmulHeuristicResult res[8];
-  std::memset(res, 0, sizeof(res));
+  const int want = g_tune ? gemm_tune_algos() : 1;
+  std::vector<lt::MatmulHeuristicResult> res(want);
+  std::memset(res.data(), 0, sizeof(res[0]) * res.size());
   int got = 0;
-  lt::Status s = g_lt.heuristic(g_lt.handle, p.desc, p.a, p.b, p.c, p.c, pref, g_tune ? 8 : 1, res, &got);
+  lt::Status s = g_lt.heuristic(g_lt.handle, p.desc, p.a, p.b, p.c, p.c, pref, want, res.data(), &got);
   g_lt.pref_destroy(pref);
   if (s == 0)
-    for (int i = 0; i < got && i < 8; i++)
+    for (int i = 0; i < got && i < want; i++)
       if (res[i].state == 0 && res[i].workspaceSize <= g_lt.workspace_bytes) p.cands.push_back(res[i].algo);
   if (!p.cands.empty()) {
     p.usable = true;
@@ -350,7 +354,22 @@ bool gemm_lt_load(std::string* why) {
 
 std::string gemm_lt_describe() {
   if (!g_lt.ok) return "none";
-  return "cublasLt " + std::to_string(g_lt.version) + (g_tune ? " (tuned)" : "");
+  const int n = gemm_tune_algos();
+  return "cublasLt " + std::to_string(g_lt.version) +
+         (g_tune ? n == 8 ? " (tuned)" : " (tuned among " + std::to_string(n) + ")" : "");
+}
+
+int gemm_tune_algos() {
+  static const int n = [] {
+    const char* v = getenv("LOCO_CUDA_GEMM_TUNE_ALGOS");
+    if (!v || !*v) return 8;
+    char* end = nullptr;
+    const long x = strtol(v, &end, 10);
+    if (*end || x < 2 || x > 64)
+      throw std::runtime_error(std::string("LOCO_CUDA_GEMM_TUNE_ALGOS must be a count from 2 to 64, not \"") + v + "\"");
+    return (int)x;
+  }();
+  return n;
 }
 
 void gemm(bool tA, bool tB, int M, int N, int K, const void* A, int lda, const void* B, int ldb, void* C, int ldc,

@@ -15,6 +15,9 @@ enum class DType { F32, BF16 };
 bool gemm_lt_load(std::string* why);
 // "cublasLt <version>" or "none".
 std::string gemm_lt_describe();
+// How many of cuBLASLt's heuristic candidates each matmul shape times at its first call, keeping the
+// fastest: 8, or LOCO_CUDA_GEMM_TUNE_ALGOS (2–64; another value throws).
+int gemm_tune_algos();
 
 struct GemmOpts {
   bool use_lt = true;  // false: always our own kernel
