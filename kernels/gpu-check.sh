@@ -67,10 +67,10 @@
 #               instead of one launch for all at the end of the backward), the same checks
 #   parity_normdybf16, bench_*_normdybf16  optional: LOCO_CUDA_NORM_DY=bf16 (the matmuls that give each
 #               RMSNorm backward its incoming gradient write it in bf16, not fp32), the same checks
-#   parity_graphhead16kexp2dy, bench_*_graphhead16kexp2dy  optional: graphhead16kexp2 and
-#               LOCO_CUDA_NORM_DY=bf16, the same checks
 #   parity_tune32, bench_*_tune32  optional: LOCO_CUDA_GEMM_TUNE_ALGOS=32 (each matmul shape times 32 of
 #               cuBLASLt's heuristic candidates at its first call instead of 8), the same checks
+#   parity_allopt, bench_*_allopt  optional: every opt-in the 50 % MFU may need at once
+#               (graphhead16kexp2, LOCO_CUDA_NORM_DY=bf16, LOCO_CUDA_GEMM_TUNE_ALGOS=32), the same checks
 #   parity_own, bench_*_own  optional: LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own (this engine's own
 #               attention kernels, the default before h200-8; where cuDNN's attention is the default:
 #               an H100/H200 with libcudnn.so.9), the same checks
@@ -416,12 +416,12 @@ engine_variant ceexp2 LOCO_CUDA_CE=exp2
 # each norm's incoming gradient in bf16 (half the bytes of the matmul's write and the norm's read,
 # about 50 MB per norm at gpt2-124m's 16k tokens), against the default's fp32
 engine_variant normdybf16 LOCO_CUDA_NORM_DY=bf16
-# ... and every opt-in the goal may need at once: graphhead16kexp2 and that
-engine_variant graphhead16kexp2dy "LOCO_CUDA_GRAPH=1 LOCO_CUDA_HEAD_ROWS=16384 LOCO_CUDA_CE=exp2 LOCO_CUDA_NORM_DY=bf16"
 # the matmuls: 32 of cuBLASLt's candidates timed per shape instead of 8 (timing 8 instead of taking
 # the first took 1.9 ms off a gpt2-124m step in h200-3; the matmuls are 18.6 of h200-8's 31.2 ms). Its
 # choices are cached under keys of their own, so the default's choices among 8 are not reused
 engine_variant tune32 LOCO_CUDA_GEMM_TUNE_ALGOS=32
+# every opt-in the 50 % MFU on gpt2-124m may need, at once: graphhead16kexp2, normdybf16 and tune32
+engine_variant allopt "LOCO_CUDA_GRAPH=1 LOCO_CUDA_HEAD_ROWS=16384 LOCO_CUDA_CE=exp2 LOCO_CUDA_NORM_DY=bf16 LOCO_CUDA_GEMM_TUNE_ALGOS=32"
 engine_variant own "LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own"
 engine_variant cudnn LOCO_CUDA_ATTN_BWD=cudnn build "$CUDNN_PARITY_BOX"
 TORCH_CUDNN=$(python3 - <<'PY' 2>/dev/null
@@ -739,7 +739,7 @@ RUN_SUFFIXES = {"default": "", "heuristic_gemm": "_heur", "ce_cluster": "_ce", "
                 "head_rows_16384": "_head16k", "graphs_head_rows_16384": "_graphhead16k",
                 "graphs_head_rows_16384_ce_exp2": "_graphhead16kexp2", "adamw_grouped": "_adamwgrouped",
                 "norm_dg_each": "_normdgeach", "ce_exp2": "_ceexp2", "norm_dy_bf16": "_normdybf16", "gemm_tune_32": "_tune32",
-                "graphs_head_rows_16384_ce_exp2_norm_dy_bf16": "_graphhead16kexp2dy", "cudnn_atomic_bwd": "_cudnn",
+                "all_opt_ins": "_allopt", "cudnn_atomic_bwd": "_cudnn",
                 "cudnn_torch_lib": "_cudnntorch", "dq_partials": "_partials", "wgmma_bwd": "_wgmmabwd",
                 "wgmma_sync_bwd": "_wgmmasync", "wgmma_fwd": "_wgmmafwd", "wgmma2_bwd": "_wgmma2bwd",
                 "wgmma2_fwd": "_wgmma2fwd", "wgmma_sync_fwd": "_wgmmasyncfwd",

@@ -166,18 +166,17 @@ def stage_tps(s, name):
 # atomically; its deterministic graph (the default on an H100/H200 since h200-8) does not. own: this
 # engine's own attention kernels; cudnntorch: the default's settings from PyTorch's own cuDNN library.
 # Judged by the whole step's time: graph (the step as CUDA graphs, LOCO_CUDA_GRAPH=1), graphhead16k
-# (and the head in one chunk), graphhead16kexp2 (and LOCO_CUDA_CE=exp2), graphhead16kexp2dy (and
-# LOCO_CUDA_NORM_DY=bf16), adamwgrouped (AdamW in a launch per group of tensors, the default before
-# 2026-11-28), normdybf16 (each norm's incoming gradient in bf16: its matmul's and its norm's time, so the
-# whole step), tune32 (32 timed matmul candidates per shape instead of 8: every matmul, so the whole
-# step). By the head's matmuls: head4k, head16k (the head
-# in 4096-row chunks and in one, LOCO_CUDA_HEAD_ROWS). By the norms' time: normdgeach (a norm-scale
-# gradient reduce per RMSNorm backward, the default before 2026-11-28). By the cross-entropy's: ceexp2
-# (the cross-entropy in base 2, LOCO_CUDA_CE=exp2).
+# (and the head in one chunk), graphhead16kexp2 (and LOCO_CUDA_CE=exp2), allopt (and normdybf16's and
+# tune32's settings too), adamwgrouped (AdamW in a launch per group of tensors, the default before
+# 2026-11-28), normdybf16 (each norm's incoming gradient in bf16: its matmul's and its norm's time),
+# tune32 (32 timed matmul candidates per shape instead of 8: every matmul). By the head's matmuls:
+# head4k, head16k (the head in 4096-row chunks and in one, LOCO_CUDA_HEAD_ROWS). By the norms' time:
+# normdgeach (a norm-scale gradient reduce per RMSNorm backward, the default before 2026-11-28). By the
+# cross-entropy's: ceexp2 (the cross-entropy in base 2, LOCO_CUDA_CE=exp2).
 NONDETERMINISTIC = ("cudnn",)
 PROFILED_VARIANTS = {"cecp": "crossentropy", "own": "attention", "cudnn": "attention_bwd", "cudnntorch": "attention",
                      "graph": "step", "head4k": "head_matmul", "head16k": "head_matmul",
-                     "graphhead16k": "step", "graphhead16kexp2": "step", "graphhead16kexp2dy": "step",
+                     "graphhead16k": "step", "graphhead16kexp2": "step", "allopt": "step",
                      "adamwgrouped": "step", "normdybf16": "step", "tune32": "step", "normdgeach": "norm", "ceexp2": "crossentropy"}
 
 
