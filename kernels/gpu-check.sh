@@ -357,7 +357,6 @@ fi
 left
 TORCH_BUDGET=$(( LEFT - 70 ))
 (( TORCH_BUDGET < 10 )) && TORCH_BUDGET=10
-left
 TORCH_BOX=$(( LEFT - 40 ))
 (( TORCH_BOX > 200 )) && TORCH_BOX=200
 run_stage torch "$TORCH_BOX" python3 "$K/reference/bench.py" --budget-s "$TORCH_BUDGET" --out "$LOGDIR/torch.partial.json" ${GPU_CHECK_TORCH_ARGS:-}
@@ -924,7 +923,6 @@ print(json.dumps(out))
 PY
 
 if [[ -n "${OUT:-}" ]]; then
-  mkdir -p "$OUT"
   cp "$SUMMARY" "$OUT/gpu-check.json"
   # every stage's status, stdout and stderr, in the order they ran (one process, not three per stage)
   python3 - "$LOGDIR" "${STAGES[@]}" > "$OUT/gpu-check.log" <<'PY'

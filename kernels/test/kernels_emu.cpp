@@ -383,13 +383,12 @@ static void check_rmsnorm_dy_bf16(const std::vector<float>& dres, const std::vec
     compare([&](float* r, bf16* a, float* p, const auto* d) {
       launch(chunks, 1, RB_WARPS * 32, [&] { rows_kernel<bf16>(r, a, p, d, x.data(), g.data(), rstd.data(), N, C, ovw); });
     });
+    // (DY, the type of d, is deduced from it)
     compare([&](float* r, bf16* a, float* p, const auto* d) {
-      using DY = std::remove_const_t<std::remove_pointer_t<decltype(d)>>;
-      launch(chunks, 1, RB_WARPS * 32, [&] { rmsnorm_backward_dg_kernel<bf16, 0, DY>(r, a, p, d, x.data(), g.data(), rstd.data(), N, C, ovw); });
+      launch(chunks, 1, RB_WARPS * 32, [&] { rmsnorm_backward_dg_kernel<bf16, 0>(r, a, p, d, x.data(), g.data(), rstd.data(), N, C, ovw); });
     });
     compare([&](float* r, bf16* a, float* p, const auto* d) {
-      using DY = std::remove_const_t<std::remove_pointer_t<decltype(d)>>;
-      launch((N + 7) / 8, 1, 256, [&] { rmsnorm_backward_kernel<bf16, DY>(r, a, d, x.data(), g.data(), rstd.data(), N, C, ovw); });
+      launch((N + 7) / 8, 1, 256, [&] { rmsnorm_backward_kernel<bf16>(r, a, d, x.data(), g.data(), rstd.data(), N, C, ovw); });
       launch((C + 255) / 256, chunks_old, 256, [&] { rmsnorm_dg_partial_kernel(p, d, x.data(), rstd.data(), N, C); });
     });
   }

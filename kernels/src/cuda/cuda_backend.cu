@@ -659,15 +659,9 @@ class CudaBackend final : public Backend {
     // the gradient into a norm (dx of the matmul that read the norm's output: dA[N, K]·W[K, d]), then
     // the norm's backward
     auto into_norm = [&](const T* dA, int K, const T* w, float* dg, const float* x, const float* g, const float* rstd) {
-      if (dy_bf16) {
-        T* dm = dmf_.as<T>();
-        gemm(false, false, N, d, K, dA, K, w, d, dm, d, ACT, ACT, 1.f, 0.f, gopts_); prof_mark("matmul");
-        norm_backward(dg, dm, x, g, rstd, false);
-      } else {
-        float* dm = dmf_.as<float>();
-        gemm(false, false, N, d, K, dA, K, w, d, dm, d, ACT, DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
-        norm_backward(dg, dm, x, g, rstd, false);
-      }
+      gemm(false, false, N, d, K, dA, K, w, d, dmf_.p, d, ACT, dy_bf16 ? ACT : DType::F32, 1.f, 0.f, gopts_); prof_mark("matmul");
+      if (dy_bf16) norm_backward(dg, dmf_.as<T>(), x, g, rstd, false);
+      else norm_backward(dg, dmf_.as<float>(), x, g, rstd, false);
       prof_mark("norm");
     };
     T *ds = ds_.as<T>(), *dgu = dgu_.as<T>(), *dy = dy_.as<T>(), *dqkv = dqkv_.as<T>();

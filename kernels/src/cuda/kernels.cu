@@ -1183,11 +1183,15 @@ void k_crossentropy(const bf16* logits, T* dlogits, float* row_loss, const int* 
     crossentropy_kernel<T, bf16><<<R, CE_THREADS, 0, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
   CUDA_LAUNCH_CHECK("crossentropy (bf16 logits)");
 }
+// whether adamw_vec_kernel may take these pointers (16-byte float4s, 8-byte groups of 4 bf16)
+static bool adamw_vec_aligned(const float* p, const float* g, const float* m, const float* v, const bf16* pcopy) {
+  return aligned16(p) && aligned16(g) && aligned16(m) && aligned16(v) && ((uintptr_t)pcopy % 8) == 0;
+}
 void k_adamw(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n, float lr, float beta1, float beta2,
              float eps, float weight_decay, float grad_scale, float bc1, float bc2) {
   if (n == 0) return;
   size_t done = 0;
-  if (aligned16(p) && aligned16(g) && aligned16(m) && aligned16(v) && ((uintptr_t)pcopy % 8) == 0 && n >= 4) {
+  if (adamw_vec_aligned(p, g, m, v, pcopy) && n >= 4) {
     const size_t n4 = n / 4;
     adamw_vec_kernel<<<cdiv(n4, 256), 256, 0, engine_stream()>>>((float4*)p, (const float4*)g, (float4*)m, (float4*)v, pcopy, n4, lr, beta1,
                                              beta2, eps, weight_decay, grad_scale, bc1, bc2);
@@ -1203,8 +1207,7 @@ void k_adamw(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n
 bool k_adamw_pieces(float* p, const float* g, float* m, float* v, bf16* pcopy, const unsigned* decay_bits, size_t n,
                     float lr, float beta1, float beta2, float eps, float weight_decay, float grad_scale, float bc1,
                     float bc2) {
-  if (n == 0 || n % 4 || !(aligned16(p) && aligned16(g) && aligned16(m) && aligned16(v) && ((uintptr_t)pcopy % 8) == 0))
-    return false;
+  if (n == 0 || n % 4 || !adamw_vec_aligned(p, g, m, v, pcopy)) return false;
   const size_t n4 = n / 4;
   adamw_vec_kernel<<<cdiv(n4, 256), 256, 0, engine_stream()>>>((float4*)p, (const float4*)g, (float4*)m, (float4*)v, pcopy, n4,
                                                                lr, beta1, beta2, eps, weight_decay, grad_scale, bc1, bc2,
