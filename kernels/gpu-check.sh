@@ -71,6 +71,11 @@
 #               cuBLASLt's heuristic candidates at its first call instead of 8), the same checks
 #   parity_allopt, bench_*_allopt  optional: every opt-in the 50 % MFU may need at once
 #               (graphhead16kexp2, LOCO_CUDA_NORM_DY=bf16, LOCO_CUDA_GEMM_TUNE_ALGOS=32), the same checks
+#   parity_pdl, bench_*_pdl  optional: LOCO_CUDA_PDL=1 (the element-wise kernels as programmatic
+#               dependent launches: each may be scheduled while the kernel ahead of it finishes), the
+#               same checks. Every gpu-parity also runs the same steps with and without it, one by one
+#               and as CUDA graphs, on an H100/H200: comparison.pdl
+#   parity_allpdl, bench_*_allpdl  optional: allopt's settings and LOCO_CUDA_PDL=1, the same checks
 #   parity_own, bench_*_own  optional: LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own (this engine's own
 #               attention kernels, the default before h200-8; where cuDNN's attention is the default:
 #               an H100/H200 with libcudnn.so.9), the same checks
@@ -420,7 +425,14 @@ engine_variant normdybf16 LOCO_CUDA_NORM_DY=bf16
 # choices are cached under keys of their own, so the default's choices among 8 are not reused
 engine_variant tune32 LOCO_CUDA_GEMM_TUNE_ALGOS=32
 # every opt-in the 50 % MFU on gpt2-124m may need, at once: graphhead16kexp2, normdybf16 and tune32
-engine_variant allopt "LOCO_CUDA_GRAPH=1 LOCO_CUDA_HEAD_ROWS=16384 LOCO_CUDA_CE=exp2 LOCO_CUDA_NORM_DY=bf16 LOCO_CUDA_GEMM_TUNE_ALGOS=32"
+ALLOPT="LOCO_CUDA_GRAPH=1 LOCO_CUDA_HEAD_ROWS=16384 LOCO_CUDA_CE=exp2 LOCO_CUDA_NORM_DY=bf16 LOCO_CUDA_GEMM_TUNE_ALGOS=32"
+engine_variant allopt "$ALLOPT"
+# the element-wise kernels as programmatic dependent launches (about 110 launches per gpt2-124m step,
+# of nearly 380 in h200-8's profile): each one's blocks may be scheduled while the kernel ahead of it finishes, and wait on the GPU
+# for its results (kernels.cu, pdl_begin), instead of being launched after it has finished
+engine_variant pdl LOCO_CUDA_PDL=1
+# ... and with every other opt-in the 50 % MFU may need (allopt)
+engine_variant allpdl "$ALLOPT LOCO_CUDA_PDL=1"
 engine_variant own "LOCO_CUDA_ATTN_FWD=own LOCO_CUDA_ATTN_BWD=own"
 engine_variant cudnn LOCO_CUDA_ATTN_BWD=cudnn build "$CUDNN_PARITY_BOX"
 TORCH_CUDNN=$(python3 - <<'PY' 2>/dev/null
@@ -738,7 +750,7 @@ RUN_SUFFIXES = {"default": "", "heuristic_gemm": "_heur", "ce_cluster": "_ce", "
                 "head_rows_16384": "_head16k", "graphs_head_rows_16384": "_graphhead16k",
                 "graphs_head_rows_16384_ce_exp2": "_graphhead16kexp2", "adamw_grouped": "_adamwgrouped",
                 "norm_dg_each": "_normdgeach", "ce_exp2": "_ceexp2", "norm_dy_bf16": "_normdybf16", "gemm_tune_32": "_tune32",
-                "all_opt_ins": "_allopt", "cudnn_atomic_bwd": "_cudnn",
+                "all_opt_ins": "_allopt", "pdl": "_pdl", "all_opt_ins_pdl": "_allpdl", "cudnn_atomic_bwd": "_cudnn",
                 "cudnn_torch_lib": "_cudnntorch", "dq_partials": "_partials", "wgmma_bwd": "_wgmmabwd",
                 "wgmma_sync_bwd": "_wgmmasync", "wgmma_fwd": "_wgmmafwd", "wgmma2_bwd": "_wgmma2bwd",
                 "wgmma2_fwd": "_wgmma2fwd", "wgmma_sync_fwd": "_wgmmasyncfwd",
@@ -826,6 +838,10 @@ cmp["engine_parity"] = {"ok": par.get("ok"), "failures": par.get("failures")}
 cmp["graphs"] = {"parity_tiny": par.get("graphs"), "parity_124m": res("parity_124m").get("graphs"),
                  "parity_graph_ok": res("parity_graph").get("ok"), "engine_session_ok": res("engine_graph").get("ok"),
                  "bench_124m": res("bench_124m_graph").get("graphs"), "bench_1b": res("bench_1b_graph").get("graphs")}
+# programmatic dependent launch: gpu-parity's check that the steps give the usual launches' bits, one
+# by one and as graphs (tiny and gpt2-124m shapes; "supported": false below compute capability 9.0)
+cmp["pdl"] = {"parity_tiny": par.get("pdl"), "parity_124m": res("parity_124m").get("pdl"),
+              "parity_pdl_ok": res("parity_pdl").get("ok"), "parity_allpdl_ok": res("parity_allpdl").get("ok")}
 # 32 rows per warp must give the 16-row kernels' bits (the same sums in the same order): the
 # checksums of gpu-parity's attention cases, default run against the LOCO_CUDA_ATTN_ROWS=32 run
 f16, f32 = res("parity_124m").get("attention_tc2_fnv1a"), res("parity_rows32").get("attention_tc2_fnv1a")

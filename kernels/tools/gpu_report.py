@@ -19,7 +19,7 @@ several when one run took several calls, e.g. the second call with GPU_CHECK_ONL
   (PROFILED_VARIANTS: the cross-entropy's, cuDNN's attention, CUDA graphs, the head's chunk, the
   launch counts) the same way, their part's time from their gpu-bench run and the same summary's
   default bench (a category of the step profile, the attention forward timed alone, or the whole
-  step);
+  step), or that of the variant BASELINES names (allpdl: allopt's);
 - the issue's goal of at least 50 % MFU on gpt2-124m: per summary, the settings whose bench reached
   it (default or not: the rules decide which may count).
 
@@ -172,12 +172,17 @@ def stage_tps(s, name):
 # tune32 (32 timed matmul candidates per shape instead of 8: every matmul). By the head's matmuls:
 # head4k, head16k (the head in 4096-row chunks and in one, LOCO_CUDA_HEAD_ROWS). By the norms' time:
 # normdgeach (a norm-scale gradient reduce per RMSNorm backward, the default before 2026-11-28). By the
-# cross-entropy's: ceexp2 (the cross-entropy in base 2, LOCO_CUDA_CE=exp2).
+# cross-entropy's: ceexp2 (the cross-entropy in base 2, LOCO_CUDA_CE=exp2). By the whole step too: pdl
+# (the element-wise kernels as programmatic dependent launches, LOCO_CUDA_PDL=1), and allpdl (allopt's
+# settings and pdl's), which is judged against allopt's bench of the same summary (BASELINES), not the
+# default's: what PDL adds to the rest.
 NONDETERMINISTIC = ("cudnn",)
 PROFILED_VARIANTS = {"cecp": "crossentropy", "own": "attention", "cudnn": "attention_bwd", "cudnntorch": "attention",
                      "graph": "step", "head4k": "head_matmul", "head16k": "head_matmul",
                      "graphhead16k": "step", "graphhead16kexp2": "step", "allopt": "step",
-                     "adamwgrouped": "step", "normdybf16": "step", "tune32": "step", "normdgeach": "norm", "ceexp2": "crossentropy"}
+                     "adamwgrouped": "step", "normdybf16": "step", "tune32": "step", "normdgeach": "norm", "ceexp2": "crossentropy",
+                     "pdl": "step", "allpdl": "step"}
+BASELINES = {"allpdl": "allopt"}
 
 
 def part_ms(result, part):
@@ -252,9 +257,11 @@ def decisions(summaries):
             for v, part in PROFILED_VARIANTS.items():
                 if ("parity_" + v) not in s.get("stages", {}) and f"{bench}_{v}" not in s.get("stages", {}):
                     continue
-                mine, dflt = stage_result(s, f"{bench}_{v}"), stage_result(s, bench)
+                than = BASELINES.get(v)
+                mine, dflt = stage_result(s, f"{bench}_{v}"), stage_result(s, f"{bench}_{than}" if than else bench)
                 ms, dms = part_ms(mine, part), part_ms(dflt, part)
-                out.append(verdict_row(i, s, cfg, v, part, ms, dms, mine.get("tokens_per_s"), dflt.get("tokens_per_s"), ""))
+                out.append(verdict_row(i, s, cfg, v, part, ms, dms, mine.get("tokens_per_s"), dflt.get("tokens_per_s"),
+                                       f" (against {than})" if than else ""))
     return out
 
 

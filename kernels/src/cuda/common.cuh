@@ -60,6 +60,26 @@ static inline bool env_unset(const char* name) {
   const char* v = getenv(name);
   return !v || !*v;
 }
+// Whether the variable NAME picks OTHER instead of the default (DEFAULT, or unset); read once, at the
+// backend's start: another value stops it.
+static inline bool env_picks(const char* name, const char* default_value, const char* other) {
+  const char* v = getenv(name);
+  if (!v || !*v || std::string(v) == default_value) return false;
+  if (std::string(v) == other) return true;
+  throw std::runtime_error(std::string(name) + " must be " + default_value + " or " + other + ", not \"" + v + "\"");
+}
+
+// Programmatic dependent launch (LOCO_CUDA_PDL=1, compute capability 9.0 or later; kernels.cu's
+// launch()): a kernel so launched may be scheduled before the kernel ahead of it in the stream has
+// finished. So every kernel of kernels.cu calls this first, before any memory access: it waits until
+// that kernel has completed and its writes are visible, then lets the next kernel's blocks be scheduled
+// as this one's blocks finish (they wait here in turn). Launched the usual way, both return at once.
+__device__ __forceinline__ void pdl_begin() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
 
 // A kernel launched with more than 48 KB of dynamic shared memory must first raise its limit.
 template <typename K>

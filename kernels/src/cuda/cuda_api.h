@@ -25,6 +25,11 @@ std::vector<std::pair<std::string, double>> cuda_profile_take();
 // test compares the same steps with and without). Never while profiling or with LOCO_CUDA_SYNC=1.
 void cuda_graph_enable(bool on);
 bool cuda_graph_enabled();
+// Programmatic dependent launch of the element-wise kernels (kernels.cu): on where LOCO_CUDA_PDL=1 on
+// compute capability 9.0 or later, or as set here (gpu-parity compares the same steps both ways). Read
+// by each launch: set it between steps, not while one is queued or captured.
+void cuda_pdl_enable(bool on);
+bool cuda_pdl_on();
 // How many steps were captured and launched as graphs, and how many captures failed (and why).
 struct CudaGraphStats {
   long captured = 0, launched = 0, failed = 0;

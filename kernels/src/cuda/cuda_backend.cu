@@ -84,14 +84,6 @@ std::vector<std::pair<std::string, double>> cuda_profile_take() {
   return r;
 }
 
-// Whether the variable NAME picks OTHER instead of the default (DEFAULT, or unset); read once, at the
-// backend's start: another value stops it.
-static bool env_picks(const char* name, const char* default_value, const char* other) {
-  const char* v = getenv(name);
-  if (!v || !*v || std::string(v) == default_value) return false;
-  if (std::string(v) == other) return true;
-  throw std::runtime_error(std::string(name) + " must be " + default_value + " or " + other + ", not \"" + v + "\"");
-}
 // LOCO_CUDA_ADAMW=grouped: AdamW as before 2026-11-28, a launch per run of tensors with the same decay
 // (about 50 per gpt2-124m step), instead of one launch over all of them
 static bool adamw_grouped() {
@@ -119,6 +111,8 @@ static bool g_graphs_on = env_is("LOCO_CUDA_GRAPH", "1");
 void cuda_graph_enable(bool on) { g_graphs_on = on; }
 bool cuda_graph_enabled() { return g_graphs_on; }
 CudaGraphStats cuda_graph_stats() { return step_graph_stats(); }
+void cuda_pdl_enable(bool on) { k_pdl_enable(on); }
+bool cuda_pdl_on() { return k_pdl_on(); }
 // ... where nothing else forbids them: the profile's events and LOCO_CUDA_SYNC's waits are per launch
 static bool graphs_now() { return g_graphs_on && !g_prof_on && !g_sync_each; }
 
@@ -218,6 +212,7 @@ class CudaBackend final : public Backend {
     norm_dg_each();
     norm_dy_bf16();
     gemm_tune_algos();
+    k_pdl_on();
     gopts_.use_lt = false;
     if (BF) {
       const char* g = getenv("LOCO_CUDA_GEMM");
@@ -245,7 +240,7 @@ class CudaBackend final : public Backend {
            (logits_bf16() && env_is("LOCO_CUDA_CE", "cpasync") ? ", ce=cpasync" : "") +
            (logits_bf16() && env_is("LOCO_CUDA_CE", "exp2") ? ", ce=exp2" : "") +
            (g_graphs_on ? ", graphs=on" : "") + (adamw_grouped() ? ", adamw=grouped" : "") +
-           (norm_dg_each() ? ", norm dg=each" : "") + (BF && norm_dy_bf16() ? ", norm dy=bf16" : "") +
+           (norm_dg_each() ? ", norm dg=each" : "") + (BF && norm_dy_bf16() ? ", norm dy=bf16" : "") + (k_pdl_on() ? ", pdl=on" : "") +
            (head_rows_setting() ? ", head rows " + std::to_string(head_rows_setting()) : "");
   }
 

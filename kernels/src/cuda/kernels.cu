@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstdio>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "ops.cuh"
 
@@ -110,6 +112,7 @@ __device__ __forceinline__ void store8(bf16* p, float4 lo, float4 hi) {
 }
 
 __global__ void embed_forward_kernel(float* out, const float* E, const int* x, int N, int d) {
+  pdl_begin();
   const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (idx >= (size_t)N * d) return;
   const size_t i = idx / d, j = idx % d;
@@ -117,6 +120,7 @@ __global__ void embed_forward_kernel(float* out, const float* E, const int* x, i
 }
 
 __global__ void embed_forward_vec_kernel(float4* out, const float4* E, const int* x, int N, int d4) {
+  pdl_begin();
   const unsigned n = (unsigned)N * d4;
   for (unsigned idx = blockIdx.x * blockDim.x + threadIdx.x; idx < n; idx += gridDim.x * blockDim.x) {
     const unsigned i = idx / d4, j = idx % d4;
@@ -126,6 +130,7 @@ __global__ void embed_forward_vec_kernel(float4* out, const float4* E, const int
 
 __global__ void embed_backward_kernel(float* dE, const float* dres, const int* uniq, const int* starts, const int* pos,
                                       int d) {
+  pdl_begin();
   const int u = blockIdx.x;
   const int tok = uniq[u], a = starts[u], b = starts[u + 1];
   for (int j = blockIdx.y * blockDim.x + threadIdx.x; j < d; j += gridDim.y * blockDim.x) {
@@ -138,6 +143,7 @@ __global__ void embed_backward_kernel(float* dE, const float* dres, const int* u
 // One warp per row.
 template <typename T>
 __global__ void rmsnorm_forward_kernel(T* out, float* rstd, const float* x, const float* g, int N, int C, float eps) {
+  pdl_begin();
   const int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   if (row >= N) return;
@@ -155,6 +161,7 @@ __global__ void rmsnorm_forward_kernel(T* out, float* rstd, const float* x, cons
 template <typename T, typename DY = float>
 __global__ void rmsnorm_backward_kernel(float* dres, T* dres_act, const DY* dy, const float* x, const float* g,
                                         const float* rstd, int N, int C, bool overwrite) {
+  pdl_begin();
   const int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   if (row >= N) return;
@@ -175,6 +182,7 @@ constexpr int DG_ROWS = 128;
 template <typename DY = float>
 __global__ void rmsnorm_dg_partial_kernel(float* scratch, const DY* dy, const float* x, const float* rstd, int N,
                                           int C) {
+  pdl_begin();
   const int j = blockIdx.x * blockDim.x + threadIdx.x;
   if (j >= C) return;
   const int r0 = blockIdx.y * DG_ROWS, r1 = min(N, r0 + DG_ROWS);
@@ -185,6 +193,7 @@ __global__ void rmsnorm_dg_partial_kernel(float* scratch, const DY* dy, const fl
 
 template <typename T>
 __global__ void rope_kernel(T* qkv, const float* cs, const float* sn, int B, int Tn, int H, int hd, float sign) {
+  pdl_begin();
   const int half = hd / 2;
   const size_t total = (size_t)B * Tn * H * half;
   const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -206,6 +215,7 @@ __global__ void rope_kernel(T* qkv, const float* cs, const float* sn, int B, int
 
 template <typename T>
 __global__ void swiglu_forward_kernel(T* s, const T* gu, int N, int F) {
+  pdl_begin();
   const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (idx >= (size_t)N * F) return;
   const size_t r = idx / F, j = idx % F;
@@ -216,6 +226,7 @@ __global__ void swiglu_forward_kernel(T* s, const T* gu, int N, int F) {
 
 template <typename T>
 __global__ void swiglu_backward_kernel(T* dgu, const T* ds, const T* gu, int N, int F) {
+  pdl_begin();
   const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (idx >= (size_t)N * F) return;
   const size_t r = idx / F, j = idx % F;
@@ -280,6 +291,7 @@ constexpr int CE_THREADS = 512;
 template <typename T, typename L = float>
 __global__ void __launch_bounds__(CE_THREADS) crossentropy_kernel(const L* logits, T* dlogits, float* row_loss,
                                                                   const int* y, int V, int Vp, float scale) {
+  pdl_begin();
   const int r = blockIdx.x;
   const L* l = logits + (size_t)r * Vp;
   float m = -INFINITY, s = 0.f;
@@ -330,6 +342,7 @@ __global__ void __launch_bounds__(CE_THREADS) crossentropy_kernel(const L* logit
 template <typename T>
 __global__ void rmsnorm_forward_vec_kernel(T* out, float* rstd, const float* x, const float* g, int N, int C,
                                            float eps) {
+  pdl_begin();
   const int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   if (row >= N) return;
@@ -401,6 +414,7 @@ __global__ void __launch_bounds__(RB_WARPS * 32) rmsnorm_backward_dg_kernel(floa
                                                                            const DY* dy, const float* x,
                                                                            const float* g, const float* rstd, int N,
                                                                            int C, bool overwrite) {
+  pdl_begin();
   DYN_SMEM(float4, rb_acc4);  // [RB_WARPS][C/4]
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int C4 = C / 4;
@@ -483,6 +497,7 @@ __global__ void __launch_bounds__(256) rmsnorm_dg_reduce_kernel(float* dg, const
                                                                 bool dg_overwrite = false,
                                                                 const size_t* dg_off = nullptr,
                                                                 size_t part_stride = 0) {
+  pdl_begin();
   if (dg_off) {
     dg += dg_off[blockIdx.y];
     part += blockIdx.y * part_stride;
@@ -507,6 +522,7 @@ __global__ void __launch_bounds__(256) rmsnorm_dg_reduce_kernel(float* dg, const
 template <typename T>
 __global__ void rope_vec_kernel(T* qkv, const float* cs, const float* sn, unsigned total, int Tn, int H, int hd,
                                 float sign) {
+  pdl_begin();
   constexpr int VEC = Vec16<T>::N;
   const int half = hd / 2, nc = half / VEC;
   const size_t d = (size_t)H * hd;
@@ -544,6 +560,7 @@ __global__ void rope_vec_kernel(T* qkv, const float* cs, const float* sn, unsign
 // SwiGLU on 16-byte pieces (F % VEC == 0), grid-stride.
 template <typename T>
 __global__ void swiglu_forward_vec_kernel(T* s, const T* gu, int N, int F) {
+  pdl_begin();
   constexpr int VEC = Vec16<T>::N;
   const unsigned FV = F / VEC, n = (unsigned)N * FV;
   for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
@@ -561,6 +578,7 @@ __global__ void swiglu_forward_vec_kernel(T* s, const T* gu, int N, int F) {
 }
 template <typename T>
 __global__ void swiglu_backward_vec_kernel(T* dgu, const T* ds, const T* gu, int N, int F) {
+  pdl_begin();
   constexpr int VEC = Vec16<T>::N;
   const unsigned FV = F / VEC, n = (unsigned)N * FV;
   for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
@@ -640,6 +658,7 @@ template <typename T>
 __global__ void __launch_bounds__(CE1_THREADS, 1) crossentropy_smem_kernel(const float* logits, T* dlogits,
                                                                           float* row_loss, const int* y, int V, int Vp,
                                                                           float scale) {
+  pdl_begin();
   DYN_SMEM(float4, ce_row4);  // [Vp/4] the row, then 2·32 + 1 floats of reduction scratch
   float* row = (float*)ce_row4;
   float* red = row + Vp;
@@ -690,6 +709,7 @@ template <typename T>
 __global__ void CLUSTER2 __launch_bounds__(CE2_THREADS, 2)
     crossentropy_cluster_kernel(const float* logits, T* dlogits, float* row_loss, const int* y, int V, int Vp,
                                 float scale) {
+  pdl_begin();
   DYN_SMEM(float4, ce_half4);  // [h] this block's half of the row, then 2·16 + 2 floats of reduction scratch
   const unsigned rank = cl_rank();
   const int r = blockIdx.x / 2;
@@ -807,6 +827,7 @@ template <typename T, typename E = CeNatExp>
 __global__ void __launch_bounds__(CE16_THREADS, 2) crossentropy_bf16_kernel(const bf16* logits, T* dlogits,
                                                                            float* row_loss, const int* y, int V,
                                                                            int Vp, float scale) {
+  pdl_begin();
   DYN_SMEM(uint4, ce_row8);  // [Vp/8] the row, then 2·(CE16_THREADS / 32) + 1 floats of reduction scratch
   const int n8 = Vp / 8;
   float* red = (float*)(ce_row8 + n8);
@@ -858,6 +879,7 @@ template <typename T>
 __global__ void __launch_bounds__(CE16_THREADS, 2) crossentropy_bf16_cp_kernel(const bf16* logits, T* dlogits,
                                                                               float* row_loss, const int* y, int V,
                                                                               int Vp, float scale) {
+  pdl_begin();
   DYN_SMEM(uint4, ce_row8);  // as crossentropy_bf16_kernel's
   const int n8 = Vp / 8;
   float* red = (float*)(ce_row8 + n8);
@@ -896,6 +918,7 @@ __device__ __forceinline__ float adamw_one(float p, float g, float& m, float& v,
 }
 __global__ void adamw_kernel(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n, float lr, float beta1,
                              float beta2, float eps, float weight_decay, float grad_scale, float bc1, float bc2) {
+  pdl_begin();
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
   float mi = m[i], vi = v[i];
@@ -912,6 +935,7 @@ __global__ void adamw_kernel(float* p, const float* g, float* m, float* v, bf16*
 __global__ void adamw_vec_kernel(float4* p, const float4* g, float4* m, float4* v, bf16* pcopy, size_t n4, float lr,
                                  float beta1, float beta2, float eps, float weight_decay, float grad_scale, float bc1,
                                  float bc2, const unsigned* decay_bits = nullptr) {
+  pdl_begin();
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n4) return;
   if (decay_bits && !((decay_bits[i / 32] >> (i % 32)) & 1u)) weight_decay = 0.f;
@@ -930,6 +954,7 @@ __global__ void adamw_vec_kernel(float4* p, const float4* g, float4* m, float4* 
 // Σ x² in double per block (fixed grid; the host adds the partials in order). 16-byte loads, two
 // independent accumulators; the n % 4 tail elements go to the first threads.
 __global__ void sum_squares_kernel(double* partial, const float* x, size_t n) {
+  pdl_begin();
   const size_t n4 = n / 4, gid = (size_t)blockIdx.x * blockDim.x + threadIdx.x, stride = (size_t)gridDim.x * blockDim.x;
   const float4* x4 = (const float4*)x;
   double a0 = 0, a1 = 0;
@@ -951,6 +976,7 @@ __global__ void sum_squares_kernel(double* partial, const float* x, size_t n) {
 }
 
 __global__ void to_bf16_kernel(bf16* dst, const float* src, size_t n) {
+  pdl_begin();
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) dst[i] = __float2bfloat16_rn(src[i]);
 }
@@ -959,10 +985,12 @@ __global__ void to_bf16_kernel(bf16* dst, const float* src, size_t n) {
 // elements — and a GPU miner's parameters must stay bit-identical to every other peer's after the
 // same update (sample_params sync checks)
 __global__ void axpy_kernel(float* p, const float* u, float alpha, size_t n) {
+  pdl_begin();
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) p[i] = __fadd_rn(p[i], __fmul_rn(alpha, u[i]));
 }
 __global__ void gather_kernel(float* out, const float* p, const uint64_t* idx, size_t n) {
+  pdl_begin();
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = p[idx[i]];
 }
@@ -972,6 +1000,7 @@ __global__ void gather_kernel(float* out, const float* p, const uint64_t* idx, s
 // ≤ 32), each loading 16 bytes of y and of dy, then an xor butterfly inside the row's lanes.
 template <typename T>
 __global__ void attn_bwd_pre_vec_kernel(float* D, const T* y, const T* dy, int B, int Tn, int H, int hd) {
+  pdl_begin();
   constexpr int VEC = Vec16<T>::N;
   const int lpr = hd / VEC;
   const size_t g = (size_t)blockIdx.x * blockDim.x + threadIdx.x, rows = (size_t)B * H * Tn;
@@ -1018,29 +1047,71 @@ bool allow_smem(K kernel, size_t bytes, size_t& allowed) {
 }
 unsigned grid_for(size_t n, int threads) { return (unsigned)std::min<size_t>(cdiv(n, threads), (size_t)1 << 20); }
 
+// LOCO_CUDA_PDL=1 (opt-in): the kernels here launch as programmatic dependent launches on a GPU of
+// compute capability 9.0 or later (common.cuh, pdl_begin), so the gap between a kernel and the one ahead
+// of it in the stream (a CUDA graph's included) is partly hidden. Elsewhere it is said once on stderr,
+// and the kernels launch as usual. k_pdl_enable overrides the variable (gpu-parity runs both ways).
+bool g_pdl_set = false, g_pdl_want = false;
+bool pdl_asked() {
+  static const bool asked = env_picks("LOCO_CUDA_PDL", "0", "1");
+  return g_pdl_set ? g_pdl_want : asked;
+}
+bool pdl_on_here() {
+  if (!pdl_asked()) return false;
+  static const bool supported = [] {
+    if (cuda_device_cc() >= 90) return true;
+    fprintf(stderr, "loco-engine: programmatic dependent launch (LOCO_CUDA_PDL=1) needs compute capability 9.0 or later (this GPU is %d.%d); kernels launch as usual\n",
+            cuda_device_cc() / 10, cuda_device_cc() % 10);
+    return false;
+  }();
+  return supported;
+}
+// kernel<<<grid, block, smem, engine_stream()>>>(args...), as a programmatic dependent launch where
+// pdl_on_here(): every kernel above calls pdl_begin() first. A launch error stops here.
+template <typename... P, typename... A>
+void launch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, A&&... args) {
+  cudaLaunchAttribute attr = {};
+  attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr.val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = grid;
+  cfg.blockDim = block;
+  cfg.dynamicSmemBytes = smem;
+  cfg.stream = engine_stream();
+  cfg.attrs = &attr;
+  cfg.numAttrs = pdl_on_here() ? 1 : 0;
+  CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, std::forward<A>(args)...));
+}
+
 }  // namespace
+
+bool k_pdl_on() { return pdl_on_here(); }
+void k_pdl_enable(bool on) {
+  g_pdl_set = true;
+  g_pdl_want = on;
+}
 
 void k_embed_forward(float* out, const float* E, const int* x, int N, int d) {
   if ((size_t)N * d == 0) return;
   if (d % 4 == 0 && aligned16(out) && aligned16(E) && (size_t)N * d / 4 < ((size_t)1 << 31))
-    embed_forward_vec_kernel<<<grid_for((size_t)N * d / 4, 256), 256, 0, engine_stream()>>>((float4*)out, (const float4*)E, x, N, d / 4);
+    launch(embed_forward_vec_kernel, grid_for((size_t)N * d / 4, 256), 256, 0, (float4*)out, (const float4*)E, x, N, d / 4);
   else
-    embed_forward_kernel<<<cdiv((size_t)N * d, 256), 256, 0, engine_stream()>>>(out, E, x, N, d);
+    launch(embed_forward_kernel, cdiv((size_t)N * d, 256), 256, 0, out, E, x, N, d);
   CUDA_LAUNCH_CHECK("embed_forward");
 }
 void k_embed_backward(float* dE, const float* dres, const int* uniq, const int* starts, const int* pos, int U, int d) {
   if (U == 0) return;
   dim3 grid(U, cdiv(d, 256));
-  embed_backward_kernel<<<grid, 256, 0, engine_stream()>>>(dE, dres, uniq, starts, pos, d);
+  launch(embed_backward_kernel, grid, 256, 0, dE, dres, uniq, starts, pos, d);
   CUDA_LAUNCH_CHECK("embed_backward");
 }
 template <typename T>
 void k_rmsnorm_forward(T* out, float* rstd, const float* x, const float* g, int N, int C, float eps) {
   if (N == 0) return;
   if (C % 4 == 0 && aligned16(x) && aligned16(g) && ((uintptr_t)out % (4 * sizeof(T))) == 0)
-    rmsnorm_forward_vec_kernel<T><<<cdiv(N, 8), 256, 0, engine_stream()>>>(out, rstd, x, g, N, C, eps);
+    launch(rmsnorm_forward_vec_kernel<T>, cdiv(N, 8), 256, 0, out, rstd, x, g, N, C, eps);
   else
-    rmsnorm_forward_kernel<T><<<cdiv(N, 8), 256, 0, engine_stream()>>>(out, rstd, x, g, N, C, eps);
+    launch(rmsnorm_forward_kernel<T>, cdiv(N, 8), 256, 0, out, rstd, x, g, N, C, eps);
   CUDA_LAUNCH_CHECK("rmsnorm_forward");
 }
 // rmsnorm_backward_dg_kernel<T, V4> (rows in registers), V4 as rb_with_v4 picks it; false where the
@@ -1052,8 +1123,8 @@ bool rmsnorm_backward_rows(float* dres, T* dres_act, float* part, const DY* dy, 
     constexpr int V4 = decltype(v4)::value;
     static size_t allowed = 48 * 1024;
     if (!allow_smem(rmsnorm_backward_dg_kernel<T, V4, DY>, smem, allowed)) return false;
-    rmsnorm_backward_dg_kernel<T, V4, DY><<<cdiv(N, RB_ROWS), RB_WARPS * 32, smem, engine_stream()>>>(dres, dres_act, part, dy, x, g, rstd,
-                                                                                  N, C, overwrite);
+    launch(rmsnorm_backward_dg_kernel<T, V4, DY>, cdiv(N, RB_ROWS), RB_WARPS * 32, smem, dres, dres_act, part, dy, x, g, rstd,
+           N, C, overwrite);
     CUDA_LAUNCH_CHECK("rmsnorm_backward_dg (rows in registers)");
     return true;
   });
@@ -1074,26 +1145,26 @@ unsigned k_rmsnorm_backward(float* dres, T* dres_act, float* dg, float* scratch,
     chunks = cdiv(N, RB_ROWS);
   } else if (vec && allow_smem(rmsnorm_backward_dg_kernel<T, 0, DY>, smem, allowed)) {
     chunks = cdiv(N, RB_ROWS);
-    rmsnorm_backward_dg_kernel<T, 0, DY><<<chunks, RB_WARPS * 32, smem, engine_stream()>>>(dres, dres_act, scratch, dy, x, g, rstd, N, C,
-                                                                               overwrite);
+    launch(rmsnorm_backward_dg_kernel<T, 0, DY>, chunks, RB_WARPS * 32, smem, dres, dres_act, scratch, dy, x, g, rstd, N, C,
+           overwrite);
     CUDA_LAUNCH_CHECK("rmsnorm_backward_dg");
   } else {
-    rmsnorm_backward_kernel<T, DY><<<cdiv(N, 8), 256, 0, engine_stream()>>>(dres, dres_act, dy, x, g, rstd, N, C, overwrite);
+    launch(rmsnorm_backward_kernel<T, DY>, cdiv(N, 8), 256, 0, dres, dres_act, dy, x, g, rstd, N, C, overwrite);
     CUDA_LAUNCH_CHECK("rmsnorm_backward");
     chunks = cdiv(N, DG_ROWS);
-    rmsnorm_dg_partial_kernel<DY><<<dim3(cdiv(C, 256), chunks), 256, 0, engine_stream()>>>(scratch, dy, x, rstd, N, C);
+    launch(rmsnorm_dg_partial_kernel<DY>, dim3(cdiv(C, 256), chunks), 256, 0, scratch, dy, x, rstd, N, C);
     CUDA_LAUNCH_CHECK("rmsnorm_dg_partial");
   }
   if (!dg) return chunks;  // the caller adds the partials later (k_rmsnorm_dg_reduce_many)
-  rmsnorm_dg_reduce_kernel<<<cdiv(C, 32), 256, 0, engine_stream()>>>(dg, scratch, (int)chunks, C, dg_overwrite);
+  launch(rmsnorm_dg_reduce_kernel, cdiv(C, 32), 256, 0, dg, scratch, (int)chunks, C, dg_overwrite, nullptr, (size_t)0);
   CUDA_LAUNCH_CHECK("rmsnorm_dg_reduce");
   return chunks;
 }
 void k_rmsnorm_dg_reduce_many(float* G, const size_t* dg_off, const float* scratch, size_t part_stride, int count,
                               unsigned chunks, int C, bool dg_overwrite) {
   if (count == 0 || chunks == 0) return;
-  rmsnorm_dg_reduce_kernel<<<dim3(cdiv(C, 32), count), 256, 0, engine_stream()>>>(G, scratch, (int)chunks, C, dg_overwrite,
-                                                                                   dg_off, part_stride);
+  launch(rmsnorm_dg_reduce_kernel, dim3(cdiv(C, 32), count), 256, 0, G, scratch, (int)chunks, C, dg_overwrite,
+         dg_off, part_stride);
   CUDA_LAUNCH_CHECK("rmsnorm_dg_reduce_many");
 }
 template <typename T>
@@ -1105,9 +1176,9 @@ void k_rope(T* qkv, const float* cs, const float* sn, int B, int Tn, int H, int 
   constexpr int VEC = Vec16<T>::N;
   if (half % VEC == 0 && total / VEC < ((size_t)1 << 31) && aligned16(qkv) && aligned16(cs) && aligned16(sn)) {
     const size_t n = total / VEC;
-    rope_vec_kernel<T><<<grid_for(n, 256), 256, 0, engine_stream()>>>(qkv, cs, sn, (unsigned)n, Tn, H, hd, sign);
+    launch(rope_vec_kernel<T>, grid_for(n, 256), 256, 0, qkv, cs, sn, (unsigned)n, Tn, H, hd, sign);
   } else {
-    rope_kernel<T><<<cdiv(total, 256), 256, 0, engine_stream()>>>(qkv, cs, sn, B, Tn, H, hd, sign);
+    launch(rope_kernel<T>, cdiv(total, 256), 256, 0, qkv, cs, sn, B, Tn, H, hd, sign);
   }
   CUDA_LAUNCH_CHECK("rope");
 }
@@ -1117,9 +1188,9 @@ void k_swiglu_forward(T* s, const T* gu, int N, int F) {
   if (n == 0) return;
   constexpr int VEC = Vec16<T>::N;
   if (F % VEC == 0 && n / VEC < ((size_t)1 << 31) && aligned16(s) && aligned16(gu))
-    swiglu_forward_vec_kernel<T><<<grid_for(n / VEC, 256), 256, 0, engine_stream()>>>(s, gu, N, F);
+    launch(swiglu_forward_vec_kernel<T>, grid_for(n / VEC, 256), 256, 0, s, gu, N, F);
   else
-    swiglu_forward_kernel<T><<<cdiv(n, 256), 256, 0, engine_stream()>>>(s, gu, N, F);
+    launch(swiglu_forward_kernel<T>, cdiv(n, 256), 256, 0, s, gu, N, F);
   CUDA_LAUNCH_CHECK("swiglu_forward");
 }
 template <typename T>
@@ -1128,9 +1199,9 @@ void k_swiglu_backward(T* dgu, const T* ds, const T* gu, int N, int F) {
   if (n == 0) return;
   constexpr int VEC = Vec16<T>::N;
   if (F % VEC == 0 && n / VEC < ((size_t)1 << 31) && aligned16(dgu) && aligned16(ds) && aligned16(gu))
-    swiglu_backward_vec_kernel<T><<<grid_for(n / VEC, 256), 256, 0, engine_stream()>>>(dgu, ds, gu, N, F);
+    launch(swiglu_backward_vec_kernel<T>, grid_for(n / VEC, 256), 256, 0, dgu, ds, gu, N, F);
   else
-    swiglu_backward_kernel<T><<<cdiv(n, 256), 256, 0, engine_stream()>>>(dgu, ds, gu, N, F);
+    launch(swiglu_backward_kernel<T>, cdiv(n, 256), 256, 0, dgu, ds, gu, N, F);
   CUDA_LAUNCH_CHECK("swiglu_backward");
 }
 template <typename T>
@@ -1140,7 +1211,7 @@ bool k_attention_bwd_pre_vec(float* D, const T* y, const T* dy, int B, int Tn, i
   const size_t threads = (size_t)B * H * Tn * lpr;
   if (hd % VEC || lpr < 1 || lpr > 32 || (lpr & (lpr - 1)) || !aligned16(y) || !aligned16(dy)) return false;
   if (threads == 0) return true;
-  attn_bwd_pre_vec_kernel<T><<<cdiv(threads, 256), 256, 0, engine_stream()>>>(D, y, dy, B, Tn, H, hd);
+  launch(attn_bwd_pre_vec_kernel<T>, cdiv(threads, 256), 256, 0, D, y, dy, B, Tn, H, hd);
   CUDA_LAUNCH_CHECK("attn_bwd_pre_vec");
   return true;
 }
@@ -1155,11 +1226,11 @@ void k_crossentropy(const float* logits, T* dlogits, float* row_loss, const int*
   static size_t allowed2 = 48 * 1024;
   const size_t smem2 = (size_t)((Vp / 4 + 1) / 2) * 16 + 34 * sizeof(float);
   if (cluster && vec && allow_smem(crossentropy_cluster_kernel<T>, smem2, allowed2)) {
-    crossentropy_cluster_kernel<T><<<2 * R, CE2_THREADS, smem2, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    launch(crossentropy_cluster_kernel<T>, 2 * R, CE2_THREADS, smem2, logits, dlogits, row_loss, y, V, Vp, scale);
   } else if (vec && allow_smem(crossentropy_smem_kernel<T>, smem, allowed)) {
-    crossentropy_smem_kernel<T><<<R, CE1_THREADS, smem, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    launch(crossentropy_smem_kernel<T>, R, CE1_THREADS, smem, logits, dlogits, row_loss, y, V, Vp, scale);
   } else {
-    crossentropy_kernel<T><<<R, CE_THREADS, 0, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    launch(crossentropy_kernel<T>, R, CE_THREADS, 0, logits, dlogits, row_loss, y, V, Vp, scale);
   }
   CUDA_LAUNCH_CHECK("crossentropy");
 }
@@ -1174,13 +1245,13 @@ void k_crossentropy(const bf16* logits, T* dlogits, float* row_loss, const int* 
   static size_t allowed_exp2 = 48 * 1024;
   static const bool exp2 = env_is("LOCO_CUDA_CE", "exp2");
   if (vec && cp && allow_smem(crossentropy_bf16_cp_kernel<T>, smem, allowed_cp))
-    crossentropy_bf16_cp_kernel<T><<<R, CE16_THREADS, smem, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    launch(crossentropy_bf16_cp_kernel<T>, R, CE16_THREADS, smem, logits, dlogits, row_loss, y, V, Vp, scale);
   else if (vec && exp2 && allow_smem(crossentropy_bf16_kernel<T, CeExp2>, smem, allowed_exp2))
-    crossentropy_bf16_kernel<T, CeExp2><<<R, CE16_THREADS, smem, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    launch(crossentropy_bf16_kernel<T, CeExp2>, R, CE16_THREADS, smem, logits, dlogits, row_loss, y, V, Vp, scale);
   else if (vec && allow_smem(crossentropy_bf16_kernel<T>, smem, allowed))
-    crossentropy_bf16_kernel<T><<<R, CE16_THREADS, smem, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    launch(crossentropy_bf16_kernel<T>, R, CE16_THREADS, smem, logits, dlogits, row_loss, y, V, Vp, scale);
   else
-    crossentropy_kernel<T, bf16><<<R, CE_THREADS, 0, engine_stream()>>>(logits, dlogits, row_loss, y, V, Vp, scale);
+    launch(crossentropy_kernel<T, bf16>, R, CE_THREADS, 0, logits, dlogits, row_loss, y, V, Vp, scale);
   CUDA_LAUNCH_CHECK("crossentropy (bf16 logits)");
 }
 // whether adamw_vec_kernel may take these pointers (16-byte float4s, 8-byte groups of 4 bf16)
@@ -1193,14 +1264,14 @@ void k_adamw(float* p, const float* g, float* m, float* v, bf16* pcopy, size_t n
   size_t done = 0;
   if (adamw_vec_aligned(p, g, m, v, pcopy) && n >= 4) {
     const size_t n4 = n / 4;
-    adamw_vec_kernel<<<cdiv(n4, 256), 256, 0, engine_stream()>>>((float4*)p, (const float4*)g, (float4*)m, (float4*)v, pcopy, n4, lr, beta1,
-                                             beta2, eps, weight_decay, grad_scale, bc1, bc2);
+    launch(adamw_vec_kernel, cdiv(n4, 256), 256, 0, (float4*)p, (const float4*)g, (float4*)m, (float4*)v, pcopy, n4, lr, beta1,
+           beta2, eps, weight_decay, grad_scale, bc1, bc2, nullptr);
     CUDA_LAUNCH_CHECK("adamw");
     done = 4 * n4;
   }
   if (done < n) {
-    adamw_kernel<<<cdiv(n - done, 256), 256, 0, engine_stream()>>>(p + done, g + done, m + done, v + done, pcopy ? pcopy + done : nullptr,
-                                               n - done, lr, beta1, beta2, eps, weight_decay, grad_scale, bc1, bc2);
+    launch(adamw_kernel, cdiv(n - done, 256), 256, 0, p + done, g + done, m + done, v + done, pcopy ? pcopy + done : nullptr,
+           n - done, lr, beta1, beta2, eps, weight_decay, grad_scale, bc1, bc2);
     CUDA_LAUNCH_CHECK("adamw");
   }
 }
@@ -1209,28 +1280,28 @@ bool k_adamw_pieces(float* p, const float* g, float* m, float* v, bf16* pcopy, c
                     float bc2) {
   if (n == 0 || n % 4 || !adamw_vec_aligned(p, g, m, v, pcopy)) return false;
   const size_t n4 = n / 4;
-  adamw_vec_kernel<<<cdiv(n4, 256), 256, 0, engine_stream()>>>((float4*)p, (const float4*)g, (float4*)m, (float4*)v, pcopy, n4,
-                                                               lr, beta1, beta2, eps, weight_decay, grad_scale, bc1, bc2,
-                                                               decay_bits);
+  launch(adamw_vec_kernel, cdiv(n4, 256), 256, 0, (float4*)p, (const float4*)g, (float4*)m, (float4*)v, pcopy, n4,
+         lr, beta1, beta2, eps, weight_decay, grad_scale, bc1, bc2,
+         decay_bits);
   CUDA_LAUNCH_CHECK("adamw");
   return true;
 }
 void k_sum_squares(double* partial, const float* x, size_t n) {
   if (!aligned16(x)) throw std::runtime_error("k_sum_squares: x must be 16-byte aligned");
-  sum_squares_kernel<<<SUMSQ_BLOCKS, 256, 0, engine_stream()>>>(partial, x, n);
+  launch(sum_squares_kernel, SUMSQ_BLOCKS, 256, 0, partial, x, n);
   CUDA_LAUNCH_CHECK("sum_squares");
 }
 void k_to_bf16(bf16* dst, const float* src, size_t n) {
-  to_bf16_kernel<<<cdiv(n, 256), 256, 0, engine_stream()>>>(dst, src, n);
+  launch(to_bf16_kernel, cdiv(n, 256), 256, 0, dst, src, n);
   CUDA_LAUNCH_CHECK("to_bf16");
 }
 void k_axpy(float* p, const float* u, float alpha, size_t n) {
-  axpy_kernel<<<cdiv(n, 256), 256, 0, engine_stream()>>>(p, u, alpha, n);
+  launch(axpy_kernel, cdiv(n, 256), 256, 0, p, u, alpha, n);
   CUDA_LAUNCH_CHECK("axpy");
 }
 void k_gather(float* out, const float* p, const uint64_t* idx, size_t n) {
   if (n == 0) return;
-  gather_kernel<<<cdiv(n, 256), 256, 0, engine_stream()>>>(out, p, idx, n);
+  launch(gather_kernel, cdiv(n, 256), 256, 0, out, p, idx, n);
   CUDA_LAUNCH_CHECK("gather");
 }
 

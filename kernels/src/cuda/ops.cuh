@@ -7,6 +7,11 @@
 
 #include "common.cuh"
 
+// Whether the kernels here launch as programmatic dependent launches (LOCO_CUDA_PDL=1 on compute
+// capability 9.0 or later; read at the backend's start: a value other than 0 or 1 stops it).
+bool k_pdl_on();
+// Sets it (true: where the GPU supports it) instead of the variable, for the launches after this call.
+void k_pdl_enable(bool on);
 // out[i, :] = E[x[i], :]
 void k_embed_forward(float* out, const float* E, const int* x, int N, int d);
 // dE[tok, :] += Σ_{p in positions of tok} dres[p, :], positions grouped by token on the host
