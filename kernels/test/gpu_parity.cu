@@ -333,18 +333,27 @@ Json check_graphs(const Config& cfg, const std::vector<float>& p0, const std::ve
 
 // Programmatic dependent launch (LOCO_CUDA_PDL, kernels.cu): the same steps as check_graphs with the
 // element-wise kernels launched that way, one by one and as CUDA graphs, against them launched the
-// usual way (check_graphs' first eager run), bit for bit where two such runs agree. A kernel that
+// usual way, bit for bit where two such runs agree. The usual launches are check_graphs' eager runs,
+// or, where LOCO_CUDA_PDL=1 made those PDL runs themselves, two runs of their own. A kernel that
 // touched memory before waiting for the one ahead of it would read or overwrite values that kernel had
 // not finished with.
 Json check_pdl(const Config& cfg, const std::vector<float>& p0, const std::vector<int>& x, const std::vector<int>& y,
-               int B, int T, float lr, const GraphRun& plain1, bool deterministic, bool& ok, Json& failures) {
+               int B, int T, float lr, const GraphRun& eager, bool eager_deterministic, bool& ok, Json& failures) {
   Json j = Json::object();
-  const bool was = cuda_pdl_on();
+  const bool asked = cuda_pdl_on();
   cuda_pdl_enable(true);
   const bool supported = cuda_pdl_on();
-  cuda_pdl_enable(was);
+  cuda_pdl_enable(asked);
   j.set("supported", supported);
   if (!supported) return j;  // said once on stderr: compute capability below 9.0
+  GraphRun own;
+  bool deterministic = eager_deterministic;
+  if (asked) {
+    own = graph_run(cfg, p0, x, y, B, T, lr, false, 0);
+    deterministic = same_bits(own, graph_run(cfg, p0, x, y, B, T, lr, false, 0));
+  }
+  const GraphRun& plain1 = asked ? own : eager;
+  j.set("usual_repeat_bit_identical", deterministic);
   const GraphRun pdl = graph_run(cfg, p0, x, y, B, T, lr, false, 1);
   const GraphRun pdl_graphs = graph_run(cfg, p0, x, y, B, T, lr, true, 1);
   j.set("bit_identical", same_bits(pdl, plain1));

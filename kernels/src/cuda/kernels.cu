@@ -1067,7 +1067,9 @@ bool pdl_on_here() {
   return supported;
 }
 // kernel<<<grid, block, smem, engine_stream()>>>(args...), as a programmatic dependent launch where
-// pdl_on_here(): every kernel above calls pdl_begin() first. A launch error stops here.
+// pdl_on_here(): every kernel above calls pdl_begin() first. A launch error is left to the caller's
+// CUDA_LAUNCH_CHECK, which names the kernel (the runtime keeps it as its last error; were it not kept,
+// it stops here).
 template <typename... P, typename... A>
 void launch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, A&&... args) {
   cudaLaunchAttribute attr = {};
@@ -1080,7 +1082,8 @@ void launch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, A&&... arg
   cfg.stream = engine_stream();
   cfg.attrs = &attr;
   cfg.numAttrs = pdl_on_here() ? 1 : 0;
-  CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, std::forward<A>(args)...));
+  const cudaError_t e = cudaLaunchKernelEx(&cfg, kernel, std::forward<A>(args)...);
+  if (e != cudaSuccess && cudaPeekAtLastError() == cudaSuccess) CUDA_CHECK(e);
 }
 
 }  // namespace
