@@ -486,6 +486,37 @@ test('gpu-check.sh: GPU_CHECK_ONLY runs the stages it names and records every ot
   assert.equal(JSON.parse(r2.stdout.trim().split('\n').pop()!).stages.bench_124m_best.status, 'skipped');
 });
 
+/** The `VAR=value` and `VAR="value"` words of a command in docs/benchmarks.md's plan. */
+function planEnv(cmd: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of cmd.matchAll(/\b(GPU_CHECK_[A-Z0-9_]+)=(?:"([^"]*)"|(\S+))/g)) env[m[1]] = m[2] ?? m[3];
+  return env;
+}
+
+test('the next GPU run (docs/benchmarks.md): both calls run on stub tools, and every setting the second call benches was benched by the first too', () => {
+  // the 50 % MFU counts only for a setting that reaches it in both calls: a setting only the second
+  // call benches could never count (the first plan after h200-8 had allopt so)
+  const doc = readFileSync(join(ROOT, 'docs', 'benchmarks.md'), 'utf8');
+  const plan = doc.slice(doc.lastIndexOf('**The next GPU run.**'));
+  const cmds = [...plan.matchAll(/```\n(cd \.snap && [\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(cmds.length, 2, 'the plan has two gpu-check.sh calls');
+  const t = fakeTree({ parityOk: true });
+  const benched = cmds.map((cmd, i) => {
+    const env = planEnv(cmd);
+    assert.ok(env.GPU_CHECK_SKIP !== undefined || env.GPU_CHECK_ONLY !== undefined, cmd);
+    // the stub tree has its tools in place already: the build and the ABI checks are skipped
+    const r = runCheck(t, join(t.root, `plan${i + 1}`), { ...env, GPU_CHECK_SKIP: `${env.GPU_CHECK_SKIP ?? ''} build build_base abi codec_variants`, GPU_CHECK_BASELINE: '' });
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    return Object.entries(j.stages as Record<string, { status: string; rc?: number }>)
+      .filter(([k, v]) => k.startsWith('bench_124m') && v.rc === 0).map(([k]) => k);
+  });
+  assert.ok(benched[1].length >= 2 && benched[1].includes('bench_124m'), benched[1].join(' '));
+  for (const b of benched[1]) assert.ok(benched[0].includes(b), `${b}: benched by the second call only`);
+  // the settings the goal may rest on are in both
+  for (const v of ['', '_graph', '_graphhead16k', '_allopt', '_pdl', '_allpdl']) assert.ok(benched[1].includes(`bench_124m${v}`), v);
+});
+
 test('gpu_report.py applies the decision rules written before the run: parity, a faster part, a bench more than 1 % faster', () => {
   const dir = tempDir('loco-gpureport-');
   const tps = (t: number) => ({ rc: 0, result: { tokens_per_s: t } });
