@@ -287,6 +287,14 @@ bool same_bits(const GraphRun& a, const GraphRun& b) {
          std::memcmp(a.grads.data(), b.grads.data(), 4 * a.grads.size()) == 0 &&
          std::memcmp(a.params.data(), b.params.data(), 4 * a.params.size()) == 0;
 }
+// Whether RUN agrees with BASE: bit for bit where two runs like BASE gave the same bits
+// (deterministic), else by its gradients within the bf16 tolerance (*rel: their relative error; set
+// only then)
+bool agrees(const GraphRun& run, const GraphRun& base, bool deterministic, double* rel) {
+  if (deterministic) return same_bits(run, base);
+  *rel = compare(run.grads.data(), base.grads.data(), base.grads.size()).rel;
+  return *rel <= TOL_BF16.grad_rel;
+}
 Json check_graphs(const Config& cfg, const std::vector<float>& p0, const std::vector<int>& x, const std::vector<int>& y,
                   int B, int T, float lr, bool& ok, Json& failures, GraphRun& eager, bool& eager_deterministic) {
   const CudaGraphStats before = cuda_graph_stats();
@@ -305,18 +313,13 @@ Json check_graphs(const Config& cfg, const std::vector<float>& p0, const std::ve
   j.set("eager_repeat_bit_identical", deterministic);
   const bool bits = same_bits(graphs, eager1);
   j.set("bit_identical", bits);
-  if (deterministic) {
-    if (!bits) {
-      ok = false;
-      failures.push(Json("graphs: the steps replayed as CUDA graphs differ from the same steps launched one by one"));
-    }
-  } else {
-    Cmp c = compare(graphs.grads.data(), eager1.grads.data(), eager1.grads.size());
-    j.set("grads_rel_err", c.rel);
-    if (!(c.rel <= TOL_BF16.grad_rel)) {
-      ok = false;
-      failures.push(Json("graphs: gradients rel err " + std::to_string(c.rel) + " against the eager steps"));
-    }
+  double rel = 0;
+  const bool agree = agrees(graphs, eager1, deterministic, &rel);
+  if (!deterministic) j.set("grads_rel_err", rel);
+  if (!agree) {
+    ok = false;
+    failures.push(Json(deterministic ? "graphs: the steps replayed as CUDA graphs differ from the same steps launched one by one"
+                                     : "graphs: gradients rel err " + std::to_string(rel) + " against the eager steps"));
   }
   // with no failed capture, every key (overwrite, add, forward only) is captured once and replayed in
   // steps 2 and 3: fewer launches means a step ran eagerly where it should not have
@@ -360,20 +363,13 @@ Json check_pdl(const Config& cfg, const std::vector<float>& p0, const std::vecto
   j.set("graphs_bit_identical", same_bits(pdl_graphs, plain1));
   const std::pair<const char*, const GraphRun*> runs[] = {{"one by one", &pdl}, {"as CUDA graphs", &pdl_graphs}};
   for (const auto& [how, run] : runs) {
-    if (deterministic) {
-      if (!same_bits(*run, plain1)) {
-        ok = false;
-        failures.push(Json(std::string("pdl: the steps with programmatic dependent launches (") + how +
-                           ") differ from the same steps launched the usual way"));
-      }
-    } else {
-      Cmp c = compare(run->grads.data(), plain1.grads.data(), plain1.grads.size());
-      if (!(c.rel <= TOL_BF16.grad_rel)) {
-        ok = false;
-        failures.push(Json(std::string("pdl (") + how + "): gradients rel err " + std::to_string(c.rel) +
-                           " against the usual launches"));
-      }
-    }
+    double rel = 0;
+    if (agrees(*run, plain1, deterministic, &rel)) continue;
+    ok = false;
+    failures.push(Json(deterministic ? std::string("pdl: the steps with programmatic dependent launches (") + how +
+                                           ") differ from the same steps launched the usual way"
+                                     : std::string("pdl (") + how + "): gradients rel err " + std::to_string(rel) +
+                                           " against the usual launches"));
   }
   j.set("ok", ok);
   return j;

@@ -68,6 +68,19 @@ static inline bool env_picks(const char* name, const char* default_value, const 
   if (std::string(v) == other) return true;
   throw std::runtime_error(std::string(name) + " must be " + default_value + " or " + other + ", not \"" + v + "\"");
 }
+// A count the variable NAME sets, from LO to HI (FALLBACK where it is unset or empty); read once, at
+// the backend's start: another value stops it ("NAME must be a count[ of WHAT] from LO to HI").
+static inline long long env_count(const char* name, long long lo, long long hi, long long fallback,
+                                  const char* of_what = "") {
+  const char* v = getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  const long long n = strtoll(v, &end, 10);
+  if (*end || n < lo || n > hi)
+    throw std::runtime_error(std::string(name) + " must be a count" + of_what + " from " + std::to_string(lo) + " to " +
+                             std::to_string(hi) + ", not \"" + v + "\"");
+  return n;
+}
 
 // Programmatic dependent launch (LOCO_CUDA_PDL=1, compute capability 9.0 or later; kernels.cu's
 // launch()): a kernel so launched may be scheduled before the kernel ahead of it in the stream has

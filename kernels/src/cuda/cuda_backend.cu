@@ -189,15 +189,7 @@ class CudaBackend final : public Backend {
   // gpt2's vocabulary: nine chunks of a 16k-token step, each a weight-gradient matmul whose fp32 dE is
   // read and written again). Read at start: a value that is not a positive count stops the backend.
   static size_t head_rows_setting() {
-    static const size_t rows = [] {
-      const char* v = getenv("LOCO_CUDA_HEAD_ROWS");
-      if (!v || !*v) return (size_t)0;
-      char* end = nullptr;
-      const long long n = strtoll(v, &end, 10);
-      if (*end || n <= 0 || n > (1LL << 24))
-        throw std::runtime_error(std::string("LOCO_CUDA_HEAD_ROWS must be a count of rows from 1 to 16777216, not \"") + v + "\"");
-      return (size_t)n;
-    }();
+    static const size_t rows = (size_t)env_count("LOCO_CUDA_HEAD_ROWS", 1, 1LL << 24, 0, " of rows");
     return rows;
   }
 

@@ -360,15 +360,7 @@ std::string gemm_lt_describe() {
 }
 
 int gemm_tune_algos() {
-  static const int n = [] {
-    const char* v = getenv("LOCO_CUDA_GEMM_TUNE_ALGOS");
-    if (!v || !*v) return 8;
-    char* end = nullptr;
-    const long x = strtol(v, &end, 10);
-    if (*end || x < 2 || x > 64)
-      throw std::runtime_error(std::string("LOCO_CUDA_GEMM_TUNE_ALGOS must be a count from 2 to 64, not \"") + v + "\"");
-    return (int)x;
-  }();
+  static const int n = (int)env_count("LOCO_CUDA_GEMM_TUNE_ALGOS", 2, 64, 8);
   return n;
 }
 
